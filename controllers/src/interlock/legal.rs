@@ -1,0 +1,72 @@
+//! The interlock's own table of legal aspect transitions, by region and group kind.
+//!
+//! Written apart from the sequencer's sequences on purpose: a mistake in one is caught by the
+//! other. Sources: MUTCD 4D (us), RiLSA / UK TSM (eu), GOST R 52289 (post_soviet).
+
+use crate::model::{Aspect, GroupKind, Region};
+
+/// Whether a group of `kind` in `region` may change from `from` to `to` in one step. Staying on
+/// the same aspect is always legal.
+pub(crate) fn is_legal(region: Region, kind: GroupKind, from: Aspect, to: Aspect) -> bool {
+    use Aspect::*;
+    if from == to {
+        return true;
+    }
+    // Leaving a safe state after a reset: through red only.
+    if from == FlashingAmber || from == Dark {
+        return to == Red;
+    }
+    match (kind, region) {
+        (GroupKind::Vehicle, Region::Us) => {
+            matches!((from, to), (Red, Green) | (Green, Amber) | (Amber, Red))
+        }
+        (GroupKind::Vehicle, Region::Eu) => matches!(
+            (from, to),
+            (Red, RedAmber) | (RedAmber, Green) | (Green, Amber) | (Amber, Red)
+        ),
+        (GroupKind::Vehicle, Region::PostSoviet) => matches!(
+            (from, to),
+            (Red, RedAmber)
+                | (RedAmber, Green)
+                | (Green, FlashingGreen)
+                | (FlashingGreen, Amber)
+                | (Amber, Red)
+        ),
+        (GroupKind::Pedestrian, Region::Us | Region::Eu) => {
+            matches!((from, to), (Red, Green) | (Green, Red))
+        }
+        (GroupKind::Pedestrian, Region::PostSoviet) => matches!(
+            (from, to),
+            (Red, Green) | (Green, FlashingGreen) | (FlashingGreen, Red)
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Aspect::*;
+
+    #[test]
+    fn skipping_the_amber_is_illegal_everywhere() {
+        for region in [Region::Us, Region::Eu, Region::PostSoviet] {
+            assert!(!is_legal(region, GroupKind::Vehicle, Green, Red), "{region}");
+        }
+    }
+
+    #[test]
+    fn red_amber_only_where_the_region_shows_it() {
+        assert!(!is_legal(Region::Us, GroupKind::Vehicle, Red, RedAmber));
+        assert!(is_legal(Region::Eu, GroupKind::Vehicle, Red, RedAmber));
+        assert!(!is_legal(Region::Eu, GroupKind::Vehicle, Red, Green));
+        assert!(!is_legal(Region::PostSoviet, GroupKind::Vehicle, Green, Amber));
+        assert!(is_legal(Region::PostSoviet, GroupKind::Pedestrian, FlashingGreen, Red));
+    }
+
+    #[test]
+    fn a_safe_state_is_left_through_red() {
+        assert!(is_legal(Region::Eu, GroupKind::Vehicle, FlashingAmber, Red));
+        assert!(!is_legal(Region::Us, GroupKind::Vehicle, FlashingAmber, Green));
+        assert!(!is_legal(Region::Us, GroupKind::Vehicle, Red, FlashingAmber));
+    }
+}

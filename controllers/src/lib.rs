@@ -1,0 +1,14 @@
+//! greenwave's sans-IO core: the intersection and corridor model, timing plans, the sequencer
+//! and the safety interlock.
+//!
+//! Nothing here touches a socket, a runtime or a clock: every call takes `now` (see [`time`]) and
+//! components say when they next need attention. The daemon and the simulator drive the same code.
+
+pub mod error;
+pub mod interlock;
+pub mod model;
+pub mod sequencer;
+pub mod time;
+
+pub use error::{Invalid, Problems};
+pub use time::{Duration, Instant};

@@ -1,0 +1,432 @@
+//! The validated intersection: groups, the conflict matrix with intergreens, and stages.
+//!
+//! Built only through [`Intersection::from_spec`], which checks everything EN 12675 asks of a
+//! signal plan's structure: every conflicting pair has an intergreen in both directions, no
+//! intergreen is shorter than the clearing group's amber, and no stage holds two conflicting
+//! groups. Everything downstream (sequencer, interlock, plans, controllers) may rely on it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::aspect::{AspectSequence, GroupKind, Region, SequenceTimings};
+use super::group::{GroupIndex, SignalGroup, Turn};
+use super::nema;
+use super::spec::IntersectionSpec;
+use crate::error::{Collector, Problems};
+use crate::time::Duration;
+
+/// The most signal groups one intersection may have (the cabinet register map's limit).
+pub const MAX_GROUPS: usize = 32;
+
+/// Index of a stage within its intersection.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct StageIndex(pub u8);
+
+impl StageIndex {
+    /// As a `usize`, for indexing.
+    pub const fn get(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A set of signal groups, as a bit mask (at most [`MAX_GROUPS`]).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub struct GroupSet(u32);
+
+impl GroupSet {
+    /// The empty set.
+    pub const EMPTY: GroupSet = GroupSet(0);
+
+    /// Whether `g` is in the set.
+    pub const fn contains(self, g: GroupIndex) -> bool {
+        self.0 & (1 << g.0) != 0
+    }
+
+    /// The set with `g` added.
+    #[must_use]
+    pub const fn with(self, g: GroupIndex) -> GroupSet {
+        GroupSet(self.0 | (1 << g.0))
+    }
+
+    /// Members, in index order.
+    pub fn iter(self) -> impl Iterator<Item = GroupIndex> {
+        (0..MAX_GROUPS as u8)
+            .filter(move |i| self.0 & (1 << i) != 0)
+            .map(GroupIndex)
+    }
+
+    /// Members of `self` not in `other`.
+    #[must_use]
+    pub const fn minus(self, other: GroupSet) -> GroupSet {
+        GroupSet(self.0 & !other.0)
+    }
+}
+
+/// A stage: groups that may be green together.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Stage {
+    /// The stage's id in the file.
+    pub id: String,
+    /// Its groups.
+    pub groups: GroupSet,
+}
+
+/// A validated intersection.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Intersection {
+    name: Option<String>,
+    region: Region,
+    timings: SequenceTimings,
+    startup_all_red: Duration,
+    groups: Vec<SignalGroup>,
+    /// `intergreens[clearing * n + entering]`, `None` where the pair does not conflict.
+    intergreens: Vec<Option<Duration>>,
+    stages: Vec<Stage>,
+}
+
+impl Intersection {
+    /// Validates a parsed file; every problem found is returned, each naming its field.
+    pub fn from_spec(spec: &IntersectionSpec) -> Result<Intersection, Problems> {
+        match &spec.nema {
+            Some(preset) => {
+                let mut out = Collector::default();
+                for (field, present) in [
+                    ("groups", !spec.groups.is_empty()),
+                    ("intergreens_s", !spec.intergreens_s.is_empty()),
+                    ("stages", !spec.stages.is_empty()),
+                ] {
+                    if present {
+                        out.push(field, "cannot be given beside a `[nema]` preset");
+                    }
+                }
+                if spec.region != Region::Us {
+                    out.push(
+                        "region",
+                        format!("a `[nema]` preset runs region `us`, not `{}`", spec.region),
+                    );
+                }
+                match nema::compile(preset, &spec.timings) {
+                    Ok(explicit) if out.is_clean() => Self::from_explicit(&explicit),
+                    Ok(_) => Err(out.into_problems()),
+                    Err(problems) => {
+                        out.absorb(problems);
+                        Err(out.into_problems())
+                    }
+                }
+            }
+            None => Self::from_explicit(spec),
+        }
+    }
+
+    fn from_explicit(spec: &IntersectionSpec) -> Result<Intersection, Problems> {
+        let mut out = Collector::default();
+        let timings = sequence_timings(spec, &mut out);
+
+        if spec.groups.is_empty() {
+            out.push("groups", "an intersection needs at least one signal group");
+        }
+        if spec.groups.len() > MAX_GROUPS {
+            out.push(
+                "groups",
+                format!("{} groups, at most {MAX_GROUPS} are supported", spec.groups.len()),
+            );
+        }
+        let mut index = BTreeMap::new();
+        let mut groups = Vec::with_capacity(spec.groups.len());
+        for (i, g) in spec.groups.iter().enumerate().take(MAX_GROUPS) {
+            let field = format!("groups[{i}]");
+            if g.id.trim().is_empty() {
+                out.push(format!("{field}.id"), "a group id may not be empty");
+            } else if index.insert(g.id.as_str(), GroupIndex(i as u8)).is_some() {
+                out.push(format!("{field}.id"), format!("group `{}` is defined twice", g.id));
+            }
+            let min = out.seconds(format!("{field}.min_green_s"), g.min_green_s, 1.0);
+            let max = out.seconds(format!("{field}.max_green_s"), g.max_green_s, 1.0);
+            if let (Some(min), Some(max)) = (min, max)
+                && max < min
+            {
+                out.push(
+                    format!("{field}.max_green_s"),
+                    format!("maximum green {max} s is below the minimum green {min} s"),
+                );
+            }
+            for (m, movement) in g.movements.iter().enumerate() {
+                let crossing = movement.turn == Turn::Crossing;
+                if crossing != (g.kind == GroupKind::Pedestrian) {
+                    out.push(
+                        format!("{field}.movements[{m}].turn"),
+                        format!(
+                            "a {} group cannot serve `{}`",
+                            kind_name(g.kind),
+                            movement.turn
+                        ),
+                    );
+                }
+            }
+            groups.push(SignalGroup {
+                id: g.id.clone(),
+                kind: g.kind,
+                movements: g.movements.clone(),
+                min_green: Duration::from_secs_f64(g.min_green_s),
+                max_green: Duration::from_secs_f64(g.max_green_s),
+                sequence: AspectSequence::for_group(spec.region, g.kind, &timings),
+            });
+        }
+
+        let n = groups.len();
+        let mut intergreens = vec![None; n * n];
+        for (from, row) in &spec.intergreens_s {
+            let Some(&fi) = index.get(from.as_str()) else {
+                out.push(format!("intergreens_s.{from}"), format!("unknown group `{from}`"));
+                continue;
+            };
+            for (to, &secs) in row {
+                let field = format!("intergreens_s.{from}.{to}");
+                let Some(&ti) = index.get(to.as_str()) else {
+                    out.push(field, format!("unknown group `{to}`"));
+                    continue;
+                };
+                if fi == ti {
+                    out.push(field, format!("group `{from}` cannot conflict with itself"));
+                    continue;
+                }
+                let Some(secs) = out.seconds(field.clone(), secs, 0.0) else {
+                    continue;
+                };
+                let ig = Duration::from_secs_f64(secs);
+                let clearance = groups[fi.get()].sequence.clearance();
+                if ig < clearance {
+                    out.push(
+                        field,
+                        format!(
+                            "intergreen `{from} -> {to}` of {ig} is shorter than the amber of `{from}` ({clearance})"
+                        ),
+                    );
+                    continue;
+                }
+                intergreens[fi.get() * n + ti.get()] = Some(ig);
+            }
+        }
+        // A conflict is symmetric: both directions need an intergreen.
+        for a in 0..n {
+            for b in 0..n {
+                if intergreens[a * n + b].is_some() && intergreens[b * n + a].is_none() {
+                    let (from, to) = (&groups[b].id, &groups[a].id);
+                    let given = spec
+                        .intergreens_s
+                        .get(from.as_str())
+                        .is_some_and(|row| row.contains_key(to.as_str()));
+                    if !given {
+                        out.push(
+                            format!("intergreens_s.{from}"),
+                            format!("no intergreen given for `{from} -> {to}`"),
+                        );
+                    }
+                }
+            }
+        }
+
+        let stages = compile_stages(spec, &index, &intergreens, n, &mut out);
+        for (g, group) in groups.iter().enumerate() {
+            let served = stages
+                .iter()
+                .any(|s: &Stage| s.groups.contains(GroupIndex(g as u8)));
+            if !served && !spec.stages.is_empty() {
+                out.push(
+                    format!("groups[{g}]"),
+                    format!("group `{}` is in no stage, so it would never be served", group.id),
+                );
+            }
+        }
+
+        let max_intergreen = intergreens.iter().flatten().copied().max();
+        let startup_all_red = match spec.timings.startup_all_red_s {
+            Some(s) => out
+                .seconds("timings.startup_all_red_s", s, 0.0)
+                .map(Duration::from_secs_f64)
+                .unwrap_or_default(),
+            None => max_intergreen.unwrap_or(timings.amber),
+        };
+
+        out.finish(|| Intersection {
+            name: spec.name.clone(),
+            region: spec.region,
+            timings,
+            startup_all_red,
+            groups,
+            intergreens,
+            stages,
+        })
+    }
+
+    /// The name given in the file.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The aspect sequence practice.
+    pub fn region(&self) -> Region {
+        self.region
+    }
+
+    /// Durations of the transitional aspects.
+    pub fn timings(&self) -> &SequenceTimings {
+        &self.timings
+    }
+
+    /// All red shown at start-up and after a reset.
+    pub fn startup_all_red(&self) -> Duration {
+        self.startup_all_red
+    }
+
+    /// The signal groups, by index.
+    pub fn groups(&self) -> &[SignalGroup] {
+        &self.groups
+    }
+
+    /// One group.
+    pub fn group(&self, g: GroupIndex) -> &SignalGroup {
+        &self.groups[g.get()]
+    }
+
+    /// The index of the group with this id.
+    pub fn group_by_id(&self, id: &str) -> Option<GroupIndex> {
+        self.groups
+            .iter()
+            .position(|g| g.id == id)
+            .map(|i| GroupIndex(i as u8))
+    }
+
+    /// Every group index.
+    pub fn group_indices(&self) -> impl Iterator<Item = GroupIndex> + use<> {
+        (0..self.groups.len() as u8).map(GroupIndex)
+    }
+
+    /// The intergreen from the end of `clearing`'s green to the start of `entering`'s, or `None`
+    /// when they do not conflict.
+    pub fn intergreen(&self, clearing: GroupIndex, entering: GroupIndex) -> Option<Duration> {
+        self.intergreens[clearing.get() * self.groups.len() + entering.get()]
+    }
+
+    /// Whether two groups conflict.
+    pub fn conflicts(&self, a: GroupIndex, b: GroupIndex) -> bool {
+        self.intergreen(a, b).is_some()
+    }
+
+    /// The stages, by index.
+    pub fn stages(&self) -> &[Stage] {
+        &self.stages
+    }
+
+    /// One stage.
+    pub fn stage(&self, s: StageIndex) -> &Stage {
+        &self.stages[s.get()]
+    }
+
+    /// The index of the stage with this id.
+    pub fn stage_by_id(&self, id: &str) -> Option<StageIndex> {
+        self.stages
+            .iter()
+            .position(|s| s.id == id)
+            .map(|i| StageIndex(i as u8))
+    }
+}
+
+fn kind_name(kind: GroupKind) -> &'static str {
+    match kind {
+        GroupKind::Vehicle => "vehicle",
+        GroupKind::Pedestrian => "pedestrian",
+    }
+}
+
+fn sequence_timings(spec: &IntersectionSpec, out: &mut Collector) -> SequenceTimings {
+    let t = &spec.timings;
+    let default_red_amber = match spec.region {
+        Region::Us => 0.0,
+        Region::Eu => 1.0,
+        Region::PostSoviet => 2.0,
+    };
+    let mut secs = |field: &str, given: Option<f64>, default: f64, min: f64| {
+        let value = given.unwrap_or(default);
+        Duration::from_secs_f64(out.seconds(format!("timings.{field}"), value, min).unwrap_or(default))
+    };
+    let timings = SequenceTimings {
+        amber: secs("amber_s", t.amber_s, 3.0, 1.0),
+        red_amber: secs("red_amber_s", t.red_amber_s, default_red_amber, 0.0),
+        flashing_green: secs("flashing_green_s", t.flashing_green_s, 3.0, 0.0),
+    };
+    if spec.region != Region::Us && timings.red_amber == Duration::ZERO {
+        out.push(
+            "timings.red_amber_s",
+            format!("region `{}` shows red+amber before green: it needs more than 0 s", spec.region),
+        );
+    }
+    if spec.region == Region::PostSoviet && timings.flashing_green == Duration::ZERO {
+        out.push(
+            "timings.flashing_green_s",
+            "region `post_soviet` shows flashing green before amber: it needs more than 0 s",
+        );
+    }
+    timings
+}
+
+fn compile_stages(
+    spec: &IntersectionSpec,
+    index: &BTreeMap<&str, GroupIndex>,
+    intergreens: &[Option<Duration>],
+    n: usize,
+    out: &mut Collector,
+) -> Vec<Stage> {
+    if spec.stages.is_empty() {
+        out.push("stages", "an intersection needs at least one stage");
+    }
+    let mut ids = BTreeSet::new();
+    let mut stages = Vec::with_capacity(spec.stages.len());
+    for (s, stage) in spec.stages.iter().enumerate() {
+        let field = format!("stages[{s}]");
+        if stage.id.trim().is_empty() {
+            out.push(format!("{field}.id"), "a stage id may not be empty");
+        } else if !ids.insert(stage.id.as_str()) {
+            out.push(format!("{field}.id"), format!("stage `{}` is defined twice", stage.id));
+        }
+        if stage.groups.is_empty() {
+            out.push(format!("{field}.groups"), format!("stage `{}` has no groups", stage.id));
+        }
+        let mut set = GroupSet::EMPTY;
+        let mut members: Vec<(GroupIndex, &str)> = Vec::new();
+        for id in &stage.groups {
+            match index.get(id.as_str()) {
+                None => out.push(
+                    format!("{field}.groups"),
+                    format!("stage `{}` names unknown group `{id}`", stage.id),
+                ),
+                Some(&g) if set.contains(g) => out.push(
+                    format!("{field}.groups"),
+                    format!("stage `{}` names group `{id}` twice", stage.id),
+                ),
+                Some(&g) => {
+                    for &(other, other_id) in &members {
+                        if intergreens[other.get() * n + g.get()].is_some() {
+                            out.push(
+                                format!("{field}.groups"),
+                                format!(
+                                    "stage `{}` contains conflicting groups `{other_id}` and `{id}`",
+                                    stage.id
+                                ),
+                            );
+                        }
+                    }
+                    members.push((g, id));
+                    set = set.with(g);
+                }
+            }
+        }
+        stages.push(Stage {
+            id: stage.id.clone(),
+            groups: set,
+        });
+    }
+    if stages.len() > usize::from(u8::MAX) {
+        out.push("stages", format!("{} stages, at most 255 are supported", stages.len()));
+    }
+    stages
+}

@@ -1,0 +1,14 @@
+//! The intersection model: signal groups, conflicts with intergreens, stages, aspect sequences.
+
+pub mod aspect;
+pub mod group;
+pub mod intersection;
+mod nema;
+pub mod spec;
+pub mod state;
+
+pub use aspect::{Aspect, AspectSequence, GroupKind, Region, SequenceTimings, Step};
+pub use group::{Direction, GroupIndex, Movement, SignalGroup, Turn};
+pub use intersection::{GroupSet, Intersection, MAX_GROUPS, Stage, StageIndex};
+pub use state::SignalState;
+pub use spec::{GroupSpec, IntersectionSpec, MainStreet, NemaSpec, StageSpec, TimingsSpec};

@@ -1,0 +1,157 @@
+//! The intersection file format (TOML), as written by traffic engineers.
+//!
+//! Units are in the field names. Either explicit groups, an intergreen matrix and stages, or a
+//! `[nema]` preset that compiles into the same model. Example (a two-stage crossing):
+//!
+//! ```toml
+//! name = "Two-stage crossing"
+//! region = "eu"
+//!
+//! [timings]
+//! amber_s = 3.0
+//! red_amber_s = 1.0
+//!
+//! [[groups]]
+//! id = "K1"
+//! min_green_s = 6.0
+//! movements = [{ approach = "eb", turn = "through" }, { approach = "wb", turn = "through" }]
+//!
+//! [[groups]]
+//! id = "K2"
+//! movements = [{ approach = "nb", turn = "through" }, { approach = "sb", turn = "through" }]
+//!
+//! # Intergreen times in seconds, clearing group -> entering group (EN 12675).
+//! [intergreens_s]
+//! K1 = { K2 = 5.0 }
+//! K2 = { K1 = 4.0 }
+//!
+//! [[stages]]
+//! id = "A"
+//! groups = ["K1"]
+//!
+//! [[stages]]
+//! id = "B"
+//! groups = ["K2"]
+//! ```
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::aspect::{GroupKind, Region};
+use super::group::Movement;
+
+/// An intersection file.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IntersectionSpec {
+    /// A human-readable name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The aspect sequence practice.
+    pub region: Region,
+    /// Durations of amber, red+amber and flashing green; regional defaults when absent.
+    #[serde(default)]
+    pub timings: TimingsSpec,
+    /// Signal groups (empty with a `[nema]` preset).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupSpec>,
+    /// Intergreen seconds: `intergreens_s.CLEARING.ENTERING`. A pair of groups conflicts when an
+    /// intergreen is given for it; both directions must then be given.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub intergreens_s: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Stages: sets of compatible groups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageSpec>,
+    /// A NEMA dual-ring eight-phase preset instead of groups, intergreens and stages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nema: Option<NemaSpec>,
+}
+
+/// Durations of the transitional aspects; `None` takes the region's default.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TimingsSpec {
+    /// Amber (default 3 s; a NEMA preset uses its own `amber_s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amber_s: Option<f64>,
+    /// Red+amber (default 1 s in `eu`, 2 s in `post_soviet`; unused in `us`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub red_amber_s: Option<f64>,
+    /// Flashing green (default 3 s; `post_soviet` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flashing_green_s: Option<f64>,
+    /// All red shown when the controller starts or is reset, before the first green
+    /// (default: the largest intergreen).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_all_red_s: Option<f64>,
+}
+
+/// One signal group.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpec {
+    /// Unique id within the intersection.
+    pub id: String,
+    /// Vehicle (default) or pedestrian heads.
+    #[serde(default)]
+    pub kind: GroupKind,
+    /// Movements served.
+    #[serde(default)]
+    pub movements: Vec<Movement>,
+    /// Minimum green (default 5 s).
+    #[serde(default = "default_min_green_s")]
+    pub min_green_s: f64,
+    /// Maximum green a controller may give (default 60 s).
+    #[serde(default = "default_max_green_s")]
+    pub max_green_s: f64,
+}
+
+pub(crate) fn default_min_green_s() -> f64 {
+    5.0
+}
+
+pub(crate) fn default_max_green_s() -> f64 {
+    60.0
+}
+
+/// One stage.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StageSpec {
+    /// Unique id within the intersection.
+    pub id: String,
+    /// The groups green in this stage.
+    pub groups: Vec<String>,
+}
+
+/// Which street the NEMA main-street phases 2 and 6 serve.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MainStreet {
+    /// Phases 2 (eastbound) and 6 (westbound); 4 northbound, 8 southbound.
+    EastWest,
+    /// Phases 2 (northbound) and 6 (southbound); 4 westbound, 8 eastbound.
+    NorthSouth,
+}
+
+/// The NEMA dual-ring, eight-phase preset (NEMA TS 2): ring 1 = phases 1-4, ring 2 = 5-8, a
+/// barrier between {1, 2, 5, 6} and {3, 4, 7, 8}; odd phases are protected lefts.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NemaSpec {
+    /// The street served by phases 2 and 6.
+    pub main_street: MainStreet,
+    /// Yellow change interval of every phase.
+    pub amber_s: f64,
+    /// Red clearance after the yellow; the intergreen between conflicting phases is
+    /// `amber_s + all_red_s`.
+    pub all_red_s: f64,
+    /// Minimum green of every phase.
+    pub min_green_s: f64,
+    /// Maximum green of every phase (default 60 s); per-phase values in `max_green_by_phase_s`.
+    #[serde(default = "default_max_green_s")]
+    pub max_green_s: f64,
+    /// Per-phase maximum greens, by phase number (`"2" = 50.0`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub max_green_by_phase_s: BTreeMap<String, f64>,
+}

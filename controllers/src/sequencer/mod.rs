@@ -1,0 +1,296 @@
+//! The sequencer: the only code that turns "run stage S next" into aspects over time.
+//!
+//! It honours minimum greens, intergreens (EN 12675) and the region's aspect sequence, and knows
+//! when it next needs attention ([`Sequencer::poll_at`], after smoltcp's `poll_at`). A stage
+//! transition, once started, runs to completion; a request made meanwhile waits for it. The
+//! sequencer's output is a proposal: the [`crate::interlock`] checks every state before it is
+//! shown.
+
+mod transition;
+
+pub use transition::{Change, TransitionPlan, interstage, plan};
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::model::{Aspect, GroupIndex, GroupSet, Intersection, SignalState, StageIndex};
+use crate::time::{Duration, Instant};
+
+/// Where the sequencer is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Phase {
+    /// All red, no stage running: at start-up until `until`, then until a stage is requested.
+    AllRed {
+        /// The start-up all-red lasts at least until then.
+        until: Instant,
+    },
+    /// A stage is running, every one of its groups green.
+    Dwell {
+        /// The stage.
+        stage: StageIndex,
+        /// Since when all its groups have been green.
+        since: Instant,
+    },
+    /// Changing from one stage (none at start-up) to another.
+    Transition {
+        /// The stage being left.
+        from: Option<StageIndex>,
+        /// The stage being entered.
+        to: StageIndex,
+        /// When the transition began.
+        started: Instant,
+        /// When its last change is due.
+        completes: Instant,
+    },
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Phase::AllRed { .. } => write!(f, "all red"),
+            Phase::Dwell { stage, .. } => write!(f, "stage #{}", stage.0),
+            Phase::Transition { from, to, .. } => match from {
+                Some(from) => write!(f, "transition #{} -> #{}", from.0, to.0),
+                None => write!(f, "transition -> #{}", to.0),
+            },
+        }
+    }
+}
+
+/// A stage index the intersection does not have.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
+#[error("stage #{0} does not exist")]
+pub struct UnknownStage(pub u8);
+
+/// Drives one intersection's signal groups from stage requests.
+#[derive(Clone, Debug)]
+pub struct Sequencer {
+    intersection: Arc<Intersection>,
+    state: SignalState,
+    phase: Phase,
+    pending: Option<StageIndex>,
+    /// Changes of the running transition not yet applied, in time order from `next_change`.
+    changes: Vec<Change>,
+    next_change: usize,
+    /// When each group's current go began (`None` when not showing go).
+    go_start: Vec<Option<Instant>>,
+    /// When each group's last go ended (start-up counts as an end, to be safe).
+    go_end: Vec<Instant>,
+}
+
+impl Sequencer {
+    /// A sequencer that starts at `now` with every group red (the start-up all-red).
+    pub fn new(intersection: Arc<Intersection>, now: Instant) -> Self {
+        let n = intersection.groups().len();
+        let until = now + intersection.startup_all_red();
+        Sequencer {
+            state: SignalState::uniform(n, Aspect::Red),
+            phase: Phase::AllRed { until },
+            pending: None,
+            changes: Vec::new(),
+            next_change: 0,
+            go_start: vec![None; n],
+            go_end: vec![now; n],
+            intersection,
+        }
+    }
+
+    /// The intersection this sequencer drives.
+    pub fn intersection(&self) -> &Arc<Intersection> {
+        &self.intersection
+    }
+
+    /// Asks for `stage` to run next, replacing any earlier request not yet started. Asking for
+    /// the stage that is running (and not being left) withdraws the request.
+    pub fn request(&mut self, stage: StageIndex) -> Result<(), UnknownStage> {
+        if stage.get() >= self.intersection.stages().len() {
+            return Err(UnknownStage(stage.0));
+        }
+        self.pending = match self.phase {
+            Phase::Dwell { stage: running, .. } if running == stage => None,
+            _ => Some(stage),
+        };
+        Ok(())
+    }
+
+    /// The request waiting to start, if any.
+    pub fn pending(&self) -> Option<StageIndex> {
+        self.pending
+    }
+
+    /// Advances to `now`: applies every change due and starts a requested transition as soon as
+    /// minimum greens allow. Returns the state to propose to the interlock.
+    pub fn poll(&mut self, now: Instant) -> &SignalState {
+        loop {
+            self.apply_due(now);
+            if let Phase::Transition { to, completes, .. } = self.phase
+                && self.next_change == self.changes.len()
+            {
+                self.phase = Phase::Dwell { stage: to, since: completes };
+            }
+            match self.ready_to_start(now) {
+                Some(to) => self.start_transition(now, to),
+                None => break,
+            }
+        }
+        &self.state
+    }
+
+    /// The next instant at which [`Sequencer::poll`] has something to do, if any.
+    pub fn poll_at(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Transition { .. } => self.changes.get(self.next_change).map(|c| c.at),
+            Phase::AllRed { until } => self.pending.map(|_| until),
+            Phase::Dwell { .. } => self.pending.map(|to| self.earliest_start(to)),
+        }
+    }
+
+    /// The state as of the last poll.
+    pub fn state(&self) -> &SignalState {
+        &self.state
+    }
+
+    /// Where the sequencer is.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// The running stage, or the one being entered during a transition.
+    pub fn current_stage(&self) -> Option<StageIndex> {
+        match self.phase {
+            Phase::AllRed { .. } => None,
+            Phase::Dwell { stage, .. } => Some(stage),
+            Phase::Transition { to, .. } => Some(to),
+        }
+    }
+
+    /// The earliest instant the current stage may end, whatever comes next: when every one of
+    /// its groups has had its minimum green (needed for SPaT). `None` when no stage is running.
+    pub fn earliest_stage_end(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::AllRed { .. } => None,
+            Phase::Dwell { stage, since } => Some(
+                self.intersection
+                    .stage(stage)
+                    .groups
+                    .iter()
+                    .map(|g| self.min_green_end(g))
+                    .fold(since, Instant::max),
+            ),
+            Phase::Transition { to, completes, .. } => Some(
+                self.intersection
+                    .stage(to)
+                    .groups
+                    .iter()
+                    .map(|g| self.min_green_end(g))
+                    .fold(completes, Instant::max),
+            ),
+        }
+    }
+
+    /// When group `g`'s current go began, if it shows go.
+    pub fn go_start(&self, g: GroupIndex) -> Option<Instant> {
+        self.go_start[g.get()]
+    }
+
+    /// The changes of the running transition still to come, in time order.
+    pub fn upcoming(&self) -> &[Change] {
+        &self.changes[self.next_change..]
+    }
+
+    /// Group `g`'s minimum green end, or for a group not showing go, when its next green could
+    /// at the earliest start counting from its scheduled start.
+    fn min_green_end(&self, g: GroupIndex) -> Instant {
+        let start = self.go_start[g.get()].or_else(|| {
+            self.upcoming()
+                .iter()
+                .find(|c| c.group == g && c.aspect == Aspect::Green)
+                .map(|c| c.at)
+        });
+        start.map_or(Instant::ZERO, |s| s + self.intersection.group(g).min_green)
+    }
+
+    fn going(&self) -> GroupSet {
+        self.state
+            .iter()
+            .filter(|(_, a)| a.is_go())
+            .fold(GroupSet::EMPTY, |set, (g, _)| set.with(g))
+    }
+
+    /// When a transition to `to` may start: after the minimum green of every group it ends.
+    fn earliest_start(&self, to: StageIndex) -> Instant {
+        let target = self.intersection.stage(to).groups;
+        self.going()
+            .minus(target)
+            .iter()
+            .map(|g| self.min_green_end(g))
+            .fold(Instant::ZERO, Instant::max)
+    }
+
+    fn ready_to_start(&self, now: Instant) -> Option<StageIndex> {
+        let to = self.pending?;
+        let ready = match self.phase {
+            Phase::Transition { .. } => false,
+            Phase::AllRed { until } => now >= until,
+            Phase::Dwell { .. } => now >= self.earliest_start(to),
+        };
+        ready.then_some(to)
+    }
+
+    fn start_transition(&mut self, now: Instant, to: StageIndex) {
+        self.pending = None;
+        let from = match self.phase {
+            Phase::Dwell { stage, .. } => Some(stage),
+            _ => None,
+        };
+        let planned = plan(
+            &self.intersection,
+            now,
+            self.going(),
+            self.intersection.stage(to),
+            &self.go_end,
+        );
+        self.changes = planned.changes;
+        self.next_change = 0;
+        self.phase = Phase::Transition {
+            from,
+            to,
+            started: now,
+            completes: planned.completes,
+        };
+    }
+
+    /// Applies the changes due by `now`. A change applied late (the caller polled after its
+    /// time) pushes every later change back by the same lateness, so no aspect, intergreen or
+    /// minimum green is ever shown shorter than planned.
+    fn apply_due(&mut self, now: Instant) {
+        while let Some(&change) = self.changes.get(self.next_change) {
+            if change.at > now {
+                break;
+            }
+            let late = now - change.at;
+            if late > Duration::ZERO {
+                for later in &mut self.changes[self.next_change..] {
+                    later.at += late;
+                }
+                if let Phase::Transition { completes, .. } = &mut self.phase {
+                    *completes += late;
+                }
+            }
+            self.next_change += 1;
+            let g = change.group.get();
+            let was_go = self.state.get(change.group).is_go();
+            let is_go = change.aspect.is_go();
+            if was_go && !is_go {
+                self.go_start[g] = None;
+                self.go_end[g] = now;
+            } else if is_go && !was_go {
+                self.go_start[g] = Some(now);
+            }
+            self.state.set(change.group, change.aspect);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,85 @@
+//! Planning one stage transition: which group changes to which aspect when.
+//!
+//! EN 12675 stage transition: every group leaving green runs its after-green sequence from the
+//! transition's start `t0`; every group joining starts green no earlier than the end of each
+//! conflicting group's last green plus the intergreen between them, and shows its before-green
+//! sequence (red+amber) just ahead of that. The result is a list of timed aspect changes.
+
+use crate::model::{Aspect, GroupIndex, GroupSet, Intersection, Stage};
+use crate::time::{Duration, Instant};
+
+/// One scheduled aspect change.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Change {
+    /// When it happens.
+    pub at: Instant,
+    /// Which group.
+    pub group: GroupIndex,
+    /// The aspect it shows from then on.
+    pub aspect: Aspect,
+}
+
+/// A planned transition.
+#[derive(Clone, Debug, Default)]
+pub struct TransitionPlan {
+    /// Changes in time order.
+    pub changes: Vec<Change>,
+    /// When the last change happens: every leaving group red, every joining group green.
+    pub completes: Instant,
+}
+
+/// Plans the transition that starts at `t0` from the groups now showing go (`going`) to `to`.
+/// `last_go_end[g]` is when group `g`'s last go period ended; entries of groups in `going` are
+/// ignored (their go ends in this transition).
+pub fn plan(
+    intersection: &Intersection,
+    t0: Instant,
+    going: GroupSet,
+    to: &Stage,
+    last_go_end: &[Instant],
+) -> TransitionPlan {
+    let mut changes = Vec::new();
+    let mut go_end: Vec<Instant> = last_go_end.to_vec();
+    let mut completes = t0;
+
+    for g in going.minus(to.groups).iter() {
+        let sequence = &intersection.group(g).sequence;
+        go_end[g.get()] = t0 + sequence.go_after_green();
+        let mut t = t0;
+        for step in &sequence.after_green {
+            changes.push(Change { at: t, group: g, aspect: step.aspect });
+            t += step.duration;
+        }
+        changes.push(Change { at: t, group: g, aspect: Aspect::Red });
+        completes = completes.max(t);
+    }
+
+    for g in to.groups.minus(going).iter() {
+        let sequence = &intersection.group(g).sequence;
+        let lead_in = sequence.lead_in();
+        let green_at = intersection
+            .group_indices()
+            .filter_map(|c| Some(go_end[c.get()] + intersection.intergreen(c, g)?))
+            .fold(t0 + lead_in, Instant::max);
+        let mut t = green_at - lead_in;
+        for step in &sequence.before_green {
+            changes.push(Change { at: t, group: g, aspect: step.aspect });
+            t += step.duration;
+        }
+        changes.push(Change { at: green_at, group: g, aspect: Aspect::Green });
+        completes = completes.max(green_at);
+    }
+
+    // Stable: a group's own changes keep their order when two fall at one instant.
+    changes.sort_by_key(|c| c.at);
+    TransitionPlan { changes, completes }
+}
+
+/// The interstage time from `from` to `to` when every group of `from` has been green long enough
+/// and every other group red long enough: from the end of `from`'s green to the moment all of
+/// `to` is green (EN 12675 "interstage").
+pub fn interstage(intersection: &Intersection, from: &Stage, to: &Stage) -> Duration {
+    let long_ago = vec![Instant::ZERO; intersection.groups().len()];
+    let t0 = Instant::ZERO + Duration::from_secs(3600);
+    plan(intersection, t0, from.groups, to, &long_ago).completes - t0
+}
