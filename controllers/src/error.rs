@@ -61,7 +61,12 @@ impl Collector {
     }
 
     /// Checks that a number of seconds is finite and at least `min`; returns it when it is.
-    pub(crate) fn seconds(&mut self, field: impl Into<String>, value: f64, min: f64) -> Option<f64> {
+    pub(crate) fn seconds(
+        &mut self,
+        field: impl Into<String>,
+        value: f64,
+        min: f64,
+    ) -> Option<f64> {
         if value.is_finite() && value >= min {
             Some(value)
         } else {

@@ -4,9 +4,12 @@
 //! Nothing here touches a socket, a runtime or a clock: every call takes `now` (see [`time`]) and
 //! components say when they next need attention. The daemon and the simulator drive the same code.
 
+pub mod corridor;
 pub mod error;
 pub mod interlock;
+pub mod load;
 pub mod model;
+pub mod plan;
 pub mod sequencer;
 pub mod time;
 

@@ -205,7 +205,10 @@ mod tests {
         assert_eq!(t - Duration::from_secs(2), Instant::ZERO);
         assert_eq!(Instant::ZERO - t, Duration::ZERO);
         assert_eq!(t - Instant::from_millis(500), Duration::from_secs(1));
-        assert_eq!(Duration::from_secs(1) - Duration::from_secs(3), Duration::ZERO);
+        assert_eq!(
+            Duration::from_secs(1) - Duration::from_secs(3),
+            Duration::ZERO
+        );
     }
 
     #[test]

@@ -50,7 +50,10 @@ mod tests {
     #[test]
     fn skipping_the_amber_is_illegal_everywhere() {
         for region in [Region::Us, Region::Eu, Region::PostSoviet] {
-            assert!(!is_legal(region, GroupKind::Vehicle, Green, Red), "{region}");
+            assert!(
+                !is_legal(region, GroupKind::Vehicle, Green, Red),
+                "{region}"
+            );
         }
     }
 
@@ -59,14 +62,34 @@ mod tests {
         assert!(!is_legal(Region::Us, GroupKind::Vehicle, Red, RedAmber));
         assert!(is_legal(Region::Eu, GroupKind::Vehicle, Red, RedAmber));
         assert!(!is_legal(Region::Eu, GroupKind::Vehicle, Red, Green));
-        assert!(!is_legal(Region::PostSoviet, GroupKind::Vehicle, Green, Amber));
-        assert!(is_legal(Region::PostSoviet, GroupKind::Pedestrian, FlashingGreen, Red));
+        assert!(!is_legal(
+            Region::PostSoviet,
+            GroupKind::Vehicle,
+            Green,
+            Amber
+        ));
+        assert!(is_legal(
+            Region::PostSoviet,
+            GroupKind::Pedestrian,
+            FlashingGreen,
+            Red
+        ));
     }
 
     #[test]
     fn a_safe_state_is_left_through_red() {
         assert!(is_legal(Region::Eu, GroupKind::Vehicle, FlashingAmber, Red));
-        assert!(!is_legal(Region::Us, GroupKind::Vehicle, FlashingAmber, Green));
-        assert!(!is_legal(Region::Us, GroupKind::Vehicle, Red, FlashingAmber));
+        assert!(!is_legal(
+            Region::Us,
+            GroupKind::Vehicle,
+            FlashingAmber,
+            Green
+        ));
+        assert!(!is_legal(
+            Region::Us,
+            GroupKind::Vehicle,
+            Red,
+            FlashingAmber
+        ));
     }
 }

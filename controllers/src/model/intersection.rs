@@ -105,7 +105,10 @@ impl Intersection {
                     );
                 }
                 match nema::compile(preset, &spec.timings) {
-                    Ok(explicit) if out.is_clean() => Self::from_explicit(&explicit),
+                    Ok(explicit) if out.is_clean() => Self::from_explicit(&IntersectionSpec {
+                        name: spec.name.clone(),
+                        ..explicit
+                    }),
                     Ok(_) => Err(out.into_problems()),
                     Err(problems) => {
                         out.absorb(problems);
@@ -127,7 +130,10 @@ impl Intersection {
         if spec.groups.len() > MAX_GROUPS {
             out.push(
                 "groups",
-                format!("{} groups, at most {MAX_GROUPS} are supported", spec.groups.len()),
+                format!(
+                    "{} groups, at most {MAX_GROUPS} are supported",
+                    spec.groups.len()
+                ),
             );
         }
         let mut index = BTreeMap::new();
@@ -137,7 +143,10 @@ impl Intersection {
             if g.id.trim().is_empty() {
                 out.push(format!("{field}.id"), "a group id may not be empty");
             } else if index.insert(g.id.as_str(), GroupIndex(i as u8)).is_some() {
-                out.push(format!("{field}.id"), format!("group `{}` is defined twice", g.id));
+                out.push(
+                    format!("{field}.id"),
+                    format!("group `{}` is defined twice", g.id),
+                );
             }
             let min = out.seconds(format!("{field}.min_green_s"), g.min_green_s, 1.0);
             let max = out.seconds(format!("{field}.max_green_s"), g.max_green_s, 1.0);
@@ -176,7 +185,10 @@ impl Intersection {
         let mut intergreens = vec![None; n * n];
         for (from, row) in &spec.intergreens_s {
             let Some(&fi) = index.get(from.as_str()) else {
-                out.push(format!("intergreens_s.{from}"), format!("unknown group `{from}`"));
+                out.push(
+                    format!("intergreens_s.{from}"),
+                    format!("unknown group `{from}`"),
+                );
                 continue;
             };
             for (to, &secs) in row {
@@ -233,7 +245,10 @@ impl Intersection {
             if !served && !spec.stages.is_empty() {
                 out.push(
                     format!("groups[{g}]"),
-                    format!("group `{}` is in no stage, so it would never be served", group.id),
+                    format!(
+                        "group `{}` is in no stage, so it would never be served",
+                        group.id
+                    ),
                 );
             }
         }
@@ -347,7 +362,10 @@ fn sequence_timings(spec: &IntersectionSpec, out: &mut Collector) -> SequenceTim
     };
     let mut secs = |field: &str, given: Option<f64>, default: f64, min: f64| {
         let value = given.unwrap_or(default);
-        Duration::from_secs_f64(out.seconds(format!("timings.{field}"), value, min).unwrap_or(default))
+        Duration::from_secs_f64(
+            out.seconds(format!("timings.{field}"), value, min)
+                .unwrap_or(default),
+        )
     };
     let timings = SequenceTimings {
         amber: secs("amber_s", t.amber_s, 3.0, 1.0),
@@ -357,7 +375,10 @@ fn sequence_timings(spec: &IntersectionSpec, out: &mut Collector) -> SequenceTim
     if spec.region != Region::Us && timings.red_amber == Duration::ZERO {
         out.push(
             "timings.red_amber_s",
-            format!("region `{}` shows red+amber before green: it needs more than 0 s", spec.region),
+            format!(
+                "region `{}` shows red+amber before green: it needs more than 0 s",
+                spec.region
+            ),
         );
     }
     if spec.region == Region::PostSoviet && timings.flashing_green == Duration::ZERO {
@@ -386,10 +407,16 @@ fn compile_stages(
         if stage.id.trim().is_empty() {
             out.push(format!("{field}.id"), "a stage id may not be empty");
         } else if !ids.insert(stage.id.as_str()) {
-            out.push(format!("{field}.id"), format!("stage `{}` is defined twice", stage.id));
+            out.push(
+                format!("{field}.id"),
+                format!("stage `{}` is defined twice", stage.id),
+            );
         }
         if stage.groups.is_empty() {
-            out.push(format!("{field}.groups"), format!("stage `{}` has no groups", stage.id));
+            out.push(
+                format!("{field}.groups"),
+                format!("stage `{}` has no groups", stage.id),
+            );
         }
         let mut set = GroupSet::EMPTY;
         let mut members: Vec<(GroupIndex, &str)> = Vec::new();
@@ -426,7 +453,10 @@ fn compile_stages(
         });
     }
     if stages.len() > usize::from(u8::MAX) {
-        out.push("stages", format!("{} stages, at most 255 are supported", stages.len()));
+        out.push(
+            "stages",
+            format!("{} stages, at most 255 are supported", stages.len()),
+        );
     }
     stages
 }

@@ -10,5 +10,5 @@ pub mod state;
 pub use aspect::{Aspect, AspectSequence, GroupKind, Region, SequenceTimings, Step};
 pub use group::{Direction, GroupIndex, Movement, SignalGroup, Turn};
 pub use intersection::{GroupSet, Intersection, MAX_GROUPS, Stage, StageIndex};
-pub use state::SignalState;
 pub use spec::{GroupSpec, IntersectionSpec, MainStreet, NemaSpec, StageSpec, TimingsSpec};
+pub use state::SignalState;

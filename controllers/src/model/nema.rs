@@ -11,10 +11,10 @@
 use std::collections::BTreeMap;
 
 use super::aspect::GroupKind;
+use super::aspect::Region;
 use super::group::{Direction, Movement, Turn};
 use super::spec::{GroupSpec, IntersectionSpec, MainStreet, NemaSpec, StageSpec, TimingsSpec};
 use crate::error::{Collector, Problems};
-use super::aspect::Region;
 
 const RING_1: [u8; 4] = [1, 2, 3, 4];
 const RING_2: [u8; 4] = [5, 6, 7, 8];
@@ -29,11 +29,25 @@ fn phase_movements(main: MainStreet, phase: u8) -> Vec<Movement> {
     };
     let through_right = |approach| {
         vec![
-            Movement { approach, turn: Turn::Through, lanes: vec![] },
-            Movement { approach, turn: Turn::Right, lanes: vec![] },
+            Movement {
+                approach,
+                turn: Turn::Through,
+                lanes: vec![],
+            },
+            Movement {
+                approach,
+                turn: Turn::Right,
+                lanes: vec![],
+            },
         ]
     };
-    let left = |approach| vec![Movement { approach, turn: Turn::Left, lanes: vec![] }];
+    let left = |approach| {
+        vec![Movement {
+            approach,
+            turn: Turn::Left,
+            lanes: vec![],
+        }]
+    };
     match phase {
         1 => left(p6),
         2 => through_right(p2),
@@ -61,14 +75,20 @@ fn conflict(a: u8, b: u8) -> bool {
 }
 
 /// Compiles the preset into an explicit intersection file (region `us`).
-pub(crate) fn compile(nema: &NemaSpec, timings: &TimingsSpec) -> Result<IntersectionSpec, Problems> {
+pub(crate) fn compile(
+    nema: &NemaSpec,
+    timings: &TimingsSpec,
+) -> Result<IntersectionSpec, Problems> {
     let mut out = Collector::default();
     let amber = out.seconds("nema.amber_s", nema.amber_s, 1.0);
     let all_red = out.seconds("nema.all_red_s", nema.all_red_s, 0.0);
     out.seconds("nema.min_green_s", nema.min_green_s, 1.0);
     out.seconds("nema.max_green_s", nema.max_green_s, 1.0);
     if timings.amber_s.is_some() {
-        out.push("timings.amber_s", "give the amber as `nema.amber_s` with a `[nema]` preset");
+        out.push(
+            "timings.amber_s",
+            "give the amber as `nema.amber_s` with a `[nema]` preset",
+        );
     }
     for (phase, &secs) in &nema.max_green_by_phase_s {
         let field = format!("nema.max_green_by_phase_s.{phase}");
@@ -142,7 +162,10 @@ mod tests {
         assert!(conflict(5, 6), "same ring");
         assert!(!conflict(1, 5), "opposing lefts run together");
         assert!(!conflict(2, 6), "opposing throughs run together");
-        assert!(!conflict(1, 6), "a left with the through of its own approach");
+        assert!(
+            !conflict(1, 6),
+            "a left with the through of its own approach"
+        );
         assert!(conflict(2, 4), "across the barrier");
         assert!(conflict(6, 7), "across the barrier");
         assert!(!conflict(4, 8));

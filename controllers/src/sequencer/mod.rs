@@ -126,7 +126,10 @@ impl Sequencer {
             if let Phase::Transition { to, completes, .. } = self.phase
                 && self.next_change == self.changes.len()
             {
-                self.phase = Phase::Dwell { stage: to, since: completes };
+                self.phase = Phase::Dwell {
+                    stage: to,
+                    since: completes,
+                };
             }
             match self.ready_to_start(now) {
                 Some(to) => self.start_transition(now, to),

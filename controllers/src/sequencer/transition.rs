@@ -47,10 +47,18 @@ pub fn plan(
         go_end[g.get()] = t0 + sequence.go_after_green();
         let mut t = t0;
         for step in &sequence.after_green {
-            changes.push(Change { at: t, group: g, aspect: step.aspect });
+            changes.push(Change {
+                at: t,
+                group: g,
+                aspect: step.aspect,
+            });
             t += step.duration;
         }
-        changes.push(Change { at: t, group: g, aspect: Aspect::Red });
+        changes.push(Change {
+            at: t,
+            group: g,
+            aspect: Aspect::Red,
+        });
         completes = completes.max(t);
     }
 
@@ -63,10 +71,18 @@ pub fn plan(
             .fold(t0 + lead_in, Instant::max);
         let mut t = green_at - lead_in;
         for step in &sequence.before_green {
-            changes.push(Change { at: t, group: g, aspect: step.aspect });
+            changes.push(Change {
+                at: t,
+                group: g,
+                aspect: step.aspect,
+            });
             t += step.duration;
         }
-        changes.push(Change { at: green_at, group: g, aspect: Aspect::Green });
+        changes.push(Change {
+            at: green_at,
+            group: g,
+            aspect: Aspect::Green,
+        });
         completes = completes.max(green_at);
     }
 

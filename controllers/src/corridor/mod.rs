@@ -1,0 +1,517 @@
+//! The corridor model: a directed graph (petgraph) of intersections and boundary nodes joined by
+//! links with lanes, detectors and turning movements.
+//!
+//! Built only through [`Corridor::from_spec`], which checks that links join known nodes, that
+//! every turn a lane allows leads somewhere, that every movement a signal group serves exists on
+//! the approach, that every turn is served by some group, and that detector channels are unique
+//! per cabinet.
+
+mod lanes;
+pub mod spec;
+
+pub use lanes::TurnSet;
+pub use spec::{CorridorSpec, DetectorKind, DetectorSpec, LinkSpec, NodeSpec};
+
+use petgraph::Direction as Dir;
+use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
+use petgraph::visit::EdgeRef;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use crate::error::{Collector, Problems};
+use crate::model::{Direction, Intersection, Turn};
+
+/// What a node is.
+#[derive(Clone, Debug)]
+pub enum NodeKind {
+    /// A signalised intersection.
+    Intersection(Arc<Intersection>),
+    /// Where traffic enters or leaves the corridor.
+    Boundary,
+}
+
+/// A node of the corridor.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// Its id (an intersection's site id).
+    pub id: String,
+    /// Position east of the origin.
+    pub x_m: f64,
+    /// Position north of the origin.
+    pub y_m: f64,
+    /// Intersection or boundary.
+    pub kind: NodeKind,
+}
+
+impl Node {
+    /// The intersection at this node, if it is one.
+    pub fn intersection(&self) -> Option<&Arc<Intersection>> {
+        match &self.kind {
+            NodeKind::Intersection(ix) => Some(ix),
+            NodeKind::Boundary => None,
+        }
+    }
+}
+
+/// A detector on a link.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Detector {
+    /// Unique id in the corridor.
+    pub id: String,
+    /// The cabinet channel at the downstream intersection.
+    pub channel: u8,
+    /// Lane, from 0 at the left.
+    pub lane: u8,
+    /// Distance of the loop's downstream edge from the stop line.
+    pub distance_m: f64,
+    /// Loop length.
+    pub length_m: f64,
+    /// What it detects.
+    pub kind: DetectorKind,
+}
+
+/// Where traffic from a link goes at its downstream intersection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TurnMovement {
+    /// The turn.
+    pub turn: Turn,
+    /// The link it leads onto.
+    pub onto: EdgeIndex,
+}
+
+/// A directed link.
+#[derive(Clone, Debug)]
+pub struct Link {
+    /// `FROM->TO`.
+    pub id: String,
+    /// Length.
+    pub length_m: f64,
+    /// Free-flow speed in metres per second.
+    pub speed_mps: f64,
+    /// Lanes from left to right, each with its allowed turns.
+    pub lanes: Vec<TurnSet>,
+    /// Saturation flow per lane.
+    pub saturation_flow_veh_h_lane: f64,
+    /// Its detectors.
+    pub detectors: Vec<Detector>,
+    /// The approach it forms at its downstream node (its direction of travel).
+    pub approach: Direction,
+    /// Turning movements at the downstream node (empty at a boundary).
+    pub movements: Vec<TurnMovement>,
+}
+
+impl Link {
+    /// The link a turn leads onto.
+    pub fn onto(&self, turn: Turn) -> Option<EdgeIndex> {
+        self.movements
+            .iter()
+            .find(|m| m.turn == turn)
+            .map(|m| m.onto)
+    }
+}
+
+/// A validated corridor.
+#[derive(Clone, Debug)]
+pub struct Corridor {
+    id: String,
+    name: Option<String>,
+    graph: DiGraph<Node, Link>,
+}
+
+impl Corridor {
+    /// Validates a parsed corridor file. `intersection` turns a node's `intersection` path into
+    /// the validated intersection, or says why it cannot.
+    pub fn from_spec(
+        spec: &CorridorSpec,
+        mut intersection: impl FnMut(&str) -> Result<Arc<Intersection>, String>,
+    ) -> Result<Corridor, Problems> {
+        let mut out = Collector::default();
+        let mut graph = DiGraph::new();
+        let mut by_id = BTreeMap::new();
+
+        for (i, node) in spec.nodes.iter().enumerate() {
+            let field = format!("nodes[{i}]");
+            if node.id.trim().is_empty() {
+                out.push(format!("{field}.id"), "a node id may not be empty");
+            }
+            if !(node.x_m.is_finite() && node.y_m.is_finite()) {
+                out.push(
+                    field.clone(),
+                    format!("node `{}` has a non-finite position", node.id),
+                );
+            }
+            let kind = match &node.intersection {
+                None => NodeKind::Boundary,
+                Some(path) => match intersection(path) {
+                    Ok(ix) => NodeKind::Intersection(ix),
+                    Err(why) => {
+                        out.push(format!("{field}.intersection"), why);
+                        NodeKind::Boundary
+                    }
+                },
+            };
+            let index = graph.add_node(Node {
+                id: node.id.clone(),
+                x_m: node.x_m,
+                y_m: node.y_m,
+                kind,
+            });
+            if by_id.insert(node.id.as_str(), index).is_some() {
+                out.push(
+                    format!("{field}.id"),
+                    format!("node `{}` is defined twice", node.id),
+                );
+            }
+        }
+
+        let mut link_ids = BTreeSet::new();
+        for (i, link) in spec.links.iter().enumerate() {
+            let field = format!("links[{i}]");
+            let id = format!("{}->{}", link.from, link.to);
+            let ends = [("from", &link.from), ("to", &link.to)].map(|(end, node)| {
+                let found = by_id.get(node.as_str()).copied();
+                if found.is_none() {
+                    let verb = if end == "from" { "starts" } else { "ends" };
+                    out.push(
+                        format!("{field}.{end}"),
+                        format!("link `{id}` {verb} at unknown node `{node}`"),
+                    );
+                }
+                found
+            });
+            let [Some(a), Some(b)] = ends else { continue };
+            if a == b {
+                out.push(
+                    field,
+                    format!("link `{id}` starts and ends at the same node"),
+                );
+                continue;
+            }
+            if !link_ids.insert(id.clone()) {
+                out.push(field, format!("link `{id}` is defined twice"));
+                continue;
+            }
+            let (na, nb) = (&graph[a], &graph[b]);
+            let (dx, dy) = (nb.x_m - na.x_m, nb.y_m - na.y_m);
+            let length_m = link.length_m.unwrap_or_else(|| dx.hypot(dy));
+            if !(length_m.is_finite() && length_m >= 1.0) {
+                out.push(
+                    format!("{field}.length_m"),
+                    format!("link `{id}` length {length_m} m is out of range (at least 1 m)"),
+                );
+            }
+            if !(link.speed_kmh.is_finite() && link.speed_kmh > 0.0 && link.speed_kmh <= 150.0) {
+                out.push(
+                    format!("{field}.speed_kmh"),
+                    format!(
+                        "{} km/h is out of range (above 0, at most 150)",
+                        link.speed_kmh
+                    ),
+                );
+            }
+            if !(link.saturation_flow_veh_h_lane.is_finite()
+                && (100.0..=3000.0).contains(&link.saturation_flow_veh_h_lane))
+            {
+                out.push(
+                    format!("{field}.saturation_flow_veh_h_lane"),
+                    format!(
+                        "{} veh/h is out of range (100 to 3000)",
+                        link.saturation_flow_veh_h_lane
+                    ),
+                );
+            }
+            if link.lanes.is_empty() {
+                out.push(
+                    format!("{field}.lanes"),
+                    format!("link `{id}` has no lanes"),
+                );
+            }
+            let lanes: Vec<TurnSet> = link
+                .lanes
+                .iter()
+                .enumerate()
+                .map(|(l, s)| {
+                    TurnSet::parse(s).unwrap_or_else(|why| {
+                        out.push(format!("{field}.lanes[{l}]"), why);
+                        TurnSet::default()
+                    })
+                })
+                .collect();
+            let detectors = link
+                .detectors
+                .iter()
+                .enumerate()
+                .map(|(d, det)| {
+                    let dfield = format!("{field}.detectors[{d}]");
+                    if usize::from(det.lane) >= lanes.len() {
+                        out.push(
+                            format!("{dfield}.lane"),
+                            format!(
+                                "detector `{}` is on lane {}, but link `{id}` has {} lanes",
+                                det.id,
+                                det.lane,
+                                lanes.len()
+                            ),
+                        );
+                    }
+                    if !(det.distance_m.is_finite()
+                        && det.distance_m >= 0.0
+                        && det.distance_m <= length_m)
+                    {
+                        out.push(
+                            format!("{dfield}.distance_m"),
+                            format!(
+                                "detector `{}` at {} m is not on the link (0 to {length_m} m)",
+                                det.id, det.distance_m
+                            ),
+                        );
+                    }
+                    if !(det.length_m.is_finite() && det.length_m > 0.0 && det.length_m <= 50.0) {
+                        out.push(
+                            format!("{dfield}.length_m"),
+                            format!("{} m is out of range (above 0, at most 50)", det.length_m),
+                        );
+                    }
+                    if det.channel >= 64 {
+                        out.push(
+                            format!("{dfield}.channel"),
+                            format!("channel {} is out of range (0 to 63)", det.channel),
+                        );
+                    }
+                    Detector {
+                        id: det.id.clone(),
+                        channel: det.channel,
+                        lane: det.lane,
+                        distance_m: det.distance_m,
+                        length_m: det.length_m,
+                        kind: det.kind,
+                    }
+                })
+                .collect();
+            graph.add_edge(
+                a,
+                b,
+                Link {
+                    id,
+                    length_m,
+                    speed_mps: link.speed_kmh / 3.6,
+                    lanes,
+                    saturation_flow_veh_h_lane: link.saturation_flow_veh_h_lane,
+                    detectors,
+                    approach: Direction::from_heading_deg(dy.atan2(dx).to_degrees()),
+                    movements: Vec::new(),
+                },
+            );
+        }
+
+        let mut corridor = Corridor {
+            id: spec.id.clone(),
+            name: spec.name.clone(),
+            graph,
+        };
+        corridor.derive_movements(&mut out);
+        corridor.check_detectors(&mut out);
+        corridor.check_groups_against_approaches(&mut out);
+        out.finish(|| corridor)
+    }
+
+    fn heading(&self, e: EdgeIndex) -> f64 {
+        let (a, b) = self.graph.edge_endpoints(e).expect("edge exists");
+        let (na, nb) = (&self.graph[a], &self.graph[b]);
+        (nb.y_m - na.y_m).atan2(nb.x_m - na.x_m).to_degrees()
+    }
+
+    /// Turning movements from the node positions: each outgoing link of the downstream node is a
+    /// left, through or right turn of the incoming link (U-turns are not modelled).
+    fn derive_movements(&mut self, out: &mut Collector) {
+        for node in self.graph.node_indices() {
+            let is_boundary = matches!(self.graph[node].kind, NodeKind::Boundary);
+            let incoming: Vec<EdgeIndex> = self
+                .graph
+                .edges_directed(node, Dir::Incoming)
+                .map(|e| e.id())
+                .collect();
+            let outgoing: Vec<EdgeIndex> = self
+                .graph
+                .edges_directed(node, Dir::Outgoing)
+                .map(|e| e.id())
+                .collect();
+            for &inc in &incoming {
+                let h_in = self.heading(inc);
+                let mut movements: Vec<TurnMovement> = Vec::new();
+                for &og in &outgoing {
+                    let Some(turn) = Turn::from_heading_change_deg(self.heading(og) - h_in) else {
+                        continue;
+                    };
+                    if let Some(clash) = movements.iter().find(|m| m.turn == turn) {
+                        out.push(
+                            format!("nodes.{}", self.graph[node].id),
+                            format!(
+                                "links `{}` and `{}` are both a {turn} turn from `{}`",
+                                self.graph[clash.onto].id, self.graph[og].id, self.graph[inc].id
+                            ),
+                        );
+                        continue;
+                    }
+                    movements.push(TurnMovement { turn, onto: og });
+                }
+                if !is_boundary {
+                    let link = &self.graph[inc];
+                    for (l, lane) in link.lanes.iter().enumerate() {
+                        for turn in lane.iter() {
+                            if !movements.iter().any(|m| m.turn == turn) {
+                                out.push(
+                                    format!("links.{}.lanes[{l}]", link.id),
+                                    format!("lane {l} of `{}` allows {turn}, but `{}` has no exit that way", link.id, self.graph[node].id),
+                                );
+                            }
+                        }
+                    }
+                }
+                movements.sort_by_key(|m| m.turn);
+                self.graph[inc].movements = if is_boundary { Vec::new() } else { movements };
+            }
+        }
+    }
+
+    fn check_detectors(&self, out: &mut Collector) {
+        let mut ids = BTreeSet::new();
+        for node in self.graph.node_indices() {
+            let mut channels: BTreeMap<u8, &str> = BTreeMap::new();
+            for e in self.graph.edges_directed(node, Dir::Incoming) {
+                for det in &e.weight().detectors {
+                    if !ids.insert(det.id.as_str()) {
+                        out.push(
+                            format!("links.{}.detectors", e.weight().id),
+                            format!("detector `{}` is defined twice", det.id),
+                        );
+                    }
+                    if let Some(other) = channels.insert(det.channel, &det.id) {
+                        out.push(
+                            format!("links.{}.detectors", e.weight().id),
+                            format!(
+                                "detectors `{other}` and `{}` both use channel {} of `{}`",
+                                det.id, det.channel, self.graph[node].id
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every movement a group serves exists on its approach; every turn is served.
+    fn check_groups_against_approaches(&self, out: &mut Collector) {
+        for node in self.graph.node_indices() {
+            let Some(ix) = self.graph[node].intersection() else {
+                continue;
+            };
+            let site = &self.graph[node].id;
+            for group in ix.groups() {
+                for m in &group.movements {
+                    let Some(link) = self.approach(node, m.approach) else {
+                        out.push(
+                            format!("nodes.{site}"),
+                            format!(
+                                "group `{}` serves `{m}`, but `{site}` has no {} approach",
+                                group.id, m.approach
+                            ),
+                        );
+                        continue;
+                    };
+                    if m.turn == Turn::Crossing {
+                        continue;
+                    }
+                    let lanes_allowing: Vec<u8> = (0..link.lanes.len() as u8)
+                        .filter(|&l| link.lanes[usize::from(l)].allows(m.turn))
+                        .collect();
+                    if lanes_allowing.is_empty() {
+                        out.push(
+                            format!("nodes.{site}"),
+                            format!(
+                                "group `{}` serves `{m}`, but no lane of `{}` allows {}",
+                                group.id, link.id, m.turn
+                            ),
+                        );
+                    }
+                    for &l in &m.lanes {
+                        if !lanes_allowing.contains(&l) {
+                            out.push(format!("nodes.{site}"), format!("group `{}` serves `{m}` on lane {l}, which `{}` does not have for {}", group.id, link.id, m.turn));
+                        }
+                    }
+                }
+            }
+            for e in self.graph.edges_directed(node, Dir::Incoming) {
+                let link = e.weight();
+                for m in &link.movements {
+                    let served = ix.groups().iter().any(|g| {
+                        g.movements
+                            .iter()
+                            .any(|gm| gm.approach == link.approach && gm.turn == m.turn)
+                    });
+                    if !served {
+                        out.push(
+                            format!("nodes.{site}"),
+                            format!(
+                                "no signal group serves `{} {}` from `{}`",
+                                link.approach, m.turn, link.id
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The corridor's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Its name.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The graph itself, for algorithms.
+    pub fn graph(&self) -> &DiGraph<Node, Link> {
+        &self.graph
+    }
+
+    /// The node with this id.
+    pub fn node_by_id(&self, id: &str) -> Option<NodeIndex> {
+        self.graph.node_indices().find(|&n| self.graph[n].id == id)
+    }
+
+    /// The link with this id (`FROM->TO`).
+    pub fn link_by_id(&self, id: &str) -> Option<EdgeIndex> {
+        self.graph.edge_indices().find(|&e| self.graph[e].id == id)
+    }
+
+    /// The incoming link forming approach `dir` at `node`.
+    pub fn approach(&self, node: NodeIndex, dir: Direction) -> Option<&Link> {
+        self.graph
+            .edges_directed(node, Dir::Incoming)
+            .map(|e| e.weight())
+            .find(|l| l.approach == dir)
+    }
+
+    /// Intersections, in file order.
+    pub fn intersections(&self) -> impl Iterator<Item = (NodeIndex, &Node)> {
+        self.graph
+            .node_indices()
+            .map(|n| (n, &self.graph[n]))
+            .filter(|(_, node)| node.intersection().is_some())
+    }
+
+    /// Links whose upstream node is a boundary: where traffic enters.
+    pub fn entries(&self) -> impl Iterator<Item = EdgeIndex> + '_ {
+        self.graph.edge_indices().filter(|&e| {
+            let (a, _) = self.graph.edge_endpoints(e).expect("edge exists");
+            matches!(self.graph[a].kind, NodeKind::Boundary)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
