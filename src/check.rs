@@ -4,6 +4,7 @@
 //! `plan_id` a timing plan, `region` an intersection.
 
 use anyhow::{Context, Result};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -22,24 +23,26 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode> {
     if files.is_empty() {
         anyhow::bail!("no .toml files found in {}", display_list(&args.files));
     }
+    let mut out = std::io::stdout().lock();
     let mut failed = 0;
     for file in &files {
         match check_file(file) {
-            Ok(summary) => println!("ok    {}  {summary}", file.display()),
+            Ok(summary) => writeln!(out, "ok    {}  {summary}", file.display())?,
             Err(why) => {
                 failed += 1;
-                println!("FAIL  {}", file.display());
+                writeln!(out, "FAIL  {}", file.display())?;
                 for line in why.lines() {
-                    println!("      {line}");
+                    writeln!(out, "      {line}")?;
                 }
             }
         }
     }
-    println!(
+    writeln!(
+        out,
         "{} checked: {} valid, {failed} invalid",
         files.len(),
         files.len() - failed
-    );
+    )?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {

@@ -13,5 +13,8 @@ pub mod plan;
 pub mod sequencer;
 pub mod time;
 
+#[cfg(test)]
+mod test_support;
+
 pub use error::{Invalid, Problems};
 pub use time::{Duration, Instant};

@@ -1,1 +1,139 @@
+use super::*;
+use crate::model::Aspect::*;
+use crate::test_support::*;
+use crate::time::Duration;
 
+fn stage(ix: &Intersection, id: &str) -> StageIndex {
+    ix.stage_by_id(id).expect("known stage")
+}
+
+#[test]
+fn starts_all_red_then_enters_the_first_stage_with_red_amber() {
+    let ix = intersection(EU_TWO_STAGE);
+    let mut seq = Sequencer::new(ix.clone(), secs(0.0));
+    assert!(seq.state().aspects().iter().all(|&a| a == Red));
+    seq.request(stage(&ix, "A")).unwrap();
+    // Start-up all red defaults to the largest intergreen, 8 s.
+    assert_eq!(seq.poll_at(), Some(secs(8.0)));
+    assert!(seq.poll(secs(7.5)).aspects().iter().all(|&a| a == Red));
+
+    let st = seq.poll(secs(8.0)).clone();
+    assert_eq!(aspect(&ix, &st, "K1"), RedAmber);
+    assert_eq!(
+        aspect(&ix, &st, "P1"),
+        Green,
+        "pedestrians have no red+amber"
+    );
+    assert_eq!(seq.poll_at(), Some(secs(9.0)));
+    let st = seq.poll(secs(9.0)).clone();
+    assert_eq!(aspect(&ix, &st, "K1"), Green);
+    assert_eq!(
+        seq.phase(),
+        Phase::Dwell {
+            stage: stage(&ix, "A"),
+            since: secs(9.0)
+        }
+    );
+    assert_eq!(seq.poll_at(), None, "nothing to do without a request");
+}
+
+#[test]
+fn waits_for_minimum_greens_and_honours_every_intergreen() {
+    let ix = intersection(EU_TWO_STAGE);
+    let mut seq = Sequencer::new(ix.clone(), secs(0.0));
+    seq.request(stage(&ix, "A")).unwrap();
+    seq.poll(secs(8.0));
+    seq.poll(secs(9.0));
+    seq.request(stage(&ix, "B")).unwrap();
+    // K1 green since 9 s with a 6 s minimum: no change before 15 s.
+    assert_eq!(seq.poll_at(), Some(secs(15.0)));
+    assert_eq!(aspect(&ix, seq.poll(secs(14.9)), "K1"), Green);
+
+    let st = seq.poll(secs(15.0)).clone();
+    assert_eq!(aspect(&ix, &st, "K1"), Amber);
+    assert_eq!(aspect(&ix, &st, "P1"), Red);
+    // P3 waits for K1 -> P3 (4 s); K2 for P1 -> K2 (8 s), with 1 s red+amber before.
+    let expected = [
+        (18.0, "K1", Red),
+        (19.0, "P3", Green),
+        (22.0, "K2", RedAmber),
+        (23.0, "K2", Green),
+    ];
+    for (t, id, a) in expected {
+        assert_eq!(seq.poll_at(), Some(secs(t)), "next change of {id}");
+        assert_eq!(aspect(&ix, seq.poll(secs(t)), id), a, "{id} at {t} s");
+    }
+    assert_eq!(seq.current_stage(), Some(stage(&ix, "B")));
+    assert_eq!(seq.earliest_stage_end(), Some(secs(29.0)));
+}
+
+#[test]
+fn post_soviet_green_ends_with_flashing_green_then_amber() {
+    let ix = intersection(POST_SOVIET);
+    let mut seq = Sequencer::new(ix.clone(), secs(0.0));
+    seq.request(stage(&ix, "1")).unwrap();
+    while let Some(t) = seq.poll_at() {
+        seq.poll(t);
+    }
+    let k1_green = seq.go_start(ix.group_by_id("K1").unwrap()).unwrap();
+    seq.request(stage(&ix, "2")).unwrap();
+    let t0 = k1_green + Duration::from_secs(10);
+    assert_eq!(seq.poll_at(), Some(t0), "K1's minimum green is 10 s");
+    let mut seen = vec![];
+    let mut now = t0;
+    while now <= t0 + Duration::from_secs(12) {
+        let a = aspect(&ix, seq.poll(now), "K1");
+        if seen.last() != Some(&a) {
+            seen.push(a);
+        }
+        now += Duration::from_millis(500);
+    }
+    assert_eq!(seen, [FlashingGreen, Amber, Red]);
+}
+
+#[test]
+fn a_late_poll_delays_the_rest_of_the_transition_instead_of_shortening_it() {
+    let ix = intersection(NEMA_4LEG);
+    let mut seq = Sequencer::new(ix.clone(), secs(0.0));
+    seq.request(stage(&ix, "2+6")).unwrap();
+    while let Some(t) = seq.poll_at() {
+        seq.poll(t);
+    }
+    seq.request(stage(&ix, "4+8")).unwrap();
+    let t0 = seq.poll_at().unwrap();
+    seq.poll(t0);
+    assert_eq!(aspect(&ix, seq.state(), "2"), Amber);
+    // Polled 1.3 s after the amber was due to end.
+    let late = t0 + Duration::from_millis(5300);
+    assert_eq!(aspect(&ix, seq.poll(late), "2"), Red);
+    // Phase 4 must still wait the full 6 s intergreen after the green of 2 ended (at t0),
+    // and 2 s of all red after the amber actually ended.
+    assert_eq!(seq.poll_at(), Some(late + Duration::from_secs(2)));
+}
+
+#[test]
+fn requests_are_checked_and_the_running_stage_withdraws_them() {
+    let ix = intersection(EU_TWO_STAGE);
+    let mut seq = Sequencer::new(ix.clone(), secs(0.0));
+    assert_eq!(seq.request(StageIndex(9)), Err(UnknownStage(9)));
+    seq.request(stage(&ix, "A")).unwrap();
+    while let Some(t) = seq.poll_at() {
+        seq.poll(t);
+    }
+    seq.request(stage(&ix, "B")).unwrap();
+    assert!(seq.pending().is_some());
+    seq.request(stage(&ix, "A")).unwrap();
+    assert_eq!(seq.pending(), None);
+    assert_eq!(seq.poll_at(), None);
+}
+
+#[test]
+fn interstage_times_follow_the_intergreen_matrix() {
+    let ix = intersection(EU_TWO_STAGE);
+    let (a, b) = (ix.stage(stage(&ix, "A")), ix.stage(stage(&ix, "B")));
+    assert_eq!(interstage(&ix, a, b), Duration::from_secs(8));
+    let nema = intersection(NEMA_4LEG);
+    let s15 = nema.stage(stage(&nema, "1+5"));
+    let s26 = nema.stage(stage(&nema, "2+6"));
+    assert_eq!(interstage(&nema, s15, s26), Duration::from_secs(6));
+}

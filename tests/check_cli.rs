@@ -1,0 +1,95 @@
+//! `greenwave check` on real files: everything in `config/` is valid, and every broken file in
+//! `tests/fixtures/` is rejected with the message its first line (`# expect: ...`) states.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn greenwave_check(args: &[&Path]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_greenwave"))
+        .arg("check")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("greenwave runs")
+}
+
+fn fixtures() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("fixtures folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_file_in_config_is_valid() {
+    let out = greenwave_check(&[Path::new("config")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+    for kind in [
+        "corridor `arterial-4`: 4 intersections",
+        "timing plan",
+        "region post_soviet",
+    ] {
+        assert!(stdout.contains(kind), "missing `{kind}` in:\n{stdout}");
+    }
+}
+
+#[test]
+fn every_broken_fixture_is_rejected_with_its_message() {
+    let files = fixtures();
+    assert!(
+        files.len() >= 15,
+        "expected the broken-file fixtures, found {}",
+        files.len()
+    );
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("fixture reads");
+        let expected = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# expect: "))
+            .unwrap_or_else(|| panic!("{} lacks an `# expect:` first line", file.display()));
+        let relative = file
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .expect("inside the repo");
+        let out = greenwave_check(&[relative]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(2), "{}:\n{stdout}", file.display());
+        assert!(stdout.contains("FAIL"), "{stdout}");
+        assert!(
+            stdout.contains(expected),
+            "{}: expected `{expected}` in:\n{stdout}",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn one_bad_file_among_good_ones_fails_the_run_but_every_file_gets_a_verdict() {
+    let out = greenwave_check(&[
+        Path::new("config/intersections/eu-two-stage.toml"),
+        Path::new("tests/fixtures/missing-intergreen.toml"),
+        Path::new("config/plans/eu-two-stage-base.toml"),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stdout.matches("ok    ").count(), 2, "{stdout}");
+    assert!(stdout.contains("3 checked: 2 valid, 1 invalid"), "{stdout}");
+}
+
+#[test]
+fn a_missing_file_is_named() {
+    let out = greenwave_check(&[Path::new("config/does-not-exist.toml")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout.contains("FAIL  config/does-not-exist.toml"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("cannot read"), "{stdout}");
+}
