@@ -460,3 +460,74 @@ fn compile_stages(
     }
     stages
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Aspect;
+    use crate::test_support::*;
+
+    #[test]
+    fn nema_preset_compiles_to_eight_phases_and_eight_stages() {
+        let ix = intersection(NEMA_4LEG);
+        assert_eq!(ix.region(), Region::Us);
+        let ids: Vec<&str> = ix.groups().iter().map(|g| g.id.as_str()).collect();
+        assert_eq!(ids, ["1", "2", "3", "4", "5", "6", "7", "8"]);
+        let stages: Vec<&str> = ix.stages().iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            stages,
+            ["1+5", "1+6", "2+5", "2+6", "3+7", "3+8", "4+7", "4+8"]
+        );
+        let g = |id| ix.group_by_id(id).unwrap();
+        assert_eq!(ix.intergreen(g("2"), g("4")), Some(Duration::from_secs(6)));
+        assert_eq!(ix.intergreen(g("2"), g("6")), None);
+        assert_eq!(ix.group(g("1")).max_green, Duration::from_secs(25));
+        assert_eq!(ix.group(g("2")).min_green, Duration::from_secs(7));
+        let after: Vec<Aspect> = ix
+            .group(g("2"))
+            .sequence
+            .after_green
+            .iter()
+            .map(|s| s.aspect)
+            .collect();
+        assert_eq!(after, [Aspect::Amber]);
+        assert_eq!(ix.startup_all_red(), Duration::from_secs(6));
+    }
+
+    #[test]
+    fn every_problem_in_a_file_is_reported_with_its_field() {
+        let mut s = spec(EU_TWO_STAGE);
+        s.groups[0].min_green_s = -1.0;
+        s.intergreens_s
+            .get_mut("K1")
+            .unwrap()
+            .insert("K9".into(), 4.0);
+        s.stages[1].groups.push("K1".into());
+        let err = Intersection::from_spec(&s).unwrap_err();
+        let mut fields: Vec<&str> = err.iter().map(|p| p.field.as_str()).collect();
+        fields.dedup();
+        assert_eq!(
+            fields,
+            [
+                "groups[0].min_green_s",
+                "intergreens_s.K1.K9",
+                "stages[1].groups"
+            ],
+            "{err}"
+        );
+        assert!(err.mentions("-1 s is out of range"), "{err}");
+        assert!(err.mentions("unknown group `K9`"), "{err}");
+        assert!(
+            err.mentions("stage `B` contains conflicting groups `K2` and `K1`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_group_in_no_stage_is_refused() {
+        let mut s = spec(EU_TWO_STAGE);
+        s.stages[1].groups.retain(|g| g != "P4");
+        let err = Intersection::from_spec(&s).unwrap_err();
+        assert!(err.mentions("group `P4` is in no stage"), "{err}");
+    }
+}
