@@ -22,11 +22,21 @@ use common::{Blueprint, Step, blueprint, steps};
 const CASES: u32 = 64;
 const STEPS: usize = 800;
 
-/// What happened in one run of a double.
-#[derive(Default)]
-struct Tally {
-    /// Runs in which the double produced a broken state.
-    broke: Cell<u32>,
+/// Runs `case` over random intersections and drives; returns in how many runs the double
+/// produced a broken state (and was caught).
+fn runs_that_broke(case: impl Fn(Blueprint, Vec<Step>) -> Result<bool, TestCaseError>) -> u32 {
+    let broke = Cell::new(0);
+    let mut runner = TestRunner::new(Config {
+        cases: CASES,
+        ..Config::default()
+    });
+    runner
+        .run(&(blueprint(10), steps(STEPS, 500)), |(bp, steps)| {
+            broke.set(broke.get() + u32::from(case(bp, steps)?));
+            Ok(())
+        })
+        .unwrap();
+    broke.get()
 }
 
 /// Keeps requesting the stage after the current one, so stages keep changing.
@@ -83,12 +93,7 @@ fn run_double(
     Ok(false)
 }
 
-fn short_waits() -> impl Strategy<Value = Vec<Step>> {
-    steps(STEPS, 500)
-}
-
-fn assert_mostly_broke(tally: &Tally, what: &str) {
-    let broke = tally.broke.get();
+fn assert_mostly_broke(broke: u32, what: &str) {
     assert!(
         broke * 2 >= CASES,
         "the {what} double broke in only {broke} of {CASES} runs"
@@ -97,45 +102,36 @@ fn assert_mostly_broke(tally: &Tally, what: &str) {
 
 #[test]
 fn a_sequencer_that_skips_the_amber_is_caught_every_time() {
-    let tally = Tally::default();
-    let mut runner = TestRunner::new(Config {
-        cases: CASES,
-        ..Config::default()
-    });
-    runner
-        .run(&(blueprint(10), short_waits()), |(bp, steps)| {
-            let ix = bp.intersection();
-            let caught = run_double(
-                &ix,
-                &ix,
-                &steps,
-                |_, seq| {
-                    let mut shown = seq.state().clone();
-                    let mut broken = false;
-                    for (g, a) in seq.state().iter() {
-                        if a == Aspect::Amber {
-                            shown.set(g, Aspect::Red);
-                            broken = true;
-                        }
+    let broke = runs_that_broke(|bp, steps| {
+        let ix = bp.intersection();
+        run_double(
+            &ix,
+            &ix,
+            &steps,
+            |_, seq| {
+                let mut shown = seq.state().clone();
+                let mut broken = false;
+                for (g, a) in seq.state().iter() {
+                    if a == Aspect::Amber {
+                        shown.set(g, Aspect::Red);
+                        broken = true;
                     }
-                    (shown, broken)
-                },
-                |v| {
-                    matches!(
-                        v,
-                        ViolationKind::IllegalTransition {
-                            to: Aspect::Red,
-                            ..
-                        }
-                    )
-                },
-            )?;
-            tally.broke.set(tally.broke.get() + u32::from(caught));
-            Ok(())
-        })
-        .unwrap();
+                }
+                (shown, broken)
+            },
+            |v| {
+                matches!(
+                    v,
+                    ViolationKind::IllegalTransition {
+                        to: Aspect::Red,
+                        ..
+                    }
+                )
+            },
+        )
+    });
     // Group 0 is a vehicle group that must give way to group 1, so every run shows an amber.
-    assert_eq!(tally.broke.get(), CASES);
+    assert_eq!(broke, CASES);
 }
 
 /// Tracks when each group's green ended in the double's own output, to tell when it breaks an
@@ -170,85 +166,63 @@ impl IntergreenOracle {
 
 #[test]
 fn a_sequencer_with_cut_intergreens_is_caught_every_time() {
-    let tally = Tally::default();
-    let mut runner = TestRunner::new(Config {
-        cases: CASES,
-        ..Config::default()
-    });
-    runner
-        .run(
-            &(blueprint(10), short_waits()),
-            |(bp, steps): (Blueprint, _)| {
-                // True intergreens exceed the amber by at least 2 s; the double's equal the amber.
-                let truth =
-                    Arc::new(Intersection::from_spec(&bp.spec_with(1.0, 20)).expect("valid"));
-                let cut = Arc::new(Intersection::from_spec(&bp.spec_with(0.0, 0)).expect("valid"));
-                let n = truth.groups().len();
-                let mut oracle = IntergreenOracle {
-                    last: SignalState::uniform(n, Aspect::Red),
-                    go_end: vec![Instant::ZERO; n],
-                };
-                let caught = run_double(
-                    &cut,
-                    &truth,
-                    &steps,
-                    |now, seq| {
-                        let shown = seq.state().clone();
-                        let broken = oracle.breaks(&truth, now, &shown);
-                        (shown, broken)
-                    },
-                    |v| matches!(v, ViolationKind::IntergreenCut { .. }),
-                )?;
-                tally.broke.set(tally.broke.get() + u32::from(caught));
-                Ok(())
+    let broke = runs_that_broke(|bp, steps| {
+        // True intergreens exceed the amber by at least 2 s; the double's equal the amber.
+        let truth = Arc::new(Intersection::from_spec(&bp.spec_with(1.0, 20)).expect("valid"));
+        let cut = Arc::new(Intersection::from_spec(&bp.spec_with(0.0, 0)).expect("valid"));
+        let n = truth.groups().len();
+        let mut oracle = IntergreenOracle {
+            last: SignalState::uniform(n, Aspect::Red),
+            go_end: vec![Instant::ZERO; n],
+        };
+        run_double(
+            &cut,
+            &truth,
+            &steps,
+            |now, seq| {
+                let shown = seq.state().clone();
+                let broken = oracle.breaks(&truth, now, &shown);
+                (shown, broken)
             },
+            |v| matches!(v, ViolationKind::IntergreenCut { .. }),
         )
-        .unwrap();
-    assert_mostly_broke(&tally, "cut-intergreen");
+    });
+    assert_mostly_broke(broke, "cut-intergreen");
 }
 
 #[test]
 fn a_sequencer_that_starts_a_conflicting_group_is_caught_every_time() {
-    let tally = Tally::default();
-    let mut runner = TestRunner::new(Config {
-        cases: CASES,
-        ..Config::default()
+    let broke = runs_that_broke(|bp, steps| {
+        let ix = bp.intersection();
+        // The group the double forces on, and since when.
+        let mut forced: Option<(GroupIndex, Instant)> = None;
+        run_double(
+            &ix,
+            &ix,
+            &steps,
+            |now, seq| {
+                let real = seq.state();
+                if forced.is_none() {
+                    forced = pick_victim(&ix, seq, now).map(|c| (c, now));
+                }
+                let mut shown = real.clone();
+                let mut broken = false;
+                if let Some((c, since)) = forced {
+                    let lead_in = ix.group(c).sequence.lead_in();
+                    let aspect = if now - since >= lead_in {
+                        Aspect::Green
+                    } else {
+                        Aspect::RedAmber
+                    };
+                    shown.set(c, aspect);
+                    broken = aspect == Aspect::Green;
+                }
+                (shown, broken)
+            },
+            |v| matches!(v, ViolationKind::ConflictingGreens { .. }),
+        )
     });
-    runner
-        .run(&(blueprint(10), short_waits()), |(bp, steps)| {
-            let ix = bp.intersection();
-            // The group the double forces on, and since when.
-            let mut forced: Option<(GroupIndex, Instant)> = None;
-            let caught = run_double(
-                &ix,
-                &ix,
-                &steps,
-                |now, seq| {
-                    let real = seq.state();
-                    if forced.is_none() {
-                        forced = pick_victim(&ix, seq, now).map(|c| (c, now));
-                    }
-                    let mut shown = real.clone();
-                    let mut broken = false;
-                    if let Some((c, since)) = forced {
-                        let lead_in = ix.group(c).sequence.lead_in();
-                        let aspect = if now - since >= lead_in {
-                            Aspect::Green
-                        } else {
-                            Aspect::RedAmber
-                        };
-                        shown.set(c, aspect);
-                        broken = aspect == Aspect::Green;
-                    }
-                    (shown, broken)
-                },
-                |v| matches!(v, ViolationKind::ConflictingGreens { .. }),
-            )?;
-            tally.broke.set(tally.broke.get() + u32::from(caught));
-            Ok(())
-        })
-        .unwrap();
-    assert_mostly_broke(&tally, "conflicting-start");
+    assert_mostly_broke(broke, "conflicting-start");
 }
 
 /// A red group conflicting with a green one that must stay green (minimum green) for longer

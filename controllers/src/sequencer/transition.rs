@@ -5,7 +5,7 @@
 //! conflicting group's last green plus the intergreen between them, and shows its before-green
 //! sequence (red+amber) just ahead of that. The result is a list of timed aspect changes.
 
-use crate::model::{Aspect, GroupIndex, GroupSet, Intersection, Stage};
+use crate::model::{Aspect, GroupIndex, GroupSet, Intersection, Stage, Step};
 use crate::time::{Duration, Instant};
 
 /// One scheduled aspect change.
@@ -45,21 +45,8 @@ pub fn plan(
     for g in going.minus(to.groups).iter() {
         let sequence = &intersection.group(g).sequence;
         go_end[g.get()] = t0 + sequence.go_after_green();
-        let mut t = t0;
-        for step in &sequence.after_green {
-            changes.push(Change {
-                at: t,
-                group: g,
-                aspect: step.aspect,
-            });
-            t += step.duration;
-        }
-        changes.push(Change {
-            at: t,
-            group: g,
-            aspect: Aspect::Red,
-        });
-        completes = completes.max(t);
+        let red_at = push_sequence(&mut changes, g, t0, &sequence.after_green, Aspect::Red);
+        completes = completes.max(red_at);
     }
 
     for g in to.groups.minus(going).iter() {
@@ -69,26 +56,44 @@ pub fn plan(
             .group_indices()
             .filter_map(|c| Some(go_end[c.get()] + intersection.intergreen(c, g)?))
             .fold(t0 + lead_in, Instant::max);
-        let mut t = green_at - lead_in;
-        for step in &sequence.before_green {
-            changes.push(Change {
-                at: t,
-                group: g,
-                aspect: step.aspect,
-            });
-            t += step.duration;
-        }
-        changes.push(Change {
-            at: green_at,
-            group: g,
-            aspect: Aspect::Green,
-        });
+        push_sequence(
+            &mut changes,
+            g,
+            green_at - lead_in,
+            &sequence.before_green,
+            Aspect::Green,
+        );
         completes = completes.max(green_at);
     }
 
     // Stable: a group's own changes keep their order when two fall at one instant.
     changes.sort_by_key(|c| c.at);
     TransitionPlan { changes, completes }
+}
+
+/// Schedules `steps` for group `g` from `start`, then `last`; returns when `last` begins.
+fn push_sequence(
+    changes: &mut Vec<Change>,
+    group: GroupIndex,
+    start: Instant,
+    steps: &[Step],
+    last: Aspect,
+) -> Instant {
+    let mut at = start;
+    for step in steps {
+        changes.push(Change {
+            at,
+            group,
+            aspect: step.aspect,
+        });
+        at += step.duration;
+    }
+    changes.push(Change {
+        at,
+        group,
+        aspect: last,
+    });
+    at
 }
 
 /// The interstage time from `from` to `to` when every group of `from` has been green long enough
