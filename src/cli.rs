@@ -17,6 +17,10 @@ pub enum Command {
     ///
     /// Prints a verdict per file; exits 0 when every file is valid and 2 otherwise.
     Check(CheckArgs),
+    /// Simulate a scenario and print its delay, stops, throughput and emissions.
+    ///
+    /// Exits 2 when the scenario is invalid.
+    Sim(SimArgs),
 }
 
 #[derive(Args, Debug)]
@@ -24,4 +28,46 @@ pub struct CheckArgs {
     /// Files or folders to check.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+}
+
+/// How `greenwave sim` prints its summary.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    /// A table for people.
+    #[default]
+    Table,
+    /// One JSON object on stdout.
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct SimArgs {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// Run this controller instead of the scenario's.
+    #[arg(long, value_name = "NAME")]
+    pub controller: Option<String>,
+    /// Run several controllers on the same demand and seeds, side by side (comma-separated).
+    #[arg(
+        long,
+        value_name = "A,B,...",
+        value_delimiter = ',',
+        conflicts_with = "controller"
+    )]
+    pub compare: Vec<String>,
+    /// The first seed (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// How many seeds to run, from the first on; figures are averaged over them.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub seeds: u64,
+    /// Simulated seconds (default: the scenario's duration).
+    #[arg(long, value_name = "S")]
+    pub duration: Option<f64>,
+    /// Write per-vehicle and per-interval CSV files and SVG pictures to this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Summary as a table or as JSON.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }

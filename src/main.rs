@@ -2,6 +2,8 @@
 
 mod check;
 mod cli;
+mod report;
+mod sim;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -10,6 +12,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Check(args) => check::run(&args),
+        cli::Command::Sim(args) => sim::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -4,7 +4,9 @@
 //! Nothing here touches a socket, a runtime or a clock: every call takes `now` (see [`time`]) and
 //! components say when they next need attention. The daemon and the simulator drive the same code.
 
+pub mod control;
 pub mod corridor;
+pub mod detector;
 pub mod error;
 pub mod interlock;
 pub mod load;

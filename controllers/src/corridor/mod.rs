@@ -322,7 +322,8 @@ impl Corridor {
     }
 
     /// Turning movements from the node positions: each outgoing link of the downstream node is a
-    /// left, through or right turn of the incoming link (U-turns are not modelled).
+    /// left, through or right turn of the incoming link (U-turns are not modelled), kept where a
+    /// lane of the incoming link allows that turn.
     fn derive_movements(&mut self, out: &mut Collector) {
         for node in self.graph.node_indices() {
             let is_boundary = matches!(self.graph[node].kind, NodeKind::Boundary);
@@ -368,6 +369,9 @@ impl Corridor {
                         }
                     }
                 }
+                // A movement exists where some lane allows it.
+                let lanes = &self.graph[inc].lanes;
+                movements.retain(|m| lanes.iter().any(|l| l.allows(m.turn)));
                 movements.sort_by_key(|m| m.turn);
                 self.graph[inc].movements = if is_boundary { Vec::new() } else { movements };
             }

@@ -1,0 +1,130 @@
+//! Fixed-time control: runs a timing plan's stages for their greens, cycle after cycle, in step
+//! with the plan's offset against the corridor reference time.
+//!
+//! The plan's timeline puts the first stage's green start at `offset` (modulo the cycle); each
+//! stage is green for its `green`, then the interstage to the next. At any moment the controller
+//! asks for the stage the timeline says is green, or the one being changed to. After a start-up
+//! or a late minimum green the sequencer lags the timeline and catches up at the next change.
+
+use super::{Controller, Inputs};
+use crate::model::StageIndex;
+use crate::plan::TimingPlan;
+use crate::sequencer::Sequencer;
+use crate::time::{Duration, Instant};
+
+/// The fixed-time controller.
+#[derive(Clone, Debug)]
+pub struct FixedTime {
+    plan: TimingPlan,
+    /// Per plan stage, the end of its green measured from the cycle start.
+    green_ends: Vec<Duration>,
+}
+
+impl FixedTime {
+    /// Runs `plan`.
+    pub fn new(plan: TimingPlan) -> Self {
+        let mut t = Duration::ZERO;
+        let green_ends = plan
+            .stages
+            .iter()
+            .zip(&plan.interstages)
+            .map(|(stage, between)| {
+                let end = t + stage.green;
+                t = end + *between;
+                end
+            })
+            .collect();
+        FixedTime { plan, green_ends }
+    }
+
+    /// The plan it runs.
+    pub fn plan(&self) -> &TimingPlan {
+        &self.plan
+    }
+
+    /// Position of `now` in the cycle.
+    fn in_cycle(&self, now: Instant) -> Duration {
+        let cycle = self.plan.cycle.total_millis().max(1);
+        let offset = self.plan.offset.total_millis() % cycle;
+        let pos = (now.total_millis() + cycle - offset) % cycle;
+        Duration::from_millis(pos)
+    }
+
+    /// The plan stage whose green (or the change towards it) covers `pos`.
+    fn stage_at(&self, pos: Duration) -> usize {
+        match self.green_ends.iter().position(|&end| pos < end) {
+            // Within stage k's green, or in the interstage before it.
+            Some(k) => k,
+            None => 0,
+        }
+    }
+}
+
+impl Controller for FixedTime {
+    fn name(&self) -> &'static str {
+        "fixed"
+    }
+
+    fn decide(&mut self, now: Instant, _: &Inputs<'_>, _: &Sequencer) -> Option<StageIndex> {
+        let k = self.stage_at(self.in_cycle(now));
+        Some(self.plan.stages[k].stage)
+    }
+
+    fn poll_at(&self, now: Instant) -> Option<Instant> {
+        let pos = self.in_cycle(now);
+        let next = self
+            .green_ends
+            .iter()
+            .find(|&&end| end > pos)
+            .map_or(self.plan.cycle - pos + self.green_ends[0], |&end| end - pos);
+        Some(now + next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interlock::{Check, Interlock, SafeState};
+    use crate::load::parse_toml;
+    use crate::plan::PlanSpec;
+    use crate::test_support::*;
+    use std::path::Path;
+
+    #[test]
+    fn follows_the_plan_timeline_from_its_offset() {
+        let ix = intersection(EU_TWO_STAGE);
+        let mut spec: PlanSpec = parse_toml(
+            Path::new("p.toml"),
+            include_str!("../../../config/plans/eu-two-stage-base.toml"),
+        )
+        .unwrap();
+        spec.offset_s = 10.0;
+        let plan = TimingPlan::from_spec(&spec, &ix).unwrap();
+        let mut fixed = FixedTime::new(plan);
+        let mut seq = Sequencer::new(ix.clone(), Instant::ZERO);
+        let mut interlock = Interlock::new(ix.clone(), SafeState::AllRed, Instant::ZERO);
+        let inputs = Inputs { detectors: &[] };
+        let k1 = ix.group_by_id("K1").unwrap();
+        let mut green_starts = vec![];
+        let mut now = Instant::ZERO;
+        while now < secs(400.0) {
+            if let Some(stage) = fixed.decide(now, &inputs, &seq) {
+                seq.request(stage).unwrap();
+            }
+            let was = seq.state().get(k1);
+            let state = seq.poll(now).clone();
+            assert_eq!(interlock.check(now, &state), Check::Passed);
+            if state.get(k1).is_go() && !was.is_go() {
+                green_starts.push(now.as_secs_f64());
+            }
+            now += Duration::from_millis(500);
+        }
+        // Stage A's green (K1) starts at the offset, every 70 s, once the start-up is over.
+        assert_eq!(&green_starts[1..], [80.0, 150.0, 220.0, 290.0, 360.0]);
+        assert_eq!(
+            fixed.poll_at(secs(81.0)),
+            Some(secs(110.0)),
+            "A's green ends 30 s after 80 s"
+        );
+    }
+}

@@ -1,0 +1,38 @@
+//! Controllers: which stage to run next and for how long, within the active plan's bounds.
+//!
+//! Every controller sits behind [`Controller`]: at each tick it sees the detector samples and
+//! the sequencer, and may ask for a stage. Only the sequencer turns that into aspects, and the
+//! interlock checks every state.
+
+mod fixed;
+
+pub use fixed::FixedTime;
+
+use crate::detector::DetectorSample;
+use crate::model::StageIndex;
+use crate::sequencer::Sequencer;
+use crate::time::Instant;
+
+/// What a controller sees at one tick.
+#[derive(Clone, Copy, Debug)]
+pub struct Inputs<'a> {
+    /// The latest sample of every detector channel of the cabinet, by channel.
+    pub detectors: &'a [DetectorSample],
+}
+
+/// A signal controller for one intersection.
+pub trait Controller: Send {
+    /// A short name (`fixed`, `actuated`, ...).
+    fn name(&self) -> &'static str;
+
+    /// Decides at `now`: the stage that should run next (or keep running), if any.
+    fn decide(
+        &mut self,
+        now: Instant,
+        inputs: &Inputs<'_>,
+        sequencer: &Sequencer,
+    ) -> Option<StageIndex>;
+
+    /// The next instant at which it wants a tick even if nothing else changes.
+    fn poll_at(&self, now: Instant) -> Option<Instant>;
+}

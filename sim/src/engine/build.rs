@@ -1,0 +1,242 @@
+//! Setting a simulation up from a scenario: network, junctions with their controllers, loops,
+//! demand and pedestrian sources, each random stream seeded from the scenario's seed.
+
+use petgraph::Direction as Dir;
+use petgraph::visit::EdgeRef;
+use rand::SeedableRng;
+use rand_distr::{Distribution, Normal};
+use rand_pcg::Pcg64Mcg;
+use std::collections::VecDeque;
+
+use greenwave_controllers::corridor::DetectorKind;
+use greenwave_controllers::model::{SignalState, Turn};
+use greenwave_controllers::{Duration, Instant};
+
+use super::{Crossing, Simulation, Source};
+use crate::arrivals::Arrivals;
+use crate::driver::Driver;
+use crate::loops::Loop;
+use crate::metrics::ApproachLog;
+use crate::net::{self, NONE};
+use crate::scenario::Scenario;
+use crate::signals::{ControllerError, Junction, build_controller};
+
+use super::record::Recording;
+
+/// Choices for one run on top of the scenario.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Run this controller instead of the scenario's.
+    pub controller: Option<String>,
+    /// Use this seed instead of the scenario's.
+    pub seed: Option<u64>,
+    /// Simulate this long instead of the scenario's duration.
+    pub duration: Option<Duration>,
+    /// Keep trajectories and signal changes for the pictures.
+    pub record: bool,
+    /// Aggregation interval of the per-approach log (default 60 s).
+    pub interval_s: Option<f64>,
+}
+
+/// An independent random stream for purpose `stream` of run `seed`.
+pub(crate) fn stream(seed: u64, stream: u64) -> Pcg64Mcg {
+    let mixed =
+        seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (stream + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
+    Pcg64Mcg::seed_from_u64(mixed)
+}
+
+/// A desired-speed factor: normal, cut at two standard deviations.
+pub(crate) fn speed_factor(rng: &mut Pcg64Mcg, mean: f64, sd: f64) -> f32 {
+    if sd <= 0.0 {
+        return mean as f32;
+    }
+    let normal = Normal::new(mean, sd).expect("sd is positive and finite");
+    normal.sample(rng).clamp(mean - 2.0 * sd, mean + 2.0 * sd) as f32
+}
+
+impl Simulation {
+    /// Sets up a run of `scenario`.
+    pub fn new(scenario: &Scenario, options: &RunOptions) -> Result<Simulation, ControllerError> {
+        let corridor = &scenario.corridor;
+        let g = corridor.graph();
+        let seed = options.seed.unwrap_or(scenario.seed);
+        let controller = options
+            .controller
+            .clone()
+            .unwrap_or_else(|| scenario.controller.clone());
+
+        // Junctions, in corridor order.
+        let mut junction_nodes = Vec::new();
+        let mut junctions = Vec::new();
+        for (node, n) in corridor.intersections() {
+            let ix = n.intersection().expect("an intersection").clone();
+            let channels = g
+                .edges_directed(node, Dir::Incoming)
+                .flat_map(|e| {
+                    e.weight()
+                        .detectors
+                        .iter()
+                        .map(|d| usize::from(d.channel) + 1)
+                })
+                .max()
+                .unwrap_or(0);
+            let ctl = build_controller(&controller, &n.id, scenario.plans.get(&node))?;
+            junction_nodes.push(node);
+            junctions.push(Junction::new(n.id.clone(), ix, ctl, channels));
+        }
+        let junction_of = |node| {
+            junction_nodes
+                .iter()
+                .position(|&n| n == node)
+                .map(|i| i as u32)
+        };
+        let (links, lane_info) = net::build(corridor, &scenario.turning, junction_of);
+
+        // Loops, on the lanes they lie in.
+        let mut loops = Vec::new();
+        let mut lane_loops = vec![Vec::new(); lane_info.len()];
+        for e in g.edge_references() {
+            let link = &links[e.id().index()];
+            let Some(junction) = junction_of(e.target()) else {
+                continue;
+            };
+            for (k, det) in e.weight().detectors.iter().enumerate() {
+                if det.kind == DetectorKind::PedestrianButton {
+                    continue;
+                }
+                let lane = link.first_lane as usize + usize::from(det.lane);
+                let end = link.length - det.distance_m as f32;
+                lane_loops[lane].push(loops.len() as u32);
+                loops.push(Loop {
+                    junction,
+                    channel: det.channel,
+                    start: end - det.length_m as f32,
+                    end,
+                    count: 0,
+                    on_time_s: 0.0,
+                    presence: false,
+                    faults: scenario
+                        .faults
+                        .iter()
+                        .filter(|f| f.link == e.id() && f.detector == k)
+                        .cloned()
+                        .collect(),
+                    reported_count: 0,
+                    reported_on_time_s: 0.0,
+                    seen_count: 0,
+                    seen_on_time_s: 0.0,
+                });
+            }
+        }
+
+        // Approach logs for every link into a junction.
+        let mut approach_of_link = vec![NONE; links.len()];
+        let mut approaches = Vec::new();
+        for e in g.edge_references() {
+            if let Some(j) = junction_of(e.target()) {
+                approach_of_link[e.id().index()] = approaches.len() as u32;
+                approaches.push(ApproachLog {
+                    site: junctions[j as usize].site.clone(),
+                    direction: e.weight().approach.to_string(),
+                    link: e.weight().id.clone(),
+                    ..ApproachLog::default()
+                });
+            }
+        }
+
+        let sources = scenario
+            .demand
+            .iter()
+            .enumerate()
+            .map(|(i, d)| Source {
+                link: d.link.index() as u32,
+                arrivals: Arrivals::new(d.flows.clone(), stream(seed, i as u64)),
+                waiting: VecDeque::new(),
+            })
+            .collect();
+
+        let crossings = scenario
+            .pedestrians
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let junction = junction_of(p.node).expect("pedestrians are at intersections");
+                let ix = &junctions[junction as usize].ix;
+                let approach = ix
+                    .group(p.group)
+                    .movements
+                    .iter()
+                    .find(|m| m.turn == Turn::Crossing)
+                    .map(|m| m.approach);
+                let button = g
+                    .edges_directed(p.node, Dir::Incoming)
+                    .filter(|e| Some(e.weight().approach) == approach)
+                    .flat_map(|e| e.weight().detectors.iter())
+                    .find(|d| d.kind == DetectorKind::PedestrianButton)
+                    .map(|d| d.channel);
+                Crossing {
+                    junction,
+                    group: p.group,
+                    arrivals: Arrivals::new(vec![(0.0, p.per_s)], stream(seed, 1_000 + i as u64)),
+                    waiting: VecDeque::new(),
+                    button,
+                    presses: 0,
+                }
+            })
+            .collect();
+
+        let go_since = junctions
+            .iter()
+            .map(|j: &Junction| j.go_since.clone())
+            .collect();
+        let shown = junctions
+            .iter()
+            .map(|j: &Junction| j.shown.clone())
+            .collect::<Vec<SignalState>>();
+        let duration = options.duration.unwrap_or(scenario.duration);
+        let recording = options
+            .record
+            .then(|| Recording::new(corridor, &links, scenario.step));
+        Ok(Simulation {
+            scenario_name: scenario.name.clone(),
+            controller,
+            seed,
+            dt: scenario.step.as_secs_f64() as f32,
+            step: scenario.step,
+            now: Instant::ZERO,
+            end: Instant::ZERO + duration,
+            steps: 0,
+            driver: Driver::new(&scenario.vehicles),
+            speed_factor: (
+                scenario.vehicles.speed_factor_mean,
+                scenario.vehicles.speed_factor_sd,
+            ),
+            lanes: vec![Vec::new(); lane_info.len()],
+            entry_space: vec![f32::INFINITY; lane_info.len()],
+            entry_speed: vec![f32::INFINITY; lane_info.len()],
+            links,
+            lane_info,
+            junctions,
+            shown,
+            go_since,
+            loops,
+            lane_loops,
+            sources,
+            crossings,
+            trips: Vec::new(),
+            leaving: Vec::new(),
+            transfers: Vec::new(),
+            fault_rng: stream(seed, 2_000),
+            approach_of_link,
+            approaches,
+            interval_s: options.interval_s.unwrap_or(60.0),
+            records: Vec::new(),
+            ped_waits: Vec::new(),
+            vehicle_updates: 0,
+            inserted: 0,
+            hard_stops: 0,
+            red_crossings: 0,
+            recording,
+        })
+    }
+}

@@ -1,0 +1,442 @@
+//! The simulation: state, one time step, and the run.
+//!
+//! Each step: every junction's controller, sequencer and interlock tick (signals change only
+//! through the interlock); pedestrians arrive and cross on walk; vehicles arrive (Poisson) and
+//! enter when there is room; every lane moves (car following, stop lines, hand-over through the
+//! junction); vehicles change to a lane for their turn; loops report what a cabinet would.
+//! The same scenario, seed and controller give bit-identical results.
+
+mod build;
+mod lane_change;
+mod movement;
+mod record;
+mod results;
+
+pub use build::RunOptions;
+pub use record::{Path, PathSignal, Recording, TrajectoryPoint};
+pub use results::{IntervalRow, Outcome, StopLineCrossing};
+
+use rand_pcg::Pcg64Mcg;
+use std::collections::VecDeque;
+
+use greenwave_controllers::model::{GroupIndex, SignalState};
+use greenwave_controllers::{Duration, Instant};
+
+use crate::arrivals::Arrivals;
+use crate::driver::{CO2_G_PER_ML, Driver};
+use crate::loops::Loop;
+use crate::metrics::ApproachLog;
+use crate::net::{EXIT, LaneInfo, NONE, SimLink, pick_turn};
+use crate::signals::Junction;
+use crate::vehicle::{COMMITTED, Trip, Vehicle, VehicleRecord, WRONG_LANE};
+use movement::{LaneContext, Leaving, crossing_allowed, hand_over, move_lane};
+
+/// Vehicles waiting to enter at one entry link.
+struct Source {
+    link: u32,
+    arrivals: Arrivals,
+    waiting: VecDeque<u32>,
+}
+
+/// Pedestrians at one signalised crossing.
+struct Crossing {
+    junction: u32,
+    group: GroupIndex,
+    arrivals: Arrivals,
+    waiting: VecDeque<f64>,
+    /// The push button's cabinet channel, if the corridor has one.
+    button: Option<u8>,
+    presses: u32,
+}
+
+/// A running simulation.
+pub struct Simulation {
+    scenario_name: String,
+    controller: String,
+    seed: u64,
+    dt: f32,
+    step: Duration,
+    now: Instant,
+    end: Instant,
+    steps: u64,
+    driver: Driver,
+    speed_factor: (f64, f64),
+    links: Vec<SimLink>,
+    lane_info: Vec<LaneInfo>,
+    lanes: Vec<Vec<Vehicle>>,
+    entry_space: Vec<f32>,
+    entry_speed: Vec<f32>,
+    junctions: Vec<Junction>,
+    shown: Vec<SignalState>,
+    go_since: Vec<Vec<f32>>,
+    loops: Vec<Loop>,
+    lane_loops: Vec<Vec<u32>>,
+    sources: Vec<Source>,
+    crossings: Vec<Crossing>,
+    trips: Vec<Trip>,
+    leaving: Vec<Leaving>,
+    transfers: Vec<(u32, Vehicle)>,
+    fault_rng: Pcg64Mcg,
+    /// Approach log index of each link, or `NONE`.
+    approach_of_link: Vec<u32>,
+    approaches: Vec<ApproachLog>,
+    interval_s: f64,
+    records: Vec<VehicleRecord>,
+    ped_waits: Vec<f64>,
+    vehicle_updates: u64,
+    inserted: u64,
+    hard_stops: u64,
+    red_crossings: u64,
+    recording: Option<Recording>,
+}
+
+impl Simulation {
+    /// The simulated time.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// When the run ends.
+    pub fn end(&self) -> Instant {
+        self.end
+    }
+
+    /// True once the run's duration has been simulated.
+    pub fn finished(&self) -> bool {
+        self.now >= self.end
+    }
+
+    /// Vehicles in the network now.
+    pub fn vehicles_in_network(&self) -> usize {
+        self.lanes.iter().map(Vec::len).sum::<usize>() + self.transfers.len()
+    }
+
+    /// Vehicles that have entered the network so far.
+    pub fn vehicles_inserted(&self) -> u64 {
+        self.inserted
+    }
+
+    /// Vehicles that have left the network at an exit so far.
+    pub fn vehicles_arrived(&self) -> u64 {
+        self.records.len() as u64
+    }
+
+    /// Vehicles that stopped at a stop line harder than they physically could (0 in a correct
+    /// run: every vehicle that had to stop could).
+    pub fn hard_stops(&self) -> u64 {
+        self.hard_stops
+    }
+
+    /// Vehicles that crossed a stop line on red or red+amber (or on an amber they could have
+    /// stopped for).
+    pub fn red_crossings(&self) -> u64 {
+        self.red_crossings
+    }
+
+    /// Pairs of consecutive vehicles in one lane that overlap (0 in a correct run).
+    pub fn overlaps(&self) -> usize {
+        let len = self.driver.length;
+        self.lanes
+            .iter()
+            .map(|lane| {
+                lane.windows(2)
+                    .filter(|w| w[1].x > w[0].x - len + 1e-3)
+                    .count()
+            })
+            .sum()
+    }
+
+    /// Simulates one step.
+    pub fn step(&mut self) {
+        let t0 = self.now;
+        let t = t0.as_secs_f64();
+        let dt = self.dt;
+        let t_end = t + f64::from(dt);
+
+        for (j, junction) in self.junctions.iter_mut().enumerate() {
+            if junction.tick(t0) {
+                self.shown[j].clone_from(&junction.shown);
+                self.go_since[j].clone_from(&junction.go_since);
+                if let Some(rec) = &mut self.recording {
+                    rec.signal(j, t, &junction.shown);
+                }
+            }
+        }
+        self.pedestrians(t, t_end);
+        self.spawn(t_end);
+        self.insert(t);
+
+        let len = self.driver.length;
+        for (lane, vehicles) in self.lanes.iter().enumerate() {
+            let tail = vehicles.last();
+            self.entry_space[lane] = tail.map_or(f32::INFINITY, |v| v.x - len);
+            self.entry_speed[lane] = tail.map_or(f32::INFINITY, |v| v.v);
+        }
+        let interval = (t / self.interval_s) as usize;
+        let mut ctx = LaneContext {
+            driver: &self.driver,
+            links: &self.links,
+            lane_info: &self.lane_info,
+            shown: &self.shown,
+            go_since: &self.go_since,
+            entry_space: &mut self.entry_space,
+            entry_speed: &mut self.entry_speed,
+            dt,
+            t: t as f32,
+            t_end: t_end as f32,
+        };
+        let mut queue = vec![0u32; self.approaches.len()];
+        for (lane, vehicles) in self.lanes.iter_mut().enumerate() {
+            if vehicles.is_empty() {
+                continue;
+            }
+            self.vehicle_updates += vehicles.len() as u64;
+            let out = move_lane(&mut ctx, lane, vehicles);
+            self.hard_stops += u64::from(out.hard_stops);
+            for &l in &self.lane_loops[lane] {
+                self.loops[l as usize].observe(vehicles, len, dt);
+            }
+            let approach = self.approach_of_link[self.lane_info[lane].link as usize];
+            if approach != NONE {
+                queue[approach as usize] += out.halted;
+                self.approaches[approach as usize].stops += u64::from(out.new_stops);
+            }
+            if out.crossed > 0 {
+                hand_over(&mut ctx, lane, vehicles, out.crossed, &mut self.leaving);
+            }
+        }
+        for (a, &q) in queue.iter().enumerate() {
+            let log = &mut self.approaches[a];
+            log.queue_sum += u64::from(q);
+            log.queue_max = log.queue_max.max(q);
+            let iv = interval_log(log, interval);
+            iv.queue_sum += u64::from(q);
+            iv.queue_max = iv.queue_max.max(q);
+            iv.steps += 1;
+        }
+        self.settle_leaving(t_end, interval);
+        self.apply_transfers();
+        lane_change::change_lanes(&mut self.lanes, &self.lane_info, &self.links, &self.driver);
+        self.sample_detectors(t_end, f64::from(dt));
+        if let Some(rec) = &mut self.recording
+            && rec.due(self.steps)
+        {
+            rec.sample(t_end, &self.lanes, &self.lane_info);
+        }
+        self.steps += 1;
+        self.now = t0 + self.step;
+    }
+
+    /// Runs to the end, calling `progress` with the fraction done now and then.
+    pub fn run(&mut self, mut progress: impl FnMut(f64)) {
+        let total = self.end.total_millis().max(1) as f64;
+        let report_every = (60_000 / self.step.total_millis().max(1)).max(1);
+        while !self.finished() {
+            self.step();
+            if self.steps % report_every == 0 {
+                progress(self.now.total_millis() as f64 / total);
+            }
+        }
+        progress(1.0);
+    }
+
+    fn pedestrians(&mut self, t: f64, t_end: f64) {
+        for c in &mut self.crossings {
+            while let Some(at) = c.arrivals.pop_before(t_end) {
+                c.waiting.push_back(at);
+                c.presses += 1;
+            }
+            let walk = self.shown[c.junction as usize].get(c.group).is_go();
+            if walk {
+                for at in c.waiting.drain(..) {
+                    self.ped_waits.push((t - at).max(0.0));
+                }
+            }
+            if let Some(channel) = c.button {
+                let sample = &mut self.junctions[c.junction as usize].samples[usize::from(channel)];
+                sample.count = c.presses as u16;
+                sample.presence = !c.waiting.is_empty();
+            }
+        }
+    }
+
+    /// Generates the vehicles arriving before `t_end` at every entry.
+    fn spawn(&mut self, t_end: f64) {
+        let (mean, sd) = self.speed_factor;
+        for source in &mut self.sources {
+            while let Some(at) = source.arrivals.pop_before(t_end) {
+                let rng = source.arrivals.rng();
+                let factor = build::speed_factor(rng, mean, sd);
+                let seed = rand::Rng::random::<u64>(rng);
+                let id = self.trips.len() as u32;
+                let mut trip = Trip::new(at, source.link, factor, seed);
+                let link = &self.links[source.link as usize];
+                let turn = pick_turn(link, trip.draw());
+                let next_turn = match link.next.get(usize::from(turn)) {
+                    Some(&n) if n != NONE => pick_turn(&self.links[n as usize], trip.draw()),
+                    _ => EXIT,
+                };
+                trip.first_turns = (turn, next_turn);
+                self.trips.push(trip);
+                source.waiting.push_back(id);
+            }
+        }
+    }
+
+    /// Puts waiting vehicles onto their entry link where there is room.
+    fn insert(&mut self, t: f64) {
+        let d = self.driver;
+        for source in &mut self.sources {
+            let link = &self.links[source.link as usize];
+            while let Some(&id) = source.waiting.front() {
+                let trip = &mut self.trips[id as usize];
+                let (turn, next_turn) = trip.first_turns;
+                // The lane for its turn with the most room.
+                let lane = link
+                    .lanes()
+                    .filter(|&l| self.lane_info[l].allows_turn(turn))
+                    .max_by(|&a, &b| {
+                        let room = |l: usize| {
+                            self.lanes[l]
+                                .last()
+                                .map_or(f32::INFINITY, |v| v.x - d.length)
+                        };
+                        room(a).total_cmp(&room(b)).then(b.cmp(&a))
+                    })
+                    .unwrap_or(link.first_lane as usize);
+                let room = self.lanes[lane]
+                    .last()
+                    .map_or(f32::INFINITY, |v| v.x - d.length);
+                if room < d.s0 + 0.5 {
+                    break;
+                }
+                let v0 = link.speed * trip.speed_factor;
+                let v = if room >= d.s0 + v0 * d.headway {
+                    v0
+                } else {
+                    ((room - d.s0) / d.headway).clamp(0.0, v0)
+                };
+                trip.inserted_s = t;
+                self.inserted += 1;
+                let wait = (t - trip.generated_s).max(0.0) as f32;
+                self.lanes[lane].push(Vehicle {
+                    x: 0.0,
+                    x_prev: 0.0,
+                    v,
+                    v0,
+                    loss: wait,
+                    loss_at_link: wait,
+                    halted_since: -1.0,
+                    fuel: 0.0,
+                    waiting: 0.0,
+                    id,
+                    stops: 0,
+                    turn,
+                    next_turn,
+                    flags: if self.lane_info[lane].allows_turn(turn) {
+                        0
+                    } else {
+                        WRONG_LANE
+                    },
+                });
+                source.waiting.pop_front();
+            }
+        }
+    }
+
+    /// Books the vehicles that left their lane this step.
+    fn settle_leaving(&mut self, t_end: f64, interval: usize) {
+        for leaving in std::mem::take(&mut self.leaving) {
+            match leaving {
+                Leaving::Exit { from, vehicle } => self.finish(&vehicle, from, t_end),
+                Leaving::Onto {
+                    from,
+                    lane,
+                    vehicle,
+                    aspect,
+                } => {
+                    let mut veh = vehicle;
+                    if !crossing_allowed(aspect, veh.flags) {
+                        self.red_crossings += 1;
+                    }
+                    let approach = self.approach_of_link[from as usize];
+                    if approach != NONE {
+                        let delay = veh.loss - veh.loss_at_link;
+                        let wait = if veh.halted_since >= 0.0 {
+                            t_end as f32 - veh.halted_since
+                        } else {
+                            0.0
+                        };
+                        let log = &mut self.approaches[approach as usize];
+                        log.crossings.push((veh.turn, delay, wait, t_end as f32));
+                        let iv = interval_log(log, interval);
+                        iv.departures += 1;
+                        iv.delay_sum += f64::from(delay);
+                    }
+                    let new_link = self.lane_info[lane as usize].link;
+                    let link = &self.links[new_link as usize];
+                    let trip = &mut self.trips[veh.id as usize];
+                    veh.turn = veh.next_turn;
+                    veh.next_turn = match link.next.get(usize::from(veh.turn)) {
+                        Some(&n) if n != NONE => pick_turn(&self.links[n as usize], trip.draw()),
+                        _ => EXIT,
+                    };
+                    veh.v0 = link.speed * trip.speed_factor;
+                    veh.loss_at_link = veh.loss;
+                    veh.halted_since = -1.0;
+                    veh.flags &= !(COMMITTED | WRONG_LANE);
+                    if !self.lane_info[lane as usize].allows_turn(veh.turn) {
+                        veh.flags |= WRONG_LANE;
+                    }
+                    let next_approach = self.approach_of_link[new_link as usize];
+                    if next_approach != NONE {
+                        interval_log(&mut self.approaches[next_approach as usize], interval)
+                            .arrivals += 1;
+                    }
+                    self.transfers.push((lane, veh));
+                }
+            }
+        }
+    }
+
+    fn apply_transfers(&mut self) {
+        for (lane, veh) in self.transfers.drain(..) {
+            let vehicles = &mut self.lanes[lane as usize];
+            let mut at = vehicles.len();
+            while at > 0 && vehicles[at - 1].x < veh.x {
+                at -= 1;
+            }
+            vehicles.insert(at, veh);
+        }
+    }
+
+    fn sample_detectors(&mut self, t_end: f64, dt: f64) {
+        for l in &mut self.loops {
+            let sample = l.sample(t_end, dt, &mut self.fault_rng);
+            self.junctions[l.junction as usize].samples[usize::from(l.channel)] = sample;
+        }
+    }
+
+    fn finish(&mut self, veh: &Vehicle, exit: u32, t_end: f64) {
+        let trip = &self.trips[veh.id as usize];
+        self.records.push(VehicleRecord {
+            id: veh.id,
+            entry: self.links[trip.entry as usize].id.clone(),
+            exit: self.links[exit as usize].id.clone(),
+            generated_s: trip.generated_s,
+            inserted_s: trip.inserted_s,
+            arrived_s: t_end,
+            delay_s: f64::from(veh.loss),
+            stops: u32::from(veh.stops),
+            waiting_s: f64::from(veh.waiting),
+            co2_g: f64::from(veh.fuel) * CO2_G_PER_ML,
+        });
+    }
+}
+
+fn interval_log(log: &mut ApproachLog, interval: usize) -> &mut crate::metrics::IntervalLog {
+    if log.intervals.len() <= interval {
+        log.intervals.resize(interval + 1, Default::default());
+    }
+    &mut log.intervals[interval]
+}

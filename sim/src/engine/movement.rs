@@ -1,0 +1,257 @@
+//! Moving the vehicles of one lane through one step: car following, the stop line, and the
+//! hand-over into the junction.
+//!
+//! Signals are honoured per lane and turn: green and flashing green go; amber stops a vehicle that
+//! can stop at `amber_decel` or less and lets it go on otherwise (the dilemma zone, decided once
+//! per amber); red, red+amber and anything else stop. A vehicle enters the junction only when its
+//! downstream lane has room for it beyond the junction, so queues spill back instead of blocking
+//! the junction. A vehicle that could not stop in time is held at the stop line and counted as a
+//! hard stop (a correct run has none).
+
+use greenwave_controllers::model::{Aspect, SignalState};
+
+use crate::driver::{Driver, ballistic, fuel_ml};
+use crate::net::{JUNCTION_PATH_M, LaneInfo, NO_GROUP, SimLink};
+use crate::vehicle::{COMMITTED, HALTED, HALTING_SPEED, MOVING_AGAIN, Vehicle, WRONG_LANE};
+
+/// Beyond this distance from the stop line (plus the braking distance) it is not considered.
+const STOP_LINE_HORIZON_M: f32 = 40.0;
+
+/// What the step loop needs besides the lane itself.
+pub(crate) struct LaneContext<'a> {
+    pub driver: &'a Driver,
+    pub links: &'a [SimLink],
+    pub lane_info: &'a [LaneInfo],
+    /// Signal heads of each junction.
+    pub shown: &'a [SignalState],
+    /// When each group of each junction started showing go, s.
+    pub go_since: &'a [Vec<f32>],
+    /// Per lane, where the rear of its last vehicle is (free room from the lane's start).
+    pub entry_space: &'a mut [f32],
+    /// Per lane, the speed of its last vehicle.
+    pub entry_speed: &'a mut [f32],
+    pub dt: f32,
+    /// The time at the start and at the end of this step, s.
+    pub t: f32,
+    pub t_end: f32,
+}
+
+/// A vehicle leaving its lane this step.
+pub(crate) enum Leaving {
+    /// From link `from` into the junction and on to `lane`, already in that lane's
+    /// coordinates; `aspect` is what its signal showed.
+    Onto {
+        from: u32,
+        lane: u32,
+        vehicle: Vehicle,
+        aspect: Aspect,
+    },
+    /// Out of the network at the end of exit link `from`.
+    Exit { from: u32, vehicle: Vehicle },
+}
+
+/// Per-lane outputs of a step.
+#[derive(Default)]
+pub(crate) struct LaneOutcome {
+    /// Vehicles past the stop line: a prefix of the lane, to hand over.
+    pub crossed: usize,
+    pub halted: u32,
+    pub new_stops: u32,
+    pub hard_stops: u32,
+}
+
+/// The aspect governing `turn` from this lane.
+fn aspect_for(info: &LaneInfo, link: &SimLink, shown: &[SignalState], turn: u8) -> Aspect {
+    let group = info
+        .group
+        .get(usize::from(turn))
+        .copied()
+        .unwrap_or(NO_GROUP);
+    if group == NO_GROUP || link.is_exit() {
+        return Aspect::Red;
+    }
+    shown[link.junction as usize].aspects()[usize::from(group)]
+}
+
+/// Below this speed a lane's last vehicle counts as standing, so a full lane is blocked, m/s.
+const JAMMED: f32 = 1.0;
+
+/// The lane of the next link a vehicle should enter: among the lanes allowing its next turn, the
+/// one with the most room; failing that, any lane with room. A lane has room when its last
+/// vehicle leaves `need` metres behind it or is still moving. `None` when no lane has room.
+pub(crate) fn choose_lane(
+    ctx: &LaneContext<'_>,
+    next_link: u32,
+    next_turn: u8,
+    need: f32,
+) -> Option<u32> {
+    let link = &ctx.links[next_link as usize];
+    let mut best: Option<(u32, f32, bool)> = None;
+    for lane in link.lanes() {
+        let room = ctx.entry_space[lane];
+        if room < need && ctx.entry_speed[lane] < JAMMED {
+            continue;
+        }
+        let fits = ctx.lane_info[lane].allows_turn(next_turn);
+        let better = match best {
+            None => true,
+            Some((_, r, f)) => (fits && !f) || (fits == f && room > r),
+        };
+        if better {
+            best = Some((lane as u32, room, fits));
+        }
+    }
+    best.map(|(lane, _, _)| lane)
+}
+
+/// Moves every vehicle of `lane` (front first) by one step. Those past the stop line stay in
+/// the lane (for the loops to see) until [`hand_over`].
+pub(crate) fn move_lane(
+    ctx: &mut LaneContext<'_>,
+    lane: usize,
+    vehicles: &mut [Vehicle],
+) -> LaneOutcome {
+    let d = ctx.driver;
+    let dt = ctx.dt;
+    let info = &ctx.lane_info[lane];
+    let link = &ctx.links[info.link as usize];
+    let stop_line = link.length;
+    let need = d.length + d.s0;
+    let mut out = LaneOutcome::default();
+    // The leader's state before this step: (rear position, speed).
+    let mut leader: Option<(f32, f32)> = None;
+
+    for veh in vehicles.iter_mut() {
+        let (x, v) = (veh.x, veh.v);
+        let mut acc = match leader {
+            Some((rear, lv)) => d.accel(v, veh.v0, rear - x, v - lv),
+            None => d.accel(v, veh.v0, f32::INFINITY, 0.0),
+        };
+        // The stop line, for a vehicle that has not crossed it and is near enough to care.
+        let to_line = stop_line - x;
+        let mut must_stop = false;
+        if !link.is_exit() && to_line >= 0.0 && to_line < STOP_LINE_HORIZON_M + v * v / (2.0 * d.b)
+        {
+            let aspect = aspect_for(info, link, ctx.shown, veh.turn);
+            let go = veh.flags & WRONG_LANE == 0
+                && match aspect {
+                    // A driver standing at the line reacts to the green after a moment.
+                    Aspect::Green | Aspect::FlashingGreen if v < HALTING_SPEED => {
+                        let group = info.group[usize::from(veh.turn)];
+                        ctx.t - ctx.go_since[link.junction as usize][usize::from(group)]
+                            >= d.reaction
+                    }
+                    Aspect::Green | Aspect::FlashingGreen => true,
+                    Aspect::Amber if veh.flags & COMMITTED != 0 => true,
+                    Aspect::Amber => {
+                        let can_stop = v * v <= 2.0 * d.b_amber * to_line;
+                        if !can_stop {
+                            veh.flags |= COMMITTED;
+                        }
+                        !can_stop
+                    }
+                    _ => false,
+                };
+            if go {
+                let next = link.next[usize::from(veh.turn)];
+                match choose_lane(ctx, next, veh.next_turn, need) {
+                    Some(t) if leader.is_none() => {
+                        // Follow the tail of the lane it is heading for, across the junction.
+                        let t = t as usize;
+                        let gap =
+                            to_line + JUNCTION_PATH_M[usize::from(veh.turn)] + ctx.entry_space[t];
+                        acc = acc.min(d.accel(v, veh.v0, gap, v - ctx.entry_speed[t]));
+                    }
+                    Some(_) => {}
+                    None => must_stop = true,
+                }
+            } else {
+                must_stop = true;
+            }
+            if must_stop {
+                acc = acc.min(d.accel(v, veh.v0, to_line, v));
+            }
+        }
+
+        let (mut nx, mut nv) = ballistic(x, v, acc, dt);
+        if must_stop && nx >= stop_line {
+            // Could not stop in time: held at the line (a physical impossibility, counted).
+            nx = stop_line - 0.01;
+            nv = 0.0;
+            out.hard_stops += 1;
+        }
+        let moved = nx - x;
+        veh.loss += dt - moved / veh.v0;
+        veh.fuel += fuel_ml(moved / dt, (nv - v) / dt, dt);
+        veh.x_prev = x;
+        veh.x = nx;
+        veh.v = nv;
+        if nv < HALTING_SPEED {
+            out.halted += 1;
+            veh.waiting += dt;
+            if veh.halted_since < 0.0 {
+                veh.halted_since = ctx.t_end;
+            }
+            if veh.flags & HALTED == 0 {
+                veh.flags |= HALTED;
+                veh.stops += 1;
+                out.new_stops += 1;
+            }
+        } else if nv > MOVING_AGAIN {
+            veh.flags &= !HALTED;
+        }
+        leader = Some((x - d.length, v));
+
+        if nx >= stop_line {
+            out.crossed += 1;
+        }
+    }
+    out
+}
+
+/// Removes the first `crossed` vehicles of the lane (those past the stop line) into `leaving`.
+pub(crate) fn hand_over(
+    ctx: &mut LaneContext<'_>,
+    lane: usize,
+    vehicles: &mut Vec<Vehicle>,
+    crossed: usize,
+    leaving: &mut Vec<Leaving>,
+) {
+    let d = ctx.driver;
+    let info = &ctx.lane_info[lane];
+    let link = &ctx.links[info.link as usize];
+    let stop_line = link.length;
+    for veh in vehicles.drain(..crossed) {
+        if link.is_exit() {
+            leaving.push(Leaving::Exit {
+                from: info.link,
+                vehicle: veh,
+            });
+            continue;
+        }
+        let aspect = aspect_for(info, link, ctx.shown, veh.turn);
+        let next = link.next[usize::from(veh.turn)];
+        let lane_to = choose_lane(ctx, next, veh.next_turn, 0.0)
+            .unwrap_or(ctx.links[next as usize].first_lane);
+        let shift = stop_line + JUNCTION_PATH_M[usize::from(veh.turn)];
+        let mut moved = veh;
+        moved.x -= shift;
+        moved.x_prev -= shift;
+        let rear = moved.x - d.length;
+        if rear < ctx.entry_space[lane_to as usize] {
+            ctx.entry_space[lane_to as usize] = rear;
+            ctx.entry_speed[lane_to as usize] = moved.v;
+        }
+        leaving.push(Leaving::Onto {
+            from: info.link,
+            lane: lane_to,
+            vehicle: moved,
+            aspect,
+        });
+    }
+}
+
+/// Whether crossing on `aspect` was allowed for a vehicle with `flags`.
+pub(crate) fn crossing_allowed(aspect: Aspect, flags: u8) -> bool {
+    aspect.is_go() || (aspect == Aspect::Amber && flags & COMMITTED != 0)
+}

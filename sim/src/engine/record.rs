@@ -1,0 +1,162 @@
+//! Recording for the pictures: vehicle trajectories along the arterial (both directions) and
+//! every change of the signal heads.
+
+use greenwave_controllers::Duration;
+use greenwave_controllers::corridor::Corridor;
+use greenwave_controllers::model::SignalState;
+
+use crate::net::{JUNCTION_PATH_M, LaneInfo, NO_GROUP, NONE, SimLink};
+use crate::vehicle::Vehicle;
+
+/// One sampled position of one vehicle.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrajectoryPoint {
+    /// Time, s.
+    pub t: f32,
+    /// Distance along the path, m.
+    pub pos_m: f32,
+    /// Vehicle number.
+    pub id: u32,
+}
+
+/// A signal on a path: where its stop line is and which group governs through traffic.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PathSignal {
+    /// Junction index.
+    pub junction: u32,
+    /// The junction's site id.
+    pub site: String,
+    /// Distance of the stop line along the path, m.
+    pub pos_m: f32,
+    /// The signal group for through traffic.
+    pub group: u8,
+}
+
+/// A through route along the corridor, and what was seen on it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Path {
+    /// `FIRST->...->LAST` link ids, shortened to the first and last.
+    pub name: String,
+    /// Its links with their start along the path.
+    pub links: Vec<(u32, f32)>,
+    /// Total length, m.
+    pub length_m: f32,
+    /// Signals along it.
+    pub signals: Vec<PathSignal>,
+    /// Sampled trajectories.
+    pub points: Vec<TrajectoryPoint>,
+}
+
+/// What a recorded run keeps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recording {
+    every_steps: u64,
+    /// The two longest through routes (the arterial, both ways).
+    pub paths: Vec<Path>,
+    /// Every change of a junction's signal heads: (time s, junction, state).
+    pub signal_changes: Vec<(f64, u32, SignalState)>,
+    /// Site id of each junction.
+    pub sites: Vec<String>,
+}
+
+impl Recording {
+    pub(crate) fn new(corridor: &Corridor, links: &[SimLink], step: Duration) -> Self {
+        let every_steps = (1000 / step.total_millis().max(1)).max(1);
+        let mut paths: Vec<Path> = Vec::new();
+        for start in corridor.entries() {
+            let mut chain = vec![start.index() as u32];
+            while let Some(&last) = chain.last() {
+                let link = &links[last as usize];
+                if link.is_exit() || link.next[1] == NONE || chain.len() > links.len() {
+                    break;
+                }
+                chain.push(link.next[1]);
+            }
+            let mut offset = 0.0;
+            let mut on_path = Vec::new();
+            for &l in &chain {
+                on_path.push((l, offset));
+                offset += links[l as usize].length + JUNCTION_PATH_M[1];
+            }
+            let first = &links[chain[0] as usize].id;
+            let last = &links[*chain.last().expect("non-empty") as usize].id;
+            paths.push(Path {
+                name: format!("{first} .. {last}"),
+                links: on_path,
+                length_m: offset - JUNCTION_PATH_M[1],
+                signals: Vec::new(),
+                points: Vec::new(),
+            });
+        }
+        paths.sort_by(|a, b| b.links.len().cmp(&a.links.len()).then(a.name.cmp(&b.name)));
+        paths.truncate(2);
+        let sites = corridor
+            .intersections()
+            .map(|(_, n)| n.id.clone())
+            .collect();
+        Recording {
+            every_steps,
+            paths,
+            signal_changes: Vec::new(),
+            sites,
+        }
+    }
+
+    /// Fills in where each path's signals are, once the lanes are known.
+    pub(crate) fn locate_signals(&mut self, links: &[SimLink], lanes: &[LaneInfo]) {
+        for path in &mut self.paths {
+            path.signals = path
+                .links
+                .iter()
+                .filter_map(|&(l, offset)| {
+                    let link = &links[l as usize];
+                    if link.is_exit() {
+                        return None;
+                    }
+                    let group = link
+                        .lanes()
+                        .map(|i| lanes[i].group[1])
+                        .find(|&g| g != NO_GROUP)?;
+                    Some(PathSignal {
+                        junction: link.junction,
+                        site: self
+                            .sites
+                            .get(link.junction as usize)
+                            .cloned()
+                            .unwrap_or_default(),
+                        pos_m: offset + link.length,
+                        group,
+                    })
+                })
+                .collect();
+        }
+    }
+
+    pub(crate) fn due(&self, step: u64) -> bool {
+        step % self.every_steps == 0
+    }
+
+    pub(crate) fn signal(&mut self, junction: usize, t: f64, shown: &SignalState) {
+        self.signal_changes
+            .push((t, junction as u32, shown.clone()));
+    }
+
+    pub(crate) fn sample(&mut self, t: f64, lanes: &[Vec<Vehicle>], info: &[LaneInfo]) {
+        for path in &mut self.paths {
+            for &(l, offset) in &path.links {
+                for (lane, vehicles) in lanes.iter().enumerate() {
+                    if info[lane].link != l {
+                        continue;
+                    }
+                    for v in vehicles {
+                        path.points.push(TrajectoryPoint {
+                            t: t as f32,
+                            pos_m: offset + v.x,
+                            id: v.id,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The end of a run: the summary, the per-vehicle records and the per-interval log.
+
+use super::Simulation;
+use crate::driver::CO2_G_PER_ML;
+use crate::metrics::{DelayStats, Summary};
+use crate::vehicle::VehicleRecord;
+
+use super::record::Recording;
+
+/// One aggregation interval of one approach.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct IntervalRow {
+    /// The intersection.
+    pub intersection: String,
+    /// The approach.
+    pub direction: String,
+    /// Interval start, s.
+    pub from_s: f64,
+    /// Vehicles entering the approach link.
+    pub arrivals: u32,
+    /// Vehicles crossing the stop line.
+    pub departures: u32,
+    /// Mean halted vehicles.
+    pub mean_queue_veh: f64,
+    /// Most halted vehicles.
+    pub max_queue_veh: u32,
+    /// Mean delay on the approach of the vehicles that departed, s.
+    pub mean_delay_s: f64,
+}
+
+/// One vehicle crossing a stop line.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct StopLineCrossing {
+    /// The intersection.
+    pub intersection: String,
+    /// The approach.
+    pub direction: String,
+    /// `left`, `through` or `right`.
+    pub turn: &'static str,
+    /// When, s.
+    pub t_s: f64,
+    /// Its delay on the approach, s.
+    pub delay_s: f64,
+    /// Its wait from its first halt on the approach, s.
+    pub wait_s: f64,
+}
+
+/// Everything a run produced.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The figures.
+    pub summary: Summary,
+    /// Every vehicle, finished or not, by number.
+    pub vehicles: Vec<VehicleRecord>,
+    /// The per-approach interval log.
+    pub intervals: Vec<IntervalRow>,
+    /// Every stop-line crossing, approach by approach, in time order.
+    pub crossings: Vec<StopLineCrossing>,
+    /// Trajectories and signal changes, when recorded.
+    pub recording: Option<Recording>,
+    /// Descriptions of interlock trips (empty in a correct run).
+    pub interlock_trips: Vec<String>,
+}
+
+impl Simulation {
+    /// Ends the run and computes its figures; `wall_seconds` is how long it took.
+    pub fn outcome(mut self, wall_seconds: f64) -> Outcome {
+        let end = self.now.as_secs_f64();
+        let hours = (end / 3600.0).max(1e-9);
+        let arrived = self.records.len() as u64;
+        let mut vehicles = std::mem::take(&mut self.records);
+        let mut max_wait = 0.0f64;
+        for lane in &self.lanes {
+            for v in lane {
+                let trip = &self.trips[v.id as usize];
+                if v.halted_since >= 0.0 {
+                    max_wait = max_wait.max(end - f64::from(v.halted_since));
+                }
+                vehicles.push(VehicleRecord {
+                    id: v.id,
+                    entry: self.links[trip.entry as usize].id.clone(),
+                    exit: String::new(),
+                    generated_s: trip.generated_s,
+                    inserted_s: trip.inserted_s,
+                    arrived_s: f64::NAN,
+                    delay_s: f64::from(v.loss),
+                    stops: u32::from(v.stops),
+                    waiting_s: f64::from(v.waiting),
+                    co2_g: f64::from(v.fuel) * CO2_G_PER_ML,
+                });
+            }
+        }
+        let in_network = vehicles.len() as u64 - arrived;
+        let mut never_inserted = 0;
+        for source in &self.sources {
+            for &id in &source.waiting {
+                let trip = &self.trips[id as usize];
+                never_inserted += 1;
+                vehicles.push(VehicleRecord {
+                    id,
+                    entry: self.links[trip.entry as usize].id.clone(),
+                    exit: String::new(),
+                    generated_s: trip.generated_s,
+                    inserted_s: f64::NAN,
+                    arrived_s: f64::NAN,
+                    delay_s: (end - trip.generated_s).max(0.0),
+                    stops: 0,
+                    waiting_s: 0.0,
+                    co2_g: 0.0,
+                });
+            }
+        }
+        vehicles.sort_by_key(|v| v.id);
+
+        let approaches: Vec<_> = self
+            .approaches
+            .iter()
+            .map(|a| a.summary(self.steps, hours))
+            .collect();
+        max_wait = approaches
+            .iter()
+            .map(|a| a.delay.max_wait_s)
+            .fold(max_wait, f64::max);
+        let delays = DelayStats::from(vehicles.iter().map(|v| v.delay_s).collect(), max_wait);
+        let n = vehicles.len().max(1) as f64;
+        let fuel_ml: f64 = vehicles.iter().map(|v| v.co2_g).sum::<f64>() / CO2_G_PER_ML;
+
+        let mut ped_waits = std::mem::take(&mut self.ped_waits);
+        let served = ped_waits.len() as u64;
+        for c in &self.crossings {
+            ped_waits.extend(c.waiting.iter().map(|&at| (end - at).max(0.0)));
+        }
+        let ped_stats = DelayStats::from(ped_waits, 0.0);
+
+        let intervals = self
+            .approaches
+            .iter()
+            .flat_map(|a| {
+                a.intervals
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, iv)| IntervalRow {
+                        intersection: a.site.clone(),
+                        direction: a.direction.clone(),
+                        from_s: i as f64 * self.interval_s,
+                        arrivals: iv.arrivals,
+                        departures: iv.departures,
+                        mean_queue_veh: iv.queue_sum as f64 / f64::from(iv.steps.max(1)),
+                        max_queue_veh: iv.queue_max,
+                        mean_delay_s: if iv.departures > 0 {
+                            iv.delay_sum / f64::from(iv.departures)
+                        } else {
+                            0.0
+                        },
+                    })
+            })
+            .collect();
+
+        let crossings = self
+            .approaches
+            .iter()
+            .flat_map(|a| {
+                a.crossings
+                    .iter()
+                    .map(move |&(turn, delay, wait, t)| StopLineCrossing {
+                        intersection: a.site.clone(),
+                        direction: a.direction.clone(),
+                        turn: ["left", "through", "right"][usize::from(turn).min(2)],
+                        t_s: f64::from(t),
+                        delay_s: f64::from(delay),
+                        wait_s: f64::from(wait),
+                    })
+            })
+            .collect();
+        let interlock_trips: Vec<String> = self
+            .junctions
+            .iter()
+            .filter_map(|j| j.first_trip.clone())
+            .collect();
+        let mut recording = self.recording.take();
+        if let Some(rec) = &mut recording {
+            rec.locate_signals(&self.links, &self.lane_info);
+        }
+        let summary = Summary {
+            scenario: self.scenario_name.clone(),
+            controller: self.controller.clone(),
+            seeds: vec![self.seed],
+            sim_seconds: end,
+            vehicles_inserted: arrived + in_network,
+            vehicles_arrived: arrived,
+            vehicles_unserved: in_network + never_inserted,
+            mean_delay_s: delays.mean_delay_s,
+            p50_delay_s: delays.p50_delay_s,
+            p95_delay_s: delays.p95_delay_s,
+            max_delay_s: delays.max_delay_s,
+            max_wait_s: max_wait,
+            mean_stops: vehicles.iter().map(|v| f64::from(v.stops)).sum::<f64>() / n,
+            throughput_veh_h: arrived as f64 / hours,
+            co2_kg: fuel_ml * CO2_G_PER_ML / 1000.0,
+            fuel_l: fuel_ml / 1000.0,
+            ped_mean_wait_s: ped_stats.mean_delay_s,
+            ped_max_wait_s: ped_stats.max_delay_s,
+            pedestrians: served,
+            vehicle_updates: self.vehicle_updates,
+            wall_seconds,
+            vehicle_updates_per_s: self.vehicle_updates as f64 / wall_seconds.max(1e-9),
+            interlock_trips: self.junctions.iter().map(|j| u64::from(j.trips)).sum(),
+            red_crossings: self.red_crossings,
+            approaches,
+        };
+        Outcome {
+            summary,
+            vehicles,
+            intervals,
+            crossings,
+            recording,
+            interlock_trips,
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Induction loops: what a detector card would report for each simulated loop, register for
+//! register (`spec/cabinet-modbus.md`): cumulative count, cumulative on-time in centiseconds,
+//! presence and fault code, with injected faults.
+
+use rand::Rng;
+use rand_pcg::Pcg64Mcg;
+
+use greenwave_controllers::detector::{DetectorSample, FaultCode};
+
+use crate::scenario::{Fault, FaultKind};
+use crate::vehicle::Vehicle;
+
+/// One loop.
+#[derive(Clone, Debug)]
+pub(crate) struct Loop {
+    /// Junction and channel it reports to.
+    pub junction: u32,
+    pub channel: u8,
+    /// Upstream and downstream edges, metres from the lane start.
+    pub start: f32,
+    pub end: f32,
+    /// Vehicles counted (a front crossing the upstream edge).
+    pub count: u32,
+    /// Seconds occupied.
+    pub on_time_s: f64,
+    pub presence: bool,
+    /// Injected faults on this loop.
+    pub faults: Vec<Fault>,
+    /// What the card has reported so far (differs from the truth under a fault).
+    pub reported_count: u32,
+    pub reported_on_time_s: f64,
+    /// The truth at the last sample.
+    pub seen_count: u32,
+    pub seen_on_time_s: f64,
+}
+
+impl Loop {
+    /// Updates count, on-time and presence from the lane's vehicles after a step of `dt`
+    /// (`vehicles` front first, with `x_prev` the position before the step).
+    pub(crate) fn observe(&mut self, vehicles: &[Vehicle], length: f32, dt: f32) {
+        let mut occupied = 0.0f32;
+        let mut presence = false;
+        for veh in vehicles {
+            if veh.x < self.start && veh.x_prev < self.start {
+                break; // this one and every one behind have not reached the loop
+            }
+            if veh.x_prev < self.start && veh.x >= self.start {
+                self.count += 1;
+            }
+            // The vehicle covers the loop while its front is in (start, end + length).
+            let (lo, hi) = (self.start, self.end + length);
+            let moved = veh.x - veh.x_prev;
+            let inside = if moved <= 0.0 {
+                if veh.x > lo && veh.x < hi { dt } else { 0.0 }
+            } else {
+                let a = veh.x_prev.max(lo);
+                let b = veh.x.min(hi);
+                if b > a { dt * (b - a) / moved } else { 0.0 }
+            };
+            occupied += inside;
+            presence |= veh.x > lo && veh.x < hi;
+        }
+        self.on_time_s += f64::from(occupied.min(dt));
+        self.presence = presence;
+    }
+
+    /// The card's registers at time `t`, after a step of `dt`, with any fault active then
+    /// applied: a stuck loop reports presence and growing on-time but no counts, a dead one
+    /// nothing, an erratic one spurious counts and flickering presence.
+    pub(crate) fn sample(&mut self, t: f64, dt: f64, rng: &mut Pcg64Mcg) -> DetectorSample {
+        let counted = self.count.wrapping_sub(self.seen_count);
+        let occupied = self.on_time_s - self.seen_on_time_s;
+        self.seen_count = self.count;
+        self.seen_on_time_s = self.on_time_s;
+        let active = self.faults.iter().find(|f| t >= f.from_s && t < f.to_s);
+        let (presence, fault) = match active.map(|f| (f.kind, f.reported)) {
+            None => {
+                self.reported_count = self.reported_count.wrapping_add(counted);
+                self.reported_on_time_s += occupied;
+                (self.presence, None)
+            }
+            Some((FaultKind::StuckOn, reported)) => {
+                self.reported_on_time_s += dt;
+                (true, reported.then_some(FaultCode::MaxPresence))
+            }
+            Some((FaultKind::Dead, reported)) => (false, reported.then_some(FaultCode::OpenLoop)),
+            Some((FaultKind::Erratic, reported)) => {
+                let spurious = if rng.random::<f64>() < 0.3 {
+                    rng.random_range(1..=3)
+                } else {
+                    0
+                };
+                self.reported_count = self.reported_count.wrapping_add(counted + spurious);
+                self.reported_on_time_s += occupied;
+                (
+                    rng.random::<bool>(),
+                    reported.then_some(FaultCode::ErraticCounts),
+                )
+            }
+        };
+        DetectorSample {
+            count: self.reported_count as u16,
+            on_time_cs: ((self.reported_on_time_s * 100.0) as u64 % 65_536) as u16,
+            presence,
+            fault: fault.unwrap_or(FaultCode::Ok),
+        }
+    }
+}

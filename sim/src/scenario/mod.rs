@@ -1,0 +1,448 @@
+//! Scenarios: a validated scenario file, with its corridor, plans and demand resolved.
+//!
+//! Validation names the file, the field and the value: an unknown corridor, demand on a link
+//! that is not an entry, turning ratios that do not sum to 1, a negative flow, a missing seed.
+
+pub mod spec;
+
+pub use spec::{
+    ControllerSpec, DemandSpec, FaultKind, FaultSpec, FlowSpec, PedestrianSpec, ScenarioSpec,
+    TurningSpec, VehicleSpec,
+};
+
+use petgraph::graph::{EdgeIndex, NodeIndex};
+use petgraph::visit::EdgeRef;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use greenwave_controllers::corridor::{Corridor, NodeKind};
+use greenwave_controllers::load::{self, LoadError};
+use greenwave_controllers::model::{GroupIndex, GroupKind, Turn};
+use greenwave_controllers::plan::TimingPlan;
+use greenwave_controllers::{Duration, Invalid, Problems};
+
+/// The controllers the simulator can run.
+pub const CONTROLLERS: &[&str] = &["fixed"];
+
+/// Turns in the order of ratio arrays: left, through, right.
+pub const TURNS: [Turn; 3] = [Turn::Left, Turn::Through, Turn::Right];
+
+/// Demand at one entry link.
+#[derive(Clone, Debug)]
+pub struct Demand {
+    /// The entry link.
+    pub link: EdgeIndex,
+    /// `(from_s, veh_per_s)`, ascending.
+    pub flows: Vec<(f64, f64)>,
+}
+
+/// Pedestrian demand at one crossing.
+#[derive(Clone, Debug)]
+pub struct Pedestrians {
+    /// The intersection.
+    pub node: NodeIndex,
+    /// The crossing's signal group.
+    pub group: GroupIndex,
+    /// Pedestrians per second.
+    pub per_s: f64,
+}
+
+/// A detector fault, resolved.
+#[derive(Clone, Debug)]
+pub struct Fault {
+    /// The link the detector is on.
+    pub link: EdgeIndex,
+    /// Its index in the link's detector list.
+    pub detector: usize,
+    /// The fault.
+    pub kind: FaultKind,
+    /// Window start.
+    pub from_s: f64,
+    /// Window end.
+    pub to_s: f64,
+    /// The card sets the fault code.
+    pub reported: bool,
+}
+
+/// A validated scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Its name.
+    pub name: String,
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The corridor.
+    pub corridor: Arc<Corridor>,
+    /// Simulated time.
+    pub duration: Duration,
+    /// The seed.
+    pub seed: u64,
+    /// The time step.
+    pub step: Duration,
+    /// The controller's name.
+    pub controller: String,
+    /// The timing plan of each intersection, where one was given.
+    pub plans: BTreeMap<NodeIndex, TimingPlan>,
+    /// Turning ratios (left, through, right) of every link ending at an intersection, by edge
+    /// index; movements that do not exist have ratio 0.
+    pub turning: Vec<[f64; 3]>,
+    /// Vehicle demand.
+    pub demand: Vec<Demand>,
+    /// Pedestrian demand.
+    pub pedestrians: Vec<Pedestrians>,
+    /// Detector faults.
+    pub faults: Vec<Fault>,
+    /// Vehicle and driver parameters.
+    pub vehicles: VehicleSpec,
+}
+
+impl Scenario {
+    /// Loads and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let spec: ScenarioSpec = load::parse_toml(path, &text)?;
+        Scenario::from_spec(&spec, path).map_err(|problems| LoadError::Invalid {
+            path: path.to_owned(),
+            problems,
+        })
+    }
+
+    /// Validates a parsed scenario; paths inside it are relative to `path`.
+    pub fn from_spec(spec: &ScenarioSpec, path: &Path) -> Result<Scenario, Problems> {
+        let mut out = Vec::new();
+        let mut push = |field: &str, message: String| {
+            out.push(Invalid {
+                field: field.to_owned(),
+                message,
+            })
+        };
+        let corridor = match load::corridor(&load::beside(path, &spec.corridor)) {
+            Ok(c) => Arc::new(c),
+            Err(e) => {
+                push("corridor", e.to_string());
+                return Err(Problems(out));
+            }
+        };
+        let g = corridor.graph();
+
+        if !(spec.duration_s.is_finite()
+            && spec.duration_s > 0.0
+            && spec.duration_s <= 7.0 * 86_400.0)
+        {
+            push(
+                "duration_s",
+                format!(
+                    "{} s is out of range (above 0, at most a week)",
+                    spec.duration_s
+                ),
+            );
+        }
+        if !(spec.step_s.is_finite() && (0.05..=1.0).contains(&spec.step_s)) {
+            push(
+                "step_s",
+                format!("{} s is out of range (0.05 to 1 s)", spec.step_s),
+            );
+        }
+        if !CONTROLLERS.contains(&spec.controller.kind.as_str()) {
+            push(
+                "controller.kind",
+                format!(
+                    "unknown controller `{}` (known: {})",
+                    spec.controller.kind,
+                    CONTROLLERS.join(", ")
+                ),
+            );
+        }
+
+        // Plans, by site.
+        let mut plans = BTreeMap::new();
+        for (site, _) in &spec.controller.plans {
+            if corridor
+                .node_by_id(site)
+                .and_then(|n| g[n].intersection().cloned())
+                .is_none()
+            {
+                push(
+                    &format!("controller.plans.{site}"),
+                    format!(
+                        "`{site}` is not an intersection of corridor `{}`",
+                        corridor.id()
+                    ),
+                );
+            }
+        }
+        for (node, n) in corridor.intersections() {
+            let ix = n.intersection().expect("an intersection");
+            let (field, file) = match spec.controller.plans.get(&n.id) {
+                Some(file) => (format!("controller.plans.{}", n.id), file),
+                None => match &spec.controller.plan {
+                    Some(file) => ("controller.plan".to_owned(), file),
+                    None => continue,
+                },
+            };
+            match load::plan_for(&load::beside(path, file), ix) {
+                Ok(plan) => {
+                    plans.insert(node, plan);
+                }
+                Err(e) => push(&field, format!("for `{}`: {e}", n.id)),
+            }
+        }
+        if spec.controller.kind == "fixed" {
+            for (node, n) in corridor.intersections() {
+                if !plans.contains_key(&node)
+                    && spec.controller.plans.get(&n.id).is_none()
+                    && spec.controller.plan.is_none()
+                {
+                    push(
+                        "controller.plan",
+                        format!("controller `fixed` needs a timing plan for `{}`", n.id),
+                    );
+                }
+            }
+        }
+
+        // Turning ratios.
+        for (link, _) in &spec.turning_by_link {
+            let ok = corridor.link_by_id(link).is_some_and(|e| {
+                let (_, b) = g.edge_endpoints(e).expect("edge");
+                g[b].intersection().is_some()
+            });
+            if !ok {
+                push(
+                    &format!("turning_by_link.{link}"),
+                    format!("`{link}` is not a link into an intersection"),
+                );
+            }
+        }
+        let mut turning = vec![[0.0; 3]; g.edge_count()];
+        for e in g.edge_references() {
+            if g[e.target()].intersection().is_none() {
+                continue;
+            }
+            let link = e.weight();
+            let (field, ratios) = match spec.turning_by_link.get(&link.id) {
+                Some(r) => (format!("turning_by_link.{}", link.id), r),
+                None => match &spec.turning {
+                    Some(r) => ("turning".to_owned(), r),
+                    None => {
+                        push("turning", format!("no turning ratios for `{}`", link.id));
+                        continue;
+                    }
+                },
+            };
+            let raw = [ratios.left, ratios.through, ratios.right];
+            if raw
+                .iter()
+                .any(|r| !(r.is_finite() && (0.0..=1.0).contains(r)))
+            {
+                push(
+                    &field,
+                    format!("ratios {raw:?} must each be between 0 and 1"),
+                );
+                continue;
+            }
+            let sum: f64 = raw.iter().sum();
+            if (sum - 1.0).abs() > 1e-6 {
+                push(&field, format!("turning ratios sum to {sum}, not 1"));
+                continue;
+            }
+            // Movements that do not exist at this approach take no traffic.
+            let mut r = [0.0; 3];
+            for (i, turn) in TURNS.iter().enumerate() {
+                if link.onto(*turn).is_some() {
+                    r[i] = raw[i];
+                }
+            }
+            let kept: f64 = r.iter().sum();
+            if kept <= 0.0 {
+                push(
+                    &field,
+                    format!("no movement with a ratio above 0 exists at `{}`", link.id),
+                );
+                continue;
+            }
+            turning[e.id().index()] = r.map(|x| x / kept);
+        }
+
+        // Demand.
+        let mut demand = Vec::new();
+        for (i, d) in spec.demand.iter().enumerate() {
+            let field = format!("demand[{i}]");
+            let Some(edge) = corridor.link_by_id(&d.link) else {
+                push(
+                    &format!("{field}.link"),
+                    format!("unknown link `{}`", d.link),
+                );
+                continue;
+            };
+            let (a, _) = g.edge_endpoints(edge).expect("edge");
+            if !matches!(g[a].kind, NodeKind::Boundary) {
+                push(
+                    &format!("{field}.link"),
+                    format!(
+                        "demand on `{}`, which is not an entry (it starts at intersection `{}`)",
+                        d.link, g[a].id
+                    ),
+                );
+                continue;
+            }
+            if d.flows.is_empty() {
+                push(
+                    &format!("{field}.flows"),
+                    "a demand needs at least one flow".into(),
+                );
+            }
+            let mut flows = Vec::new();
+            let mut last = f64::NEG_INFINITY;
+            for (k, f) in d.flows.iter().enumerate() {
+                if !(f.veh_h.is_finite() && f.veh_h >= 0.0 && f.veh_h <= 10_000.0) {
+                    push(
+                        &format!("{field}.flows[{k}].veh_h"),
+                        format!("flow {} veh/h is out of range (0 to 10000)", f.veh_h),
+                    );
+                }
+                if !(f.from_s.is_finite() && f.from_s >= 0.0 && f.from_s > last) {
+                    push(
+                        &format!("{field}.flows[{k}].from_s"),
+                        format!(
+                            "{} s must be at least 0 and after the previous flow's start",
+                            f.from_s
+                        ),
+                    );
+                }
+                last = f.from_s;
+                flows.push((f.from_s, f.veh_h / 3600.0));
+            }
+            if demand.iter().any(|x: &Demand| x.link == edge) {
+                push(
+                    &format!("{field}.link"),
+                    format!("`{}` has demand twice", d.link),
+                );
+            }
+            demand.push(Demand { link: edge, flows });
+        }
+
+        // Pedestrians.
+        let mut pedestrians = Vec::new();
+        for (i, p) in spec.pedestrians.iter().enumerate() {
+            let field = format!("pedestrians[{i}]");
+            let node = corridor.node_by_id(&p.site);
+            let Some((node, ix)) = node.and_then(|n| Some((n, g[n].intersection()?.clone())))
+            else {
+                push(
+                    &format!("{field}.site"),
+                    format!("`{}` is not an intersection", p.site),
+                );
+                continue;
+            };
+            match ix.group_by_id(&p.group) {
+                Some(group) if ix.group(group).kind == GroupKind::Pedestrian => {
+                    if !(p.ped_h.is_finite() && p.ped_h >= 0.0 && p.ped_h <= 5_000.0) {
+                        push(
+                            &format!("{field}.ped_h"),
+                            format!("{} ped/h is out of range (0 to 5000)", p.ped_h),
+                        );
+                    }
+                    pedestrians.push(Pedestrians {
+                        node,
+                        group,
+                        per_s: p.ped_h / 3600.0,
+                    });
+                }
+                _ => push(
+                    &format!("{field}.group"),
+                    format!("`{}` is not a pedestrian group of `{}`", p.group, p.site),
+                ),
+            }
+        }
+
+        // Faults.
+        let mut faults = Vec::new();
+        for (i, f) in spec.faults.iter().enumerate() {
+            let field = format!("faults[{i}]");
+            let found = g.edge_references().find_map(|e| {
+                e.weight()
+                    .detectors
+                    .iter()
+                    .position(|d| d.id == f.detector)
+                    .map(|k| (e.id(), k))
+            });
+            let Some((link, detector)) = found else {
+                push(
+                    &format!("{field}.detector"),
+                    format!("unknown detector `{}`", f.detector),
+                );
+                continue;
+            };
+            let to_s = f.to_s.unwrap_or(f64::INFINITY);
+            if !(f.from_s.is_finite() && f.from_s >= 0.0 && to_s > f.from_s) {
+                push(
+                    &field,
+                    format!("window {} s to {to_s} s is empty or negative", f.from_s),
+                );
+            }
+            faults.push(Fault {
+                link,
+                detector,
+                kind: f.kind,
+                from_s: f.from_s,
+                to_s,
+                reported: f.reported,
+            });
+        }
+
+        check_vehicles(&spec.vehicles, &mut push);
+
+        if !out.is_empty() {
+            return Err(Problems(out));
+        }
+        Ok(Scenario {
+            name: spec.name.clone(),
+            path: path.to_owned(),
+            corridor,
+            duration: Duration::from_secs_f64(spec.duration_s),
+            seed: spec.seed,
+            step: Duration::from_secs_f64(spec.step_s),
+            controller: spec.controller.kind.clone(),
+            plans,
+            turning,
+            demand,
+            pedestrians,
+            faults,
+            vehicles: spec.vehicles,
+        })
+    }
+}
+
+fn check_vehicles(v: &VehicleSpec, push: &mut impl FnMut(&str, String)) {
+    let ranges = [
+        ("vehicles.length_m", v.length_m, 2.0, 20.0),
+        ("vehicles.min_gap_m", v.min_gap_m, 0.5, 10.0),
+        ("vehicles.headway_s", v.headway_s, 0.5, 4.0),
+        ("vehicles.accel_mps2", v.accel_mps2, 0.5, 5.0),
+        ("vehicles.decel_mps2", v.decel_mps2, 0.5, 8.0),
+        ("vehicles.amber_decel_mps2", v.amber_decel_mps2, 1.0, 8.0),
+        ("vehicles.max_decel_mps2", v.max_decel_mps2, 3.0, 12.0),
+        ("vehicles.reaction_s", v.reaction_s, 0.0, 3.0),
+        ("vehicles.speed_factor_mean", v.speed_factor_mean, 0.5, 1.5),
+        ("vehicles.speed_factor_sd", v.speed_factor_sd, 0.0, 0.3),
+    ];
+    for (field, value, lo, hi) in ranges {
+        if !(value.is_finite() && (lo..=hi).contains(&value)) {
+            push(field, format!("{value} is out of range ({lo} to {hi})"));
+        }
+    }
+    if v.max_decel_mps2 < v.decel_mps2 {
+        push(
+            "vehicles.max_decel_mps2",
+            format!(
+                "{} is below the comfortable deceleration {}",
+                v.max_decel_mps2, v.decel_mps2
+            ),
+        );
+    }
+}

@@ -1,0 +1,215 @@
+//! The scenario file format (TOML): a corridor, demand, a controller, a seed and a duration.
+//!
+//! ```toml
+//! name = "arterial-peak"
+//! corridor = "../corridors/arterial-4.toml"   # relative to this file
+//! duration_s = 3600.0
+//! seed = 1
+//! step_s = 0.5
+//!
+//! [controller]
+//! kind = "fixed"
+//! plan = "../plans/nema-4leg-base.toml"       # every intersection, unless `plans` names one
+//! plans = { J3 = "../plans/j3.toml" }
+//!
+//! [turning]                                   # at every approach, unless overridden
+//! left = 0.12
+//! through = 0.78
+//! right = 0.10
+//!
+//! [[demand]]
+//! link = "W->J1"
+//! flows = [{ from_s = 0.0, veh_h = 800.0 }, { from_s = 900.0, veh_h = 1300.0 }]
+//!
+//! [[pedestrians]]
+//! site = "J1"
+//! group = "P1"
+//! ped_h = 120.0
+//!
+//! [[faults]]
+//! detector = "J1-eb-0-stop"
+//! kind = "stuck_on"
+//! from_s = 600.0
+//! to_s = 1800.0
+//! ```
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A scenario file.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSpec {
+    /// The scenario's name.
+    pub name: String,
+    /// Path of the corridor file, relative to the scenario file.
+    pub corridor: String,
+    /// Simulated time.
+    pub duration_s: f64,
+    /// Seed of every random draw; the same seed gives the same run.
+    pub seed: u64,
+    /// Time step (default 0.5 s; 0.1 s to 1 s).
+    #[serde(default = "default_step")]
+    pub step_s: f64,
+    /// The controller of every intersection.
+    pub controller: ControllerSpec,
+    /// Turning ratios at every approach.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turning: Option<TurningSpec>,
+    /// Turning ratios by approach link (`"N3->J3"`), overriding `turning`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub turning_by_link: BTreeMap<String, TurningSpec>,
+    /// Vehicle demand at entry links.
+    #[serde(default)]
+    pub demand: Vec<DemandSpec>,
+    /// Pedestrian demand at signalised crossings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pedestrians: Vec<PedestrianSpec>,
+    /// Detector faults to inject.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultSpec>,
+    /// Vehicle and driver parameters.
+    #[serde(default)]
+    pub vehicles: VehicleSpec,
+}
+
+fn default_step() -> f64 {
+    0.5
+}
+
+/// Which controller runs the intersections, with its parameters.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ControllerSpec {
+    /// `fixed`.
+    pub kind: String,
+    /// The timing plan of every intersection without an entry in `plans`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
+    /// Timing plans by site id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub plans: BTreeMap<String, String>,
+}
+
+/// Fractions of an approach's traffic by turn; they must sum to 1.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TurningSpec {
+    /// Left turns.
+    pub left: f64,
+    /// Straight on.
+    pub through: f64,
+    /// Right turns.
+    pub right: f64,
+}
+
+/// Demand entering at one link.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DemandSpec {
+    /// The entry link (`"W->J1"`), whose upstream node is a boundary.
+    pub link: String,
+    /// Piecewise-constant flow: each value holds from its `from_s` to the next one's.
+    pub flows: Vec<FlowSpec>,
+}
+
+/// One piece of a flow profile.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FlowSpec {
+    /// When this flow starts.
+    pub from_s: f64,
+    /// Vehicles per hour (Poisson arrivals at this mean rate).
+    pub veh_h: f64,
+}
+
+/// Pedestrian calls at one crossing.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PedestrianSpec {
+    /// The intersection's site id.
+    pub site: String,
+    /// The pedestrian signal group of the crossing.
+    pub group: String,
+    /// Pedestrians per hour arriving and pressing the button (Poisson).
+    pub ped_h: f64,
+}
+
+/// What goes wrong with a detector.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Presence held on, counts frozen (the card reports maximum presence).
+    StuckOn,
+    /// No presence, counts frozen (the card reports an open loop).
+    Dead,
+    /// Spurious counts (the card reports erratic counts).
+    Erratic,
+}
+
+/// A detector fault over a time window.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// The detector id in the corridor.
+    pub detector: String,
+    /// The fault.
+    pub kind: FaultKind,
+    /// Start.
+    pub from_s: f64,
+    /// End (default: the end of the run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_s: Option<f64>,
+    /// Whether the card diagnoses it and sets the fault code (default true); an undiagnosed
+    /// fault shows only in the counts.
+    #[serde(default = "yes")]
+    pub reported: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Vehicle and driver parameters (Intelligent Driver Model, Treiber et al. 2000).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct VehicleSpec {
+    /// Vehicle length.
+    pub length_m: f64,
+    /// Standstill gap to the vehicle ahead.
+    pub min_gap_m: f64,
+    /// Desired time headway.
+    pub headway_s: f64,
+    /// Maximum acceleration.
+    pub accel_mps2: f64,
+    /// Comfortable deceleration.
+    pub decel_mps2: f64,
+    /// Most a driver brakes to stop at an amber (beyond it, the driver goes on).
+    pub amber_decel_mps2: f64,
+    /// Emergency (maximum) deceleration.
+    pub max_decel_mps2: f64,
+    /// How long a driver standing at the stop line takes to start once the signal turns green
+    /// (the source of most of the start-up lost time).
+    pub reaction_s: f64,
+    /// Mean of the desired-speed factor (times the link speed).
+    pub speed_factor_mean: f64,
+    /// Its standard deviation (normal, cut at +-2 deviations).
+    pub speed_factor_sd: f64,
+}
+
+impl Default for VehicleSpec {
+    fn default() -> Self {
+        VehicleSpec {
+            length_m: 4.5,
+            min_gap_m: 2.0,
+            headway_s: 1.0,
+            accel_mps2: 2.0,
+            decel_mps2: 3.0,
+            amber_decel_mps2: 3.5,
+            max_decel_mps2: 9.0,
+            reaction_s: 1.0,
+            speed_factor_mean: 1.0,
+            speed_factor_sd: 0.08,
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Signal control of one simulated junction: controller -> sequencer -> interlock, exactly as
+//! in the daemon, fed with the junction's simulated detector samples.
+
+use std::sync::Arc;
+
+use greenwave_controllers::Instant;
+use greenwave_controllers::control::{Controller, FixedTime, Inputs};
+use greenwave_controllers::detector::DetectorSample;
+use greenwave_controllers::interlock::{Check, Interlock, SafeState};
+use greenwave_controllers::model::{Aspect, Intersection, SignalState};
+use greenwave_controllers::plan::TimingPlan;
+use greenwave_controllers::sequencer::Sequencer;
+
+/// Why a controller could not be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ControllerError {
+    /// No controller of that name.
+    #[error("unknown controller `{0}` (known: {known})", known = crate::scenario::CONTROLLERS.join(", "))]
+    Unknown(String),
+    /// The controller needs a timing plan the scenario does not give.
+    #[error("controller `{controller}` needs a timing plan for `{site}`")]
+    NeedsPlan {
+        /// The controller.
+        controller: String,
+        /// The intersection.
+        site: String,
+    },
+}
+
+/// Builds the named controller for one intersection.
+pub fn build_controller(
+    name: &str,
+    site: &str,
+    plan: Option<&TimingPlan>,
+) -> Result<Box<dyn Controller>, ControllerError> {
+    match name {
+        "fixed" => {
+            let plan = plan.ok_or_else(|| ControllerError::NeedsPlan {
+                controller: name.to_owned(),
+                site: site.to_owned(),
+            })?;
+            Ok(Box::new(FixedTime::new(plan.clone())))
+        }
+        other => Err(ControllerError::Unknown(other.to_owned())),
+    }
+}
+
+/// One signalised junction.
+pub(crate) struct Junction {
+    pub site: String,
+    pub ix: Arc<Intersection>,
+    controller: Box<dyn Controller>,
+    sequencer: Sequencer,
+    interlock: Interlock,
+    /// What the signal heads show.
+    pub shown: SignalState,
+    /// When each group last started showing go, s.
+    pub go_since: Vec<f32>,
+    /// Latest detector sample per cabinet channel.
+    pub samples: Vec<DetectorSample>,
+    /// Interlock trips (0 in a correct run), with the first one described.
+    pub trips: u32,
+    pub first_trip: Option<String>,
+}
+
+impl Junction {
+    pub(crate) fn new(
+        site: String,
+        ix: Arc<Intersection>,
+        controller: Box<dyn Controller>,
+        channels: usize,
+    ) -> Self {
+        let n = ix.groups().len();
+        Junction {
+            site,
+            sequencer: Sequencer::new(ix.clone(), Instant::ZERO),
+            interlock: Interlock::new(ix.clone(), SafeState::AllRed, Instant::ZERO),
+            ix,
+            controller,
+            shown: SignalState::uniform(n, Aspect::Red),
+            go_since: vec![0.0; n],
+            samples: vec![DetectorSample::default(); channels],
+            trips: 0,
+            first_trip: None,
+        }
+    }
+
+    /// Runs one control tick at `now`; returns true when the shown state changed.
+    pub(crate) fn tick(&mut self, now: Instant) -> bool {
+        let inputs = Inputs {
+            detectors: &self.samples,
+        };
+        if let Some(stage) = self.controller.decide(now, &inputs, &self.sequencer) {
+            // The controller only names stages of this intersection.
+            let _ = self.sequencer.request(stage);
+        }
+        let proposed = self.sequencer.poll(now);
+        match self.interlock.check(now, proposed) {
+            Check::Passed | Check::Latched => {}
+            Check::Tripped(v) => {
+                self.trips += 1;
+                self.first_trip
+                    .get_or_insert_with(|| format!("{}: {v}", self.site));
+            }
+        }
+        let out = self.interlock.output();
+        if *out != self.shown {
+            for (g, a) in out.iter() {
+                if a.is_go() && !self.shown.get(g).is_go() {
+                    self.go_since[g.get()] = now.as_secs_f64() as f32;
+                }
+            }
+            self.shown.clone_from(out);
+            true
+        } else {
+            false
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Reports of simulation runs: tables for people, CSV files and SVG pictures for planners.
+
+pub mod files;
+mod svg;
+pub mod table;

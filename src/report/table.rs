@@ -1,0 +1,146 @@
+//! Summary tables: one run, or several controllers side by side.
+
+use std::io::{self, Write};
+
+use greenwave_sim::Summary;
+
+/// One run (averaged over its seeds).
+pub fn write_summary(out: &mut impl Write, s: &Summary) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}: controller {}, {} seed{} ({}), {:.0} s simulated",
+        s.scenario,
+        s.controller,
+        s.seeds.len(),
+        if s.seeds.len() == 1 { "" } else { "s" },
+        seed_list(&s.seeds),
+        s.sim_seconds
+    )?;
+    writeln!(
+        out,
+        "vehicles   {} inserted, {} arrived, {} unserved at the end",
+        s.vehicles_inserted, s.vehicles_arrived, s.vehicles_unserved
+    )?;
+    writeln!(
+        out,
+        "delay      mean {:.1} s, p50 {:.1} s, p95 {:.1} s, max {:.1} s; longest wait {:.1} s",
+        s.mean_delay_s, s.p50_delay_s, s.p95_delay_s, s.max_delay_s, s.max_wait_s
+    )?;
+    writeln!(
+        out,
+        "flow       {:.2} stops per vehicle, {:.0} veh/h through, CO2 {:.1} kg, fuel {:.1} L",
+        s.mean_stops, s.throughput_veh_h, s.co2_kg, s.fuel_l
+    )?;
+    if s.pedestrians > 0 {
+        writeln!(
+            out,
+            "pedestrians {} served, mean wait {:.1} s, longest {:.1} s",
+            s.pedestrians, s.ped_mean_wait_s, s.ped_max_wait_s
+        )?;
+    }
+    writeln!(
+        out,
+        "safety     {} interlock trips, {} red-light crossings",
+        s.interlock_trips, s.red_crossings
+    )?;
+    writeln!(
+        out,
+        "speed      {:.2} M vehicle updates in {:.2} s ({:.1} M/s)",
+        s.vehicle_updates as f64 / 1e6,
+        s.wall_seconds,
+        s.vehicle_updates_per_s / 1e6
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<6} {:<4} {:>8} {:>11} {:>10} {:>9} {:>6} {:>7} {:>10}",
+        "site",
+        "appr",
+        "vehicles",
+        "mean delay",
+        "p95 delay",
+        "max wait",
+        "stops",
+        "veh/h",
+        "mean queue"
+    )?;
+    for a in &s.approaches {
+        writeln!(
+            out,
+            "{:<6} {:<4} {:>8} {:>9.1} s {:>8.1} s {:>7.1} s {:>6.2} {:>7.0} {:>10.1}",
+            a.intersection,
+            a.direction,
+            a.delay.vehicles,
+            a.delay.mean_delay_s,
+            a.delay.p95_delay_s,
+            a.delay.max_wait_s,
+            a.mean_stops,
+            a.throughput_veh_h,
+            a.mean_queue_veh
+        )?;
+    }
+    Ok(())
+}
+
+/// Several controllers on the same scenario and seeds.
+pub fn write_comparison(out: &mut impl Write, runs: &[Summary]) -> io::Result<()> {
+    let first = &runs[0];
+    writeln!(
+        out,
+        "{}: {} seed{} ({}), {:.0} s simulated",
+        first.scenario,
+        first.seeds.len(),
+        if first.seeds.len() == 1 { "" } else { "s" },
+        seed_list(&first.seeds),
+        first.sim_seconds
+    )?;
+    write!(out, "{:<22}", "")?;
+    for r in runs {
+        write!(out, " {:>13}", r.controller)?;
+    }
+    writeln!(out)?;
+    let rows: [(&str, fn(&Summary) -> f64, usize); 10] = [
+        ("mean delay (s)", |s| s.mean_delay_s, 1),
+        ("p95 delay (s)", |s| s.p95_delay_s, 1),
+        ("longest wait (s)", |s| s.max_wait_s, 1),
+        ("stops per vehicle", |s| s.mean_stops, 2),
+        ("throughput (veh/h)", |s| s.throughput_veh_h, 0),
+        ("unserved (veh)", |s| s.vehicles_unserved as f64, 0),
+        ("CO2 (kg)", |s| s.co2_kg, 1),
+        ("ped mean wait (s)", |s| s.ped_mean_wait_s, 1),
+        ("interlock trips", |s| s.interlock_trips as f64, 0),
+        ("red crossings", |s| s.red_crossings as f64, 0),
+    ];
+    for (name, value, decimals) in rows {
+        write!(out, "{name:<22}")?;
+        for r in runs {
+            write!(out, " {:>13.*}", decimals, value(r))?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out)?;
+    writeln!(out, "p95 delay / longest wait per approach (s)")?;
+    for (i, a) in first.approaches.iter().enumerate() {
+        write!(out, "{:<6} {:<15}", a.intersection, a.direction)?;
+        for r in runs {
+            let x = &r.approaches[i].delay;
+            write!(out, " {:>6.1} /{:>5.0}", x.p95_delay_s, x.max_wait_s)?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn seed_list(seeds: &[u64]) -> String {
+    match seeds {
+        [one] => one.to_string(),
+        [first, .., last] if seeds.windows(2).all(|w| w[1] == w[0] + 1) => {
+            format!("{first}..={last}")
+        }
+        _ => seeds
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}

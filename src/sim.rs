@@ -1,0 +1,140 @@
+//! `greenwave sim`: runs a scenario under one or several controllers and seeds, and reports.
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Instant as WallClock;
+
+use greenwave_controllers::Duration;
+use greenwave_sim::{Outcome, RunOptions, Scenario, Simulation, Summary};
+
+use crate::cli::{Format, SimArgs};
+use crate::report;
+
+pub fn run(args: &SimArgs) -> Result<ExitCode> {
+    let scenario = match Scenario::load(&args.scenario) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if let Some(d) = args.duration
+        && !(d.is_finite() && d > 0.0)
+    {
+        eprintln!("error: --duration {d} s is out of range (above 0)");
+        return Ok(ExitCode::from(2));
+    }
+    let controllers: Vec<String> = if args.compare.is_empty() {
+        vec![
+            args.controller
+                .clone()
+                .unwrap_or_else(|| scenario.controller.clone()),
+        ]
+    } else {
+        args.compare.clone()
+    };
+    let first_seed = args.seed.unwrap_or(scenario.seed);
+    let seeds: Vec<u64> = (0..args.seeds).map(|i| first_seed + i).collect();
+    let duration = args
+        .duration
+        .map(Duration::from_secs_f64)
+        .unwrap_or(scenario.duration);
+
+    // Check every controller can be built before simulating anything.
+    for name in &controllers {
+        let options = RunOptions {
+            controller: Some(name.clone()),
+            ..RunOptions::default()
+        };
+        if let Err(e) = Simulation::new(&scenario, &options) {
+            eprintln!("error: {}: {e}", args.scenario.display());
+            return Ok(ExitCode::from(2));
+        }
+    }
+
+    let total_steps = controllers.len() as u64
+        * seeds.len() as u64
+        * (duration.total_millis() / scenario.step.total_millis().max(1));
+    let bar = progress_bar(total_steps, controllers.len() * seeds.len());
+    let mut summaries = Vec::new();
+    for name in &controllers {
+        let mut runs = Vec::new();
+        for (i, &seed) in seeds.iter().enumerate() {
+            bar.set_message(format!("{name}, seed {seed}"));
+            let options = RunOptions {
+                controller: Some(name.clone()),
+                seed: Some(seed),
+                duration: Some(duration),
+                record: args.out.is_some() && i == 0,
+                interval_s: None,
+            };
+            let outcome = simulate(&scenario, &options, &bar)?;
+            if i == 0
+                && let Some(dir) = &args.out
+            {
+                let dir = if controllers.len() > 1 {
+                    dir.join(name)
+                } else {
+                    dir.clone()
+                };
+                report::files::write_all(&dir, &outcome)
+                    .with_context(|| format!("cannot write the results to {}", dir.display()))?;
+            }
+            runs.push(outcome.summary);
+        }
+        summaries.push(Summary::average(&runs));
+    }
+    bar.finish_and_clear();
+
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json if summaries.len() == 1 => {
+            serde_json::to_writer_pretty(&mut out, &summaries[0])?
+        }
+        Format::Json => serde_json::to_writer_pretty(&mut out, &summaries)?,
+        Format::Table if summaries.len() == 1 => {
+            report::table::write_summary(&mut out, &summaries[0])?
+        }
+        Format::Table => report::table::write_comparison(&mut out, &summaries)?,
+    }
+    writeln!(out)?;
+    if let Some(dir) = &args.out {
+        eprintln!("wrote CSV files and pictures to {}", dir.display());
+    }
+    let unsafe_runs = summaries
+        .iter()
+        .any(|s| s.interlock_trips > 0 || s.red_crossings > 0);
+    Ok(if unsafe_runs {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn simulate(scenario: &Scenario, options: &RunOptions, bar: &ProgressBar) -> Result<Outcome> {
+    let mut sim = Simulation::new(scenario, options)?;
+    let started = WallClock::now();
+    let steps = sim.end().total_millis() / scenario.step.total_millis().max(1);
+    let base = bar.position();
+    sim.run(|fraction| bar.set_position(base + (fraction * steps as f64) as u64));
+    let outcome = sim.outcome(started.elapsed().as_secs_f64());
+    for trip in &outcome.interlock_trips {
+        eprintln!("warning: interlock tripped: {trip}");
+    }
+    Ok(outcome)
+}
+
+/// A progress bar on stderr for runs longer than a moment (hidden when stderr is not a terminal).
+fn progress_bar(total_steps: u64, runs: usize) -> ProgressBar {
+    if total_steps < 20_000 && runs <= 1 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total_steps);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {percent:>3}% {msg} (eta {eta})")
+            .expect("a valid template"),
+    );
+    bar
+}
