@@ -19,6 +19,7 @@ pub use results::{IntervalRow, Outcome, StopLineCrossing};
 use rand_pcg::Pcg64Mcg;
 use std::collections::VecDeque;
 
+use greenwave_controllers::detector::DetectorSample;
 use greenwave_controllers::model::{GroupIndex, SignalState};
 use greenwave_controllers::{Duration, Instant};
 
@@ -109,6 +110,22 @@ impl Simulation {
     /// Vehicles in the network now.
     pub fn vehicles_in_network(&self) -> usize {
         self.lanes.iter().map(Vec::len).sum::<usize>() + self.transfers.len()
+    }
+
+    /// The latest detector samples of an intersection, by cabinet channel.
+    pub fn detector_samples(&self, site: &str) -> Option<&[DetectorSample]> {
+        self.junctions
+            .iter()
+            .find(|j| j.site == site)
+            .map(|j| j.samples.as_slice())
+    }
+
+    /// What an intersection's signal heads show now.
+    pub fn signals(&self, site: &str) -> Option<&SignalState> {
+        self.junctions
+            .iter()
+            .find(|j| j.site == site)
+            .map(|j| &j.shown)
     }
 
     /// Vehicles that have entered the network so far.

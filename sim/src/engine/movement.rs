@@ -73,6 +73,9 @@ fn aspect_for(info: &LaneInfo, link: &SimLink, shown: &[SignalState], turn: u8) 
     shown[link.junction as usize].aspects()[usize::from(group)]
 }
 
+/// The gap kept when a vehicle merges in behind another that entered the lane in the same step.
+const MERGE_GAP_M: f32 = 0.5;
+
 /// Below this speed a lane's last vehicle counts as standing, so a full lane is blocked, m/s.
 const JAMMED: f32 = 1.0;
 
@@ -237,6 +240,13 @@ pub(crate) fn hand_over(
         let mut moved = veh;
         moved.x -= shift;
         moved.x_prev -= shift;
+        // Two vehicles merging into one lane in the same step: the later one falls in behind.
+        let tail_rear = ctx.entry_space[lane_to as usize];
+        if moved.x > tail_rear - MERGE_GAP_M {
+            moved.x = tail_rear - MERGE_GAP_M;
+            moved.x_prev = moved.x_prev.min(moved.x);
+            moved.v = moved.v.min(ctx.entry_speed[lane_to as usize]);
+        }
         let rear = moved.x - d.length;
         if rear < ctx.entry_space[lane_to as usize] {
             ctx.entry_space[lane_to as usize] = rear;
