@@ -1,7 +1,8 @@
 //! `greenwave check`: validates model files and prints a verdict for each.
 //!
-//! The kind of a file is told from its top-level keys: `nodes` and `links` make a corridor,
-//! `plan_id` a timing plan, `region` an intersection.
+//! The kind of a file is told from its top-level keys: `corridor` with `demand` or `controller`
+//! makes a scenario, `nodes` and `links` a corridor, `plan_id` a timing plan, `region` an
+//! intersection.
 
 use anyhow::{Context, Result};
 use std::io::Write;
@@ -9,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use greenwave_controllers::load::{self, LoadError, LoadedPlan};
+use greenwave_sim::Scenario;
 
 use crate::cli::CheckArgs;
 
@@ -82,7 +84,18 @@ fn check_file(path: &Path) -> Verdict {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
     let table: toml::Table = load::parse_toml(path, &text).map_err(|e| strip_path(&e, path))?;
     let has = |key: &str| table.contains_key(key);
-    if has("nodes") || has("links") {
+    if has("corridor") && (has("demand") || has("controller")) {
+        let scenario = Scenario::load(path).map_err(|e| strip_path(&e, path))?;
+        Ok(format!(
+            "scenario `{}`: corridor `{}`, {} s, seed {}, controller {}, {} demand entries",
+            scenario.name,
+            scenario.corridor.id(),
+            scenario.duration.as_secs_f64(),
+            scenario.seed,
+            scenario.controller,
+            scenario.demand.len()
+        ))
+    } else if has("nodes") || has("links") {
         let corridor = load::corridor(path).map_err(|e| strip_path(&e, path))?;
         let g = corridor.graph();
         Ok(format!(

@@ -150,9 +150,12 @@ pub fn time_space(path: &Path, rec: &Recording, duration: f64) -> String {
     s
 }
 
+/// Per approach direction, (time, mean queue) points.
+type Series<'a> = BTreeMap<&'a str, Vec<(f64, f64)>>;
+
 /// Mean queue per interval on every approach, one panel per intersection.
 pub fn queues(rows: &[IntervalRow], duration: f64) -> String {
-    let mut by_site: BTreeMap<&str, BTreeMap<&str, Vec<(f64, f64)>>> = BTreeMap::new();
+    let mut by_site: BTreeMap<&str, Series<'_>> = BTreeMap::new();
     for r in rows {
         by_site
             .entry(&r.intersection)

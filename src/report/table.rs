@@ -82,6 +82,9 @@ pub fn write_summary(out: &mut impl Write, s: &Summary) -> io::Result<()> {
     Ok(())
 }
 
+/// A figure of the comparison: its label, how to read it, and its decimals.
+type Row = (&'static str, fn(&Summary) -> f64, usize);
+
 /// Several controllers on the same scenario and seeds.
 pub fn write_comparison(out: &mut impl Write, runs: &[Summary]) -> io::Result<()> {
     let first = &runs[0];
@@ -99,7 +102,7 @@ pub fn write_comparison(out: &mut impl Write, runs: &[Summary]) -> io::Result<()
         write!(out, " {:>13}", r.controller)?;
     }
     writeln!(out)?;
-    let rows: [(&str, fn(&Summary) -> f64, usize); 10] = [
+    let rows: [Row; 10] = [
         ("mean delay (s)", |s| s.mean_delay_s, 1),
         ("p95 delay (s)", |s| s.p95_delay_s, 1),
         ("longest wait (s)", |s| s.max_wait_s, 1),

@@ -52,11 +52,11 @@ impl FixedTime {
 
     /// The plan stage whose green (or the change towards it) covers `pos`.
     fn stage_at(&self, pos: Duration) -> usize {
-        match self.green_ends.iter().position(|&end| pos < end) {
-            // Within stage k's green, or in the interstage before it.
-            Some(k) => k,
-            None => 0,
-        }
+        // Within stage k's green, or in the interstage before it; after the last, the first.
+        self.green_ends
+            .iter()
+            .position(|&end| pos < end)
+            .unwrap_or_default()
     }
 }
 

@@ -160,7 +160,7 @@ impl Scenario {
 
         // Plans, by site.
         let mut plans = BTreeMap::new();
-        for (site, _) in &spec.controller.plans {
+        for site in spec.controller.plans.keys() {
             if corridor
                 .node_by_id(site)
                 .and_then(|n| g[n].intersection().cloned())
@@ -194,7 +194,7 @@ impl Scenario {
         if spec.controller.kind == "fixed" {
             for (node, n) in corridor.intersections() {
                 if !plans.contains_key(&node)
-                    && spec.controller.plans.get(&n.id).is_none()
+                    && !spec.controller.plans.contains_key(&n.id)
                     && spec.controller.plan.is_none()
                 {
                     push(
@@ -206,7 +206,7 @@ impl Scenario {
         }
 
         // Turning ratios.
-        for (link, _) in &spec.turning_by_link {
+        for link in spec.turning_by_link.keys() {
             let ok = corridor.link_by_id(link).is_some_and(|e| {
                 let (_, b) = g.edge_endpoints(e).expect("edge");
                 g[b].intersection().is_some()
@@ -218,39 +218,68 @@ impl Scenario {
                 );
             }
         }
+        // Each ratio set is checked once, where it is written.
+        let check_ratios = |field: String, r: &TurningSpec, push: &mut dyn FnMut(&str, String)| {
+            let raw = [r.left, r.through, r.right];
+            if raw
+                .iter()
+                .any(|x| !(x.is_finite() && (0.0..=1.0).contains(x)))
+            {
+                push(
+                    &field,
+                    format!("ratios {raw:?} must each be between 0 and 1"),
+                );
+                return false;
+            }
+            let sum: f64 = raw.iter().sum();
+            if (sum - 1.0).abs() > 1e-6 {
+                push(
+                    &field,
+                    format!("turning ratios sum to {}, not 1", (sum * 1e6).round() / 1e6),
+                );
+                return false;
+            }
+            true
+        };
+        let default_ok = spec
+            .turning
+            .as_ref()
+            .map(|r| check_ratios("turning".into(), r, &mut push));
+        let overrides_ok: BTreeMap<&str, bool> = spec
+            .turning_by_link
+            .iter()
+            .map(|(link, r)| {
+                (
+                    link.as_str(),
+                    check_ratios(format!("turning_by_link.{link}"), r, &mut push),
+                )
+            })
+            .collect();
         let mut turning = vec![[0.0; 3]; g.edge_count()];
         for e in g.edge_references() {
             if g[e.target()].intersection().is_none() {
                 continue;
             }
             let link = e.weight();
-            let (field, ratios) = match spec.turning_by_link.get(&link.id) {
-                Some(r) => (format!("turning_by_link.{}", link.id), r),
-                None => match &spec.turning {
-                    Some(r) => ("turning".to_owned(), r),
-                    None => {
+            let (field, ratios, ok) = match spec.turning_by_link.get(&link.id) {
+                Some(r) => (
+                    format!("turning_by_link.{}", link.id),
+                    r,
+                    overrides_ok[link.id.as_str()],
+                ),
+                None => match (&spec.turning, default_ok) {
+                    (Some(r), Some(ok)) => ("turning".to_owned(), r, ok),
+                    _ => {
                         push("turning", format!("no turning ratios for `{}`", link.id));
                         continue;
                     }
                 },
             };
-            let raw = [ratios.left, ratios.through, ratios.right];
-            if raw
-                .iter()
-                .any(|r| !(r.is_finite() && (0.0..=1.0).contains(r)))
-            {
-                push(
-                    &field,
-                    format!("ratios {raw:?} must each be between 0 and 1"),
-                );
-                continue;
-            }
-            let sum: f64 = raw.iter().sum();
-            if (sum - 1.0).abs() > 1e-6 {
-                push(&field, format!("turning ratios sum to {sum}, not 1"));
+            if !ok {
                 continue;
             }
             // Movements that do not exist at this approach take no traffic.
+            let raw = [ratios.left, ratios.through, ratios.right];
             let mut r = [0.0; 3];
             for (i, turn) in TURNS.iter().enumerate() {
                 if link.onto(*turn).is_some() {

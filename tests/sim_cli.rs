@@ -1,0 +1,182 @@
+//! `greenwave sim` end to end: the JSON summary, several seeds, comparisons, the files written
+//! with `--out`, and bad input.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn greenwave(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_greenwave"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("greenwave runs")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+const FIELDS: [&str; 17] = [
+    "scenario",
+    "controller",
+    "seeds",
+    "sim_seconds",
+    "vehicles_inserted",
+    "vehicles_arrived",
+    "vehicles_unserved",
+    "mean_delay_s",
+    "p95_delay_s",
+    "max_wait_s",
+    "mean_stops",
+    "throughput_veh_h",
+    "co2_kg",
+    "ped_mean_wait_s",
+    "ped_max_wait_s",
+    "vehicle_updates",
+    "wall_seconds",
+];
+
+#[test]
+fn json_summary_has_every_figure_and_every_approach() {
+    let out = greenwave(&[
+        "sim",
+        "config/scenarios/arterial-peak.toml",
+        "--duration",
+        "900",
+        "--format",
+        "json",
+    ]);
+    let v = json(&out);
+    for field in FIELDS {
+        assert!(v.get(field).is_some(), "missing `{field}` in {v}");
+    }
+    assert_eq!(v["scenario"], "arterial-peak");
+    assert_eq!(v["sim_seconds"], 900.0);
+    let approaches = v["approaches"].as_array().expect("approaches");
+    assert_eq!(
+        approaches.len(),
+        16,
+        "four approaches at each of four intersections"
+    );
+    assert!(
+        approaches
+            .iter()
+            .all(|a| a["intersection"].is_string() && a["direction"].is_string())
+    );
+    assert!(v["vehicles_arrived"].as_u64().unwrap() > 300);
+    let inserted = v["vehicles_inserted"].as_u64().unwrap();
+    assert!(inserted >= v["vehicles_arrived"].as_u64().unwrap());
+}
+
+#[test]
+fn several_seeds_and_a_comparison() {
+    let v = json(&greenwave(&[
+        "sim",
+        "config/scenarios/isolated-low.toml",
+        "--duration",
+        "600",
+        "--seeds",
+        "3",
+        "--seed",
+        "5",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(v["seeds"], serde_json::json!([5, 6, 7]));
+    let v = json(&greenwave(&[
+        "sim",
+        "config/scenarios/isolated-low.toml",
+        "--duration",
+        "600",
+        "--compare",
+        "fixed,fixed",
+        "--format",
+        "json",
+    ]));
+    let runs = v.as_array().expect("one summary per controller");
+    assert_eq!(runs.len(), 2);
+    assert_eq!(
+        runs[0]["mean_delay_s"], runs[1]["mean_delay_s"],
+        "same demand, same controller"
+    );
+    let table = greenwave(&[
+        "sim",
+        "config/scenarios/isolated-low.toml",
+        "--duration",
+        "600",
+        "--compare",
+        "fixed,fixed",
+    ]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("mean delay (s)") && text.contains("p95 delay / longest wait"),
+        "{text}"
+    );
+}
+
+#[test]
+fn out_writes_csv_files_and_pictures() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sim-out");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = greenwave(&[
+        "sim",
+        "config/scenarios/arterial-peak.toml",
+        "--duration",
+        "600",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let vehicles = std::fs::read_to_string(dir.join("vehicles.csv")).unwrap();
+    assert!(vehicles.starts_with("id,entry,exit,generated_s"));
+    assert!(vehicles.lines().count() > 100);
+    let approaches = std::fs::read_to_string(dir.join("approaches.csv")).unwrap();
+    assert_eq!(
+        approaches.lines().count(),
+        1 + 16 * 10,
+        "16 approaches x 10 one-minute intervals"
+    );
+    for svg in ["time-space-1.svg", "time-space-2.svg", "queues.svg"] {
+        let text = std::fs::read_to_string(dir.join(svg)).unwrap();
+        assert!(
+            text.starts_with("<svg") && text.trim_end().ends_with("</svg>"),
+            "{svg}"
+        );
+        assert!(text.contains("<polyline"), "{svg} draws lines");
+    }
+    let ts = std::fs::read_to_string(dir.join("time-space-1.svg")).unwrap();
+    assert!(
+        ts.contains(">J1<") && ts.contains(">J4<"),
+        "signals of the arterial are labelled"
+    );
+}
+
+#[test]
+fn a_broken_scenario_or_an_unknown_controller_exits_2_with_the_reason() {
+    let out = greenwave(&["sim", "tests/fixtures/scenario-demand-not-at-an-entry.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("scenario-demand-not-at-an-entry.toml") && err.contains("demand[0].link"),
+        "{err}"
+    );
+    let out = greenwave(&[
+        "sim",
+        "config/scenarios/isolated-low.toml",
+        "--controller",
+        "psychic",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown controller `psychic`"));
+}
