@@ -4,6 +4,7 @@
 use petgraph::visit::EdgeRef;
 
 use greenwave_controllers::corridor::{Corridor, TurnSet};
+use greenwave_controllers::model::Direction;
 
 use crate::scenario::TURNS;
 
@@ -49,6 +50,9 @@ pub(crate) struct LaneInfo {
     pub allows: TurnSet,
     /// Signal group governing each turn (left, through, right) from this lane.
     pub group: [u8; 3],
+    /// For a lane whose left turns run on the same green as the oncoming through traffic
+    /// (a permissive left), the oncoming approach link; `NONE` otherwise.
+    pub yield_to: u32,
 }
 
 impl LaneInfo {
@@ -102,6 +106,7 @@ pub(crate) fn build(
                 link: e.id().index() as u32,
                 allows: *allows,
                 group,
+                yield_to: NONE,
             });
         }
         links.push(SimLink {
@@ -115,7 +120,37 @@ pub(crate) fn build(
             turn_cdf: [r[0], r[0] + r[1], 1.0],
         });
     }
+    mark_permissive_lefts(corridor, &links, &mut lanes);
     (links, lanes)
+}
+
+/// Finds the lanes whose left turns share their green with the oncoming through movement.
+fn mark_permissive_lefts(corridor: &Corridor, links: &[SimLink], lanes: &mut [LaneInfo]) {
+    let g = corridor.graph();
+    for e in g.edge_references() {
+        let opposite = match e.weight().approach {
+            Direction::Eb => Direction::Wb,
+            Direction::Wb => Direction::Eb,
+            Direction::Nb => Direction::Sb,
+            Direction::Sb => Direction::Nb,
+        };
+        let Some(oncoming) = g
+            .edges_directed(e.target(), petgraph::Direction::Incoming)
+            .find(|o| o.weight().approach == opposite)
+        else {
+            continue;
+        };
+        let oncoming_through: Vec<u8> = links[oncoming.id().index()]
+            .lanes()
+            .map(|l| lanes[l].group[1])
+            .collect();
+        for lane in links[e.id().index()].lanes() {
+            let left = lanes[lane].group[0];
+            if left != NO_GROUP && oncoming_through.contains(&left) {
+                lanes[lane].yield_to = oncoming.id().index() as u32;
+            }
+        }
+    }
 }
 
 /// The turn a uniform draw `u` in [0, 1) picks at `link`.

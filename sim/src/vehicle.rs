@@ -9,6 +9,8 @@ pub(crate) const COMMITTED: u8 = 1;
 pub(crate) const HALTED: u8 = 2;
 /// Flag: in a lane that does not allow its turn.
 pub(crate) const WRONG_LANE: u8 = 4;
+/// Flag: a permissive left-turner that has taken its gap (or is too close to stop for one).
+pub(crate) const GAP_TAKEN: u8 = 8;
 
 /// Below this speed a vehicle counts as halted (as in SUMO), m/s.
 pub(crate) const HALTING_SPEED: f32 = 0.1;

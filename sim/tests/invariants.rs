@@ -186,3 +186,90 @@ fn loops_count_what_crosses_them_and_report_injected_faults() {
         }
     }
 }
+
+#[test]
+fn pedestrians_wait_for_their_walk_signal_at_most_a_cycle() {
+    let scenario = config_scenarios()
+        .into_iter()
+        .find(|s| s.name == "eu-crossing-peds")
+        .expect("eu-crossing-peds");
+    let s = run(&scenario, &RunOptions::default()).summary;
+    // About 390 pedestrians an hour press the buttons; the plan's cycle is 70 s and each
+    // crossing walks for about 30 s of it, so a random arrival waits (70 - 30)^2 / 140 = 11 s
+    // on average and never more than the 40 s without walk, plus a step.
+    assert!(
+        (300..=480).contains(&s.pedestrians),
+        "{} pedestrians served",
+        s.pedestrians
+    );
+    assert!(
+        s.ped_max_wait_s <= 50.0,
+        "longest pedestrian wait {:.1} s",
+        s.ped_max_wait_s
+    );
+    assert!(
+        (6.0..=16.0).contains(&s.ped_mean_wait_s),
+        "mean pedestrian wait {:.1} s",
+        s.ped_mean_wait_s
+    );
+}
+
+#[test]
+fn permissive_left_turners_give_way_to_oncoming_traffic() {
+    // Eastbound left-turners on the European crossing share their green with the westbound
+    // through traffic: with heavy oncoming traffic they wait for gaps, without it they do not.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../config/scenarios/eu-crossing-peds.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let left_delay = |oncoming_veh_h: f64| {
+        let mut spec: ScenarioSpec = toml::from_str(&text).unwrap();
+        spec.turning = Some(greenwave_sim::scenario::TurningSpec {
+            left: 0.5,
+            through: 0.5,
+            right: 0.0,
+        });
+        spec.turning_by_link.insert(
+            "E->J1".into(),
+            greenwave_sim::scenario::TurningSpec {
+                left: 0.0,
+                through: 1.0,
+                right: 0.0,
+            },
+        );
+        spec.pedestrians.clear();
+        spec.demand = vec![
+            greenwave_sim::scenario::DemandSpec {
+                link: "W->J1".into(),
+                flows: vec![greenwave_sim::scenario::FlowSpec {
+                    from_s: 0.0,
+                    veh_h: 150.0,
+                }],
+            },
+            greenwave_sim::scenario::DemandSpec {
+                link: "E->J1".into(),
+                flows: vec![greenwave_sim::scenario::FlowSpec {
+                    from_s: 0.0,
+                    veh_h: oncoming_veh_h,
+                }],
+            },
+        ];
+        let outcome = run(
+            &Scenario::from_spec(&spec, &path).unwrap(),
+            &RunOptions::default(),
+        );
+        assert_eq!(outcome.summary.red_crossings, 0);
+        let d: Vec<f64> = outcome
+            .crossings
+            .iter()
+            .filter(|c| c.direction == "eb" && c.turn == "left")
+            .map(|c| c.delay_s)
+            .collect();
+        d.iter().sum::<f64>() / d.len() as f64
+    };
+    let (free, opposed) = (left_delay(1.0), left_delay(600.0));
+    println!("left-turn delay {free:.1} s unopposed, {opposed:.1} s opposed");
+    assert!(
+        opposed > free + 5.0,
+        "left-turn delay {free:.1} s unopposed, {opposed:.1} s opposed"
+    );
+}

@@ -197,6 +197,7 @@ impl Simulation {
         let recording = options
             .record
             .then(|| Recording::new(corridor, &links, scenario.step));
+        let link_count = links.len();
         Ok(Simulation {
             scenario_name: scenario.name.clone(),
             controller,
@@ -214,6 +215,7 @@ impl Simulation {
             lanes: vec![Vec::new(); lane_info.len()],
             entry_space: vec![f32::INFINITY; lane_info.len()],
             entry_speed: vec![f32::INFINITY; lane_info.len()],
+            oncoming_eta: vec![f32::INFINITY; link_count],
             links,
             lane_info,
             junctions,

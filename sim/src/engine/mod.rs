@@ -29,7 +29,7 @@ use crate::loops::Loop;
 use crate::metrics::ApproachLog;
 use crate::net::{EXIT, LaneInfo, NONE, SimLink, pick_turn};
 use crate::signals::Junction;
-use crate::vehicle::{COMMITTED, Trip, Vehicle, VehicleRecord, WRONG_LANE};
+use crate::vehicle::{COMMITTED, GAP_TAKEN, Trip, Vehicle, VehicleRecord, WRONG_LANE};
 use movement::{LaneContext, Leaving, crossing_allowed, hand_over, move_lane};
 
 /// Vehicles waiting to enter at one entry link.
@@ -67,6 +67,7 @@ pub struct Simulation {
     lanes: Vec<Vec<Vehicle>>,
     entry_space: Vec<f32>,
     entry_speed: Vec<f32>,
+    oncoming_eta: Vec<f32>,
     junctions: Vec<Junction>,
     shown: Vec<SignalState>,
     go_since: Vec<Vec<f32>>,
@@ -189,6 +190,12 @@ impl Simulation {
             self.entry_space[lane] = tail.map_or(f32::INFINITY, |v| v.x - len);
             self.entry_speed[lane] = tail.map_or(f32::INFINITY, |v| v.v);
         }
+        movement::oncoming_etas(
+            &self.lanes,
+            &self.lane_info,
+            &self.links,
+            &mut self.oncoming_eta,
+        );
         let interval = (t / self.interval_s) as usize;
         let mut ctx = LaneContext {
             driver: &self.driver,
@@ -198,6 +205,7 @@ impl Simulation {
             go_since: &self.go_since,
             entry_space: &mut self.entry_space,
             entry_speed: &mut self.entry_speed,
+            oncoming_eta: &self.oncoming_eta,
             dt,
             t: t as f32,
             t_end: t_end as f32,
@@ -401,7 +409,7 @@ impl Simulation {
                     veh.v0 = link.speed * trip.speed_factor;
                     veh.loss_at_link = veh.loss;
                     veh.halted_since = -1.0;
-                    veh.flags &= !(COMMITTED | WRONG_LANE);
+                    veh.flags &= !(COMMITTED | WRONG_LANE | GAP_TAKEN);
                     if !self.lane_info[lane as usize].allows_turn(veh.turn) {
                         veh.flags |= WRONG_LANE;
                     }

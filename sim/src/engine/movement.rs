@@ -11,8 +11,16 @@
 use greenwave_controllers::model::{Aspect, SignalState};
 
 use crate::driver::{Driver, ballistic, fuel_ml};
-use crate::net::{JUNCTION_PATH_M, LaneInfo, NO_GROUP, SimLink};
-use crate::vehicle::{COMMITTED, HALTED, HALTING_SPEED, MOVING_AGAIN, Vehicle, WRONG_LANE};
+use crate::net::{JUNCTION_PATH_M, LaneInfo, NO_GROUP, NONE, SimLink};
+use crate::vehicle::{
+    COMMITTED, GAP_TAKEN, HALTED, HALTING_SPEED, MOVING_AGAIN, Vehicle, WRONG_LANE,
+};
+
+/// Critical gap for a permissive left turn across oncoming traffic (HCM 2016, exhibit 20-11:
+/// 4.1 s for a passenger car across one lane; a little more here for two).
+const CRITICAL_GAP_S: f32 = 4.5;
+/// A left-turner decides whether to go within this distance of the stop line.
+const YIELD_DECISION_M: f32 = 15.0;
 
 /// Beyond this distance from the stop line (plus the braking distance) it is not considered.
 const STOP_LINE_HORIZON_M: f32 = 40.0;
@@ -30,6 +38,9 @@ pub(crate) struct LaneContext<'a> {
     pub entry_space: &'a mut [f32],
     /// Per lane, the speed of its last vehicle.
     pub entry_speed: &'a mut [f32],
+    /// Per link, seconds until its nearest vehicle going straight or right reaches the stop
+    /// line (infinite when none), for permissive left turns.
+    pub oncoming_eta: &'a [f32],
     pub dt: f32,
     /// The time at the start and at the end of this step, s.
     pub t: f32,
@@ -155,6 +166,20 @@ pub(crate) fn move_lane(
                     }
                     _ => false,
                 };
+            // A permissive left gives way to oncoming traffic closer than the critical gap,
+            // deciding once near the line (or going on when it is too close to stop).
+            let go = go
+                && !(veh.turn == 0
+                    && info.yield_to != NONE
+                    && veh.flags & GAP_TAKEN == 0
+                    && to_line < YIELD_DECISION_M
+                    && {
+                        let gap_ok = ctx.oncoming_eta[info.yield_to as usize] >= CRITICAL_GAP_S;
+                        if gap_ok || v * v > 2.0 * d.b_amber * to_line {
+                            veh.flags |= GAP_TAKEN;
+                        }
+                        veh.flags & GAP_TAKEN == 0
+                    });
             if go {
                 let next = link.next[usize::from(veh.turn)];
                 match choose_lane(ctx, next, veh.next_turn, need) {
@@ -258,6 +283,25 @@ pub(crate) fn hand_over(
             vehicle: moved,
             aspect,
         });
+    }
+}
+
+/// Seconds until the nearest vehicle of each link that is going straight or right reaches the
+/// stop line; `f32::INFINITY` where none is on its way.
+pub(crate) fn oncoming_etas(
+    lanes: &[Vec<Vehicle>],
+    info: &[LaneInfo],
+    links: &[SimLink],
+    out: &mut [f32],
+) {
+    out.fill(f32::INFINITY);
+    for (lane, vehicles) in lanes.iter().enumerate() {
+        let link = info[lane].link as usize;
+        let stop_line = links[link].length;
+        if let Some(v) = vehicles.iter().find(|v| v.x < stop_line && v.turn != 0) {
+            let eta = (stop_line - v.x) / v.v.max(0.5);
+            out[link] = out[link].min(eta);
+        }
     }
 }
 
