@@ -147,7 +147,7 @@ fn out_writes_csv_files_and_pictures() {
         1 + 16 * 10,
         "16 approaches x 10 one-minute intervals"
     );
-    for svg in ["time-space-1.svg", "time-space-2.svg", "queues.svg"] {
+    for svg in ["time-space-eb.svg", "time-space-wb.svg", "queues.svg"] {
         let text = std::fs::read_to_string(dir.join(svg)).unwrap();
         assert!(
             text.starts_with("<svg") && text.trim_end().ends_with("</svg>"),
@@ -155,7 +155,7 @@ fn out_writes_csv_files_and_pictures() {
         );
         assert!(text.contains("<polyline"), "{svg} draws lines");
     }
-    let ts = std::fs::read_to_string(dir.join("time-space-1.svg")).unwrap();
+    let ts = std::fs::read_to_string(dir.join("time-space-eb.svg")).unwrap();
     assert!(
         ts.contains(">J1<") && ts.contains(">J4<"),
         "signals of the arterial are labelled"

@@ -19,8 +19,8 @@ pub fn write_all(dir: &Path, outcome: &Outcome) -> Result<()> {
         serde_json::to_string_pretty(&outcome.summary)?,
     )?;
     if let Some(rec) = &outcome.recording {
-        for (i, path) in rec.paths.iter().enumerate() {
-            let name = format!("time-space-{}.svg", i + 1);
+        for path in &rec.paths {
+            let name = format!("time-space-{}.svg", path.direction);
             std::fs::write(
                 dir.join(name),
                 svg::time_space(path, rec, outcome.summary.sim_seconds),

@@ -156,13 +156,18 @@ type Series<'a> = BTreeMap<&'a str, Vec<(f64, f64)>>;
 /// Mean queue per interval on every approach, one panel per intersection.
 pub fn queues(rows: &[IntervalRow], duration: f64) -> String {
     let mut by_site: BTreeMap<&str, Series<'_>> = BTreeMap::new();
+    // Each interval's value is drawn at its middle.
+    let mut starts: Vec<f64> = rows.iter().map(|r| r.from_s).collect();
+    starts.sort_by(f64::total_cmp);
+    starts.dedup();
+    let half = starts.get(1).map_or(30.0, |s| s / 2.0);
     for r in rows {
         by_site
             .entry(&r.intersection)
             .or_default()
             .entry(&r.direction)
             .or_default()
-            .push((r.from_s, r.mean_queue_veh));
+            .push((r.from_s + half, r.mean_queue_veh));
     }
     let panel = 160.0;
     let height = TOP + BOTTOM + panel * by_site.len().max(1) as f64;

@@ -35,8 +35,10 @@ pub struct PathSignal {
 /// A through route along the corridor, and what was seen on it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Path {
-    /// `FIRST->...->LAST` link ids, shortened to the first and last.
+    /// `FIRST .. LAST` link ids.
     pub name: String,
+    /// The direction of travel where it enters (`eb`, `wb`, `nb`, `sb`).
+    pub direction: String,
     /// Its links with their start along the path.
     pub links: Vec<(u32, f32)>,
     /// Total length, m.
@@ -82,6 +84,7 @@ impl Recording {
             let last = &links[*chain.last().expect("non-empty") as usize].id;
             paths.push(Path {
                 name: format!("{first} .. {last}"),
+                direction: corridor.graph()[start].approach.to_string(),
                 links: on_path,
                 length_m: offset - JUNCTION_PATH_M[1],
                 signals: Vec::new(),
