@@ -21,6 +21,47 @@ pub enum Command {
     ///
     /// Exits 2 when the scenario is invalid.
     Sim(SimArgs),
+    /// Work with timing plans.
+    #[command(subcommand)]
+    Plan(PlanCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PlanCommand {
+    /// Compute Webster fixed-time plans for every intersection of a scenario, with a common
+    /// cycle and green-wave offsets along the arterial, and write them as plan files.
+    Webster(WebsterArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct WebsterArgs {
+    /// The scenario whose peak demand the plans are for.
+    pub scenario: PathBuf,
+    /// Direction the green wave favours.
+    #[arg(long, value_enum, default_value_t = WaveDirection::Eb)]
+    pub direction: WaveDirection,
+    /// Progression speed of the green wave (default: the links' speed).
+    #[arg(long, value_name = "KM/H")]
+    pub speed_kmh: Option<f64>,
+    /// Longest cycle allowed, s.
+    #[arg(long, default_value_t = 120.0, value_name = "S")]
+    pub max_cycle: f64,
+    /// Folder to write one plan file per intersection into (`SITE.toml`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// A direction of travel.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaveDirection {
+    /// Eastbound.
+    Eb,
+    /// Westbound.
+    Wb,
+    /// Northbound.
+    Nb,
+    /// Southbound.
+    Sb,
 }
 
 #[derive(Args, Debug)]

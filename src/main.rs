@@ -2,6 +2,7 @@
 
 mod check;
 mod cli;
+mod plan;
 mod report;
 mod sim;
 
@@ -13,6 +14,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Check(args) => check::run(&args),
         cli::Command::Sim(args) => sim::run(&args),
+        cli::Command::Plan(cli::PlanCommand::Webster(args)) => plan::webster(&args),
     };
     match result {
         Ok(code) => code,

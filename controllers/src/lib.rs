@@ -13,6 +13,7 @@ pub mod load;
 pub mod model;
 pub mod plan;
 pub mod sequencer;
+pub mod site;
 pub mod time;
 
 #[cfg(test)]

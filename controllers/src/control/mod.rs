@@ -5,6 +5,7 @@
 //! interlock checks every state.
 
 mod fixed;
+pub mod webster;
 
 pub use fixed::FixedTime;
 

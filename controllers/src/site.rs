@@ -1,0 +1,155 @@
+//! A site: one intersection seen from its place in the corridor, with its approaches, their
+//! lanes and detectors, where each movement goes and which neighbour sends or receives it.
+//!
+//! This is what the estimator and the controllers of one cabinet need to know of the corridor;
+//! the daemon and the simulator build it the same way.
+
+use petgraph::Direction as Dir;
+use petgraph::graph::NodeIndex;
+use petgraph::visit::EdgeRef;
+use std::sync::Arc;
+
+use crate::corridor::{Corridor, Detector, DetectorKind, NodeKind, TurnSet};
+use crate::model::{Direction, GroupIndex, Intersection, Turn};
+
+/// One movement out of an approach.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SiteMovement {
+    /// The turn.
+    pub turn: Turn,
+    /// The signal group that serves it.
+    pub group: Option<GroupIndex>,
+    /// Lanes of the approach it may use (from 0 at the left).
+    pub lanes: Vec<u8>,
+    /// The link it leads onto.
+    pub onto: String,
+    /// The neighbouring intersection at the end of that link, if any.
+    pub downstream_site: Option<String>,
+    /// Length of that link.
+    pub onto_length_m: f64,
+    /// Free speed on that link.
+    pub onto_speed_mps: f64,
+}
+
+/// One approach of the site.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SiteApproach {
+    /// The approach link.
+    pub link: String,
+    /// Its direction of travel.
+    pub direction: Direction,
+    /// Lanes from left to right.
+    pub lanes: Vec<TurnSet>,
+    /// Its length.
+    pub length_m: f64,
+    /// Its free speed.
+    pub speed_mps: f64,
+    /// Saturation flow of one lane.
+    pub saturation_flow_veh_h_lane: f64,
+    /// Its detectors.
+    pub detectors: Vec<Detector>,
+    /// Its movements.
+    pub movements: Vec<SiteMovement>,
+    /// The neighbouring intersection at its upstream end, if any.
+    pub upstream_site: Option<String>,
+}
+
+impl SiteApproach {
+    /// The detector of `kind` on `lane`, if any.
+    pub fn detector(&self, lane: u8, kind: DetectorKind) -> Option<&Detector> {
+        self.detectors
+            .iter()
+            .find(|d| d.lane == lane && d.kind == kind)
+    }
+
+    /// The movement for `turn`, if the approach has it.
+    pub fn movement(&self, turn: Turn) -> Option<&SiteMovement> {
+        self.movements.iter().find(|m| m.turn == turn)
+    }
+}
+
+/// One intersection in its corridor.
+#[derive(Clone, Debug)]
+pub struct Site {
+    /// Its id (the corridor node id).
+    pub id: String,
+    /// Its intersection model.
+    pub intersection: Arc<Intersection>,
+    /// Its approaches, in corridor link order.
+    pub approaches: Vec<SiteApproach>,
+}
+
+impl Site {
+    /// The site at `node` (which must be an intersection).
+    pub fn new(corridor: &Corridor, node: NodeIndex) -> Option<Site> {
+        let g = corridor.graph();
+        let ix = g[node].intersection()?.clone();
+        let site_of = |n: NodeIndex| match &g[n].kind {
+            NodeKind::Intersection(_) => Some(g[n].id.clone()),
+            NodeKind::Boundary => None,
+        };
+        let approaches = g
+            .edges_directed(node, Dir::Incoming)
+            .map(|e| {
+                let link = e.weight();
+                let movements = link
+                    .movements
+                    .iter()
+                    .map(|m| {
+                        let lanes = (0..link.lanes.len() as u8)
+                            .filter(|&l| link.lanes[usize::from(l)].allows(m.turn))
+                            .collect();
+                        let group = ix.groups().iter().position(|gr| {
+                            gr.movements
+                                .iter()
+                                .any(|gm| gm.approach == link.approach && gm.turn == m.turn)
+                        });
+                        let (_, to) = g.edge_endpoints(m.onto).expect("edge");
+                        SiteMovement {
+                            turn: m.turn,
+                            group: group.map(|p| GroupIndex(p as u8)),
+                            lanes,
+                            onto: g[m.onto].id.clone(),
+                            downstream_site: site_of(to),
+                            onto_length_m: g[m.onto].length_m,
+                            onto_speed_mps: g[m.onto].speed_mps,
+                        }
+                    })
+                    .collect();
+                SiteApproach {
+                    link: link.id.clone(),
+                    direction: link.approach,
+                    lanes: link.lanes.clone(),
+                    length_m: link.length_m,
+                    speed_mps: link.speed_mps,
+                    saturation_flow_veh_h_lane: link.saturation_flow_veh_h_lane,
+                    detectors: link.detectors.clone(),
+                    movements,
+                    upstream_site: site_of(e.source()),
+                }
+            })
+            .collect();
+        Some(Site {
+            id: g[node].id.clone(),
+            intersection: ix,
+            approaches,
+        })
+    }
+
+    /// Every site of a corridor, in corridor order.
+    pub fn all(corridor: &Corridor) -> Vec<Site> {
+        corridor
+            .intersections()
+            .filter_map(|(n, _)| Site::new(corridor, n))
+            .collect()
+    }
+
+    /// The number of detector channels its cabinet uses (highest channel + 1).
+    pub fn channels(&self) -> usize {
+        self.approaches
+            .iter()
+            .flat_map(|a| a.detectors.iter().map(|d| usize::from(d.channel) + 1))
+            .max()
+            .unwrap_or(0)
+    }
+}

@@ -1,0 +1,183 @@
+//! Design flows and Webster plans for a scenario: the peak flow of every movement, found by
+//! carrying each entry's peak demand through the turning ratios, and fixed-time plans from
+//! them with green-wave offsets along the arterial.
+
+use std::collections::BTreeMap;
+
+use petgraph::visit::EdgeRef;
+
+use greenwave_controllers::control::webster::{self, WebsterOptions, WebsterSettings};
+use greenwave_controllers::model::{Direction, StageIndex, Turn};
+use greenwave_controllers::plan::PlanSpec;
+use greenwave_controllers::site::Site;
+
+use crate::scenario::Scenario;
+
+/// Peak flow (veh/h) of each movement (left, through, right) by approach link id.
+pub fn design_flows(scenario: &Scenario) -> BTreeMap<String, [f64; 3]> {
+    let g = scenario.corridor.graph();
+    let mut entry = vec![0.0; g.edge_count()];
+    for d in &scenario.demand {
+        entry[d.link.index()] = d.flows.iter().map(|f| f.1 * 3600.0).fold(0.0, f64::max);
+    }
+    let mut flow = entry.clone();
+    // Carry flows downstream until they settle (a corridor without U-turns settles in as many
+    // passes as its longest route has links).
+    for _ in 0..=g.edge_count() {
+        let mut next = entry.clone();
+        for e in g.edge_references() {
+            let ratios = scenario.turning[e.id().index()];
+            for (i, turn) in [Turn::Left, Turn::Through, Turn::Right]
+                .into_iter()
+                .enumerate()
+            {
+                if let Some(onto) = e.weight().onto(turn) {
+                    next[onto.index()] += flow[e.id().index()] * ratios[i];
+                }
+            }
+        }
+        if next == flow {
+            break;
+        }
+        flow = next;
+    }
+    g.edge_references()
+        .filter(|e| g[e.target()].intersection().is_some())
+        .map(|e| {
+            let r = scenario.turning[e.id().index()];
+            let q = flow[e.id().index()];
+            (e.weight().id.clone(), [q * r[0], q * r[1], q * r[2]])
+        })
+        .collect()
+}
+
+/// Webster plans for every intersection of a scenario.
+#[derive(Clone, Debug)]
+pub struct CorridorPlans {
+    /// The common cycle, s.
+    pub cycle_s: f64,
+    /// The direction the green wave favours.
+    pub direction: Direction,
+    /// Its progression speed, m/s.
+    pub speed_mps: f64,
+    /// Per site: its id, its plan and the figures behind it.
+    pub sites: Vec<(String, PlanSpec, WebsterSettings)>,
+}
+
+/// Webster plans with a common cycle (the largest optimum) and offsets that let a platoon
+/// travelling in `direction` at `speed_mps` (default: the link speed) meet green at every
+/// intersection of the arterial.
+pub fn webster_plans(
+    scenario: &Scenario,
+    direction: Direction,
+    speed_mps: Option<f64>,
+    options: &WebsterOptions,
+) -> CorridorPlans {
+    let corridor = &scenario.corridor;
+    let flows = design_flows(scenario);
+    let sites = Site::all(corridor);
+    let flow_of = |link: &str, turn: usize| flows.get(link).map_or(0.0, |f| f[turn]);
+    let order_of = |site: &Site| -> Vec<StageIndex> {
+        let node = corridor.node_by_id(&site.id).expect("site node");
+        match scenario.plans.get(&node) {
+            Some(plan) => plan.stages.iter().map(|s| s.stage).collect(),
+            None => (0..site.intersection.stages().len() as u8)
+                .map(StageIndex)
+                .collect(),
+        }
+    };
+    // The common cycle: the longest any site needs on its own.
+    let cycle_s = sites
+        .iter()
+        .map(|s| {
+            webster::settings(
+                s,
+                &order_of(s),
+                &webster::group_flow_ratios(s, flow_of),
+                options,
+                None,
+            )
+            .cycle_s
+        })
+        .fold(options.min_cycle_s, f64::max);
+
+    // The arterial in `direction`: the longest chain of through movements starting that way.
+    let path = arterial(scenario, direction);
+    let mut distance = 0.0;
+    let mut arrival_offset: BTreeMap<String, (f64, String)> = BTreeMap::new();
+    let mut speed = speed_mps.unwrap_or(0.0);
+    for link_id in &path {
+        let e = corridor.link_by_id(link_id).expect("path link");
+        let link = &corridor.graph()[e];
+        if speed_mps.is_none() {
+            speed = link.speed_mps;
+        }
+        distance += link.length_m;
+        let (_, to) = corridor.graph().edge_endpoints(e).expect("edge");
+        if corridor.graph()[to].intersection().is_some() {
+            arrival_offset
+                .entry(corridor.graph()[to].id.clone())
+                .or_insert((distance / speed.max(0.1), link_id.clone()));
+        }
+    }
+    let first = arrival_offset
+        .values()
+        .map(|v| v.0)
+        .fold(f64::INFINITY, f64::min);
+
+    let plans = sites
+        .iter()
+        .map(|site| {
+            let mut order = order_of(site);
+            let mut offset = 0.0;
+            if let Some((t, link)) = arrival_offset.get(&site.id) {
+                // Start the cycle with the stage that serves the arterial's through traffic.
+                let approach = site.approaches.iter().find(|a| &a.link == link);
+                let group = approach
+                    .and_then(|a| a.movement(Turn::Through))
+                    .and_then(|m| m.group);
+                if let Some(k) = group.and_then(|g| {
+                    order
+                        .iter()
+                        .position(|&s| site.intersection.stage(s).groups.contains(g))
+                }) {
+                    order.rotate_left(k);
+                }
+                offset = t - first;
+            }
+            let ratios = webster::group_flow_ratios(site, flow_of);
+            let s = webster::settings(site, &order, &ratios, options, Some(cycle_s));
+            let spec =
+                webster::plan_spec(site, &format!("webster-{}", site.id), &order, &s, offset);
+            (site.id.clone(), spec, s)
+        })
+        .collect();
+    CorridorPlans {
+        cycle_s,
+        direction,
+        speed_mps: speed,
+        sites: plans,
+    }
+}
+
+/// Link ids of the longest route of through movements whose first link travels `direction`.
+fn arterial(scenario: &Scenario, direction: Direction) -> Vec<String> {
+    let corridor = &scenario.corridor;
+    let g = corridor.graph();
+    let mut best: Vec<String> = Vec::new();
+    for start in corridor.entries().filter(|&e| g[e].approach == direction) {
+        let mut route = vec![g[start].id.clone()];
+        let mut at = start;
+        while let Some(next) = g[at].onto(Turn::Through) {
+            if route.len() > g.edge_count() {
+                break;
+            }
+            route.push(g[next].id.clone());
+            at = next;
+        }
+        if route.len() > best.len() {
+            best = route;
+        }
+    }
+    best
+}
