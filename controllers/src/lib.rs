@@ -8,6 +8,7 @@ pub mod control;
 pub mod corridor;
 pub mod detector;
 pub mod error;
+pub mod estimate;
 pub mod interlock;
 pub mod load;
 pub mod model;

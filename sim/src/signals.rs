@@ -6,10 +6,12 @@ use std::sync::Arc;
 use greenwave_controllers::Instant;
 use greenwave_controllers::control::{Controller, FixedTime, Inputs};
 use greenwave_controllers::detector::DetectorSample;
+use greenwave_controllers::estimate::{Estimator, EstimatorParams};
 use greenwave_controllers::interlock::{Check, Interlock, SafeState};
 use greenwave_controllers::model::{Aspect, Intersection, SignalState};
 use greenwave_controllers::plan::TimingPlan;
 use greenwave_controllers::sequencer::Sequencer;
+use greenwave_controllers::site::Site;
 
 /// Why a controller could not be built.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -30,14 +32,14 @@ pub enum ControllerError {
 /// Builds the named controller for one intersection.
 pub fn build_controller(
     name: &str,
-    site: &str,
+    site: &Site,
     plan: Option<&TimingPlan>,
 ) -> Result<Box<dyn Controller>, ControllerError> {
     match name {
         "fixed" => {
             let plan = plan.ok_or_else(|| ControllerError::NeedsPlan {
                 controller: name.to_owned(),
-                site: site.to_owned(),
+                site: site.id.clone(),
             })?;
             Ok(Box::new(FixedTime::new(plan.clone())))
         }
@@ -58,21 +60,21 @@ pub(crate) struct Junction {
     pub go_since: Vec<f32>,
     /// Latest detector sample per cabinet channel.
     pub samples: Vec<DetectorSample>,
+    /// The demand estimator fed by this junction's loops.
+    pub estimator: Estimator,
     /// Interlock trips (0 in a correct run), with the first one described.
     pub trips: u32,
     pub first_trip: Option<String>,
 }
 
 impl Junction {
-    pub(crate) fn new(
-        site: String,
-        ix: Arc<Intersection>,
-        controller: Box<dyn Controller>,
-        channels: usize,
-    ) -> Self {
+    pub(crate) fn new(site: Arc<Site>, controller: Box<dyn Controller>) -> Self {
+        let ix = site.intersection.clone();
         let n = ix.groups().len();
+        let channels = site.channels();
         Junction {
-            site,
+            site: site.id.clone(),
+            estimator: Estimator::new(site, EstimatorParams::default(), Instant::ZERO),
             sequencer: Sequencer::new(ix.clone(), Instant::ZERO),
             interlock: Interlock::new(ix.clone(), SafeState::AllRed, Instant::ZERO),
             ix,
@@ -87,8 +89,10 @@ impl Junction {
 
     /// Runs one control tick at `now`; returns true when the shown state changed.
     pub(crate) fn tick(&mut self, now: Instant) -> bool {
+        self.estimator.update(now, &self.samples, &self.shown);
         let inputs = Inputs {
             detectors: &self.samples,
+            estimate: self.estimator.estimate(),
         };
         if let Some(stage) = self.controller.decide(now, &inputs, &self.sequencer) {
             // The controller only names stages of this intersection.

@@ -103,7 +103,11 @@ mod tests {
         let mut fixed = FixedTime::new(plan);
         let mut seq = Sequencer::new(ix.clone(), Instant::ZERO);
         let mut interlock = Interlock::new(ix.clone(), SafeState::AllRed, Instant::ZERO);
-        let inputs = Inputs { detectors: &[] };
+        let estimate = crate::estimate::Estimate::default();
+        let inputs = Inputs {
+            detectors: &[],
+            estimate: &estimate,
+        };
         let k1 = ix.group_by_id("K1").unwrap();
         let mut green_starts = vec![];
         let mut now = Instant::ZERO;

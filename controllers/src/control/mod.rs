@@ -10,6 +10,7 @@ pub mod webster;
 pub use fixed::FixedTime;
 
 use crate::detector::DetectorSample;
+use crate::estimate::Estimate;
 use crate::model::StageIndex;
 use crate::sequencer::Sequencer;
 use crate::time::Instant;
@@ -19,6 +20,8 @@ use crate::time::Instant;
 pub struct Inputs<'a> {
     /// The latest sample of every detector channel of the cabinet, by channel.
     pub detectors: &'a [DetectorSample],
+    /// The estimator's view of demand and detector health.
+    pub estimate: &'a Estimate,
 }
 
 /// A signal controller for one intersection.

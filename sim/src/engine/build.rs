@@ -7,9 +7,11 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 use rand_pcg::Pcg64Mcg;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use greenwave_controllers::corridor::DetectorKind;
 use greenwave_controllers::model::{SignalState, Turn};
+use greenwave_controllers::site::Site;
 use greenwave_controllers::{Duration, Instant};
 
 use super::{Crossing, Simulation, Source};
@@ -68,21 +70,11 @@ impl Simulation {
         // Junctions, in corridor order.
         let mut junction_nodes = Vec::new();
         let mut junctions = Vec::new();
-        for (node, n) in corridor.intersections() {
-            let ix = n.intersection().expect("an intersection").clone();
-            let channels = g
-                .edges_directed(node, Dir::Incoming)
-                .flat_map(|e| {
-                    e.weight()
-                        .detectors
-                        .iter()
-                        .map(|d| usize::from(d.channel) + 1)
-                })
-                .max()
-                .unwrap_or(0);
-            let ctl = build_controller(&controller, &n.id, scenario.plans.get(&node))?;
+        for (node, _) in corridor.intersections() {
+            let site = Arc::new(Site::new(corridor, node).expect("an intersection"));
+            let ctl = build_controller(&controller, &site, scenario.plans.get(&node))?;
             junction_nodes.push(node);
-            junctions.push(Junction::new(n.id.clone(), ix, ctl, channels));
+            junctions.push(Junction::new(site, ctl));
         }
         let junction_of = |node| {
             junction_nodes
@@ -198,6 +190,7 @@ impl Simulation {
             .record
             .then(|| Recording::new(corridor, &links, scenario.step));
         let link_count = links.len();
+        let approach_count = approaches.len();
         Ok(Simulation {
             scenario_name: scenario.name.clone(),
             controller,
@@ -232,6 +225,7 @@ impl Simulation {
             approach_of_link,
             approaches,
             interval_s: options.interval_s.unwrap_or(60.0),
+            queues: vec![0; approach_count],
             records: Vec::new(),
             ped_waits: Vec::new(),
             vehicle_updates: 0,

@@ -20,6 +20,7 @@ use rand_pcg::Pcg64Mcg;
 use std::collections::VecDeque;
 
 use greenwave_controllers::detector::DetectorSample;
+use greenwave_controllers::estimate::Estimate;
 use greenwave_controllers::model::{GroupIndex, SignalState};
 use greenwave_controllers::{Duration, Instant};
 
@@ -83,6 +84,8 @@ pub struct Simulation {
     approach_of_link: Vec<u32>,
     approaches: Vec<ApproachLog>,
     interval_s: f64,
+    /// Halted vehicles on each approach after the last step.
+    queues: Vec<u32>,
     records: Vec<VehicleRecord>,
     ped_waits: Vec<f64>,
     vehicle_updates: u64,
@@ -127,6 +130,24 @@ impl Simulation {
             .iter()
             .find(|j| j.site == site)
             .map(|j| &j.shown)
+    }
+
+    /// The estimator's view of an intersection.
+    pub fn estimate(&self, site: &str) -> Option<&Estimate> {
+        self.junctions
+            .iter()
+            .find(|j| j.site == site)
+            .map(|j| j.estimator.estimate())
+    }
+
+    /// The true number of halted vehicles on every approach link after the last step, by
+    /// approach link id.
+    pub fn halted_by_approach(&self) -> Vec<(&str, u32)> {
+        self.approaches
+            .iter()
+            .zip(&self.queues)
+            .map(|(a, &q)| (a.link.as_str(), q))
+            .collect()
     }
 
     /// Vehicles that have entered the network so far.
@@ -230,6 +251,7 @@ impl Simulation {
                 hand_over(&mut ctx, lane, vehicles, out.crossed, &mut self.leaving);
             }
         }
+        self.queues.clone_from(&queue);
         for (a, &q) in queue.iter().enumerate() {
             let log = &mut self.approaches[a];
             log.queue_sum += u64::from(q);
@@ -343,6 +365,14 @@ impl Simulation {
                 };
                 trip.inserted_s = t;
                 self.inserted += 1;
+                let approach = self.approach_of_link[source.link as usize];
+                if approach != NONE {
+                    interval_log(
+                        &mut self.approaches[approach as usize],
+                        (t / self.interval_s) as usize,
+                    )
+                    .arrivals += 1;
+                }
                 let wait = (t - trip.generated_s).max(0.0) as f32;
                 self.lanes[lane].push(Vehicle {
                     x: 0.0,

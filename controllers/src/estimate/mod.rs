@@ -1,0 +1,525 @@
+//! Demand estimation for one site, from its detector samples: per-lane arrival flow (a Kalman
+//! filter on advance-loop counts), per-lane queue (input-output between the advance and the
+//! stop-bar loop, plus the vehicles held back beyond the advance loop, corrected when the
+//! stop-bar loop shows free flow), per-movement flows and queues, and detector health with a
+//! fallback chain: a neighbouring lane's detector, then the lane's recent flow, then a constant
+//! call.
+
+mod health;
+mod kalman;
+
+pub use health::{DetectorHealth, Fallback, Fault};
+pub use kalman::{FlowFilter, FlowNoise};
+
+use serde::Serialize;
+use std::sync::Arc;
+
+use crate::corridor::DetectorKind;
+use crate::detector::{DetectorSample, wrapping_delta};
+use crate::model::{SignalState, Turn};
+use crate::site::Site;
+use crate::time::{Duration, Instant};
+
+/// Settings of the estimator.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EstimatorParams {
+    /// Counts are taken into the flow filter over windows of this length, s.
+    pub window_s: f64,
+    /// Noise of the flow filter.
+    pub noise: FlowNoise,
+    /// An advance loop occupied this long holds a queue back beyond it, s.
+    pub blocked_after_s: f64,
+    /// A stop-bar loop free this long while its lane has green means no queue; an advance loop
+    /// free this long means no queue beyond it, s.
+    pub free_after_s: f64,
+    /// A count unchanged this long while the neighbours counted is a fault, s.
+    pub frozen_after_s: f64,
+    /// A presence that stays on through this much green of its lane is a fault, s.
+    pub stuck_after_s: f64,
+    /// Time constant of the lane's recent-flow history, s.
+    pub history_s: f64,
+}
+
+impl Default for EstimatorParams {
+    fn default() -> Self {
+        EstimatorParams {
+            window_s: 5.0,
+            noise: FlowNoise::default(),
+            blocked_after_s: 2.5,
+            free_after_s: 3.0,
+            frozen_after_s: 300.0,
+            stuck_after_s: 120.0,
+            history_s: 900.0,
+        }
+    }
+}
+
+/// Estimates for one lane.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct LaneEstimate {
+    /// Arrival flow, veh/h.
+    pub arrival_veh_h: f64,
+    /// Trend of the arrival flow, veh/h per minute.
+    pub trend_veh_h_min: f64,
+    /// Vehicles queued (between the loops and held back beyond the advance loop).
+    pub queue_veh: f64,
+    /// True while its counts come from a fallback.
+    pub degraded: bool,
+}
+
+/// Estimates for one approach.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ApproachEstimate {
+    /// The approach link.
+    pub link: String,
+    /// Its direction.
+    pub direction: String,
+    /// Arrival flow, veh/h.
+    pub arrival_veh_h: f64,
+    /// Vehicles queued.
+    pub queue_veh: f64,
+    /// Per movement (left, through, right): arrival flow, veh/h.
+    pub movement_arrival_veh_h: [f64; 3],
+    /// Per movement: vehicles queued.
+    pub movement_queue_veh: [f64; 3],
+    /// Per lane.
+    pub lanes: Vec<LaneEstimate>,
+}
+
+/// Everything the estimator knows at one moment.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Estimate {
+    /// Per approach, in the site's order.
+    pub approaches: Vec<ApproachEstimate>,
+    /// Per detector channel.
+    pub detectors: Vec<DetectorHealth>,
+}
+
+/// What the estimator tracks of one detector channel.
+#[derive(Clone, Debug)]
+struct Channel {
+    approach: usize,
+    lane: u8,
+    kind: DetectorKind,
+    last: Option<DetectorSample>,
+    last_count_change: Instant,
+    /// Since when its presence has been on.
+    presence_since: Option<Instant>,
+    /// Green its lane has had while the presence stayed on, s.
+    green_presence_s: f64,
+    fault: Option<Fault>,
+    /// Count change this tick (from the detector itself or its stand-in).
+    delta: u16,
+    /// Counts this detector has seen overall (to tell a neighbour counted meanwhile).
+    total: u64,
+    total_at_last_change: u64,
+}
+
+/// What the estimator tracks of one lane.
+#[derive(Clone, Debug)]
+struct Lane {
+    approach: usize,
+    lane: u8,
+    advance: Option<usize>,
+    stop_bar: Option<usize>,
+    filter: FlowFilter,
+    window_count: f64,
+    window_start: Instant,
+    window_blocked: bool,
+    in_section: f64,
+    beyond: f64,
+    history_veh_s: f64,
+    history_n: f64,
+    has_history: bool,
+    stop_bar_free_since: Option<Instant>,
+    advance_free_since: Option<Instant>,
+    /// Most vehicles the lane holds beyond its advance loop.
+    storage_beyond: f64,
+    /// Turns the lane allows: left, through, right.
+    turns: [bool; 3],
+}
+
+/// The estimator of one site.
+#[derive(Clone, Debug)]
+pub struct Estimator {
+    site: Arc<Site>,
+    params: EstimatorParams,
+    channels: Vec<Option<Channel>>,
+    lanes: Vec<Lane>,
+    last_tick: Option<Instant>,
+    estimate: Estimate,
+}
+
+impl Estimator {
+    /// An estimator for `site`, started at `now`.
+    pub fn new(site: Arc<Site>, params: EstimatorParams, now: Instant) -> Self {
+        let mut channels: Vec<Option<Channel>> = vec![None; site.channels()];
+        let mut lanes = Vec::new();
+        for (a, approach) in site.approaches.iter().enumerate() {
+            for d in &approach.detectors {
+                channels[usize::from(d.channel)] = Some(Channel {
+                    approach: a,
+                    lane: d.lane,
+                    kind: d.kind,
+                    last: None,
+                    last_count_change: now,
+                    presence_since: None,
+                    green_presence_s: 0.0,
+                    fault: None,
+                    delta: 0,
+                    total: 0,
+                    total_at_last_change: 0,
+                });
+            }
+            for (l, allows) in approach.lanes.iter().enumerate() {
+                let l = l as u8;
+                let find = |kind| approach.detector(l, kind).map(|d| usize::from(d.channel));
+                lanes.push(Lane {
+                    approach: a,
+                    lane: l,
+                    advance: find(DetectorKind::Advance),
+                    stop_bar: find(DetectorKind::StopBar),
+                    filter: FlowFilter::new(0.0, params.noise),
+                    window_count: 0.0,
+                    window_start: now,
+                    window_blocked: false,
+                    in_section: 0.0,
+                    beyond: 0.0,
+                    history_veh_s: 0.0,
+                    history_n: 0.0,
+                    has_history: false,
+                    stop_bar_free_since: None,
+                    advance_free_since: None,
+                    storage_beyond: {
+                        let advance_m = approach
+                            .detector(l, DetectorKind::Advance)
+                            .map_or(0.0, |d| d.distance_m);
+                        ((approach.length_m - advance_m) / 6.5).max(0.0)
+                    },
+                    turns: [Turn::Left, Turn::Through, Turn::Right].map(|t| allows.allows(t)),
+                });
+            }
+        }
+        let mut e = Estimator {
+            site,
+            params,
+            channels,
+            lanes,
+            last_tick: None,
+            estimate: Estimate::default(),
+        };
+        e.publish();
+        e
+    }
+
+    /// The latest estimate.
+    pub fn estimate(&self) -> &Estimate {
+        &self.estimate
+    }
+
+    /// The site it estimates for.
+    pub fn site(&self) -> &Arc<Site> {
+        &self.site
+    }
+
+    /// Takes in the detector samples at `now` (by channel) and what the signals show.
+    pub fn update(&mut self, now: Instant, samples: &[DetectorSample], shown: &SignalState) {
+        let dt = self.last_tick.map_or(0.0, |t| (now - t).as_secs_f64());
+        self.last_tick = Some(now);
+        self.read_channels(now, samples);
+        self.find_frozen(now);
+        let p = self.params;
+        for i in 0..self.lanes.len() {
+            let (arrived, departed, blocked, stop_bar_free, advance_free) =
+                self.lane_inputs(i, now);
+            let green = self.lane_green(i, shown);
+            if green {
+                for ch in [self.lanes[i].advance, self.lanes[i].stop_bar]
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(c) = &mut self.channels[ch]
+                        && c.presence_since.is_some()
+                    {
+                        c.green_presence_s += dt;
+                    }
+                }
+            }
+            let lane = &mut self.lanes[i];
+            // Vehicles join a queue beyond the advance loop at the lane's usual flow (the
+            // filter's last value may be a passing platoon's).
+            let q = if lane.has_history {
+                lane.history_veh_s
+            } else {
+                lane.filter.flow()
+            };
+            // Input-output between the loops; vehicles counted at the advance loop come first
+            // out of those held back beyond it.
+            lane.in_section = (lane.in_section + arrived - departed).max(0.0);
+            lane.beyond = (lane.beyond - arrived).max(0.0);
+            if blocked {
+                lane.beyond = (lane.beyond + q * dt).min(lane.storage_beyond);
+                lane.window_blocked = true;
+            }
+            // An advance loop free for a while: nothing is held back beyond it.
+            lane.advance_free_since = match (advance_free, lane.advance_free_since) {
+                (true, None) => Some(now),
+                (true, since) => since,
+                (false, _) => None,
+            };
+            if lane
+                .advance_free_since
+                .is_some_and(|s| (now - s).as_secs_f64() >= p.free_after_s)
+            {
+                lane.beyond = 0.0;
+            }
+            // A stop-bar loop free for a while on green: nothing is queued.
+            lane.stop_bar_free_since = match (stop_bar_free, lane.stop_bar_free_since) {
+                (true, None) => Some(now),
+                (true, since) => since,
+                (false, _) => None,
+            };
+            if green
+                && lane
+                    .stop_bar_free_since
+                    .is_some_and(|s| (now - s).as_secs_f64() >= p.free_after_s)
+            {
+                lane.in_section = lane.in_section.min(1.0);
+                lane.beyond = 0.0;
+            }
+            lane.window_count += arrived;
+            let window = (now - lane.window_start).as_secs_f64();
+            if window >= p.window_s {
+                lane.filter.predict(window);
+                {
+                    lane.filter.update(lane.window_count, window);
+                    // The history starts fast and settles to its time constant.
+                    lane.history_n += 1.0;
+                    let alpha = (window / p.history_s).max(1.0 / lane.history_n).min(1.0);
+                    lane.history_veh_s += alpha * (lane.filter.flow() - lane.history_veh_s);
+                    lane.has_history = true;
+                }
+                lane.window_count = 0.0;
+                lane.window_start = now;
+                lane.window_blocked = false;
+            }
+        }
+        self.publish();
+    }
+
+    fn read_channels(&mut self, now: Instant, samples: &[DetectorSample]) {
+        let stuck_after = self.params.stuck_after_s;
+        for (ch, slot) in self.channels.iter_mut().enumerate() {
+            let (Some(c), Some(&s)) = (slot.as_mut(), samples.get(ch)) else {
+                continue;
+            };
+            c.delta = c.last.map_or(0, |last| wrapping_delta(s.count, last.count));
+            // A count going backwards by more than a wrap could explain is not trusted.
+            if c.delta > 1_000 {
+                c.delta = 0;
+            }
+            if c.delta > 0 {
+                c.last_count_change = now;
+                c.total_at_last_change = c.total;
+            }
+            c.total += u64::from(c.delta);
+            c.presence_since = match (s.presence, c.presence_since) {
+                (true, None) => Some(now),
+                (true, since) => since,
+                (false, _) => None,
+            };
+            if !s.presence {
+                c.green_presence_s = 0.0;
+            }
+            c.fault = if s.fault.is_fault() {
+                Some(Fault::Reported { code: s.fault })
+            } else if s.presence && c.green_presence_s >= stuck_after {
+                Some(Fault::PresenceStuck)
+            } else if c.fault == Some(Fault::CountFrozen) && c.delta == 0 {
+                Some(Fault::CountFrozen)
+            } else {
+                None
+            };
+            c.last = Some(s);
+        }
+    }
+
+    /// A detector whose count has not moved for a long time while a detector of the same kind
+    /// on the same approach counted plenty is frozen.
+    fn find_frozen(&mut self, now: Instant) {
+        let after = Duration::from_secs_f64(self.params.frozen_after_s);
+        let stale: Vec<usize> = (0..self.channels.len())
+            .filter(|&i| {
+                let Some(c) = &self.channels[i] else {
+                    return false;
+                };
+                if c.fault.is_some() || now - c.last_count_change < after {
+                    return false;
+                }
+                self.channels.iter().flatten().any(|o| {
+                    o.approach == c.approach
+                        && o.kind == c.kind
+                        && o.lane != c.lane
+                        && o.fault.is_none()
+                        && o.total >= o.total_at_last_change + 10
+                        && now - o.last_count_change < after
+                })
+            })
+            .collect();
+        for i in stale {
+            if let Some(c) = &mut self.channels[i] {
+                c.fault = Some(Fault::CountFrozen);
+            }
+        }
+    }
+
+    /// A healthy detector of the same kind on another lane of the same approach, allowing the
+    /// same turns if there is one.
+    fn neighbour(&self, channel: usize) -> Option<usize> {
+        let c = self.channels[channel].as_ref()?;
+        let turns_of = |approach: usize, lane: u8| {
+            self.lanes
+                .iter()
+                .find(|l| l.approach == approach && l.lane == lane)
+                .map(|l| l.turns)
+        };
+        let mine = turns_of(c.approach, c.lane);
+        let candidates = || {
+            self.channels.iter().enumerate().filter(|(_, o)| {
+                o.as_ref().is_some_and(|o| {
+                    o.approach == c.approach
+                        && o.kind == c.kind
+                        && o.lane != c.lane
+                        && o.fault.is_none()
+                })
+            })
+        };
+        candidates()
+            .find(|(_, o)| turns_of(c.approach, o.as_ref().map_or(0, |o| o.lane)) == mine)
+            .or_else(|| candidates().next())
+            .map(|(i, _)| i)
+    }
+
+    fn fallback(&self, channel: usize, lane: &Lane) -> Fallback {
+        match &self.channels[channel] {
+            Some(c) if c.fault.is_none() => Fallback::None,
+            None => Fallback::None,
+            Some(_) => match self.neighbour(channel) {
+                Some(n) => Fallback::Neighbour { channel: n as u8 },
+                None if lane.has_history => Fallback::Historical,
+                None => Fallback::ConstantCall,
+            },
+        }
+    }
+
+    /// (arrived, departed, advance blocked, stop bar free, advance free) for lane `i` this
+    /// tick, through the fallback chain.
+    fn lane_inputs(&self, i: usize, now: Instant) -> (f64, f64, bool, bool, bool) {
+        let lane = &self.lanes[i];
+        let blocked_after = Duration::from_secs_f64(self.params.blocked_after_s);
+        let read = |channel: Option<usize>| -> Option<&Channel> {
+            let ch = channel?;
+            match self.fallback(ch, lane) {
+                Fallback::None => self.channels[ch].as_ref(),
+                Fallback::Neighbour { channel } => self.channels[usize::from(channel)].as_ref(),
+                Fallback::Historical | Fallback::ConstantCall => None,
+            }
+        };
+        let advance = read(lane.advance);
+        let stop_bar = read(lane.stop_bar);
+        let arrived = match (advance, lane.advance) {
+            (Some(c), _) => f64::from(c.delta),
+            // No usable advance loop: the lane's recent flow stands in.
+            (None, Some(_)) => 0.0,
+            (None, None) => 0.0,
+        };
+        let departed = stop_bar.map_or(arrived, |c| f64::from(c.delta));
+        let blocked =
+            advance.is_some_and(|c| c.presence_since.is_some_and(|t| now - t >= blocked_after));
+        let free = stop_bar.is_some_and(|c| c.presence_since.is_none());
+        let advance_free = advance.is_some_and(|c| c.presence_since.is_none());
+        (arrived, departed, blocked, free, advance_free)
+    }
+
+    fn lane_green(&self, i: usize, shown: &SignalState) -> bool {
+        let lane = &self.lanes[i];
+        let approach = &self.site.approaches[lane.approach];
+        approach
+            .movements
+            .iter()
+            .filter(|m| m.lanes.contains(&lane.lane))
+            .filter_map(|m| m.group)
+            .any(|g| g.get() < shown.len() && shown.get(g).is_go())
+    }
+
+    fn publish(&mut self) {
+        let mut approaches: Vec<ApproachEstimate> = self
+            .site
+            .approaches
+            .iter()
+            .map(|a| ApproachEstimate {
+                link: a.link.clone(),
+                direction: a.direction.to_string(),
+                ..ApproachEstimate::default()
+            })
+            .collect();
+        let mut detectors = Vec::new();
+        for (ch, c) in self.channels.iter().enumerate() {
+            if c.is_none() {
+                continue;
+            }
+            let lane = self
+                .lanes
+                .iter()
+                .find(|l| l.advance == Some(ch) || l.stop_bar == Some(ch));
+            let fallback = lane.map_or(Fallback::None, |l| self.fallback(ch, l));
+            detectors.push(DetectorHealth {
+                channel: ch as u8,
+                fault: c.as_ref().and_then(|c| c.fault),
+                fallback,
+            });
+        }
+        for lane in &self.lanes {
+            let degraded = [lane.advance, lane.stop_bar]
+                .into_iter()
+                .flatten()
+                .any(|ch| self.fallback(ch, lane) != Fallback::None);
+            let advance_lost = lane.advance.is_some_and(|ch| {
+                matches!(
+                    self.fallback(ch, lane),
+                    Fallback::Historical | Fallback::ConstantCall
+                )
+            });
+            let flow = if advance_lost {
+                lane.history_veh_s
+            } else {
+                lane.filter.flow()
+            };
+            let est = LaneEstimate {
+                arrival_veh_h: flow * 3600.0,
+                trend_veh_h_min: lane.filter.trend() * 3600.0 * 60.0,
+                queue_veh: lane.in_section + lane.beyond,
+                degraded,
+            };
+            let a = &mut approaches[lane.approach];
+            a.arrival_veh_h += est.arrival_veh_h;
+            a.queue_veh += est.queue_veh;
+            // A lane's traffic is shared among the turns it allows, evenly.
+            let n = lane.turns.iter().filter(|&&t| t).count().max(1) as f64;
+            for t in 0..3 {
+                if lane.turns[t] {
+                    a.movement_arrival_veh_h[t] += est.arrival_veh_h / n;
+                    a.movement_queue_veh[t] += est.queue_veh / n;
+                }
+            }
+            a.lanes.push(est);
+        }
+        self.estimate = Estimate {
+            approaches,
+            detectors,
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests;

