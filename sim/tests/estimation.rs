@@ -109,3 +109,63 @@ fn estimates_follow_the_ground_truth_on_the_arterial_peak() {
         e.queue_mae_veh
     );
 }
+
+#[test]
+fn with_two_failed_loops_the_fallbacks_keep_the_estimates_close() {
+    let scenario = config_scenarios()
+        .into_iter()
+        .find(|s| s.name == "arterial-peak-failed-detectors")
+        .unwrap();
+    let e = measure(&scenario);
+    println!(
+        "failed loops: flow MAE {:.0} veh/h (mean flow {:.0} veh/h), queue MAE {:.2} veh (mean queue {:.2} veh)",
+        e.flow_mae_veh_h, e.mean_flow_veh_h, e.queue_mae_veh, e.mean_queue_veh
+    );
+    assert!(
+        e.flow_mae_veh_h <= 0.30 * e.mean_flow_veh_h,
+        "flow MAE {:.0} veh/h",
+        e.flow_mae_veh_h
+    );
+    assert!(
+        e.queue_mae_veh <= 3.0,
+        "queue MAE {:.2} veh",
+        e.queue_mae_veh
+    );
+
+    // Both faults are found and covered by the neighbouring lane.
+    let mut sim = Simulation::new(&scenario, &RunOptions::default()).unwrap();
+    while sim.now().as_secs_f64() < 1800.0 {
+        sim.step();
+    }
+    let health = |site: &str, channel: u8| {
+        *sim.estimate(site)
+            .unwrap()
+            .detectors
+            .iter()
+            .find(|d| d.channel == channel)
+            .unwrap()
+    };
+    // J2 eb lane 1 advance is channel 3; J3 wb lane 2 stop bar is channel 10.
+    let dead = health("J2", 3);
+    assert!(
+        matches!(
+            dead.fault,
+            Some(greenwave_controllers::estimate::Fault::Reported { .. })
+        ),
+        "{dead:?}"
+    );
+    assert!(matches!(
+        dead.fallback,
+        greenwave_controllers::estimate::Fallback::Neighbour { .. }
+    ));
+    let stuck = health("J3", 10);
+    assert_eq!(
+        stuck.fault,
+        Some(greenwave_controllers::estimate::Fault::PresenceStuck),
+        "{stuck:?}"
+    );
+    assert!(matches!(
+        stuck.fallback,
+        greenwave_controllers::estimate::Fallback::Neighbour { .. }
+    ));
+}

@@ -110,9 +110,11 @@ struct Channel {
     fault: Option<Fault>,
     /// Count change this tick (from the detector itself or its stand-in).
     delta: u16,
-    /// Counts this detector has seen overall (to tell a neighbour counted meanwhile).
-    total: u64,
-    total_at_last_change: u64,
+    /// Its recent count rate, veh/s (averaged over `frozen_after_s`).
+    rate: f64,
+    /// Its usual count rate, veh/s (averaged over an hour, from its first minutes on).
+    usual_rate: f64,
+    seen_s: f64,
 }
 
 /// What the estimator tracks of one lane.
@@ -167,8 +169,9 @@ impl Estimator {
                     green_presence_s: 0.0,
                     fault: None,
                     delta: 0,
-                    total: 0,
-                    total_at_last_change: 0,
+                    rate: 0.0,
+                    usual_rate: 0.0,
+                    seen_s: 0.0,
                 });
             }
             for (l, allows) in approach.lanes.iter().enumerate() {
@@ -226,7 +229,7 @@ impl Estimator {
     pub fn update(&mut self, now: Instant, samples: &[DetectorSample], shown: &SignalState) {
         let dt = self.last_tick.map_or(0.0, |t| (now - t).as_secs_f64());
         self.last_tick = Some(now);
-        self.read_channels(now, samples);
+        self.read_channels(now, samples, dt);
         self.find_frozen(now);
         let p = self.params;
         for i in 0..self.lanes.len() {
@@ -307,8 +310,9 @@ impl Estimator {
         self.publish();
     }
 
-    fn read_channels(&mut self, now: Instant, samples: &[DetectorSample]) {
+    fn read_channels(&mut self, now: Instant, samples: &[DetectorSample], dt: f64) {
         let stuck_after = self.params.stuck_after_s;
+        let tau = self.params.frozen_after_s;
         for (ch, slot) in self.channels.iter_mut().enumerate() {
             let (Some(c), Some(&s)) = (slot.as_mut(), samples.get(ch)) else {
                 continue;
@@ -320,9 +324,13 @@ impl Estimator {
             }
             if c.delta > 0 {
                 c.last_count_change = now;
-                c.total_at_last_change = c.total;
             }
-            c.total += u64::from(c.delta);
+            if dt > 0.0 && c.fault.is_none() {
+                let sample = f64::from(c.delta) / dt;
+                c.rate += (sample - c.rate) * (dt / tau).min(1.0);
+                c.seen_s += dt;
+                c.usual_rate += (sample - c.usual_rate) * (dt / c.seen_s.clamp(1.0, 3600.0));
+            }
             c.presence_since = match (s.presence, c.presence_since) {
                 (true, None) => Some(now),
                 (true, since) => since,
@@ -353,16 +361,20 @@ impl Estimator {
                 let Some(c) = &self.channels[i] else {
                     return false;
                 };
-                if c.fault.is_some() || now - c.last_count_change < after {
+                // Only a detector that usually counts several vehicles in that time.
+                if c.fault.is_some()
+                    || now - c.last_count_change < after
+                    || c.usual_rate * self.params.frozen_after_s < 5.0
+                {
                     return false;
                 }
+                // A neighbour that counted at least ten vehicles over the same time.
                 self.channels.iter().flatten().any(|o| {
                     o.approach == c.approach
                         && o.kind == c.kind
                         && o.lane != c.lane
                         && o.fault.is_none()
-                        && o.total >= o.total_at_last_change + 10
-                        && now - o.last_count_change < after
+                        && o.rate * self.params.frozen_after_s >= 10.0
                 })
             })
             .collect();
@@ -373,30 +385,31 @@ impl Estimator {
         }
     }
 
-    /// A healthy detector of the same kind on another lane of the same approach, allowing the
-    /// same turns if there is one.
+    /// A healthy detector of the same kind on another lane of the same approach: one whose
+    /// lane shares a turn with this one's if possible, the nearest lane first.
     fn neighbour(&self, channel: usize) -> Option<usize> {
         let c = self.channels[channel].as_ref()?;
-        let turns_of = |approach: usize, lane: u8| {
+        let turns_of = |lane: u8| {
             self.lanes
                 .iter()
-                .find(|l| l.approach == approach && l.lane == lane)
-                .map(|l| l.turns)
+                .find(|l| l.approach == c.approach && l.lane == lane)
+                .map_or([false; 3], |l| l.turns)
         };
-        let mine = turns_of(c.approach, c.lane);
-        let candidates = || {
-            self.channels.iter().enumerate().filter(|(_, o)| {
-                o.as_ref().is_some_and(|o| {
-                    o.approach == c.approach
-                        && o.kind == c.kind
-                        && o.lane != c.lane
-                        && o.fault.is_none()
-                })
+        let mine = turns_of(c.lane);
+        self.channels
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| Some((i, o.as_ref()?)))
+            .filter(|(_, o)| {
+                o.approach == c.approach
+                    && o.kind == c.kind
+                    && o.lane != c.lane
+                    && o.fault.is_none()
             })
-        };
-        candidates()
-            .find(|(_, o)| turns_of(c.approach, o.as_ref().map_or(0, |o| o.lane)) == mine)
-            .or_else(|| candidates().next())
+            .min_by_key(|(_, o)| {
+                let shares = turns_of(o.lane).iter().zip(&mine).any(|(a, b)| *a && *b);
+                (!shares, o.lane.abs_diff(c.lane))
+            })
             .map(|(i, _)| i)
     }
 

@@ -1,1 +1,142 @@
+use super::*;
+use crate::detector::FaultCode;
+use crate::load;
+use crate::model::Aspect;
+use std::path::Path;
 
+/// The isolated NEMA intersection: eb approach channels 0..5 (lane l: stop bar 2l, advance
+/// 2l + 1), wb 6..11, nb 12..15, sb 16..19.
+fn site() -> Arc<Site> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/corridors/isolated.toml");
+    let corridor = load::corridor(&path).unwrap();
+    let node = corridor.node_by_id("J1").unwrap();
+    Arc::new(Site::new(&corridor, node).unwrap())
+}
+
+fn all_red() -> SignalState {
+    SignalState::uniform(8, Aspect::Red)
+}
+
+fn eb(e: &Estimate) -> &ApproachEstimate {
+    e.approaches.iter().find(|a| a.direction == "eb").unwrap()
+}
+
+#[test]
+fn queue_is_arrivals_minus_departures_through_a_counter_wrap() {
+    let mut est = Estimator::new(site(), EstimatorParams::default(), Instant::ZERO);
+    let mut samples = vec![DetectorSample::default(); 20];
+    // Lane 1 of eb: the counters start near the wrap.
+    samples[2].count = 65_534;
+    samples[3].count = 65_533;
+    est.update(Instant::from_millis(500), &samples, &all_red());
+    samples[3].count = 2; // 5 vehicles past the advance loop
+    samples[2].count = 0; // 2 past the stop bar
+    samples[2].presence = true;
+    est.update(Instant::from_millis(1000), &samples, &all_red());
+    let lane = eb(est.estimate()).lanes[1];
+    assert_eq!(lane.queue_veh, 3.0);
+    assert!(!lane.degraded);
+}
+
+#[test]
+fn a_reported_fault_falls_back_to_the_neighbouring_lane() {
+    let mut est = Estimator::new(site(), EstimatorParams::default(), Instant::ZERO);
+    let mut samples = vec![DetectorSample::default(); 20];
+    samples[3].fault = FaultCode::OpenLoop;
+    let mut now = Instant::ZERO;
+    for k in 0..120u16 {
+        now += Duration::from_secs(1);
+        // The neighbour (lane 2's advance loop, channel 5) counts one vehicle every 4 s.
+        samples[5].count = k / 4;
+        est.update(now, &samples, &all_red());
+    }
+    let health = est
+        .estimate()
+        .detectors
+        .iter()
+        .find(|d| d.channel == 3)
+        .unwrap();
+    assert_eq!(
+        health.fault,
+        Some(Fault::Reported {
+            code: FaultCode::OpenLoop
+        })
+    );
+    assert_eq!(health.fallback, Fallback::Neighbour { channel: 5 });
+    let lanes = &eb(est.estimate()).lanes;
+    assert!(lanes[1].degraded);
+    assert!(
+        (lanes[1].arrival_veh_h - lanes[2].arrival_veh_h).abs() < 1.0,
+        "{lanes:?}"
+    );
+    assert!(
+        lanes[1].arrival_veh_h > 300.0,
+        "900 veh/h copied from the neighbour, got {}",
+        lanes[1].arrival_veh_h
+    );
+}
+
+#[test]
+fn a_count_that_stops_while_the_neighbours_count_is_a_fault() {
+    let params = EstimatorParams::default();
+    let mut est = Estimator::new(site(), params, Instant::ZERO);
+    let mut samples = vec![DetectorSample::default(); 20];
+    let mut now = Instant::ZERO;
+    for k in 0..(params.frozen_after_s as u16 + 60) {
+        now += Duration::from_secs(1);
+        samples[5].count = k / 3;
+        if k < 30 {
+            samples[3].count = k / 3; // lane 1 counts at first, then freezes
+        }
+        est.update(now, &samples, &all_red());
+    }
+    let health = est
+        .estimate()
+        .detectors
+        .iter()
+        .find(|d| d.channel == 3)
+        .unwrap();
+    assert_eq!(health.fault, Some(Fault::CountFrozen));
+    assert_eq!(health.fallback, Fallback::Neighbour { channel: 5 });
+}
+
+#[test]
+fn without_a_neighbour_the_fallback_is_history_then_a_constant_call() {
+    let mut est = Estimator::new(site(), EstimatorParams::default(), Instant::ZERO);
+    let mut samples = vec![DetectorSample::default(); 20];
+    // sb has one left lane (0) and one through/right lane (1): the left lane's loops have
+    // neighbours of their kind on lane 1; fail both advance loops of sb.
+    samples[17].fault = FaultCode::ShortedLoop;
+    samples[19].fault = FaultCode::ShortedLoop;
+    est.update(Instant::from_millis(500), &samples, &all_red());
+    let fallback = |ch| {
+        est.estimate()
+            .detectors
+            .iter()
+            .find(|d| d.channel == ch)
+            .unwrap()
+            .fallback
+    };
+    assert_eq!(fallback(17), Fallback::ConstantCall, "no history yet");
+
+    let mut est = Estimator::new(site(), EstimatorParams::default(), Instant::ZERO);
+    let mut now = Instant::ZERO;
+    let mut samples = vec![DetectorSample::default(); 20];
+    for k in 0..60u16 {
+        now += Duration::from_secs(1);
+        samples[19].count = k / 5;
+        est.update(now, &samples, &all_red());
+    }
+    samples[17].fault = FaultCode::ShortedLoop;
+    samples[19].fault = FaultCode::ShortedLoop;
+    est.update(now + Duration::from_secs(1), &samples, &all_red());
+    let fallback = |ch| {
+        est.estimate()
+            .detectors
+            .iter()
+            .find(|d| d.channel == ch)
+            .unwrap()
+            .fallback
+    };
+    assert_eq!(fallback(19), Fallback::Historical);
+}
