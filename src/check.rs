@@ -1,7 +1,7 @@
 //! `greenwave check`: validates model files and prints a verdict for each.
 //!
-//! The kind of a file is told from its top-level keys: `corridor` with `demand` or `controller`
-//! makes a scenario, `nodes` and `links` a corridor, `plan_id` a timing plan, `region` an
+//! The kind of a file is told from its top-level keys: `demand`, `controller`, `duration_s` or
+//! `seed` make a scenario, `nodes` and `links` a corridor, `plan_id` a timing plan, `region` an
 //! intersection.
 
 use anyhow::{Context, Result};
@@ -25,13 +25,27 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode> {
     if files.is_empty() {
         anyhow::bail!("no .toml files found in {}", display_list(&args.files));
     }
+    let verdicts: Vec<(&PathBuf, Verdict)> = files.iter().map(|f| (f, check_file(f))).collect();
+    let failed = verdicts.iter().filter(|(_, v)| v.is_err()).count();
+    // The verdict decides the exit code, even when the reader stops listening early.
+    if let Err(e) = print_verdicts(&verdicts, failed)
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(e.into());
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+fn print_verdicts(verdicts: &[(&PathBuf, Verdict)], failed: usize) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    let mut failed = 0;
-    for file in &files {
-        match check_file(file) {
+    for (file, verdict) in verdicts {
+        match verdict {
             Ok(summary) => writeln!(out, "ok    {}  {summary}", file.display())?,
             Err(why) => {
-                failed += 1;
                 writeln!(out, "FAIL  {}", file.display())?;
                 for line in why.lines() {
                     writeln!(out, "      {line}")?;
@@ -42,14 +56,18 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode> {
     writeln!(
         out,
         "{} checked: {} valid, {failed} invalid",
-        files.len(),
-        files.len() - failed
-    )?;
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
+        verdicts.len(),
+        verdicts.len() - failed
+    )
+}
+
+/// `1 stage`, `2 stages`.
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
     } else {
-        ExitCode::from(2)
-    })
+        format!("{n} {what}s")
+    }
 }
 
 fn display_list(paths: &[PathBuf]) -> String {
@@ -84,36 +102,39 @@ fn check_file(path: &Path) -> Verdict {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
     let table: toml::Table = load::parse_toml(path, &text).map_err(|e| strip_path(&e, path))?;
     let has = |key: &str| table.contains_key(key);
-    if has("corridor") && (has("demand") || has("controller")) {
+    if has("demand") || has("controller") || has("duration_s") || has("seed") {
         let scenario = Scenario::load(path).map_err(|e| strip_path(&e, path))?;
         Ok(format!(
-            "scenario `{}`: corridor `{}`, {} s, seed {}, controller {}, {} demand entries",
+            "scenario `{}`: corridor `{}`, {} s, seed {}, controller {}, {}",
             scenario.name,
             scenario.corridor.id(),
             scenario.duration.as_secs_f64(),
             scenario.seed,
             scenario.controller,
-            scenario.demand.len()
+            count(scenario.demand.len(), "demand profile")
         ))
     } else if has("nodes") || has("links") {
         let corridor = load::corridor(path).map_err(|e| strip_path(&e, path))?;
         let g = corridor.graph();
         Ok(format!(
-            "corridor `{}`: {} intersections, {} nodes, {} links, {} detectors",
+            "corridor `{}`: {}, {}, {}, {}",
             corridor.id(),
-            corridor.intersections().count(),
-            g.node_count(),
-            g.edge_count(),
-            g.edge_weights().map(|l| l.detectors.len()).sum::<usize>()
+            count(corridor.intersections().count(), "intersection"),
+            count(g.node_count(), "node"),
+            count(g.edge_count(), "link"),
+            count(
+                g.edge_weights().map(|l| l.detectors.len()).sum::<usize>(),
+                "detector"
+            )
         ))
     } else if has("plan_id") {
         match load::plan(path).map_err(|e| strip_path(&e, path))? {
             LoadedPlan::Checked { plan, intersection } => Ok(format!(
-                "timing plan `{}` v{}: cycle {}, {} stages, checked against {}",
+                "timing plan `{}` v{}: cycle {}, {}, checked against {}",
                 plan.plan_id,
                 plan.version,
                 plan.cycle,
-                plan.stages.len(),
+                count(plan.stages.len(), "stage"),
                 intersection.display()
             )),
             LoadedPlan::FieldsOnly(spec) => Ok(format!(
@@ -124,16 +145,17 @@ fn check_file(path: &Path) -> Verdict {
     } else if has("region") || has("groups") || has("nema") {
         let ix = load::intersection(path).map_err(|e| strip_path(&e, path))?;
         Ok(format!(
-            "intersection{}: {} signal groups, {} stages, region {}",
+            "intersection{}: {}, {}, region {}",
             ix.name().map(|n| format!(" \"{n}\"")).unwrap_or_default(),
-            ix.groups().len(),
-            ix.stages().len(),
+            count(ix.groups().len(), "signal group"),
+            count(ix.stages().len(), "stage"),
             ix.region()
         ))
     } else {
         Err(
             "cannot tell what kind of file this is: expected an intersection (`region`), \
-             a corridor (`nodes`, `links`) or a timing plan (`plan_id`)"
+             a corridor (`nodes`, `links`), a timing plan (`plan_id`) or a scenario \
+             (`corridor`, `demand`, `controller`)"
                 .into(),
         )
     }

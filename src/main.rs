@@ -27,6 +27,8 @@ fn main() -> ExitCode {
     }
 }
 
+/// A reader that went away (`greenwave ... | head`); a command whose verdict matters takes
+/// care of it itself.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause

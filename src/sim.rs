@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use std::time::Instant as WallClock;
 
 use greenwave_controllers::Duration;
-use greenwave_sim::{Outcome, RunOptions, Scenario, Simulation, Summary};
+use greenwave_sim::scenario::MAX_DURATION_S;
+use greenwave_sim::{ControllerError, Outcome, RunOptions, Scenario, Simulation, Summary};
 
 use crate::cli::{Format, SimArgs};
 use crate::report;
@@ -21,9 +22,12 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
         }
     };
     if let Some(d) = args.duration
-        && !(d.is_finite() && d > 0.0)
+        && !(d.is_finite() && d >= scenario.step.as_secs_f64() && d <= MAX_DURATION_S)
     {
-        eprintln!("error: --duration {d} s is out of range (above 0)");
+        eprintln!(
+            "error: --duration {d} s is out of range ({} s to a week, {MAX_DURATION_S} s)",
+            scenario.step.as_secs_f64()
+        );
         return Ok(ExitCode::from(2));
     }
     let controllers: Vec<String> = if args.compare.is_empty() {
@@ -36,7 +40,16 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
         args.compare.clone()
     };
     let first_seed = args.seed.unwrap_or(scenario.seed);
-    let seeds: Vec<u64> = (0..args.seeds).map(|i| first_seed + i).collect();
+    let Some(seeds) = (0..args.seeds)
+        .map(|i| first_seed.checked_add(i))
+        .collect::<Option<Vec<u64>>>()
+    else {
+        eprintln!(
+            "error: --seed {first_seed} with --seeds {} runs past the largest seed",
+            args.seeds
+        );
+        return Ok(ExitCode::from(2));
+    };
     let duration = args
         .duration
         .map(Duration::from_secs_f64)
@@ -49,7 +62,16 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
             ..RunOptions::default()
         };
         if let Err(e) = Simulation::new(&scenario, &options) {
-            eprintln!("error: {}: {e}", args.scenario.display());
+            // Controller names come from the command line; plans from the file.
+            match e {
+                ControllerError::Unknown(_) if args.controller.is_some() => {
+                    eprintln!("error: --controller: {e}")
+                }
+                ControllerError::Unknown(_) if !args.compare.is_empty() => {
+                    eprintln!("error: --compare: {e}")
+                }
+                _ => eprintln!("error: {}: {e}", args.scenario.display()),
+            }
             return Ok(ExitCode::from(2));
         }
     }
@@ -74,10 +96,13 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
             if i == 0
                 && let Some(dir) = &args.out
             {
-                let dir = if controllers.len() > 1 {
-                    dir.join(name)
-                } else {
-                    dir.clone()
+                let dir = match controllers.len() {
+                    1 => dir.clone(),
+                    // The same controller twice: number the folders.
+                    _ if controllers.iter().filter(|c| *c == name).count() > 1 => {
+                        dir.join(format!("{}-{name}", summaries.len() + 1))
+                    }
+                    _ => dir.join(name),
                 };
                 report::files::write_all(&dir, &outcome)
                     .with_context(|| format!("cannot write the results to {}", dir.display()))?;
@@ -91,9 +116,11 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json if summaries.len() == 1 => {
-            serde_json::to_writer_pretty(&mut out, &summaries[0])?
+            serde_json::to_writer_pretty(&mut out, &summaries[0]).map_err(std::io::Error::from)?
         }
-        Format::Json => serde_json::to_writer_pretty(&mut out, &summaries)?,
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &summaries).map_err(std::io::Error::from)?
+        }
         Format::Table if summaries.len() == 1 => {
             report::table::write_summary(&mut out, &summaries[0])?
         }

@@ -60,19 +60,20 @@ impl Collector {
         });
     }
 
-    /// Checks that a number of seconds is finite and at least `min`; returns it when it is.
+    /// Checks that a number of seconds is finite and within `min..=max`; returns it when it is.
     pub(crate) fn seconds(
         &mut self,
         field: impl Into<String>,
         value: f64,
         min: f64,
+        max: f64,
     ) -> Option<f64> {
-        if value.is_finite() && value >= min {
+        if value.is_finite() && (min..=max).contains(&value) {
             Some(value)
         } else {
             self.push(
                 field,
-                format!("{value} s is out of range (at least {min} s, finite)"),
+                format!("{value} s is out of range ({min} to {max} s)"),
             );
             None
         }

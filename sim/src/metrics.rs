@@ -207,20 +207,6 @@ pub struct Summary {
     pub approaches: Vec<ApproachSummary>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        let v: Vec<f64> = (1..=20).map(f64::from).collect();
-        assert_eq!(percentile(&v, 50.0), 10.0);
-        assert_eq!(percentile(&v, 95.0), 19.0);
-        assert_eq!(percentile(&v, 100.0), 20.0);
-        assert_eq!(percentile(&[], 50.0), 0.0);
-    }
-}
-
 impl Summary {
     /// The mean of several runs of one scenario and controller (different seeds): figures are
     /// averaged, counts too (per run), maxima are the largest seen, and work is added up.
@@ -316,5 +302,19 @@ fn average_approach<'a>(
         mean_queue_veh: avg(|r| r.mean_queue_veh),
         max_queue_veh: runs.iter().map(|r| r.max_queue_veh).max().unwrap_or(0),
         movements,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<f64> = (1..=20).map(f64::from).collect();
+        assert_eq!(percentile(&v, 50.0), 10.0);
+        assert_eq!(percentile(&v, 95.0), 19.0);
+        assert_eq!(percentile(&v, 100.0), 20.0);
+        assert_eq!(percentile(&[], 50.0), 0.0);
     }
 }

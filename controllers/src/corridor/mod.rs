@@ -21,6 +21,9 @@ use std::sync::Arc;
 use crate::error::{Collector, Problems};
 use crate::model::{Direction, Intersection, Turn};
 
+/// The shortest link: room for one vehicle and its gap.
+pub const MIN_LINK_M: f64 = 10.0;
+
 /// What a node is.
 #[derive(Clone, Debug)]
 pub enum NodeKind {
@@ -194,10 +197,12 @@ impl Corridor {
             let (na, nb) = (&graph[a], &graph[b]);
             let (dx, dy) = (nb.x_m - na.x_m, nb.y_m - na.y_m);
             let length_m = link.length_m.unwrap_or_else(|| dx.hypot(dy));
-            if !(length_m.is_finite() && length_m >= 1.0) {
+            if !(length_m.is_finite() && length_m >= MIN_LINK_M) {
                 out.push(
                     format!("{field}.length_m"),
-                    format!("link `{id}` length {length_m} m is out of range (at least 1 m)"),
+                    format!(
+                        "link `{id}` length {length_m} m is out of range (at least {MIN_LINK_M} m)"
+                    ),
                 );
             }
             if !(link.speed_kmh.is_finite() && link.speed_kmh > 0.0 && link.speed_kmh <= 150.0) {

@@ -148,8 +148,8 @@ impl Intersection {
                     format!("group `{}` is defined twice", g.id),
                 );
             }
-            let min = out.seconds(format!("{field}.min_green_s"), g.min_green_s, 1.0);
-            let max = out.seconds(format!("{field}.max_green_s"), g.max_green_s, 1.0);
+            let min = out.seconds(format!("{field}.min_green_s"), g.min_green_s, 1.0, 120.0);
+            let max = out.seconds(format!("{field}.max_green_s"), g.max_green_s, 1.0, 300.0);
             if let (Some(min), Some(max)) = (min, max)
                 && max < min
             {
@@ -201,7 +201,7 @@ impl Intersection {
                     out.push(field, format!("group `{from}` cannot conflict with itself"));
                     continue;
                 }
-                let Some(secs) = out.seconds(field.clone(), secs, 0.0) else {
+                let Some(secs) = out.seconds(field.clone(), secs, 0.0, 60.0) else {
                     continue;
                 };
                 let ig = Duration::from_secs_f64(secs);
@@ -256,7 +256,7 @@ impl Intersection {
         let max_intergreen = intergreens.iter().flatten().copied().max();
         let startup_all_red = match spec.timings.startup_all_red_s {
             Some(s) => out
-                .seconds("timings.startup_all_red_s", s, 0.0)
+                .seconds("timings.startup_all_red_s", s, 0.0, 60.0)
                 .map(Duration::from_secs_f64)
                 .unwrap_or_default(),
             None => max_intergreen.unwrap_or(timings.amber),
@@ -360,17 +360,17 @@ fn sequence_timings(spec: &IntersectionSpec, out: &mut Collector) -> SequenceTim
         Region::Eu => 1.0,
         Region::PostSoviet => 2.0,
     };
-    let mut secs = |field: &str, given: Option<f64>, default: f64, min: f64| {
+    let mut secs = |field: &str, given: Option<f64>, default: f64, min: f64, max: f64| {
         let value = given.unwrap_or(default);
         Duration::from_secs_f64(
-            out.seconds(format!("timings.{field}"), value, min)
+            out.seconds(format!("timings.{field}"), value, min, max)
                 .unwrap_or(default),
         )
     };
     let timings = SequenceTimings {
-        amber: secs("amber_s", t.amber_s, 3.0, 1.0),
-        red_amber: secs("red_amber_s", t.red_amber_s, default_red_amber, 0.0),
-        flashing_green: secs("flashing_green_s", t.flashing_green_s, 3.0, 0.0),
+        amber: secs("amber_s", t.amber_s, 3.0, 1.0, 10.0),
+        red_amber: secs("red_amber_s", t.red_amber_s, default_red_amber, 0.0, 5.0),
+        flashing_green: secs("flashing_green_s", t.flashing_green_s, 3.0, 0.0, 10.0),
     };
     if spec.region != Region::Us && timings.red_amber == Duration::ZERO {
         out.push(

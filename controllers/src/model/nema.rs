@@ -80,10 +80,19 @@ pub(crate) fn compile(
     timings: &TimingsSpec,
 ) -> Result<IntersectionSpec, Problems> {
     let mut out = Collector::default();
-    let amber = out.seconds("nema.amber_s", nema.amber_s, 1.0);
-    let all_red = out.seconds("nema.all_red_s", nema.all_red_s, 0.0);
-    out.seconds("nema.min_green_s", nema.min_green_s, 1.0);
-    out.seconds("nema.max_green_s", nema.max_green_s, 1.0);
+    let amber = out.seconds("nema.amber_s", nema.amber_s, 1.0, 10.0);
+    let all_red = out.seconds("nema.all_red_s", nema.all_red_s, 0.0, 10.0);
+    let min_green = out.seconds("nema.min_green_s", nema.min_green_s, 1.0, 120.0);
+    if let (Some(max), Some(min)) = (
+        out.seconds("nema.max_green_s", nema.max_green_s, 1.0, 300.0),
+        min_green,
+    ) && max < min
+    {
+        out.push(
+            "nema.max_green_s",
+            format!("maximum green {max} s is below the minimum green {min} s"),
+        );
+    }
     if timings.amber_s.is_some() {
         out.push(
             "timings.amber_s",
@@ -95,7 +104,17 @@ pub(crate) fn compile(
         if !matches!(phase.parse::<u8>(), Ok(1..=8)) {
             out.push(field, format!("`{phase}` is not a NEMA phase (1 to 8)"));
         } else {
-            out.seconds(field, secs, 1.0);
+            if let (Some(max), Some(min)) =
+                (out.seconds(field.clone(), secs, 1.0, 300.0), min_green)
+                && max < min
+            {
+                out.push(
+                    field,
+                    format!(
+                        "maximum green {max} s of phase {phase} is below the minimum green {min} s"
+                    ),
+                );
+            }
         }
     }
     let (Some(amber), Some(all_red)) = (amber, all_red) else {

@@ -12,7 +12,7 @@ pub mod spec;
 pub use spec::{PlanSpec, PlanStageSpec};
 
 use crate::error::{Collector, Problems};
-use crate::model::{Intersection, StageIndex};
+use crate::model::{GroupSet, Intersection, StageIndex};
 use crate::sequencer::interstage;
 use crate::time::Duration;
 
@@ -98,7 +98,7 @@ fn fields(spec: &PlanSpec, out: &mut Collector) {
         out.push("stages", "a plan needs at least one stage");
     }
     for (i, s) in spec.stages.iter().enumerate() {
-        out.seconds(format!("stages[{i}].green_s"), s.green_s, 0.0);
+        out.seconds(format!("stages[{i}].green_s"), s.green_s, 0.0, MAX_CYCLE_S);
     }
 }
 
@@ -117,7 +117,12 @@ impl TimingPlan {
                 );
                 continue;
             };
-            if i > 0 && spec.stages[i - 1].stage == s.stage {
+            let previous = match i {
+                0 if spec.stages.len() > 1 => spec.stages.last(),
+                0 => None,
+                _ => spec.stages.get(i - 1),
+            };
+            if previous.is_some_and(|p| p.stage == s.stage) {
                 out.push(
                     format!("{field}.stage"),
                     format!("stage `{}` follows itself", s.stage),
@@ -138,12 +143,14 @@ impl TimingPlan {
             let max_green = s.max_green_s.map_or(default_max, Duration::from_secs_f64);
             let green = Duration::from_secs_f64(s.green_s);
             if let Some(m) = s.min_green_s {
-                out.seconds(format!("{field}.min_green_s"), m, 0.0);
+                out.seconds(format!("{field}.min_green_s"), m, 0.0, MAX_CYCLE_S);
             }
             if let Some(m) = s.max_green_s {
-                out.seconds(format!("{field}.max_green_s"), m, 0.0);
+                out.seconds(format!("{field}.max_green_s"), m, 0.0, MAX_CYCLE_S);
             }
-            if max_green < min_green {
+            if !(s.green_s.is_finite() && (0.0..=MAX_CYCLE_S).contains(&s.green_s)) {
+                // Already reported with its field.
+            } else if max_green < min_green {
                 out.push(format!("{field}.max_green_s"), format!("stage `{}`: maximum green {max_green} is below its minimum green {min_green}", s.stage));
             } else if green < min_green || green > max_green {
                 out.push(format!("{field}.green_s"), format!("stage `{}` green {green} is outside its bounds ({min_green} to {max_green})", s.stage));
@@ -154,6 +161,25 @@ impl TimingPlan {
                 min_green,
                 max_green,
             });
+        }
+        // Every signal group must get a green somewhere in the cycle.
+        let served = stages.iter().fold(GroupSet::EMPTY, |set, s| {
+            ix.stage(s.stage).groups.iter().fold(set, GroupSet::with)
+        });
+        let unserved: Vec<&str> = ix
+            .group_indices()
+            .filter(|&g| !served.contains(g))
+            .map(|g| ix.group(g).id.as_str())
+            .collect();
+        if !unserved.is_empty() && out.is_clean() {
+            let plural = if unserved.len() == 1 { "" } else { "s" };
+            out.push(
+                "stages",
+                format!(
+                    "the plan never gives green to group{plural} `{}`",
+                    unserved.join("`, `")
+                ),
+            );
         }
         if !out.is_clean() {
             return Err(out.into_problems());
@@ -178,7 +204,7 @@ impl TimingPlan {
             out.push(
                 "cycle_s",
                 format!(
-                    "greens {greens} + intergreens {between} = {}, not the cycle of {cycle}",
+                    "greens {greens} + interstage times {between} = {}, not the cycle of {cycle}",
                     greens + between
                 ),
             );

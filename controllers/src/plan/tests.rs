@@ -30,27 +30,20 @@ fn a_group_green_over_consecutive_stages_counts_all_of_them() {
     // but phase 5 gets only 4 s in "2+5" (below 7 s).
     let ix = intersection(NEMA_4LEG);
     let mut spec = plan_spec(NEMA_PLAN);
+    let stage = |id: &str, green_s: f64| PlanStageSpec {
+        stage: id.into(),
+        green_s,
+        min_green_s: Some(0.0),
+        max_green_s: None,
+    };
     spec.stages = vec![
-        PlanStageSpec {
-            stage: "2+5".into(),
-            green_s: 4.0,
-            min_green_s: Some(0.0),
-            max_green_s: None,
-        },
-        PlanStageSpec {
-            stage: "2+6".into(),
-            green_s: 10.0,
-            min_green_s: Some(0.0),
-            max_green_s: None,
-        },
-        PlanStageSpec {
-            stage: "4+8".into(),
-            green_s: 20.0,
-            min_green_s: None,
-            max_green_s: None,
-        },
+        stage("2+5", 4.0),
+        stage("2+6", 10.0),
+        stage("3+7", 8.0),
+        stage("4+8", 20.0),
+        stage("1+6", 10.0),
     ];
-    spec.cycle_s = 4.0 + 10.0 + 20.0 + 3.0 * 6.0;
+    spec.cycle_s = 4.0 + 10.0 + 8.0 + 20.0 + 10.0 + 5.0 * 6.0;
     let err = TimingPlan::from_spec(&spec, &ix).unwrap_err();
     assert_eq!(err.0.len(), 1, "{err}");
     assert!(

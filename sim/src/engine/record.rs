@@ -91,7 +91,27 @@ impl Recording {
                 points: Vec::new(),
             });
         }
-        paths.sort_by(|a, b| b.links.len().cmp(&a.links.len()).then(a.name.cmp(&b.name)));
+        // The longest route of each direction; then the two longest directions, east-west
+        // before north-south on a tie, so each picture has its own direction.
+        let rank = |d: &str| {
+            ["eb", "wb", "nb", "sb"]
+                .iter()
+                .position(|x| *x == d)
+                .unwrap_or(4)
+        };
+        paths.sort_by(|a, b| {
+            b.links
+                .len()
+                .cmp(&a.links.len())
+                .then(rank(&a.direction).cmp(&rank(&b.direction)))
+                .then(a.name.cmp(&b.name))
+        });
+        let mut seen = Vec::new();
+        paths.retain(|p| {
+            let first = !seen.contains(&p.direction);
+            seen.push(p.direction.clone());
+            first
+        });
         paths.truncate(2);
         let sites = corridor
             .intersections()

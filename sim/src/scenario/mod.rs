@@ -25,6 +25,12 @@ use greenwave_controllers::{Duration, Invalid, Problems};
 /// The controllers the simulator can run.
 pub const CONTROLLERS: &[&str] = &["fixed"];
 
+/// Step lengths the simulator accepts: they divide a second.
+pub const STEPS_S: [f64; 6] = [0.05, 0.1, 0.2, 0.25, 0.5, 1.0];
+
+/// The longest run, s (a week).
+pub const MAX_DURATION_S: f64 = 7.0 * 86_400.0;
+
 /// Turns in the order of ratio arrays: left, through, right.
 pub const TURNS: [Turn; 3] = [Turn::Left, Turn::Through, Turn::Right];
 
@@ -131,7 +137,7 @@ impl Scenario {
 
         if !(spec.duration_s.is_finite()
             && spec.duration_s > 0.0
-            && spec.duration_s <= 7.0 * 86_400.0)
+            && spec.duration_s <= MAX_DURATION_S)
         {
             push(
                 "duration_s",
@@ -141,10 +147,15 @@ impl Scenario {
                 ),
             );
         }
-        if !(spec.step_s.is_finite() && (0.05..=1.0).contains(&spec.step_s)) {
+        // Signal timings are in whole and half seconds: a step that divides a second lands on
+        // every one of them.
+        if !STEPS_S.iter().any(|&s| (s - spec.step_s).abs() < 1e-9) {
             push(
                 "step_s",
-                format!("{} s is out of range (0.05 to 1 s)", spec.step_s),
+                format!(
+                    "{} s is not a step the simulator takes (one of 0.05, 0.1, 0.2, 0.25, 0.5, 1 s)",
+                    spec.step_s
+                ),
             );
         }
         if !CONTROLLERS.contains(&spec.controller.kind.as_str()) {
@@ -342,6 +353,14 @@ impl Scenario {
                             f.from_s
                         ),
                     );
+                } else if f.from_s >= spec.duration_s {
+                    push(
+                        &format!("{field}.flows[{k}].from_s"),
+                        format!(
+                            "{} s starts after the run ends (duration_s = {} s)",
+                            f.from_s, spec.duration_s
+                        ),
+                    );
                 }
                 last = f.from_s;
                 flows.push((f.from_s, f.veh_h / 3600.0));
@@ -464,6 +483,16 @@ fn check_vehicles(v: &VehicleSpec, push: &mut impl FnMut(&str, String)) {
         if !(value.is_finite() && (lo..=hi).contains(&value)) {
             push(field, format!("{value} is out of range ({lo} to {hi})"));
         }
+    }
+    // The slowest driver (two deviations below the mean) must still want to move.
+    if v.speed_factor_mean - 2.0 * v.speed_factor_sd < 0.3 {
+        push(
+            "vehicles.speed_factor_sd",
+            format!(
+                "a mean of {} with a deviation of {} lets drivers want less than 0.3 times the link speed",
+                v.speed_factor_mean, v.speed_factor_sd
+            ),
+        );
     }
     if v.max_decel_mps2 < v.decel_mps2 {
         push(
