@@ -132,7 +132,7 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
     }
     let unsafe_runs = summaries
         .iter()
-        .any(|s| s.interlock_trips > 0 || s.red_crossings > 0);
+        .any(|s| s.interlock_trips > 0 || s.red_crossings > 0 || s.hard_stops > 0);
     Ok(if unsafe_runs {
         ExitCode::from(1)
     } else {

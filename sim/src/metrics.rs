@@ -24,6 +24,8 @@ pub(crate) struct ApproachLog {
     pub queue_max: u32,
     /// Per interval: (departures, queue sum, queue max, delay sum).
     pub intervals: Vec<IntervalLog>,
+    /// The turns (left, through, right) the approach has.
+    pub turns: [bool; 3],
 }
 
 /// One aggregation interval of one approach.
@@ -46,12 +48,22 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
+/// A sum that is 0, not -0, when empty.
+pub(crate) fn sum(values: impl Iterator<Item = f64>) -> f64 {
+    values.fold(0.0, |a, b| a + b)
+}
+
 fn mean(values: &[f64]) -> f64 {
     if values.is_empty() {
         0.0
     } else {
-        values.iter().sum::<f64>() / values.len() as f64
+        sum(values.iter().copied()) / values.len() as f64
     }
+}
+
+/// Rounded to the millisecond (figures kept in `f32` carry no more).
+fn ms(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0 + 0.0
 }
 
 /// Delay figures of a set of vehicles.
@@ -76,11 +88,11 @@ impl DelayStats {
         delays.sort_by(f64::total_cmp);
         DelayStats {
             vehicles: delays.len() as u64,
-            mean_delay_s: mean(&delays),
-            p50_delay_s: percentile(&delays, 50.0),
-            p95_delay_s: percentile(&delays, 95.0),
-            max_delay_s: delays.last().copied().unwrap_or(0.0),
-            max_wait_s,
+            mean_delay_s: ms(mean(&delays)),
+            p50_delay_s: ms(percentile(&delays, 50.0)),
+            p95_delay_s: ms(percentile(&delays, 95.0)),
+            max_delay_s: ms(delays.last().copied().unwrap_or(0.0)),
+            max_wait_s: ms(max_wait_s),
         }
     }
 }
@@ -128,10 +140,13 @@ impl ApproachLog {
             DelayStats::from(picked.iter().map(|c| f64::from(c.1)).collect(), max_wait)
         };
         let delay = stats(&|_| true);
+        // Every movement the approach has, served or not.
         let movements = ["left", "through", "right"]
             .iter()
             .enumerate()
-            .filter(|(t, _)| self.crossings.iter().any(|c| usize::from(c.0) == *t))
+            .filter(|(t, _)| {
+                self.turns[*t] || self.crossings.iter().any(|c| usize::from(c.0) == *t)
+            })
             .map(|(t, name)| MovementSummary {
                 turn: (*name).to_owned(),
                 delay: stats(&|c| usize::from(c) == t),
@@ -169,6 +184,10 @@ pub struct Summary {
     pub vehicles_arrived: u64,
     /// Vehicles still in the network or never inserted at the end.
     pub vehicles_unserved: u64,
+    /// Of those, the ones still in the network.
+    pub vehicles_in_network: u64,
+    /// Of those, the ones still waiting to enter.
+    pub vehicles_never_entered: u64,
     /// Mean delay per vehicle, s.
     pub mean_delay_s: f64,
     /// Median delay, s.
@@ -203,6 +222,10 @@ pub struct Summary {
     pub interlock_trips: u64,
     /// Vehicles that crossed a stop line on red (0 in a correct run).
     pub red_crossings: u64,
+    /// Vehicles that had to stop for red harder than they could (0 in a correct run).
+    pub hard_stops: u64,
+    /// Stage requests the sequencer refused (0 with a correct controller).
+    pub controller_errors: u64,
     /// Per approach.
     pub approaches: Vec<ApproachSummary>,
 }
@@ -237,6 +260,8 @@ impl Summary {
             vehicles_inserted: avg_u(|r| r.vehicles_inserted),
             vehicles_arrived: avg_u(|r| r.vehicles_arrived),
             vehicles_unserved: avg_u(|r| r.vehicles_unserved),
+            vehicles_in_network: avg_u(|r| r.vehicles_in_network),
+            vehicles_never_entered: avg_u(|r| r.vehicles_never_entered),
             mean_delay_s: avg(|r| r.mean_delay_s),
             p50_delay_s: avg(|r| r.p50_delay_s),
             p95_delay_s: avg(|r| r.p95_delay_s),
@@ -254,6 +279,8 @@ impl Summary {
             vehicle_updates_per_s: updates as f64 / wall.max(1e-9),
             interlock_trips: sum_u(|r| r.interlock_trips),
             red_crossings: sum_u(|r| r.red_crossings),
+            hard_stops: sum_u(|r| r.hard_stops),
+            controller_errors: sum_u(|r| r.controller_errors),
             approaches,
         }
     }
@@ -279,17 +306,28 @@ fn average_approach<'a>(
 ) -> ApproachSummary {
     let runs: Vec<&ApproachSummary> = runs.collect();
     let avg = |f: fn(&ApproachSummary) -> f64| runs.iter().map(|r| f(r)).sum::<f64>() / n;
-    let movements = first
-        .movements
-        .iter()
-        .map(|m| MovementSummary {
-            turn: m.turn.clone(),
-            delay: average_delay(
-                runs.iter()
-                    .filter_map(|r| r.movements.iter().find(|x| x.turn == m.turn))
-                    .map(|x| &x.delay),
-                n,
-            ),
+    // Every movement any run has, averaged over the runs that have it.
+    let mut turns: Vec<String> = Vec::new();
+    for r in &runs {
+        for m in &r.movements {
+            if !turns.contains(&m.turn) {
+                turns.push(m.turn.clone());
+            }
+        }
+    }
+    let movements = turns
+        .into_iter()
+        .map(|turn| {
+            let having: Vec<&DelayStats> = runs
+                .iter()
+                .filter_map(|r| r.movements.iter().find(|x| x.turn == turn))
+                .map(|x| &x.delay)
+                .collect();
+            let k = having.len() as f64;
+            MovementSummary {
+                turn,
+                delay: average_delay(having.into_iter(), k),
+            }
         })
         .collect();
     ApproachSummary {

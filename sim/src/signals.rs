@@ -62,6 +62,8 @@ pub(crate) struct Junction {
     pub samples: Vec<DetectorSample>,
     /// The demand estimator fed by this junction's loops.
     pub estimator: Estimator,
+    /// Stage requests the sequencer refused.
+    pub controller_errors: u32,
     /// Interlock trips (0 in a correct run), with the first one described.
     pub trips: u32,
     pub first_trip: Option<String>,
@@ -82,6 +84,7 @@ impl Junction {
             shown: SignalState::uniform(n, Aspect::Red),
             go_since: vec![0.0; n],
             samples: vec![DetectorSample::default(); channels],
+            controller_errors: 0,
             trips: 0,
             first_trip: None,
         }
@@ -95,8 +98,10 @@ impl Junction {
             estimate: self.estimator.estimate(),
         };
         if let Some(stage) = self.controller.decide(now, &inputs, &self.sequencer) {
-            // The controller only names stages of this intersection.
-            let _ = self.sequencer.request(stage);
+            // A controller names only stages of its own intersection; count any slip.
+            if self.sequencer.request(stage).is_err() {
+                self.controller_errors += 1;
+            }
         }
         let proposed = self.sequencer.poll(now);
         match self.interlock.check(now, proposed) {

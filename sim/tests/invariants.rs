@@ -266,7 +266,7 @@ fn permissive_left_turners_give_way_to_oncoming_traffic() {
             .collect();
         d.iter().sum::<f64>() / d.len() as f64
     };
-    let (free, opposed) = (left_delay(1.0), left_delay(600.0));
+    let (free, opposed) = (left_delay(1.0), left_delay(800.0));
     println!("left-turn delay {free:.1} s unopposed, {opposed:.1} s opposed");
     assert!(
         opposed > free + 5.0,

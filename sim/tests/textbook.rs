@@ -101,11 +101,12 @@ fn delay_at_a_fixed_time_signal_follows_webster() {
     let (headway, _, per_green) = saturation();
     let capacity_veh_h = per_green * 3600.0 / CYCLE_S;
     let green_ratio = per_green * headway / CYCLE_S;
+    println!("{per_green:.3} vehicles per saturated green, green ratio {green_ratio:.3}");
     const WARM_UP_S: f64 = 600.0;
     for x in [0.3, 0.5, 0.7, 0.85] {
         let q = x * capacity_veh_h;
         let mut delays = Vec::new();
-        for seed in 1..=10 {
+        for seed in 1..=20 {
             let outcome = run(
                 &crossing(q, seed, WARM_UP_S + 3600.0),
                 &RunOptions::default(),

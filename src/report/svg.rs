@@ -140,6 +140,17 @@ pub fn time_space(path: &Path, rec: &Recording, duration: f64) -> String {
             escape(&signal.site)
         );
     }
+    // Distance ticks every 200 m, on the right.
+    let mut d = 0.0;
+    while d <= f64::from(path.length_m) {
+        let _ = writeln!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="end" fill="#666">{d:.0}</text>"##,
+            WIDTH - 4.0,
+            y(d) + 4.0
+        );
+        d += 200.0;
+    }
     let _ = writeln!(
         s,
         r#"<text x="12" y="{:.1}" transform="rotate(-90 12 {:.1})" text-anchor="middle">distance along the path (m)</text>"#,

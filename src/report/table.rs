@@ -18,8 +18,8 @@ pub fn write_summary(out: &mut impl Write, s: &Summary) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "vehicles   {} inserted, {} arrived, {} unserved at the end",
-        s.vehicles_inserted, s.vehicles_arrived, s.vehicles_unserved
+        "vehicles   {} entered, {} arrived; at the end {} still in the network, {} never entered",
+        s.vehicles_inserted, s.vehicles_arrived, s.vehicles_in_network, s.vehicles_never_entered
     )?;
     writeln!(
         out,
@@ -40,8 +40,8 @@ pub fn write_summary(out: &mut impl Write, s: &Summary) -> io::Result<()> {
     }
     writeln!(
         out,
-        "safety     {} interlock trips, {} red-light crossings",
-        s.interlock_trips, s.red_crossings
+        "safety     {} interlock trips, {} red-light crossings, {} hard stops",
+        s.interlock_trips, s.red_crossings, s.hard_stops
     )?;
     writeln!(
         out,

@@ -127,10 +127,12 @@ impl Simulation {
         for e in g.edge_references() {
             if let Some(j) = junction_of(e.target()) {
                 approach_of_link[e.id().index()] = approaches.len() as u32;
+                let next = links[e.id().index()].next;
                 approaches.push(ApproachLog {
                     site: junctions[j as usize].site.clone(),
                     direction: e.weight().approach.to_string(),
                     link: e.weight().id.clone(),
+                    turns: next.map(|n| n != NONE),
                     ..ApproachLog::default()
                 });
             }

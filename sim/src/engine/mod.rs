@@ -202,7 +202,7 @@ impl Simulation {
             }
         }
         self.pedestrians(t, t_end);
-        self.spawn(t_end);
+        self.spawn(t);
         self.insert(t);
 
         let len = self.driver.length;
@@ -307,11 +307,12 @@ impl Simulation {
         }
     }
 
-    /// Generates the vehicles arriving before `t_end` at every entry.
-    fn spawn(&mut self, t_end: f64) {
+    /// Generates the vehicles that arrived at every entry before `t` (they enter at `t` at the
+    /// earliest).
+    fn spawn(&mut self, t: f64) {
         let (mean, sd) = self.speed_factor;
         for source in &mut self.sources {
-            while let Some(at) = source.arrivals.pop_before(t_end) {
+            while let Some(at) = source.arrivals.pop_before(t) {
                 let rng = source.arrivals.rng();
                 let factor = build::speed_factor(rng, mean, sd);
                 let seed = rand::Rng::random::<u64>(rng);

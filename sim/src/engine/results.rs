@@ -2,7 +2,7 @@
 
 use super::Simulation;
 use crate::driver::CO2_G_PER_ML;
-use crate::metrics::{DelayStats, Summary};
+use crate::metrics::{DelayStats, Summary, sum};
 use crate::vehicle::VehicleRecord;
 
 use super::record::Recording;
@@ -123,7 +123,7 @@ impl Simulation {
             .fold(max_wait, f64::max);
         let delays = DelayStats::from(vehicles.iter().map(|v| v.delay_s).collect(), max_wait);
         let n = vehicles.len().max(1) as f64;
-        let fuel_ml: f64 = vehicles.iter().map(|v| v.co2_g).sum::<f64>() / CO2_G_PER_ML;
+        let fuel_ml = sum(vehicles.iter().map(|v| v.co2_g)) / CO2_G_PER_ML;
 
         let mut ped_waits = std::mem::take(&mut self.ped_waits);
         let served = ped_waits.len() as u64;
@@ -189,12 +189,14 @@ impl Simulation {
             vehicles_inserted: arrived + in_network,
             vehicles_arrived: arrived,
             vehicles_unserved: in_network + never_inserted,
+            vehicles_in_network: in_network,
+            vehicles_never_entered: never_inserted,
             mean_delay_s: delays.mean_delay_s,
             p50_delay_s: delays.p50_delay_s,
             p95_delay_s: delays.p95_delay_s,
             max_delay_s: delays.max_delay_s,
             max_wait_s: max_wait,
-            mean_stops: vehicles.iter().map(|v| f64::from(v.stops)).sum::<f64>() / n,
+            mean_stops: sum(vehicles.iter().map(|v| f64::from(v.stops))) / n,
             throughput_veh_h: arrived as f64 / hours,
             co2_kg: fuel_ml * CO2_G_PER_ML / 1000.0,
             fuel_l: fuel_ml / 1000.0,
@@ -206,6 +208,12 @@ impl Simulation {
             vehicle_updates_per_s: self.vehicle_updates as f64 / wall_seconds.max(1e-9),
             interlock_trips: self.junctions.iter().map(|j| u64::from(j.trips)).sum(),
             red_crossings: self.red_crossings,
+            hard_stops: self.hard_stops,
+            controller_errors: self
+                .junctions
+                .iter()
+                .map(|j| u64::from(j.controller_errors))
+                .sum(),
             approaches,
         };
         Outcome {
