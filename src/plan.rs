@@ -1,13 +1,18 @@
 //! `greenwave plan ...`: timing plans computed from a scenario.
 
 use anyhow::{Context, Result};
+use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use greenwave_controllers::control::webster::WebsterOptions;
+use greenwave_controllers::corridor::CorridorSpec;
+use greenwave_controllers::load;
 use greenwave_controllers::model::Direction;
 use greenwave_sim::Scenario;
 use greenwave_sim::design::webster_plans;
+use greenwave_sim::scenario::ScenarioSpec;
 
 use crate::cli::{WaveDirection, WebsterArgs};
 
@@ -83,8 +88,11 @@ pub fn webster(args: &WebsterArgs) -> Result<ExitCode> {
     }
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let intersections = intersection_files(&args.scenario)?;
         for (site, spec, s) in &plans.sites {
             let path = dir.join(format!("{site}.toml"));
+            let mut spec = spec.clone();
+            spec.intersection = intersections.get(site).and_then(|file| relative(dir, file));
             let header = format!(
                 "# Webster plan for {site} from scenario `{}`: optimum cycle {:.0} s, lost time {:.0} s,\n# Y = {:.2}; common cycle {:.0} s with a green wave {} at {:.0} km/h.\n# Written by `greenwave plan webster`.\n",
                 scenario.name,
@@ -95,7 +103,7 @@ pub fn webster(args: &WebsterArgs) -> Result<ExitCode> {
                 direction,
                 plans.speed_mps * 3.6
             );
-            let body = toml::to_string(spec).context("cannot write the plan as TOML")?;
+            let body = toml::to_string(&spec).context("cannot write the plan as TOML")?;
             std::fs::write(&path, header + &body)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
@@ -106,4 +114,38 @@ pub fn webster(args: &WebsterArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The intersection file of every site of the scenario's corridor, by site id.
+fn intersection_files(scenario: &Path) -> Result<BTreeMap<String, PathBuf>> {
+    let text = std::fs::read_to_string(scenario)?;
+    let spec: ScenarioSpec = load::parse_toml(scenario, &text)?;
+    let corridor_path = load::beside(scenario, &spec.corridor);
+    let text = std::fs::read_to_string(&corridor_path)?;
+    let corridor: CorridorSpec = load::parse_toml(&corridor_path, &text)?;
+    Ok(corridor
+        .nodes
+        .into_iter()
+        .filter_map(|n| Some((n.id, load::beside(&corridor_path, &n.intersection?))))
+        .collect())
+}
+
+/// `to` as a path relative to the folder `from`, when both exist.
+fn relative(from: &Path, to: &Path) -> Option<String> {
+    let from = from.canonicalize().ok()?;
+    let to = to.canonicalize().ok()?;
+    let common = from
+        .components()
+        .zip(to.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let ups = from.components().count() - common;
+    let mut out = PathBuf::new();
+    for _ in 0..ups {
+        out.push("..");
+    }
+    for part in to.components().skip(common) {
+        out.push(part);
+    }
+    Some(out.to_string_lossy().into_owned())
 }

@@ -180,3 +180,45 @@ fn a_broken_scenario_or_an_unknown_controller_exits_2_with_the_reason() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown controller `psychic`"));
 }
+
+#[test]
+fn webster_plans_are_written_valid_and_form_a_green_wave() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("webster-plans");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = greenwave(&[
+        "plan",
+        "webster",
+        "config/scenarios/arterial-peak.toml",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("common cycle"), "{text}");
+    let check = greenwave(&["check", dir.to_str().unwrap()]);
+    let verdicts = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(0), "{verdicts}");
+    assert!(verdicts.contains("4 checked: 4 valid"), "{verdicts}");
+    // Eastbound green wave: offsets grow along J1..J4 (modulo the cycle) by the travel times.
+    let offset = |site: &str| -> f64 {
+        let plan: toml::Table =
+            toml::from_str(&std::fs::read_to_string(dir.join(format!("{site}.toml"))).unwrap())
+                .unwrap();
+        plan["offset_s"].as_float().unwrap()
+    };
+    let cycle: f64 = {
+        let plan: toml::Table =
+            toml::from_str(&std::fs::read_to_string(dir.join("J1.toml")).unwrap()).unwrap();
+        plan["cycle_s"].as_float().unwrap()
+    };
+    let travel = |m: f64| m / (50.0 / 3.6);
+    assert_eq!(offset("J1"), 0.0);
+    assert!((offset("J2") - travel(400.0)).abs() < 0.01);
+    assert!((offset("J3") - travel(700.0) % cycle).abs() < 0.01);
+    assert!((offset("J4") - travel(1200.0) % cycle).abs() < 0.01);
+}

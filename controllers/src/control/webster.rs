@@ -135,43 +135,74 @@ pub fn settings(
             .map(|g| ix.group(g).min_green.as_secs_f64())
             .fold(0.0, f64::max)
     };
-    let mut greens: Vec<f64>;
-    loop {
-        let effective = cycle - lost_s;
-        greens = (0..n)
-            .map(|i| {
-                let share = if total_y > 0.0 {
-                    y[i] / total_y
-                } else {
-                    1.0 / n as f64
-                };
-                (effective * share + options.stage_lost_s)
-                    .round()
-                    .max(min_green(i))
-            })
-            .collect();
-        // Rounding: the last stage takes up the difference, if its minimum allows.
-        let between = lost_s - options.stage_lost_s * n as f64;
-        let total = greens.iter().sum::<f64>() + between;
-        if let Some(last) = greens.last_mut()
-            && total != cycle
-            && *last + (cycle - total) >= min_green(n - 1)
-        {
-            *last += cycle - total;
+    let between = lost_s - options.stage_lost_s * n as f64;
+    let greens = loop {
+        match share_greens(
+            cycle - between,
+            &y,
+            options.stage_lost_s,
+            &(0..n).map(min_green).collect::<Vec<_>>(),
+        ) {
+            Some(greens) => break greens,
+            // The minimum greens do not fit: lengthen the cycle.
+            None => cycle += 1.0,
         }
-        let total = greens.iter().sum::<f64>() + between;
-        if total <= cycle || cycle >= options.max_cycle_s {
-            cycle = total;
-            break;
-        }
-        cycle = (cycle + 1.0).min(options.max_cycle_s);
-    }
+    };
+    let cycle = greens.iter().sum::<f64>() + between;
     WebsterSettings {
         y,
         lost_s,
         optimum_cycle_s: optimum,
         cycle_s: cycle,
         greens_s: greens,
+    }
+}
+
+/// Shares `available` seconds of green among stages in proportion to `y` (each plus its
+/// `stage_lost` start-up loss), holding any stage that would fall below its minimum at the
+/// minimum and sharing the rest among the others; whole seconds, the rounding going to the
+/// largest stage. `None` when the minimums alone do not fit.
+fn share_greens(available: f64, y: &[f64], stage_lost: f64, min: &[f64]) -> Option<Vec<f64>> {
+    let n = y.len();
+    let mut fixed = vec![false; n];
+    loop {
+        let fixed_total: f64 = (0..n).filter(|&i| fixed[i]).map(|i| min[i]).sum();
+        let free: Vec<usize> = (0..n).filter(|&i| !fixed[i]).collect();
+        if fixed_total > available + 1e-9 {
+            return None;
+        }
+        let y_free: f64 = free.iter().map(|&i| y[i]).sum();
+        let effective = available - fixed_total - stage_lost * free.len() as f64;
+        let mut greens: Vec<f64> = (0..n)
+            .map(|i| {
+                if fixed[i] {
+                    min[i]
+                } else {
+                    let share = if y_free > 0.0 {
+                        y[i] / y_free
+                    } else {
+                        1.0 / free.len() as f64
+                    };
+                    effective * share + stage_lost
+                }
+            })
+            .collect();
+        let newly: Vec<usize> = free
+            .iter()
+            .copied()
+            .filter(|&i| greens[i] < min[i])
+            .collect();
+        if newly.is_empty() {
+            for g in &mut greens {
+                *g = g.round();
+            }
+            let largest = (0..n).max_by(|&a, &b| greens[a].total_cmp(&greens[b]))?;
+            greens[largest] += available.round() - greens.iter().sum::<f64>();
+            return (greens[largest] >= min[largest]).then_some(greens);
+        }
+        for i in newly {
+            fixed[i] = true;
+        }
     }
 }
 
@@ -209,5 +240,96 @@ pub fn plan_spec(
                 ),
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load;
+    use std::path::Path;
+
+    fn isolated() -> Site {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/corridors/isolated.toml");
+        let corridor = load::corridor(&path).unwrap();
+        Site::new(&corridor, corridor.node_by_id("J1").unwrap()).unwrap()
+    }
+
+    #[test]
+    fn optimum_cycle_and_greens_follow_webster() {
+        let site = isolated();
+        let ix = &site.intersection;
+        let order: Vec<StageIndex> = ["1+5", "2+6", "3+7", "4+8"]
+            .iter()
+            .map(|s| ix.stage_by_id(s).unwrap())
+            .collect();
+        // Main street 700 veh/h through+right on two lanes, 108 left; side 250 and 36.
+        let flow = |link: &str, turn: usize| {
+            let main = link == "W->J1" || link == "E->J1";
+            match (main, turn) {
+                (true, 0) => 108.0,
+                (true, 1) => 600.0,
+                (true, _) => 100.0,
+                (false, 0) => 36.0,
+                (false, 1) => 200.0,
+                (false, _) => 50.0,
+            }
+        };
+        let ratios = group_flow_ratios(&site, flow);
+        let phase = |id: &str| ratios[&ix.group_by_id(id).unwrap()];
+        assert!(
+            (phase("2") - 700.0 / 3600.0).abs() < 1e-9,
+            "two lanes at 1800 veh/h each"
+        );
+        assert!((phase("5") - 0.06).abs() < 1e-9);
+        assert!((phase("4") - 250.0 / 1800.0).abs() < 1e-9);
+        let s = settings(&site, &order, &ratios, &WebsterOptions::default(), None);
+        let y: f64 = s.y.iter().sum();
+        assert!(
+            (y - (0.06 + 700.0 / 3600.0 + 0.02 + 250.0 / 1800.0)).abs() < 1e-9,
+            "{:?}",
+            s.y
+        );
+        // L = 4 interstages of 6 s + 4 x 2 s start-up loss.
+        assert_eq!(s.lost_s, 32.0);
+        let c0 = (1.5 * 32.0 + 5.0) / (1.0 - y);
+        assert!((s.optimum_cycle_s - c0).abs() < 1e-9);
+        assert!(
+            (s.cycle_s - c0).abs() <= 2.0,
+            "cycle {} vs C0 {c0}",
+            s.cycle_s
+        );
+        // Stages held at their 7 s minimum; the others share the rest in proportion to y (each
+        // plus its 2 s start-up loss), to the rounding second.
+        assert!(s.greens_s.iter().all(|&g| g >= 7.0), "{:?}", s.greens_s);
+        let (main, side) = (s.greens_s[1] - 2.0, s.greens_s[3] - 2.0);
+        assert!(
+            (main / side - s.y[1] / s.y[3]).abs() * side <= 1.0,
+            "{:?} for y {:?}",
+            s.greens_s,
+            s.y
+        );
+        let total: f64 = s.greens_s.iter().sum::<f64>() + 24.0;
+        assert_eq!(total, s.cycle_s);
+    }
+
+    #[test]
+    fn a_common_cycle_is_kept_and_minimum_greens_hold() {
+        let site = isolated();
+        let ix = &site.intersection;
+        let order: Vec<StageIndex> = ["2+6", "4+8"]
+            .iter()
+            .map(|s| ix.stage_by_id(s).unwrap())
+            .collect();
+        let ratios = group_flow_ratios(&site, |_, _| 10.0);
+        let s = settings(
+            &site,
+            &order,
+            &ratios,
+            &WebsterOptions::default(),
+            Some(90.0),
+        );
+        assert_eq!(s.cycle_s, 90.0);
+        assert!(s.greens_s.iter().all(|&g| g >= 7.0));
     }
 }
