@@ -4,12 +4,14 @@
 use std::sync::Arc;
 
 use greenwave_controllers::Instant;
-use greenwave_controllers::control::{Controller, FixedTime, Inputs};
+use greenwave_controllers::control::{Actuated, Controller, FixedTime, Inputs};
 use greenwave_controllers::detector::DetectorSample;
 use greenwave_controllers::estimate::{Estimator, EstimatorParams};
 use greenwave_controllers::interlock::{Check, Interlock, SafeState};
 use greenwave_controllers::model::{Aspect, Intersection, SignalState};
 use greenwave_controllers::plan::TimingPlan;
+
+use crate::scenario::ControllerParams;
 use greenwave_controllers::sequencer::Sequencer;
 use greenwave_controllers::site::Site;
 
@@ -19,6 +21,14 @@ pub enum ControllerError {
     /// No controller of that name.
     #[error("unknown controller `{0}` (known: {known})", known = crate::scenario::CONTROLLERS.join(", "))]
     Unknown(String),
+    /// The controller's parameters are out of range.
+    #[error("controller `{controller}`: {why}")]
+    Parameters {
+        /// The controller.
+        controller: String,
+        /// What is wrong.
+        why: String,
+    },
     /// The controller needs a timing plan the scenario does not give.
     #[error("controller `{controller}` needs a timing plan for `{site}`")]
     NeedsPlan {
@@ -32,17 +42,24 @@ pub enum ControllerError {
 /// Builds the named controller for one intersection.
 pub fn build_controller(
     name: &str,
-    site: &Site,
+    site: &Arc<Site>,
     plan: Option<&TimingPlan>,
+    params: &ControllerParams,
 ) -> Result<Box<dyn Controller>, ControllerError> {
+    let plan = || {
+        plan.cloned().ok_or_else(|| ControllerError::NeedsPlan {
+            controller: name.to_owned(),
+            site: site.id.clone(),
+        })
+    };
     match name {
-        "fixed" => {
-            let plan = plan.ok_or_else(|| ControllerError::NeedsPlan {
+        "fixed" => Ok(Box::new(FixedTime::new(plan()?))),
+        "actuated" => Actuated::new(site, plan()?, &params.actuated)
+            .map(|c| Box::new(c) as Box<dyn Controller>)
+            .map_err(|why| ControllerError::Parameters {
                 controller: name.to_owned(),
-                site: site.id.clone(),
-            })?;
-            Ok(Box::new(FixedTime::new(plan.clone())))
-        }
+                why,
+            }),
         other => Err(ControllerError::Unknown(other.to_owned())),
     }
 }

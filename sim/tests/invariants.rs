@@ -273,3 +273,30 @@ fn permissive_left_turners_give_way_to_oncoming_traffic() {
         "left-turn delay {free:.1} s unopposed, {opposed:.1} s opposed"
     );
 }
+
+#[test]
+fn every_controller_runs_every_config_scenario_safely() {
+    for scenario in config_scenarios() {
+        for controller in greenwave_sim::scenario::CONTROLLERS {
+            let options = RunOptions {
+                controller: Some((*controller).to_owned()),
+                duration: Some(Duration::from_secs(1200)),
+                ..RunOptions::default()
+            };
+            let s = run(&scenario, &options).summary;
+            let what = format!("{} under {controller}", scenario.name);
+            assert_eq!(s.interlock_trips, 0, "{what}: interlock tripped");
+            assert_eq!(s.red_crossings, 0, "{what}: a vehicle crossed on red");
+            assert_eq!(s.hard_stops, 0, "{what}: a vehicle could not stop");
+            assert_eq!(
+                s.controller_errors, 0,
+                "{what}: a stage request was refused"
+            );
+            assert!(
+                s.vehicles_arrived > 100,
+                "{what}: only {} arrived",
+                s.vehicles_arrived
+            );
+        }
+    }
+}

@@ -4,9 +4,11 @@
 //! the sequencer, and may ask for a stage. Only the sequencer turns that into aspects, and the
 //! interlock checks every state.
 
+mod actuated;
 mod fixed;
 pub mod webster;
 
+pub use actuated::{Actuated, ActuatedParams, PASSAGE_RANGE_S, Recall};
 pub use fixed::FixedTime;
 
 use crate::detector::DetectorSample;

@@ -72,7 +72,12 @@ impl Simulation {
         let mut junctions = Vec::new();
         for (node, _) in corridor.intersections() {
             let site = Arc::new(Site::new(corridor, node).expect("an intersection"));
-            let ctl = build_controller(&controller, &site, scenario.plans.get(&node))?;
+            let ctl = build_controller(
+                &controller,
+                &site,
+                scenario.plans.get(&node),
+                &scenario.controller_params,
+            )?;
             junction_nodes.push(node);
             junctions.push(Junction::new(site, ctl));
         }

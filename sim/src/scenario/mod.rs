@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use greenwave_controllers::control::{ActuatedParams, PASSAGE_RANGE_S};
 use greenwave_controllers::corridor::{Corridor, NodeKind};
 use greenwave_controllers::load::{self, LoadError};
 use greenwave_controllers::model::{GroupIndex, GroupKind, Turn};
@@ -23,7 +24,7 @@ use greenwave_controllers::plan::TimingPlan;
 use greenwave_controllers::{Duration, Invalid, Problems};
 
 /// The controllers the simulator can run.
-pub const CONTROLLERS: &[&str] = &["fixed"];
+pub const CONTROLLERS: &[&str] = &["fixed", "actuated"];
 
 /// Step lengths the simulator accepts: they divide a second.
 pub const STEPS_S: [f64; 6] = [0.05, 0.1, 0.2, 0.25, 0.5, 1.0];
@@ -33,6 +34,13 @@ pub const MAX_DURATION_S: f64 = 7.0 * 86_400.0;
 
 /// Turns in the order of ratio arrays: left, through, right.
 pub const TURNS: [Turn; 3] = [Turn::Left, Turn::Through, Turn::Right];
+
+/// Settings of the controllers, from the scenario's `[controller]`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ControllerParams {
+    /// For `actuated`.
+    pub actuated: ActuatedParams,
+}
 
 /// Demand at one entry link.
 #[derive(Clone, Debug)]
@@ -88,6 +96,8 @@ pub struct Scenario {
     pub step: Duration,
     /// The controller's name.
     pub controller: String,
+    /// The controllers' settings.
+    pub controller_params: ControllerParams,
     /// The timing plan of each intersection, where one was given.
     pub plans: BTreeMap<NodeIndex, TimingPlan>,
     /// Turning ratios (left, through, right) of every link ending at an intersection, by edge
@@ -158,6 +168,15 @@ impl Scenario {
                 ),
             );
         }
+        if let Some(p) = spec.controller.passage_s {
+            let (lo, hi) = PASSAGE_RANGE_S;
+            if !(p.is_finite() && (lo..=hi).contains(&p)) {
+                push(
+                    "controller.passage_s",
+                    format!("passage time {p} s is out of range ({lo} to {hi} s)"),
+                );
+            }
+        }
         if !CONTROLLERS.contains(&spec.controller.kind.as_str()) {
             push(
                 "controller.kind",
@@ -202,7 +221,8 @@ impl Scenario {
                 Err(e) => push(&field, format!("for `{}`: {e}", n.id)),
             }
         }
-        if spec.controller.kind == "fixed" {
+        // Every controller runs within a timing plan (its stage order and green bounds).
+        {
             for (node, n) in corridor.intersections() {
                 if !plans.contains_key(&node)
                     && !spec.controller.plans.contains_key(&n.id)
@@ -210,7 +230,10 @@ impl Scenario {
                 {
                     push(
                         "controller.plan",
-                        format!("controller `fixed` needs a timing plan for `{}`", n.id),
+                        format!(
+                            "every intersection needs a timing plan: `{}` has none",
+                            n.id
+                        ),
                     );
                 }
             }
@@ -456,6 +479,12 @@ impl Scenario {
             seed: spec.seed,
             step: Duration::from_secs_f64(spec.step_s),
             controller: spec.controller.kind.clone(),
+            controller_params: ControllerParams {
+                actuated: ActuatedParams {
+                    passage_s: spec.controller.passage_s.unwrap_or(3.0),
+                    recall: spec.controller.recall.clone(),
+                },
+            },
             plans,
             turning,
             demand,

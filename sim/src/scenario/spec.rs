@@ -36,6 +36,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+use greenwave_controllers::control::Recall;
+
 /// A scenario file.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -89,6 +91,12 @@ pub struct ControllerSpec {
     /// Timing plans by site id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub plans: BTreeMap<String, String>,
+    /// Actuated: passage time (vehicle extension), s (default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passage_s: Option<f64>,
+    /// Actuated: recall mode by stage id (`none`, `minimum`, `maximum`, `pedestrian`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub recall: BTreeMap<String, Recall>,
 }
 
 /// Fractions of an approach's traffic by turn; they must sum to 1.
