@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use greenwave_controllers::Instant;
-use greenwave_controllers::control::{Actuated, Controller, FixedTime, Inputs};
+use greenwave_controllers::control::{
+    Actuated, Adaptive, Controller, FixedTime, Inputs, MaxPressure, Neighbours, Outflow,
+};
 use greenwave_controllers::detector::DetectorSample;
 use greenwave_controllers::estimate::{Estimator, EstimatorParams};
 use greenwave_controllers::interlock::{Check, Interlock, SafeState};
@@ -54,6 +56,13 @@ pub fn build_controller(
     };
     match name {
         "fixed" => Ok(Box::new(FixedTime::new(plan()?))),
+        "max-pressure" => Ok(Box::new(MaxPressure::new(site.clone(), plan()?))),
+        "adaptive" => Adaptive::new(site.clone(), plan()?, params.adaptive)
+            .map(|c| Box::new(c) as Box<dyn Controller>)
+            .map_err(|why| ControllerError::Parameters {
+                controller: name.to_owned(),
+                why,
+            }),
         "actuated" => Actuated::new(site, plan()?, &params.actuated)
             .map(|c| Box::new(c) as Box<dyn Controller>)
             .map_err(|why| ControllerError::Parameters {
@@ -107,12 +116,19 @@ impl Junction {
         }
     }
 
-    /// Runs one control tick at `now`; returns true when the shown state changed.
-    pub(crate) fn tick(&mut self, now: Instant) -> bool {
+    /// The controller's outflow forecast, if it makes one.
+    pub(crate) fn outflow(&self) -> Option<&Outflow> {
+        self.controller.outflow()
+    }
+
+    /// Runs one control tick at `now` with what the neighbours report; returns true when the
+    /// shown state changed.
+    pub(crate) fn tick(&mut self, now: Instant, neighbours: &Neighbours) -> bool {
         self.estimator.update(now, &self.samples, &self.shown);
         let inputs = Inputs {
             detectors: &self.samples,
             estimate: self.estimator.estimate(),
+            neighbours,
         };
         if let Some(stage) = self.controller.decide(now, &inputs, &self.sequencer) {
             // A controller names only stages of its own intersection; count any slip.

@@ -359,6 +359,7 @@ mod tests {
                 let inputs = Inputs {
                     detectors: &self.samples,
                     estimate: self.estimator.estimate(),
+                    neighbours: &Default::default(),
                 };
                 if let Some(s) = self.ctl.decide(self.now, &inputs, &self.seq) {
                     self.seq.request(s).unwrap();

@@ -107,6 +107,7 @@ mod tests {
         let inputs = Inputs {
             detectors: &[],
             estimate: &estimate,
+            neighbours: &Default::default(),
         };
         let k1 = ix.group_by_id("K1").unwrap();
         let mut green_starts = vec![];

@@ -5,11 +5,17 @@
 //! interlock checks every state.
 
 mod actuated;
+mod adaptive;
 mod fixed;
+mod max_pressure;
 pub mod webster;
 
 pub use actuated::{Actuated, ActuatedParams, PASSAGE_RANGE_S, Recall};
+pub use adaptive::{Adaptive, AdaptiveParams, MAX_WAIT_RANGE_S, Outflow};
 pub use fixed::FixedTime;
+pub use max_pressure::MaxPressure;
+
+use std::collections::BTreeMap;
 
 use crate::detector::DetectorSample;
 use crate::estimate::Estimate;
@@ -24,6 +30,19 @@ pub struct Inputs<'a> {
     pub detectors: &'a [DetectorSample],
     /// The estimator's view of demand and detector health.
     pub estimate: &'a Estimate,
+    /// What the neighbouring intersections report.
+    pub neighbours: &'a Neighbours,
+}
+
+/// What neighbouring intersections tell this one (over MQTT in the daemon, handed over
+/// directly in the simulator); a neighbour that has gone silent is simply absent.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Neighbours {
+    /// Vehicles queued per lane on the approaches of the neighbours, by approach link id.
+    pub queue_per_lane: BTreeMap<String, f64>,
+    /// Forecast arrivals at this site's approaches from its upstream neighbours, vehicles per
+    /// one-second bin from now, by approach link id (already dispersed along the link).
+    pub arrivals: BTreeMap<String, Vec<f64>>,
 }
 
 /// A signal controller for one intersection.
@@ -41,4 +60,9 @@ pub trait Controller: Send {
 
     /// The next instant at which it wants a tick even if nothing else changes.
     fn poll_at(&self, now: Instant) -> Option<Instant>;
+
+    /// Its forecast of departures onto each outgoing link, if it makes one.
+    fn outflow(&self) -> Option<&Outflow> {
+        None
+    }
 }

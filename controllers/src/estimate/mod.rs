@@ -5,6 +5,7 @@
 //! fallback chain: a neighbouring lane's detector, then the lane's recent flow, then a constant
 //! call.
 
+pub mod dispersion;
 mod health;
 mod kalman;
 

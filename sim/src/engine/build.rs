@@ -197,6 +197,11 @@ impl Simulation {
             .record
             .then(|| Recording::new(corridor, &links, scenario.step));
         let link_count = links.len();
+        let link_index = links
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.id.clone(), i))
+            .collect();
         let approach_count = approaches.len();
         Ok(Simulation {
             scenario_name: scenario.name.clone(),
@@ -219,6 +224,8 @@ impl Simulation {
             links,
             lane_info,
             junctions,
+            neighbours: Default::default(),
+            link_index,
             shown,
             go_since,
             loops,

@@ -19,8 +19,10 @@ pub use results::{IntervalRow, Outcome, StopLineCrossing};
 use rand_pcg::Pcg64Mcg;
 use std::collections::VecDeque;
 
+use greenwave_controllers::control::Neighbours;
 use greenwave_controllers::detector::DetectorSample;
 use greenwave_controllers::estimate::Estimate;
+use greenwave_controllers::estimate::dispersion;
 use greenwave_controllers::model::{GroupIndex, SignalState};
 use greenwave_controllers::{Duration, Instant};
 
@@ -70,6 +72,8 @@ pub struct Simulation {
     entry_speed: Vec<f32>,
     oncoming_eta: Vec<f32>,
     junctions: Vec<Junction>,
+    neighbours: Neighbours,
+    link_index: std::collections::BTreeMap<String, usize>,
     shown: Vec<SignalState>,
     go_since: Vec<Vec<f32>>,
     loops: Vec<Loop>,
@@ -192,8 +196,9 @@ impl Simulation {
         let dt = self.dt;
         let t_end = t + f64::from(dt);
 
+        self.gather_neighbours();
         for (j, junction) in self.junctions.iter_mut().enumerate() {
-            if junction.tick(t0) {
+            if junction.tick(t0, &self.neighbours) {
                 self.shown[j].clone_from(&junction.shown);
                 self.go_since[j].clone_from(&junction.go_since);
                 if let Some(rec) = &mut self.recording {
@@ -272,6 +277,39 @@ impl Simulation {
         }
         self.steps += 1;
         self.now = t0 + self.step;
+    }
+
+    /// What every intersection tells its neighbours: its approach queues per lane, and its
+    /// outflow forecast, dispersed along each link into arrivals at the next stop line.
+    fn gather_neighbours(&mut self) {
+        self.neighbours.queue_per_lane.clear();
+        self.neighbours.arrivals.clear();
+        let now = self.now;
+        for j in &self.junctions {
+            for a in &j.estimator.estimate().approaches {
+                let lanes = a.lanes.len().max(1) as f64;
+                self.neighbours
+                    .queue_per_lane
+                    .insert(a.link.clone(), a.queue_veh / lanes);
+            }
+            let Some(outflow) = j.outflow() else { continue };
+            let age = (now - outflow.from).as_secs_f64().round() as usize;
+            for (link_id, departures) in &outflow.by_link {
+                let Some(&l) = self.link_index.get(link_id) else {
+                    continue;
+                };
+                let link = &self.links[l];
+                if link.is_exit() {
+                    continue;
+                }
+                let arrivals =
+                    dispersion::disperse(departures, f64::from(link.length / link.speed));
+                self.neighbours.arrivals.insert(
+                    link_id.clone(),
+                    arrivals.get(age..).unwrap_or_default().to_vec(),
+                );
+            }
+        }
     }
 
     /// Runs to the end, calling `progress` with the fraction done now and then.

@@ -16,7 +16,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use greenwave_controllers::control::{ActuatedParams, PASSAGE_RANGE_S};
+use greenwave_controllers::control::{
+    ActuatedParams, AdaptiveParams, MAX_WAIT_RANGE_S, PASSAGE_RANGE_S,
+};
 use greenwave_controllers::corridor::{Corridor, NodeKind};
 use greenwave_controllers::load::{self, LoadError};
 use greenwave_controllers::model::{GroupIndex, GroupKind, Turn};
@@ -24,7 +26,7 @@ use greenwave_controllers::plan::TimingPlan;
 use greenwave_controllers::{Duration, Invalid, Problems};
 
 /// The controllers the simulator can run.
-pub const CONTROLLERS: &[&str] = &["fixed", "actuated"];
+pub const CONTROLLERS: &[&str] = &["fixed", "actuated", "max-pressure", "adaptive"];
 
 /// Step lengths the simulator accepts: they divide a second.
 pub const STEPS_S: [f64; 6] = [0.05, 0.1, 0.2, 0.25, 0.5, 1.0];
@@ -40,6 +42,8 @@ pub const TURNS: [Turn; 3] = [Turn::Left, Turn::Through, Turn::Right];
 pub struct ControllerParams {
     /// For `actuated`.
     pub actuated: ActuatedParams,
+    /// For `adaptive`.
+    pub adaptive: AdaptiveParams,
 }
 
 /// Demand at one entry link.
@@ -167,6 +171,15 @@ impl Scenario {
                     spec.step_s
                 ),
             );
+        }
+        if let Some(w) = spec.controller.max_wait_s {
+            let (lo, hi) = MAX_WAIT_RANGE_S;
+            if !(w.is_finite() && (lo..=hi).contains(&w)) {
+                push(
+                    "controller.max_wait_s",
+                    format!("maximum wait {w} s is out of range ({lo} to {hi} s)"),
+                );
+            }
         }
         if let Some(p) = spec.controller.passage_s {
             let (lo, hi) = PASSAGE_RANGE_S;
@@ -483,6 +496,13 @@ impl Scenario {
                 actuated: ActuatedParams {
                     passage_s: spec.controller.passage_s.unwrap_or(3.0),
                     recall: spec.controller.recall.clone(),
+                },
+                adaptive: AdaptiveParams {
+                    max_wait_s: spec
+                        .controller
+                        .max_wait_s
+                        .unwrap_or(AdaptiveParams::default().max_wait_s),
+                    ..AdaptiveParams::default()
                 },
             },
             plans,

@@ -94,6 +94,9 @@ pub struct ControllerSpec {
     /// Actuated: passage time (vehicle extension), s (default 3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passage_s: Option<f64>,
+    /// Adaptive: no group with a queue waits longer than this for green, s (default 120).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_wait_s: Option<f64>,
     /// Actuated: recall mode by stage id (`none`, `minimum`, `maximum`, `pedestrian`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub recall: BTreeMap<String, Recall>,

@@ -1,0 +1,376 @@
+//! The adaptive corridor controller: schedule-driven, in the spirit of Surtrac (Xie, Smith and
+//! Barlow 2012). At every decision it predicts, second by second over a rolling horizon, the
+//! queue of every signal group under each candidate schedule: hold the current stage for a few
+//! more seconds, then run the following stages of the plan's order, each long enough to clear
+//! its queue (within its green bounds). Arrivals come from the upstream neighbours' outflow
+//! forecasts where they are fresh, else from the local estimate. It keeps the schedule with the
+//! least predicted delay, so it extends the current stage only while that pays. It stays within
+//! the plan's minimum and maximum greens, lets no queued group wait longer than a bound, and
+//! publishes its own outflow forecast for the downstream neighbours.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{Controller, Inputs};
+use crate::model::{GroupIndex, StageIndex, Turn};
+use crate::plan::TimingPlan;
+use crate::sequencer::{Phase, Sequencer, interstage};
+use crate::site::Site;
+use crate::time::{Duration, Instant};
+
+/// Settings of the adaptive controller.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdaptiveParams {
+    /// Prediction horizon, s.
+    pub horizon_s: f64,
+    /// No group with a queue waits longer than this for green, s (pedestrians included).
+    pub max_wait_s: f64,
+    /// Extensions considered at each decision, in steps of `step_s`, up to this long, s.
+    pub max_extension_s: f64,
+    /// Step between the extensions considered, s.
+    pub step_s: f64,
+    /// Start-up loss at the start of a green, s.
+    pub startup_lost_s: f64,
+}
+
+impl Default for AdaptiveParams {
+    fn default() -> Self {
+        AdaptiveParams {
+            horizon_s: 90.0,
+            max_wait_s: 120.0,
+            max_extension_s: 20.0,
+            step_s: 2.0,
+            startup_lost_s: 2.0,
+        }
+    }
+}
+
+/// Allowed range of the wait bound, s.
+pub const MAX_WAIT_RANGE_S: (f64, f64) = (30.0, 600.0);
+
+/// A forecast of departures onto each outgoing link, vehicles per one-second bin from `from`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outflow {
+    /// When bin 0 starts.
+    pub from: Instant,
+    /// By outgoing link id.
+    pub by_link: BTreeMap<String, Vec<f64>>,
+}
+
+/// One movement as the predictor sees it.
+#[derive(Clone, Debug)]
+struct Flow {
+    approach: usize,
+    turn: usize,
+    group: GroupIndex,
+    /// Discharge rate when green, veh/s.
+    capacity: f64,
+    onto: String,
+}
+
+/// The adaptive controller of one site.
+#[derive(Clone, Debug)]
+pub struct Adaptive {
+    site: Arc<Site>,
+    plan: TimingPlan,
+    params: AdaptiveParams,
+    flows: Vec<Flow>,
+    /// Interstage time from each plan stage to each other stage, s.
+    between: Vec<Vec<f64>>,
+    waiting_since: Vec<Option<Instant>>,
+    outflow: Outflow,
+}
+
+impl Adaptive {
+    /// The controller for `site`, within the stage order and green bounds of `plan`.
+    pub fn new(site: Arc<Site>, plan: TimingPlan, params: AdaptiveParams) -> Result<Self, String> {
+        let (lo, hi) = MAX_WAIT_RANGE_S;
+        if !(params.max_wait_s.is_finite() && (lo..=hi).contains(&params.max_wait_s)) {
+            return Err(format!(
+                "maximum wait {} s is out of range ({lo} to {hi} s)",
+                params.max_wait_s
+            ));
+        }
+        let ix = site.intersection.clone();
+        let mut flows = Vec::new();
+        for (a, approach) in site.approaches.iter().enumerate() {
+            for m in &approach.movements {
+                let (Some(group), Some(turn)) = (m.group, turn_index(m.turn)) else {
+                    continue;
+                };
+                // Lanes shared with other turns give each turn a share of their discharge.
+                let share: f64 = m
+                    .lanes
+                    .iter()
+                    .map(|&l| 1.0 / approach.lanes[usize::from(l)].iter().count().max(1) as f64)
+                    .sum();
+                flows.push(Flow {
+                    approach: a,
+                    turn,
+                    group,
+                    capacity: approach.saturation_flow_veh_h_lane / 3600.0 * share.max(0.5),
+                    onto: m.onto.clone(),
+                });
+            }
+        }
+        let n = plan.stages.len();
+        let between = (0..n)
+            .map(|i| {
+                (0..n)
+                    .map(|j| {
+                        interstage(
+                            &ix,
+                            ix.stage(plan.stages[i].stage),
+                            ix.stage(plan.stages[j].stage),
+                        )
+                        .as_secs_f64()
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(Adaptive {
+            waiting_since: vec![None; ix.groups().len()],
+            site,
+            plan,
+            params,
+            flows,
+            between,
+            outflow: Outflow::default(),
+        })
+    }
+
+    /// Arrival rate of each flow over the horizon, veh/s per second.
+    fn arrivals(&self, inputs: &Inputs<'_>, horizon: usize) -> Vec<Vec<f64>> {
+        self.flows
+            .iter()
+            .map(|f| {
+                let approach = &self.site.approaches[f.approach];
+                let est = inputs.estimate.approaches.get(f.approach);
+                let local = est.map_or(0.0, |e| e.movement_arrival_veh_h[f.turn] / 3600.0);
+                let share = est.map_or(0.0, |e| {
+                    if e.arrival_veh_h > 1.0 {
+                        e.movement_arrival_veh_h[f.turn] / e.arrival_veh_h
+                    } else {
+                        0.0
+                    }
+                });
+                match inputs.neighbours.arrivals.get(&approach.link) {
+                    Some(profile) => (0..horizon)
+                        .map(|t| profile.get(t).map_or(local, |a| a * share))
+                        .collect(),
+                    None => vec![local; horizon],
+                }
+            })
+            .collect()
+    }
+
+    /// Predicted delay (vehicle-seconds) over the horizon when the current stage (plan position
+    /// `k`, green for `green` s already) runs `hold` s more, then the stages that follow in
+    /// order; also the departures of each flow per second.
+    fn predict(
+        &self,
+        k: usize,
+        hold: f64,
+        queues: &[f64],
+        arrivals: &[Vec<f64>],
+        horizon: usize,
+    ) -> (f64, Vec<Vec<f64>>) {
+        let ix = &self.site.intersection;
+        let n = self.plan.stages.len();
+        let lost = self.params.startup_lost_s;
+        // The schedule: (stage position, green from, green until) in seconds from now.
+        let mut schedule = vec![(k, -1.0e9, hold)];
+        let mut t = hold;
+        let mut at = k;
+        let mut q_groups = group_queues(&self.flows, queues, ix.groups().len());
+        while t < horizon as f64 && schedule.len() < 2 * n + 1 {
+            let next = (at + 1) % n;
+            t += self.between[at][next];
+            let bounds = &self.plan.stages[next];
+            let groups = ix.stage(bounds.stage).groups;
+            // Long enough to clear the largest queue it serves, within its bounds.
+            let clear = groups
+                .iter()
+                .map(|g| {
+                    let cap: f64 = self
+                        .flows
+                        .iter()
+                        .filter(|f| f.group == g)
+                        .map(|f| f.capacity)
+                        .sum();
+                    if cap > 0.0 {
+                        q_groups[g.get()] / cap + lost
+                    } else {
+                        0.0
+                    }
+                })
+                .fold(0.0, f64::max);
+            let green = clear.clamp(
+                bounds.min_green.as_secs_f64(),
+                bounds.max_green.as_secs_f64(),
+            );
+            schedule.push((next, t, t + green));
+            for g in groups.iter() {
+                q_groups[g.get()] = 0.0;
+            }
+            t += green;
+            at = next;
+        }
+        let mut q = queues.to_vec();
+        let mut delay = 0.0;
+        let mut departures = vec![vec![0.0; horizon]; self.flows.len()];
+        for s in 0..horizon {
+            let now = s as f64;
+            for (i, f) in self.flows.iter().enumerate() {
+                let green = schedule.iter().any(|&(p, from, until)| {
+                    ix.stage(self.plan.stages[p].stage).groups.contains(f.group)
+                        && now >= from + if from < 0.0 { 0.0 } else { lost }
+                        && now < until
+                });
+                let inflow = arrivals[i][s];
+                let out = if green {
+                    (q[i] + inflow).min(f.capacity)
+                } else {
+                    0.0
+                };
+                q[i] = q[i] + inflow - out;
+                departures[i][s] = out;
+                delay += q[i];
+            }
+        }
+        // What is still queued at the end waits on: count it for half a cycle more.
+        let tail: f64 = q.iter().sum::<f64>() * self.plan.cycle.as_secs_f64() / 2.0;
+        (delay + tail, departures)
+    }
+}
+
+fn turn_index(turn: Turn) -> Option<usize> {
+    match turn {
+        Turn::Left => Some(0),
+        Turn::Through => Some(1),
+        Turn::Right => Some(2),
+        Turn::Crossing => None,
+    }
+}
+
+fn group_queues(flows: &[Flow], queues: &[f64], groups: usize) -> Vec<f64> {
+    let mut q = vec![0.0; groups];
+    for (f, &x) in flows.iter().zip(queues) {
+        q[f.group.get()] += x;
+    }
+    q
+}
+
+impl Controller for Adaptive {
+    fn name(&self) -> &'static str {
+        "adaptive"
+    }
+
+    fn decide(&mut self, now: Instant, inputs: &Inputs<'_>, seq: &Sequencer) -> Option<StageIndex> {
+        let horizon = self.params.horizon_s.round().max(10.0) as usize;
+        let queues: Vec<f64> = self
+            .flows
+            .iter()
+            .map(|f| {
+                inputs
+                    .estimate
+                    .approaches
+                    .get(f.approach)
+                    .map_or(0.0, |e| e.movement_queue_veh[f.turn])
+            })
+            .collect();
+        let arrivals = self.arrivals(inputs, horizon);
+        let ix = self.site.intersection.clone();
+
+        // Groups waiting with a queue, and for how long.
+        let queued = group_queues(&self.flows, &queues, ix.groups().len());
+        for g in ix.group_indices() {
+            let waiting = queued[g.get()] >= 1.0 && !seq.state().get(g).is_go();
+            let since = &mut self.waiting_since[g.get()];
+            *since = if waiting {
+                Some(since.unwrap_or(now))
+            } else {
+                None
+            };
+        }
+
+        let n = self.plan.stages.len();
+        let (k, green) = match seq.phase() {
+            Phase::Transition { to, .. } => return Some(to),
+            Phase::AllRed { .. } => return Some(self.plan.stages[0].stage),
+            Phase::Dwell { stage, since } => {
+                match self.plan.stages.iter().position(|s| s.stage == stage) {
+                    Some(k) => (k, now - since),
+                    None => return Some(self.plan.stages[0].stage),
+                }
+            }
+        };
+        let bounds = self.plan.stages[k];
+        let stage = bounds.stage;
+        let next = self.plan.stages[(k + 1) % n].stage;
+
+        // Hold through the minimum green.
+        if green < bounds.min_green {
+            let (_, departures) = self.predict(
+                k,
+                (bounds.min_green - green).as_secs_f64(),
+                &queues,
+                &arrivals,
+                horizon,
+            );
+            self.publish(now, &departures);
+            return Some(stage);
+        }
+        // A group kept waiting too long, or the maximum green: move on.
+        let bound = Duration::from_secs_f64(self.params.max_wait_s);
+        let waited_too_long = self.waiting_since.iter().any(|w| {
+            w.is_some_and(|t| {
+                now - t + Duration::from_secs_f64(self.between[k][(k + 1) % n]) >= bound
+            })
+        });
+        if green >= bounds.max_green || waited_too_long {
+            let (_, departures) = self.predict(k, 0.0, &queues, &arrivals, horizon);
+            self.publish(now, &departures);
+            return Some(next);
+        }
+        // Otherwise: the extension (0 = end now) with the least predicted delay.
+        let room = (bounds.max_green - green)
+            .as_secs_f64()
+            .min(self.params.max_extension_s);
+        let mut best = (f64::INFINITY, 0.0, Vec::new());
+        let mut hold = 0.0;
+        while hold <= room + 1e-9 {
+            let (delay, departures) = self.predict(k, hold, &queues, &arrivals, horizon);
+            if delay < best.0 - 1e-6 {
+                best = (delay, hold, departures);
+            }
+            hold += self.params.step_s;
+        }
+        let (_, hold, departures) = best;
+        self.publish(now, &departures);
+        Some(if hold > 0.0 { stage } else { next })
+    }
+
+    fn poll_at(&self, now: Instant) -> Option<Instant> {
+        Some(now + Duration::from_secs(1))
+    }
+
+    fn outflow(&self) -> Option<&Outflow> {
+        Some(&self.outflow)
+    }
+}
+
+impl Adaptive {
+    fn publish(&mut self, now: Instant, departures: &[Vec<f64>]) {
+        let mut by_link: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for (f, d) in self.flows.iter().zip(departures) {
+            let out = by_link
+                .entry(f.onto.clone())
+                .or_insert_with(|| vec![0.0; d.len()]);
+            for (o, x) in out.iter_mut().zip(d) {
+                *o += x;
+            }
+        }
+        self.outflow = Outflow { from: now, by_link };
+    }
+}
