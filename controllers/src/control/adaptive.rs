@@ -165,8 +165,8 @@ impl Adaptive {
     }
 
     /// Predicted delay (vehicle-seconds) over the horizon when the current stage (plan position
-    /// `k`, green for `green` s already) runs `hold` s more, then the stages that follow in
-    /// order; also the departures of each flow per second.
+    /// `k`) runs `hold` s more and then the stages that follow in order, each until its queues
+    /// have cleared (within its green bounds); also the departures of each flow per second.
     fn predict(
         &self,
         k: usize,
@@ -178,64 +178,55 @@ impl Adaptive {
         let ix = &self.site.intersection;
         let n = self.plan.stages.len();
         let lost = self.params.startup_lost_s;
-        // The schedule: (stage position, green from, green until) in seconds from now.
-        let mut schedule = vec![(k, -1.0e9, hold)];
-        let mut t = hold;
-        let mut at = k;
-        let mut q_groups = group_queues(&self.flows, queues, ix.groups().len());
-        while t < horizon as f64 && schedule.len() < 2 * n + 1 {
-            let next = (at + 1) % n;
-            t += self.between[at][next];
-            let bounds = &self.plan.stages[next];
-            let groups = ix.stage(bounds.stage).groups;
-            // Long enough to clear the largest queue it serves, within its bounds.
-            let clear = groups
-                .iter()
-                .map(|g| {
-                    let cap: f64 = self
-                        .flows
-                        .iter()
-                        .filter(|f| f.group == g)
-                        .map(|f| f.capacity)
-                        .sum();
-                    if cap > 0.0 {
-                        q_groups[g.get()] / cap + lost
-                    } else {
-                        0.0
-                    }
-                })
-                .fold(0.0, f64::max);
-            let green = clear.clamp(
-                bounds.min_green.as_secs_f64(),
-                bounds.max_green.as_secs_f64(),
-            );
-            schedule.push((next, t, t + green));
-            for g in groups.iter() {
-                q_groups[g.get()] = 0.0;
-            }
-            t += green;
-            at = next;
-        }
         let mut q = queues.to_vec();
         let mut delay = 0.0;
         let mut departures = vec![vec![0.0; horizon]; self.flows.len()];
+        // The running stage, when its green started (relative to now) and when it must end.
+        let mut at = k;
+        let mut green_from = -1.0e9;
+        let mut end_by = hold;
+        let mut between_until = f64::NEG_INFINITY;
         for s in 0..horizon {
             let now = s as f64;
+            let in_between = now < between_until;
+            let groups = ix.stage(self.plan.stages[at].stage).groups;
+            if !in_between && now >= end_by {
+                // The stage ends: interstage, then the next one.
+                let next = (at + 1) % n;
+                between_until = now + self.between[at][next];
+                at = next;
+                let bounds = &self.plan.stages[at];
+                green_from = between_until;
+                end_by = between_until + bounds.max_green.as_secs_f64();
+            }
+            let serving = !(now < between_until);
+            let groups_now = if serving {
+                ix.stage(self.plan.stages[at].stage).groups
+            } else {
+                groups
+            };
+            let started = now >= green_from + lost;
+            let mut left_in_stage = 0.0;
             for (i, f) in self.flows.iter().enumerate() {
-                let green = schedule.iter().any(|&(p, from, until)| {
-                    ix.stage(self.plan.stages[p].stage).groups.contains(f.group)
-                        && now >= from + if from < 0.0 { 0.0 } else { lost }
-                        && now < until
-                });
                 let inflow = arrivals[i][s];
+                let green = serving && started && groups_now.contains(f.group);
                 let out = if green {
                     (q[i] + inflow).min(f.capacity)
                 } else {
                     0.0
                 };
-                q[i] = q[i] + inflow - out;
+                q[i] += inflow - out;
                 departures[i][s] = out;
                 delay += q[i];
+                if serving && groups_now.contains(f.group) {
+                    left_in_stage += q[i];
+                }
+            }
+            // A later stage ends once its queues are gone (and its minimum green is done).
+            let min_end = green_from + self.plan.stages[at].min_green.as_secs_f64();
+            if serving && s > 0 && green_from >= 0.0 && left_in_stage < 0.5 && now + 1.0 >= min_end
+            {
+                end_by = end_by.min(now + 1.0);
             }
         }
         // What is still queued at the end waits on: count it for half a cycle more.

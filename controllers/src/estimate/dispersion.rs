@@ -16,13 +16,12 @@ pub fn disperse(departures: &[f64], travel_s: f64) -> Vec<f64> {
     let f = 1.0 / (1.0 + ALPHA * BETA * travel_s.max(0.0));
     let mut arrivals = vec![0.0; departures.len()];
     let mut last = 0.0;
-    for i in 0..departures.len() {
-        let j = i + shift;
-        if j >= arrivals.len() {
+    for (i, &d) in departures.iter().enumerate() {
+        let Some(slot) = arrivals.get_mut(i + shift) else {
             break;
-        }
-        last = f * departures[i] + (1.0 - f) * last;
-        arrivals[j] = last;
+        };
+        last = f * d + (1.0 - f) * last;
+        *slot = last;
     }
     arrivals
 }
