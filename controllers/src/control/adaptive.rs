@@ -174,13 +174,16 @@ impl Adaptive {
         queues: &[f64],
         arrivals: &[Vec<f64>],
         horizon: usize,
-    ) -> (f64, Vec<Vec<f64>>) {
+        mut record: Option<&mut Vec<Vec<f64>>>,
+    ) -> f64 {
         let ix = &self.site.intersection;
         let n = self.plan.stages.len();
         let lost = self.params.startup_lost_s;
         let mut q = queues.to_vec();
         let mut delay = 0.0;
-        let mut departures = vec![vec![0.0; horizon]; self.flows.len()];
+        if let Some(d) = record.as_deref_mut() {
+            *d = vec![vec![0.0; horizon]; self.flows.len()];
+        }
         // The running stage, when its green started (relative to now) and when it must end.
         let mut at = k;
         let mut green_from = -1.0e9;
@@ -199,7 +202,7 @@ impl Adaptive {
                 green_from = between_until;
                 end_by = between_until + bounds.max_green.as_secs_f64();
             }
-            let serving = !(now < between_until);
+            let serving = now >= between_until;
             let groups_now = if serving {
                 ix.stage(self.plan.stages[at].stage).groups
             } else {
@@ -216,7 +219,9 @@ impl Adaptive {
                     0.0
                 };
                 q[i] += inflow - out;
-                departures[i][s] = out;
+                if let Some(d) = record.as_deref_mut() {
+                    d[i][s] = out;
+                }
                 delay += q[i];
                 if serving && groups_now.contains(f.group) {
                     left_in_stage += q[i];
@@ -231,7 +236,7 @@ impl Adaptive {
         }
         // What is still queued at the end waits on: count it for half a cycle more.
         let tail: f64 = q.iter().sum::<f64>() * self.plan.cycle.as_secs_f64() / 2.0;
-        (delay + tail, departures)
+        delay + tail
     }
 }
 
@@ -301,14 +306,10 @@ impl Controller for Adaptive {
         let next = self.plan.stages[(k + 1) % n].stage;
 
         // Hold through the minimum green.
+        let mut departures = Vec::new();
         if green < bounds.min_green {
-            let (_, departures) = self.predict(
-                k,
-                (bounds.min_green - green).as_secs_f64(),
-                &queues,
-                &arrivals,
-                horizon,
-            );
+            let hold = (bounds.min_green - green).as_secs_f64();
+            self.predict(k, hold, &queues, &arrivals, horizon, Some(&mut departures));
             self.publish(now, &departures);
             return Some(stage);
         }
@@ -320,7 +321,7 @@ impl Controller for Adaptive {
             })
         });
         if green >= bounds.max_green || waited_too_long {
-            let (_, departures) = self.predict(k, 0.0, &queues, &arrivals, horizon);
+            self.predict(k, 0.0, &queues, &arrivals, horizon, Some(&mut departures));
             self.publish(now, &departures);
             return Some(next);
         }
@@ -328,16 +329,22 @@ impl Controller for Adaptive {
         let room = (bounds.max_green - green)
             .as_secs_f64()
             .min(self.params.max_extension_s);
-        let mut best = (f64::INFINITY, 0.0, Vec::new());
+        // Delay against extension is close to single-dipped: stop two steps past the best.
+        let mut best = (f64::INFINITY, 0.0);
+        let mut worse = 0;
         let mut hold = 0.0;
-        while hold <= room + 1e-9 {
-            let (delay, departures) = self.predict(k, hold, &queues, &arrivals, horizon);
+        while hold <= room + 1e-9 && worse < 2 {
+            let delay = self.predict(k, hold, &queues, &arrivals, horizon, None);
             if delay < best.0 - 1e-6 {
-                best = (delay, hold, departures);
+                best = (delay, hold);
+                worse = 0;
+            } else {
+                worse += 1;
             }
             hold += self.params.step_s;
         }
-        let (_, hold, departures) = best;
+        let hold = best.1;
+        self.predict(k, hold, &queues, &arrivals, horizon, Some(&mut departures));
         self.publish(now, &departures);
         Some(if hold > 0.0 { stage } else { next })
     }
