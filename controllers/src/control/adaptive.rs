@@ -165,8 +165,9 @@ impl Adaptive {
     }
 
     /// Predicted delay (vehicle-seconds) over the horizon when the current stage (plan position
-    /// `k`) runs `hold` s more and then the stages that follow in order, each until its queues
-    /// have cleared (within its green bounds); also the departures of each flow per second.
+    /// `k`) runs `hold` s more and then the stages that follow in order (skipping those without
+    /// demand), each until its queues have cleared within its green bounds. Time runs in bins of
+    /// `BIN` seconds. With `record`, the departures of each flow per second go there.
     fn predict(
         &self,
         k: usize,
@@ -179,59 +180,72 @@ impl Adaptive {
         let ix = &self.site.intersection;
         let n = self.plan.stages.len();
         let lost = self.params.startup_lost_s;
+        let bins = horizon / BIN_S as usize;
         let mut q = queues.to_vec();
         let mut delay = 0.0;
         if let Some(d) = record.as_deref_mut() {
             *d = vec![vec![0.0; horizon]; self.flows.len()];
         }
-        // The running stage, when its green started (relative to now) and when it must end.
+        // The stage being served (or being changed to), when its green starts and when it ends.
         let mut at = k;
-        let mut green_from = -1.0e9;
+        let mut green_from = f64::NEG_INFINITY;
         let mut end_by = hold;
-        let mut between_until = f64::NEG_INFINITY;
-        for s in 0..horizon {
-            let now = s as f64;
-            let in_between = now < between_until;
-            let groups = ix.stage(self.plan.stages[at].stage).groups;
-            if !in_between && now >= end_by {
-                // The stage ends: interstage, then the next one.
-                let next = (at + 1) % n;
-                between_until = now + self.between[at][next];
+        for b in 0..bins {
+            let now = b as f64 * BIN_S;
+            if now >= end_by {
+                // The stage ends: on to the next stage with demand, after the interstage.
+                let waiting = |p: usize| {
+                    let groups = ix.stage(self.plan.stages[p].stage).groups;
+                    self.flows.iter().enumerate().any(|(i, f)| {
+                        groups.contains(f.group)
+                            && (q[i] >= 0.5
+                                || arrivals[i][b * 2..(b * 2 + 30).min(horizon)]
+                                    .iter()
+                                    .sum::<f64>()
+                                    >= 0.5)
+                    })
+                };
+                let next = (1..=n)
+                    .map(|d| (at + d) % n)
+                    .find(|&p| p != at && waiting(p))
+                    .unwrap_or((at + 1) % n);
+                green_from = now + self.between[at][next];
                 at = next;
-                let bounds = &self.plan.stages[at];
-                green_from = between_until;
-                end_by = between_until + bounds.max_green.as_secs_f64();
+                end_by = green_from + self.plan.stages[at].max_green.as_secs_f64();
             }
-            let serving = now >= between_until;
-            let groups_now = if serving {
-                ix.stage(self.plan.stages[at].stage).groups
-            } else {
-                groups
-            };
-            let started = now >= green_from + lost;
+            let groups = ix.stage(self.plan.stages[at].stage).groups;
+            let flowing = now >= green_from + lost || green_from == f64::NEG_INFINITY;
+            let serving = now >= green_from;
             let mut left_in_stage = 0.0;
             for (i, f) in self.flows.iter().enumerate() {
-                let inflow = arrivals[i][s];
-                let green = serving && started && groups_now.contains(f.group);
+                let inflow =
+                    arrivals[i][2 * b] + arrivals[i].get(2 * b + 1).copied().unwrap_or(0.0);
+                let green = serving && flowing && groups.contains(f.group);
                 let out = if green {
-                    (q[i] + inflow).min(f.capacity)
+                    (q[i] + inflow).min(f.capacity * BIN_S)
                 } else {
                     0.0
                 };
                 q[i] += inflow - out;
                 if let Some(d) = record.as_deref_mut() {
-                    d[i][s] = out;
+                    d[i][2 * b] = out / 2.0;
+                    if let Some(x) = d[i].get_mut(2 * b + 1) {
+                        *x = out / 2.0;
+                    }
                 }
-                delay += q[i];
-                if serving && groups_now.contains(f.group) {
+                delay += q[i] * BIN_S;
+                if groups.contains(f.group) {
                     left_in_stage += q[i];
                 }
             }
             // A later stage ends once its queues are gone (and its minimum green is done).
             let min_end = green_from + self.plan.stages[at].min_green.as_secs_f64();
-            if serving && s > 0 && green_from >= 0.0 && left_in_stage < 0.5 && now + 1.0 >= min_end
+            if green_from > f64::NEG_INFINITY
+                && serving
+                && left_in_stage < 0.5
+                && now + BIN_S >= min_end
             {
-                end_by = end_by.min(now + 1.0);
+                end_by = end_by.min(now + BIN_S);
             }
         }
         // What is still queued at the end waits on: count it for half a cycle more.
@@ -239,6 +253,9 @@ impl Adaptive {
         delay + tail
     }
 }
+
+/// Time resolution of the prediction, s.
+const BIN_S: f64 = 2.0;
 
 fn turn_index(turn: Turn) -> Option<usize> {
     match turn {
@@ -303,7 +320,24 @@ impl Controller for Adaptive {
         };
         let bounds = self.plan.stages[k];
         let stage = bounds.stage;
-        let next = self.plan.stages[(k + 1) % n].stage;
+        // The next stage with demand (queued, or arrivals expected), in the plan's order.
+        let demanded = |g: GroupIndex| {
+            queued[g.get()] >= 0.5
+                || self
+                    .flows
+                    .iter()
+                    .zip(&arrivals)
+                    .any(|(f, a)| f.group == g && a.iter().take(30).sum::<f64>() >= 0.5)
+        };
+        let next = (1..n)
+            .map(|d| self.plan.stages[(k + d) % n].stage)
+            .find(|&s| {
+                ix.stage(s)
+                    .groups
+                    .minus(ix.stage(stage).groups)
+                    .iter()
+                    .any(demanded)
+            });
 
         // Hold through the minimum green.
         let mut departures = Vec::new();
@@ -313,14 +347,37 @@ impl Controller for Adaptive {
             self.publish(now, &departures);
             return Some(stage);
         }
-        // A group kept waiting too long, or the maximum green: move on.
+        // A group kept waiting too long: straight to the first stage that serves it.
         let bound = Duration::from_secs_f64(self.params.max_wait_s);
-        let waited_too_long = self.waiting_since.iter().any(|w| {
-            w.is_some_and(|t| {
-                now - t + Duration::from_secs_f64(self.between[k][(k + 1) % n]) >= bound
-            })
-        });
-        if green >= bounds.max_green || waited_too_long {
+        let to_next = Duration::from_secs_f64(self.between[k][(k + 1) % n]);
+        let longest = ix
+            .group_indices()
+            .filter_map(|g| self.waiting_since[g.get()].map(|t| (t, g)))
+            .min();
+        if let Some((since, g)) = longest
+            && now - since + to_next >= bound
+            && let Some(target) = (1..=n)
+                .map(|d| self.plan.stages[(k + d) % n].stage)
+                .find(|&s| ix.stage(s).groups.contains(g))
+        {
+            self.predict(k, 0.0, &queues, &arrivals, horizon, Some(&mut departures));
+            self.publish(now, &departures);
+            return Some(target);
+        }
+        // Nobody else waiting: rest in green.
+        let Some(next) = next else {
+            self.predict(
+                k,
+                self.params.horizon_s,
+                &queues,
+                &arrivals,
+                horizon,
+                Some(&mut departures),
+            );
+            self.publish(now, &departures);
+            return Some(stage);
+        };
+        if green >= bounds.max_green {
             self.predict(k, 0.0, &queues, &arrivals, horizon, Some(&mut departures));
             self.publish(now, &departures);
             return Some(next);
@@ -329,17 +386,14 @@ impl Controller for Adaptive {
         let room = (bounds.max_green - green)
             .as_secs_f64()
             .min(self.params.max_extension_s);
-        // Delay against extension is close to single-dipped: stop two steps past the best.
+        // Every extension up to the room left (delay against extension can fall, rise and fall
+        // again as a platoon comes into reach).
         let mut best = (f64::INFINITY, 0.0);
-        let mut worse = 0;
         let mut hold = 0.0;
-        while hold <= room + 1e-9 && worse < 2 {
+        while hold <= room + 1e-9 {
             let delay = self.predict(k, hold, &queues, &arrivals, horizon, None);
             if delay < best.0 - 1e-6 {
                 best = (delay, hold);
-                worse = 0;
-            } else {
-                worse += 1;
             }
             hold += self.params.step_s;
         }
@@ -372,3 +426,6 @@ impl Adaptive {
         self.outflow = Outflow { from: now, by_link };
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -202,3 +202,6 @@ impl Controller for MaxPressure {
         Some(now + Duration::from_secs(1))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,6 +8,8 @@ mod actuated;
 mod adaptive;
 mod fixed;
 mod max_pressure;
+#[cfg(test)]
+mod rig;
 pub mod webster;
 
 pub use actuated::{Actuated, ActuatedParams, PASSAGE_RANGE_S, Recall};

@@ -1,0 +1,114 @@
+use super::*;
+use crate::control::rig::{Rig, plan, pulse, site};
+use crate::detector::FaultCode;
+
+fn rig(params: ActuatedParams) -> Rig<Actuated> {
+    let site = site();
+    let ctl = Actuated::new(&site, plan(&site), &params).unwrap();
+    Rig::new(site, ctl)
+}
+
+#[test]
+fn without_conflicting_calls_the_stage_rests_in_green() {
+    let mut rig = rig(ActuatedParams::default());
+    // Only eastbound through traffic.
+    rig.run(200.0, |t, s| pulse(t, 4.0, &mut s[3]));
+    assert_eq!(rig.stage().as_deref(), Some("2+6"));
+}
+
+#[test]
+fn a_stage_gaps_out_when_actuations_stop_and_serves_the_waiting_calls() {
+    let mut rig = rig(ActuatedParams::default());
+    rig.run(60.0, |t, s| pulse(t, 2.0, &mut s[3]));
+    assert_eq!(rig.stage().as_deref(), Some("2+6"));
+    // A northbound vehicle calls phase 4; eastbound traffic stops coming.
+    let start = rig.now.as_secs_f64();
+    let served_at = rig
+        .run_until(
+            30.0,
+            |t, s| {
+                s[3].presence = false;
+                s[15].presence = t - start < 1.0;
+                s[15].count = 1;
+            },
+            |r| r.stage().as_deref() == Some("4+8"),
+        )
+        .expect("the side street is served");
+    // Gap-out 3 s after the last actuation (at most 2 s before), then a 6 s interstage: well
+    // before the 40 s maximum.
+    assert!(served_at < 15.0, "side street green after {served_at:.1} s");
+}
+
+#[test]
+fn continuous_traffic_maxes_out_from_the_first_conflicting_call() {
+    let mut rig = rig(ActuatedParams::default());
+    rig.run(30.0, |t, s| pulse(t, 1.0, &mut s[3]));
+    assert_eq!(rig.stage().as_deref(), Some("2+6"));
+    let ended = rig
+        .run_until(
+            80.0,
+            |t, s| {
+                pulse(t, 1.0, &mut s[3]);
+                s[15].presence = true;
+            },
+            |r| r.stage().as_deref() != Some("2+6"),
+        )
+        .expect("max-out ends the stage");
+    assert!(
+        (39.5..=41.0).contains(&ended),
+        "2+6 ended {ended:.1} s after the call (max 40 s)"
+    );
+}
+
+#[test]
+fn stages_without_calls_are_skipped() {
+    let mut rig = rig(ActuatedParams::default());
+    rig.run(30.0, |t, s| pulse(t, 1.5, &mut s[3]));
+    // Call only the northbound left (phase 7): stage 3+7 is served, 4+8 and 1+5 are not.
+    let mut seen = Vec::new();
+    rig.run(120.0, |t, s| {
+        s[3].presence = false;
+        s[12].presence = t % 60.0 < 0.5;
+    });
+    for _ in 0..10 {
+        rig.run(10.0, |_, _| {});
+        if let Some(st) = rig.stage()
+            && seen.last() != Some(&st)
+        {
+            seen.push(st);
+        }
+    }
+    assert!(!seen.iter().any(|s| s == "4+8" || s == "1+5"), "{seen:?}");
+}
+
+#[test]
+fn a_failed_detector_places_a_constant_call() {
+    let mut rig = rig(ActuatedParams::default());
+    rig.run(60.0, |t, s| {
+        pulse(t, 2.0, &mut s[3]);
+        s[13].fault = FaultCode::OpenLoop; // northbound left advance loop
+    });
+    let served = rig.run_until(
+        200.0,
+        |t, s| pulse(t, 2.0, &mut s[3]),
+        |r| r.stage().as_deref() == Some("3+7"),
+    );
+    assert!(
+        served.is_some(),
+        "the failed loop's phase is called and served"
+    );
+}
+
+#[test]
+fn passage_times_out_of_range_are_refused() {
+    let site = site();
+    let params = ActuatedParams {
+        passage_s: 0.0,
+        ..ActuatedParams::default()
+    };
+    let err = Actuated::new(&site, plan(&site), &params).unwrap_err();
+    assert!(
+        err.contains("passage time 0 s is out of range (0.5 to 10 s)"),
+        "{err}"
+    );
+}
