@@ -38,7 +38,7 @@ impl Default for AdaptiveParams {
         AdaptiveParams {
             horizon_s: 90.0,
             max_wait_s: 120.0,
-            max_extension_s: 20.0,
+            max_extension_s: 30.0,
             step_s: 2.0,
             startup_lost_s: 2.0,
         }
