@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{Controller, Inputs};
-use crate::model::{GroupIndex, StageIndex, Turn};
+use crate::model::{GroupIndex, StageIndex};
 use crate::plan::TimingPlan;
 use crate::sequencer::{Phase, Sequencer, interstage};
 use crate::site::Site;
@@ -95,7 +95,7 @@ impl Adaptive {
         let mut flows = Vec::new();
         for (a, approach) in site.approaches.iter().enumerate() {
             for m in &approach.movements {
-                let (Some(group), Some(turn)) = (m.group, turn_index(m.turn)) else {
+                let (Some(group), Some(turn)) = (m.group, m.turn.index()) else {
                     continue;
                 };
                 // Lanes shared with other turns give each turn a share of their discharge.
@@ -256,15 +256,6 @@ impl Adaptive {
 
 /// Time resolution of the prediction, s.
 const BIN_S: f64 = 2.0;
-
-fn turn_index(turn: Turn) -> Option<usize> {
-    match turn {
-        Turn::Left => Some(0),
-        Turn::Through => Some(1),
-        Turn::Right => Some(2),
-        Turn::Crossing => None,
-    }
-}
 
 fn group_queues(flows: &[Flow], queues: &[f64], groups: usize) -> Vec<f64> {
     let mut q = vec![0.0; groups];

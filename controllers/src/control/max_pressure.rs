@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use super::{Controller, Inputs};
-use crate::model::{StageIndex, Turn};
+use crate::model::StageIndex;
 use crate::plan::TimingPlan;
 use crate::sequencer::{Phase, Sequencer};
 use crate::site::Site;
@@ -54,7 +54,7 @@ impl MaxPressure {
                 continue;
             };
             for m in &approach.movements {
-                let (Some(g), Some(t)) = (m.group, turn_index(m.turn)) else {
+                let (Some(g), Some(t)) = (m.group, m.turn.index()) else {
                     continue;
                 };
                 let lanes = m.lanes.len().max(1) as f64;
@@ -89,7 +89,7 @@ impl MaxPressure {
                 continue;
             };
             for m in &approach.movements {
-                if let (Some(g), Some(t)) = (m.group, turn_index(m.turn)) {
+                if let (Some(g), Some(t)) = (m.group, m.turn.index()) {
                     queued[g.get()] |= est.movement_queue_veh[t] >= 1.0;
                 }
             }
@@ -144,15 +144,6 @@ impl MaxPressure {
                 (min, max)
             }
         }
-    }
-}
-
-fn turn_index(turn: Turn) -> Option<usize> {
-    match turn {
-        Turn::Left => Some(0),
-        Turn::Through => Some(1),
-        Turn::Right => Some(2),
-        Turn::Crossing => None,
     }
 }
 

@@ -65,12 +65,7 @@ pub fn group_flow_ratios(
         let mut by_group: BTreeMap<GroupIndex, (f64, Vec<u8>)> = BTreeMap::new();
         for m in &approach.movements {
             let Some(group) = m.group else { continue };
-            let turn = match m.turn {
-                crate::model::Turn::Left => 0,
-                crate::model::Turn::Through => 1,
-                crate::model::Turn::Right => 2,
-                crate::model::Turn::Crossing => continue,
-            };
+            let Some(turn) = m.turn.index() else { continue };
             let entry = by_group.entry(group).or_default();
             entry.0 += flow_veh_h(&approach.link, turn);
             for &l in &m.lanes {

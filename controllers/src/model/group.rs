@@ -71,6 +71,17 @@ pub enum Turn {
 }
 
 impl Turn {
+    /// Position of a vehicle turn in per-turn arrays (left 0, through 1, right 2); `None` for a
+    /// pedestrian crossing.
+    pub const fn index(self) -> Option<usize> {
+        match self {
+            Turn::Left => Some(0),
+            Turn::Through => Some(1),
+            Turn::Right => Some(2),
+            Turn::Crossing => None,
+        }
+    }
+
     /// The turn that a change of heading (degrees counter-clockwise, in -180..180) makes, or
     /// `None` for a U-turn.
     pub fn from_heading_change_deg(delta: f64) -> Option<Turn> {
