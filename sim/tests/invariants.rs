@@ -300,3 +300,23 @@ fn every_controller_runs_every_config_scenario_safely() {
         }
     }
 }
+
+#[test]
+fn adaptive_keeps_pedestrians_within_its_wait_bound() {
+    let scenario = config_scenarios()
+        .into_iter()
+        .find(|s| s.name == "eu-crossing-peds")
+        .expect("eu-crossing-peds");
+    let options = RunOptions {
+        controller: Some("adaptive".into()),
+        ..RunOptions::default()
+    };
+    let s = run(&scenario, &options).summary;
+    assert!(s.pedestrians > 300, "{} pedestrians served", s.pedestrians);
+    // The bound (120 s) plus the interstage to the walk (8 s) and a step.
+    assert!(
+        s.ped_max_wait_s <= 129.0,
+        "a pedestrian waited {:.1} s",
+        s.ped_max_wait_s
+    );
+}

@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{Controller, Inputs};
-use crate::model::{GroupIndex, StageIndex};
+use crate::corridor::DetectorKind;
+use crate::detector::wrapping_delta;
+use crate::model::{GroupIndex, StageIndex, Turn};
 use crate::plan::TimingPlan;
 use crate::sequencer::{Phase, Sequencer, interstage};
 use crate::site::Site;
@@ -78,6 +80,10 @@ pub struct Adaptive {
     /// Interstage time from each plan stage to each other stage, s.
     between: Vec<Vec<f64>>,
     waiting_since: Vec<Option<Instant>>,
+    /// Push-button channels of each pedestrian group, and whether it has been called.
+    buttons: Vec<Vec<usize>>,
+    ped_called: Vec<bool>,
+    last_presses: Vec<Option<u16>>,
     outflow: Outflow,
 }
 
@@ -128,8 +134,30 @@ impl Adaptive {
                     .collect()
             })
             .collect();
+        let mut buttons = vec![Vec::new(); ix.groups().len()];
+        for approach in &site.approaches {
+            for d in approach
+                .detectors
+                .iter()
+                .filter(|d| d.kind == DetectorKind::PedestrianButton)
+            {
+                for g in ix.group_indices() {
+                    let crosses = ix
+                        .group(g)
+                        .movements
+                        .iter()
+                        .any(|m| m.turn == Turn::Crossing && m.approach == approach.direction);
+                    if crosses {
+                        buttons[g.get()].push(usize::from(d.channel));
+                    }
+                }
+            }
+        }
         Ok(Adaptive {
             waiting_since: vec![None; ix.groups().len()],
+            ped_called: vec![false; ix.groups().len()],
+            last_presses: Vec::new(),
+            buttons,
             site,
             plan,
             params,
@@ -286,8 +314,31 @@ impl Controller for Adaptive {
         let arrivals = self.arrivals(inputs, horizon);
         let ix = self.site.intersection.clone();
 
-        // Groups waiting with a queue, and for how long.
-        let queued = group_queues(&self.flows, &queues, ix.groups().len());
+        // Pedestrian calls from the push buttons, latched until the walk.
+        self.last_presses.resize(inputs.detectors.len(), None);
+        for g in ix.group_indices() {
+            for &ch in &self.buttons[g.get()] {
+                let Some(s) = inputs.detectors.get(ch) else {
+                    continue;
+                };
+                let pressed = self.last_presses[ch].is_some_and(|c| wrapping_delta(s.count, c) > 0);
+                self.ped_called[g.get()] |= s.presence || pressed;
+            }
+            if seq.state().get(g).is_go() {
+                self.ped_called[g.get()] = false;
+            }
+        }
+        for (ch, s) in inputs.detectors.iter().enumerate() {
+            self.last_presses[ch] = Some(s.count);
+        }
+
+        // Groups waiting with a queue or a pedestrian call, and for how long.
+        let mut queued = group_queues(&self.flows, &queues, ix.groups().len());
+        for g in ix.group_indices() {
+            if self.ped_called[g.get()] {
+                queued[g.get()] = queued[g.get()].max(1.0);
+            }
+        }
         for g in ix.group_indices() {
             let waiting = queued[g.get()] >= 1.0 && !seq.state().get(g).is_go();
             let since = &mut self.waiting_since[g.get()];
