@@ -172,6 +172,18 @@ impl Scenario {
                 ),
             );
         }
+        for stage in spec.controller.recall.keys() {
+            let known = corridor.intersections().any(|(_, n)| {
+                n.intersection()
+                    .is_some_and(|ix| ix.stage_by_id(stage).is_some())
+            });
+            if !known {
+                push(
+                    &format!("controller.recall.{stage}"),
+                    format!("recall names unknown stage `{stage}`"),
+                );
+            }
+        }
         if let Some(w) = spec.controller.max_wait_s {
             let (lo, hi) = MAX_WAIT_RANGE_S;
             if !(w.is_finite() && (lo..=hi).contains(&w)) {
