@@ -169,3 +169,59 @@ fn with_two_failed_loops_the_fallbacks_keep_the_estimates_close() {
         greenwave_controllers::estimate::Fallback::Neighbour { .. }
     ));
 }
+
+#[test]
+fn turning_ratios_follow_the_lanes_from_the_configured_start() {
+    // The arterial approaches have an exclusive left lane, so the left ratio is observed. Start
+    // every estimate from an even split, far from the true 12 % left.
+    let scenario = config_scenarios()
+        .into_iter()
+        .find(|s| s.name == "arterial-peak")
+        .unwrap();
+    let mut sim = Simulation::new(&scenario, &RunOptions::default()).unwrap();
+    let sites = ["J1", "J2", "J3", "J4"];
+    for site in sites {
+        let links: Vec<String> = sim
+            .estimate(site)
+            .unwrap()
+            .approaches
+            .iter()
+            .map(|a| a.link.clone())
+            .collect();
+        for link in links {
+            sim.set_turning_prior(site, &link, [1.0 / 3.0; 3]);
+        }
+    }
+    let mut lefts = Vec::new();
+    let mut step = 0u64;
+    while !sim.finished() {
+        sim.step();
+        step += 1;
+        if step % 120 != 0 || sim.now().as_secs_f64() < 900.0 {
+            continue;
+        }
+        for site in sites {
+            for a in &sim.estimate(site).unwrap().approaches {
+                let sum: f64 = a.turning.iter().sum();
+                assert!((sum - 1.0).abs() < 1e-6, "{:?}", a.turning);
+                assert!(
+                    a.turning.iter().all(|&r| (0.0..=1.0).contains(&r)),
+                    "{:?}",
+                    a.turning
+                );
+                if a.direction == "eb" || a.direction == "wb" {
+                    lefts.push(a.turning[0]);
+                }
+            }
+        }
+    }
+    let mean = lefts.iter().sum::<f64>() / lefts.len() as f64;
+    println!(
+        "estimated left-turn ratio on the arterial approaches: mean {mean:.3} over {} samples",
+        lefts.len()
+    );
+    assert!(
+        (mean - 0.12).abs() < 0.04,
+        "mean left ratio {mean:.3}, true 0.12, started at 0.333"
+    );
+}

@@ -3,7 +3,8 @@
 //! Model: constant trend with white-noise "acceleration" of the flow (spectral density `q`),
 //! `x' = F x + w` with `F = [[1, dt], [0, 1]]` and `Q = q [[dt^3/3, dt^2/2], [dt^2/2, dt]]`.
 //! A measurement is the count over a window divided by its length; counts are Poisson, so its
-//! variance is `flow / window` (with a floor, so an empty window is not taken as certain).
+//! variance is `flow / window`, judged on the long-run flow (with a floor, so an empty window is
+//! not taken as certain).
 
 use nalgebra::{Matrix2, RowVector2, Vector2};
 
@@ -32,6 +33,11 @@ pub struct FlowFilter {
     x: Vector2<f64>,
     p: Matrix2<f64>,
     noise: FlowNoise,
+    /// Long-run mean of the measurements, veh/s: the Poisson variance is judged on it, not on
+    /// the state (a state-dependent variance would weigh a burst after a lull more than a lull
+    /// after a burst, and bias the flow up on platooned arrivals).
+    level: f64,
+    updates: f64,
 }
 
 impl FlowFilter {
@@ -41,6 +47,8 @@ impl FlowFilter {
             x: Vector2::new(flow, 0.0),
             p: Matrix2::new(0.04, 0.0, 0.0, 1.0e-5),
             noise,
+            level: flow,
+            updates: 0.0,
         }
     }
 
@@ -50,7 +58,6 @@ impl FlowFilter {
         let q = self.noise.process
             * Matrix2::new(dt.powi(3) / 3.0, dt.powi(2) / 2.0, dt.powi(2) / 2.0, dt);
         self.x = f * self.x;
-        self.x[0] = self.x[0].max(0.0);
         self.p = f * self.p * f.transpose() + q;
     }
 
@@ -59,17 +66,20 @@ impl FlowFilter {
         let h = RowVector2::new(1.0, 0.0);
         let z = count / window;
         // Poisson counts: the variance is the expected count, from the prediction.
-        let r = (self.x[0] / window).max(self.noise.measurement_floor);
+        self.updates += 1.0;
+        self.level += (z - self.level) / self.updates.min(120.0);
+        let r = (self.level / window).max(self.noise.measurement_floor);
         let s = (h * self.p * h.transpose())[(0, 0)] + r;
         let k = self.p * h.transpose() / s;
+        // The state is left unclamped (clamping a zero-mean error would bias the flow up);
+        // only what is read out is kept non-negative.
         self.x += k * (z - self.x[0]);
-        self.x[0] = self.x[0].max(0.0);
         self.p = (Matrix2::identity() - k * h) * self.p;
     }
 
     /// Estimated flow, veh/s.
     pub fn flow(&self) -> f64 {
-        self.x[0]
+        self.x[0].max(0.0)
     }
 
     /// Estimated trend, veh/s^2.

@@ -8,6 +8,7 @@
 pub mod dispersion;
 mod health;
 mod kalman;
+pub mod turning;
 
 pub use health::{DetectorHealth, Fallback, Fault};
 pub use kalman::{FlowFilter, FlowNoise};
@@ -79,6 +80,8 @@ pub struct ApproachEstimate {
     pub arrival_veh_h: f64,
     /// Vehicles queued.
     pub queue_veh: f64,
+    /// Estimated turning ratios (left, through, right).
+    pub turning: [f64; 3],
     /// Per movement (left, through, right): arrival flow, veh/h.
     pub movement_arrival_veh_h: [f64; 3],
     /// Per movement: vehicles queued.
@@ -150,6 +153,8 @@ pub struct Estimator {
     channels: Vec<Option<Channel>>,
     lanes: Vec<Lane>,
     last_tick: Option<Instant>,
+    /// Configured turning ratios by approach, the starting point of their estimate.
+    turning_prior: Vec<[f64; 3]>,
     estimate: Estimate,
 }
 
@@ -204,16 +209,35 @@ impl Estimator {
                 });
             }
         }
+        // Without configured ratios, an even split over the turns each approach has.
+        let turning_prior = site
+            .approaches
+            .iter()
+            .map(|a| {
+                let present =
+                    [Turn::Left, Turn::Through, Turn::Right].map(|t| a.movement(t).is_some());
+                let n = present.iter().filter(|&&p| p).count().max(1) as f64;
+                present.map(|p| if p { 1.0 / n } else { 0.0 })
+            })
+            .collect();
         let mut e = Estimator {
             site,
             params,
             channels,
             lanes,
             last_tick: None,
+            turning_prior,
             estimate: Estimate::default(),
         };
         e.publish();
         e
+    }
+
+    /// Sets the configured turning ratios (left, through, right) of the approach on `link`.
+    pub fn set_turning_prior(&mut self, link: &str, ratios: [f64; 3]) {
+        if let Some(a) = self.site.approaches.iter().position(|a| a.link == link) {
+            self.turning_prior[a] = ratios;
+        }
     }
 
     /// The latest estimate.
@@ -518,15 +542,50 @@ impl Estimator {
             let a = &mut approaches[lane.approach];
             a.arrival_veh_h += est.arrival_veh_h;
             a.queue_veh += est.queue_veh;
-            // A lane's traffic is shared among the turns it allows, evenly.
-            let n = lane.turns.iter().filter(|&&t| t).count().max(1) as f64;
-            for t in 0..3 {
-                if lane.turns[t] {
-                    a.movement_arrival_veh_h[t] += est.arrival_veh_h / n;
-                    a.movement_queue_veh[t] += est.queue_veh / n;
+            a.lanes.push(est);
+        }
+        // Turning ratios, then each movement's share of the lane flows and queues.
+        for (i, a) in approaches.iter_mut().enumerate() {
+            let turns: Vec<[bool; 3]> = self
+                .lanes
+                .iter()
+                .filter(|l| l.approach == i)
+                .map(|l| l.turns)
+                .collect();
+            // Ratios change slowly: judge them on the lanes' recent-flow history, not on the
+            // cycle-to-cycle flow.
+            let flows: Vec<f64> = self
+                .lanes
+                .iter()
+                .filter(|l| l.approach == i)
+                .map(|l| l.history_veh_s)
+                .collect();
+            let site_approach = &self.site.approaches[i];
+            let present = [Turn::Left, Turn::Through, Turn::Right]
+                .map(|t| site_approach.movement(t).is_some());
+            let r = turning::estimate(&turns, &flows, present, self.turning_prior[i]);
+            a.turning = r;
+            let lanes_of: Vec<f64> = (0..3)
+                .map(|t| turns.iter().filter(|l| l[t]).count().max(1) as f64)
+                .collect();
+            for (l, est) in a.lanes.iter().enumerate() {
+                let weights: Vec<f64> = (0..3)
+                    .map(|t| if turns[l][t] { r[t] / lanes_of[t] } else { 0.0 })
+                    .collect();
+                let total: f64 = weights.iter().sum();
+                let n = turns[l].iter().filter(|&&x| x).count().max(1) as f64;
+                for t in 0..3 {
+                    let share = if total > 0.0 {
+                        weights[t] / total
+                    } else if turns[l][t] {
+                        1.0 / n
+                    } else {
+                        0.0
+                    };
+                    a.movement_arrival_veh_h[t] += est.arrival_veh_h * share;
+                    a.movement_queue_veh[t] += est.queue_veh * share;
                 }
             }
-            a.lanes.push(est);
         }
         self.estimate = Estimate {
             approaches,

@@ -78,8 +78,15 @@ impl Simulation {
                 scenario.plans.get(&node),
                 &scenario.controller_params,
             )?;
+            let mut junction = Junction::new(site, ctl);
+            // The scenario's turning ratios are the estimator's starting point.
+            for e in g.edges_directed(node, Dir::Incoming) {
+                junction
+                    .estimator
+                    .set_turning_prior(&e.weight().id, scenario.turning[e.id().index()]);
+            }
             junction_nodes.push(node);
-            junctions.push(Junction::new(site, ctl));
+            junctions.push(junction);
         }
         let junction_of = |node| {
             junction_nodes

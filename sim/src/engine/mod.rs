@@ -144,6 +144,14 @@ impl Simulation {
             .map(|j| j.estimator.estimate())
     }
 
+    /// Sets the turning ratios an intersection's estimator starts from on one approach (by
+    /// default, the scenario's).
+    pub fn set_turning_prior(&mut self, site: &str, link: &str, ratios: [f64; 3]) {
+        if let Some(j) = self.junctions.iter_mut().find(|j| j.site == site) {
+            j.estimator.set_turning_prior(link, ratios);
+        }
+    }
+
     /// The true number of halted vehicles on every approach link after the last step, by
     /// approach link id.
     pub fn halted_by_approach(&self) -> Vec<(&str, u32)> {
