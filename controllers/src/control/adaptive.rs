@@ -38,7 +38,7 @@ pub struct AdaptiveParams {
 impl Default for AdaptiveParams {
     fn default() -> Self {
         AdaptiveParams {
-            horizon_s: 90.0,
+            horizon_s: 120.0,
             max_wait_s: 120.0,
             max_extension_s: 30.0,
             step_s: 2.0,
@@ -276,9 +276,10 @@ impl Adaptive {
                 end_by = end_by.min(now + BIN_S);
             }
         }
-        // What is still queued at the end waits on: count it for half a cycle more.
-        let tail: f64 = q.iter().sum::<f64>() * self.plan.cycle.as_secs_f64() / 2.0;
-        delay + tail
+        // No penalty for what is still queued at the end: over a horizon of a cycle or so every
+        // stage has had its turn, and a penalty there makes the controller cut stages short to
+        // chase queues it cannot clear anyway.
+        delay
     }
 }
 
