@@ -128,21 +128,7 @@ impl MaxPressure {
     fn bounds(&self, stage: StageIndex) -> (Duration, Duration) {
         match self.plan.stages.iter().find(|s| s.stage == stage) {
             Some(s) => (s.min_green, s.max_green),
-            None => {
-                let ix = &self.site.intersection;
-                let groups = ix.stage(stage).groups;
-                let min = groups
-                    .iter()
-                    .map(|g| ix.group(g).min_green)
-                    .max()
-                    .unwrap_or_default();
-                let max = groups
-                    .iter()
-                    .map(|g| ix.group(g).max_green)
-                    .min()
-                    .unwrap_or_default();
-                (min, max)
-            }
+            None => self.site.intersection.stage_green_bounds(stage),
         }
     }
 }

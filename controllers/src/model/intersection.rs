@@ -337,6 +337,23 @@ impl Intersection {
         &self.stages[s.get()]
     }
 
+    /// The green bounds of a stage from its groups: the largest of their minimum greens and
+    /// the smallest of their maximum greens.
+    pub fn stage_green_bounds(&self, s: StageIndex) -> (Duration, Duration) {
+        let groups = self.stage(s).groups;
+        let min = groups
+            .iter()
+            .map(|g| self.group(g).min_green)
+            .max()
+            .unwrap_or_default();
+        let max = groups
+            .iter()
+            .map(|g| self.group(g).max_green)
+            .min()
+            .unwrap_or_default();
+        (min, max)
+    }
+
     /// The index of the stage with this id.
     pub fn stage_by_id(&self, id: &str) -> Option<StageIndex> {
         self.stages

@@ -128,17 +128,7 @@ impl TimingPlan {
                     format!("stage `{}` follows itself", s.stage),
                 );
             }
-            let groups = ix.stage(index).groups;
-            let default_min = groups
-                .iter()
-                .map(|g| ix.group(g).min_green)
-                .max()
-                .unwrap_or_default();
-            let default_max = groups
-                .iter()
-                .map(|g| ix.group(g).max_green)
-                .min()
-                .unwrap_or_default();
+            let (default_min, default_max) = ix.stage_green_bounds(index);
             let min_green = s.min_green_s.map_or(default_min, Duration::from_secs_f64);
             let max_green = s.max_green_s.map_or(default_max, Duration::from_secs_f64);
             let green = Duration::from_secs_f64(s.green_s);
