@@ -123,13 +123,7 @@ pub fn settings(
             .clamp(options.min_cycle_s, options.max_cycle_s)
             .round()
     });
-    let min_green = |i: usize| {
-        ix.stage(order[i])
-            .groups
-            .iter()
-            .map(|g| ix.group(g).min_green.as_secs_f64())
-            .fold(0.0, f64::max)
-    };
+    let min_green = |i: usize| ix.stage_green_bounds(order[i]).0.as_secs_f64();
     let between = lost_s - options.stage_lost_s * n as f64;
     let greens = loop {
         match share_greens(
@@ -224,15 +218,8 @@ pub fn plan_spec(
                 stage: ix.stage(st).id.clone(),
                 green_s: g,
                 min_green_s: None,
-                max_green_s: Some(
-                    g.max(
-                        ix.stage(st)
-                            .groups
-                            .iter()
-                            .map(|x| ix.group(x).max_green.as_secs_f64())
-                            .fold(f64::INFINITY, f64::min),
-                    ),
-                ),
+                // The stage's own maximum, or the green if Webster asks for more.
+                max_green_s: Some(g.max(ix.stage_green_bounds(st).1.as_secs_f64())),
             })
             .collect(),
     }
