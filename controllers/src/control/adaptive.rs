@@ -1,12 +1,13 @@
 //! The adaptive corridor controller: schedule-driven, in the spirit of Surtrac (Xie, Smith and
-//! Barlow 2012). At every decision it predicts, second by second over a rolling horizon, the
+//! Barlow 2012). At every decision it predicts, in two-second steps over a rolling horizon, the
 //! queue of every signal group under each candidate schedule: hold the current stage for a few
-//! more seconds, then run the following stages of the plan's order, each long enough to clear
-//! its queue (within its green bounds). Arrivals come from the upstream neighbours' outflow
+//! more seconds, then run the following stages of the plan's order (skipping those without
+//! demand), each until its queues clear (within its green bounds). Arrivals come from the upstream neighbours' outflow
 //! forecasts where they are fresh, else from the local estimate. It keeps the schedule with the
 //! least predicted delay, so it extends the current stage only while that pays. It stays within
-//! the plan's minimum and maximum greens, lets no queued group wait longer than a bound, and
-//! publishes its own outflow forecast for the downstream neighbours.
+//! the plan's minimum and maximum greens and its maximum cycle, lets no group with a queue or a
+//! pedestrian call wait longer than a bound, and publishes its own outflow forecast for the
+//! downstream neighbours.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -80,6 +81,8 @@ pub struct Adaptive {
     /// Interstage time from each plan stage to each other stage, s.
     between: Vec<Vec<f64>>,
     waiting_since: Vec<Option<Instant>>,
+    /// When the plan's first stage last started (the start of the current cycle).
+    cycle_start: Option<Instant>,
     /// Push-button channels of each pedestrian group, and whether it has been called.
     buttons: Vec<Vec<usize>>,
     ped_called: Vec<bool>,
@@ -155,6 +158,7 @@ impl Adaptive {
         }
         Ok(Adaptive {
             waiting_since: vec![None; ix.groups().len()],
+            cycle_start: None,
             ped_called: vec![false; ix.groups().len()],
             last_presses: Vec::new(),
             buttons,
@@ -361,6 +365,25 @@ impl Controller for Adaptive {
                 }
             }
         };
+        if k == 0 && self.cycle_start.is_none_or(|t| t < now - green) {
+            self.cycle_start = Some(now - green);
+        }
+        // The maximum cycle: no extension that would leave too little time for the rest of
+        // the cycle's stages at their minimum greens.
+        let rest_of_cycle: f64 = (k..n)
+            .map(|j| {
+                let next = (j + 1) % n;
+                self.between[j][next]
+                    + if next == 0 {
+                        0.0
+                    } else {
+                        self.plan.stages[next].min_green.as_secs_f64()
+                    }
+            })
+            .sum();
+        let cycle_room = self.cycle_start.map_or(f64::INFINITY, |t| {
+            self.plan.max_cycle.as_secs_f64() - (now - t).as_secs_f64() - rest_of_cycle
+        });
         let bounds = self.plan.stages[k];
         let stage = bounds.stage;
         // The next stage with demand (queued, or arrivals expected), in the plan's order.
@@ -428,7 +451,8 @@ impl Controller for Adaptive {
         // Otherwise: the extension (0 = end now) with the least predicted delay.
         let room = (bounds.max_green - green)
             .as_secs_f64()
-            .min(self.params.max_extension_s);
+            .min(self.params.max_extension_s)
+            .min(cycle_room.max(0.0));
         // Every extension up to the room left (delay against extension can fall, rise and fall
         // again as a platoon comes into reach).
         let mut best = (f64::INFINITY, 0.0);

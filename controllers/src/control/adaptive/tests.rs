@@ -144,3 +144,33 @@ fn a_wait_bound_out_of_range_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn cycles_stay_within_the_plans_maximum_cycle() {
+    let mut rig = rig(AdaptiveParams::default());
+    let max_cycle = rig.ctl.plan.max_cycle.as_secs_f64();
+    let mut starts = Vec::new();
+    let mut was = false;
+    for _ in 0..9000 {
+        // Heavy demand on every lane, queued on every stop bar.
+        rig.run(0.1, |t, s| {
+            for ch in (1..20).step_by(2) {
+                pulse(t, 1.2, &mut s[ch]);
+                s[ch - 1].presence = true;
+            }
+        });
+        let first = rig.stage().as_deref() == Some("1+5");
+        if first && !was {
+            starts.push(rig.now.as_secs_f64());
+        }
+        was = first;
+    }
+    assert!(starts.len() >= 5, "cycles seen: {starts:?}");
+    for w in starts.windows(2) {
+        assert!(
+            w[1] - w[0] <= max_cycle + 1.0,
+            "a cycle of {:.1} s, maximum {max_cycle} s",
+            w[1] - w[0]
+        );
+    }
+}
