@@ -155,6 +155,17 @@ pub struct Estimator {
     last_tick: Option<Instant>,
     /// Configured turning ratios by approach, the starting point of their estimate.
     turning_prior: Vec<[f64; 3]>,
+    /// Estimated turning ratios by approach, updated when a lane's flow history moves.
+    turning: Vec<[f64; 3]>,
+    turning_stale: bool,
+    /// The lane each channel belongs to.
+    lane_of_channel: Vec<Option<usize>>,
+    /// The fallback of each channel, recomputed when any fault or history changes.
+    fallbacks: Vec<Fallback>,
+    /// A fault or a lane's history changed since the fallbacks were worked out.
+    health_changed: bool,
+    /// When the counts were last checked for freezing.
+    frozen_checked: Instant,
     estimate: Estimate,
 }
 
@@ -210,7 +221,7 @@ impl Estimator {
             }
         }
         // Without configured ratios, an even split over the turns each approach has.
-        let turning_prior = site
+        let turning_prior: Vec<[f64; 3]> = site
             .approaches
             .iter()
             .map(|a| {
@@ -220,10 +231,23 @@ impl Estimator {
                 present.map(|p| if p { 1.0 / n } else { 0.0 })
             })
             .collect();
+        let channels_len = channels.len();
         let mut e = Estimator {
             site,
             params,
             channels,
+            lane_of_channel: (0..channels_len)
+                .map(|ch| {
+                    lanes
+                        .iter()
+                        .position(|l: &Lane| l.advance == Some(ch) || l.stop_bar == Some(ch))
+                })
+                .collect(),
+            fallbacks: vec![Fallback::None; channels_len],
+            health_changed: true,
+            frozen_checked: now,
+            turning: turning_prior.clone(),
+            turning_stale: true,
             lanes,
             last_tick: None,
             turning_prior,
@@ -237,6 +261,8 @@ impl Estimator {
     pub fn set_turning_prior(&mut self, link: &str, ratios: [f64; 3]) {
         if let Some(a) = self.site.approaches.iter().position(|a| a.link == link) {
             self.turning_prior[a] = ratios;
+            self.turning[a] = ratios;
+            self.turning_stale = true;
         }
     }
 
@@ -255,7 +281,12 @@ impl Estimator {
         let dt = self.last_tick.map_or(0.0, |t| (now - t).as_secs_f64());
         self.last_tick = Some(now);
         self.read_channels(now, samples, dt);
-        self.find_frozen(now);
+        // Freezing takes minutes to show: a look every few seconds is enough.
+        if now - self.frozen_checked >= Duration::from_secs(5) {
+            self.frozen_checked = now;
+            self.find_frozen(now);
+        }
+        self.refresh_fallbacks();
         let p = self.params;
         for i in 0..self.lanes.len() {
             let (arrived, departed, blocked, stop_bar_free, advance_free) =
@@ -325,7 +356,11 @@ impl Estimator {
                     lane.history_n += 1.0;
                     let alpha = (window / p.history_s).max(1.0 / lane.history_n).min(1.0);
                     lane.history_veh_s += alpha * (lane.filter.flow() - lane.history_veh_s);
-                    lane.has_history = true;
+                    if !lane.has_history {
+                        lane.has_history = true;
+                        self.health_changed = true;
+                    }
+                    self.turning_stale = true;
                 }
                 lane.window_count = 0.0;
                 lane.window_start = now;
@@ -364,7 +399,7 @@ impl Estimator {
             if !s.presence {
                 c.green_presence_s = 0.0;
             }
-            c.fault = if s.fault.is_fault() {
+            let fault = if s.fault.is_fault() {
                 Some(Fault::Reported { code: s.fault })
             } else if s.presence && c.green_presence_s >= stuck_after {
                 Some(Fault::PresenceStuck)
@@ -373,6 +408,10 @@ impl Estimator {
             } else {
                 None
             };
+            if fault != c.fault {
+                c.fault = fault;
+                self.health_changed = true;
+            }
             c.last = Some(s);
         }
     }
@@ -406,6 +445,7 @@ impl Estimator {
         for i in stale {
             if let Some(c) = &mut self.channels[i] {
                 c.fault = Some(Fault::CountFrozen);
+                self.health_changed = true;
             }
         }
     }
@@ -438,7 +478,28 @@ impl Estimator {
             .map(|(i, _)| i)
     }
 
-    fn fallback(&self, channel: usize, lane: &Lane) -> Fallback {
+    /// Recomputes every channel's fallback when a fault or a lane's history has changed.
+    fn refresh_fallbacks(&mut self) {
+        if self.health_changed {
+            self.fallbacks = (0..self.channels.len())
+                .map(|ch| match self.lane_of_channel[ch] {
+                    Some(l) => self.find_fallback(ch, &self.lanes[l]),
+                    None => Fallback::None,
+                })
+                .collect();
+            self.health_changed = false;
+        }
+    }
+
+    /// The fallback in force for a channel.
+    fn fallback(&self, channel: usize) -> Fallback {
+        self.fallbacks
+            .get(channel)
+            .copied()
+            .unwrap_or(Fallback::None)
+    }
+
+    fn find_fallback(&self, channel: usize, lane: &Lane) -> Fallback {
         match &self.channels[channel] {
             Some(c) if c.fault.is_none() => Fallback::None,
             None => Fallback::None,
@@ -457,7 +518,7 @@ impl Estimator {
         let blocked_after = Duration::from_secs_f64(self.params.blocked_after_s);
         let read = |channel: Option<usize>| -> Option<&Channel> {
             let ch = channel?;
-            match self.fallback(ch, lane) {
+            match self.fallback(ch) {
                 Fallback::None => self.channels[ch].as_ref(),
                 Fallback::Neighbour { channel } => self.channels[usize::from(channel)].as_ref(),
                 Fallback::Historical | Fallback::ConstantCall => None,
@@ -491,40 +552,43 @@ impl Estimator {
     }
 
     fn publish(&mut self) {
-        let mut approaches: Vec<ApproachEstimate> = self
-            .site
-            .approaches
-            .iter()
-            .map(|a| ApproachEstimate {
-                link: a.link.clone(),
-                direction: a.direction.to_string(),
-                ..ApproachEstimate::default()
-            })
-            .collect();
-        let mut detectors = Vec::new();
-        for (ch, c) in self.channels.iter().enumerate() {
-            if c.is_none() {
-                continue;
-            }
-            let lane = self
-                .lanes
+        if self.estimate.approaches.is_empty() {
+            self.estimate.approaches = self
+                .site
+                .approaches
                 .iter()
-                .find(|l| l.advance == Some(ch) || l.stop_bar == Some(ch));
-            let fallback = lane.map_or(Fallback::None, |l| self.fallback(ch, l));
-            detectors.push(DetectorHealth {
-                channel: ch as u8,
-                fault: c.as_ref().and_then(|c| c.fault),
-                fallback,
-            });
+                .map(|a| ApproachEstimate {
+                    link: a.link.clone(),
+                    direction: a.direction.to_string(),
+                    ..ApproachEstimate::default()
+                })
+                .collect();
+        }
+        self.estimate.detectors.clear();
+        for (ch, c) in self.channels.iter().enumerate() {
+            if let Some(c) = c {
+                self.estimate.detectors.push(DetectorHealth {
+                    channel: ch as u8,
+                    fault: c.fault,
+                    fallback: self.fallback(ch),
+                });
+            }
+        }
+        for a in &mut self.estimate.approaches {
+            a.arrival_veh_h = 0.0;
+            a.queue_veh = 0.0;
+            a.movement_arrival_veh_h = [0.0; 3];
+            a.movement_queue_veh = [0.0; 3];
+            a.lanes.clear();
         }
         for lane in &self.lanes {
             let degraded = [lane.advance, lane.stop_bar]
                 .into_iter()
                 .flatten()
-                .any(|ch| self.fallback(ch, lane) != Fallback::None);
+                .any(|ch| self.fallback(ch) != Fallback::None);
             let advance_lost = lane.advance.is_some_and(|ch| {
                 matches!(
-                    self.fallback(ch, lane),
+                    self.fallback(ch),
                     Fallback::Historical | Fallback::ConstantCall
                 )
             });
@@ -539,45 +603,45 @@ impl Estimator {
                 queue_veh: lane.in_section + lane.beyond,
                 degraded,
             };
-            let a = &mut approaches[lane.approach];
+            let a = &mut self.estimate.approaches[lane.approach];
             a.arrival_veh_h += est.arrival_veh_h;
             a.queue_veh += est.queue_veh;
             a.lanes.push(est);
         }
-        // Turning ratios, then each movement's share of the lane flows and queues.
-        for (i, a) in approaches.iter_mut().enumerate() {
-            let turns: Vec<[bool; 3]> = self
-                .lanes
-                .iter()
-                .filter(|l| l.approach == i)
-                .map(|l| l.turns)
-                .collect();
-            // Ratios change slowly: judge them on the lanes' recent-flow history, not on the
-            // cycle-to-cycle flow.
-            let flows: Vec<f64> = self
-                .lanes
-                .iter()
-                .filter(|l| l.approach == i)
-                .map(|l| l.history_veh_s)
-                .collect();
-            let site_approach = &self.site.approaches[i];
-            let present = [Turn::Left, Turn::Through, Turn::Right]
-                .map(|t| site_approach.movement(t).is_some());
-            let r = turning::estimate(&turns, &flows, present, self.turning_prior[i]);
+        // Turning ratios (judged on the lanes' recent-flow history: they change slowly), then
+        // each movement's share of the lane flows and queues.
+        if self.turning_stale {
+            for i in 0..self.site.approaches.len() {
+                let lanes = self.lanes.iter().filter(|l| l.approach == i);
+                let turns: Vec<[bool; 3]> = lanes.clone().map(|l| l.turns).collect();
+                let flows: Vec<f64> = lanes.map(|l| l.history_veh_s).collect();
+                let site_approach = &self.site.approaches[i];
+                let present = [Turn::Left, Turn::Through, Turn::Right]
+                    .map(|t| site_approach.movement(t).is_some());
+                self.turning[i] = turning::estimate(&turns, &flows, present, self.turning_prior[i]);
+            }
+            self.turning_stale = false;
+        }
+        let mut lane_index = 0;
+        for (i, a) in self.estimate.approaches.iter_mut().enumerate() {
+            let r = self.turning[i];
             a.turning = r;
-            let lanes_of: Vec<f64> = (0..3)
-                .map(|t| turns.iter().filter(|l| l[t]).count().max(1) as f64)
-                .collect();
+            let first = lane_index;
+            let count = a.lanes.len();
+            lane_index += count;
+            let turns = |l: usize| self.lanes[first + l].turns;
+            let lanes_of: [f64; 3] =
+                [0, 1, 2].map(|t| (0..count).filter(|&l| turns(l)[t]).count().max(1) as f64);
             for (l, est) in a.lanes.iter().enumerate() {
-                let weights: Vec<f64> = (0..3)
-                    .map(|t| if turns[l][t] { r[t] / lanes_of[t] } else { 0.0 })
-                    .collect();
+                let allowed = turns(l);
+                let weights: [f64; 3] =
+                    [0, 1, 2].map(|t| if allowed[t] { r[t] / lanes_of[t] } else { 0.0 });
                 let total: f64 = weights.iter().sum();
-                let n = turns[l].iter().filter(|&&x| x).count().max(1) as f64;
+                let n = allowed.iter().filter(|&&x| x).count().max(1) as f64;
                 for t in 0..3 {
                     let share = if total > 0.0 {
                         weights[t] / total
-                    } else if turns[l][t] {
+                    } else if allowed[t] {
                         1.0 / n
                     } else {
                         0.0
@@ -587,10 +651,6 @@ impl Estimator {
                 }
             }
         }
-        self.estimate = Estimate {
-            approaches,
-            detectors,
-        };
     }
 }
 

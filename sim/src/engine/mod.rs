@@ -73,6 +73,8 @@ pub struct Simulation {
     oncoming_eta: Vec<f32>,
     junctions: Vec<Junction>,
     neighbours: Neighbours,
+    /// Whether the controllers use what their neighbours report.
+    share_with_neighbours: bool,
     link_index: std::collections::BTreeMap<String, usize>,
     shown: Vec<SignalState>,
     go_since: Vec<Vec<f32>>,
@@ -204,7 +206,9 @@ impl Simulation {
         let dt = self.dt;
         let t_end = t + f64::from(dt);
 
-        self.gather_neighbours();
+        if self.share_with_neighbours {
+            self.gather_neighbours();
+        }
         for (j, junction) in self.junctions.iter_mut().enumerate() {
             if junction.tick(t0, &self.neighbours) {
                 self.shown[j].clone_from(&junction.shown);
@@ -244,7 +248,8 @@ impl Simulation {
             t: t as f32,
             t_end: t_end as f32,
         };
-        let mut queue = vec![0u32; self.approaches.len()];
+        let queue = &mut self.queues;
+        queue.fill(0);
         for (lane, vehicles) in self.lanes.iter_mut().enumerate() {
             if vehicles.is_empty() {
                 continue;
@@ -264,8 +269,7 @@ impl Simulation {
                 hand_over(&mut ctx, lane, vehicles, out.crossed, &mut self.leaving);
             }
         }
-        self.queues.clone_from(&queue);
-        for (a, &q) in queue.iter().enumerate() {
+        for (a, &q) in self.queues.iter().enumerate() {
             let log = &mut self.approaches[a];
             log.queue_sum += u64::from(q);
             log.queue_max = log.queue_max.max(q);
@@ -290,15 +294,20 @@ impl Simulation {
     /// What every intersection tells its neighbours: its approach queues per lane, and its
     /// outflow forecast, dispersed along each link into arrivals at the next stop line.
     fn gather_neighbours(&mut self) {
-        self.neighbours.queue_per_lane.clear();
         self.neighbours.arrivals.clear();
         let now = self.now;
         for j in &self.junctions {
             for a in &j.estimator.estimate().approaches {
-                let lanes = a.lanes.len().max(1) as f64;
-                self.neighbours
-                    .queue_per_lane
-                    .insert(a.link.clone(), a.queue_veh / lanes);
+                let per_lane = a.queue_veh / a.lanes.len().max(1) as f64;
+                // Updated in place: the keys stay from one step to the next.
+                match self.neighbours.queue_per_lane.get_mut(&a.link) {
+                    Some(q) => *q = per_lane,
+                    None => {
+                        self.neighbours
+                            .queue_per_lane
+                            .insert(a.link.clone(), per_lane);
+                    }
+                }
             }
             let Some(outflow) = j.outflow() else { continue };
             let age = (now - outflow.from).as_secs_f64().round() as usize;
@@ -448,7 +457,8 @@ impl Simulation {
 
     /// Books the vehicles that left their lane this step.
     fn settle_leaving(&mut self, t_end: f64, interval: usize) {
-        for leaving in std::mem::take(&mut self.leaving) {
+        let mut leaving_now = std::mem::take(&mut self.leaving);
+        for leaving in leaving_now.drain(..) {
             match leaving {
                 Leaving::Exit { from, vehicle } => self.finish(&vehicle, from, t_end),
                 Leaving::Onto {
@@ -499,6 +509,8 @@ impl Simulation {
                 }
             }
         }
+        // Hand the (now empty) buffer back, keeping its capacity for the next step.
+        self.leaving = leaving_now;
     }
 
     fn apply_transfers(&mut self) {
