@@ -386,14 +386,15 @@ impl Controller for Adaptive {
         });
         let bounds = self.plan.stages[k];
         let stage = bounds.stage;
-        // The next stage with demand (queued, or arrivals expected), in the plan's order.
+        // The next stage with demand (a vehicle's worth queued, or arriving within 30 s), in the
+        // plan's order.
         let demanded = |g: GroupIndex| {
-            queued[g.get()] >= 0.5
+            queued[g.get()] >= 1.0
                 || self
                     .flows
                     .iter()
                     .zip(&arrivals)
-                    .any(|(f, a)| f.group == g && a.iter().take(30).sum::<f64>() >= 0.5)
+                    .any(|(f, a)| f.group == g && a.iter().take(30).sum::<f64>() >= 1.0)
         };
         let next = (1..n)
             .map(|d| self.plan.stages[(k + d) % n].stage)
