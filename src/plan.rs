@@ -44,9 +44,11 @@ pub fn webster(args: &WebsterArgs) -> Result<ExitCode> {
         WaveDirection::Nb => Direction::Nb,
         WaveDirection::Sb => Direction::Sb,
     };
+    let defaults = WebsterOptions::default();
     let options = WebsterOptions {
         max_cycle_s: args.max_cycle,
-        ..WebsterOptions::default()
+        min_cycle_s: defaults.min_cycle_s.min(args.max_cycle),
+        ..defaults
     };
     let plans = webster_plans(
         &scenario,

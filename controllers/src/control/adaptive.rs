@@ -83,6 +83,8 @@ pub struct Adaptive {
     waiting_since: Vec<Option<Instant>>,
     /// When the plan's first stage last started (the start of the current cycle).
     cycle_start: Option<Instant>,
+    /// The plan position last seen running, to tell when the order wraps round.
+    last_position: Option<usize>,
     /// Push-button channels of each pedestrian group, and whether it has been called.
     buttons: Vec<Vec<usize>>,
     ped_called: Vec<bool>,
@@ -159,6 +161,7 @@ impl Adaptive {
         Ok(Adaptive {
             waiting_since: vec![None; ix.groups().len()],
             cycle_start: None,
+            last_position: None,
             ped_called: vec![false; ix.groups().len()],
             last_presses: Vec::new(),
             buttons,
@@ -365,9 +368,12 @@ impl Controller for Adaptive {
                 }
             }
         };
-        if k == 0 && self.cycle_start.is_none_or(|t| t < now - green) {
+        // A new cycle starts whenever the plan order wraps round (its first stage may have been
+        // skipped for want of demand).
+        if self.last_position.is_some_and(|last| k < last) || self.cycle_start.is_none() {
             self.cycle_start = Some(now - green);
         }
+        self.last_position = Some(k);
         // The maximum cycle: no extension that would leave too little time for the rest of
         // the cycle's stages at their minimum greens.
         let rest_of_cycle: f64 = (k..n)
@@ -416,17 +422,19 @@ impl Controller for Adaptive {
         }
         // A group kept waiting too long: straight to the first stage that serves it.
         let bound = Duration::from_secs_f64(self.params.max_wait_s);
-        let to_next = Duration::from_secs_f64(self.between[k][(k + 1) % n]);
         let longest = ix
             .group_indices()
             .filter_map(|g| self.waiting_since[g.get()].map(|t| (t, g)))
             .min();
         if let Some((since, g)) = longest
-            && now - since + to_next >= bound
-            && let Some(target) = (1..=n)
-                .map(|d| self.plan.stages[(k + d) % n].stage)
-                .find(|&s| ix.stage(s).groups.contains(g))
+            && let Some(d) = (1..=n).find(|&d| {
+                ix.stage(self.plan.stages[(k + d) % n].stage)
+                    .groups
+                    .contains(g)
+            })
+            && now - since + Duration::from_secs_f64(self.between[k][(k + d) % n]) >= bound
         {
+            let target = self.plan.stages[(k + d) % n].stage;
             self.predict(k, 0.0, &queues, &arrivals, horizon, Some(&mut departures));
             self.publish(now, &departures);
             return Some(target);

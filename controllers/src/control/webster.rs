@@ -119,8 +119,10 @@ pub fn settings(
         f64::INFINITY
     };
     let mut cycle = common_cycle_s.unwrap_or_else(|| {
+        // (max before min: never panics, whatever the options)
         optimum
-            .clamp(options.min_cycle_s, options.max_cycle_s)
+            .max(options.min_cycle_s)
+            .min(options.max_cycle_s)
             .round()
     });
     let min_green = |i: usize| ix.stage_green_bounds(order[i]).0.as_secs_f64();
@@ -133,7 +135,8 @@ pub fn settings(
             &(0..n).map(min_green).collect::<Vec<_>>(),
         ) {
             Some(greens) => break greens,
-            // The minimum greens do not fit: lengthen the cycle.
+            // The minimum greens do not fit: lengthen the cycle (past the maximum if need be;
+            // the minimum greens come first).
             None => cycle += 1.0,
         }
     };
@@ -202,6 +205,7 @@ pub fn plan_spec(
     order: &[StageIndex],
     s: &WebsterSettings,
     offset_s: f64,
+    max_cycle_s: f64,
 ) -> PlanSpec {
     let ix = &site.intersection;
     PlanSpec {
@@ -210,7 +214,7 @@ pub fn plan_spec(
         intersection: None,
         cycle_s: s.cycle_s,
         offset_s: offset_s.rem_euclid(s.cycle_s),
-        max_cycle_s: Some(s.cycle_s.max(120.0).max(s.cycle_s)),
+        max_cycle_s: Some(max_cycle_s.max(s.cycle_s)),
         stages: order
             .iter()
             .zip(&s.greens_s)

@@ -131,7 +131,6 @@ struct Lane {
     filter: FlowFilter,
     window_count: f64,
     window_start: Instant,
-    window_blocked: bool,
     in_section: f64,
     beyond: f64,
     history_veh_s: f64,
@@ -202,7 +201,6 @@ impl Estimator {
                     filter: FlowFilter::new(0.0, params.noise),
                     window_count: 0.0,
                     window_start: now,
-                    window_blocked: false,
                     in_section: 0.0,
                     beyond: 0.0,
                     history_veh_s: 0.0,
@@ -289,8 +287,29 @@ impl Estimator {
         self.refresh_fallbacks();
         let p = self.params;
         for i in 0..self.lanes.len() {
-            let (arrived, departed, blocked, stop_bar_free, advance_free) =
+            let (measured, departed, blocked, stop_bar_free, advance_free) =
                 self.lane_inputs(i, now);
+            // An advance loop lost to a fault: its recent flow stands in, and the flow filter
+            // and its history stay as they were until the loop is back.
+            let lost = |ch: Option<usize>| {
+                ch.is_some_and(|ch| {
+                    matches!(
+                        self.fallback(ch),
+                        Fallback::Historical | Fallback::ConstantCall
+                    )
+                })
+            };
+            let advance_lost = lost(self.lanes[i].advance);
+            let arrived = if advance_lost {
+                self.lanes[i].history_veh_s * dt
+            } else {
+                measured
+            };
+            let departed = if advance_lost && lost(self.lanes[i].stop_bar) {
+                arrived
+            } else {
+                departed
+            };
             let green = self.lane_green(i, shown);
             if green {
                 for ch in [self.lanes[i].advance, self.lanes[i].stop_bar]
@@ -318,7 +337,6 @@ impl Estimator {
             lane.beyond = (lane.beyond - arrived).max(0.0);
             if blocked {
                 lane.beyond = (lane.beyond + q * dt).min(lane.storage_beyond);
-                lane.window_blocked = true;
             }
             // An advance loop free for a while: nothing is held back beyond it.
             lane.advance_free_since = match (advance_free, lane.advance_free_since) {
@@ -349,8 +367,8 @@ impl Estimator {
             lane.window_count += arrived;
             let window = (now - lane.window_start).as_secs_f64();
             if window >= p.window_s {
-                lane.filter.predict(window);
-                {
+                if !advance_lost {
+                    lane.filter.predict(window);
                     lane.filter.update(lane.window_count, window);
                     // The history starts fast and settles to its time constant.
                     lane.history_n += 1.0;
@@ -364,7 +382,6 @@ impl Estimator {
                 }
                 lane.window_count = 0.0;
                 lane.window_start = now;
-                lane.window_blocked = false;
             }
         }
         self.publish();
@@ -374,7 +391,10 @@ impl Estimator {
         let stuck_after = self.params.stuck_after_s;
         let tau = self.params.frozen_after_s;
         for (ch, slot) in self.channels.iter_mut().enumerate() {
-            let (Some(c), Some(&s)) = (slot.as_mut(), samples.get(ch)) else {
+            let Some(c) = slot.as_mut() else { continue };
+            let Some(&s) = samples.get(ch) else {
+                // No sample this tick: nothing counted.
+                c.delta = 0;
                 continue;
             };
             c.delta = c.last.map_or(0, |last| wrapping_delta(s.count, last.count));
@@ -526,12 +546,8 @@ impl Estimator {
         };
         let advance = read(lane.advance);
         let stop_bar = read(lane.stop_bar);
-        let arrived = match (advance, lane.advance) {
-            (Some(c), _) => f64::from(c.delta),
-            // No usable advance loop: the lane's recent flow stands in.
-            (None, Some(_)) => 0.0,
-            (None, None) => 0.0,
-        };
+        // Without a usable advance loop the update stands in the lane's recent flow.
+        let arrived = advance.map_or(0.0, |c| f64::from(c.delta));
         let departed = stop_bar.map_or(arrived, |c| f64::from(c.delta));
         let blocked =
             advance.is_some_and(|c| c.presence_since.is_some_and(|t| now - t >= blocked_after));

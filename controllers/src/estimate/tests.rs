@@ -140,3 +140,41 @@ fn without_a_neighbour_the_fallback_is_history_then_a_constant_call() {
     };
     assert_eq!(fallback(19), Fallback::Historical);
 }
+
+#[test]
+fn a_lost_loop_keeps_its_recent_flow_instead_of_fading() {
+    let mut est = Estimator::new(site(), EstimatorParams::default(), Instant::ZERO);
+    let mut samples = vec![DetectorSample::default(); 20];
+    let mut now = Instant::ZERO;
+    // sb lane 1 (advance 19, stop bar 18): a vehicle every 5 s (720 veh/h) for 20 minutes.
+    for k in 0..1200u16 {
+        now += Duration::from_secs(1);
+        samples[19].count = k / 5;
+        samples[18].count = k / 5;
+        est.update(now, &samples, &all_red());
+    }
+    let sb = |e: &Estimate| {
+        e.approaches
+            .iter()
+            .find(|a| a.direction == "sb")
+            .unwrap()
+            .lanes[1]
+    };
+    let before = sb(est.estimate()).arrival_veh_h;
+    // Both sb advance loops fail, so no neighbour can stand in; half an hour later the lane
+    // still carries its recent flow.
+    samples[17].fault = FaultCode::ShortedLoop;
+    samples[19].fault = FaultCode::ShortedLoop;
+    for _ in 0..1800 {
+        now += Duration::from_secs(1);
+        est.update(now, &samples, &all_red());
+    }
+    let after = sb(est.estimate());
+    assert!(after.degraded);
+    assert!(before > 500.0, "{before}");
+    assert!(
+        (after.arrival_veh_h - before).abs() < 0.1 * before,
+        "{before} veh/h before, {} after",
+        after.arrival_veh_h
+    );
+}

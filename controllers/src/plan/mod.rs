@@ -122,6 +122,14 @@ impl TimingPlan {
                 0 => None,
                 _ => spec.stages.get(i - 1),
             };
+            if spec.stages[..i].iter().any(|p| p.stage == s.stage)
+                && previous.is_none_or(|p| p.stage != s.stage)
+            {
+                out.push(
+                    format!("{field}.stage"),
+                    format!("stage `{}` appears twice in the order (controllers run each stage once a cycle)", s.stage),
+                );
+            }
             if previous.is_some_and(|p| p.stage == s.stage) {
                 out.push(
                     format!("{field}.stage"),

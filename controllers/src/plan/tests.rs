@@ -76,3 +76,29 @@ fn every_problem_is_reported_at_once() {
         ["plan_id", "version", "offset_s", "stages[1].stage"]
     );
 }
+
+#[test]
+fn a_stage_twice_in_the_order_is_refused() {
+    let ix = intersection(EU_TWO_STAGE);
+    let spec = plan_spec(
+        r#"
+        plan_id = "twice"
+        version = 1
+        cycle_s = 100.0
+        [[stages]]
+        stage = "A"
+        green_s = 20.0
+        [[stages]]
+        stage = "B"
+        green_s = 20.0
+        [[stages]]
+        stage = "A"
+        green_s = 20.0
+        "#,
+    );
+    let err = TimingPlan::from_spec(&spec, &ix).unwrap_err();
+    assert!(
+        err.mentions("stage `A` appears twice in the order"),
+        "{err}"
+    );
+}
