@@ -182,11 +182,13 @@ impl Adaptive {
                 let approach = &self.site.approaches[f.approach];
                 let est = inputs.estimate.approaches.get(f.approach);
                 let local = est.map_or(0.0, |e| e.movement_arrival_veh_h[f.turn] / 3600.0);
+                // This movement's share of the approach: from the flows, or (with next to no flow
+                // seen yet) the turning ratio.
                 let share = est.map_or(0.0, |e| {
                     if e.arrival_veh_h > 1.0 {
                         e.movement_arrival_veh_h[f.turn] / e.arrival_veh_h
                     } else {
-                        0.0
+                        e.turning[f.turn]
                     }
                 });
                 match inputs.neighbours.arrivals.get(&approach.link) {
