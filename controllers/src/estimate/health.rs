@@ -45,7 +45,8 @@ pub enum Fallback {
     },
     /// The lane's recent flow, from before the fault.
     Historical,
-    /// A constant call: the movement is treated as always demanded.
+    /// A constant call: the lane counts as always having a vehicle waiting (actuated control
+    /// also calls its groups), so the movement is always demanded.
     ConstantCall,
 }
 

@@ -613,10 +613,17 @@ impl Estimator {
             } else {
                 lane.filter.flow()
             };
+            // A constant call: the lane counts as always having a vehicle waiting, so every
+            // controller serves it.
+            let constant_call = [lane.advance, lane.stop_bar]
+                .into_iter()
+                .flatten()
+                .any(|ch| self.fallback(ch) == Fallback::ConstantCall);
+            let queue = lane.in_section + lane.beyond;
             let est = LaneEstimate {
                 arrival_veh_h: flow * 3600.0,
                 trend_veh_h_min: lane.filter.trend() * 3600.0 * 60.0,
-                queue_veh: lane.in_section + lane.beyond,
+                queue_veh: if constant_call { queue.max(1.0) } else { queue },
                 degraded,
             };
             let a = &mut self.estimate.approaches[lane.approach];

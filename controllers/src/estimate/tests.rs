@@ -118,6 +118,16 @@ fn without_a_neighbour_the_fallback_is_history_then_a_constant_call() {
             .fallback
     };
     assert_eq!(fallback(17), Fallback::ConstantCall, "no history yet");
+    let sb = est
+        .estimate()
+        .approaches
+        .iter()
+        .find(|a| a.direction == "sb")
+        .unwrap();
+    assert!(
+        sb.lanes[0].queue_veh >= 1.0,
+        "a constant call counts as a vehicle waiting"
+    );
 
     let mut est = Estimator::new(site(), EstimatorParams::default(), Instant::ZERO);
     let mut now = Instant::ZERO;
