@@ -349,8 +349,28 @@ impl Controller for Adaptive {
                 queued[g.get()] = queued[g.get()].max(1.0);
             }
         }
+        // A group waits when a lane it serves holds a vehicle (judged per lane: a lone vehicle in
+        // a shared lane is split among its turns in the movement queues).
+        let mut lane_waiting = vec![false; ix.groups().len()];
+        for f in &self.flows {
+            let approach = &self.site.approaches[f.approach];
+            let Some(est) = inputs.estimate.approaches.get(f.approach) else {
+                continue;
+            };
+            let turn = [Turn::Left, Turn::Through, Turn::Right][f.turn];
+            if let Some(m) = approach.movement(turn)
+                && m.lanes.iter().any(|&l| {
+                    est.lanes
+                        .get(usize::from(l))
+                        .is_some_and(|x| x.queue_veh >= 1.0)
+                })
+            {
+                lane_waiting[f.group.get()] = true;
+            }
+        }
         for g in ix.group_indices() {
-            let waiting = queued[g.get()] >= 1.0 && !seq.state().get(g).is_go();
+            let has_demand = queued[g.get()] >= 1.0 || lane_waiting[g.get()];
+            let waiting = has_demand && !seq.state().get(g).is_go();
             let since = &mut self.waiting_since[g.get()];
             *since = if waiting {
                 Some(since.unwrap_or(now))
