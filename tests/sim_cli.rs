@@ -12,6 +12,22 @@ fn greenwave(args: &[&str]) -> Output {
         .expect("greenwave runs")
 }
 
+/// An empty folder for a test's output.
+fn fresh_dir(name: &str) -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn assert_ok(out: &Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn json(out: &Output) -> serde_json::Value {
     assert_eq!(
         out.status.code(),
@@ -122,8 +138,7 @@ fn several_seeds_and_a_comparison() {
 
 #[test]
 fn out_writes_csv_files_and_pictures() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sim-out");
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh_dir("sim-out");
     let out = greenwave(&[
         "sim",
         "config/scenarios/arterial-peak.toml",
@@ -132,12 +147,7 @@ fn out_writes_csv_files_and_pictures() {
         "--out",
         dir.to_str().unwrap(),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let vehicles = std::fs::read_to_string(dir.join("vehicles.csv")).unwrap();
     assert!(vehicles.starts_with("id,entry,exit,generated_s"));
     assert!(vehicles.lines().count() > 100);
@@ -183,8 +193,7 @@ fn a_broken_scenario_or_an_unknown_controller_exits_2_with_the_reason() {
 
 #[test]
 fn webster_plans_are_written_valid_and_form_a_green_wave() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("webster-plans");
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh_dir("webster-plans");
     let out = greenwave(&[
         "plan",
         "webster",
@@ -192,12 +201,7 @@ fn webster_plans_are_written_valid_and_form_a_green_wave() {
         "--out",
         dir.to_str().unwrap(),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("common cycle"), "{text}");
     let check = greenwave(&["check", dir.to_str().unwrap()]);

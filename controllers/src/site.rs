@@ -144,6 +144,35 @@ impl Site {
             .collect()
     }
 
+    /// The detectors that call each signal group, by group index: a vehicle loop on a lane one of
+    /// the group's movements uses, or the push button of the crossing it serves.
+    pub fn group_detectors(&self) -> Vec<Vec<&Detector>> {
+        let ix = &self.intersection;
+        let mut by_group = vec![Vec::new(); ix.groups().len()];
+        for approach in &self.approaches {
+            for d in &approach.detectors {
+                for g in ix.group_indices() {
+                    let serves = ix.group(g).movements.iter().any(|m| {
+                        m.approach == approach.direction
+                            && match d.kind {
+                                DetectorKind::PedestrianButton => m.turn == Turn::Crossing,
+                                _ => {
+                                    m.turn != Turn::Crossing
+                                        && approach
+                                            .movement(m.turn)
+                                            .is_some_and(|sm| sm.lanes.contains(&d.lane))
+                                }
+                            }
+                    });
+                    if serves {
+                        by_group[g.get()].push(d);
+                    }
+                }
+            }
+        }
+        by_group
+    }
+
     /// The number of detector channels its cabinet uses (highest channel + 1).
     pub fn channels(&self) -> usize {
         self.approaches

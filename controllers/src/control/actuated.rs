@@ -14,7 +14,7 @@ use super::{Controller, Inputs};
 use crate::corridor::DetectorKind;
 use crate::detector::wrapping_delta;
 use crate::estimate::Fallback;
-use crate::model::{GroupKind, StageIndex, Turn};
+use crate::model::{GroupKind, StageIndex};
 use crate::plan::TimingPlan;
 use crate::sequencer::{Phase, Sequencer};
 use crate::site::Site;
@@ -96,48 +96,30 @@ impl Actuated {
             }
         }
         let n = ix.groups().len();
-        let mut channels_of = vec![Vec::new(); n];
-        for approach in &site.approaches {
-            for d in &approach.detectors {
-                let ch = usize::from(d.channel);
-                for g in ix.group_indices() {
-                    let serves = ix.group(g).movements.iter().any(|m| {
-                        m.approach == approach.direction
-                            && match d.kind {
-                                DetectorKind::PedestrianButton => m.turn == Turn::Crossing,
-                                _ => {
-                                    m.turn != Turn::Crossing
-                                        && approach
-                                            .movement(m.turn)
-                                            .is_some_and(|sm| sm.lanes.contains(&d.lane))
-                                }
-                            }
-                    });
-                    if serves {
-                        channels_of[g.get()].push(ch);
-                    }
-                }
-            }
-        }
-        let advance: Vec<usize> = site
-            .approaches
-            .iter()
-            .flat_map(|a| {
-                a.detectors
-                    .iter()
-                    .filter(|d| d.kind == DetectorKind::Advance)
-                    .map(|d| usize::from(d.channel))
-            })
-            .collect();
+        let detectors = site.group_detectors();
+        let channels = |keep: &dyn Fn(&crate::corridor::Detector) -> bool| -> Vec<Vec<usize>> {
+            detectors
+                .iter()
+                .map(|ds| {
+                    ds.iter()
+                        .filter(|d| keep(d))
+                        .map(|d| usize::from(d.channel))
+                        .collect()
+                })
+                .collect()
+        };
+        let channels_of = channels(&|_| true);
+        let advance = channels(&|d| d.kind == DetectorKind::Advance);
+        // A group's advance loops extend its green where it has any; else all its loops do.
         let extenders_of = channels_of
             .iter()
-            .map(|chs: &Vec<usize>| {
-                let adv: Vec<usize> = chs
-                    .iter()
-                    .copied()
-                    .filter(|c| advance.contains(c))
-                    .collect();
-                if adv.is_empty() { chs.clone() } else { adv }
+            .zip(&advance)
+            .map(|(all, adv)| {
+                if adv.is_empty() {
+                    all.clone()
+                } else {
+                    adv.clone()
+                }
             })
             .collect();
         let recall = plan

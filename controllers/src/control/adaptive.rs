@@ -139,25 +139,16 @@ impl Adaptive {
                     .collect()
             })
             .collect();
-        let mut buttons = vec![Vec::new(); ix.groups().len()];
-        for approach in &site.approaches {
-            for d in approach
-                .detectors
-                .iter()
-                .filter(|d| d.kind == DetectorKind::PedestrianButton)
-            {
-                for g in ix.group_indices() {
-                    let crosses = ix
-                        .group(g)
-                        .movements
-                        .iter()
-                        .any(|m| m.turn == Turn::Crossing && m.approach == approach.direction);
-                    if crosses {
-                        buttons[g.get()].push(usize::from(d.channel));
-                    }
-                }
-            }
-        }
+        let buttons = site
+            .group_detectors()
+            .iter()
+            .map(|ds| {
+                ds.iter()
+                    .filter(|d| d.kind == DetectorKind::PedestrianButton)
+                    .map(|d| usize::from(d.channel))
+                    .collect()
+            })
+            .collect();
         Ok(Adaptive {
             waiting_since: vec![None; ix.groups().len()],
             cycle_start: None,
