@@ -225,6 +225,7 @@ impl Controller for Actuated {
         self.observe(now, inputs, seq);
         match seq.phase() {
             Phase::Transition { to, .. } => Some(to),
+            Phase::Clearing { .. } => None,
             Phase::AllRed { .. } => Some(
                 self.next_called(self.plan.stages.len() - 1, seq)
                     .unwrap_or(self.plan.stages[0].stage),

@@ -373,6 +373,7 @@ impl Controller for Adaptive {
         let n = self.plan.stages.len();
         let (k, green) = match seq.phase() {
             Phase::Transition { to, .. } => return Some(to),
+            Phase::Clearing { .. } => return None,
             Phase::AllRed { .. } => return Some(self.plan.stages[0].stage),
             Phase::Dwell { stage, since } => {
                 match self.plan.stages.iter().position(|s| s.stage == stage) {

@@ -149,6 +149,7 @@ impl Controller for MaxPressure {
         };
         match seq.phase() {
             Phase::Transition { to, .. } => Some(to),
+            Phase::Clearing { .. } => None,
             Phase::AllRed { .. } => best_other(None),
             Phase::Dwell { stage, since } => {
                 let (min, max) = self.bounds(stage);

@@ -8,7 +8,7 @@
 
 mod transition;
 
-pub use transition::{Change, TransitionPlan, interstage, plan};
+pub use transition::{Change, TransitionPlan, interstage, plan, wind_down};
 
 use std::fmt;
 use std::sync::Arc;
@@ -42,6 +42,13 @@ pub enum Phase {
         /// When its last change is due.
         completes: Instant,
     },
+    /// Winding every group down to red, for a hand-over ([`Sequencer::clear`]); all red follows.
+    Clearing {
+        /// When the wind-down began.
+        started: Instant,
+        /// When its last change is due.
+        completes: Instant,
+    },
 }
 
 impl fmt::Display for Phase {
@@ -53,6 +60,7 @@ impl fmt::Display for Phase {
                 Some(from) => write!(f, "transition #{} -> #{}", from.0, to.0),
                 None => write!(f, "transition -> #{}", to.0),
             },
+            Phase::Clearing { .. } => write!(f, "clearing to all red"),
         }
     }
 }
@@ -95,6 +103,45 @@ impl Sequencer {
         }
     }
 
+    /// A sequencer taking over at `now` from whatever showed `shown` (the cabinet's own
+    /// controller, say): it winds every group down to red ([`wind_down`]), then holds all red
+    /// like a fresh start. `go_start[g]` is when group `g`'s current go began, if known.
+    pub fn take_over(
+        intersection: Arc<Intersection>,
+        now: Instant,
+        shown: &SignalState,
+        go_start: &[Option<Instant>],
+    ) -> Self {
+        let mut seq = Sequencer::new(intersection, now);
+        seq.state.clone_from(shown);
+        for (g, aspect) in shown.iter() {
+            if aspect.is_go() {
+                seq.go_start[g.get()] = go_start.get(g.get()).copied().flatten().or(Some(now));
+            }
+        }
+        seq.clear(now);
+        seq
+    }
+
+    /// Winds every group down to red from `now` (minimum greens and after-green sequences
+    /// honoured), then holds all red for the start-up all red; a request waiting or made
+    /// meanwhile starts after that. Used to hand the signals over to another controller.
+    pub fn clear(&mut self, now: Instant) {
+        let planned = wind_down(&self.intersection, now, &self.state, &self.go_start);
+        self.pending = None;
+        self.changes = planned.changes;
+        self.next_change = 0;
+        self.phase = Phase::Clearing {
+            started: now,
+            completes: planned.completes,
+        };
+    }
+
+    /// True once every group is red and no stage is running or being entered.
+    pub fn all_red(&self) -> bool {
+        matches!(self.phase, Phase::AllRed { .. })
+    }
+
     /// The intersection this sequencer drives.
     pub fn intersection(&self) -> &Arc<Intersection> {
         &self.intersection
@@ -123,13 +170,21 @@ impl Sequencer {
     pub fn poll(&mut self, now: Instant) -> &SignalState {
         loop {
             self.apply_due(now);
-            if let Phase::Transition { to, completes, .. } = self.phase
-                && self.next_change == self.changes.len()
-            {
-                self.phase = Phase::Dwell {
-                    stage: to,
-                    since: completes,
-                };
+            if self.next_change == self.changes.len() {
+                match self.phase {
+                    Phase::Transition { to, completes, .. } => {
+                        self.phase = Phase::Dwell {
+                            stage: to,
+                            since: completes,
+                        };
+                    }
+                    Phase::Clearing { completes, .. } => {
+                        self.phase = Phase::AllRed {
+                            until: completes + self.intersection.startup_all_red(),
+                        };
+                    }
+                    Phase::AllRed { .. } | Phase::Dwell { .. } => {}
+                }
             }
             match self.ready_to_start(now) {
                 Some(to) => self.start_transition(now, to),
@@ -142,7 +197,9 @@ impl Sequencer {
     /// The next instant at which [`Sequencer::poll`] has something to do, if any.
     pub fn poll_at(&self) -> Option<Instant> {
         match self.phase {
-            Phase::Transition { .. } => self.changes.get(self.next_change).map(|c| c.at),
+            Phase::Transition { .. } | Phase::Clearing { .. } => {
+                self.changes.get(self.next_change).map(|c| c.at)
+            }
             Phase::AllRed { until } => self.pending.map(|_| until),
             Phase::Dwell { .. } => self.pending.map(|to| self.earliest_start(to)),
         }
@@ -161,7 +218,7 @@ impl Sequencer {
     /// The running stage, or the one being entered during a transition.
     pub fn current_stage(&self) -> Option<StageIndex> {
         match self.phase {
-            Phase::AllRed { .. } => None,
+            Phase::AllRed { .. } | Phase::Clearing { .. } => None,
             Phase::Dwell { stage, .. } => Some(stage),
             Phase::Transition { to, .. } => Some(to),
         }
@@ -171,7 +228,7 @@ impl Sequencer {
     /// its groups has had its minimum green (needed for SPaT). `None` when no stage is running.
     pub fn earliest_stage_end(&self) -> Option<Instant> {
         match self.phase {
-            Phase::AllRed { .. } => None,
+            Phase::AllRed { .. } | Phase::Clearing { .. } => None,
             Phase::Dwell { stage, since } => Some(
                 self.intersection
                     .stage(stage)
@@ -233,7 +290,7 @@ impl Sequencer {
     fn ready_to_start(&self, now: Instant) -> Option<StageIndex> {
         let to = self.pending?;
         let ready = match self.phase {
-            Phase::Transition { .. } => false,
+            Phase::Transition { .. } | Phase::Clearing { .. } => false,
             Phase::AllRed { until } => now >= until,
             Phase::Dwell { .. } => now >= self.earliest_start(to),
         };
@@ -276,7 +333,9 @@ impl Sequencer {
                 for later in &mut self.changes[self.next_change..] {
                     later.at += late;
                 }
-                if let Phase::Transition { completes, .. } = &mut self.phase {
+                if let Phase::Transition { completes, .. } | Phase::Clearing { completes, .. } =
+                    &mut self.phase
+                {
                     *completes += late;
                 }
             }

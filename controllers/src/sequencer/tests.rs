@@ -137,3 +137,42 @@ fn interstage_times_follow_the_intergreen_matrix() {
     let s26 = nema.stage(stage(&nema, "2+6"));
     assert_eq!(interstage(&nema, s15, s26), Duration::from_secs(6));
 }
+
+#[test]
+fn clearing_honours_minimum_green_and_amber_then_holds_all_red() {
+    let ix = intersection(EU_TWO_STAGE);
+    let mut seq = Sequencer::new(ix.clone(), secs(0.0));
+    seq.request(stage(&ix, "A")).unwrap();
+    seq.poll(secs(8.0));
+    seq.poll(secs(9.0));
+    seq.clear(secs(10.0));
+    assert_eq!(seq.current_stage(), None);
+    // The pedestrians (5 s minimum) end at 14 s; K1, green since 9 s, keeps its 6 s minimum,
+    // then shows 3 s of amber.
+    assert_eq!(aspect(&ix, seq.poll(secs(14.0)), "P1"), Red);
+    assert_eq!(aspect(&ix, seq.poll(secs(14.9)), "K1"), Green);
+    assert_eq!(aspect(&ix, seq.poll(secs(15.0)), "K1"), Amber);
+    seq.request(stage(&ix, "B")).unwrap();
+    assert!(seq.poll(secs(18.0)).aspects().iter().all(|&a| a == Red));
+    assert!(seq.all_red());
+    // The start-up all red (8 s) follows before the requested stage starts.
+    assert_eq!(seq.poll_at(), Some(secs(26.0)));
+    assert!(seq.poll(secs(25.9)).aspects().iter().all(|&a| a == Red));
+    assert_eq!(aspect(&ix, seq.poll(secs(26.0)), "K2"), RedAmber);
+}
+
+#[test]
+fn taking_over_a_red_amber_runs_it_to_green_and_its_minimum_before_clearing() {
+    let ix = intersection(EU_TWO_STAGE);
+    let k1 = ix.group_by_id("K1").unwrap();
+    let mut shown = SignalState::uniform(ix.groups().len(), Red);
+    shown.set(k1, RedAmber);
+    let go_start = vec![None; ix.groups().len()];
+    let mut seq = Sequencer::take_over(ix.clone(), secs(100.0), &shown, &go_start);
+    assert_eq!(aspect(&ix, seq.poll(secs(100.0)), "K1"), RedAmber);
+    assert_eq!(aspect(&ix, seq.poll(secs(101.0)), "K1"), Green);
+    assert_eq!(aspect(&ix, seq.poll(secs(106.9)), "K1"), Green);
+    assert_eq!(aspect(&ix, seq.poll(secs(107.0)), "K1"), Amber);
+    assert_eq!(aspect(&ix, seq.poll(secs(110.0)), "K1"), Red);
+    assert!(seq.all_red());
+}

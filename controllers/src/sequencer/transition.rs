@@ -5,7 +5,7 @@
 //! conflicting group's last green plus the intergreen between them, and shows its before-green
 //! sequence (red+amber) just ahead of that. The result is a list of timed aspect changes.
 
-use crate::model::{Aspect, GroupIndex, GroupSet, Intersection, Stage, Step};
+use crate::model::{Aspect, GroupIndex, GroupSet, Intersection, SignalState, Stage, Step};
 use crate::time::{Duration, Instant};
 
 /// One scheduled aspect change.
@@ -67,6 +67,62 @@ pub fn plan(
     }
 
     // Stable: a group's own changes keep their order when two fall at one instant.
+    changes.sort_by_key(|c| c.at);
+    TransitionPlan { changes, completes }
+}
+
+/// Plans winding every group of `state` down to red from `t0`, the way a hand-over between
+/// controllers must (a cabinet taking back local control, or a controller taking over from it).
+///
+/// A group in steady green keeps it until its minimum green is over (counted from `go_start`, or
+/// from `t0` when unknown), then runs its after-green sequence. A group part-way through its
+/// after-green sequence runs the rest of it, the current step again in full. A group in its
+/// before-green sequence (red+amber) goes on to green, holds its minimum green and clears. Every
+/// duration is at least as long as in a normal transition, so the result is always legal.
+pub fn wind_down(
+    intersection: &Intersection,
+    t0: Instant,
+    state: &SignalState,
+    go_start: &[Option<Instant>],
+) -> TransitionPlan {
+    let mut changes = Vec::new();
+    let mut completes = t0;
+    for (g, aspect) in state.iter() {
+        let group = intersection.group(g);
+        let sequence = &group.sequence;
+        let red_at = if aspect == Aspect::Green {
+            let since = go_start.get(g.get()).copied().flatten().unwrap_or(t0);
+            let start = (since + group.min_green).max(t0);
+            push_sequence(&mut changes, g, start, &sequence.after_green, Aspect::Red)
+        } else if let Some(i) = sequence.after_green.iter().position(|s| s.aspect == aspect) {
+            push_sequence(&mut changes, g, t0, &sequence.after_green[i..], Aspect::Red)
+        } else if let Some(i) = sequence
+            .before_green
+            .iter()
+            .position(|s| s.aspect == aspect)
+        {
+            let green_at = push_sequence(
+                &mut changes,
+                g,
+                t0,
+                &sequence.before_green[i..],
+                Aspect::Green,
+            );
+            push_sequence(
+                &mut changes,
+                g,
+                green_at + group.min_green,
+                &sequence.after_green,
+                Aspect::Red,
+            )
+        } else if aspect != Aspect::Red {
+            // Dark or flashing amber: straight to red.
+            push_sequence(&mut changes, g, t0, &[], Aspect::Red)
+        } else {
+            t0
+        };
+        completes = completes.max(red_at);
+    }
     changes.sort_by_key(|c| c.at);
     TransitionPlan { changes, completes }
 }

@@ -202,6 +202,8 @@ pub struct Step {
     pub wait_ms: u64,
     pub to_deadline: bool,
     pub request: Option<usize>,
+    /// Hand the signals over here: 1 winds down in place, 2 gives them to a new sequencer.
+    pub hand_over: u8,
 }
 
 pub fn steps(len: usize, max_wait_ms: u64) -> impl Strategy<Value = Vec<Step>> {
@@ -210,11 +212,13 @@ pub fn steps(len: usize, max_wait_ms: u64) -> impl Strategy<Value = Vec<Step>> {
             1..=max_wait_ms,
             proptest::bool::weighted(0.3),
             proptest::option::weighted(0.2, 0usize..64),
+            prop_oneof![98 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)],
         )
-            .prop_map(|(wait_ms, to_deadline, request)| Step {
+            .prop_map(|(wait_ms, to_deadline, request, hand_over)| Step {
                 wait_ms,
                 to_deadline,
                 request,
+                hand_over,
             }),
         len,
     )
