@@ -7,6 +7,7 @@
 //! (Poisson) with a fixed seed, so one scenario, seed and controller always give the same result.
 
 mod arrivals;
+pub mod cabinet;
 pub mod design;
 mod driver;
 mod engine;

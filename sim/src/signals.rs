@@ -13,6 +13,7 @@ use greenwave_controllers::interlock::{Check, Interlock, SafeState};
 use greenwave_controllers::model::{Aspect, Intersection, SignalState};
 use greenwave_controllers::plan::TimingPlan;
 
+use crate::cabinet::{Cabinet, Drive};
 use crate::scenario::ControllerParams;
 use greenwave_controllers::sequencer::Sequencer;
 use greenwave_controllers::site::Site;
@@ -84,6 +85,10 @@ pub(crate) struct Junction {
     pub shown: SignalState,
     /// When each group last started showing go, s.
     pub go_since: Vec<f32>,
+    /// When each group's current go began, if it shows go.
+    go_start: Vec<Option<Instant>>,
+    /// The cabinet around the junction, when it is served to an external controller.
+    pub cabinet: Option<Cabinet>,
     /// Latest detector sample per cabinet channel.
     pub samples: Vec<DetectorSample>,
     /// The demand estimator fed by this junction's loops.
@@ -109,6 +114,8 @@ impl Junction {
             controller,
             shown: SignalState::uniform(n, Aspect::Red),
             go_since: vec![0.0; n],
+            go_start: vec![None; n],
+            cabinet: None,
             samples: vec![DetectorSample::default(); channels],
             controller_errors: 0,
             trips: 0,
@@ -125,37 +132,67 @@ impl Junction {
     /// shown state changed.
     pub(crate) fn tick(&mut self, now: Instant, neighbours: &Neighbours) -> bool {
         self.estimator.update(now, &self.samples, &self.shown);
-        let inputs = Inputs {
-            detectors: &self.samples,
-            estimate: self.estimator.estimate(),
-            neighbours,
+        let drive = match &mut self.cabinet {
+            None => Drive::Local,
+            Some(cabinet) => cabinet.drive(
+                now,
+                &mut self.sequencer,
+                &mut self.interlock,
+                &self.shown,
+                &self.go_start,
+            ),
         };
-        if let Some(stage) = self.controller.decide(now, &inputs, &self.sequencer) {
-            // A controller names only stages of its own intersection; count any slip.
-            if self.sequencer.request(stage).is_err() {
-                self.controller_errors += 1;
-            }
-        }
-        let proposed = self.sequencer.poll(now);
-        match self.interlock.check(now, proposed) {
-            Check::Passed | Check::Latched => {}
-            Check::Tripped(v) => {
-                self.trips += 1;
-                self.first_trip
-                    .get_or_insert_with(|| format!("{}: {v}", self.site));
-            }
-        }
-        let out = self.interlock.output();
-        if *out != self.shown {
-            for (g, a) in out.iter() {
-                if a.is_go() && !self.shown.get(g).is_go() {
-                    self.go_since[g.get()] = now.as_secs_f64() as f32;
+        let proposed = match drive {
+            Drive::Local => {
+                let inputs = Inputs {
+                    detectors: &self.samples,
+                    estimate: self.estimator.estimate(),
+                    neighbours,
+                };
+                if let Some(stage) = self.controller.decide(now, &inputs, &self.sequencer) {
+                    // A controller names only stages of its own intersection; count any slip.
+                    if self.sequencer.request(stage).is_err() {
+                        self.controller_errors += 1;
+                    }
                 }
+                Some(self.sequencer.poll(now))
             }
-            self.shown.clone_from(out);
-            true
-        } else {
-            false
+            Drive::Show(commanded) => Some(commanded),
+            Drive::Flash => None,
+        };
+        let mut flash = proposed.is_none();
+        if let Some(proposed) = proposed
+            && let Check::Tripped(v) = self.interlock.check(now, proposed)
+        {
+            self.trips += 1;
+            self.first_trip
+                .get_or_insert_with(|| format!("{}: {v}", self.site));
+            // A cabinet's conflict monitor goes to flash at once.
+            if let Some(cabinet) = &mut self.cabinet {
+                cabinet.trip();
+                flash = true;
+            }
         }
+        let flashing;
+        let out = if flash {
+            flashing = SignalState::uniform(self.shown.len(), Aspect::FlashingAmber);
+            &flashing
+        } else {
+            self.interlock.output()
+        };
+        if *out == self.shown {
+            return false;
+        }
+        for (g, a) in out.iter() {
+            let was_go = self.shown.get(g).is_go();
+            if a.is_go() && !was_go {
+                self.go_since[g.get()] = now.as_secs_f64() as f32;
+                self.go_start[g.get()] = Some(now);
+            } else if !a.is_go() {
+                self.go_start[g.get()] = None;
+            }
+        }
+        self.shown.clone_from(out);
+        true
     }
 }

@@ -7,6 +7,7 @@
 //! The same scenario, seed and controller give bit-identical results.
 
 mod build;
+mod cabinets;
 mod lane_change;
 mod movement;
 mod record;

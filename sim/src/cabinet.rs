@@ -1,0 +1,199 @@
+//! What a signal cabinet does on its own around a simulated junction, after the reference
+//! register map (`spec/cabinet-modbus.md`): it follows an external controller while that
+//! controller keeps its watchdog alive, and otherwise runs its own local fixed-time plan.
+//!
+//! - Local: the junction's own chain (the local plan, sequencer, monitor) drives the signals.
+//! - Handing over: asked for external control, the cabinet winds its local plan down to all red
+//!   and only then shows the commanded aspects, so the external controller starts from red.
+//! - External: the commanded aspects are shown, each state checked by the cabinet's conflict
+//!   monitor (an [`Interlock`]); a watchdog that stops changing for the timeout, or a request for
+//!   local control, winds the shown state down and goes back to the local plan.
+//! - Flash: on request (`control_request` = 2), or latched when the conflict monitor trips.
+
+use std::sync::Arc;
+
+use greenwave_controllers::interlock::{Interlock, SafeState};
+use greenwave_controllers::model::{Aspect, Intersection, SignalState};
+use greenwave_controllers::sequencer::Sequencer;
+use greenwave_controllers::{Duration, Instant};
+
+/// `control_request` values of the reference map.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum ControlRequest {
+    /// 0: the cabinet's local fallback.
+    #[default]
+    Local,
+    /// 1: the external controller drives the signal groups.
+    External,
+    /// 2: flashing amber.
+    Flash,
+}
+
+impl ControlRequest {
+    /// The request for a register value, if it is one (0, 1 or 2).
+    pub fn from_register(value: u16) -> Option<ControlRequest> {
+        match value {
+            0 => Some(ControlRequest::Local),
+            1 => Some(ControlRequest::External),
+            2 => Some(ControlRequest::Flash),
+            _ => None,
+        }
+    }
+}
+
+/// What an external controller last wrote to the cabinet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CabinetCommand {
+    /// The watchdog register.
+    pub watchdog: u16,
+    /// The control request.
+    pub request: ControlRequest,
+    /// The commanded aspect of every signal group.
+    pub aspects: SignalState,
+}
+
+/// The cabinet's status bits (`cabinet_status`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct CabinetStatus {
+    /// Bit 0: the local fallback is in charge (also while handing over).
+    pub local: bool,
+    /// Bit 1: flashing.
+    pub flashing: bool,
+    /// Bit 2: the hardware conflict monitor tripped (latched).
+    pub conflict: bool,
+}
+
+impl CabinetStatus {
+    /// The register value.
+    pub fn bits(self) -> u16 {
+        u16::from(self.local) | u16::from(self.flashing) << 1 | u16::from(self.conflict) << 2
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    Local,
+    HandingOver,
+    External,
+    Flash,
+}
+
+/// The cabinet logic of one junction.
+#[derive(Clone, Debug)]
+pub(crate) struct Cabinet {
+    ix: Arc<Intersection>,
+    timeout: Duration,
+    command: CabinetCommand,
+    watchdog_changed: Instant,
+    mode: Mode,
+    conflict: bool,
+}
+
+/// What the junction should do this tick.
+pub(crate) enum Drive<'a> {
+    /// Run the local chain (controller, sequencer) and show what the monitor passes.
+    Local,
+    /// Show these aspects, through the monitor.
+    Show(&'a SignalState),
+    /// Show flashing amber, without the monitor.
+    Flash,
+}
+
+impl Cabinet {
+    /// A cabinet in local control at `now`, with a watchdog `timeout`.
+    pub(crate) fn new(ix: Arc<Intersection>, timeout: Duration, now: Instant) -> Self {
+        let n = ix.groups().len();
+        Cabinet {
+            ix,
+            timeout,
+            command: CabinetCommand {
+                watchdog: 0,
+                request: ControlRequest::Local,
+                aspects: SignalState::uniform(n, Aspect::Red),
+            },
+            watchdog_changed: now,
+            mode: Mode::Local,
+            conflict: false,
+        }
+    }
+
+    /// Takes what the external controller wrote, as of `now`.
+    pub(crate) fn command(&mut self, now: Instant, command: &CabinetCommand) {
+        if command.watchdog != self.command.watchdog {
+            self.watchdog_changed = now;
+        }
+        self.command.clone_from(command);
+    }
+
+    /// The conflict monitor tripped: flash, latched.
+    pub(crate) fn trip(&mut self) {
+        self.conflict = true;
+        self.mode = Mode::Flash;
+    }
+
+    pub(crate) fn status(&self) -> CabinetStatus {
+        CabinetStatus {
+            local: matches!(self.mode, Mode::Local | Mode::HandingOver),
+            flashing: self.mode == Mode::Flash,
+            conflict: self.conflict,
+        }
+    }
+
+    /// Decides this tick's mode. `sequencer` is the local chain's, `shown` what the heads show,
+    /// `go_start` since when each group shows go. It may wind the local sequencer down, or
+    /// replace it (taking over the shown state) when the external controller lets go.
+    pub(crate) fn drive(
+        &mut self,
+        now: Instant,
+        sequencer: &mut Sequencer,
+        monitor: &mut Interlock,
+        shown: &SignalState,
+        go_start: &[Option<Instant>],
+    ) -> Drive<'_> {
+        let alive = now - self.watchdog_changed < self.timeout;
+        let wanted = if alive {
+            self.command.request
+        } else {
+            ControlRequest::Local
+        };
+        if self.conflict || monitor.latched().is_some() {
+            self.conflict = true;
+            self.mode = Mode::Flash;
+            return Drive::Flash;
+        }
+        self.mode = match (self.mode, wanted) {
+            (Mode::Flash, ControlRequest::Flash) => Mode::Flash,
+            (_, ControlRequest::Flash) => Mode::Flash,
+            (Mode::Flash, _) => {
+                // Out of flash through all red, as after a start-up.
+                *sequencer = Sequencer::new(self.ix.clone(), now);
+                *monitor = Interlock::new(self.ix.clone(), SafeState::FlashingAmber, now);
+                Mode::Local
+            }
+            (Mode::Local, ControlRequest::External) => {
+                sequencer.clear(now);
+                Mode::HandingOver
+            }
+            (Mode::HandingOver, ControlRequest::External)
+                if sequencer.all_red() && all_red(shown) =>
+            {
+                Mode::External
+            }
+            (Mode::HandingOver, ControlRequest::Local) => Mode::Local,
+            (Mode::External, ControlRequest::Local) => {
+                *sequencer = Sequencer::take_over(self.ix.clone(), now, shown, go_start);
+                Mode::Local
+            }
+            (mode, _) => mode,
+        };
+        match self.mode {
+            Mode::Local | Mode::HandingOver => Drive::Local,
+            Mode::External => Drive::Show(&self.command.aspects),
+            Mode::Flash => Drive::Flash,
+        }
+    }
+}
+
+fn all_red(state: &SignalState) -> bool {
+    state.aspects().iter().all(|&a| a == Aspect::Red)
+}
