@@ -3,6 +3,7 @@
 //! Validation names the file, the field and the value: an unknown corridor, demand on a link
 //! that is not an entry, turning ratios that do not sum to 1, a negative flow, a missing seed.
 
+mod controller;
 pub mod spec;
 
 pub use spec::{
@@ -16,9 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use greenwave_controllers::control::{
-    ActuatedParams, AdaptiveParams, MAX_WAIT_RANGE_S, PASSAGE_RANGE_S,
-};
+use greenwave_controllers::control::{ActuatedParams, AdaptiveParams};
 use greenwave_controllers::corridor::{Corridor, NodeKind};
 use greenwave_controllers::load::{self, LoadError};
 use greenwave_controllers::model::{GroupIndex, GroupKind, Turn};
@@ -172,45 +171,13 @@ impl Scenario {
                 ),
             );
         }
-        for stage in spec.controller.recall.keys() {
-            let known = corridor.intersections().any(|(_, n)| {
+        for problem in spec.controller.problems(|stage| {
+            corridor.intersections().any(|(_, n)| {
                 n.intersection()
                     .is_some_and(|ix| ix.stage_by_id(stage).is_some())
-            });
-            if !known {
-                push(
-                    &format!("controller.recall.{stage}"),
-                    format!("recall names unknown stage `{stage}`"),
-                );
-            }
-        }
-        if let Some(w) = spec.controller.max_wait_s {
-            let (lo, hi) = MAX_WAIT_RANGE_S;
-            if !(w.is_finite() && (lo..=hi).contains(&w)) {
-                push(
-                    "controller.max_wait_s",
-                    format!("maximum wait {w} s is out of range ({lo} to {hi} s)"),
-                );
-            }
-        }
-        if let Some(p) = spec.controller.passage_s {
-            let (lo, hi) = PASSAGE_RANGE_S;
-            if !(p.is_finite() && (lo..=hi).contains(&p)) {
-                push(
-                    "controller.passage_s",
-                    format!("passage time {p} s is out of range ({lo} to {hi} s)"),
-                );
-            }
-        }
-        if !CONTROLLERS.contains(&spec.controller.kind.as_str()) {
-            push(
-                "controller.kind",
-                format!(
-                    "unknown controller `{}` (known: {})",
-                    spec.controller.kind,
-                    CONTROLLERS.join(", ")
-                ),
-            );
+            })
+        }) {
+            push(&problem.field, problem.message);
         }
 
         // Plans, by site.
@@ -504,19 +471,7 @@ impl Scenario {
             seed: spec.seed,
             step: Duration::from_secs_f64(spec.step_s),
             controller: spec.controller.kind.clone(),
-            controller_params: ControllerParams {
-                actuated: ActuatedParams {
-                    passage_s: spec.controller.passage_s.unwrap_or(3.0),
-                    recall: spec.controller.recall.clone(),
-                },
-                adaptive: AdaptiveParams {
-                    max_wait_s: spec
-                        .controller
-                        .max_wait_s
-                        .unwrap_or(AdaptiveParams::default().max_wait_s),
-                    ..AdaptiveParams::default()
-                },
-            },
+            controller_params: spec.controller.params(),
             plans,
             turning,
             demand,

@@ -1,0 +1,221 @@
+//! The virtual cabinet: the simulator served over Modbus TCP, one server per intersection, with
+//! the reference register map. Detector registers come from the simulated loops, commanded
+//! aspects go to the simulated signal heads, `shown_aspect` reports what the heads show, and
+//! each cabinet has its own watchdog, local fixed-time fallback and conflict monitor
+//! ([`greenwave_sim::cabinet`]). `speed` runs faster than real time; the cabinet clock
+//! (`clock_ds`) advances with the simulation.
+
+pub mod registers;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration as StdDuration, Instant as StdInstant};
+
+use anyhow::{Context, Result};
+use tokio::net::TcpListener;
+
+use greenwave_controllers::Duration;
+use greenwave_controllers::model::{Aspect, SignalState};
+use greenwave_sim::cabinet::{CabinetCommand, ControlRequest};
+use greenwave_sim::{Outcome, RunOptions, Scenario, Simulation};
+
+use registers::{Bank, SharedBank, address};
+
+/// How to run the virtual cabinets.
+#[derive(Clone, Debug)]
+pub struct CabinetOptions {
+    /// Simulated seconds per real second.
+    pub speed: f64,
+    /// Where to listen: the first intersection on this port, the next ones on the following
+    /// ports; port 0 lets each pick a free port.
+    pub bind: SocketAddr,
+    /// The cabinets' watchdog timeout.
+    pub watchdog_timeout: StdDuration,
+    /// Simulated duration (default: the scenario's).
+    pub duration: Option<f64>,
+    /// The seed (default: the scenario's).
+    pub seed: Option<u64>,
+}
+
+impl Default for CabinetOptions {
+    fn default() -> Self {
+        CabinetOptions {
+            speed: 1.0,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            watchdog_timeout: StdDuration::from_secs(3),
+            duration: None,
+            seed: None,
+        }
+    }
+}
+
+/// One intersection's cabinet.
+#[derive(Clone, Debug)]
+pub struct Site {
+    /// Its id.
+    pub id: String,
+    /// Where its Modbus server listens.
+    pub address: SocketAddr,
+    /// Its registers.
+    pub bank: SharedBank,
+}
+
+/// Running virtual cabinets.
+pub struct VirtualCabinets {
+    /// Every intersection, in corridor order.
+    pub sites: Vec<Site>,
+    servers: Vec<tokio::task::JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+    simulation: Option<JoinHandle<Outcome>>,
+}
+
+impl VirtualCabinets {
+    /// Starts serving `scenario` (its timing plans are the cabinets' local fallback).
+    pub async fn start(scenario: &Scenario, options: &CabinetOptions) -> Result<VirtualCabinets> {
+        let run = RunOptions {
+            controller: Some("fixed".into()),
+            seed: options.seed,
+            duration: options.duration.map(Duration::from_secs_f64),
+            ..RunOptions::default()
+        };
+        let mut sim = Simulation::new(scenario, &run).with_context(|| {
+            format!(
+                "{}: the cabinets' local fallback runs the scenario's timing plans",
+                scenario.path.display()
+            )
+        })?;
+        sim.install_cabinets(Duration::from_millis(
+            options.watchdog_timeout.as_millis() as u64
+        ));
+        let mut sites = Vec::new();
+        let mut servers = Vec::new();
+        for (i, id) in sim.sites().into_iter().enumerate() {
+            let mut bind = options.bind;
+            if bind.port() != 0 {
+                bind.set_port(bind.port() + i as u16);
+            }
+            let listener = TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("{id}: cannot listen on {bind}"))?;
+            let address = listener.local_addr()?;
+            let groups = sim.shown_at(i).map_or(0, SignalState::len) as u16;
+            let channels = sim.samples_at(i).map_or(0, <[_]>::len) as u16;
+            let bank = SharedBank::new(Bank::new(channels, groups));
+            servers.push(registers::serve(listener, bank.clone()));
+            sites.push(Site {
+                id: id.to_owned(),
+                address,
+                bank,
+            });
+        }
+        publish(&sim, &sites);
+        let stop = Arc::new(AtomicBool::new(false));
+        let simulation = {
+            let sites = sites.clone();
+            let stop = stop.clone();
+            let speed = options.speed;
+            std::thread::Builder::new()
+                .name("virtual-cabinet".into())
+                .spawn(move || drive(sim, &sites, speed, &stop))?
+        };
+        Ok(VirtualCabinets {
+            sites,
+            servers,
+            stop,
+            simulation: Some(simulation),
+        })
+    }
+
+    /// True once the simulated run has ended.
+    pub fn finished(&self) -> bool {
+        self.simulation.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Stops (if still running) and returns the simulation's outcome.
+    pub fn finish(mut self) -> Result<Outcome> {
+        self.stop.store(true, Ordering::SeqCst);
+        for s in &self.servers {
+            s.abort();
+        }
+        self.simulation
+            .take()
+            .context("already finished")?
+            .join()
+            .map_err(|_| anyhow::anyhow!("the simulation thread panicked"))
+    }
+}
+
+impl Drop for VirtualCabinets {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for s in &self.servers {
+            s.abort();
+        }
+    }
+}
+
+/// Steps the simulation in pace with real time times `speed`, bridging the registers.
+fn drive(mut sim: Simulation, sites: &[Site], speed: f64, stop: &AtomicBool) -> Outcome {
+    let started = StdInstant::now();
+    let sim_start = sim.now();
+    while !sim.finished() && !stop.load(Ordering::SeqCst) {
+        let due = StdDuration::from_secs_f64((sim.now() - sim_start).as_secs_f64() / speed);
+        let elapsed = started.elapsed();
+        if due > elapsed {
+            std::thread::sleep((due - elapsed).min(StdDuration::from_millis(20)));
+            continue;
+        }
+        for (i, site) in sites.iter().enumerate() {
+            let command = {
+                let bank = site.bank.lock();
+                CabinetCommand {
+                    watchdog: bank.watchdog,
+                    request: ControlRequest::from_register(bank.control_request)
+                        .unwrap_or_default(),
+                    aspects: SignalState::from_aspects(
+                        bank.commanded
+                            .iter()
+                            .map(|&c| Aspect::from_code(c).unwrap_or(Aspect::Red))
+                            .collect(),
+                    ),
+                }
+            };
+            sim.command_cabinet(i, &command);
+        }
+        sim.step();
+        publish(&sim, sites);
+    }
+    sim.outcome(started.elapsed().as_secs_f64())
+}
+
+/// Writes the simulation's state into every bank.
+fn publish(sim: &Simulation, sites: &[Site]) {
+    let ms = sim.now().total_millis();
+    let clock_ds = (ms / 100) as u32;
+    for (i, site) in sites.iter().enumerate() {
+        let mut bank = site.bank.lock();
+        bank.header[usize::from(address::IO_HEARTBEAT)] = (ms / 1000) as u16;
+        bank.header[usize::from(address::CABINET_STATUS)] =
+            sim.cabinet_status(i).unwrap_or_default().bits();
+        bank.header[usize::from(address::CLOCK_DS)] = (clock_ds >> 16) as u16;
+        bank.header[usize::from(address::CLOCK_DS) + 1] = clock_ds as u16;
+        if let Some(samples) = sim.samples_at(i) {
+            for (c, s) in samples.iter().enumerate() {
+                let regs = &mut bank.detectors[c * 4..c * 4 + 4];
+                regs.copy_from_slice(&[
+                    s.count,
+                    s.on_time_cs,
+                    u16::from(s.presence),
+                    s.fault.code(),
+                ]);
+            }
+        }
+        if let Some(shown) = sim.shown_at(i) {
+            for (slot, a) in bank.shown.iter_mut().zip(shown.aspects()) {
+                *slot = a.code();
+            }
+        }
+    }
+}

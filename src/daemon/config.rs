@@ -1,0 +1,378 @@
+//! The cabinet config: one TOML file per intersection, then environment overrides
+//! `GREENWAVE__SECTION__KEY` (the `config` crate; it lowercases keys, so the separator is a
+//! double underscore and snake_case keys keep their single ones). Everything is validated before
+//! anything starts, and every error names its key.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use greenwave_controllers::corridor::Corridor;
+use greenwave_controllers::load;
+use greenwave_controllers::plan::TimingPlan;
+use greenwave_controllers::site::Site;
+use greenwave_sim::scenario::{ControllerParams, ControllerSpec};
+
+use crate::fieldio::link::LinkSettings;
+use crate::fieldio::regmap::{RegisterMap, RegisterMapSpec};
+
+/// The environment prefix of overrides.
+pub const ENV_PREFIX: &str = "GREENWAVE";
+
+/// The file as written.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaemonSpec {
+    /// The intersection's id in the corridor model.
+    pub site: String,
+    /// The corridor model, relative to this file.
+    pub corridor: String,
+    /// The timing plan in force (the controller works within its bounds), relative to this file.
+    pub plan: String,
+    /// Which controller, with its parameters.
+    pub controller: ControllerSpec,
+    /// The control loop.
+    #[serde(default)]
+    pub control: ControlSpec,
+    /// The cabinet connection.
+    pub cabinet: CabinetSpec,
+    /// Where the values live in the cabinet (default: the reference map).
+    #[serde(default)]
+    pub registers: RegisterMapSpec,
+    /// Logs.
+    #[serde(default)]
+    pub log: LogSpec,
+    /// The MQTT link to central operations and the neighbours.
+    #[serde(default)]
+    pub mqtt: MqttSpec,
+}
+
+/// `[control]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ControlSpec {
+    /// Control ticks (and detector polls) per second.
+    pub tick_hz: f64,
+    /// `system` or `cabinet` (follow the cabinet's `clock_ds`).
+    pub clock: ClockSource,
+    /// A heartbeat unchanged this long is a frozen I/O module, s.
+    pub heartbeat_timeout_s: f64,
+    /// How long shown aspects may differ from the command, s.
+    pub mismatch_grace_s: f64,
+}
+
+impl Default for ControlSpec {
+    fn default() -> Self {
+        ControlSpec {
+            tick_hz: 10.0,
+            clock: ClockSource::System,
+            heartbeat_timeout_s: 3.0,
+            mismatch_grace_s: 1.0,
+        }
+    }
+}
+
+/// Where the daemon's time comes from.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockSource {
+    /// The system's monotonic clock.
+    #[default]
+    System,
+    /// The cabinet's `clock_ds` register (a simulated cabinet may run faster than real time).
+    Cabinet,
+}
+
+/// `[cabinet]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CabinetSpec {
+    /// `tcp` or `rtu`.
+    #[serde(default)]
+    pub transport: Transport,
+    /// TCP: `host:port`.
+    pub address: Option<String>,
+    /// RTU: the serial device.
+    pub device: Option<String>,
+    /// RTU: baud rate.
+    pub baud: Option<u32>,
+    /// RTU: `none`, `even` or `odd`.
+    pub parity: Option<String>,
+    /// Modbus unit id (1 to 247).
+    #[serde(default = "default_unit")]
+    pub unit_id: u16,
+    /// Limit for connecting and for every request, ms.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Watchdog writes, s between two.
+    #[serde(default = "default_watchdog_s")]
+    pub watchdog_s: f64,
+    /// First reconnect wait, ms (doubles up to `backoff_max_ms`).
+    #[serde(default = "default_backoff_min_ms")]
+    pub backoff_min_ms: u64,
+    /// Longest reconnect wait, ms.
+    #[serde(default = "default_backoff_max_ms")]
+    pub backoff_max_ms: u64,
+}
+
+fn default_unit() -> u16 {
+    1
+}
+fn default_timeout_ms() -> u64 {
+    200
+}
+fn default_watchdog_s() -> f64 {
+    1.0
+}
+fn default_backoff_min_ms() -> u64 {
+    100
+}
+fn default_backoff_max_ms() -> u64 {
+    5_000
+}
+
+/// How the cabinet is reached.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    /// Modbus TCP.
+    #[default]
+    Tcp,
+    /// Modbus RTU over a serial line.
+    Rtu,
+}
+
+/// `[log]`.
+#[derive(Clone, Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSpec {
+    /// `human` or `json`.
+    pub format: LogFormat,
+    /// `error`, `warn`, `info`, `debug` or `trace` (default `info`).
+    pub level: Option<String>,
+    /// Write the high-resolution controller event log (Indiana format, CSV) here, relative to
+    /// the working directory.
+    pub event_log: Option<PathBuf>,
+}
+
+/// Log line format.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// One readable line per event.
+    #[default]
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[mqtt]`: the link to central operations (off when `broker` is not set).
+#[derive(Clone, Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct MqttSpec {
+    /// `mqtt://host:port` or `mqtts://host:port`.
+    pub broker: Option<String>,
+    /// Client id (default `greenwave-SITE`).
+    pub client_id: Option<String>,
+    /// User name.
+    pub username: Option<String>,
+    /// Password.
+    pub password: Option<String>,
+    /// CA certificate file (PEM), for TLS.
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate (PEM), for TLS.
+    pub cert_file: Option<PathBuf>,
+    /// Client key (PEM), for TLS.
+    pub key_file: Option<PathBuf>,
+    /// Telemetry aggregation interval, s.
+    pub telemetry_interval_s: Option<f64>,
+}
+
+/// A validated daemon config, every file loaded.
+#[derive(Clone, Debug)]
+pub struct DaemonConfig {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The intersection.
+    pub site: Arc<Site>,
+    /// The plan in force.
+    pub plan: TimingPlan,
+    /// The controller's name.
+    pub controller: String,
+    /// Its parameters.
+    pub controller_params: ControllerParams,
+    /// Tick period.
+    pub tick: Duration,
+    /// Time source.
+    pub clock: ClockSource,
+    /// Field check limits.
+    pub heartbeat_timeout: Duration,
+    /// Shown-aspect lag allowed.
+    pub mismatch_grace: Duration,
+    /// The connection.
+    pub link: LinkSettings,
+    /// Watchdog write period.
+    pub watchdog_period: Duration,
+    /// The register map.
+    pub registers: RegisterMap,
+    /// Warnings met while loading (reference-number addresses converted).
+    pub warnings: Vec<String>,
+    /// Logs.
+    pub log: LogSpec,
+    /// MQTT.
+    pub mqtt: MqttSpec,
+}
+
+/// A config that cannot be used, with the key at fault.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ConfigError {
+    /// The file.
+    pub path: String,
+    /// What is wrong, starting with the key.
+    pub message: String,
+}
+
+impl DaemonConfig {
+    /// Loads `path` with the process environment's overrides.
+    pub fn load(path: &Path) -> Result<DaemonConfig, ConfigError> {
+        Self::load_with(path, std::env::vars())
+    }
+
+    /// Loads `path`, overridden by `GREENWAVE__…` entries of `env`.
+    pub fn load_with(
+        path: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<DaemonConfig, ConfigError> {
+        let fail = |message: String| ConfigError {
+            path: path.display().to_string(),
+            message,
+        };
+        if !path.is_file() {
+            return Err(fail("no such file".into()));
+        }
+        let env: config::Map<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(&format!("{ENV_PREFIX}__")))
+            .collect();
+        let spec: DaemonSpec = config::Config::builder()
+            .add_source(config::File::from(path).format(config::FileFormat::Toml))
+            .add_source(
+                config::Environment::with_prefix(ENV_PREFIX)
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true)
+                    .source(Some(env)),
+            )
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| fail(e.to_string()))?;
+        Self::from_spec(path, &spec).map_err(fail)
+    }
+
+    fn from_spec(path: &Path, spec: &DaemonSpec) -> Result<DaemonConfig, String> {
+        let corridor_path = load::beside(path, &spec.corridor);
+        let corridor: Corridor =
+            load::corridor(&corridor_path).map_err(|e| format!("corridor: {e}"))?;
+        let node = corridor
+            .intersections()
+            .find(|(_, n)| n.id == spec.site)
+            .map(|(i, _)| i)
+            .ok_or_else(|| {
+                let known: Vec<_> = corridor.intersections().map(|(_, n)| n.id.clone()).collect();
+                format!(
+                    "site: `{}` is not an intersection of {} (it has {})",
+                    spec.site,
+                    corridor_path.display(),
+                    known.join(", ")
+                )
+            })?;
+        let site = Arc::new(Site::new(&corridor, node).ok_or("site: not an intersection")?);
+        let plan = load::plan_for(&load::beside(path, &spec.plan), &site.intersection)
+            .map_err(|e| format!("plan: {e}"))?;
+        let problems = spec
+            .controller
+            .problems(|stage| site.intersection.stage_by_id(stage).is_some());
+        if let Some(p) = problems.first() {
+            return Err(format!("{}: {}", p.field, p.message));
+        }
+        if spec.controller.plan.is_some() || !spec.controller.plans.is_empty() {
+            return Err("controller.plan: a cabinet's plan is the top-level `plan` key".into());
+        }
+        let c = &spec.control;
+        range("control.tick_hz", c.tick_hz, 1.0, 100.0)?;
+        range("control.heartbeat_timeout_s", c.heartbeat_timeout_s, 1.0, 60.0)?;
+        range("control.mismatch_grace_s", c.mismatch_grace_s, 0.1, 10.0)?;
+        let cab = &spec.cabinet;
+        let address = match cab.transport {
+            Transport::Tcp => cab
+                .address
+                .clone()
+                .ok_or("cabinet.address: missing (host:port of the cabinet's Modbus TCP server)")?,
+            Transport::Rtu => {
+                return Err(format!(
+                    "cabinet.transport: `rtu` (device {}) is not in this build; use a Modbus \
+                     TCP gateway and `tcp`",
+                    cab.device.as_deref().unwrap_or("not set")
+                ));
+            }
+        };
+        if !(1..=247).contains(&cab.unit_id) {
+            return Err(format!(
+                "cabinet.unit_id: {} is out of range (1 to 247)",
+                cab.unit_id
+            ));
+        }
+        range("cabinet.timeout_ms", cab.timeout_ms as f64, 10.0, 10_000.0)?;
+        range("cabinet.watchdog_s", cab.watchdog_s, 0.1, 10.0)?;
+        range("cabinet.backoff_min_ms", cab.backoff_min_ms as f64, 10.0, 60_000.0)?;
+        range(
+            "cabinet.backoff_max_ms",
+            cab.backoff_max_ms as f64,
+            cab.backoff_min_ms as f64,
+            600_000.0,
+        )?;
+        let (registers, warnings) =
+            RegisterMap::from_spec(&spec.registers).map_err(|e| e.to_string())?;
+        if let Some(level) = &spec.log.level
+            && level.parse::<tracing::Level>().is_err()
+        {
+            return Err(format!(
+                "log.level: `{level}` is not one of error, warn, info, debug, trace"
+            ));
+        }
+        Ok(DaemonConfig {
+            path: path.to_owned(),
+            plan,
+            controller: spec.controller.kind.clone(),
+            controller_params: spec.controller.params(),
+            tick: Duration::from_secs_f64(1.0 / c.tick_hz),
+            clock: c.clock,
+            heartbeat_timeout: Duration::from_secs_f64(c.heartbeat_timeout_s),
+            mismatch_grace: Duration::from_secs_f64(c.mismatch_grace_s),
+            link: LinkSettings {
+                address,
+                unit: cab.unit_id as u8,
+                timeout: Duration::from_millis(cab.timeout_ms),
+                backoff_min: Duration::from_millis(cab.backoff_min_ms),
+                backoff_max: Duration::from_millis(cab.backoff_max_ms),
+            },
+            watchdog_period: Duration::from_secs_f64(cab.watchdog_s),
+            registers,
+            warnings,
+            log: spec.log.clone(),
+            mqtt: spec.mqtt.clone(),
+            site,
+        })
+    }
+}
+
+fn range(key: &str, value: f64, lo: f64, hi: f64) -> Result<(), String> {
+    if value.is_finite() && (lo..=hi).contains(&value) {
+        Ok(())
+    } else {
+        Err(format!("{key}: {value} is out of range ({lo} to {hi})"))
+    }
+}

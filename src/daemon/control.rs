@@ -1,0 +1,395 @@
+//! The daemon's control loop, one tick at a time and without I/O: a cabinet reading in, a
+//! command out. samples -> estimator -> controller -> sequencer -> interlock -> command.
+//!
+//! Hand-over follows the reference cabinet (`spec/cabinet-modbus.md`): while the cabinet runs
+//! its local fallback the loop *follows* it, asking for external control with every group
+//! commanded red; the cabinet winds its own plan down to all red and lets go; the loop then
+//! starts its sequencer and interlock from all red and *drives*. While the link is down the
+//! loop holds its state (a hold only lengthens what is shown); if the cabinet still shows what
+//! was commanded when the link returns, driving goes on, otherwise the loop hands the cabinet
+//! back to local control and takes over again from red.
+//!
+//! Faults of the field (a frozen I/O heartbeat, a shown aspect that is not what was commanded,
+//! an aspect code out of range, a cabinet of another size than configured) and interlock trips
+//! latch the safe state: the cabinet is asked to flash. Detector faults (the card's codes, or a
+//! count that goes backwards) go to the estimator's fallback chain, per channel.
+
+use std::sync::Arc;
+
+use greenwave_controllers::control::{Controller, Inputs, Neighbours};
+use greenwave_controllers::detector::{DetectorSample, FaultCode};
+use greenwave_controllers::estimate::{Estimator, EstimatorParams};
+use greenwave_controllers::interlock::{Check, Interlock, SafeState};
+use greenwave_controllers::model::{Aspect, SignalState};
+use greenwave_controllers::sequencer::Sequencer;
+use greenwave_controllers::site::Site;
+use greenwave_controllers::{Duration, Instant};
+
+use crate::fieldio::poller::request;
+use crate::fieldio::reading::Reading;
+
+/// Limits of the field checks.
+#[derive(Clone, Copy, Debug)]
+pub struct LoopSettings {
+    /// A heartbeat unchanged this long means the I/O module is frozen.
+    pub heartbeat_timeout: Duration,
+    /// Shown aspects may lag the command this long before it is a mismatch.
+    pub mismatch_grace: Duration,
+    /// More vehicles than this on one channel between two readings means the count went
+    /// backwards (or jumped): the sample counts as erratic.
+    pub max_count_step: u16,
+}
+
+impl Default for LoopSettings {
+    fn default() -> Self {
+        LoopSettings {
+            heartbeat_timeout: Duration::from_secs(3),
+            mismatch_grace: Duration::from_secs(1),
+            max_count_step: 50,
+        }
+    }
+}
+
+/// What the loop is doing.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    /// The cabinet's local plan runs; the loop asks for control (or, `handing_back`, first for
+    /// local control, to take over again from red).
+    Following {
+        /// Asking for local control first.
+        handing_back: bool,
+    },
+    /// The loop drives the signal groups.
+    Driving,
+    /// A field fault or interlock trip: the cabinet is asked to flash until restart.
+    Safe,
+}
+
+/// Something worth a log line (and an `events` message).
+#[derive(Clone, PartialEq, Debug)]
+pub enum Event {
+    /// The loop changed mode.
+    Mode(Mode),
+    /// The safe state was latched, and why.
+    Fault(String),
+    /// A detector channel's reading was judged faulty, and why (raised once per fault).
+    Detector {
+        /// Cabinet channel.
+        channel: usize,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+/// One intersection's control loop.
+pub struct ControlLoop {
+    site: Arc<Site>,
+    settings: LoopSettings,
+    estimator: Estimator,
+    controller: Box<dyn Controller>,
+    sequencer: Sequencer,
+    interlock: Interlock,
+    mode: Mode,
+    samples: Vec<DetectorSample>,
+    counts: Option<Vec<u16>>,
+    detector_faults: Vec<Option<String>>,
+    heartbeat: Option<(u16, Instant)>,
+    /// The command now and the one before (the cabinet may still show the previous one).
+    command: SignalState,
+    previous: SignalState,
+    mismatch_since: Option<Instant>,
+    link_was_down: bool,
+    shown: SignalState,
+    events: Vec<Event>,
+}
+
+impl ControlLoop {
+    /// A loop for `site` running `controller`, starting at `now` by following the cabinet.
+    pub fn new(
+        site: Arc<Site>,
+        controller: Box<dyn Controller>,
+        settings: LoopSettings,
+        now: Instant,
+    ) -> Self {
+        let ix = site.intersection.clone();
+        let n = ix.groups().len();
+        let channels = site.channels();
+        ControlLoop {
+            estimator: Estimator::new(site.clone(), EstimatorParams::default(), now),
+            controller,
+            sequencer: Sequencer::new(ix.clone(), now),
+            interlock: Interlock::new(ix, SafeState::AllRed, now),
+            mode: Mode::Following {
+                handing_back: false,
+            },
+            samples: vec![DetectorSample::default(); channels],
+            counts: None,
+            detector_faults: vec![None; channels],
+            heartbeat: None,
+            command: SignalState::uniform(n, Aspect::Red),
+            previous: SignalState::uniform(n, Aspect::Red),
+            mismatch_since: None,
+            link_was_down: false,
+            shown: SignalState::uniform(n, Aspect::Red),
+            events: Vec::new(),
+            settings,
+            site,
+        }
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The estimator's view.
+    pub fn estimator(&self) -> &Estimator {
+        &self.estimator
+    }
+
+    /// The sequencer (stage, time in stage, upcoming changes).
+    pub fn sequencer(&self) -> &Sequencer {
+        &self.sequencer
+    }
+
+    /// The controller.
+    pub fn controller(&self) -> &dyn Controller {
+        self.controller.as_ref()
+    }
+
+    /// What the cabinet last said it shows.
+    pub fn shown(&self) -> &SignalState {
+        &self.shown
+    }
+
+    /// Events since the last call.
+    pub fn drain_events(&mut self) -> std::vec::Drain<'_, Event> {
+        self.events.drain(..)
+    }
+
+    /// The link to the cabinet is down: hold everything until it is back.
+    pub fn link_down(&mut self) {
+        self.link_was_down = true;
+    }
+
+    /// One tick at `now` on a fresh `reading`, with what the neighbours report. Returns the
+    /// control request and the aspects to command.
+    pub fn tick(
+        &mut self,
+        now: Instant,
+        reading: &Reading,
+        neighbours: &Neighbours,
+    ) -> (u16, &SignalState) {
+        if self.mode != Mode::Safe
+            && let Err(why) = self.check_field(now, reading)
+        {
+            self.latch(why);
+        }
+        self.read_detectors(reading);
+        self.estimator.update(now, &self.samples, &self.shown);
+        let resumed = std::mem::take(&mut self.link_was_down);
+
+        match self.mode {
+            Mode::Safe => return (request::FLASH, &self.command),
+            Mode::Following { handing_back } => {
+                let cabinet_local = reading.local() || reading.flashing() || reading.conflict();
+                if handing_back {
+                    if cabinet_local {
+                        self.follow();
+                        return (request::EXTERNAL, &self.command);
+                    }
+                    // Echo what is shown, so nothing changes until the cabinet has let go.
+                    self.echo_shown();
+                    return (request::LOCAL, &self.command);
+                }
+                if cabinet_local {
+                    return (request::EXTERNAL, &self.command);
+                }
+                if !all_red(&self.shown) {
+                    // Still showing an earlier controller's state: hand back, then take over.
+                    self.set_mode(Mode::Following { handing_back: true });
+                    self.echo_shown();
+                    return (request::LOCAL, &self.command);
+                }
+                // The cabinet has let go at all red: start from red, as after a power-up.
+                self.sequencer = Sequencer::new(self.site.intersection.clone(), now);
+                self.interlock =
+                    Interlock::new(self.site.intersection.clone(), SafeState::AllRed, now);
+                self.mismatch_since = None;
+                self.set_mode(Mode::Driving);
+            }
+            Mode::Driving => {
+                let cabinet_local = reading.local() || reading.flashing() || reading.conflict();
+                if cabinet_local {
+                    if reading.conflict() {
+                        self.events.push(Event::Fault(
+                            "the cabinet's conflict monitor tripped".into(),
+                        ));
+                    }
+                    self.follow();
+                    return (request::EXTERNAL, &self.command);
+                }
+                if resumed && self.shown != self.command {
+                    // The cabinet kept external control but missed changes: take over anew.
+                    self.set_mode(Mode::Following { handing_back: true });
+                    self.echo_shown();
+                    return (request::LOCAL, &self.command);
+                }
+                if let Err(why) = self.check_shown(now) {
+                    self.latch(why);
+                    return (request::FLASH, &self.command);
+                }
+            }
+        }
+
+        let inputs = Inputs {
+            detectors: &self.samples,
+            estimate: self.estimator.estimate(),
+            neighbours,
+        };
+        if let Some(stage) = self.controller.decide(now, &inputs, &self.sequencer) {
+            // A controller only names stages of its own intersection.
+            let _ = self.sequencer.request(stage);
+        }
+        let proposed = self.sequencer.poll(now);
+        if let Check::Tripped(v) = self.interlock.check(now, proposed) {
+            self.latch(format!("interlock: {v}"));
+            return (request::FLASH, &self.command);
+        }
+        let out = self.interlock.output();
+        if *out != self.command {
+            std::mem::swap(&mut self.previous, &mut self.command);
+            self.command.clone_from(out);
+        }
+        (request::EXTERNAL, &self.command)
+    }
+
+    fn set_mode(&mut self, mode: Mode) {
+        if self.mode != mode {
+            self.mode = mode;
+            self.events.push(Event::Mode(mode));
+        }
+    }
+
+    fn follow(&mut self) {
+        self.set_mode(Mode::Following {
+            handing_back: false,
+        });
+        self.command_all_red();
+    }
+
+    fn command_all_red(&mut self) {
+        let n = self.command.len();
+        self.command = SignalState::uniform(n, Aspect::Red);
+        self.previous = SignalState::uniform(n, Aspect::Red);
+    }
+
+    fn echo_shown(&mut self) {
+        self.command.clone_from(&self.shown);
+        self.previous.clone_from(&self.shown);
+    }
+
+    fn latch(&mut self, why: String) {
+        self.events.push(Event::Fault(why));
+        self.set_mode(Mode::Safe);
+    }
+
+    /// The cabinet's own state: size, heartbeat, shown aspects.
+    fn check_field(&mut self, now: Instant, reading: &Reading) -> Result<(), String> {
+        let (channels, groups) = (self.samples.len(), self.command.len());
+        if usize::from(reading.channels) < channels || usize::from(reading.groups) != groups {
+            return Err(format!(
+                "the cabinet has {} detector channels and {} signal groups; the config needs \
+                 {channels} channels and {groups} groups",
+                reading.channels, reading.groups
+            ));
+        }
+        match self.heartbeat {
+            Some((beat, _)) if beat != reading.heartbeat => {
+                self.heartbeat = Some((reading.heartbeat, now))
+            }
+            Some((beat, since)) if now - since > self.settings.heartbeat_timeout => {
+                return Err(format!(
+                    "the I/O module is frozen: heartbeat stuck at {beat} for {}",
+                    now - since
+                ));
+            }
+            Some(_) => {}
+            None => self.heartbeat = Some((reading.heartbeat, now)),
+        }
+        for (g, &code) in reading.shown.iter().enumerate() {
+            match Aspect::from_code(code) {
+                Some(aspect) => self.shown.set(greenwave_controllers::model::GroupIndex(g as u8), aspect),
+                None => {
+                    return Err(format!(
+                        "group {} shows aspect code {code}, which is not an aspect (0 to 6)",
+                        self.site.intersection.groups()[g].id
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The shown aspects against the command: they may lag one command, for a grace period.
+    fn check_shown(&mut self, now: Instant) -> Result<(), String> {
+        if self.shown == self.command || self.shown == self.previous {
+            self.mismatch_since = None;
+            return Ok(());
+        }
+        let since = *self.mismatch_since.get_or_insert(now);
+        if now - since >= self.settings.mismatch_grace {
+            return Err(format!(
+                "the cabinet shows {} but was commanded {} (for {})",
+                self.shown,
+                self.command,
+                now - since
+            ));
+        }
+        Ok(())
+    }
+
+    /// Raw detector registers into samples; implausible ones are marked erratic.
+    fn read_detectors(&mut self, reading: &Reading) {
+        let counts: Vec<u16> = reading.detectors.iter().map(|d| d.count).collect();
+        for (c, raw) in reading.detectors.iter().enumerate().take(self.samples.len()) {
+            let mut why = None;
+            let mut fault = FaultCode::from_code(raw.fault).unwrap_or_else(|| {
+                why = Some(format!("fault code {} is not one of 0 to 6", raw.fault));
+                FaultCode::ErraticCounts
+            });
+            if let Some(before) = self.counts.as_ref().and_then(|b| b.get(c)) {
+                let step = raw.count.wrapping_sub(*before);
+                if step > self.settings.max_count_step {
+                    why = Some(format!(
+                        "count went from {before} to {} (backwards, or a jump of {step})",
+                        raw.count
+                    ));
+                    fault = FaultCode::ErraticCounts;
+                }
+            }
+            if raw.presence > 1 {
+                why = Some(format!("presence {} is not 0 or 1", raw.presence));
+                fault = FaultCode::ErraticCounts;
+            }
+            if why.is_some() && self.detector_faults[c] != why {
+                self.events.push(Event::Detector {
+                    channel: c,
+                    why: why.clone().unwrap_or_default(),
+                });
+            }
+            self.detector_faults[c] = why;
+            self.samples[c] = DetectorSample {
+                count: raw.count,
+                on_time_cs: raw.on_time_cs,
+                presence: raw.presence == 1,
+                fault,
+            };
+        }
+        self.counts = Some(counts);
+    }
+}
+
+fn all_red(state: &SignalState) -> bool {
+    state.aspects().iter().all(|&a| a == Aspect::Red)
+}

@@ -1,0 +1,8 @@
+//! The edge daemon: the program in the intersection cabinet. Its config ([`config`]), its
+//! sans-IO control loop ([`control`]), the tasks that run it against a cabinet ([`run`]) and
+//! the high-resolution event log ([`eventlog`]).
+
+pub mod config;
+pub mod control;
+pub mod eventlog;
+pub mod run;

@@ -1,0 +1,253 @@
+//! The edge daemon's tasks: the field I/O task (the cabinet over Modbus) and the control loop,
+//! joined by `watch` channels so the control loop never waits on the network. A tick runs on
+//! every fresh reading; a timer notices a dead link. On shutdown the cabinet is handed back to
+//! its local control.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration as StdDuration, SystemTime};
+
+use anyhow::{Context, Result};
+use tokio::sync::watch;
+use tokio::time::{Instant as TokioInstant, MissedTickBehavior, interval};
+
+use greenwave_controllers::Instant;
+use greenwave_controllers::control::Neighbours;
+use greenwave_controllers::model::Aspect;
+use greenwave_sim::build_controller;
+
+use super::config::{ClockSource, DaemonConfig};
+use super::control::{ControlLoop, Event, LoopSettings, Mode};
+use super::eventlog::EventLog;
+use crate::fieldio::link::Link;
+use crate::fieldio::poller::{self, Command, Field, FieldStats, PollerIo, PollerSettings};
+
+/// What the daemon shows of itself while running (for a live view).
+#[derive(Clone, Debug, Default)]
+pub struct SiteView {
+    /// The site.
+    pub site: String,
+    /// Following, driving or safe.
+    pub mode: String,
+    /// The stage running (its id), if any.
+    pub stage: Option<String>,
+    /// Seconds in that stage.
+    pub in_stage_s: f64,
+    /// Estimated queue per approach link, vehicles.
+    pub queues: Vec<(String, f64)>,
+    /// Detector channels on a fallback, and faults raised.
+    pub faults: Vec<String>,
+    /// Whether the cabinet link is up.
+    pub link_up: bool,
+}
+
+/// What a run leaves behind.
+#[derive(Clone, Debug, Default)]
+pub struct RunReport {
+    /// Field link counters, latencies included.
+    pub stats: FieldStats,
+    /// Control ticks run.
+    pub ticks: u64,
+}
+
+/// Runs the daemon of `config` until `shutdown` becomes true; `view`, if given, is kept up to
+/// date for a live display.
+pub async fn run(
+    config: DaemonConfig,
+    mut shutdown: watch::Receiver<bool>,
+    view: Option<watch::Sender<SiteView>>,
+) -> Result<RunReport> {
+    let site = config.site.clone();
+    let controller = build_controller(
+        &config.controller,
+        &site,
+        Some(&config.plan),
+        &config.controller_params,
+    )
+    .with_context(|| format!("{}: controller", config.path.display()))?;
+    let settings = LoopSettings {
+        heartbeat_timeout: core_duration(config.heartbeat_timeout),
+        mismatch_grace: core_duration(config.mismatch_grace),
+        ..LoopSettings::default()
+    };
+    let started = TokioInstant::now();
+    let mut control = ControlLoop::new(site.clone(), controller, settings, Instant::ZERO);
+    let mut events = match &config.log.event_log {
+        Some(path) => Some(EventLog::new(
+            BufWriter::new(
+                File::create(path)
+                    .with_context(|| format!("event log {}", path.display()))?,
+            ),
+            &site.intersection,
+        )),
+        None => None,
+    };
+
+    let (field_tx, mut field_rx) = watch::channel(Field::default());
+    let groups = site.intersection.groups().len();
+    let (command_tx, command_rx) = watch::channel(Command {
+        request: poller::request::EXTERNAL,
+        aspects: vec![Aspect::Red.code(); groups],
+        answers: None,
+    });
+    let (poller_stop_tx, poller_stop_rx) = watch::channel(false);
+    let stats = Arc::new(Mutex::new(FieldStats::default()));
+    let poller = tokio::spawn(poller::run(
+        Link::new(config.link.clone()),
+        PollerSettings {
+            map: config.registers,
+            channels: site.channels() as u16,
+            groups: groups as u16,
+            poll_period: config.tick,
+            watchdog_period: config.watchdog_period,
+        },
+        PollerIo {
+            field: field_tx,
+            commands: command_rx,
+            shutdown: poller_stop_rx,
+            stats: stats.clone(),
+        },
+    ));
+    tracing::info!(
+        site = %site.id,
+        controller = %config.controller,
+        cabinet = %config.link.address,
+        "daemon started"
+    );
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
+
+    let neighbours = Neighbours::default();
+    let mut watchdog = interval(config.tick * 5);
+    watchdog.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_now = Instant::ZERO;
+    let mut ticks = 0u64;
+    let mut last_polls = 0;
+    let mut flushed = TokioInstant::now();
+    loop {
+        tokio::select! {
+            biased;
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    break;
+                }
+            }
+            changed = field_rx.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                let field = field_rx.borrow_and_update().clone();
+                let Some((reading, read_at)) = field.reading.filter(|_| field.up) else {
+                    control.link_down();
+                    continue;
+                };
+                if field.polls == last_polls {
+                    continue;
+                }
+                last_polls = field.polls;
+                let now = match config.clock {
+                    ClockSource::System => Instant::from_millis(started.elapsed().as_millis() as u64),
+                    ClockSource::Cabinet => Instant::from_millis(u64::from(reading.clock_ds) * 100),
+                }
+                .max(last_now);
+                last_now = now;
+                let (request, aspects) = control.tick(now, &reading, &neighbours);
+                let command = Command {
+                    request,
+                    aspects: aspects.aspects().iter().map(|a| a.code()).collect(),
+                    answers: Some(read_at),
+                };
+                command_tx.send_if_modified(|c| {
+                    let changed = c.request != command.request || c.aspects != command.aspects;
+                    if changed {
+                        *c = command;
+                    }
+                    changed
+                });
+                ticks += 1;
+                log_events(&site.id, &mut control);
+                if let Some(log) = &mut events {
+                    if let Err(e) = log.observe(SystemTime::now(), control.shown(), &reading.detectors) {
+                        tracing::warn!(error = %e, "event log write failed");
+                    }
+                    if flushed.elapsed() > StdDuration::from_secs(1) {
+                        let _ = log.flush();
+                        flushed = TokioInstant::now();
+                    }
+                }
+                if let Some(view) = &view {
+                    view.send_replace(site_view(&site.id, &control, now, true));
+                }
+            }
+            _ = watchdog.tick() => {
+                let field = field_rx.borrow();
+                if !field.up {
+                    control.link_down();
+                    if let Some(view) = &view {
+                        view.send_modify(|v| v.link_up = false);
+                    }
+                }
+            }
+        }
+    }
+    tracing::info!(site = %site.id, "daemon stopping");
+    let _ = poller_stop_tx.send(true);
+    let _ = tokio::time::timeout(StdDuration::from_secs(2), poller).await;
+    if let Some(log) = &mut events {
+        let _ = log.flush();
+    }
+    let stats = stats.lock().map(|s| s.clone()).unwrap_or_default();
+    Ok(RunReport { stats, ticks })
+}
+
+fn core_duration(d: StdDuration) -> greenwave_controllers::Duration {
+    greenwave_controllers::Duration::from_millis(d.as_millis() as u64)
+}
+
+fn log_events(site: &str, control: &mut ControlLoop) {
+    for event in control.drain_events() {
+        match event {
+            Event::Mode(mode) => tracing::info!(site, mode = ?mode, "mode"),
+            Event::Fault(why) => tracing::error!(site, "{why}"),
+            Event::Detector { channel, why } => {
+                tracing::warn!(site, channel, "detector: {why}")
+            }
+        }
+    }
+}
+
+fn site_view(site: &str, control: &ControlLoop, now: Instant, link_up: bool) -> SiteView {
+    let seq = control.sequencer();
+    let ix = seq.intersection();
+    let (stage, in_stage_s) = match seq.phase() {
+        greenwave_controllers::sequencer::Phase::Dwell { stage, since } => (
+            Some(ix.stage(stage).id.clone()),
+            (now - since).as_secs_f64(),
+        ),
+        _ => (None, 0.0),
+    };
+    let estimate = control.estimator().estimate();
+    SiteView {
+        site: site.to_owned(),
+        mode: match control.mode() {
+            Mode::Following { .. } => "following".into(),
+            Mode::Driving => "driving".into(),
+            Mode::Safe => "SAFE".into(),
+        },
+        stage,
+        in_stage_s,
+        queues: estimate
+            .approaches
+            .iter()
+            .map(|a| (a.link.clone(), a.queue_veh))
+            .collect(),
+        faults: estimate
+            .detectors
+            .iter()
+            .filter_map(|d| d.fault.map(|f| format!("ch{} {f}", d.channel)))
+            .collect(),
+        link_up,
+    }
+}

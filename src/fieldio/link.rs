@@ -1,0 +1,215 @@
+//! One Modbus TCP connection to a cabinet, made safe to use from a control system.
+//!
+//! tokio-modbus 0.17 has no timeouts, and after a request that timed out its late reply is read
+//! as the answer to the next one. So every request here runs under a timeout, and after any
+//! timeout, transport error, exception or malformed reply the connection is dropped; the next
+//! request reconnects, no sooner than an exponential backoff allows.
+
+use std::io;
+use std::time::Duration;
+
+use tokio::time::{Instant, timeout};
+use tokio_modbus::client::{Context, Reader, Writer, tcp};
+use tokio_modbus::{ExceptionCode, Slave};
+
+/// Why a request did not get its answer.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// Waiting out the backoff after an earlier failure.
+    #[error("reconnecting in {0:.1?}")]
+    Backoff(Duration),
+    /// The connection could not be made.
+    #[error("cannot connect to {address}: {source}")]
+    Connect {
+        /// Where.
+        address: String,
+        /// Why.
+        source: io::Error,
+    },
+    /// No answer in time.
+    #[error("{what}: no answer within {timeout:?}")]
+    Timeout {
+        /// The request.
+        what: String,
+        /// The limit.
+        timeout: Duration,
+    },
+    /// The connection failed.
+    #[error("{what}: {source}")]
+    Transport {
+        /// The request.
+        what: String,
+        /// Why.
+        source: tokio_modbus::Error,
+    },
+    /// The cabinet answered with an exception.
+    #[error("{what}: the cabinet answered with exception {code:?}")]
+    Exception {
+        /// The request.
+        what: String,
+        /// The exception.
+        code: ExceptionCode,
+    },
+    /// The answer was not what was asked for.
+    #[error("{what}: {why}")]
+    Reply {
+        /// The request.
+        what: String,
+        /// What was wrong.
+        why: String,
+    },
+}
+
+/// Connection settings.
+#[derive(Clone, Debug)]
+pub struct LinkSettings {
+    /// `host:port`.
+    pub address: String,
+    /// Modbus unit id.
+    pub unit: u8,
+    /// Limit for connecting and for every request.
+    pub timeout: Duration,
+    /// First wait after a failure; it doubles up to `backoff_max`.
+    pub backoff_min: Duration,
+    /// Longest wait between attempts.
+    pub backoff_max: Duration,
+}
+
+/// A cabinet connection that reconnects itself.
+pub struct Link {
+    settings: LinkSettings,
+    ctx: Option<Context>,
+    backoff: Duration,
+    retry_at: Option<Instant>,
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Link")
+            .field("settings", &self.settings)
+            .field("connected", &self.ctx.is_some())
+            .finish()
+    }
+}
+
+impl Link {
+    /// A link, not yet connected.
+    pub fn new(settings: LinkSettings) -> Self {
+        Link {
+            backoff: settings.backoff_min,
+            settings,
+            ctx: None,
+            retry_at: None,
+        }
+    }
+
+    /// True while a connection is open.
+    pub fn connected(&self) -> bool {
+        self.ctx.is_some()
+    }
+
+    /// Drops the connection (the next request reconnects after the backoff).
+    pub fn drop_connection(&mut self) {
+        self.ctx = None;
+        self.retry_at = Some(Instant::now() + self.backoff);
+        self.backoff = (self.backoff * 2).min(self.settings.backoff_max);
+    }
+
+    async fn context(&mut self) -> Result<&mut Context, LinkError> {
+        if self.ctx.is_none() {
+            if let Some(at) = self.retry_at {
+                let now = Instant::now();
+                if now < at {
+                    return Err(LinkError::Backoff(at - now));
+                }
+            }
+            let address = self.settings.address.clone();
+            let connect = async {
+                let addr = tokio::net::lookup_host(&address)
+                    .await?
+                    .next()
+                    .ok_or_else(|| io::Error::other("the host name has no address"))?;
+                tcp::connect_slave(addr, Slave(self.settings.unit)).await
+            };
+            match timeout(self.settings.timeout, connect).await {
+                Ok(Ok(ctx)) => {
+                    self.ctx = Some(ctx);
+                    self.retry_at = None;
+                }
+                Ok(Err(source)) => {
+                    self.drop_connection();
+                    return Err(LinkError::Connect { address, source });
+                }
+                Err(_) => {
+                    self.drop_connection();
+                    return Err(LinkError::Connect {
+                        address,
+                        source: io::Error::new(io::ErrorKind::TimedOut, "connect timed out"),
+                    });
+                }
+            }
+        }
+        Ok(self.ctx.as_mut().expect("connected just above"))
+    }
+
+    /// Judges one request's outcome; any failure drops the connection.
+    fn settle<T>(
+        &mut self,
+        what: impl FnOnce() -> String,
+        outcome: Result<tokio_modbus::Result<T>, tokio::time::error::Elapsed>,
+    ) -> Result<T, LinkError> {
+        let error = match outcome {
+            Ok(Ok(Ok(value))) => {
+                self.backoff = self.settings.backoff_min;
+                return Ok(value);
+            }
+            Ok(Ok(Err(code))) => LinkError::Exception { what: what(), code },
+            Ok(Err(source)) => LinkError::Transport {
+                what: what(),
+                source,
+            },
+            Err(_) => LinkError::Timeout {
+                what: what(),
+                timeout: self.settings.timeout,
+            },
+        };
+        self.drop_connection();
+        Err(error)
+    }
+
+    /// Reads `count` input registers from `address`.
+    pub async fn read_input(&mut self, address: u16, count: u16) -> Result<Vec<u16>, LinkError> {
+        let limit = self.settings.timeout;
+        let ctx = self.context().await?;
+        let outcome = timeout(limit, ctx.read_input_registers(address, count)).await;
+        let what = || format!("reading input registers {address}+{count}");
+        let words = self.settle(what, outcome)?;
+        if words.len() != usize::from(count) {
+            self.drop_connection();
+            return Err(LinkError::Reply {
+                what: what(),
+                why: format!("{} registers came back, not {count}", words.len()),
+            });
+        }
+        Ok(words)
+    }
+
+    /// Writes `words` to holding registers from `address` in one request (function 16).
+    pub async fn write_registers(&mut self, address: u16, words: &[u16]) -> Result<(), LinkError> {
+        let limit = self.settings.timeout;
+        let ctx = self.context().await?;
+        let outcome = timeout(limit, ctx.write_multiple_registers(address, words)).await;
+        self.settle(
+            || format!("writing holding registers {address}+{}", words.len()),
+            outcome,
+        )
+    }
+
+    /// Writes one holding register (function 06).
+    pub async fn write_register(&mut self, address: u16, word: u16) -> Result<(), LinkError> {
+        let limit = self.settings.timeout;
+        let ctx = self.context().await?;
+        let outcome = timeout(limit, ctx.write_single_register(address, word)).await;
+        self.settle(|| format!("writing holding register {address}"), outcome)
+    }
+}

@@ -1,0 +1,7 @@
+//! greenwave's I/O shell: the edge daemon that runs in an intersection cabinet, its Modbus field
+//! I/O, and the virtual cabinet that serves the simulator over Modbus. The control logic itself
+//! lives in `greenwave-controllers`; this crate connects it to the world.
+
+pub mod cabinet;
+pub mod daemon;
+pub mod fieldio;
