@@ -5,6 +5,7 @@
 //! intersection.
 
 use anyhow::{Context, Result};
+use greenwave::daemon::config::DaemonConfig;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -102,7 +103,18 @@ fn check_file(path: &Path) -> Verdict {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
     let table: toml::Table = load::parse_toml(path, &text).map_err(|e| strip_path(&e, path))?;
     let has = |key: &str| table.contains_key(key);
-    if has("demand") || has("controller") || has("duration_s") || has("seed") {
+    if has("cabinet") && has("site") {
+        let config = DaemonConfig::load_with(path, std::iter::empty()).map_err(|e| e.message)?;
+        Ok(format!(
+            "cabinet config `{}`: controller {}, plan `{}`, cabinet {}, {} channels, {} groups",
+            config.site.id,
+            config.controller,
+            config.plan.plan_id,
+            config.link.address,
+            config.site.channels(),
+            config.site.intersection.groups().len()
+        ))
+    } else if has("demand") || has("controller") || has("duration_s") || has("seed") {
         let scenario = Scenario::load(path).map_err(|e| strip_path(&e, path))?;
         Ok(format!(
             "scenario `{}`: corridor `{}`, {} s, seed {}, controller {}, {}",
@@ -154,8 +166,8 @@ fn check_file(path: &Path) -> Verdict {
     } else {
         Err(
             "cannot tell what kind of file this is: expected an intersection (`region`), \
-             a corridor (`nodes`, `links`), a timing plan (`plan_id`) or a scenario \
-             (`corridor`, `demand`, `controller`)"
+             a corridor (`nodes`, `links`), a timing plan (`plan_id`), a scenario \
+             (`corridor`, `demand`, `controller`) or a cabinet config (`site`, `cabinet`)"
                 .into(),
         )
     }

@@ -25,6 +25,54 @@ pub enum Command {
     /// Work with timing plans.
     #[command(subcommand)]
     Plan(PlanCommand),
+    /// Run the edge daemon of one intersection cabinet.
+    ///
+    /// Reads the cabinet's detectors over Modbus, runs the controller and drives the signal
+    /// groups; SIGINT or SIGTERM hands the cabinet back to local control and exits 0.
+    Run(RunArgs),
+    /// Serve a scenario's intersections as virtual cabinets over Modbus TCP.
+    ///
+    /// Runs the simulator with one Modbus server per intersection (the reference register
+    /// map); each cabinet runs its local fixed-time plan until a daemon takes over.
+    Cabinet(CabinetArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The cabinet config (TOML; `GREENWAVE__SECTION__KEY` environment variables override it).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct CabinetArgs {
+    /// The scenario to simulate (its timing plans are the cabinets' local fallback).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: PathBuf,
+    /// Simulated seconds per real second.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    pub speed: f64,
+    /// The first intersection's Modbus TCP address; the next ones take the following ports
+    /// (port 0: each picks a free port).
+    #[arg(long, default_value = "127.0.0.1:5020", value_name = "HOST:PORT")]
+    pub bind: std::net::SocketAddr,
+    /// Simulated seconds (default: the scenario's duration).
+    #[arg(long, value_name = "S")]
+    pub duration: Option<f64>,
+    /// The seed (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+fn parse_speed(text: &str) -> Result<f64, String> {
+    let speed: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if (0.1..=1000.0).contains(&speed) {
+        Ok(speed)
+    } else {
+        Err(format!("{speed} is out of range (0.1 to 1000)"))
+    }
 }
 
 #[derive(Subcommand, Debug)]

@@ -4,6 +4,7 @@ mod check;
 mod cli;
 mod plan;
 mod report;
+mod serve;
 mod sim;
 
 use clap::Parser;
@@ -15,6 +16,8 @@ fn main() -> ExitCode {
         cli::Command::Check(args) => check::run(&args),
         cli::Command::Sim(args) => sim::run(&args),
         cli::Command::Plan(cli::PlanCommand::Webster(args)) => plan::webster(&args),
+        cli::Command::Run(args) => serve::daemon(&args),
+        cli::Command::Cabinet(args) => serve::cabinet(&args),
     };
     match result {
         Ok(code) => code,

@@ -249,10 +249,17 @@ mod tests {
             "past the last channel"
         );
         assert_eq!(
-            bank.serve(Request::WriteMultipleRegisters(200, Cow::Owned(vec![3, 1, 7]))),
+            bank.serve(Request::WriteMultipleRegisters(
+                200,
+                Cow::Owned(vec![3, 1, 7])
+            )),
             Err(ExceptionCode::IllegalDataValue)
         );
-        assert_eq!(bank.commanded, vec![1, 1, 1], "nothing of a refused write applied");
+        assert_eq!(
+            bank.commanded,
+            vec![1, 1, 1],
+            "nothing of a refused write applied"
+        );
         assert_eq!(
             bank.serve(Request::WriteSingleRegister(1, 3)),
             Err(ExceptionCode::IllegalDataValue)
@@ -261,9 +268,15 @@ mod tests {
             bank.serve(Request::WriteSingleRegister(2, 0)),
             Err(ExceptionCode::IllegalDataAddress)
         );
-        bank.serve(Request::WriteMultipleRegisters(200, Cow::Owned(vec![3, 1, 5])))
-            .unwrap();
-        assert_eq!((bank.commanded.clone(), bank.command_writes), (vec![3, 1, 5], 1));
+        bank.serve(Request::WriteMultipleRegisters(
+            200,
+            Cow::Owned(vec![3, 1, 5]),
+        ))
+        .unwrap();
+        assert_eq!(
+            (bank.commanded.clone(), bank.command_writes),
+            (vec![3, 1, 5], 1)
+        );
         assert_eq!(
             bank.serve(Request::ReadCoils(0, 1)),
             Err(ExceptionCode::IllegalFunction)

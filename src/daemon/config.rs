@@ -281,7 +281,10 @@ impl DaemonConfig {
             .find(|(_, n)| n.id == spec.site)
             .map(|(i, _)| i)
             .ok_or_else(|| {
-                let known: Vec<_> = corridor.intersections().map(|(_, n)| n.id.clone()).collect();
+                let known: Vec<_> = corridor
+                    .intersections()
+                    .map(|(_, n)| n.id.clone())
+                    .collect();
                 format!(
                     "site: `{}` is not an intersection of {} (it has {})",
                     spec.site,
@@ -303,7 +306,12 @@ impl DaemonConfig {
         }
         let c = &spec.control;
         range("control.tick_hz", c.tick_hz, 1.0, 100.0)?;
-        range("control.heartbeat_timeout_s", c.heartbeat_timeout_s, 1.0, 60.0)?;
+        range(
+            "control.heartbeat_timeout_s",
+            c.heartbeat_timeout_s,
+            1.0,
+            60.0,
+        )?;
         range("control.mismatch_grace_s", c.mismatch_grace_s, 0.1, 10.0)?;
         let cab = &spec.cabinet;
         let address = match cab.transport {
@@ -327,7 +335,12 @@ impl DaemonConfig {
         }
         range("cabinet.timeout_ms", cab.timeout_ms as f64, 10.0, 10_000.0)?;
         range("cabinet.watchdog_s", cab.watchdog_s, 0.1, 10.0)?;
-        range("cabinet.backoff_min_ms", cab.backoff_min_ms as f64, 10.0, 60_000.0)?;
+        range(
+            "cabinet.backoff_min_ms",
+            cab.backoff_min_ms as f64,
+            10.0,
+            60_000.0,
+        )?;
         range(
             "cabinet.backoff_max_ms",
             cab.backoff_max_ms as f64,

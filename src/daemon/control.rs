@@ -319,7 +319,9 @@ impl ControlLoop {
         }
         for (g, &code) in reading.shown.iter().enumerate() {
             match Aspect::from_code(code) {
-                Some(aspect) => self.shown.set(greenwave_controllers::model::GroupIndex(g as u8), aspect),
+                Some(aspect) => self
+                    .shown
+                    .set(greenwave_controllers::model::GroupIndex(g as u8), aspect),
                 None => {
                     return Err(format!(
                         "group {} shows aspect code {code}, which is not an aspect (0 to 6)",
@@ -352,7 +354,12 @@ impl ControlLoop {
     /// Raw detector registers into samples; implausible ones are marked erratic.
     fn read_detectors(&mut self, reading: &Reading) {
         let counts: Vec<u16> = reading.detectors.iter().map(|d| d.count).collect();
-        for (c, raw) in reading.detectors.iter().enumerate().take(self.samples.len()) {
+        for (c, raw) in reading
+            .detectors
+            .iter()
+            .enumerate()
+            .take(self.samples.len())
+        {
             let mut why = None;
             let mut fault = FaultCode::from_code(raw.fault).unwrap_or_else(|| {
                 why = Some(format!("fault code {} is not one of 0 to 6", raw.fault));

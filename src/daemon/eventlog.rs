@@ -190,7 +190,8 @@ mod tests {
                 .chain(std::iter::repeat_n(Aspect::Red, n - 1))
                 .collect(),
         );
-        log.observe(at + Duration::from_millis(100), &state, &det).unwrap();
+        log.observe(at + Duration::from_millis(100), &state, &det)
+            .unwrap();
         let text = String::from_utf8(log.out).unwrap();
         assert_eq!(
             text,

@@ -76,8 +76,7 @@ pub async fn run(
     let mut events = match &config.log.event_log {
         Some(path) => Some(EventLog::new(
             BufWriter::new(
-                File::create(path)
-                    .with_context(|| format!("event log {}", path.display()))?,
+                File::create(path).with_context(|| format!("event log {}", path.display()))?,
             ),
             &site.intersection,
         )),
@@ -162,6 +161,7 @@ pub async fn run(
                 command_tx.send_if_modified(|c| {
                     let changed = c.request != command.request || c.aspects != command.aspects;
                     if changed {
+                        tracing::debug!(request = command.request, aspects = ?command.aspects, "command");
                         *c = command;
                     }
                     changed

@@ -181,8 +181,7 @@ async fn write_command(
 ) {
     let command = io.commands.borrow_and_update().clone();
     let before = written.take();
-    if !command.aspects.is_empty()
-        && before.as_ref().map(|w| &w.aspects) != Some(&command.aspects)
+    if !command.aspects.is_empty() && before.as_ref().map(|w| &w.aspects) != Some(&command.aspects)
     {
         if let Err(e) = link
             .write_registers(map.commanded_aspect_base, &command.aspects)
@@ -201,7 +200,9 @@ async fn write_command(
         }
     }
     if before.as_ref().map(|w| w.request) != Some(command.request)
-        && let Err(e) = link.write_register(map.control_request, command.request).await
+        && let Err(e) = link
+            .write_register(map.control_request, command.request)
+            .await
     {
         tracing::warn!(error = %e, "control request write failed");
         return;
@@ -211,7 +212,10 @@ async fn write_command(
 
 /// Hands the cabinet back to its local control, best effort.
 async fn hand_back(link: &mut Link, map: &RegisterMap) {
-    match link.write_register(map.control_request, request::LOCAL).await {
+    match link
+        .write_register(map.control_request, request::LOCAL)
+        .await
+    {
         Ok(()) => tracing::info!("cabinet handed back to local control"),
         Err(e) => tracing::warn!(error = %e, "could not hand the cabinet back; its watchdog will"),
     }

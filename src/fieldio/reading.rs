@@ -90,7 +90,8 @@ impl ReadPlan {
         for a in addresses {
             match blocks.last_mut() {
                 Some((start, count))
-                    if u32::from(*start) + u32::from(*count) == a && u32::from(*count) < MAX_READ =>
+                    if u32::from(*start) + u32::from(*count) == a
+                        && u32::from(*count) < MAX_READ =>
                 {
                     *count += 1
                 }

@@ -153,17 +153,37 @@ impl RegisterMap {
             Ok::<(), MapError>(())
         };
         use Table::{Holding, Input};
-        set("io_heartbeat", &mut map.io_heartbeat, &spec.io_heartbeat, Input)?;
+        set(
+            "io_heartbeat",
+            &mut map.io_heartbeat,
+            &spec.io_heartbeat,
+            Input,
+        )?;
         set(
             "detector_channels",
             &mut map.detector_channels,
             &spec.detector_channels,
             Input,
         )?;
-        set("signal_groups", &mut map.signal_groups, &spec.signal_groups, Input)?;
-        set("cabinet_status", &mut map.cabinet_status, &spec.cabinet_status, Input)?;
+        set(
+            "signal_groups",
+            &mut map.signal_groups,
+            &spec.signal_groups,
+            Input,
+        )?;
+        set(
+            "cabinet_status",
+            &mut map.cabinet_status,
+            &spec.cabinet_status,
+            Input,
+        )?;
         set("clock_ds", &mut map.clock_ds, &spec.clock_ds, Input)?;
-        set("detector_base", &mut map.detector_base, &spec.detector_base, Input)?;
+        set(
+            "detector_base",
+            &mut map.detector_base,
+            &spec.detector_base,
+            Input,
+        )?;
         set(
             "shown_aspect_base",
             &mut map.shown_aspect_base,
@@ -171,7 +191,12 @@ impl RegisterMap {
             Input,
         )?;
         set("watchdog", &mut map.watchdog, &spec.watchdog, Holding)?;
-        set("control_request", &mut map.control_request, &spec.control_request, Holding)?;
+        set(
+            "control_request",
+            &mut map.control_request,
+            &spec.control_request,
+            Holding,
+        )?;
         set(
             "commanded_aspect_base",
             &mut map.commanded_aspect_base,
@@ -278,7 +303,10 @@ mod tests {
         assert_eq!(map.commanded_aspect_base, 200);
         assert_eq!(map.detector_base, 100);
         assert_eq!(warnings.len(), 3);
-        assert!(warnings[0].contains("registers.detector_base"), "{warnings:?}");
+        assert!(
+            warnings[0].contains("registers.detector_base"),
+            "{warnings:?}"
+        );
     }
 
     #[test]

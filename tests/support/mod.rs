@@ -1,0 +1,82 @@
+//! Shared pieces of the Modbus tests: a scripted cabinet (a register bank served by
+//! tokio-modbus's server on a loopback port the OS picks), the J1 config, and polling helpers.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use greenwave::cabinet::registers::{self, Bank, SharedBank};
+use greenwave::daemon::config::DaemonConfig;
+
+/// The repository's root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_owned()
+}
+
+/// `config/cabinets/J1.toml` pointed at `address`, with `overrides` (`GREENWAVE__…` pairs).
+pub fn j1_config(address: SocketAddr, overrides: &[(&str, &str)]) -> DaemonConfig {
+    let mut env = vec![(
+        "GREENWAVE__CABINET__ADDRESS".to_owned(),
+        address.to_string(),
+    )];
+    env.extend(
+        overrides
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    DaemonConfig::load_with(&root().join("config/cabinets/J1.toml"), env).expect("J1 loads")
+}
+
+/// A scripted cabinet: a bank the test fills, served over Modbus TCP.
+pub struct Scripted {
+    pub bank: SharedBank,
+    pub address: SocketAddr,
+    pub server: JoinHandle<()>,
+}
+
+impl Scripted {
+    /// A cabinet of that size on a free loopback port, external control, all red shown.
+    pub async fn start(channels: u16, groups: u16) -> Scripted {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("binds");
+        let address = listener.local_addr().expect("an address");
+        let bank = SharedBank::new(Bank::new(channels, groups));
+        let server = registers::serve(listener, bank.clone());
+        Scripted {
+            bank,
+            address,
+            server,
+        }
+    }
+
+    /// Stops the server and closes every connection.
+    pub async fn kill(&mut self) {
+        self.server.abort();
+        let _ = (&mut self.server).await;
+    }
+
+    /// Serves `bank` again on the same address.
+    pub async fn restart(&mut self) {
+        let listener = loop {
+            match TcpListener::bind(self.address).await {
+                Ok(l) => break l,
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        };
+        self.server = registers::serve(listener, self.bank.clone());
+    }
+}
+
+/// Waits (up to 20 s) until `done` holds, checking every 10 ms.
+pub async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..2_000 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
