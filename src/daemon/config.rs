@@ -305,7 +305,7 @@ impl DaemonConfig {
             return Err("controller.plan: a cabinet's plan is the top-level `plan` key".into());
         }
         let c = &spec.control;
-        range("control.tick_hz", c.tick_hz, 1.0, 100.0)?;
+        range("control.tick_hz", c.tick_hz, 1.0, 1000.0)?;
         range(
             "control.heartbeat_timeout_s",
             c.heartbeat_timeout_s,
@@ -334,7 +334,7 @@ impl DaemonConfig {
             ));
         }
         range("cabinet.timeout_ms", cab.timeout_ms as f64, 10.0, 10_000.0)?;
-        range("cabinet.watchdog_s", cab.watchdog_s, 0.1, 10.0)?;
+        range("cabinet.watchdog_s", cab.watchdog_s, 0.01, 10.0)?;
         range(
             "cabinet.backoff_min_ms",
             cab.backoff_min_ms as f64,

@@ -94,9 +94,8 @@ pub struct ControlLoop {
     counts: Option<Vec<u16>>,
     detector_faults: Vec<Option<String>>,
     heartbeat: Option<(u16, Instant)>,
-    /// The command now and the one before (the cabinet may still show the previous one).
+    /// The aspects commanded.
     command: SignalState,
-    previous: SignalState,
     mismatch_since: Option<Instant>,
     link_was_down: bool,
     shown: SignalState,
@@ -127,7 +126,6 @@ impl ControlLoop {
             detector_faults: vec![None; channels],
             heartbeat: None,
             command: SignalState::uniform(n, Aspect::Red),
-            previous: SignalState::uniform(n, Aspect::Red),
             mismatch_since: None,
             link_was_down: false,
             shown: SignalState::uniform(n, Aspect::Red),
@@ -258,7 +256,6 @@ impl ControlLoop {
         }
         let out = self.interlock.output();
         if *out != self.command {
-            std::mem::swap(&mut self.previous, &mut self.command);
             self.command.clone_from(out);
         }
         (request::EXTERNAL, &self.command)
@@ -281,12 +278,10 @@ impl ControlLoop {
     fn command_all_red(&mut self) {
         let n = self.command.len();
         self.command = SignalState::uniform(n, Aspect::Red);
-        self.previous = SignalState::uniform(n, Aspect::Red);
     }
 
     fn echo_shown(&mut self) {
         self.command.clone_from(&self.shown);
-        self.previous.clone_from(&self.shown);
     }
 
     fn latch(&mut self, why: String) {
@@ -333,9 +328,10 @@ impl ControlLoop {
         Ok(())
     }
 
-    /// The shown aspects against the command: they may lag one command, for a grace period.
+    /// The shown aspects against the command: they may differ for a grace period (the cabinet
+    /// shows a command one poll later).
     fn check_shown(&mut self, now: Instant) -> Result<(), String> {
-        if self.shown == self.command || self.shown == self.previous {
+        if self.shown == self.command {
             self.mismatch_since = None;
             return Ok(());
         }

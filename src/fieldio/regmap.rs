@@ -252,7 +252,7 @@ fn resolve(
         _ => None,
     };
     match reference {
-        Some((p, offset)) if p == prefix && offset >= 1 && offset <= 65_536 => {
+        Some((p, offset)) if p == prefix && (1..=65_536).contains(&offset) => {
             let address = (offset - 1) as u16;
             let warning = format!(
                 "registers.{key}: \"{text}\" read as a 1-based reference number, {name} \

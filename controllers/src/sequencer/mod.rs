@@ -127,7 +127,13 @@ impl Sequencer {
     /// honoured), then holds all red for the start-up all red; a request waiting or made
     /// meanwhile starts after that. Used to hand the signals over to another controller.
     pub fn clear(&mut self, now: Instant) {
-        let planned = wind_down(&self.intersection, now, &self.state, &self.go_start);
+        let planned = wind_down(
+            &self.intersection,
+            now,
+            &self.state,
+            &self.go_start,
+            &self.go_end,
+        );
         self.pending = None;
         self.changes = planned.changes;
         self.next_change = 0;

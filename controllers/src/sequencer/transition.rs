@@ -77,50 +77,80 @@ pub fn plan(
 /// A group in steady green keeps it until its minimum green is over (counted from `go_start`, or
 /// from `t0` when unknown), then runs its after-green sequence. A group part-way through its
 /// after-green sequence runs the rest of it, the current step again in full. A group in its
-/// before-green sequence (red+amber) goes on to green, holds its minimum green and clears. Every
-/// duration is at least as long as in a normal transition, so the result is always legal.
+/// before-green sequence (red+amber) goes on to green, no sooner than every conflicting group's
+/// go has ended (this wind-down's ends, or `last_go_end`) plus the intergreen, holds its minimum
+/// green and clears. Every duration is at least as long as in a normal transition.
 pub fn wind_down(
     intersection: &Intersection,
     t0: Instant,
     state: &SignalState,
     go_start: &[Option<Instant>],
+    last_go_end: &[Instant],
 ) -> TransitionPlan {
     let mut changes = Vec::new();
     let mut completes = t0;
+    let mut go_end: Vec<Instant> = last_go_end.to_vec();
+    go_end.resize(state.len(), t0);
+    let mut entering = Vec::new();
     for (g, aspect) in state.iter() {
         let group = intersection.group(g);
         let sequence = &group.sequence;
         let red_at = if aspect == Aspect::Green {
             let since = go_start.get(g.get()).copied().flatten().unwrap_or(t0);
             let start = (since + group.min_green).max(t0);
+            go_end[g.get()] = start + sequence.go_after_green();
             push_sequence(&mut changes, g, start, &sequence.after_green, Aspect::Red)
         } else if let Some(i) = sequence.after_green.iter().position(|s| s.aspect == aspect) {
-            push_sequence(&mut changes, g, t0, &sequence.after_green[i..], Aspect::Red)
+            let rest = &sequence.after_green[i..];
+            let go_left: Duration = rest
+                .iter()
+                .filter(|s| s.aspect.is_go())
+                .map(|s| s.duration)
+                .sum();
+            go_end[g.get()] = t0 + go_left;
+            push_sequence(&mut changes, g, t0, rest, Aspect::Red)
         } else if let Some(i) = sequence
             .before_green
             .iter()
             .position(|s| s.aspect == aspect)
         {
-            let green_at = push_sequence(
-                &mut changes,
-                g,
-                t0,
-                &sequence.before_green[i..],
-                Aspect::Green,
-            );
-            push_sequence(
-                &mut changes,
-                g,
-                green_at + group.min_green,
-                &sequence.after_green,
-                Aspect::Red,
-            )
+            entering.push((g, i));
+            t0
         } else if aspect != Aspect::Red {
             // Dark or flashing amber: straight to red.
             push_sequence(&mut changes, g, t0, &[], Aspect::Red)
         } else {
             t0
         };
+        completes = completes.max(red_at);
+    }
+    for (g, i) in entering {
+        let group = intersection.group(g);
+        let sequence = &group.sequence;
+        let rest = &sequence.before_green[i..];
+        let lead: Duration = rest.iter().map(|s| s.duration).sum();
+        let green_at = intersection
+            .group_indices()
+            .filter(|&c| c != g)
+            .filter_map(|c| Some(go_end[c.get()] + intersection.intergreen(c, g)?))
+            .fold(t0 + lead, Instant::max);
+        // The current before-green aspect (again in full, at least) lasts until the rest of
+        // the sequence fits before the green.
+        let after_current: Duration = rest[1..].iter().map(|s| s.duration).sum();
+        push_sequence(
+            &mut changes,
+            g,
+            green_at - after_current,
+            &rest[1..],
+            Aspect::Green,
+        );
+        let red_at = push_sequence(
+            &mut changes,
+            g,
+            green_at + group.min_green,
+            &sequence.after_green,
+            Aspect::Red,
+        );
         completes = completes.max(red_at);
     }
     changes.sort_by_key(|c| c.at);

@@ -1,0 +1,192 @@
+//! The daemon (`greenwave::daemon::run`) against cabinets over real Modbus TCP: the virtual
+//! cabinet (the simulator) it takes over and drives, hands back on shutdown and loses to the
+//! watchdog when killed; a scripted cabinet whose heartbeat freezes or whose heads do not show
+//! what was commanded.
+
+mod support;
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use greenwave::cabinet::registers::address;
+use greenwave::cabinet::{CabinetOptions, VirtualCabinets};
+use greenwave::daemon::config::DaemonConfig;
+use greenwave::daemon::run::{self, RunReport, SiteView};
+use greenwave::fieldio::poller::request;
+use greenwave_sim::Scenario;
+
+use support::{Scripted, eventually, j1_config, root};
+
+/// Simulated seconds per real second in these tests.
+const SPEED: f64 = 20.0;
+
+fn arterial() -> Scenario {
+    Scenario::load(&root().join("config/scenarios/arterial-peak.toml")).expect("loads")
+}
+
+/// J1's config for a cabinet at `address` running `SPEED` times faster than real time: the
+/// daemon follows the cabinet clock, polls and writes its watchdog `SPEED` times as often.
+fn fast_config(address: std::net::SocketAddr) -> DaemonConfig {
+    let tick_hz = (10.0 * SPEED).to_string();
+    let watchdog_s = (1.0 / SPEED).to_string();
+    j1_config(
+        address,
+        &[
+            ("GREENWAVE__CONTROL__CLOCK", "cabinet"),
+            ("GREENWAVE__CONTROL__TICK_HZ", &tick_hz),
+            ("GREENWAVE__CABINET__WATCHDOG_S", &watchdog_s),
+            ("GREENWAVE__CABINET__BACKOFF_MIN_MS", "10"),
+        ],
+    )
+}
+
+struct Daemon {
+    stop: watch::Sender<bool>,
+    view: watch::Receiver<SiteView>,
+    task: tokio::task::JoinHandle<anyhow::Result<RunReport>>,
+}
+
+fn start(config: DaemonConfig) -> Daemon {
+    let (stop, stop_rx) = watch::channel(false);
+    let (view_tx, view) = watch::channel(SiteView::default());
+    let task = tokio::spawn(run::run(config, stop_rx, Some(view_tx)));
+    Daemon { stop, view, task }
+}
+
+fn status(cabinets: &VirtualCabinets) -> u16 {
+    cabinets.sites[0].bank.lock().header[usize::from(address::CABINET_STATUS)]
+}
+
+fn shown(cabinets: &VirtualCabinets) -> Vec<u16> {
+    cabinets.sites[0].bank.lock().shown.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_takes_over_drives_safely_and_hands_back_on_shutdown() {
+    let options = CabinetOptions {
+        speed: SPEED,
+        duration: Some(600.0),
+        ..CabinetOptions::default()
+    };
+    let cabinets = VirtualCabinets::start(&arterial(), &options)
+        .await
+        .expect("cabinets start");
+    let daemon = start(fast_config(cabinets.sites[0].address));
+
+    eventually("the cabinet hands over", || status(&cabinets) & 1 == 0).await;
+    eventually("the daemon drives a stage", || {
+        daemon.view.borrow().mode == "driving" && daemon.view.borrow().stage.is_some()
+    })
+    .await;
+    // Different states over a while: the daemon's stages go round.
+    let mut states = std::collections::BTreeSet::new();
+    eventually("three different states shown", || {
+        states.insert(shown(&cabinets));
+        states.len() >= 3
+    })
+    .await;
+    assert_eq!(status(&cabinets) & 0b110, 0, "no flash, no conflict");
+
+    daemon.stop.send_replace(true);
+    let report = daemon.task.await.expect("joins").expect("runs");
+    assert!(report.ticks > 10);
+    assert!(!report.stats.latencies_us.is_empty());
+    assert_eq!(
+        cabinets.sites[0].bank.lock().control_request,
+        request::LOCAL,
+        "handed back"
+    );
+    eventually("the cabinet runs locally", || status(&cabinets) & 1 == 1).await;
+    let outcome = cabinets.finish().expect("finishes");
+    assert!(
+        outcome.interlock_trips.is_empty(),
+        "the cabinet's conflict monitor never tripped: {:?}",
+        outcome.interlock_trips
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_daemon_loses_the_cabinet_to_its_watchdog() {
+    let options = CabinetOptions {
+        speed: SPEED,
+        duration: Some(600.0),
+        ..CabinetOptions::default()
+    };
+    let cabinets = VirtualCabinets::start(&arterial(), &options)
+        .await
+        .expect("cabinets start");
+    let daemon = start(fast_config(cabinets.sites[0].address));
+    eventually("the cabinet hands over", || status(&cabinets) & 1 == 0).await;
+
+    // Killed: no hand-back, the watchdog stops changing.
+    daemon.task.abort();
+    assert_eq!(
+        cabinets.sites[0].bank.lock().control_request,
+        request::EXTERNAL
+    );
+    eventually("the watchdog drops the cabinet to local", || {
+        status(&cabinets) & 1 == 1
+    })
+    .await;
+    let outcome = cabinets.finish().expect("finishes");
+    assert!(
+        outcome.interlock_trips.is_empty(),
+        "{:?}",
+        outcome.interlock_trips
+    );
+}
+
+/// A scripted cabinet in external control showing all red whose clock runs `SPEED` times real
+/// time; `heartbeat` says whether its I/O heartbeat moves.
+async fn scripted_cabinet(heartbeat: bool) -> (Scripted, tokio::task::JoinHandle<()>) {
+    let cab = Scripted::start(20, 8).await;
+    let bank = cab.bank.clone();
+    let clock = tokio::spawn(async move {
+        let mut ds: u32 = 0;
+        loop {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            ds += (SPEED / 2.0) as u32;
+            let mut b = bank.lock();
+            b.header[usize::from(address::CLOCK_DS)] = (ds >> 16) as u16;
+            b.header[usize::from(address::CLOCK_DS) + 1] = ds as u16;
+            if heartbeat {
+                b.header[usize::from(address::IO_HEARTBEAT)] = (ds / 10) as u16;
+            }
+        }
+    });
+    (cab, clock)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_io_heartbeat_leads_to_the_safe_state() {
+    let (cab, clock) = scripted_cabinet(false).await;
+    let daemon = start(fast_config(cab.address));
+    eventually("the daemon asks for flash", || {
+        cab.bank.lock().control_request == request::FLASH
+    })
+    .await;
+    assert_eq!(daemon.view.borrow().mode, "SAFE");
+    clock.abort();
+    daemon.stop.send_replace(true);
+    let _ = daemon.task.await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heads_that_do_not_show_the_command_lead_to_the_safe_state() {
+    // The heads stay red whatever is commanded.
+    let (cab, clock) = scripted_cabinet(true).await;
+    let daemon = start(fast_config(cab.address));
+    eventually("the daemon commands a green", || {
+        cab.bank.lock().commanded.contains(&3)
+    })
+    .await;
+    eventually("the daemon asks for flash", || {
+        cab.bank.lock().control_request == request::FLASH
+    })
+    .await;
+    assert_eq!(daemon.view.borrow().mode, "SAFE");
+    clock.abort();
+    daemon.stop.send_replace(true);
+    let _ = daemon.task.await;
+}
