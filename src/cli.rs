@@ -35,6 +35,35 @@ pub enum Command {
     /// Runs the simulator with one Modbus server per intersection (the reference register
     /// map); each cabinet runs its local fixed-time plan until a daemon takes over.
     Cabinet(CabinetArgs),
+    /// Run the whole deployment on this machine: virtual cabinets for a scenario, an embedded
+    /// MQTT broker and one daemon per intersection, with a live view and the summary table.
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// The scenario the cabinets simulate.
+    #[arg(
+        long,
+        default_value = "config/scenarios/arterial-peak.toml",
+        value_name = "FILE"
+    )]
+    pub scenario: PathBuf,
+    /// The folder of cabinet configs, one `SITE.toml` per intersection.
+    #[arg(long, default_value = "config/cabinets", value_name = "DIR")]
+    pub cabinets: PathBuf,
+    /// Run this controller in every daemon instead of the configs' own.
+    #[arg(long, value_name = "NAME")]
+    pub controller: Option<String>,
+    /// Simulated seconds per real second.
+    #[arg(long, default_value_t = 10.0, value_parser = parse_speed)]
+    pub speed: f64,
+    /// Simulated seconds (default: the scenario's duration).
+    #[arg(long, value_name = "S")]
+    pub duration: Option<f64>,
+    /// The seed (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 #[derive(Args, Debug)]

@@ -5,3 +5,4 @@
 pub mod cabinet;
 pub mod daemon;
 pub mod fieldio;
+pub mod mqtt;

@@ -2,6 +2,7 @@
 
 mod check;
 mod cli;
+mod demo;
 mod plan;
 mod report;
 mod serve;
@@ -18,6 +19,7 @@ fn main() -> ExitCode {
         cli::Command::Plan(cli::PlanCommand::Webster(args)) => plan::webster(&args),
         cli::Command::Run(args) => serve::daemon(&args),
         cli::Command::Cabinet(args) => serve::cabinet(&args),
+        cli::Command::Demo(args) => demo::run(&args),
     };
     match result {
         Ok(code) => code,
