@@ -1,0 +1,87 @@
+//! `greenwave run` as a process, as deployed: it takes over a virtual cabinet, writes the
+//! Indiana event log and JSON logs, and on SIGTERM hands the cabinet back and exits 0.
+
+#![cfg(unix)]
+
+mod support;
+
+use std::process::{Command, Stdio};
+
+use greenwave::cabinet::registers::address;
+use greenwave::cabinet::{CabinetOptions, VirtualCabinets};
+use greenwave::fieldio::poller::request;
+use greenwave_sim::Scenario;
+
+use support::{eventually, root};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_process_drives_logs_and_hands_back_on_sigterm() {
+    let scenario =
+        Scenario::load(&root().join("config/scenarios/arterial-peak.toml")).expect("loads");
+    let options = CabinetOptions {
+        speed: 10.0,
+        duration: Some(900.0),
+        ..CabinetOptions::default()
+    };
+    let cabinets = VirtualCabinets::start(&scenario, &options)
+        .await
+        .expect("cabinets start");
+    let events = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("J1-events.csv");
+    let _ = std::fs::remove_file(&events);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_greenwave"))
+        .args(["run", "--config", "config/cabinets/J1.toml"])
+        .current_dir(root())
+        .env(
+            "GREENWAVE__CABINET__ADDRESS",
+            cabinets.sites[0].address.to_string(),
+        )
+        .env("GREENWAVE__CONTROL__CLOCK", "cabinet")
+        .env("GREENWAVE__CONTROL__TICK_HZ", "100")
+        .env("GREENWAVE__CABINET__WATCHDOG_S", "0.1")
+        .env("GREENWAVE__LOG__FORMAT", "json")
+        .env("GREENWAVE__LOG__EVENT_LOG", &events)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("greenwave starts");
+
+    let bank = cabinets.sites[0].bank.clone();
+    let status = || bank.lock().header[usize::from(address::CABINET_STATUS)];
+    eventually("the daemon takes over", || status() & 1 == 0).await;
+    let mut states = std::collections::BTreeSet::new();
+    eventually("the daemon changes the signals", || {
+        states.insert(bank.lock().shown.clone());
+        states.len() >= 3
+    })
+    .await;
+
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("joins")
+        .expect("waits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(bank.lock().control_request, request::LOCAL, "handed back");
+    eventually("the cabinet runs locally", || status() & 1 == 1).await;
+
+    // JSON logs, one object per line.
+    let first = stderr.lines().next().expect("a log line");
+    let line: serde_json::Value = serde_json::from_str(first).expect("JSON log line");
+    assert_eq!(line["level"], "INFO");
+    // The event log: phase begin green (1) and detector on (82) lines, `timestamp,code,param`.
+    let log = std::fs::read_to_string(&events).expect("event log written");
+    let codes: Vec<u16> = log
+        .lines()
+        .map(|l| {
+            let fields: Vec<&str> = l.split(',').collect();
+            assert_eq!(fields.len(), 3, "{l}");
+            fields[1].parse().expect("a code")
+        })
+        .collect();
+    assert!(codes.contains(&1) && codes.contains(&82), "{log}");
+}
