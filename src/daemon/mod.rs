@@ -1,8 +1,11 @@
 //! The edge daemon: the program in the intersection cabinet. Its config ([`config`]), its
 //! sans-IO control loop ([`control`]), the tasks that run it against a cabinet ([`run`]) and
-//! the high-resolution event log ([`eventlog`]).
+//! the high-resolution event log ([`eventlog`]), and its MQTT uplink ([`uplink`]) with the
+//! neighbours' forecasts ([`neighbours`]).
 
 pub mod config;
 pub mod control;
 pub mod eventlog;
+pub mod neighbours;
 pub mod run;
+pub mod uplink;

@@ -20,6 +20,7 @@ use greenwave_sim::build_controller;
 use super::config::{ClockSource, DaemonConfig};
 use super::control::{ControlLoop, Event, LoopSettings, Mode};
 use super::eventlog::EventLog;
+use super::uplink::Uplink;
 use crate::fieldio::link::Link;
 use crate::fieldio::poller::{self, Command, Field, FieldStats, PollerIo, PollerSettings};
 
@@ -118,7 +119,9 @@ pub async fn run(
         tracing::warn!("{warning}");
     }
 
-    let neighbours = Neighbours::default();
+    let mut uplink =
+        Uplink::start(&config).map_err(|e| anyhow::anyhow!("{}: {e}", config.path.display()))?;
+    let local_only = Neighbours::default();
     let mut watchdog = interval(config.tick * 5);
     watchdog.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_now = Instant::ZERO;
@@ -152,7 +155,11 @@ pub async fn run(
                 }
                 .max(last_now);
                 last_now = now;
-                let (request, aspects) = control.tick(now, &reading, &neighbours);
+                let neighbours = match &mut uplink {
+                    Some(uplink) => uplink.neighbours(now),
+                    None => &local_only,
+                };
+                let (request, aspects) = control.tick(now, &reading, neighbours);
                 let command = Command {
                     request,
                     aspects: aspects.aspects().iter().map(|a| a.code()).collect(),
@@ -167,7 +174,10 @@ pub async fn run(
                     changed
                 });
                 ticks += 1;
-                log_events(&site.id, &mut control);
+                if let Some(uplink) = &uplink {
+                    uplink.publish_outflow(&control);
+                }
+                log_events(&site.id, &mut control, uplink.as_ref());
                 if let Some(log) = &mut events {
                     if let Err(e) = log.observe(SystemTime::now(), control.shown(), &reading.detectors) {
                         tracing::warn!(error = %e, "event log write failed");
@@ -206,15 +216,37 @@ fn core_duration(d: StdDuration) -> greenwave_controllers::Duration {
     greenwave_controllers::Duration::from_millis(d.as_millis() as u64)
 }
 
-fn log_events(site: &str, control: &mut ControlLoop) {
+/// Logs the control loop's events, and publishes them (with the status on a mode change).
+fn log_events(site: &str, control: &mut ControlLoop, uplink: Option<&Uplink>) {
+    let mut faults = Vec::new();
+    let mut mode = None;
     for event in control.drain_events() {
-        match event {
-            Event::Mode(mode) => tracing::info!(site, mode = ?mode, "mode"),
-            Event::Fault(why) => tracing::error!(site, "{why}"),
+        match &event {
+            Event::Mode(m) => {
+                tracing::info!(site, mode = ?m, "mode");
+                mode = Some(*m);
+            }
+            Event::Fault(why) => {
+                tracing::error!(site, "{why}");
+                faults.push(why.clone());
+            }
             Event::Detector { channel, why } => {
                 tracing::warn!(site, channel, "detector: {why}")
             }
         }
+        if let Some(uplink) = uplink {
+            let (kind, message) = match &event {
+                Event::Mode(m) => ("mode", format!("{m:?}")),
+                Event::Fault(why) => ("fault", why.clone()),
+                Event::Detector { channel, why } => {
+                    ("detector", format!("channel {channel}: {why}"))
+                }
+            };
+            uplink.event(kind, &message);
+        }
+    }
+    if let (Some(uplink), Some(mode)) = (uplink, mode) {
+        uplink.set_status(mode, &faults);
     }
 }
 

@@ -1,4 +1,7 @@
-//! The MQTT side of greenwave (topics after `spec/mqtt.md`): an embedded broker for the demo and
-//! the tests ([`broker`]).
+//! The MQTT side of greenwave (topics after `spec/mqtt.md`): the payloads ([`payload`]), a
+//! link that never blocks its caller ([`link`]), and an embedded broker for the demo and the
+//! tests ([`broker`]).
 
 pub mod broker;
+pub mod link;
+pub mod payload;

@@ -1,0 +1,227 @@
+//! The daemon's MQTT link (rumqttc), built so it can never stall the control loop.
+//!
+//! - The event loop is polled in its own task; a failed poll waits an exponential backoff
+//!   (rumqttc would otherwise reconnect at once, in a tight loop).
+//! - Every ConnAck resubscribes (a clean session loses subscriptions) and republishes the
+//!   retained `status`; the last will marks the site offline.
+//! - The maximum packet size is set explicitly (plans exceed rumqttc's 10 KiB default).
+//! - Publishing goes through two bounded queues served by a publisher task: `important`
+//!   (status, events, acks: never dropped while the queue has room, and it is large) and `bulk`
+//!   (telemetry, SPaT, outflow: dropped and counted when full). The control loop only ever
+//!   `try_send`s.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use rumqttc::{AsyncClient, Event, LastWill, MqttOptions, Packet, QoS};
+use tokio::sync::{mpsc, watch};
+
+/// The largest packet sent or received, bytes.
+pub const MAX_PACKET: usize = 256 * 1024;
+
+/// Where and how to connect.
+#[derive(Clone, Debug)]
+pub struct MqttSettings {
+    /// Broker host.
+    pub host: String,
+    /// Broker port.
+    pub port: u16,
+    /// Client id.
+    pub client_id: String,
+    /// User name and password.
+    pub credentials: Option<(String, String)>,
+    /// Keep-alive.
+    pub keep_alive: Duration,
+    /// First wait after a failure; doubles up to `backoff_max`.
+    pub backoff_min: Duration,
+    /// Longest wait.
+    pub backoff_max: Duration,
+}
+
+impl MqttSettings {
+    /// Settings for `mqtt://host:port` (TLS, `mqtts://`, is configured separately).
+    pub fn from_url(url: &str, client_id: &str) -> Result<MqttSettings, String> {
+        let rest = url
+            .strip_prefix("mqtt://")
+            .ok_or_else(|| format!("mqtt.broker: `{url}` is not an mqtt://host:port address"))?;
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) => (
+                h,
+                p.parse::<u16>()
+                    .map_err(|_| format!("mqtt.broker: `{p}` is not a port"))?,
+            ),
+            None => (rest, 1883),
+        };
+        if host.is_empty() {
+            return Err(format!("mqtt.broker: `{url}` has no host"));
+        }
+        Ok(MqttSettings {
+            host: host.to_owned(),
+            port,
+            client_id: client_id.to_owned(),
+            credentials: None,
+            keep_alive: Duration::from_secs(5),
+            backoff_min: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(10),
+        })
+    }
+}
+
+/// A message to publish.
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    /// Topic.
+    pub topic: String,
+    /// JSON bytes.
+    pub payload: Vec<u8>,
+    /// QoS.
+    pub qos: QoS,
+    /// Retained.
+    pub retain: bool,
+}
+
+/// A message received.
+#[derive(Clone, Debug)]
+pub struct Incoming {
+    /// Topic.
+    pub topic: String,
+    /// Payload bytes.
+    pub payload: Vec<u8>,
+}
+
+/// The control loop's side of the link.
+pub struct MqttHandle {
+    important: mpsc::Sender<Outgoing>,
+    bulk: mpsc::Sender<Outgoing>,
+    /// Messages received on the subscriptions.
+    pub incoming: mpsc::Receiver<Incoming>,
+    /// Bulk messages dropped because the queue was full.
+    pub dropped: Arc<AtomicU64>,
+    /// The retained status republished on every connect.
+    status: watch::Sender<Option<Outgoing>>,
+    /// Whether the broker connection is up.
+    pub connected: watch::Receiver<bool>,
+}
+
+impl MqttHandle {
+    /// Queues a message that must not be lost (status, events, acks). Returns false if even
+    /// the important queue is full.
+    pub fn publish_important(&self, message: Outgoing) -> bool {
+        self.important.try_send(message).is_ok()
+    }
+
+    /// Queues a message that may be dropped (telemetry, SPaT, outflow) when the link lags.
+    pub fn publish_bulk(&self, message: Outgoing) {
+        if self.bulk.try_send(message).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Publishes `status` now and on every reconnect.
+    pub fn set_status(&self, status: Outgoing) {
+        self.status.send_replace(Some(status.clone()));
+        self.publish_important(status);
+    }
+}
+
+/// Starts the link: subscribes to `subscriptions` on every connect; `will` is the last will.
+pub fn start(settings: MqttSettings, subscriptions: Vec<String>, will: Outgoing) -> MqttHandle {
+    let mut options = MqttOptions::new(
+        settings.client_id.clone(),
+        settings.host.clone(),
+        settings.port,
+    );
+    options
+        .set_keep_alive(settings.keep_alive)
+        .set_max_packet_size(MAX_PACKET, MAX_PACKET)
+        .set_clean_session(true)
+        .set_last_will(LastWill::new(
+            will.topic,
+            will.payload,
+            will.qos,
+            will.retain,
+        ));
+    if let Some((user, password)) = &settings.credentials {
+        options.set_credentials(user, password);
+    }
+    let (client, mut eventloop) = AsyncClient::new(options, 256);
+    let (important, mut important_rx) = mpsc::channel::<Outgoing>(1024);
+    let (bulk, mut bulk_rx) = mpsc::channel::<Outgoing>(64);
+    let (incoming_tx, incoming) = mpsc::channel(256);
+    let (status, status_rx) = watch::channel::<Option<Outgoing>>(None);
+    let (connected_tx, connected) = watch::channel(false);
+    let dropped = Arc::new(AtomicU64::new(0));
+
+    // The event loop, polled on its own.
+    let poll_client = client.clone();
+    let dropped_in = dropped.clone();
+    tokio::spawn(async move {
+        let mut backoff = settings.backoff_min;
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    backoff = settings.backoff_min;
+                    connected_tx.send_replace(true);
+                    tracing::info!(broker = %settings.host, port = settings.port, "MQTT connected");
+                    for topic in &subscriptions {
+                        if let Err(e) = poll_client.try_subscribe(topic.clone(), QoS::AtLeastOnce) {
+                            tracing::warn!(error = %e, topic, "MQTT subscribe failed");
+                        }
+                    }
+                    let status = status_rx.borrow().clone();
+                    if let Some(s) = status
+                        && let Err(e) = poll_client.try_publish(s.topic, s.qos, s.retain, s.payload)
+                    {
+                        tracing::warn!(error = %e, "MQTT status publish failed");
+                    }
+                }
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    let message = Incoming {
+                        topic: p.topic,
+                        payload: p.payload.to_vec(),
+                    };
+                    if incoming_tx.try_send(message).is_err() {
+                        dropped_in.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    if *connected_tx.borrow() {
+                        tracing::warn!(error = %e, "MQTT link down");
+                    }
+                    connected_tx.send_replace(false);
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(settings.backoff_max);
+                }
+            }
+        }
+    });
+
+    // The publisher: important first.
+    tokio::spawn(async move {
+        loop {
+            let message = tokio::select! {
+                biased;
+                Some(m) = important_rx.recv() => m,
+                Some(m) = bulk_rx.recv() => m,
+                else => return,
+            };
+            if let Err(e) = client
+                .publish(message.topic, message.qos, message.retain, message.payload)
+                .await
+            {
+                tracing::warn!(error = %e, "MQTT publish failed");
+            }
+        }
+    });
+
+    MqttHandle {
+        important,
+        bulk,
+        incoming,
+        dropped,
+        status,
+        connected,
+    }
+}
