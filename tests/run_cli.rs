@@ -28,7 +28,7 @@ async fn the_daemon_process_drives_logs_and_hands_back_on_sigterm() {
         .expect("cabinets start");
     let events = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("J1-events.csv");
     let _ = std::fs::remove_file(&events);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_greenwave"))
+    let child = Command::new(env!("CARGO_BIN_EXE_greenwave"))
         .args(["run", "--config", "config/cabinets/J1.toml"])
         .current_dir(root())
         .env(

@@ -105,6 +105,14 @@ impl NeighbourForecasts {
         (&self.neighbours, notes)
     }
 
+    /// The neighbours heard from recently, as of the last update.
+    pub fn heard(&self) -> Vec<String> {
+        Self::sites(&self.site)
+            .into_iter()
+            .filter(|s| self.latest.contains_key(s) && !self.silent.contains(s))
+            .collect()
+    }
+
     /// Whole seconds since the forecast's bin 0.
     fn age_s(&self, message: &OutflowMsg, now: Instant, wall: SystemTime) -> usize {
         let seconds = if self.cabinet_clock && message.clock == "cabinet" {

@@ -41,6 +41,8 @@ pub struct SiteView {
     pub faults: Vec<String>,
     /// Whether the cabinet link is up.
     pub link_up: bool,
+    /// Neighbours whose forecasts are in use.
+    pub heard: Vec<String>,
 }
 
 /// What a run leaves behind.
@@ -188,7 +190,9 @@ pub async fn run(
                     }
                 }
                 if let Some(view) = &view {
-                    view.send_replace(site_view(&site.id, &control, now, true));
+                    let mut v = site_view(&site.id, &control, now, true);
+                    v.heard = uplink.as_ref().map(Uplink::heard).unwrap_or_default();
+                    view.send_replace(v);
                 }
             }
             _ = watchdog.tick() => {
@@ -207,6 +211,9 @@ pub async fn run(
     let _ = tokio::time::timeout(StdDuration::from_secs(2), poller).await;
     if let Some(log) = &mut events {
         let _ = log.flush();
+    }
+    if let Some(uplink) = uplink {
+        uplink.close().await;
     }
     let stats = stats.lock().map(|s| s.clone()).unwrap_or_default();
     Ok(RunReport { stats, ticks })
@@ -281,5 +288,6 @@ fn site_view(site: &str, control: &ControlLoop, now: Instant, link_up: bool) -> 
             .filter_map(|d| d.fault.map(|f| format!("ch{} {f}", d.channel)))
             .collect(),
         link_up,
+        heard: Vec::new(),
     }
 }

@@ -213,6 +213,18 @@ impl Uplink {
         });
     }
 
+    /// Says the daemon is going offline (retained status), then disconnects cleanly.
+    pub async fn close(self) {
+        self.handle
+            .set_status(self.identity.status(false, "offline", &[]));
+        self.handle.close(std::time::Duration::from_secs(2)).await;
+    }
+
+    /// The neighbours whose forecasts are in use.
+    pub fn heard(&self) -> Vec<String> {
+        self.forecasts.heard()
+    }
+
     /// Bulk messages dropped so far, and incoming messages rejected.
     pub fn counters(&self) -> (u64, u64) {
         (self.handle.dropped.load(Ordering::Relaxed), self.rejected)

@@ -102,6 +102,8 @@ pub struct MqttHandle {
     status: watch::Sender<Option<Outgoing>>,
     /// Whether the broker connection is up.
     pub connected: watch::Receiver<bool>,
+    stop: watch::Sender<bool>,
+    publisher: tokio::task::JoinHandle<()>,
 }
 
 impl MqttHandle {
@@ -116,6 +118,15 @@ impl MqttHandle {
         if self.bulk.try_send(message).is_err() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Publishes what is queued (important first), disconnects cleanly (so the broker does not
+    /// send the last will) and ends the link's tasks; waits at most `limit`.
+    pub async fn close(self, limit: Duration) {
+        self.stop.send_replace(true);
+        drop(self.important);
+        drop(self.bulk);
+        let _ = tokio::time::timeout(limit, self.publisher).await;
     }
 
     /// Publishes `status` now and on every reconnect.
@@ -152,6 +163,8 @@ pub fn start(settings: MqttSettings, subscriptions: Vec<String>, will: Outgoing)
     let (status, status_rx) = watch::channel::<Option<Outgoing>>(None);
     let (connected_tx, connected) = watch::channel(false);
     let dropped = Arc::new(AtomicU64::new(0));
+    let (stop, mut stop_rx) = watch::channel(false);
+    let mut publisher_stop = stop.subscribe();
 
     // The event loop, polled on its own.
     let poll_client = client.clone();
@@ -159,7 +172,18 @@ pub fn start(settings: MqttSettings, subscriptions: Vec<String>, will: Outgoing)
     tokio::spawn(async move {
         let mut backoff = settings.backoff_min;
         loop {
-            match eventloop.poll().await {
+            let polled = tokio::select! {
+                polled = eventloop.poll() => polled,
+                () = stopped(&mut stop_rx) => {
+                    // Let the publisher's last messages and the disconnect go out.
+                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                        while eventloop.poll().await.is_ok() {}
+                    })
+                    .await;
+                    return;
+                }
+            };
+            match polled {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
                     backoff = settings.backoff_min;
                     connected_tx.send_replace(true);
@@ -198,13 +222,20 @@ pub fn start(settings: MqttSettings, subscriptions: Vec<String>, will: Outgoing)
         }
     });
 
-    // The publisher: important first.
-    tokio::spawn(async move {
+    // The publisher: important first; on stop, what is queued, then a clean disconnect.
+    let publisher = tokio::spawn(async move {
         loop {
             let message = tokio::select! {
                 biased;
                 Some(m) = important_rx.recv() => m,
                 Some(m) = bulk_rx.recv() => m,
+                () = stopped(&mut publisher_stop) => {
+                    while let Ok(m) = important_rx.try_recv() {
+                        let _ = client.publish(m.topic, m.qos, m.retain, m.payload).await;
+                    }
+                    let _ = client.disconnect().await;
+                    return;
+                }
                 else => return,
             };
             if let Err(e) = client
@@ -223,5 +254,19 @@ pub fn start(settings: MqttSettings, subscriptions: Vec<String>, will: Outgoing)
         dropped,
         status,
         connected,
+        stop,
+        publisher,
+    }
+}
+
+/// Resolves once `stop` is true (or its sender is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow_and_update() {
+            return;
+        }
+        if stop.changed().await.is_err() {
+            return;
+        }
     }
 }
