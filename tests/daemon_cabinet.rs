@@ -107,6 +107,58 @@ async fn the_daemon_takes_over_drives_safely_and_hands_back_on_shutdown() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_cabinet_server_is_reconnected_and_driven_again_without_a_conflict() {
+    let options = CabinetOptions {
+        speed: SPEED,
+        duration: Some(900.0),
+        ..CabinetOptions::default()
+    };
+    let mut cabinets = VirtualCabinets::start(&arterial(), &options)
+        .await
+        .expect("cabinets start");
+    let daemon = start(fast_config(cabinets.sites[0].address));
+    eventually("the cabinet hands over", || status(&cabinets) & 1 == 0).await;
+    eventually("the heads show the command", || {
+        let bank = cabinets.sites[0].bank.lock();
+        bank.shown == bank.commanded && bank.shown.contains(&3)
+    })
+    .await;
+
+    // Down for 10 simulated seconds: longer than the cabinet's 3 s watchdog.
+    let down = Duration::from_secs_f64(10.0 / SPEED);
+    cabinets.restart_server(0, down).await.expect("restarts");
+    assert_eq!(status(&cabinets) & 1, 1, "the cabinet fell back meanwhile");
+    eventually("the daemon takes over again", || {
+        status(&cabinets) & 1 == 0 && daemon.view.borrow().mode == "driving"
+    })
+    .await;
+    let mut states = std::collections::BTreeSet::new();
+    eventually("the daemon drives on", || {
+        states.insert(shown(&cabinets));
+        states.len() >= 3
+    })
+    .await;
+
+    // A blip shorter than the watchdog: the cabinet stays external, the daemon carries on.
+    cabinets
+        .restart_server(0, Duration::from_secs_f64(0.5 / SPEED))
+        .await
+        .expect("restarts");
+    eventually("the daemon drives on after a blip", || {
+        daemon.view.borrow().mode == "driving" && status(&cabinets) & 1 == 0
+    })
+    .await;
+    daemon.stop.send_replace(true);
+    daemon.task.await.expect("joins").expect("runs");
+    let outcome = cabinets.finish().expect("finishes");
+    assert!(
+        outcome.interlock_trips.is_empty(),
+        "{:?}",
+        outcome.interlock_trips
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_daemon_loses_the_cabinet_to_its_watchdog() {
     let options = CabinetOptions {
         speed: SPEED,

@@ -128,6 +128,25 @@ impl VirtualCabinets {
         })
     }
 
+    /// Stops intersection `site`'s Modbus server (every connection closes) and serves it again
+    /// on the same address after `down` (a cabinet's I/O module restarting). The simulation and
+    /// the cabinet's own logic run on meanwhile.
+    pub async fn restart_server(&mut self, site: usize, down: StdDuration) -> Result<()> {
+        let server = self.servers.get_mut(site).context("no such site")?;
+        server.abort();
+        let _ = (&mut *server).await;
+        tokio::time::sleep(down).await;
+        let address = self.sites[site].address;
+        let listener = loop {
+            match TcpListener::bind(address).await {
+                Ok(l) => break l,
+                Err(_) => tokio::time::sleep(StdDuration::from_millis(20)).await,
+            }
+        };
+        *server = registers::serve(listener, self.sites[site].bank.clone());
+        Ok(())
+    }
+
     /// True once the simulated run has ended.
     pub fn finished(&self) -> bool {
         self.simulation.as_ref().is_none_or(JoinHandle::is_finished)
