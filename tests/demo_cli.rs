@@ -1,13 +1,14 @@
 //! `greenwave demo` end to end: virtual cabinets, the embedded broker and four daemons over real
 //! Modbus give a mean delay within 10% of the in-process simulation of the same scenario,
-//! controller and seed, with no conflict-monitor trip.
+//! controller and seed, with no conflict-monitor trip. (The demo runs in real time, 30 times
+//! faster: runs differ a little from one another, so the comparison is over half an hour.)
 
 use std::process::Command;
 
 use greenwave_controllers::Duration;
 use greenwave_sim::{RunOptions, Scenario, Simulation};
 
-const SECONDS: &str = "600";
+const SECONDS: &str = "1800";
 
 fn mean_delay(table: &str) -> f64 {
     let line = table
@@ -23,7 +24,7 @@ fn mean_delay(table: &str) -> f64 {
 #[test]
 fn the_demo_matches_the_in_process_simulation_within_ten_percent() {
     let out = Command::new(env!("CARGO_BIN_EXE_greenwave"))
-        .args(["demo", "--speed", "25", "--duration", SECONDS])
+        .args(["demo", "--speed", "30", "--duration", SECONDS])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("greenwave runs");
@@ -49,6 +50,7 @@ fn the_demo_matches_the_in_process_simulation_within_ten_percent() {
     sim.run(|_| {});
     let in_process = sim.outcome(0.0).summary.mean_delay_s;
     let ratio = demo / in_process;
+    eprintln!("demo {demo:.1} s, in-process {in_process:.1} s, ratio {ratio:.3}");
     assert!(
         (0.9..=1.1).contains(&ratio),
         "demo {demo:.1} s against in-process {in_process:.1} s (ratio {ratio:.3})"

@@ -9,6 +9,11 @@
 //! was commanded when the link returns, driving goes on, otherwise the loop hands the cabinet
 //! back to local control and takes over again from red.
 //!
+//! The control clock (controller, sequencer, interlock) stands still while the cabinet has not
+//! yet shown the last command: a command applied late, or confirmed one poll later, lengthens
+//! what is shown but never shortens an amber, an intergreen or a minimum green. (So the
+//! control clock falls slightly behind real time, by about one poll per signal change.)
+//!
 //! Faults of the field (a frozen I/O heartbeat, a shown aspect that is not what was commanded,
 //! an aspect code out of range, a cabinet of another size than configured) and interlock trips
 //! latch the safe state: the cabinet is asked to flash. Detector faults (the card's codes, or a
@@ -98,6 +103,10 @@ pub struct ControlLoop {
     command: SignalState,
     mismatch_since: Option<Instant>,
     link_was_down: bool,
+    /// How far the control clock (controller, sequencer, interlock) runs behind: it stands
+    /// still while a command has not been shown yet.
+    lag: Duration,
+    last_tick: Instant,
     shown: SignalState,
     events: Vec<Event>,
 }
@@ -128,6 +137,8 @@ impl ControlLoop {
             command: SignalState::uniform(n, Aspect::Red),
             mismatch_since: None,
             link_was_down: false,
+            lag: Duration::ZERO,
+            last_tick: now,
             shown: SignalState::uniform(n, Aspect::Red),
             events: Vec::new(),
             settings,
@@ -210,6 +221,7 @@ impl ControlLoop {
                     return (request::LOCAL, &self.command);
                 }
                 // The cabinet has let go at all red: start from red, as after a power-up.
+                self.lag = Duration::ZERO;
                 self.sequencer = Sequencer::new(self.site.intersection.clone(), now);
                 self.interlock =
                     Interlock::new(self.site.intersection.clone(), SafeState::AllRed, now);
@@ -237,8 +249,17 @@ impl ControlLoop {
                     self.latch(why);
                     return (request::FLASH, &self.command);
                 }
+                if self.shown != self.command {
+                    // Not shown yet: the control clock waits, so that every aspect is shown
+                    // for at least its planned time however late the cabinet applies it.
+                    self.lag += now - self.last_tick.min(now);
+                    self.last_tick = now;
+                    return (request::EXTERNAL, &self.command);
+                }
             }
         }
+        self.last_tick = now;
+        let now = now - self.lag;
 
         let inputs = Inputs {
             detectors: &self.samples,
