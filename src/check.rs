@@ -110,7 +110,7 @@ fn check_file(path: &Path) -> Verdict {
             config.site.id,
             config.controller,
             config.plan.plan_id,
-            config.link.address,
+            config.link.target,
             config.site.channels(),
             config.site.intersection.groups().len()
         ))

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use greenwave::daemon::control::{ControlLoop, Event, LoopSettings, Mode};
-use greenwave::fieldio::link::{Link, LinkError, LinkSettings};
+use greenwave::fieldio::link::{Link, LinkError, LinkSettings, Target};
 use greenwave::fieldio::poller::{self, Command, Field, FieldStats, PollerIo, PollerSettings};
 use greenwave::fieldio::reading::Reading;
 use greenwave::fieldio::regmap::RegisterMap;
@@ -26,7 +26,7 @@ const GROUPS: u16 = 8;
 
 fn link(cab: &Scripted, timeout: Duration) -> Link {
     Link::new(LinkSettings {
-        address: cab.address.to_string(),
+        target: Target::Tcp(cab.address.to_string()),
         unit: 1,
         timeout,
         backoff_min: Duration::from_millis(20),
@@ -330,4 +330,43 @@ async fn bad_register_values_are_faults_not_panics() {
             .any(|e| matches!(e, Event::Fault(why) if why.contains("aspect code 42"))),
         "{events:?}"
     );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_link_speaks_rtu_over_a_serial_line() {
+    use greenwave::cabinet::registers::{Bank, SharedBank};
+    use greenwave::fieldio::link::Parity;
+    use tokio_serial::SerialPort;
+
+    // A pseudo-terminal pair stands in for the RS-485 line: the cabinet's RTU server on the
+    // master side, the daemon's link opening the slave side by its device name.
+    let (master, slave) = tokio_serial::SerialStream::pair().expect("a pty pair");
+    let device = slave.name().expect("the pty has a device name");
+    // The link opens the device itself (the pty lives on while the master side is open).
+    drop(slave);
+    let bank = SharedBank::new(Bank::new(CHANNELS, GROUPS));
+    bank.lock().detectors[4] = 4242;
+    let server = tokio_modbus::server::rtu::Server::new(master);
+    let served = tokio::spawn(server.serve_forever(bank.clone()));
+
+    let mut link = Link::new(LinkSettings {
+        target: Target::Rtu {
+            device,
+            baud: 19_200,
+            parity: Parity::Even,
+        },
+        unit: 1,
+        timeout: Duration::from_millis(500),
+        backoff_min: Duration::from_millis(20),
+        backoff_max: Duration::from_millis(200),
+    });
+    assert_eq!(link.read_input(104, 1).await.expect("answers"), vec![4242]);
+    link.write_registers(200, &[3, 1, 1, 1, 3, 1, 1, 1])
+        .await
+        .expect("written");
+    assert_eq!(bank.lock().commanded, vec![3, 1, 1, 1, 3, 1, 1, 1]);
+    let err = link.write_register(1, 9).await.expect_err("refused");
+    assert!(matches!(err, LinkError::Exception { .. }), "{err}");
+    served.abort();
 }

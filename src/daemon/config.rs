@@ -15,7 +15,7 @@ use greenwave_controllers::plan::TimingPlan;
 use greenwave_controllers::site::Site;
 use greenwave_sim::scenario::{ControllerParams, ControllerSpec};
 
-use crate::fieldio::link::LinkSettings;
+use crate::fieldio::link::{LinkSettings, Parity, Target};
 use crate::fieldio::regmap::{RegisterMap, RegisterMapSpec};
 
 /// The environment prefix of overrides.
@@ -96,9 +96,9 @@ pub struct CabinetSpec {
     pub address: Option<String>,
     /// RTU: the serial device.
     pub device: Option<String>,
-    /// RTU: baud rate.
+    /// RTU: baud rate (default 19200).
     pub baud: Option<u32>,
-    /// RTU: `none`, `even` or `odd`.
+    /// RTU: `none`, `even` or `odd` (default even, as in the Modbus serial line spec).
     pub parity: Option<String>,
     /// Modbus unit id (1 to 247).
     #[serde(default = "default_unit")]
@@ -314,17 +314,37 @@ impl DaemonConfig {
         )?;
         range("control.mismatch_grace_s", c.mismatch_grace_s, 0.1, 10.0)?;
         let cab = &spec.cabinet;
-        let address = match cab.transport {
-            Transport::Tcp => cab
-                .address
-                .clone()
-                .ok_or("cabinet.address: missing (host:port of the cabinet's Modbus TCP server)")?,
+        let target = match cab.transport {
+            Transport::Tcp => Target::Tcp(cab.address.clone().ok_or(
+                "cabinet.address: missing (host:port of the cabinet's Modbus TCP server)",
+            )?),
             Transport::Rtu => {
-                return Err(format!(
-                    "cabinet.transport: `rtu` (device {}) is not in this build; use a Modbus \
-                     TCP gateway and `tcp`",
-                    cab.device.as_deref().unwrap_or("not set")
-                ));
+                let device = cab
+                    .device
+                    .clone()
+                    .ok_or("cabinet.device: missing (the serial device, e.g. /dev/ttyUSB0)")?;
+                let baud = cab.baud.unwrap_or(19_200);
+                if !BAUDS.contains(&baud) {
+                    return Err(format!(
+                        "cabinet.baud: {baud} is not a serial rate ({})",
+                        BAUDS.map(|b| b.to_string()).join(", ")
+                    ));
+                }
+                let parity = match cab.parity.as_deref().unwrap_or("even") {
+                    "none" => Parity::None,
+                    "even" => Parity::Even,
+                    "odd" => Parity::Odd,
+                    other => {
+                        return Err(format!(
+                            "cabinet.parity: `{other}` is not one of none, even, odd"
+                        ));
+                    }
+                };
+                Target::Rtu {
+                    device,
+                    baud,
+                    parity,
+                }
             }
         };
         if !(1..=247).contains(&cab.unit_id) {
@@ -366,7 +386,7 @@ impl DaemonConfig {
             heartbeat_timeout: Duration::from_secs_f64(c.heartbeat_timeout_s),
             mismatch_grace: Duration::from_secs_f64(c.mismatch_grace_s),
             link: LinkSettings {
-                address,
+                target,
                 unit: cab.unit_id as u8,
                 timeout: Duration::from_millis(cab.timeout_ms),
                 backoff_min: Duration::from_millis(cab.backoff_min_ms),
@@ -381,6 +401,9 @@ impl DaemonConfig {
         })
     }
 }
+
+/// Serial rates a cabinet may use.
+const BAUDS: [u32; 8] = [1_200, 2_400, 4_800, 9_600, 19_200, 38_400, 57_600, 115_200];
 
 fn range(key: &str, value: f64, lo: f64, hi: f64) -> Result<(), String> {
     if value.is_finite() && (lo..=hi).contains(&value) {

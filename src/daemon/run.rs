@@ -114,7 +114,7 @@ pub async fn run(
     tracing::info!(
         site = %site.id,
         controller = %config.controller,
-        cabinet = %config.link.address,
+        cabinet = %config.link.target,
         "daemon started"
     );
     for warning in &config.warnings {

@@ -1,4 +1,5 @@
-//! One Modbus TCP connection to a cabinet, made safe to use from a control system.
+//! One Modbus connection to a cabinet (TCP, or RTU over a serial line), made safe to use from a
+//! control system.
 //!
 //! tokio-modbus 0.17 has no timeouts, and after a request that timed out its late reply is read
 //! as the answer to the next one. So every request here runs under a timeout, and after any
@@ -9,7 +10,7 @@ use std::io;
 use std::time::Duration;
 
 use tokio::time::{Instant, timeout};
-use tokio_modbus::client::{Context, Reader, Writer, tcp};
+use tokio_modbus::client::{Context, Reader, Writer, rtu, tcp};
 use tokio_modbus::{ExceptionCode, Slave};
 
 /// Why a request did not get its answer.
@@ -60,11 +61,51 @@ pub enum LinkError {
     },
 }
 
+/// Serial parity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parity {
+    /// None.
+    None,
+    /// Even (the Modbus default).
+    Even,
+    /// Odd.
+    Odd,
+}
+
+/// Where the cabinet is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Modbus TCP at `host:port`.
+    Tcp(String),
+    /// Modbus RTU on a serial device, 8 data bits, 1 stop bit.
+    Rtu {
+        /// The device, e.g. `/dev/ttyUSB0`.
+        device: String,
+        /// Baud rate.
+        baud: u32,
+        /// Parity.
+        parity: Parity,
+    },
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Tcp(address) => write!(f, "tcp {address}"),
+            Target::Rtu {
+                device,
+                baud,
+                parity,
+            } => write!(f, "rtu {device} {baud} baud, parity {parity:?}"),
+        }
+    }
+}
+
 /// Connection settings.
 #[derive(Clone, Debug)]
 pub struct LinkSettings {
-    /// `host:port`.
-    pub address: String,
+    /// Where.
+    pub target: Target,
     /// Modbus unit id.
     pub unit: u8,
     /// Limit for connecting and for every request.
@@ -123,13 +164,35 @@ impl Link {
                     return Err(LinkError::Backoff(at - now));
                 }
             }
-            let address = self.settings.address.clone();
-            let connect = async {
-                let addr = tokio::net::lookup_host(&address)
-                    .await?
-                    .next()
-                    .ok_or_else(|| io::Error::other("the host name has no address"))?;
-                tcp::connect_slave(addr, Slave(self.settings.unit)).await
+            let target = self.settings.target.clone();
+            let address = target.to_string();
+            let slave = Slave(self.settings.unit);
+            let connect = async move {
+                match target {
+                    Target::Tcp(address) => {
+                        let addr = tokio::net::lookup_host(&address)
+                            .await?
+                            .next()
+                            .ok_or_else(|| io::Error::other("the host name has no address"))?;
+                        tcp::connect_slave(addr, slave).await
+                    }
+                    Target::Rtu {
+                        device,
+                        baud,
+                        parity,
+                    } => {
+                        let builder = tokio_serial::new(&device, baud)
+                            .data_bits(tokio_serial::DataBits::Eight)
+                            .stop_bits(tokio_serial::StopBits::One)
+                            .parity(match parity {
+                                Parity::None => tokio_serial::Parity::None,
+                                Parity::Even => tokio_serial::Parity::Even,
+                                Parity::Odd => tokio_serial::Parity::Odd,
+                            });
+                        let port = tokio_serial::SerialStream::open(&builder)?;
+                        Ok(rtu::attach_slave(port, slave))
+                    }
+                }
             };
             match timeout(self.settings.timeout, connect).await {
                 Ok(Ok(ctx)) => {

@@ -241,9 +241,9 @@ fn resolve(
             (t.to_owned(), n)
         }
     };
-    let (prefix, name) = match table {
-        Table::Input => (3, "input register"),
-        Table::Holding => (4, "holding register"),
+    let (prefix, name, article) = match table {
+        Table::Input => (3, "input register", "an"),
+        Table::Holding => (4, "holding register", "a"),
     };
     // Reference numbers: five digits (30001..39999) or six (300001..365536).
     let reference = match text.len() {
@@ -261,7 +261,7 @@ fn resolve(
             Ok((address, Some(warning)))
         }
         Some((p @ (0 | 1 | 3 | 4), _)) if p != prefix => Err(err(format!(
-            "\"{text}\" is a reference into the {} table, but {key} is an {name} ({prefix}xxxx)",
+            "\"{text}\" is a reference into the {} table, but {key} is {article} {name} ({prefix}xxxx)",
             match p {
                 0 => "coil",
                 1 => "discrete input",
