@@ -104,12 +104,15 @@ impl Poller {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_reach_the_cabinet_in_one_request_and_the_watchdog_ticks() {
     let cab = Scripted::start(CHANNELS, GROUPS).await;
-    let p = start_poller(&cab);
+    let mut p = start_poller(&cab);
+    // Nothing is written before the control loop answers a reading of this connection.
+    p.reading_after(0).await;
+    assert_eq!(cab.bank.lock().command_writes, 0);
     let aspects = vec![1, 3, 1, 1, 1, 3, 1, 1];
     p.commands.send_replace(Command {
         request: poller::request::EXTERNAL,
         aspects: aspects.clone(),
-        answers: None,
+        answers: Some(std::time::Instant::now()),
     });
     eventually("the command is applied", || {
         let bank = cab.bank.lock();
@@ -118,10 +121,11 @@ async fn commands_reach_the_cabinet_in_one_request_and_the_watchdog_ticks() {
     .await;
     let first = cab.bank.lock().watchdog;
     eventually("the watchdog changes", || cab.bank.lock().watchdog != first).await;
+    let bank = cab.bank.lock().clone();
+    assert!(bank.command_writes >= 1);
     assert_eq!(
-        cab.bank.lock().command_writes,
-        1,
-        "all groups in one write-multiple-registers request"
+        bank.partial_command_writes, 0,
+        "all groups in one write-multiple-registers request, every time"
     );
 
     // Stopping hands the cabinet back to local control.
@@ -171,7 +175,7 @@ async fn queue_after_counts(start: u16) -> (f64, Vec<Event>) {
         let polls = p.polls();
         let reading = p.reading_after(polls).await;
         assert_eq!(reading.detectors[channel].count, start.wrapping_add(step));
-        control.tick(now, &reading, &neighbours);
+        control.tick(now, now, &reading, &neighbours);
         events.extend(control.drain_events());
         now += CoreDuration::from_millis(500);
     }
@@ -237,12 +241,14 @@ async fn a_timed_out_request_does_not_desynchronise_later_ones() {
 async fn a_killed_and_restarted_server_is_reconnected_and_told_the_command_again() {
     let mut cab = Scripted::start(CHANNELS, GROUPS).await;
     let mut p = start_poller(&cab);
+    p.reading_after(0).await;
     let aspects = vec![3, 1, 1, 1, 3, 1, 1, 1];
-    p.commands.send_replace(Command {
+    let command = |aspects: &Vec<u16>| Command {
         request: poller::request::EXTERNAL,
         aspects: aspects.clone(),
-        answers: None,
-    });
+        answers: Some(std::time::Instant::now()),
+    };
+    p.commands.send_replace(command(&aspects));
     eventually("the command is applied", || {
         cab.bank.lock().commanded == aspects
     })
@@ -255,9 +261,20 @@ async fn a_killed_and_restarted_server_is_reconnected_and_told_the_command_again
     cab.restart().await;
     let polls = p.polls();
     p.reading_after(polls).await;
-    eventually("the command is written again", || {
+    // The command made before the restart is stale: nothing is written until the control
+    // loop answers a reading of the new connection.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        cab.bank.lock().command_writes,
+        0,
+        "no stale command written"
+    );
+    assert_eq!(cab.bank.lock().control_request, poller::request::LOCAL);
+    let next = vec![1, 3, 1, 1, 1, 3, 1, 1];
+    p.commands.send_replace(command(&next));
+    eventually("the new command is written", || {
         let bank = cab.bank.lock();
-        bank.commanded == aspects && bank.control_request == 1
+        bank.commanded == next && bank.control_request == 1
     })
     .await;
     assert!(p.stats.lock().expect("stats").connects >= 2);
@@ -284,7 +301,7 @@ async fn bad_register_values_are_faults_not_panics() {
     cab.bank.lock().detectors[0] = 500;
     let polls = p.polls();
     let reading = p.reading_after(polls).await;
-    control.tick(Instant::ZERO, &reading, &neighbours);
+    control.tick(Instant::ZERO, Instant::ZERO, &reading, &neighbours);
     {
         let mut bank = cab.bank.lock();
         bank.header[0] = 1;
@@ -293,7 +310,12 @@ async fn bad_register_values_are_faults_not_panics() {
     }
     let polls = p.polls();
     let reading = p.reading_after(polls).await;
-    control.tick(Instant::from_millis(500), &reading, &neighbours);
+    control.tick(
+        Instant::from_millis(500),
+        Instant::from_millis(500),
+        &reading,
+        &neighbours,
+    );
     let events: Vec<Event> = control.drain_events().collect();
     let detector = |c: usize| {
         events
@@ -320,7 +342,12 @@ async fn bad_register_values_are_faults_not_panics() {
     }
     let polls = p.polls();
     let reading = p.reading_after(polls).await;
-    let (request, _) = control.tick(Instant::from_millis(1_000), &reading, &neighbours);
+    let (request, _) = control.tick(
+        Instant::from_millis(1_000),
+        Instant::from_millis(1_000),
+        &reading,
+        &neighbours,
+    );
     assert_eq!(request, poller::request::FLASH);
     assert_eq!(control.mode(), Mode::Safe);
     let events: Vec<Event> = control.drain_events().collect();

@@ -93,6 +93,8 @@ pub(crate) struct Cabinet {
 pub(crate) enum Drive<'a> {
     /// Run the local chain (controller, sequencer) and show what the monitor passes.
     Local,
+    /// Run the local sequencer only (winding down for a hand-over: no new stage).
+    WindingDown,
     /// Show these aspects, through the monitor.
     Show(&'a SignalState),
     /// Show flashing amber, without the monitor.
@@ -187,7 +189,8 @@ impl Cabinet {
             (mode, _) => mode,
         };
         match self.mode {
-            Mode::Local | Mode::HandingOver => Drive::Local,
+            Mode::Local => Drive::Local,
+            Mode::HandingOver => Drive::WindingDown,
             Mode::External => Drive::Show(&self.command.aspects),
             Mode::Flash => Drive::Flash,
         }

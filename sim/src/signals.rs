@@ -157,6 +157,7 @@ impl Junction {
                 }
                 Some(self.sequencer.poll(now))
             }
+            Drive::WindingDown => Some(self.sequencer.poll(now)),
             Drive::Show(commanded) => Some(commanded),
             Drive::Flash => None,
         };

@@ -59,8 +59,10 @@ pub struct Bank {
     pub control_request: u16,
     /// Holding registers from 200.
     pub commanded: Vec<u16>,
-    /// Write-multiple requests to the commanded aspects so far.
+    /// Write requests to the commanded aspects so far.
     pub command_writes: u64,
+    /// Of those, requests that set only some of the groups.
+    pub partial_command_writes: u64,
 }
 
 impl Bank {
@@ -77,6 +79,7 @@ impl Bank {
             control_request: 0,
             commanded: vec![1; usize::from(groups)],
             command_writes: 0,
+            partial_command_writes: 0,
         }
     }
 
@@ -133,6 +136,9 @@ impl Bank {
         }
         if addr >= address::COMMANDED_ASPECT {
             self.command_writes += 1;
+            if words.len() < self.commanded.len() {
+                self.partial_command_writes += 1;
+            }
         }
     }
 

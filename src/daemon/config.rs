@@ -369,6 +369,31 @@ impl DaemonConfig {
         )?;
         let (registers, warnings) =
             RegisterMap::from_spec(&spec.registers).map_err(|e| e.to_string())?;
+        registers
+            .check(
+                site.channels() as u16,
+                site.intersection.groups().len() as u16,
+            )
+            .map_err(|e| e.to_string())?;
+        if let Target::Rtu { baud, .. } = &target {
+            let cycle = rtu_poll_time(&registers, &site, *baud);
+            let tick = 1.0 / c.tick_hz;
+            if cycle.as_secs_f64() > tick * 0.8 {
+                return Err(format!(
+                    "cabinet.baud: at {baud} baud one poll and command take about {} ms, too \
+                     long for a {:.0} ms tick; lower control.tick_hz or raise the baud rate",
+                    cycle.as_millis(),
+                    tick * 1000.0
+                ));
+            }
+            if cab.timeout_ms < cycle.as_millis() as u64 {
+                return Err(format!(
+                    "cabinet.timeout_ms: {} ms is shorter than one poll at {baud} baud ({} ms)",
+                    cab.timeout_ms,
+                    cycle.as_millis()
+                ));
+            }
+        }
         if let Some(level) = &spec.log.level
             && level.parse::<tracing::Level>().is_err()
         {
@@ -400,6 +425,21 @@ impl DaemonConfig {
             site,
         })
     }
+}
+
+/// How long one poll (every read block) and one command (all groups) take on a serial line at
+/// `baud`: 11 bits a character (8E1 or 8N2 framing), 3.5 characters of silence around frames.
+fn rtu_poll_time(map: &RegisterMap, site: &Site, baud: u32) -> Duration {
+    let groups = site.intersection.groups().len() as u32;
+    let plan = crate::fieldio::reading::ReadPlan::new(*map, site.channels() as u16, groups as u16);
+    let gap = 7.0;
+    let reads: f64 = plan
+        .blocks
+        .iter()
+        .map(|&(_, n)| 8.0 + 5.0 + 2.0 * f64::from(n) + gap)
+        .sum();
+    let write = 9.0 + 2.0 * f64::from(groups) + 8.0 + gap;
+    Duration::from_secs_f64((reads + write) * 11.0 / f64::from(baud))
 }
 
 /// Serial rates a cabinet may use.

@@ -107,6 +107,8 @@ pub struct ControlLoop {
     /// still while a command has not been shown yet.
     lag: Duration,
     last_tick: Instant,
+    /// A command not yet seen shown.
+    awaiting: bool,
     shown: SignalState,
     events: Vec<Event>,
 }
@@ -139,6 +141,7 @@ impl ControlLoop {
             link_was_down: false,
             lag: Duration::ZERO,
             last_tick: now,
+            awaiting: false,
             shown: SignalState::uniform(n, Aspect::Red),
             events: Vec::new(),
             settings,
@@ -181,16 +184,30 @@ impl ControlLoop {
         self.link_was_down = true;
     }
 
-    /// One tick at `now` on a fresh `reading`, with what the neighbours report. Returns the
+    /// Latches the safe state for a fault found outside the loop (a cabinet clock that jumps).
+    pub fn fault(&mut self, why: String) {
+        if self.mode != Mode::Safe {
+            self.latch(why);
+        }
+    }
+
+    /// One tick at control time `now` on a fresh `reading`, with what the neighbours report.
+    /// `field_now` is the daemon's own monotonic clock, which times the field checks (heartbeat,
+    /// shown aspects) even when the control time follows the cabinet's clock. Returns the
     /// control request and the aspects to command.
     pub fn tick(
         &mut self,
         now: Instant,
+        field_now: Instant,
         reading: &Reading,
         neighbours: &Neighbours,
     ) -> (u16, &SignalState) {
+        if reading.channels == 0 && reading.groups == 0 && self.mode != Mode::Safe {
+            // A cabinet still starting up reports no size yet: wait for it.
+            return (request::EXTERNAL, &self.command);
+        }
         if self.mode != Mode::Safe
-            && let Err(why) = self.check_field(now, reading)
+            && let Err(why) = self.check_field(field_now, reading)
         {
             self.latch(why);
         }
@@ -222,6 +239,7 @@ impl ControlLoop {
                 }
                 // The cabinet has let go at all red: start from red, as after a power-up.
                 self.lag = Duration::ZERO;
+                self.awaiting = false;
                 self.sequencer = Sequencer::new(self.site.intersection.clone(), now);
                 self.interlock =
                     Interlock::new(self.site.intersection.clone(), SafeState::AllRed, now);
@@ -245,16 +263,20 @@ impl ControlLoop {
                     self.echo_shown();
                     return (request::LOCAL, &self.command);
                 }
-                if let Err(why) = self.check_shown(now) {
+                if let Err(why) = self.check_shown(field_now) {
                     self.latch(why);
                     return (request::FLASH, &self.command);
                 }
-                if self.shown != self.command {
-                    // Not shown yet: the control clock waits, so that every aspect is shown
-                    // for at least its planned time however late the cabinet applies it.
+                if self.awaiting {
+                    // Not shown until this reading: the control clock stood still meanwhile, so
+                    // every aspect counts from the first reading that shows it and is shown for
+                    // at least its planned time however late the cabinet applies it.
                     self.lag += now - self.last_tick.min(now);
                     self.last_tick = now;
-                    return (request::EXTERNAL, &self.command);
+                    if self.shown != self.command {
+                        return (request::EXTERNAL, &self.command);
+                    }
+                    self.awaiting = false;
                 }
             }
         }
@@ -278,6 +300,7 @@ impl ControlLoop {
         let out = self.interlock.output();
         if *out != self.command {
             self.command.clone_from(out);
+            self.awaiting = true;
         }
         (request::EXTERNAL, &self.command)
     }

@@ -17,6 +17,7 @@ use greenwave_controllers::control::Neighbours;
 use greenwave_controllers::model::Aspect;
 use greenwave_sim::build_controller;
 
+use super::clock::CabinetClock;
 use super::config::{ClockSource, DaemonConfig};
 use super::control::{ControlLoop, Event, LoopSettings, Mode};
 use super::eventlog::EventLog;
@@ -88,6 +89,7 @@ pub async fn run(
 
     let (field_tx, mut field_rx) = watch::channel(Field::default());
     let groups = site.intersection.groups().len();
+    // Nothing is written before the loop has answered a reading of the current connection.
     let (command_tx, command_rx) = watch::channel(Command {
         request: poller::request::EXTERNAL,
         aspects: vec![Aspect::Red.code(); groups],
@@ -127,6 +129,7 @@ pub async fn run(
     let mut watchdog = interval(config.tick * 5);
     watchdog.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_now = Instant::ZERO;
+    let mut cabinet_clock = CabinetClock::new(core_duration(config.heartbeat_timeout));
     let mut ticks = 0u64;
     let mut last_polls = 0;
     let mut flushed = TokioInstant::now();
@@ -151,9 +154,16 @@ pub async fn run(
                     continue;
                 }
                 last_polls = field.polls;
+                let field_now = Instant::from_millis(started.elapsed().as_millis() as u64);
                 let now = match config.clock {
-                    ClockSource::System => Instant::from_millis(started.elapsed().as_millis() as u64),
-                    ClockSource::Cabinet => Instant::from_millis(u64::from(reading.clock_ds) * 100),
+                    ClockSource::System => field_now,
+                    ClockSource::Cabinet => {
+                        let cabinet = Instant::from_millis(u64::from(reading.clock_ds) * 100);
+                        if let Err(why) = cabinet_clock.check(cabinet, field_now) {
+                            control.fault(why);
+                        }
+                        cabinet
+                    }
                 }
                 .max(last_now);
                 last_now = now;
@@ -161,20 +171,18 @@ pub async fn run(
                     Some(uplink) => uplink.neighbours(now),
                     None => &local_only,
                 };
-                let (request, aspects) = control.tick(now, &reading, neighbours);
+                let (request, aspects) = control.tick(now, field_now, &reading, neighbours);
                 let command = Command {
                     request,
                     aspects: aspects.aspects().iter().map(|a| a.code()).collect(),
                     answers: Some(read_at),
                 };
-                command_tx.send_if_modified(|c| {
-                    let changed = c.request != command.request || c.aspects != command.aspects;
-                    if changed {
-                        tracing::debug!(request = command.request, aspects = ?command.aspects, "command");
-                        *c = command;
-                    }
-                    changed
-                });
+                // Sent every tick, changed or not: the poller writes only what changed, and
+                // feeds the cabinet's watchdog only while this loop answers.
+                if command_tx.borrow().aspects != command.aspects {
+                    tracing::debug!(request = command.request, aspects = ?command.aspects, "command");
+                }
+                command_tx.send_replace(command);
                 ticks += 1;
                 if let Some(uplink) = &uplink {
                     uplink.publish_outflow(&control);

@@ -96,6 +96,11 @@ pub async fn run(mut link: Link, settings: PollerSettings, mut io: PollerIo) {
     let mut watchdog_value: u16 = 0;
     // What this connection has been told; forgotten on every reconnect.
     let mut written: Option<Command> = None;
+    // Since when the current connection is up: commands made before it are stale.
+    let mut connected_at: Option<Instant> = None;
+    // When the control loop last sent a command: the watchdog is fed only while it answers.
+    let mut last_answer: Option<Instant> = None;
+    let answer_limit = settings.watchdog_period * 3;
     let map = settings.map;
     loop {
         tokio::select! {
@@ -106,13 +111,29 @@ pub async fn run(mut link: Link, settings: PollerSettings, mut io: PollerIo) {
                     return;
                 }
             }
+            _ = watchdog.tick() => {
+                let loop_alive = last_answer.is_some_and(|at| at.elapsed() <= answer_limit);
+                if link.connected() && loop_alive {
+                    watchdog_value = watchdog_value.wrapping_add(1);
+                    if let Err(e) = link.write_register(map.watchdog, watchdog_value).await {
+                        tracing::warn!(error = %e, "watchdog write failed");
+                        continue;
+                    }
+                    // Say it all again: a cabinet that lost its registers without dropping
+                    // the connection (a gateway, a serial line) is told once a second.
+                    let fresh = Fresh { connected_at, record: false };
+                    write_command(&mut link, &map, &mut io, &mut written, fresh, true).await;
+                }
+            }
             changed = io.commands.changed() => {
                 if changed.is_err() {
                     hand_back(&mut link, &map).await;
                     return;
                 }
+                last_answer = Some(Instant::now());
                 if link.connected() {
-                    write_command(&mut link, &map, &mut io, &mut written).await;
+                    let fresh = Fresh { connected_at, record: true };
+                    write_command(&mut link, &map, &mut io, &mut written, fresh, false).await;
                 }
             }
             _ = poll.tick() => {
@@ -122,46 +143,45 @@ pub async fn run(mut link: Link, settings: PollerSettings, mut io: PollerIo) {
                         let at = Instant::now();
                         if !was_connected {
                             written = None;
+                            connected_at = Some(at);
                             io.stats.lock().expect("stats lock").connects += 1;
                             tracing::info!("cabinet link up");
                         }
                         io.field.send_modify(|f| {
-                            if f.error.take().is_some() || !f.up {
-                                f.up = true;
-                            }
+                            f.up = true;
+                            f.error = None;
                             f.reading = Some((reading, at));
                             f.polls += 1;
                         });
-                        if written.is_none() {
-                            write_command(&mut link, &map, &mut io, &mut written).await;
-                        }
                     }
-                    Err(LinkError::Backoff(_)) => {}
                     Err(e) => {
-                        io.stats.lock().expect("stats lock").failures += 1;
                         let message = e.to_string();
+                        if !matches!(e, LinkError::Backoff(_)) {
+                            io.stats.lock().expect("stats lock").failures += 1;
+                        }
                         io.field.send_if_modified(|f| {
-                            let changed = f.up || f.error.as_deref() != Some(message.as_str());
+                            let changed = f.up
+                                || (!matches!(e, LinkError::Backoff(_))
+                                    && f.error.as_deref() != Some(message.as_str()));
                             if changed {
                                 tracing::warn!(error = %message, "cabinet link down");
+                                f.error = Some(message);
                             }
                             f.up = false;
-                            f.error = Some(message);
                             changed
                         });
                     }
                 }
             }
-            _ = watchdog.tick() => {
-                if link.connected() {
-                    watchdog_value = watchdog_value.wrapping_add(1);
-                    if let Err(e) = link.write_register(map.watchdog, watchdog_value).await {
-                        tracing::warn!(error = %e, "watchdog write failed");
-                    }
-                }
-            }
         }
     }
+}
+
+/// Which commands may be written on this connection, and whether to record the latency.
+#[derive(Clone, Copy)]
+struct Fresh {
+    connected_at: Option<Instant>,
+    record: bool,
 }
 
 async fn poll_once(link: &mut Link, plan: &ReadPlan) -> Result<Reading, LinkError> {
@@ -172,15 +192,27 @@ async fn poll_once(link: &mut Link, plan: &ReadPlan) -> Result<Reading, LinkErro
     Ok(plan.decode(&words))
 }
 
-/// Writes what changed of the latest command: the aspects in one request, then the request.
+/// Writes what changed of the latest command (everything with `again`): the aspects in one
+/// request, then the control request. A command made before this connection was up is stale
+/// (it answers a reading of another connection, or none) and is not written: the control loop
+/// answers the first reading of the new connection.
 async fn write_command(
     link: &mut Link,
     map: &RegisterMap,
     io: &mut PollerIo,
     written: &mut Option<Command>,
+    fresh: Fresh,
+    again: bool,
 ) {
     let command = io.commands.borrow_and_update().clone();
-    let before = written.take();
+    let current = match (command.answers, fresh.connected_at) {
+        (Some(answers), Some(since)) => answers >= since,
+        _ => false,
+    };
+    if !current {
+        return;
+    }
+    let before = if again { None } else { written.take() };
     if !command.aspects.is_empty() && before.as_ref().map(|w| &w.aspects) != Some(&command.aspects)
     {
         if let Err(e) = link
@@ -188,9 +220,12 @@ async fn write_command(
             .await
         {
             tracing::warn!(error = %e, "command write failed");
+            *written = None;
             return;
         }
-        if let Some(at) = command.answers {
+        if fresh.record
+            && let Some(at) = command.answers
+        {
             let us = at.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
             let mut stats = io.stats.lock().expect("stats lock");
             if stats.latencies_us.len() >= 100_000 {
@@ -205,6 +240,7 @@ async fn write_command(
             .await
     {
         tracing::warn!(error = %e, "control request write failed");
+        *written = None;
         return;
     }
     *written = Some(command);

@@ -216,6 +216,62 @@ impl RegisterMap {
         Ok((map, warnings))
     }
 
+    /// Checks that, for a cabinet of `channels` detector channels and `groups` signal groups,
+    /// every value fits below 65536 and no two share a register.
+    pub fn check(&self, channels: u16, groups: u16) -> Result<(), MapError> {
+        let detectors = match channels {
+            0 => 0,
+            n => u32::from(self.detector_stride) * u32::from(n - 1) + 4,
+        };
+        let input: [(&'static str, u32, u32); 7] = [
+            ("io_heartbeat", self.io_heartbeat.into(), 1),
+            ("detector_channels", self.detector_channels.into(), 1),
+            ("signal_groups", self.signal_groups.into(), 1),
+            ("cabinet_status", self.cabinet_status.into(), 1),
+            ("clock_ds", self.clock_ds.into(), 2),
+            ("detector_base", self.detector_base.into(), detectors),
+            (
+                "shown_aspect_base",
+                self.shown_aspect_base.into(),
+                groups.into(),
+            ),
+        ];
+        let holding: [(&'static str, u32, u32); 3] = [
+            ("watchdog", self.watchdog.into(), 1),
+            ("control_request", self.control_request.into(), 1),
+            (
+                "commanded_aspect_base",
+                self.commanded_aspect_base.into(),
+                groups.into(),
+            ),
+        ];
+        for (table, blocks) in [("input", &input[..]), ("holding", &holding[..])] {
+            for (i, &(key, start, len)) in blocks.iter().enumerate() {
+                if start + len > 1 << 16 {
+                    return Err(MapError {
+                        key,
+                        why: format!(
+                            "{len} registers from {start} run past the last address, 65535"
+                        ),
+                    });
+                }
+                for &(other, o_start, o_len) in &blocks[..i] {
+                    if len > 0 && o_len > 0 && start < o_start + o_len && o_start < start + len {
+                        return Err(MapError {
+                            key,
+                            why: format!(
+                                "{table} registers {start}..{} overlap `{other}` ({o_start}..{})",
+                                start + len - 1,
+                                o_start + o_len - 1
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The input address of channel `channel`'s count (`+1` on-time, `+2` presence, `+3` fault).
     pub fn detector(&self, channel: u16) -> u32 {
         u32::from(self.detector_base) + u32::from(channel) * u32::from(self.detector_stride)
@@ -328,6 +384,22 @@ mod tests {
         assert!(e.why.contains("out of range"), "{e}");
         let e = RegisterMap::from_spec(&spec("detector_stride = 2")).unwrap_err();
         assert_eq!(e.key, "detector_stride");
+    }
+
+    #[test]
+    fn overlapping_or_overflowing_blocks_are_named() {
+        let map = RegisterMap::default();
+        assert_eq!(map.check(20, 8), Ok(()));
+        // 60 channels from 100 run into the shown aspects at 300.
+        let e = map.check(60, 8).unwrap_err();
+        assert_eq!(e.key, "shown_aspect_base");
+        assert!(e.why.contains("overlap `detector_base`"), "{e}");
+        let (map, _) = RegisterMap::from_spec(&spec("watchdog = 203")).unwrap();
+        let e = map.check(20, 8).unwrap_err();
+        assert_eq!(e.key, "commanded_aspect_base");
+        let (map, _) = RegisterMap::from_spec(&spec("shown_aspect_base = 65530")).unwrap();
+        let e = map.check(20, 8).unwrap_err();
+        assert!(e.why.contains("past the last address"), "{e}");
     }
 
     #[test]

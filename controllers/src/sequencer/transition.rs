@@ -144,6 +144,7 @@ pub fn wind_down(
             &rest[1..],
             Aspect::Green,
         );
+        let go_ends = green_at + group.min_green + sequence.go_after_green();
         let red_at = push_sequence(
             &mut changes,
             g,
@@ -151,6 +152,8 @@ pub fn wind_down(
             &sequence.after_green,
             Aspect::Red,
         );
+        // A later entering group that conflicts with this one waits for it too.
+        go_end[g.get()] = go_ends;
         completes = completes.max(red_at);
     }
     changes.sort_by_key(|c| c.at);
