@@ -159,6 +159,7 @@ async fn queue_after_counts(start: u16) -> (f64, Vec<Event>) {
     let mut control = ControlLoop::new(
         site.clone(),
         controller,
+        config.plan.clone(),
         LoopSettings::default(),
         Instant::ZERO,
     );
@@ -293,7 +294,13 @@ async fn bad_register_values_are_faults_not_panics() {
         &config.controller_params,
     )
     .expect("builds");
-    let mut control = ControlLoop::new(site, controller, LoopSettings::default(), Instant::ZERO);
+    let mut control = ControlLoop::new(
+        site,
+        controller,
+        config.plan.clone(),
+        LoopSettings::default(),
+        Instant::ZERO,
+    );
     let mut p = start_poller(&cab);
     let neighbours = Neighbours::default();
 

@@ -14,7 +14,8 @@ use greenwave::cabinet::{CabinetOptions, VirtualCabinets};
 use greenwave::daemon::config::DaemonConfig;
 use greenwave::daemon::run::{self, SiteView};
 use greenwave::mqtt::broker;
-use greenwave::mqtt::payload::{OutflowMsg, Status};
+use greenwave::mqtt::payload::{OperatorMode, OutflowMsg, PlanAck, PlanResult, PlanSet, Status};
+use greenwave_controllers::plan::PlanSpec;
 use greenwave_sim::Scenario;
 
 use support::{eventually, root};
@@ -34,10 +35,16 @@ fn config(site: &str, cabinet: std::net::SocketAddr, broker: std::net::SocketAdd
         .expect("loads")
 }
 
-/// Every message on `greenwave/v1/#`, latest per topic.
-async fn watch_broker(broker: std::net::SocketAddr) -> Arc<Mutex<BTreeMap<String, Vec<u8>>>> {
-    let seen = Arc::new(Mutex::new(BTreeMap::new()));
-    let mut options = MqttOptions::new("test-watcher", broker.ip().to_string(), broker.port());
+type Seen = Arc<Mutex<BTreeMap<String, Vec<Vec<u8>>>>>;
+
+/// Every message on `greenwave/v1/#`, by topic, in order.
+async fn watch_broker(broker: std::net::SocketAddr) -> Seen {
+    watch_broker_as(broker, "test-watcher").await
+}
+
+async fn watch_broker_as(broker: std::net::SocketAddr, id: &str) -> Seen {
+    let seen: Seen = Arc::new(Mutex::new(BTreeMap::new()));
+    let mut options = MqttOptions::new(id, broker.ip().to_string(), broker.port());
     options.set_max_packet_size(1 << 20, 1 << 20);
     let (client, mut eventloop) = AsyncClient::new(options, 16);
     let store = seen.clone();
@@ -51,7 +58,9 @@ async fn watch_broker(broker: std::net::SocketAddr) -> Arc<Mutex<BTreeMap<String
                     store
                         .lock()
                         .expect("lock")
-                        .insert(p.topic.clone(), p.payload.to_vec());
+                        .entry(p.topic.clone())
+                        .or_default()
+                        .push(p.payload.to_vec());
                 }
                 Ok(_) => {}
                 Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -61,10 +70,12 @@ async fn watch_broker(broker: std::net::SocketAddr) -> Arc<Mutex<BTreeMap<String
     seen
 }
 
-fn status(seen: &Mutex<BTreeMap<String, Vec<u8>>>, site: &str) -> Option<Status> {
-    let seen = seen.lock().expect("lock");
-    let bytes = seen.get(&format!("greenwave/v1/{site}/status"))?;
-    serde_json::from_slice(bytes).ok()
+fn latest(seen: &Seen, topic: &str) -> Option<Vec<u8>> {
+    seen.lock().expect("lock").get(topic)?.last().cloned()
+}
+
+fn status(seen: &Seen, site: &str) -> Option<Status> {
+    serde_json::from_slice(&latest(seen, &format!("greenwave/v1/{site}/status"))?).ok()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,8 +118,7 @@ async fn neighbours_exchange_outflow_forecasts_and_status_is_kept_retained() {
     })
     .await;
     let j1_outflow = || -> Option<OutflowMsg> {
-        let seen = seen.lock().expect("lock");
-        serde_json::from_slice(seen.get("greenwave/v1/J1/outflow")?).ok()
+        serde_json::from_slice(&latest(&seen, "greenwave/v1/J1/outflow")?).ok()
     };
     eventually("J1 forecasts departures towards J2", || {
         j1_outflow().is_some_and(|o| {
@@ -123,7 +133,7 @@ async fn neighbours_exchange_outflow_forecasts_and_status_is_kept_retained() {
     assert_eq!(outflow.bin_s, 1.0);
 
     // A late subscriber still gets the retained status.
-    let late = watch_broker(broker).await;
+    let late = watch_broker_as(broker, "late-watcher").await;
     eventually("a late subscriber sees J2's status", || {
         status(&late, "J2").is_some()
     })
@@ -138,4 +148,155 @@ async fn neighbours_exchange_outflow_forecasts_and_status_is_kept_retained() {
         status(&seen, "J1").is_some_and(|s| !s.online && s.mode == "offline")
     })
     .await;
+}
+
+/// Publishes `payload` on `topic` (QoS 1) from a client of its own.
+async fn publish(broker: std::net::SocketAddr, id: &str, topic: &str, payload: Vec<u8>) {
+    let options = MqttOptions::new(id, broker.ip().to_string(), broker.port());
+    let (client, mut eventloop) = AsyncClient::new(options, 16);
+    client
+        .publish(topic, QoS::AtLeastOnce, false, payload)
+        .await
+        .expect("queued");
+    // Poll until the broker has acknowledged it.
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), eventloop.poll()).await {
+            Ok(Ok(Event::Incoming(Packet::PubAck(_)))) => break,
+            Ok(Ok(_)) => {}
+            other => panic!("publishing failed: {other:?}"),
+        }
+    }
+}
+
+fn acks(seen: &Seen) -> Vec<PlanAck> {
+    seen.lock()
+        .expect("lock")
+        .get("greenwave/v1/J1/plan/ack")
+        .map(|all| {
+            all.iter()
+                .map(|b| serde_json::from_slice(b).expect("an ack"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn plan_set(version: u32, tweak: impl FnOnce(&mut PlanSpec)) -> Vec<u8> {
+    let text = std::fs::read_to_string(root().join("config/plans/arterial-webster/J1.toml"))
+        .expect("plan reads");
+    let mut plan: PlanSpec = toml::from_str(&text).expect("plan parses");
+    plan.intersection = None;
+    plan.version = version;
+    tweak(&mut plan);
+    serde_json::to_vec(&PlanSet {
+        site: "J1".into(),
+        ts: "2026-11-25T18:00:00.000Z".into(),
+        plan,
+    })
+    .expect("serialises")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plans_and_modes_from_central_operations() {
+    let broker = broker::start().expect("broker starts");
+    let seen = watch_broker(broker).await;
+    let scenario =
+        Scenario::load(&root().join("config/scenarios/arterial-peak.toml")).expect("loads");
+    let options = CabinetOptions {
+        speed: SPEED,
+        duration: Some(1800.0),
+        ..CabinetOptions::default()
+    };
+    let cabinets = VirtualCabinets::start(&scenario, &options)
+        .await
+        .expect("cabinets");
+    let state = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("plans-and-modes");
+    let _ = std::fs::remove_dir_all(&state);
+    let mut config = config("J1", cabinets.sites[0].address, broker);
+    config.state_dir = Some(state.clone());
+    let (stop, stop_rx) = watch::channel(false);
+    let (view_tx, view) = watch::channel(SiteView::default());
+    let daemon = tokio::spawn(run::run(config, stop_rx, Some(view_tx)));
+    eventually("J1 drives", || view.borrow().mode == "driving").await;
+    let topic = "greenwave/v1/J1/plan/set";
+
+    // A good plan, version 2: accepted, then active at a cycle boundary, and kept on disk.
+    publish(broker, "ops-1", topic, plan_set(2, |_| {})).await;
+    eventually("accepted then active", || {
+        let results: Vec<PlanResult> = acks(&seen).iter().map(|a| a.result).collect();
+        results == [PlanResult::Accepted, PlanResult::Active]
+    })
+    .await;
+    let kept: PlanSpec =
+        serde_json::from_slice(&std::fs::read(state.join("J1.plan.json")).expect("kept"))
+            .expect("a plan");
+    assert_eq!(kept.version, 2);
+    eventually("the status names the plan", || {
+        status(&seen, "J1").is_some_and(|s| s.plan_version == Some(2))
+    })
+    .await;
+
+    // Bad ones: each rejected with its reason; the plan in force stays.
+    let bad: [(Vec<u8>, &str); 4] = [
+        (b"{not json".to_vec(), "malformed plan/set"),
+        (plan_set(3, |p| p.cycle_s += 7.0), "cycle"),
+        (
+            plan_set(3, |p| {
+                p.stages[1].green_s += p.stages[0].green_s - 1.0;
+                p.stages[0].green_s = 1.0;
+            }),
+            "green 1 s is outside its bounds (7 s",
+        ),
+        (plan_set(1, |_| {}), "not newer than the active version 2"),
+    ];
+    for (k, (payload, reason)) in bad.into_iter().enumerate() {
+        publish(broker, &format!("ops-bad-{k}"), topic, payload).await;
+        eventually(&format!("rejected: {reason}"), || {
+            acks(&seen).last().is_some_and(|a| {
+                a.result == PlanResult::Rejected
+                    && a.reason.as_deref().is_some_and(|r| r.contains(reason))
+            }) && acks(&seen).len() == 3 + k
+        })
+        .await;
+    }
+    assert!(status(&seen, "J1").is_some_and(|s| s.plan_version == Some(2)));
+
+    // Modes: local hands the cabinet back; adaptive takes it over again.
+    let mode = |m: &str| format!(r#"{{"site":"J1","ts":"2026-11-25T18:00:00Z","mode":"{m}"}}"#);
+    publish(
+        broker,
+        "ops-mode-1",
+        "greenwave/v1/J1/mode/set",
+        mode("local").into_bytes(),
+    )
+    .await;
+    let bank = cabinets.sites[0].bank.clone();
+    eventually("the cabinet runs locally", || {
+        let b = bank.lock();
+        b.control_request == 0 && b.header[3] & 1 == 1
+    })
+    .await;
+    eventually("the status says local", || {
+        status(&seen, "J1").is_some_and(|s| s.operator_mode == OperatorMode::Local)
+    })
+    .await;
+    publish(
+        broker,
+        "ops-mode-2",
+        "greenwave/v1/J1/mode/set",
+        mode("adaptive").into_bytes(),
+    )
+    .await;
+    eventually("taken over again", || {
+        bank.lock().header[3] & 1 == 0 && view.borrow().mode == "driving"
+    })
+    .await;
+
+    stop.send_replace(true);
+    daemon.await.expect("joins").expect("runs");
+    let outcome = cabinets.finish().expect("finishes");
+    assert!(
+        outcome.interlock_trips.is_empty(),
+        "{:?}",
+        outcome.interlock_trips
+    );
 }

@@ -33,6 +33,10 @@ pub struct DaemonSpec {
     pub plan: String,
     /// Which controller, with its parameters.
     pub controller: ControllerSpec,
+    /// Where the daemon keeps the last plan received from central operations, relative to
+    /// this file (none: not kept).
+    #[serde(default)]
+    pub state_dir: Option<String>,
     /// The control loop.
     #[serde(default)]
     pub control: ControlSpec,
@@ -199,6 +203,8 @@ pub struct DaemonConfig {
     pub site: Arc<Site>,
     /// The plan in force.
     pub plan: TimingPlan,
+    /// Where the last plan received is kept.
+    pub state_dir: Option<PathBuf>,
     /// The controller's name.
     pub controller: String,
     /// Its parameters.
@@ -403,6 +409,7 @@ impl DaemonConfig {
         }
         Ok(DaemonConfig {
             path: path.to_owned(),
+            state_dir: spec.state_dir.as_deref().map(|d| load::beside(path, d)),
             plan,
             controller: spec.controller.kind.clone(),
             controller_params: spec.controller.params(),

@@ -32,6 +32,9 @@ use greenwave_controllers::{Duration, Instant};
 
 use crate::fieldio::poller::request;
 use crate::fieldio::reading::Reading;
+use crate::mqtt::payload::OperatorMode;
+use greenwave_controllers::plan::TimingPlan;
+use greenwave_controllers::sequencer::Phase;
 
 /// Limits of the field checks.
 #[derive(Clone, Copy, Debug)]
@@ -111,13 +114,22 @@ pub struct ControlLoop {
     awaiting: bool,
     shown: SignalState,
     events: Vec<Event>,
+    /// What central operations asked for.
+    operator: OperatorMode,
+    /// The plan in force, and a new one waiting for a cycle boundary with its controller.
+    plan: TimingPlan,
+    pending: Option<(TimingPlan, Box<dyn Controller>)>,
+    /// A plan that took effect since the last call to [`ControlLoop::take_activated`].
+    activated: Option<TimingPlan>,
 }
 
 impl ControlLoop {
-    /// A loop for `site` running `controller`, starting at `now` by following the cabinet.
+    /// A loop for `site` running `controller` within `plan`, starting at `now` by following
+    /// the cabinet.
     pub fn new(
         site: Arc<Site>,
         controller: Box<dyn Controller>,
+        plan: TimingPlan,
         settings: LoopSettings,
         now: Instant,
     ) -> Self {
@@ -144,8 +156,57 @@ impl ControlLoop {
             awaiting: false,
             shown: SignalState::uniform(n, Aspect::Red),
             events: Vec::new(),
+            operator: OperatorMode::Adaptive,
+            plan,
+            pending: None,
+            activated: None,
             settings,
             site,
+        }
+    }
+
+    /// The plan in force.
+    pub fn plan(&self) -> &TimingPlan {
+        &self.plan
+    }
+
+    /// What central operations asked for.
+    pub fn operator_mode(&self) -> OperatorMode {
+        self.operator
+    }
+
+    /// Central operations ask for `mode`. `local` hands the signals back to the cabinet and
+    /// `flash` asks it to flash; `adaptive` and `plan` take over again from red.
+    pub fn set_operator_mode(&mut self, mode: OperatorMode) {
+        self.operator = mode;
+    }
+
+    /// Runs `controller` within `plan` from the next cycle boundary: when the running plan's
+    /// first stage is next entered, or at once while the loop is not driving.
+    pub fn set_plan(&mut self, plan: TimingPlan, controller: Box<dyn Controller>) {
+        self.pending = Some((plan, controller));
+    }
+
+    /// The plan that took effect since the last call, if one did.
+    pub fn take_activated(&mut self) -> Option<TimingPlan> {
+        self.activated.take()
+    }
+
+    /// Switches to the pending plan when the cycle starts again (or when not driving).
+    fn activate_pending(&mut self) {
+        let Some(first) = self.plan.stages.first().map(|s| s.stage) else {
+            return;
+        };
+        let boundary = match self.sequencer.phase() {
+            Phase::Transition { to, .. } => to == first,
+            _ => false,
+        };
+        if (boundary || self.mode != Mode::Driving)
+            && let Some((plan, controller)) = self.pending.take()
+        {
+            self.controller = controller;
+            self.plan = plan.clone();
+            self.activated = Some(plan);
         }
     }
 
@@ -214,6 +275,25 @@ impl ControlLoop {
         self.read_detectors(reading);
         self.estimator.update(now, &self.samples, &self.shown);
         let resumed = std::mem::take(&mut self.link_was_down);
+        self.activate_pending();
+
+        if self.mode != Mode::Safe
+            && matches!(self.operator, OperatorMode::Local | OperatorMode::Flash)
+        {
+            // Central operations hand the signals to the cabinet (or to flash): nothing is
+            // commanded meanwhile; taking over again starts from red.
+            if self.mode == Mode::Driving {
+                self.set_mode(Mode::Following {
+                    handing_back: false,
+                });
+            }
+            self.echo_shown();
+            let request = match self.operator {
+                OperatorMode::Flash => request::FLASH,
+                _ => request::LOCAL,
+            };
+            return (request, &self.command);
+        }
 
         match self.mode {
             Mode::Safe => return (request::FLASH, &self.command),
@@ -229,6 +309,8 @@ impl ControlLoop {
                     return (request::LOCAL, &self.command);
                 }
                 if cabinet_local {
+                    // Asking for control with every group red, whatever was commanded before.
+                    self.command_all_red();
                     return (request::EXTERNAL, &self.command);
                 }
                 if !all_red(&self.shown) {

@@ -21,9 +21,12 @@ use super::clock::CabinetClock;
 use super::config::{ClockSource, DaemonConfig};
 use super::control::{ControlLoop, Event, LoopSettings, Mode};
 use super::eventlog::EventLog;
-use super::uplink::Uplink;
+use super::uplink::{Order, Uplink};
 use crate::fieldio::link::Link;
 use crate::fieldio::poller::{self, Command, Field, FieldStats, PollerIo, PollerSettings};
+use crate::mqtt::payload::{OperatorMode, PlanResult};
+use greenwave_controllers::control::Controller;
+use greenwave_controllers::plan::{PlanSpec, TimingPlan};
 
 /// What the daemon shows of itself while running (for a live view).
 #[derive(Clone, Debug, Default)]
@@ -63,10 +66,15 @@ pub async fn run(
     view: Option<watch::Sender<SiteView>>,
 ) -> Result<RunReport> {
     let site = config.site.clone();
+    let plan = config
+        .state_dir
+        .as_deref()
+        .and_then(|dir| restore_plan(dir, &config))
+        .unwrap_or_else(|| config.plan.clone());
     let controller = build_controller(
         &config.controller,
         &site,
-        Some(&config.plan),
+        Some(&plan),
         &config.controller_params,
     )
     .with_context(|| format!("{}: controller", config.path.display()))?;
@@ -76,7 +84,7 @@ pub async fn run(
         ..LoopSettings::default()
     };
     let started = TokioInstant::now();
-    let mut control = ControlLoop::new(site.clone(), controller, settings, Instant::ZERO);
+    let mut control = ControlLoop::new(site.clone(), controller, plan, settings, Instant::ZERO);
     let mut events = match &config.log.event_log {
         Some(path) => Some(EventLog::new(
             BufWriter::new(
@@ -125,10 +133,14 @@ pub async fn run(
 
     let mut uplink =
         Uplink::start(&config).map_err(|e| anyhow::anyhow!("{}: {e}", config.path.display()))?;
+    if let Some(up) = &mut uplink {
+        up.set_plan(control.plan());
+    }
     let local_only = Neighbours::default();
     let mut watchdog = interval(config.tick * 5);
     watchdog.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_now = Instant::ZERO;
+    let mut pending_spec: Option<PlanSpec> = None;
     let mut cabinet_clock = CabinetClock::new(core_duration(config.heartbeat_timeout));
     let mut ticks = 0u64;
     let mut last_polls = 0;
@@ -167,6 +179,36 @@ pub async fn run(
                 }
                 .max(last_now);
                 last_now = now;
+                if let Some(up) = &mut uplink {
+                    for order in up.receive(now, control.plan()) {
+                        match order {
+                            Order::Plan(plan, spec) => {
+                                match controller_for(&config, control.operator_mode(), &plan) {
+                                    Ok(c) => {
+                                        control.set_plan(*plan, c);
+                                        pending_spec = Some(*spec);
+                                    }
+                                    Err(e) => up.ack(
+                                        &spec.plan_id,
+                                        spec.version,
+                                        PlanResult::Rejected,
+                                        Some(e.to_string()),
+                                    ),
+                                }
+                            }
+                            Order::Mode(mode) => {
+                                control.set_operator_mode(mode);
+                                if matches!(mode, OperatorMode::Adaptive | OperatorMode::Plan) {
+                                    let plan = control.plan().clone();
+                                    if let Ok(c) = controller_for(&config, mode, &plan) {
+                                        control.set_plan(plan, c);
+                                    }
+                                }
+                                up.set_operator_mode(mode);
+                            }
+                        }
+                    }
+                }
                 let neighbours = match &mut uplink {
                     Some(uplink) => uplink.neighbours(now),
                     None => &local_only,
@@ -184,10 +226,25 @@ pub async fn run(
                 }
                 command_tx.send_replace(command);
                 ticks += 1;
+                if let Some(plan) = control.take_activated()
+                    && let Some(spec) = pending_spec.take_if(|s| s.plan_id == plan.plan_id && s.version == plan.version)
+                {
+                    tracing::info!(site = %site.id, plan = %plan.plan_id, version = plan.version, "plan active");
+                    if let Some(dir) = &config.state_dir
+                        && let Err(e) = persist_plan(dir, &site.id, &spec)
+                    {
+                        tracing::warn!(error = %e, "could not keep the plan on disk");
+                    }
+                    if let Some(up) = &mut uplink {
+                        up.ack(&plan.plan_id, plan.version, PlanResult::Active, None);
+                        up.event("plan", &format!("plan {} v{} active", plan.plan_id, plan.version));
+                        up.set_plan(&plan);
+                    }
+                }
                 if let Some(uplink) = &uplink {
                     uplink.publish_outflow(&control);
                 }
-                log_events(&site.id, &mut control, uplink.as_ref());
+                log_events(&site.id, &mut control, uplink.as_mut());
                 if let Some(log) = &mut events {
                     if let Err(e) = log.observe(SystemTime::now(), control.shown(), &reading.detectors) {
                         tracing::warn!(error = %e, "event log write failed");
@@ -227,12 +284,59 @@ pub async fn run(
     Ok(RunReport { stats, ticks })
 }
 
+/// The controller for operator `mode` within `plan`: the configured one, or fixed time.
+fn controller_for(
+    config: &DaemonConfig,
+    mode: OperatorMode,
+    plan: &TimingPlan,
+) -> Result<Box<dyn Controller>, greenwave_sim::ControllerError> {
+    let name = match mode {
+        OperatorMode::Plan => "fixed",
+        _ => config.controller.as_str(),
+    };
+    build_controller(name, &config.site, Some(plan), &config.controller_params)
+}
+
+/// Keeps the active plan in `dir` (written whole, then renamed into place).
+fn persist_plan(dir: &std::path::Path, site: &str, spec: &PlanSpec) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("{site}.plan.json"));
+    let tmp = dir.join(format!(".{site}.plan.json.tmp"));
+    std::fs::write(
+        &tmp,
+        serde_json::to_vec_pretty(spec).map_err(std::io::Error::other)?,
+    )?;
+    std::fs::rename(tmp, path)
+}
+
+/// The plan kept in `dir` from an earlier run, if it is valid and newer than `configured`.
+fn restore_plan(dir: &std::path::Path, config: &DaemonConfig) -> Option<TimingPlan> {
+    let path = dir.join(format!("{}.plan.json", config.site.id));
+    let bytes = std::fs::read(&path).ok()?;
+    let kept = serde_json::from_slice::<PlanSpec>(&bytes)
+        .map_err(|e| e.to_string())
+        .and_then(|spec| {
+            TimingPlan::from_spec(&spec, &config.site.intersection).map_err(|p| p.to_string())
+        });
+    match kept {
+        Ok(plan) if plan.plan_id != config.plan.plan_id || plan.version > config.plan.version => {
+            tracing::info!(plan = %plan.plan_id, version = plan.version, "resuming the last plan received");
+            Some(plan)
+        }
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(path = %path.display(), "ignoring the kept plan: {e}");
+            None
+        }
+    }
+}
+
 fn core_duration(d: StdDuration) -> greenwave_controllers::Duration {
     greenwave_controllers::Duration::from_millis(d.as_millis() as u64)
 }
 
 /// Logs the control loop's events, and publishes them (with the status on a mode change).
-fn log_events(site: &str, control: &mut ControlLoop, uplink: Option<&Uplink>) {
+fn log_events(site: &str, control: &mut ControlLoop, uplink: Option<&mut Uplink>) {
     let mut faults = Vec::new();
     let mut mode = None;
     for event in control.drain_events() {
@@ -249,7 +353,7 @@ fn log_events(site: &str, control: &mut ControlLoop, uplink: Option<&Uplink>) {
                 tracing::warn!(site, channel, "detector: {why}")
             }
         }
-        if let Some(uplink) = uplink {
+        if let Some(uplink) = uplink.as_deref() {
             let (kind, message) = match &event {
                 Event::Mode(m) => ("mode", format!("{m:?}")),
                 Event::Fault(why) => ("fault", why.clone()),

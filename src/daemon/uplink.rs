@@ -16,7 +16,22 @@ use super::config::{ClockSource, DaemonConfig};
 use super::control::{ControlLoop, Mode};
 use super::neighbours::NeighbourForecasts;
 use crate::mqtt::link::{self, MqttHandle, MqttSettings, Outgoing};
-use crate::mqtt::payload::{self, EventMsg, OutflowMsg, Status};
+use crate::mqtt::payload::{
+    self, EventMsg, ModeSet, OperatorMode, OutflowMsg, PlanAck, PlanResult, PlanSet, Status,
+};
+use greenwave_controllers::plan::{PlanSpec, TimingPlan};
+
+/// The largest `plan/set` payload taken, bytes.
+pub const MAX_PLAN_BYTES: usize = 64 * 1024;
+
+/// What central operations ordered.
+#[derive(Clone, Debug)]
+pub enum Order {
+    /// Run this plan (validated), from the next cycle boundary; its spec to persist.
+    Plan(Box<TimingPlan>, Box<PlanSpec>),
+    /// Run in this mode.
+    Mode(OperatorMode),
+}
 
 /// How long a neighbour may stay quiet before its links fall back to local estimation.
 const SILENT_AFTER_S: u64 = 5;
@@ -27,6 +42,7 @@ struct Identity {
     controller: String,
     plan: (String, u32),
     since: String,
+    operator: OperatorMode,
 }
 
 impl Identity {
@@ -36,6 +52,7 @@ impl Identity {
             ts: payload::now_ts(),
             online,
             mode: mode.to_owned(),
+            operator_mode: self.operator,
             controller: self.controller.clone(),
             plan_id: Some(self.plan.0.clone()),
             plan_version: Some(self.plan.1),
@@ -60,6 +77,8 @@ pub struct Uplink {
     forecasts: NeighbourForecasts,
     clock: ClockSource,
     rejected: u64,
+    /// The last status published: loop mode and faults.
+    last_status: (Mode, Vec<String>),
 }
 
 impl Uplink {
@@ -78,18 +97,21 @@ impl Uplink {
         if let (Some(user), Some(password)) = (&config.mqtt.username, &config.mqtt.password) {
             settings.credentials = Some((user.clone(), password.clone()));
         }
-        let subscriptions = NeighbourForecasts::sites(&site)
+        let mut subscriptions: Vec<String> = NeighbourForecasts::sites(&site)
             .iter()
             .map(|s| payload::topic(s, "outflow"))
             .collect();
+        subscriptions.push(payload::topic(&site.id, "plan/set"));
+        subscriptions.push(payload::topic(&site.id, "mode/set"));
         let identity = Identity {
             site: site.id.clone(),
             controller: config.controller.clone(),
             plan: (config.plan.plan_id.clone(), config.plan.version),
             since: payload::now_ts(),
+            operator: OperatorMode::Adaptive,
         };
         let will = identity.status(false, "offline", &[]);
-        let uplink = Uplink {
+        let mut uplink = Uplink {
             forecasts: NeighbourForecasts::new(
                 site.clone(),
                 greenwave_controllers::Duration::from_secs(SILENT_AFTER_S),
@@ -99,6 +121,12 @@ impl Uplink {
             identity,
             clock: config.clock,
             rejected: 0,
+            last_status: (
+                Mode::Following {
+                    handing_back: false,
+                },
+                Vec::new(),
+            ),
             site,
         };
         uplink.set_status(
@@ -111,7 +139,8 @@ impl Uplink {
     }
 
     /// Publishes the status for `mode` (retained, republished on every reconnect).
-    pub fn set_status(&self, mode: Mode, faults: &[String]) {
+    pub fn set_status(&mut self, mode: Mode, faults: &[String]) {
+        self.last_status = (mode, faults.to_vec());
         let name = match mode {
             Mode::Following { .. } => "following",
             Mode::Driving => "driving",
@@ -119,6 +148,20 @@ impl Uplink {
         };
         self.handle
             .set_status(self.identity.status(true, name, faults));
+    }
+
+    /// The plan now in force, for the status.
+    pub fn set_plan(&mut self, plan: &TimingPlan) {
+        self.identity.plan = (plan.plan_id.clone(), plan.version);
+        let (mode, faults) = self.last_status.clone();
+        self.set_status(mode, &faults);
+    }
+
+    /// The mode central operations asked for, for the status.
+    pub fn set_operator_mode(&mut self, mode: OperatorMode) {
+        self.identity.operator = mode;
+        let (m, faults) = self.last_status.clone();
+        self.set_status(m, &faults);
     }
 
     /// Publishes an event.
@@ -137,31 +180,139 @@ impl Uplink {
         });
     }
 
-    /// Takes what arrived, and returns the neighbours' view at `now`.
-    pub fn neighbours(&mut self, now: Instant) -> &Neighbours {
+    /// Takes what arrived: neighbours' forecasts are kept; plans and modes for this site are
+    /// checked (a plan against the intersection and the `active` plan's version), acknowledged,
+    /// and returned as orders. Bad messages are rejected with the reason on `plan/ack` (plans)
+    /// and `events`, and change nothing.
+    pub fn receive(&mut self, now: Instant, active: &TimingPlan) -> Vec<Order> {
+        let mut orders = Vec::new();
         while let Ok(message) = self.handle.incoming.try_recv() {
             let Some((from, kind)) = payload::parse_topic(&message.topic) else {
                 continue;
             };
-            if kind != "outflow" {
-                continue;
-            }
-            match serde_json::from_slice::<OutflowMsg>(&message.payload) {
-                Ok(outflow) if outflow.site == from => self.forecasts.accept(outflow, now),
-                Ok(outflow) => {
-                    self.rejected += 1;
-                    tracing::warn!(
-                        topic = message.topic,
-                        "outflow names site `{}`, not the topic's",
-                        outflow.site
-                    );
+            match kind {
+                "outflow" => self.take_outflow(from, &message.payload, now),
+                "plan/set" if from == self.site.id => {
+                    if let Some(order) = self.take_plan(&message.payload, active) {
+                        orders.push(order);
+                    }
                 }
-                Err(e) => {
-                    self.rejected += 1;
-                    tracing::warn!(topic = message.topic, "outflow rejected: {e}");
+                "mode/set" if from == self.site.id => {
+                    match serde_json::from_slice::<ModeSet>(&message.payload) {
+                        Ok(set) if set.site == self.site.id => {
+                            self.event(
+                                "mode",
+                                &format!("central operations set mode {:?}", set.mode),
+                            );
+                            orders.push(Order::Mode(set.mode));
+                        }
+                        Ok(set) => self.reject_event(&format!(
+                            "mode/set names site `{}`, not {}",
+                            set.site, self.site.id
+                        )),
+                        Err(e) => self.reject_event(&format!("mode/set rejected: {e}")),
+                    }
                 }
+                _ => {}
             }
         }
+        orders
+    }
+
+    fn take_outflow(&mut self, from: &str, bytes: &[u8], now: Instant) {
+        match serde_json::from_slice::<OutflowMsg>(bytes) {
+            Ok(outflow) if outflow.site == from => self.forecasts.accept(outflow, now),
+            Ok(outflow) => {
+                self.rejected += 1;
+                tracing::warn!("outflow on {from}'s topic names site `{}`", outflow.site);
+            }
+            Err(e) => {
+                self.rejected += 1;
+                tracing::warn!("outflow from {from} rejected: {e}");
+            }
+        }
+    }
+
+    fn take_plan(&mut self, bytes: &[u8], active: &TimingPlan) -> Option<Order> {
+        let reject = |this: &mut Self, id: &str, version: u32, reason: String| {
+            this.ack(id, version, PlanResult::Rejected, Some(reason.clone()));
+            this.reject_event(&format!("plan {id} v{version} rejected: {reason}"));
+            None
+        };
+        if bytes.len() > MAX_PLAN_BYTES {
+            return reject(
+                self,
+                "",
+                0,
+                format!("payload of {} bytes exceeds {MAX_PLAN_BYTES}", bytes.len()),
+            );
+        }
+        let set: PlanSet = match serde_json::from_slice(bytes) {
+            Ok(set) => set,
+            Err(e) => {
+                // Name the plan if the broken message still says which it is.
+                let value: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
+                let id = value["plan"]["plan_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                let version = value["plan"]["version"].as_u64().unwrap_or_default() as u32;
+                return reject(self, &id, version, format!("malformed plan/set: {e}"));
+            }
+        };
+        let (id, version) = (set.plan.plan_id.clone(), set.plan.version);
+        if set.site != self.site.id {
+            let why = format!(
+                "the plan is for site `{}`, this is {}",
+                set.site, self.site.id
+            );
+            return reject(self, &id, version, why);
+        }
+        let plan = match TimingPlan::from_spec(&set.plan, &self.site.intersection) {
+            Ok(plan) => plan,
+            Err(problems) => {
+                let why = problems.to_string().replace('\n', "; ");
+                return reject(self, &id, version, why);
+            }
+        };
+        if plan.plan_id == active.plan_id && plan.version <= active.version {
+            let why = format!(
+                "version {} is not newer than the active version {}",
+                plan.version, active.version
+            );
+            return reject(self, &id, version, why);
+        }
+        self.ack(&id, version, PlanResult::Accepted, None);
+        self.event("plan", &format!("plan {id} v{version} accepted"));
+        Some(Order::Plan(Box::new(plan), Box::new(set.plan)))
+    }
+
+    fn reject_event(&mut self, message: &str) {
+        self.rejected += 1;
+        tracing::warn!(site = %self.site.id, "{message}");
+        self.event("plan", message);
+    }
+
+    /// Publishes a `plan/ack`.
+    pub fn ack(&self, plan_id: &str, version: u32, result: PlanResult, reason: Option<String>) {
+        let ack = PlanAck {
+            site: self.site.id.clone(),
+            ts: payload::now_ts(),
+            plan_id: plan_id.to_owned(),
+            version,
+            result,
+            reason,
+        };
+        self.handle.publish_important(Outgoing {
+            topic: payload::topic(&self.site.id, "plan/ack"),
+            payload: serde_json::to_vec(&ack).unwrap_or_default(),
+            qos: QoS::AtLeastOnce,
+            retain: false,
+        });
+    }
+
+    /// The neighbours' view at `now`.
+    pub fn neighbours(&mut self, now: Instant) -> &Neighbours {
         let (neighbours, notes) = self.forecasts.update(now, SystemTime::now());
         for note in &notes {
             tracing::info!(site = %self.site.id, "{note}");

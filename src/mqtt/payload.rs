@@ -7,6 +7,8 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use greenwave_controllers::plan::PlanSpec;
+
 /// The topic of `kind` for `site`: `greenwave/v1/{site}/{kind}`.
 pub fn topic(site: &str, kind: &str) -> String {
     format!("greenwave/v1/{site}/{kind}")
@@ -33,8 +35,12 @@ pub struct Status {
     pub ts: String,
     /// False in the last will.
     pub online: bool,
-    /// `following`, `driving`, `safe`, or `offline`.
+    /// `following` (the cabinet's local plan runs), `driving`, `safe` (a field fault or an
+    /// interlock trip asked the cabinet to flash), or `offline`.
     pub mode: String,
+    /// What central operations asked for (`mode/set`).
+    #[serde(default)]
+    pub operator_mode: OperatorMode,
     /// The controller running.
     #[serde(default)]
     pub controller: String,
@@ -88,6 +94,73 @@ pub struct OutflowMsg {
     /// Vehicles queued per lane on each of the sender's approaches, by approach link id.
     #[serde(default)]
     pub queue_per_lane: BTreeMap<String, f64>,
+}
+
+/// `plan/set`: a timing plan for the site, from central operations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanSet {
+    /// The site it is for.
+    pub site: String,
+    /// When it was sent.
+    pub ts: String,
+    /// The plan, as in a timing-plan file.
+    pub plan: PlanSpec,
+}
+
+/// What became of a plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanResult {
+    /// Valid; waiting for a cycle boundary.
+    Accepted,
+    /// Running.
+    Active,
+    /// Refused, with the reason.
+    Rejected,
+}
+
+/// `plan/ack`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanAck {
+    /// The site.
+    pub site: String,
+    /// When.
+    pub ts: String,
+    /// The plan's id (empty when the message had none).
+    pub plan_id: String,
+    /// Its version.
+    pub version: u32,
+    /// What became of it.
+    pub result: PlanResult,
+    /// Why it was rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// How central operations want the site run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OperatorMode {
+    /// The configured controller (adaptive, actuated, ...) within the active plan.
+    #[default]
+    Adaptive,
+    /// The active plan as fixed time.
+    Plan,
+    /// Flashing amber.
+    Flash,
+    /// The cabinet's own local fallback.
+    Local,
+}
+
+/// `mode/set`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModeSet {
+    /// The site.
+    pub site: String,
+    /// When.
+    pub ts: String,
+    /// The mode.
+    pub mode: OperatorMode,
 }
 
 #[cfg(test)]
