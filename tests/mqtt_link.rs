@@ -13,6 +13,8 @@ use tokio::sync::watch;
 use greenwave::cabinet::{CabinetOptions, VirtualCabinets};
 use greenwave::daemon::config::DaemonConfig;
 use greenwave::daemon::run::{self, SiteView};
+use greenwave::daemon::spat::Spat;
+use greenwave::daemon::telemetry::Telemetry;
 use greenwave::mqtt::broker;
 use greenwave::mqtt::payload::{OperatorMode, OutflowMsg, PlanAck, PlanResult, PlanSet, Status};
 use greenwave_controllers::plan::PlanSpec;
@@ -29,6 +31,7 @@ fn config(site: &str, cabinet: std::net::SocketAddr, broker: std::net::SocketAdd
         ("GREENWAVE__CONTROL__TICK_HZ", (10.0 * SPEED).to_string()),
         ("GREENWAVE__CABINET__WATCHDOG_S", (1.0 / SPEED).to_string()),
         ("GREENWAVE__MQTT__BROKER", format!("mqtt://{broker}")),
+        ("GREENWAVE__MQTT__TELEMETRY_INTERVAL_S", "5".into()),
     ]
     .map(|(k, v)| (k.to_owned(), v));
     DaemonConfig::load_with(&root().join(format!("config/cabinets/{site}.toml")), env)
@@ -131,6 +134,29 @@ async fn neighbours_exchange_outflow_forecasts_and_status_is_kept_retained() {
     let outflow = j1_outflow().expect("an outflow");
     assert_eq!(outflow.clock, "cabinet");
     assert_eq!(outflow.bin_s, 1.0);
+
+    // SPaT and telemetry.
+    eventually("J1's SPaT shows a bounded green", || {
+        latest(&seen, "greenwave/v1/J1/spat")
+            .and_then(|b| serde_json::from_slice::<Spat>(&b).ok())
+            .is_some_and(|spat| {
+                spat.groups.len() == 8
+                    && spat.groups.iter().any(|m| {
+                        m.state == "protected-Movement-Allowed" && m.max_end_s.is_some()
+                    })
+            })
+    })
+    .await;
+    eventually("J2's telemetry counts vehicles", || {
+        latest(&seen, "greenwave/v1/J2/telemetry")
+            .and_then(|b| serde_json::from_slice::<Telemetry>(&b).ok())
+            .is_some_and(|t| {
+                t.interval_s >= 5.0
+                    && t.detectors.len() == 20
+                    && t.detectors.iter().map(|d| d.count).sum::<u32>() > 0
+            })
+    })
+    .await;
 
     // A late subscriber still gets the retained status.
     let late = watch_broker_as(broker, "late-watcher").await;

@@ -400,6 +400,9 @@ impl DaemonConfig {
                 ));
             }
         }
+        if let Some(t) = spec.mqtt.telemetry_interval_s {
+            range("mqtt.telemetry_interval_s", t, 1.0, 3600.0)?;
+        }
         if let Some(level) = &spec.log.level
             && level.parse::<tracing::Level>().is_err()
         {

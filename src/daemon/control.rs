@@ -165,6 +165,17 @@ impl ControlLoop {
         }
     }
 
+    /// The control clock (sequencer, controller) at time `now`: it runs behind by the time the
+    /// loop waited for the cabinet to show its commands.
+    pub fn control_time(&self, now: Instant) -> Instant {
+        now - self.lag
+    }
+
+    /// The latest detector samples, by cabinet channel (faults judged).
+    pub fn samples(&self) -> &[DetectorSample] {
+        &self.samples
+    }
+
     /// The plan in force.
     pub fn plan(&self) -> &TimingPlan {
         &self.plan

@@ -9,4 +9,6 @@ pub mod control;
 pub mod eventlog;
 pub mod neighbours;
 pub mod run;
+pub mod spat;
+pub mod telemetry;
 pub mod uplink;

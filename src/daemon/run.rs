@@ -141,6 +141,7 @@ pub async fn run(
     watchdog.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_now = Instant::ZERO;
     let mut pending_spec: Option<PlanSpec> = None;
+    let mut last_spat: Option<(greenwave_controllers::model::SignalState, TokioInstant)> = None;
     let mut cabinet_clock = CabinetClock::new(core_duration(config.heartbeat_timeout));
     let mut ticks = 0u64;
     let mut last_polls = 0;
@@ -241,8 +242,17 @@ pub async fn run(
                         up.set_plan(&plan);
                     }
                 }
-                if let Some(uplink) = &uplink {
+                if let Some(uplink) = &mut uplink {
+                    uplink.observe_telemetry(&control, now);
                     uplink.publish_outflow(&control);
+                    // SPaT on every change of the heads, and at least once a second.
+                    let changed = last_spat.as_ref().is_none_or(|(shown, at): &(_, TokioInstant)| {
+                        shown != control.shown() || at.elapsed() >= StdDuration::from_secs(1)
+                    });
+                    if changed {
+                        uplink.publish_spat(&control, now);
+                        last_spat = Some((control.shown().clone(), TokioInstant::now()));
+                    }
                 }
                 log_events(&site.id, &mut control, uplink.as_mut());
                 if let Some(log) = &mut events {

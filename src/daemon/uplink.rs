@@ -79,6 +79,7 @@ pub struct Uplink {
     rejected: u64,
     /// The last status published: loop mode and faults.
     last_status: (Mode, Vec<String>),
+    telemetry: super::telemetry::Aggregator,
 }
 
 impl Uplink {
@@ -126,6 +127,11 @@ impl Uplink {
                     handing_back: false,
                 },
                 Vec::new(),
+            ),
+            telemetry: super::telemetry::Aggregator::new(
+                greenwave_controllers::Duration::from_secs_f64(
+                    config.mqtt.telemetry_interval_s.unwrap_or(60.0),
+                ),
             ),
             site,
         };
@@ -374,6 +380,50 @@ impl Uplink {
     /// The neighbours whose forecasts are in use.
     pub fn heard(&self) -> Vec<String> {
         self.forecasts.heard()
+    }
+
+    /// Publishes SPaT for what the cabinet shows now.
+    pub fn publish_spat(&self, control: &ControlLoop, now: Instant) {
+        let spat = super::spat::Spat {
+            site: self.site.id.clone(),
+            ts: payload::now_ts(),
+            groups: super::spat::movement_states(
+                control.shown(),
+                control.sequencer(),
+                control.plan(),
+                control.control_time(now),
+            ),
+        };
+        self.handle.publish_bulk(Outgoing {
+            topic: payload::topic(&self.site.id, "spat"),
+            payload: serde_json::to_vec(&spat).unwrap_or_default(),
+            qos: QoS::AtMostOnce,
+            retain: false,
+        });
+    }
+
+    /// Adds this tick to the telemetry interval; publishes it when the interval is over.
+    pub fn observe_telemetry(&mut self, control: &ControlLoop, now: Instant) {
+        let Some((interval_s, detectors, approaches)) =
+            self.telemetry
+                .observe(now, control.samples(), control.estimator().estimate())
+        else {
+            return;
+        };
+        let telemetry = super::telemetry::Telemetry {
+            site: self.site.id.clone(),
+            ts: payload::now_ts(),
+            interval_s,
+            detectors,
+            approaches,
+            dropped_messages: self.handle.dropped.load(Ordering::Relaxed),
+        };
+        self.handle.publish_bulk(Outgoing {
+            topic: payload::topic(&self.site.id, "telemetry"),
+            payload: serde_json::to_vec(&telemetry).unwrap_or_default(),
+            qos: QoS::AtMostOnce,
+            retain: false,
+        });
     }
 
     /// Bulk messages dropped so far, and incoming messages rejected.
