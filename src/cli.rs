@@ -25,6 +25,12 @@ pub enum Command {
     /// Work with timing plans.
     #[command(subcommand)]
     Plan(PlanCommand),
+    /// Central operations: set a site's mode over MQTT.
+    #[command(subcommand)]
+    Mode(ModeCommand),
+    /// Central operations: watch every site over MQTT.
+    #[command(subcommand)]
+    Ops(OpsCommand),
     /// Run the edge daemon of one intersection cabinet.
     ///
     /// Reads the cabinet's detectors over Modbus, runs the controller and drives the signal
@@ -109,6 +115,68 @@ pub enum PlanCommand {
     /// Compute Webster fixed-time plans for every intersection of a scenario, with a common
     /// cycle and green-wave offsets along the arterial, and write them as plan files.
     Webster(WebsterArgs),
+    /// Publish a timing plan to a site over MQTT and wait for its acknowledgement.
+    ///
+    /// Prints each `plan/ack`; exits 0 when the plan is accepted (and waits a while for it to
+    /// become active), 1 when it is rejected, 2 when no answer comes in time.
+    Publish(PublishArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BrokerArgs {
+    /// The broker, `mqtt://host:port`.
+    #[arg(long, value_name = "URL")]
+    pub broker: String,
+    /// Seconds to wait for an answer.
+    #[arg(long, default_value_t = 10.0, value_name = "S")]
+    pub timeout: f64,
+}
+
+#[derive(Args, Debug)]
+pub struct PublishArgs {
+    #[command(flatten)]
+    pub broker: BrokerArgs,
+    /// The site the plan is for.
+    #[arg(long)]
+    pub site: String,
+    /// The timing-plan file (TOML, as in config/plans/).
+    pub plan: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModeCommand {
+    /// Set a site's mode: adaptive, plan (the active plan as fixed time), flash or local.
+    ///
+    /// Exits 0 once the site's status shows the mode, 2 when it does not in time.
+    Set(ModeSetArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ModeSetArgs {
+    #[command(flatten)]
+    pub broker: BrokerArgs,
+    /// The site.
+    #[arg(long)]
+    pub site: String,
+    /// adaptive, plan, flash or local.
+    #[arg(value_parser = ["adaptive", "plan", "flash", "local"])]
+    pub mode: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OpsCommand {
+    /// A live table of every site from its retained status and its SPaT.
+    Watch(WatchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct WatchArgs {
+    /// The broker, `mqtt://host:port`.
+    #[arg(long, value_name = "URL")]
+    pub broker: String,
+    /// Print the table once after this many seconds and exit.
+    #[arg(long, value_name = "S")]
+    pub once_after: Option<f64>,
 }
 
 #[derive(Args, Debug)]

@@ -3,6 +3,7 @@
 mod check;
 mod cli;
 mod demo;
+mod ops;
 mod plan;
 mod report;
 mod serve;
@@ -17,6 +18,9 @@ fn main() -> ExitCode {
         cli::Command::Check(args) => check::run(&args),
         cli::Command::Sim(args) => sim::run(&args),
         cli::Command::Plan(cli::PlanCommand::Webster(args)) => plan::webster(&args),
+        cli::Command::Plan(cli::PlanCommand::Publish(args)) => ops::publish_plan(&args),
+        cli::Command::Mode(cli::ModeCommand::Set(args)) => ops::set_mode(&args),
+        cli::Command::Ops(cli::OpsCommand::Watch(args)) => ops::watch(&args),
         cli::Command::Run(args) => serve::daemon(&args),
         cli::Command::Cabinet(args) => serve::cabinet(&args),
         cli::Command::Demo(args) => demo::run(&args),

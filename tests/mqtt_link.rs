@@ -141,9 +141,10 @@ async fn neighbours_exchange_outflow_forecasts_and_status_is_kept_retained() {
             .and_then(|b| serde_json::from_slice::<Spat>(&b).ok())
             .is_some_and(|spat| {
                 spat.groups.len() == 8
-                    && spat.groups.iter().any(|m| {
-                        m.state == "protected-Movement-Allowed" && m.max_end_s.is_some()
-                    })
+                    && spat
+                        .groups
+                        .iter()
+                        .any(|m| m.state == "protected-Movement-Allowed" && m.max_end_s.is_some())
             })
     })
     .await;

@@ -1,0 +1,283 @@
+//! The central operations commands: `plan publish`, `mode set` and `ops watch`, each a short
+//! MQTT session (topics after `spec/mqtt.md`).
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use greenwave::daemon::spat::Spat;
+use greenwave::mqtt::link::{MAX_PACKET, MqttSettings};
+use greenwave::mqtt::payload::{self, ModeSet, OperatorMode, PlanAck, PlanResult, PlanSet, Status};
+use greenwave_controllers::load;
+use greenwave_controllers::plan::PlanSpec;
+
+use crate::cli::{ModeSetArgs, PublishArgs, WatchArgs};
+
+/// A connected client and the messages of its subscriptions.
+struct Session {
+    client: AsyncClient,
+    incoming: mpsc::Receiver<Publish>,
+}
+
+impl Session {
+    /// Connects to `url` (retrying until `timeout`) and subscribes to `topics`.
+    async fn open(url: &str, role: &str, topics: &[String], timeout: Duration) -> Result<Session> {
+        let id = format!("greenwave-{role}-{}", std::process::id());
+        let settings =
+            MqttSettings::from_url(url, &id).map_err(|e| anyhow::anyhow!("--broker: {e}"))?;
+        let mut options = MqttOptions::new(id, settings.host, settings.port);
+        options
+            .set_max_packet_size(MAX_PACKET, MAX_PACKET)
+            .set_keep_alive(Duration::from_secs(5));
+        let (client, mut eventloop) = AsyncClient::new(options, 64);
+        let (tx, incoming) = mpsc::channel(1024);
+        let (connected_tx, mut connected) = tokio::sync::watch::channel(false);
+        let subscribe = client.clone();
+        let topics = topics.to_vec();
+        tokio::spawn(async move {
+            loop {
+                match eventloop.poll().await {
+                    Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                        for t in &topics {
+                            let _ = subscribe.try_subscribe(t.clone(), QoS::AtLeastOnce);
+                        }
+                        connected_tx.send_replace(true);
+                    }
+                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                        if tx.send(p).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                }
+            }
+        });
+        tokio::time::timeout(timeout, connected.wait_for(|c| *c))
+            .await
+            .with_context(|| format!("no answer from the broker at {url} within {timeout:?}"))?
+            .context("the MQTT session ended")?;
+        // Let the subscriptions settle before anything is published.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        Ok(Session { client, incoming })
+    }
+
+    /// The next message before `deadline`.
+    async fn next(&mut self, deadline: Instant) -> Option<Publish> {
+        tokio::time::timeout_at(deadline, self.incoming.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn seconds(s: f64) -> Duration {
+    Duration::from_secs_f64(s.clamp(0.1, 3600.0))
+}
+
+/// `greenwave plan publish --broker URL --site SITE PLAN.toml`.
+pub fn publish_plan(args: &PublishArgs) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.plan)
+        .with_context(|| format!("cannot read {}", args.plan.display()))?;
+    let mut plan: PlanSpec = load::parse_toml(&args.plan, &text)?;
+    plan.intersection = None;
+    let set = PlanSet {
+        site: args.site.clone(),
+        ts: payload::now_ts(),
+        plan,
+    };
+    let timeout = seconds(args.broker.timeout);
+    runtime()?.block_on(async {
+        let ack_topic = payload::topic(&args.site, "plan/ack");
+        let mut session = Session::open(
+            &args.broker.broker,
+            "ops",
+            std::slice::from_ref(&ack_topic),
+            timeout,
+        )
+        .await?;
+        session
+            .client
+            .publish(
+                payload::topic(&args.site, "plan/set"),
+                QoS::AtLeastOnce,
+                false,
+                serde_json::to_vec(&set)?,
+            )
+            .await?;
+        let deadline = Instant::now() + timeout;
+        let mut accepted = false;
+        while let Some(message) = session.next(deadline).await {
+            let Ok(ack) = serde_json::from_slice::<PlanAck>(&message.payload) else {
+                continue;
+            };
+            if ack.plan_id != set.plan.plan_id || ack.version != set.plan.version {
+                // A broken message is acknowledged without its id: take it if nothing else.
+                if !(ack.plan_id.is_empty() && ack.result == PlanResult::Rejected) {
+                    continue;
+                }
+            }
+            println!("{}", serde_json::to_string(&ack)?);
+            match ack.result {
+                PlanResult::Rejected => return Ok(ExitCode::from(1)),
+                PlanResult::Active => return Ok(ExitCode::SUCCESS),
+                PlanResult::Accepted => accepted = true,
+            }
+        }
+        if accepted {
+            eprintln!(
+                "accepted; not active yet within {timeout:?} (it waits for a cycle boundary)"
+            );
+            Ok(ExitCode::SUCCESS)
+        } else {
+            eprintln!("no acknowledgement from {} within {timeout:?}", args.site);
+            Ok(ExitCode::from(2))
+        }
+    })
+}
+
+/// `greenwave mode set --broker URL --site SITE MODE`.
+pub fn set_mode(args: &ModeSetArgs) -> Result<ExitCode> {
+    let mode: OperatorMode =
+        serde_json::from_value(serde_json::Value::String(args.mode.clone())).context("mode")?;
+    let timeout = seconds(args.broker.timeout);
+    runtime()?.block_on(async {
+        let status_topic = payload::topic(&args.site, "status");
+        let mut session = Session::open(
+            &args.broker.broker,
+            "ops",
+            std::slice::from_ref(&status_topic),
+            timeout,
+        )
+        .await?;
+        let set = ModeSet {
+            site: args.site.clone(),
+            ts: payload::now_ts(),
+            mode,
+        };
+        session
+            .client
+            .publish(
+                payload::topic(&args.site, "mode/set"),
+                QoS::AtLeastOnce,
+                false,
+                serde_json::to_vec(&set)?,
+            )
+            .await?;
+        let deadline = Instant::now() + timeout;
+        while let Some(message) = session.next(deadline).await {
+            if let Ok(status) = serde_json::from_slice::<Status>(&message.payload)
+                && status.online
+                && status.operator_mode == mode
+            {
+                println!("{}", serde_json::to_string(&status)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+        eprintln!(
+            "{} did not report mode {} within {timeout:?}",
+            args.site, args.mode
+        );
+        Ok(ExitCode::from(2))
+    })
+}
+
+/// `greenwave ops watch --broker URL`.
+pub fn watch(args: &WatchArgs) -> Result<ExitCode> {
+    runtime()?.block_on(async {
+        let topics = [
+            "greenwave/v1/+/status".to_owned(),
+            "greenwave/v1/+/spat".to_owned(),
+        ];
+        let mut session = Session::open(&args.broker, "watch", &topics, seconds(10.0)).await?;
+        let mut sites: BTreeMap<String, (Option<Status>, Option<Spat>)> = BTreeMap::new();
+        let end = args.once_after.map(|s| Instant::now() + seconds(s));
+        let mut redraw = Instant::now() + Duration::from_secs(1);
+        loop {
+            let until = end.map_or(redraw, |e| e.min(redraw));
+            if let Some(message) = session.next(until).await {
+                let Some((site, kind)) = payload::parse_topic(&message.topic) else {
+                    continue;
+                };
+                let entry = sites.entry(site.to_owned()).or_default();
+                match kind {
+                    "status" => entry.0 = serde_json::from_slice(&message.payload).ok(),
+                    "spat" => entry.1 = serde_json::from_slice(&message.payload).ok(),
+                    _ => {}
+                }
+                continue;
+            }
+            if let Some(end) = end
+                && Instant::now() >= end
+            {
+                print!("{}", table(&sites));
+                return Ok(ExitCode::SUCCESS);
+            }
+            if end.is_none() {
+                // Clear the screen and draw again.
+                print!("\x1b[2J\x1b[H{}", table(&sites));
+            }
+            redraw = Instant::now() + Duration::from_secs(1);
+        }
+    })
+}
+
+fn table(sites: &BTreeMap<String, (Option<Status>, Option<Spat>)>) -> String {
+    let mut out = format!(
+        "{:<6} {:<8} {:<10} {:<9} {:<16} {:<24} {}\n",
+        "site", "online", "state", "mode", "plan", "signals", "faults"
+    );
+    for (site, (status, spat)) in sites {
+        let (online, state, mode, plan, faults) = match status {
+            Some(s) => (
+                if s.online { "yes" } else { "NO" }.to_owned(),
+                s.mode.clone(),
+                format!("{:?}", s.operator_mode).to_lowercase(),
+                format!(
+                    "{} v{}",
+                    s.plan_id.as_deref().unwrap_or("-"),
+                    s.plan_version.unwrap_or_default()
+                ),
+                if s.faults.is_empty() {
+                    "-".to_owned()
+                } else {
+                    s.faults.join("; ")
+                },
+            ),
+            None => ("?".into(), "?".into(), "?".into(), "?".into(), "?".into()),
+        };
+        let signals = spat
+            .as_ref()
+            .map(|spat| {
+                spat.groups
+                    .iter()
+                    .map(|m| match m.aspect.as_str() {
+                        "green" => 'G',
+                        "flashing_green" => 'g',
+                        "amber" => 'A',
+                        "red_amber" => 'r',
+                        "red" => '.',
+                        "flashing_amber" => 'a',
+                        _ => ' ',
+                    })
+                    .collect::<String>()
+            })
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{site:<6} {online:<8} {state:<10} {mode:<9} {plan:<16} {signals:<24} {faults}\n"
+        ));
+    }
+    out
+}

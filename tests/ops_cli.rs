@@ -1,0 +1,164 @@
+//! The central operations commands against a daemon over the embedded broker:
+//! `plan publish` (active: 0, rejected: 1, no answer: 2), `mode set` and `ops watch`.
+
+mod support;
+
+use std::process::{Command, Output};
+
+use tokio::sync::watch;
+
+use greenwave::cabinet::{CabinetOptions, VirtualCabinets};
+use greenwave::daemon::run::{self, SiteView};
+use greenwave::mqtt::broker;
+use greenwave_sim::Scenario;
+
+use support::{eventually, j1_config, root};
+
+async fn greenwave(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_greenwave"))
+            .args(&args)
+            .current_dir(root())
+            .output()
+            .expect("greenwave runs")
+    })
+    .await
+    .expect("joins")
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_a_plan_set_a_mode_and_watch() {
+    let broker = broker::start().expect("broker starts");
+    let url = format!("mqtt://{broker}");
+    let scenario =
+        Scenario::load(&root().join("config/scenarios/arterial-peak.toml")).expect("loads");
+    let options = CabinetOptions {
+        speed: 20.0,
+        duration: Some(1800.0),
+        ..CabinetOptions::default()
+    };
+    let cabinets = VirtualCabinets::start(&scenario, &options)
+        .await
+        .expect("cabinets");
+    let config = j1_config(
+        cabinets.sites[0].address,
+        &[
+            ("GREENWAVE__CONTROL__CLOCK", "cabinet"),
+            ("GREENWAVE__CONTROL__TICK_HZ", "200"),
+            ("GREENWAVE__CABINET__WATCHDOG_S", "0.05"),
+            ("GREENWAVE__MQTT__BROKER", &url),
+        ],
+    );
+    let (stop, stop_rx) = watch::channel(false);
+    let (view_tx, view) = watch::channel(SiteView::default());
+    let daemon = tokio::spawn(run::run(config, stop_rx, Some(view_tx)));
+    eventually("J1 drives", || view.borrow().mode == "driving").await;
+
+    // The plan J1 already runs: not newer, rejected, exit 1.
+    let out = greenwave(args(&[
+        "plan",
+        "publish",
+        "--broker",
+        &url,
+        "--site",
+        "J1",
+        "config/plans/arterial-webster/J1.toml",
+    ]))
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("\"result\":\"rejected\"") && stdout.contains("not newer"),
+        "{stdout}"
+    );
+
+    // Version 2 of it: accepted, then active at a cycle boundary; exit 0.
+    let v2 = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("J1-v2.toml");
+    let text = std::fs::read_to_string(root().join("config/plans/arterial-webster/J1.toml"))
+        .expect("reads")
+        .replace("version = 1", "version = 2");
+    std::fs::write(&v2, text).expect("writes");
+    let out = greenwave(args(&[
+        "plan",
+        "publish",
+        "--broker",
+        &url,
+        "--site",
+        "J1",
+        "--timeout",
+        "30",
+        v2.to_str().expect("utf-8"),
+    ]))
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("\"result\":\"accepted\""), "{stdout}");
+    assert!(stdout.contains("\"result\":\"active\""), "{stdout}");
+
+    // A mode.
+    let out = greenwave(args(&[
+        "mode", "set", "--broker", &url, "--site", "J1", "plan",
+    ]))
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("\"operator_mode\":\"plan\""), "{stdout}");
+
+    // The watch table.
+    let out = greenwave(args(&[
+        "ops",
+        "watch",
+        "--broker",
+        &url,
+        "--once-after",
+        "1.5",
+    ]))
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("J1"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        line.contains("yes") && line.contains("plan") && line.contains("v2"),
+        "{line}"
+    );
+
+    // Nobody answers for J9: exit 2.
+    let out = greenwave(args(&[
+        "plan",
+        "publish",
+        "--broker",
+        &url,
+        "--site",
+        "J9",
+        "--timeout",
+        "1",
+        v2.to_str().expect("utf-8"),
+    ]))
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+
+    stop.send_replace(true);
+    daemon.await.expect("joins").expect("runs");
+}
