@@ -25,6 +25,8 @@ pub enum Command {
     /// Work with timing plans.
     #[command(subcommand)]
     Plan(PlanCommand),
+    /// Make an Ed25519 key pair for signing timing plans.
+    Keygen(KeygenArgs),
     /// Central operations: set a site's mode over MQTT.
     #[command(subcommand)]
     Mode(ModeCommand),
@@ -120,6 +122,8 @@ pub enum PlanCommand {
     /// Prints each `plan/ack`; exits 0 when the plan is accepted (and waits a while for it to
     /// become active), 1 when it is rejected, 2 when no answer comes in time.
     Publish(PublishArgs),
+    /// Sign a timing plan for a site (Ed25519) and print the signed `plan/set` payload.
+    Sign(SignArgs),
 }
 
 #[derive(Args, Debug)]
@@ -141,6 +145,34 @@ pub struct PublishArgs {
     pub site: String,
     /// The timing-plan file (TOML, as in config/plans/).
     pub plan: PathBuf,
+    /// Sign the plan with this private key (from `greenwave keygen`).
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<PathBuf>,
+    /// How long a signed plan may be taken (e.g. `24h`, `30m`).
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    pub valid_for: String,
+}
+
+#[derive(Args, Debug)]
+pub struct SignArgs {
+    /// The private key (from `greenwave keygen`).
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+    /// The site the plan is for.
+    #[arg(long)]
+    pub site: String,
+    /// How long the signed plan may be taken (e.g. `24h`, `30m`).
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    pub valid_for: String,
+    /// The timing-plan file.
+    pub plan: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct KeygenArgs {
+    /// Where to write the key pair: PATH.key and PATH.pub.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
 }
 
 #[derive(Subcommand, Debug)]

@@ -19,6 +19,8 @@ fn main() -> ExitCode {
         cli::Command::Sim(args) => sim::run(&args),
         cli::Command::Plan(cli::PlanCommand::Webster(args)) => plan::webster(&args),
         cli::Command::Plan(cli::PlanCommand::Publish(args)) => ops::publish_plan(&args),
+        cli::Command::Plan(cli::PlanCommand::Sign(args)) => ops::sign_plan(&args),
+        cli::Command::Keygen(args) => ops::keygen(&args),
         cli::Command::Mode(cli::ModeCommand::Set(args)) => ops::set_mode(&args),
         cli::Command::Ops(cli::OpsCommand::Watch(args)) => ops::watch(&args),
         cli::Command::Run(args) => serve::daemon(&args),

@@ -93,10 +93,15 @@ pub fn publish_plan(args: &PublishArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot read {}", args.plan.display()))?;
     let mut plan: PlanSpec = load::parse_toml(&args.plan, &text)?;
     plan.intersection = None;
+    let signature = match &args.sign {
+        Some(key) => Some(sign_with(key, &args.site, &plan, &args.valid_for)?),
+        None => None,
+    };
     let set = PlanSet {
         site: args.site.clone(),
         ts: payload::now_ts(),
         plan,
+        signature,
     };
     let timeout = seconds(args.broker.timeout);
     runtime()?.block_on(async {
@@ -146,6 +151,67 @@ pub fn publish_plan(args: &PublishArgs) -> Result<ExitCode> {
             Ok(ExitCode::from(2))
         }
     })
+}
+
+/// Signs `plan` for `site` with the private key in `key_file`, valid for `valid_for`.
+fn sign_with(
+    key_file: &std::path::Path,
+    site: &str,
+    plan: &PlanSpec,
+    valid_for: &str,
+) -> Result<greenwave::mqtt::signing::PlanSignature> {
+    let key = std::fs::read_to_string(key_file)
+        .with_context(|| format!("cannot read the key {}", key_file.display()))?;
+    let valid = humantime::parse_duration(valid_for)
+        .with_context(|| format!("--valid-for `{valid_for}` is not a duration (e.g. 24h)"))?;
+    greenwave::mqtt::signing::sign(&key, site, plan, std::time::SystemTime::now() + valid)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", key_file.display()))
+}
+
+/// `greenwave plan sign --key KEY --site SITE PLAN.toml`: the signed `plan/set` payload.
+pub fn sign_plan(args: &crate::cli::SignArgs) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.plan)
+        .with_context(|| format!("cannot read {}", args.plan.display()))?;
+    let mut plan: PlanSpec = load::parse_toml(&args.plan, &text)?;
+    plan.intersection = None;
+    let signature = sign_with(&args.key, &args.site, &plan, &args.valid_for)?;
+    let set = PlanSet {
+        site: args.site.clone(),
+        ts: payload::now_ts(),
+        plan,
+        signature: Some(signature),
+    };
+    println!("{}", serde_json::to_string_pretty(&set)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `greenwave keygen --out PATH`: PATH.key (private, keep it secret) and PATH.pub.
+pub fn keygen(args: &crate::cli::KeygenArgs) -> Result<ExitCode> {
+    let private = args.out.with_extension("key");
+    let public = args.out.with_extension("pub");
+    for file in [&private, &public] {
+        if file.exists() {
+            anyhow::bail!("{} exists already; not overwriting a key", file.display());
+        }
+    }
+    let (private_b64, public_b64) = greenwave::mqtt::signing::generate()
+        .map_err(|e| anyhow::anyhow!("generating a key: {e}"))?;
+    if let Some(dir) = private.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&private, format!("{private_b64}\n"))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600))?;
+    }
+    std::fs::write(&public, format!("{public_b64}\n"))?;
+    println!("private key {} (keep it secret)", private.display());
+    println!(
+        "public key  {} (list it in a site's [mqtt] trusted_keys)",
+        public.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `greenwave mode set --broker URL --site SITE MODE`.

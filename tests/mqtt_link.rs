@@ -218,6 +218,7 @@ fn plan_set(version: u32, tweak: impl FnOnce(&mut PlanSpec)) -> Vec<u8> {
         site: "J1".into(),
         ts: "2026-11-25T18:00:00.000Z".into(),
         plan,
+        signature: None,
     })
     .expect("serialises")
 }

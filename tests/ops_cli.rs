@@ -162,3 +162,125 @@ async fn publish_a_plan_set_a_mode_and_watch() {
     stop.send_replace(true);
     daemon.await.expect("joins").expect("runs");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_with_trusted_keys_takes_only_plans_signed_by_them() {
+    let broker = broker::start().expect("broker starts");
+    let url = format!("mqtt://{broker}");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("signing");
+    let _ = std::fs::remove_dir_all(&dir);
+    for name in ["ops", "stranger"] {
+        let out = greenwave(args(&[
+            "keygen",
+            "--out",
+            dir.join(name).to_str().expect("utf-8"),
+        ]))
+        .await;
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Not overwritten.
+    let again = greenwave(args(&[
+        "keygen",
+        "--out",
+        dir.join("ops").to_str().expect("utf-8"),
+    ]))
+    .await;
+    assert_eq!(again.status.code(), Some(2));
+
+    let scenario =
+        Scenario::load(&root().join("config/scenarios/arterial-peak.toml")).expect("loads");
+    let options = CabinetOptions {
+        speed: 20.0,
+        duration: Some(1800.0),
+        ..CabinetOptions::default()
+    };
+    let cabinets = VirtualCabinets::start(&scenario, &options)
+        .await
+        .expect("cabinets");
+    let mut config = j1_config(
+        cabinets.sites[0].address,
+        &[
+            ("GREENWAVE__CONTROL__CLOCK", "cabinet"),
+            ("GREENWAVE__CONTROL__TICK_HZ", "200"),
+            ("GREENWAVE__CABINET__WATCHDOG_S", "0.05"),
+            ("GREENWAVE__MQTT__BROKER", &url),
+        ],
+    );
+    config.trusted_keys = vec![
+        greenwave::mqtt::signing::public_key(
+            &std::fs::read_to_string(dir.join("ops.pub")).expect("reads"),
+        )
+        .expect("a key"),
+    ];
+    let (stop, stop_rx) = watch::channel(false);
+    let (view_tx, view) = watch::channel(SiteView::default());
+    let daemon = tokio::spawn(run::run(config, stop_rx, Some(view_tx)));
+    eventually("J1 drives", || view.borrow().mode == "driving").await;
+
+    let v2 = dir.join("J1-v2.toml");
+    let text = std::fs::read_to_string(root().join("config/plans/arterial-webster/J1.toml"))
+        .expect("reads")
+        .replace("version = 1", "version = 2");
+    std::fs::write(&v2, text).expect("writes");
+    let publish = |key: Option<&str>| {
+        let mut a = args(&[
+            "plan",
+            "publish",
+            "--broker",
+            &url,
+            "--site",
+            "J1",
+            "--timeout",
+            "30",
+        ]);
+        if let Some(key) = key {
+            a.push("--sign".into());
+            a.push(dir.join(key).to_str().expect("utf-8").to_owned());
+        }
+        a.push(v2.to_str().expect("utf-8").to_owned());
+        a
+    };
+    let out = greenwave(publish(None)).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("unsigned"), "{stdout}");
+
+    let out = greenwave(publish(Some("stranger.key"))).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("does not verify"), "{stdout}");
+
+    let out = greenwave(publish(Some("ops.key"))).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("\"result\":\"accepted\""), "{stdout}");
+
+    // `plan sign` prints the signed payload.
+    let out = greenwave(args(&[
+        "plan",
+        "sign",
+        "--key",
+        dir.join("ops.key").to_str().expect("utf-8"),
+        "--site",
+        "J1",
+        "--valid-for",
+        "1h",
+        v2.to_str().expect("utf-8"),
+    ]))
+    .await;
+    let signed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(signed["signature"]["signature"].is_string(), "{signed}");
+
+    stop.send_replace(true);
+    daemon.await.expect("joins").expect("runs");
+}

@@ -192,6 +192,9 @@ pub struct MqttSpec {
     pub key_file: Option<PathBuf>,
     /// Telemetry aggregation interval, s.
     pub telemetry_interval_s: Option<f64>,
+    /// Public keys (files written by `greenwave keygen`, relative to this file) whose
+    /// signatures plans must carry; none: unsigned plans are taken.
+    pub trusted_keys: Vec<String>,
 }
 
 /// A validated daemon config, every file loaded.
@@ -229,6 +232,8 @@ pub struct DaemonConfig {
     pub log: LogSpec,
     /// MQTT.
     pub mqtt: MqttSpec,
+    /// Trusted plan-signing keys (raw Ed25519 public keys).
+    pub trusted_keys: Vec<Vec<u8>>,
 }
 
 /// A config that cannot be used, with the key at fault.
@@ -400,6 +405,20 @@ impl DaemonConfig {
                 ));
             }
         }
+        let mut trusted_keys = Vec::new();
+        for (i, key) in spec.mqtt.trusted_keys.iter().enumerate() {
+            let file = load::beside(path, key);
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                format!(
+                    "mqtt.trusted_keys[{i}]: cannot read {}: {e}",
+                    file.display()
+                )
+            })?;
+            trusted_keys.push(
+                crate::mqtt::signing::public_key(&text)
+                    .map_err(|e| format!("mqtt.trusted_keys[{i}]: {}: {e}", file.display()))?,
+            );
+        }
         if let Some(t) = spec.mqtt.telemetry_interval_s {
             range("mqtt.telemetry_interval_s", t, 1.0, 3600.0)?;
         }
@@ -432,6 +451,7 @@ impl DaemonConfig {
             warnings,
             log: spec.log.clone(),
             mqtt: spec.mqtt.clone(),
+            trusted_keys,
             site,
         })
     }

@@ -80,6 +80,9 @@ pub struct Uplink {
     /// The last status published: loop mode and faults.
     last_status: (Mode, Vec<String>),
     telemetry: super::telemetry::Aggregator,
+    trusted_keys: Vec<Vec<u8>>,
+    /// The last plan accepted (a second copy of it is a replay).
+    last_accepted: Option<(String, u32)>,
 }
 
 impl Uplink {
@@ -133,6 +136,8 @@ impl Uplink {
                     config.mqtt.telemetry_interval_s.unwrap_or(60.0),
                 ),
             ),
+            trusted_keys: config.trusted_keys.clone(),
+            last_accepted: None,
             site,
         };
         uplink.set_status(
@@ -274,6 +279,21 @@ impl Uplink {
             );
             return reject(self, &id, version, why);
         }
+        if !self.trusted_keys.is_empty()
+            && let Err(e) = crate::mqtt::signing::verify(
+                &self.trusted_keys,
+                &self.site.id,
+                &set.plan,
+                set.signature.as_ref(),
+                SystemTime::now(),
+            )
+        {
+            return reject(self, &id, version, e.to_string());
+        }
+        if self.last_accepted.as_ref() == Some(&(id.clone(), version)) {
+            let why = format!("plan {id} v{version} was accepted already (a replay)");
+            return reject(self, &id, version, why);
+        }
         let plan = match TimingPlan::from_spec(&set.plan, &self.site.intersection) {
             Ok(plan) => plan,
             Err(problems) => {
@@ -289,6 +309,7 @@ impl Uplink {
             return reject(self, &id, version, why);
         }
         self.ack(&id, version, PlanResult::Accepted, None);
+        self.last_accepted = Some((id.clone(), version));
         self.event("plan", &format!("plan {id} v{version} accepted"));
         Some(Order::Plan(Box::new(plan), Box::new(set.plan)))
     }

@@ -5,3 +5,4 @@
 pub mod broker;
 pub mod link;
 pub mod payload;
+pub mod signing;

@@ -105,6 +105,9 @@ pub struct PlanSet {
     pub ts: String,
     /// The plan, as in a timing-plan file.
     pub plan: PlanSpec,
+    /// Its Ed25519 signature, required by sites with trusted keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<super::signing::PlanSignature>,
 }
 
 /// What became of a plan.
