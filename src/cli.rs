@@ -127,10 +127,25 @@ pub enum PlanCommand {
 }
 
 #[derive(Args, Debug)]
-pub struct BrokerArgs {
-    /// The broker, `mqtt://host:port`.
+pub struct ConnectArgs {
+    /// The broker, `mqtt://host:port` or `mqtts://host:port` (TLS).
     #[arg(long, value_name = "URL")]
     pub broker: String,
+    /// TLS: the CA certificate (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// TLS: this client's certificate (PEM).
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// TLS: this client's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BrokerArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
     /// Seconds to wait for an answer.
     #[arg(long, default_value_t = 10.0, value_name = "S")]
     pub timeout: f64,
@@ -203,9 +218,8 @@ pub enum OpsCommand {
 
 #[derive(Args, Debug)]
 pub struct WatchArgs {
-    /// The broker, `mqtt://host:port`.
-    #[arg(long, value_name = "URL")]
-    pub broker: String,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
     /// Print the table once after this many seconds and exit.
     #[arg(long, value_name = "S")]
     pub once_after: Option<f64>,

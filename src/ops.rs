@@ -6,17 +6,17 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
+use rumqttc::{AsyncClient, Event, Packet, Publish, QoS};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use greenwave::daemon::spat::Spat;
-use greenwave::mqtt::link::{MAX_PACKET, MqttSettings};
+use greenwave::mqtt::link::{MqttSettings, TlsFiles};
 use greenwave::mqtt::payload::{self, ModeSet, OperatorMode, PlanAck, PlanResult, PlanSet, Status};
 use greenwave_controllers::load;
 use greenwave_controllers::plan::PlanSpec;
 
-use crate::cli::{ModeSetArgs, PublishArgs, WatchArgs};
+use crate::cli::{ConnectArgs, ModeSetArgs, PublishArgs, WatchArgs};
 
 /// A connected client and the messages of its subscriptions.
 struct Session {
@@ -25,15 +25,28 @@ struct Session {
 }
 
 impl Session {
-    /// Connects to `url` (retrying until `timeout`) and subscribes to `topics`.
-    async fn open(url: &str, role: &str, topics: &[String], timeout: Duration) -> Result<Session> {
+    /// Connects (retrying until `timeout`) and subscribes to `topics`.
+    async fn open(
+        connect: &ConnectArgs,
+        role: &str,
+        topics: &[String],
+        timeout: Duration,
+    ) -> Result<Session> {
+        let url = connect.broker.as_str();
         let id = format!("greenwave-{role}-{}", std::process::id());
-        let settings =
+        let mut settings =
             MqttSettings::from_url(url, &id).map_err(|e| anyhow::anyhow!("--broker: {e}"))?;
-        let mut options = MqttOptions::new(id, settings.host, settings.port);
-        options
-            .set_max_packet_size(MAX_PACKET, MAX_PACKET)
-            .set_keep_alive(Duration::from_secs(5));
+        if MqttSettings::wants_tls(url) {
+            settings.tls = Some(
+                TlsFiles::read(
+                    connect.ca.as_deref(),
+                    connect.cert.as_deref(),
+                    connect.key.as_deref(),
+                )
+                .map_err(|e| anyhow::anyhow!("--{}", e.replace("_file", "")))?,
+            );
+        }
+        let options = settings.options();
         let (client, mut eventloop) = AsyncClient::new(options, 64);
         let (tx, incoming) = mpsc::channel(1024);
         let (connected_tx, mut connected) = tokio::sync::watch::channel(false);
@@ -107,7 +120,7 @@ pub fn publish_plan(args: &PublishArgs) -> Result<ExitCode> {
     runtime()?.block_on(async {
         let ack_topic = payload::topic(&args.site, "plan/ack");
         let mut session = Session::open(
-            &args.broker.broker,
+            &args.broker.connect,
             "ops",
             std::slice::from_ref(&ack_topic),
             timeout,
@@ -222,7 +235,7 @@ pub fn set_mode(args: &ModeSetArgs) -> Result<ExitCode> {
     runtime()?.block_on(async {
         let status_topic = payload::topic(&args.site, "status");
         let mut session = Session::open(
-            &args.broker.broker,
+            &args.broker.connect,
             "ops",
             std::slice::from_ref(&status_topic),
             timeout,
@@ -267,7 +280,7 @@ pub fn watch(args: &WatchArgs) -> Result<ExitCode> {
             "greenwave/v1/+/status".to_owned(),
             "greenwave/v1/+/spat".to_owned(),
         ];
-        let mut session = Session::open(&args.broker, "watch", &topics, seconds(10.0)).await?;
+        let mut session = Session::open(&args.connect, "watch", &topics, seconds(10.0)).await?;
         let mut sites: BTreeMap<String, (Option<Status>, Option<Spat>)> = BTreeMap::new();
         let end = args.once_after.map(|s| Instant::now() + seconds(s));
         let mut redraw = Instant::now() + Duration::from_secs(1);

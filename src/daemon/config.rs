@@ -234,6 +234,8 @@ pub struct DaemonConfig {
     pub mqtt: MqttSpec,
     /// Trusted plan-signing keys (raw Ed25519 public keys).
     pub trusted_keys: Vec<Vec<u8>>,
+    /// TLS files for an `mqtts://` broker.
+    pub mqtt_tls: Option<crate::mqtt::link::TlsFiles>,
 }
 
 /// A config that cannot be used, with the key at fault.
@@ -419,6 +421,31 @@ impl DaemonConfig {
                     .map_err(|e| format!("mqtt.trusted_keys[{i}]: {}: {e}", file.display()))?,
             );
         }
+        let mut mqtt_tls = None;
+        if let Some(url) = &spec.mqtt.broker {
+            crate::mqtt::link::MqttSettings::from_url(url, "check")?;
+            let file =
+                |p: &Option<PathBuf>| p.as_ref().map(|p| load::beside(path, &p.to_string_lossy()));
+            let (ca, cert, key) = (
+                file(&spec.mqtt.ca_file),
+                file(&spec.mqtt.cert_file),
+                file(&spec.mqtt.key_file),
+            );
+            if crate::mqtt::link::MqttSettings::wants_tls(url) {
+                mqtt_tls = Some(
+                    crate::mqtt::link::TlsFiles::read(
+                        ca.as_deref(),
+                        cert.as_deref(),
+                        key.as_deref(),
+                    )
+                    .map_err(|e| format!("mqtt.{e}"))?,
+                );
+            } else if ca.is_some() || cert.is_some() {
+                return Err(format!(
+                    "mqtt.ca_file: TLS files given for `{url}`; use an mqtts:// address"
+                ));
+            }
+        }
         if let Some(t) = spec.mqtt.telemetry_interval_s {
             range("mqtt.telemetry_interval_s", t, 1.0, 3600.0)?;
         }
@@ -452,6 +479,7 @@ impl DaemonConfig {
             log: spec.log.clone(),
             mqtt: spec.mqtt.clone(),
             trusted_keys,
+            mqtt_tls,
             site,
         })
     }

@@ -98,6 +98,7 @@ impl Uplink {
             .clone()
             .unwrap_or_else(|| format!("greenwave-{}", site.id));
         let mut settings = MqttSettings::from_url(url, &client_id)?;
+        settings.tls = config.mqtt_tls.clone();
         if let (Some(user), Some(password)) = (&config.mqtt.username, &config.mqtt.password) {
             settings.credentials = Some((user.clone(), password.clone()));
         }

@@ -14,7 +14,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, Event, LastWill, MqttOptions, Packet, QoS};
+use rumqttc::{
+    AsyncClient, Event, LastWill, MqttOptions, Packet, QoS, TlsConfiguration, Transport,
+};
 use tokio::sync::{mpsc, watch};
 
 /// The largest packet sent or received, bytes.
@@ -37,21 +39,67 @@ pub struct MqttSettings {
     pub backoff_min: Duration,
     /// Longest wait.
     pub backoff_max: Duration,
+    /// TLS (`mqtts://`): the CA certificate and, for client authentication, the client's
+    /// certificate and key (PEM bytes).
+    pub tls: Option<TlsFiles>,
+}
+
+/// PEM files for a TLS connection.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    /// CA certificate(s).
+    pub ca: Vec<u8>,
+    /// Client certificate and private key.
+    pub client: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl TlsFiles {
+    /// Reads the files (`ca` required; `cert` and `key` together or not at all).
+    pub fn read(
+        ca: Option<&std::path::Path>,
+        cert: Option<&std::path::Path>,
+        key: Option<&std::path::Path>,
+    ) -> Result<TlsFiles, String> {
+        let read = |what: &str, p: &std::path::Path| {
+            std::fs::read(p).map_err(|e| format!("{what}: cannot read {}: {e}", p.display()))
+        };
+        let ca = read(
+            "ca_file",
+            ca.ok_or("ca_file: required for an mqtts:// broker (the CA certificate, PEM)")?,
+        )?;
+        let client = match (cert, key) {
+            (Some(c), Some(k)) => Some((read("cert_file", c)?, read("key_file", k)?)),
+            (None, None) => None,
+            _ => return Err("cert_file and key_file: give both, or neither".into()),
+        };
+        Ok(TlsFiles { ca, client })
+    }
+}
+
+/// Installs rustls's ring crypto provider for the process (once; later calls change nothing).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 impl MqttSettings {
-    /// Settings for `mqtt://host:port` (TLS, `mqtts://`, is configured separately).
+    /// Settings for `mqtt://host:port` or `mqtts://host:port` (TLS: set `tls` too).
     pub fn from_url(url: &str, client_id: &str) -> Result<MqttSettings, String> {
-        let rest = url
-            .strip_prefix("mqtt://")
-            .ok_or_else(|| format!("mqtt.broker: `{url}` is not an mqtt://host:port address"))?;
+        let (rest, default_port) = if let Some(rest) = url.strip_prefix("mqtt://") {
+            (rest, 1883)
+        } else if let Some(rest) = url.strip_prefix("mqtts://") {
+            (rest, 8883)
+        } else {
+            return Err(format!(
+                "mqtt.broker: `{url}` is not an mqtt://host:port or mqtts://host:port address"
+            ));
+        };
         let (host, port) = match rest.rsplit_once(':') {
             Some((h, p)) => (
                 h,
                 p.parse::<u16>()
                     .map_err(|_| format!("mqtt.broker: `{p}` is not a port"))?,
             ),
-            None => (rest, 1883),
+            None => (rest, default_port),
         };
         if host.is_empty() {
             return Err(format!("mqtt.broker: `{url}` has no host"));
@@ -64,7 +112,33 @@ impl MqttSettings {
             keep_alive: Duration::from_secs(5),
             backoff_min: Duration::from_millis(100),
             backoff_max: Duration::from_secs(10),
+            tls: None,
         })
+    }
+
+    /// True for an `mqtts://` address.
+    pub fn wants_tls(url: &str) -> bool {
+        url.starts_with("mqtts://")
+    }
+
+    /// The rumqttc options for these settings.
+    pub fn options(&self) -> MqttOptions {
+        let mut options = MqttOptions::new(self.client_id.clone(), self.host.clone(), self.port);
+        options
+            .set_keep_alive(self.keep_alive)
+            .set_max_packet_size(MAX_PACKET, MAX_PACKET);
+        if let Some((user, password)) = &self.credentials {
+            options.set_credentials(user, password);
+        }
+        if let Some(tls) = &self.tls {
+            install_crypto_provider();
+            options.set_transport(Transport::tls_with_config(TlsConfiguration::Simple {
+                ca: tls.ca.clone(),
+                alpn: None,
+                client_auth: tls.client.clone(),
+            }));
+        }
+        options
     }
 }
 
@@ -138,24 +212,13 @@ impl MqttHandle {
 
 /// Starts the link: subscribes to `subscriptions` on every connect; `will` is the last will.
 pub fn start(settings: MqttSettings, subscriptions: Vec<String>, will: Outgoing) -> MqttHandle {
-    let mut options = MqttOptions::new(
-        settings.client_id.clone(),
-        settings.host.clone(),
-        settings.port,
-    );
-    options
-        .set_keep_alive(settings.keep_alive)
-        .set_max_packet_size(MAX_PACKET, MAX_PACKET)
-        .set_clean_session(true)
-        .set_last_will(LastWill::new(
-            will.topic,
-            will.payload,
-            will.qos,
-            will.retain,
-        ));
-    if let Some((user, password)) = &settings.credentials {
-        options.set_credentials(user, password);
-    }
+    let mut options = settings.options();
+    options.set_clean_session(true).set_last_will(LastWill::new(
+        will.topic,
+        will.payload,
+        will.qos,
+        will.retain,
+    ));
     let (client, mut eventloop) = AsyncClient::new(options, 256);
     let (important, mut important_rx) = mpsc::channel::<Outgoing>(1024);
     let (bulk, mut bulk_rx) = mpsc::channel::<Outgoing>(64);

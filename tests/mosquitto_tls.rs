@@ -1,0 +1,257 @@
+//! The daemon against mosquitto, with the example configuration of `config/mosquitto/`: TLS
+//! with client certificates, no anonymous access, and the per-site ACL. Needs `mosquitto` and
+//! `openssl` on the PATH (`.ci/run` installs them from Debian's packages).
+
+mod support;
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rumqttc::{AsyncClient, Event, Packet, QoS};
+use tokio::sync::watch;
+
+use greenwave::daemon::run::{self, SiteView};
+use greenwave::mqtt::link::{MqttSettings, TlsFiles};
+use greenwave::mqtt::payload::Status;
+
+use support::{eventually, j1_config, root};
+
+fn run_tool(program: &str, args: &[&str], dir: &Path) {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("`{program}` is needed for this test (apt-get install {program}): {e}")
+        });
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA, the broker's certificate (for 127.0.0.1) and client certificates named `names`.
+fn certificates(dir: &Path, names: &[&str]) {
+    std::fs::create_dir_all(dir).expect("a folder");
+    run_tool(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=greenwave test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ],
+        dir,
+    );
+    std::fs::write(
+        dir.join("san.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+    )
+    .expect("writes");
+    std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").expect("writes");
+    let mut all = vec![("broker", true)];
+    all.extend(names.iter().map(|n| (*n, false)));
+    for (name, server) in all {
+        let key = format!("{name}.key");
+        let csr = format!("{name}.csr");
+        let pem = format!("{name}.pem");
+        let subject = format!("/CN={}", if server { "127.0.0.1" } else { name });
+        run_tool(
+            "openssl",
+            &[
+                "req", "-newkey", "rsa:2048", "-nodes", "-subj", &subject, "-keyout", &key, "-out",
+                &csr,
+            ],
+            dir,
+        );
+        let mut sign = vec![
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-out",
+            &pem,
+        ];
+        // X.509 v3 certificates (with extensions), as rustls requires.
+        sign.extend(["-extfile", if server { "san.ext" } else { "client.ext" }]);
+        run_tool("openssl", &sign, dir);
+    }
+    // mosquitto started as root drops to its own user, which must be able to read the keys.
+    #[cfg(unix)]
+    for entry in std::fs::read_dir(dir).expect("lists") {
+        use std::os::unix::fs::PermissionsExt;
+        let path = entry.expect("an entry").path();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+}
+
+struct Mosquitto(Child);
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// mosquitto with the example configuration, on a free loopback port.
+fn mosquitto(dir: &Path) -> (Mosquitto, SocketAddr) {
+    let address = TcpListener::bind("127.0.0.1:0")
+        .expect("binds")
+        .local_addr()
+        .expect("addr");
+    let example = std::fs::read_to_string(root().join("config/mosquitto/mosquitto.conf"))
+        .expect("example config");
+    let acl = root().join("config/mosquitto/greenwave.acl");
+    let conf = example
+        .replace(
+            "listener 8883",
+            &format!("listener {} 127.0.0.1", address.port()),
+        )
+        .replace("/etc/greenwave/tls/", &format!("{}/", dir.display()))
+        .replace("/etc/mosquitto/greenwave.acl", &acl.display().to_string());
+    let path = dir.join("mosquitto.conf");
+    std::fs::write(&path, conf).expect("writes");
+    let child = Command::new("mosquitto")
+        .args(["-c", path.to_str().expect("utf-8")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mosquitto is needed for this test (apt-get install mosquitto)");
+    (Mosquitto(child), address)
+}
+
+fn tls(dir: &Path, name: &str) -> TlsFiles {
+    let file = |ext: &str| Some(dir.join(format!("{name}.{ext}")));
+    TlsFiles::read(
+        Some(&dir.join("ca.pem")),
+        file("pem").as_deref(),
+        file("key").as_deref(),
+    )
+    .expect("TLS files")
+}
+
+type Seen = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// A client with `name`'s certificate: every message of `subscribe` goes into the result.
+fn client(address: SocketAddr, dir: &Path, name: &str, subscribe: &str) -> (AsyncClient, Seen) {
+    let mut settings =
+        MqttSettings::from_url(&format!("mqtts://{address}"), &format!("test-{name}"))
+            .expect("an address");
+    settings.tls = Some(tls(dir, name));
+    let (client, mut eventloop) = AsyncClient::new(settings.options(), 16);
+    let seen: Seen = Arc::default();
+    let store = seen.clone();
+    let sub = client.clone();
+    let topic = subscribe.to_owned();
+    tokio::spawn(async move {
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    let _ = sub.try_subscribe(topic.clone(), QoS::AtLeastOnce);
+                }
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    store
+                        .lock()
+                        .expect("lock")
+                        .push((p.topic.clone(), p.payload.to_vec()));
+                }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    });
+    (client, seen)
+}
+
+fn statuses(seen: &Seen, site: &str) -> Vec<Status> {
+    let topic = format!("greenwave/v1/{site}/status");
+    seen.lock()
+        .expect("lock")
+        .iter()
+        .filter(|(t, _)| *t == topic)
+        .filter_map(|(_, p)| serde_json::from_slice(p).ok())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_and_the_acl_keep_each_cabinet_to_its_own_site() {
+    let dir: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mosquitto-tls");
+    let _ = std::fs::remove_dir_all(&dir);
+    certificates(&dir, &["J1", "J2", "ops"]);
+    let (_broker, address) = mosquitto(&dir);
+
+    // Central operations watch everything.
+    let (_ops, seen) = client(address, &dir, "ops", "greenwave/v1/#");
+
+    // J1's daemon over TLS with its own certificate (no cabinet needed for its status).
+    let url = format!("mqtts://{address}");
+    let file = |name: &str| dir.join(name).display().to_string();
+    let config = j1_config(
+        "127.0.0.1:9".parse().expect("an address"),
+        &[
+            ("GREENWAVE__MQTT__BROKER", &url),
+            ("GREENWAVE__MQTT__CA_FILE", &file("ca.pem")),
+            ("GREENWAVE__MQTT__CERT_FILE", &file("J1.pem")),
+            ("GREENWAVE__MQTT__KEY_FILE", &file("J1.key")),
+        ],
+    );
+    assert!(config.mqtt_tls.is_some());
+    let (stop, stop_rx) = watch::channel(false);
+    let daemon = tokio::spawn(run::run(config, stop_rx, None::<watch::Sender<SiteView>>));
+    eventually("J1's status arrives over TLS", || {
+        statuses(&seen, "J1").iter().any(|s| s.online)
+    })
+    .await;
+
+    // J2's certificate may publish under J2, not under J1.
+    let (rogue, _) = client(address, &dir, "J2", "greenwave/v1/J2/mode/set");
+    let fake = |site: &str| {
+        serde_json::json!({"site": site, "ts": "2026-11-25T18:00:00Z", "online": true, "mode": "forged"})
+            .to_string()
+    };
+    rogue
+        .publish("greenwave/v1/J1/status", QoS::AtLeastOnce, true, fake("J1"))
+        .await
+        .expect("queued");
+    rogue
+        .publish("greenwave/v1/J2/status", QoS::AtLeastOnce, true, fake("J2"))
+        .await
+        .expect("queued");
+    eventually("J2's own status gets through", || {
+        !statuses(&seen, "J2").is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        statuses(&seen, "J1").iter().all(|s| s.mode != "forged"),
+        "the ACL let J2 publish under J1"
+    );
+
+    stop.send_replace(true);
+    daemon.await.expect("joins").expect("runs");
+    eventually("J1 says it is offline", || {
+        statuses(&seen, "J1").last().is_some_and(|s| !s.online)
+    })
+    .await;
+}
