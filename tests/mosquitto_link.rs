@@ -1,0 +1,202 @@
+//! The daemon's MQTT link against mosquitto (plain, on a loopback port): a broker restart is
+//! survived (status republished, subscriptions renewed), and a killed daemon's last will marks
+//! it offline. Needs `mosquitto` on the PATH (`.ci/run` installs it).
+
+mod support;
+
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use tokio::sync::watch;
+
+use greenwave::cabinet::{CabinetOptions, VirtualCabinets};
+use greenwave::daemon::run::{self, SiteView};
+use greenwave::mqtt::payload::{OperatorMode, Status};
+use greenwave_sim::Scenario;
+
+use support::{eventually, j1_config, root};
+
+struct Mosquitto(Child);
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn mosquitto(address: SocketAddr) -> Mosquitto {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("mosquitto-{}", address.port()));
+    std::fs::create_dir_all(&dir).expect("a folder");
+    let conf = dir.join("mosquitto.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listener {} 127.0.0.1\nallow_anonymous true\n",
+            address.port()
+        ),
+    )
+    .expect("writes");
+    let child = Command::new("mosquitto")
+        .args(["-c", conf.to_str().expect("utf-8")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mosquitto is needed for this test (apt-get install mosquitto)");
+    Mosquitto(child)
+}
+
+fn free_port() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("binds")
+        .local_addr()
+        .expect("addr")
+}
+
+type Seen = Arc<Mutex<Vec<Status>>>;
+
+/// Every `status` of J1 seen by a watcher that reconnects by itself.
+fn watch_status(address: SocketAddr) -> Seen {
+    let seen: Seen = Arc::default();
+    let store = seen.clone();
+    let mut options = MqttOptions::new("watcher", address.ip().to_string(), address.port());
+    options.set_keep_alive(Duration::from_secs(5));
+    let (client, mut eventloop) = AsyncClient::new(options, 16);
+    tokio::spawn(async move {
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    let _ = client.try_subscribe("greenwave/v1/J1/status", QoS::AtLeastOnce);
+                }
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    if let Ok(s) = serde_json::from_slice(&p.payload) {
+                        store.lock().expect("lock").push(s);
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    });
+    seen
+}
+
+async fn publish(address: SocketAddr, topic: &str, payload: &str) {
+    let options = MqttOptions::new("ops-test", address.ip().to_string(), address.port());
+    let (client, mut eventloop) = AsyncClient::new(options, 16);
+    client
+        .publish(topic, QoS::AtLeastOnce, false, payload.as_bytes().to_vec())
+        .await
+        .expect("queued");
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), eventloop.poll()).await {
+            Ok(Ok(Event::Incoming(Packet::PubAck(_)))) => break,
+            Ok(Ok(_)) => {}
+            other => panic!("publishing failed: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_restart_is_survived_with_status_and_subscriptions_renewed() {
+    let address = free_port();
+    let broker = mosquitto(address);
+    let seen = watch_status(address);
+    let scenario =
+        Scenario::load(&root().join("config/scenarios/arterial-peak.toml")).expect("loads");
+    let options = CabinetOptions {
+        speed: 20.0,
+        duration: Some(1800.0),
+        ..CabinetOptions::default()
+    };
+    let cabinets = VirtualCabinets::start(&scenario, &options)
+        .await
+        .expect("cabinets");
+    let url = format!("mqtt://{address}");
+    let config = j1_config(
+        cabinets.sites[0].address,
+        &[
+            ("GREENWAVE__CONTROL__CLOCK", "cabinet"),
+            ("GREENWAVE__CONTROL__TICK_HZ", "200"),
+            ("GREENWAVE__CABINET__WATCHDOG_S", "0.05"),
+            ("GREENWAVE__MQTT__BROKER", &url),
+        ],
+    );
+    let (stop, stop_rx) = watch::channel(false);
+    let (view_tx, view) = watch::channel(SiteView::default());
+    let daemon = tokio::spawn(run::run(config, stop_rx, Some(view_tx)));
+    eventually("J1 drives and says so", || {
+        seen.lock()
+            .expect("lock")
+            .iter()
+            .any(|s| s.online && s.mode == "driving")
+    })
+    .await;
+
+    // The broker goes away (keeping nothing) and comes back on the same port.
+    drop(broker);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        view.borrow().mode,
+        "driving",
+        "control goes on without the broker"
+    );
+    let before = seen.lock().expect("lock").len();
+    let _broker = mosquitto(address);
+    eventually("J1 republishes its status", || {
+        seen.lock().expect("lock")[before..]
+            .iter()
+            .any(|s| s.online)
+    })
+    .await;
+    // Its subscriptions were renewed: a mode reaches it.
+    publish(
+        address,
+        "greenwave/v1/J1/mode/set",
+        r#"{"site":"J1","ts":"2026-11-25T18:00:00Z","mode":"plan"}"#,
+    )
+    .await;
+    eventually("J1 takes the mode", || {
+        seen.lock()
+            .expect("lock")
+            .iter()
+            .any(|s| s.operator_mode == OperatorMode::Plan)
+    })
+    .await;
+    stop.send_replace(true);
+    daemon.await.expect("joins").expect("runs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_daemon_is_marked_offline_by_its_last_will() {
+    let address = free_port();
+    let _broker = mosquitto(address);
+    let seen = watch_status(address);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_greenwave"))
+        .args(["run", "--config", "config/cabinets/J1.toml"])
+        .current_dir(root())
+        // No cabinet answers: the daemon still reports over MQTT.
+        .env("GREENWAVE__CABINET__ADDRESS", "127.0.0.1:9")
+        .env("GREENWAVE__MQTT__BROKER", format!("mqtt://{address}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("greenwave starts");
+    eventually("J1 online", || {
+        seen.lock().expect("lock").iter().any(|s| s.online)
+    })
+    .await;
+    child.kill().expect("killed");
+    let _ = child.wait();
+    eventually("the last will says J1 is offline", || {
+        seen.lock()
+            .expect("lock")
+            .last()
+            .is_some_and(|s| !s.online && s.mode == "offline")
+    })
+    .await;
+}
