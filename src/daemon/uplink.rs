@@ -17,12 +17,11 @@ use super::control::{ControlLoop, Mode};
 use super::neighbours::NeighbourForecasts;
 use crate::mqtt::link::{self, MqttHandle, MqttSettings, Outgoing};
 use crate::mqtt::payload::{
-    self, EventMsg, ModeSet, OperatorMode, OutflowMsg, PlanAck, PlanResult, PlanSet, Status,
+    self, EventMsg, ModeSet, OperatorMode, OutflowMsg, PlanAck, PlanResult, Status,
 };
 use greenwave_controllers::plan::{PlanSpec, TimingPlan};
 
-/// The largest `plan/set` payload taken, bytes.
-pub const MAX_PLAN_BYTES: usize = 64 * 1024;
+pub use super::plan_gate::{MAX_PLAN_BYTES, PlanGate, Rejection};
 
 /// What central operations ordered.
 #[derive(Clone, Debug)]
@@ -246,73 +245,34 @@ impl Uplink {
     }
 
     fn take_plan(&mut self, bytes: &[u8], active: &TimingPlan) -> Option<Order> {
-        let reject = |this: &mut Self, id: &str, version: u32, reason: String| {
-            this.ack(id, version, PlanResult::Rejected, Some(reason.clone()));
-            this.reject_event(&format!("plan {id} v{version} rejected: {reason}"));
-            None
+        let gate = PlanGate {
+            site: &self.site,
+            active,
+            trusted_keys: &self.trusted_keys,
+            last_accepted: self.last_accepted.as_ref(),
         };
-        if bytes.len() > MAX_PLAN_BYTES {
-            return reject(
-                self,
-                "",
-                0,
-                format!("payload of {} bytes exceeds {MAX_PLAN_BYTES}", bytes.len()),
-            );
-        }
-        let set: PlanSet = match serde_json::from_slice(bytes) {
-            Ok(set) => set,
-            Err(e) => {
-                // Name the plan if the broken message still says which it is.
-                let value: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
-                let id = value["plan"]["plan_id"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned();
-                let version = value["plan"]["version"].as_u64().unwrap_or_default() as u32;
-                return reject(self, &id, version, format!("malformed plan/set: {e}"));
+        match gate.check(bytes, SystemTime::now()) {
+            Ok((plan, spec)) => {
+                let (id, version) = (spec.plan_id.clone(), spec.version);
+                self.ack(&id, version, PlanResult::Accepted, None);
+                self.last_accepted = Some((id.clone(), version));
+                self.event("plan", &format!("plan {id} v{version} accepted"));
+                Some(Order::Plan(Box::new(plan), Box::new(spec)))
             }
-        };
-        let (id, version) = (set.plan.plan_id.clone(), set.plan.version);
-        if set.site != self.site.id {
-            let why = format!(
-                "the plan is for site `{}`, this is {}",
-                set.site, self.site.id
-            );
-            return reject(self, &id, version, why);
-        }
-        if !self.trusted_keys.is_empty()
-            && let Err(e) = crate::mqtt::signing::verify(
-                &self.trusted_keys,
-                &self.site.id,
-                &set.plan,
-                set.signature.as_ref(),
-                SystemTime::now(),
-            )
-        {
-            return reject(self, &id, version, e.to_string());
-        }
-        if self.last_accepted.as_ref() == Some(&(id.clone(), version)) {
-            let why = format!("plan {id} v{version} was accepted already (a replay)");
-            return reject(self, &id, version, why);
-        }
-        let plan = match TimingPlan::from_spec(&set.plan, &self.site.intersection) {
-            Ok(plan) => plan,
-            Err(problems) => {
-                let why = problems.to_string().replace('\n', "; ");
-                return reject(self, &id, version, why);
+            Err(r) => {
+                self.ack(
+                    &r.plan_id,
+                    r.version,
+                    PlanResult::Rejected,
+                    Some(r.reason.clone()),
+                );
+                self.reject_event(&format!(
+                    "plan {} v{} rejected: {}",
+                    r.plan_id, r.version, r.reason
+                ));
+                None
             }
-        };
-        if plan.plan_id == active.plan_id && plan.version <= active.version {
-            let why = format!(
-                "version {} is not newer than the active version {}",
-                plan.version, active.version
-            );
-            return reject(self, &id, version, why);
         }
-        self.ack(&id, version, PlanResult::Accepted, None);
-        self.last_accepted = Some((id.clone(), version));
-        self.event("plan", &format!("plan {id} v{version} accepted"));
-        Some(Order::Plan(Box::new(plan), Box::new(set.plan)))
     }
 
     fn reject_event(&mut self, message: &str) {
