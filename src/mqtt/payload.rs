@@ -197,4 +197,31 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("invalid type"), "{err}");
     }
+
+    #[test]
+    fn every_documented_example_parses() {
+        use crate::daemon::spat::Spat;
+        use crate::daemon::telemetry::Telemetry;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/mqtt");
+        let check = |file: &str, parse: &dyn Fn(&serde_json::Value) -> Result<(), String>| {
+            let text = std::fs::read_to_string(dir.join(file)).expect("schema reads");
+            let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+            let examples = schema["examples"].as_array().expect("examples");
+            assert!(!examples.is_empty(), "{file} has no example");
+            for e in examples {
+                parse(e).unwrap_or_else(|why| panic!("{file}: {why}\n{e}"));
+            }
+        };
+        fn parse<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<(), String> {
+            serde_json::from_value::<T>(v.clone()).map(|_| ()).map_err(|e| e.to_string())
+        }
+        check("status.schema.json", &parse::<Status>);
+        check("events.schema.json", &parse::<EventMsg>);
+        check("outflow.schema.json", &parse::<OutflowMsg>);
+        check("plan-set.schema.json", &parse::<PlanSet>);
+        check("plan-ack.schema.json", &parse::<PlanAck>);
+        check("mode-set.schema.json", &parse::<ModeSet>);
+        check("spat.schema.json", &parse::<Spat>);
+        check("telemetry.schema.json", &parse::<Telemetry>);
+    }
 }
