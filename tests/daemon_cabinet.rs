@@ -168,14 +168,30 @@ async fn a_killed_daemon_loses_the_cabinet_to_its_watchdog() {
     let cabinets = VirtualCabinets::start(&arterial(), &options)
         .await
         .expect("cabinets start");
-    let daemon = start(fast_config(cabinets.sites[0].address));
+    // The daemon as a process, killed outright (SIGKILL): nothing hands the cabinet back.
+    let tick_hz = (10.0 * SPEED).to_string();
+    let watchdog_s = (1.0 / SPEED).to_string();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_greenwave"))
+        .args(["run", "--config", "config/cabinets/J1.toml"])
+        .current_dir(root())
+        .env(
+            "GREENWAVE__CABINET__ADDRESS",
+            cabinets.sites[0].address.to_string(),
+        )
+        .env("GREENWAVE__CONTROL__CLOCK", "cabinet")
+        .env("GREENWAVE__CONTROL__TICK_HZ", &tick_hz)
+        .env("GREENWAVE__CABINET__WATCHDOG_S", &watchdog_s)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("greenwave starts");
     eventually("the cabinet hands over", || status(&cabinets) & 1 == 0).await;
-
-    // Killed: no hand-back, the watchdog stops changing.
-    daemon.task.abort();
+    child.kill().expect("killed");
+    let _ = child.wait();
     assert_eq!(
         cabinets.sites[0].bank.lock().control_request,
-        request::EXTERNAL
+        request::EXTERNAL,
+        "nobody handed the cabinet back"
     );
     eventually("the watchdog drops the cabinet to local", || {
         status(&cabinets) & 1 == 1

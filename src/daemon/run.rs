@@ -25,7 +25,7 @@ use super::uplink::{Order, Uplink};
 use crate::fieldio::link::Link;
 use crate::fieldio::poller::{self, Command, Field, FieldStats, PollerIo, PollerSettings};
 use crate::mqtt::payload::{OperatorMode, PlanResult};
-use greenwave_controllers::control::Controller;
+use greenwave_controllers::control::{Controller, FixedTime};
 use greenwave_controllers::plan::{PlanSpec, TimingPlan};
 
 /// What the daemon shows of itself while running (for a live view).
@@ -105,7 +105,7 @@ pub async fn run(
     });
     let (poller_stop_tx, poller_stop_rx) = watch::channel(false);
     let stats = Arc::new(Mutex::new(FieldStats::default()));
-    let poller = tokio::spawn(poller::run(
+    let mut poller = AbortOnDrop(tokio::spawn(poller::run(
         Link::new(config.link.clone()),
         PollerSettings {
             map: config.registers,
@@ -120,7 +120,7 @@ pub async fn run(
             shutdown: poller_stop_rx,
             stats: stats.clone(),
         },
-    ));
+    )));
     tracing::info!(
         site = %site.id,
         controller = %config.controller,
@@ -184,7 +184,7 @@ pub async fn run(
                     for order in up.receive(now, control.plan()) {
                         match order {
                             Order::Plan(plan, spec) => {
-                                match controller_for(&config, control.operator_mode(), &plan) {
+                                match controller_for(&config, control.operator_mode(), &plan, control.plan()) {
                                     Ok(c) => {
                                         control.set_plan(*plan, c);
                                         pending_spec = Some(*spec);
@@ -201,7 +201,7 @@ pub async fn run(
                                 control.set_operator_mode(mode);
                                 if matches!(mode, OperatorMode::Adaptive | OperatorMode::Plan) {
                                     let plan = control.plan().clone();
-                                    if let Ok(c) = controller_for(&config, mode, &plan) {
+                                    if let Ok(c) = controller_for(&config, mode, &plan, &plan) {
                                         control.set_plan(plan, c);
                                     }
                                 }
@@ -283,7 +283,7 @@ pub async fn run(
     }
     tracing::info!(site = %site.id, "daemon stopping");
     let _ = poller_stop_tx.send(true);
-    let _ = tokio::time::timeout(StdDuration::from_secs(2), poller).await;
+    let _ = tokio::time::timeout(StdDuration::from_secs(2), &mut poller.0).await;
     if let Some(log) = &mut events {
         let _ = log.flush();
     }
@@ -294,16 +294,24 @@ pub async fn run(
     Ok(RunReport { stats, ticks })
 }
 
-/// The controller for operator `mode` within `plan`: the configured one, or fixed time.
+/// The controller for operator `mode` within `plan`: the configured one, or fixed time. Fixed
+/// time taking over from `previous` reaches the new offset over three cycles.
 fn controller_for(
     config: &DaemonConfig,
     mode: OperatorMode,
     plan: &TimingPlan,
+    previous: &TimingPlan,
 ) -> Result<Box<dyn Controller>, greenwave_sim::ControllerError> {
     let name = match mode {
         OperatorMode::Plan => "fixed",
         _ => config.controller.as_str(),
     };
+    if name == "fixed" {
+        return Ok(Box::new(FixedTime::moving_from(
+            plan.clone(),
+            previous.offset,
+        )));
+    }
     build_controller(name, &config.site, Some(plan), &config.controller_params)
 }
 
@@ -338,6 +346,15 @@ fn restore_plan(dir: &std::path::Path, config: &DaemonConfig) -> Option<TimingPl
             tracing::warn!(path = %path.display(), "ignoring the kept plan: {e}");
             None
         }
+    }
+}
+
+/// A task that ends with its owner: dropping (or aborting) the daemon ends its field I/O.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -177,7 +177,14 @@ pub struct MqttHandle {
     /// Whether the broker connection is up.
     pub connected: watch::Receiver<bool>,
     stop: watch::Sender<bool>,
-    publisher: tokio::task::JoinHandle<()>,
+    publisher: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for MqttHandle {
+    /// A link whose owner is gone (a daemon task dropped or aborted) ends its tasks.
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+    }
 }
 
 impl MqttHandle {
@@ -196,11 +203,11 @@ impl MqttHandle {
 
     /// Publishes what is queued (important first), disconnects cleanly (so the broker does not
     /// send the last will) and ends the link's tasks; waits at most `limit`.
-    pub async fn close(self, limit: Duration) {
+    pub async fn close(mut self, limit: Duration) {
         self.stop.send_replace(true);
-        drop(self.important);
-        drop(self.bulk);
-        let _ = tokio::time::timeout(limit, self.publisher).await;
+        if let Some(publisher) = self.publisher.take() {
+            let _ = tokio::time::timeout(limit, publisher).await;
+        }
     }
 
     /// Publishes `status` now and on every reconnect.
@@ -318,7 +325,7 @@ pub fn start(settings: MqttSettings, subscriptions: Vec<String>, will: Outgoing)
         status,
         connected,
         stop,
-        publisher,
+        publisher: Some(publisher),
     }
 }
 

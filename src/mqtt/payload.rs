@@ -213,7 +213,9 @@ mod tests {
             }
         };
         fn parse<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<(), String> {
-            serde_json::from_value::<T>(v.clone()).map(|_| ()).map_err(|e| e.to_string())
+            serde_json::from_value::<T>(v.clone())
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         }
         check("status.schema.json", &parse::<Status>);
         check("events.schema.json", &parse::<EventMsg>);

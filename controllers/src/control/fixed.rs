@@ -5,6 +5,11 @@
 //! stage is green for its `green`, then the interstage to the next. At any moment the controller
 //! asks for the stage the timeline says is green, or the one being changed to. After a start-up
 //! or a late minimum green the sequencer lags the timeline and catches up at the next change.
+//!
+//! A plan taking over from one with another offset ([`FixedTime::moving_from`]) reaches its
+//! offset smoothly: the timeline slides from the old offset to the new one (the shorter way
+//! round the cycle) over three cycles, stretching or shrinking each cycle by at most a sixth,
+//! instead of jumping.
 
 use super::{Controller, Inputs};
 use crate::model::StageIndex;
@@ -18,7 +23,13 @@ pub struct FixedTime {
     plan: TimingPlan,
     /// Per plan stage, the end of its green measured from the cycle start.
     green_ends: Vec<Duration>,
+    /// An offset still being reached: the signed shift (ms) left at the start, and the start
+    /// (set by the first decision).
+    moving: Option<(i64, Option<Instant>)>,
 }
+
+/// Cycles over which a new offset is reached.
+const OFFSET_CYCLES: u64 = 3;
 
 impl FixedTime {
     /// Runs `plan`.
@@ -34,7 +45,42 @@ impl FixedTime {
                 end
             })
             .collect();
-        FixedTime { plan, green_ends }
+        FixedTime {
+            plan,
+            green_ends,
+            moving: None,
+        }
+    }
+
+    /// Runs `plan`, starting from the timeline of a plan with offset `old_offset` and moving to
+    /// `plan`'s own offset over three cycles from its first decision.
+    pub fn moving_from(plan: TimingPlan, old_offset: Duration) -> Self {
+        let cycle = plan.cycle.total_millis().max(1) as i64;
+        let old = old_offset.total_millis() as i64 % cycle;
+        let new = plan.offset.total_millis() as i64 % cycle;
+        // The shorter way round: in (-cycle/2, cycle/2].
+        let mut shift = (new - old).rem_euclid(cycle);
+        if shift > cycle / 2 {
+            shift -= cycle;
+        }
+        let mut fixed = FixedTime::new(plan);
+        fixed.moving = (shift != 0).then_some((shift, None));
+        fixed
+    }
+
+    /// The offset in force at `now`, ms (while moving, between the old and the new one).
+    fn offset_at(&self, now: Instant) -> i64 {
+        let new = self.plan.offset.total_millis() as i64;
+        match self.moving {
+            Some((shift, Some(start))) => {
+                let span = (self.plan.cycle.total_millis() * OFFSET_CYCLES).max(1) as i64;
+                let done =
+                    (now.total_millis().saturating_sub(start.total_millis()) as i64).min(span);
+                new - shift + shift * done / span
+            }
+            Some((shift, None)) => new - shift,
+            None => new,
+        }
     }
 
     /// The plan it runs.
@@ -44,10 +90,10 @@ impl FixedTime {
 
     /// Position of `now` in the cycle.
     fn in_cycle(&self, now: Instant) -> Duration {
-        let cycle = self.plan.cycle.total_millis().max(1);
-        let offset = self.plan.offset.total_millis() % cycle;
-        let pos = (now.total_millis() + cycle - offset) % cycle;
-        Duration::from_millis(pos)
+        let cycle = self.plan.cycle.total_millis().max(1) as i64;
+        let offset = self.offset_at(now).rem_euclid(cycle);
+        let pos = (now.total_millis() as i64 - offset).rem_euclid(cycle);
+        Duration::from_millis(pos as u64)
     }
 
     /// The plan stage whose green (or the change towards it) covers `pos`.
@@ -66,6 +112,9 @@ impl Controller for FixedTime {
     }
 
     fn decide(&mut self, now: Instant, _: &Inputs<'_>, _: &Sequencer) -> Option<StageIndex> {
+        if let Some((_, start @ None)) = &mut self.moving {
+            *start = Some(now);
+        }
         let k = self.stage_at(self.in_cycle(now));
         Some(self.plan.stages[k].stage)
     }
@@ -131,5 +180,45 @@ mod tests {
             Some(secs(110.0)),
             "A's green ends 30 s after 80 s"
         );
+    }
+
+    #[test]
+    fn a_new_offset_is_reached_over_three_cycles_without_a_jump() {
+        let ix = intersection(EU_TWO_STAGE);
+        let spec: PlanSpec = parse_toml(
+            Path::new("p.toml"),
+            include_str!("../../../config/plans/eu-two-stage-base.toml"),
+        )
+        .unwrap();
+        let old = TimingPlan::from_spec(&spec, &ix).unwrap();
+        let mut new_spec = spec.clone();
+        new_spec.offset_s = spec.offset_s + 20.0;
+        let new = TimingPlan::from_spec(&new_spec, &ix).unwrap();
+        let cycle = new.cycle.as_secs_f64();
+        let estimate = crate::estimate::Estimate::default();
+        let inputs = Inputs {
+            detectors: &[],
+            estimate: &estimate,
+            neighbours: &Default::default(),
+        };
+        let seq = Sequencer::new(ix.clone(), Instant::ZERO);
+        let start = secs(1000.0);
+        let before = FixedTime::new(old.clone());
+        let mut moving = FixedTime::moving_from(new.clone(), old.offset);
+        let after = FixedTime::new(new);
+        moving.decide(start, &inputs, &seq);
+        // At the start it is where the old plan was; three cycles on, where the new one is.
+        assert_eq!(moving.in_cycle(start), before.in_cycle(start));
+        let done = start + Duration::from_secs_f64(3.0 * cycle);
+        assert_eq!(moving.in_cycle(done), after.in_cycle(done));
+        // In between its position never jumps: 1 s later it is 1 s on, give or take a sixth.
+        let mut t = start;
+        while t < done {
+            let a = moving.in_cycle(t).as_secs_f64();
+            let b = moving.in_cycle(t + Duration::from_secs(1)).as_secs_f64();
+            let step = (b - a).rem_euclid(cycle);
+            assert!((step - 1.0).abs() <= 1.0 / 6.0 + 1e-3, "step {step} at {t}");
+            t += Duration::from_secs(1);
+        }
     }
 }
