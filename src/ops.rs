@@ -12,7 +12,9 @@ use tokio::time::Instant;
 
 use greenwave::daemon::spat::Spat;
 use greenwave::mqtt::link::{MqttSettings, TlsFiles};
-use greenwave::mqtt::payload::{self, ModeSet, OperatorMode, PlanAck, PlanResult, PlanSet, Status};
+use greenwave::mqtt::payload::{
+    self, ModeSet, OperatorMode, PlanAck, PlanResult, PlanSet, ScheduleEntry, ScheduleSpec, Status,
+};
 use greenwave_controllers::load;
 use greenwave_controllers::plan::PlanSpec;
 
@@ -102,20 +104,11 @@ fn seconds(s: f64) -> Duration {
 
 /// `greenwave plan publish --broker URL --site SITE PLAN.toml`.
 pub fn publish_plan(args: &PublishArgs) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.plan)
-        .with_context(|| format!("cannot read {}", args.plan.display()))?;
-    let mut plan: PlanSpec = load::parse_toml(&args.plan, &text)?;
-    plan.intersection = None;
-    let signature = match &args.sign {
-        Some(key) => Some(sign_with(key, &args.site, &plan, &args.valid_for)?),
-        None => None,
-    };
-    let set = PlanSet {
-        site: args.site.clone(),
-        ts: payload::now_ts(),
-        plan,
-        signature,
-    };
+    let mut set = plan_set(&args.site, &args.plan)?;
+    if let Some(key) = &args.sign {
+        set.signature = Some(sign_set(key, &set, &args.valid_for)?);
+    }
+    let (id, version) = set_id(&set);
     let timeout = seconds(args.broker.timeout);
     runtime()?.block_on(async {
         let ack_topic = payload::topic(&args.site, "plan/ack");
@@ -141,7 +134,7 @@ pub fn publish_plan(args: &PublishArgs) -> Result<ExitCode> {
             let Ok(ack) = serde_json::from_slice::<PlanAck>(&message.payload) else {
                 continue;
             };
-            if ack.plan_id != set.plan.plan_id || ack.version != set.plan.version {
+            if ack.plan_id != id || ack.version != version {
                 // A broken message is acknowledged without its id: take it if nothing else.
                 if !(ack.plan_id.is_empty() && ack.result == PlanResult::Rejected) {
                     continue;
@@ -166,34 +159,100 @@ pub fn publish_plan(args: &PublishArgs) -> Result<ExitCode> {
     })
 }
 
-/// Signs `plan` for `site` with the private key in `key_file`, valid for `valid_for`.
-fn sign_with(
+/// A schedule file: `schedule_id`, `version`, optional `utc_offset_min`, and `[[entries]]`
+/// with `from` (`HH:MM`) and `plan` (a plan file, relative to this one).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleFile {
+    schedule_id: String,
+    version: u32,
+    #[serde(default)]
+    utc_offset_min: i32,
+    entries: Vec<ScheduleFileEntry>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleFileEntry {
+    from: String,
+    plan: String,
+}
+
+/// The `plan/set` for a plan file, or for a schedule file (one with `schedule_id`).
+fn plan_set(site: &str, path: &std::path::Path) -> Result<PlanSet> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let table: toml::Table = load::parse_toml(path, &text)?;
+    let read_plan = |path: &std::path::Path| -> Result<PlanSpec> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let mut plan: PlanSpec = load::parse_toml(path, &text)?;
+        plan.intersection = None;
+        Ok(plan)
+    };
+    let (plan, schedule) = if table.contains_key("schedule_id") {
+        let file: ScheduleFile = load::parse_toml(path, &text)?;
+        let entries = file
+            .entries
+            .iter()
+            .map(|e| {
+                Ok(ScheduleEntry {
+                    from: e.from.clone(),
+                    plan: read_plan(&load::beside(path, &e.plan))?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let schedule = ScheduleSpec {
+            schedule_id: file.schedule_id,
+            version: file.version,
+            utc_offset_min: file.utc_offset_min,
+            entries,
+        };
+        (None, Some(schedule))
+    } else {
+        (Some(read_plan(path)?), None)
+    };
+    Ok(PlanSet {
+        site: site.to_owned(),
+        ts: payload::now_ts(),
+        plan,
+        schedule,
+        signature: None,
+    })
+}
+
+/// The id and version a `plan/set` will be acknowledged with.
+fn set_id(set: &PlanSet) -> (String, u32) {
+    match (&set.plan, &set.schedule) {
+        (Some(p), _) => (p.plan_id.clone(), p.version),
+        (_, Some(s)) => (s.schedule_id.clone(), s.version),
+        _ => (String::new(), 0),
+    }
+}
+
+/// Signs what `set` carries with the private key in `key_file`, valid for `valid_for`.
+fn sign_set(
     key_file: &std::path::Path,
-    site: &str,
-    plan: &PlanSpec,
+    set: &PlanSet,
     valid_for: &str,
 ) -> Result<greenwave::mqtt::signing::PlanSignature> {
     let key = std::fs::read_to_string(key_file)
         .with_context(|| format!("cannot read the key {}", key_file.display()))?;
     let valid = humantime::parse_duration(valid_for)
         .with_context(|| format!("--valid-for `{valid_for}` is not a duration (e.g. 24h)"))?;
-    greenwave::mqtt::signing::sign(&key, site, plan, std::time::SystemTime::now() + valid)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", key_file.display()))
+    let expires = std::time::SystemTime::now() + valid;
+    let signed = match (&set.plan, &set.schedule) {
+        (Some(p), _) => greenwave::mqtt::signing::sign(&key, &set.site, p, expires),
+        (_, Some(s)) => greenwave::mqtt::signing::sign(&key, &set.site, s, expires),
+        _ => Err("nothing to sign".into()),
+    };
+    signed.map_err(|e| anyhow::anyhow!("{}: {e}", key_file.display()))
 }
 
 /// `greenwave plan sign --key KEY --site SITE PLAN.toml`: the signed `plan/set` payload.
 pub fn sign_plan(args: &crate::cli::SignArgs) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.plan)
-        .with_context(|| format!("cannot read {}", args.plan.display()))?;
-    let mut plan: PlanSpec = load::parse_toml(&args.plan, &text)?;
-    plan.intersection = None;
-    let signature = sign_with(&args.key, &args.site, &plan, &args.valid_for)?;
-    let set = PlanSet {
-        site: args.site.clone(),
-        ts: payload::now_ts(),
-        plan,
-        signature: Some(signature),
-    };
+    let mut set = plan_set(&args.site, &args.plan)?;
+    set.signature = Some(sign_set(&args.key, &set, &args.valid_for)?);
     println!("{}", serde_json::to_string_pretty(&set)?);
     Ok(ExitCode::SUCCESS)
 }

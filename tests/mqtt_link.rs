@@ -16,7 +16,9 @@ use greenwave::daemon::run::{self, SiteView};
 use greenwave::daemon::spat::Spat;
 use greenwave::daemon::telemetry::Telemetry;
 use greenwave::mqtt::broker;
-use greenwave::mqtt::payload::{OperatorMode, OutflowMsg, PlanAck, PlanResult, PlanSet, Status};
+use greenwave::mqtt::payload::{
+    OperatorMode, OutflowMsg, PlanAck, PlanResult, PlanSet, ScheduleEntry, ScheduleSpec, Status,
+};
 use greenwave_controllers::plan::PlanSpec;
 use greenwave_sim::Scenario;
 
@@ -217,7 +219,8 @@ fn plan_set(version: u32, tweak: impl FnOnce(&mut PlanSpec)) -> Vec<u8> {
     serde_json::to_vec(&PlanSet {
         site: "J1".into(),
         ts: "2026-11-25T18:00:00.000Z".into(),
-        plan,
+        plan: Some(plan),
+        schedule: None,
         signature: None,
     })
     .expect("serialises")
@@ -287,6 +290,62 @@ async fn plans_and_modes_from_central_operations() {
         .await;
     }
     assert!(status(&seen, "J1").is_some_and(|s| s.plan_version == Some(2)));
+
+    // A time-of-day schedule: the entry for now (from an hour ago) runs, and it is kept.
+    let now_min = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+        / 60
+        % 1440;
+    let hh_mm = |m: u64| format!("{:02}:{:02}", m / 60 % 24, m % 60);
+    let entry = |from: String, id: &str| {
+        let text = std::fs::read_to_string(root().join("config/plans/arterial-webster/J1.toml"))
+            .expect("plan reads");
+        let mut plan: PlanSpec = toml::from_str(&text).expect("plan parses");
+        plan.intersection = None;
+        plan.plan_id = id.into();
+        ScheduleEntry { from, plan }
+    };
+    let schedule = PlanSet {
+        site: "J1".into(),
+        ts: "2026-11-25T18:00:00Z".into(),
+        plan: None,
+        schedule: Some(ScheduleSpec {
+            schedule_id: "weekday".into(),
+            version: 1,
+            utc_offset_min: 0,
+            entries: vec![
+                entry(hh_mm(now_min + 1380), "now"),
+                entry(hh_mm(now_min + 60), "later"),
+            ],
+        }),
+        signature: None,
+    };
+    publish(
+        broker,
+        "ops-schedule",
+        topic,
+        serde_json::to_vec(&schedule).expect("JSON"),
+    )
+    .await;
+    eventually("the schedule is accepted, then active", || {
+        let acks = acks(&seen);
+        acks.iter()
+            .any(|a| a.plan_id == "weekday" && a.result == PlanResult::Accepted)
+            && acks
+                .iter()
+                .any(|a| a.plan_id == "weekday" && a.result == PlanResult::Active)
+    })
+    .await;
+    eventually("the schedule's plan for now runs", || {
+        status(&seen, "J1").is_some_and(|s| s.plan_id.as_deref() == Some("now"))
+    })
+    .await;
+    assert!(
+        state.join("J1.schedule.json").is_file(),
+        "the schedule is kept"
+    );
 
     // Modes: local hands the cabinet back; adaptive takes it over again.
     let mode = |m: &str| format!(r#"{{"site":"J1","ts":"2026-11-25T18:00:00Z","mode":"{m}"}}"#);

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use greenwave_controllers::plan::{PlanSpec, TimingPlan};
 use greenwave_controllers::site::Site;
 
-use crate::mqtt::payload::PlanSet;
+use crate::mqtt::payload::{PlanSet, ScheduleSpec};
 use crate::mqtt::signing;
 
 /// The largest `plan/set` payload taken, bytes.
@@ -31,19 +31,62 @@ pub struct PlanGate<'a> {
     pub site: &'a Site,
     /// The plan in force.
     pub active: &'a TimingPlan,
+    /// The schedule in force (id, version), if any.
+    pub active_schedule: Option<(&'a str, u32)>,
     /// Keys whose signature a plan must carry (none: unsigned plans are taken).
     pub trusted_keys: &'a [Vec<u8>],
-    /// The plan accepted last (id, version): taking it again would be a replay.
+    /// What was accepted last (id, version): taking it again would be a replay.
     pub last_accepted: Option<&'a (String, u32)>,
+}
+
+/// A checked time-of-day schedule.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    /// As received.
+    pub spec: ScheduleSpec,
+    /// Minute of the (local) day each entry starts, with its checked plan, in time order.
+    pub entries: Vec<(u32, TimingPlan, PlanSpec)>,
+}
+
+impl Schedule {
+    /// The entry in force at `wall` (the last one of the day runs on past midnight).
+    pub fn current(&self, wall: SystemTime) -> &(u32, TimingPlan, PlanSpec) {
+        let secs = wall
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()) as i64;
+        let local = secs + i64::from(self.spec.utc_offset_min) * 60;
+        let minute = (local.rem_euclid(86_400) / 60) as u32;
+        self.entries
+            .iter()
+            .rev()
+            .find(|(from, _, _)| *from <= minute)
+            .or_else(|| self.entries.last())
+            .expect("a checked schedule has entries")
+    }
+}
+
+/// What a `plan/set` carried, checked.
+#[derive(Clone, Debug)]
+pub enum Taken {
+    /// One plan.
+    Plan(TimingPlan, PlanSpec),
+    /// A schedule of plans.
+    Schedule(Schedule),
+}
+
+impl Taken {
+    /// Id and version, for the acknowledgement.
+    pub fn id(&self) -> (String, u32) {
+        match self {
+            Taken::Plan(_, spec) => (spec.plan_id.clone(), spec.version),
+            Taken::Schedule(s) => (s.spec.schedule_id.clone(), s.spec.version),
+        }
+    }
 }
 
 impl PlanGate<'_> {
     /// Checks a `plan/set` payload at `now`.
-    pub fn check(
-        &self,
-        bytes: &[u8],
-        now: SystemTime,
-    ) -> Result<(TimingPlan, PlanSpec), Rejection> {
+    pub fn check(&self, bytes: &[u8], now: SystemTime) -> Result<Taken, Rejection> {
         let reject = |plan_id: &str, version: u32, reason: String| Rejection {
             plan_id: plan_id.to_owned(),
             version,
@@ -58,15 +101,27 @@ impl PlanGate<'_> {
             Err(e) => {
                 // Name the plan if the broken message still says which it is.
                 let value: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
-                let id = value["plan"]["plan_id"].as_str().unwrap_or_default();
+                let id = value["plan"]["plan_id"]
+                    .as_str()
+                    .or(value["schedule"]["schedule_id"].as_str())
+                    .unwrap_or_default();
                 let version = value["plan"]["version"]
                     .as_u64()
+                    .or(value["schedule"]["version"].as_u64())
                     .and_then(|v| u32::try_from(v).ok())
                     .unwrap_or_default();
                 return Err(reject(id, version, format!("malformed plan/set: {e}")));
             }
         };
-        let (id, version) = (set.plan.plan_id.as_str(), set.plan.version);
+        let (id, version) = match (&set.plan, &set.schedule) {
+            (Some(p), None) => (p.plan_id.clone(), p.version),
+            (None, Some(s)) => (s.schedule_id.clone(), s.version),
+            _ => {
+                let why = "a plan/set carries either `plan` or `schedule`".to_owned();
+                return Err(reject("", 0, why));
+            }
+        };
+        let id = id.as_str();
         if set.site != self.site.id {
             let why = format!(
                 "the plan is for site `{}`, this is {}",
@@ -74,32 +129,90 @@ impl PlanGate<'_> {
             );
             return Err(reject(id, version, why));
         }
-        if !self.trusted_keys.is_empty()
-            && let Err(e) = signing::verify(
-                self.trusted_keys,
-                &self.site.id,
-                &set.plan,
-                set.signature.as_ref(),
-                now,
-            )
-        {
-            return Err(reject(id, version, e.to_string()));
+        if !self.trusted_keys.is_empty() {
+            let signature = set.signature.as_ref();
+            let checked = match (&set.plan, &set.schedule) {
+                (Some(p), _) => {
+                    signing::verify(self.trusted_keys, &self.site.id, p, signature, now)
+                }
+                (_, Some(s)) => {
+                    signing::verify(self.trusted_keys, &self.site.id, s, signature, now)
+                }
+                _ => Ok(()),
+            };
+            if let Err(e) = checked {
+                return Err(reject(id, version, e.to_string()));
+            }
         }
         if self.last_accepted == Some(&(id.to_owned(), version)) {
-            let why = format!("plan {id} v{version} was accepted already (a replay)");
+            let why = format!("{id} v{version} was accepted already (a replay)");
             return Err(reject(id, version, why));
         }
-        let plan = TimingPlan::from_spec(&set.plan, &self.site.intersection)
-            .map_err(|p| reject(id, version, p.to_string().replace('\n', "; ")))?;
-        if plan.plan_id == self.active.plan_id && plan.version <= self.active.version {
+        let plan_of = |spec: &PlanSpec| {
+            TimingPlan::from_spec(spec, &self.site.intersection)
+                .map_err(|p| p.to_string().replace('\n', "; "))
+        };
+        if let Some(spec) = set.plan {
+            let plan = plan_of(&spec).map_err(|why| reject(id, version, why))?;
+            if plan.plan_id == self.active.plan_id && plan.version <= self.active.version {
+                let why = format!(
+                    "version {} is not newer than the active version {}",
+                    plan.version, self.active.version
+                );
+                return Err(reject(id, version, why));
+            }
+            return Ok(Taken::Plan(plan, spec));
+        }
+        let Some(spec) = set.schedule else {
+            return Err(reject(id, version, "no plan".into()));
+        };
+        if let Some((active_id, active_version)) = self.active_schedule
+            && active_id == spec.schedule_id
+            && version <= active_version
+        {
             let why = format!(
-                "version {} is not newer than the active version {}",
-                plan.version, self.active.version
+                "version {version} is not newer than the active schedule's version {active_version}"
             );
             return Err(reject(id, version, why));
         }
-        Ok((plan, set.plan))
+        if spec.entries.is_empty() {
+            return Err(reject(id, version, "the schedule has no entries".into()));
+        }
+        if !(-14 * 60..=14 * 60).contains(&spec.utc_offset_min) {
+            let why = format!(
+                "utc_offset_min {} is out of range (-840 to 840)",
+                spec.utc_offset_min
+            );
+            return Err(reject(id, version, why));
+        }
+        let mut entries = Vec::new();
+        for (i, entry) in spec.entries.iter().enumerate() {
+            let minute = parse_hh_mm(&entry.from).ok_or_else(|| {
+                let why = format!(
+                    "entries[{i}].from: `{}` is not a time of day (HH:MM)",
+                    entry.from
+                );
+                reject(id, version, why)
+            })?;
+            let plan = plan_of(&entry.plan).map_err(|why| {
+                reject(id, version, format!("entries[{i}] ({}): {why}", entry.from))
+            })?;
+            entries.push((minute, plan, entry.plan.clone()));
+        }
+        entries.sort_by_key(|e| e.0);
+        if let Some(w) = entries.windows(2).find(|w| w[0].0 == w[1].0) {
+            let why = format!("two entries start at {:02}:{:02}", w[0].0 / 60, w[0].0 % 60);
+            return Err(reject(id, version, why));
+        }
+        Ok(Taken::Schedule(Schedule { spec, entries }))
     }
+}
+
+/// Minutes into the day of `HH:MM`.
+fn parse_hh_mm(text: &str) -> Option<u32> {
+    let (h, m) = text.trim().split_once(':')?;
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
 }
 
 #[cfg(test)]
@@ -129,7 +242,8 @@ mod tests {
         let good = serde_json::to_string(&PlanSet {
             site: "J1".into(),
             ts: "2026-11-25T18:00:00Z".into(),
-            plan: spec,
+            plan: Some(spec),
+            schedule: None,
             signature: None,
         })
         .expect("serialises");
@@ -142,12 +256,13 @@ mod tests {
         let gate = PlanGate {
             site: &site,
             active: &active,
+            active_schedule: None,
             trusted_keys: &[],
             last_accepted: None,
         };
-        let (plan, _) = gate
-            .check(good.as_bytes(), SystemTime::now())
-            .expect("taken");
+        let Ok(Taken::Plan(plan, _)) = gate.check(good.as_bytes(), SystemTime::now()) else {
+            panic!("taken");
+        };
         assert_eq!(plan.version, 2);
         let last = ("webster-J1".to_owned(), 2);
         let gate = PlanGate {
@@ -165,6 +280,77 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_schedule_is_checked_entry_by_entry_and_runs_by_time_of_day() {
+        let (site, active, good) = j1();
+        let set: PlanSet = serde_json::from_str(&good).expect("parses");
+        let plan = set.plan.expect("a plan");
+        let mut night = plan.clone();
+        night.plan_id = "night".into();
+        let schedule = |entries: Vec<(&str, PlanSpec)>| {
+            serde_json::to_vec(&PlanSet {
+                site: "J1".into(),
+                ts: "2026-11-25T18:00:00Z".into(),
+                plan: None,
+                schedule: Some(ScheduleSpec {
+                    schedule_id: "weekday".into(),
+                    version: 1,
+                    utc_offset_min: 60,
+                    entries: entries
+                        .into_iter()
+                        .map(|(from, plan)| crate::mqtt::payload::ScheduleEntry {
+                            from: from.into(),
+                            plan,
+                        })
+                        .collect(),
+                }),
+                signature: None,
+            })
+            .expect("serialises")
+        };
+        let gate = PlanGate {
+            site: &site,
+            active: &active,
+            active_schedule: None,
+            trusted_keys: &[],
+            last_accepted: None,
+        };
+        let bytes = schedule(vec![("22:00", night.clone()), ("06:30", plan.clone())]);
+        let Ok(Taken::Schedule(s)) = gate.check(&bytes, SystemTime::now()) else {
+            panic!("taken");
+        };
+        // 2026-11-25 05:00 UTC is 06:00 local: still the night plan; 06:00 UTC is the day's.
+        let at = |h: u64| {
+            SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_996_800 + h * 3600)
+        };
+        assert_eq!(s.current(at(5)).2.plan_id, "night");
+        assert_eq!(s.current(at(6)).2.plan_id, plan.plan_id);
+        assert_eq!(s.current(at(21)).2.plan_id, "night");
+
+        let mut bad = plan.clone();
+        bad.cycle_s += 9.0;
+        let r = gate
+            .check(
+                &schedule(vec![("06:30", plan.clone()), ("25:00", night.clone())]),
+                SystemTime::now(),
+            )
+            .unwrap_err();
+        assert!(r.reason.contains("entries[1].from"), "{r:?}");
+        let r = gate
+            .check(
+                &schedule(vec![("06:30", plan.clone()), ("22:00", bad)]),
+                SystemTime::now(),
+            )
+            .unwrap_err();
+        assert!(r.reason.starts_with("entries[1] (22:00)"), "{r:?}");
+        let gate = PlanGate {
+            active_schedule: Some(("weekday", 1)),
+            ..gate
+        };
+        let r = gate.check(&bytes, SystemTime::now()).unwrap_err();
+        assert!(r.reason.contains("not newer"), "{r:?}");
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
@@ -172,7 +358,7 @@ mod tests {
         #[test]
         fn arbitrary_bytes_are_rejected_with_a_reason(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
             let (site, active, _) = j1();
-            let gate = PlanGate { site: &site, active: &active, trusted_keys: &[], last_accepted: None };
+            let gate = PlanGate { site: &site, active: &active, active_schedule: None, trusted_keys: &[], last_accepted: None };
             let r = gate.check(&bytes, SystemTime::now()).unwrap_err();
             prop_assert!(!r.reason.is_empty());
         }
@@ -185,9 +371,10 @@ mod tests {
             let mut bytes = good.into_bytes();
             let at = at % bytes.len();
             if cut { bytes.truncate(at) } else { bytes[at] = byte }
-            let gate = PlanGate { site: &site, active: &active, trusted_keys: &[], last_accepted: None };
+            let gate = PlanGate { site: &site, active: &active, active_schedule: None, trusted_keys: &[], last_accepted: None };
             match gate.check(&bytes, SystemTime::now()) {
-                Ok((plan, _)) => prop_assert!(plan.version > active.version || plan.plan_id != active.plan_id),
+                Ok(Taken::Plan(plan, _)) => prop_assert!(plan.version > active.version || plan.plan_id != active.plan_id),
+                Ok(Taken::Schedule(_)) => prop_assert!(false, "no schedule in the message"),
                 Err(r) => prop_assert!(!r.reason.is_empty()),
             }
         }
@@ -201,14 +388,15 @@ mod tests {
         ) {
             let (site, active, good) = j1();
             let mut set: PlanSet = serde_json::from_str(&good).expect("parses");
-            set.plan.cycle_s = cycle;
-            set.plan.offset_s = offset;
-            for (stage, g) in set.plan.stages.iter_mut().zip(&greens) {
+            let spec = set.plan.as_mut().expect("a plan");
+            spec.cycle_s = cycle;
+            spec.offset_s = offset;
+            for (stage, g) in spec.stages.iter_mut().zip(&greens) {
                 stage.green_s = *g;
             }
             let bytes = serde_json::to_vec(&set).expect("serialises");
-            let gate = PlanGate { site: &site, active: &active, trusted_keys: &[], last_accepted: None };
-            if let Ok((plan, _)) = gate.check(&bytes, SystemTime::now()) {
+            let gate = PlanGate { site: &site, active: &active, active_schedule: None, trusted_keys: &[], last_accepted: None };
+            if let Ok(Taken::Plan(plan, _)) = gate.check(&bytes, SystemTime::now()) {
                 let total: f64 = plan.stages.iter().map(|s| s.green.as_secs_f64()).sum::<f64>()
                     + plan.interstages.iter().map(|d| d.as_secs_f64()).sum::<f64>();
                 prop_assert!((total - plan.cycle.as_secs_f64()).abs() < 1e-6);

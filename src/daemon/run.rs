@@ -21,6 +21,7 @@ use super::clock::CabinetClock;
 use super::config::{ClockSource, DaemonConfig};
 use super::control::{ControlLoop, Event, LoopSettings, Mode};
 use super::eventlog::EventLog;
+use super::plan_gate::Schedule;
 use super::uplink::{Order, Uplink};
 use crate::fieldio::link::Link;
 use crate::fieldio::poller::{self, Command, Field, FieldStats, PollerIo, PollerSettings};
@@ -66,10 +67,20 @@ pub async fn run(
     view: Option<watch::Sender<SiteView>>,
 ) -> Result<RunReport> {
     let site = config.site.clone();
-    let plan = config
+    let mut schedule = config
         .state_dir
         .as_deref()
-        .and_then(|dir| restore_plan(dir, &config))
+        .and_then(|dir| restore_schedule(dir, &config));
+    let mut schedule_announced = schedule.is_some();
+    let plan = schedule
+        .as_ref()
+        .map(|s| s.current(SystemTime::now()).1.clone())
+        .or_else(|| {
+            config
+                .state_dir
+                .as_deref()
+                .and_then(|dir| restore_plan(dir, &config))
+        })
         .unwrap_or_else(|| config.plan.clone());
     let controller = build_controller(
         &config.controller,
@@ -181,9 +192,18 @@ pub async fn run(
                 .max(last_now);
                 last_now = now;
                 if let Some(up) = &mut uplink {
-                    for order in up.receive(now, control.plan()) {
+                    let active_schedule = schedule
+                        .as_ref()
+                        .map(|s| (s.spec.schedule_id.clone(), s.spec.version));
+                    let active_schedule = active_schedule.as_ref().map(|(i, v)| (i.as_str(), *v));
+                    for order in up.receive(now, control.plan(), active_schedule) {
                         match order {
+                            Order::Schedule(s) => {
+                                schedule = Some(*s);
+                                schedule_announced = false;
+                            }
                             Order::Plan(plan, spec) => {
+                                schedule = None;
                                 match controller_for(&config, control.operator_mode(), &plan, control.plan()) {
                                     Ok(c) => {
                                         control.set_plan(*plan, c);
@@ -210,6 +230,24 @@ pub async fn run(
                         }
                     }
                 }
+                // A schedule's plan for this time of day.
+                if let Some(s) = &schedule {
+                    let (_, plan, spec) = s.current(SystemTime::now());
+                    let running = control.plan();
+                    let is_running = running.plan_id == plan.plan_id && running.version == plan.version;
+                    let is_pending = pending_spec
+                        .as_ref()
+                        .is_some_and(|p| p.plan_id == spec.plan_id && p.version == spec.version);
+                    if !is_running && !is_pending {
+                        if let Ok(c) = controller_for(&config, control.operator_mode(), plan, running) {
+                            control.set_plan(plan.clone(), c);
+                            pending_spec = Some(spec.clone());
+                        }
+                    } else if is_running && !schedule_announced {
+                        schedule_announced = true;
+                        announce_schedule(&config, s, uplink.as_mut());
+                    }
+                }
                 let neighbours = match &mut uplink {
                     Some(uplink) => uplink.neighbours(now),
                     None => &local_only,
@@ -231,15 +269,33 @@ pub async fn run(
                     && let Some(spec) = pending_spec.take_if(|s| s.plan_id == plan.plan_id && s.version == plan.version)
                 {
                     tracing::info!(site = %site.id, plan = %plan.plan_id, version = plan.version, "plan active");
-                    if let Some(dir) = &config.state_dir
-                        && let Err(e) = persist_plan(dir, &site.id, &spec)
-                    {
-                        tracing::warn!(error = %e, "could not keep the plan on disk");
-                    }
-                    if let Some(up) = &mut uplink {
-                        up.ack(&plan.plan_id, plan.version, PlanResult::Active, None);
-                        up.event("plan", &format!("plan {} v{} active", plan.plan_id, plan.version));
-                        up.set_plan(&plan);
+                    match &schedule {
+                        Some(s) => {
+                            if !schedule_announced {
+                                schedule_announced = true;
+                                announce_schedule(&config, s, uplink.as_mut());
+                            }
+                            if let Some(up) = &mut uplink {
+                                up.event("plan", &format!(
+                                    "plan {} v{} active (schedule {} v{})",
+                                    plan.plan_id, plan.version, s.spec.schedule_id, s.spec.version
+                                ));
+                                up.set_plan(&plan);
+                            }
+                        }
+                        None => {
+                            if let Some(dir) = &config.state_dir {
+                                let _ = std::fs::remove_file(dir.join(format!("{}.schedule.json", site.id)));
+                                if let Err(e) = persist(dir, &format!("{}.plan.json", site.id), &spec) {
+                                    tracing::warn!(error = %e, "could not keep the plan on disk");
+                                }
+                            }
+                            if let Some(up) = &mut uplink {
+                                up.ack(&plan.plan_id, plan.version, PlanResult::Active, None);
+                                up.event("plan", &format!("plan {} v{} active", plan.plan_id, plan.version));
+                                up.set_plan(&plan);
+                            }
+                        }
                     }
                 }
                 if let Some(uplink) = &mut uplink {
@@ -315,16 +371,69 @@ fn controller_for(
     build_controller(name, &config.site, Some(plan), &config.controller_params)
 }
 
-/// Keeps the active plan in `dir` (written whole, then renamed into place).
-fn persist_plan(dir: &std::path::Path, site: &str, spec: &PlanSpec) -> std::io::Result<()> {
+/// Keeps `value` in `dir` as `name` (written whole, then renamed into place).
+fn persist(
+    dir: &std::path::Path,
+    name: &str,
+    value: &impl serde::Serialize,
+) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let path = dir.join(format!("{site}.plan.json"));
-    let tmp = dir.join(format!(".{site}.plan.json.tmp"));
+    let tmp = dir.join(format!(".{name}.tmp"));
     std::fs::write(
         &tmp,
-        serde_json::to_vec_pretty(spec).map_err(std::io::Error::other)?,
+        serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?,
     )?;
-    std::fs::rename(tmp, path)
+    std::fs::rename(tmp, dir.join(name))
+}
+
+/// A schedule's first plan is running: acknowledge the schedule as active and keep it.
+fn announce_schedule(config: &DaemonConfig, s: &Schedule, uplink: Option<&mut Uplink>) {
+    if let Some(dir) = &config.state_dir
+        && let Err(e) = persist(dir, &format!("{}.schedule.json", config.site.id), &s.spec)
+    {
+        tracing::warn!(error = %e, "could not keep the schedule on disk");
+    }
+    if let Some(up) = uplink {
+        up.ack(
+            &s.spec.schedule_id,
+            s.spec.version,
+            PlanResult::Active,
+            None,
+        );
+    }
+}
+
+/// The schedule kept in `dir` from an earlier run, checked again (its signature was checked
+/// when it arrived).
+fn restore_schedule(dir: &std::path::Path, config: &DaemonConfig) -> Option<Schedule> {
+    let path = dir.join(format!("{}.schedule.json", config.site.id));
+    let spec: crate::mqtt::payload::ScheduleSpec =
+        serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+    let set = crate::mqtt::payload::PlanSet {
+        site: config.site.id.clone(),
+        ts: crate::mqtt::payload::now_ts(),
+        plan: None,
+        schedule: Some(spec),
+        signature: None,
+    };
+    let gate = super::plan_gate::PlanGate {
+        site: &config.site,
+        active: &config.plan,
+        active_schedule: None,
+        trusted_keys: &[],
+        last_accepted: None,
+    };
+    match gate.check(&serde_json::to_vec(&set).ok()?, SystemTime::now()) {
+        Ok(super::plan_gate::Taken::Schedule(s)) => {
+            tracing::info!(schedule = %s.spec.schedule_id, version = s.spec.version, "resuming the last schedule received");
+            Some(s)
+        }
+        Ok(_) => None,
+        Err(r) => {
+            tracing::warn!(path = %path.display(), "ignoring the kept schedule: {}", r.reason);
+            None
+        }
+    }
 }
 
 /// The plan kept in `dir` from an earlier run, if it is valid and newer than `configured`.

@@ -21,13 +21,15 @@ use crate::mqtt::payload::{
 };
 use greenwave_controllers::plan::{PlanSpec, TimingPlan};
 
-pub use super::plan_gate::{MAX_PLAN_BYTES, PlanGate, Rejection};
+pub use super::plan_gate::{MAX_PLAN_BYTES, PlanGate, Rejection, Schedule, Taken};
 
 /// What central operations ordered.
 #[derive(Clone, Debug)]
 pub enum Order {
     /// Run this plan (validated), from the next cycle boundary; its spec to persist.
     Plan(Box<TimingPlan>, Box<PlanSpec>),
+    /// Run the plans of this schedule, each at its time of day.
+    Schedule(Box<Schedule>),
     /// Run in this mode.
     Mode(OperatorMode),
 }
@@ -195,7 +197,12 @@ impl Uplink {
     /// checked (a plan against the intersection and the `active` plan's version), acknowledged,
     /// and returned as orders. Bad messages are rejected with the reason on `plan/ack` (plans)
     /// and `events`, and change nothing.
-    pub fn receive(&mut self, now: Instant, active: &TimingPlan) -> Vec<Order> {
+    pub fn receive(
+        &mut self,
+        now: Instant,
+        active: &TimingPlan,
+        active_schedule: Option<(&str, u32)>,
+    ) -> Vec<Order> {
         let mut orders = Vec::new();
         while let Ok(message) = self.handle.incoming.try_recv() {
             let Some((from, kind)) = payload::parse_topic(&message.topic) else {
@@ -204,7 +211,7 @@ impl Uplink {
             match kind {
                 "outflow" => self.take_outflow(from, &message.payload, now),
                 "plan/set" if from == self.site.id => {
-                    if let Some(order) = self.take_plan(&message.payload, active) {
+                    if let Some(order) = self.take_plan(&message.payload, active, active_schedule) {
                         orders.push(order);
                     }
                 }
@@ -244,20 +251,29 @@ impl Uplink {
         }
     }
 
-    fn take_plan(&mut self, bytes: &[u8], active: &TimingPlan) -> Option<Order> {
+    fn take_plan(
+        &mut self,
+        bytes: &[u8],
+        active: &TimingPlan,
+        active_schedule: Option<(&str, u32)>,
+    ) -> Option<Order> {
         let gate = PlanGate {
             site: &self.site,
             active,
+            active_schedule,
             trusted_keys: &self.trusted_keys,
             last_accepted: self.last_accepted.as_ref(),
         };
         match gate.check(bytes, SystemTime::now()) {
-            Ok((plan, spec)) => {
-                let (id, version) = (spec.plan_id.clone(), spec.version);
+            Ok(taken) => {
+                let (id, version) = taken.id();
                 self.ack(&id, version, PlanResult::Accepted, None);
-                self.last_accepted = Some((id.clone(), version));
-                self.event("plan", &format!("plan {id} v{version} accepted"));
-                Some(Order::Plan(Box::new(plan), Box::new(spec)))
+                self.event("plan", &format!("{id} v{version} accepted"));
+                self.last_accepted = Some((id, version));
+                Some(match taken {
+                    Taken::Plan(plan, spec) => Order::Plan(Box::new(plan), Box::new(spec)),
+                    Taken::Schedule(schedule) => Order::Schedule(Box::new(schedule)),
+                })
             }
             Err(r) => {
                 self.ack(
@@ -267,7 +283,7 @@ impl Uplink {
                     Some(r.reason.clone()),
                 );
                 self.reject_event(&format!(
-                    "plan {} v{} rejected: {}",
+                    "{} v{} rejected: {}",
                     r.plan_id, r.version, r.reason
                 ));
                 None

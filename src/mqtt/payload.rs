@@ -96,18 +96,45 @@ pub struct OutflowMsg {
     pub queue_per_lane: BTreeMap<String, f64>,
 }
 
-/// `plan/set`: a timing plan for the site, from central operations.
+/// `plan/set`: a timing plan, or a time-of-day schedule of plans, for the site.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PlanSet {
     /// The site it is for.
     pub site: String,
     /// When it was sent.
     pub ts: String,
-    /// The plan, as in a timing-plan file.
-    pub plan: PlanSpec,
+    /// A plan, as in a timing-plan file (or `schedule`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanSpec>,
+    /// A time-of-day schedule of plans (or `plan`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<ScheduleSpec>,
     /// Its Ed25519 signature, required by sites with trusted keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<super::signing::PlanSignature>,
+}
+
+/// A time-of-day schedule: each plan runs from its time of day until the next entry's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleSpec {
+    /// The schedule's id.
+    pub schedule_id: String,
+    /// Its version; a newer schedule of the same id has a higher version.
+    pub version: u32,
+    /// Local time minus UTC, minutes (e.g. 60 for CET).
+    #[serde(default)]
+    pub utc_offset_min: i32,
+    /// The entries; the last one of the day also runs until the first one's time.
+    pub entries: Vec<ScheduleEntry>,
+}
+
+/// One entry of a schedule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleEntry {
+    /// From when (local `HH:MM`).
+    pub from: String,
+    /// The plan.
+    pub plan: PlanSpec,
 }
 
 /// What became of a plan.

@@ -42,14 +42,41 @@ pub enum SignatureError {
     BadExpiry(String),
 }
 
+/// What can be signed: a plan, or a schedule of plans.
+pub trait Signable: Serialize {
+    /// Its id.
+    fn id(&self) -> &str;
+    /// Its version.
+    fn version(&self) -> u32;
+}
+
+impl Signable for PlanSpec {
+    fn id(&self) -> &str {
+        &self.plan_id
+    }
+    fn version(&self) -> u32 {
+        self.version
+    }
+}
+
+impl Signable for crate::mqtt::payload::ScheduleSpec {
+    fn id(&self) -> &str {
+        &self.schedule_id
+    }
+    fn version(&self) -> u32 {
+        self.version
+    }
+}
+
 /// The bytes a signature covers.
-pub fn canonical_bytes(site: &str, plan: &PlanSpec, expires: &str) -> Vec<u8> {
-    let json = serde_json::to_vec(plan).unwrap_or_default();
+pub fn canonical_bytes(site: &str, item: &impl Signable, expires: &str) -> Vec<u8> {
+    let json = serde_json::to_vec(item).unwrap_or_default();
     let digest = ring::digest::digest(&ring::digest::SHA256, &json);
     let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
     format!(
         "greenwave-plan-v1\n{site}\n{}\n{}\n{expires}\n{hex}",
-        plan.plan_id, plan.version
+        item.id(),
+        item.version()
     )
     .into_bytes()
 }
@@ -69,7 +96,7 @@ pub fn generate() -> Result<(String, String), String> {
 pub fn sign(
     private_b64: &str,
     site: &str,
-    plan: &PlanSpec,
+    plan: &impl Signable,
     expires: SystemTime,
 ) -> Result<PlanSignature, String> {
     let pkcs8 = B64
@@ -103,7 +130,7 @@ pub fn public_key(text: &str) -> Result<Vec<u8>, String> {
 pub fn verify(
     trusted: &[Vec<u8>],
     site: &str,
-    plan: &PlanSpec,
+    plan: &impl Signable,
     signature: Option<&PlanSignature>,
     now: SystemTime,
 ) -> Result<(), SignatureError> {
