@@ -4,8 +4,8 @@
 
 mod support;
 
-use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,45 +17,7 @@ use greenwave::daemon::run::{self, SiteView};
 use greenwave::mqtt::payload::{OperatorMode, Status};
 use greenwave_sim::Scenario;
 
-use support::{eventually, j1_config, root};
-
-struct Mosquitto(Child);
-
-impl Drop for Mosquitto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn mosquitto(address: SocketAddr) -> Mosquitto {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("mosquitto-{}", address.port()));
-    std::fs::create_dir_all(&dir).expect("a folder");
-    let conf = dir.join("mosquitto.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "listener {} 127.0.0.1\nallow_anonymous true\n",
-            address.port()
-        ),
-    )
-    .expect("writes");
-    let child = Command::new("mosquitto")
-        .args(["-c", conf.to_str().expect("utf-8")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("mosquitto is needed for this test (apt-get install mosquitto)");
-    Mosquitto(child)
-}
-
-fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("binds")
-        .local_addr()
-        .expect("addr")
-}
+use support::{Mosquitto, eventually, free_address, j1_config, root};
 
 type Seen = Arc<Mutex<Vec<Status>>>;
 
@@ -103,8 +65,8 @@ async fn publish(address: SocketAddr, topic: &str, payload: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_restart_is_survived_with_status_and_subscriptions_renewed() {
-    let address = free_port();
-    let broker = mosquitto(address);
+    let address = free_address();
+    let broker = Mosquitto::start(address);
     let seen = watch_status(address);
     let scenario =
         Scenario::load(&root().join("config/scenarios/arterial-peak.toml")).expect("loads");
@@ -146,7 +108,7 @@ async fn a_broker_restart_is_survived_with_status_and_subscriptions_renewed() {
         "control goes on without the broker"
     );
     let before = seen.lock().expect("lock").len();
-    let _broker = mosquitto(address);
+    let _broker = Mosquitto::start(address);
     eventually("J1 republishes its status", || {
         seen.lock().expect("lock")[before..]
             .iter()
@@ -173,8 +135,8 @@ async fn a_broker_restart_is_survived_with_status_and_subscriptions_renewed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_daemon_is_marked_offline_by_its_last_will() {
-    let address = free_port();
-    let _broker = mosquitto(address);
+    let address = free_address();
+    let _broker = Mosquitto::start(address);
     let seen = watch_status(address);
     let mut child = Command::new(env!("CARGO_BIN_EXE_greenwave"))
         .args(["run", "--config", "config/cabinets/J1.toml"])

@@ -227,8 +227,20 @@ fn plan_set(version: u32, tweak: impl FnOnce(&mut PlanSpec)) -> Vec<u8> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn plans_and_modes_from_central_operations() {
-    let broker = broker::start().expect("broker starts");
+async fn plans_and_modes_from_central_operations_over_rumqttd() {
+    plans_and_modes(broker::start().expect("broker starts")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plans_and_modes_from_central_operations_over_mosquitto() {
+    let address = support::free_address();
+    let _broker = support::Mosquitto::start(address);
+    plans_and_modes(address).await;
+}
+
+/// Plans (good, bad, a schedule) and modes through `broker`, with acknowledgements, status,
+/// persistence and the cabinet handed back and taken over again.
+async fn plans_and_modes(broker: std::net::SocketAddr) {
     let seen = watch_broker(broker).await;
     let scenario =
         Scenario::load(&root().join("config/scenarios/arterial-peak.toml")).expect("loads");
@@ -240,7 +252,8 @@ async fn plans_and_modes_from_central_operations() {
     let cabinets = VirtualCabinets::start(&scenario, &options)
         .await
         .expect("cabinets");
-    let state = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("plans-and-modes");
+    let state = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("plans-and-modes-{}", broker.port()));
     let _ = std::fs::remove_dir_all(&state);
     let mut config = config("J1", cabinets.sites[0].address, broker);
     config.state_dir = Some(state.clone());

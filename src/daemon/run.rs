@@ -492,6 +492,7 @@ fn log_events(site: &str, control: &mut ControlLoop, uplink: Option<&mut Uplink>
         if let Some(uplink) = uplink.as_deref() {
             let (kind, message) = match &event {
                 Event::Mode(m) => ("mode", format!("{m:?}")),
+                Event::Fault(why) if why.starts_with("interlock") => ("interlock", why.clone()),
                 Event::Fault(why) => ("fault", why.clone()),
                 Event::Detector { channel, why } => {
                     ("detector", format!("channel {channel}: {why}"))

@@ -80,3 +80,53 @@ pub async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     }
     panic!("timed out waiting for: {what}");
 }
+
+/// A mosquitto broker (plain, anonymous) on `address`, killed when dropped. Needs `mosquitto` on
+/// the PATH (`.ci/run` installs it).
+pub struct Mosquitto(std::process::Child);
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Mosquitto {
+    /// Starts one on `address` and waits (up to 10 s) until it accepts connections.
+    pub fn start(address: std::net::SocketAddr) -> Mosquitto {
+        let dir =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("mosquitto-{}", address.port()));
+        std::fs::create_dir_all(&dir).expect("a folder");
+        let conf = dir.join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listener {} 127.0.0.1\nallow_anonymous true\n",
+                address.port()
+            ),
+        )
+        .expect("writes");
+        let child = std::process::Command::new("mosquitto")
+            .args(["-c", conf.to_str().expect("utf-8")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("mosquitto is needed for this test (apt-get install mosquitto)");
+        for _ in 0..500 {
+            if std::net::TcpStream::connect(address).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Mosquitto(child)
+    }
+}
+
+/// A free loopback address (bound, then released).
+pub fn free_address() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("binds")
+        .local_addr()
+        .expect("an address")
+}
