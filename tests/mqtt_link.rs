@@ -257,6 +257,7 @@ async fn plans_and_modes(broker: std::net::SocketAddr) {
     let _ = std::fs::remove_dir_all(&state);
     let mut config = config("J1", cabinets.sites[0].address, broker);
     config.state_dir = Some(state.clone());
+    let restarted = config.clone();
     let (stop, stop_rx) = watch::channel(false);
     let (view_tx, view) = watch::channel(SiteView::default());
     let daemon = tokio::spawn(run::run(config, stop_rx, Some(view_tx)));
@@ -391,6 +392,16 @@ async fn plans_and_modes(broker: std::net::SocketAddr) {
     })
     .await;
 
+    stop.send_replace(true);
+    daemon.await.expect("joins").expect("runs");
+
+    // Restarted, the daemon resumes the schedule it kept.
+    let (stop, stop_rx) = watch::channel(false);
+    let daemon = tokio::spawn(run::run(restarted, stop_rx, None));
+    eventually("the restarted daemon runs the kept schedule", || {
+        status(&seen, "J1").is_some_and(|s| s.online && s.plan_id.as_deref() == Some("now"))
+    })
+    .await;
     stop.send_replace(true);
     daemon.await.expect("joins").expect("runs");
     let outcome = cabinets.finish().expect("finishes");
