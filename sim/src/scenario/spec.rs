@@ -5,7 +5,7 @@
 //! corridor = "../corridors/arterial-4.toml"   # relative to this file
 //! duration_s = 3600.0
 //! seed = 1
-//! step_s = 0.5
+//! step_s = 0.1
 //!
 //! [controller]
 //! kind = "fixed"
@@ -75,8 +75,9 @@ pub struct ScenarioSpec {
     pub vehicles: VehicleSpec,
 }
 
+/// Controllers decide every 0.1 s, as the cabinet daemon does at its default 10 Hz tick.
 fn default_step() -> f64 {
-    0.5
+    0.1
 }
 
 /// Which controller runs the intersections, with its parameters.
