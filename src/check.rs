@@ -104,7 +104,8 @@ fn check_file(path: &Path) -> Verdict {
     let table: toml::Table = load::parse_toml(path, &text).map_err(|e| strip_path(&e, path))?;
     let has = |key: &str| table.contains_key(key);
     if has("cabinet") && has("site") {
-        let config = DaemonConfig::load_with(path, std::iter::empty()).map_err(|e| e.message)?;
+        // As `greenwave run` would load it: with the environment's GREENWAVE__ overrides.
+        let config = DaemonConfig::load(path).map_err(|e| e.message)?;
         Ok(format!(
             "cabinet config `{}`: controller {}, plan `{}`, cabinet {}, {} channels, {} groups",
             config.site.id,

@@ -133,13 +133,13 @@ pub struct ConnectArgs {
     pub broker: String,
     /// TLS: the CA certificate (PEM).
     #[arg(long, value_name = "FILE")]
-    pub ca: Option<PathBuf>,
+    pub tls_ca: Option<PathBuf>,
     /// TLS: this client's certificate (PEM).
-    #[arg(long, value_name = "FILE", requires = "key")]
-    pub cert: Option<PathBuf>,
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
     /// TLS: this client's private key (PEM).
-    #[arg(long, value_name = "FILE", requires = "cert")]
-    pub key: Option<PathBuf>,
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -213,6 +213,9 @@ pub struct ModeSetArgs {
 #[derive(Subcommand, Debug)]
 pub enum OpsCommand {
     /// A live table of every site from its retained status and its SPaT.
+    ///
+    /// Signals, one letter per signal group: G green, g flashing green, A amber, r red+amber,
+    /// . red, a flashing amber.
     Watch(WatchArgs),
 }
 

@@ -1,7 +1,8 @@
 //! The central operations commands: `plan publish`, `mode set` and `ops watch`, each a short
-//! MQTT session (topics after `spec/mqtt.md`).
+//! MQTT session (topics after `docs/spec/mqtt.md`).
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -41,11 +42,18 @@ impl Session {
         if MqttSettings::wants_tls(url) {
             settings.tls = Some(
                 TlsFiles::read(
-                    connect.ca.as_deref(),
-                    connect.cert.as_deref(),
-                    connect.key.as_deref(),
+                    connect.tls_ca.as_deref(),
+                    connect.tls_cert.as_deref(),
+                    connect.tls_key.as_deref(),
                 )
-                .map_err(|e| anyhow::anyhow!("--{}", e.replace("_file", "")))?,
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "--{}",
+                        e.replace("ca_file", "tls-ca")
+                            .replace("cert_file", "tls-cert")
+                            .replace("key_file", "tls-key")
+                    )
+                })?,
             );
         }
         let options = settings.options();
@@ -140,7 +148,7 @@ pub fn publish_plan(args: &PublishArgs) -> Result<ExitCode> {
                     continue;
                 }
             }
-            println!("{}", serde_json::to_string(&ack)?);
+            writeln!(std::io::stdout(), "{}", serde_json::to_string(&ack)?)?;
             match ack.result {
                 PlanResult::Rejected => return Ok(ExitCode::from(1)),
                 PlanResult::Active => return Ok(ExitCode::SUCCESS),
@@ -240,6 +248,9 @@ fn sign_set(
         .with_context(|| format!("cannot read the key {}", key_file.display()))?;
     let valid = humantime::parse_duration(valid_for)
         .with_context(|| format!("--valid-for `{valid_for}` is not a duration (e.g. 24h)"))?;
+    if valid < Duration::from_secs(60) {
+        anyhow::bail!("--valid-for {valid_for}: a signed plan must stay valid at least a minute");
+    }
     let expires = std::time::SystemTime::now() + valid;
     let signed = match (&set.plan, &set.schedule) {
         (Some(p), _) => greenwave::mqtt::signing::sign(&key, &set.site, p, expires),
@@ -253,7 +264,7 @@ fn sign_set(
 pub fn sign_plan(args: &crate::cli::SignArgs) -> Result<ExitCode> {
     let mut set = plan_set(&args.site, &args.plan)?;
     set.signature = Some(sign_set(&args.key, &set, &args.valid_for)?);
-    println!("{}", serde_json::to_string_pretty(&set)?);
+    writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&set)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -315,19 +326,29 @@ pub fn set_mode(args: &ModeSetArgs) -> Result<ExitCode> {
             )
             .await?;
         let deadline = Instant::now() + timeout;
+        let mut heard = false;
         while let Some(message) = session.next(deadline).await {
-            if let Ok(status) = serde_json::from_slice::<Status>(&message.payload)
+            let status = serde_json::from_slice::<Status>(&message.payload);
+            heard |= status.is_ok();
+            if let Ok(status) = status
                 && status.online
                 && status.operator_mode == mode
             {
-                println!("{}", serde_json::to_string(&status)?);
+                writeln!(std::io::stdout(), "{}", serde_json::to_string(&status)?)?;
                 return Ok(ExitCode::SUCCESS);
             }
         }
-        eprintln!(
-            "{} did not report mode {} within {timeout:?}",
-            args.site, args.mode
-        );
+        if heard {
+            eprintln!(
+                "{} did not report mode {} within {timeout:?}",
+                args.site, args.mode
+            );
+        } else {
+            eprintln!(
+                "no status from {} within {timeout:?}: is its daemon running and connected to this broker?",
+                args.site
+            );
+        }
         Ok(ExitCode::from(2))
     })
 }
@@ -360,12 +381,13 @@ pub fn watch(args: &WatchArgs) -> Result<ExitCode> {
             if let Some(end) = end
                 && Instant::now() >= end
             {
-                print!("{}", table(&sites));
+                write!(std::io::stdout(), "{}", table(&sites))?;
                 return Ok(ExitCode::SUCCESS);
             }
             if end.is_none() {
                 // Clear the screen and draw again.
-                print!("\x1b[2J\x1b[H{}", table(&sites));
+                write!(std::io::stdout(), "\x1b[2J\x1b[H{}", table(&sites))?;
+                std::io::stdout().flush()?;
             }
             redraw = Instant::now() + Duration::from_secs(1);
         }
@@ -417,5 +439,8 @@ fn table(sites: &BTreeMap<String, (Option<Status>, Option<Spat>)>) -> String {
             "{site:<6} {online:<8} {state:<10} {mode:<9} {plan:<16} {signals:<24} {faults}\n"
         ));
     }
+    out.push_str(
+        "signals: G green, g flashing green, A amber, r red+amber, . red, a flashing amber\n",
+    );
     out
 }

@@ -102,7 +102,10 @@ pub fn init_logs(format: LogFormat, level: tracing::Level) {
     let filter = Targets::new()
         .with_default(level)
         .with_target("rumqttd", LevelFilter::OFF);
-    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    use std::io::IsTerminal as _;
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let registry = tracing_subscriber::registry().with(filter);
     let _ = match format {
         LogFormat::Human => registry.with(layer).try_init(),

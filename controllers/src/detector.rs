@@ -1,5 +1,5 @@
 //! What a detector card reports for one channel: the register block of
-//! `spec/cabinet-modbus.md` (count, on-time, presence, fault), as a value.
+//! `docs/spec/cabinet-modbus.md` (count, on-time, presence, fault), as a value.
 //!
 //! Counts and on-time are cumulative 16-bit counters that wrap; consumers take differences modulo
 //! 2^16 ([`wrapping_delta`]). Fault codes follow NTCIP 1202 detector diagnostics.

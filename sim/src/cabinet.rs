@@ -1,5 +1,5 @@
 //! What a signal cabinet does on its own around a simulated junction, after the reference
-//! register map (`spec/cabinet-modbus.md`): it follows an external controller while that
+//! register map (`docs/spec/cabinet-modbus.md`): it follows an external controller while that
 //! controller keeps its watchdog alive, and otherwise runs its own local fixed-time plan.
 //!
 //! - Local: the junction's own chain (the local plan, sequencer, monitor) drives the signals.

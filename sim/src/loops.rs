@@ -1,5 +1,5 @@
 //! Induction loops: what a detector card would report for each simulated loop, register for
-//! register (`spec/cabinet-modbus.md`): cumulative count, cumulative on-time in centiseconds,
+//! register (`docs/spec/cabinet-modbus.md`): cumulative count, cumulative on-time in centiseconds,
 //! presence and fault code, with injected faults.
 
 use rand::Rng;

@@ -1,5 +1,5 @@
 //! One cabinet's register bank, served over Modbus TCP (tokio-modbus server) with the reference
-//! map (`spec/cabinet-modbus.md`): input registers read with function 04, holding registers
+//! map (`docs/spec/cabinet-modbus.md`): input registers read with function 04, holding registers
 //! read with 03 and written with 06 and 16. An address outside the map is answered with
 //! exception 02 (illegal data address); an aspect code above 6 or a control request above 2
 //! with exception 03 (illegal data value), and nothing of that request is applied.

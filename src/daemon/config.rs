@@ -266,10 +266,38 @@ impl DaemonConfig {
         if !path.is_file() {
             return Err(fail("no such file".into()));
         }
+        // The file alone first: its own mistakes are reported with line and column.
+        let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+        if let Err(e) = load::parse_toml::<DaemonSpec>(path, &text) {
+            let message = e.to_string();
+            let prefix = format!("{}: ", path.display());
+            return Err(fail(
+                message.strip_prefix(&prefix).unwrap_or(&message).to_owned(),
+            ));
+        }
         let env: config::Map<String, String> = env
             .into_iter()
             .filter(|(k, _)| k.starts_with(&format!("{ENV_PREFIX}__")))
             .collect();
+        // Which keys the environment sets, to name the variable when one of them is wrong.
+        let overrides: Vec<(String, String)> = env
+            .keys()
+            .map(|k| {
+                let key = k[ENV_PREFIX.len() + 2..].to_lowercase().replace("__", ".");
+                (key, k.clone())
+            })
+            .collect();
+        let blame = |message: String| {
+            let message = plain_enum_error(message);
+            match overrides.iter().find(|(key, _)| {
+                message.starts_with(&format!("{key}:"))
+                    || message.starts_with(&format!("{key}["))
+                    || message.contains(&format!("key `{key}`"))
+            }) {
+                Some((_, var)) => fail(format!("{message} (set by {var})")),
+                None => fail(message),
+            }
+        };
         let spec: DaemonSpec = config::Config::builder()
             .add_source(config::File::from(path).format(config::FileFormat::Toml))
             .add_source(
@@ -277,12 +305,14 @@ impl DaemonConfig {
                     .prefix_separator("__")
                     .separator("__")
                     .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("mqtt.trusted_keys")
                     .source(Some(env)),
             )
             .build()
             .and_then(|c| c.try_deserialize())
-            .map_err(|e| fail(e.to_string()))?;
-        Self::from_spec(path, &spec).map_err(fail)
+            .map_err(|e| blame(e.to_string()))?;
+        Self::from_spec(path, &spec).map_err(blame)
     }
 
     fn from_spec(path: &Path, spec: &DaemonSpec) -> Result<DaemonConfig, String> {
@@ -328,9 +358,18 @@ impl DaemonConfig {
         range("control.mismatch_grace_s", c.mismatch_grace_s, 0.1, 10.0)?;
         let cab = &spec.cabinet;
         let target = match cab.transport {
-            Transport::Tcp => Target::Tcp(cab.address.clone().ok_or(
-                "cabinet.address: missing (host:port of the cabinet's Modbus TCP server)",
-            )?),
+            Transport::Tcp => {
+                let address = cab.address.clone().ok_or(
+                    "cabinet.address: missing (host:port of the cabinet's Modbus TCP server)",
+                )?;
+                let port = address.rsplit_once(':').map(|(_, p)| p.parse::<u16>());
+                if !matches!(port, Some(Ok(p)) if p > 0) {
+                    return Err(format!(
+                        "cabinet.address: `{address}` is not host:port (port 1 to 65535)"
+                    ));
+                }
+                Target::Tcp(address)
+            }
             Transport::Rtu => {
                 let device = cab
                     .device
@@ -498,6 +537,28 @@ fn rtu_poll_time(map: &RegisterMap, site: &Site, baud: u32) -> Duration {
         .sum();
     let write = 9.0 + 2.0 * f64::from(groups) + 8.0 + gap;
     Duration::from_secs_f64((reads + write) * 11.0 / f64::from(baud))
+}
+
+/// The `config` crate's message for a value that is not one of a field's choices, said plainly:
+/// `log.format: `humn` is not one of human, json`.
+fn plain_enum_error(message: String) -> String {
+    const CHOICES: [(&str, &str); 4] = [
+        ("log.format", "human, json"),
+        ("control.clock", "system, cabinet"),
+        ("cabinet.transport", "tcp, rtu"),
+        ("registers.word_order", "high_first, low_first"),
+    ];
+    let Some(rest) = message.split("does not have variant constructor ").nth(1) else {
+        return message;
+    };
+    let value = rest.split_whitespace().next().unwrap_or_default();
+    match CHOICES
+        .iter()
+        .find(|(key, _)| message.contains(&format!("key `{key}`")))
+    {
+        Some((key, choices)) => format!("{key}: `{value}` is not one of {choices}"),
+        None => message,
+    }
 }
 
 /// Serial rates a cabinet may use.

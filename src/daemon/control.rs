@@ -1,7 +1,7 @@
 //! The daemon's control loop, one tick at a time and without I/O: a cabinet reading in, a
 //! command out. samples -> estimator -> controller -> sequencer -> interlock -> command.
 //!
-//! Hand-over follows the reference cabinet (`spec/cabinet-modbus.md`): while the cabinet runs
+//! Hand-over follows the reference cabinet (`docs/spec/cabinet-modbus.md`): while the cabinet runs
 //! its local fallback the loop *follows* it, asking for external control with every group
 //! commanded red; the cabinet winds its own plan down to all red and lets go; the loop then
 //! starts its sequencer and interlock from all red and *drives*. While the link is down the

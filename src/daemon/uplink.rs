@@ -1,4 +1,4 @@
-//! The daemon's side of MQTT (`spec/mqtt.md`): its retained `status` (with a last will that
+//! The daemon's side of MQTT (`docs/spec/mqtt.md`): its retained `status` (with a last will that
 //! marks it offline), `events`, and `outflow` forecasts every tick; the neighbours' `outflow`
 //! in, for the controller. Publishing never blocks: see [`crate::mqtt::link`].
 

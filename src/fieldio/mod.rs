@@ -1,5 +1,5 @@
 //! Field I/O: the cabinet over Modbus (tokio-modbus), after the reference register map
-//! (`spec/cabinet-modbus.md`). The register map ([`regmap`]), a self-healing connection
+//! (`docs/spec/cabinet-modbus.md`). The register map ([`regmap`]), a self-healing connection
 //! ([`link`]), what one poll reads ([`reading`]) and the poller task that joins them to the
 //! control loop by channels ([`poller`]).
 

@@ -253,6 +253,9 @@ async fn hand_back(link: &mut Link, map: &RegisterMap) {
         .await
     {
         Ok(()) => tracing::info!("cabinet handed back to local control"),
-        Err(e) => tracing::warn!(error = %e, "could not hand the cabinet back; its watchdog will"),
+        Err(e) => tracing::warn!(
+            error = %e,
+            "could not hand the cabinet back: its watchdog will drop it to local control"
+        ),
     }
 }

@@ -1,5 +1,5 @@
 //! The cabinet register map: where every value lives, configurable, defaulting to the reference
-//! map (`spec/cabinet-modbus.md`, v1).
+//! map (`docs/spec/cabinet-modbus.md`, v1).
 //!
 //! Addresses are zero-based protocol addresses. A Modicon reference number ("30101" for input
 //! register 100, "40001" or "400001" for holding register 0) is accepted too, converted, and

@@ -1,4 +1,4 @@
-//! The MQTT side of greenwave (topics after `spec/mqtt.md`): the payloads ([`payload`]), a
+//! The MQTT side of greenwave (topics after `docs/spec/mqtt.md`): the payloads ([`payload`]), a
 //! link that never blocks its caller ([`link`]), and an embedded broker for the demo and the
 //! tests ([`broker`]).
 

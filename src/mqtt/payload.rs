@@ -1,4 +1,4 @@
-//! The JSON payloads of the MQTT topics (`spec/mqtt.md`, v1). Every payload carries `site` and
+//! The JSON payloads of the MQTT topics (`docs/spec/mqtt.md`, v1). Every payload carries `site` and
 //! `ts` (RFC 3339, UTC); unknown fields are ignored; a missing or wrongly typed required field
 //! rejects the message with serde's reason. Schemas with examples: `docs/mqtt/`.
 

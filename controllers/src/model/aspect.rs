@@ -1,7 +1,7 @@
 //! Signal aspects, regions and the aspect sequence each region shows.
 //!
 //! The codes of [`Aspect`] are those of the reference cabinet register map
-//! (`spec/cabinet-modbus.md`). A [`Region`] fixes the order of aspects around a green; the
+//! (`docs/spec/cabinet-modbus.md`). A [`Region`] fixes the order of aspects around a green; the
 //! [`SequenceTimings`] fix their durations. The sequencer reads the steps from here; the interlock
 //! keeps its own table of legal transitions and shares none of this code.
 
