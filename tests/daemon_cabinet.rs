@@ -9,37 +9,16 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use greenwave::cabinet::VirtualCabinets;
 use greenwave::cabinet::registers::address;
-use greenwave::cabinet::{CabinetOptions, VirtualCabinets};
 use greenwave::daemon::config::DaemonConfig;
 use greenwave::daemon::run::{self, RunReport, SiteView};
 use greenwave::fieldio::poller::request;
-use greenwave_sim::Scenario;
 
-use support::{Scripted, eventually, j1_config, root};
+use support::{Scripted, eventually, root};
 
 /// Simulated seconds per real second in these tests.
 const SPEED: f64 = 20.0;
-
-fn arterial() -> Scenario {
-    Scenario::load(&root().join("config/scenarios/arterial-peak.toml")).expect("loads")
-}
-
-/// J1's config for a cabinet at `address` running `SPEED` times faster than real time: the
-/// daemon follows the cabinet clock, polls and writes its watchdog `SPEED` times as often.
-fn fast_config(address: std::net::SocketAddr) -> DaemonConfig {
-    let tick_hz = (10.0 * SPEED).to_string();
-    let watchdog_s = (1.0 / SPEED).to_string();
-    j1_config(
-        address,
-        &[
-            ("GREENWAVE__CONTROL__CLOCK", "cabinet"),
-            ("GREENWAVE__CONTROL__TICK_HZ", &tick_hz),
-            ("GREENWAVE__CABINET__WATCHDOG_S", &watchdog_s),
-            ("GREENWAVE__CABINET__BACKOFF_MIN_MS", "10"),
-        ],
-    )
-}
 
 struct Daemon {
     stop: watch::Sender<bool>,
@@ -64,15 +43,8 @@ fn shown(cabinets: &VirtualCabinets) -> Vec<u16> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_takes_over_drives_safely_and_hands_back_on_shutdown() {
-    let options = CabinetOptions {
-        speed: SPEED,
-        duration: Some(600.0),
-        ..CabinetOptions::default()
-    };
-    let cabinets = VirtualCabinets::start(&arterial(), &options)
-        .await
-        .expect("cabinets start");
-    let daemon = start(fast_config(cabinets.sites[0].address));
+    let cabinets = support::arterial_cabinets(SPEED, 600.0).await;
+    let daemon = start(support::paced_j1(cabinets.sites[0].address, SPEED, None));
 
     eventually("the cabinet hands over", || status(&cabinets) & 1 == 0).await;
     eventually("the daemon drives a stage", || {
@@ -108,15 +80,8 @@ async fn the_daemon_takes_over_drives_safely_and_hands_back_on_shutdown() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_cabinet_server_is_reconnected_and_driven_again_without_a_conflict() {
-    let options = CabinetOptions {
-        speed: SPEED,
-        duration: Some(900.0),
-        ..CabinetOptions::default()
-    };
-    let mut cabinets = VirtualCabinets::start(&arterial(), &options)
-        .await
-        .expect("cabinets start");
-    let daemon = start(fast_config(cabinets.sites[0].address));
+    let mut cabinets = support::arterial_cabinets(SPEED, 900.0).await;
+    let daemon = start(support::paced_j1(cabinets.sites[0].address, SPEED, None));
     eventually("the cabinet hands over", || status(&cabinets) & 1 == 0).await;
     eventually("the heads show the command", || {
         let bank = cabinets.sites[0].bank.lock();
@@ -160,14 +125,7 @@ async fn a_restarted_cabinet_server_is_reconnected_and_driven_again_without_a_co
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_daemon_loses_the_cabinet_to_its_watchdog() {
-    let options = CabinetOptions {
-        speed: SPEED,
-        duration: Some(600.0),
-        ..CabinetOptions::default()
-    };
-    let cabinets = VirtualCabinets::start(&arterial(), &options)
-        .await
-        .expect("cabinets start");
+    let cabinets = support::arterial_cabinets(SPEED, 600.0).await;
     // The daemon as a process, killed outright (SIGKILL): nothing hands the cabinet back.
     let tick_hz = (10.0 * SPEED).to_string();
     let watchdog_s = (1.0 / SPEED).to_string();
@@ -229,7 +187,7 @@ async fn scripted_cabinet(heartbeat: bool) -> (Scripted, tokio::task::JoinHandle
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_io_heartbeat_leads_to_the_safe_state() {
     let (cab, clock) = scripted_cabinet(false).await;
-    let daemon = start(fast_config(cab.address));
+    let daemon = start(support::paced_j1(cab.address, SPEED, None));
     eventually("the daemon asks for flash", || {
         cab.bank.lock().control_request == request::FLASH
     })
@@ -244,7 +202,7 @@ async fn a_frozen_io_heartbeat_leads_to_the_safe_state() {
 async fn heads_that_do_not_show_the_command_lead_to_the_safe_state() {
     // The heads stay red whatever is commanded.
     let (cab, clock) = scripted_cabinet(true).await;
-    let daemon = start(fast_config(cab.address));
+    let daemon = start(support::paced_j1(cab.address, SPEED, None));
     eventually("the daemon commands a green", || {
         cab.bank.lock().commanded.contains(&3)
     })

@@ -12,12 +12,10 @@ use std::time::Duration;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use tokio::sync::watch;
 
-use greenwave::cabinet::{CabinetOptions, VirtualCabinets};
 use greenwave::daemon::run::{self, SiteView};
 use greenwave::mqtt::payload::{OperatorMode, Status};
-use greenwave_sim::Scenario;
 
-use support::{Mosquitto, eventually, free_address, j1_config, root};
+use support::{Mosquitto, eventually, free_address, root};
 
 type Seen = Arc<Mutex<Vec<Status>>>;
 
@@ -47,47 +45,14 @@ fn watch_status(address: SocketAddr) -> Seen {
     seen
 }
 
-async fn publish(address: SocketAddr, topic: &str, payload: &str) {
-    let options = MqttOptions::new("ops-test", address.ip().to_string(), address.port());
-    let (client, mut eventloop) = AsyncClient::new(options, 16);
-    client
-        .publish(topic, QoS::AtLeastOnce, false, payload.as_bytes().to_vec())
-        .await
-        .expect("queued");
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), eventloop.poll()).await {
-            Ok(Ok(Event::Incoming(Packet::PubAck(_)))) => break,
-            Ok(Ok(_)) => {}
-            other => panic!("publishing failed: {other:?}"),
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_restart_is_survived_with_status_and_subscriptions_renewed() {
     let address = free_address();
     let broker = Mosquitto::start(address);
     let seen = watch_status(address);
-    let scenario =
-        Scenario::load(&root().join("config/scenarios/arterial-peak.toml")).expect("loads");
-    let options = CabinetOptions {
-        speed: 20.0,
-        duration: Some(1800.0),
-        ..CabinetOptions::default()
-    };
-    let cabinets = VirtualCabinets::start(&scenario, &options)
-        .await
-        .expect("cabinets");
+    let cabinets = support::arterial_cabinets(20.0, 1800.0).await;
     let url = format!("mqtt://{address}");
-    let config = j1_config(
-        cabinets.sites[0].address,
-        &[
-            ("GREENWAVE__CONTROL__CLOCK", "cabinet"),
-            ("GREENWAVE__CONTROL__TICK_HZ", "200"),
-            ("GREENWAVE__CABINET__WATCHDOG_S", "0.05"),
-            ("GREENWAVE__MQTT__BROKER", &url),
-        ],
-    );
+    let config = support::paced_j1(cabinets.sites[0].address, 20.0, Some(&url));
     let (stop, stop_rx) = watch::channel(false);
     let (view_tx, view) = watch::channel(SiteView::default());
     let daemon = tokio::spawn(run::run(config, stop_rx, Some(view_tx)));
@@ -116,10 +81,13 @@ async fn a_broker_restart_is_survived_with_status_and_subscriptions_renewed() {
     })
     .await;
     // Its subscriptions were renewed: a mode reaches it.
-    publish(
+    support::mqtt_publish(
         address,
+        "ops-test",
         "greenwave/v1/J1/mode/set",
-        r#"{"site":"J1","ts":"2026-11-25T18:00:00Z","mode":"plan"}"#,
+        r#"{"site":"J1","ts":"2026-11-25T18:00:00Z","mode":"plan"}"#
+            .as_bytes()
+            .to_vec(),
     )
     .await;
     eventually("J1 takes the mode", || {

@@ -179,24 +179,6 @@ async fn neighbours_exchange_outflow_forecasts_and_status_is_kept_retained() {
     .await;
 }
 
-/// Publishes `payload` on `topic` (QoS 1) from a client of its own.
-async fn publish(broker: std::net::SocketAddr, id: &str, topic: &str, payload: Vec<u8>) {
-    let options = MqttOptions::new(id, broker.ip().to_string(), broker.port());
-    let (client, mut eventloop) = AsyncClient::new(options, 16);
-    client
-        .publish(topic, QoS::AtLeastOnce, false, payload)
-        .await
-        .expect("queued");
-    // Poll until the broker has acknowledged it.
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), eventloop.poll()).await {
-            Ok(Ok(Event::Incoming(Packet::PubAck(_)))) => break,
-            Ok(Ok(_)) => {}
-            other => panic!("publishing failed: {other:?}"),
-        }
-    }
-}
-
 fn acks(seen: &Seen) -> Vec<PlanAck> {
     seen.lock()
         .expect("lock")
@@ -265,7 +247,7 @@ async fn plans_and_modes(broker: std::net::SocketAddr) {
     let topic = "greenwave/v1/J1/plan/set";
 
     // A good plan, version 2: accepted, then active at a cycle boundary, and kept on disk.
-    publish(broker, "ops-1", topic, plan_set(2, |_| {})).await;
+    support::mqtt_publish(broker, "ops-1", topic, plan_set(2, |_| {})).await;
     eventually("accepted then active", || {
         let results: Vec<PlanResult> = acks(&seen).iter().map(|a| a.result).collect();
         results == [PlanResult::Accepted, PlanResult::Active]
@@ -294,7 +276,7 @@ async fn plans_and_modes(broker: std::net::SocketAddr) {
         (plan_set(1, |_| {}), "not newer than the active version 2"),
     ];
     for (k, (payload, reason)) in bad.into_iter().enumerate() {
-        publish(broker, &format!("ops-bad-{k}"), topic, payload).await;
+        support::mqtt_publish(broker, &format!("ops-bad-{k}"), topic, payload).await;
         eventually(&format!("rejected: {reason}"), || {
             acks(&seen).last().is_some_and(|a| {
                 a.result == PlanResult::Rejected
@@ -336,7 +318,7 @@ async fn plans_and_modes(broker: std::net::SocketAddr) {
         }),
         signature: None,
     };
-    publish(
+    support::mqtt_publish(
         broker,
         "ops-schedule",
         topic,
@@ -363,7 +345,7 @@ async fn plans_and_modes(broker: std::net::SocketAddr) {
 
     // Modes: local hands the cabinet back; adaptive takes it over again.
     let mode = |m: &str| format!(r#"{{"site":"J1","ts":"2026-11-25T18:00:00Z","mode":"{m}"}}"#);
-    publish(
+    support::mqtt_publish(
         broker,
         "ops-mode-1",
         "greenwave/v1/J1/mode/set",
@@ -380,7 +362,7 @@ async fn plans_and_modes(broker: std::net::SocketAddr) {
         status(&seen, "J1").is_some_and(|s| s.operator_mode == OperatorMode::Local)
     })
     .await;
-    publish(
+    support::mqtt_publish(
         broker,
         "ops-mode-2",
         "greenwave/v1/J1/mode/set",

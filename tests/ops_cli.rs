@@ -7,12 +7,10 @@ use std::process::{Command, Output};
 
 use tokio::sync::watch;
 
-use greenwave::cabinet::{CabinetOptions, VirtualCabinets};
 use greenwave::daemon::run::{self, SiteView};
 use greenwave::mqtt::broker;
-use greenwave_sim::Scenario;
 
-use support::{eventually, j1_config, root};
+use support::{eventually, root};
 
 async fn greenwave(args: Vec<String>) -> Output {
     tokio::task::spawn_blocking(move || {
@@ -34,25 +32,8 @@ fn args(list: &[&str]) -> Vec<String> {
 async fn publish_a_plan_set_a_mode_and_watch() {
     let broker = broker::start().expect("broker starts");
     let url = format!("mqtt://{broker}");
-    let scenario =
-        Scenario::load(&root().join("config/scenarios/arterial-peak.toml")).expect("loads");
-    let options = CabinetOptions {
-        speed: 20.0,
-        duration: Some(1800.0),
-        ..CabinetOptions::default()
-    };
-    let cabinets = VirtualCabinets::start(&scenario, &options)
-        .await
-        .expect("cabinets");
-    let config = j1_config(
-        cabinets.sites[0].address,
-        &[
-            ("GREENWAVE__CONTROL__CLOCK", "cabinet"),
-            ("GREENWAVE__CONTROL__TICK_HZ", "200"),
-            ("GREENWAVE__CABINET__WATCHDOG_S", "0.05"),
-            ("GREENWAVE__MQTT__BROKER", &url),
-        ],
-    );
+    let cabinets = support::arterial_cabinets(20.0, 1800.0).await;
+    let config = support::paced_j1(cabinets.sites[0].address, 20.0, Some(&url));
     let (stop, stop_rx) = watch::channel(false);
     let (view_tx, view) = watch::channel(SiteView::default());
     let daemon = tokio::spawn(run::run(config, stop_rx, Some(view_tx)));
@@ -192,25 +173,8 @@ async fn a_site_with_trusted_keys_takes_only_plans_signed_by_them() {
     .await;
     assert_eq!(again.status.code(), Some(2));
 
-    let scenario =
-        Scenario::load(&root().join("config/scenarios/arterial-peak.toml")).expect("loads");
-    let options = CabinetOptions {
-        speed: 20.0,
-        duration: Some(1800.0),
-        ..CabinetOptions::default()
-    };
-    let cabinets = VirtualCabinets::start(&scenario, &options)
-        .await
-        .expect("cabinets");
-    let mut config = j1_config(
-        cabinets.sites[0].address,
-        &[
-            ("GREENWAVE__CONTROL__CLOCK", "cabinet"),
-            ("GREENWAVE__CONTROL__TICK_HZ", "200"),
-            ("GREENWAVE__CABINET__WATCHDOG_S", "0.05"),
-            ("GREENWAVE__MQTT__BROKER", &url),
-        ],
-    );
+    let cabinets = support::arterial_cabinets(20.0, 1800.0).await;
+    let mut config = support::paced_j1(cabinets.sites[0].address, 20.0, Some(&url));
     config.trusted_keys = vec![
         greenwave::mqtt::signing::public_key(
             &std::fs::read_to_string(dir.join("ops.pub")).expect("reads"),

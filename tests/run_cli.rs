@@ -8,24 +8,13 @@ mod support;
 use std::process::{Command, Stdio};
 
 use greenwave::cabinet::registers::address;
-use greenwave::cabinet::{CabinetOptions, VirtualCabinets};
 use greenwave::fieldio::poller::request;
-use greenwave_sim::Scenario;
 
 use support::{eventually, root};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_process_drives_logs_and_hands_back_on_sigterm() {
-    let scenario =
-        Scenario::load(&root().join("config/scenarios/arterial-peak.toml")).expect("loads");
-    let options = CabinetOptions {
-        speed: 10.0,
-        duration: Some(900.0),
-        ..CabinetOptions::default()
-    };
-    let cabinets = VirtualCabinets::start(&scenario, &options)
-        .await
-        .expect("cabinets start");
+    let cabinets = support::arterial_cabinets(10.0, 900.0).await;
     let events = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("J1-events.csv");
     let _ = std::fs::remove_file(&events);
     let child = Command::new(env!("CARGO_BIN_EXE_greenwave"))

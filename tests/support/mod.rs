@@ -130,3 +130,54 @@ pub fn free_address() -> std::net::SocketAddr {
         .local_addr()
         .expect("an address")
 }
+
+/// The arterial peak served as virtual cabinets at `speed` times real time, for `duration_s`.
+pub async fn arterial_cabinets(speed: f64, duration_s: f64) -> greenwave::cabinet::VirtualCabinets {
+    let scenario =
+        greenwave_sim::Scenario::load(&root().join("config/scenarios/arterial-peak.toml"))
+            .expect("the scenario loads");
+    let options = greenwave::cabinet::CabinetOptions {
+        speed,
+        duration: Some(duration_s),
+        ..greenwave::cabinet::CabinetOptions::default()
+    };
+    greenwave::cabinet::VirtualCabinets::start(&scenario, &options)
+        .await
+        .expect("the cabinets start")
+}
+
+/// J1's config for a cabinet at `address` running `speed` times faster than real time: the
+/// daemon follows the cabinet clock, polls and writes its watchdog `speed` times as often, and
+/// talks to `broker` if given.
+pub fn paced_j1(address: SocketAddr, speed: f64, broker: Option<&str>) -> DaemonConfig {
+    let tick_hz = (10.0 * speed).to_string();
+    let watchdog_s = (1.0 / speed).to_string();
+    let mut overrides = vec![
+        ("GREENWAVE__CONTROL__CLOCK", "cabinet"),
+        ("GREENWAVE__CONTROL__TICK_HZ", tick_hz.as_str()),
+        ("GREENWAVE__CABINET__WATCHDOG_S", watchdog_s.as_str()),
+        ("GREENWAVE__CABINET__BACKOFF_MIN_MS", "10"),
+    ];
+    if let Some(url) = broker {
+        overrides.push(("GREENWAVE__MQTT__BROKER", url));
+    }
+    j1_config(address, &overrides)
+}
+
+/// Publishes one QoS 1 message as client `id` and waits for the broker's acknowledgement.
+pub async fn mqtt_publish(broker: SocketAddr, id: &str, topic: &str, payload: Vec<u8>) {
+    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+    let options = MqttOptions::new(id, broker.ip().to_string(), broker.port());
+    let (client, mut eventloop) = AsyncClient::new(options, 16);
+    client
+        .publish(topic, QoS::AtLeastOnce, false, payload)
+        .await
+        .expect("queued");
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), eventloop.poll()).await {
+            Ok(Ok(Event::Incoming(Packet::PubAck(_)))) => break,
+            Ok(Ok(_)) => {}
+            other => panic!("publishing failed: {other:?}"),
+        }
+    }
+}
