@@ -192,7 +192,7 @@ async fn a_frozen_io_heartbeat_leads_to_the_safe_state() {
         cab.bank.lock().control_request == request::FLASH
     })
     .await;
-    assert_eq!(daemon.view.borrow().mode, "SAFE");
+    assert_eq!(daemon.view.borrow().mode, "safe");
     clock.abort();
     daemon.stop.send_replace(true);
     let _ = daemon.task.await;
@@ -211,7 +211,7 @@ async fn heads_that_do_not_show_the_command_lead_to_the_safe_state() {
         cab.bank.lock().control_request == request::FLASH
     })
     .await;
-    assert_eq!(daemon.view.borrow().mode, "SAFE");
+    assert_eq!(daemon.view.borrow().mode, "safe");
     clock.abort();
     daemon.stop.send_replace(true);
     let _ = daemon.task.await;

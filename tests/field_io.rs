@@ -34,6 +34,24 @@ fn link(cab: &Scripted, timeout: Duration) -> Link {
     })
 }
 
+/// The control loop of `config`'s site running its plan as fixed time, from time zero.
+fn fixed_loop(config: &greenwave::daemon::config::DaemonConfig) -> ControlLoop {
+    let controller = build_controller(
+        "fixed",
+        &config.site,
+        Some(&config.plan),
+        &config.controller_params,
+    )
+    .expect("builds");
+    ControlLoop::new(
+        config.site.clone(),
+        controller,
+        config.plan.clone(),
+        LoopSettings::default(),
+        Instant::ZERO,
+    )
+}
+
 struct Poller {
     field: watch::Receiver<Field>,
     commands: watch::Sender<Command>,
@@ -149,20 +167,7 @@ async fn queue_after_counts(start: u16) -> (f64, Vec<Event>) {
         .expect("an advance loop");
     let channel = usize::from(advance.channel);
     let lane = usize::from(advance.lane);
-    let controller = build_controller(
-        "fixed",
-        &site,
-        Some(&config.plan),
-        &config.controller_params,
-    )
-    .expect("builds");
-    let mut control = ControlLoop::new(
-        site.clone(),
-        controller,
-        config.plan.clone(),
-        LoopSettings::default(),
-        Instant::ZERO,
-    );
+    let mut control = fixed_loop(&config);
     let mut p = start_poller(&cab);
     let neighbours = Neighbours::default();
     let mut now = Instant::ZERO;
@@ -286,21 +291,7 @@ async fn a_killed_and_restarted_server_is_reconnected_and_told_the_command_again
 async fn bad_register_values_are_faults_not_panics() {
     let cab = Scripted::start(CHANNELS, GROUPS).await;
     let config = j1_config(cab.address, &[]);
-    let site = config.site.clone();
-    let controller = build_controller(
-        "fixed",
-        &site,
-        Some(&config.plan),
-        &config.controller_params,
-    )
-    .expect("builds");
-    let mut control = ControlLoop::new(
-        site,
-        controller,
-        config.plan.clone(),
-        LoopSettings::default(),
-        Instant::ZERO,
-    );
+    let mut control = fixed_loop(&config);
     let mut p = start_poller(&cab);
     let neighbours = Neighbours::default();
 

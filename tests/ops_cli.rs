@@ -24,6 +24,18 @@ async fn greenwave(args: Vec<String>) -> Output {
     .expect("joins")
 }
 
+/// Asserts the exit code (showing both outputs if it differs); returns stdout.
+fn exits(out: &Output, code: i32) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -50,13 +62,7 @@ async fn publish_a_plan_set_a_mode_and_watch() {
         "config/plans/arterial-webster/J1.toml",
     ]))
     .await;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = exits(&out, 1);
     assert!(
         stdout.contains("\"result\":\"rejected\"") && stdout.contains("not newer"),
         "{stdout}"
@@ -80,13 +86,7 @@ async fn publish_a_plan_set_a_mode_and_watch() {
         v2.to_str().expect("utf-8"),
     ]))
     .await;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = exits(&out, 0);
     assert!(stdout.contains("\"result\":\"accepted\""), "{stdout}");
     assert!(stdout.contains("\"result\":\"active\""), "{stdout}");
 
@@ -95,13 +95,7 @@ async fn publish_a_plan_set_a_mode_and_watch() {
         "mode", "set", "--broker", &url, "--site", "J1", "plan",
     ]))
     .await;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = exits(&out, 0);
     assert!(stdout.contains("\"operator_mode\":\"plan\""), "{stdout}");
 
     // The watch table.
@@ -114,8 +108,7 @@ async fn publish_a_plan_set_a_mode_and_watch() {
         "1.5",
     ]))
     .await;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0));
+    let stdout = exits(&out, 0);
     let line = stdout
         .lines()
         .find(|l| l.starts_with("J1"))
@@ -210,23 +203,15 @@ async fn a_site_with_trusted_keys_takes_only_plans_signed_by_them() {
         a
     };
     let out = greenwave(publish(None)).await;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let stdout = exits(&out, 1);
     assert!(stdout.contains("unsigned"), "{stdout}");
 
     let out = greenwave(publish(Some("stranger.key"))).await;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let stdout = exits(&out, 1);
     assert!(stdout.contains("does not verify"), "{stdout}");
 
     let out = greenwave(publish(Some("ops.key"))).await;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = exits(&out, 0);
     assert!(stdout.contains("\"result\":\"accepted\""), "{stdout}");
 
     // `plan sign` prints the signed payload.

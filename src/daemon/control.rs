@@ -73,6 +73,17 @@ pub enum Mode {
     Safe,
 }
 
+impl Mode {
+    /// As the status and the live view say it: `following`, `driving` or `safe`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Following { .. } => "following",
+            Mode::Driving => "driving",
+            Mode::Safe => "safe",
+        }
+    }
+}
+
 /// Something worth a log line (and an `events` message).
 #[derive(Clone, PartialEq, Debug)]
 pub enum Event {

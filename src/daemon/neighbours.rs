@@ -90,10 +90,9 @@ impl NeighbourForecasts {
                             continue;
                         };
                         let travel_s = a.length_m / a.speed_mps.max(0.1);
-                        let arrivals = dispersion::disperse(departures, travel_s);
                         self.neighbours.arrivals.insert(
                             a.link.clone(),
-                            arrivals.get(age_s..).unwrap_or_default().to_vec(),
+                            dispersion::arrivals_from_now(departures, travel_s, age_s),
                         );
                     }
                     for (link, q) in &message.queue_per_lane {

@@ -19,7 +19,7 @@ use greenwave_sim::build_controller;
 
 use super::clock::CabinetClock;
 use super::config::{ClockSource, DaemonConfig};
-use super::control::{ControlLoop, Event, LoopSettings, Mode};
+use super::control::{ControlLoop, Event, LoopSettings};
 use super::eventlog::EventLog;
 use super::plan_gate::Schedule;
 use super::uplink::{Order, Uplink};
@@ -519,11 +519,7 @@ fn site_view(site: &str, control: &ControlLoop, now: Instant, link_up: bool) -> 
     let estimate = control.estimator().estimate();
     SiteView {
         site: site.to_owned(),
-        mode: match control.mode() {
-            Mode::Following { .. } => "following".into(),
-            Mode::Driving => "driving".into(),
-            Mode::Safe => "SAFE".into(),
-        },
+        mode: control.mode().name().to_owned(),
         stage,
         in_stage_s,
         queues: estimate

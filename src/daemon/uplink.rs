@@ -154,11 +154,7 @@ impl Uplink {
     /// Publishes the status for `mode` (retained, republished on every reconnect).
     pub fn set_status(&mut self, mode: Mode, faults: &[String]) {
         self.last_status = (mode, faults.to_vec());
-        let name = match mode {
-            Mode::Following { .. } => "following",
-            Mode::Driving => "driving",
-            Mode::Safe => "safe",
-        };
+        let name = mode.name();
         self.handle
             .set_status(self.identity.status(true, name, faults));
     }

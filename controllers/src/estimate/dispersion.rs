@@ -26,6 +26,14 @@ pub fn disperse(departures: &[f64], travel_s: f64) -> Vec<f64> {
     arrivals
 }
 
+/// Arrivals per one-second bin from now at the downstream end of a link, from a forecast of
+/// departures whose bin 0 began `age_s` whole seconds ago (see [`disperse`]).
+pub fn arrivals_from_now(departures: &[f64], travel_s: f64, age_s: usize) -> Vec<f64> {
+    let mut arrivals = disperse(departures, travel_s);
+    arrivals.drain(..age_s.min(arrivals.len()));
+    arrivals
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

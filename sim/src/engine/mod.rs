@@ -320,11 +320,10 @@ impl Simulation {
                 if link.is_exit() {
                     continue;
                 }
-                let arrivals =
-                    dispersion::disperse(departures, f64::from(link.length / link.speed));
+                let travel_s = f64::from(link.length / link.speed);
                 self.neighbours.arrivals.insert(
                     link_id.clone(),
-                    arrivals.get(age..).unwrap_or_default().to_vec(),
+                    dispersion::arrivals_from_now(departures, travel_s, age),
                 );
             }
         }
