@@ -131,6 +131,42 @@ fn step_lengths_of_one_second_and_a_tenth_work() {
 }
 
 #[test]
+fn a_loop_shows_no_presence_once_its_lane_has_emptied() {
+    // Traffic for the first two minutes, then none: by the end every lane is empty.
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cross-scenario.toml");
+    let mut spec: ScenarioSpec = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    spec.demand = vec![greenwave_sim::scenario::DemandSpec {
+        link: "W->J".into(),
+        flows: vec![
+            greenwave_sim::scenario::FlowSpec {
+                from_s: 0.0,
+                veh_h: 900.0,
+            },
+            greenwave_sim::scenario::FlowSpec {
+                from_s: 120.0,
+                veh_h: 0.0,
+            },
+        ],
+    }];
+    spec.duration_s = 400.0;
+    let scenario = Scenario::from_spec(&spec, &path).unwrap();
+    let mut sim = Simulation::new(&scenario, &RunOptions::default()).unwrap();
+    sim.run(|_| {});
+    let samples = sim.detector_samples("J").unwrap().to_vec();
+    let outcome = sim.outcome(0.0);
+    assert!(outcome.summary.vehicles_arrived > 20);
+    assert_eq!(outcome.summary.vehicles_in_network, 0);
+    let on: Vec<usize> = (0..samples.len())
+        .filter(|&ch| samples[ch].presence)
+        .collect();
+    assert!(
+        on.is_empty(),
+        "channels {on:?} show presence on empty lanes"
+    );
+}
+
+#[test]
 fn loops_count_what_crosses_them_and_report_injected_faults() {
     let mut scenario = crossing(600.0, 3, 1200.0);
     let mut sim = Simulation::new(&scenario, &RunOptions::default()).unwrap();

@@ -350,11 +350,7 @@ impl Controller for Adaptive {
             };
             let turn = [Turn::Left, Turn::Through, Turn::Right][f.turn];
             if let Some(m) = approach.movement(turn)
-                && m.lanes.iter().any(|&l| {
-                    est.lanes
-                        .get(usize::from(l))
-                        .is_some_and(|x| x.queue_veh >= 1.0)
-                })
+                && est.calls_on(&m.lanes)
             {
                 lane_waiting[f.group.get()] = true;
             }

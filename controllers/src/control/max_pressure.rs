@@ -90,7 +90,7 @@ impl MaxPressure {
             };
             for m in &approach.movements {
                 if let (Some(g), Some(t)) = (m.group, m.turn.index()) {
-                    queued[g.get()] |= est.movement_queue_veh[t] >= 1.0;
+                    queued[g.get()] |= est.movement_queue_veh[t] >= 1.0 || est.calls_on(&m.lanes);
                 }
             }
         }

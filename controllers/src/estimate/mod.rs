@@ -67,6 +67,8 @@ pub struct LaneEstimate {
     pub queue_veh: f64,
     /// True while its counts come from a fallback.
     pub degraded: bool,
+    /// A vehicle stands on its stop-bar loop at red (a call, whatever the counts say).
+    pub standing: bool,
 }
 
 /// Estimates for one approach.
@@ -88,6 +90,18 @@ pub struct ApproachEstimate {
     pub movement_queue_veh: [f64; 3],
     /// Per lane.
     pub lanes: Vec<LaneEstimate>,
+}
+
+impl ApproachEstimate {
+    /// Whether any of `lanes` holds a vehicle waiting: a whole vehicle queued, or one standing
+    /// on the stop-bar loop at red.
+    pub fn calls_on(&self, lanes: &[u8]) -> bool {
+        lanes.iter().any(|&l| {
+            self.lanes
+                .get(usize::from(l))
+                .is_some_and(|x| x.queue_veh >= 1.0 || x.standing)
+        })
+    }
 }
 
 /// Everything the estimator knows at one moment.
@@ -142,6 +156,24 @@ struct Lane {
     storage_beyond: f64,
     /// Turns the lane allows: left, through, right.
     turns: [bool; 3],
+    /// A vehicle stands on its stop-bar loop at red.
+    standing: bool,
+}
+
+/// What a lane's loops say at one tick.
+struct LaneInputs {
+    /// Vehicles counted in at the advance loop.
+    arrived: f64,
+    /// Vehicles counted out at the stop-bar loop.
+    departed: f64,
+    /// The advance loop has been occupied long enough to hold a queue back beyond it.
+    blocked: bool,
+    /// The stop-bar loop is free.
+    stop_bar_free: bool,
+    /// A vehicle has stood on the stop-bar loop long enough to be queued.
+    stop_bar_held: bool,
+    /// The advance loop is free.
+    advance_free: bool,
 }
 
 /// The estimator of one site.
@@ -215,6 +247,7 @@ impl Estimator {
                         ((approach.length_m - advance_m) / 6.5).max(0.0)
                     },
                     turns: [Turn::Left, Turn::Through, Turn::Right].map(|t| allows.allows(t)),
+                    standing: false,
                 });
             }
         }
@@ -287,8 +320,14 @@ impl Estimator {
         self.refresh_fallbacks();
         let p = self.params;
         for i in 0..self.lanes.len() {
-            let (measured, departed, blocked, stop_bar_free, advance_free) =
-                self.lane_inputs(i, now);
+            let LaneInputs {
+                arrived: measured,
+                departed,
+                blocked,
+                stop_bar_free,
+                stop_bar_held,
+                advance_free,
+            } = self.lane_inputs(i, now);
             // An advance loop lost to a fault: its recent flow stands in, and the flow filter
             // and its history stay as they were until the loop is back.
             let lost = |ch: Option<usize>| {
@@ -334,6 +373,9 @@ impl Estimator {
             // Input-output between the loops; vehicles counted at the advance loop come first
             // out of those held back beyond it.
             lane.in_section = (lane.in_section + arrived - departed).max(0.0);
+            // A vehicle standing on the stop-bar loop at red is waiting, counted or not (it may
+            // have changed into this lane past the advance loop).
+            lane.standing = stop_bar_held && !green;
             lane.beyond = (lane.beyond - arrived).max(0.0);
             if blocked {
                 lane.beyond = (lane.beyond + q * dt).min(lane.storage_beyond);
@@ -531,9 +573,8 @@ impl Estimator {
         }
     }
 
-    /// (arrived, departed, advance blocked, stop bar free, advance free) for lane `i` this
-    /// tick, through the fallback chain.
-    fn lane_inputs(&self, i: usize, now: Instant) -> (f64, f64, bool, bool, bool) {
+    /// What lane `i`'s loops say this tick, through the fallback chain.
+    fn lane_inputs(&self, i: usize, now: Instant) -> LaneInputs {
         let lane = &self.lanes[i];
         let blocked_after = Duration::from_secs_f64(self.params.blocked_after_s);
         let read = |channel: Option<usize>| -> Option<&Channel> {
@@ -551,9 +592,15 @@ impl Estimator {
         let departed = stop_bar.map_or(arrived, |c| f64::from(c.delta));
         let blocked =
             advance.is_some_and(|c| c.presence_since.is_some_and(|t| now - t >= blocked_after));
-        let free = stop_bar.is_some_and(|c| c.presence_since.is_none());
-        let advance_free = advance.is_some_and(|c| c.presence_since.is_none());
-        (arrived, departed, blocked, free, advance_free)
+        LaneInputs {
+            arrived,
+            departed,
+            blocked,
+            stop_bar_free: stop_bar.is_some_and(|c| c.presence_since.is_none()),
+            stop_bar_held: stop_bar
+                .is_some_and(|c| c.presence_since.is_some_and(|t| now - t >= blocked_after)),
+            advance_free: advance.is_some_and(|c| c.presence_since.is_none()),
+        }
     }
 
     fn lane_green(&self, i: usize, shown: &SignalState) -> bool {
@@ -625,6 +672,7 @@ impl Estimator {
                 trend_veh_h_min: lane.filter.trend() * 3600.0 * 60.0,
                 queue_veh: if constant_call { queue.max(1.0) } else { queue },
                 degraded,
+                standing: lane.standing,
             };
             let a = &mut self.estimate.approaches[lane.approach];
             a.arrival_veh_h += est.arrival_veh_h;

@@ -188,3 +188,30 @@ fn a_lost_loop_keeps_its_recent_flow_instead_of_fading() {
         after.arrival_veh_h
     );
 }
+
+#[test]
+fn a_vehicle_standing_on_the_stop_bar_at_red_is_a_call_even_uncounted() {
+    let mut est = Estimator::new(site(), EstimatorParams::default(), Instant::ZERO);
+    let mut samples = vec![DetectorSample::default(); 20];
+    // Lane 0 of eb (stop bar 0): a vehicle that changed lanes past the advance loop stops on it.
+    samples[0].presence = true;
+    let mut now = Instant::ZERO;
+    for _ in 0..20 {
+        now += Duration::from_millis(100);
+        est.update(now, &samples, &all_red());
+    }
+    assert!(!eb(est.estimate()).lanes[0].standing, "2 s is passing");
+    for _ in 0..10 {
+        now += Duration::from_millis(100);
+        est.update(now, &samples, &all_red());
+    }
+    let lane = eb(est.estimate()).lanes[0];
+    assert!(lane.standing, "{lane:?}");
+    assert_eq!(lane.queue_veh, 0.0, "nothing counted in");
+    assert!(!eb(est.estimate()).lanes[1].standing);
+    // On green, standing on the loop is discharging, not a call.
+    let green = SignalState::uniform(8, Aspect::Green);
+    now += Duration::from_millis(100);
+    est.update(now, &samples, &green);
+    assert!(!eb(est.estimate()).lanes[0].standing);
+}

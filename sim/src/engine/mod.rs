@@ -253,6 +253,10 @@ impl Simulation {
         queue.fill(0);
         for (lane, vehicles) in self.lanes.iter_mut().enumerate() {
             if vehicles.is_empty() {
+                // Nobody over its loops (the last vehicle may have left in the step before).
+                for &l in &self.lane_loops[lane] {
+                    self.loops[l as usize].presence = false;
+                }
                 continue;
             }
             self.vehicle_updates += vehicles.len() as u64;

@@ -1,5 +1,6 @@
 use super::*;
 use crate::control::rig::{Rig, plan, pulse, site};
+use crate::model::Turn;
 
 fn rig(params: AdaptiveParams) -> Rig<Adaptive> {
     let site = site();
@@ -105,6 +106,36 @@ fn greens_stay_within_their_bounds_and_queued_groups_within_the_wait_bound() {
         longest_main_green <= 40.0 + 0.5,
         "phase 2 green lasted {longest_main_green:.1} s"
     );
+}
+
+#[test]
+fn a_vehicle_the_counts_missed_is_served_within_the_wait_bound() {
+    let params = AdaptiveParams {
+        max_wait_s: 60.0,
+        ..AdaptiveParams::default()
+    };
+    let mut rig = rig(params);
+    let nb_left = rig
+        .site
+        .approaches
+        .iter()
+        .find(|a| a.direction.to_string() == "nb")
+        .and_then(|a| a.movement(Turn::Left))
+        .and_then(|m| m.group)
+        .unwrap();
+    // Busy eastbound traffic; from 20 s a northbound left-turner stands on its stop-bar loop
+    // (lane 0, channel 12) without ever having crossed the advance loop (a late lane change).
+    let served = rig.run_until(
+        200.0,
+        |t, s| {
+            pulse(t, 0.8, &mut s[3]);
+            pulse(t, 0.8, &mut s[5]);
+            s[12].presence = t >= 20.0;
+        },
+        |r| r.now.as_secs_f64() > 20.0 && r.seq.state().get(nb_left).is_go(),
+    );
+    let waited = served.expect("the left-turner is served") - 20.0;
+    assert!(waited <= 60.0 + 7.0, "waited {waited:.1} s");
 }
 
 #[test]
