@@ -131,6 +131,7 @@ impl Junction {
     /// Runs one control tick at `now` with what the neighbours report; returns true when the
     /// shown state changed.
     pub(crate) fn tick(&mut self, now: Instant, neighbours: &Neighbours) -> bool {
+        self.estimator.observe_downstream(&neighbours.links);
         self.estimator.update(now, &self.samples, &self.shown);
         let drive = match &mut self.cabinet {
             None => Drive::Local,

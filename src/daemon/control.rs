@@ -295,6 +295,7 @@ impl ControlLoop {
             self.latch(why);
         }
         self.read_detectors(reading);
+        self.estimator.observe_downstream(&neighbours.links);
         self.estimator.update(now, &self.samples, &self.shown);
         let resumed = std::mem::take(&mut self.link_was_down);
         self.activate_pending();

@@ -1,7 +1,7 @@
 //! What the neighbouring daemons tell this one, turned into the controller's [`Neighbours`]:
 //! each upstream neighbour's forecast departures onto a link into this site, shifted by the
-//! link's travel time and dispersed (Robertson), from now on; and the neighbours' approach
-//! queues. A neighbour heard from longer ago than `silent_after` is silent: its links fall back
+//! link's travel time and dispersed (Robertson), from now on; and the neighbours' reports on
+//! their approach links (queues, counted arrivals). A neighbour heard from longer ago than `silent_after` is silent: its links fall back
 //! to local estimation, and an event says so (and again when it is back).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -63,7 +63,7 @@ impl NeighbourForecasts {
     pub fn update(&mut self, now: Instant, wall: SystemTime) -> (&Neighbours, Vec<String>) {
         let mut notes = Vec::new();
         self.neighbours.arrivals.clear();
-        self.neighbours.queue_per_lane.clear();
+        self.neighbours.links.clear();
         for upstream in Self::sites(&self.site) {
             let fresh = self
                 .latest
@@ -95,8 +95,8 @@ impl NeighbourForecasts {
                             dispersion::arrivals_from_now(departures, travel_s, age_s),
                         );
                     }
-                    for (link, q) in &message.queue_per_lane {
-                        self.neighbours.queue_per_lane.insert(link.clone(), *q);
+                    for (link, report) in &message.links {
+                        self.neighbours.links.insert(link.clone(), *report);
                     }
                 }
             }

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use rumqttc::QoS;
 
 use greenwave_controllers::Instant;
-use greenwave_controllers::control::Neighbours;
+use greenwave_controllers::control::{Neighbours, Outflow};
 use greenwave_controllers::site::Site;
 
 use super::config::{ClockSource, DaemonConfig};
@@ -332,17 +332,15 @@ impl Uplink {
         neighbours
     }
 
-    /// Publishes the controller's outflow forecast and the approach queues.
+    /// Publishes the controller's outflow forecast (if it makes one) and the site's report on
+    /// each of its approach links.
     pub fn publish_outflow(&self, control: &ControlLoop) {
-        let Some(outflow) = control.controller().outflow() else {
-            return;
-        };
-        let queue_per_lane = control
+        let empty = Outflow::default();
+        let outflow = control.controller().outflow().unwrap_or(&empty);
+        let links = control
             .estimator()
-            .estimate()
-            .approaches
-            .iter()
-            .map(|a| (a.link.clone(), a.queue_veh / a.lanes.len().max(1) as f64))
+            .link_reports()
+            .map(|(link, report)| (link.to_owned(), report))
             .collect();
         let message = OutflowMsg {
             site: self.site.id.clone(),
@@ -354,7 +352,7 @@ impl Uplink {
             clock_ms: outflow.from.total_millis(),
             bin_s: 1.0,
             by_link: outflow.by_link.clone(),
-            queue_per_lane,
+            links,
         };
         self.handle.publish_bulk(Outgoing {
             topic: payload::topic(&self.site.id, "outflow"),

@@ -7,6 +7,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use greenwave_controllers::estimate::LinkReport;
 use greenwave_controllers::plan::PlanSpec;
 
 /// The topic of `kind` for `site`: `greenwave/v1/{site}/{kind}`.
@@ -91,9 +92,10 @@ pub struct OutflowMsg {
     pub bin_s: f64,
     /// Vehicles per bin by outgoing link id.
     pub by_link: BTreeMap<String, Vec<f64>>,
-    /// Vehicles queued per lane on each of the sender's approaches, by approach link id.
+    /// The sender's report on each of its approaches (queues, counted arrivals), by approach
+    /// link id.
     #[serde(default)]
-    pub queue_per_lane: BTreeMap<String, f64>,
+    pub links: BTreeMap<String, LinkReport>,
 }
 
 /// `plan/set`: a timing plan, or a time-of-day schedule of plans, for the site.

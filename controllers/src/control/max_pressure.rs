@@ -1,8 +1,9 @@
 //! Max-pressure control (Varaiya 2013, "Max pressure control of a network of signalized
 //! intersections", Transportation Research Part C 36): at each decision, run the stage with the
 //! largest pressure, where a movement's pressure is its saturation flow times the difference
-//! between its queue and the queue it feeds downstream (both per lane), and a stage's pressure
-//! the sum over the movements it serves. Decisions come in slots (after the minimum green, every
+//! between its queue per lane and the queue it feeds downstream (the downstream site's movement
+//! queues per lane weighted by that approach's turning ratios, as the neighbour reports them),
+//! and a stage's pressure the sum over the movements it serves. Decisions come in slots (after the minimum green, every
 //! `SLOT`), stages change through the sequencer, so minimum greens and intergreens hold, a stage
 //! ends at its maximum green, and a movement kept waiting with a queue for longer than
 //! `WAIT_BOUND` is served next whatever the pressures say (pure max pressure can starve a small
@@ -61,10 +62,9 @@ impl MaxPressure {
                 let up = est.movement_queue_veh[t] / lanes;
                 let down = inputs
                     .neighbours
-                    .queue_per_lane
+                    .links
                     .get(&m.onto)
-                    .copied()
-                    .unwrap_or(0.0);
+                    .map_or(0.0, |r| r.weighted_queue_per_lane);
                 by_group[g.get()] += approach.saturation_flow_veh_h_lane * lanes * (up - down);
             }
         }

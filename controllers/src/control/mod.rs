@@ -20,7 +20,7 @@ pub use max_pressure::MaxPressure;
 use std::collections::BTreeMap;
 
 use crate::detector::DetectorSample;
-use crate::estimate::Estimate;
+use crate::estimate::{Estimate, LinkReport};
 use crate::model::StageIndex;
 use crate::sequencer::Sequencer;
 use crate::time::Instant;
@@ -40,8 +40,9 @@ pub struct Inputs<'a> {
 /// directly in the simulator); a neighbour that has gone silent is simply absent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Neighbours {
-    /// Vehicles queued per lane on the approaches of the neighbours, by approach link id.
-    pub queue_per_lane: BTreeMap<String, f64>,
+    /// What the neighbours report of their approaches (queues, counted arrivals), by approach
+    /// link id.
+    pub links: BTreeMap<String, LinkReport>,
     /// Forecast arrivals at this site's approaches from its upstream neighbours, vehicles per
     /// one-second bin from now, by approach link id (already dispersed along the link).
     pub arrivals: BTreeMap<String, Vec<f64>>,

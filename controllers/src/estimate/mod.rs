@@ -8,12 +8,15 @@
 pub mod dispersion;
 mod health;
 mod kalman;
+mod report;
 pub mod turning;
 
 pub use health::{DetectorHealth, Fallback, Fault};
 pub use kalman::{FlowFilter, FlowNoise};
+pub use report::LinkReport;
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::corridor::DetectorKind;
@@ -189,6 +192,11 @@ pub struct Estimator {
     /// Estimated turning ratios by approach, updated when a lane's flow history moves.
     turning: Vec<[f64; 3]>,
     turning_stale: bool,
+    /// The site's outgoing links, and for each approach and turn the one it feeds.
+    out_links: Vec<String>,
+    onto: Vec<[Option<usize>; 3]>,
+    /// Flow counted on each outgoing link by the neighbour at its end, veh/s, where reported.
+    downstream: Vec<Option<f64>>,
     /// The lane each channel belongs to.
     lane_of_channel: Vec<Option<usize>>,
     /// The fallback of each channel, recomputed when any fault or history changes.
@@ -262,8 +270,28 @@ impl Estimator {
                 present.map(|p| if p { 1.0 / n } else { 0.0 })
             })
             .collect();
+        let mut out_links: Vec<String> = Vec::new();
+        let onto = site
+            .approaches
+            .iter()
+            .map(|a| {
+                [Turn::Left, Turn::Through, Turn::Right].map(|t| {
+                    let m = a.movement(t)?;
+                    Some(match out_links.iter().position(|l| *l == m.onto) {
+                        Some(i) => i,
+                        None => {
+                            out_links.push(m.onto.clone());
+                            out_links.len() - 1
+                        }
+                    })
+                })
+            })
+            .collect();
         let channels_len = channels.len();
         let mut e = Estimator {
+            downstream: vec![None; out_links.len()],
+            out_links,
+            onto,
             site,
             params,
             channels,
@@ -295,6 +323,45 @@ impl Estimator {
             self.turning[a] = ratios;
             self.turning_stale = true;
         }
+    }
+
+    /// Takes in what the neighbours report of the links this site feeds (their counted
+    /// arrivals pin the turning ratios; a link not reported leaves them to the lane flows).
+    pub fn observe_downstream(&mut self, reports: &BTreeMap<String, LinkReport>) {
+        for (slot, link) in self.downstream.iter_mut().zip(&self.out_links) {
+            *slot = reports.get(link).map(|r| r.arrival_veh_h / 3600.0);
+        }
+    }
+
+    /// This site's report on each of its approach links, for the sites upstream.
+    pub fn link_reports(&self) -> impl Iterator<Item = (&str, LinkReport)> + '_ {
+        self.site
+            .approaches
+            .iter()
+            .zip(&self.estimate.approaches)
+            .enumerate()
+            .map(|(i, (approach, est))| {
+                let weighted = [Turn::Left, Turn::Through, Turn::Right]
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(t, &turn)| {
+                        let lanes = approach.movement(turn)?.lanes.len().max(1) as f64;
+                        Some(est.turning[t] * est.movement_queue_veh[t] / lanes)
+                    })
+                    .sum();
+                let usual: f64 = self
+                    .lanes
+                    .iter()
+                    .filter(|l| l.approach == i)
+                    .map(|l| l.history_veh_s)
+                    .sum();
+                let report = LinkReport {
+                    queue_per_lane: est.queue_veh / est.lanes.len().max(1) as f64,
+                    weighted_queue_per_lane: weighted,
+                    arrival_veh_h: usual * 3600.0,
+                };
+                (approach.link.as_str(), report)
+            })
     }
 
     /// The latest estimate.
@@ -682,15 +749,30 @@ impl Estimator {
         // Turning ratios (judged on the lanes' recent-flow history: they change slowly), then
         // each movement's share of the lane flows and queues.
         if self.turning_stale {
-            for i in 0..self.site.approaches.len() {
-                let lanes = self.lanes.iter().filter(|l| l.approach == i);
-                let turns: Vec<[bool; 3]> = lanes.clone().map(|l| l.turns).collect();
-                let flows: Vec<f64> = lanes.map(|l| l.history_veh_s).collect();
-                let site_approach = &self.site.approaches[i];
-                let present = [Turn::Left, Turn::Through, Turn::Right]
-                    .map(|t| site_approach.movement(t).is_some());
-                self.turning[i] = turning::estimate(&turns, &flows, present, self.turning_prior[i]);
-            }
+            let n = self.site.approaches.len();
+            let turns: Vec<Vec<[bool; 3]>> = (0..n)
+                .map(|i| {
+                    let lanes = self.lanes.iter().filter(|l| l.approach == i);
+                    lanes.map(|l| l.turns).collect()
+                })
+                .collect();
+            let flows: Vec<Vec<f64>> = (0..n)
+                .map(|i| {
+                    let lanes = self.lanes.iter().filter(|l| l.approach == i);
+                    lanes.map(|l| l.history_veh_s).collect()
+                })
+                .collect();
+            let counts: Vec<turning::ApproachCounts<'_>> = (0..n)
+                .map(|i| turning::ApproachCounts {
+                    turns: &turns[i],
+                    flows: &flows[i],
+                    present: [Turn::Left, Turn::Through, Turn::Right]
+                        .map(|t| self.site.approaches[i].movement(t).is_some()),
+                    prior: self.turning_prior[i],
+                    onto: self.onto[i],
+                })
+                .collect();
+            self.turning = turning::estimate_site(&counts, &self.downstream);
             self.turning_stale = false;
         }
         let mut lane_index = 0;

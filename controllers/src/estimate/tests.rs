@@ -215,3 +215,72 @@ fn a_vehicle_standing_on_the_stop_bar_at_red_is_a_call_even_uncounted() {
     est.update(now, &samples, &green);
     assert!(!eb(est.estimate()).lanes[0].standing);
 }
+
+#[test]
+fn link_reports_weight_movement_queues_by_the_turning_ratios_and_counts_pin_them() {
+    let mut est = Estimator::new(site(), EstimatorParams::default(), Instant::ZERO);
+    let mut samples = vec![DetectorSample::default(); 20];
+    // Eastbound at red: lane 0 (left only) 4 queued, lane 1 (through) 6, lane 2 (through and
+    // right) 6; counts arrive at 0.25 veh/s a lane over five minutes.
+    let mut now = Instant::ZERO;
+    for k in 1..=300u16 {
+        now += Duration::from_secs(1);
+        for lane in 0..3 {
+            samples[2 * lane + 1].count = k / 4;
+        }
+        samples[0].count = (k / 4).saturating_sub(4);
+        samples[2].count = (k / 4).saturating_sub(6);
+        samples[4].count = (k / 4).saturating_sub(6);
+        est.update(now, &samples, &all_red());
+    }
+    let e = eb(est.estimate()).clone();
+    let (link, report) = est
+        .link_reports()
+        .find(|(link, _)| *link == e.link.as_str())
+        .unwrap();
+    assert_eq!(link, e.link);
+    let r = e.turning;
+    let q = e.movement_queue_veh;
+    // Left on 1 lane, through on 2, right on 1.
+    let expected = r[0] * q[0] + r[1] * q[1] / 2.0 + r[2] * q[2];
+    assert!(
+        (report.weighted_queue_per_lane - expected).abs() < 1e-9,
+        "{report:?} {e:?}"
+    );
+    assert!(
+        (report.queue_per_lane - 16.0 / 3.0).abs() < 0.5,
+        "{report:?}"
+    );
+    assert!((report.arrival_veh_h - 2700.0).abs() < 300.0, "{report:?}");
+
+    // The eastbound right turn's exit counted downstream at 300 veh/h pins the right ratio
+    // inside the shared lane: eastbound sends 2700 veh/h, so 0.11 of it.
+    let right_exit = est
+        .site()
+        .approaches
+        .iter()
+        .find(|a| a.link == e.link)
+        .and_then(|a| a.movement(Turn::Right))
+        .unwrap()
+        .onto
+        .clone();
+    let before = eb(est.estimate()).turning[2];
+    let target = 300.0 / report.arrival_veh_h;
+    let reports = BTreeMap::from([(
+        right_exit,
+        LinkReport {
+            arrival_veh_h: 300.0,
+            ..LinkReport::default()
+        },
+    )]);
+    est.observe_downstream(&reports);
+    for _ in 0..10 {
+        now += Duration::from_secs(1);
+        est.update(now, &samples, &all_red());
+    }
+    let after = eb(est.estimate()).turning[2];
+    assert!(
+        (after - target).abs() < (before - target).abs() / 2.0,
+        "right ratio {before:.3} -> {after:.3}, counted {target:.3}"
+    );
+}

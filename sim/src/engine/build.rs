@@ -204,7 +204,6 @@ impl Simulation {
             .record
             .then(|| Recording::new(corridor, &links, scenario.step));
         let link_count = links.len();
-        let share_with_neighbours = matches!(controller.as_str(), "max-pressure" | "adaptive");
         let link_index = links
             .iter()
             .enumerate()
@@ -233,7 +232,6 @@ impl Simulation {
             lane_info,
             junctions,
             neighbours: Default::default(),
-            share_with_neighbours,
             link_index,
             shown,
             go_since,

@@ -74,8 +74,6 @@ pub struct Simulation {
     oncoming_eta: Vec<f32>,
     junctions: Vec<Junction>,
     neighbours: Neighbours,
-    /// Whether the controllers use what their neighbours report.
-    share_with_neighbours: bool,
     link_index: std::collections::BTreeMap<String, usize>,
     shown: Vec<SignalState>,
     go_since: Vec<Vec<f32>>,
@@ -207,9 +205,7 @@ impl Simulation {
         let dt = self.dt;
         let t_end = t + f64::from(dt);
 
-        if self.share_with_neighbours {
-            self.gather_neighbours();
-        }
+        self.gather_neighbours();
         for (j, junction) in self.junctions.iter_mut().enumerate() {
             if junction.tick(t0, &self.neighbours) {
                 self.shown[j].clone_from(&junction.shown);
@@ -296,21 +292,18 @@ impl Simulation {
         self.now = t0 + self.step;
     }
 
-    /// What every intersection tells its neighbours: its approach queues per lane, and its
-    /// outflow forecast, dispersed along each link into arrivals at the next stop line.
+    /// What every intersection tells its neighbours: its report on each approach link (queues,
+    /// counted arrivals), and its outflow forecast, dispersed along each link into arrivals at the next stop line.
     fn gather_neighbours(&mut self) {
         self.neighbours.arrivals.clear();
         let now = self.now;
         for j in &self.junctions {
-            for a in &j.estimator.estimate().approaches {
-                let per_lane = a.queue_veh / a.lanes.len().max(1) as f64;
+            for (link, report) in j.estimator.link_reports() {
                 // Updated in place: the keys stay from one step to the next.
-                match self.neighbours.queue_per_lane.get_mut(&a.link) {
-                    Some(q) => *q = per_lane,
+                match self.neighbours.links.get_mut(link) {
+                    Some(r) => *r = report,
                     None => {
-                        self.neighbours
-                            .queue_per_lane
-                            .insert(a.link.clone(), per_lane);
+                        self.neighbours.links.insert(link.to_owned(), report);
                     }
                 }
             }

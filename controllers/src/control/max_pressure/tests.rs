@@ -68,8 +68,16 @@ fn a_full_downstream_link_takes_the_pressure_off() {
         p[ix.stage_by_id("4+8").unwrap().get()]
     };
     let free = pressure_of_4(&rig);
-    // The link northbound traffic feeds is queued back, 10 vehicles a lane.
-    rig.neighbours.queue_per_lane.insert("J1->N".into(), 10.0);
+    // The movements of the link northbound traffic feeds are queued back, 10 vehicles a lane
+    // weighted by their turning ratios.
+    rig.neighbours.links.insert(
+        "J1->N".into(),
+        crate::estimate::LinkReport {
+            queue_per_lane: 10.0,
+            weighted_queue_per_lane: 10.0,
+            arrival_veh_h: 600.0,
+        },
+    );
     let blocked = pressure_of_4(&rig);
     assert!(
         free > 0.0 && blocked < free,
