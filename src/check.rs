@@ -6,6 +6,7 @@
 
 use anyhow::{Context, Result};
 use greenwave::daemon::config::DaemonConfig;
+use greenwave::daemon::plan_gate::schedule_times;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -99,6 +100,14 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// Whether `path` reads as a cabinet daemon's configuration (`site` and `cabinet` at the top).
+pub fn is_cabinet_config(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .is_some_and(|t| t.contains_key("site") && t.contains_key("cabinet"))
+}
+
 fn check_file(path: &Path) -> Verdict {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
     let table: toml::Table = load::parse_toml(path, &text).map_err(|e| strip_path(&e, path))?;
@@ -140,6 +149,26 @@ fn check_file(path: &Path) -> Verdict {
                 "detector"
             )
         ))
+    } else if has("schedule_id") {
+        // As `greenwave plan publish` would send it: every plan file read and checked.
+        let set = crate::ops::plan_set("", path).map_err(|e| format!("{e:#}"))?;
+        let spec = set.schedule.ok_or("not a schedule")?;
+        schedule_times(&spec)?;
+        let plans: Vec<String> = spec
+            .entries
+            .iter()
+            .map(|e| format!("{} `{}`", e.from, e.plan.plan_id))
+            .collect();
+        Ok(format!(
+            "schedule `{}` v{}: {} ({}); plans checked against the intersection when a daemon takes it",
+            spec.schedule_id,
+            spec.version,
+            match spec.entries.len() {
+                1 => "1 entry".to_owned(),
+                n => format!("{n} entries"),
+            },
+            plans.join(", ")
+        ))
     } else if has("plan_id") {
         match load::plan(path).map_err(|e| strip_path(&e, path))? {
             LoadedPlan::Checked { plan, intersection } => Ok(format!(
@@ -167,8 +196,9 @@ fn check_file(path: &Path) -> Verdict {
     } else {
         Err(
             "cannot tell what kind of file this is: expected an intersection (`region`), \
-             a corridor (`nodes`, `links`), a timing plan (`plan_id`), a scenario \
-             (`corridor`, `demand`, `controller`) or a cabinet config (`site`, `cabinet`)"
+             a corridor (`nodes`, `links`), a timing plan (`plan_id`), a schedule \
+             (`schedule_id`), a scenario (`corridor`, `demand`, `controller`) or a cabinet \
+             config (`site`, `cabinet`)"
                 .into(),
         )
     }

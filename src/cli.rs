@@ -13,8 +13,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Validate intersection, corridor, timing-plan and scenario files (folders are searched
-    /// for .toml).
+    /// Validate intersection, corridor, timing-plan, schedule, scenario and cabinet-config
+    /// files (folders are searched for .toml).
     ///
     /// Prints a verdict per file; exits 0 when every file is valid and 2 otherwise.
     Check(CheckArgs),

@@ -187,7 +187,7 @@ struct ScheduleFileEntry {
 }
 
 /// The `plan/set` for a plan file, or for a schedule file (one with `schedule_id`).
-fn plan_set(site: &str, path: &std::path::Path) -> Result<PlanSet> {
+pub(crate) fn plan_set(site: &str, path: &std::path::Path) -> Result<PlanSet> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let table: toml::Table = load::parse_toml(path, &text)?;

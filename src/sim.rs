@@ -18,6 +18,13 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
+            if crate::check::is_cabinet_config(&args.scenario) {
+                eprintln!(
+                    "hint: this is a cabinet daemon's configuration, not a scenario: run it with \
+                     `greenwave run --config {}`",
+                    args.scenario.display()
+                );
+            }
             return Ok(ExitCode::from(2));
         }
     };

@@ -33,6 +33,7 @@ fn every_file_in_config_is_valid() {
     for kind in [
         "corridor `arterial-4`: 4 intersections",
         "timing plan",
+        "schedule `arterial-weekday` v1: 2 entries",
         "region post_soviet",
     ] {
         assert!(stdout.contains(kind), "missing `{kind}` in:\n{stdout}");

@@ -175,37 +175,55 @@ impl PlanGate<'_> {
             );
             return Err(reject(id, version, why));
         }
-        if spec.entries.is_empty() {
-            return Err(reject(id, version, "the schedule has no entries".into()));
-        }
-        if !(-14 * 60..=14 * 60).contains(&spec.utc_offset_min) {
-            let why = format!(
-                "utc_offset_min {} is out of range (-840 to 840)",
-                spec.utc_offset_min
-            );
-            return Err(reject(id, version, why));
-        }
+        let minutes = schedule_times(&spec).map_err(|why| reject(id, version, why))?;
         let mut entries = Vec::new();
-        for (i, entry) in spec.entries.iter().enumerate() {
-            let minute = parse_hh_mm(&entry.from).ok_or_else(|| {
-                let why = format!(
-                    "entries[{i}].from: `{}` is not a time of day (HH:MM)",
-                    entry.from
-                );
-                reject(id, version, why)
-            })?;
+        for (i, (entry, minute)) in spec.entries.iter().zip(minutes).enumerate() {
             let plan = plan_of(&entry.plan).map_err(|why| {
                 reject(id, version, format!("entries[{i}] ({}): {why}", entry.from))
             })?;
             entries.push((minute, plan, entry.plan.clone()));
         }
         entries.sort_by_key(|e| e.0);
-        if let Some(w) = entries.windows(2).find(|w| w[0].0 == w[1].0) {
-            let why = format!("two entries start at {:02}:{:02}", w[0].0 / 60, w[0].0 % 60);
-            return Err(reject(id, version, why));
-        }
         Ok(Taken::Schedule(Schedule { spec, entries }))
     }
+}
+
+/// The checks of a schedule that need no intersection: entries there, the UTC offset in range,
+/// every entry's start a time of day, no two at the same time. Returns each entry's start,
+/// minutes into the day.
+pub fn schedule_times(spec: &ScheduleSpec) -> Result<Vec<u32>, String> {
+    if spec.entries.is_empty() {
+        return Err("the schedule has no entries".into());
+    }
+    if !(-14 * 60..=14 * 60).contains(&spec.utc_offset_min) {
+        return Err(format!(
+            "utc_offset_min {} is out of range (-840 to 840)",
+            spec.utc_offset_min
+        ));
+    }
+    let minutes = spec
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            parse_hh_mm(&entry.from).ok_or_else(|| {
+                format!(
+                    "entries[{i}].from: `{}` is not a time of day (HH:MM)",
+                    entry.from
+                )
+            })
+        })
+        .collect::<Result<Vec<u32>, String>>()?;
+    let mut sorted = minutes.clone();
+    sorted.sort_unstable();
+    if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!(
+            "two entries start at {:02}:{:02}",
+            w[0] / 60,
+            w[0] % 60
+        ));
+    }
+    Ok(minutes)
 }
 
 /// Minutes into the day of `HH:MM`.

@@ -161,6 +161,8 @@ struct Lane {
     turns: [bool; 3],
     /// A vehicle stands on its stop-bar loop at red.
     standing: bool,
+    /// When the lane last had green.
+    last_green: Option<Instant>,
 }
 
 /// What a lane's loops say at one tick.
@@ -173,8 +175,9 @@ struct LaneInputs {
     blocked: bool,
     /// The stop-bar loop is free.
     stop_bar_free: bool,
-    /// A vehicle has stood on the stop-bar loop long enough to be queued.
-    stop_bar_held: bool,
+    /// Since when the stop-bar loop has been occupied, if it has been long enough to hold a
+    /// queued vehicle.
+    stop_bar_held: Option<Instant>,
     /// The advance loop is free.
     advance_free: bool,
 }
@@ -256,6 +259,7 @@ impl Estimator {
                     },
                     turns: [Turn::Left, Turn::Through, Turn::Right].map(|t| allows.allows(t)),
                     standing: false,
+                    last_green: None,
                 });
             }
         }
@@ -440,9 +444,14 @@ impl Estimator {
             // Input-output between the loops; vehicles counted at the advance loop come first
             // out of those held back beyond it.
             lane.in_section = (lane.in_section + arrived - departed).max(0.0);
-            // A vehicle standing on the stop-bar loop at red is waiting, counted or not (it may
-            // have changed into this lane past the advance loop).
-            lane.standing = stop_bar_held && !green;
+            // A vehicle that came to stand on the stop-bar loop since the lane's last green is
+            // waiting, counted or not (it may have changed into this lane past the advance
+            // loop). A loop occupied since before that green is not believed: stuck on.
+            if green {
+                lane.last_green = Some(now);
+            }
+            lane.standing = !green
+                && stop_bar_held.is_some_and(|since| lane.last_green.is_none_or(|g| since > g));
             lane.beyond = (lane.beyond - arrived).max(0.0);
             if blocked {
                 lane.beyond = (lane.beyond + q * dt).min(lane.storage_beyond);
@@ -665,7 +674,8 @@ impl Estimator {
             blocked,
             stop_bar_free: stop_bar.is_some_and(|c| c.presence_since.is_none()),
             stop_bar_held: stop_bar
-                .is_some_and(|c| c.presence_since.is_some_and(|t| now - t >= blocked_after)),
+                .and_then(|c| c.presence_since)
+                .filter(|&t| now - t >= blocked_after),
             advance_free: advance.is_some_and(|c| c.presence_since.is_none()),
         }
     }

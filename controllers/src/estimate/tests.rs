@@ -284,3 +284,29 @@ fn link_reports_weight_movement_queues_by_the_turning_ratios_and_counts_pin_them
         "right ratio {before:.3} -> {after:.3}, counted {target:.3}"
     );
 }
+
+#[test]
+fn a_stop_bar_loop_occupied_through_a_green_is_no_call() {
+    let mut est = Estimator::new(site(), EstimatorParams::default(), Instant::ZERO);
+    let mut samples = vec![DetectorSample::default(); 20];
+    // Stuck on (and not reported) from the start, through a green and into the red after it.
+    samples[0].presence = true;
+    let green = SignalState::uniform(8, Aspect::Green);
+    let mut now = Instant::ZERO;
+    for k in 0..100 {
+        now += Duration::from_millis(100);
+        let shown = if k < 50 { green.clone() } else { all_red() };
+        est.update(now, &samples, &shown);
+    }
+    assert!(!eb(est.estimate()).lanes[0].standing);
+    // Cleared, then a vehicle stops on it at red: a call.
+    samples[0].presence = false;
+    now += Duration::from_millis(100);
+    est.update(now, &samples, &all_red());
+    samples[0].presence = true;
+    for _ in 0..30 {
+        now += Duration::from_millis(100);
+        est.update(now, &samples, &all_red());
+    }
+    assert!(eb(est.estimate()).lanes[0].standing);
+}
