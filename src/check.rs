@@ -100,19 +100,24 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// Whether `path` reads as a cabinet daemon's configuration (`site` and `cabinet` at the top).
+/// Whether `path` reads as a cabinet daemon's configuration.
 pub fn is_cabinet_config(path: &Path) -> bool {
     std::fs::read_to_string(path)
         .ok()
         .and_then(|text| text.parse::<toml::Table>().ok())
-        .is_some_and(|t| t.contains_key("site") && t.contains_key("cabinet"))
+        .is_some_and(|t| is_cabinet_table(&t))
+}
+
+/// A cabinet daemon's configuration has `site` and `cabinet` at the top.
+fn is_cabinet_table(table: &toml::Table) -> bool {
+    table.contains_key("site") && table.contains_key("cabinet")
 }
 
 fn check_file(path: &Path) -> Verdict {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
     let table: toml::Table = load::parse_toml(path, &text).map_err(|e| strip_path(&e, path))?;
     let has = |key: &str| table.contains_key(key);
-    if has("cabinet") && has("site") {
+    if is_cabinet_table(&table) {
         // As `greenwave run` would load it: with the environment's GREENWAVE__ overrides.
         let config = DaemonConfig::load(path).map_err(|e| e.message)?;
         Ok(format!(

@@ -159,24 +159,6 @@ pub fn estimate_site(approaches: &[ApproachCounts<'_>], links: &[Option<f64>]) -
     }
 }
 
-/// Ratios (left, through, right) for a single approach whose lanes allow `turns[l]` and carry
-/// `flows[l]`, without downstream counts; `present` marks the turns the approach has.
-pub fn estimate(
-    turns: &[[bool; 3]],
-    flows: &[f64],
-    present: [bool; 3],
-    prior: [f64; 3],
-) -> [f64; 3] {
-    let approach = ApproachCounts {
-        turns,
-        flows,
-        present,
-        prior,
-        onto: [None; 3],
-    };
-    estimate_site(&[approach], &[])[0]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +167,24 @@ mod tests {
     const T: [bool; 3] = [false, true, false];
     const TR: [bool; 3] = [false, true, true];
     const R: [bool; 3] = [false, false, true];
+
+    /// Ratios (left, through, right) for a single approach whose lanes allow `turns[l]` and carry
+    /// `flows[l]`, without downstream counts; `present` marks the turns the approach has.
+    fn estimate(
+        turns: &[[bool; 3]],
+        flows: &[f64],
+        present: [bool; 3],
+        prior: [f64; 3],
+    ) -> [f64; 3] {
+        let approach = ApproachCounts {
+            turns,
+            flows,
+            present,
+            prior,
+            onto: [None; 3],
+        };
+        estimate_site(&[approach], &[])[0]
+    }
 
     #[test]
     fn an_exclusive_left_lane_pins_the_left_ratio() {

@@ -293,7 +293,8 @@ impl Simulation {
     }
 
     /// What every intersection tells its neighbours: its report on each approach link (queues,
-    /// counted arrivals), and its outflow forecast, dispersed along each link into arrivals at the next stop line.
+    /// counted arrivals), and its outflow forecast, dispersed along each link into arrivals at
+    /// the next stop line.
     fn gather_neighbours(&mut self) {
         self.neighbours.arrivals.clear();
         let now = self.now;
