@@ -10,11 +10,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::rings::Rings;
 use super::{Controller, Inputs};
 use crate::corridor::DetectorKind;
 use crate::detector::wrapping_delta;
 use crate::estimate::Fallback;
-use crate::model::{GroupKind, StageIndex};
+use crate::model::{GroupIndex, GroupKind, StageIndex};
 use crate::plan::TimingPlan;
 use crate::sequencer::{Phase, Sequencer};
 use crate::site::Site;
@@ -73,6 +74,8 @@ pub struct Actuated {
     last_actuation: Vec<Instant>,
     last_counts: Vec<Option<u16>>,
     conflict_since: Option<Instant>,
+    /// Dual-ring stand-ins for plan stages.
+    rings: Rings,
 }
 
 impl Actuated {
@@ -147,12 +150,9 @@ impl Actuated {
             last_actuation: vec![Instant::ZERO; n],
             last_counts: Vec::new(),
             conflict_since: None,
+            rings: Rings::default(),
             plan,
         })
-    }
-
-    fn position(&self, stage: StageIndex) -> Option<usize> {
-        self.plan.stages.iter().position(|s| s.stage == stage)
     }
 
     /// Reads the detectors: actuations, latched calls, recalls.
@@ -206,13 +206,23 @@ impl Actuated {
         }
     }
 
-    /// The next stage after plan position `k` that serves a called group.
-    fn next_called(&self, k: usize, seq: &Sequencer) -> Option<StageIndex> {
+    /// Moves on to the next stage after plan position `k` that serves a called group (or a
+    /// dual-ring stand-in for it), if any.
+    fn next_called(&mut self, k: usize, seq: &Sequencer) -> Option<StageIndex> {
         let ix = seq.intersection();
         let n = self.plan.stages.len();
-        (1..=n)
-            .map(|d| self.plan.stages[(k + d) % n].stage)
-            .find(|&s| ix.stage(s).groups.iter().any(|g| self.calls[g.get()]))
+        let calls = &self.calls;
+        let called = |g: GroupIndex| calls[g.get()];
+        let next = (1..=n)
+            .map(|d| (k + d) % n)
+            .find(|&p| {
+                ix.stage(self.plan.stages[p].stage)
+                    .groups
+                    .iter()
+                    .any(called)
+            })
+            .map(|p| Rings::choose(ix, &self.plan, p, &called))?;
+        Some(self.rings.go(&self.plan, next))
     }
 }
 
@@ -231,7 +241,7 @@ impl Controller for Actuated {
                     .unwrap_or(self.plan.stages[0].stage),
             ),
             Phase::Dwell { stage, since } => {
-                let Some(k) = self.position(stage) else {
+                let Some((k, began)) = self.rings.position(&self.plan, stage, since) else {
                     // A stage outside the plan (after a plan change): move on to the plan.
                     return Some(self.plan.stages[0].stage);
                 };
@@ -246,7 +256,7 @@ impl Controller for Actuated {
                 }
                 let conflict_since = *self.conflict_since.get_or_insert(now);
                 let bounds = &self.plan.stages[k];
-                let green = now - since;
+                let green = now - began;
                 let gap = groups
                     .iter()
                     .map(|g| now - self.last_actuation[g.get()])
@@ -260,7 +270,18 @@ impl Controller for Actuated {
                     self.conflict_since = None;
                     return self.next_called(k, seq).or(Some(stage));
                 }
-                Some(stage)
+                // Dual ring: a group that has gapped out hands its ring on to the next stage's
+                // called group while the other ring's group is still extended.
+                if green < bounds.min_green || self.recall[k] == Recall::Maximum {
+                    return Some(stage);
+                }
+                let (calls, last, passage) = (&self.calls, &self.last_actuation, self.passage);
+                let extended = |g: GroupIndex| now - last[g.get()] < passage;
+                let called = |g: GroupIndex| calls[g.get()];
+                Some(
+                    self.rings
+                        .hand_on(ix, &self.plan, k, stage, began, &extended, &called),
+                )
             }
         }
     }

@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::rings::Rings;
 use super::{Controller, Inputs};
 use crate::corridor::DetectorKind;
 use crate::detector::wrapping_delta;
@@ -85,6 +86,8 @@ pub struct Adaptive {
     cycle_start: Option<Instant>,
     /// The plan position last seen running, to tell when the order wraps round.
     last_position: Option<usize>,
+    /// Dual-ring stand-ins for plan stages.
+    rings: Rings,
     /// Push-button channels of each pedestrian group, and whether it has been called.
     buttons: Vec<Vec<usize>>,
     ped_called: Vec<bool>,
@@ -153,6 +156,7 @@ impl Adaptive {
             waiting_since: vec![None; ix.groups().len()],
             cycle_start: None,
             last_position: None,
+            rings: Rings::default(),
             ped_called: vec![false; ix.groups().len()],
             last_presses: Vec::new(),
             buttons,
@@ -367,16 +371,14 @@ impl Controller for Adaptive {
         }
 
         let n = self.plan.stages.len();
-        let (k, green) = match seq.phase() {
+        let (k, green, running) = match seq.phase() {
             Phase::Transition { to, .. } => return Some(to),
             Phase::Clearing { .. } => return None,
             Phase::AllRed { .. } => return Some(self.plan.stages[0].stage),
-            Phase::Dwell { stage, since } => {
-                match self.plan.stages.iter().position(|s| s.stage == stage) {
-                    Some(k) => (k, now - since),
-                    None => return Some(self.plan.stages[0].stage),
-                }
-            }
+            Phase::Dwell { stage, since } => match self.rings.position(&self.plan, stage, since) {
+                Some((k, began)) => (k, now - began, stage),
+                None => return Some(self.plan.stages[0].stage),
+            },
         };
         // A new cycle starts whenever the plan order wraps round (its first stage may have been
         // skipped for want of demand).
@@ -401,7 +403,6 @@ impl Controller for Adaptive {
             self.plan.max_cycle.as_secs_f64() - (now - t).as_secs_f64() - rest_of_cycle
         });
         let bounds = self.plan.stages[k];
-        let stage = bounds.stage;
         // The next stage with demand (a vehicle's worth queued, or arriving within 30 s), in the
         // plan's order.
         let demanded = |g: GroupIndex| {
@@ -413,14 +414,15 @@ impl Controller for Adaptive {
                     .any(|(f, a)| f.group == g && a.iter().take(30).sum::<f64>() >= 1.0)
         };
         let next = (1..n)
-            .map(|d| self.plan.stages[(k + d) % n].stage)
-            .find(|&s| {
-                ix.stage(s)
+            .map(|d| (k + d) % n)
+            .find(|&p| {
+                ix.stage(self.plan.stages[p].stage)
                     .groups
-                    .minus(ix.stage(stage).groups)
+                    .minus(ix.stage(running).groups)
                     .iter()
                     .any(demanded)
-            });
+            })
+            .map(|p| Rings::choose(&ix, &self.plan, p, &demanded));
 
         // Hold through the minimum green.
         let mut departures = Vec::new();
@@ -428,7 +430,7 @@ impl Controller for Adaptive {
             let hold = (bounds.min_green - green).as_secs_f64();
             self.predict(k, hold, &queues, &arrivals, horizon, Some(&mut departures));
             self.publish(now, &departures);
-            return Some(stage);
+            return Some(running);
         }
         // A group kept waiting too long: straight to the first stage that serves it.
         let bound = Duration::from_secs_f64(self.params.max_wait_s);
@@ -460,12 +462,12 @@ impl Controller for Adaptive {
                 Some(&mut departures),
             );
             self.publish(now, &departures);
-            return Some(stage);
+            return Some(running);
         };
         if green >= bounds.max_green {
             self.predict(k, 0.0, &queues, &arrivals, horizon, Some(&mut departures));
             self.publish(now, &departures);
-            return Some(next);
+            return Some(self.rings.go(&self.plan, next));
         }
         // Otherwise: the extension (0 = end now) with the least predicted delay.
         let room = (bounds.max_green - green)
@@ -484,9 +486,19 @@ impl Controller for Adaptive {
             hold += self.params.step_s;
         }
         let hold = best.1;
+        // Held on: a group of the stage whose queue is gone hands its ring on to the next
+        // stage's group (dual-ring), while the others are still being served.
+        let serving = |g: GroupIndex| queued[g.get()] >= 1.0;
+        let stage = if hold > 0.0 {
+            let began = now - green;
+            self.rings
+                .hand_on(&ix, &self.plan, k, running, began, &serving, &demanded)
+        } else {
+            self.rings.go(&self.plan, next)
+        };
         self.predict(k, hold, &queues, &arrivals, horizon, Some(&mut departures));
         self.publish(now, &departures);
-        Some(if hold > 0.0 { stage } else { next })
+        Some(stage)
     }
 
     fn poll_at(&self, now: Instant) -> Option<Instant> {

@@ -10,6 +10,7 @@ mod fixed;
 mod max_pressure;
 #[cfg(test)]
 mod rig;
+mod rings;
 pub mod webster;
 
 pub use actuated::{Actuated, ActuatedParams, PASSAGE_RANGE_S, Recall};
