@@ -280,7 +280,7 @@ impl Controller for Actuated {
                 let called = |g: GroupIndex| calls[g.get()];
                 Some(
                     self.rings
-                        .hand_on(ix, &self.plan, k, stage, began, &extended, &called),
+                        .hand_on(ix, &self.plan, (stage, k, began), &extended, &called),
                 )
             }
         }

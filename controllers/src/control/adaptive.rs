@@ -492,7 +492,7 @@ impl Controller for Adaptive {
         let stage = if hold > 0.0 {
             let began = now - green;
             self.rings
-                .hand_on(&ix, &self.plan, k, running, began, &serving, &demanded)
+                .hand_on(&ix, &self.plan, (running, k, began), &serving, &demanded)
         } else {
             self.rings.go(&self.plan, next)
         };

@@ -70,16 +70,15 @@ impl Rings {
         stage
     }
 
-    /// While `running` (green since `began`) serves position `p`: the stage to run now that
-    /// only the groups `keep` still need their green, handing the other rings on to the next
-    /// plan stage's groups that are `demanded`; `running` itself when nothing is to be gained.
+    /// While `running` serves plan position `p` (whose green began at `began`): the stage to
+    /// run now that only the groups `keep` still need their green, handing the other rings on
+    /// to the next plan stage's groups that are `demanded`; `running` itself when nothing is to
+    /// be gained.
     pub(super) fn hand_on(
         &mut self,
         ix: &Intersection,
         plan: &TimingPlan,
-        p: usize,
-        running: StageIndex,
-        began: Instant,
+        (running, p, began): (StageIndex, usize, Instant),
         keep: &dyn Fn(GroupIndex) -> bool,
         demanded: &dyn Fn(GroupIndex) -> bool,
     ) -> StageIndex {
@@ -174,14 +173,14 @@ mod tests {
         // done, the westbound through (6) is called: 1+6, counted from 1+5's start.
         let keep = |g: GroupIndex| g == group("1");
         let called = |g: GroupIndex| g == group("1") || g == group("6");
-        let next = rings.hand_on(ix, &plan, 0, stage("1+5"), began, &keep, &called);
+        let next = rings.hand_on(ix, &plan, (stage("1+5"), 0, began), &keep, &called);
         assert_eq!(next, stage("1+6"));
         let later = Instant::from_millis(14_000);
         assert_eq!(rings.position(&plan, stage("1+6"), later), Some((0, began)));
         // Both still served: no change.
         let both = |g: GroupIndex| g == group("1") || g == group("5");
         assert_eq!(
-            rings.hand_on(ix, &plan, 0, stage("1+5"), began, &both, &called),
+            rings.hand_on(ix, &plan, (stage("1+5"), 0, began), &both, &called),
             stage("1+5")
         );
     }
