@@ -309,11 +309,21 @@ impl Controller for Adaptive {
             .flows
             .iter()
             .map(|f| {
-                inputs
-                    .estimate
-                    .approaches
-                    .get(f.approach)
-                    .map_or(0.0, |e| e.movement_queue_veh[f.turn])
+                inputs.estimate.approaches.get(f.approach).map_or(0.0, |e| {
+                    // A movement whose only lanes hold a standing vehicle the counts
+                    // missed has that vehicle queued.
+                    let turn = [Turn::Left, Turn::Through, Turn::Right][f.turn];
+                    let standing =
+                        self.site.approaches[f.approach]
+                            .movement(turn)
+                            .is_some_and(|m| {
+                                m.lanes.iter().all(|&l| {
+                                    e.lanes.get(usize::from(l)).is_some_and(|x| x.standing)
+                                })
+                            });
+                    let q = e.movement_queue_veh[f.turn];
+                    if standing { q.max(1.0) } else { q }
+                })
             })
             .collect();
         let arrivals = self.arrivals(inputs, horizon);
