@@ -3,7 +3,7 @@
 //! controller and seed, with no conflict-monitor trip. (The demo runs in real time, 30 times
 //! faster: runs differ a little from one another, so the comparison is over half an hour. Every
 //! signal change reaches the heads a poll and a step later than in-process; measured ratios are
-//! 1.10 to 1.13.)
+//! 1.09 to 1.13.)
 
 use std::process::Command;
 
