@@ -4,7 +4,9 @@
 //! green counted from the first call of a conflicting group (max-out). Stages without calls are
 //! skipped; with no conflicting call the current stage rests in green. Calls are latched until
 //! served. Recall modes place calls without detection; a detector that has failed places a
-//! constant call.
+//! constant call. The rings run as in a dual-ring controller (`rings`): a stage whose groups are
+//! not all called gives way to one that starts the next stage's called groups early, and a group
+//! that gaps out hands its ring on while the other ring's group is still extended.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
