@@ -1,8 +1,9 @@
 //! What the neighbouring daemons tell this one, turned into the controller's [`Neighbours`]:
 //! each upstream neighbour's forecast departures onto a link into this site, shifted by the
 //! link's travel time and dispersed (Robertson), from now on; and the neighbours' reports on
-//! their approach links (queues, counted arrivals). A neighbour heard from longer ago than `silent_after` is silent: its links fall back
-//! to local estimation, and an event says so (and again when it is back).
+//! their approach links (queues, counted arrivals). A neighbour heard from longer ago than
+//! `silent_after` is silent: its links fall back to local estimation, and an event says so (and
+//! again when it is back).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

@@ -5,10 +5,10 @@
 //! demand), each until its queues clear (within its green bounds). Arrivals come from the
 //! upstream neighbours' outflow forecasts where they are fresh, else from the local estimate. It
 //! keeps the schedule with the least predicted delay, so it extends the current stage only while
-//! that pays; while it holds, a group whose queue is gone hands its ring on (`rings`). It stays within
-//! the plan's minimum and maximum greens and its maximum cycle, lets no group with a queue or a
-//! pedestrian call wait longer than a bound, and publishes its own outflow forecast for the
-//! downstream neighbours.
+//! that pays; while it holds, a group whose queue is gone hands its ring on (`rings`). It stays
+//! within the plan's minimum and maximum greens and its maximum cycle, lets no group with a
+//! queue or a pedestrian call wait longer than a bound, and publishes its own outflow forecast
+//! for the downstream neighbours.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

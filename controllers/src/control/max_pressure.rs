@@ -3,11 +3,11 @@
 //! largest pressure, where a movement's pressure is its saturation flow times the difference
 //! between its queue per lane and the queue it feeds downstream (the downstream site's movement
 //! queues per lane weighted by that approach's turning ratios, as the neighbour reports them),
-//! and a stage's pressure the sum over the movements it serves. Decisions come in slots (after the minimum green, every
-//! `SLOT`), stages change through the sequencer, so minimum greens and intergreens hold, a stage
-//! ends at its maximum green, and a movement kept waiting with a queue for longer than
-//! `WAIT_BOUND` is served next whatever the pressures say (pure max pressure can starve a small
-//! queue).
+//! and a stage's pressure the sum over the movements it serves. Decisions come in slots (after
+//! the minimum green, every `SLOT`), stages change through the sequencer, so minimum greens and
+//! intergreens hold, a stage ends at its maximum green, and a movement kept waiting with a queue
+//! for longer than `WAIT_BOUND` is served next whatever the pressures say (pure max pressure can
+//! starve a small queue).
 
 use std::sync::Arc;
 
