@@ -74,10 +74,11 @@ async fn a_broker_restart_is_survived_with_status_and_subscriptions_renewed() {
     );
     let before = seen.lock().expect("lock").len();
     let _broker = Mosquitto::start(address);
-    eventually("J1 republishes its status", || {
+    eventually("J1 republishes its status and subscribes again", || {
         seen.lock().expect("lock")[before..]
             .iter()
             .any(|s| s.online)
+            && view.borrow().broker_up
     })
     .await;
     // Its subscriptions were renewed: a mode reaches it.

@@ -243,7 +243,12 @@ async fn plans_and_modes(broker: std::net::SocketAddr) {
     let (stop, stop_rx) = watch::channel(false);
     let (view_tx, view) = watch::channel(SiteView::default());
     let daemon = tokio::spawn(run::run(config, stop_rx, Some(view_tx)));
-    eventually("J1 drives", || view.borrow().mode == "driving").await;
+    // Driving, and subscribed: a plan published from now on reaches it.
+    eventually("J1 drives, subscribed", || {
+        let v = view.borrow();
+        v.mode == "driving" && v.broker_up
+    })
+    .await;
     let topic = "greenwave/v1/J1/plan/set";
 
     // A good plan, version 2: accepted, then active at a cycle boundary, and kept on disk.

@@ -49,7 +49,12 @@ async fn publish_a_plan_set_a_mode_and_watch() {
     let (stop, stop_rx) = watch::channel(false);
     let (view_tx, view) = watch::channel(SiteView::default());
     let daemon = tokio::spawn(run::run(config, stop_rx, Some(view_tx)));
-    eventually("J1 drives", || view.borrow().mode == "driving").await;
+    // Driving, and subscribed: a plan published from now on reaches it.
+    eventually("J1 drives, subscribed", || {
+        let v = view.borrow();
+        v.mode == "driving" && v.broker_up
+    })
+    .await;
 
     // The plan J1 already runs: not newer, rejected, exit 1.
     let out = greenwave(args(&[
@@ -177,7 +182,12 @@ async fn a_site_with_trusted_keys_takes_only_plans_signed_by_them() {
     let (stop, stop_rx) = watch::channel(false);
     let (view_tx, view) = watch::channel(SiteView::default());
     let daemon = tokio::spawn(run::run(config, stop_rx, Some(view_tx)));
-    eventually("J1 drives", || view.borrow().mode == "driving").await;
+    // Driving, and subscribed: a plan published from now on reaches it.
+    eventually("J1 drives, subscribed", || {
+        let v = view.borrow();
+        v.mode == "driving" && v.broker_up
+    })
+    .await;
 
     let v2 = dir.join("J1-v2.toml");
     let text = std::fs::read_to_string(root().join("config/plans/arterial-webster/J1.toml"))

@@ -48,6 +48,8 @@ pub struct SiteView {
     pub link_up: bool,
     /// Neighbours whose forecasts are in use.
     pub heard: Vec<String>,
+    /// Whether the broker link is up with the plan, mode and neighbour subscriptions in place.
+    pub broker_up: bool,
 }
 
 /// What a run leaves behind.
@@ -323,6 +325,7 @@ pub async fn run(
                 if let Some(view) = &view {
                     let mut v = site_view(&site.id, &control, now, true);
                     v.heard = uplink.as_ref().map(Uplink::heard).unwrap_or_default();
+                    v.broker_up = uplink.as_ref().is_some_and(Uplink::broker_up);
                     view.send_replace(v);
                 }
             }
@@ -534,5 +537,6 @@ fn site_view(site: &str, control: &ControlLoop, now: Instant, link_up: bool) -> 
             .collect(),
         link_up,
         heard: Vec::new(),
+        broker_up: false,
     }
 }

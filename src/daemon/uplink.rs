@@ -369,6 +369,12 @@ impl Uplink {
         self.handle.close(std::time::Duration::from_secs(2)).await;
     }
 
+    /// Whether the broker link is up and its subscriptions (plans, modes, neighbours) are in
+    /// place.
+    pub fn broker_up(&self) -> bool {
+        *self.handle.connected.borrow()
+    }
+
     /// The neighbours whose forecasts are in use.
     pub fn heard(&self) -> Vec<String> {
         self.forecasts.heard()

@@ -174,7 +174,8 @@ pub struct MqttHandle {
     pub dropped: Arc<AtomicU64>,
     /// The retained status republished on every connect.
     status: watch::Sender<Option<Outgoing>>,
-    /// Whether the broker connection is up.
+    /// Whether the broker connection is up with every subscription acknowledged (messages on
+    /// them are delivered from then on).
     pub connected: watch::Receiver<bool>,
     stop: watch::Sender<bool>,
     publisher: Option<tokio::task::JoinHandle<()>>,
@@ -241,6 +242,7 @@ pub fn start(settings: MqttSettings, subscriptions: Vec<String>, will: Outgoing)
     let dropped_in = dropped.clone();
     tokio::spawn(async move {
         let mut backoff = settings.backoff_min;
+        let mut awaiting_subacks = 0usize;
         loop {
             let polled = tokio::select! {
                 polled = eventloop.poll() => polled,
@@ -256,7 +258,10 @@ pub fn start(settings: MqttSettings, subscriptions: Vec<String>, will: Outgoing)
             match polled {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
                     backoff = settings.backoff_min;
-                    connected_tx.send_replace(true);
+                    awaiting_subacks = subscriptions.len();
+                    if awaiting_subacks == 0 {
+                        connected_tx.send_replace(true);
+                    }
                     tracing::info!(broker = %settings.host, port = settings.port, "MQTT connected");
                     for topic in &subscriptions {
                         if let Err(e) = poll_client.try_subscribe(topic.clone(), QoS::AtLeastOnce) {
@@ -268,6 +273,12 @@ pub fn start(settings: MqttSettings, subscriptions: Vec<String>, will: Outgoing)
                         && let Err(e) = poll_client.try_publish(s.topic, s.qos, s.retain, s.payload)
                     {
                         tracing::warn!(error = %e, "MQTT status publish failed");
+                    }
+                }
+                Ok(Event::Incoming(Packet::SubAck(_))) if awaiting_subacks > 0 => {
+                    awaiting_subacks -= 1;
+                    if awaiting_subacks == 0 {
+                        connected_tx.send_replace(true);
                     }
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
