@@ -28,7 +28,8 @@ struct Session {
 }
 
 impl Session {
-    /// Connects (retrying until `timeout`) and subscribes to `topics`.
+    /// Connects (retrying until `timeout`) and subscribes to `topics`; returns once the broker
+    /// has acknowledged every subscription.
     async fn open(
         connect: &ConnectArgs,
         role: &str,
@@ -63,13 +64,25 @@ impl Session {
         let subscribe = client.clone();
         let topics = topics.to_vec();
         tokio::spawn(async move {
+            // Ready once every subscription is acknowledged: an answer published from then on
+            // reaches this client.
+            let mut awaiting = 0usize;
             loop {
                 match eventloop.poll().await {
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                        awaiting = topics.len();
                         for t in &topics {
                             let _ = subscribe.try_subscribe(t.clone(), QoS::AtLeastOnce);
                         }
-                        connected_tx.send_replace(true);
+                        if awaiting == 0 {
+                            connected_tx.send_replace(true);
+                        }
+                    }
+                    Ok(Event::Incoming(Packet::SubAck(_))) if awaiting > 0 => {
+                        awaiting -= 1;
+                        if awaiting == 0 {
+                            connected_tx.send_replace(true);
+                        }
                     }
                     Ok(Event::Incoming(Packet::Publish(p))) => {
                         if tx.send(p).await.is_err() {
@@ -85,8 +98,6 @@ impl Session {
             .await
             .with_context(|| format!("no answer from the broker at {url} within {timeout:?}"))?
             .context("the MQTT session ended")?;
-        // Let the subscriptions settle before anything is published.
-        tokio::time::sleep(Duration::from_millis(200)).await;
         Ok(Session { client, incoming })
     }
 

@@ -6,50 +6,37 @@ mod support;
 
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use rumqttc::MqttOptions;
 use tokio::sync::watch;
 
 use greenwave::daemon::run::{self, SiteView};
 use greenwave::mqtt::payload::{OperatorMode, Status};
 
-use support::{Mosquitto, eventually, free_address, root};
+use support::{Messages, Mosquitto, eventually, free_address, root};
 
-type Seen = Arc<Mutex<Vec<Status>>>;
-
-/// Every `status` of J1 seen by a watcher that reconnects by itself.
-fn watch_status(address: SocketAddr) -> Seen {
-    let seen: Seen = Arc::default();
-    let store = seen.clone();
+/// Every `status` of J1 seen so far by a watcher that reconnects by itself.
+async fn watch_status(address: SocketAddr) -> Messages {
     let mut options = MqttOptions::new("watcher", address.ip().to_string(), address.port());
     options.set_keep_alive(Duration::from_secs(5));
-    let (client, mut eventloop) = AsyncClient::new(options, 16);
-    tokio::spawn(async move {
-        loop {
-            match eventloop.poll().await {
-                Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                    let _ = client.try_subscribe("greenwave/v1/J1/status", QoS::AtLeastOnce);
-                }
-                Ok(Event::Incoming(Packet::Publish(p))) => {
-                    if let Ok(s) = serde_json::from_slice(&p.payload) {
-                        store.lock().expect("lock").push(s);
-                    }
-                }
-                Ok(_) => {}
-                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-            }
-        }
-    });
-    seen
+    support::subscribe(options, "greenwave/v1/J1/status")
+        .await
+        .1
+}
+
+fn statuses(seen: &Messages) -> Vec<Status> {
+    support::on_topic(seen, "greenwave/v1/J1/status")
+        .iter()
+        .filter_map(|p| serde_json::from_slice(p).ok())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_restart_is_survived_with_status_and_subscriptions_renewed() {
     let address = free_address();
     let broker = Mosquitto::start(address);
-    let seen = watch_status(address);
+    let seen = watch_status(address).await;
     let cabinets = support::arterial_cabinets(20.0, 1800.0).await;
     let url = format!("mqtt://{address}");
     let config = support::paced_j1(cabinets.sites[0].address, 20.0, Some(&url));
@@ -57,8 +44,7 @@ async fn a_broker_restart_is_survived_with_status_and_subscriptions_renewed() {
     let (view_tx, view) = watch::channel(SiteView::default());
     let daemon = tokio::spawn(run::run(config, stop_rx, Some(view_tx)));
     eventually("J1 drives and says so", || {
-        seen.lock()
-            .expect("lock")
+        statuses(&seen)
             .iter()
             .any(|s| s.online && s.mode == "driving")
     })
@@ -72,13 +58,10 @@ async fn a_broker_restart_is_survived_with_status_and_subscriptions_renewed() {
         "driving",
         "control goes on without the broker"
     );
-    let before = seen.lock().expect("lock").len();
+    let before = statuses(&seen).len();
     let _broker = Mosquitto::start(address);
     eventually("J1 republishes its status and subscribes again", || {
-        seen.lock().expect("lock")[before..]
-            .iter()
-            .any(|s| s.online)
-            && view.borrow().broker_up
+        statuses(&seen)[before..].iter().any(|s| s.online) && view.borrow().broker_up
     })
     .await;
     // Its subscriptions were renewed: a mode reaches it.
@@ -92,8 +75,7 @@ async fn a_broker_restart_is_survived_with_status_and_subscriptions_renewed() {
     )
     .await;
     eventually("J1 takes the mode", || {
-        seen.lock()
-            .expect("lock")
+        statuses(&seen)
             .iter()
             .any(|s| s.operator_mode == OperatorMode::Plan)
     })
@@ -106,7 +88,7 @@ async fn a_broker_restart_is_survived_with_status_and_subscriptions_renewed() {
 async fn a_killed_daemon_is_marked_offline_by_its_last_will() {
     let address = free_address();
     let _broker = Mosquitto::start(address);
-    let seen = watch_status(address);
+    let seen = watch_status(address).await;
     let mut child = Command::new(env!("CARGO_BIN_EXE_greenwave"))
         .args(["run", "--config", "config/cabinets/J1.toml"])
         .current_dir(root())
@@ -117,15 +99,11 @@ async fn a_killed_daemon_is_marked_offline_by_its_last_will() {
         .stderr(Stdio::null())
         .spawn()
         .expect("greenwave starts");
-    eventually("J1 online", || {
-        seen.lock().expect("lock").iter().any(|s| s.online)
-    })
-    .await;
+    eventually("J1 online", || statuses(&seen).iter().any(|s| s.online)).await;
     child.kill().expect("killed");
     let _ = child.wait();
     eventually("the last will says J1 is offline", || {
-        seen.lock()
-            .expect("lock")
+        statuses(&seen)
             .last()
             .is_some_and(|s| !s.online && s.mode == "offline")
     })

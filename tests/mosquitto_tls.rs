@@ -7,10 +7,9 @@ mod support;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, Event, Packet, QoS};
+use rumqttc::{AsyncClient, QoS};
 use tokio::sync::watch;
 
 use greenwave::daemon::run::{self, SiteView};
@@ -151,46 +150,26 @@ fn tls(dir: &Path, name: &str) -> TlsFiles {
     .expect("TLS files")
 }
 
-type Seen = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+type Seen = support::Messages;
 
 /// A client with `name`'s certificate: every message of `subscribe` goes into the result.
-fn client(address: SocketAddr, dir: &Path, name: &str, subscribe: &str) -> (AsyncClient, Seen) {
+async fn client(
+    address: SocketAddr,
+    dir: &Path,
+    name: &str,
+    subscribe: &str,
+) -> (AsyncClient, Seen) {
     let mut settings =
         MqttSettings::from_url(&format!("mqtts://{address}"), &format!("test-{name}"))
             .expect("an address");
     settings.tls = Some(tls(dir, name));
-    let (client, mut eventloop) = AsyncClient::new(settings.options(), 16);
-    let seen: Seen = Arc::default();
-    let store = seen.clone();
-    let sub = client.clone();
-    let topic = subscribe.to_owned();
-    tokio::spawn(async move {
-        loop {
-            match eventloop.poll().await {
-                Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                    let _ = sub.try_subscribe(topic.clone(), QoS::AtLeastOnce);
-                }
-                Ok(Event::Incoming(Packet::Publish(p))) => {
-                    store
-                        .lock()
-                        .expect("lock")
-                        .push((p.topic.clone(), p.payload.to_vec()));
-                }
-                Ok(_) => {}
-                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-            }
-        }
-    });
-    (client, seen)
+    support::subscribe(settings.options(), subscribe).await
 }
 
 fn statuses(seen: &Seen, site: &str) -> Vec<Status> {
-    let topic = format!("greenwave/v1/{site}/status");
-    seen.lock()
-        .expect("lock")
+    support::on_topic(seen, &format!("greenwave/v1/{site}/status"))
         .iter()
-        .filter(|(t, _)| *t == topic)
-        .filter_map(|(_, p)| serde_json::from_slice(p).ok())
+        .filter_map(|p| serde_json::from_slice(p).ok())
         .collect()
 }
 
@@ -202,7 +181,7 @@ async fn tls_and_the_acl_keep_each_cabinet_to_its_own_site() {
     let (_broker, address) = mosquitto(&dir);
 
     // Central operations watch everything.
-    let (_ops, seen) = client(address, &dir, "ops", "greenwave/v1/#");
+    let (_ops, seen) = client(address, &dir, "ops", "greenwave/v1/#").await;
 
     // J1's daemon over TLS with its own certificate (no cabinet needed for its status).
     let url = format!("mqtts://{address}");
@@ -225,7 +204,7 @@ async fn tls_and_the_acl_keep_each_cabinet_to_its_own_site() {
     .await;
 
     // J2's certificate may publish under J2, not under J1.
-    let (rogue, _) = client(address, &dir, "J2", "greenwave/v1/J2/mode/set");
+    let (rogue, _) = client(address, &dir, "J2", "greenwave/v1/J2/mode/set").await;
     let fake = |site: &str| {
         serde_json::json!({"site": site, "ts": "2026-11-25T18:00:00Z", "online": true, "mode": "forged"})
             .to_string()

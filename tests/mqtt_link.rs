@@ -3,11 +3,7 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use rumqttc::MqttOptions;
 use tokio::sync::watch;
 
 use greenwave::cabinet::{CabinetOptions, VirtualCabinets};
@@ -40,43 +36,20 @@ fn config(site: &str, cabinet: std::net::SocketAddr, broker: std::net::SocketAdd
         .expect("loads")
 }
 
-type Seen = Arc<Mutex<BTreeMap<String, Vec<Vec<u8>>>>>;
+type Seen = support::Messages;
 
-/// Every message on `greenwave/v1/#`, by topic, in order.
+/// Every message on `greenwave/v1/#`, in order.
 async fn watch_broker(broker: std::net::SocketAddr) -> Seen {
     watch_broker_as(broker, "test-watcher").await
 }
 
 async fn watch_broker_as(broker: std::net::SocketAddr, id: &str) -> Seen {
-    let seen: Seen = Arc::new(Mutex::new(BTreeMap::new()));
-    let mut options = MqttOptions::new(id, broker.ip().to_string(), broker.port());
-    options.set_max_packet_size(1 << 20, 1 << 20);
-    let (client, mut eventloop) = AsyncClient::new(options, 16);
-    let store = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            match eventloop.poll().await {
-                Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                    let _ = client.try_subscribe("greenwave/v1/#", QoS::AtLeastOnce);
-                }
-                Ok(Event::Incoming(Packet::Publish(p))) => {
-                    store
-                        .lock()
-                        .expect("lock")
-                        .entry(p.topic.clone())
-                        .or_default()
-                        .push(p.payload.to_vec());
-                }
-                Ok(_) => {}
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
-        }
-    });
-    seen
+    let options = MqttOptions::new(id, broker.ip().to_string(), broker.port());
+    support::subscribe(options, "greenwave/v1/#").await.1
 }
 
 fn latest(seen: &Seen, topic: &str) -> Option<Vec<u8>> {
-    seen.lock().expect("lock").get(topic)?.last().cloned()
+    support::on_topic(seen, topic).pop()
 }
 
 fn status(seen: &Seen, site: &str) -> Option<Status> {
@@ -180,15 +153,10 @@ async fn neighbours_exchange_outflow_forecasts_and_status_is_kept_retained() {
 }
 
 fn acks(seen: &Seen) -> Vec<PlanAck> {
-    seen.lock()
-        .expect("lock")
-        .get("greenwave/v1/J1/plan/ack")
-        .map(|all| {
-            all.iter()
-                .map(|b| serde_json::from_slice(b).expect("an ack"))
-                .collect()
-        })
-        .unwrap_or_default()
+    support::on_topic(seen, "greenwave/v1/J1/plan/ack")
+        .iter()
+        .map(|b| serde_json::from_slice(b).expect("an ack"))
+        .collect()
 }
 
 fn plan_set(version: u32, tweak: impl FnOnce(&mut PlanSpec)) -> Vec<u8> {

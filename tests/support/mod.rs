@@ -182,3 +182,58 @@ pub async fn mqtt_publish(broker: SocketAddr, id: &str, topic: &str, payload: Ve
         }
     }
 }
+
+/// Messages seen by a [`subscribe`]r: (topic, payload), in order of arrival.
+pub type Messages = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// A client that keeps every message on `filter`: it reconnects by itself and subscribes again
+/// on every connect. Returns once the broker has acknowledged the first subscription (within
+/// 20 s), so nothing published after that is missed.
+pub async fn subscribe(
+    mut options: rumqttc::MqttOptions,
+    filter: &str,
+) -> (rumqttc::AsyncClient, Messages) {
+    use rumqttc::{AsyncClient, Event, Packet, QoS};
+    options.set_max_packet_size(1 << 20, 1 << 20);
+    let (client, mut eventloop) = AsyncClient::new(options, 16);
+    let seen: Messages = Messages::default();
+    let store = seen.clone();
+    let (ready_tx, mut ready) = tokio::sync::watch::channel(false);
+    let sub = client.clone();
+    let filter = filter.to_owned();
+    tokio::spawn(async move {
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    let _ = sub.try_subscribe(filter.clone(), QoS::AtLeastOnce);
+                }
+                Ok(Event::Incoming(Packet::SubAck(_))) => {
+                    ready_tx.send_replace(true);
+                }
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    store
+                        .lock()
+                        .expect("lock")
+                        .push((p.topic.clone(), p.payload.to_vec()));
+                }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    });
+    tokio::time::timeout(Duration::from_secs(20), ready.wait_for(|r| *r))
+        .await
+        .expect("the broker acknowledges the subscription within 20 s")
+        .expect("the client runs");
+    (client, seen)
+}
+
+/// The payloads seen on `topic`, in order.
+pub fn on_topic(seen: &Messages, topic: &str) -> Vec<Vec<u8>> {
+    seen.lock()
+        .expect("lock")
+        .iter()
+        .filter(|(t, _)| t == topic)
+        .map(|(_, p)| p.clone())
+        .collect()
+}
