@@ -302,7 +302,7 @@ pub async fn run(
                 }
                 if let Some(uplink) = &mut uplink {
                     uplink.observe_telemetry(&control, now);
-                    uplink.publish_outflow(&control);
+                    uplink.publish_outflow(&control, now);
                     // SPaT on every change of the heads, and at least once a second.
                     let changed = last_spat.as_ref().is_none_or(|(shown, at): &(_, TokioInstant)| {
                         shown != control.shown() || at.elapsed() >= StdDuration::from_secs(1)

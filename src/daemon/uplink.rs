@@ -1,6 +1,6 @@
 //! The daemon's side of MQTT (`docs/spec/mqtt.md`): its retained `status` (with a last will that
-//! marks it offline), `events`, and `outflow` forecasts every tick; the neighbours' `outflow`
-//! in, for the controller. Publishing never blocks: see [`crate::mqtt::link`].
+//! marks it offline), `events`, and `outflow` forecasts once per forecast bin and on every
+//! change of the heads; the neighbours' `outflow` in, for the controller. Publishing never blocks: see [`crate::mqtt::link`].
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -10,6 +10,7 @@ use rumqttc::QoS;
 
 use greenwave_controllers::Instant;
 use greenwave_controllers::control::{Neighbours, Outflow};
+use greenwave_controllers::model::SignalState;
 use greenwave_controllers::site::Site;
 
 use super::config::{ClockSource, DaemonConfig};
@@ -84,6 +85,17 @@ pub struct Uplink {
     trusted_keys: Vec<Vec<u8>>,
     /// The last plan accepted (a second copy of it is a replay).
     last_accepted: Option<(String, u32)>,
+    /// When the last outflow went out, and the heads then.
+    last_outflow: Option<(Instant, SignalState)>,
+}
+
+/// The forecasts' bin, s: a new forecast goes out at least this often.
+const OUTFLOW_BIN_S: f64 = 1.0;
+
+/// Whether a new outflow is due at `now` with `shown` on the heads, after the `last` one (when
+/// and with which heads it went out): a bin later, or as soon as the heads change.
+fn outflow_due(last: Option<&(Instant, SignalState)>, now: Instant, shown: &SignalState) -> bool {
+    last.is_none_or(|(at, then)| (now - *at).as_secs_f64() >= OUTFLOW_BIN_S || then != shown)
 }
 
 impl Uplink {
@@ -140,6 +152,7 @@ impl Uplink {
             ),
             trusted_keys: config.trusted_keys.clone(),
             last_accepted: None,
+            last_outflow: None,
             site,
         };
         uplink.set_status(
@@ -333,8 +346,13 @@ impl Uplink {
     }
 
     /// Publishes the controller's outflow forecast (if it makes one) and the site's report on
-    /// each of its approach links.
-    pub fn publish_outflow(&self, control: &ControlLoop) {
+    /// each of its approach links, when a bin has passed since the last one or the heads have
+    /// changed (a forecast per tick would only load the broker and the neighbours).
+    pub fn publish_outflow(&mut self, control: &ControlLoop, now: Instant) {
+        if !outflow_due(self.last_outflow.as_ref(), now, control.shown()) {
+            return;
+        }
+        self.last_outflow = Some((now, control.shown().clone()));
         let empty = Outflow::default();
         let outflow = control.controller().outflow().unwrap_or(&empty);
         let links = control
@@ -350,7 +368,7 @@ impl Uplink {
                 ClockSource::Cabinet => "cabinet".into(),
             },
             clock_ms: outflow.from.total_millis(),
-            bin_s: 1.0,
+            bin_s: OUTFLOW_BIN_S,
             by_link: outflow.by_link.clone(),
             links,
         };
@@ -427,5 +445,27 @@ impl Uplink {
     /// Bulk messages dropped so far, and incoming messages rejected.
     pub fn counters(&self) -> (u64, u64) {
         (self.handle.dropped.load(Ordering::Relaxed), self.rejected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use greenwave_controllers::model::Aspect;
+
+    #[test]
+    fn an_outflow_goes_out_once_a_bin_and_on_every_change_of_the_heads() {
+        let red = SignalState::uniform(2, Aspect::Red);
+        let green = SignalState::uniform(2, Aspect::Green);
+        let at = Instant::from_millis;
+        assert!(outflow_due(None, at(0), &red), "the first one");
+        let last = (at(10_000), red.clone());
+        assert!(!outflow_due(Some(&last), at(10_100), &red), "a tick later");
+        assert!(!outflow_due(Some(&last), at(10_900), &red));
+        assert!(outflow_due(Some(&last), at(11_000), &red), "a bin later");
+        assert!(
+            outflow_due(Some(&last), at(10_100), &green),
+            "the heads changed"
+        );
     }
 }
