@@ -1,6 +1,7 @@
 //! The daemon's side of MQTT (`docs/spec/mqtt.md`): its retained `status` (with a last will that
 //! marks it offline), `events`, and `outflow` forecasts once per forecast bin and on every
-//! change of the heads; the neighbours' `outflow` in, for the controller. Publishing never blocks: see [`crate::mqtt::link`].
+//! change of the heads; the neighbours' `outflow` in, for the controller. Publishing never
+//! blocks: see [`crate::mqtt::link`].
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
