@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::departures::DepartureHistory;
 use super::rings::Rings;
 use super::{Controller, Inputs};
 use crate::corridor::DetectorKind;
@@ -36,6 +37,11 @@ pub struct AdaptiveParams {
     pub step_s: f64,
     /// Start-up loss at the start of a green, s.
     pub startup_lost_s: f64,
+    /// A group that waited at least this long for its green keeps it (within the maximum
+    /// green and cycle) until `served_share` of the queue it found has had time to leave, s.
+    pub long_wait_s: f64,
+    /// The share of that queue, 0 to 1.
+    pub served_share: f64,
 }
 
 impl Default for AdaptiveParams {
@@ -46,6 +52,8 @@ impl Default for AdaptiveParams {
             max_extension_s: 30.0,
             step_s: 2.0,
             startup_lost_s: 2.0,
+            long_wait_s: 60.0,
+            served_share: 0.7,
         }
     }
 }
@@ -53,7 +61,8 @@ impl Default for AdaptiveParams {
 /// Allowed range of the wait bound, s.
 pub const MAX_WAIT_RANGE_S: (f64, f64) = (30.0, 600.0);
 
-/// A forecast of departures onto each outgoing link, vehicles per one-second bin from `from`.
+/// Departures onto each outgoing link, vehicles per one-second bin from `from`: the last
+/// minute or so as sent, then the forecast from now on.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outflow {
     /// When bin 0 starts.
@@ -94,6 +103,12 @@ pub struct Adaptive {
     ped_called: Vec<bool>,
     last_presses: Vec<Option<u16>>,
     outflow: Outflow,
+    /// The green running (plan position, start) and how long it holds for the queue it found.
+    serve: Option<(usize, Instant, Duration)>,
+    /// How long each group has waited, or waited before its green, s.
+    waited: Vec<f64>,
+    /// Departures already sent, for the outflow's recent past.
+    history: DepartureHistory,
 }
 
 impl Adaptive {
@@ -104,6 +119,12 @@ impl Adaptive {
             return Err(format!(
                 "maximum wait {} s is out of range ({lo} to {hi} s)",
                 params.max_wait_s
+            ));
+        }
+        if !(0.0..=1.0).contains(&params.served_share) {
+            return Err(format!(
+                "served share {} is out of range (0 to 1)",
+                params.served_share
             ));
         }
         let ix = site.intersection.clone();
@@ -167,6 +188,9 @@ impl Adaptive {
             flows,
             between,
             outflow: Outflow::default(),
+            serve: None,
+            waited: vec![0.0; ix.groups().len()],
+            history: DepartureHistory::default(),
         })
     }
 
@@ -372,8 +396,15 @@ impl Controller for Adaptive {
         }
         for g in ix.group_indices() {
             let has_demand = queued[g.get()] >= 1.0 || lane_waiting[g.get()];
-            let waiting = has_demand && !seq.state().get(g).is_go();
+            let go = seq.state().get(g).is_go();
+            let waiting = has_demand && !go;
             let since = &mut self.waiting_since[g.get()];
+            // The wait so far, kept through the green it led to.
+            if waiting || since.is_some() {
+                self.waited[g.get()] = (now - since.unwrap_or(now)).as_secs_f64();
+            } else if !go {
+                self.waited[g.get()] = 0.0;
+            }
             *since = if waiting {
                 Some(since.unwrap_or(now))
             } else {
@@ -414,6 +445,19 @@ impl Controller for Adaptive {
             self.plan.max_cycle.as_secs_f64() - (now - t).as_secs_f64() - rest_of_cycle
         });
         let bounds = self.plan.stages[k];
+        // Hold through the minimum green, and for a group that waited long until most of the
+        // queue it found has had time to leave (its side street must not be cut short again).
+        // Both within the maximum green and the maximum cycle.
+        let found = self.hold_for_found_queue(k, now - green, running, &queues);
+        let in_cycle = green.as_secs_f64() + cycle_room.max(0.0);
+        let must = bounds
+            .min_green
+            .max(if found.as_secs_f64() > in_cycle {
+                Duration::from_secs_f64(in_cycle)
+            } else {
+                found
+            })
+            .min(bounds.max_green);
         // The next stage with demand (a vehicle's worth queued, or arriving within 30 s), in the
         // plan's order.
         let demanded = |g: GroupIndex| {
@@ -435,10 +479,9 @@ impl Controller for Adaptive {
             })
             .map(|p| Rings::choose(&ix, &self.plan, p, &demanded));
 
-        // Hold through the minimum green.
         let mut departures = Vec::new();
-        if green < bounds.min_green {
-            let hold = (bounds.min_green - green).as_secs_f64();
+        if green < must {
+            let hold = (must - green).as_secs_f64();
             self.predict(k, hold, &queues, &arrivals, horizon, Some(&mut departures));
             self.publish(now, &departures);
             return Some(running);
@@ -522,6 +565,43 @@ impl Controller for Adaptive {
 }
 
 impl Adaptive {
+    /// How long the green of plan position `k` (running `stage` since `began`) holds for the
+    /// queue it found: fixed at the green's first decision from the queues of the groups that
+    /// had waited long for it.
+    fn hold_for_found_queue(
+        &mut self,
+        k: usize,
+        began: Instant,
+        stage: StageIndex,
+        queues: &[f64],
+    ) -> Duration {
+        match self.serve {
+            Some((p, b, hold)) if p == k && b == began => hold,
+            _ => {
+                let groups = self.site.intersection.stage(stage).groups;
+                let discharge = self
+                    .flows
+                    .iter()
+                    .zip(queues)
+                    .filter(|(f, _)| {
+                        groups.contains(f.group)
+                            && self.waited[f.group.get()] >= self.params.long_wait_s
+                    })
+                    .map(|(f, q)| q / f.capacity)
+                    .fold(0.0, f64::max);
+                let hold = if discharge > 0.0 {
+                    Duration::from_secs_f64(
+                        self.params.startup_lost_s + self.params.served_share * discharge,
+                    )
+                } else {
+                    Duration::ZERO
+                };
+                self.serve = Some((k, began, hold));
+                hold
+            }
+        }
+    }
+
     fn publish(&mut self, now: Instant, departures: &[Vec<f64>]) {
         let mut by_link: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         for (f, d) in self.flows.iter().zip(departures) {
@@ -532,7 +612,7 @@ impl Adaptive {
                 *o += x;
             }
         }
-        self.outflow = Outflow { from: now, by_link };
+        self.outflow = self.history.publish(now, by_link);
     }
 }
 

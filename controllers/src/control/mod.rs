@@ -6,6 +6,7 @@
 
 mod actuated;
 mod adaptive;
+mod departures;
 mod fixed;
 mod max_pressure;
 #[cfg(test)]

@@ -220,3 +220,73 @@ fn cycles_stay_within_the_plans_maximum_cycle() {
         );
     }
 }
+
+#[test]
+fn a_green_after_a_long_wait_holds_for_most_of_the_queue_it_found() {
+    let site = site();
+    let plan = plan(&site);
+    let mut ctl = Adaptive::new(site.clone(), plan.clone(), AdaptiveParams::default()).unwrap();
+    let ix = &site.intersection;
+    let nb = ix.group_by_id("4").unwrap();
+    let k = plan
+        .stages
+        .iter()
+        .position(|s| ix.stage(s.stage).groups.contains(nb))
+        .unwrap();
+    let stage = plan.stages[k].stage;
+    let (i, capacity) = ctl
+        .flows
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.group == nb)
+        .map(|(i, f)| (i, f.capacity))
+        .next()
+        .unwrap();
+    let mut queues = vec![0.0; ctl.flows.len()];
+    queues[i] = 10.0;
+    let began = Instant::from_millis(100_000);
+
+    // Waited 90 s: the green holds for 70 % of the ten vehicles' discharge, after the start-up.
+    ctl.waited[nb.get()] = 90.0;
+    let hold = ctl
+        .hold_for_found_queue(k, began, stage, &queues)
+        .as_secs_f64();
+    let expected = 2.0 + 0.7 * 10.0 / capacity;
+    assert!(
+        (hold - expected).abs() < 0.01,
+        "held {hold} s, {expected} s expected"
+    );
+    // Fixed for that green: the queue shrinking as it leaves does not shorten it.
+    queues[i] = 2.0;
+    let again = ctl
+        .hold_for_found_queue(k, began, stage, &queues)
+        .as_secs_f64();
+    assert_eq!(again, hold);
+
+    // The next green, after a short wait: no such hold (the predictor alone decides).
+    ctl.waited[nb.get()] = 20.0;
+    queues[i] = 10.0;
+    let later = began + Duration::from_secs(90);
+    assert_eq!(
+        ctl.hold_for_found_queue(k, later, stage, &queues),
+        Duration::ZERO
+    );
+}
+
+#[test]
+fn a_served_share_out_of_range_is_refused() {
+    let site = site();
+    let err = Adaptive::new(
+        site.clone(),
+        plan(&site),
+        AdaptiveParams {
+            served_share: 1.5,
+            ..AdaptiveParams::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("served share 1.5 is out of range (0 to 1)"),
+        "{err}"
+    );
+}

@@ -1,0 +1,141 @@
+//! The outflow a site publishes: its forecast departures onto each outgoing link, preceded by
+//! the departures of the last minute or so. A downstream neighbour turns the series into
+//! arrivals at its stop line by shifting it by the link's travel time and dispersing it
+//! (Robertson); without the recent past, the vehicles already on the link (those that left in
+//! the last travel time) would be missing, and the first seconds of every arrival forecast would
+//! be empty. The past bins are what the forecasts said at the time for that second, made at most
+//! a decision before it, so they are close to the departures that happened.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::adaptive::Outflow;
+use crate::time::{Duration, Instant};
+
+/// Seconds of past departures kept: longer than the shift of the longest link a corridor
+/// usually has, plus its dispersion tail.
+pub(super) const KEEP_S: usize = 90;
+
+/// Departures per one-second bin by outgoing link, from successive forecasts.
+#[derive(Clone, Debug, Default)]
+pub(super) struct DepartureHistory {
+    /// Past bins per link, oldest first; all of the same length, ending at `anchor`.
+    past: BTreeMap<String, VecDeque<f64>>,
+    len: usize,
+    anchor: Option<Instant>,
+    /// The last forecast and when it was made.
+    last: Option<(Instant, BTreeMap<String, Vec<f64>>)>,
+}
+
+impl DepartureHistory {
+    /// Takes the forecast made at `now` (departures per one-second bin from `now`, by link) and
+    /// returns the outflow to publish: the recent past, then the forecast.
+    pub(super) fn publish(
+        &mut self,
+        now: Instant,
+        forecast: BTreeMap<String, Vec<f64>>,
+    ) -> Outflow {
+        let second = Duration::from_secs(1);
+        let mut anchor = self.anchor.unwrap_or(now);
+        if let Some((made, last)) = &self.last {
+            while now >= anchor + second {
+                let bin = (anchor - *made).as_secs_f64().round() as usize;
+                for (link, bins) in last {
+                    if !self.past.contains_key(link) {
+                        self.past
+                            .insert(link.clone(), VecDeque::from(vec![0.0; self.len]));
+                    }
+                    let past = self.past.get_mut(link).expect("inserted above");
+                    past.push_back(bins.get(bin).copied().unwrap_or(0.0));
+                }
+                for (link, past) in &mut self.past {
+                    if !last.contains_key(link) {
+                        past.push_back(0.0);
+                    }
+                }
+                self.len += 1;
+                if self.len > KEEP_S {
+                    for past in self.past.values_mut() {
+                        past.pop_front();
+                    }
+                    self.len = KEEP_S;
+                }
+                anchor += second;
+            }
+        }
+        self.anchor = Some(anchor);
+        let mut by_link: BTreeMap<String, Vec<f64>> = self
+            .past
+            .iter()
+            .map(|(link, past)| (link.clone(), past.iter().copied().collect()))
+            .collect();
+        for (link, bins) in &forecast {
+            let series = by_link
+                .entry(link.clone())
+                .or_insert_with(|| vec![0.0; self.len]);
+            series.extend_from_slice(bins);
+        }
+        // A link with a past but no forecast now: nothing more is sent onto it.
+        let horizon = forecast.values().map(Vec::len).max().unwrap_or(0);
+        for series in by_link.values_mut() {
+            series.resize(self.len + horizon, 0.0);
+        }
+        self.last = Some((now, forecast));
+        Outflow {
+            // Before the clock has run `len` seconds there is no such past: bin 0 is the start.
+            from: now - Duration::from_secs(self.len as u64),
+            by_link,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: f64) -> Instant {
+        Instant::ZERO + Duration::from_secs_f64(s)
+    }
+
+    fn forecast(first: f64) -> BTreeMap<String, Vec<f64>> {
+        let mut bins = vec![0.1; 10];
+        bins[0] = first;
+        BTreeMap::from([("J1->J2".to_owned(), bins)])
+    }
+
+    #[test]
+    fn the_published_outflow_starts_with_what_was_forecast_for_the_past_seconds() {
+        let mut history = DepartureHistory::default();
+        // A forecast every half second; the first bin of each is its second's departures.
+        let mut out = Outflow::default();
+        for k in 0..21 {
+            let t = 100.0 + 0.5 * f64::from(k);
+            out = history.publish(at(t), forecast(f64::from(k / 2)));
+        }
+        let series = &out.by_link["J1->J2"];
+        // 10 s have passed: 10 past bins, then the 10 of the latest forecast.
+        assert_eq!(series.len(), 20, "{series:?}");
+        assert_eq!(out.from, at(100.0));
+        // Second k's departures are those the forecast made at its start said.
+        let past: Vec<f64> = series[..10].to_vec();
+        assert_eq!(past, (0..10).map(f64::from).collect::<Vec<_>>());
+        assert_eq!(series[10], 10.0);
+    }
+
+    #[test]
+    fn the_past_is_bounded_and_links_come_and_go() {
+        let mut history = DepartureHistory::default();
+        let mut out = Outflow::default();
+        for k in 0..200 {
+            let mut f = forecast(1.0);
+            if k >= 150 {
+                f.insert("J1->N1".to_owned(), vec![0.5; 10]);
+            }
+            out = history.publish(at(f64::from(k)), f);
+        }
+        assert_eq!(out.by_link["J1->J2"].len(), KEEP_S + 10);
+        let north = &out.by_link["J1->N1"];
+        assert_eq!(north.len(), KEEP_S + 10);
+        assert_eq!(north.iter().filter(|&&x| x == 0.5).count(), 49 + 10);
+        assert_eq!(out.from, at(199.0 - KEEP_S as f64));
+    }
+}
