@@ -53,7 +53,7 @@ impl Default for AdaptiveParams {
             step_s: 2.0,
             startup_lost_s: 2.0,
             long_wait_s: 60.0,
-            served_share: 0.7,
+            served_share: 0.5,
         }
     }
 }
