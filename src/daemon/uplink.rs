@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use rumqttc::QoS;
 
@@ -361,9 +361,16 @@ impl Uplink {
             .link_reports()
             .map(|(link, report)| (link.to_owned(), report))
             .collect();
+        // Bin 0 may lie in the past (the outflow starts with the recent departures).
+        let back = if outflow.from <= now {
+            std::time::Duration::from_secs_f64((now - outflow.from).as_secs_f64())
+        } else {
+            std::time::Duration::ZERO
+        };
+        let bin0 = SystemTime::now().checked_sub(back).unwrap_or(UNIX_EPOCH);
         let message = OutflowMsg {
             site: self.site.id.clone(),
-            ts: payload::now_ts(),
+            ts: humantime::format_rfc3339_millis(bin0).to_string(),
             clock: match self.clock {
                 ClockSource::System => "system".into(),
                 ClockSource::Cabinet => "cabinet".into(),
