@@ -2,7 +2,7 @@
 //! Modbus give a mean delay within 15% of the in-process simulation of the same scenario,
 //! controller and seed, with no conflict-monitor trip. (The demo runs in real time, 30 times
 //! faster: runs differ a little from one another, so the comparison is over half an hour.
-//! Measured ratios are 1.07 to 1.10, from the neighbours' forecasts as exchanged over MQTT: the
+//! Measured ratios are 1.05 to 1.12, from the neighbours' forecasts as exchanged over MQTT: the
 //! same comparison with actuated control gives 0.99.)
 
 use std::process::Command;
