@@ -7,8 +7,10 @@
 //! keeps the schedule with the least predicted delay, so it extends the current stage only while
 //! that pays; while it holds, a group whose queue is gone hands its ring on (`rings`). It stays
 //! within the plan's minimum and maximum greens and its maximum cycle, lets no group with a
-//! queue or a pedestrian call wait longer than a bound, and publishes its own outflow forecast
-//! for the downstream neighbours.
+//! queue or a pedestrian call wait longer than a bound, keeps the green of a group that waited
+//! long until most of the queue it found has left (`found_queue`), and publishes its outflow for
+//! the downstream neighbours: its departures of the last 90 s, then its forecast. The
+//! prediction itself is in `predict`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -193,127 +195,7 @@ impl Adaptive {
             history: DepartureHistory::default(),
         })
     }
-
-    /// Arrival rate of each flow over the horizon, veh/s per second.
-    fn arrivals(&self, inputs: &Inputs<'_>, horizon: usize) -> Vec<Vec<f64>> {
-        self.flows
-            .iter()
-            .map(|f| {
-                let approach = &self.site.approaches[f.approach];
-                let est = inputs.estimate.approaches.get(f.approach);
-                let local = est.map_or(0.0, |e| e.movement_arrival_veh_h[f.turn] / 3600.0);
-                // This movement's share of the approach: from the flows, or (with next to no flow
-                // seen yet) the turning ratio.
-                let share = est.map_or(0.0, |e| {
-                    if e.arrival_veh_h > 1.0 {
-                        e.movement_arrival_veh_h[f.turn] / e.arrival_veh_h
-                    } else {
-                        e.turning[f.turn]
-                    }
-                });
-                match inputs.neighbours.arrivals.get(&approach.link) {
-                    Some(profile) => (0..horizon)
-                        .map(|t| profile.get(t).map_or(local, |a| a * share))
-                        .collect(),
-                    None => vec![local; horizon],
-                }
-            })
-            .collect()
-    }
-
-    /// Predicted delay (vehicle-seconds) over the horizon when the current stage (plan position
-    /// `k`) runs `hold` s more and then the stages that follow in order (skipping those without
-    /// demand), each until its queues have cleared within its green bounds. Time runs in bins of
-    /// `BIN` seconds. With `record`, the departures of each flow per second go there.
-    fn predict(
-        &self,
-        k: usize,
-        hold: f64,
-        queues: &[f64],
-        arrivals: &[Vec<f64>],
-        horizon: usize,
-        mut record: Option<&mut Vec<Vec<f64>>>,
-    ) -> f64 {
-        let ix = &self.site.intersection;
-        let n = self.plan.stages.len();
-        let lost = self.params.startup_lost_s;
-        let bins = horizon / BIN_S as usize;
-        let mut q = queues.to_vec();
-        let mut delay = 0.0;
-        if let Some(d) = record.as_deref_mut() {
-            *d = vec![vec![0.0; horizon]; self.flows.len()];
-        }
-        // The stage being served (or being changed to), when its green starts and when it ends.
-        let mut at = k;
-        let mut green_from = f64::NEG_INFINITY;
-        let mut end_by = hold;
-        for b in 0..bins {
-            let now = b as f64 * BIN_S;
-            if now >= end_by {
-                // The stage ends: on to the next stage with demand, after the interstage.
-                let waiting = |p: usize| {
-                    let groups = ix.stage(self.plan.stages[p].stage).groups;
-                    self.flows.iter().enumerate().any(|(i, f)| {
-                        groups.contains(f.group)
-                            && (q[i] >= 0.5
-                                || arrivals[i][b * 2..(b * 2 + 30).min(horizon)]
-                                    .iter()
-                                    .sum::<f64>()
-                                    >= 0.5)
-                    })
-                };
-                let next = (1..=n)
-                    .map(|d| (at + d) % n)
-                    .find(|&p| p != at && waiting(p))
-                    .unwrap_or((at + 1) % n);
-                green_from = now + self.between[at][next];
-                at = next;
-                end_by = green_from + self.plan.stages[at].max_green.as_secs_f64();
-            }
-            let groups = ix.stage(self.plan.stages[at].stage).groups;
-            let flowing = now >= green_from + lost || green_from == f64::NEG_INFINITY;
-            let serving = now >= green_from;
-            let mut left_in_stage = 0.0;
-            for (i, f) in self.flows.iter().enumerate() {
-                let inflow =
-                    arrivals[i][2 * b] + arrivals[i].get(2 * b + 1).copied().unwrap_or(0.0);
-                let green = serving && flowing && groups.contains(f.group);
-                let out = if green {
-                    (q[i] + inflow).min(f.capacity * BIN_S)
-                } else {
-                    0.0
-                };
-                q[i] += inflow - out;
-                if let Some(d) = record.as_deref_mut() {
-                    d[i][2 * b] = out / 2.0;
-                    if let Some(x) = d[i].get_mut(2 * b + 1) {
-                        *x = out / 2.0;
-                    }
-                }
-                delay += q[i] * BIN_S;
-                if groups.contains(f.group) {
-                    left_in_stage += q[i];
-                }
-            }
-            // A later stage ends once its queues are gone (and its minimum green is done).
-            let min_end = green_from + self.plan.stages[at].min_green.as_secs_f64();
-            if green_from > f64::NEG_INFINITY
-                && serving
-                && left_in_stage < 0.5
-                && now + BIN_S >= min_end
-            {
-                end_by = end_by.min(now + BIN_S);
-            }
-        }
-        // No penalty for what is still queued at the end: over a horizon of a cycle or so every
-        // stage has had its turn, and a penalty there makes the controller cut stages short to
-        // chase queues it cannot clear anyway.
-        delay
-    }
 }
-
-/// Time resolution of the prediction, s.
-const BIN_S: f64 = 2.0;
 
 fn group_queues(flows: &[Flow], queues: &[f64], groups: usize) -> Vec<f64> {
     let mut q = vec![0.0; groups];
@@ -565,43 +447,6 @@ impl Controller for Adaptive {
 }
 
 impl Adaptive {
-    /// How long the green of plan position `k` (running `stage` since `began`) holds for the
-    /// queue it found: fixed at the green's first decision from the queues of the groups that
-    /// had waited long for it.
-    fn hold_for_found_queue(
-        &mut self,
-        k: usize,
-        began: Instant,
-        stage: StageIndex,
-        queues: &[f64],
-    ) -> Duration {
-        match self.serve {
-            Some((p, b, hold)) if p == k && b == began => hold,
-            _ => {
-                let groups = self.site.intersection.stage(stage).groups;
-                let discharge = self
-                    .flows
-                    .iter()
-                    .zip(queues)
-                    .filter(|(f, _)| {
-                        groups.contains(f.group)
-                            && self.waited[f.group.get()] >= self.params.long_wait_s
-                    })
-                    .map(|(f, q)| q / f.capacity)
-                    .fold(0.0, f64::max);
-                let hold = if discharge > 0.0 {
-                    Duration::from_secs_f64(
-                        self.params.startup_lost_s + self.params.served_share * discharge,
-                    )
-                } else {
-                    Duration::ZERO
-                };
-                self.serve = Some((k, began, hold));
-                hold
-            }
-        }
-    }
-
     fn publish(&mut self, now: Instant, departures: &[Vec<f64>]) {
         let mut by_link: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         for (f, d) in self.flows.iter().zip(departures) {
@@ -616,5 +461,10 @@ impl Adaptive {
     }
 }
 
+/// Time resolution of the prediction, s.
+const BIN_S: f64 = 2.0;
+
+mod found_queue;
+mod predict;
 #[cfg(test)]
 mod tests;

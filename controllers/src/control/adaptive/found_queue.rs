@@ -1,0 +1,46 @@
+//! Fairness for a group that waited long: its green is kept (within the maximum green and
+//! cycle) until a share of the queue it found has had time to leave, so that a surging side
+//! street is not cut short cycle after cycle by the arterial's forecasts.
+
+use super::Adaptive;
+use crate::model::StageIndex;
+use crate::time::{Duration, Instant};
+
+impl Adaptive {
+    /// How long the green of plan position `k` (running `stage` since `began`) holds for the
+    /// queue it found: fixed at the green's first decision from the queues of the groups that
+    /// had waited long for it.
+    pub(super) fn hold_for_found_queue(
+        &mut self,
+        k: usize,
+        began: Instant,
+        stage: StageIndex,
+        queues: &[f64],
+    ) -> Duration {
+        match self.serve {
+            Some((p, b, hold)) if p == k && b == began => hold,
+            _ => {
+                let groups = self.site.intersection.stage(stage).groups;
+                let discharge = self
+                    .flows
+                    .iter()
+                    .zip(queues)
+                    .filter(|(f, _)| {
+                        groups.contains(f.group)
+                            && self.waited[f.group.get()] >= self.params.long_wait_s
+                    })
+                    .map(|(f, q)| q / f.capacity)
+                    .fold(0.0, f64::max);
+                let hold = if discharge > 0.0 {
+                    Duration::from_secs_f64(
+                        self.params.startup_lost_s + self.params.served_share * discharge,
+                    )
+                } else {
+                    Duration::ZERO
+                };
+                self.serve = Some((k, began, hold));
+                hold
+            }
+        }
+    }
+}

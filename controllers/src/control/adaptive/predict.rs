@@ -1,0 +1,125 @@
+//! The adaptive controller's prediction: arrivals of each flow over the horizon (the upstream
+//! neighbours' forecasts, else the local estimate), and the delay a candidate schedule gives
+//! them in a queue model that discharges each flow at its saturation flow while it has green.
+
+use super::{Adaptive, BIN_S};
+use crate::control::Inputs;
+
+impl Adaptive {
+    /// Arrival rate of each flow over the horizon, veh/s per second.
+    pub(super) fn arrivals(&self, inputs: &Inputs<'_>, horizon: usize) -> Vec<Vec<f64>> {
+        self.flows
+            .iter()
+            .map(|f| {
+                let approach = &self.site.approaches[f.approach];
+                let est = inputs.estimate.approaches.get(f.approach);
+                let local = est.map_or(0.0, |e| e.movement_arrival_veh_h[f.turn] / 3600.0);
+                // This movement's share of the approach: from the flows, or (with next to no flow
+                // seen yet) the turning ratio.
+                let share = est.map_or(0.0, |e| {
+                    if e.arrival_veh_h > 1.0 {
+                        e.movement_arrival_veh_h[f.turn] / e.arrival_veh_h
+                    } else {
+                        e.turning[f.turn]
+                    }
+                });
+                match inputs.neighbours.arrivals.get(&approach.link) {
+                    Some(profile) => (0..horizon)
+                        .map(|t| profile.get(t).map_or(local, |a| a * share))
+                        .collect(),
+                    None => vec![local; horizon],
+                }
+            })
+            .collect()
+    }
+
+    /// Predicted delay (vehicle-seconds) over the horizon when the current stage (plan position
+    /// `k`) runs `hold` s more and then the stages that follow in order (skipping those without
+    /// demand), each until its queues have cleared within its green bounds. Time runs in bins of
+    /// `BIN` seconds. With `record`, the departures of each flow per second go there.
+    pub(super) fn predict(
+        &self,
+        k: usize,
+        hold: f64,
+        queues: &[f64],
+        arrivals: &[Vec<f64>],
+        horizon: usize,
+        mut record: Option<&mut Vec<Vec<f64>>>,
+    ) -> f64 {
+        let ix = &self.site.intersection;
+        let n = self.plan.stages.len();
+        let lost = self.params.startup_lost_s;
+        let bins = horizon / BIN_S as usize;
+        let mut q = queues.to_vec();
+        let mut delay = 0.0;
+        if let Some(d) = record.as_deref_mut() {
+            *d = vec![vec![0.0; horizon]; self.flows.len()];
+        }
+        // The stage being served (or being changed to), when its green starts and when it ends.
+        let mut at = k;
+        let mut green_from = f64::NEG_INFINITY;
+        let mut end_by = hold;
+        for b in 0..bins {
+            let now = b as f64 * BIN_S;
+            if now >= end_by {
+                // The stage ends: on to the next stage with demand, after the interstage.
+                let waiting = |p: usize| {
+                    let groups = ix.stage(self.plan.stages[p].stage).groups;
+                    self.flows.iter().enumerate().any(|(i, f)| {
+                        groups.contains(f.group)
+                            && (q[i] >= 0.5
+                                || arrivals[i][b * 2..(b * 2 + 30).min(horizon)]
+                                    .iter()
+                                    .sum::<f64>()
+                                    >= 0.5)
+                    })
+                };
+                let next = (1..=n)
+                    .map(|d| (at + d) % n)
+                    .find(|&p| p != at && waiting(p))
+                    .unwrap_or((at + 1) % n);
+                green_from = now + self.between[at][next];
+                at = next;
+                end_by = green_from + self.plan.stages[at].max_green.as_secs_f64();
+            }
+            let groups = ix.stage(self.plan.stages[at].stage).groups;
+            let flowing = now >= green_from + lost || green_from == f64::NEG_INFINITY;
+            let serving = now >= green_from;
+            let mut left_in_stage = 0.0;
+            for (i, f) in self.flows.iter().enumerate() {
+                let inflow =
+                    arrivals[i][2 * b] + arrivals[i].get(2 * b + 1).copied().unwrap_or(0.0);
+                let green = serving && flowing && groups.contains(f.group);
+                let out = if green {
+                    (q[i] + inflow).min(f.capacity * BIN_S)
+                } else {
+                    0.0
+                };
+                q[i] += inflow - out;
+                if let Some(d) = record.as_deref_mut() {
+                    d[i][2 * b] = out / 2.0;
+                    if let Some(x) = d[i].get_mut(2 * b + 1) {
+                        *x = out / 2.0;
+                    }
+                }
+                delay += q[i] * BIN_S;
+                if groups.contains(f.group) {
+                    left_in_stage += q[i];
+                }
+            }
+            // A later stage ends once its queues are gone (and its minimum green is done).
+            let min_end = green_from + self.plan.stages[at].min_green.as_secs_f64();
+            if green_from > f64::NEG_INFINITY
+                && serving
+                && left_in_stage < 0.5
+                && now + BIN_S >= min_end
+            {
+                end_by = end_by.min(now + BIN_S);
+            }
+        }
+        // No penalty for what is still queued at the end: over a horizon of a cycle or so every
+        // stage has had its turn, and a penalty there makes the controller cut stages short to
+        // chase queues it cannot clear anyway.
+        delay
+    }
+}
