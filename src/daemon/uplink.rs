@@ -361,13 +361,7 @@ impl Uplink {
             .link_reports()
             .map(|(link, report)| (link.to_owned(), report))
             .collect();
-        // Bin 0 may lie in the past (the outflow starts with the recent departures).
-        let back = if outflow.from <= now {
-            std::time::Duration::from_secs_f64((now - outflow.from).as_secs_f64())
-        } else {
-            std::time::Duration::ZERO
-        };
-        let bin0 = SystemTime::now().checked_sub(back).unwrap_or(UNIX_EPOCH);
+        let bin0 = wall_of(outflow.from, now, SystemTime::now());
         let message = OutflowMsg {
             site: self.site.id.clone(),
             ts: humantime::format_rfc3339_millis(bin0).to_string(),
@@ -456,10 +450,36 @@ impl Uplink {
     }
 }
 
+/// The wall-clock time of control instant `at`, given that control time `now` is `wall` (an
+/// outflow's bin 0 lies in the past: it starts with the recent departures).
+fn wall_of(at: Instant, now: Instant, wall: SystemTime) -> SystemTime {
+    let back = if at <= now {
+        std::time::Duration::from_millis((now - at).total_millis())
+    } else {
+        std::time::Duration::ZERO
+    };
+    wall.checked_sub(back).unwrap_or(UNIX_EPOCH)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use greenwave_controllers::model::Aspect;
+
+    #[test]
+    fn an_outflow_is_stamped_with_the_wall_time_of_its_first_bin() {
+        let wall = UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        let now = Instant::from_millis(500_000);
+        // Bin 0 90 s back (the recent departures): stamped 90 s before the wall clock.
+        let from = Instant::from_millis(410_000);
+        assert_eq!(
+            wall_of(from, now, wall),
+            wall - std::time::Duration::from_secs(90)
+        );
+        // A forecast from now on, or (clock skew) from later: stamped now.
+        assert_eq!(wall_of(now, now, wall), wall);
+        assert_eq!(wall_of(Instant::from_millis(501_000), now, wall), wall);
+    }
 
     #[test]
     fn an_outflow_goes_out_once_a_bin_and_on_every_change_of_the_heads() {
