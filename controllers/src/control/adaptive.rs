@@ -123,6 +123,12 @@ impl Adaptive {
                 params.max_wait_s
             ));
         }
+        if !(params.long_wait_s.is_finite() && params.long_wait_s >= 0.0) {
+            return Err(format!(
+                "long wait {} s is out of range (0 s or more)",
+                params.long_wait_s
+            ));
+        }
         if !(0.0..=1.0).contains(&params.served_share) {
             return Err(format!(
                 "served share {} is out of range (0 to 1)",
