@@ -274,7 +274,7 @@ fn a_green_after_a_long_wait_holds_for_most_of_the_queue_it_found() {
 }
 
 #[test]
-fn a_served_share_out_of_range_is_refused() {
+fn a_served_share_or_long_wait_out_of_range_is_refused() {
     let site = site();
     let err = Adaptive::new(
         site.clone(),
@@ -289,4 +289,14 @@ fn a_served_share_out_of_range_is_refused() {
         err.contains("served share 1.5 is out of range (0 to 1)"),
         "{err}"
     );
+    let err = Adaptive::new(
+        site.clone(),
+        plan(&site),
+        AdaptiveParams {
+            long_wait_s: -1.0,
+            ..AdaptiveParams::default()
+        },
+    )
+    .unwrap_err();
+    assert!(err.contains("long wait -1 s is out of range"), "{err}");
 }
