@@ -361,7 +361,12 @@ impl Uplink {
             .link_reports()
             .map(|(link, report)| (link.to_owned(), report))
             .collect();
-        let bin0 = wall_of(outflow.from, now, SystemTime::now());
+        let (from, bin0) = bin0_on_the_wire(
+            outflow.from,
+            control.control_time(now),
+            now,
+            SystemTime::now(),
+        );
         let message = OutflowMsg {
             site: self.site.id.clone(),
             ts: humantime::format_rfc3339_millis(bin0).to_string(),
@@ -369,7 +374,7 @@ impl Uplink {
                 ClockSource::System => "system".into(),
                 ClockSource::Cabinet => "cabinet".into(),
             },
-            clock_ms: outflow.from.total_millis(),
+            clock_ms: from.total_millis(),
             bin_s: OUTFLOW_BIN_S,
             by_link: outflow.by_link.clone(),
             links,
@@ -450,15 +455,22 @@ impl Uplink {
     }
 }
 
-/// The wall-clock time of control instant `at`, given that control time `now` is `wall` (an
-/// outflow's bin 0 lies in the past: it starts with the recent departures).
-fn wall_of(at: Instant, now: Instant, wall: SystemTime) -> SystemTime {
-    let back = if at <= now {
-        std::time::Duration::from_millis((now - at).total_millis())
-    } else {
-        std::time::Duration::ZERO
-    };
-    wall.checked_sub(back).unwrap_or(UNIX_EPOCH)
+/// When an outflow's bin 0 (`from`, on the controller's clock, which reads `control_now`) is on
+/// the daemon's clock (which reads `now`, the cabinet clock the neighbours share) and on the wall
+/// clock (which reads `wall`). The controller's clock runs behind the daemon's by the time the
+/// loop waited for the cabinet to show its commands (a tick per change of the signals, so it
+/// grows); and bin 0 lies in the past, as the outflow starts with the recent departures.
+fn bin0_on_the_wire(
+    from: Instant,
+    control_now: Instant,
+    now: Instant,
+    wall: SystemTime,
+) -> (Instant, SystemTime) {
+    let back = std::time::Duration::from_millis((control_now - from).total_millis());
+    (
+        now - (control_now - from),
+        wall.checked_sub(back).unwrap_or(UNIX_EPOCH),
+    )
 }
 
 #[cfg(test)]
@@ -467,18 +479,22 @@ mod tests {
     use greenwave_controllers::model::Aspect;
 
     #[test]
-    fn an_outflow_is_stamped_with_the_wall_time_of_its_first_bin() {
+    fn an_outflow_is_stamped_with_its_first_bin_on_the_shared_clock_and_the_wall_clock() {
         let wall = UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
-        let now = Instant::from_millis(500_000);
-        // Bin 0 90 s back (the recent departures): stamped 90 s before the wall clock.
-        let from = Instant::from_millis(410_000);
-        assert_eq!(
-            wall_of(from, now, wall),
-            wall - std::time::Duration::from_secs(90)
-        );
+        let at = Instant::from_millis;
+        // The controller's clock 12 s behind the daemon's; bin 0 90 s back on it.
+        let (from, bin0) = bin0_on_the_wire(at(400_000), at(490_000), at(502_000), wall);
+        assert_eq!(from, at(412_000));
+        assert_eq!(bin0, wall - std::time::Duration::from_secs(90));
         // A forecast from now on, or (clock skew) from later: stamped now.
-        assert_eq!(wall_of(now, now, wall), wall);
-        assert_eq!(wall_of(Instant::from_millis(501_000), now, wall), wall);
+        assert_eq!(
+            bin0_on_the_wire(at(490_000), at(490_000), at(502_000), wall),
+            (at(502_000), wall)
+        );
+        assert_eq!(
+            bin0_on_the_wire(at(491_000), at(490_000), at(502_000), wall),
+            (at(502_000), wall)
+        );
     }
 
     #[test]

@@ -8,9 +8,9 @@
 //! that pays; while it holds, a group whose queue is gone hands its ring on (`rings`). It stays
 //! within the plan's minimum and maximum greens and its maximum cycle, lets no group with a
 //! queue or a pedestrian call wait longer than a bound, keeps the green of a group that waited
-//! long until most of the queue it found has left (`found_queue`), and publishes its outflow for
-//! the downstream neighbours: its departures of the last 90 s, then its forecast. The
-//! prediction itself is in `predict`.
+//! long until half the queue it found has had time to leave (`found_queue`), and publishes its
+//! outflow for the downstream neighbours: what it forecast for each of the last 90 s (close to
+//! its departures), then its forecast. The prediction itself is in `predict`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -63,8 +63,8 @@ impl Default for AdaptiveParams {
 /// Allowed range of the wait bound, s.
 pub const MAX_WAIT_RANGE_S: (f64, f64) = (30.0, 600.0);
 
-/// Departures onto each outgoing link, vehicles per one-second bin from `from`: the last
-/// minute or so as sent, then the forecast from now on.
+/// Departures onto each outgoing link, vehicles per one-second bin from `from`: the last 90 s
+/// as forecast at the time, then the forecast from now on.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outflow {
     /// When bin 0 starts.
@@ -333,19 +333,17 @@ impl Controller for Adaptive {
             self.plan.max_cycle.as_secs_f64() - (now - t).as_secs_f64() - rest_of_cycle
         });
         let bounds = self.plan.stages[k];
-        // Hold through the minimum green, and for a group that waited long until most of the
-        // queue it found has had time to leave (its side street must not be cut short again).
-        // Both within the maximum green and the maximum cycle.
+        // A group that waited long keeps its green until a share of the queue it found has had
+        // time to leave (its side street must not be cut short again), within the maximum green
+        // and the maximum cycle. Fixed at the green's first decision.
         let found = self.hold_for_found_queue(k, now - green, running, &queues);
         let in_cycle = green.as_secs_f64() + cycle_room.max(0.0);
-        let must = bounds
-            .min_green
-            .max(if found.as_secs_f64() > in_cycle {
-                Duration::from_secs_f64(in_cycle)
-            } else {
-                found
-            })
-            .min(bounds.max_green);
+        let found = if found.as_secs_f64() > in_cycle {
+            Duration::from_secs_f64(in_cycle)
+        } else {
+            found
+        }
+        .min(bounds.max_green);
         // The next stage with demand (a vehicle's worth queued, or arriving within 30 s), in the
         // plan's order.
         let demanded = |g: GroupIndex| {
@@ -367,9 +365,10 @@ impl Controller for Adaptive {
             })
             .map(|p| Rings::choose(&ix, &self.plan, p, &demanded));
 
+        // Hold through the minimum green.
         let mut departures = Vec::new();
-        if green < must {
-            let hold = (must - green).as_secs_f64();
+        if green < bounds.min_green {
+            let hold = (bounds.min_green - green).as_secs_f64();
             self.predict(k, hold, &queues, &arrivals, horizon, Some(&mut departures));
             self.publish(now, &departures);
             return Some(running);
@@ -392,6 +391,13 @@ impl Controller for Adaptive {
             self.predict(k, 0.0, &queues, &arrivals, horizon, Some(&mut departures));
             self.publish(now, &departures);
             return Some(target);
+        }
+        // The hold for the queue found, unless a group reached the wait bound (above).
+        if green < found {
+            let hold = (found - green).as_secs_f64();
+            self.predict(k, hold, &queues, &arrivals, horizon, Some(&mut departures));
+            self.publish(now, &departures);
+            return Some(running);
         }
         // Nobody else waiting: rest in green.
         let Some(next) = next else {

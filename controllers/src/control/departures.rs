@@ -1,10 +1,11 @@
 //! The outflow a site publishes: its forecast departures onto each outgoing link, preceded by
-//! the departures of the last minute or so. A downstream neighbour turns the series into
+//! its departures of the last 90 s. A downstream neighbour turns the series into
 //! arrivals at its stop line by shifting it by the link's travel time and dispersing it
 //! (Robertson); without the recent past, the vehicles already on the link (those that left in
 //! the last travel time) would be missing, and the first seconds of every arrival forecast would
-//! be empty. The past bins are what the forecasts said at the time for that second, made at most
-//! a decision before it, so they are close to the departures that happened.
+//! be empty. Each past bin is what the last forecast made in that second said of it (less than a
+//! second's look-ahead), so it is close to the departures that happened; the past ends at the
+//! whole second before the latest forecast, so it is aligned to within a second.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -35,6 +36,14 @@ impl DepartureHistory {
         forecast: BTreeMap<String, Vec<f64>>,
     ) -> Outflow {
         let second = Duration::from_secs(1);
+        // A clock that leapt (or a first forecast after a long pause): no past worth keeping,
+        // and no catching up second by second.
+        if self
+            .anchor
+            .is_some_and(|a| now - a > Duration::from_secs(KEEP_S as u64))
+        {
+            *self = DepartureHistory::default();
+        }
         let mut anchor = self.anchor.unwrap_or(now);
         if let Some((made, last)) = &self.last {
             while now >= anchor + second {
@@ -137,5 +146,18 @@ mod tests {
         assert_eq!(north.len(), KEEP_S + 10);
         assert_eq!(north.iter().filter(|&&x| x == 0.5).count(), 49 + 10);
         assert_eq!(out.from, at(199.0 - KEEP_S as f64));
+    }
+
+    #[test]
+    fn after_a_leap_of_the_clock_the_past_starts_afresh() {
+        let mut history = DepartureHistory::default();
+        for k in 0..30 {
+            history.publish(at(f64::from(k)), forecast(1.0));
+        }
+        // A year later: no year of empty seconds to catch up on, no stale past.
+        let later = at(29.0 + 365.0 * 86_400.0);
+        let out = history.publish(later, forecast(2.0));
+        assert_eq!(out.from, later);
+        assert_eq!(out.by_link["J1->J2"][0], 2.0);
     }
 }

@@ -39,6 +39,11 @@ impl Adaptive {
                     Duration::ZERO
                 };
                 self.serve = Some((k, began, hold));
+                // That wait is served: a group green on into the next plan position does not
+                // bring it along.
+                for g in groups.iter() {
+                    self.waited[g.get()] = 0.0;
+                }
                 hold
             }
         }
