@@ -177,18 +177,18 @@ fn it_publishes_an_outflow_forecast_for_its_downstream_neighbours() {
     );
 }
 
+/// Why `Adaptive::new` refuses `params`.
+fn refusal(params: AdaptiveParams) -> String {
+    let site = site();
+    Adaptive::new(site.clone(), plan(&site), params).unwrap_err()
+}
+
 #[test]
 fn a_wait_bound_out_of_range_is_refused() {
-    let site = site();
-    let err = Adaptive::new(
-        site.clone(),
-        plan(&site),
-        AdaptiveParams {
-            max_wait_s: 5.0,
-            ..AdaptiveParams::default()
-        },
-    )
-    .unwrap_err();
+    let err = refusal(AdaptiveParams {
+        max_wait_s: 5.0,
+        ..AdaptiveParams::default()
+    });
     assert!(
         err.contains("maximum wait 5 s is out of range (30 to 600 s)"),
         "{err}"
@@ -279,28 +279,17 @@ fn a_green_after_a_long_wait_holds_for_most_of_the_queue_it_found() {
 
 #[test]
 fn a_served_share_or_long_wait_out_of_range_is_refused() {
-    let site = site();
-    let err = Adaptive::new(
-        site.clone(),
-        plan(&site),
-        AdaptiveParams {
-            served_share: 1.5,
-            ..AdaptiveParams::default()
-        },
-    )
-    .unwrap_err();
+    let err = refusal(AdaptiveParams {
+        served_share: 1.5,
+        ..AdaptiveParams::default()
+    });
     assert!(
         err.contains("served share 1.5 is out of range (0 to 1)"),
         "{err}"
     );
-    let err = Adaptive::new(
-        site.clone(),
-        plan(&site),
-        AdaptiveParams {
-            long_wait_s: -1.0,
-            ..AdaptiveParams::default()
-        },
-    )
-    .unwrap_err();
+    let err = refusal(AdaptiveParams {
+        long_wait_s: -1.0,
+        ..AdaptiveParams::default()
+    });
     assert!(err.contains("long wait -1 s is out of range"), "{err}");
 }
