@@ -85,8 +85,8 @@ pub struct OutflowMsg {
     pub ts: String,
     /// The sender's clock source, `system` or `cabinet`.
     pub clock: String,
-    /// When bin 0 starts on the sender's control clock, ms (comparable between daemons that
-    /// follow the same cabinet clock).
+    /// When bin 0 starts on the sender's clock (its cabinet's, as read, when it follows it), ms:
+    /// comparable between daemons that follow the same cabinet clock.
     pub clock_ms: u64,
     /// Bin width, s (1).
     pub bin_s: f64,
