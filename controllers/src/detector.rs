@@ -89,9 +89,25 @@ pub const fn wrapping_delta(now: u16, before: u16) -> u16 {
     now.wrapping_sub(before)
 }
 
+/// Vehicles counted between two readings of a count: `now - before`, wrapping, except that a
+/// count gone backwards by more than a wrap could explain (a card that restarted) counts none.
+pub const fn counted_since(now: u16, before: u16) -> u16 {
+    match wrapping_delta(now, before) {
+        d if d > 1_000 => 0,
+        d => d,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_that_wraps_counts_on_and_one_that_restarts_counts_none() {
+        assert_eq!(counted_since(3, 65_534), 5);
+        assert_eq!(counted_since(12, 10), 2);
+        assert_eq!(counted_since(0, 4_000), 0);
+    }
 
     #[test]
     fn fault_codes_round_trip() {

@@ -9,10 +9,10 @@
 //! within the plan's minimum and maximum greens and its maximum cycle, lets no group with a
 //! queue or a pedestrian call wait longer than a bound, keeps the green of a group that waited
 //! long until half the queue it found has had time to leave (`found_queue`), and publishes its
-//! outflow for the downstream neighbours: what it forecast for each of the last 90 s (close to
-//! its departures), then its forecast. The prediction itself is in `predict`.
+//! outflow for the downstream neighbours: its departures of the last 90 s, as its stop-bar loops
+//! counted them (`counted`), then its forecast. The prediction itself is in `predict`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::departures::DepartureHistory;
@@ -64,7 +64,8 @@ impl Default for AdaptiveParams {
 pub const MAX_WAIT_RANGE_S: (f64, f64) = (30.0, 600.0);
 
 /// Departures onto each outgoing link, vehicles per one-second bin from `from`: the last 90 s
-/// as forecast at the time, then the forecast from now on.
+/// as counted at the stop line (as forecast at the time where no healthy loop counts them),
+/// then the forecast from now on.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outflow {
     /// When bin 0 starts.
@@ -103,7 +104,11 @@ pub struct Adaptive {
     /// Push-button channels of each pedestrian group, and whether it has been called.
     buttons: Vec<Vec<usize>>,
     ped_called: Vec<bool>,
-    last_presses: Vec<Option<u16>>,
+    /// Every channel's count at the last decision.
+    last_counts: Vec<Option<u16>>,
+    /// The stop-bar loops, for the departures they count, and the links none of them feeds.
+    stop_bars: Vec<counted::StopBarFeed>,
+    uncountable: BTreeSet<String>,
     outflow: Outflow,
     /// The green running (plan position, start) and how long it holds for the queue it found.
     serve: Option<(usize, Instant, Duration)>,
@@ -182,13 +187,16 @@ impl Adaptive {
                     .collect()
             })
             .collect();
+        let (stop_bars, uncountable) = counted::stop_bar_feeds(&site);
         Ok(Adaptive {
+            stop_bars,
+            uncountable,
             waiting_since: vec![None; ix.groups().len()],
             cycle_start: None,
             last_position: None,
             rings: Rings::default(),
             ped_called: vec![false; ix.groups().len()],
-            last_presses: Vec::new(),
+            last_counts: Vec::new(),
             buttons,
             site,
             plan,
@@ -242,14 +250,15 @@ impl Controller for Adaptive {
         let arrivals = self.arrivals(inputs, horizon);
         let ix = self.site.intersection.clone();
 
+        self.last_counts.resize(inputs.detectors.len(), None);
+        self.count_departures(now, inputs);
         // Pedestrian calls from the push buttons, latched until the walk.
-        self.last_presses.resize(inputs.detectors.len(), None);
         for g in ix.group_indices() {
             for &ch in &self.buttons[g.get()] {
                 let Some(s) = inputs.detectors.get(ch) else {
                     continue;
                 };
-                let pressed = self.last_presses[ch].is_some_and(|c| wrapping_delta(s.count, c) > 0);
+                let pressed = self.last_counts[ch].is_some_and(|c| wrapping_delta(s.count, c) > 0);
                 self.ped_called[g.get()] |= s.presence || pressed;
             }
             if seq.state().get(g).is_go() {
@@ -257,7 +266,7 @@ impl Controller for Adaptive {
             }
         }
         for (ch, s) in inputs.detectors.iter().enumerate() {
-            self.last_presses[ch] = Some(s.count);
+            self.last_counts[ch] = Some(s.count);
         }
 
         // Groups waiting with a queue or a pedestrian call, and for how long.
@@ -476,6 +485,7 @@ impl Adaptive {
 /// Time resolution of the prediction, s.
 const BIN_S: f64 = 2.0;
 
+mod counted;
 mod found_queue;
 mod predict;
 #[cfg(test)]

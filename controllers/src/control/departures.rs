@@ -3,9 +3,11 @@
 //! arrivals at its stop line by shifting it by the link's travel time and dispersing it
 //! (Robertson); without the recent past, the vehicles already on the link (those that left in
 //! the last travel time) would be missing, and the first seconds of every arrival forecast would
-//! be empty. Each past bin is what the last forecast made in that second said of it (less than a
-//! second's look-ahead), so it is close to the departures that happened; the past ends at the
-//! whole second before the latest forecast, so it is aligned to within a second.
+//! be empty. A link whose departures are counted at the stop line (`count`) has those counts for
+//! its past: what really left. Any other link (no healthy stop-bar loop feeds it) has, for each
+//! past second, what the last forecast made in that second said of it (less than a second's
+//! look-ahead), which the forecast's queue model makes close to the departures. The past ends at
+//! the whole second before the latest forecast, so it is aligned to within a second.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -25,9 +27,27 @@ pub(super) struct DepartureHistory {
     anchor: Option<Instant>,
     /// The last forecast and when it was made.
     last: Option<(Instant, BTreeMap<String, Vec<f64>>)>,
+    /// Links whose departures are counted, and the counts not yet in a past bin.
+    counted: BTreeMap<String, Vec<(Instant, f64)>>,
 }
 
 impl DepartureHistory {
+    /// `vehicles` counted leaving onto `link` at `at`. From now on `link`'s past is counted.
+    pub(super) fn count(&mut self, at: Instant, link: &str, vehicles: f64) {
+        match self.counted.get_mut(link) {
+            Some(counts) => counts.push((at, vehicles)),
+            None => {
+                self.counted.insert(link.to_owned(), vec![(at, vehicles)]);
+            }
+        }
+    }
+
+    /// `link`'s departures can no longer be counted (a loop that feeds it failed): its past
+    /// comes from the forecasts again.
+    pub(super) fn uncount(&mut self, link: &str) {
+        self.counted.remove(link);
+    }
+
     /// Takes the forecast made at `now` (departures per one-second bin from `now`, by link) and
     /// returns the outflow to publish: the recent past, then the forecast.
     pub(super) fn publish(
@@ -48,13 +68,22 @@ impl DepartureHistory {
         if let Some((made, last)) = &self.last {
             while now >= anchor + second {
                 let bin = (anchor - *made).as_secs_f64().round() as usize;
+                let end = anchor + second;
                 for (link, bins) in last {
                     if !self.past.contains_key(link) {
                         self.past
                             .insert(link.clone(), VecDeque::from(vec![0.0; self.len]));
                     }
                     let past = self.past.get_mut(link).expect("inserted above");
-                    past.push_back(bins.get(bin).copied().unwrap_or(0.0));
+                    let departed = match self.counted.get_mut(link) {
+                        Some(counts) => {
+                            let n = counts.iter().filter(|(t, _)| *t < end).map(|c| c.1).sum();
+                            counts.retain(|(t, _)| *t >= end);
+                            n
+                        }
+                        None => bins.get(bin).copied().unwrap_or(0.0),
+                    };
+                    past.push_back(departed);
                 }
                 for (link, past) in &mut self.past {
                     if !last.contains_key(link) {
@@ -72,6 +101,10 @@ impl DepartureHistory {
             }
         }
         self.anchor = Some(anchor);
+        // Counts onto a link no forecast names have no past bin to go into.
+        for counts in self.counted.values_mut() {
+            counts.retain(|(t, _)| *t >= anchor);
+        }
         let mut by_link: BTreeMap<String, Vec<f64>> = self
             .past
             .iter()
@@ -146,6 +179,32 @@ mod tests {
         assert_eq!(north.len(), KEEP_S + 10);
         assert_eq!(north.iter().filter(|&&x| x == 0.5).count(), 49 + 10);
         assert_eq!(out.from, at(199.0 - KEEP_S as f64));
+    }
+
+    #[test]
+    fn a_counted_link_has_its_counts_for_its_past_and_falls_back_when_uncounted() {
+        let mut history = DepartureHistory::default();
+        let mut out = Outflow::default();
+        // A forecast every half second saying 0.3 a second; the stop line counts one vehicle
+        // at 100.2 s and two at 101.7 s.
+        for k in 0..9 {
+            let t = 100.0 + 0.5 * f64::from(k);
+            match k {
+                0 => history.count(at(100.2), "J1->J2", 1.0),
+                3 => history.count(at(101.7), "J1->J2", 2.0),
+                _ => history.count(at(t), "J1->J2", 0.0),
+            }
+            out = history.publish(at(t), forecast(0.3));
+        }
+        assert_eq!(out.from, at(100.0));
+        assert_eq!(&out.by_link["J1->J2"][..4], &[1.0, 2.0, 0.0, 0.0]);
+        // Its loop fails: the seconds from then on are the forecasts' again.
+        history.uncount("J1->J2");
+        for k in 9..13 {
+            out = history.publish(at(100.0 + 0.5 * f64::from(k)), forecast(0.3));
+        }
+        assert_eq!(&out.by_link["J1->J2"][4..6], &[0.3, 0.3]);
+        assert_eq!(&out.by_link["J1->J2"][..4], &[1.0, 2.0, 0.0, 0.0]);
     }
 
     #[test]

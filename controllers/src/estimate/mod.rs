@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::corridor::DetectorKind;
-use crate::detector::{DetectorSample, wrapping_delta};
+use crate::detector::{DetectorSample, counted_since};
 use crate::model::{SignalState, Turn};
 use crate::site::Site;
 use crate::time::{Duration, Instant};
@@ -515,11 +515,7 @@ impl Estimator {
                 c.delta = 0;
                 continue;
             };
-            c.delta = c.last.map_or(0, |last| wrapping_delta(s.count, last.count));
-            // A count going backwards by more than a wrap could explain is not trusted.
-            if c.delta > 1_000 {
-                c.delta = 0;
-            }
+            c.delta = c.last.map_or(0, |last| counted_since(s.count, last.count));
             if c.delta > 0 {
                 c.last_count_change = now;
             }

@@ -1,5 +1,6 @@
 use super::*;
 use crate::control::rig::{Rig, plan, pulse, site};
+use crate::detector::{DetectorSample, FaultCode};
 use crate::model::Turn;
 
 fn rig(params: AdaptiveParams) -> Rig<Adaptive> {
@@ -21,7 +22,7 @@ fn it_holds_green_for_a_platoon_that_is_on_its_way() {
     let run = |platoon: bool| {
         let mut rig = rig(AdaptiveParams::default());
         // Eastbound vehicles flow freely over both loops of lane 1 (advance 3, stop bar 2).
-        let flowing = |t: f64, s: &mut [crate::detector::DetectorSample]| {
+        let flowing = |t: f64, s: &mut [DetectorSample]| {
             pulse(t, 2.0, &mut s[3]);
             pulse(t, 2.0, &mut s[2]);
         };
@@ -153,27 +154,64 @@ fn a_vehicle_the_counts_missed_is_served_in_turn_not_only_at_the_bound() {
     assert!(waited <= 90.0, "waited {waited:.1} s");
 }
 
-#[test]
-fn it_publishes_an_outflow_forecast_for_its_downstream_neighbours() {
+/// The eastbound through lanes' loops (1 and 2): a vehicle every 2 s over each advance loop,
+/// and over each stop-bar loop too when `leaving`; with `faulty` stop-bar loops.
+fn eastbound(leaving: bool, faulty: bool) -> impl FnMut(f64, &mut [DetectorSample]) {
+    move |t, s| {
+        for lane in [1, 2] {
+            pulse(t, 2.0, &mut s[2 * lane + 1]);
+            if leaving {
+                pulse(t, 2.0, &mut s[2 * lane]);
+            }
+            if faulty {
+                s[2 * lane].fault = FaultCode::OpenLoop;
+            }
+        }
+    }
+}
+
+/// The outflow onto the east exit after 120 s: the vehicles of its last 90 s, and of the
+/// next 90 s of its forecast.
+fn east_outflow(leaving: bool, faulty: bool) -> (f64, f64) {
     let mut rig = rig(AdaptiveParams::default());
-    rig.run(120.0, |t, s| {
-        pulse(t, 2.0, &mut s[3]);
-        pulse(t, 2.0, &mut s[5]);
-    });
+    rig.run(120.0, eastbound(leaving, faulty));
     let outflow = rig.ctl.outflow().expect("adaptive forecasts");
     let east = outflow.by_link.get("J1->E").expect("onto the east exit");
     // The last 90 s, then the forecast from now on.
     let now = (rig.now - outflow.from).as_secs_f64().round() as usize;
     assert_eq!(now, 90);
-    let past: f64 = east[..now].iter().sum();
-    let next: f64 = east[now..].iter().take(90).sum();
+    (east[..now].iter().sum(), east[now..].iter().take(90).sum())
+}
+
+#[test]
+fn it_publishes_an_outflow_forecast_for_its_downstream_neighbours() {
+    let (past, next) = east_outflow(true, false);
+    // 45 vehicles over each through lane's stop-bar loop in 90 s; the right-turners of lane 2
+    // leave southwards.
     assert!(
-        past > 10.0,
+        past > 45.0 && past <= 90.0,
         "{past:.1} vehicles left eastbound in the last 90 s"
     );
     assert!(
         next > 10.0,
         "{next:.1} vehicles forecast to leave eastbound in 90 s"
+    );
+}
+
+#[test]
+fn the_outflows_past_is_what_its_stop_bar_loops_counted() {
+    // Vehicles that reached the advance loops but never crossed the stop line did not leave,
+    // whatever the queue model would have had them do.
+    let (past, _) = east_outflow(false, false);
+    assert_eq!(past, 0.0);
+}
+
+#[test]
+fn with_its_stop_bar_loops_faulty_the_outflows_past_is_its_forecasts() {
+    let (past, _) = east_outflow(false, true);
+    assert!(
+        past > 10.0,
+        "{past:.1} vehicles forecast to leave eastbound in the last 90 s"
     );
 }
 
