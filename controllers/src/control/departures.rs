@@ -34,11 +34,12 @@ pub(super) struct DepartureHistory {
 impl DepartureHistory {
     /// `vehicles` counted leaving onto `link` at `at`. From now on `link`'s past is counted.
     pub(super) fn count(&mut self, at: Instant, link: &str, vehicles: f64) {
-        match self.counted.get_mut(link) {
-            Some(counts) => counts.push((at, vehicles)),
-            None => {
-                self.counted.insert(link.to_owned(), vec![(at, vehicles)]);
-            }
+        let counts = match self.counted.get_mut(link) {
+            Some(counts) => counts,
+            None => self.counted.entry(link.to_owned()).or_default(),
+        };
+        if vehicles > 0.0 {
+            counts.push((at, vehicles));
         }
     }
 
