@@ -109,6 +109,8 @@ pub struct Adaptive {
     /// The stop-bar loops, for the departures they count, and the links none of them feeds.
     stop_bars: Vec<counted::StopBarFeed>,
     uncountable: BTreeSet<String>,
+    /// When the last decision was taken.
+    last_decision: Option<Instant>,
     outflow: Outflow,
     /// The green running (plan position, start) and how long it holds for the queue it found.
     serve: Option<(usize, Instant, Duration)>,
@@ -191,6 +193,7 @@ impl Adaptive {
         Ok(Adaptive {
             stop_bars,
             uncountable,
+            last_decision: None,
             waiting_since: vec![None; ix.groups().len()],
             cycle_start: None,
             last_position: None,
@@ -251,7 +254,8 @@ impl Controller for Adaptive {
         let ix = self.site.intersection.clone();
 
         self.last_counts.resize(inputs.detectors.len(), None);
-        self.count_departures(now, inputs);
+        let last = self.last_decision.replace(now);
+        self.count_departures(now, last, inputs, seq.state());
         // Pedestrian calls from the push buttons, latched until the walk.
         for g in ix.group_indices() {
             for &ch in &self.buttons[g.get()] {

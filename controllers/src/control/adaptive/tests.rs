@@ -207,6 +207,40 @@ fn the_outflows_past_is_what_its_stop_bar_loops_counted() {
 }
 
 #[test]
+fn a_vehicle_counted_at_red_leaves_with_the_green() {
+    let mut rig = rig(AdaptiveParams::default());
+    // Northbound arrivals over the advance loops (the stop-bar loops count none, so nothing
+    // of theirs is counted as gone) bring the side street's green.
+    let side = |t: f64, s: &mut [DetectorSample]| {
+        pulse(t, 3.0, &mut s[13]);
+        pulse(t, 3.0, &mut s[15]);
+    };
+    rig.run_until(200.0, side, |r| green_of(r, "4"))
+        .expect("the side street's green");
+    // An eastbound vehicle drives onto lane 1's stop-bar loop and stands there at red.
+    let standing = move |t: f64, s: &mut [DetectorSample]| {
+        side(t, s);
+        s[2].count = 1;
+        s[2].presence = true;
+    };
+    let gone_east = |rig: &Rig<Adaptive>| -> f64 {
+        let outflow = rig.ctl.outflow().expect("adaptive forecasts");
+        let now = (rig.now - outflow.from).as_secs_f64().round() as usize;
+        outflow.by_link["J1->E"][..now].iter().sum()
+    };
+    rig.run(2.0, standing);
+    assert_eq!(gone_east(&rig), 0.0, "counted, but still waiting at red");
+    rig.run_until(200.0, standing, |r| green_of(r, "2"))
+        .expect("the eastbound green");
+    rig.run(3.0, move |t, s| {
+        side(t, s);
+        s[2].count = 1;
+    });
+    let gone = gone_east(&rig);
+    assert!((gone - 1.0).abs() < 1e-9, "{gone} gone with the green");
+}
+
+#[test]
 fn with_its_stop_bar_loops_faulty_the_outflows_past_is_its_forecasts() {
     let (past, _) = east_outflow(false, true);
     assert!(
