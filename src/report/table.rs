@@ -151,7 +151,7 @@ fn seed_list(seeds: &[u64]) -> String {
 /// Vehicle updates per second for people: millions, or thousands for a run paced to the clock
 /// (the demo), which updates far fewer than a million a second.
 fn update_rate(per_s: f64) -> String {
-    if per_s >= 1e6 {
+    if per_s >= 999_500.0 {
         format!("{:.1} M/s", per_s / 1e6)
     } else {
         format!("{:.0} k/s", per_s / 1e3)
@@ -166,5 +166,6 @@ mod tests {
     fn update_rates_read_in_millions_or_thousands() {
         assert_eq!(update_rate(12.34e6), "12.3 M/s");
         assert_eq!(update_rate(41_800.0), "42 k/s");
+        assert_eq!(update_rate(999_700.0), "1.0 M/s");
     }
 }
