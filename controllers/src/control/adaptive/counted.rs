@@ -138,10 +138,11 @@ impl Adaptive {
                 continue;
             };
             feed.held += f64::from(counted_since(sample.count, before));
+            // A movement no signal group governs is never held.
             let green = feed
                 .movements
                 .iter()
-                .any(|m| m.group.is_some_and(|g| shown.get(g).is_go()));
+                .any(|m| m.group.is_none_or(|g| shown.get(g).is_go()));
             // Counted at red: held until the green lets the vehicle go.
             let n = if green {
                 std::mem::take(&mut feed.held)
