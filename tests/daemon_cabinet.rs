@@ -189,7 +189,7 @@ async fn a_frozen_io_heartbeat_leads_to_the_safe_state() {
     let (cab, clock) = scripted_cabinet(false).await;
     let daemon = start(support::paced_j1(cab.address, SPEED, None));
     eventually("the daemon asks for flash", || {
-        cab.bank.lock().control_request == request::FLASH
+        cab.bank.lock().control_request == request::FLASH_NOW
     })
     .await;
     assert_eq!(daemon.view.borrow().mode, "safe");
@@ -208,7 +208,7 @@ async fn heads_that_do_not_show_the_command_lead_to_the_safe_state() {
     })
     .await;
     eventually("the daemon asks for flash", || {
-        cab.bank.lock().control_request == request::FLASH
+        cab.bank.lock().control_request == request::FLASH_NOW
     })
     .await;
     assert_eq!(daemon.view.borrow().mode, "safe");

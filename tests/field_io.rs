@@ -346,7 +346,7 @@ async fn bad_register_values_are_faults_not_panics() {
         &reading,
         &neighbours,
     );
-    assert_eq!(request, poller::request::FLASH);
+    assert_eq!(request, poller::request::FLASH_NOW);
     assert_eq!(control.mode(), Mode::Safe);
     let events: Vec<Event> = control.drain_events().collect();
     assert!(

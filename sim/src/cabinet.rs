@@ -8,7 +8,12 @@
 //! - External: the commanded aspects are shown, each state checked by the cabinet's conflict
 //!   monitor (an [`Interlock`]); a watchdog that stops changing for the timeout, or a request for
 //!   local control, winds the shown state down and goes back to the local plan.
-//! - Flash: on request (`control_request` = 2), or latched when the conflict monitor trips.
+//! - Flash: on request (`control_request` = 2) the cabinet flashes once every group has cleared
+//!   to steady red (MUTCD 2009 4D.31, 11th ed. 4G.02): its own local plan it winds down first;
+//!   an external controller must have done so already, since the conflict monitor judges the
+//!   change to flash like any other (a commanded flash out of a green or before the end of a red
+//!   clearance trips it). `control_request` = 3 (a fault the controller latched) and the
+//!   monitor's own trip flash at once. Flash is left through the start-up all red.
 
 use std::sync::Arc;
 
@@ -25,8 +30,10 @@ pub enum ControlRequest {
     Local,
     /// 1: the external controller drives the signal groups.
     External,
-    /// 2: flashing amber.
+    /// 2: flashing amber, entered at the end of the red clearance.
     Flash,
+    /// 3: flashing amber at once: the external controller latched a fault.
+    FlashNow,
 }
 
 impl ControlRequest {
@@ -36,6 +43,7 @@ impl ControlRequest {
             0 => Some(ControlRequest::Local),
             1 => Some(ControlRequest::External),
             2 => Some(ControlRequest::Flash),
+            3 => Some(ControlRequest::FlashNow),
             _ => None,
         }
     }
@@ -75,7 +83,12 @@ enum Mode {
     Local,
     HandingOver,
     External,
-    Flash,
+    /// Winding the local plan down to red, to flash.
+    EnteringFlash,
+    /// Flashing: `commanded` when entered from red, so the monitor still judges it.
+    Flash {
+        commanded: bool,
+    },
 }
 
 /// The cabinet logic of one junction.
@@ -87,6 +100,8 @@ pub(crate) struct Cabinet {
     watchdog_changed: Instant,
     mode: Mode,
     conflict: bool,
+    /// Every group flashing amber.
+    flashing: SignalState,
 }
 
 /// What the junction should do this tick.
@@ -116,6 +131,7 @@ impl Cabinet {
             watchdog_changed: now,
             mode: Mode::Local,
             conflict: false,
+            flashing: SignalState::uniform(n, Aspect::FlashingAmber),
         }
     }
 
@@ -130,13 +146,16 @@ impl Cabinet {
     /// The conflict monitor tripped: flash, latched.
     pub(crate) fn trip(&mut self) {
         self.conflict = true;
-        self.mode = Mode::Flash;
+        self.mode = Mode::Flash { commanded: false };
     }
 
     pub(crate) fn status(&self) -> CabinetStatus {
         CabinetStatus {
-            local: matches!(self.mode, Mode::Local | Mode::HandingOver),
-            flashing: self.mode == Mode::Flash,
+            local: matches!(
+                self.mode,
+                Mode::Local | Mode::HandingOver | Mode::EnteringFlash
+            ),
+            flashing: matches!(self.mode, Mode::Flash { .. }),
             conflict: self.conflict,
         }
     }
@@ -160,18 +179,31 @@ impl Cabinet {
         };
         if self.conflict || monitor.latched().is_some() {
             self.conflict = true;
-            self.mode = Mode::Flash;
+            self.mode = Mode::Flash { commanded: false };
             return Drive::Flash;
         }
         self.mode = match (self.mode, wanted) {
-            (Mode::Flash, ControlRequest::Flash) => Mode::Flash,
-            (_, ControlRequest::Flash) => Mode::Flash,
-            (Mode::Flash, _) => {
+            (_, ControlRequest::FlashNow) => Mode::Flash { commanded: false },
+            (Mode::Flash { commanded }, ControlRequest::Flash) => Mode::Flash { commanded },
+            // An external controller asks for flash once it has cleared to red: the monitor
+            // judges the change.
+            (Mode::External, ControlRequest::Flash) => Mode::Flash { commanded: true },
+            (Mode::Local | Mode::HandingOver, ControlRequest::Flash) => {
+                sequencer.clear(now);
+                Mode::EnteringFlash
+            }
+            (Mode::EnteringFlash, ControlRequest::Flash)
+                if sequencer.all_red() && all_red(shown) && monitor.flash_ready(now).is_ok() =>
+            {
+                Mode::Flash { commanded: true }
+            }
+            (Mode::Flash { .. }, _) => {
                 // Out of flash through all red, as after a start-up.
                 *sequencer = Sequencer::new(self.ix.clone(), now);
                 *monitor = Interlock::new(self.ix.clone(), SafeState::FlashingAmber, now);
                 Mode::Local
             }
+            (Mode::EnteringFlash, ControlRequest::Local | ControlRequest::External) => Mode::Local,
             (Mode::Local, ControlRequest::External) => {
                 sequencer.clear(now);
                 Mode::HandingOver
@@ -190,9 +222,11 @@ impl Cabinet {
         };
         match self.mode {
             Mode::Local => Drive::Local,
-            Mode::HandingOver => Drive::WindingDown,
+            Mode::HandingOver | Mode::EnteringFlash => Drive::WindingDown,
             Mode::External => Drive::Show(&self.command.aspects),
-            Mode::Flash => Drive::Flash,
+            // A commanded flash is shown through the monitor, which knows how it may begin.
+            Mode::Flash { commanded: true } => Drive::Show(&self.flashing),
+            Mode::Flash { commanded: false } => Drive::Flash,
         }
     }
 }

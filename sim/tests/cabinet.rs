@@ -185,3 +185,148 @@ fn a_conflicting_command_trips_the_monitor_into_flash() {
     });
     assert!(sim.cabinet_status(0).expect("a cabinet").conflict);
 }
+
+/// Steps until `until` holds (at most `seconds`), recording what the heads of intersection 0
+/// showed at every step.
+fn record_until(
+    sim: &mut Simulation,
+    seconds: u64,
+    mut each: impl FnMut(&mut Simulation),
+    until: impl Fn(&Simulation) -> bool,
+) -> Vec<(Instant, SignalState)> {
+    let mut seen = Vec::new();
+    let end = sim.now() + Duration::from_secs(seconds);
+    while sim.now() < end && !until(sim) {
+        each(sim);
+        sim.step();
+        seen.push((sim.now(), sim.shown_at(0).expect("a site").clone()));
+    }
+    seen
+}
+
+fn flashing(state: &SignalState) -> bool {
+    state.aspects().iter().all(|&a| a == Aspect::FlashingAmber)
+}
+
+#[test]
+fn a_flash_request_winds_the_local_plan_down_to_red_before_the_flash() {
+    let (mut sim, ix) = arterial();
+    // Into the local plan's green, then ask for flash.
+    run_for(&mut sim, 75, |_| {});
+    assert!(
+        sim.shown_at(0)
+            .expect("a site")
+            .aspects()
+            .iter()
+            .any(|a| a.is_go()),
+        "a green is running"
+    );
+    let asked = sim.now();
+    let n = ix.groups().len();
+    let command = CabinetCommand {
+        watchdog: 1,
+        request: ControlRequest::Flash,
+        aspects: SignalState::uniform(n, Aspect::Red),
+    };
+    let mut watchdog = 1u16;
+    let seen = record_until(
+        &mut sim,
+        60,
+        |sim| {
+            watchdog = watchdog.wrapping_add(1);
+            sim.command_cabinet(
+                0,
+                &CabinetCommand {
+                    watchdog,
+                    ..command.clone()
+                },
+            );
+        },
+        |sim| sim.cabinet_status(0).expect("a cabinet").flashing,
+    );
+    let onset = seen
+        .iter()
+        .position(|(_, s)| flashing(s))
+        .expect("the cabinet flashes");
+    let (flash_at, _) = seen[onset];
+    assert!(onset > 0, "not at once");
+    let before = &seen[onset - 1].1;
+    assert!(
+        before.aspects().iter().all(|&a| a == Aspect::Red),
+        "flash follows steady red, not {before}"
+    );
+    assert!(
+        seen[..onset]
+            .iter()
+            .any(|(_, s)| s.aspects().contains(&Aspect::Amber)),
+        "the green ended through its amber"
+    );
+    // The red clearance ran after the last amber.
+    let last_amber = seen[..onset]
+        .iter()
+        .rev()
+        .find(|(_, s)| s.aspects().contains(&Aspect::Amber))
+        .map(|(t, _)| *t)
+        .expect("an amber");
+    assert!(
+        flash_at - last_amber >= Duration::from_secs(1),
+        "red clearance of {} before the flash",
+        flash_at - last_amber
+    );
+    assert!(flash_at > asked);
+    assert_eq!(sim.monitor_trips(), 0, "the monitor passed the flash");
+    let status = sim.cabinet_status(0).expect("a cabinet");
+    assert!(status.flashing && !status.conflict, "{status:?}");
+}
+
+#[test]
+fn an_external_controller_asking_for_flash_out_of_a_green_trips_the_monitor() {
+    let (mut sim, ix) = arterial();
+    let mut external = External::new(ix.clone());
+    // Take over and run until a green shows.
+    run_for(&mut sim, 200, |sim| external.tick(sim, true));
+    assert!(!sim.cabinet_status(0).expect("a cabinet").local);
+    record_until(
+        &mut sim,
+        60,
+        |sim| external.tick(sim, true),
+        |sim| {
+            sim.shown_at(0)
+                .expect("a site")
+                .aspects()
+                .iter()
+                .any(|a| a.is_go())
+        },
+    );
+    assert!(
+        sim.shown_at(0)
+            .expect("a site")
+            .aspects()
+            .iter()
+            .any(|a| a.is_go())
+    );
+    // The controller skips the amber: straight to flash.
+    external.command.request = ControlRequest::Flash;
+    external.command.watchdog = external.command.watchdog.wrapping_add(1);
+    sim.command_cabinet(0, &external.command);
+    sim.step();
+    assert_eq!(sim.monitor_trips(), 1, "the skipped clearance is caught");
+    let status = sim.cabinet_status(0).expect("a cabinet");
+    assert!(status.flashing && status.conflict, "{status:?}");
+}
+
+#[test]
+fn a_latched_fault_flashes_at_once_without_a_monitor_trip() {
+    let (mut sim, ix) = arterial();
+    run_for(&mut sim, 75, |_| {});
+    let command = CabinetCommand {
+        watchdog: 1,
+        request: ControlRequest::FlashNow,
+        aspects: SignalState::uniform(ix.groups().len(), Aspect::Red),
+    };
+    sim.command_cabinet(0, &command);
+    sim.step();
+    assert!(flashing(sim.shown_at(0).expect("a site")));
+    assert_eq!(sim.monitor_trips(), 0);
+    assert!(!sim.cabinet_status(0).expect("a cabinet").conflict);
+}

@@ -18,7 +18,7 @@ use tokio_modbus::server::tcp::{Server, accept_tcp_connection};
 /// Largest aspect code.
 const MAX_ASPECT: u16 = 6;
 /// Largest control request.
-const MAX_REQUEST: u16 = 2;
+const MAX_REQUEST: u16 = 3;
 
 /// Reference map addresses.
 pub mod address {

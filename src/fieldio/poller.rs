@@ -20,8 +20,12 @@ pub mod request {
     pub const LOCAL: u16 = 0;
     /// The daemon drives the signal groups.
     pub const EXTERNAL: u16 = 1;
-    /// Flashing amber.
+    /// Flashing amber, entered at the end of the red clearance (map v2: the daemon asks for it
+    /// once it has cleared every group to red; a cabinet in local control winds its own plan
+    /// down first).
     pub const FLASH: u16 = 2;
+    /// Flashing amber at once, for a fault the daemon latched (map v2).
+    pub const FLASH_NOW: u16 = 3;
 }
 
 /// What the control loop wants the cabinet to do.

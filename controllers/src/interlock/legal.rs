@@ -2,6 +2,11 @@
 //!
 //! Written apart from the sequencer's sequences on purpose: a mistake in one is caught by the
 //! other. Sources: MUTCD 4D (us), RiLSA / UK TSM (eu), GOST R 52289 (post_soviet).
+//!
+//! Flash is entered from steady red only, for every region and kind: a commanded flash begins at
+//! the end of the red clearance (MUTCD 2009 4D.31, 11th ed. 4G.02; NEMA TS 2 3.9.1.2 automatic
+//! flash: minimum greens and clearances served first). Only a latched fault goes to flash at
+//! once, and that is the safe state, not a transition this table judges.
 
 use crate::model::{Aspect, GroupKind, Region};
 
@@ -12,9 +17,16 @@ pub(crate) fn is_legal(region: Region, kind: GroupKind, from: Aspect, to: Aspect
     if from == to {
         return true;
     }
-    // Leaving a safe state after a reset: through red only.
+    // Leaving flash (or a safe state after a reset): through red only.
     if from == FlashingAmber || from == Dark {
         return to == Red;
+    }
+    // Entering a commanded flash: from red only, never out of a green or an amber.
+    if to == FlashingAmber {
+        return from == Red;
+    }
+    if to == Dark {
+        return false;
     }
     match (kind, region) {
         (GroupKind::Vehicle, Region::Us) => {
@@ -85,11 +97,21 @@ mod tests {
             FlashingAmber,
             Green
         ));
-        assert!(!is_legal(
-            Region::Us,
-            GroupKind::Vehicle,
-            Red,
-            FlashingAmber
-        ));
+    }
+
+    #[test]
+    fn flash_is_entered_from_red_only() {
+        for region in [Region::Us, Region::Eu, Region::PostSoviet] {
+            for kind in [GroupKind::Vehicle, GroupKind::Pedestrian] {
+                assert!(is_legal(region, kind, Red, FlashingAmber), "{region}");
+                for from in [Green, Amber, RedAmber, FlashingGreen] {
+                    assert!(
+                        !is_legal(region, kind, from, FlashingAmber),
+                        "{region} {from}"
+                    );
+                }
+                assert!(!is_legal(region, kind, Red, Dark), "{region}");
+            }
+        }
     }
 }

@@ -7,7 +7,11 @@
 //! - a group starts go only after the intergreen from the end of every conflicting group's go;
 //! - every aspect change is legal for the region and group kind, and no amber, red+amber or
 //!   flashing green is cut short;
-//! - no go period is shorter than the group's minimum green.
+//! - no go period is shorter than the group's minimum green;
+//! - a commanded flash (every group flashing amber together) begins from steady red, once every
+//!   group's clearance (its longest intergreen, amber and red clearance) has run since its green
+//!   ended (MUTCD 2009 4D.31, 11th ed. 4G.02), and flash is left through red, with the same
+//!   clearance before any green (MUTCD 4D.32, 4G.03).
 //!
 //! A violation latches the configured safe state (all red or flashing amber); only an explicit
 //! [`Interlock::reset`] releases it, after which the next state must start from red.
@@ -164,15 +168,21 @@ impl Interlock {
                 ),
             });
         }
+        let flash = proposed.iter().all(|(_, a)| a == Aspect::FlashingAmber);
         for (g, aspect) in proposed.iter() {
-            if matches!(aspect, Aspect::Dark | Aspect::FlashingAmber) {
+            let partial_flash = aspect == Aspect::FlashingAmber && !flash;
+            if aspect == Aspect::Dark || partial_flash {
                 return Err(ViolationKind::Malformed {
                     reason: format!(
-                        "group `{}` shows {aspect}, which only the safe state may show",
+                        "group `{}` shows {aspect}, which only the safe state or a flash of \
+                         every group may show",
                         self.name(g)
                     ),
                 });
             }
+        }
+        if flash {
+            self.judge_flash_entry(now)?;
         }
 
         // 1. Conflicting greens.
@@ -261,11 +271,51 @@ impl Interlock {
         Ok(())
     }
 
+    /// Whether a commanded flash may begin at `now`: every group at steady red with its
+    /// clearance run out (legal transitions are judged with the rest of the state).
+    fn judge_flash_entry(&self, now: Instant) -> Result<(), ViolationKind> {
+        let ix = &*self.intersection;
+        for g in ix.group_indices() {
+            let w = &self.watch[g.get()];
+            if w.aspect == Aspect::FlashingAmber {
+                continue;
+            }
+            let clearance = ix
+                .group_indices()
+                .filter_map(|c| ix.intergreen(g, c))
+                .max()
+                .unwrap_or(ix.timings().amber);
+            let actual = now - w.last_go_end;
+            if w.aspect == Aspect::Red && actual < clearance {
+                return Err(ViolationKind::FlashBeforeClearance {
+                    group: self.name(g),
+                    required: clearance,
+                    actual,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a commanded flash (every group flashing amber) would pass at `now`, without
+    /// checking or latching anything: a controller asks before it hands over to flash.
+    pub fn flash_ready(&self, now: Instant) -> Result<(), ViolationKind> {
+        if self.latched.is_some() {
+            return Ok(());
+        }
+        let flash = SignalState::uniform(self.watch.len(), Aspect::FlashingAmber);
+        self.judge(now, &flash)
+    }
+
     fn commit(&mut self, now: Instant, proposed: &SignalState) {
         for (g, to) in proposed.iter() {
             let w = &mut self.watch[g.get()];
             if w.aspect == to {
                 continue;
+            }
+            if w.aspect == Aspect::FlashingAmber {
+                // Flashing amber lets traffic go with care: a clearance follows it, as a green.
+                w.last_go_end = now;
             }
             if w.aspect.is_go() && !to.is_go() {
                 w.last_go_end = now;

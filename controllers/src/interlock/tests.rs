@@ -185,9 +185,106 @@ fn malformed_states_and_time_going_backwards_are_refused() {
     );
     let kind = tripped(fresh().check(secs(11.0), &state(&ix, &[("K2", FlashingAmber)])));
     assert!(
-        kind.to_string().contains("only the safe state may show"),
+        kind.to_string()
+            .contains("only the safe state or a flash of every group may show"),
         "{kind}"
     );
     let kind = tripped(fresh().check(secs(9.0), &state(&ix, &[])));
     assert_eq!(kind, ViolationKind::TimeWentBackwards { last: secs(10.0) });
+}
+
+/// Stage A winds down at 20 s (K1 amber, walks end); K1 red from 23 s.
+fn stage_a_wound_down() -> (Arc<Intersection>, Interlock) {
+    let (ix, mut il) = running_stage_a();
+    assert_eq!(
+        il.check(secs(20.0), &state(&ix, &[("K1", Amber)])),
+        Check::Passed
+    );
+    assert_eq!(il.check(secs(23.0), &state(&ix, &[])), Check::Passed);
+    (ix, il)
+}
+
+fn flashing(ix: &Intersection) -> SignalState {
+    SignalState::uniform(ix.groups().len(), FlashingAmber)
+}
+
+#[test]
+fn a_commanded_flash_out_of_a_green_is_refused() {
+    let (ix, mut il) = running_stage_a();
+    assert!(
+        il.flash_ready(secs(20.0)).is_err(),
+        "asked first: not ready"
+    );
+    assert!(il.latched().is_none(), "asking latches nothing");
+    let kind = tripped(il.check(secs(20.0), &flashing(&ix)));
+    assert!(
+        matches!(
+            kind,
+            ViolationKind::IllegalTransition {
+                from: Green,
+                to: FlashingAmber,
+                ..
+            }
+        ),
+        "{kind:?}"
+    );
+}
+
+#[test]
+fn a_commanded_flash_waits_for_the_end_of_the_red_clearance() {
+    let (ix, mut il) = stage_a_wound_down();
+    // Every group of stage A ended its green at 20 s; the longest clearance of them (the
+    // walks' 8 s pedestrian intergreen) sets when flash may begin.
+    let clearance = ix
+        .group_indices()
+        .flat_map(|g| {
+            let ix = ix.clone();
+            ix.group_indices()
+                .filter_map(move |c| ix.intergreen(g, c))
+                .collect::<Vec<_>>()
+        })
+        .max()
+        .expect("conflicts");
+    assert_eq!(clearance, crate::time::Duration::from_secs(8));
+    let end = secs(20.0) + clearance;
+    let early = end - crate::time::Duration::from_millis(100);
+    let Err(kind) = il.flash_ready(early) else {
+        panic!("ready before the red clearance ended");
+    };
+    assert!(
+        matches!(kind, ViolationKind::FlashBeforeClearance { ref group, .. } if group.starts_with('P')),
+        "{kind:?}"
+    );
+    assert!(kind.to_string().contains("before the end of its clearance"));
+    let kind = tripped(il.check(early, &flashing(&ix)));
+    assert!(
+        matches!(kind, ViolationKind::FlashBeforeClearance { .. }),
+        "{kind:?}"
+    );
+
+    let (ix, mut il) = stage_a_wound_down();
+    assert_eq!(il.flash_ready(end), Ok(()));
+    assert_eq!(il.check(end, &flashing(&ix)), Check::Passed);
+    assert_eq!(il.output(), &flashing(&ix));
+}
+
+#[test]
+fn a_partial_flash_is_malformed_and_flash_is_left_through_a_clearance() {
+    let (ix, mut il) = stage_a_wound_down();
+    let kind = tripped(il.check(secs(40.0), &state(&ix, &[("K2", FlashingAmber)])));
+    assert!(matches!(kind, ViolationKind::Malformed { .. }), "{kind:?}");
+
+    let (ix, mut il) = stage_a_wound_down();
+    assert_eq!(il.check(secs(40.0), &flashing(&ix)), Check::Passed);
+    // Out of flash: red first, then a green only after the clearance from the flash's end.
+    assert_eq!(il.check(secs(100.0), &state(&ix, &[])), Check::Passed);
+    assert_eq!(
+        il.check(secs(100.5), &state(&ix, &[("K2", RedAmber)])),
+        Check::Passed
+    );
+    let kind = tripped(il.check(secs(101.5), &state(&ix, &[("K2", Green)])));
+    assert!(
+        matches!(kind, ViolationKind::IntergreenCut { ref entering, .. } if entering == "K2"),
+        "{kind:?}"
+    );
 }

@@ -64,6 +64,15 @@ pub enum ViolationKind {
         /// How long the green lasted.
         actual: Duration,
     },
+    /// A commanded flash began before a group's red clearance had ended.
+    FlashBeforeClearance {
+        /// The group still clearing.
+        group: String,
+        /// Its clearance (amber and red clearance: its longest intergreen).
+        required: Duration,
+        /// The time since its green ended.
+        actual: Duration,
+    },
     /// A state with the wrong number of groups, or an aspect only the safe state may show.
     Malformed {
         /// What is wrong.
@@ -116,6 +125,15 @@ impl fmt::Display for ViolationKind {
             } => write!(
                 f,
                 "group `{group}` green lasted {actual}, below its minimum green of {required}"
+            ),
+            ViolationKind::FlashBeforeClearance {
+                group,
+                required,
+                actual,
+            } => write!(
+                f,
+                "flash entered {actual} after group `{group}` ended its green, before the end of \
+                 its clearance ({required})"
             ),
             ViolationKind::Malformed { reason } => write!(f, "malformed state: {reason}"),
             ViolationKind::TimeWentBackwards { last } => {

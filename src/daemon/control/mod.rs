@@ -16,7 +16,15 @@
 //!
 //! Faults of the field (a frozen I/O heartbeat, a shown aspect that is not what was commanded,
 //! an aspect code out of range, a cabinet of another size than configured) and interlock trips
-//! latch the safe state: the cabinet is asked to flash. Detector faults (the card's codes, or a
+//! latch the safe state: the cabinet is asked to flash at once (`control_request` 3).
+//!
+//! A flash that central operations order is entered the way MUTCD 2009 4D.31 (11th ed. 4G.02)
+//! and NEMA TS 2 3.9.1.2 require: while driving, the sequencer winds every group down (minimum
+//! greens, ambers), the loop waits for the end of the red clearance, which the interlock
+//! judges, and only then asks the cabinet to flash (`control_request` 2). A cabinet in its
+//! local plan is asked to flash directly and winds its own plan down; one still showing another
+//! controller's state is first handed back to local control. Flash is left through the start-up
+//! all red (MUTCD 4D.32, 4G.03). Detector faults (the card's codes, or a
 //! count that goes backwards) go to the estimator's fallback chain, per channel.
 
 use std::sync::Arc;
@@ -132,6 +140,8 @@ pub struct ControlLoop {
     pending: Option<(TimingPlan, Box<dyn Controller>)>,
     /// A plan that took effect since the last call to [`ControlLoop::take_activated`].
     activated: Option<TimingPlan>,
+    /// Winding down to red for an ordered flash.
+    clearing_for_flash: bool,
 }
 
 impl ControlLoop {
@@ -171,6 +181,7 @@ impl ControlLoop {
             plan,
             pending: None,
             activated: None,
+            clearing_for_flash: false,
             settings,
             site,
         }
@@ -300,9 +311,13 @@ impl ControlLoop {
         let resumed = std::mem::take(&mut self.link_was_down);
         self.activate_pending();
 
-        if self.mode != Mode::Safe
-            && matches!(self.operator, OperatorMode::Local | OperatorMode::Flash)
-        {
+        let hand_over = match self.operator {
+            OperatorMode::Local => true,
+            // Driving, the loop itself clears to red before it asks for flash (below).
+            OperatorMode::Flash => self.mode != Mode::Driving,
+            OperatorMode::Adaptive | OperatorMode::Plan => false,
+        };
+        if self.mode != Mode::Safe && hand_over {
             // Central operations hand the signals to the cabinet (or to flash): nothing is
             // commanded meanwhile; taking over again starts from red.
             if self.mode == Mode::Driving {
@@ -310,16 +325,20 @@ impl ControlLoop {
                     handing_back: false,
                 });
             }
+            self.clearing_for_flash = false;
             self.echo_shown();
+            let cabinet_local = reading.local() || reading.flashing() || reading.conflict();
+            // A cabinet still showing another controller's state goes back to its local plan
+            // first, which it winds down to red before it flashes.
             let request = match self.operator {
-                OperatorMode::Flash => request::FLASH,
+                OperatorMode::Flash if cabinet_local => request::FLASH,
                 _ => request::LOCAL,
             };
             return (request, &self.command);
         }
 
         match self.mode {
-            Mode::Safe => return (request::FLASH, &self.command),
+            Mode::Safe => return (request::FLASH_NOW, &self.command),
             Mode::Following { handing_back } => {
                 let cabinet_local = reading.local() || reading.flashing() || reading.conflict();
                 if handing_back {
@@ -370,7 +389,7 @@ impl ControlLoop {
                 }
                 if let Err(why) = self.check_shown(field_now) {
                     self.latch(why);
-                    return (request::FLASH, &self.command);
+                    return (request::FLASH_NOW, &self.command);
                 }
                 if self.awaiting {
                     // Not shown until this reading: the control clock stood still meanwhile, so
@@ -393,14 +412,22 @@ impl ControlLoop {
             estimate: self.estimator.estimate(),
             neighbours,
         };
-        if let Some(stage) = self.controller.decide(now, &inputs, &self.sequencer) {
+        let to_flash = self.operator == OperatorMode::Flash;
+        if to_flash && !self.clearing_for_flash {
+            self.sequencer.clear(now);
+        }
+        self.clearing_for_flash = to_flash;
+        if !to_flash && let Some(stage) = self.controller.decide(now, &inputs, &self.sequencer) {
             // A controller only names stages of its own intersection.
             let _ = self.sequencer.request(stage);
         }
         let proposed = self.sequencer.poll(now);
         if let Check::Tripped(v) = self.interlock.check(now, proposed) {
             self.latch(format!("interlock: {v}"));
-            return (request::FLASH, &self.command);
+            return (request::FLASH_NOW, &self.command);
+        }
+        if to_flash && self.sequencer.all_red() && self.interlock.flash_ready(now).is_ok() {
+            return self.enter_flash(now);
         }
         let out = self.interlock.output();
         if *out != self.command {
@@ -408,6 +435,21 @@ impl ControlLoop {
             self.awaiting = true;
         }
         (request::EXTERNAL, &self.command)
+    }
+
+    /// Every group has cleared to red and its red clearance has run: the cabinet may flash.
+    /// The interlock passes the flash too, so that leaving it is judged from flashing amber.
+    fn enter_flash(&mut self, now: Instant) -> (u16, &SignalState) {
+        let flash = SignalState::uniform(self.command.len(), Aspect::FlashingAmber);
+        if let Check::Tripped(v) = self.interlock.check(now, &flash) {
+            self.latch(format!("interlock: {v}"));
+            return (request::FLASH_NOW, &self.command);
+        }
+        self.clearing_for_flash = false;
+        self.set_mode(Mode::Following {
+            handing_back: false,
+        });
+        (request::FLASH, &self.command)
     }
 
     fn set_mode(&mut self, mode: Mode) {
@@ -545,3 +587,6 @@ impl ControlLoop {
 fn all_red(state: &SignalState) -> bool {
     state.aspects().iter().all(|&a| a == Aspect::Red)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,239 @@
+//! The control loop against the simulator's cabinet logic, in process and on simulated time: the
+//! hand-over states, an ordered flash and a latched fault, step by step with no I/O.
+
+use std::path::Path;
+
+use greenwave_controllers::control::Neighbours;
+use greenwave_controllers::model::{Aspect, SignalState};
+use greenwave_controllers::{Duration, Instant};
+use greenwave_sim::cabinet::{CabinetCommand, ControlRequest};
+use greenwave_sim::{RunOptions, Scenario, Simulation};
+
+use super::{ControlLoop, LoopSettings, Mode};
+use crate::daemon::config::DaemonConfig;
+use crate::fieldio::poller::request;
+use crate::fieldio::reading::{RawDetector, Reading};
+use crate::mqtt::payload::OperatorMode;
+
+/// J1's control loop (fixed time) and the arterial peak's cabinet of J1 it drives.
+struct Bench {
+    sim: Simulation,
+    control: ControlLoop,
+    watchdog: u16,
+    /// The last control request written.
+    request: u16,
+    /// What the heads of J1 showed after each step.
+    seen: Vec<(Instant, SignalState)>,
+}
+
+impl Bench {
+    fn new() -> Bench {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let config = DaemonConfig::load_with(&root.join("config/cabinets/J1.toml"), Vec::new())
+            .expect("J1 loads");
+        let controller = greenwave_sim::build_controller(
+            "fixed",
+            &config.site,
+            Some(&config.plan),
+            &config.controller_params,
+        )
+        .expect("builds");
+        let control = ControlLoop::new(
+            config.site.clone(),
+            controller,
+            config.plan.clone(),
+            LoopSettings::default(),
+            Instant::ZERO,
+        );
+        let scenario = Scenario::load(&root.join("config/scenarios/arterial-peak.toml"))
+            .expect("scenario loads");
+        let options = RunOptions {
+            controller: Some("fixed".into()),
+            ..RunOptions::default()
+        };
+        let mut sim = Simulation::new(&scenario, &options).expect("builds");
+        sim.install_cabinets(Duration::from_secs(3));
+        Bench {
+            sim,
+            control,
+            watchdog: 0,
+            request: request::LOCAL,
+            seen: Vec::new(),
+        }
+    }
+
+    /// What the daemon would read from J1's cabinet now.
+    fn reading(&self) -> Reading {
+        let ms = self.sim.now().total_millis();
+        let shown = self.sim.shown_at(0).expect("J1");
+        let detectors = self
+            .sim
+            .samples_at(0)
+            .expect("J1")
+            .iter()
+            .map(|s| RawDetector {
+                count: s.count,
+                on_time_cs: s.on_time_cs,
+                presence: u16::from(s.presence),
+                fault: s.fault.code(),
+            })
+            .collect::<Vec<_>>();
+        Reading {
+            heartbeat: (ms / 1000) as u16,
+            channels: detectors.len() as u16,
+            groups: shown.len() as u16,
+            status: self.sim.cabinet_status(0).unwrap_or_default().bits(),
+            clock_ds: (ms / 100) as u32,
+            detectors,
+            shown: shown.aspects().iter().map(|a| a.code()).collect(),
+        }
+    }
+
+    /// One tick of the loop on the current reading, its command to the cabinet, one step.
+    fn step(&mut self) {
+        let now = self.sim.now();
+        let reading = self.reading();
+        let (req, aspects) = self
+            .control
+            .tick(now, now, &reading, &Neighbours::default());
+        self.request = req;
+        if now.total_millis() % 500 == 0 {
+            self.watchdog = self.watchdog.wrapping_add(1);
+        }
+        let command = CabinetCommand {
+            watchdog: self.watchdog,
+            request: ControlRequest::from_register(req).expect("a valid request"),
+            aspects: aspects.clone(),
+        };
+        self.sim.command_cabinet(0, &command);
+        self.sim.step();
+        self.seen
+            .push((self.sim.now(), self.sim.shown_at(0).expect("J1").clone()));
+    }
+
+    /// Steps until `until` holds; panics after `seconds`.
+    fn run_until(&mut self, what: &str, seconds: u64, until: impl Fn(&Bench) -> bool) {
+        let end = self.sim.now() + Duration::from_secs(seconds);
+        while !until(self) {
+            assert!(self.sim.now() < end, "{what}: not within {seconds} s");
+            self.step();
+        }
+    }
+
+    fn shows_green(&self) -> bool {
+        let shown = self.sim.shown_at(0).expect("J1");
+        shown.aspects().iter().any(|a| a.is_go())
+    }
+
+    fn flashing(&self) -> bool {
+        self.sim.cabinet_status(0).expect("J1").flashing
+    }
+}
+
+fn all(state: &SignalState, aspect: Aspect) -> bool {
+    state.aspects().iter().all(|&a| a == aspect)
+}
+
+#[test]
+fn the_loop_takes_over_from_the_local_plan_and_drives_from_red() {
+    let mut bench = Bench::new();
+    bench.run_until("driving", 120, |b| b.control.mode() == Mode::Driving);
+    let took_over = bench.sim.now();
+    assert!(
+        all(bench.sim.shown_at(0).expect("J1"), Aspect::Red),
+        "driving starts from all red"
+    );
+    bench.run_until("a green of the loop's", 60, Bench::shows_green);
+    bench.run_until("a minute of driving", 70, |b| {
+        b.sim.now() - took_over > Duration::from_secs(60)
+    });
+    assert_eq!(bench.control.mode(), Mode::Driving);
+    assert_eq!(bench.request, request::EXTERNAL);
+    assert_eq!(bench.sim.monitor_trips(), 0);
+}
+
+#[test]
+fn an_ordered_flash_clears_to_red_first_and_is_left_through_red() {
+    let mut bench = Bench::new();
+    bench.run_until("driving", 120, |b| b.control.mode() == Mode::Driving);
+    bench.run_until("a green", 60, Bench::shows_green);
+    bench.control.set_operator_mode(OperatorMode::Flash);
+    let ordered = bench.seen.len();
+    bench.run_until("flashing", 120, Bench::flashing);
+    let seen = &bench.seen[ordered..];
+    let onset = seen
+        .iter()
+        .position(|(_, s)| all(s, Aspect::FlashingAmber))
+        .expect("flash shown");
+    assert!(onset > 0, "not straight out of the green");
+    assert!(
+        all(&seen[onset - 1].1, Aspect::Red),
+        "steady red before the flash, not {}",
+        seen[onset - 1].1
+    );
+    let last_amber = seen[..onset]
+        .iter()
+        .rev()
+        .find(|(_, s)| s.aspects().contains(&Aspect::Amber))
+        .map(|(t, _)| *t)
+        .expect("the green ended through its amber");
+    let red_clearance = seen[onset].0 - last_amber;
+    assert!(
+        red_clearance >= Duration::from_secs(1),
+        "red clearance before the flash: {red_clearance}"
+    );
+    assert_eq!(bench.request, request::FLASH);
+    assert_eq!(
+        bench.sim.monitor_trips(),
+        0,
+        "the cabinet's monitor passed it"
+    );
+
+    // Back to adaptive control: through red, then the loop drives again.
+    bench.control.set_operator_mode(OperatorMode::Adaptive);
+    let back = bench.seen.len();
+    bench.run_until("driving again", 120, |b| {
+        b.control.mode() == Mode::Driving && b.shows_green()
+    });
+    let after = &bench.seen[back..];
+    let left = after
+        .iter()
+        .position(|(_, s)| !all(s, Aspect::FlashingAmber))
+        .expect("flash left");
+    assert!(all(&after[left].1, Aspect::Red), "flash left through red");
+    assert_eq!(bench.sim.monitor_trips(), 0);
+    assert!(!bench.sim.cabinet_status(0).expect("J1").conflict);
+}
+
+#[test]
+fn a_flash_ordered_while_following_lets_the_cabinet_wind_its_plan_down() {
+    let mut bench = Bench::new();
+    bench.control.set_operator_mode(OperatorMode::Flash);
+    bench.run_until("flashing", 120, Bench::flashing);
+    assert_eq!(bench.request, request::FLASH);
+    let onset = bench
+        .seen
+        .iter()
+        .position(|(_, s)| all(s, Aspect::FlashingAmber))
+        .expect("flash shown");
+    assert!(all(&bench.seen[onset - 1].1, Aspect::Red));
+    assert_eq!(bench.sim.monitor_trips(), 0);
+}
+
+#[test]
+fn a_latched_fault_asks_for_flash_at_once() {
+    let mut bench = Bench::new();
+    bench.run_until("driving", 120, |b| b.control.mode() == Mode::Driving);
+    bench.run_until("a green", 60, Bench::shows_green);
+    bench.control.fault("a test fault".into());
+    bench.step();
+    assert_eq!(bench.control.mode(), Mode::Safe);
+    assert_eq!(bench.request, request::FLASH_NOW);
+    bench.step();
+    assert!(bench.flashing(), "flashing one step later");
+    assert_eq!(
+        bench.sim.monitor_trips(),
+        0,
+        "a fault flash is no monitor trip"
+    );
+}
