@@ -268,6 +268,11 @@ mod tests {
         );
         assert_eq!(
             bank.serve(Request::WriteSingleRegister(1, 3)),
+            Ok(Response::WriteSingleRegister(1, 3)),
+            "3: flash at once (map v2)"
+        );
+        assert_eq!(
+            bank.serve(Request::WriteSingleRegister(1, 4)),
             Err(ExceptionCode::IllegalDataValue)
         );
         assert_eq!(

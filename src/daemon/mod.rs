@@ -8,6 +8,7 @@ pub mod config;
 pub mod control;
 pub mod eventlog;
 pub mod neighbours;
+pub mod orders;
 pub mod plan_gate;
 pub mod run;
 pub mod spat;

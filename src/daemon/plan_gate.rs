@@ -1,8 +1,11 @@
 //! The checks a `plan/set` message passes before a site takes the plan, without I/O: size,
 //! JSON shape, site, signature (when the site has trusted keys), replay, the plan itself against
-//! the intersection, and its version against the plan in force. Any failure is a rejection with
+//! the intersection, and its version against the plan in force and against the newest version of
+//! its id this site ever accepted (so a pending newer version is never overtaken by an older
+//! one, and nothing accepted is taken twice). Any failure is a rejection with
 //! the plan's id and version (as far as the message says them) and the reason.
 
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use greenwave_controllers::plan::{PlanSpec, TimingPlan};
@@ -35,8 +38,9 @@ pub struct PlanGate<'a> {
     pub active_schedule: Option<(&'a str, u32)>,
     /// Keys whose signature a plan must carry (none: unsigned plans are taken).
     pub trusted_keys: &'a [Vec<u8>],
-    /// What was accepted last (id, version): taking it again would be a replay.
-    pub last_accepted: Option<&'a (String, u32)>,
+    /// The newest version accepted of each plan and schedule id: that version or an older one
+    /// again is a replay or a rollback.
+    pub newest: &'a BTreeMap<String, u32>,
 }
 
 /// A checked time-of-day schedule.
@@ -144,9 +148,17 @@ impl PlanGate<'_> {
                 return Err(reject(id, version, e.to_string()));
             }
         }
-        if self.last_accepted == Some(&(id.to_owned(), version)) {
-            let why = format!("{id} v{version} was accepted already (a replay)");
-            return Err(reject(id, version, why));
+        match self.newest.get(id) {
+            Some(&newest) if newest == version => {
+                let why = format!("{id} v{version} was accepted already (a replay)");
+                return Err(reject(id, version, why));
+            }
+            Some(&newest) if newest > version => {
+                let why =
+                    format!("version {version} is older than v{newest} of {id}, accepted already");
+                return Err(reject(id, version, why));
+            }
+            _ => {}
         }
         let plan_of = |spec: &PlanSpec| {
             TimingPlan::from_spec(spec, &self.site.intersection)
@@ -276,19 +288,27 @@ mod tests {
             active: &active,
             active_schedule: None,
             trusted_keys: &[],
-            last_accepted: None,
+            newest: &BTreeMap::new(),
         };
         let Ok(Taken::Plan(plan, _)) = gate.check(good.as_bytes(), SystemTime::now()) else {
             panic!("taken");
         };
         assert_eq!(plan.version, 2);
-        let last = ("webster-J1".to_owned(), 2);
+        let newest = BTreeMap::from([("webster-J1".to_owned(), 2)]);
         let gate = PlanGate {
-            last_accepted: Some(&last),
+            newest: &newest,
             ..gate
         };
         let r = gate.check(good.as_bytes(), SystemTime::now()).unwrap_err();
         assert!(r.reason.contains("replay"), "{r:?}");
+        // A newer version accepted (still pending): the older one is refused too.
+        let newer = BTreeMap::from([("webster-J1".to_owned(), 5)]);
+        let gate = PlanGate {
+            newest: &newer,
+            ..gate
+        };
+        let r = gate.check(good.as_bytes(), SystemTime::now()).unwrap_err();
+        assert!(r.reason.contains("older than v5"), "{r:?}");
         let big = vec![b' '; MAX_PLAN_BYTES + 1];
         assert!(
             gate.check(&big, SystemTime::now())
@@ -331,7 +351,7 @@ mod tests {
             active: &active,
             active_schedule: None,
             trusted_keys: &[],
-            last_accepted: None,
+            newest: &BTreeMap::new(),
         };
         let bytes = schedule(vec![("22:00", night.clone()), ("06:30", plan.clone())]);
         let Ok(Taken::Schedule(s)) = gate.check(&bytes, SystemTime::now()) else {
@@ -376,7 +396,7 @@ mod tests {
         #[test]
         fn arbitrary_bytes_are_rejected_with_a_reason(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
             let (site, active, _) = j1();
-            let gate = PlanGate { site: &site, active: &active, active_schedule: None, trusted_keys: &[], last_accepted: None };
+            let gate = PlanGate { site: &site, active: &active, active_schedule: None, trusted_keys: &[], newest: &BTreeMap::new() };
             let r = gate.check(&bytes, SystemTime::now()).unwrap_err();
             prop_assert!(!r.reason.is_empty());
         }
@@ -389,7 +409,7 @@ mod tests {
             let mut bytes = good.into_bytes();
             let at = at % bytes.len();
             if cut { bytes.truncate(at) } else { bytes[at] = byte }
-            let gate = PlanGate { site: &site, active: &active, active_schedule: None, trusted_keys: &[], last_accepted: None };
+            let gate = PlanGate { site: &site, active: &active, active_schedule: None, trusted_keys: &[], newest: &BTreeMap::new() };
             match gate.check(&bytes, SystemTime::now()) {
                 Ok(Taken::Plan(plan, _)) => prop_assert!(plan.version > active.version || plan.plan_id != active.plan_id),
                 Ok(Taken::Schedule(_)) => prop_assert!(false, "no schedule in the message"),
@@ -413,7 +433,7 @@ mod tests {
                 stage.green_s = *g;
             }
             let bytes = serde_json::to_vec(&set).expect("serialises");
-            let gate = PlanGate { site: &site, active: &active, active_schedule: None, trusted_keys: &[], last_accepted: None };
+            let gate = PlanGate { site: &site, active: &active, active_schedule: None, trusted_keys: &[], newest: &BTreeMap::new() };
             if let Ok(Taken::Plan(plan, _)) = gate.check(&bytes, SystemTime::now()) {
                 let total: f64 = plan.stages.iter().map(|s| s.green.as_secs_f64()).sum::<f64>()
                     + plan.interstages.iter().map(|d| d.as_secs_f64()).sum::<f64>();

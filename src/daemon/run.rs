@@ -21,7 +21,8 @@ use super::clock::CabinetClock;
 use super::config::{ClockSource, DaemonConfig};
 use super::control::{ControlLoop, Event, LoopSettings};
 use super::eventlog::EventLog;
-use super::plan_gate::Schedule;
+use super::orders::OrderBook;
+use super::plan_gate::{PlanGate, Schedule, Taken};
 use super::uplink::{Order, Uplink};
 use crate::fieldio::link::Link;
 use crate::fieldio::poller::{self, Command, Field, FieldStats, PollerIo, PollerSettings};
@@ -69,28 +70,25 @@ pub async fn run(
     view: Option<watch::Sender<SiteView>>,
 ) -> Result<RunReport> {
     let site = config.site.clone();
-    let mut schedule = config
-        .state_dir
-        .as_deref()
-        .and_then(|dir| restore_schedule(dir, &config));
+    let mut book = OrderBook::open(config.state_dir.as_deref(), &site.id);
+    let restored = restore_plan_order(&mut book, &config);
+    let (mut schedule, kept_plan) = match restored {
+        Some(Taken::Schedule(s)) => (Some(s), None),
+        Some(Taken::Plan(plan, _)) => (None, Some(plan)),
+        None => (None, None),
+    };
     let mut schedule_announced = schedule.is_some();
     let plan = schedule
         .as_ref()
         .map(|s| s.current(SystemTime::now()).1.clone())
-        .or_else(|| {
-            config
-                .state_dir
-                .as_deref()
-                .and_then(|dir| restore_plan(dir, &config))
-        })
+        .or(kept_plan)
         .unwrap_or_else(|| config.plan.clone());
-    let controller = build_controller(
-        &config.controller,
-        &site,
-        Some(&plan),
-        &config.controller_params,
-    )
-    .with_context(|| format!("{}: controller", config.path.display()))?;
+    let operator = book.kept().mode;
+    if operator != OperatorMode::Adaptive {
+        tracing::info!(mode = ?operator, "resuming the last operator mode ordered");
+    }
+    let controller = controller_for(&config, operator, &plan, &plan)
+        .with_context(|| format!("{}: controller", config.path.display()))?;
     let settings = LoopSettings {
         heartbeat_timeout: core_duration(config.heartbeat_timeout),
         mismatch_grace: core_duration(config.mismatch_grace),
@@ -98,6 +96,7 @@ pub async fn run(
     };
     let started = TokioInstant::now();
     let mut control = ControlLoop::new(site.clone(), controller, plan, settings, Instant::ZERO);
+    control.set_operator_mode(operator);
     let mut events = match &config.log.event_log {
         Some(path) => Some(EventLog::new(
             BufWriter::new(
@@ -148,6 +147,7 @@ pub async fn run(
         Uplink::start(&config).map_err(|e| anyhow::anyhow!("{}: {e}", config.path.display()))?;
     if let Some(up) = &mut uplink {
         up.set_plan(control.plan());
+        up.set_operator_mode(operator);
     }
     let local_only = Neighbours::default();
     let mut watchdog = interval(config.tick * 5);
@@ -198,7 +198,7 @@ pub async fn run(
                         .as_ref()
                         .map(|s| (s.spec.schedule_id.clone(), s.spec.version));
                     let active_schedule = active_schedule.as_ref().map(|(i, v)| (i.as_str(), *v));
-                    for order in up.receive(now, control.plan(), active_schedule) {
+                    for order in up.receive(now, &mut book, control.plan(), active_schedule) {
                         match order {
                             Order::Schedule(s) => {
                                 schedule = Some(*s);
@@ -247,7 +247,7 @@ pub async fn run(
                         }
                     } else if is_running && !schedule_announced {
                         schedule_announced = true;
-                        announce_schedule(&config, s, uplink.as_mut());
+                        announce_schedule(s, uplink.as_mut());
                     }
                 }
                 let neighbours = match &mut uplink {
@@ -268,14 +268,14 @@ pub async fn run(
                 command_tx.send_replace(command);
                 ticks += 1;
                 if let Some(plan) = control.take_activated()
-                    && let Some(spec) = pending_spec.take_if(|s| s.plan_id == plan.plan_id && s.version == plan.version)
+                    && pending_spec.take_if(|s| s.plan_id == plan.plan_id && s.version == plan.version).is_some()
                 {
                     tracing::info!(site = %site.id, plan = %plan.plan_id, version = plan.version, "plan active");
                     match &schedule {
                         Some(s) => {
                             if !schedule_announced {
                                 schedule_announced = true;
-                                announce_schedule(&config, s, uplink.as_mut());
+                                announce_schedule(s, uplink.as_mut());
                             }
                             if let Some(up) = &mut uplink {
                                 up.event("plan", &format!(
@@ -286,12 +286,6 @@ pub async fn run(
                             }
                         }
                         None => {
-                            if let Some(dir) = &config.state_dir {
-                                let _ = std::fs::remove_file(dir.join(format!("{}.schedule.json", site.id)));
-                                if let Err(e) = persist(dir, &format!("{}.plan.json", site.id), &spec) {
-                                    tracing::warn!(error = %e, "could not keep the plan on disk");
-                                }
-                            }
                             if let Some(up) = &mut uplink {
                                 up.ack(&plan.plan_id, plan.version, PlanResult::Active, None);
                                 up.event("plan", &format!("plan {} v{} active", plan.plan_id, plan.version));
@@ -374,28 +368,9 @@ fn controller_for(
     build_controller(name, &config.site, Some(plan), &config.controller_params)
 }
 
-/// Keeps `value` in `dir` as `name` (written whole, then renamed into place).
-fn persist(
-    dir: &std::path::Path,
-    name: &str,
-    value: &impl serde::Serialize,
-) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(
-        &tmp,
-        serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?,
-    )?;
-    std::fs::rename(tmp, dir.join(name))
-}
-
-/// A schedule's first plan is running: acknowledge the schedule as active and keep it.
-fn announce_schedule(config: &DaemonConfig, s: &Schedule, uplink: Option<&mut Uplink>) {
-    if let Some(dir) = &config.state_dir
-        && let Err(e) = persist(dir, &format!("{}.schedule.json", config.site.id), &s.spec)
-    {
-        tracing::warn!(error = %e, "could not keep the schedule on disk");
-    }
+/// A schedule's first plan is running: acknowledge the schedule as active (it was kept when it
+/// was accepted).
+fn announce_schedule(s: &Schedule, uplink: Option<&mut Uplink>) {
     if let Some(up) = uplink {
         up.ack(
             &s.spec.schedule_id,
@@ -406,56 +381,40 @@ fn announce_schedule(config: &DaemonConfig, s: &Schedule, uplink: Option<&mut Up
     }
 }
 
-/// The schedule kept in `dir` from an earlier run, checked again (its signature was checked
-/// when it arrived).
-fn restore_schedule(dir: &std::path::Path, config: &DaemonConfig) -> Option<Schedule> {
-    let path = dir.join(format!("{}.schedule.json", config.site.id));
-    let spec: crate::mqtt::payload::ScheduleSpec =
-        serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
-    let set = crate::mqtt::payload::PlanSet {
-        site: config.site.id.clone(),
-        ts: crate::mqtt::payload::now_ts(),
-        plan: None,
-        schedule: Some(spec),
-        signature: None,
-    };
-    let gate = super::plan_gate::PlanGate {
+/// The plan or schedule kept in `book` from an earlier run, checked again as when it arrived
+/// (its signature, when the site has trusted keys, at the time it was accepted), and newer than
+/// the configured plan. A kept message that no longer passes is forgotten, with a warning.
+fn restore_plan_order(book: &mut OrderBook, config: &DaemonConfig) -> Option<Taken> {
+    let message = book.kept().plan_message.clone()?;
+    let accepted_at = book
+        .kept()
+        .plan_accepted_at
+        .as_deref()
+        .and_then(|t| humantime::parse_rfc3339(t).ok())
+        .unwrap_or_else(SystemTime::now);
+    let newest = std::collections::BTreeMap::new();
+    let gate = PlanGate {
         site: &config.site,
         active: &config.plan,
         active_schedule: None,
-        trusted_keys: &[],
-        last_accepted: None,
+        trusted_keys: &config.trusted_keys,
+        newest: &newest,
     };
-    match gate.check(&serde_json::to_vec(&set).ok()?, SystemTime::now()) {
-        Ok(super::plan_gate::Taken::Schedule(s)) => {
-            tracing::info!(schedule = %s.spec.schedule_id, version = s.spec.version, "resuming the last schedule received");
-            Some(s)
+    match gate.check(message.as_bytes(), accepted_at) {
+        Ok(taken) => {
+            let (id, version) = taken.id();
+            tracing::info!(plan = %id, version, "resuming the last plan order accepted");
+            Some(taken)
         }
-        Ok(_) => None,
         Err(r) => {
-            tracing::warn!(path = %path.display(), "ignoring the kept schedule: {}", r.reason);
-            None
-        }
-    }
-}
-
-/// The plan kept in `dir` from an earlier run, if it is valid and newer than `configured`.
-fn restore_plan(dir: &std::path::Path, config: &DaemonConfig) -> Option<TimingPlan> {
-    let path = dir.join(format!("{}.plan.json", config.site.id));
-    let bytes = std::fs::read(&path).ok()?;
-    let kept = serde_json::from_slice::<PlanSpec>(&bytes)
-        .map_err(|e| e.to_string())
-        .and_then(|spec| {
-            TimingPlan::from_spec(&spec, &config.site.intersection).map_err(|p| p.to_string())
-        });
-    match kept {
-        Ok(plan) if plan.plan_id != config.plan.plan_id || plan.version > config.plan.version => {
-            tracing::info!(plan = %plan.plan_id, version = plan.version, "resuming the last plan received");
-            Some(plan)
-        }
-        Ok(_) => None,
-        Err(e) => {
-            tracing::warn!(path = %path.display(), "ignoring the kept plan: {e}");
+            tracing::warn!(
+                site = %config.site.id,
+                "the kept plan order is not resumed: {}",
+                super::uplink::escape(&r.reason)
+            );
+            if let Err(e) = book.forget_plan() {
+                tracing::warn!(error = %e, "could not update state_dir");
+            }
             None
         }
     }

@@ -23,7 +23,25 @@ use crate::mqtt::payload::{
 };
 use greenwave_controllers::plan::{PlanSpec, TimingPlan};
 
+use super::orders::OrderBook;
 pub use super::plan_gate::{MAX_PLAN_BYTES, PlanGate, Rejection, Schedule, Taken};
+
+/// The largest `mode/set` payload taken, bytes.
+pub const MAX_MODE_BYTES: usize = 4 * 1024;
+
+/// `text` with every control character escaped, for a log line or an event that quotes what a
+/// message said (a newline in a plan id must not forge a log line).
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 /// What central operations ordered.
 #[derive(Clone, Debug)]
@@ -84,8 +102,6 @@ pub struct Uplink {
     last_status: (Mode, Vec<String>),
     telemetry: super::telemetry::Aggregator,
     trusted_keys: Vec<Vec<u8>>,
-    /// The last plan accepted (a second copy of it is a replay).
-    last_accepted: Option<(String, u32)>,
     /// When the last outflow went out, and the heads then.
     last_outflow: Option<(Instant, SignalState)>,
 }
@@ -152,7 +168,6 @@ impl Uplink {
                 ),
             ),
             trusted_keys: config.trusted_keys.clone(),
-            last_accepted: None,
             last_outflow: None,
             site,
         };
@@ -204,12 +219,14 @@ impl Uplink {
     }
 
     /// Takes what arrived: neighbours' forecasts are kept; plans and modes for this site are
-    /// checked (a plan against the intersection and the `active` plan's version), acknowledged,
-    /// and returned as orders. Bad messages are rejected with the reason on `plan/ack` (plans)
-    /// and `events`, and change nothing.
+    /// checked (a plan against the intersection, the `active` plan's version and the newest
+    /// versions in `book`), kept durably in `book`, only then acknowledged, and returned as
+    /// orders. Bad messages are rejected with the reason on `plan/ack` (plans) and `events`, and
+    /// change nothing. A retained `mode/set` is an old order replayed by the broker: ignored.
     pub fn receive(
         &mut self,
         now: Instant,
+        book: &mut OrderBook,
         active: &TimingPlan,
         active_schedule: Option<(&str, u32)>,
     ) -> Vec<Order> {
@@ -221,30 +238,60 @@ impl Uplink {
             match kind {
                 "outflow" => self.take_outflow(from, &message.payload, now),
                 "plan/set" if from == self.site.id => {
-                    if let Some(order) = self.take_plan(&message.payload, active, active_schedule) {
-                        orders.push(order);
-                    }
+                    let order = self.take_plan(&message.payload, book, active, active_schedule);
+                    orders.extend(order);
+                }
+                "mode/set" if from == self.site.id && message.retain => {
+                    self.reject_event(
+                        "mode",
+                        "a retained mode/set was ignored: orders are not taken from the broker's memory",
+                    );
                 }
                 "mode/set" if from == self.site.id => {
-                    match serde_json::from_slice::<ModeSet>(&message.payload) {
-                        Ok(set) if set.site == self.site.id => {
-                            self.event(
-                                "mode",
-                                &format!("central operations set mode {:?}", set.mode),
-                            );
-                            orders.push(Order::Mode(set.mode));
-                        }
-                        Ok(set) => self.reject_event(&format!(
-                            "mode/set names site `{}`, not {}",
-                            set.site, self.site.id
-                        )),
-                        Err(e) => self.reject_event(&format!("mode/set rejected: {e}")),
-                    }
+                    orders.extend(self.take_mode(&message.payload, book));
                 }
                 _ => {}
             }
         }
         orders
+    }
+
+    fn take_mode(&mut self, bytes: &[u8], book: &mut OrderBook) -> Option<Order> {
+        if bytes.len() > MAX_MODE_BYTES {
+            let why = format!(
+                "mode/set rejected: payload of {} bytes exceeds {MAX_MODE_BYTES}",
+                bytes.len()
+            );
+            self.reject_event("mode", &why);
+            return None;
+        }
+        match serde_json::from_slice::<ModeSet>(bytes) {
+            Ok(set) if set.site == self.site.id => {
+                if let Err(e) = book.accept_mode(set.mode) {
+                    let why = format!("mode/set rejected: it could not be kept in state_dir: {e}");
+                    self.reject_event("mode", &why);
+                    return None;
+                }
+                self.event(
+                    "mode",
+                    &format!("central operations set mode {:?}", set.mode),
+                );
+                Some(Order::Mode(set.mode))
+            }
+            Ok(set) => {
+                let why = format!(
+                    "mode/set rejected: it names site {}, not {}",
+                    escape(&set.site),
+                    self.site.id
+                );
+                self.reject_event("mode", &why);
+                None
+            }
+            Err(e) => {
+                self.reject_event("mode", &format!("mode/set rejected: {e}"));
+                None
+            }
+        }
     }
 
     fn take_outflow(&mut self, from: &str, bytes: &[u8], now: Instant) {
@@ -264,6 +311,7 @@ impl Uplink {
     fn take_plan(
         &mut self,
         bytes: &[u8],
+        book: &mut OrderBook,
         active: &TimingPlan,
         active_schedule: Option<(&str, u32)>,
     ) -> Option<Order> {
@@ -272,14 +320,26 @@ impl Uplink {
             active,
             active_schedule,
             trusted_keys: &self.trusted_keys,
-            last_accepted: self.last_accepted.as_ref(),
+            newest: book.newest(),
         };
-        match gate.check(bytes, SystemTime::now()) {
+        let now = SystemTime::now();
+        let checked = gate.check(bytes, now).and_then(|taken| {
+            let (id, version) = taken.id();
+            // Kept on disk before it is acknowledged: what a site accepted survives a crash.
+            match book.accept_plan(bytes, &id, version, now) {
+                Ok(()) => Ok(taken),
+                Err(e) => Err(Rejection {
+                    plan_id: id,
+                    version,
+                    reason: format!("it could not be kept in state_dir: {e}"),
+                }),
+            }
+        });
+        match checked {
             Ok(taken) => {
                 let (id, version) = taken.id();
                 self.ack(&id, version, PlanResult::Accepted, None);
-                self.event("plan", &format!("{id} v{version} accepted"));
-                self.last_accepted = Some((id, version));
+                self.event("plan", &format!("{} v{version} accepted", escape(&id)));
                 Some(match taken {
                     Taken::Plan(plan, spec) => Order::Plan(Box::new(plan), Box::new(spec)),
                     Taken::Schedule(schedule) => Order::Schedule(Box::new(schedule)),
@@ -292,19 +352,21 @@ impl Uplink {
                     PlanResult::Rejected,
                     Some(r.reason.clone()),
                 );
-                self.reject_event(&format!(
-                    "{} v{} rejected: {}",
-                    r.plan_id, r.version, r.reason
-                ));
+                let what = if r.plan_id.is_empty() {
+                    "plan/set".to_owned()
+                } else {
+                    format!("{} v{}", escape(&r.plan_id), r.version)
+                };
+                self.reject_event("plan", &format!("{what} rejected: {}", escape(&r.reason)));
                 None
             }
         }
     }
 
-    fn reject_event(&mut self, message: &str) {
+    fn reject_event(&mut self, kind: &str, message: &str) {
         self.rejected += 1;
         tracing::warn!(site = %self.site.id, "{message}");
-        self.event("plan", message);
+        self.event(kind, message);
     }
 
     /// Publishes a `plan/ack`.

@@ -4,7 +4,14 @@
 //!   (rumqttc would otherwise reconnect at once, in a tight loop).
 //! - Every ConnAck resubscribes (a clean session loses subscriptions) and republishes the
 //!   retained `status`; the last will marks the site offline.
-//! - The maximum packet size is set explicitly (plans exceed rumqttc's 10 KiB default).
+//! - The maximum packet size is set explicitly (plans exceed rumqttc's 10 KiB default): what the
+//!   daemon sends stays under [`MAX_PACKET`]; what it receives may be as large as
+//!   [`MAX_INCOMING`], because rumqttc drops the whole connection on a larger packet, and a
+//!   retained oversized message would then come back on every reconnect (a reconnect storm).
+//!   Oversized orders are refused by size where they are read, with the link intact; the broker
+//!   should refuse them first (`max_packet_size` in `config/mosquitto/mosquitto.conf`).
+//! - Every failed connect is logged at warn level with its reason, before and after a first
+//!   success.
 //! - Publishing goes through two bounded queues served by a publisher task: `important`
 //!   (status, events, acks: never dropped while the queue has room, and it is large) and `bulk`
 //!   (telemetry, SPaT, outflow: dropped and counted when full). The control loop only ever
@@ -19,8 +26,11 @@ use rumqttc::{
 };
 use tokio::sync::{mpsc, watch};
 
-/// The largest packet sent or received, bytes.
+/// The largest packet sent, bytes.
 pub const MAX_PACKET: usize = 256 * 1024;
+
+/// The largest packet received without dropping the link, bytes.
+pub const MAX_INCOMING: usize = 16 * 1024 * 1024;
 
 /// Where and how to connect.
 #[derive(Clone, Debug)]
@@ -126,7 +136,7 @@ impl MqttSettings {
         let mut options = MqttOptions::new(self.client_id.clone(), self.host.clone(), self.port);
         options
             .set_keep_alive(self.keep_alive)
-            .set_max_packet_size(MAX_PACKET, MAX_PACKET);
+            .set_max_packet_size(MAX_INCOMING, MAX_PACKET);
         if let Some((user, password)) = &self.credentials {
             options.set_credentials(user, password);
         }
@@ -162,6 +172,8 @@ pub struct Incoming {
     pub topic: String,
     /// Payload bytes.
     pub payload: Vec<u8>,
+    /// Sent by the broker as a retained message (at subscription), not as it was published.
+    pub retain: bool,
 }
 
 /// The control loop's side of the link.
@@ -285,6 +297,7 @@ pub fn start(settings: MqttSettings, subscriptions: Vec<String>, will: Outgoing)
                     let message = Incoming {
                         topic: p.topic,
                         payload: p.payload.to_vec(),
+                        retain: p.retain,
                     };
                     if incoming_tx.try_send(message).is_err() {
                         dropped_in.fetch_add(1, Ordering::Relaxed);
@@ -294,6 +307,14 @@ pub fn start(settings: MqttSettings, subscriptions: Vec<String>, will: Outgoing)
                 Err(e) => {
                     if *connected_tx.borrow() {
                         tracing::warn!(error = %e, "MQTT link down");
+                    } else {
+                        tracing::warn!(
+                            error = %e,
+                            broker = %settings.host,
+                            port = settings.port,
+                            retry_in = ?backoff,
+                            "MQTT connect failed"
+                        );
                     }
                     connected_tx.send_replace(false);
                     tokio::time::sleep(backoff).await;
