@@ -341,9 +341,11 @@ pub fn set_mode(args: &ModeSetArgs) -> Result<ExitCode> {
         while let Some(message) = session.next(deadline).await {
             let status = serde_json::from_slice::<Status>(&message.payload);
             heard |= status.is_ok();
+            // A status that names this very order, not an older retained one.
             if let Ok(status) = status
                 && status.online
                 && status.operator_mode == mode
+                && status.mode_order.as_deref() == Some(set.ts.as_str())
             {
                 writeln!(std::io::stdout(), "{}", serde_json::to_string(&status)?)?;
                 return Ok(ExitCode::SUCCESS);

@@ -320,7 +320,6 @@ async fn chaos_soak_loses_no_order_and_never_trips_a_monitor() {
             Fault::Stop => {
                 soak.signal(i, "STOP");
                 tokio::time::sleep(rng.secs(1.0, 6.0)).await;
-                let mark = soak.messages();
                 soak.signal(i, "CONT");
                 recoveries.push(soak.recovery(i, None, "SIGSTOP").await);
             }
@@ -339,7 +338,6 @@ async fn chaos_soak_loses_no_order_and_never_trips_a_monitor() {
                     .restart_server(i, down)
                     .await
                     .expect("restarts");
-                let mark = soak.messages();
                 recoveries.push(soak.recovery(i, None, "a Modbus server restart").await);
             }
             Fault::Plan => {

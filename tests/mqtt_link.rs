@@ -368,3 +368,92 @@ async fn plans_and_modes(broker: std::net::SocketAddr) {
         outcome.interlock_trips
     );
 }
+
+/// Publishes `payload` retained, as client `id`, however large, and waits for the broker's
+/// acknowledgement.
+async fn publish_retained(broker: std::net::SocketAddr, id: &str, topic: &str, payload: Vec<u8>) {
+    use rumqttc::{AsyncClient, Event, Packet, QoS};
+    let mut options = MqttOptions::new(id, broker.ip().to_string(), broker.port());
+    options.set_max_packet_size(1 << 20, 32 << 20);
+    let (client, mut eventloop) = AsyncClient::new(options, 16);
+    client
+        .publish(topic, QoS::AtLeastOnce, true, payload)
+        .await
+        .expect("queued");
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), eventloop.poll()).await {
+            Ok(Ok(Event::Incoming(Packet::PubAck(_)))) => break,
+            Ok(Ok(_)) => {}
+            other => panic!("publishing failed: {other:?}"),
+        }
+    }
+}
+
+/// A retained `mode/set` left on the broker is an old order: ignored at connect. A retained
+/// 5 MB `plan/set` is refused once, with the reason, and the link stays up (no reconnect, so it
+/// is not delivered again), so a good plan after it is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retained_orders_and_oversized_messages_neither_obey_nor_cut_the_link() {
+    let broker = support::free_address();
+    let _mosquitto = support::Mosquitto::start(broker);
+    publish_retained(
+        broker,
+        "ops-old",
+        "greenwave/v1/J1/mode/set",
+        br#"{"site":"J1","ts":"2020-01-01T00:00:00Z","mode":"flash"}"#.to_vec(),
+    )
+    .await;
+    let seen = watch_broker(broker).await;
+    let cabinets = support::arterial_cabinets(SPEED, 900.0).await;
+    let (stop, stop_rx) = watch::channel(false);
+    let (view_tx, view) = watch::channel(SiteView::default());
+    let daemon = tokio::spawn(run::run(
+        config("J1", cabinets.sites[0].address, broker),
+        stop_rx,
+        Some(view_tx),
+    ));
+    eventually("J1 drives, subscribed", || {
+        let v = view.borrow();
+        v.mode == "driving" && v.broker_up
+    })
+    .await;
+    let events = || support::on_topic(&seen, "greenwave/v1/J1/events");
+    eventually("the retained mode/set is ignored", || {
+        events()
+            .iter()
+            .any(|e| String::from_utf8_lossy(e).contains("retained mode/set was ignored"))
+    })
+    .await;
+    assert!(status(&seen, "J1").is_some_and(|s| s.operator_mode == OperatorMode::Adaptive));
+
+    let mut huge = plan_set(2, |_| {});
+    huge.extend(std::iter::repeat_n(b' ', 5 << 20));
+    publish_retained(broker, "ops-huge", "greenwave/v1/J1/plan/set", huge).await;
+    let rejected = || {
+        acks(&seen)
+            .iter()
+            .filter(|a| {
+                a.result == PlanResult::Rejected
+                    && a.reason.as_deref().is_some_and(|r| r.contains("exceeds"))
+            })
+            .count()
+    };
+    eventually("the oversized plan is refused", || rejected() >= 1).await;
+    support::mqtt_publish(
+        broker,
+        "ops-good",
+        "greenwave/v1/J1/plan/set",
+        plan_set(2, |_| {}),
+    )
+    .await;
+    eventually("the good plan after it is accepted", || {
+        acks(&seen)
+            .iter()
+            .any(|a| a.version == 2 && a.result == PlanResult::Accepted)
+    })
+    .await;
+    assert_eq!(rejected(), 1, "refused once: the link never dropped");
+    assert!(view.borrow().broker_up);
+    stop.send_replace(true);
+    daemon.await.expect("joins").expect("runs");
+}

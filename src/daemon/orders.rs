@@ -31,6 +31,9 @@ pub struct Kept {
     /// The operator mode in force.
     #[serde(default)]
     pub mode: OperatorMode,
+    /// The `ts` of the `mode/set` that ordered it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode_order: Option<String>,
     /// The newest version accepted of each plan and schedule id.
     #[serde(default)]
     pub newest: BTreeMap<String, u32>,
@@ -102,10 +105,11 @@ impl OrderBook {
         self.store(next)
     }
 
-    /// Keeps the operator mode ordered.
-    pub fn accept_mode(&mut self, mode: OperatorMode) -> std::io::Result<()> {
+    /// Keeps the operator mode ordered by the `mode/set` sent at `order` (its `ts`).
+    pub fn accept_mode(&mut self, mode: OperatorMode, order: &str) -> std::io::Result<()> {
         let mut next = self.kept.clone();
         next.mode = mode;
+        next.mode_order = Some(order.to_owned());
         self.store(next)
     }
 
@@ -163,7 +167,8 @@ mod tests {
         assert_eq!(book.kept(), &Kept::default());
         book.accept_plan(b"{\"plan\":1}", "evening-J1", 5, SystemTime::now())
             .expect("kept");
-        book.accept_mode(OperatorMode::Flash).expect("kept");
+        book.accept_mode(OperatorMode::Flash, "2026-12-05T18:00:00Z")
+            .expect("kept");
         // A crash now: a new process opens the same directory.
         let again = OrderBook::open(Some(&dir), "J1");
         assert_eq!(again.kept().plan_message.as_deref(), Some("{\"plan\":1}"));
@@ -192,7 +197,8 @@ mod tests {
     #[test]
     fn without_a_state_dir_orders_live_in_memory() {
         let mut book = OrderBook::open(None, "J1");
-        book.accept_mode(OperatorMode::Local).expect("kept");
+        book.accept_mode(OperatorMode::Local, "2026-12-05T18:00:00Z")
+            .expect("kept");
         assert_eq!(book.kept().mode, OperatorMode::Local);
     }
 }

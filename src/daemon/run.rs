@@ -147,7 +147,7 @@ pub async fn run(
         Uplink::start(&config).map_err(|e| anyhow::anyhow!("{}: {e}", config.path.display()))?;
     if let Some(up) = &mut uplink {
         up.set_plan(control.plan());
-        up.set_operator_mode(operator);
+        up.set_operator_mode(operator, book.kept().mode_order.as_deref());
     }
     let local_only = Neighbours::default();
     let mut watchdog = interval(config.tick * 5);
@@ -227,7 +227,7 @@ pub async fn run(
                                         control.set_plan(plan, c);
                                     }
                                 }
-                                up.set_operator_mode(mode);
+                                up.set_operator_mode(mode, book.kept().mode_order.as_deref());
                             }
                         }
                     }

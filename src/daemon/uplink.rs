@@ -64,6 +64,7 @@ struct Identity {
     plan: (String, u32),
     since: String,
     operator: OperatorMode,
+    mode_order: Option<String>,
 }
 
 impl Identity {
@@ -74,6 +75,7 @@ impl Identity {
             online,
             mode: mode.to_owned(),
             operator_mode: self.operator,
+            mode_order: self.mode_order.clone(),
             controller: self.controller.clone(),
             plan_id: Some(self.plan.0.clone()),
             plan_version: Some(self.plan.1),
@@ -144,6 +146,7 @@ impl Uplink {
             plan: (config.plan.plan_id.clone(), config.plan.version),
             since: payload::now_ts(),
             operator: OperatorMode::Adaptive,
+            mode_order: None,
         };
         let will = identity.status(false, "offline", &[]);
         let mut uplink = Uplink {
@@ -195,9 +198,10 @@ impl Uplink {
         self.set_status(mode, &faults);
     }
 
-    /// The mode central operations asked for, for the status.
-    pub fn set_operator_mode(&mut self, mode: OperatorMode) {
+    /// The mode central operations asked for, and the `ts` of the order, for the status.
+    pub fn set_operator_mode(&mut self, mode: OperatorMode, order: Option<&str>) {
         self.identity.operator = mode;
+        self.identity.mode_order = order.map(str::to_owned);
         let (m, faults) = self.last_status.clone();
         self.set_status(m, &faults);
     }
@@ -267,7 +271,7 @@ impl Uplink {
         }
         match serde_json::from_slice::<ModeSet>(bytes) {
             Ok(set) if set.site == self.site.id => {
-                if let Err(e) = book.accept_mode(set.mode) {
+                if let Err(e) = book.accept_mode(set.mode, &set.ts) {
                     let why = format!("mode/set rejected: it could not be kept in state_dir: {e}");
                     self.reject_event("mode", &why);
                     return None;

@@ -42,6 +42,10 @@ pub struct Status {
     /// What central operations asked for (`mode/set`).
     #[serde(default)]
     pub operator_mode: OperatorMode,
+    /// The `ts` of the `mode/set` that set `operator_mode` (none: the configured default), so
+    /// that a sender knows its own order was taken, not an older one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode_order: Option<String>,
     /// The controller running.
     #[serde(default)]
     pub controller: String,

@@ -194,7 +194,7 @@ pub async fn subscribe(
     filter: &str,
 ) -> (rumqttc::AsyncClient, Messages) {
     use rumqttc::{AsyncClient, Event, Packet, QoS};
-    options.set_max_packet_size(1 << 20, 1 << 20);
+    options.set_max_packet_size(32 << 20, 1 << 20);
     let (client, mut eventloop) = AsyncClient::new(options, 16);
     let seen: Messages = Messages::default();
     let store = seen.clone();
