@@ -208,6 +208,13 @@ pub struct ModeSetArgs {
     /// adaptive, plan, flash or local.
     #[arg(value_parser = ["adaptive", "plan", "flash", "local"])]
     pub mode: String,
+    /// Sign the order with this private key (from `greenwave keygen`): sites with trusted keys
+    /// take only signed orders.
+    #[arg(long)]
+    pub sign: Option<PathBuf>,
+    /// How long a signed order may be taken (e.g. `10m`).
+    #[arg(long, default_value = "10m")]
+    pub valid_for: String,
 }
 
 #[derive(Subcommand, Debug)]

@@ -249,26 +249,37 @@ fn set_id(set: &PlanSet) -> (String, u32) {
     }
 }
 
-/// Signs what `set` carries with the private key in `key_file`, valid for `valid_for`.
-fn sign_set(
+/// Signs `order` for `site` with the private key in `key_file`: issued now, valid for
+/// `valid_for`.
+fn sign_order(
     key_file: &std::path::Path,
-    set: &PlanSet,
+    site: &str,
+    order: &impl greenwave::mqtt::signing::Signable,
     valid_for: &str,
-) -> Result<greenwave::mqtt::signing::PlanSignature> {
+) -> Result<greenwave::mqtt::signing::OrderSignature> {
     let key = std::fs::read_to_string(key_file)
         .with_context(|| format!("cannot read the key {}", key_file.display()))?;
     let valid = humantime::parse_duration(valid_for)
         .with_context(|| format!("--valid-for `{valid_for}` is not a duration (e.g. 24h)"))?;
     if valid < Duration::from_secs(60) {
-        anyhow::bail!("--valid-for {valid_for}: a signed plan must stay valid at least a minute");
+        anyhow::bail!("--valid-for {valid_for}: a signed order must stay valid at least a minute");
     }
-    let expires = std::time::SystemTime::now() + valid;
-    let signed = match (&set.plan, &set.schedule) {
-        (Some(p), _) => greenwave::mqtt::signing::sign(&key, &set.site, p, expires),
-        (_, Some(s)) => greenwave::mqtt::signing::sign(&key, &set.site, s, expires),
-        _ => Err("nothing to sign".into()),
-    };
-    signed.map_err(|e| anyhow::anyhow!("{}: {e}", key_file.display()))
+    let now = std::time::SystemTime::now();
+    greenwave::mqtt::signing::sign(&key, site, order, now, now + valid)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", key_file.display()))
+}
+
+/// Signs what `set` carries with the private key in `key_file`, valid for `valid_for`.
+fn sign_set(
+    key_file: &std::path::Path,
+    set: &PlanSet,
+    valid_for: &str,
+) -> Result<greenwave::mqtt::signing::OrderSignature> {
+    match (&set.plan, &set.schedule) {
+        (Some(p), _) => sign_order(key_file, &set.site, p, valid_for),
+        (_, Some(s)) => sign_order(key_file, &set.site, s, valid_for),
+        _ => anyhow::bail!("nothing to sign"),
+    }
 }
 
 /// `greenwave plan sign --key KEY --site SITE PLAN.toml`: the signed `plan/set` payload.
@@ -293,18 +304,29 @@ pub fn keygen(args: &crate::cli::KeygenArgs) -> Result<ExitCode> {
     if let Some(dir) = private.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(&private, format!("{private_b64}\n"))?;
+    // The private key is readable by its owner only from the moment it exists.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
     }
+    let mut file = options
+        .open(&private)
+        .with_context(|| format!("cannot create {}", private.display()))?;
+    file.write_all(format!("{private_b64}\n").as_bytes())?;
+    file.sync_all()?;
     std::fs::write(&public, format!("{public_b64}\n"))?;
+    let id = greenwave::mqtt::signing::public_key(&public_b64)
+        .map(|k| greenwave::mqtt::signing::key_id(&k))
+        .map_err(|e| anyhow::anyhow!("the new public key: {e}"))?;
     println!("private key {} (keep it secret)", private.display());
     println!(
         "public key  {} (list it in a site's [mqtt] trusted_keys)",
         public.display()
     );
+    println!("key id      {id} (to revoke it: [mqtt] revoked_keys)");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -322,10 +344,15 @@ pub fn set_mode(args: &ModeSetArgs) -> Result<ExitCode> {
             timeout,
         )
         .await?;
+        let signature = match &args.sign {
+            Some(key) => Some(sign_order(key, &args.site, &mode, &args.valid_for)?),
+            None => None,
+        };
         let set = ModeSet {
             site: args.site.clone(),
             ts: payload::now_ts(),
             mode,
+            signature,
         };
         session
             .client

@@ -234,3 +234,244 @@ async fn tls_and_the_acl_keep_each_cabinet_to_its_own_site() {
     })
     .await;
 }
+
+/// A daemon of J1 over TLS with its own certificate, taking only orders signed by `ops.pub`,
+/// keeping its orders in `state`.
+fn signed_j1(
+    address: SocketAddr,
+    dir: &Path,
+    state: &Path,
+) -> greenwave::daemon::config::DaemonConfig {
+    let url = format!("mqtts://{address}");
+    let file = |name: &str| dir.join(name).display().to_string();
+    j1_config(
+        "127.0.0.1:9".parse().expect("an address"),
+        &[
+            ("GREENWAVE__MQTT__BROKER", &url),
+            ("GREENWAVE__MQTT__CA_FILE", &file("ca.pem")),
+            ("GREENWAVE__MQTT__CERT_FILE", &file("J1.pem")),
+            ("GREENWAVE__MQTT__KEY_FILE", &file("J1.key")),
+            ("GREENWAVE__MQTT__TRUSTED_KEYS", &file("ops.pub")),
+            ("GREENWAVE__STATE_DIR", &state.display().to_string()),
+        ],
+    )
+}
+
+/// A `plan/set` for J1 of plan `id` at `version`, signed by `key` as issued at `issued`.
+fn signed_plan(key: &str, id: &str, version: u32, issued: std::time::SystemTime) -> Vec<u8> {
+    let text = std::fs::read_to_string(root().join("config/plans/arterial-webster/J1.toml"))
+        .expect("plan reads");
+    let mut plan: greenwave_controllers::plan::PlanSpec = toml::from_str(&text).expect("parses");
+    plan.intersection = None;
+    plan.plan_id = id.into();
+    plan.version = version;
+    let expires = issued + Duration::from_secs(3600);
+    let signature =
+        greenwave::mqtt::signing::sign(key, "J1", &plan, issued, expires).expect("signs");
+    serde_json::to_vec(&greenwave::mqtt::payload::PlanSet {
+        site: "J1".into(),
+        ts: greenwave::mqtt::payload::now_ts(),
+        plan: Some(plan),
+        schedule: None,
+        signature: Some(signature),
+    })
+    .expect("JSON")
+}
+
+fn signed_mode(
+    key: &str,
+    mode: greenwave::mqtt::payload::OperatorMode,
+    issued: std::time::SystemTime,
+) -> Vec<u8> {
+    let signature =
+        greenwave::mqtt::signing::sign(key, "J1", &mode, issued, issued + Duration::from_secs(600))
+            .expect("signs");
+    serde_json::to_vec(&greenwave::mqtt::payload::ModeSet {
+        site: "J1".into(),
+        ts: humantime::format_rfc3339_millis(issued).to_string(),
+        mode,
+        signature: Some(signature),
+    })
+    .expect("JSON")
+}
+
+fn acks(seen: &Seen) -> Vec<greenwave::mqtt::payload::PlanAck> {
+    support::on_topic(seen, "greenwave/v1/J1/plan/ack")
+        .iter()
+        .filter_map(|p| serde_json::from_slice(p).ok())
+        .collect()
+}
+
+/// Waits for J1's answer to the `n`-th plan/set it got; returns it.
+async fn nth_ack(seen: &Seen, n: usize) -> greenwave::mqtt::payload::PlanAck {
+    eventually(&format!("plan/ack number {n}"), || acks(seen).len() >= n).await;
+    acks(seen)[n - 1].clone()
+}
+
+/// Replays and rollbacks of signed orders, across plan ids and across a restart, a takeover by
+/// another site's certificate, and a tampered `state_dir`: against mosquitto with the example
+/// configuration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_orders_cannot_be_replayed_rolled_back_taken_over_or_tampered_with() {
+    use greenwave::mqtt::payload::{OperatorMode, PlanResult};
+    let dir: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mosquitto-replay");
+    let _ = std::fs::remove_dir_all(&dir);
+    certificates(&dir, &["J1", "J2", "ops"]);
+    let (private, public) = greenwave::mqtt::signing::generate().expect("a key");
+    std::fs::write(dir.join("ops.pub"), public).expect("writes");
+    let state = dir.join("state");
+    let (_broker, address) = mosquitto(&dir);
+    let (ops, seen) = client(address, &dir, "ops", "greenwave/v1/#").await;
+    let (stop, stop_rx) = watch::channel(false);
+    let daemon = tokio::spawn(run::run(
+        signed_j1(address, &dir, &state),
+        stop_rx,
+        None::<watch::Sender<SiteView>>,
+    ));
+    eventually("J1 online", || {
+        statuses(&seen, "J1").iter().any(|s| s.online)
+    })
+    .await;
+
+    let publish = |topic: &'static str, payload: Vec<u8>| {
+        let ops = ops.clone();
+        async move {
+            ops.publish(
+                format!("greenwave/v1/J1/{topic}"),
+                QoS::AtLeastOnce,
+                false,
+                payload,
+            )
+            .await
+            .expect("queued")
+        }
+    };
+    let t0 = std::time::SystemTime::now() - Duration::from_secs(120);
+    let webster_v9 = signed_plan(&private, "webster-J1", 9, t0);
+    let evening_v1 = signed_plan(&private, "evening-J1", 1, t0 + Duration::from_secs(60));
+    publish("plan/set", webster_v9.clone()).await;
+    assert_eq!(nth_ack(&seen, 1).await.result, PlanResult::Accepted);
+    publish("plan/set", evening_v1.clone()).await;
+    assert_eq!(nth_ack(&seen, 2).await.result, PlanResult::Accepted);
+    // The superseded webster v9, replayed, and an older webster v3 signed before evening:
+    // refused, whatever their id.
+    publish("plan/set", webster_v9.clone()).await;
+    let ack = nth_ack(&seen, 3).await;
+    assert_eq!(ack.result, PlanResult::Rejected, "{ack:?}");
+    publish(
+        "plan/set",
+        signed_plan(&private, "webster-J1", 10, t0 + Duration::from_secs(30)),
+    )
+    .await;
+    let ack = nth_ack(&seen, 4).await;
+    assert_eq!(ack.result, PlanResult::Rejected);
+    assert!(
+        ack.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("replay or a rollback")),
+        "{ack:?}"
+    );
+    // A signed flash, then its replay: refused.
+    let flash = signed_mode(&private, OperatorMode::Flash, t0 + Duration::from_secs(90));
+    publish("mode/set", flash.clone()).await;
+    eventually("flash taken", || {
+        statuses(&seen, "J1")
+            .last()
+            .is_some_and(|s| s.operator_mode == OperatorMode::Flash)
+    })
+    .await;
+    // An unsigned mode order: refused.
+    publish(
+        "mode/set",
+        br#"{"site":"J1","ts":"2026-12-05T18:00:00Z","mode":"adaptive"}"#.to_vec(),
+    )
+    .await;
+    let events = || {
+        support::on_topic(&seen, "greenwave/v1/J1/events")
+            .iter()
+            .map(|e| String::from_utf8_lossy(e).into_owned())
+            .collect::<Vec<_>>()
+    };
+    eventually("the unsigned mode order is refused", || {
+        events()
+            .iter()
+            .any(|e| e.contains("mode/set rejected: unsigned"))
+    })
+    .await;
+
+    // Another site's certificate asking for J1's client id does not disconnect J1.
+    let mut settings = MqttSettings::from_url(&format!("mqtts://{address}"), "J1").expect("url");
+    settings.tls = Some(tls(&dir, "J2"));
+    let (_rogue, _) = support::subscribe(settings.options(), "greenwave/v1/J2/mode/set").await;
+
+    // A round trip to J1 after the rogue connected: J1 still answers, never went offline.
+    publish("plan/set", webster_v9.clone()).await;
+    assert_eq!(nth_ack(&seen, 5).await.result, PlanResult::Rejected);
+    let offline = || statuses(&seen, "J1").iter().filter(|s| !s.online).count();
+    assert_eq!(offline(), 0, "J2's certificate took J1's connection over");
+
+    // Restarted: the replay of evening v1 and of the flash are refused; the flash is resumed.
+    stop.send_replace(true);
+    daemon.await.expect("joins").expect("runs");
+    eventually("J1 says it is offline", || offline() == 1).await;
+    let (stop, stop_rx) = watch::channel(false);
+    let daemon = tokio::spawn(run::run(
+        signed_j1(address, &dir, &state),
+        stop_rx,
+        None::<watch::Sender<SiteView>>,
+    ));
+    eventually(
+        "J1 back online, flashing as ordered, with evening v1",
+        || {
+            statuses(&seen, "J1").last().is_some_and(|s| {
+                s.online
+                    && s.operator_mode == OperatorMode::Flash
+                    && s.plan_id.as_deref() == Some("evening-J1")
+            })
+        },
+    )
+    .await;
+    publish("plan/set", evening_v1).await;
+    let ack = nth_ack(&seen, 6).await;
+    assert_eq!(ack.result, PlanResult::Rejected, "{ack:?}");
+    publish("mode/set", flash).await;
+    eventually("the replayed flash is refused", || {
+        events()
+            .iter()
+            .any(|e| e.contains("mode/set rejected: issued at"))
+    })
+    .await;
+    stop.send_replace(true);
+    daemon.await.expect("joins").expect("runs");
+
+    // A stored order edited on disk (version 999) fails its signature and is not resumed.
+    let orders = state.join("J1.orders.json");
+    let text = std::fs::read_to_string(&orders).expect("kept");
+    let edited = text.replace(r#"\"version\":1"#, r#"\"version\":999"#);
+    assert_ne!(text, edited, "the kept plan message names its version");
+    std::fs::write(&orders, edited).expect("writes");
+    let mark = statuses(&seen, "J1").len();
+    let (stop, stop_rx) = watch::channel(false);
+    let daemon = tokio::spawn(run::run(
+        signed_j1(address, &dir, &state),
+        stop_rx,
+        None::<watch::Sender<SiteView>>,
+    ));
+    eventually("J1 back online", || {
+        statuses(&seen, "J1")[mark..].iter().any(|s| s.online)
+    })
+    .await;
+    let status = statuses(&seen, "J1").last().cloned().expect("a status");
+    assert_ne!(
+        status.plan_version,
+        Some(999),
+        "the edited plan is not resumed"
+    );
+    assert_eq!(
+        status.plan_id.as_deref(),
+        Some("webster-J1"),
+        "the configured plan runs"
+    );
+    stop.send_replace(true);
+    daemon.await.expect("joins").expect("runs");
+}

@@ -178,7 +178,7 @@ pub enum LogFormat {
 pub struct MqttSpec {
     /// `mqtt://host:port` or `mqtts://host:port`.
     pub broker: Option<String>,
-    /// Client id (default `greenwave-SITE`).
+    /// Client id (default: the site id, as the broker's ACL and the certificate name it).
     pub client_id: Option<String>,
     /// User name.
     pub username: Option<String>,
@@ -195,6 +195,10 @@ pub struct MqttSpec {
     /// Public keys (files written by `greenwave keygen`, relative to this file) whose
     /// signatures plans must carry; none: unsigned plans are taken.
     pub trusted_keys: Vec<String>,
+    /// Ids of signing keys no longer trusted (16 hex digits, as `greenwave keygen` prints
+    /// them): orders they signed are refused, even from a key still listed in `trusted_keys`.
+    #[serde(default)]
+    pub revoked_keys: Vec<String>,
 }
 
 /// A validated daemon config, every file loaded.
@@ -307,6 +311,7 @@ impl DaemonConfig {
                     .try_parsing(true)
                     .list_separator(",")
                     .with_list_parse_key("mqtt.trusted_keys")
+                    .with_list_parse_key("mqtt.revoked_keys")
                     .source(Some(env)),
             )
             .build()
@@ -459,6 +464,14 @@ impl DaemonConfig {
                 crate::mqtt::signing::public_key(&text)
                     .map_err(|e| format!("mqtt.trusted_keys[{i}]: {}: {e}", file.display()))?,
             );
+        }
+        for (i, id) in spec.mqtt.revoked_keys.iter().enumerate() {
+            if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "mqtt.revoked_keys[{i}]: `{}` is not a key id (16 hex digits)",
+                    crate::daemon::uplink::escape(id)
+                ));
+            }
         }
         let mut mqtt_tls = None;
         if let Some(url) = &spec.mqtt.broker {

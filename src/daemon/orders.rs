@@ -37,6 +37,28 @@ pub struct Kept {
     /// The newest version accepted of each plan and schedule id.
     #[serde(default)]
     pub newest: BTreeMap<String, u32>,
+    /// The issue time (RFC 3339) of the newest signed order accepted, by kind: `plan` (plans
+    /// and schedules) and `mode`.
+    #[serde(default)]
+    pub issued: BTreeMap<String, String>,
+}
+
+/// The kinds of order whose issue times are kept apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderKind {
+    /// Plans and schedules.
+    Plan,
+    /// Operator modes.
+    Mode,
+}
+
+impl OrderKind {
+    fn key(self) -> &'static str {
+        match self {
+            OrderKind::Plan => "plan",
+            OrderKind::Mode => "mode",
+        }
+    }
 }
 
 /// The accepted orders of one site, and where they are kept (nowhere without `state_dir`).
@@ -89,6 +111,12 @@ impl OrderBook {
         &self.kept.newest
     }
 
+    /// The issue time of the newest signed order of `kind` accepted.
+    pub fn newest_issued(&self, kind: OrderKind) -> Option<SystemTime> {
+        let text = self.kept.issued.get(kind.key())?;
+        humantime::parse_rfc3339(text).ok()
+    }
+
     /// Keeps an accepted `plan/set` (`message` as received) for plan or schedule `id` at
     /// `version`. Only once this returns `Ok` may the site say `accepted`.
     pub fn accept_plan(
@@ -97,8 +125,10 @@ impl OrderBook {
         id: &str,
         version: u32,
         now: SystemTime,
+        issued: Option<SystemTime>,
     ) -> std::io::Result<()> {
         let mut next = self.kept.clone();
+        set_issued(&mut next, OrderKind::Plan, issued);
         next.plan_message = Some(String::from_utf8_lossy(message).into_owned());
         next.plan_accepted_at = Some(humantime::format_rfc3339_millis(now).to_string());
         next.newest.insert(id.to_owned(), version);
@@ -106,8 +136,14 @@ impl OrderBook {
     }
 
     /// Keeps the operator mode ordered by the `mode/set` sent at `order` (its `ts`).
-    pub fn accept_mode(&mut self, mode: OperatorMode, order: &str) -> std::io::Result<()> {
+    pub fn accept_mode(
+        &mut self,
+        mode: OperatorMode,
+        order: &str,
+        issued: Option<SystemTime>,
+    ) -> std::io::Result<()> {
         let mut next = self.kept.clone();
+        set_issued(&mut next, OrderKind::Mode, issued);
         next.mode = mode;
         next.mode_order = Some(order.to_owned());
         self.store(next)
@@ -127,6 +163,13 @@ impl OrderBook {
         }
         self.kept = next;
         Ok(())
+    }
+}
+
+fn set_issued(kept: &mut Kept, kind: OrderKind, issued: Option<SystemTime>) {
+    if let Some(at) = issued {
+        let text = humantime::format_rfc3339_millis(at).to_string();
+        kept.issued.insert(kind.key().to_owned(), text);
     }
 }
 
@@ -165,15 +208,18 @@ mod tests {
         let dir = temp_dir("reopen");
         let mut book = OrderBook::open(Some(&dir), "J1");
         assert_eq!(book.kept(), &Kept::default());
-        book.accept_plan(b"{\"plan\":1}", "evening-J1", 5, SystemTime::now())
+        book.accept_plan(b"{\"plan\":1}", "evening-J1", 5, SystemTime::now(), None)
             .expect("kept");
-        book.accept_mode(OperatorMode::Flash, "2026-12-05T18:00:00Z")
+        let issued = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_796_500_000_123);
+        book.accept_mode(OperatorMode::Flash, "2026-12-05T18:00:00Z", Some(issued))
             .expect("kept");
         // A crash now: a new process opens the same directory.
         let again = OrderBook::open(Some(&dir), "J1");
         assert_eq!(again.kept().plan_message.as_deref(), Some("{\"plan\":1}"));
         assert_eq!(again.kept().mode, OperatorMode::Flash);
         assert_eq!(again.newest().get("evening-J1"), Some(&5));
+        assert_eq!(again.newest_issued(OrderKind::Mode), Some(issued));
+        assert_eq!(again.newest_issued(OrderKind::Plan), None);
         assert!(
             !dir.join(".J1.orders.json.tmp").exists(),
             "no temporary file left"
@@ -197,7 +243,7 @@ mod tests {
     #[test]
     fn without_a_state_dir_orders_live_in_memory() {
         let mut book = OrderBook::open(None, "J1");
-        book.accept_mode(OperatorMode::Local, "2026-12-05T18:00:00Z")
+        book.accept_mode(OperatorMode::Local, "2026-12-05T18:00:00Z", None)
             .expect("kept");
         assert_eq!(book.kept().mode, OperatorMode::Local);
     }

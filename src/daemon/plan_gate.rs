@@ -12,7 +12,7 @@ use greenwave_controllers::plan::{PlanSpec, TimingPlan};
 use greenwave_controllers::site::Site;
 
 use crate::mqtt::payload::{PlanSet, ScheduleSpec};
-use crate::mqtt::signing;
+use crate::mqtt::signing::{self, Verified};
 
 /// The largest `plan/set` payload taken, bytes.
 pub const MAX_PLAN_BYTES: usize = 64 * 1024;
@@ -38,6 +38,11 @@ pub struct PlanGate<'a> {
     pub active_schedule: Option<(&'a str, u32)>,
     /// Keys whose signature a plan must carry (none: unsigned plans are taken).
     pub trusted_keys: &'a [Vec<u8>],
+    /// Ids of keys no longer trusted.
+    pub revoked: &'a [String],
+    /// The issue time of the newest signed plan or schedule accepted: an order signed no later
+    /// is a replay or a rollback, whatever its id.
+    pub newest_issued: Option<SystemTime>,
     /// The newest version accepted of each plan and schedule id: that version or an older one
     /// again is a replay or a rollback.
     pub newest: &'a BTreeMap<String, u32>,
@@ -91,6 +96,16 @@ impl Taken {
 impl PlanGate<'_> {
     /// Checks a `plan/set` payload at `now`.
     pub fn check(&self, bytes: &[u8], now: SystemTime) -> Result<Taken, Rejection> {
+        self.check_signed(bytes, now).map(|(taken, _)| taken)
+    }
+
+    /// Checks a `plan/set` payload at `now`; says who signed it, and when, if the site takes
+    /// only signed orders.
+    pub fn check_signed(
+        &self,
+        bytes: &[u8],
+        now: SystemTime,
+    ) -> Result<(Taken, Option<Verified>), Rejection> {
         let reject = |plan_id: &str, version: u32, reason: String| Rejection {
             plan_id: plan_id.to_owned(),
             version,
@@ -133,20 +148,27 @@ impl PlanGate<'_> {
             );
             return Err(reject(id, version, why));
         }
+        let mut signed = None;
         if !self.trusted_keys.is_empty() {
+            let (keys, revoked, site) = (self.trusted_keys, self.revoked, &self.site.id);
             let signature = set.signature.as_ref();
             let checked = match (&set.plan, &set.schedule) {
-                (Some(p), _) => {
-                    signing::verify(self.trusted_keys, &self.site.id, p, signature, now)
-                }
-                (_, Some(s)) => {
-                    signing::verify(self.trusted_keys, &self.site.id, s, signature, now)
-                }
-                _ => Ok(()),
+                (Some(p), _) => signing::verify(keys, revoked, site, p, signature, now),
+                (_, Some(s)) => signing::verify(keys, revoked, site, s, signature, now),
+                _ => Err(signing::SignatureError::Unsigned),
             };
-            if let Err(e) = checked {
-                return Err(reject(id, version, e.to_string()));
+            let verified = checked.map_err(|e| reject(id, version, e.to_string()))?;
+            if let Some(newest) = self.newest_issued
+                && verified.issued <= newest
+            {
+                let why = format!(
+                    "issued at {}, not after the newest order accepted ({}): a replay or a rollback",
+                    humantime::format_rfc3339_millis(verified.issued),
+                    humantime::format_rfc3339_millis(newest)
+                );
+                return Err(reject(id, version, why));
             }
+            signed = Some(verified);
         }
         match self.newest.get(id) {
             Some(&newest) if newest == version => {
@@ -173,7 +195,7 @@ impl PlanGate<'_> {
                 );
                 return Err(reject(id, version, why));
             }
-            return Ok(Taken::Plan(plan, spec));
+            return Ok((Taken::Plan(plan, spec), signed));
         }
         let Some(spec) = set.schedule else {
             return Err(reject(id, version, "no plan".into()));
@@ -196,7 +218,7 @@ impl PlanGate<'_> {
             entries.push((minute, plan, entry.plan.clone()));
         }
         entries.sort_by_key(|e| e.0);
-        Ok(Taken::Schedule(Schedule { spec, entries }))
+        Ok((Taken::Schedule(Schedule { spec, entries }), signed))
     }
 }
 
@@ -289,6 +311,8 @@ mod tests {
             active_schedule: None,
             trusted_keys: &[],
             newest: &BTreeMap::new(),
+            revoked: &[],
+            newest_issued: None,
         };
         let Ok(Taken::Plan(plan, _)) = gate.check(good.as_bytes(), SystemTime::now()) else {
             panic!("taken");
@@ -352,6 +376,8 @@ mod tests {
             active_schedule: None,
             trusted_keys: &[],
             newest: &BTreeMap::new(),
+            revoked: &[],
+            newest_issued: None,
         };
         let bytes = schedule(vec![("22:00", night.clone()), ("06:30", plan.clone())]);
         let Ok(Taken::Schedule(s)) = gate.check(&bytes, SystemTime::now()) else {
@@ -396,7 +422,7 @@ mod tests {
         #[test]
         fn arbitrary_bytes_are_rejected_with_a_reason(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
             let (site, active, _) = j1();
-            let gate = PlanGate { site: &site, active: &active, active_schedule: None, trusted_keys: &[], newest: &BTreeMap::new() };
+            let gate = PlanGate { site: &site, active: &active, active_schedule: None, trusted_keys: &[], newest: &BTreeMap::new(), revoked: &[], newest_issued: None };
             let r = gate.check(&bytes, SystemTime::now()).unwrap_err();
             prop_assert!(!r.reason.is_empty());
         }
@@ -409,7 +435,7 @@ mod tests {
             let mut bytes = good.into_bytes();
             let at = at % bytes.len();
             if cut { bytes.truncate(at) } else { bytes[at] = byte }
-            let gate = PlanGate { site: &site, active: &active, active_schedule: None, trusted_keys: &[], newest: &BTreeMap::new() };
+            let gate = PlanGate { site: &site, active: &active, active_schedule: None, trusted_keys: &[], newest: &BTreeMap::new(), revoked: &[], newest_issued: None };
             match gate.check(&bytes, SystemTime::now()) {
                 Ok(Taken::Plan(plan, _)) => prop_assert!(plan.version > active.version || plan.plan_id != active.plan_id),
                 Ok(Taken::Schedule(_)) => prop_assert!(false, "no schedule in the message"),
@@ -433,7 +459,7 @@ mod tests {
                 stage.green_s = *g;
             }
             let bytes = serde_json::to_vec(&set).expect("serialises");
-            let gate = PlanGate { site: &site, active: &active, active_schedule: None, trusted_keys: &[], newest: &BTreeMap::new() };
+            let gate = PlanGate { site: &site, active: &active, active_schedule: None, trusted_keys: &[], newest: &BTreeMap::new(), revoked: &[], newest_issued: None };
             if let Ok(Taken::Plan(plan, _)) = gate.check(&bytes, SystemTime::now()) {
                 let total: f64 = plan.stages.iter().map(|s| s.green.as_secs_f64()).sum::<f64>()
                     + plan.interstages.iter().map(|d| d.as_secs_f64()).sum::<f64>();

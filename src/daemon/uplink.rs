@@ -17,14 +17,15 @@ use greenwave_controllers::site::Site;
 use super::config::{ClockSource, DaemonConfig};
 use super::control::{ControlLoop, Mode};
 use super::neighbours::NeighbourForecasts;
-use crate::mqtt::link::{self, MqttHandle, MqttSettings, Outgoing};
+use crate::mqtt::link::{self, Incoming, MqttHandle, MqttSettings, Outgoing};
 use crate::mqtt::payload::{
     self, EventMsg, ModeSet, OperatorMode, OutflowMsg, PlanAck, PlanResult, Status,
 };
 use greenwave_controllers::plan::{PlanSpec, TimingPlan};
 
-use super::orders::OrderBook;
+use super::orders::{OrderBook, OrderKind};
 pub use super::plan_gate::{MAX_PLAN_BYTES, PlanGate, Rejection, Schedule, Taken};
+use crate::mqtt::signing;
 
 /// The largest `mode/set` payload taken, bytes.
 pub const MAX_MODE_BYTES: usize = 4 * 1024;
@@ -104,6 +105,7 @@ pub struct Uplink {
     last_status: (Mode, Vec<String>),
     telemetry: super::telemetry::Aggregator,
     trusted_keys: Vec<Vec<u8>>,
+    revoked_keys: Vec<String>,
     /// When the last outflow went out, and the heads then.
     last_outflow: Option<(Instant, SignalState)>,
 }
@@ -128,7 +130,9 @@ impl Uplink {
             .mqtt
             .client_id
             .clone()
-            .unwrap_or_else(|| format!("greenwave-{}", site.id));
+            // The site id: the identity its certificate and the broker's ACL name it by (with
+            // `use_username_as_clientid`, the broker sets it so whatever a client asks).
+            .unwrap_or_else(|| site.id.clone());
         let mut settings = MqttSettings::from_url(url, &client_id)?;
         settings.tls = config.mqtt_tls.clone();
         if let (Some(user), Some(password)) = (&config.mqtt.username, &config.mqtt.password) {
@@ -171,6 +175,7 @@ impl Uplink {
                 ),
             ),
             trusted_keys: config.trusted_keys.clone(),
+            revoked_keys: config.mqtt.revoked_keys.clone(),
             last_outflow: None,
             site,
         };
@@ -222,56 +227,52 @@ impl Uplink {
         });
     }
 
-    /// Takes what arrived: neighbours' forecasts are kept; plans and modes for this site are
-    /// checked (a plan against the intersection, the `active` plan's version and the newest
-    /// versions in `book`), kept durably in `book`, only then acknowledged, and returned as
-    /// orders. Bad messages are rejected with the reason on `plan/ack` (plans) and `events`, and
-    /// change nothing. A retained `mode/set` is an old order replayed by the broker: ignored.
-    pub fn receive(
+    /// The messages that arrive on the subscriptions, for the daemon to wait on; each goes back
+    /// through [`Uplink::take`]. (Called once: later calls get a receiver that never yields.)
+    pub fn take_incoming(&mut self) -> tokio::sync::mpsc::Receiver<Incoming> {
+        let (_, closed) = tokio::sync::mpsc::channel(1);
+        std::mem::replace(&mut self.handle.incoming, closed)
+    }
+
+    /// Takes one message that arrived: a neighbour's forecast is kept; a plan or a mode for this
+    /// site is checked (a plan against the intersection, the `active` plan's version and the
+    /// newest versions in `book`), kept durably in `book`, only then acknowledged, and returned
+    /// as an order. A bad message is rejected with the reason on `plan/ack` (plans) and `events`,
+    /// and changes nothing. A retained `mode/set` is an old order replayed by the broker:
+    /// ignored.
+    pub fn take(
         &mut self,
+        message: Incoming,
         now: Instant,
         book: &mut OrderBook,
         active: &TimingPlan,
         active_schedule: Option<(&str, u32)>,
-    ) -> Vec<Order> {
-        let mut orders = Vec::new();
-        while let Ok(message) = self.handle.incoming.try_recv() {
-            let Some((from, kind)) = payload::parse_topic(&message.topic) else {
-                continue;
-            };
-            match kind {
-                "outflow" => self.take_outflow(from, &message.payload, now),
-                "plan/set" if from == self.site.id => {
-                    let order = self.take_plan(&message.payload, book, active, active_schedule);
-                    orders.extend(order);
-                }
-                "mode/set" if from == self.site.id && message.retain => {
-                    self.reject_event(
-                        "mode",
-                        "a retained mode/set was ignored: orders are not taken from the broker's memory",
-                    );
-                }
-                "mode/set" if from == self.site.id => {
-                    orders.extend(self.take_mode(&message.payload, book));
-                }
-                _ => {}
+    ) -> Option<Order> {
+        let (from, kind) = payload::parse_topic(&message.topic)?;
+        match kind {
+            "outflow" => {
+                self.take_outflow(from, &message.payload, now);
+                None
             }
+            "plan/set" if from == self.site.id => {
+                self.take_plan(&message.payload, book, active, active_schedule)
+            }
+            "mode/set" if from == self.site.id && message.retain => {
+                self.reject_event(
+                    "mode",
+                    "a retained mode/set was ignored: orders are not taken from the broker's memory",
+                );
+                None
+            }
+            "mode/set" if from == self.site.id => self.take_mode(&message.payload, book),
+            _ => None,
         }
-        orders
     }
 
     fn take_mode(&mut self, bytes: &[u8], book: &mut OrderBook) -> Option<Order> {
-        if bytes.len() > MAX_MODE_BYTES {
-            let why = format!(
-                "mode/set rejected: payload of {} bytes exceeds {MAX_MODE_BYTES}",
-                bytes.len()
-            );
-            self.reject_event("mode", &why);
-            return None;
-        }
-        match serde_json::from_slice::<ModeSet>(bytes) {
-            Ok(set) if set.site == self.site.id => {
-                if let Err(e) = book.accept_mode(set.mode, &set.ts) {
+        match self.check_mode(bytes, book) {
+            Ok((set, issued)) => {
+                if let Err(e) = book.accept_mode(set.mode, &set.ts, issued) {
                     let why = format!("mode/set rejected: it could not be kept in state_dir: {e}");
                     self.reject_event("mode", &why);
                     return None;
@@ -282,20 +283,56 @@ impl Uplink {
                 );
                 Some(Order::Mode(set.mode))
             }
-            Ok(set) => {
-                let why = format!(
-                    "mode/set rejected: it names site {}, not {}",
-                    escape(&set.site),
-                    self.site.id
-                );
-                self.reject_event("mode", &why);
-                None
-            }
-            Err(e) => {
-                self.reject_event("mode", &format!("mode/set rejected: {e}"));
+            Err(why) => {
+                self.reject_event("mode", &format!("mode/set rejected: {}", escape(&why)));
                 None
             }
         }
+    }
+
+    /// The checks of a `mode/set`: size, shape, a time in `ts`, the site, and where the site
+    /// has trusted keys the signature, its expiry and its issue time against the newest mode
+    /// order accepted.
+    fn check_mode(
+        &self,
+        bytes: &[u8],
+        book: &OrderBook,
+    ) -> Result<(ModeSet, Option<SystemTime>), String> {
+        if bytes.len() > MAX_MODE_BYTES {
+            return Err(format!(
+                "payload of {} bytes exceeds {MAX_MODE_BYTES}",
+                bytes.len()
+            ));
+        }
+        let set = serde_json::from_slice::<ModeSet>(bytes).map_err(|e| e.to_string())?;
+        if humantime::parse_rfc3339(&set.ts).is_err() {
+            return Err(format!("ts `{}` is not an RFC 3339 time", set.ts));
+        }
+        if set.site != self.site.id {
+            return Err(format!("it names site {}, not {}", set.site, self.site.id));
+        }
+        if self.trusted_keys.is_empty() {
+            return Ok((set, None));
+        }
+        let verified = signing::verify(
+            &self.trusted_keys,
+            &self.revoked_keys,
+            &self.site.id,
+            &set.mode,
+            set.signature.as_ref(),
+            SystemTime::now(),
+        )
+        .map_err(|e| e.to_string())?;
+        if let Some(newest) = book.newest_issued(OrderKind::Mode)
+            && verified.issued <= newest
+        {
+            return Err(format!(
+                "issued at {}, not after the newest mode order accepted ({}): a replay",
+                humantime::format_rfc3339_millis(verified.issued),
+                humantime::format_rfc3339_millis(newest)
+            ));
+        }
+        Ok((set, Some(verified.issued)))
     }
 
     fn take_outflow(&mut self, from: &str, bytes: &[u8], now: Instant) {
@@ -324,13 +361,16 @@ impl Uplink {
             active,
             active_schedule,
             trusted_keys: &self.trusted_keys,
+            revoked: &self.revoked_keys,
             newest: book.newest(),
+            newest_issued: book.newest_issued(OrderKind::Plan),
         };
         let now = SystemTime::now();
-        let checked = gate.check(bytes, now).and_then(|taken| {
+        let checked = gate.check_signed(bytes, now).and_then(|(taken, signed)| {
             let (id, version) = taken.id();
+            let issued = signed.map(|v| v.issued);
             // Kept on disk before it is acknowledged: what a site accepted survives a crash.
-            match book.accept_plan(bytes, &id, version, now) {
+            match book.accept_plan(bytes, &id, version, now, issued) {
                 Ok(()) => Ok(taken),
                 Err(e) => Err(Rejection {
                     plan_id: id,

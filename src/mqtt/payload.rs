@@ -117,7 +117,7 @@ pub struct PlanSet {
     pub schedule: Option<ScheduleSpec>,
     /// Its Ed25519 signature, required by sites with trusted keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature: Option<super::signing::PlanSignature>,
+    pub signature: Option<super::signing::OrderSignature>,
 }
 
 /// A time-of-day schedule: each plan runs from its time of day until the next entry's.
@@ -197,6 +197,9 @@ pub struct ModeSet {
     pub ts: String,
     /// The mode.
     pub mode: OperatorMode,
+    /// Its Ed25519 signature, required by sites with trusted keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<super::signing::OrderSignature>,
 }
 
 #[cfg(test)]

@@ -1,12 +1,19 @@
-//! Ed25519 signatures on timing plans (ring). A site configured with trusted public keys takes
-//! only plans signed by one of them, for it, not expired.
+//! Ed25519 signatures on orders from central operations (ring): timing plans, schedules and
+//! operator modes. A site configured with trusted public keys takes only orders signed by one of
+//! them (and not revoked), for it, issued after the newest order of their kind it accepted, and
+//! not expired.
 //!
-//! The signature covers canonical bytes that bind the site, the plan id, the version, the
-//! expiry and a SHA-256 digest of the plan itself (its canonical JSON):
-//! `greenwave-plan-v1\n{site}\n{plan_id}\n{version}\n{expires}\n{sha256 hex}`.
-//! Keys are stored as base64 text: the private key as PKCS#8, the public key as its 32 bytes.
+//! The signature covers canonical bytes that bind the kind of order, the site, the id, the
+//! version, when it was issued, the expiry and a SHA-256 digest of the order itself (its
+//! canonical JSON):
+//! `greenwave-order-v2\n{kind}\n{site}\n{id}\n{version}\n{issued}\n{expires}\n{sha256 hex}`.
+//! The issue time is the replay counter: a site keeps the newest issue time it accepted per kind
+//! (plans and schedules together, modes apart) in `state_dir`, so a message signed earlier,
+//! whatever its id, is never taken again, even after a restart. Keys are stored as base64 text:
+//! the private key as PKCS#8, the public key as its 32 bytes; a key's id is the first 16 hex
+//! digits of the SHA-256 of its public key, carried in the signature.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -16,34 +23,60 @@ use serde::{Deserialize, Serialize};
 
 use greenwave_controllers::plan::PlanSpec;
 
-/// A plan's signature, carried in `plan/set`.
+use super::payload::{OperatorMode, ScheduleSpec};
+
+/// How far in the future an order's issue time may lie (clocks differ a little).
+pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
+
+/// An order's signature, carried in `plan/set` and `mode/set`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanSignature {
-    /// Until when the signed plan may be taken (RFC 3339, UTC).
+pub struct OrderSignature {
+    /// The signing key's id (first 16 hex digits of the SHA-256 of its public key).
+    pub key_id: String,
+    /// When the order was signed (RFC 3339, UTC, milliseconds): newer orders carry later times.
+    pub issued: String,
+    /// Until when the signed order may be taken (RFC 3339, UTC).
     pub expires: String,
     /// Ed25519 signature of the canonical bytes, base64.
     pub signature: String,
 }
 
-/// Why a plan's signature is not good.
+/// Why an order's signature is not good.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
     /// No signature where one is required.
-    #[error("unsigned: this site takes only plans signed by a trusted key")]
+    #[error("unsigned: this site takes only orders signed by a trusted key")]
     Unsigned,
     /// It does not verify with any trusted key.
     #[error("the signature does not verify with any trusted key")]
     Invalid,
+    /// Signed with a key on the revocation list.
+    #[error("signed with key {0}, which is revoked")]
+    Revoked(String),
     /// Past its expiry.
     #[error("expired at {0}")]
     Expired(String),
-    /// The expiry is not a time.
-    #[error("expiry `{0}` is not an RFC 3339 time")]
-    BadExpiry(String),
+    /// A time that is not a time.
+    #[error("`{0}` is not an RFC 3339 time")]
+    BadTime(String),
+    /// Issued later than the site's clock allows.
+    #[error("issued at {0}, in the future (more than 5 minutes ahead of this site's clock)")]
+    FromTheFuture(String),
 }
 
-/// What can be signed: a plan, or a schedule of plans.
+/// What a good signature tells.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    /// The key that signed.
+    pub key_id: String,
+    /// When the order was issued.
+    pub issued: SystemTime,
+}
+
+/// What can be signed: a plan, a schedule of plans, an operator mode.
 pub trait Signable: Serialize {
+    /// The kind of order (`plan`, `schedule`, `mode`).
+    fn kind(&self) -> &'static str;
     /// Its id.
     fn id(&self) -> &str;
     /// Its version.
@@ -51,6 +84,9 @@ pub trait Signable: Serialize {
 }
 
 impl Signable for PlanSpec {
+    fn kind(&self) -> &'static str {
+        "plan"
+    }
     fn id(&self) -> &str {
         &self.plan_id
     }
@@ -59,7 +95,10 @@ impl Signable for PlanSpec {
     }
 }
 
-impl Signable for crate::mqtt::payload::ScheduleSpec {
+impl Signable for ScheduleSpec {
+    fn kind(&self) -> &'static str {
+        "schedule"
+    }
     fn id(&self) -> &str {
         &self.schedule_id
     }
@@ -68,17 +107,39 @@ impl Signable for crate::mqtt::payload::ScheduleSpec {
     }
 }
 
+impl Signable for OperatorMode {
+    fn kind(&self) -> &'static str {
+        "mode"
+    }
+    fn id(&self) -> &str {
+        "mode"
+    }
+    fn version(&self) -> u32 {
+        0
+    }
+}
+
 /// The bytes a signature covers.
-pub fn canonical_bytes(site: &str, item: &impl Signable, expires: &str) -> Vec<u8> {
+pub fn canonical_bytes(site: &str, item: &impl Signable, issued: &str, expires: &str) -> Vec<u8> {
     let json = serde_json::to_vec(item).unwrap_or_default();
-    let digest = ring::digest::digest(&ring::digest::SHA256, &json);
-    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
     format!(
-        "greenwave-plan-v1\n{site}\n{}\n{}\n{expires}\n{hex}",
+        "greenwave-order-v2\n{}\n{site}\n{}\n{}\n{issued}\n{expires}\n{}",
+        item.kind(),
         item.id(),
-        item.version()
+        item.version(),
+        sha256_hex(&json)
     )
     .into_bytes()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A public key's id: the first 16 hex digits of its SHA-256.
+pub fn key_id(public: &[u8]) -> String {
+    sha256_hex(public)[..16].to_owned()
 }
 
 /// A new key pair: (private PKCS#8, public), both base64.
@@ -92,21 +153,26 @@ pub fn generate() -> Result<(String, String), String> {
     ))
 }
 
-/// Signs `plan` for `site` until `expires` with a base64 PKCS#8 private key.
+/// Signs `order` for `site`, issued now (`issued`) and valid until `expires`, with a base64
+/// PKCS#8 private key.
 pub fn sign(
     private_b64: &str,
     site: &str,
-    plan: &impl Signable,
+    order: &impl Signable,
+    issued: SystemTime,
     expires: SystemTime,
-) -> Result<PlanSignature, String> {
+) -> Result<OrderSignature, String> {
     let pkcs8 = B64
         .decode(private_b64.trim())
         .map_err(|e| format!("the key is not base64: {e}"))?;
     let pair = Ed25519KeyPair::from_pkcs8(&pkcs8)
         .map_err(|e| format!("not an Ed25519 private key: {e}"))?;
+    let issued = humantime::format_rfc3339_millis(issued).to_string();
     let expires = humantime::format_rfc3339_seconds(expires).to_string();
-    let signature = pair.sign(&canonical_bytes(site, plan, &expires));
-    Ok(PlanSignature {
+    let signature = pair.sign(&canonical_bytes(site, order, &issued, &expires));
+    Ok(OrderSignature {
+        key_id: key_id(pair.public_key().as_ref()),
+        issued,
         expires,
         signature: B64.encode(signature.as_ref()),
     })
@@ -126,33 +192,48 @@ pub fn public_key(text: &str) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// Checks `signature` on `plan` for `site` at `now` against `trusted` keys (raw 32 bytes each).
+/// Checks `signature` on `order` for `site` at `now` against `trusted` keys (raw 32 bytes
+/// each), none of whose ids may be in `revoked`.
 pub fn verify(
     trusted: &[Vec<u8>],
+    revoked: &[String],
     site: &str,
-    plan: &impl Signable,
-    signature: Option<&PlanSignature>,
+    order: &impl Signable,
+    signature: Option<&OrderSignature>,
     now: SystemTime,
-) -> Result<(), SignatureError> {
+) -> Result<Verified, SignatureError> {
     let signature = signature.ok_or(SignatureError::Unsigned)?;
-    let bytes = canonical_bytes(site, plan, &signature.expires);
+    if revoked.contains(&signature.key_id) {
+        return Err(SignatureError::Revoked(signature.key_id.clone()));
+    }
+    let bytes = canonical_bytes(site, order, &signature.issued, &signature.expires);
     let sig = B64
         .decode(signature.signature.trim())
         .map_err(|_| SignatureError::Invalid)?;
-    let good = trusted.iter().any(|key| {
-        UnparsedPublicKey::new(&ED25519, key)
-            .verify(&bytes, &sig)
-            .is_ok()
-    });
-    if !good {
-        return Err(SignatureError::Invalid);
-    }
-    let expires = humantime::parse_rfc3339(&signature.expires)
-        .map_err(|_| SignatureError::BadExpiry(signature.expires.clone()))?;
+    let signer = trusted
+        .iter()
+        .filter(|key| !revoked.contains(&key_id(key)))
+        .find(|key| {
+            UnparsedPublicKey::new(&ED25519, key)
+                .verify(&bytes, &sig)
+                .is_ok()
+        })
+        .ok_or(SignatureError::Invalid)?;
+    let time = |text: &str| {
+        humantime::parse_rfc3339(text).map_err(|_| SignatureError::BadTime(text.to_owned()))
+    };
+    let expires = time(&signature.expires)?;
+    let issued = time(&signature.issued)?;
     if now > expires {
         return Err(SignatureError::Expired(signature.expires.clone()));
     }
-    Ok(())
+    if issued > now + MAX_CLOCK_SKEW {
+        return Err(SignatureError::FromTheFuture(signature.issued.clone()));
+    }
+    Ok(Verified {
+        key_id: key_id(signer),
+        issued,
+    })
 }
 
 #[cfg(test)]
@@ -178,35 +259,38 @@ mod tests {
         let trusted = vec![public_key(&public).unwrap()];
         let now = SystemTime::now();
         let p = plan(2);
-        let sig = sign(&private, "J1", &p, now + Duration::from_secs(3600)).unwrap();
-        assert_eq!(verify(&trusted, "J1", &p, Some(&sig), now), Ok(()));
+        let sig = sign(&private, "J1", &p, now, now + Duration::from_secs(3600)).unwrap();
+        let verified = verify(&trusted, &[], "J1", &p, Some(&sig), now).expect("verifies");
+        assert_eq!(verified.key_id, key_id(&trusted[0]));
+        assert_eq!(sig.key_id, verified.key_id);
+        assert!(verified.issued <= now && now - Duration::from_millis(1) <= verified.issued);
         // Another site, another version, a changed green, another key, no signature, too late.
         assert_eq!(
-            verify(&trusted, "J2", &p, Some(&sig), now),
+            verify(&trusted, &[], "J2", &p, Some(&sig), now),
             Err(SignatureError::Invalid)
         );
         assert_eq!(
-            verify(&trusted, "J1", &plan(3), Some(&sig), now),
+            verify(&trusted, &[], "J1", &plan(3), Some(&sig), now),
             Err(SignatureError::Invalid)
         );
         let mut changed = p.clone();
         changed.stages[0].green_s += 1.0;
         assert_eq!(
-            verify(&trusted, "J1", &changed, Some(&sig), now),
+            verify(&trusted, &[], "J1", &changed, Some(&sig), now),
             Err(SignatureError::Invalid)
         );
         let strangers = vec![public_key(&other).unwrap()];
         assert_eq!(
-            verify(&strangers, "J1", &p, Some(&sig), now),
+            verify(&strangers, &[], "J1", &p, Some(&sig), now),
             Err(SignatureError::Invalid)
         );
         assert_eq!(
-            verify(&trusted, "J1", &p, None, now),
+            verify(&trusted, &[], "J1", &p, None, now),
             Err(SignatureError::Unsigned)
         );
         let later = now + Duration::from_secs(7200);
         assert!(matches!(
-            verify(&trusted, "J1", &p, Some(&sig), later),
+            verify(&trusted, &[], "J1", &p, Some(&sig), later),
             Err(SignatureError::Expired(_))
         ));
         // A moved expiry breaks the signature.
@@ -214,7 +298,41 @@ mod tests {
         stretched.expires =
             humantime::format_rfc3339_seconds(later + Duration::from_secs(60)).to_string();
         assert_eq!(
-            verify(&trusted, "J1", &p, Some(&stretched), later),
+            verify(&trusted, &[], "J1", &p, Some(&stretched), later),
+            Err(SignatureError::Invalid)
+        );
+        // A moved issue time breaks it too.
+        let mut reissued = sig.clone();
+        reissued.issued = humantime::format_rfc3339_millis(later).to_string();
+        assert_eq!(
+            verify(&trusted, &[], "J1", &p, Some(&reissued), now),
+            Err(SignatureError::Invalid)
+        );
+        // A revoked key, by its id.
+        let revoked = vec![sig.key_id.clone()];
+        assert_eq!(
+            verify(&trusted, &revoked, "J1", &p, Some(&sig), now),
+            Err(SignatureError::Revoked(sig.key_id.clone()))
+        );
+        // Issued an hour ahead of this clock.
+        let ahead = sign(&private, "J1", &p, now + Duration::from_secs(3600), later).unwrap();
+        assert!(matches!(
+            verify(&trusted, &[], "J1", &p, Some(&ahead), now),
+            Err(SignatureError::FromTheFuture(_))
+        ));
+        // A plan's signature is not a mode's, nor a schedule's.
+        let mode = OperatorMode::Flash;
+        let msig = sign(&private, "J1", &mode, now, later).unwrap();
+        assert!(verify(&trusted, &[], "J1", &mode, Some(&msig), now).is_ok());
+        assert_eq!(
+            verify(
+                &trusted,
+                &[],
+                "J1",
+                &OperatorMode::Adaptive,
+                Some(&msig),
+                now
+            ),
             Err(SignatureError::Invalid)
         );
     }

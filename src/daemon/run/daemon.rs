@@ -1,0 +1,416 @@
+//! The daemon's state between events, and the work of a cabinet reading: the clock, the
+//! schedule, one control tick, the command to the cabinet, and what goes out afterwards (acks of
+//! plans that took effect, SPaT, outflow, telemetry, events, the event log, the live view).
+
+use std::fs::OpenOptions;
+use std::io::BufWriter;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration as StdDuration, SystemTime};
+
+use anyhow::{Context, Result};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant as TokioInstant;
+
+use greenwave_controllers::Instant;
+use greenwave_controllers::control::Neighbours;
+use greenwave_controllers::model::{Aspect, SignalState};
+use greenwave_controllers::plan::PlanSpec;
+use greenwave_controllers::site::Site;
+
+use super::orders::{controller_for, restore_plan_order};
+use super::{AbortOnDrop, RunReport, SiteView, core_duration};
+use crate::daemon::clock::CabinetClock;
+use crate::daemon::config::{ClockSource, DaemonConfig};
+use crate::daemon::control::{ControlLoop, Event, LoopSettings};
+use crate::daemon::eventlog::EventLog;
+use crate::daemon::orders::OrderBook;
+use crate::daemon::plan_gate::{Schedule, Taken};
+use crate::daemon::uplink::Uplink;
+use crate::fieldio::link::Link;
+use crate::fieldio::poller::{self, Command, Field, FieldStats, PollerIo, PollerSettings};
+use crate::fieldio::reading::Reading;
+use crate::mqtt::link::Incoming;
+use crate::mqtt::payload::{OperatorMode, PlanResult};
+
+/// One site's daemon: its control loop, its orders, its links.
+pub(super) struct Daemon {
+    pub(super) config: DaemonConfig,
+    pub(super) site: Arc<Site>,
+    pub(super) control: ControlLoop,
+    pub(super) book: OrderBook,
+    pub(super) uplink: Option<Uplink>,
+    /// The schedule in force, and whether its activation was acknowledged.
+    pub(super) schedule: Option<Schedule>,
+    pub(super) schedule_announced: bool,
+    /// The plan waiting for a cycle boundary.
+    pub(super) pending_spec: Option<PlanSpec>,
+    /// The control time of the last tick.
+    pub(super) last_now: Instant,
+    events: Option<EventLog<BufWriter<std::fs::File>>>,
+    flushed: TokioInstant,
+    view: Option<watch::Sender<SiteView>>,
+    command_tx: watch::Sender<Command>,
+    last_spat: Option<(SignalState, TokioInstant)>,
+    cabinet_clock: CabinetClock,
+    started: TokioInstant,
+    ticks: u64,
+    last_polls: u64,
+    local_only: Neighbours,
+    stats: Arc<Mutex<FieldStats>>,
+    poller: AbortOnDrop,
+    poller_stop: watch::Sender<bool>,
+}
+
+/// What [`Daemon::start`] hands the run loop to wait on: cabinet readings, broker messages.
+type Waits = (
+    Daemon,
+    watch::Receiver<Field>,
+    Option<mpsc::Receiver<Incoming>>,
+);
+
+impl Daemon {
+    /// Resumes the orders kept in `state_dir`, starts the field I/O task and the MQTT link.
+    pub(super) fn start(
+        config: DaemonConfig,
+        view: Option<watch::Sender<SiteView>>,
+    ) -> Result<Waits> {
+        let site = config.site.clone();
+        let mut book = OrderBook::open(config.state_dir.as_deref(), &site.id);
+        let (schedule, kept_plan) = match restore_plan_order(&mut book, &config) {
+            Some(Taken::Schedule(s)) => (Some(s), None),
+            Some(Taken::Plan(plan, _)) => (None, Some(plan)),
+            None => (None, None),
+        };
+        let plan = schedule
+            .as_ref()
+            .map(|s| s.current(SystemTime::now()).1.clone())
+            .or(kept_plan)
+            .unwrap_or_else(|| config.plan.clone());
+        let operator = book.kept().mode;
+        if operator != OperatorMode::Adaptive {
+            tracing::info!(mode = ?operator, "resuming the last operator mode ordered");
+        }
+        let controller = controller_for(&config, operator, &plan, &plan)
+            .with_context(|| format!("{}: controller", config.path.display()))?;
+        let settings = LoopSettings {
+            heartbeat_timeout: core_duration(config.heartbeat_timeout),
+            mismatch_grace: core_duration(config.mismatch_grace),
+            ..LoopSettings::default()
+        };
+        let mut control = ControlLoop::new(site.clone(), controller, plan, settings, Instant::ZERO);
+        control.set_operator_mode(operator);
+        let events = match &config.log.event_log {
+            // Appended to, never truncated: a restart keeps the day's log.
+            Some(path) => Some(EventLog::new(
+                BufWriter::new(
+                    OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .with_context(|| format!("event log {}", path.display()))?,
+                ),
+                &site.intersection,
+            )),
+            None => None,
+        };
+
+        let (field_tx, field_rx) = watch::channel(Field::default());
+        let groups = site.intersection.groups().len();
+        // Nothing is written before the loop has answered a reading of the current connection.
+        let (command_tx, command_rx) = watch::channel(Command {
+            request: poller::request::EXTERNAL,
+            aspects: vec![Aspect::Red.code(); groups],
+            answers: None,
+        });
+        let (poller_stop, poller_stop_rx) = watch::channel(false);
+        let stats = Arc::new(Mutex::new(FieldStats::default()));
+        let poller = AbortOnDrop(tokio::spawn(poller::run(
+            Link::new(config.link.clone()),
+            PollerSettings {
+                map: config.registers,
+                channels: site.channels() as u16,
+                groups: groups as u16,
+                poll_period: config.tick,
+                watchdog_period: config.watchdog_period,
+            },
+            PollerIo {
+                field: field_tx,
+                commands: command_rx,
+                shutdown: poller_stop_rx,
+                stats: stats.clone(),
+            },
+        )));
+        tracing::info!(
+            site = %site.id,
+            controller = %config.controller,
+            cabinet = %config.link.target,
+            "daemon started"
+        );
+        for warning in &config.warnings {
+            tracing::warn!("{warning}");
+        }
+        let mut uplink = Uplink::start(&config)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", config.path.display()))?;
+        let incoming = uplink.as_mut().map(Uplink::take_incoming);
+        if let Some(up) = &mut uplink {
+            up.set_plan(control.plan());
+            up.set_operator_mode(operator, book.kept().mode_order.as_deref());
+        }
+        let daemon = Daemon {
+            schedule_announced: schedule.is_some(),
+            schedule,
+            cabinet_clock: CabinetClock::new(core_duration(config.heartbeat_timeout)),
+            config,
+            site,
+            control,
+            book,
+            uplink,
+            pending_spec: None,
+            last_now: Instant::ZERO,
+            events,
+            flushed: TokioInstant::now(),
+            view,
+            command_tx,
+            last_spat: None,
+            started: TokioInstant::now(),
+            ticks: 0,
+            last_polls: 0,
+            local_only: Neighbours::default(),
+            stats,
+            poller,
+            poller_stop,
+        };
+        Ok((daemon, field_rx, incoming))
+    }
+
+    /// A new state of the field link: on a fresh reading, one control tick and what follows.
+    pub(super) fn on_field(&mut self, field: Field) {
+        let Some((reading, read_at)) = field.reading.filter(|_| field.up) else {
+            self.control.link_down();
+            return;
+        };
+        if field.polls == self.last_polls {
+            return;
+        }
+        self.last_polls = field.polls;
+        let field_now = Instant::from_millis(self.started.elapsed().as_millis() as u64);
+        let now = self.clock(&reading, field_now);
+        self.follow_schedule();
+        let neighbours = match &mut self.uplink {
+            Some(uplink) => uplink.neighbours(now),
+            None => &self.local_only,
+        };
+        let (request, aspects) = self.control.tick(now, field_now, &reading, neighbours);
+        let command = Command {
+            request,
+            aspects: aspects.aspects().iter().map(|a| a.code()).collect(),
+            answers: Some(read_at),
+        };
+        // Sent every tick, changed or not: the poller writes only what changed, and feeds the
+        // cabinet's watchdog only while this loop answers.
+        if self.command_tx.borrow().aspects != command.aspects {
+            tracing::debug!(request = command.request, aspects = ?command.aspects, "command");
+        }
+        self.command_tx.send_replace(command);
+        self.ticks += 1;
+        self.on_activated();
+        self.publish(now);
+        self.log(&reading);
+        self.update_view(now);
+    }
+
+    /// The link watchdog: a link found down holds the loop's state.
+    pub(super) fn on_watchdog(&mut self, link_up: bool) {
+        if !link_up {
+            self.control.link_down();
+            if let Some(view) = &self.view {
+                view.send_modify(|v| v.link_up = false);
+            }
+        }
+    }
+
+    /// Hands the cabinet back, flushes the event log, says goodbye to the broker.
+    pub(super) async fn stop(mut self) -> RunReport {
+        tracing::info!(site = %self.site.id, "daemon stopping");
+        let _ = self.poller_stop.send(true);
+        let _ = tokio::time::timeout(StdDuration::from_secs(2), &mut self.poller.0).await;
+        if let Some(log) = &mut self.events {
+            let _ = log.flush();
+        }
+        if let Some(uplink) = self.uplink.take() {
+            uplink.close().await;
+        }
+        let stats = self.stats.lock().map(|s| s.clone()).unwrap_or_default();
+        RunReport {
+            stats,
+            ticks: self.ticks,
+        }
+    }
+
+    /// The control time of `reading`: the daemon's own clock, or the cabinet's (checked), never
+    /// earlier than the last.
+    fn clock(&mut self, reading: &Reading, field_now: Instant) -> Instant {
+        let now = match self.config.clock {
+            ClockSource::System => field_now,
+            ClockSource::Cabinet => {
+                let cabinet = Instant::from_millis(u64::from(reading.clock_ds) * 100);
+                if let Err(why) = self.cabinet_clock.check(cabinet, field_now) {
+                    self.control.fault(why);
+                }
+                cabinet
+            }
+        }
+        .max(self.last_now);
+        self.last_now = now;
+        now
+    }
+
+    /// A plan that took effect at this tick: acknowledged as active.
+    fn on_activated(&mut self) {
+        let Some(plan) = self.control.take_activated() else {
+            return;
+        };
+        let was_pending = self
+            .pending_spec
+            .take_if(|s| s.plan_id == plan.plan_id && s.version == plan.version)
+            .is_some();
+        if !was_pending {
+            return;
+        }
+        tracing::info!(site = %self.site.id, plan = %plan.plan_id, version = plan.version, "plan active");
+        if let Some(s) = &self.schedule
+            && !self.schedule_announced
+        {
+            self.schedule_announced = true;
+            if let Some(up) = &self.uplink {
+                let spec = &s.spec;
+                up.ack(&spec.schedule_id, spec.version, PlanResult::Active, None);
+            }
+        }
+        let Some(up) = &mut self.uplink else {
+            return;
+        };
+        match &self.schedule {
+            Some(s) => up.event(
+                "plan",
+                &format!(
+                    "plan {} v{} active (schedule {} v{})",
+                    plan.plan_id, plan.version, s.spec.schedule_id, s.spec.version
+                ),
+            ),
+            None => {
+                up.ack(&plan.plan_id, plan.version, PlanResult::Active, None);
+                let what = format!("plan {} v{} active", plan.plan_id, plan.version);
+                up.event("plan", &what);
+            }
+        }
+        up.set_plan(&plan);
+    }
+
+    /// Telemetry, outflow, and SPaT on every change of the heads and at least once a second.
+    fn publish(&mut self, now: Instant) {
+        let control = &self.control;
+        if let Some(uplink) = &mut self.uplink {
+            uplink.observe_telemetry(control, now);
+            uplink.publish_outflow(control, now);
+            let changed = self.last_spat.as_ref().is_none_or(|(shown, at)| {
+                shown != control.shown() || at.elapsed() >= StdDuration::from_secs(1)
+            });
+            if changed {
+                uplink.publish_spat(control, now);
+                self.last_spat = Some((control.shown().clone(), TokioInstant::now()));
+            }
+        }
+        log_events(&self.site.id, &mut self.control, self.uplink.as_mut());
+    }
+
+    /// The Indiana event log, flushed once a second.
+    fn log(&mut self, reading: &Reading) {
+        let Some(log) = &mut self.events else {
+            return;
+        };
+        if let Err(e) = log.observe(SystemTime::now(), self.control.shown(), &reading.detectors) {
+            tracing::warn!(error = %e, "event log write failed");
+        }
+        if self.flushed.elapsed() > StdDuration::from_secs(1) {
+            let _ = log.flush();
+            self.flushed = TokioInstant::now();
+        }
+    }
+
+    fn update_view(&self, now: Instant) {
+        if let Some(view) = &self.view {
+            let mut v = site_view(&self.site.id, &self.control, now, true);
+            v.heard = self.uplink.as_ref().map(Uplink::heard).unwrap_or_default();
+            v.broker_up = self.uplink.as_ref().is_some_and(Uplink::broker_up);
+            view.send_replace(v);
+        }
+    }
+}
+
+/// Logs the control loop's events, and publishes them (with the status on a mode change).
+fn log_events(site: &str, control: &mut ControlLoop, uplink: Option<&mut Uplink>) {
+    let mut faults = Vec::new();
+    let mut mode = None;
+    for event in control.drain_events() {
+        match &event {
+            Event::Mode(m) => {
+                tracing::info!(site, mode = ?m, "mode");
+                mode = Some(*m);
+            }
+            Event::Fault(why) => {
+                tracing::error!(site, "{why}");
+                faults.push(why.clone());
+            }
+            Event::Detector { channel, why } => {
+                tracing::warn!(site, channel, "detector: {why}")
+            }
+        }
+        if let Some(uplink) = uplink.as_deref() {
+            let (kind, message) = match &event {
+                Event::Mode(m) => ("mode", format!("{m:?}")),
+                Event::Fault(why) if why.starts_with("interlock") => ("interlock", why.clone()),
+                Event::Fault(why) => ("fault", why.clone()),
+                Event::Detector { channel, why } => {
+                    ("detector", format!("channel {channel}: {why}"))
+                }
+            };
+            uplink.event(kind, &message);
+        }
+    }
+    if let (Some(uplink), Some(mode)) = (uplink, mode) {
+        uplink.set_status(mode, &faults);
+    }
+}
+
+fn site_view(site: &str, control: &ControlLoop, now: Instant, link_up: bool) -> SiteView {
+    let seq = control.sequencer();
+    let ix = seq.intersection();
+    let (stage, in_stage_s) = match seq.phase() {
+        greenwave_controllers::sequencer::Phase::Dwell { stage, since } => (
+            Some(ix.stage(stage).id.clone()),
+            (now - since).as_secs_f64(),
+        ),
+        _ => (None, 0.0),
+    };
+    let estimate = control.estimator().estimate();
+    SiteView {
+        site: site.to_owned(),
+        mode: control.mode().name().to_owned(),
+        stage,
+        in_stage_s,
+        queues: estimate
+            .approaches
+            .iter()
+            .map(|a| (a.link.clone(), a.queue_veh))
+            .collect(),
+        faults: estimate
+            .detectors
+            .iter()
+            .filter_map(|d| d.fault.map(|f| format!("ch{} {f}", d.channel)))
+            .collect(),
+        link_up,
+        heard: Vec::new(),
+        broker_up: false,
+    }
+}
