@@ -6,3 +6,4 @@ pub mod cabinet;
 pub mod daemon;
 pub mod fieldio;
 pub mod mqtt;
+pub mod untrusted;

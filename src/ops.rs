@@ -439,21 +439,25 @@ fn table(sites: &BTreeMap<String, (Option<Status>, Option<Spat>)>) -> String {
         "{:<6} {:<8} {:<10} {:<9} {:<16} {:<24} {}\n",
         "site", "online", "state", "mode", "plan", "signals", "faults"
     );
+    // Everything a cabinet (or anyone who may publish its status) wrote is shown escaped: an
+    // escape sequence in a status must not clear the operator's screen or fake a line.
+    use greenwave::untrusted::escape;
     for (site, (status, spat)) in sites {
+        let site = escape(site);
         let (online, state, mode, plan, faults) = match status {
             Some(s) => (
                 if s.online { "yes" } else { "NO" }.to_owned(),
-                s.mode.clone(),
+                escape(&s.mode),
                 format!("{:?}", s.operator_mode).to_lowercase(),
-                format!(
+                escape(&format!(
                     "{} v{}",
                     s.plan_id.as_deref().unwrap_or("-"),
                     s.plan_version.unwrap_or_default()
-                ),
+                )),
                 if s.faults.is_empty() {
                     "-".to_owned()
                 } else {
-                    s.faults.join("; ")
+                    escape(&s.faults.join("; "))
                 },
             ),
             None => ("?".into(), "?".into(), "?".into(), "?".into(), "?".into()),
@@ -483,4 +487,25 @@ fn table(sites: &BTreeMap<String, (Option<Status>, Option<Spat>)>) -> String {
         "signals: G green, g flashing green, A amber, r red+amber, . red, a flashing amber\n",
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_cannot_drive_the_operators_terminal() {
+        let hostile: Status = serde_json::from_value(serde_json::json!({
+            "site": "J1", "ts": "2026-12-05T18:00:00Z", "online": true,
+            "mode": "\u{1b}[2J\u{1b}[HFLASH", "plan_id": "p\nJ9 yes FLASH",
+            "faults": ["\u{1b}[31mconflict monitor tripped"]
+        }))
+        .expect("parses");
+        let mut sites = BTreeMap::new();
+        sites.insert("J1\u{1b}[H".to_owned(), (Some(hostile), None));
+        let shown = table(&sites);
+        assert!(!shown.contains('\u{1b}'), "{shown:?}");
+        assert_eq!(shown.lines().count(), 3, "no forged line: {shown}");
+        assert!(shown.contains("\\u{1b}[2J"), "{shown}");
+    }
 }

@@ -172,8 +172,9 @@ pub enum LogFormat {
     Json,
 }
 
-/// `[mqtt]`: the link to central operations (off when `broker` is not set).
-#[derive(Clone, Debug, Deserialize, Default)]
+/// `[mqtt]`: the link to central operations (off when `broker` is not set). Its `Debug` shows
+/// no password.
+#[derive(Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct MqttSpec {
     /// `mqtt://host:port` or `mqtts://host:port`.
@@ -321,6 +322,7 @@ impl DaemonConfig {
     }
 
     fn from_spec(path: &Path, spec: &DaemonSpec) -> Result<DaemonConfig, String> {
+        check_site_id(&spec.site)?;
         let corridor_path = load::beside(path, &spec.corridor);
         let corridor: Corridor =
             load::corridor(&corridor_path).map_err(|e| format!("corridor: {e}"))?;
@@ -340,6 +342,10 @@ impl DaemonConfig {
                     known.join(", ")
                 )
             })?;
+        for (_, n) in corridor.intersections() {
+            // Every intersection may be a neighbour whose topics this site reads.
+            check_site_id(&n.id).map_err(|e| format!("{}: {e}", corridor_path.display()))?;
+        }
         let site = Arc::new(Site::new(&corridor, node).ok_or("site: not an intersection")?);
         let plan = load::plan_for(&load::beside(path, &spec.plan), &site.intersection)
             .map_err(|e| format!("plan: {e}"))?;
@@ -424,7 +430,7 @@ impl DaemonConfig {
             cab.backoff_min_ms as f64,
             600_000.0,
         )?;
-        let (registers, warnings) =
+        let (registers, mut warnings) =
             RegisterMap::from_spec(&spec.registers).map_err(|e| e.to_string())?;
         registers
             .check(
@@ -473,6 +479,7 @@ impl DaemonConfig {
                 ));
             }
         }
+        warnings.extend(mqtt_warnings(&spec.mqtt));
         let mut mqtt_tls = None;
         if let Some(url) = &spec.mqtt.broker {
             crate::mqtt::link::MqttSettings::from_url(url, "check")?;
@@ -539,6 +546,65 @@ impl DaemonConfig {
 
 /// How long one poll (every read block) and one command (all groups) take on a serial line at
 /// `baud`: 11 bits a character (8E1 or 8N2 framing), 3.5 characters of silence around frames.
+/// A site id becomes an MQTT topic level: letters, digits, `-`, `_` and `.` only.
+pub fn check_site_id(id: &str) -> Result<(), String> {
+    let good = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if id.is_empty() || !id.chars().all(good) {
+        return Err(format!(
+            "site: `{}` is not a site id (letters, digits, `-`, `_` and `.` only: it becomes an \
+             MQTT topic level, where `/`, `+`, `#` and spaces have meanings)",
+            crate::daemon::uplink::escape(id)
+        ));
+    }
+    Ok(())
+}
+
+/// What a security officer would want said about an MQTT setup that works but is weak.
+fn mqtt_warnings(mqtt: &MqttSpec) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let Some(url) = &mqtt.broker else {
+        return warnings;
+    };
+    let password_in_url = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.rsplit_once('@'))
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'));
+    if url.starts_with("mqtt://") && (mqtt.password.is_some() || password_in_url) {
+        warnings.push(
+            "mqtt: a password sent over mqtt:// (no TLS) can be read on the network; use mqtts://"
+                .into(),
+        );
+    }
+    if mqtt.trusted_keys.is_empty() {
+        warnings.push(
+            "mqtt.trusted_keys: none, so this site takes UNSIGNED plans and modes from anyone who \
+             may publish on its topics; list the operators' public keys (greenwave keygen)"
+                .into(),
+        );
+    }
+    warnings
+}
+
+impl std::fmt::Debug for MqttSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MqttSpec")
+            .field(
+                "broker",
+                &self.broker.as_deref().map(crate::mqtt::link::redact),
+            )
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("ca_file", &self.ca_file)
+            .field("cert_file", &self.cert_file)
+            .field("key_file", &self.key_file)
+            .field("telemetry_interval_s", &self.telemetry_interval_s)
+            .field("trusted_keys", &self.trusted_keys)
+            .field("revoked_keys", &self.revoked_keys)
+            .finish()
+    }
+}
+
 fn rtu_poll_time(map: &RegisterMap, site: &Site, baud: u32) -> Duration {
     let groups = site.intersection.groups().len() as u32;
     let plan = crate::fieldio::reading::ReadPlan::new(*map, site.channels() as u16, groups as u16);

@@ -50,6 +50,10 @@ pub struct Telemetry {
     pub approaches: Vec<ApproachTelemetry>,
     /// Messages the MQTT link dropped so far because the broker lagged.
     pub dropped_messages: u64,
+    /// Incoming messages dropped so far because they came faster than the daemon takes them
+    /// (a flood).
+    #[serde(default)]
+    pub dropped_incoming: u64,
 }
 
 /// Aggregates samples into intervals.

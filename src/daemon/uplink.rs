@@ -30,19 +30,7 @@ use crate::mqtt::signing;
 /// The largest `mode/set` payload taken, bytes.
 pub const MAX_MODE_BYTES: usize = 4 * 1024;
 
-/// `text` with every control character escaped, for a log line or an event that quotes what a
-/// message said (a newline in a plan id must not forge a log line).
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+pub use crate::untrusted::escape;
 
 /// What central operations ordered.
 #[derive(Clone, Debug)]
@@ -69,6 +57,16 @@ struct Identity {
 }
 
 impl Identity {
+    fn will(&self) -> Outgoing {
+        let mut will = self.status(false, "offline", &[]);
+        if let Ok(mut status) = serde_json::from_slice::<Status>(&will.payload) {
+            status.plan_id = None;
+            status.plan_version = None;
+            will.payload = serde_json::to_vec(&status).unwrap_or_default();
+        }
+        will
+    }
+
     fn status(&self, online: bool, mode: &str, faults: &[String]) -> Outgoing {
         let status = Status {
             site: self.site.clone(),
@@ -106,6 +104,8 @@ pub struct Uplink {
     telemetry: super::telemetry::Aggregator,
     trusted_keys: Vec<Vec<u8>>,
     revoked_keys: Vec<String>,
+    /// Incoming drops already reported in an event.
+    reported_incoming_drops: u64,
     /// When the last outflow went out, and the heads then.
     last_outflow: Option<(Instant, SignalState)>,
 }
@@ -152,7 +152,8 @@ impl Uplink {
             operator: OperatorMode::Adaptive,
             mode_order: None,
         };
-        let will = identity.status(false, "offline", &[]);
+        // The last will names no plan: by the time it is published, it could be stale.
+        let will = identity.will();
         let mut uplink = Uplink {
             forecasts: NeighbourForecasts::new(
                 site.clone(),
@@ -176,6 +177,7 @@ impl Uplink {
             ),
             trusted_keys: config.trusted_keys.clone(),
             revoked_keys: config.mqtt.revoked_keys.clone(),
+            reported_incoming_drops: 0,
             last_outflow: None,
             site,
         };
@@ -336,15 +338,26 @@ impl Uplink {
     }
 
     fn take_outflow(&mut self, from: &str, bytes: &[u8], now: Instant) {
+        let from = escape(from);
         match serde_json::from_slice::<OutflowMsg>(bytes) {
-            Ok(outflow) if outflow.site == from => self.forecasts.accept(outflow, now),
+            Ok(mut outflow) if outflow.site == from => {
+                let notes = outflow.sanitise();
+                if !notes.is_empty() {
+                    let what =
+                        format!("outflow from {from} clamped: {}", escape(&notes.join("; ")));
+                    tracing::warn!(site = %self.site.id, "{what}");
+                    self.event("neighbour", &what);
+                }
+                self.forecasts.accept(outflow, now)
+            }
             Ok(outflow) => {
                 self.rejected += 1;
-                tracing::warn!("outflow on {from}'s topic names site `{}`", outflow.site);
+                let named = escape(&outflow.site);
+                tracing::warn!("outflow on {from}'s topic names site `{named}`");
             }
             Err(e) => {
                 self.rejected += 1;
-                tracing::warn!("outflow from {from} rejected: {e}");
+                tracing::warn!("outflow from {from} rejected: {}", escape(&e.to_string()));
             }
         }
     }
@@ -433,6 +446,17 @@ impl Uplink {
 
     /// The neighbours' view at `now`.
     pub fn neighbours(&mut self, now: Instant) -> &Neighbours {
+        let dropped = self.handle.dropped_incoming.load(Ordering::Relaxed);
+        if dropped > self.reported_incoming_drops {
+            let what = format!(
+                "{} incoming messages dropped (a flood: they came faster than this site takes \
+                 them; {dropped} so far)",
+                dropped - self.reported_incoming_drops
+            );
+            self.reported_incoming_drops = dropped;
+            tracing::warn!(site = %self.site.id, "{what}");
+            self.event("fault", &what);
+        }
         let (neighbours, notes) = self.forecasts.update(now, SystemTime::now());
         for note in &notes {
             tracing::info!(site = %self.site.id, "{note}");
@@ -546,6 +570,7 @@ impl Uplink {
             detectors,
             approaches,
             dropped_messages: self.handle.dropped.load(Ordering::Relaxed),
+            dropped_incoming: self.handle.dropped_incoming.load(Ordering::Relaxed),
         };
         self.handle.publish_bulk(Outgoing {
             topic: payload::topic(&self.site.id, "telemetry"),

@@ -70,19 +70,66 @@ impl TlsFiles {
         cert: Option<&std::path::Path>,
         key: Option<&std::path::Path>,
     ) -> Result<TlsFiles, String> {
-        let read = |what: &str, p: &std::path::Path| {
-            std::fs::read(p).map_err(|e| format!("{what}: cannot read {}: {e}", p.display()))
+        // Each file must hold what its name says: a private key given as `ca_file` (or as
+        // `cert_file`) is refused here, before it could be sent or shown anywhere.
+        let read = |what: &str, p: &std::path::Path, want: Pem| {
+            let bytes = std::fs::read(p)
+                .map_err(|e| format!("{what}: cannot read {}: {e}", p.display()))?;
+            let text = String::from_utf8_lossy(&bytes);
+            let has_key = text.contains("PRIVATE KEY-----");
+            let has_cert = text.contains("-----BEGIN CERTIFICATE-----");
+            let good = match want {
+                Pem::Certificate => has_cert && !has_key,
+                Pem::PrivateKey => has_key,
+            };
+            if !good {
+                let (wanted, found) = match want {
+                    Pem::Certificate if has_key => ("a certificate", "a private key"),
+                    Pem::Certificate => ("a certificate", "no PEM certificate"),
+                    Pem::PrivateKey => ("a private key", "no PEM private key"),
+                };
+                return Err(format!(
+                    "{what}: {} holds {found}; {what} takes {wanted} (PEM)",
+                    p.display()
+                ));
+            }
+            Ok(bytes)
         };
         let ca = read(
             "ca_file",
             ca.ok_or("ca_file: required for an mqtts:// broker (the CA certificate, PEM)")?,
+            Pem::Certificate,
         )?;
         let client = match (cert, key) {
-            (Some(c), Some(k)) => Some((read("cert_file", c)?, read("key_file", k)?)),
+            (Some(c), Some(k)) => Some((
+                read("cert_file", c, Pem::Certificate)?,
+                read("key_file", k, Pem::PrivateKey)?,
+            )),
             (None, None) => None,
             _ => return Err("cert_file and key_file: give both, or neither".into()),
         };
         Ok(TlsFiles { ca, client })
+    }
+}
+
+/// What a PEM file must hold.
+#[derive(Clone, Copy)]
+enum Pem {
+    Certificate,
+    PrivateKey,
+}
+
+/// `url` with any password replaced by `***`, for messages and logs.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_owned(),
     }
 }
 
@@ -94,14 +141,23 @@ pub fn install_crypto_provider() {
 impl MqttSettings {
     /// Settings for `mqtt://host:port` or `mqtts://host:port` (TLS: set `tls` too).
     pub fn from_url(url: &str, client_id: &str) -> Result<MqttSettings, String> {
+        let shown = redact(url);
         let (rest, default_port) = if let Some(rest) = url.strip_prefix("mqtt://") {
             (rest, 1883)
         } else if let Some(rest) = url.strip_prefix("mqtts://") {
             (rest, 8883)
         } else {
             return Err(format!(
-                "mqtt.broker: `{url}` is not an mqtt://host:port or mqtts://host:port address"
+                "mqtt.broker: `{shown}` is not an mqtt://host:port or mqtts://host:port address"
             ));
+        };
+        // user:password@ before the host: credentials, never shown again.
+        let (credentials, rest) = match rest.rsplit_once('@') {
+            Some((userinfo, host)) => {
+                let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+                (Some((user.to_owned(), password.to_owned())), host)
+            }
+            None => (None, rest),
         };
         let (host, port) = match rest.rsplit_once(':') {
             Some((h, p)) => (
@@ -112,13 +168,13 @@ impl MqttSettings {
             None => (rest, default_port),
         };
         if host.is_empty() {
-            return Err(format!("mqtt.broker: `{url}` has no host"));
+            return Err(format!("mqtt.broker: `{shown}` has no host"));
         }
         Ok(MqttSettings {
             host: host.to_owned(),
             port,
             client_id: client_id.to_owned(),
-            credentials: None,
+            credentials,
             keep_alive: Duration::from_secs(5),
             backoff_min: Duration::from_millis(100),
             backoff_max: Duration::from_secs(10),
@@ -184,6 +240,8 @@ pub struct MqttHandle {
     pub incoming: mpsc::Receiver<Incoming>,
     /// Bulk messages dropped because the queue was full.
     pub dropped: Arc<AtomicU64>,
+    /// Incoming messages dropped because the daemon had not taken the ones before (a flood).
+    pub dropped_incoming: Arc<AtomicU64>,
     /// The retained status republished on every connect.
     status: watch::Sender<Option<Outgoing>>,
     /// Whether the broker connection is up with every subscription acknowledged (messages on
@@ -251,7 +309,8 @@ pub fn start(settings: MqttSettings, subscriptions: Vec<String>, will: Outgoing)
 
     // The event loop, polled on its own.
     let poll_client = client.clone();
-    let dropped_in = dropped.clone();
+    let dropped_incoming = Arc::new(AtomicU64::new(0));
+    let dropped_in = dropped_incoming.clone();
     tokio::spawn(async move {
         let mut backoff = settings.backoff_min;
         let mut awaiting_subacks = 0usize;
@@ -354,6 +413,7 @@ pub fn start(settings: MqttSettings, subscriptions: Vec<String>, will: Outgoing)
         bulk,
         incoming,
         dropped,
+        dropped_incoming,
         status,
         connected,
         stop,
@@ -370,5 +430,57 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
         if stop.changed().await.is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_a_broker_url_are_taken_and_never_shown() {
+        let s = MqttSettings::from_url("mqtt://ops:s3cret@broker.example:1884", "J1").expect("ok");
+        assert_eq!((s.host.as_str(), s.port), ("broker.example", 1884));
+        assert_eq!(s.credentials, Some(("ops".into(), "s3cret".into())));
+        let e = MqttSettings::from_url("mqtt://ops:s3cret@broker.example:port", "J1").unwrap_err();
+        assert!(!e.contains("s3cret"), "{e}");
+        let e = MqttSettings::from_url("http://ops:s3cret@broker.example", "J1").unwrap_err();
+        assert!(!e.contains("s3cret") && e.contains("ops:***@"), "{e}");
+        assert_eq!(redact("mqtt://broker:1883"), "mqtt://broker:1883");
+    }
+
+    #[test]
+    fn a_private_key_is_refused_where_a_certificate_goes() {
+        let dir = std::env::temp_dir().join(format!("greenwave-pem-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let cert = dir.join("c.pem");
+        let key = dir.join("k.pem");
+        std::fs::write(
+            &cert,
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        )
+        .expect("writes");
+        std::fs::write(
+            &key,
+            "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
+        )
+        .expect("writes");
+        let e = TlsFiles::read(Some(&key), None, None).unwrap_err();
+        assert!(
+            e.contains("ca_file") && e.contains("holds a private key"),
+            "{e}"
+        );
+        let e = TlsFiles::read(Some(&cert), Some(&key), Some(&cert)).unwrap_err();
+        assert!(
+            e.contains("cert_file") && e.contains("holds a private key"),
+            "{e}"
+        );
+        let e = TlsFiles::read(Some(&cert), Some(&cert), Some(&cert)).unwrap_err();
+        assert!(
+            e.contains("key_file") && e.contains("no PEM private key"),
+            "{e}"
+        );
+        assert!(TlsFiles::read(Some(&cert), Some(&cert), Some(&key)).is_ok());
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

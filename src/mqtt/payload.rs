@@ -102,6 +102,50 @@ pub struct OutflowMsg {
     pub links: BTreeMap<String, LinkReport>,
 }
 
+/// The most vehicles one outflow bin (a second) may carry onto a link: more than any link
+/// discharges (about 0.6 veh/s per lane, six lanes).
+pub const MAX_BIN_VEH: f64 = 4.0;
+/// The largest queue per lane a report may give, vehicles (a 2 km link, jammed).
+pub const MAX_QUEUE_PER_LANE: f64 = 400.0;
+/// The largest arrival flow a report may give, veh/h.
+pub const MAX_ARRIVAL_VEH_H: f64 = 20_000.0;
+
+impl OutflowMsg {
+    /// Clamps every figure into what traffic can be (not a number: 0), and says which were out
+    /// of range: a neighbour's broken or hostile numbers must not steer the controller.
+    pub fn sanitise(&mut self) -> Vec<String> {
+        fn clamp(v: &mut f64, max: f64, what: &str, notes: &mut Vec<String>) {
+            if !(0.0..=max).contains(v) {
+                notes.push(format!("{what} {v:e} out of 0 to {max}"));
+                *v = if v.is_nan() { 0.0 } else { v.clamp(0.0, max) };
+            }
+        }
+        let mut notes = Vec::new();
+        if !(self.bin_s.is_finite() && self.bin_s > 0.0 && self.bin_s <= 60.0) {
+            notes.push(format!("bin_s {} out of (0, 60]", self.bin_s));
+            self.bin_s = 1.0;
+        }
+        let per_bin = MAX_BIN_VEH * self.bin_s;
+        for (link, bins) in &mut self.by_link {
+            for v in bins.iter_mut() {
+                clamp(v, per_bin, &format!("by_link {link}:"), &mut notes);
+            }
+        }
+        for (link, r) in &mut self.links {
+            let what = format!("links {link}:");
+            clamp(&mut r.queue_per_lane, MAX_QUEUE_PER_LANE, &what, &mut notes);
+            clamp(
+                &mut r.weighted_queue_per_lane,
+                MAX_QUEUE_PER_LANE,
+                &what,
+                &mut notes,
+            );
+            clamp(&mut r.arrival_veh_h, MAX_ARRIVAL_VEH_H, &what, &mut notes);
+        }
+        notes
+    }
+}
+
 /// `plan/set`: a timing plan, or a time-of-day schedule of plans, for the site.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PlanSet {
@@ -205,6 +249,23 @@ pub struct ModeSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outflow_figures_out_of_range_are_clamped_and_named() {
+        let mut m: OutflowMsg = serde_json::from_str(
+            r#"{"site":"J1","ts":"2026-12-05T18:00:00Z","clock":"system","clock_ms":0,
+                "bin_s":1,"by_link":{"J1-J2":[0.5,1e308,-3]},
+                "links":{"W-J1":{"queue_per_lane":-1,"weighted_queue_per_lane":2,"arrival_veh_h":1e300}}}"#,
+        )
+        .expect("parses");
+        let notes = m.sanitise();
+        assert_eq!(m.by_link["J1-J2"], vec![0.5, MAX_BIN_VEH, 0.0]);
+        assert_eq!(m.links["W-J1"].queue_per_lane, 0.0);
+        assert_eq!(m.links["W-J1"].arrival_veh_h, MAX_ARRIVAL_VEH_H);
+        assert_eq!(notes.len(), 4, "{notes:?}");
+        assert!(notes[0].contains("1e308"), "{notes:?}");
+        assert!(m.sanitise().is_empty(), "clamped figures pass");
+    }
 
     #[test]
     fn topics_round_trip() {
