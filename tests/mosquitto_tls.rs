@@ -318,7 +318,7 @@ async fn signed_orders_cannot_be_replayed_rolled_back_taken_over_or_tampered_wit
     let _ = std::fs::remove_dir_all(&dir);
     certificates(&dir, &["J1", "J2", "ops"]);
     let (private, public) = greenwave::mqtt::signing::generate().expect("a key");
-    std::fs::write(dir.join("ops.pub"), public).expect("writes");
+    std::fs::write(dir.join("ops.pub"), &public).expect("writes");
     let state = dir.join("state");
     let (_broker, address) = mosquitto(&dir);
     let (ops, seen) = client(address, &dir, "ops", "greenwave/v1/#").await;

@@ -3,6 +3,7 @@
 //! the high-resolution event log ([`eventlog`]), and its MQTT uplink ([`uplink`]) with the
 //! neighbours' forecasts ([`neighbours`]).
 
+pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod control;

@@ -16,7 +16,9 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use super::audit::{AuditTrail, Broken, Entry};
 use crate::mqtt::payload::OperatorMode;
+use crate::mqtt::signing::Verified;
 
 /// What is kept on disk (`{site}.orders.json`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -66,6 +68,9 @@ impl OrderKind {
 pub struct OrderBook {
     path: Option<PathBuf>,
     kept: Kept,
+    audit: Option<AuditTrail>,
+    /// Where the audit trail's chain was found broken when it was opened.
+    pub audit_broken: Option<Broken>,
 }
 
 impl OrderBook {
@@ -76,8 +81,11 @@ impl OrderBook {
             return OrderBook {
                 path: None,
                 kept: Kept::default(),
+                audit: None,
+                audit_broken: None,
             };
         };
+        let (audit, audit_broken) = AuditTrail::open(dir, site);
         let path = dir.join(format!("{site}.orders.json"));
         let kept = match fs::read(&path) {
             Ok(bytes) => match serde_json::from_slice(&bytes) {
@@ -98,6 +106,8 @@ impl OrderBook {
         OrderBook {
             path: Some(path),
             kept,
+            audit: Some(audit),
+            audit_broken,
         }
     }
 
@@ -118,21 +128,22 @@ impl OrderBook {
     }
 
     /// Keeps an accepted `plan/set` (`message` as received) for plan or schedule `id` at
-    /// `version`. Only once this returns `Ok` may the site say `accepted`.
+    /// `version` (`kind` `plan` or `schedule`), `signed` or not, and records it in the audit
+    /// trail. Only once this returns `Ok` may the site say `accepted`.
     pub fn accept_plan(
         &mut self,
         message: &[u8],
-        id: &str,
-        version: u32,
+        (kind, id, version): (&str, &str, u32),
         now: SystemTime,
-        issued: Option<SystemTime>,
-    ) -> std::io::Result<()> {
+        signed: Option<&Verified>,
+    ) -> std::io::Result<Option<Entry>> {
         let mut next = self.kept.clone();
-        set_issued(&mut next, OrderKind::Plan, issued);
+        set_issued(&mut next, OrderKind::Plan, signed.map(|v| v.issued));
         next.plan_message = Some(String::from_utf8_lossy(message).into_owned());
         next.plan_accepted_at = Some(humantime::format_rfc3339_millis(now).to_string());
         next.newest.insert(id.to_owned(), version);
-        self.store(next)
+        self.store(next)?;
+        self.record(now, kind, &format!("{id} v{version}"), signed)
     }
 
     /// Keeps the operator mode ordered by the `mode/set` sent at `order` (its `ts`).
@@ -140,13 +151,30 @@ impl OrderBook {
         &mut self,
         mode: OperatorMode,
         order: &str,
-        issued: Option<SystemTime>,
-    ) -> std::io::Result<()> {
+        signed: Option<&Verified>,
+    ) -> std::io::Result<Option<Entry>> {
         let mut next = self.kept.clone();
-        set_issued(&mut next, OrderKind::Mode, issued);
+        set_issued(&mut next, OrderKind::Mode, signed.map(|v| v.issued));
         next.mode = mode;
         next.mode_order = Some(order.to_owned());
-        self.store(next)
+        self.store(next)?;
+        let what = format!("{mode:?}").to_lowercase();
+        self.record(SystemTime::now(), "mode", &what, signed)
+    }
+
+    fn record(
+        &mut self,
+        now: SystemTime,
+        kind: &str,
+        order: &str,
+        signed: Option<&Verified>,
+    ) -> std::io::Result<Option<Entry>> {
+        let Some(audit) = &mut self.audit else {
+            return Ok(None);
+        };
+        let ts = humantime::format_rfc3339_millis(now).to_string();
+        let signer = signed.map(|v| v.key_id.as_str());
+        audit.append(&ts, kind, order, signer).map(Some)
     }
 
     /// Forgets the kept plan message (it could not be restored); the versions seen stay.
@@ -208,10 +236,19 @@ mod tests {
         let dir = temp_dir("reopen");
         let mut book = OrderBook::open(Some(&dir), "J1");
         assert_eq!(book.kept(), &Kept::default());
-        book.accept_plan(b"{\"plan\":1}", "evening-J1", 5, SystemTime::now(), None)
-            .expect("kept");
+        book.accept_plan(
+            b"{\"plan\":1}",
+            ("plan", "evening-J1", 5),
+            SystemTime::now(),
+            None,
+        )
+        .expect("kept");
         let issued = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_796_500_000_123);
-        book.accept_mode(OperatorMode::Flash, "2026-12-05T18:00:00Z", Some(issued))
+        let signed = Verified {
+            key_id: "0123456789abcdef".into(),
+            issued,
+        };
+        book.accept_mode(OperatorMode::Flash, "2026-12-05T18:00:00Z", Some(&signed))
             .expect("kept");
         // A crash now: a new process opens the same directory.
         let again = OrderBook::open(Some(&dir), "J1");
@@ -223,6 +260,12 @@ mod tests {
         assert!(
             !dir.join(".J1.orders.json.tmp").exists(),
             "no temporary file left"
+        );
+        let trail = std::fs::read_to_string(dir.join("J1.audit.jsonl")).expect("a trail");
+        assert!(trail.contains("evening-J1 v5") && trail.contains("0123456789abcdef"));
+        assert_eq!(
+            super::super::audit::verify(&dir.join("J1.audit.jsonl")).map(|l| l.0),
+            Ok(2)
         );
         let _ = fs::remove_dir_all(dir);
     }

@@ -273,11 +273,15 @@ impl Uplink {
 
     fn take_mode(&mut self, bytes: &[u8], book: &mut OrderBook) -> Option<Order> {
         match self.check_mode(bytes, book) {
-            Ok((set, issued)) => {
-                if let Err(e) = book.accept_mode(set.mode, &set.ts, issued) {
-                    let why = format!("mode/set rejected: it could not be kept in state_dir: {e}");
-                    self.reject_event("mode", &why);
-                    return None;
+            Ok((set, signed)) => {
+                match book.accept_mode(set.mode, &set.ts, signed.as_ref()) {
+                    Ok(entry) => self.audit_event(entry),
+                    Err(e) => {
+                        let why =
+                            format!("mode/set rejected: it could not be kept in state_dir: {e}");
+                        self.reject_event("mode", &why);
+                        return None;
+                    }
                 }
                 self.event(
                     "mode",
@@ -299,7 +303,7 @@ impl Uplink {
         &self,
         bytes: &[u8],
         book: &OrderBook,
-    ) -> Result<(ModeSet, Option<SystemTime>), String> {
+    ) -> Result<(ModeSet, Option<signing::Verified>), String> {
         if bytes.len() > MAX_MODE_BYTES {
             return Err(format!(
                 "payload of {} bytes exceeds {MAX_MODE_BYTES}",
@@ -334,7 +338,7 @@ impl Uplink {
                 humantime::format_rfc3339_millis(newest)
             ));
         }
-        Ok((set, Some(verified.issued)))
+        Ok((set, Some(verified)))
     }
 
     fn take_outflow(&mut self, from: &str, bytes: &[u8], now: Instant) {
@@ -381,10 +385,16 @@ impl Uplink {
         let now = SystemTime::now();
         let checked = gate.check_signed(bytes, now).and_then(|(taken, signed)| {
             let (id, version) = taken.id();
-            let issued = signed.map(|v| v.issued);
+            let kind = match taken {
+                Taken::Plan(..) => "plan",
+                Taken::Schedule(_) => "schedule",
+            };
             // Kept on disk before it is acknowledged: what a site accepted survives a crash.
-            match book.accept_plan(bytes, &id, version, now, issued) {
-                Ok(()) => Ok(taken),
+            match book.accept_plan(bytes, (kind, &id, version), now, signed.as_ref()) {
+                Ok(entry) => {
+                    self.audit_event(entry);
+                    Ok(taken)
+                }
                 Err(e) => Err(Rejection {
                     plan_id: id,
                     version,
@@ -417,6 +427,21 @@ impl Uplink {
                 self.reject_event("plan", &format!("{what} rejected: {}", escape(&r.reason)));
                 None
             }
+        }
+    }
+
+    /// Publishes an audit trail entry on `events`.
+    fn audit_event(&self, entry: Option<super::audit::Entry>) {
+        if let Some(e) = entry {
+            let what = format!(
+                "#{} {} {} signed by {} (hash {})",
+                e.seq,
+                e.kind,
+                escape(&e.order),
+                e.signer,
+                e.hash
+            );
+            self.event("audit", &what);
         }
     }
 

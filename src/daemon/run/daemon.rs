@@ -156,6 +156,13 @@ impl Daemon {
             up.set_plan(control.plan());
             up.set_operator_mode(operator, book.kept().mode_order.as_deref());
         }
+        if let Some(broken) = &book.audit_broken {
+            let what = format!("the audit trail's chain is broken (tampered with?): {broken}");
+            tracing::error!(site = %site.id, "{what}");
+            if let Some(up) = &uplink {
+                up.event("fault", &what);
+            }
+        }
         let daemon = Daemon {
             schedule_announced: schedule.is_some(),
             schedule,
