@@ -201,6 +201,41 @@ impl Soak {
     }
 }
 
+/// A process's resident memory, kB (Linux).
+fn rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Resident memory of every daemon process seen: (first sample, last, max) by pid, with when
+/// it was first sampled.
+#[derive(Default)]
+struct Memory(BTreeMap<u32, (Instant, u64, u64, u64)>);
+
+impl Memory {
+    fn sample(&mut self, daemons: &[Daemon]) {
+        for child in daemons.iter().filter_map(|d| d.child.as_ref()) {
+            if let Some(kb) = rss_kb(child.id()) {
+                let e = self
+                    .0
+                    .entry(child.id())
+                    .or_insert((Instant::now(), kb, kb, kb));
+                e.2 = kb;
+                e.3 = e.3.max(kb);
+            }
+        }
+    }
+
+    /// The longest-lived process: how long it was watched, its first, last and largest sample.
+    fn longest(&self) -> Option<(Duration, u64, u64, u64)> {
+        self.0
+            .values()
+            .map(|(t, first, last, max)| (t.elapsed(), *first, *last, *max))
+            .max_by_key(|(d, ..)| *d)
+    }
+}
+
 fn plan_set(site: &str, version: u32) -> Vec<u8> {
     let path = root().join(format!("config/plans/arterial-webster/{site}.toml"));
     let text = std::fs::read_to_string(path).expect("plan reads");
@@ -299,6 +334,10 @@ async fn chaos_soak_loses_no_order_and_never_trips_a_monitor() {
     }
 
     let publisher = Arc::new(AtomicU16::new(0));
+    let mut memory = Memory::default();
+    // Once the daemons run in steady state: the first sample of the memory watch.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    memory.sample(&soak.daemons);
     let mut recoveries: Vec<Duration> = Vec::new();
     let mut injected: BTreeMap<String, usize> = BTreeMap::new();
     for fault in schedule(&mut rng, faults) {
@@ -438,6 +477,7 @@ async fn chaos_soak_loses_no_order_and_never_trips_a_monitor() {
         }
     }
 
+    let (watched, first_kb, last_kb, max_kb) = memory.longest().expect("memory sampled");
     // SIGTERM: every daemon hands back and exits 0.
     for i in 0..sites {
         soak.signal(i, "TERM");
@@ -455,11 +495,14 @@ async fn chaos_soak_loses_no_order_and_never_trips_a_monitor() {
     eprintln!(
         "chaos soak (seed {seed}): faults injected {injected:?}; recovery to control over {} \
          recoveries: median {:.2} s, max {:.2} s; acknowledged orders lost: {lost}; \
-         monitor trips: {}",
+         monitor trips: {}; the longest-lived daemon over {:.0} s ({:.0} simulated): resident \
+         memory {first_kb} kB at first, {last_kb} kB at the end, {max_kb} kB at most",
         recoveries.len(),
         median.as_secs_f64(),
         max.as_secs_f64(),
-        outcome.interlock_trips.len()
+        outcome.interlock_trips.len(),
+        watched.as_secs_f64(),
+        watched.as_secs_f64() * SPEED,
     );
     assert!(
         outcome.interlock_trips.is_empty(),
