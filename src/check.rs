@@ -120,7 +120,7 @@ fn check_file(path: &Path) -> Verdict {
     if is_cabinet_table(&table) {
         // As `greenwave run` would load it: with the environment's GREENWAVE__ overrides.
         let config = DaemonConfig::load(path).map_err(|e| e.message)?;
-        Ok(format!(
+        let mut summary = format!(
             "cabinet config `{}`: controller {}, plan `{}`, cabinet {}, {} channels, {} groups",
             config.site.id,
             config.controller,
@@ -128,7 +128,12 @@ fn check_file(path: &Path) -> Verdict {
             config.link.target,
             config.site.channels(),
             config.site.intersection.groups().len()
-        ))
+        );
+        // Valid, but worth an engineer's attention: said under the verdict.
+        for warning in &config.warnings {
+            summary.push_str(&format!("\n      warning: {warning}"));
+        }
+        Ok(summary)
     } else if has("demand") || has("controller") || has("duration_s") || has("seed") {
         let scenario = Scenario::load(path).map_err(|e| strip_path(&e, path))?;
         Ok(format!(

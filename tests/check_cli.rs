@@ -94,3 +94,24 @@ fn a_missing_file_is_named() {
     );
     assert!(stdout.contains("cannot read"), "{stdout}");
 }
+
+#[test]
+fn a_valid_but_weak_mqtt_setup_is_warned_about() {
+    let out = greenwave_check(&[Path::new(
+        "tests/fixtures/warnings/cabinet-unsigned-over-plain-mqtt.toml",
+    )]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("warning: mqtt: a password sent over mqtt:// (no TLS)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("warning: mqtt.trusted_keys: none, so this site takes UNSIGNED"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("not-a-secret"),
+        "the password is never shown: {stdout}"
+    );
+}

@@ -475,3 +475,61 @@ async fn signed_orders_cannot_be_replayed_rolled_back_taken_over_or_tampered_wit
     stop.send_replace(true);
     daemon.await.expect("joins").expect("runs");
 }
+
+/// A daemon with the wrong CA (and a certificate from another CA) says why it cannot connect,
+/// at warn level, on every attempt, without ever having connected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemon_that_cannot_connect_says_why() {
+    use std::io::BufRead as _;
+    let dir: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mosquitto-wrong-ca");
+    let other: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mosquitto-other-ca");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&other);
+    certificates(&dir, &["J1"]);
+    certificates(&other, &["J1"]);
+    let (_broker, address) = mosquitto(&dir);
+    let file = |name: &str| other.join(name).display().to_string();
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_greenwave"))
+        .args(["run", "--config"])
+        .arg(root().join("config/cabinets/J1.toml"))
+        .env("GREENWAVE__CABINET__ADDRESS", "127.0.0.1:9")
+        .env("GREENWAVE__MQTT__BROKER", format!("mqtts://{address}"))
+        .env("GREENWAVE__MQTT__CA_FILE", file("ca.pem"))
+        .env("GREENWAVE__MQTT__CERT_FILE", file("J1.pem"))
+        .env("GREENWAVE__MQTT__KEY_FILE", file("J1.key"))
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the daemon starts");
+    let stderr = std::io::BufReader::new(daemon.stderr.take().expect("stderr"));
+    // Until the broker listens the reason is a refused connection; then it is the certificate.
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut failed = Vec::new();
+        for line in stderr.lines().map_while(Result::ok) {
+            if line.contains("MQTT connect failed") {
+                failed.push(line);
+                let certificate = failed.iter().filter(|l| l.contains("certificate")).count();
+                if certificate >= 2 || failed.len() > 50 {
+                    break;
+                }
+            }
+        }
+        failed
+    });
+    let lines = tokio::time::timeout(Duration::from_secs(60), lines)
+        .await
+        .expect("failed connects logged within 60 s")
+        .expect("read");
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    assert!(lines.iter().all(|l| l.contains("WARN")), "{lines:?}");
+    let named = lines
+        .iter()
+        .filter(|l| l.contains("invalid peer certificate"))
+        .count();
+    assert_eq!(
+        named, 2,
+        "each attempt names the certificate problem: {lines:?}"
+    );
+}

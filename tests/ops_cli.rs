@@ -173,12 +173,12 @@ async fn a_site_with_trusted_keys_takes_only_plans_signed_by_them() {
 
     let cabinets = support::arterial_cabinets(20.0, 1800.0).await;
     let mut config = support::paced_j1(cabinets.sites[0].address, 20.0, Some(&url));
-    config.trusted_keys = vec![
+    config.trusted_keys = vec![greenwave::mqtt::signing::TrustedKey::new(
         greenwave::mqtt::signing::public_key(
             &std::fs::read_to_string(dir.join("ops.pub")).expect("reads"),
         )
         .expect("a key"),
-    ];
+    )];
     let (stop, stop_rx) = watch::channel(false);
     let (view_tx, view) = watch::channel(SiteView::default());
     let daemon = tokio::spawn(run::run(config, stop_rx, Some(view_tx)));

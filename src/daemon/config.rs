@@ -200,6 +200,20 @@ pub struct MqttSpec {
     /// them): orders they signed are refused, even from a key still listed in `trusted_keys`.
     #[serde(default)]
     pub revoked_keys: Vec<String>,
+    /// Validity periods of trusted keys by key id: orders issued outside `from` .. `until`
+    /// (RFC 3339; either may be left out) are not taken on that key.
+    #[serde(default)]
+    pub key_validity: std::collections::BTreeMap<String, KeyValidity>,
+}
+
+/// When a trusted key may sign.
+#[derive(Clone, Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct KeyValidity {
+    /// From when (RFC 3339).
+    pub from: Option<String>,
+    /// Until when (RFC 3339).
+    pub until: Option<String>,
 }
 
 /// A validated daemon config, every file loaded.
@@ -237,8 +251,8 @@ pub struct DaemonConfig {
     pub log: LogSpec,
     /// MQTT.
     pub mqtt: MqttSpec,
-    /// Trusted plan-signing keys (raw Ed25519 public keys).
-    pub trusted_keys: Vec<Vec<u8>>,
+    /// Trusted order-signing keys, with their validity periods.
+    pub trusted_keys: Vec<crate::mqtt::signing::TrustedKey>,
     /// TLS files for an `mqtts://` broker.
     pub mqtt_tls: Option<crate::mqtt::link::TlsFiles>,
 }
@@ -466,11 +480,12 @@ impl DaemonConfig {
                     file.display()
                 )
             })?;
-            trusted_keys.push(
+            trusted_keys.push(crate::mqtt::signing::TrustedKey::new(
                 crate::mqtt::signing::public_key(&text)
                     .map_err(|e| format!("mqtt.trusted_keys[{i}]: {}: {e}", file.display()))?,
-            );
+            ));
         }
+        apply_key_validity(&mut trusted_keys, &spec.mqtt.key_validity)?;
         for (i, id) in spec.mqtt.revoked_keys.iter().enumerate() {
             if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(format!(
@@ -585,6 +600,31 @@ fn mqtt_warnings(mqtt: &MqttSpec) -> Vec<String> {
     warnings
 }
 
+/// Sets each trusted key's validity period from `[mqtt.key_validity]`; an id that names no
+/// trusted key, or a time that is not one, is an error naming it.
+fn apply_key_validity(
+    keys: &mut [crate::mqtt::signing::TrustedKey],
+    validity: &std::collections::BTreeMap<String, KeyValidity>,
+) -> Result<(), String> {
+    let time = |id: &str, field: &str, text: &Option<String>| {
+        text.as_deref()
+            .map(|t| {
+                humantime::parse_rfc3339(t).map_err(|_| {
+                    format!("mqtt.key_validity.{id}.{field}: `{t}` is not an RFC 3339 time")
+                })
+            })
+            .transpose()
+    };
+    for (id, v) in validity {
+        let key = keys.iter_mut().find(|k| k.id() == *id).ok_or_else(|| {
+            format!("mqtt.key_validity: `{id}` is not the id of a key in trusted_keys")
+        })?;
+        key.valid_from = time(id, "from", &v.from)?;
+        key.valid_until = time(id, "until", &v.until)?;
+    }
+    Ok(())
+}
+
 impl std::fmt::Debug for MqttSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MqttSpec")
@@ -601,6 +641,7 @@ impl std::fmt::Debug for MqttSpec {
             .field("telemetry_interval_s", &self.telemetry_interval_s)
             .field("trusted_keys", &self.trusted_keys)
             .field("revoked_keys", &self.revoked_keys)
+            .field("key_validity", &self.key_validity)
             .finish()
     }
 }

@@ -37,7 +37,7 @@ pub struct PlanGate<'a> {
     /// The schedule in force (id, version), if any.
     pub active_schedule: Option<(&'a str, u32)>,
     /// Keys whose signature a plan must carry (none: unsigned plans are taken).
-    pub trusted_keys: &'a [Vec<u8>],
+    pub trusted_keys: &'a [signing::TrustedKey],
     /// Ids of keys no longer trusted.
     pub revoked: &'a [String],
     /// The issue time of the newest signed plan or schedule accepted: an order signed no later

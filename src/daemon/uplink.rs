@@ -102,7 +102,7 @@ pub struct Uplink {
     /// The last status published: loop mode and faults.
     last_status: (Mode, Vec<String>),
     telemetry: super::telemetry::Aggregator,
-    trusted_keys: Vec<Vec<u8>>,
+    trusted_keys: Vec<signing::TrustedKey>,
     revoked_keys: Vec<String>,
     /// Incoming drops already reported in an event.
     reported_incoming_drops: u64,

@@ -59,9 +59,49 @@ pub enum SignatureError {
     /// A time that is not a time.
     #[error("`{0}` is not an RFC 3339 time")]
     BadTime(String),
+    /// Issued outside the signing key's validity period.
+    #[error("issued at {issued}, outside the validity period of key {key_id}")]
+    OutsideValidity {
+        /// The key.
+        key_id: String,
+        /// The order's issue time.
+        issued: String,
+    },
     /// Issued later than the site's clock allows.
     #[error("issued at {0}, in the future (more than 5 minutes ahead of this site's clock)")]
     FromTheFuture(String),
+}
+
+/// A public key a site trusts, for the orders issued within its validity period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustedKey {
+    /// The raw 32-byte Ed25519 public key.
+    pub public: Vec<u8>,
+    /// Orders issued before this are not taken on this key.
+    pub valid_from: Option<SystemTime>,
+    /// Orders issued after this are not taken on this key (a key retired on schedule).
+    pub valid_until: Option<SystemTime>,
+}
+
+impl TrustedKey {
+    /// A key trusted without a validity period.
+    pub fn new(public: Vec<u8>) -> TrustedKey {
+        TrustedKey {
+            public,
+            valid_from: None,
+            valid_until: None,
+        }
+    }
+
+    /// Its id.
+    pub fn id(&self) -> String {
+        key_id(&self.public)
+    }
+
+    fn valid_at(&self, issued: SystemTime) -> bool {
+        self.valid_from.is_none_or(|from| issued >= from)
+            && self.valid_until.is_none_or(|until| issued <= until)
+    }
 }
 
 /// What a good signature tells.
@@ -192,10 +232,10 @@ pub fn public_key(text: &str) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// Checks `signature` on `order` for `site` at `now` against `trusted` keys (raw 32 bytes
-/// each), none of whose ids may be in `revoked`.
+/// Checks `signature` on `order` for `site` at `now` against `trusted` keys, none of whose ids
+/// may be in `revoked`, and the order's issue time against the signing key's validity period.
 pub fn verify(
-    trusted: &[Vec<u8>],
+    trusted: &[TrustedKey],
     revoked: &[String],
     site: &str,
     order: &impl Signable,
@@ -212,9 +252,9 @@ pub fn verify(
         .map_err(|_| SignatureError::Invalid)?;
     let signer = trusted
         .iter()
-        .filter(|key| !revoked.contains(&key_id(key)))
+        .filter(|key| !revoked.contains(&key.id()))
         .find(|key| {
-            UnparsedPublicKey::new(&ED25519, key)
+            UnparsedPublicKey::new(&ED25519, &key.public)
                 .verify(&bytes, &sig)
                 .is_ok()
         })
@@ -230,8 +270,14 @@ pub fn verify(
     if issued > now + MAX_CLOCK_SKEW {
         return Err(SignatureError::FromTheFuture(signature.issued.clone()));
     }
+    if !signer.valid_at(issued) {
+        return Err(SignatureError::OutsideValidity {
+            key_id: signer.id(),
+            issued: signature.issued.clone(),
+        });
+    }
     Ok(Verified {
-        key_id: key_id(signer),
+        key_id: signer.id(),
         issued,
     })
 }
@@ -256,12 +302,12 @@ mod tests {
     fn signed_plans_verify_only_as_signed_and_in_time() {
         let (private, public) = generate().expect("a key");
         let (_, other) = generate().expect("another key");
-        let trusted = vec![public_key(&public).unwrap()];
+        let trusted = vec![TrustedKey::new(public_key(&public).unwrap())];
         let now = SystemTime::now();
         let p = plan(2);
         let sig = sign(&private, "J1", &p, now, now + Duration::from_secs(3600)).unwrap();
         let verified = verify(&trusted, &[], "J1", &p, Some(&sig), now).expect("verifies");
-        assert_eq!(verified.key_id, key_id(&trusted[0]));
+        assert_eq!(verified.key_id, trusted[0].id());
         assert_eq!(sig.key_id, verified.key_id);
         assert!(verified.issued <= now && now - Duration::from_millis(1) <= verified.issued);
         // Another site, another version, a changed green, another key, no signature, too late.
@@ -279,7 +325,7 @@ mod tests {
             verify(&trusted, &[], "J1", &changed, Some(&sig), now),
             Err(SignatureError::Invalid)
         );
-        let strangers = vec![public_key(&other).unwrap()];
+        let strangers = vec![TrustedKey::new(public_key(&other).unwrap())];
         assert_eq!(
             verify(&strangers, &[], "J1", &p, Some(&sig), now),
             Err(SignatureError::Invalid)
@@ -319,6 +365,19 @@ mod tests {
         assert!(matches!(
             verify(&trusted, &[], "J1", &p, Some(&ahead), now),
             Err(SignatureError::FromTheFuture(_))
+        ));
+        // A key retired before the order was issued, or trusted only from later on.
+        let mut retired = trusted.clone();
+        retired[0].valid_until = Some(now - Duration::from_secs(1));
+        assert!(matches!(
+            verify(&retired, &[], "J1", &p, Some(&sig), now),
+            Err(SignatureError::OutsideValidity { .. })
+        ));
+        let mut future = trusted.clone();
+        future[0].valid_from = Some(now + Duration::from_secs(60));
+        assert!(matches!(
+            verify(&future, &[], "J1", &p, Some(&sig), now),
+            Err(SignatureError::OutsideValidity { .. })
         ));
         // A plan's signature is not a mode's, nor a schedule's.
         let mode = OperatorMode::Flash;
