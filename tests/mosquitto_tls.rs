@@ -533,3 +533,65 @@ async fn a_daemon_that_cannot_connect_says_why() {
         "each attempt names the certificate problem: {lines:?}"
     );
 }
+
+/// A cabinet may publish its own retained status (the ACL allows it), with escape sequences
+/// meant to clear the operator's screen and print a fake flash: `ops watch` shows them escaped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cabinet_status_cannot_drive_the_operators_terminal() {
+    let dir: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mosquitto-terminal");
+    let _ = std::fs::remove_dir_all(&dir);
+    certificates(&dir, &["J2", "ops"]);
+    let (_broker, address) = mosquitto(&dir);
+    let (rogue, _) = client(address, &dir, "J2", "greenwave/v1/J2/mode/set").await;
+    let hostile = serde_json::json!({
+        "site": "J2", "ts": "2026-12-05T18:00:00Z", "online": true,
+        "mode": "\u{1b}[2J\u{1b}[HJ1     yes      FLASH",
+        "faults": ["\u{1b}[31mconflict monitor tripped\nJ3     NO"]
+    });
+    rogue
+        .publish(
+            "greenwave/v1/J2/status",
+            QoS::AtLeastOnce,
+            true,
+            hostile.to_string(),
+        )
+        .await
+        .expect("queued");
+    let (_ops, seen) = client(address, &dir, "ops", "greenwave/v1/J2/status").await;
+    eventually("the hostile status is retained", || {
+        !statuses(&seen, "J2").is_empty()
+    })
+    .await;
+    let file = |name: &str| dir.join(name).display().to_string();
+    let args = [
+        "ops".to_owned(),
+        "watch".into(),
+        "--broker".into(),
+        format!("mqtts://{address}"),
+        "--tls-ca".into(),
+        file("ca.pem"),
+        "--tls-cert".into(),
+        file("ops.pem"),
+        "--tls-key".into(),
+        file("ops.key"),
+        "--once-after".into(),
+        "1.5".into(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_greenwave"))
+            .args(args)
+            .output()
+            .expect("ops watch runs")
+    })
+    .await
+    .expect("joins");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        !stdout.contains('\u{1b}'),
+        "an escape sequence reached the terminal: {stdout:?}"
+    );
+    let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with('J')).collect();
+    assert_eq!(rows.len(), 1, "no forged row: {stdout}");
+    assert!(rows[0].contains("\\u{1b}[2J"), "shown escaped: {stdout}");
+}
