@@ -4,75 +4,17 @@
 use std::sync::Arc;
 
 use greenwave_controllers::Instant;
-use greenwave_controllers::control::{
-    Actuated, Adaptive, Controller, FixedTime, Inputs, MaxPressure, Neighbours, Outflow,
-};
+use greenwave_controllers::control::{Controller, Inputs, Neighbours, Outflow};
 use greenwave_controllers::detector::DetectorSample;
 use greenwave_controllers::estimate::{Estimator, EstimatorParams};
 use greenwave_controllers::interlock::{Check, Interlock, SafeState};
 use greenwave_controllers::model::{Aspect, Intersection, SignalState};
-use greenwave_controllers::plan::TimingPlan;
 
 use crate::cabinet::{Cabinet, Drive};
-use crate::scenario::ControllerParams;
 use greenwave_controllers::sequencer::Sequencer;
 use greenwave_controllers::site::Site;
 
-/// Why a controller could not be built.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ControllerError {
-    /// No controller of that name.
-    #[error("unknown controller `{0}` (known: {known})", known = crate::scenario::CONTROLLERS.join(", "))]
-    Unknown(String),
-    /// The controller's parameters are out of range.
-    #[error("controller `{controller}`: {why}")]
-    Parameters {
-        /// The controller.
-        controller: String,
-        /// What is wrong.
-        why: String,
-    },
-    /// The controller needs a timing plan the scenario does not give.
-    #[error("controller `{controller}` needs a timing plan for `{site}`")]
-    NeedsPlan {
-        /// The controller.
-        controller: String,
-        /// The intersection.
-        site: String,
-    },
-}
-
-/// Builds the named controller for one intersection.
-pub fn build_controller(
-    name: &str,
-    site: &Arc<Site>,
-    plan: Option<&TimingPlan>,
-    params: &ControllerParams,
-) -> Result<Box<dyn Controller>, ControllerError> {
-    let plan = || {
-        plan.cloned().ok_or_else(|| ControllerError::NeedsPlan {
-            controller: name.to_owned(),
-            site: site.id.clone(),
-        })
-    };
-    match name {
-        "fixed" => Ok(Box::new(FixedTime::new(plan()?))),
-        "max-pressure" => Ok(Box::new(MaxPressure::new(site.clone(), plan()?))),
-        "adaptive" => Adaptive::new(site.clone(), plan()?, params.adaptive)
-            .map(|c| Box::new(c) as Box<dyn Controller>)
-            .map_err(|why| ControllerError::Parameters {
-                controller: name.to_owned(),
-                why,
-            }),
-        "actuated" => Actuated::new(site, plan()?, &params.actuated)
-            .map(|c| Box::new(c) as Box<dyn Controller>)
-            .map_err(|why| ControllerError::Parameters {
-                controller: name.to_owned(),
-                why,
-            }),
-        other => Err(ControllerError::Unknown(other.to_owned())),
-    }
-}
+pub use greenwave_controllers::control::{ControllerError, build_controller};
 
 /// One signalised junction.
 pub(crate) struct Junction {

@@ -106,6 +106,8 @@ pub struct Uplink {
     revoked_keys: Vec<String>,
     /// Incoming drops already reported in an event.
     reported_incoming_drops: u64,
+    /// When a neighbour's clamped outflow was last reported.
+    clamp_noted: std::collections::BTreeMap<String, Instant>,
     /// When the last outflow went out, and the heads then.
     last_outflow: Option<(Instant, SignalState)>,
 }
@@ -178,6 +180,7 @@ impl Uplink {
             trusted_keys: config.trusted_keys.clone(),
             revoked_keys: config.mqtt.revoked_keys.clone(),
             reported_incoming_drops: 0,
+            clamp_noted: std::collections::BTreeMap::new(),
             last_outflow: None,
             site,
         };
@@ -346,7 +349,13 @@ impl Uplink {
         match serde_json::from_slice::<OutflowMsg>(bytes) {
             Ok(mut outflow) if outflow.site == from => {
                 let notes = outflow.sanitise();
-                if !notes.is_empty() {
+                // Said once a minute per neighbour, not with every message.
+                let due = self
+                    .clamp_noted
+                    .get(&from)
+                    .is_none_or(|at| (now - *at).as_secs_f64() >= 60.0);
+                if !notes.is_empty() && due {
+                    self.clamp_noted.insert(from.clone(), now);
                     let what =
                         format!("outflow from {from} clamped: {}", escape(&notes.join("; ")));
                     tracing::warn!(site = %self.site.id, "{what}");

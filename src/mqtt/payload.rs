@@ -102,9 +102,10 @@ pub struct OutflowMsg {
     pub links: BTreeMap<String, LinkReport>,
 }
 
-/// The most vehicles one outflow bin (a second) may carry onto a link: more than any link
-/// discharges (about 0.6 veh/s per lane, six lanes).
-pub const MAX_BIN_VEH: f64 = 4.0;
+/// The most vehicles one outflow bin (a second) may carry onto a link. Far more than a link
+/// discharges (about 0.5 veh/s per lane), since counted departures arrive in bursts (a count
+/// held at red goes out with its lane's green); a bound against absurd numbers, not a model.
+pub const MAX_BIN_VEH: f64 = 50.0;
 /// The largest queue per lane a report may give, vehicles (a 2 km link, jammed).
 pub const MAX_QUEUE_PER_LANE: f64 = 400.0;
 /// The largest arrival flow a report may give, veh/h.

@@ -12,12 +12,16 @@ mod max_pressure;
 #[cfg(test)]
 mod rig;
 mod rings;
+pub mod select;
 pub mod webster;
 
 pub use actuated::{Actuated, ActuatedParams, PASSAGE_RANGE_S, Recall};
 pub use adaptive::{Adaptive, AdaptiveParams, MAX_WAIT_RANGE_S, Outflow};
 pub use fixed::FixedTime;
 pub use max_pressure::MaxPressure;
+pub use select::{
+    CONTROLLERS, ControllerError, ControllerParams, ControllerSpec, build_controller,
+};
 
 use std::collections::BTreeMap;
 

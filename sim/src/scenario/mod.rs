@@ -3,7 +3,6 @@
 //! Validation names the file, the field and the value: an unknown corridor, demand on a link
 //! that is not an entry, turning ratios that do not sum to 1, a negative flow, a missing seed.
 
-mod controller;
 pub mod spec;
 
 pub use spec::{
@@ -17,7 +16,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use greenwave_controllers::control::{ActuatedParams, AdaptiveParams};
 use greenwave_controllers::corridor::{Corridor, NodeKind};
 use greenwave_controllers::load::{self, LoadError};
 use greenwave_controllers::model::{GroupIndex, GroupKind, Turn};
@@ -25,7 +23,7 @@ use greenwave_controllers::plan::TimingPlan;
 use greenwave_controllers::{Duration, Invalid, Problems};
 
 /// The controllers the simulator can run.
-pub const CONTROLLERS: &[&str] = &["fixed", "actuated", "max-pressure", "adaptive"];
+pub use greenwave_controllers::control::CONTROLLERS;
 
 /// Step lengths the simulator accepts: they divide a second.
 pub const STEPS_S: [f64; 6] = [0.05, 0.1, 0.2, 0.25, 0.5, 1.0];
@@ -36,14 +34,7 @@ pub const MAX_DURATION_S: f64 = 7.0 * 86_400.0;
 /// Turns in the order of ratio arrays: left, through, right.
 pub const TURNS: [Turn; 3] = [Turn::Left, Turn::Through, Turn::Right];
 
-/// Settings of the controllers, from the scenario's `[controller]`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ControllerParams {
-    /// For `actuated`.
-    pub actuated: ActuatedParams,
-    /// For `adaptive`.
-    pub adaptive: AdaptiveParams,
-}
+pub use greenwave_controllers::control::ControllerParams;
 
 /// Demand at one entry link.
 #[derive(Clone, Debug)]

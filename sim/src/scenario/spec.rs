@@ -36,8 +36,6 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use greenwave_controllers::control::Recall;
-
 /// A scenario file.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -80,28 +78,7 @@ fn default_step() -> f64 {
     0.1
 }
 
-/// Which controller runs the intersections, with its parameters.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct ControllerSpec {
-    /// `fixed`.
-    pub kind: String,
-    /// The timing plan of every intersection without an entry in `plans`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan: Option<String>,
-    /// Timing plans by site id.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub plans: BTreeMap<String, String>,
-    /// Actuated: passage time (vehicle extension), s (default 3).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub passage_s: Option<f64>,
-    /// Adaptive: no group with a queue waits longer than this for green, s (default 120).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_wait_s: Option<f64>,
-    /// Actuated: recall mode by stage id (`none`, `minimum`, `maximum`, `pedestrian`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub recall: BTreeMap<String, Recall>,
-}
+pub use greenwave_controllers::control::ControllerSpec;
 
 /// Fractions of an approach's traffic by turn; they must sum to 1.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
