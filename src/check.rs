@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use greenwave_controllers::load::{self, LoadError, LoadedPlan};
-use greenwave_sim::Scenario;
 
 use crate::cli::CheckArgs;
 
@@ -101,6 +100,7 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 /// Whether `path` reads as a cabinet daemon's configuration.
+#[cfg(feature = "sim")]
 pub fn is_cabinet_config(path: &Path) -> bool {
     std::fs::read_to_string(path)
         .ok()
@@ -135,16 +135,7 @@ fn check_file(path: &Path) -> Verdict {
         }
         Ok(summary)
     } else if has("demand") || has("controller") || has("duration_s") || has("seed") {
-        let scenario = Scenario::load(path).map_err(|e| strip_path(&e, path))?;
-        Ok(format!(
-            "scenario `{}`: corridor `{}`, {} s, seed {}, controller {}, {}",
-            scenario.name,
-            scenario.corridor.id(),
-            scenario.duration.as_secs_f64(),
-            scenario.seed,
-            scenario.controller,
-            count(scenario.demand.len(), "demand profile")
-        ))
+        check_scenario(path)
     } else if has("nodes") || has("links") {
         let corridor = load::corridor(path).map_err(|e| strip_path(&e, path))?;
         let g = corridor.graph();
@@ -221,4 +212,29 @@ fn strip_path(err: &LoadError, path: &Path) -> String {
     text.strip_prefix(&prefix)
         .map(str::to_owned)
         .unwrap_or(text)
+}
+
+/// A scenario, checked as `greenwave sim` would load it.
+#[cfg(feature = "sim")]
+fn check_scenario(path: &Path) -> Verdict {
+    let scenario = greenwave_sim::Scenario::load(path).map_err(|e| strip_path(&e, path))?;
+    Ok(format!(
+        "scenario `{}`: corridor `{}`, {} s, seed {}, controller {}, {}",
+        scenario.name,
+        scenario.corridor.id(),
+        scenario.duration.as_secs_f64(),
+        scenario.seed,
+        scenario.controller,
+        count(scenario.demand.len(), "demand profile")
+    ))
+}
+
+/// A scenario, in a build without the simulator: said, not judged.
+#[cfg(not(feature = "sim"))]
+fn check_scenario(_path: &Path) -> Verdict {
+    Err(
+        "a scenario: this build has no simulator to check it with (build with the `sim` \
+         feature, the default)"
+            .into(),
+    )
 }

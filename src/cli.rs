@@ -18,6 +18,7 @@ pub enum Command {
     ///
     /// Prints a verdict per file; exits 0 when every file is valid and 2 otherwise.
     Check(CheckArgs),
+    #[cfg(feature = "sim")]
     /// Simulate a scenario and print its delay, stops, throughput and emissions.
     ///
     /// Exits 2 when the scenario is invalid.
@@ -38,16 +39,19 @@ pub enum Command {
     /// Reads the cabinet's detectors over Modbus, runs the controller and drives the signal
     /// groups; SIGINT or SIGTERM hands the cabinet back to local control and exits 0.
     Run(RunArgs),
+    #[cfg(feature = "sim")]
     /// Serve a scenario's intersections as virtual cabinets over Modbus TCP.
     ///
     /// Runs the simulator with one Modbus server per intersection (the reference register
     /// map); each cabinet runs its local fixed-time plan until a daemon takes over.
     Cabinet(CabinetArgs),
+    #[cfg(feature = "sim")]
     /// Run the whole deployment on this machine: virtual cabinets for a scenario, an embedded
     /// MQTT broker and one daemon per intersection, with a live view and the summary table.
     Demo(DemoArgs),
 }
 
+#[cfg(feature = "sim")]
 #[derive(Args, Debug)]
 pub struct DemoArgs {
     /// The scenario the cabinets simulate.
@@ -81,6 +85,7 @@ pub struct RunArgs {
     pub config: PathBuf,
 }
 
+#[cfg(feature = "sim")]
 #[derive(Args, Debug)]
 pub struct CabinetArgs {
     /// The scenario to simulate (its timing plans are the cabinets' local fallback).
@@ -101,6 +106,7 @@ pub struct CabinetArgs {
     pub seed: Option<u64>,
 }
 
+#[cfg(feature = "sim")]
 fn parse_speed(text: &str) -> Result<f64, String> {
     let speed: f64 = text
         .parse()
@@ -114,6 +120,7 @@ fn parse_speed(text: &str) -> Result<f64, String> {
 
 #[derive(Subcommand, Debug)]
 pub enum PlanCommand {
+    #[cfg(feature = "sim")]
     /// Compute Webster fixed-time plans for every intersection of a scenario, with a common
     /// cycle and green-wave offsets along the arterial, and write them as plan files.
     Webster(WebsterArgs),
@@ -235,6 +242,7 @@ pub struct WatchArgs {
     pub once_after: Option<f64>,
 }
 
+#[cfg(feature = "sim")]
 #[derive(Args, Debug)]
 pub struct WebsterArgs {
     /// The scenario whose peak demand the plans are for.
@@ -253,6 +261,7 @@ pub struct WebsterArgs {
     pub out: Option<PathBuf>,
 }
 
+#[cfg(feature = "sim")]
 /// A direction of travel.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WaveDirection {
@@ -273,6 +282,7 @@ pub struct CheckArgs {
     pub files: Vec<PathBuf>,
 }
 
+#[cfg(feature = "sim")]
 /// How `greenwave sim` prints its summary.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Format {
@@ -283,6 +293,7 @@ pub enum Format {
     Json,
 }
 
+#[cfg(feature = "sim")]
 #[derive(Args, Debug)]
 pub struct SimArgs {
     /// The scenario file.

@@ -2,6 +2,7 @@
 //! I/O, and the virtual cabinet that serves the simulator over Modbus. The control logic itself
 //! lives in `greenwave-controllers`; this crate connects it to the world.
 
+#[cfg(feature = "sim")]
 pub mod cabinet;
 pub mod daemon;
 pub mod fieldio;

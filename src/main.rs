@@ -2,11 +2,15 @@
 
 mod check;
 mod cli;
+#[cfg(feature = "sim")]
 mod demo;
 mod ops;
+#[cfg(feature = "sim")]
 mod plan;
+#[cfg(feature = "sim")]
 mod report;
 mod serve;
+#[cfg(feature = "sim")]
 mod sim;
 
 use clap::Parser;
@@ -16,7 +20,9 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Check(args) => check::run(&args),
+        #[cfg(feature = "sim")]
         cli::Command::Sim(args) => sim::run(&args),
+        #[cfg(feature = "sim")]
         cli::Command::Plan(cli::PlanCommand::Webster(args)) => plan::webster(&args),
         cli::Command::Plan(cli::PlanCommand::Publish(args)) => ops::publish_plan(&args),
         cli::Command::Plan(cli::PlanCommand::Sign(args)) => ops::sign_plan(&args),
@@ -24,7 +30,9 @@ fn main() -> ExitCode {
         cli::Command::Mode(cli::ModeCommand::Set(args)) => ops::set_mode(&args),
         cli::Command::Ops(cli::OpsCommand::Watch(args)) => ops::watch(&args),
         cli::Command::Run(args) => serve::daemon(&args),
+        #[cfg(feature = "sim")]
         cli::Command::Cabinet(args) => serve::cabinet(&args),
+        #[cfg(feature = "sim")]
         cli::Command::Demo(args) => demo::run(&args),
     };
     match result {

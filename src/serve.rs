@@ -6,12 +6,16 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use tokio::sync::watch;
 
+#[cfg(feature = "sim")]
 use greenwave::cabinet::{CabinetOptions, VirtualCabinets};
 use greenwave::daemon::config::{DaemonConfig, LogFormat};
 use greenwave::daemon::run;
+#[cfg(feature = "sim")]
 use greenwave_sim::Scenario;
 
-use crate::cli::{CabinetArgs, RunArgs};
+#[cfg(feature = "sim")]
+use crate::cli::CabinetArgs;
+use crate::cli::RunArgs;
 
 /// `greenwave run --config FILE`.
 pub fn daemon(args: &RunArgs) -> Result<ExitCode> {
@@ -50,6 +54,7 @@ pub fn daemon(args: &RunArgs) -> Result<ExitCode> {
 }
 
 /// `greenwave cabinet --scenario FILE`.
+#[cfg(feature = "sim")]
 pub fn cabinet(args: &CabinetArgs) -> Result<ExitCode> {
     let scenario = Scenario::load(&args.scenario)?;
     init_logs(LogFormat::Human, tracing::Level::INFO);

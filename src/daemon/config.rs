@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use greenwave_controllers::control::{ControllerParams, ControllerSpec};
 use greenwave_controllers::corridor::Corridor;
 use greenwave_controllers::load;
 use greenwave_controllers::plan::TimingPlan;
 use greenwave_controllers::site::Site;
-use greenwave_sim::scenario::{ControllerParams, ControllerSpec};
 
 use crate::fieldio::link::{LinkSettings, Parity, Target};
 use crate::fieldio::regmap::{RegisterMap, RegisterMapSpec};

@@ -2,6 +2,7 @@
 //! link that never blocks its caller ([`link`]), and an embedded broker for the demo and the
 //! tests ([`broker`]).
 
+#[cfg(feature = "sim")]
 pub mod broker;
 pub mod link;
 pub mod payload;

@@ -5,9 +5,8 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use greenwave_controllers::control::{Controller, FixedTime};
+use greenwave_controllers::control::{Controller, ControllerError, FixedTime, build_controller};
 use greenwave_controllers::plan::TimingPlan;
-use greenwave_sim::build_controller;
 
 use super::daemon::Daemon;
 use crate::daemon::config::DaemonConfig;
@@ -113,7 +112,7 @@ pub(super) fn controller_for(
     mode: OperatorMode,
     plan: &TimingPlan,
     previous: &TimingPlan,
-) -> Result<Box<dyn Controller>, greenwave_sim::ControllerError> {
+) -> Result<Box<dyn Controller>, ControllerError> {
     let name = match mode {
         OperatorMode::Plan => "fixed",
         _ => config.controller.as_str(),
