@@ -51,6 +51,17 @@ pub struct DaemonSpec {
     /// The MQTT link to central operations and the neighbours.
     #[serde(default)]
     pub mqtt: MqttSpec,
+    /// Prometheus metrics.
+    #[serde(default)]
+    pub metrics: MetricsSpec,
+}
+
+/// `[metrics]`: Prometheus / OpenMetrics text on `/metrics` (off when `bind` is not set).
+#[derive(Clone, Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSpec {
+    /// Where to serve it, e.g. `127.0.0.1:9108`.
+    pub bind: Option<String>,
 }
 
 /// `[control]`.
@@ -251,6 +262,8 @@ pub struct DaemonConfig {
     pub log: LogSpec,
     /// MQTT.
     pub mqtt: MqttSpec,
+    /// Where to serve the metrics, if anywhere.
+    pub metrics_bind: Option<std::net::SocketAddr>,
     /// Trusted order-signing keys, with their validity periods.
     pub trusted_keys: Vec<crate::mqtt::signing::TrustedKey>,
     /// TLS files for an `mqtts://` broker.
@@ -495,6 +508,12 @@ impl DaemonConfig {
             }
         }
         warnings.extend(mqtt_warnings(&spec.mqtt));
+        let metrics_bind = match &spec.metrics.bind {
+            Some(text) => Some(text.parse().map_err(|_| {
+                format!("metrics.bind: `{text}` is not an address (host:port, e.g. 127.0.0.1:9108)")
+            })?),
+            None => None,
+        };
         let mut mqtt_tls = None;
         if let Some(url) = &spec.mqtt.broker {
             crate::mqtt::link::MqttSettings::from_url(url, "check")?;
@@ -552,6 +571,7 @@ impl DaemonConfig {
             warnings,
             log: spec.log.clone(),
             mqtt: spec.mqtt.clone(),
+            metrics_bind,
             trusted_keys,
             mqtt_tls,
             site,

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod control;
 pub mod eventlog;
+pub mod metrics;
 pub mod neighbours;
 pub mod orders;
 pub mod plan_gate;

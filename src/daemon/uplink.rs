@@ -286,10 +286,9 @@ impl Uplink {
                         return None;
                     }
                 }
-                self.event(
-                    "mode",
-                    &format!("central operations set mode {:?}", set.mode),
-                );
+                let what = format!("central operations set mode {:?}", set.mode);
+                tracing::info!(site = %self.site.id, "{what}");
+                self.event("mode", &what);
                 Some(Order::Mode(set.mode))
             }
             Err(why) => {
@@ -415,7 +414,9 @@ impl Uplink {
             Ok(taken) => {
                 let (id, version) = taken.id();
                 self.ack(&id, version, PlanResult::Accepted, None);
-                self.event("plan", &format!("{} v{version} accepted", escape(&id)));
+                let what = format!("{} v{version} accepted", escape(&id));
+                tracing::info!(site = %self.site.id, "{what}");
+                self.event("plan", &what);
                 Some(match taken {
                     Taken::Plan(plan, spec) => Order::Plan(Box::new(plan), Box::new(spec)),
                     Taken::Schedule(schedule) => Order::Schedule(Box::new(schedule)),
@@ -612,6 +613,14 @@ impl Uplink {
             qos: QoS::AtMostOnce,
             retain: false,
         });
+    }
+
+    /// Messages dropped so far: outgoing bulk (the broker lagged) and incoming (a flood).
+    pub fn dropped(&self) -> (u64, u64) {
+        (
+            self.handle.dropped.load(Ordering::Relaxed),
+            self.handle.dropped_incoming.load(Ordering::Relaxed),
+        )
     }
 
     /// Bulk messages dropped so far, and incoming messages rejected.

@@ -116,12 +116,24 @@ pub struct LinkSettings {
     pub backoff_max: Duration,
 }
 
+/// What a link counted since its counters were last taken.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LinkCounters {
+    /// How long each answered request took, µs.
+    pub request_us: Vec<u32>,
+    /// Requests that got no answer within the timeout.
+    pub timeouts: u64,
+    /// Connections made.
+    pub connects: u64,
+}
+
 /// A cabinet connection that reconnects itself.
 pub struct Link {
     settings: LinkSettings,
     ctx: Option<Context>,
     backoff: Duration,
     retry_at: Option<Instant>,
+    counters: LinkCounters,
 }
 
 impl std::fmt::Debug for Link {
@@ -141,7 +153,13 @@ impl Link {
             settings,
             ctx: None,
             retry_at: None,
+            counters: LinkCounters::default(),
         }
+    }
+
+    /// What was counted since the last call.
+    pub fn take_counters(&mut self) -> LinkCounters {
+        std::mem::take(&mut self.counters)
     }
 
     /// True while a connection is open.
@@ -198,6 +216,7 @@ impl Link {
                 Ok(Ok(ctx)) => {
                     self.ctx = Some(ctx);
                     self.retry_at = None;
+                    self.counters.connects += 1;
                 }
                 Ok(Err(source)) => {
                     self.drop_connection();
@@ -219,11 +238,17 @@ impl Link {
     fn settle<T>(
         &mut self,
         what: impl FnOnce() -> String,
+        started: Instant,
         outcome: Result<tokio_modbus::Result<T>, tokio::time::error::Elapsed>,
     ) -> Result<T, LinkError> {
         let error = match outcome {
             Ok(Ok(Ok(value))) => {
                 self.backoff = self.settings.backoff_min;
+                let us = started.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
+                // Bounded: a reader that never takes them does not grow memory.
+                if self.counters.request_us.len() < 10_000 {
+                    self.counters.request_us.push(us);
+                }
                 return Ok(value);
             }
             Ok(Ok(Err(code))) => LinkError::Exception { what: what(), code },
@@ -231,10 +256,13 @@ impl Link {
                 what: what(),
                 source,
             },
-            Err(_) => LinkError::Timeout {
-                what: what(),
-                timeout: self.settings.timeout,
-            },
+            Err(_) => {
+                self.counters.timeouts += 1;
+                LinkError::Timeout {
+                    what: what(),
+                    timeout: self.settings.timeout,
+                }
+            }
         };
         self.drop_connection();
         Err(error)
@@ -244,9 +272,10 @@ impl Link {
     pub async fn read_input(&mut self, address: u16, count: u16) -> Result<Vec<u16>, LinkError> {
         let limit = self.settings.timeout;
         let ctx = self.context().await?;
+        let started = Instant::now();
         let outcome = timeout(limit, ctx.read_input_registers(address, count)).await;
         let what = || format!("reading input registers {address}+{count}");
-        let words = self.settle(what, outcome)?;
+        let words = self.settle(what, started, outcome)?;
         if words.len() != usize::from(count) {
             self.drop_connection();
             return Err(LinkError::Reply {
@@ -261,9 +290,11 @@ impl Link {
     pub async fn write_registers(&mut self, address: u16, words: &[u16]) -> Result<(), LinkError> {
         let limit = self.settings.timeout;
         let ctx = self.context().await?;
+        let started = Instant::now();
         let outcome = timeout(limit, ctx.write_multiple_registers(address, words)).await;
         self.settle(
             || format!("writing holding registers {address}+{}", words.len()),
+            started,
             outcome,
         )
     }
@@ -272,7 +303,9 @@ impl Link {
     pub async fn write_register(&mut self, address: u16, word: u16) -> Result<(), LinkError> {
         let limit = self.settings.timeout;
         let ctx = self.context().await?;
+        let started = Instant::now();
         let outcome = timeout(limit, ctx.write_single_register(address, word)).await;
-        self.settle(|| format!("writing holding register {address}"), outcome)
+        let what = || format!("writing holding register {address}");
+        self.settle(what, started, outcome)
     }
 }

@@ -61,6 +61,20 @@ pub struct FieldStats {
     pub failures: u64,
     /// Connections (re)made.
     pub connects: u64,
+    /// Modbus requests answered since the daemon last took them, µs each.
+    pub request_us: Vec<u32>,
+    /// Modbus requests that timed out.
+    pub timeouts: u64,
+}
+
+impl FieldStats {
+    /// Adds what the link counted.
+    fn add(&mut self, counted: crate::fieldio::link::LinkCounters) {
+        if self.request_us.len() < 10_000 {
+            self.request_us.extend(counted.request_us);
+        }
+        self.timeouts += counted.timeouts;
+    }
 }
 
 /// Settings of the poller.
@@ -107,6 +121,11 @@ pub async fn run(mut link: Link, settings: PollerSettings, mut io: PollerIo) {
     let answer_limit = settings.watchdog_period * 3;
     let map = settings.map;
     loop {
+        // What the last round of requests counted, for the daemon's metrics.
+        let counted = link.take_counters();
+        if counted != crate::fieldio::link::LinkCounters::default() {
+            io.stats.lock().expect("stats lock").add(counted);
+        }
         tokio::select! {
             biased;
             changed = io.shutdown.changed() => {

@@ -23,6 +23,7 @@ use crate::daemon::clock::CabinetClock;
 use crate::daemon::config::{ClockSource, DaemonConfig};
 use crate::daemon::control::{ControlLoop, Event, LoopSettings};
 use crate::daemon::eventlog::EventLog;
+use crate::daemon::metrics::{Metrics, Snapshot};
 use crate::daemon::orders::OrderBook;
 use crate::daemon::plan_gate::{Schedule, Taken};
 use crate::daemon::uplink::Uplink;
@@ -59,6 +60,10 @@ pub(super) struct Daemon {
     stats: Arc<Mutex<FieldStats>>,
     poller: AbortOnDrop,
     poller_stop: watch::Sender<bool>,
+    /// Prometheus metrics, and the task serving them.
+    metrics: Option<(Metrics, AbortOnDrop)>,
+    /// Field counters already turned into metrics: timeouts, connects.
+    counted: (u64, u64),
 }
 
 /// What [`Daemon::start`] hands the run loop to wait on: cabinet readings, broker messages.
@@ -114,6 +119,27 @@ impl Daemon {
             None => None,
         };
 
+        let metrics = match config.metrics_bind {
+            Some(bind) => {
+                // Bound here, so that an address in use is an error at start, not a silent
+                // absence.
+                let listener = std::net::TcpListener::bind(bind)
+                    .and_then(|l| l.set_nonblocking(true).map(|()| l))
+                    .and_then(tokio::net::TcpListener::from_std)
+                    .with_context(|| format!("metrics.bind {bind}: cannot serve metrics there"))?;
+                let stages: Vec<String> = site
+                    .intersection
+                    .stages()
+                    .iter()
+                    .map(|st| st.id.clone())
+                    .collect();
+                let metrics = Metrics::new(&site.id, &stages);
+                let task = crate::daemon::metrics::serve(listener, metrics.clone());
+                tracing::info!(%bind, "serving metrics on /metrics");
+                Some((metrics, AbortOnDrop(task)))
+            }
+            None => None,
+        };
         let (field_tx, field_rx) = watch::channel(Field::default());
         let groups = site.intersection.groups().len();
         // Nothing is written before the loop has answered a reading of the current connection.
@@ -186,6 +212,8 @@ impl Daemon {
             stats,
             poller,
             poller_stop,
+            metrics,
+            counted: (0, 0),
         };
         Ok((daemon, field_rx, incoming))
     }
@@ -211,7 +239,9 @@ impl Daemon {
             Some(uplink) => uplink.neighbours(now),
             None => &self.local_only,
         };
+        let started = std::time::Instant::now();
         let (request, aspects) = self.control.tick(now, field_now, &reading, neighbours);
+        let tick_s = started.elapsed().as_secs_f64();
         let command = Command {
             request,
             aspects: aspects.aspects().iter().map(|a| a.code()).collect(),
@@ -228,6 +258,53 @@ impl Daemon {
         self.publish(now);
         self.log(&reading);
         self.update_view(now);
+        self.update_metrics(now, tick_s);
+    }
+
+    /// The metrics after a tick that took `tick_s`.
+    fn update_metrics(&mut self, now: Instant, tick_s: f64) {
+        let Some((metrics, _)) = &self.metrics else {
+            return;
+        };
+        metrics.tick(tick_s);
+        let (requests, timeouts, connects) = {
+            let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+            (
+                std::mem::take(&mut stats.request_us),
+                stats.timeouts,
+                stats.connects,
+            )
+        };
+        let (t0, c0) = self.counted;
+        metrics.field(&requests, timeouts - t0, connects - c0);
+        self.counted = (timeouts, connects);
+        let seq = self.control.sequencer();
+        let stage = match seq.phase() {
+            greenwave_controllers::sequencer::Phase::Dwell { stage, since } => Some((
+                seq.intersection().stage(stage).id.as_str(),
+                (self.control.control_time(now) - since).as_secs_f64(),
+            )),
+            _ => None,
+        };
+        let faults = self
+            .control
+            .estimator()
+            .estimate()
+            .detectors
+            .iter()
+            .map(|d| (usize::from(d.channel), d.fault.is_some()))
+            .collect();
+        let operator = format!("{:?}", self.control.operator_mode()).to_lowercase();
+        let plan = self.control.plan();
+        metrics.set(&Snapshot {
+            mode: self.control.mode().name(),
+            operator_mode: &operator,
+            stage,
+            detector_faults: faults,
+            mqtt_connected: self.uplink.as_ref().map(Uplink::broker_up),
+            mqtt_dropped: self.uplink.as_ref().map_or((0, 0), Uplink::dropped),
+            plan: (&plan.plan_id, plan.version),
+        });
     }
 
     /// The link watchdog: a link found down holds the loop's state.
@@ -332,7 +409,13 @@ impl Daemon {
                 self.last_spat = Some((control.shown().clone(), TokioInstant::now()));
             }
         }
-        log_events(&self.site.id, &mut self.control, self.uplink.as_mut());
+        let metrics = self.metrics.as_ref().map(|(m, _)| m);
+        log_events(
+            &self.site.id,
+            &mut self.control,
+            self.uplink.as_mut(),
+            metrics,
+        );
     }
 
     /// The Indiana event log, flushed once a second.
@@ -360,7 +443,12 @@ impl Daemon {
 }
 
 /// Logs the control loop's events, and publishes them (with the status on a mode change).
-fn log_events(site: &str, control: &mut ControlLoop, uplink: Option<&mut Uplink>) {
+fn log_events(
+    site: &str,
+    control: &mut ControlLoop,
+    uplink: Option<&mut Uplink>,
+    metrics: Option<&Metrics>,
+) {
     let mut faults = Vec::new();
     let mut mode = None;
     for event in control.drain_events() {
@@ -371,6 +459,11 @@ fn log_events(site: &str, control: &mut ControlLoop, uplink: Option<&mut Uplink>
             }
             Event::Fault(why) => {
                 tracing::error!(site, "{why}");
+                if why.starts_with("interlock")
+                    && let Some(m) = metrics
+                {
+                    m.interlock_trip();
+                }
                 faults.push(why.clone());
             }
             Event::Detector { channel, why } => {
