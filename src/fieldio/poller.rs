@@ -50,6 +50,9 @@ pub struct Field {
     pub error: Option<String>,
     /// Successful polls so far.
     pub polls: u64,
+    /// When the latest good poll began: its first block (the heartbeat among it) was read then,
+    /// however long the rest took (or the process was paused in between).
+    pub poll_started: Option<Instant>,
 }
 
 /// Counters of the field link, for logs and measurements.
@@ -161,6 +164,7 @@ pub async fn run(mut link: Link, settings: PollerSettings, mut io: PollerIo) {
             }
             _ = poll.tick() => {
                 let was_connected = link.connected();
+                let started = Instant::now();
                 match poll_once(&mut link, &plan).await {
                     Ok(reading) => {
                         let at = Instant::now();
@@ -175,6 +179,7 @@ pub async fn run(mut link: Link, settings: PollerSettings, mut io: PollerIo) {
                             f.error = None;
                             f.reading = Some((reading, at));
                             f.polls += 1;
+                            f.poll_started = Some(started);
                         });
                     }
                     Err(e) => {

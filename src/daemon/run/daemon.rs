@@ -231,7 +231,10 @@ impl Daemon {
         // The field checks (heartbeat, shown aspects) time a reading by when it was taken, not
         // by when this loop got to it: a reading that waited (the process paused, say) must not
         // look like a heartbeat that stood still.
-        let taken = read_at.saturating_duration_since(self.started.into_std());
+        let taken = field
+            .poll_started
+            .unwrap_or(read_at)
+            .saturating_duration_since(self.started.into_std());
         let field_now = Instant::from_millis(taken.as_millis() as u64);
         let now = self.clock(&reading, field_now);
         self.follow_schedule();
