@@ -10,6 +10,7 @@ pub mod control;
 pub mod eventlog;
 pub mod metrics;
 pub mod neighbours;
+pub mod notify;
 pub mod orders;
 pub mod plan_gate;
 pub mod run;

@@ -24,6 +24,7 @@ use crate::daemon::config::{ClockSource, DaemonConfig};
 use crate::daemon::control::{ControlLoop, Event, LoopSettings};
 use crate::daemon::eventlog::EventLog;
 use crate::daemon::metrics::{Metrics, Snapshot};
+use crate::daemon::notify::Notifier;
 use crate::daemon::orders::OrderBook;
 use crate::daemon::plan_gate::{Schedule, Taken};
 use crate::daemon::uplink::Uplink;
@@ -64,6 +65,8 @@ pub(super) struct Daemon {
     metrics: Option<(Metrics, AbortOnDrop)>,
     /// Field counters already turned into metrics: timeouts, connects.
     counted: (u64, u64),
+    /// systemd's notify protocol.
+    notifier: Notifier,
 }
 
 /// What [`Daemon::start`] hands the run loop to wait on: cabinet readings, broker messages.
@@ -214,6 +217,7 @@ impl Daemon {
             poller_stop,
             metrics,
             counted: (0, 0),
+            notifier: Notifier::from_env(),
         };
         Ok((daemon, field_rx, incoming))
     }
@@ -257,6 +261,18 @@ impl Daemon {
         }
         self.command_tx.send_replace(command);
         self.ticks += 1;
+        self.notifier.ready();
+        self.notifier.alive(std::time::Instant::now());
+        let status = format!(
+            "{} ({:?} mode, {}, plan {} v{})",
+            self.control.mode().name(),
+            self.control.operator_mode(),
+            self.config.controller,
+            self.control.plan().plan_id,
+            self.control.plan().version
+        )
+        .to_lowercase();
+        self.notifier.status(&status);
         self.on_activated();
         self.publish(now);
         self.log(&reading);
@@ -310,8 +326,10 @@ impl Daemon {
         });
     }
 
-    /// The link watchdog: a link found down holds the loop's state.
+    /// The link watchdog: a link found down holds the loop's state. The loop runs, so systemd
+    /// hears so, even while the cabinet does not answer (a restart would not bring it back).
     pub(super) fn on_watchdog(&mut self, link_up: bool) {
+        self.notifier.alive(std::time::Instant::now());
         if !link_up {
             self.control.link_down();
             if let Some(view) = &self.view {
@@ -323,6 +341,7 @@ impl Daemon {
     /// Hands the cabinet back, flushes the event log, says goodbye to the broker.
     pub(super) async fn stop(mut self) -> RunReport {
         tracing::info!(site = %self.site.id, "daemon stopping");
+        self.notifier.stopping();
         let _ = self.poller_stop.send(true);
         let _ = tokio::time::timeout(StdDuration::from_secs(2), &mut self.poller.0).await;
         if let Some(log) = &mut self.events {
