@@ -467,8 +467,13 @@ async fn chaos_soak_loses_no_order_and_never_trips_a_monitor() {
             while !soak.statuses_since(i, 0).last().is_some_and(in_force) {
                 if from.elapsed() > Duration::from_secs(60) {
                     lost += 1;
+                    let statuses = soak.statuses_since(i, 0);
+                    let acks: Vec<_> = soak.acks().into_iter().filter(|a| a.site == site).collect();
                     eprintln!(
-                        "{site} {round}: plan v{want_plan:?} / mode {want_mode:?} not in force"
+                        "{site} {round}: plan v{want_plan:?} / mode {want_mode:?} not in force; \
+                         last statuses {:?}; last acks {:?}",
+                        &statuses[statuses.len().saturating_sub(3)..],
+                        &acks[acks.len().saturating_sub(4)..]
                     );
                     break;
                 }

@@ -457,3 +457,66 @@ async fn retained_orders_and_oversized_messages_neither_obey_nor_cut_the_link() 
     stop.send_replace(true);
     daemon.await.expect("joins").expect("runs");
 }
+
+/// A plan accepted and waiting for its cycle boundary stays the one to run when a mode order
+/// comes before that boundary (the mode's controller runs it from then on).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mode_order_keeps_a_plan_waiting_for_its_cycle_boundary() {
+    let broker = broker::start().expect("broker starts");
+    let seen = watch_broker(broker).await;
+    // Slower than the other tests: the plan waits for its boundary for seconds of real time.
+    let cabinets = support::arterial_cabinets(5.0, 1800.0).await;
+    let env = [
+        (
+            "GREENWAVE__CABINET__ADDRESS".to_owned(),
+            cabinets.sites[0].address.to_string(),
+        ),
+        ("GREENWAVE__CONTROL__CLOCK".to_owned(), "cabinet".to_owned()),
+        ("GREENWAVE__CONTROL__TICK_HZ".to_owned(), "50".to_owned()),
+        (
+            "GREENWAVE__CABINET__WATCHDOG_S".to_owned(),
+            "0.2".to_owned(),
+        ),
+        (
+            "GREENWAVE__MQTT__BROKER".to_owned(),
+            format!("mqtt://{broker}"),
+        ),
+    ];
+    let config =
+        DaemonConfig::load_with(&root().join("config/cabinets/J1.toml"), env).expect("loads");
+    let (stop, stop_rx) = watch::channel(false);
+    let (view_tx, view) = watch::channel(SiteView::default());
+    let daemon = tokio::spawn(run::run(config, stop_rx, Some(view_tx)));
+    eventually("J1 drives, subscribed", || {
+        let v = view.borrow();
+        v.mode == "driving" && v.broker_up && v.stage.is_some()
+    })
+    .await;
+    support::mqtt_publish(
+        broker,
+        "ops-plan",
+        "greenwave/v1/J1/plan/set",
+        plan_set(2, |_| {}),
+    )
+    .await;
+    eventually("accepted", || {
+        acks(&seen).iter().any(|a| a.result == PlanResult::Accepted)
+    })
+    .await;
+    assert!(
+        !acks(&seen).iter().any(|a| a.result == PlanResult::Active),
+        "the cycle boundary came already: the test proves nothing"
+    );
+    let mode = br#"{"site":"J1","ts":"2026-12-05T18:00:00Z","mode":"plan"}"#.to_vec();
+    support::mqtt_publish(broker, "ops-mode", "greenwave/v1/J1/mode/set", mode).await;
+    eventually("v2 active, run by the plan mode", || {
+        acks(&seen)
+            .iter()
+            .any(|a| a.version == 2 && a.result == PlanResult::Active)
+            && status(&seen, "J1")
+                .is_some_and(|s| s.plan_version == Some(2) && s.operator_mode == OperatorMode::Plan)
+    })
+    .await;
+    stop.send_replace(true);
+    daemon.await.expect("joins").expect("runs");
+}

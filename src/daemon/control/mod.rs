@@ -220,6 +220,11 @@ impl ControlLoop {
         self.pending = Some((plan, controller));
     }
 
+    /// The plan waiting for the next cycle boundary, if any.
+    pub fn pending_plan(&self) -> Option<&TimingPlan> {
+        self.pending.as_ref().map(|(plan, _)| plan)
+    }
+
     /// The plan that took effect since the last call, if one did.
     pub fn take_activated(&mut self) -> Option<TimingPlan> {
         self.activated.take()

@@ -60,8 +60,15 @@ impl Daemon {
             Order::Mode(mode) => {
                 self.control.set_operator_mode(mode);
                 if matches!(mode, OperatorMode::Adaptive | OperatorMode::Plan) {
-                    let plan = self.control.plan().clone();
-                    if let Ok(c) = controller_for(&self.config, mode, &plan, &plan) {
+                    // The mode's controller from the next cycle boundary, for the plan that
+                    // runs then: a newer plan waiting for that boundary stays the one to run.
+                    let running = self.control.plan().clone();
+                    let plan = self
+                        .control
+                        .pending_plan()
+                        .cloned()
+                        .unwrap_or(running.clone());
+                    if let Ok(c) = controller_for(&self.config, mode, &plan, &running) {
                         self.control.set_plan(plan, c);
                     }
                 }
