@@ -25,6 +25,7 @@ version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 cargo build --release --locked --no-default-features --bin greenwave "${target_args[@]}"
 
 stage=$(mktemp -d)
+chmod 0755 "$stage"
 trap 'rm -rf "$stage"' EXIT
 install -D -m 0755 "$bin_dir/greenwave" "$stage/usr/bin/greenwave"
 strip "$stage/usr/bin/greenwave" 2> /dev/null || true
@@ -55,14 +56,14 @@ Description: adaptive traffic-signal controller, edge daemon
  detectors over Modbus, chooses green times, drives the signal groups through
  an independent interlock, and talks to central operations over MQTT.
  Configs in /etc/greenwave/cabinets/SITE.toml; check them with
- `greenwave check /etc/greenwave`.
+ "greenwave check /etc/greenwave".
 CONTROL
 cat > "$stage/DEBIAN/postinst" << 'POSTINST'
 #!/bin/sh
 set -e
 if [ "$1" = configure ]; then
     if ! getent passwd greenwave > /dev/null; then
-        adduser --system --group --no-create-home --home /var/lib/greenwave greenwave > /dev/null
+        adduser --system --group --no-create-home --home /nonexistent greenwave > /dev/null
     fi
     adduser greenwave dialout > /dev/null 2>&1 || true
     if [ -d /run/systemd/system ]; then

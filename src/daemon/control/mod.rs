@@ -316,102 +316,128 @@ impl ControlLoop {
         let resumed = std::mem::take(&mut self.link_was_down);
         self.activate_pending();
 
-        let hand_over = match self.operator {
-            OperatorMode::Local => true,
-            // Driving, the loop itself clears to red before it asks for flash (below).
-            OperatorMode::Flash => self.mode != Mode::Driving,
-            OperatorMode::Adaptive | OperatorMode::Plan => false,
+        let go_on = match self.mode {
+            Mode::Safe => Err(request::FLASH_NOW),
+            _ if self.handed_over_by_operator() => Err(self.hand_over(reading)),
+            Mode::Following { handing_back } => self.follow(now, reading, handing_back),
+            Mode::Driving => self.keep_driving(now, field_now, reading, resumed),
         };
-        if self.mode != Mode::Safe && hand_over {
-            // Central operations hand the signals to the cabinet (or to flash): nothing is
-            // commanded meanwhile; taking over again starts from red.
-            if self.mode == Mode::Driving {
-                self.set_mode(Mode::Following {
-                    handing_back: false,
-                });
-            }
-            self.clearing_for_flash = false;
-            self.echo_shown();
-            let cabinet_local = reading.local() || reading.flashing() || reading.conflict();
-            // A cabinet still showing another controller's state goes back to its local plan
-            // first, which it winds down to red before it flashes.
-            let request = match self.operator {
-                OperatorMode::Flash if cabinet_local => request::FLASH,
-                _ => request::LOCAL,
-            };
+        if let Err(request) = go_on {
             return (request, &self.command);
         }
-
-        match self.mode {
-            Mode::Safe => return (request::FLASH_NOW, &self.command),
-            Mode::Following { handing_back } => {
-                let cabinet_local = reading.local() || reading.flashing() || reading.conflict();
-                if handing_back {
-                    if cabinet_local {
-                        self.follow();
-                        return (request::EXTERNAL, &self.command);
-                    }
-                    // Echo what is shown, so nothing changes until the cabinet has let go.
-                    self.echo_shown();
-                    return (request::LOCAL, &self.command);
-                }
-                if cabinet_local {
-                    // Asking for control with every group red, whatever was commanded before.
-                    self.command_all_red();
-                    return (request::EXTERNAL, &self.command);
-                }
-                if !all_red(&self.shown) {
-                    // Still showing an earlier controller's state: hand back, then take over.
-                    self.set_mode(Mode::Following { handing_back: true });
-                    self.echo_shown();
-                    return (request::LOCAL, &self.command);
-                }
-                // The cabinet has let go at all red: start from red, as after a power-up.
-                self.lag = Duration::ZERO;
-                self.awaiting = false;
-                self.sequencer = Sequencer::new(self.site.intersection.clone(), now);
-                self.interlock =
-                    Interlock::new(self.site.intersection.clone(), SafeState::AllRed, now);
-                self.mismatch_since = None;
-                self.set_mode(Mode::Driving);
-            }
-            Mode::Driving => {
-                let cabinet_local = reading.local() || reading.flashing() || reading.conflict();
-                if cabinet_local {
-                    if reading.conflict() {
-                        self.events.push(Event::Fault(
-                            "the cabinet's conflict monitor tripped".into(),
-                        ));
-                    }
-                    self.follow();
-                    return (request::EXTERNAL, &self.command);
-                }
-                if resumed && self.shown != self.command {
-                    // The cabinet kept external control but missed changes: take over anew.
-                    self.set_mode(Mode::Following { handing_back: true });
-                    self.echo_shown();
-                    return (request::LOCAL, &self.command);
-                }
-                if let Err(why) = self.check_shown(field_now) {
-                    self.latch(why);
-                    return (request::FLASH_NOW, &self.command);
-                }
-                if self.awaiting {
-                    // Not shown until this reading: the control clock stood still meanwhile, so
-                    // every aspect counts from the first reading that shows it and is shown for
-                    // at least its planned time however late the cabinet applies it.
-                    self.lag += now - self.last_tick.min(now);
-                    self.last_tick = now;
-                    if self.shown != self.command {
-                        return (request::EXTERNAL, &self.command);
-                    }
-                    self.awaiting = false;
-                }
-            }
-        }
         self.last_tick = now;
-        let now = now - self.lag;
+        self.drive(now - self.lag, neighbours)
+    }
 
+    /// Whether central operations hand the signals to the cabinet: `local`, or `flash` while
+    /// not driving (driving, the loop clears to red itself first, in [`ControlLoop::drive`]).
+    fn handed_over_by_operator(&self) -> bool {
+        match self.operator {
+            OperatorMode::Local => true,
+            OperatorMode::Flash => self.mode != Mode::Driving,
+            OperatorMode::Adaptive | OperatorMode::Plan => false,
+        }
+    }
+
+    /// Hands the signals to the cabinet (local control, or flash): nothing is commanded
+    /// meanwhile; taking over again starts from red. Returns the control request.
+    fn hand_over(&mut self, reading: &Reading) -> u16 {
+        if self.mode == Mode::Driving {
+            self.set_mode(Mode::Following {
+                handing_back: false,
+            });
+        }
+        self.clearing_for_flash = false;
+        self.echo_shown();
+        let cabinet_local = reading.local() || reading.flashing() || reading.conflict();
+        // A cabinet still showing another controller's state goes back to its local plan
+        // first, which it winds down to red before it flashes.
+        match self.operator {
+            OperatorMode::Flash if cabinet_local => request::FLASH,
+            _ => request::LOCAL,
+        }
+    }
+
+    /// Following the cabinet's local plan: asks for control; once the cabinet has let go at
+    /// all red, starts driving from red (`Ok`). Otherwise the request to write (`Err`).
+    fn follow(&mut self, now: Instant, reading: &Reading, handing_back: bool) -> Result<(), u16> {
+        let cabinet_local = reading.local() || reading.flashing() || reading.conflict();
+        if handing_back {
+            if cabinet_local {
+                self.follow_cabinet();
+                return Err(request::EXTERNAL);
+            }
+            // Echo what is shown, so nothing changes until the cabinet has let go.
+            self.echo_shown();
+            return Err(request::LOCAL);
+        }
+        if cabinet_local {
+            // Asking for control with every group red, whatever was commanded before.
+            self.command_all_red();
+            return Err(request::EXTERNAL);
+        }
+        if !all_red(&self.shown) {
+            // Still showing an earlier controller's state: hand back, then take over.
+            self.set_mode(Mode::Following { handing_back: true });
+            self.echo_shown();
+            return Err(request::LOCAL);
+        }
+        // The cabinet has let go at all red: start from red, as after a power-up.
+        self.lag = Duration::ZERO;
+        self.awaiting = false;
+        self.sequencer = Sequencer::new(self.site.intersection.clone(), now);
+        self.interlock = Interlock::new(self.site.intersection.clone(), SafeState::AllRed, now);
+        self.mismatch_since = None;
+        self.set_mode(Mode::Driving);
+        Ok(())
+    }
+
+    /// Driving: the cabinet must still be in external control showing what was commanded. `Ok`
+    /// to run the controller this tick; otherwise the request to write (`Err`).
+    fn keep_driving(
+        &mut self,
+        now: Instant,
+        field_now: Instant,
+        reading: &Reading,
+        resumed: bool,
+    ) -> Result<(), u16> {
+        let cabinet_local = reading.local() || reading.flashing() || reading.conflict();
+        if cabinet_local {
+            if reading.conflict() {
+                self.events.push(Event::Fault(
+                    "the cabinet's conflict monitor tripped".into(),
+                ));
+            }
+            self.follow_cabinet();
+            return Err(request::EXTERNAL);
+        }
+        if resumed && self.shown != self.command {
+            // The cabinet kept external control but missed changes: take over anew.
+            self.set_mode(Mode::Following { handing_back: true });
+            self.echo_shown();
+            return Err(request::LOCAL);
+        }
+        if let Err(why) = self.check_shown(field_now) {
+            self.latch(why);
+            return Err(request::FLASH_NOW);
+        }
+        if self.awaiting {
+            // Not shown until this reading: the control clock stood still meanwhile, so every
+            // aspect counts from the first reading that shows it and is shown for at least its
+            // planned time however late the cabinet applies it.
+            self.lag += now - self.last_tick.min(now);
+            self.last_tick = now;
+            if self.shown != self.command {
+                return Err(request::EXTERNAL);
+            }
+            self.awaiting = false;
+        }
+        Ok(())
+    }
+
+    /// One step of control at control time `now`: the controller's choice (or, for an ordered
+    /// flash, the wind-down to red), the sequencer, the interlock, the command.
+    fn drive(&mut self, now: Instant, neighbours: &Neighbours) -> (u16, &SignalState) {
         let inputs = Inputs {
             detectors: &self.samples,
             estimate: self.estimator.estimate(),
@@ -464,7 +490,7 @@ impl ControlLoop {
         }
     }
 
-    fn follow(&mut self) {
+    fn follow_cabinet(&mut self) {
         self.set_mode(Mode::Following {
             handing_back: false,
         });

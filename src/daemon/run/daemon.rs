@@ -107,68 +107,9 @@ impl Daemon {
         };
         let mut control = ControlLoop::new(site.clone(), controller, plan, settings, Instant::ZERO);
         control.set_operator_mode(operator);
-        let events = match &config.log.event_log {
-            // Appended to, never truncated: a restart keeps the day's log.
-            Some(path) => Some(EventLog::new(
-                BufWriter::new(
-                    OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(path)
-                        .with_context(|| format!("event log {}", path.display()))?,
-                ),
-                &site.intersection,
-            )),
-            None => None,
-        };
-
-        let metrics = match config.metrics_bind {
-            Some(bind) => {
-                // Bound here, so that an address in use is an error at start, not a silent
-                // absence.
-                let listener = std::net::TcpListener::bind(bind)
-                    .and_then(|l| l.set_nonblocking(true).map(|()| l))
-                    .and_then(tokio::net::TcpListener::from_std)
-                    .with_context(|| format!("metrics.bind {bind}: cannot serve metrics there"))?;
-                let stages: Vec<String> = site
-                    .intersection
-                    .stages()
-                    .iter()
-                    .map(|st| st.id.clone())
-                    .collect();
-                let metrics = Metrics::new(&site.id, &stages);
-                let task = crate::daemon::metrics::serve(listener, metrics.clone());
-                tracing::info!(%bind, "serving metrics on /metrics");
-                Some((metrics, AbortOnDrop(task)))
-            }
-            None => None,
-        };
-        let (field_tx, field_rx) = watch::channel(Field::default());
-        let groups = site.intersection.groups().len();
-        // Nothing is written before the loop has answered a reading of the current connection.
-        let (command_tx, command_rx) = watch::channel(Command {
-            request: poller::request::EXTERNAL,
-            aspects: vec![Aspect::Red.code(); groups],
-            answers: None,
-        });
-        let (poller_stop, poller_stop_rx) = watch::channel(false);
-        let stats = Arc::new(Mutex::new(FieldStats::default()));
-        let poller = AbortOnDrop(tokio::spawn(poller::run(
-            Link::new(config.link.clone()),
-            PollerSettings {
-                map: config.registers,
-                channels: site.channels() as u16,
-                groups: groups as u16,
-                poll_period: config.tick,
-                watchdog_period: config.watchdog_period,
-            },
-            PollerIo {
-                field: field_tx,
-                commands: command_rx,
-                shutdown: poller_stop_rx,
-                stats: stats.clone(),
-            },
-        )));
+        let events = open_event_log(&config)?;
+        let metrics = start_metrics(&config)?;
+        let (field_rx, command_tx, poller, poller_stop, stats) = start_poller(&config);
         tracing::info!(
             site = %site.id,
             controller = %config.controller,
@@ -462,6 +403,87 @@ impl Daemon {
             view.send_replace(v);
         }
     }
+}
+
+/// The Indiana event log, appended to (never truncated: a restart keeps the day's log).
+fn open_event_log(config: &DaemonConfig) -> Result<Option<EventLog<BufWriter<std::fs::File>>>> {
+    let Some(path) = &config.log.event_log else {
+        return Ok(None);
+    };
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("event log {}", path.display()))?;
+    Ok(Some(EventLog::new(
+        BufWriter::new(file),
+        &config.site.intersection,
+    )))
+}
+
+/// The metrics and the task serving them, if `[metrics] bind` is set. Bound here, so that an
+/// address in use is an error at start, not a silent absence.
+fn start_metrics(config: &DaemonConfig) -> Result<Option<(Metrics, AbortOnDrop)>> {
+    let Some(bind) = config.metrics_bind else {
+        return Ok(None);
+    };
+    let listener = std::net::TcpListener::bind(bind)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .and_then(tokio::net::TcpListener::from_std)
+        .with_context(|| format!("metrics.bind {bind}: cannot serve metrics there"))?;
+    let site = &config.site;
+    let stages: Vec<String> = site
+        .intersection
+        .stages()
+        .iter()
+        .map(|st| st.id.clone())
+        .collect();
+    let metrics = Metrics::new(&site.id, &stages);
+    let task = crate::daemon::metrics::serve(listener, metrics.clone());
+    tracing::info!(%bind, "serving metrics on /metrics");
+    Ok(Some((metrics, AbortOnDrop(task))))
+}
+
+/// What the field I/O task hands the daemon: readings in, commands out, the task, its stop
+/// switch and its counters.
+type Poller = (
+    watch::Receiver<Field>,
+    watch::Sender<Command>,
+    AbortOnDrop,
+    watch::Sender<bool>,
+    Arc<Mutex<FieldStats>>,
+);
+
+/// Starts the field I/O task (the cabinet over Modbus).
+fn start_poller(config: &DaemonConfig) -> Poller {
+    let site = &config.site;
+    let (field_tx, field_rx) = watch::channel(Field::default());
+    let groups = site.intersection.groups().len();
+    // Nothing is written before the loop has answered a reading of the current connection.
+    let (command_tx, command_rx) = watch::channel(Command {
+        request: poller::request::EXTERNAL,
+        aspects: vec![Aspect::Red.code(); groups],
+        answers: None,
+    });
+    let (poller_stop, poller_stop_rx) = watch::channel(false);
+    let stats = Arc::new(Mutex::new(FieldStats::default()));
+    let poller = AbortOnDrop(tokio::spawn(poller::run(
+        Link::new(config.link.clone()),
+        PollerSettings {
+            map: config.registers,
+            channels: site.channels() as u16,
+            groups: groups as u16,
+            poll_period: config.tick,
+            watchdog_period: config.watchdog_period,
+        },
+        PollerIo {
+            field: field_tx,
+            commands: command_rx,
+            shutdown: poller_stop_rx,
+            stats: stats.clone(),
+        },
+    )));
+    (field_rx, command_tx, poller, poller_stop, stats)
 }
 
 /// Logs the control loop's events, and publishes them (with the status on a mode change).
