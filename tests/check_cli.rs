@@ -115,3 +115,19 @@ fn a_valid_but_weak_mqtt_setup_is_warned_about() {
         "the password is never shown: {stdout}"
     );
 }
+
+#[test]
+fn every_mistake_in_a_cabinet_config_is_reported_at_once() {
+    let out = greenwave_check(&[Path::new("tests/fixtures/cabinet-many-mistakes.toml")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    for key in [
+        "controller.max_wait_s: maximum wait 5 s",
+        "control.tick_hz: 0 is out of range",
+        "cabinet.address: `127.0.0.1` is not host:port",
+        "cabinet.unit_id: 300 is out of range",
+        "log.level: `loud`",
+    ] {
+        assert!(stdout.contains(key), "no `{key}` in:\n{stdout}");
+    }
+}
