@@ -247,6 +247,31 @@ pub struct ModeSet {
     pub signature: Option<super::signing::OrderSignature>,
 }
 
+// What an order signs as (`signing` knows no payload type; the payloads know it).
+impl super::signing::Signable for ScheduleSpec {
+    fn kind(&self) -> &'static str {
+        "schedule"
+    }
+    fn id(&self) -> &str {
+        &self.schedule_id
+    }
+    fn version(&self) -> u32 {
+        self.version
+    }
+}
+
+impl super::signing::Signable for OperatorMode {
+    fn kind(&self) -> &'static str {
+        "mode"
+    }
+    fn id(&self) -> &str {
+        "mode"
+    }
+    fn version(&self) -> u32 {
+        0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,8 +23,6 @@ use serde::{Deserialize, Serialize};
 
 use greenwave_controllers::plan::PlanSpec;
 
-use super::payload::{OperatorMode, ScheduleSpec};
-
 /// How far in the future an order's issue time may lie (clocks differ a little).
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
 
@@ -132,30 +130,6 @@ impl Signable for PlanSpec {
     }
     fn version(&self) -> u32 {
         self.version
-    }
-}
-
-impl Signable for ScheduleSpec {
-    fn kind(&self) -> &'static str {
-        "schedule"
-    }
-    fn id(&self) -> &str {
-        &self.schedule_id
-    }
-    fn version(&self) -> u32 {
-        self.version
-    }
-}
-
-impl Signable for OperatorMode {
-    fn kind(&self) -> &'static str {
-        "mode"
-    }
-    fn id(&self) -> &str {
-        "mode"
-    }
-    fn version(&self) -> u32 {
-        0
     }
 }
 
@@ -285,6 +259,7 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mqtt::payload::OperatorMode;
     use std::time::Duration;
 
     fn plan(version: u32) -> PlanSpec {
