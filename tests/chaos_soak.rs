@@ -338,7 +338,8 @@ async fn chaos_soak_loses_no_order_and_never_trips_a_monitor() {
     // Once the daemons run in steady state: the first sample of the memory watch.
     tokio::time::sleep(Duration::from_secs(2)).await;
     memory.sample(&soak.daemons);
-    let mut recoveries: Vec<Duration> = Vec::new();
+    // Recovery times by what they recovered from.
+    let mut recoveries: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
     let mut injected: BTreeMap<String, usize> = BTreeMap::new();
     for fault in schedule(&mut rng, faults) {
         let i = rng.below(sites as u64) as usize;
@@ -354,13 +355,19 @@ async fn chaos_soak_loses_no_order_and_never_trips_a_monitor() {
                 tokio::time::sleep(rng.secs(0.0, 2.0)).await;
                 let mark = soak.messages();
                 soak.spawn(i);
-                recoveries.push(soak.recovery(i, Some(mark), "kill -9").await);
+                recoveries
+                    .entry("kill -9")
+                    .or_default()
+                    .push(soak.recovery(i, Some(mark), "kill -9").await);
             }
             Fault::Stop => {
                 soak.signal(i, "STOP");
                 tokio::time::sleep(rng.secs(1.0, 6.0)).await;
                 soak.signal(i, "CONT");
-                recoveries.push(soak.recovery(i, None, "SIGSTOP").await);
+                recoveries
+                    .entry("SIGSTOP")
+                    .or_default()
+                    .push(soak.recovery(i, None, "SIGSTOP").await);
             }
             Fault::BrokerRestart => {
                 drop(soak.mosquitto.take());
@@ -368,7 +375,10 @@ async fn chaos_soak_loses_no_order_and_never_trips_a_monitor() {
                 let mark = soak.messages();
                 soak.mosquitto = Some(Mosquitto::start(broker));
                 for j in 0..sites {
-                    recoveries.push(soak.recovery(j, Some(mark), "a broker restart").await);
+                    recoveries
+                        .entry("a broker restart")
+                        .or_default()
+                        .push(soak.recovery(j, Some(mark), "a broker restart").await);
                 }
             }
             Fault::ModbusRestart => {
@@ -377,7 +387,10 @@ async fn chaos_soak_loses_no_order_and_never_trips_a_monitor() {
                     .restart_server(i, down)
                     .await
                     .expect("restarts");
-                recoveries.push(soak.recovery(i, None, "a Modbus server restart").await);
+                recoveries
+                    .entry("a Modbus server restart")
+                    .or_default()
+                    .push(soak.recovery(i, None, "a Modbus server restart").await);
             }
             Fault::Plan => {
                 let version = soak.daemons[i].next_version;
@@ -416,7 +429,10 @@ async fn chaos_soak_loses_no_order_and_never_trips_a_monitor() {
                     tokio::time::sleep(Duration::from_millis(10)).await;
                 }
                 soak.daemons[i].mode = mode;
-                recoveries.push(soak.recovery(i, None, "a mode order").await);
+                recoveries
+                    .entry("a mode order")
+                    .or_default()
+                    .push(soak.recovery(i, None, "a mode order").await);
             }
             Fault::Garbage => {
                 let kind = ["plan/set", "mode/set", "outflow"][rng.below(3) as usize];
@@ -448,10 +464,10 @@ async fn chaos_soak_loses_no_order_and_never_trips_a_monitor() {
                 soak.spawn(i);
             }
             for i in 0..sites {
-                recoveries.push(
-                    soak.recovery(i, Some(mark), "a kill -9 of every daemon")
-                        .await,
-                );
+                let took = soak
+                    .recovery(i, Some(mark), "a kill -9 of every daemon")
+                    .await;
+                recoveries.entry("kill -9").or_default().push(took);
             }
         }
         for i in 0..sites {
@@ -494,17 +510,24 @@ async fn chaos_soak_loses_no_order_and_never_trips_a_monitor() {
     let Soak { cabinets, logs, .. } = soak;
     let outcome = cabinets.finish().expect("finishes");
 
-    recoveries.sort();
-    let median = recoveries[recoveries.len() / 2];
-    let max = recoveries[recoveries.len() - 1];
+    let recovered: Vec<String> = recoveries
+        .iter_mut()
+        .map(|(what, times)| {
+            times.sort();
+            format!(
+                "{what}: {} times, median {:.2} s, max {:.2} s",
+                times.len(),
+                times[times.len() / 2].as_secs_f64(),
+                times[times.len() - 1].as_secs_f64()
+            )
+        })
+        .collect();
     eprintln!(
-        "chaos soak (seed {seed}): faults injected {injected:?}; recovery to control over {} \
-         recoveries: median {:.2} s, max {:.2} s; acknowledged orders lost: {lost}; \
-         monitor trips: {}; the longest-lived daemon over {:.0} s ({:.0} simulated): resident \
-         memory {first_kb} kB at first, {last_kb} kB at the end, {max_kb} kB at most",
-        recoveries.len(),
-        median.as_secs_f64(),
-        max.as_secs_f64(),
+        "chaos soak (seed {seed}): faults injected {injected:?}; back under control after {}; \
+         acknowledged orders lost: {lost}; monitor trips: {}; the longest-lived daemon over \
+         {:.0} s ({:.0} simulated): resident memory {first_kb} kB at first, {last_kb} kB at \
+         the end, {max_kb} kB at most",
+        recovered.join("; "),
         outcome.interlock_trips.len(),
         watched.as_secs_f64(),
         watched.as_secs_f64() * SPEED,
