@@ -71,13 +71,6 @@ pub struct CabinetStatus {
     pub conflict: bool,
 }
 
-impl CabinetStatus {
-    /// The register value.
-    pub fn bits(self) -> u16 {
-        u16::from(self.local) | u16::from(self.flashing) << 1 | u16::from(self.conflict) << 2
-    }
-}
-
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Mode {
     Local,

@@ -217,7 +217,7 @@ fn publish(sim: &Simulation, sites: &[Site]) {
         let mut bank = site.bank.lock();
         bank.header[usize::from(address::IO_HEARTBEAT)] = (ms / 1000) as u16;
         bank.header[usize::from(address::CABINET_STATUS)] =
-            sim.cabinet_status(i).unwrap_or_default().bits();
+            status_bits(sim.cabinet_status(i).unwrap_or_default());
         bank.header[usize::from(address::CLOCK_DS)] = (clock_ds >> 16) as u16;
         bank.header[usize::from(address::CLOCK_DS) + 1] = clock_ds as u16;
         if let Some(samples) = sim.samples_at(i) {
@@ -237,4 +237,13 @@ fn publish(sim: &Simulation, sites: &[Site]) {
             }
         }
     }
+}
+
+/// The `cabinet_status` register for what the simulated cabinet does.
+pub fn status_bits(s: greenwave_sim::cabinet::CabinetStatus) -> u16 {
+    use crate::fieldio::reference::status;
+    let bit = |on: bool, b: u16| if on { b } else { 0 };
+    bit(s.local, status::LOCAL)
+        | bit(s.flashing, status::FLASHING)
+        | bit(s.conflict, status::CONFLICT)
 }

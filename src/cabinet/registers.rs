@@ -1,7 +1,7 @@
 //! One cabinet's register bank, served over Modbus TCP (tokio-modbus server) with the reference
 //! map (`docs/spec/cabinet-modbus.md`): input registers read with function 04, holding registers
 //! read with 03 and written with 06 and 16. An address outside the map is answered with
-//! exception 02 (illegal data address); an aspect code above 6 or a control request above 2
+//! exception 02 (illegal data address); an aspect code above 6 or a control request above 3
 //! with exception 03 (illegal data value), and nothing of that request is applied.
 
 use std::future::Future;
@@ -15,34 +15,8 @@ use tokio::net::TcpListener;
 use tokio_modbus::prelude::{ExceptionCode, Request, Response};
 use tokio_modbus::server::tcp::{Server, accept_tcp_connection};
 
-/// Largest aspect code.
-const MAX_ASPECT: u16 = 6;
-/// Largest control request.
-const MAX_REQUEST: u16 = 3;
-
-/// Reference map addresses.
-pub mod address {
-    /// Input: heartbeat.
-    pub const IO_HEARTBEAT: u16 = 0;
-    /// Input: channels.
-    pub const DETECTOR_CHANNELS: u16 = 1;
-    /// Input: groups.
-    pub const SIGNAL_GROUPS: u16 = 2;
-    /// Input: status.
-    pub const CABINET_STATUS: u16 = 3;
-    /// Input: clock, two registers.
-    pub const CLOCK_DS: u16 = 4;
-    /// Input: channel 0's count.
-    pub const DETECTORS: u16 = 100;
-    /// Input: group 0's shown aspect.
-    pub const SHOWN_ASPECT: u16 = 300;
-    /// Holding: watchdog.
-    pub const WATCHDOG: u16 = 0;
-    /// Holding: control request.
-    pub const CONTROL_REQUEST: u16 = 1;
-    /// Holding: group 0's commanded aspect.
-    pub const COMMANDED_ASPECT: u16 = 200;
-}
+pub use crate::fieldio::reference::address;
+use crate::fieldio::reference::{MAX_ASPECT, request};
 
 /// The registers of one cabinet with `channels` detector channels and `groups` signal groups.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,7 +90,7 @@ impl Bank {
             self.holding(a).ok_or(ExceptionCode::IllegalDataAddress)?;
             let limit = match a {
                 address::WATCHDOG => u16::MAX,
-                address::CONTROL_REQUEST => MAX_REQUEST,
+                address::CONTROL_REQUEST => request::MAX,
                 _ => MAX_ASPECT,
             };
             if w > limit {

@@ -14,19 +14,7 @@ use super::link::{Link, LinkError};
 use super::reading::{ReadPlan, Reading};
 use super::regmap::RegisterMap;
 
-/// `control_request` values of the reference map.
-pub mod request {
-    /// Hand the signals to the cabinet's local fallback.
-    pub const LOCAL: u16 = 0;
-    /// The daemon drives the signal groups.
-    pub const EXTERNAL: u16 = 1;
-    /// Flashing amber, entered at the end of the red clearance (map v2: the daemon asks for it
-    /// once it has cleared every group to red; a cabinet in local control winds its own plan
-    /// down first).
-    pub const FLASH: u16 = 2;
-    /// Flashing amber at once, for a fault the daemon latched (map v2).
-    pub const FLASH_NOW: u16 = 3;
-}
+pub use super::reference::request;
 
 /// What the control loop wants the cabinet to do.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]

@@ -2,6 +2,7 @@
 //! values decoded from them (raw, as the cabinet reported them; judging them is the control
 //! loop's job).
 
+use super::reference::status;
 use super::regmap::RegisterMap;
 
 /// Most registers one read may ask for (Modbus limit).
@@ -42,17 +43,17 @@ pub struct Reading {
 impl Reading {
     /// Bit 0: local fallback active.
     pub fn local(&self) -> bool {
-        self.status & 1 != 0
+        self.status & status::LOCAL != 0
     }
 
     /// Bit 1: flashing.
     pub fn flashing(&self) -> bool {
-        self.status & 2 != 0
+        self.status & status::FLASHING != 0
     }
 
     /// Bit 2: hardware conflict monitor tripped.
     pub fn conflict(&self) -> bool {
-        self.status & 4 != 0
+        self.status & status::CONFLICT != 0
     }
 }
 

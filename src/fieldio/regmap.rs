@@ -111,18 +111,19 @@ pub struct RegisterMap {
 impl Default for RegisterMap {
     /// The reference map.
     fn default() -> Self {
+        use super::reference::address;
         RegisterMap {
-            io_heartbeat: 0,
-            detector_channels: 1,
-            signal_groups: 2,
-            cabinet_status: 3,
-            clock_ds: 4,
-            detector_base: 100,
-            detector_stride: 4,
-            shown_aspect_base: 300,
-            watchdog: 0,
-            control_request: 1,
-            commanded_aspect_base: 200,
+            io_heartbeat: address::IO_HEARTBEAT,
+            detector_channels: address::DETECTOR_CHANNELS,
+            signal_groups: address::SIGNAL_GROUPS,
+            cabinet_status: address::CABINET_STATUS,
+            clock_ds: address::CLOCK_DS,
+            detector_base: address::DETECTORS,
+            detector_stride: address::DETECTOR_STRIDE,
+            shown_aspect_base: address::SHOWN_ASPECT,
+            watchdog: address::WATCHDOG,
+            control_request: address::CONTROL_REQUEST,
+            commanded_aspect_base: address::COMMANDED_ASPECT,
             word_order: WordOrder::HighFirst,
         }
     }

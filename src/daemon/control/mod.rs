@@ -619,5 +619,6 @@ fn all_red(state: &SignalState) -> bool {
     state.aspects().iter().all(|&a| a == Aspect::Red)
 }
 
-#[cfg(test)]
+// Against the simulator's cabinet, which the full build has.
+#[cfg(all(test, feature = "sim"))]
 mod tests;

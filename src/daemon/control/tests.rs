@@ -82,7 +82,7 @@ impl Bench {
             heartbeat: (ms / 1000) as u16,
             channels: detectors.len() as u16,
             groups: shown.len() as u16,
-            status: self.sim.cabinet_status(0).unwrap_or_default().bits(),
+            status: crate::cabinet::status_bits(self.sim.cabinet_status(0).unwrap_or_default()),
             clock_ds: (ms / 100) as u32,
             detectors,
             shown: shown.aspects().iter().map(|a| a.code()).collect(),
