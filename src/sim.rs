@@ -13,7 +13,17 @@ use greenwave_sim::{ControllerError, Outcome, RunOptions, Scenario, Simulation, 
 use crate::cli::{Format, SimArgs};
 use crate::report;
 
-pub fn run(args: &SimArgs) -> Result<ExitCode> {
+/// The runs a command line asks for.
+struct Study {
+    scenario: Scenario,
+    controllers: Vec<String>,
+    seeds: Vec<u64>,
+    duration: Duration,
+}
+
+/// What a `greenwave sim` command line asks for, checked: the scenario, the controllers, the
+/// seeds and the duration; or the exit code of a command line that cannot run (said why).
+fn study(args: &SimArgs) -> Result<Study, ExitCode> {
     let scenario = match Scenario::load(&args.scenario) {
         Ok(s) => s,
         Err(e) => {
@@ -25,7 +35,7 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
                     args.scenario.display()
                 );
             }
-            return Ok(ExitCode::from(2));
+            return Err(ExitCode::from(2));
         }
     };
     if let Some(d) = args.duration
@@ -35,7 +45,7 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
             "error: --duration {d} s is out of range ({} s to a week, {MAX_DURATION_S} s)",
             scenario.step.as_secs_f64()
         );
-        return Ok(ExitCode::from(2));
+        return Err(ExitCode::from(2));
     }
     let controllers: Vec<String> = if args.compare.is_empty() {
         vec![
@@ -55,7 +65,7 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
             "error: --seed {first_seed} with --seeds {} runs past the largest seed",
             args.seeds
         );
-        return Ok(ExitCode::from(2));
+        return Err(ExitCode::from(2));
     };
     let duration = args
         .duration
@@ -79,10 +89,27 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
                 }
                 _ => eprintln!("error: {}: {e}", args.scenario.display()),
             }
-            return Ok(ExitCode::from(2));
+            return Err(ExitCode::from(2));
         }
     }
+    Ok(Study {
+        scenario,
+        controllers,
+        seeds,
+        duration,
+    })
+}
 
+pub fn run(args: &SimArgs) -> Result<ExitCode> {
+    let Study {
+        scenario,
+        controllers,
+        seeds,
+        duration,
+    } = match study(args) {
+        Ok(study) => study,
+        Err(code) => return Ok(code),
+    };
     let total_steps = controllers.len() as u64
         * seeds.len() as u64
         * (duration.total_millis() / scenario.step.total_millis().max(1));

@@ -297,116 +297,33 @@ pub fn start(settings: MqttSettings, subscriptions: Vec<String>, will: Outgoing)
         will.qos,
         will.retain,
     ));
-    let (client, mut eventloop) = AsyncClient::new(options, 256);
-    let (important, mut important_rx) = mpsc::channel::<Outgoing>(1024);
-    let (bulk, mut bulk_rx) = mpsc::channel::<Outgoing>(64);
+    let (client, eventloop) = AsyncClient::new(options, 256);
+    let (important, important_rx) = mpsc::channel::<Outgoing>(1024);
+    let (bulk, bulk_rx) = mpsc::channel::<Outgoing>(64);
     let (incoming_tx, incoming) = mpsc::channel(256);
     let (status, status_rx) = watch::channel::<Option<Outgoing>>(None);
     let (connected_tx, connected) = watch::channel(false);
     let dropped = Arc::new(AtomicU64::new(0));
-    let (stop, mut stop_rx) = watch::channel(false);
-    let mut publisher_stop = stop.subscribe();
+    let (stop, stop_rx) = watch::channel(false);
+    let publisher_stop = stop.subscribe();
 
     // The event loop, polled on its own.
-    let poll_client = client.clone();
     let dropped_incoming = Arc::new(AtomicU64::new(0));
-    let dropped_in = dropped_incoming.clone();
-    tokio::spawn(async move {
-        let mut backoff = settings.backoff_min;
-        let mut awaiting_subacks = 0usize;
-        loop {
-            let polled = tokio::select! {
-                polled = eventloop.poll() => polled,
-                () = stopped(&mut stop_rx) => {
-                    // Let the publisher's last messages and the disconnect go out.
-                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                        while eventloop.poll().await.is_ok() {}
-                    })
-                    .await;
-                    return;
-                }
-            };
-            match polled {
-                Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                    backoff = settings.backoff_min;
-                    awaiting_subacks = subscriptions.len();
-                    if awaiting_subacks == 0 {
-                        connected_tx.send_replace(true);
-                    }
-                    tracing::info!(broker = %settings.host, port = settings.port, "MQTT connected");
-                    for topic in &subscriptions {
-                        if let Err(e) = poll_client.try_subscribe(topic.clone(), QoS::AtLeastOnce) {
-                            tracing::warn!(error = %e, topic, "MQTT subscribe failed");
-                        }
-                    }
-                    let status = status_rx.borrow().clone();
-                    if let Some(s) = status
-                        && let Err(e) = poll_client.try_publish(s.topic, s.qos, s.retain, s.payload)
-                    {
-                        tracing::warn!(error = %e, "MQTT status publish failed");
-                    }
-                }
-                Ok(Event::Incoming(Packet::SubAck(_))) if awaiting_subacks > 0 => {
-                    awaiting_subacks -= 1;
-                    if awaiting_subacks == 0 {
-                        connected_tx.send_replace(true);
-                    }
-                }
-                Ok(Event::Incoming(Packet::Publish(p))) => {
-                    let message = Incoming {
-                        topic: p.topic,
-                        payload: p.payload.to_vec(),
-                        retain: p.retain,
-                    };
-                    if incoming_tx.try_send(message).is_err() {
-                        dropped_in.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    if *connected_tx.borrow() {
-                        tracing::warn!(error = %e, "MQTT link down");
-                    } else {
-                        tracing::warn!(
-                            error = %e,
-                            broker = %settings.host,
-                            port = settings.port,
-                            retry_in = ?backoff,
-                            "MQTT connect failed"
-                        );
-                    }
-                    connected_tx.send_replace(false);
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(settings.backoff_max);
-                }
-            }
-        }
-    });
-
-    // The publisher: important first; on stop, what is queued, then a clean disconnect.
-    let publisher = tokio::spawn(async move {
-        loop {
-            let message = tokio::select! {
-                biased;
-                Some(m) = important_rx.recv() => m,
-                Some(m) = bulk_rx.recv() => m,
-                () = stopped(&mut publisher_stop) => {
-                    while let Ok(m) = important_rx.try_recv() {
-                        let _ = client.publish(m.topic, m.qos, m.retain, m.payload).await;
-                    }
-                    let _ = client.disconnect().await;
-                    return;
-                }
-                else => return,
-            };
-            if let Err(e) = client
-                .publish(message.topic, message.qos, message.retain, message.payload)
-                .await
-            {
-                tracing::warn!(error = %e, "MQTT publish failed");
-            }
-        }
-    });
+    let io = EventLoopIo {
+        client: client.clone(),
+        incoming: incoming_tx,
+        status: status_rx,
+        connected: connected_tx,
+        dropped_incoming: dropped_incoming.clone(),
+    };
+    tokio::spawn(poll_event_loop(
+        eventloop,
+        settings,
+        subscriptions,
+        io,
+        stop_rx,
+    ));
+    let publisher = tokio::spawn(publish(client, important_rx, bulk_rx, publisher_stop));
 
     MqttHandle {
         important,
@@ -418,6 +335,130 @@ pub fn start(settings: MqttSettings, subscriptions: Vec<String>, will: Outgoing)
         connected,
         stop,
         publisher: Some(publisher),
+    }
+}
+
+/// What the event-loop task shares with the handle.
+struct EventLoopIo {
+    client: AsyncClient,
+    incoming: mpsc::Sender<Incoming>,
+    status: watch::Receiver<Option<Outgoing>>,
+    connected: watch::Sender<bool>,
+    dropped_incoming: Arc<AtomicU64>,
+}
+
+/// Polls rumqttc's event loop until `stop`: resubscribes and republishes the status on every
+/// connect, hands messages on, and waits an exponential backoff after every failure.
+async fn poll_event_loop(
+    mut eventloop: rumqttc::EventLoop,
+    settings: MqttSettings,
+    subscriptions: Vec<String>,
+    io: EventLoopIo,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut backoff = settings.backoff_min;
+    let mut awaiting_subacks = 0usize;
+    loop {
+        let polled = tokio::select! {
+            polled = eventloop.poll() => polled,
+            () = stopped(&mut stop) => {
+                // Let the publisher's last messages and the disconnect go out.
+                let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                    while eventloop.poll().await.is_ok() {}
+                })
+                .await;
+                return;
+            }
+        };
+        match polled {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                backoff = settings.backoff_min;
+                awaiting_subacks = subscriptions.len();
+                if awaiting_subacks == 0 {
+                    io.connected.send_replace(true);
+                }
+                tracing::info!(broker = %settings.host, port = settings.port, "MQTT connected");
+                resubscribe(&io, &subscriptions);
+            }
+            Ok(Event::Incoming(Packet::SubAck(_))) if awaiting_subacks > 0 => {
+                awaiting_subacks -= 1;
+                if awaiting_subacks == 0 {
+                    io.connected.send_replace(true);
+                }
+            }
+            Ok(Event::Incoming(Packet::Publish(p))) => {
+                let message = Incoming {
+                    topic: p.topic,
+                    payload: p.payload.to_vec(),
+                    retain: p.retain,
+                };
+                if io.incoming.try_send(message).is_err() {
+                    io.dropped_incoming.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                if *io.connected.borrow() {
+                    tracing::warn!(error = %e, "MQTT link down");
+                } else {
+                    tracing::warn!(
+                        error = %e,
+                        broker = %settings.host,
+                        port = settings.port,
+                        retry_in = ?backoff,
+                        "MQTT connect failed"
+                    );
+                }
+                io.connected.send_replace(false);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(settings.backoff_max);
+            }
+        }
+    }
+}
+
+/// On a connect: every subscription again (a clean session lost them), and the status.
+fn resubscribe(io: &EventLoopIo, subscriptions: &[String]) {
+    for topic in subscriptions {
+        if let Err(e) = io.client.try_subscribe(topic.clone(), QoS::AtLeastOnce) {
+            tracing::warn!(error = %e, topic, "MQTT subscribe failed");
+        }
+    }
+    let status = io.status.borrow().clone();
+    if let Some(s) = status
+        && let Err(e) = io.client.try_publish(s.topic, s.qos, s.retain, s.payload)
+    {
+        tracing::warn!(error = %e, "MQTT status publish failed");
+    }
+}
+
+/// The publisher: important first; on stop, what is queued, then a clean disconnect.
+async fn publish(
+    client: AsyncClient,
+    mut important: mpsc::Receiver<Outgoing>,
+    mut bulk: mpsc::Receiver<Outgoing>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let message = tokio::select! {
+            biased;
+            Some(m) = important.recv() => m,
+            Some(m) = bulk.recv() => m,
+            () = stopped(&mut stop) => {
+                while let Ok(m) = important.try_recv() {
+                    let _ = client.publish(m.topic, m.qos, m.retain, m.payload).await;
+                }
+                let _ = client.disconnect().await;
+                return;
+            }
+            else => return,
+        };
+        if let Err(e) = client
+            .publish(message.topic, message.qos, message.retain, message.payload)
+            .await
+        {
+            tracing::warn!(error = %e, "MQTT publish failed");
+        }
     }
 }
 
