@@ -445,7 +445,8 @@ async fn chaos_soak_loses_no_order_and_never_trips_a_monitor() {
         assert_eq!(
             soak.conflict_bits(),
             Vec::<String>::new(),
-            "after {fault:?}"
+            "after {fault:?} at {site}: {:?}",
+            soak.cabinets.trips()
         );
     }
 

@@ -69,6 +69,7 @@ pub struct VirtualCabinets {
     servers: Vec<tokio::task::JoinHandle<()>>,
     stop: Arc<AtomicBool>,
     simulation: Option<JoinHandle<Outcome>>,
+    trips: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl VirtualCabinets {
@@ -112,19 +113,22 @@ impl VirtualCabinets {
         }
         publish(&sim, &sites);
         let stop = Arc::new(AtomicBool::new(false));
+        let trips = Arc::new(std::sync::Mutex::new(Vec::new()));
         let simulation = {
             let sites = sites.clone();
             let stop = stop.clone();
+            let trips = trips.clone();
             let speed = options.speed;
             std::thread::Builder::new()
                 .name("virtual-cabinet".into())
-                .spawn(move || drive(sim, &sites, speed, &stop))?
+                .spawn(move || drive(sim, &sites, speed, &stop, &trips))?
         };
         Ok(VirtualCabinets {
             sites,
             servers,
             stop,
             simulation: Some(simulation),
+            trips,
         })
     }
 
@@ -145,6 +149,11 @@ impl VirtualCabinets {
         };
         *server = registers::serve(listener, self.sites[site].bank.clone());
         Ok(())
+    }
+
+    /// What tripped a conflict monitor so far (the first trip of each cabinet), as it happens.
+    pub fn trips(&self) -> Vec<String> {
+        self.trips.lock().map(|t| t.clone()).unwrap_or_default()
     }
 
     /// True once the simulated run has ended.
@@ -176,7 +185,14 @@ impl Drop for VirtualCabinets {
 }
 
 /// Steps the simulation in pace with real time times `speed`, bridging the registers.
-fn drive(mut sim: Simulation, sites: &[Site], speed: f64, stop: &AtomicBool) -> Outcome {
+fn drive(
+    mut sim: Simulation,
+    sites: &[Site],
+    speed: f64,
+    stop: &AtomicBool,
+    trips: &std::sync::Mutex<Vec<String>>,
+) -> Outcome {
+    let mut tripped = 0;
     let started = StdInstant::now();
     let sim_start = sim.now();
     while !sim.finished() && !stop.load(Ordering::SeqCst) {
@@ -205,6 +221,12 @@ fn drive(mut sim: Simulation, sites: &[Site], speed: f64, stop: &AtomicBool) -> 
         }
         sim.step();
         publish(&sim, sites);
+        if sim.monitor_trips() != tripped {
+            tripped = sim.monitor_trips();
+            if let Ok(mut t) = trips.lock() {
+                *t = sim.monitor_trip_descriptions();
+            }
+        }
     }
     sim.outcome(started.elapsed().as_secs_f64())
 }

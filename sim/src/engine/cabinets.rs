@@ -62,4 +62,12 @@ impl Simulation {
     pub fn monitor_trips(&self) -> u32 {
         self.junctions.iter().map(|j| j.trips).sum()
     }
+
+    /// The first trip of each junction whose monitor tripped, described.
+    pub fn monitor_trip_descriptions(&self) -> Vec<String> {
+        self.junctions
+            .iter()
+            .filter_map(|j| j.first_trip.clone())
+            .collect()
+    }
 }
