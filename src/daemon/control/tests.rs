@@ -24,6 +24,10 @@ struct Bench {
     request: u16,
     /// What the heads of J1 showed after each step.
     seen: Vec<(Instant, SignalState)>,
+    /// Readings taken, the oldest first: the loop gets the one `delay` steps old (a poll that
+    /// lags the cabinet, as over a real link).
+    readings: std::collections::VecDeque<Reading>,
+    delay: usize,
 }
 
 impl Bench {
@@ -59,6 +63,8 @@ impl Bench {
             watchdog: 0,
             request: request::LOCAL,
             seen: Vec::new(),
+            readings: std::collections::VecDeque::new(),
+            delay: 0,
         }
     }
 
@@ -92,7 +98,11 @@ impl Bench {
     /// One tick of the loop on the current reading, its command to the cabinet, one step.
     fn step(&mut self) {
         let now = self.sim.now();
-        let reading = self.reading();
+        self.readings.push_back(self.reading());
+        while self.readings.len() > self.delay + 1 {
+            self.readings.pop_front();
+        }
+        let reading = self.readings.front().expect("a reading").clone();
         let (req, aspects) = self
             .control
             .tick(now, now, &reading, &Neighbours::default());
@@ -236,4 +246,36 @@ fn a_latched_fault_asks_for_flash_at_once() {
         0,
         "a fault flash is no monitor trip"
     );
+}
+
+#[test]
+fn an_ordered_flash_over_a_lagging_link_never_trips_the_cabinet() {
+    for delay in 1..=4 {
+        let mut bench = Bench::new();
+        bench.delay = delay;
+        bench.run_until("driving", 120, |b| b.control.mode() == Mode::Driving);
+        bench.run_until("a green", 60, Bench::shows_green);
+        bench.control.set_operator_mode(OperatorMode::Flash);
+        bench.run_until("flashing", 120, Bench::flashing);
+        bench.run_until("a while flashing", 30, |b| {
+            b.sim.now().total_millis() % 30_000 == 0
+        });
+        assert!(bench.flashing(), "still flashing (delay {delay})");
+        assert_eq!(
+            bench.sim.monitor_trips(),
+            0,
+            "delay {delay}: {:?}",
+            bench.sim.monitor_trip_descriptions()
+        );
+        bench.control.set_operator_mode(OperatorMode::Adaptive);
+        bench.run_until("driving again", 120, |b| {
+            b.control.mode() == Mode::Driving && b.shows_green()
+        });
+        assert_eq!(
+            bench.sim.monitor_trips(),
+            0,
+            "delay {delay}: {:?}",
+            bench.sim.monitor_trip_descriptions()
+        );
+    }
 }
