@@ -457,7 +457,15 @@ impl ControlLoop {
             self.latch(format!("interlock: {v}"));
             return (request::FLASH_NOW, &self.command);
         }
-        if to_flash && self.sequencer.all_red() && self.interlock.flash_ready(now).is_ok() {
+        // Flash only once the cabinet shows the red this loop commanded: the red clearance may
+        // already have run out in the very tick that proposes the red (the control time can
+        // jump between ticks), and the cabinet still shows the amber then.
+        let red_shown = *self.interlock.output() == self.command && self.shown == self.command;
+        if to_flash
+            && red_shown
+            && self.sequencer.all_red()
+            && self.interlock.flash_ready(now).is_ok()
+        {
             return self.enter_flash(now);
         }
         let out = self.interlock.output();

@@ -28,6 +28,8 @@ struct Bench {
     /// lags the cabinet, as over a real link).
     readings: std::collections::VecDeque<Reading>,
     delay: usize,
+    /// The aspects last commanded.
+    last_command: SignalState,
 }
 
 impl Bench {
@@ -65,6 +67,7 @@ impl Bench {
             seen: Vec::new(),
             readings: std::collections::VecDeque::new(),
             delay: 0,
+            last_command: SignalState::uniform(8, Aspect::Red),
         }
     }
 
@@ -110,6 +113,7 @@ impl Bench {
         if now.total_millis() % 500 == 0 {
             self.watchdog = self.watchdog.wrapping_add(1);
         }
+        self.last_command = aspects.clone();
         let command = CabinetCommand {
             watchdog: self.watchdog,
             request: ControlRequest::from_register(req).expect("a valid request"),
@@ -278,4 +282,41 @@ fn an_ordered_flash_over_a_lagging_link_never_trips_the_cabinet() {
             bench.sim.monitor_trip_descriptions()
         );
     }
+}
+
+#[test]
+fn an_ordered_flash_waits_for_the_red_to_be_shown_even_when_the_clock_jumps() {
+    // Ticks far apart (a loaded machine, a slow link): the red clearance runs out between two
+    // ticks, so the tick that proposes the red finds it over already.
+    let mut bench = Bench::new();
+    bench.run_until("driving", 120, |b| b.control.mode() == Mode::Driving);
+    bench.run_until("a green", 60, Bench::shows_green);
+    bench.control.set_operator_mode(OperatorMode::Flash);
+    let mut skipped = 0;
+    while !bench.flashing() {
+        assert!(skipped < 10_000, "never flashed");
+        // The loop sees one step in 70 (7 s): the cabinet runs on meanwhile.
+        if skipped % 70 == 0 {
+            bench.step();
+        } else {
+            // The cabinet's watchdog is fed by the field I/O, which runs on.
+            if bench.sim.now().total_millis() % 500 == 0 {
+                bench.watchdog = bench.watchdog.wrapping_add(1);
+            }
+            let command = CabinetCommand {
+                watchdog: bench.watchdog,
+                request: ControlRequest::from_register(bench.request).expect("a request"),
+                aspects: bench.last_command.clone(),
+            };
+            bench.sim.command_cabinet(0, &command);
+            bench.sim.step();
+        }
+        skipped += 1;
+    }
+    assert_eq!(
+        bench.sim.monitor_trips(),
+        0,
+        "{:?}",
+        bench.sim.monitor_trip_descriptions()
+    );
 }
