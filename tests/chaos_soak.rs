@@ -63,6 +63,18 @@ enum Fault {
     Garbage,
 }
 
+impl Fault {
+    const ALL: [Fault; 7] = [
+        Fault::Kill,
+        Fault::Stop,
+        Fault::BrokerRestart,
+        Fault::ModbusRestart,
+        Fault::Plan,
+        Fault::Mode,
+        Fault::Garbage,
+    ];
+}
+
 struct Daemon {
     site: String,
     cabinet: SocketAddr,
@@ -261,16 +273,7 @@ fn mode_set(site: &str, mode: OperatorMode) -> Vec<u8> {
 
 /// The faults of a soak of `n` events: every kind at least once, the rest drawn by the seed.
 fn schedule(rng: &mut Rng, n: usize) -> Vec<Fault> {
-    use Fault::*;
-    let kinds = [
-        Kill,
-        Stop,
-        BrokerRestart,
-        ModbusRestart,
-        Plan,
-        Mode,
-        Garbage,
-    ];
+    let kinds = Fault::ALL;
     let mut faults: Vec<Fault> = kinds.to_vec();
     while faults.len() < n {
         faults.push(kinds[rng.below(kinds.len() as u64) as usize]);
