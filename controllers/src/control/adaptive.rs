@@ -80,8 +80,8 @@ struct Flow {
     approach: usize,
     turn: usize,
     group: GroupIndex,
-    /// Discharge rate when green, veh/s.
-    capacity: f64,
+    /// The pool of movements it shares its lanes with (`pools`).
+    pool: usize,
     onto: String,
 }
 
@@ -92,6 +92,8 @@ pub struct Adaptive {
     plan: TimingPlan,
     params: AdaptiveParams,
     flows: Vec<Flow>,
+    /// Movements that share lanes, discharging together.
+    pools: Vec<pools::Pool>,
     /// Interstage time from each plan stage to each other stage, s.
     between: Vec<Vec<f64>>,
     waiting_since: Vec<Option<Instant>>,
@@ -118,6 +120,8 @@ pub struct Adaptive {
     waited: Vec<f64>,
     /// Departures already sent, for the outflow's recent past.
     history: DepartureHistory,
+    /// Which groups' queues outlast their greens.
+    saturation: saturation::Saturation,
 }
 
 impl Adaptive {
@@ -149,20 +153,26 @@ impl Adaptive {
                 let (Some(group), Some(turn)) = (m.group, m.turn.index()) else {
                     continue;
                 };
-                // Lanes shared with other turns give each turn a share of their discharge.
-                let share: f64 = m
-                    .lanes
-                    .iter()
-                    .map(|&l| 1.0 / approach.lanes[usize::from(l)].iter().count().max(1) as f64)
-                    .sum();
                 flows.push(Flow {
                     approach: a,
                     turn,
                     group,
-                    capacity: approach.saturation_flow_veh_h_lane / 3600.0 * share.max(0.5),
+                    pool: 0,
                     onto: m.onto.clone(),
                 });
             }
+        }
+        let lanes: Vec<(usize, Vec<u8>)> = flows
+            .iter()
+            .map(|f| {
+                let turn = [Turn::Left, Turn::Through, Turn::Right][f.turn];
+                let m = site.approaches[f.approach].movement(turn);
+                (f.approach, m.map(|m| m.lanes.clone()).unwrap_or_default())
+            })
+            .collect();
+        let (pool_of, pools) = pools::pools(&site, &lanes);
+        for (f, p) in flows.iter_mut().zip(pool_of) {
+            f.pool = p;
         }
         let n = plan.stages.len();
         let between = (0..n)
@@ -190,6 +200,7 @@ impl Adaptive {
             })
             .collect();
         let (stop_bars, uncountable) = counted::stop_bar_feeds(&site);
+        let saturation = saturation::Saturation::new(&site);
         Ok(Adaptive {
             stop_bars,
             uncountable,
@@ -205,11 +216,13 @@ impl Adaptive {
             plan,
             params,
             flows,
+            pools,
             between,
             outflow: Outflow::default(),
             serve: None,
             waited: vec![0.0; ix.groups().len()],
             history: DepartureHistory::default(),
+            saturation,
         })
     }
 }
@@ -254,6 +267,8 @@ impl Controller for Adaptive {
         let ix = self.site.intersection.clone();
 
         self.last_counts.resize(inputs.detectors.len(), None);
+        let vehicles = group_queues(&self.flows, &queues, ix.groups().len());
+        let left_behind = self.observe_saturation(now, inputs.detectors, &vehicles, seq);
         let last = self.last_decision.replace(now);
         self.count_departures(now, last, inputs, seq.state());
         // Pedestrian calls from the push buttons, latched until the walk.
@@ -311,6 +326,21 @@ impl Controller for Adaptive {
             } else {
                 None
             };
+        }
+        // A green that left a moving queue behind: its oldest vehicles have waited already,
+        // about as long as the queue left behind took to arrive.
+        for g in left_behind {
+            let rate: f64 = self
+                .flows
+                .iter()
+                .zip(&arrivals)
+                .filter(|(f, _)| f.group == g)
+                .map(|(_, a)| a.first().copied().unwrap_or(0.0))
+                .sum();
+            let age = (vehicles[g.get()] / rate.max(1e-3)).min(AGE_CAP_S);
+            if let Some(t) = &mut self.waiting_since[g.get()] {
+                *t = *t - Duration::from_secs_f64(age);
+            }
         }
 
         let n = self.plan.stages.len();
@@ -412,6 +442,17 @@ impl Controller for Adaptive {
             self.publish(now, &departures);
             return Some(running);
         }
+        // Near saturation: a managed group's green holds while its queue still moves.
+        let managed = ix
+            .stage(running)
+            .groups
+            .iter()
+            .any(|g| self.saturation.saturated(g) && self.saturation.moving(g, now));
+        if managed && green < bounds.max_green && cycle_room > 0.0 {
+            self.predict(k, 1.0, &queues, &arrivals, horizon, Some(&mut departures));
+            self.publish(now, &departures);
+            return Some(running);
+        }
         // Nobody else waiting: rest in green.
         let Some(next) = next else {
             self.predict(
@@ -486,11 +527,16 @@ impl Adaptive {
     }
 }
 
+/// The longest a queue left behind by a green is taken to have waited already, s.
+const AGE_CAP_S: f64 = 60.0;
+
 /// Time resolution of the prediction, s.
 const BIN_S: f64 = 2.0;
 
 mod counted;
 mod found_queue;
+mod pools;
+mod saturation;
 mod predict;
 #[cfg(test)]
 mod tests;

@@ -21,15 +21,19 @@ impl Adaptive {
             Some((p, b, hold)) if p == k && b == began => hold,
             _ => {
                 let groups = self.site.intersection.stage(stage).groups;
-                let discharge = self
-                    .flows
+                // Each pool's queue of those groups leaves at its lanes' rate.
+                let mut queued = vec![0.0; self.pools.len()];
+                for (f, q) in self.flows.iter().zip(queues) {
+                    if groups.contains(f.group)
+                        && self.waited[f.group.get()] >= self.params.long_wait_s
+                    {
+                        queued[f.pool] += q;
+                    }
+                }
+                let discharge = queued
                     .iter()
-                    .zip(queues)
-                    .filter(|(f, _)| {
-                        groups.contains(f.group)
-                            && self.waited[f.group.get()] >= self.params.long_wait_s
-                    })
-                    .map(|(f, q)| q / f.capacity)
+                    .zip(&self.pools)
+                    .map(|(q, p)| q / p.capacity)
                     .fold(0.0, f64::max);
                 let hold = if discharge > 0.0 {
                     Duration::from_secs_f64(

@@ -315,7 +315,7 @@ fn a_green_after_a_long_wait_holds_for_most_of_the_queue_it_found() {
         .iter()
         .enumerate()
         .filter(|(_, f)| f.group == nb)
-        .map(|(i, f)| (i, f.capacity))
+        .map(|(i, f)| (i, ctl.pools[f.pool].capacity))
         .next()
         .unwrap();
     let mut queues = vec![0.0; ctl.flows.len()];
