@@ -19,7 +19,6 @@ use super::departures::DepartureHistory;
 use super::rings::Rings;
 use super::{Controller, Inputs};
 use crate::corridor::DetectorKind;
-use crate::detector::wrapping_delta;
 use crate::model::{GroupIndex, StageIndex, Turn};
 use crate::plan::TimingPlan;
 use crate::sequencer::{Phase, Sequencer, interstage};
@@ -122,6 +121,8 @@ pub struct Adaptive {
     history: DepartureHistory,
     /// Which groups' queues outlast their greens.
     saturation: saturation::Saturation,
+    /// Whether the running green found a group that had waited long.
+    found_long: bool,
 }
 
 impl Adaptive {
@@ -223,6 +224,7 @@ impl Adaptive {
             waited: vec![0.0; ix.groups().len()],
             history: DepartureHistory::default(),
             saturation,
+            found_long: false,
         })
     }
 }
@@ -242,107 +244,11 @@ impl Controller for Adaptive {
 
     fn decide(&mut self, now: Instant, inputs: &Inputs<'_>, seq: &Sequencer) -> Option<StageIndex> {
         let horizon = self.params.horizon_s.round().max(10.0) as usize;
-        let queues: Vec<f64> = self
-            .flows
-            .iter()
-            .map(|f| {
-                inputs.estimate.approaches.get(f.approach).map_or(0.0, |e| {
-                    // A movement whose only lanes hold a standing vehicle the counts
-                    // missed has that vehicle queued.
-                    let turn = [Turn::Left, Turn::Through, Turn::Right][f.turn];
-                    let standing =
-                        self.site.approaches[f.approach]
-                            .movement(turn)
-                            .is_some_and(|m| {
-                                m.lanes.iter().all(|&l| {
-                                    e.lanes.get(usize::from(l)).is_some_and(|x| x.standing)
-                                })
-                            });
-                    let q = e.movement_queue_veh[f.turn];
-                    if standing { q.max(1.0) } else { q }
-                })
-            })
-            .collect();
+        let queues = self.movement_queues(inputs);
         let arrivals = self.arrivals(inputs, horizon);
         let ix = self.site.intersection.clone();
 
-        self.last_counts.resize(inputs.detectors.len(), None);
-        let vehicles = group_queues(&self.flows, &queues, ix.groups().len());
-        let left_behind = self.observe_saturation(now, inputs.detectors, &vehicles, seq);
-        let last = self.last_decision.replace(now);
-        self.count_departures(now, last, inputs, seq.state());
-        // Pedestrian calls from the push buttons, latched until the walk.
-        for g in ix.group_indices() {
-            for &ch in &self.buttons[g.get()] {
-                let Some(s) = inputs.detectors.get(ch) else {
-                    continue;
-                };
-                let pressed = self.last_counts[ch].is_some_and(|c| wrapping_delta(s.count, c) > 0);
-                self.ped_called[g.get()] |= s.presence || pressed;
-            }
-            if seq.state().get(g).is_go() {
-                self.ped_called[g.get()] = false;
-            }
-        }
-        for (ch, s) in inputs.detectors.iter().enumerate() {
-            self.last_counts[ch] = Some(s.count);
-        }
-
-        // Groups waiting with a queue or a pedestrian call, and for how long.
-        let mut queued = group_queues(&self.flows, &queues, ix.groups().len());
-        for g in ix.group_indices() {
-            if self.ped_called[g.get()] {
-                queued[g.get()] = queued[g.get()].max(1.0);
-            }
-        }
-        // A group waits when a lane it serves holds a vehicle (judged per lane: a lone vehicle in
-        // a shared lane is split among its turns in the movement queues).
-        let mut lane_waiting = vec![false; ix.groups().len()];
-        for f in &self.flows {
-            let approach = &self.site.approaches[f.approach];
-            let Some(est) = inputs.estimate.approaches.get(f.approach) else {
-                continue;
-            };
-            let turn = [Turn::Left, Turn::Through, Turn::Right][f.turn];
-            if let Some(m) = approach.movement(turn)
-                && est.calls_on(&m.lanes)
-            {
-                lane_waiting[f.group.get()] = true;
-            }
-        }
-        for g in ix.group_indices() {
-            let has_demand = queued[g.get()] >= 1.0 || lane_waiting[g.get()];
-            let go = seq.state().get(g).is_go();
-            let waiting = has_demand && !go;
-            let since = &mut self.waiting_since[g.get()];
-            // The wait so far, kept through the green it led to.
-            if waiting || since.is_some() {
-                self.waited[g.get()] = (now - since.unwrap_or(now)).as_secs_f64();
-            } else if !go {
-                self.waited[g.get()] = 0.0;
-            }
-            *since = if waiting {
-                Some(since.unwrap_or(now))
-            } else {
-                None
-            };
-        }
-        // A green that left a moving queue behind: its oldest vehicles have waited already,
-        // about as long as the queue left behind took to arrive.
-        for g in left_behind {
-            let rate: f64 = self
-                .flows
-                .iter()
-                .zip(&arrivals)
-                .filter(|(f, _)| f.group == g)
-                .map(|(_, a)| a.first().copied().unwrap_or(0.0))
-                .sum();
-            let age = (vehicles[g.get()] / rate.max(1e-3)).min(AGE_CAP_S);
-            if let Some(t) = &mut self.waiting_since[g.get()] {
-                *t = *t - Duration::from_secs_f64(age);
-            }
-        }
-
+        let queued = self.observe(now, inputs, seq, &queues, &arrivals);
         let n = self.plan.stages.len();
         let (k, green, running) = match seq.phase() {
             Phase::Transition { to, .. } => return Some(to),
@@ -359,22 +265,7 @@ impl Controller for Adaptive {
             self.cycle_start = Some(now - green);
         }
         self.last_position = Some(k);
-        // The maximum cycle: no extension that would leave too little time for the rest of
-        // the cycle's stages at their minimum greens.
-        let rest_of_cycle: f64 = (k..n)
-            .map(|j| {
-                let next = (j + 1) % n;
-                self.between[j][next]
-                    + if next == 0 {
-                        0.0
-                    } else {
-                        self.plan.stages[next].min_green.as_secs_f64()
-                    }
-            })
-            .sum();
-        let cycle_room = self.cycle_start.map_or(f64::INFINITY, |t| {
-            self.plan.max_cycle.as_secs_f64() - (now - t).as_secs_f64() - rest_of_cycle
-        });
+        let cycle_room = self.cycle_room(k, now, green);
         let bounds = self.plan.stages[k];
         // A group that waited long keeps its green until a share of the queue it found has had
         // time to leave (its side street must not be cut short again), within the maximum green
@@ -442,12 +333,9 @@ impl Controller for Adaptive {
             self.publish(now, &departures);
             return Some(running);
         }
-        // Near saturation: a managed group's green holds while its queue still moves.
-        let managed = ix
-            .stage(running)
-            .groups
-            .iter()
-            .any(|g| self.saturation.saturated(g) && self.saturation.moving(g, now));
+        // Queue management: a saturated group's green, or one that found a group waiting long,
+        // holds while a lane still discharges the queue it found.
+        let managed = self.holds_for_queue(running, now);
         if managed && green < bounds.max_green && cycle_room > 0.0 {
             self.predict(k, 1.0, &queues, &arrivals, horizon, Some(&mut departures));
             self.publish(now, &departures);
@@ -527,16 +415,15 @@ impl Adaptive {
     }
 }
 
-/// The longest a queue left behind by a green is taken to have waited already, s.
-const AGE_CAP_S: f64 = 60.0;
-
 /// Time resolution of the prediction, s.
 const BIN_S: f64 = 2.0;
 
 mod counted;
 mod found_queue;
 mod pools;
-mod saturation;
 mod predict;
+mod queue_management;
+mod saturation;
 #[cfg(test)]
 mod tests;
+mod waits;

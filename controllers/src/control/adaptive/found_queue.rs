@@ -43,6 +43,9 @@ impl Adaptive {
                     Duration::ZERO
                 };
                 self.serve = Some((k, began, hold));
+                self.found_long = groups
+                    .iter()
+                    .any(|g| self.waited[g.get()] >= self.params.long_wait_s);
                 // That wait is served: a group green on into the next plan position does not
                 // bring it along.
                 for g in groups.iter() {

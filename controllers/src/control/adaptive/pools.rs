@@ -23,11 +23,13 @@ pub(super) fn pools(site: &Site, flows: &[(usize, Vec<u8>)]) -> (Vec<usize>, Vec
         let mut merged = false;
         for i in 0..flows.len() {
             for j in 0..i {
-                let overlap = flows[i].0 == flows[j].0
-                    && flows[i].1.iter().any(|l| flows[j].1.contains(l));
+                let overlap =
+                    flows[i].0 == flows[j].0 && flows[i].1.iter().any(|l| flows[j].1.contains(l));
                 if overlap && of[i] != of[j] {
                     let (keep, drop) = (of[i].min(of[j]), of[i].max(of[j]));
-                    of.iter_mut().filter(|p| **p == drop).for_each(|p| *p = keep);
+                    of.iter_mut()
+                        .filter(|p| **p == drop)
+                        .for_each(|p| *p = keep);
                     merged = true;
                 }
             }
