@@ -2,15 +2,22 @@
 //! Barlow 2012). At every decision it predicts, in two-second steps over a rolling horizon, the
 //! queue of every signal group under each candidate schedule: hold the current stage for a few
 //! more seconds, then run the following stages of the plan's order (skipping those without
-//! demand), each until its queues clear (within its green bounds). Arrivals come from the
-//! upstream neighbours' outflow forecasts where they are fresh, else from the local estimate. It
-//! keeps the schedule with the least predicted delay, so it extends the current stage only while
-//! that pays; while it holds, a group whose queue is gone hands its ring on (`rings`). It stays
+//! demand), each until its queues clear (within its green bounds). Movements that share lanes
+//! discharge together at those lanes' saturation flow (`pools`). Arrivals come from the upstream
+//! neighbours' outflow forecasts where they are fresh, else from the local estimate. It keeps
+//! the schedule with the least predicted delay, so it extends the current stage only while that
+//! pays; while it holds, a group whose queue is gone hands its ring on (`rings`). It stays
 //! within the plan's minimum and maximum greens and its maximum cycle, lets no group with a
-//! queue or a pedestrian call wait longer than a bound, keeps the green of a group that waited
-//! long until half the queue it found has had time to leave (`found_queue`), and publishes its
-//! outflow for the downstream neighbours: its departures of the last 90 s, as its stop-bar loops
-//! counted them (`counted`), then its forecast. The prediction itself is in `predict`.
+//! queue or a pedestrian call wait longer than a bound (counted for the vehicles a green left
+//! behind from when they arrived, `waits`), keeps the green of a group that waited long until
+//! half the queue it found has had time to leave (`found_queue`), and publishes its outflow for
+//! the downstream neighbours: its departures of the last 90 s, as its stop-bar loops counted
+//! them (`counted`), then its forecast. The prediction itself is in `predict`.
+//!
+//! Near saturation it switches, group by group, from progression to queue management: a group
+//! whose greens end with a lane still discharging the queue they found (its advance loops tell,
+//! `saturation`) holds its green while the queue moves, up to its maximum green, and the
+//! maximum cycle keeps room for it while the other stages run (`queue_management`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -250,34 +257,15 @@ impl Controller for Adaptive {
 
         let queued = self.observe(now, inputs, seq, &queues, &arrivals);
         let n = self.plan.stages.len();
-        let (k, green, running) = match seq.phase() {
-            Phase::Transition { to, .. } => return Some(to),
-            Phase::Clearing { .. } => return None,
-            Phase::AllRed { .. } => return Some(self.plan.stages[0].stage),
-            Phase::Dwell { stage, since } => match self.rings.position(&self.plan, stage, since) {
-                Some((k, began)) => (k, now - began, stage),
-                None => return Some(self.plan.stages[0].stage),
-            },
+        let (k, green, running) = match self.position(now, seq) {
+            Ok(at) => at,
+            Err(request) => return request,
         };
-        // A new cycle starts whenever the plan order wraps round (its first stage may have been
-        // skipped for want of demand).
-        if self.last_position.is_some_and(|last| k < last) || self.cycle_start.is_none() {
-            self.cycle_start = Some(now - green);
-        }
-        self.last_position = Some(k);
         let cycle_room = self.cycle_room(k, now, green);
         let bounds = self.plan.stages[k];
         // A group that waited long keeps its green until a share of the queue it found has had
-        // time to leave (its side street must not be cut short again), within the maximum green
-        // and the maximum cycle. Fixed at the green's first decision.
-        let found = self.hold_for_found_queue(k, now - green, running, &queues);
-        let in_cycle = green.as_secs_f64() + cycle_room.max(0.0);
-        let found = if found.as_secs_f64() > in_cycle {
-            Duration::from_secs_f64(in_cycle)
-        } else {
-            found
-        }
-        .min(bounds.max_green);
+        // time to leave (its side street must not be cut short again).
+        let found = self.found_hold(k, (now - green, green), running, &queues, cycle_room);
         // The next stage with demand (a vehicle's worth queued, or arriving within 30 s), in the
         // plan's order.
         let demanded = |g: GroupIndex| {
@@ -308,20 +296,7 @@ impl Controller for Adaptive {
             return Some(running);
         }
         // A group kept waiting too long: straight to the first stage that serves it.
-        let bound = Duration::from_secs_f64(self.params.max_wait_s);
-        let longest = ix
-            .group_indices()
-            .filter_map(|g| self.waiting_since[g.get()].map(|t| (t, g)))
-            .min();
-        if let Some((since, g)) = longest
-            && let Some(d) = (1..=n).find(|&d| {
-                ix.stage(self.plan.stages[(k + d) % n].stage)
-                    .groups
-                    .contains(g)
-            })
-            && now - since + Duration::from_secs_f64(self.between[k][(k + d) % n]) >= bound
-        {
-            let target = self.plan.stages[(k + d) % n].stage;
+        if let Some(target) = self.over_wait_bound(k, now) {
             self.predict(k, 0.0, &queues, &arrivals, horizon, Some(&mut departures));
             self.publish(now, &departures);
             return Some(target);
@@ -401,6 +376,31 @@ impl Controller for Adaptive {
 }
 
 impl Adaptive {
+    /// The plan position running at `now`, its green so far and the stage standing for it;
+    /// else what to request (between stages, or to start). Tracks the cycle's start.
+    fn position(
+        &mut self,
+        now: Instant,
+        seq: &Sequencer,
+    ) -> Result<(usize, Duration, StageIndex), Option<StageIndex>> {
+        let (k, green, running) = match seq.phase() {
+            Phase::Transition { to, .. } => return Err(Some(to)),
+            Phase::Clearing { .. } => return Err(None),
+            Phase::AllRed { .. } => return Err(Some(self.plan.stages[0].stage)),
+            Phase::Dwell { stage, since } => match self.rings.position(&self.plan, stage, since) {
+                Some((k, began)) => (k, now - began, stage),
+                None => return Err(Some(self.plan.stages[0].stage)),
+            },
+        };
+        // A new cycle starts whenever the plan order wraps round (its first stage may have been
+        // skipped for want of demand).
+        if self.last_position.is_some_and(|last| k < last) || self.cycle_start.is_none() {
+            self.cycle_start = Some(now - green);
+        }
+        self.last_position = Some(k);
+        Ok((k, green, running))
+    }
+
     fn publish(&mut self, now: Instant, departures: &[Vec<f64>]) {
         let mut by_link: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         for (f, d) in self.flows.iter().zip(departures) {

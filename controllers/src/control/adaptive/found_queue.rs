@@ -55,4 +55,24 @@ impl Adaptive {
             }
         }
     }
+
+    /// The hold for the queue found of plan position `k` (running `stage` since `began`, green
+    /// for `green`), within its maximum green and the maximum cycle (`cycle_room` s more).
+    pub(super) fn found_hold(
+        &mut self,
+        k: usize,
+        (began, green): (Instant, Duration),
+        stage: StageIndex,
+        queues: &[f64],
+        cycle_room: f64,
+    ) -> Duration {
+        let found = self.hold_for_found_queue(k, began, stage, queues);
+        let in_cycle = green.as_secs_f64() + cycle_room.max(0.0);
+        let found = if found.as_secs_f64() > in_cycle {
+            Duration::from_secs_f64(in_cycle)
+        } else {
+            found
+        };
+        found.min(self.plan.stages[k].max_green)
+    }
 }

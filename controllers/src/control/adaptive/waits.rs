@@ -9,7 +9,7 @@
 use super::{Adaptive, group_queues};
 use crate::control::Inputs;
 use crate::detector::wrapping_delta;
-use crate::model::Turn;
+use crate::model::{StageIndex, Turn};
 use crate::sequencer::Sequencer;
 use crate::time::{Duration, Instant};
 
@@ -127,5 +127,22 @@ impl Adaptive {
             }
         }
         queued
+    }
+
+    /// The first stage after plan position `k` that serves the group waiting longest, once that
+    /// group will have waited the wait bound by the time the stage can start.
+    pub(super) fn over_wait_bound(&self, k: usize, now: Instant) -> Option<StageIndex> {
+        let ix = &self.site.intersection;
+        let n = self.plan.stages.len();
+        let bound = Duration::from_secs_f64(self.params.max_wait_s);
+        let (since, g) = ix
+            .group_indices()
+            .filter_map(|g| self.waiting_since[g.get()].map(|t| (t, g)))
+            .min()?;
+        let p = (1..=n)
+            .map(|d| (k + d) % n)
+            .find(|&p| ix.stage(self.plan.stages[p].stage).groups.contains(g))?;
+        (now - since + Duration::from_secs_f64(self.between[k][p]) >= bound)
+            .then_some(self.plan.stages[p].stage)
     }
 }
