@@ -2,15 +2,22 @@
 //! Barlow 2012). At every decision it predicts, in two-second steps over a rolling horizon, the
 //! queue of every signal group under each candidate schedule: hold the current stage for a few
 //! more seconds, then run the following stages of the plan's order (skipping those without
-//! demand), each until its queues clear (within its green bounds). Arrivals come from the
-//! upstream neighbours' outflow forecasts where they are fresh, else from the local estimate. It
-//! keeps the schedule with the least predicted delay, so it extends the current stage only while
-//! that pays; while it holds, a group whose queue is gone hands its ring on (`rings`). It stays
+//! demand), each until its queues clear (within its green bounds). Movements that share lanes
+//! discharge together at those lanes' saturation flow (`pools`). Arrivals come from the upstream
+//! neighbours' outflow forecasts where they are fresh, else from the local estimate. It keeps
+//! the schedule with the least predicted delay, so it extends the current stage only while that
+//! pays; while it holds, a group whose queue is gone hands its ring on (`rings`). It stays
 //! within the plan's minimum and maximum greens and its maximum cycle, lets no group with a
-//! queue or a pedestrian call wait longer than a bound, keeps the green of a group that waited
-//! long until half the queue it found has had time to leave (`found_queue`), and publishes its
-//! outflow for the downstream neighbours: its departures of the last 90 s, as its stop-bar loops
-//! counted them (`counted`), then its forecast. The prediction itself is in `predict`.
+//! queue or a pedestrian call wait longer than a bound (counted for the vehicles a green left
+//! behind from when they arrived, `waits`), keeps the green of a group that waited long until
+//! half the queue it found has had time to leave (`found_queue`), and publishes its outflow for
+//! the downstream neighbours: its departures of the last 90 s, as its stop-bar loops counted
+//! them (`counted`), then its forecast. The prediction itself is in `predict`.
+//!
+//! Near saturation it switches, group by group, from progression to queue management: a group
+//! whose greens end with a lane still discharging the queue they found (its advance loops tell,
+//! `saturation`) holds its green while the queue moves, up to its maximum green, and the
+//! maximum cycle keeps room for it while the other stages run (`queue_management`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -19,7 +26,6 @@ use super::departures::DepartureHistory;
 use super::rings::Rings;
 use super::{Controller, Inputs};
 use crate::corridor::DetectorKind;
-use crate::detector::wrapping_delta;
 use crate::model::{GroupIndex, StageIndex, Turn};
 use crate::plan::TimingPlan;
 use crate::sequencer::{Phase, Sequencer, interstage};
@@ -80,8 +86,8 @@ struct Flow {
     approach: usize,
     turn: usize,
     group: GroupIndex,
-    /// Discharge rate when green, veh/s.
-    capacity: f64,
+    /// The pool of movements it shares its lanes with (`pools`).
+    pool: usize,
     onto: String,
 }
 
@@ -92,6 +98,8 @@ pub struct Adaptive {
     plan: TimingPlan,
     params: AdaptiveParams,
     flows: Vec<Flow>,
+    /// Movements that share lanes, discharging together.
+    pools: Vec<pools::Pool>,
     /// Interstage time from each plan stage to each other stage, s.
     between: Vec<Vec<f64>>,
     waiting_since: Vec<Option<Instant>>,
@@ -118,6 +126,10 @@ pub struct Adaptive {
     waited: Vec<f64>,
     /// Departures already sent, for the outflow's recent past.
     history: DepartureHistory,
+    /// Which groups' queues outlast their greens.
+    saturation: saturation::Saturation,
+    /// Whether the running green found a group that had waited long.
+    found_long: bool,
 }
 
 impl Adaptive {
@@ -149,20 +161,26 @@ impl Adaptive {
                 let (Some(group), Some(turn)) = (m.group, m.turn.index()) else {
                     continue;
                 };
-                // Lanes shared with other turns give each turn a share of their discharge.
-                let share: f64 = m
-                    .lanes
-                    .iter()
-                    .map(|&l| 1.0 / approach.lanes[usize::from(l)].iter().count().max(1) as f64)
-                    .sum();
                 flows.push(Flow {
                     approach: a,
                     turn,
                     group,
-                    capacity: approach.saturation_flow_veh_h_lane / 3600.0 * share.max(0.5),
+                    pool: 0,
                     onto: m.onto.clone(),
                 });
             }
+        }
+        let lanes: Vec<(usize, Vec<u8>)> = flows
+            .iter()
+            .map(|f| {
+                let turn = [Turn::Left, Turn::Through, Turn::Right][f.turn];
+                let m = site.approaches[f.approach].movement(turn);
+                (f.approach, m.map(|m| m.lanes.clone()).unwrap_or_default())
+            })
+            .collect();
+        let (pool_of, pools) = pools::pools(&site, &lanes);
+        for (f, p) in flows.iter_mut().zip(pool_of) {
+            f.pool = p;
         }
         let n = plan.stages.len();
         let between = (0..n)
@@ -190,6 +208,7 @@ impl Adaptive {
             })
             .collect();
         let (stop_bars, uncountable) = counted::stop_bar_feeds(&site);
+        let saturation = saturation::Saturation::new(&site);
         Ok(Adaptive {
             stop_bars,
             uncountable,
@@ -205,11 +224,14 @@ impl Adaptive {
             plan,
             params,
             flows,
+            pools,
             between,
             outflow: Outflow::default(),
             serve: None,
             waited: vec![0.0; ix.groups().len()],
             history: DepartureHistory::default(),
+            saturation,
+            found_long: false,
         })
     }
 }
@@ -229,134 +251,21 @@ impl Controller for Adaptive {
 
     fn decide(&mut self, now: Instant, inputs: &Inputs<'_>, seq: &Sequencer) -> Option<StageIndex> {
         let horizon = self.params.horizon_s.round().max(10.0) as usize;
-        let queues: Vec<f64> = self
-            .flows
-            .iter()
-            .map(|f| {
-                inputs.estimate.approaches.get(f.approach).map_or(0.0, |e| {
-                    // A movement whose only lanes hold a standing vehicle the counts
-                    // missed has that vehicle queued.
-                    let turn = [Turn::Left, Turn::Through, Turn::Right][f.turn];
-                    let standing =
-                        self.site.approaches[f.approach]
-                            .movement(turn)
-                            .is_some_and(|m| {
-                                m.lanes.iter().all(|&l| {
-                                    e.lanes.get(usize::from(l)).is_some_and(|x| x.standing)
-                                })
-                            });
-                    let q = e.movement_queue_veh[f.turn];
-                    if standing { q.max(1.0) } else { q }
-                })
-            })
-            .collect();
+        let queues = self.movement_queues(inputs);
         let arrivals = self.arrivals(inputs, horizon);
         let ix = self.site.intersection.clone();
 
-        self.last_counts.resize(inputs.detectors.len(), None);
-        let last = self.last_decision.replace(now);
-        self.count_departures(now, last, inputs, seq.state());
-        // Pedestrian calls from the push buttons, latched until the walk.
-        for g in ix.group_indices() {
-            for &ch in &self.buttons[g.get()] {
-                let Some(s) = inputs.detectors.get(ch) else {
-                    continue;
-                };
-                let pressed = self.last_counts[ch].is_some_and(|c| wrapping_delta(s.count, c) > 0);
-                self.ped_called[g.get()] |= s.presence || pressed;
-            }
-            if seq.state().get(g).is_go() {
-                self.ped_called[g.get()] = false;
-            }
-        }
-        for (ch, s) in inputs.detectors.iter().enumerate() {
-            self.last_counts[ch] = Some(s.count);
-        }
-
-        // Groups waiting with a queue or a pedestrian call, and for how long.
-        let mut queued = group_queues(&self.flows, &queues, ix.groups().len());
-        for g in ix.group_indices() {
-            if self.ped_called[g.get()] {
-                queued[g.get()] = queued[g.get()].max(1.0);
-            }
-        }
-        // A group waits when a lane it serves holds a vehicle (judged per lane: a lone vehicle in
-        // a shared lane is split among its turns in the movement queues).
-        let mut lane_waiting = vec![false; ix.groups().len()];
-        for f in &self.flows {
-            let approach = &self.site.approaches[f.approach];
-            let Some(est) = inputs.estimate.approaches.get(f.approach) else {
-                continue;
-            };
-            let turn = [Turn::Left, Turn::Through, Turn::Right][f.turn];
-            if let Some(m) = approach.movement(turn)
-                && est.calls_on(&m.lanes)
-            {
-                lane_waiting[f.group.get()] = true;
-            }
-        }
-        for g in ix.group_indices() {
-            let has_demand = queued[g.get()] >= 1.0 || lane_waiting[g.get()];
-            let go = seq.state().get(g).is_go();
-            let waiting = has_demand && !go;
-            let since = &mut self.waiting_since[g.get()];
-            // The wait so far, kept through the green it led to.
-            if waiting || since.is_some() {
-                self.waited[g.get()] = (now - since.unwrap_or(now)).as_secs_f64();
-            } else if !go {
-                self.waited[g.get()] = 0.0;
-            }
-            *since = if waiting {
-                Some(since.unwrap_or(now))
-            } else {
-                None
-            };
-        }
-
+        let queued = self.observe(now, inputs, seq, &queues, &arrivals);
         let n = self.plan.stages.len();
-        let (k, green, running) = match seq.phase() {
-            Phase::Transition { to, .. } => return Some(to),
-            Phase::Clearing { .. } => return None,
-            Phase::AllRed { .. } => return Some(self.plan.stages[0].stage),
-            Phase::Dwell { stage, since } => match self.rings.position(&self.plan, stage, since) {
-                Some((k, began)) => (k, now - began, stage),
-                None => return Some(self.plan.stages[0].stage),
-            },
+        let (k, green, running) = match self.position(now, seq) {
+            Ok(at) => at,
+            Err(request) => return request,
         };
-        // A new cycle starts whenever the plan order wraps round (its first stage may have been
-        // skipped for want of demand).
-        if self.last_position.is_some_and(|last| k < last) || self.cycle_start.is_none() {
-            self.cycle_start = Some(now - green);
-        }
-        self.last_position = Some(k);
-        // The maximum cycle: no extension that would leave too little time for the rest of
-        // the cycle's stages at their minimum greens.
-        let rest_of_cycle: f64 = (k..n)
-            .map(|j| {
-                let next = (j + 1) % n;
-                self.between[j][next]
-                    + if next == 0 {
-                        0.0
-                    } else {
-                        self.plan.stages[next].min_green.as_secs_f64()
-                    }
-            })
-            .sum();
-        let cycle_room = self.cycle_start.map_or(f64::INFINITY, |t| {
-            self.plan.max_cycle.as_secs_f64() - (now - t).as_secs_f64() - rest_of_cycle
-        });
+        let cycle_room = self.cycle_room(k, now, green);
         let bounds = self.plan.stages[k];
         // A group that waited long keeps its green until a share of the queue it found has had
-        // time to leave (its side street must not be cut short again), within the maximum green
-        // and the maximum cycle. Fixed at the green's first decision.
-        let found = self.hold_for_found_queue(k, now - green, running, &queues);
-        let in_cycle = green.as_secs_f64() + cycle_room.max(0.0);
-        let found = if found.as_secs_f64() > in_cycle {
-            Duration::from_secs_f64(in_cycle)
-        } else {
-            found
-        }
-        .min(bounds.max_green);
+        // time to leave (its side street must not be cut short again).
+        let found = self.found_hold(k, (now - green, green), running, &queues, cycle_room);
         // The next stage with demand (a vehicle's worth queued, or arriving within 30 s), in the
         // plan's order.
         let demanded = |g: GroupIndex| {
@@ -387,20 +296,7 @@ impl Controller for Adaptive {
             return Some(running);
         }
         // A group kept waiting too long: straight to the first stage that serves it.
-        let bound = Duration::from_secs_f64(self.params.max_wait_s);
-        let longest = ix
-            .group_indices()
-            .filter_map(|g| self.waiting_since[g.get()].map(|t| (t, g)))
-            .min();
-        if let Some((since, g)) = longest
-            && let Some(d) = (1..=n).find(|&d| {
-                ix.stage(self.plan.stages[(k + d) % n].stage)
-                    .groups
-                    .contains(g)
-            })
-            && now - since + Duration::from_secs_f64(self.between[k][(k + d) % n]) >= bound
-        {
-            let target = self.plan.stages[(k + d) % n].stage;
+        if let Some(target) = self.over_wait_bound(k, now) {
             self.predict(k, 0.0, &queues, &arrivals, horizon, Some(&mut departures));
             self.publish(now, &departures);
             return Some(target);
@@ -409,6 +305,14 @@ impl Controller for Adaptive {
         if green < found {
             let hold = (found - green).as_secs_f64();
             self.predict(k, hold, &queues, &arrivals, horizon, Some(&mut departures));
+            self.publish(now, &departures);
+            return Some(running);
+        }
+        // Queue management: a saturated group's green, or one that found a group waiting long,
+        // holds while a lane still discharges the queue it found.
+        let managed = self.holds_for_queue(running, now);
+        if managed && green < bounds.max_green && cycle_room > 0.0 {
+            self.predict(k, 1.0, &queues, &arrivals, horizon, Some(&mut departures));
             self.publish(now, &departures);
             return Some(running);
         }
@@ -472,6 +376,31 @@ impl Controller for Adaptive {
 }
 
 impl Adaptive {
+    /// The plan position running at `now`, its green so far and the stage standing for it;
+    /// else what to request (between stages, or to start). Tracks the cycle's start.
+    fn position(
+        &mut self,
+        now: Instant,
+        seq: &Sequencer,
+    ) -> Result<(usize, Duration, StageIndex), Option<StageIndex>> {
+        let (k, green, running) = match seq.phase() {
+            Phase::Transition { to, .. } => return Err(Some(to)),
+            Phase::Clearing { .. } => return Err(None),
+            Phase::AllRed { .. } => return Err(Some(self.plan.stages[0].stage)),
+            Phase::Dwell { stage, since } => match self.rings.position(&self.plan, stage, since) {
+                Some((k, began)) => (k, now - began, stage),
+                None => return Err(Some(self.plan.stages[0].stage)),
+            },
+        };
+        // A new cycle starts whenever the plan order wraps round (its first stage may have been
+        // skipped for want of demand).
+        if self.last_position.is_some_and(|last| k < last) || self.cycle_start.is_none() {
+            self.cycle_start = Some(now - green);
+        }
+        self.last_position = Some(k);
+        Ok((k, green, running))
+    }
+
     fn publish(&mut self, now: Instant, departures: &[Vec<f64>]) {
         let mut by_link: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         for (f, d) in self.flows.iter().zip(departures) {
@@ -491,6 +420,10 @@ const BIN_S: f64 = 2.0;
 
 mod counted;
 mod found_queue;
+mod pools;
 mod predict;
+mod queue_management;
+mod saturation;
 #[cfg(test)]
 mod tests;
+mod waits;

@@ -21,15 +21,19 @@ impl Adaptive {
             Some((p, b, hold)) if p == k && b == began => hold,
             _ => {
                 let groups = self.site.intersection.stage(stage).groups;
-                let discharge = self
-                    .flows
+                // Each pool's queue of those groups leaves at its lanes' rate.
+                let mut queued = vec![0.0; self.pools.len()];
+                for (f, q) in self.flows.iter().zip(queues) {
+                    if groups.contains(f.group)
+                        && self.waited[f.group.get()] >= self.params.long_wait_s
+                    {
+                        queued[f.pool] += q;
+                    }
+                }
+                let discharge = queued
                     .iter()
-                    .zip(queues)
-                    .filter(|(f, _)| {
-                        groups.contains(f.group)
-                            && self.waited[f.group.get()] >= self.params.long_wait_s
-                    })
-                    .map(|(f, q)| q / f.capacity)
+                    .zip(&self.pools)
+                    .map(|(q, p)| q / p.capacity)
                     .fold(0.0, f64::max);
                 let hold = if discharge > 0.0 {
                     Duration::from_secs_f64(
@@ -39,6 +43,9 @@ impl Adaptive {
                     Duration::ZERO
                 };
                 self.serve = Some((k, began, hold));
+                self.found_long = groups
+                    .iter()
+                    .any(|g| self.waited[g.get()] >= self.params.long_wait_s);
                 // That wait is served: a group green on into the next plan position does not
                 // bring it along.
                 for g in groups.iter() {
@@ -47,5 +54,25 @@ impl Adaptive {
                 hold
             }
         }
+    }
+
+    /// The hold for the queue found of plan position `k` (running `stage` since `began`, green
+    /// for `green`), within its maximum green and the maximum cycle (`cycle_room` s more).
+    pub(super) fn found_hold(
+        &mut self,
+        k: usize,
+        (began, green): (Instant, Duration),
+        stage: StageIndex,
+        queues: &[f64],
+        cycle_room: f64,
+    ) -> Duration {
+        let found = self.hold_for_found_queue(k, began, stage, queues);
+        let in_cycle = green.as_secs_f64() + cycle_room.max(0.0);
+        let found = if found.as_secs_f64() > in_cycle {
+            Duration::from_secs_f64(in_cycle)
+        } else {
+            found
+        };
+        found.min(self.plan.stages[k].max_green)
     }
 }

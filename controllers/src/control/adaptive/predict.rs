@@ -51,6 +51,8 @@ impl Adaptive {
         let lost = self.params.startup_lost_s;
         let bins = horizon / BIN_S as usize;
         let mut q = queues.to_vec();
+        let mut inflow = vec![0.0; self.flows.len()];
+        let mut demand = vec![0.0; self.pools.len()];
         let mut delay = 0.0;
         if let Some(d) = record.as_deref_mut() {
             *d = vec![vec![0.0; horizon]; self.flows.len()];
@@ -86,12 +88,21 @@ impl Adaptive {
             let flowing = now >= green_from + lost || green_from == f64::NEG_INFINITY;
             let serving = now >= green_from;
             let mut left_in_stage = 0.0;
+            // What each pool's green movements could send, against what its lanes can.
+            demand.iter_mut().for_each(|d| *d = 0.0);
             for (i, f) in self.flows.iter().enumerate() {
-                let inflow =
-                    arrivals[i][2 * b] + arrivals[i].get(2 * b + 1).copied().unwrap_or(0.0);
+                inflow[i] = arrivals[i][2 * b] + arrivals[i].get(2 * b + 1).copied().unwrap_or(0.0);
+                if serving && flowing && groups.contains(f.group) {
+                    demand[f.pool] += q[i] + inflow[i];
+                }
+            }
+            for (i, f) in self.flows.iter().enumerate() {
+                let inflow = inflow[i];
                 let green = serving && flowing && groups.contains(f.group);
                 let out = if green {
-                    (q[i] + inflow).min(f.capacity * BIN_S)
+                    let room = self.pools[f.pool].capacity * BIN_S;
+                    let d = demand[f.pool];
+                    (q[i] + inflow) * if d > room { room / d } else { 1.0 }
                 } else {
                     0.0
                 };

@@ -1,0 +1,148 @@
+//! What the adaptive controller observes at each decision: each movement's queue, the
+//! pedestrian calls, the departures its stop-bar loops count, which groups wait and since when
+//! (the clock the wait bound runs on), and which greens ended without clearing their queue. The
+//! wait bound is meant for vehicles, not only for the signal: a green that leaves a queue
+//! behind leaves vehicles that have waited already, about as long as that queue took to build
+//! up (its estimated size over its arrival rate), so the group's wait clock starts that much
+//! earlier and the group comes round again sooner.
+
+use super::{Adaptive, group_queues};
+use crate::control::Inputs;
+use crate::detector::wrapping_delta;
+use crate::model::{StageIndex, Turn};
+use crate::sequencer::Sequencer;
+use crate::time::{Duration, Instant};
+
+/// The longest a queue left behind by a green is taken to have waited already, s.
+const AGE_CAP_S: f64 = 60.0;
+
+impl Adaptive {
+    /// Each flow's queue as estimated; a movement whose only lanes hold a standing vehicle the
+    /// counts missed has that vehicle queued.
+    pub(super) fn movement_queues(&self, inputs: &Inputs<'_>) -> Vec<f64> {
+        self.flows
+            .iter()
+            .map(|f| {
+                inputs.estimate.approaches.get(f.approach).map_or(0.0, |e| {
+                    let turn = [Turn::Left, Turn::Through, Turn::Right][f.turn];
+                    let standing =
+                        self.site.approaches[f.approach]
+                            .movement(turn)
+                            .is_some_and(|m| {
+                                m.lanes.iter().all(|&l| {
+                                    e.lanes.get(usize::from(l)).is_some_and(|x| x.standing)
+                                })
+                            });
+                    let q = e.movement_queue_veh[f.turn];
+                    if standing { q.max(1.0) } else { q }
+                })
+            })
+            .collect()
+    }
+
+    /// Reads the loops and updates calls, departures, saturation and wait clocks; returns each
+    /// group's queue, with a pedestrian call counting as one.
+    pub(super) fn observe(
+        &mut self,
+        now: Instant,
+        inputs: &Inputs<'_>,
+        seq: &Sequencer,
+        queues: &[f64],
+        arrivals: &[Vec<f64>],
+    ) -> Vec<f64> {
+        let ix = self.site.intersection.clone();
+        self.last_counts.resize(inputs.detectors.len(), None);
+        let failed = self.observe_saturation(now, inputs.detectors, seq);
+        let last = self.last_decision.replace(now);
+        self.count_departures(now, last, inputs, seq.state());
+        // Pedestrian calls from the push buttons, latched until the walk.
+        for g in ix.group_indices() {
+            for &ch in &self.buttons[g.get()] {
+                let Some(s) = inputs.detectors.get(ch) else {
+                    continue;
+                };
+                let pressed = self.last_counts[ch].is_some_and(|c| wrapping_delta(s.count, c) > 0);
+                self.ped_called[g.get()] |= s.presence || pressed;
+            }
+            if seq.state().get(g).is_go() {
+                self.ped_called[g.get()] = false;
+            }
+        }
+        for (ch, s) in inputs.detectors.iter().enumerate() {
+            self.last_counts[ch] = Some(s.count);
+        }
+
+        // Groups waiting with a queue or a pedestrian call, and for how long.
+        let vehicles = group_queues(&self.flows, queues, ix.groups().len());
+        let mut queued = vehicles.clone();
+        for g in ix.group_indices() {
+            if self.ped_called[g.get()] {
+                queued[g.get()] = queued[g.get()].max(1.0);
+            }
+        }
+        // A group waits when a lane it serves holds a vehicle (judged per lane: a lone vehicle in
+        // a shared lane is split among its turns in the movement queues).
+        let mut lane_waiting = vec![false; ix.groups().len()];
+        for f in &self.flows {
+            let approach = &self.site.approaches[f.approach];
+            let Some(est) = inputs.estimate.approaches.get(f.approach) else {
+                continue;
+            };
+            let turn = [Turn::Left, Turn::Through, Turn::Right][f.turn];
+            if let Some(m) = approach.movement(turn)
+                && est.calls_on(&m.lanes)
+            {
+                lane_waiting[f.group.get()] = true;
+            }
+        }
+        for g in ix.group_indices() {
+            let has_demand = queued[g.get()] >= 1.0 || lane_waiting[g.get()];
+            let go = seq.state().get(g).is_go();
+            let waiting = has_demand && !go;
+            let since = &mut self.waiting_since[g.get()];
+            // The wait so far, kept through the green it led to.
+            if waiting || since.is_some() {
+                self.waited[g.get()] = (now - since.unwrap_or(now)).as_secs_f64();
+            } else if !go {
+                self.waited[g.get()] = 0.0;
+            }
+            *since = if waiting {
+                Some(since.unwrap_or(now))
+            } else {
+                None
+            };
+        }
+        // A green that did not clear its queue: the vehicles it left have waited already.
+        for g in failed {
+            let rate: f64 = self
+                .flows
+                .iter()
+                .zip(arrivals)
+                .filter(|(f, _)| f.group == g)
+                .map(|(_, a)| a.first().copied().unwrap_or(0.0))
+                .sum();
+            let age = (vehicles[g.get()] / rate.max(1e-3)).min(AGE_CAP_S);
+            if let Some(t) = &mut self.waiting_since[g.get()] {
+                *t = *t - Duration::from_secs_f64(age);
+            }
+        }
+        queued
+    }
+
+    /// The first stage after plan position `k` that serves the group waiting longest, once that
+    /// group will have waited the wait bound by the time the stage can start.
+    pub(super) fn over_wait_bound(&self, k: usize, now: Instant) -> Option<StageIndex> {
+        let ix = &self.site.intersection;
+        let n = self.plan.stages.len();
+        let bound = Duration::from_secs_f64(self.params.max_wait_s);
+        let (since, g) = ix
+            .group_indices()
+            .filter_map(|g| self.waiting_since[g.get()].map(|t| (t, g)))
+            .min()?;
+        let p = (1..=n)
+            .map(|d| (k + d) % n)
+            .find(|&p| ix.stage(self.plan.stages[p].stage).groups.contains(g))?;
+        (now - since + Duration::from_secs_f64(self.between[k][p]) >= bound)
+            .then_some(self.plan.stages[p].stage)
+    }
+}
