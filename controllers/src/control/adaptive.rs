@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::departures::DepartureHistory;
+use super::outflow::Outflow;
 use super::rings::Rings;
 use super::{Controller, Inputs};
 use crate::corridor::DetectorKind;
@@ -68,17 +69,6 @@ impl Default for AdaptiveParams {
 
 /// Allowed range of the wait bound, s.
 pub const MAX_WAIT_RANGE_S: (f64, f64) = (30.0, 600.0);
-
-/// Departures onto each outgoing link, vehicles per one-second bin from `from`: the last 90 s
-/// as counted at the stop line (as forecast at the time where no healthy loop counts them),
-/// then the forecast from now on.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Outflow {
-    /// When bin 0 starts.
-    pub from: Instant,
-    /// By outgoing link id.
-    pub by_link: BTreeMap<String, Vec<f64>>,
-}
 
 /// One movement as the predictor sees it.
 #[derive(Clone, Debug)]

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use super::adaptive::Outflow;
+use super::outflow::Outflow;
 use crate::time::{Duration, Instant};
 
 /// Seconds of past departures kept: longer than the shift of the longest link a corridor

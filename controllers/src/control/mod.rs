@@ -9,6 +9,7 @@ mod adaptive;
 mod departures;
 mod fixed;
 mod max_pressure;
+mod outflow;
 #[cfg(test)]
 mod rig;
 mod rings;
@@ -16,9 +17,10 @@ pub mod select;
 pub mod webster;
 
 pub use actuated::{Actuated, ActuatedParams, PASSAGE_RANGE_S, Recall};
-pub use adaptive::{Adaptive, AdaptiveParams, MAX_WAIT_RANGE_S, Outflow};
+pub use adaptive::{Adaptive, AdaptiveParams, MAX_WAIT_RANGE_S};
 pub use fixed::FixedTime;
 pub use max_pressure::MaxPressure;
+pub use outflow::Outflow;
 pub use select::{
     CONTROLLERS, ControllerError, ControllerParams, ControllerSpec, build_controller,
 };

@@ -5,7 +5,9 @@
 //! fallback chain: a neighbouring lane's detector, then the lane's recent flow, then a constant
 //! call.
 
+mod channels;
 pub mod dispersion;
+mod fallbacks;
 mod health;
 mod kalman;
 mod report;
@@ -20,10 +22,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::corridor::DetectorKind;
-use crate::detector::{DetectorSample, counted_since};
+use crate::detector::DetectorSample;
+
 use crate::model::{SignalState, Turn};
 use crate::site::Site;
 use crate::time::{Duration, Instant};
+use channels::Channel;
 
 /// Settings of the estimator.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -114,28 +118,6 @@ pub struct Estimate {
     pub approaches: Vec<ApproachEstimate>,
     /// Per detector channel.
     pub detectors: Vec<DetectorHealth>,
-}
-
-/// What the estimator tracks of one detector channel.
-#[derive(Clone, Debug)]
-struct Channel {
-    approach: usize,
-    lane: u8,
-    kind: DetectorKind,
-    last: Option<DetectorSample>,
-    last_count_change: Instant,
-    /// Since when its presence has been on.
-    presence_since: Option<Instant>,
-    /// Green its lane has had while the presence stayed on, s.
-    green_presence_s: f64,
-    fault: Option<Fault>,
-    /// Count change this tick (from the detector itself or its stand-in).
-    delta: u16,
-    /// Its recent count rate, veh/s (averaged over `frozen_after_s`).
-    rate: f64,
-    /// Its usual count rate, veh/s (averaged over an hour, from its first minutes on).
-    usual_rate: f64,
-    seen_s: f64,
 }
 
 /// What the estimator tracks of one lane.
@@ -457,11 +439,7 @@ impl Estimator {
                 lane.beyond = (lane.beyond + q * dt).min(lane.storage_beyond);
             }
             // An advance loop free for a while: nothing is held back beyond it.
-            lane.advance_free_since = match (advance_free, lane.advance_free_since) {
-                (true, None) => Some(now),
-                (true, since) => since,
-                (false, _) => None,
-            };
+            lane.advance_free_since = on_since(advance_free, lane.advance_free_since, now);
             if lane
                 .advance_free_since
                 .is_some_and(|s| (now - s).as_secs_f64() >= p.free_after_s)
@@ -469,11 +447,7 @@ impl Estimator {
                 lane.beyond = 0.0;
             }
             // A stop-bar loop free for a while on green: nothing is queued.
-            lane.stop_bar_free_since = match (stop_bar_free, lane.stop_bar_free_since) {
-                (true, None) => Some(now),
-                (true, since) => since,
-                (false, _) => None,
-            };
+            lane.stop_bar_free_since = on_since(stop_bar_free, lane.stop_bar_free_since, now);
             if green
                 && lane
                     .stop_bar_free_since
@@ -503,146 +477,6 @@ impl Estimator {
             }
         }
         self.publish();
-    }
-
-    fn read_channels(&mut self, now: Instant, samples: &[DetectorSample], dt: f64) {
-        let stuck_after = self.params.stuck_after_s;
-        let tau = self.params.frozen_after_s;
-        for (ch, slot) in self.channels.iter_mut().enumerate() {
-            let Some(c) = slot.as_mut() else { continue };
-            let Some(&s) = samples.get(ch) else {
-                // No sample this tick: nothing counted.
-                c.delta = 0;
-                continue;
-            };
-            c.delta = c.last.map_or(0, |last| counted_since(s.count, last.count));
-            if c.delta > 0 {
-                c.last_count_change = now;
-            }
-            if dt > 0.0 && c.fault.is_none() {
-                let sample = f64::from(c.delta) / dt;
-                c.rate += (sample - c.rate) * (dt / tau).min(1.0);
-                c.seen_s += dt;
-                c.usual_rate += (sample - c.usual_rate) * (dt / c.seen_s.clamp(1.0, 3600.0));
-            }
-            c.presence_since = match (s.presence, c.presence_since) {
-                (true, None) => Some(now),
-                (true, since) => since,
-                (false, _) => None,
-            };
-            if !s.presence {
-                c.green_presence_s = 0.0;
-            }
-            let fault = if s.fault.is_fault() {
-                Some(Fault::Reported { code: s.fault })
-            } else if s.presence && c.green_presence_s >= stuck_after {
-                Some(Fault::PresenceStuck)
-            } else if c.fault == Some(Fault::CountFrozen) && c.delta == 0 {
-                Some(Fault::CountFrozen)
-            } else {
-                None
-            };
-            if fault != c.fault {
-                c.fault = fault;
-                self.health_changed = true;
-            }
-            c.last = Some(s);
-        }
-    }
-
-    /// A detector whose count has not moved for a long time while a detector of the same kind
-    /// on the same approach counted plenty is frozen.
-    fn find_frozen(&mut self, now: Instant) {
-        let after = Duration::from_secs_f64(self.params.frozen_after_s);
-        let stale: Vec<usize> = (0..self.channels.len())
-            .filter(|&i| {
-                let Some(c) = &self.channels[i] else {
-                    return false;
-                };
-                // Only a detector that usually counts several vehicles in that time.
-                if c.fault.is_some()
-                    || now - c.last_count_change < after
-                    || c.usual_rate * self.params.frozen_after_s < 5.0
-                {
-                    return false;
-                }
-                // A neighbour that counted at least ten vehicles over the same time.
-                self.channels.iter().flatten().any(|o| {
-                    o.approach == c.approach
-                        && o.kind == c.kind
-                        && o.lane != c.lane
-                        && o.fault.is_none()
-                        && o.rate * self.params.frozen_after_s >= 10.0
-                })
-            })
-            .collect();
-        for i in stale {
-            if let Some(c) = &mut self.channels[i] {
-                c.fault = Some(Fault::CountFrozen);
-                self.health_changed = true;
-            }
-        }
-    }
-
-    /// A healthy detector of the same kind on another lane of the same approach: one whose
-    /// lane shares a turn with this one's if possible, the nearest lane first.
-    fn neighbour(&self, channel: usize) -> Option<usize> {
-        let c = self.channels[channel].as_ref()?;
-        let turns_of = |lane: u8| {
-            self.lanes
-                .iter()
-                .find(|l| l.approach == c.approach && l.lane == lane)
-                .map_or([false; 3], |l| l.turns)
-        };
-        let mine = turns_of(c.lane);
-        self.channels
-            .iter()
-            .enumerate()
-            .filter_map(|(i, o)| Some((i, o.as_ref()?)))
-            .filter(|(_, o)| {
-                o.approach == c.approach
-                    && o.kind == c.kind
-                    && o.lane != c.lane
-                    && o.fault.is_none()
-            })
-            .min_by_key(|(_, o)| {
-                let shares = turns_of(o.lane).iter().zip(&mine).any(|(a, b)| *a && *b);
-                (!shares, o.lane.abs_diff(c.lane))
-            })
-            .map(|(i, _)| i)
-    }
-
-    /// Recomputes every channel's fallback when a fault or a lane's history has changed.
-    fn refresh_fallbacks(&mut self) {
-        if self.health_changed {
-            self.fallbacks = (0..self.channels.len())
-                .map(|ch| match self.lane_of_channel[ch] {
-                    Some(l) => self.find_fallback(ch, &self.lanes[l]),
-                    None => Fallback::None,
-                })
-                .collect();
-            self.health_changed = false;
-        }
-    }
-
-    /// The fallback in force for a channel.
-    fn fallback(&self, channel: usize) -> Fallback {
-        self.fallbacks
-            .get(channel)
-            .copied()
-            .unwrap_or(Fallback::None)
-    }
-
-    fn find_fallback(&self, channel: usize, lane: &Lane) -> Fallback {
-        match &self.channels[channel] {
-            Some(c) if c.fault.is_none() => Fallback::None,
-            None => Fallback::None,
-            Some(_) => match self.neighbour(channel) {
-                Some(n) => Fallback::Neighbour { channel: n as u8 },
-                None if lane.has_history => Fallback::Historical,
-                None => Fallback::ConstantCall,
-            },
-        }
     }
 
     /// What lane `i`'s loops say this tick, through the fallback chain.
@@ -685,6 +519,36 @@ impl Estimator {
             .filter(|m| m.lanes.contains(&lane.lane))
             .filter_map(|m| m.group)
             .any(|g| g.get() < shown.len() && shown.get(g).is_go())
+    }
+
+    /// The turning ratios of every approach, from the lanes' flow histories and what the
+    /// neighbours downstream count.
+    fn estimate_turning(&mut self) {
+        let n = self.site.approaches.len();
+        let turns: Vec<Vec<[bool; 3]>> = (0..n)
+            .map(|i| {
+                let lanes = self.lanes.iter().filter(|l| l.approach == i);
+                lanes.map(|l| l.turns).collect()
+            })
+            .collect();
+        let flows: Vec<Vec<f64>> = (0..n)
+            .map(|i| {
+                let lanes = self.lanes.iter().filter(|l| l.approach == i);
+                lanes.map(|l| l.history_veh_s).collect()
+            })
+            .collect();
+        let counts: Vec<turning::ApproachCounts<'_>> = (0..n)
+            .map(|i| turning::ApproachCounts {
+                turns: &turns[i],
+                flows: &flows[i],
+                present: [Turn::Left, Turn::Through, Turn::Right]
+                    .map(|t| self.site.approaches[i].movement(t).is_some()),
+                prior: self.turning_prior[i],
+                onto: self.onto[i],
+            })
+            .collect();
+        self.turning = turning::estimate_site(&counts, &self.downstream);
+        self.turning_stale = false;
     }
 
     fn publish(&mut self) {
@@ -755,31 +619,7 @@ impl Estimator {
         // Turning ratios (judged on the lanes' recent-flow history: they change slowly), then
         // each movement's share of the lane flows and queues.
         if self.turning_stale {
-            let n = self.site.approaches.len();
-            let turns: Vec<Vec<[bool; 3]>> = (0..n)
-                .map(|i| {
-                    let lanes = self.lanes.iter().filter(|l| l.approach == i);
-                    lanes.map(|l| l.turns).collect()
-                })
-                .collect();
-            let flows: Vec<Vec<f64>> = (0..n)
-                .map(|i| {
-                    let lanes = self.lanes.iter().filter(|l| l.approach == i);
-                    lanes.map(|l| l.history_veh_s).collect()
-                })
-                .collect();
-            let counts: Vec<turning::ApproachCounts<'_>> = (0..n)
-                .map(|i| turning::ApproachCounts {
-                    turns: &turns[i],
-                    flows: &flows[i],
-                    present: [Turn::Left, Turn::Through, Turn::Right]
-                        .map(|t| self.site.approaches[i].movement(t).is_some()),
-                    prior: self.turning_prior[i],
-                    onto: self.onto[i],
-                })
-                .collect();
-            self.turning = turning::estimate_site(&counts, &self.downstream);
-            self.turning_stale = false;
+            self.estimate_turning();
         }
         let mut lane_index = 0;
         for (i, a) in self.estimate.approaches.iter_mut().enumerate() {
@@ -810,6 +650,16 @@ impl Estimator {
                 }
             }
         }
+    }
+}
+
+/// Since when a condition has held, given whether it holds `now` and since when it held before:
+/// `None` while it does not hold.
+fn on_since(holds: bool, since: Option<Instant>, now: Instant) -> Option<Instant> {
+    match (holds, since) {
+        (true, None) => Some(now),
+        (true, since) => since,
+        (false, _) => None,
     }
 }
 

@@ -105,31 +105,7 @@ pub fn estimate_site(approaches: &[ApproachCounts<'_>], links: &[Option<f64>]) -
         for (j, &(a, t)) in free.iter().enumerate() {
             rows.push((vec![(j, w)], w * approaches[a].prior[t]));
         }
-        let mut m = DMatrix::<f64>::zeros(rows.len(), k);
-        let mut b = DVector::<f64>::zeros(rows.len());
-        for (r, (coeffs, rhs)) in rows.iter().enumerate() {
-            for &(j, c) in coeffs {
-                m[(r, j)] = c;
-            }
-            b[r] = *rhs;
-        }
-        // KKT: [2 M'M  C'; C 0] [r; mu] = [2 M'b; 1], one constraint row per approach.
-        let c = blocks.len();
-        let mut kkt = DMatrix::<f64>::zeros(k + c, k + c);
-        kkt.view_mut((0, 0), (k, k))
-            .copy_from(&(m.transpose() * &m * 2.0));
-        for (row, &a) in blocks.iter().enumerate() {
-            for (j, &(fa, _)) in free.iter().enumerate() {
-                if fa == a {
-                    kkt[(k + row, j)] = 1.0;
-                    kkt[(j, k + row)] = 1.0;
-                }
-            }
-        }
-        let mut rhs = DVector::<f64>::zeros(k + c);
-        rhs.rows_mut(0, k).copy_from(&(m.transpose() * &b * 2.0));
-        rhs.rows_mut(k, c).fill(1.0);
-        let Some(solution) = kkt.lu().solve(&rhs) else {
+        let Some(solution) = least_squares_summing_to_one(&rows, &free, &blocks) else {
             return approaches.iter().map(|a| a.prior).collect();
         };
         let negative: Vec<(usize, usize)> = (0..k)
@@ -157,6 +133,42 @@ pub fn estimate_site(approaches: &[ApproachCounts<'_>], links: &[Option<f64>]) -
             }
         }
     }
+}
+
+/// Minimises the squared residuals of `rows` (sparse coefficients over the `free` unknowns, and
+/// the right-hand side) subject to each approach's unknowns summing to 1 (one constraint per
+/// approach in `blocks`), through the KKT system. `None` when it is singular.
+fn least_squares_summing_to_one(
+    rows: &[(Vec<(usize, f64)>, f64)],
+    free: &[(usize, usize)],
+    blocks: &[usize],
+) -> Option<DVector<f64>> {
+    let k = free.len();
+    let mut m = DMatrix::<f64>::zeros(rows.len(), k);
+    let mut b = DVector::<f64>::zeros(rows.len());
+    for (r, (coeffs, rhs)) in rows.iter().enumerate() {
+        for &(j, c) in coeffs {
+            m[(r, j)] = c;
+        }
+        b[r] = *rhs;
+    }
+    // KKT: [2 M'M  C'; C 0] [r; mu] = [2 M'b; 1], one constraint row per approach.
+    let c = blocks.len();
+    let mut kkt = DMatrix::<f64>::zeros(k + c, k + c);
+    kkt.view_mut((0, 0), (k, k))
+        .copy_from(&(m.transpose() * &m * 2.0));
+    for (row, &a) in blocks.iter().enumerate() {
+        for (j, &(fa, _)) in free.iter().enumerate() {
+            if fa == a {
+                kkt[(k + row, j)] = 1.0;
+                kkt[(j, k + row)] = 1.0;
+            }
+        }
+    }
+    let mut rhs = DVector::<f64>::zeros(k + c);
+    rhs.rows_mut(0, k).copy_from(&(m.transpose() * &b * 2.0));
+    rhs.rows_mut(k, c).fill(1.0);
+    kkt.lu().solve(&rhs)
 }
 
 #[cfg(test)]
