@@ -197,40 +197,7 @@ impl Corridor {
             let (na, nb) = (&graph[a], &graph[b]);
             let (dx, dy) = (nb.x_m - na.x_m, nb.y_m - na.y_m);
             let length_m = link.length_m.unwrap_or_else(|| dx.hypot(dy));
-            if !(length_m.is_finite() && length_m >= MIN_LINK_M) {
-                out.push(
-                    format!("{field}.length_m"),
-                    format!(
-                        "link `{id}` length {length_m} m is out of range (at least {MIN_LINK_M} m)"
-                    ),
-                );
-            }
-            if !(link.speed_kmh.is_finite() && link.speed_kmh > 0.0 && link.speed_kmh <= 150.0) {
-                out.push(
-                    format!("{field}.speed_kmh"),
-                    format!(
-                        "{} km/h is out of range (above 0, at most 150)",
-                        link.speed_kmh
-                    ),
-                );
-            }
-            if !(link.saturation_flow_veh_h_lane.is_finite()
-                && (100.0..=3000.0).contains(&link.saturation_flow_veh_h_lane))
-            {
-                out.push(
-                    format!("{field}.saturation_flow_veh_h_lane"),
-                    format!(
-                        "{} veh/h is out of range (100 to 3000)",
-                        link.saturation_flow_veh_h_lane
-                    ),
-                );
-            }
-            if link.lanes.is_empty() {
-                out.push(
-                    format!("{field}.lanes"),
-                    format!("link `{id}` has no lanes"),
-                );
-            }
+            check_link_numbers(&mut out, &field, &id, link, length_m);
             let lanes: Vec<TurnSet> = link
                 .lanes
                 .iter()
@@ -242,57 +209,7 @@ impl Corridor {
                     })
                 })
                 .collect();
-            let detectors = link
-                .detectors
-                .iter()
-                .enumerate()
-                .map(|(d, det)| {
-                    let dfield = format!("{field}.detectors[{d}]");
-                    if usize::from(det.lane) >= lanes.len() {
-                        out.push(
-                            format!("{dfield}.lane"),
-                            format!(
-                                "detector `{}` is on lane {}, but link `{id}` has {} lanes",
-                                det.id,
-                                det.lane,
-                                lanes.len()
-                            ),
-                        );
-                    }
-                    if !(det.distance_m.is_finite()
-                        && det.distance_m >= 0.0
-                        && det.distance_m <= length_m)
-                    {
-                        out.push(
-                            format!("{dfield}.distance_m"),
-                            format!(
-                                "detector `{}` at {} m is not on the link (0 to {length_m} m)",
-                                det.id, det.distance_m
-                            ),
-                        );
-                    }
-                    if !(det.length_m.is_finite() && det.length_m > 0.0 && det.length_m <= 50.0) {
-                        out.push(
-                            format!("{dfield}.length_m"),
-                            format!("{} m is out of range (above 0, at most 50)", det.length_m),
-                        );
-                    }
-                    if det.channel >= 64 {
-                        out.push(
-                            format!("{dfield}.channel"),
-                            format!("channel {} is out of range (0 to 63)", det.channel),
-                        );
-                    }
-                    Detector {
-                        id: det.id.clone(),
-                        channel: det.channel,
-                        lane: det.lane,
-                        distance_m: det.distance_m,
-                        length_m: det.length_m,
-                        kind: det.kind,
-                    }
-                })
-                .collect();
+            let detectors = detectors_of(&mut out, &field, &id, link, lanes.len(), length_m);
             graph.add_edge(
                 a,
                 b,
@@ -520,6 +437,99 @@ impl Corridor {
             matches!(self.graph[a].kind, NodeKind::Boundary)
         })
     }
+}
+
+/// A link's length, speed, saturation flow and lanes, each in its range.
+fn check_link_numbers(out: &mut Collector, field: &str, id: &str, link: &LinkSpec, length_m: f64) {
+    if !(length_m.is_finite() && length_m >= MIN_LINK_M) {
+        out.push(
+            format!("{field}.length_m"),
+            format!("link `{id}` length {length_m} m is out of range (at least {MIN_LINK_M} m)"),
+        );
+    }
+    if !(link.speed_kmh.is_finite() && link.speed_kmh > 0.0 && link.speed_kmh <= 150.0) {
+        out.push(
+            format!("{field}.speed_kmh"),
+            format!(
+                "{} km/h is out of range (above 0, at most 150)",
+                link.speed_kmh
+            ),
+        );
+    }
+    if !(link.saturation_flow_veh_h_lane.is_finite()
+        && (100.0..=3000.0).contains(&link.saturation_flow_veh_h_lane))
+    {
+        out.push(
+            format!("{field}.saturation_flow_veh_h_lane"),
+            format!(
+                "{} veh/h is out of range (100 to 3000)",
+                link.saturation_flow_veh_h_lane
+            ),
+        );
+    }
+    if link.lanes.is_empty() {
+        out.push(
+            format!("{field}.lanes"),
+            format!("link `{id}` has no lanes"),
+        );
+    }
+}
+
+/// A link's detectors, each on one of its `lanes` lanes and within its length.
+fn detectors_of(
+    out: &mut Collector,
+    field: &str,
+    id: &str,
+    link: &LinkSpec,
+    lanes: usize,
+    length_m: f64,
+) -> Vec<Detector> {
+    link.detectors
+        .iter()
+        .enumerate()
+        .map(|(d, det)| {
+            let dfield = format!("{field}.detectors[{d}]");
+            if usize::from(det.lane) >= lanes {
+                out.push(
+                    format!("{dfield}.lane"),
+                    format!(
+                        "detector `{}` is on lane {}, but link `{id}` has {} lanes",
+                        det.id, det.lane, lanes
+                    ),
+                );
+            }
+            if !(det.distance_m.is_finite() && det.distance_m >= 0.0 && det.distance_m <= length_m)
+            {
+                out.push(
+                    format!("{dfield}.distance_m"),
+                    format!(
+                        "detector `{}` at {} m is not on the link (0 to {length_m} m)",
+                        det.id, det.distance_m
+                    ),
+                );
+            }
+            if !(det.length_m.is_finite() && det.length_m > 0.0 && det.length_m <= 50.0) {
+                out.push(
+                    format!("{dfield}.length_m"),
+                    format!("{} m is out of range (above 0, at most 50)", det.length_m),
+                );
+            }
+            if det.channel >= 64 {
+                out.push(
+                    format!("{dfield}.channel"),
+                    format!("channel {} is out of range (0 to 63)", det.channel),
+                );
+            }
+            Detector {
+                id: det.id.clone(),
+                channel: det.channel,
+                lane: det.lane,
+                distance_m: det.distance_m,
+                length_m: det.length_m,
+                kind: det.kind,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -182,60 +182,7 @@ impl Intersection {
         }
 
         let n = groups.len();
-        let mut intergreens = vec![None; n * n];
-        for (from, row) in &spec.intergreens_s {
-            let Some(&fi) = index.get(from.as_str()) else {
-                out.push(
-                    format!("intergreens_s.{from}"),
-                    format!("unknown group `{from}`"),
-                );
-                continue;
-            };
-            for (to, &secs) in row {
-                let field = format!("intergreens_s.{from}.{to}");
-                let Some(&ti) = index.get(to.as_str()) else {
-                    out.push(field, format!("unknown group `{to}`"));
-                    continue;
-                };
-                if fi == ti {
-                    out.push(field, format!("group `{from}` cannot conflict with itself"));
-                    continue;
-                }
-                let Some(secs) = out.seconds(field.clone(), secs, 0.0, 60.0) else {
-                    continue;
-                };
-                let ig = Duration::from_secs_f64(secs);
-                let clearance = groups[fi.get()].sequence.clearance();
-                if ig < clearance {
-                    out.push(
-                        field,
-                        format!(
-                            "intergreen `{from} -> {to}` of {ig} is shorter than the amber of `{from}` ({clearance})"
-                        ),
-                    );
-                    continue;
-                }
-                intergreens[fi.get() * n + ti.get()] = Some(ig);
-            }
-        }
-        // A conflict is symmetric: both directions need an intergreen.
-        for a in 0..n {
-            for b in 0..n {
-                if intergreens[a * n + b].is_some() && intergreens[b * n + a].is_none() {
-                    let (from, to) = (&groups[b].id, &groups[a].id);
-                    let given = spec
-                        .intergreens_s
-                        .get(from.as_str())
-                        .is_some_and(|row| row.contains_key(to.as_str()));
-                    if !given {
-                        out.push(
-                            format!("intergreens_s.{from}"),
-                            format!("no intergreen given for `{from} -> {to}`"),
-                        );
-                    }
-                }
-            }
-        }
+        let intergreens = intergreens_of(spec, &index, &groups, &mut out);
 
         let stages = compile_stages(spec, &index, &intergreens, n, &mut out);
         for (g, group) in groups.iter().enumerate() {
@@ -476,6 +423,72 @@ fn compile_stages(
         );
     }
     stages
+}
+
+/// The intergreen matrix (clearing x entering, `None` where two groups do not conflict): every
+/// pair named, no shorter than the clearing group's amber, and given in both directions.
+fn intergreens_of(
+    spec: &IntersectionSpec,
+    index: &BTreeMap<&str, GroupIndex>,
+    groups: &[SignalGroup],
+    out: &mut Collector,
+) -> Vec<Option<Duration>> {
+    let n = groups.len();
+    let mut intergreens = vec![None; n * n];
+    for (from, row) in &spec.intergreens_s {
+        let Some(&fi) = index.get(from.as_str()) else {
+            out.push(
+                format!("intergreens_s.{from}"),
+                format!("unknown group `{from}`"),
+            );
+            continue;
+        };
+        for (to, &secs) in row {
+            let field = format!("intergreens_s.{from}.{to}");
+            let Some(&ti) = index.get(to.as_str()) else {
+                out.push(field, format!("unknown group `{to}`"));
+                continue;
+            };
+            if fi == ti {
+                out.push(field, format!("group `{from}` cannot conflict with itself"));
+                continue;
+            }
+            let Some(secs) = out.seconds(field.clone(), secs, 0.0, 60.0) else {
+                continue;
+            };
+            let ig = Duration::from_secs_f64(secs);
+            let clearance = groups[fi.get()].sequence.clearance();
+            if ig < clearance {
+                out.push(
+                    field,
+                    format!(
+                        "intergreen `{from} -> {to}` of {ig} is shorter than the amber of `{from}` ({clearance})"
+                    ),
+                );
+                continue;
+            }
+            intergreens[fi.get() * n + ti.get()] = Some(ig);
+        }
+    }
+    // A conflict is symmetric: both directions need an intergreen.
+    for a in 0..n {
+        for b in 0..n {
+            if intergreens[a * n + b].is_some() && intergreens[b * n + a].is_none() {
+                let (from, to) = (&groups[b].id, &groups[a].id);
+                let given = spec
+                    .intergreens_s
+                    .get(from.as_str())
+                    .is_some_and(|row| row.contains_key(to.as_str()));
+                if !given {
+                    out.push(
+                        format!("intergreens_s.{from}"),
+                        format!("no intergreen given for `{from} -> {to}`"),
+                    );
+                }
+            }
+        }
+    }
+    intergreens
 }
 
 #[cfg(test)]
