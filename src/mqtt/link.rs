@@ -2,8 +2,9 @@
 //!
 //! - The event loop is polled in its own task; a failed poll waits an exponential backoff
 //!   (rumqttc would otherwise reconnect at once, in a tight loop).
-//! - Every ConnAck resubscribes (a clean session loses subscriptions) and republishes the
-//!   retained `status`; the last will marks the site offline.
+//! - Every ConnAck resubscribes (a clean session loses subscriptions); once every subscription
+//!   is acknowledged the retained `status` is republished, so a site shown online takes orders;
+//!   the last will marks the site offline.
 //! - The maximum packet size is set explicitly (plans exceed rumqttc's 10 KiB default): what the
 //!   daemon sends stays under [`MAX_PACKET`]; what it receives may be as large as
 //!   [`MAX_INCOMING`], because rumqttc drops the whole connection on a larger packet, and a
@@ -281,11 +282,20 @@ impl MqttHandle {
         }
     }
 
-    /// Publishes `status` now and on every reconnect.
+    /// Publishes `status` now (if the link is up with its subscriptions in place; otherwise as
+    /// soon as it is) and on every reconnect. The last one, on the way out, goes out whatever.
     pub fn set_status(&self, status: Outgoing) {
         self.status.send_replace(Some(status.clone()));
-        self.publish_important(status);
+        if *self.connected.borrow() || is_goodbye(&status) {
+            self.publish_important(status);
+        }
     }
+}
+
+/// Whether a status says the site goes offline (sent on the way out, connected or not).
+fn is_goodbye(status: &Outgoing) -> bool {
+    serde_json::from_slice::<serde_json::Value>(&status.payload)
+        .is_ok_and(|v| v["online"] == serde_json::Value::Bool(false))
 }
 
 /// Starts the link: subscribes to `subscriptions` on every connect; `will` is the last will.
@@ -374,16 +384,16 @@ async fn poll_event_loop(
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 backoff = settings.backoff_min;
                 awaiting_subacks = subscriptions.len();
-                if awaiting_subacks == 0 {
-                    io.connected.send_replace(true);
-                }
                 tracing::info!(broker = %settings.host, port = settings.port, "MQTT connected");
                 resubscribe(&io, &subscriptions);
+                if awaiting_subacks == 0 {
+                    subscribed(&io);
+                }
             }
             Ok(Event::Incoming(Packet::SubAck(_))) if awaiting_subacks > 0 => {
                 awaiting_subacks -= 1;
                 if awaiting_subacks == 0 {
-                    io.connected.send_replace(true);
+                    subscribed(&io);
                 }
             }
             Ok(Event::Incoming(Packet::Publish(p))) => {
@@ -417,13 +427,19 @@ async fn poll_event_loop(
     }
 }
 
-/// On a connect: every subscription again (a clean session lost them), and the status.
+/// On a connect: every subscription again (a clean session lost them).
 fn resubscribe(io: &EventLoopIo, subscriptions: &[String]) {
     for topic in subscriptions {
         if let Err(e) = io.client.try_subscribe(topic.clone(), QoS::AtLeastOnce) {
             tracing::warn!(error = %e, topic, "MQTT subscribe failed");
         }
     }
+}
+
+/// Every subscription is in place: the link is up, and the status (online) says so, so that an
+/// order sent once the status shows the site online reaches it.
+fn subscribed(io: &EventLoopIo) {
+    io.connected.send_replace(true);
     let status = io.status.borrow().clone();
     if let Some(s) = status
         && let Err(e) = io.client.try_publish(s.topic, s.qos, s.retain, s.payload)
