@@ -47,13 +47,13 @@ impl std::error::Error for Problems {}
 
 /// Collects problems while a file is validated.
 #[derive(Default, Debug)]
-pub(crate) struct Collector {
+pub struct Collector {
     found: Vec<Invalid>,
 }
 
 impl Collector {
     /// Records a problem at `field`.
-    pub(crate) fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+    pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.found.push(Invalid {
             field: field.into(),
             message: message.into(),
@@ -61,7 +61,7 @@ impl Collector {
     }
 
     /// Checks that a number of seconds is finite and within `min..=max`; returns it when it is.
-    pub(crate) fn seconds(
+    pub fn seconds(
         &mut self,
         field: impl Into<String>,
         value: f64,
@@ -80,12 +80,12 @@ impl Collector {
     }
 
     /// True when nothing has been found so far.
-    pub(crate) fn is_clean(&self) -> bool {
+    pub fn is_clean(&self) -> bool {
         self.found.is_empty()
     }
 
     /// `Ok(value)` when nothing was found, else every problem.
-    pub(crate) fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, Problems> {
+    pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, Problems> {
         if self.found.is_empty() {
             Ok(value())
         } else {
@@ -94,13 +94,13 @@ impl Collector {
     }
 
     /// The problems found (call only when some were).
-    pub(crate) fn into_problems(self) -> Problems {
+    pub fn into_problems(self) -> Problems {
         debug_assert!(!self.found.is_empty());
         Problems(self.found)
     }
 
     /// Moves another validation's problems into this one.
-    pub(crate) fn absorb(&mut self, problems: Problems) {
+    pub fn absorb(&mut self, problems: Problems) {
         self.found.extend(problems.0);
     }
 }

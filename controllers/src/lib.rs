@@ -20,5 +20,5 @@ pub mod time;
 #[cfg(test)]
 mod test_support;
 
-pub use error::{Invalid, Problems};
+pub use error::{Collector, Invalid, Problems};
 pub use time::{Duration, Instant};

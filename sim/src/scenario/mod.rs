@@ -20,7 +20,7 @@ use greenwave_controllers::corridor::{Corridor, NodeKind};
 use greenwave_controllers::load::{self, LoadError};
 use greenwave_controllers::model::{GroupIndex, GroupKind, Turn};
 use greenwave_controllers::plan::TimingPlan;
-use greenwave_controllers::{Duration, Invalid, Problems};
+use greenwave_controllers::{Collector, Duration, Problems};
 
 /// The controllers the simulator can run.
 pub use greenwave_controllers::control::CONTROLLERS;
@@ -121,340 +121,27 @@ impl Scenario {
         })
     }
 
-    /// Validates a parsed scenario; paths inside it are relative to `path`.
+    /// Validates a parsed scenario; paths inside it are relative to `path`. Every section is
+    /// checked in its own function; every problem found is reported.
     pub fn from_spec(spec: &ScenarioSpec, path: &Path) -> Result<Scenario, Problems> {
-        let mut out = Vec::new();
-        let mut push = |field: &str, message: String| {
-            out.push(Invalid {
-                field: field.to_owned(),
-                message,
-            })
-        };
+        let mut out = Collector::default();
         let corridor = match load::corridor(&load::beside(path, &spec.corridor)) {
             Ok(c) => Arc::new(c),
             Err(e) => {
-                push("corridor", e.to_string());
-                return Err(Problems(out));
+                out.push("corridor", e.to_string());
+                return Err(out.into_problems());
             }
         };
-        let g = corridor.graph();
-
-        if !(spec.duration_s.is_finite()
-            && spec.duration_s > 0.0
-            && spec.duration_s <= MAX_DURATION_S)
-        {
-            push(
-                "duration_s",
-                format!(
-                    "{} s is out of range (above 0, at most a week)",
-                    spec.duration_s
-                ),
-            );
-        }
-        // Signal timings are in whole and half seconds: a step that divides a second lands on
-        // every one of them.
-        if !STEPS_S.iter().any(|&s| (s - spec.step_s).abs() < 1e-9) {
-            push(
-                "step_s",
-                format!(
-                    "{} s is not a step the simulator takes (one of 0.05, 0.1, 0.2, 0.25, 0.5, 1 s)",
-                    spec.step_s
-                ),
-            );
-        }
-        for problem in spec.controller.problems(|stage| {
-            corridor.intersections().any(|(_, n)| {
-                n.intersection()
-                    .is_some_and(|ix| ix.stage_by_id(stage).is_some())
-            })
-        }) {
-            push(&problem.field, problem.message);
-        }
-
-        // Plans, by site.
-        let mut plans = BTreeMap::new();
-        for site in spec.controller.plans.keys() {
-            if corridor
-                .node_by_id(site)
-                .and_then(|n| g[n].intersection().cloned())
-                .is_none()
-            {
-                push(
-                    &format!("controller.plans.{site}"),
-                    format!(
-                        "`{site}` is not an intersection of corridor `{}`",
-                        corridor.id()
-                    ),
-                );
-            }
-        }
-        for (node, n) in corridor.intersections() {
-            let ix = n.intersection().expect("an intersection");
-            let (field, file) = match spec.controller.plans.get(&n.id) {
-                Some(file) => (format!("controller.plans.{}", n.id), file),
-                None => match &spec.controller.plan {
-                    Some(file) => ("controller.plan".to_owned(), file),
-                    None => continue,
-                },
-            };
-            match load::plan_for(&load::beside(path, file), ix) {
-                Ok(plan) => {
-                    plans.insert(node, plan);
-                }
-                Err(e) => push(&field, format!("for `{}`: {e}", n.id)),
-            }
-        }
-        // Every controller runs within a timing plan (its stage order and green bounds).
-        {
-            for (node, n) in corridor.intersections() {
-                if !plans.contains_key(&node)
-                    && !spec.controller.plans.contains_key(&n.id)
-                    && spec.controller.plan.is_none()
-                {
-                    push(
-                        "controller.plan",
-                        format!(
-                            "every intersection needs a timing plan: `{}` has none",
-                            n.id
-                        ),
-                    );
-                }
-            }
-        }
-
-        // Turning ratios.
-        for link in spec.turning_by_link.keys() {
-            let ok = corridor.link_by_id(link).is_some_and(|e| {
-                let (_, b) = g.edge_endpoints(e).expect("edge");
-                g[b].intersection().is_some()
-            });
-            if !ok {
-                push(
-                    &format!("turning_by_link.{link}"),
-                    format!("`{link}` is not a link into an intersection"),
-                );
-            }
-        }
-        // Each ratio set is checked once, where it is written.
-        let check_ratios = |field: String, r: &TurningSpec, push: &mut dyn FnMut(&str, String)| {
-            let raw = [r.left, r.through, r.right];
-            if raw
-                .iter()
-                .any(|x| !(x.is_finite() && (0.0..=1.0).contains(x)))
-            {
-                push(
-                    &field,
-                    format!("ratios {raw:?} must each be between 0 and 1"),
-                );
-                return false;
-            }
-            let sum: f64 = raw.iter().sum();
-            if (sum - 1.0).abs() > 1e-6 {
-                push(
-                    &field,
-                    format!("turning ratios sum to {}, not 1", (sum * 1e6).round() / 1e6),
-                );
-                return false;
-            }
-            true
-        };
-        let default_ok = spec
-            .turning
-            .as_ref()
-            .map(|r| check_ratios("turning".into(), r, &mut push));
-        let overrides_ok: BTreeMap<&str, bool> = spec
-            .turning_by_link
-            .iter()
-            .map(|(link, r)| {
-                (
-                    link.as_str(),
-                    check_ratios(format!("turning_by_link.{link}"), r, &mut push),
-                )
-            })
-            .collect();
-        let mut turning = vec![[0.0; 3]; g.edge_count()];
-        for e in g.edge_references() {
-            if g[e.target()].intersection().is_none() {
-                continue;
-            }
-            let link = e.weight();
-            let (field, ratios, ok) = match spec.turning_by_link.get(&link.id) {
-                Some(r) => (
-                    format!("turning_by_link.{}", link.id),
-                    r,
-                    overrides_ok[link.id.as_str()],
-                ),
-                None => match (&spec.turning, default_ok) {
-                    (Some(r), Some(ok)) => ("turning".to_owned(), r, ok),
-                    _ => {
-                        push("turning", format!("no turning ratios for `{}`", link.id));
-                        continue;
-                    }
-                },
-            };
-            if !ok {
-                continue;
-            }
-            // Movements that do not exist at this approach take no traffic.
-            let raw = [ratios.left, ratios.through, ratios.right];
-            let mut r = [0.0; 3];
-            for (i, turn) in TURNS.iter().enumerate() {
-                if link.onto(*turn).is_some() {
-                    r[i] = raw[i];
-                }
-            }
-            let kept: f64 = r.iter().sum();
-            if kept <= 0.0 {
-                push(
-                    &field,
-                    format!("no movement with a ratio above 0 exists at `{}`", link.id),
-                );
-                continue;
-            }
-            turning[e.id().index()] = r.map(|x| x / kept);
-        }
-
-        // Demand.
-        let mut demand = Vec::new();
-        for (i, d) in spec.demand.iter().enumerate() {
-            let field = format!("demand[{i}]");
-            let Some(edge) = corridor.link_by_id(&d.link) else {
-                push(
-                    &format!("{field}.link"),
-                    format!("unknown link `{}`", d.link),
-                );
-                continue;
-            };
-            let (a, _) = g.edge_endpoints(edge).expect("edge");
-            if !matches!(g[a].kind, NodeKind::Boundary) {
-                push(
-                    &format!("{field}.link"),
-                    format!(
-                        "demand on `{}`, which is not an entry (it starts at intersection `{}`)",
-                        d.link, g[a].id
-                    ),
-                );
-                continue;
-            }
-            if d.flows.is_empty() {
-                push(
-                    &format!("{field}.flows"),
-                    "a demand needs at least one flow".into(),
-                );
-            }
-            let mut flows = Vec::new();
-            let mut last = f64::NEG_INFINITY;
-            for (k, f) in d.flows.iter().enumerate() {
-                if !(f.veh_h.is_finite() && f.veh_h >= 0.0 && f.veh_h <= 10_000.0) {
-                    push(
-                        &format!("{field}.flows[{k}].veh_h"),
-                        format!("flow {} veh/h is out of range (0 to 10000)", f.veh_h),
-                    );
-                }
-                if !(f.from_s.is_finite() && f.from_s >= 0.0 && f.from_s > last) {
-                    push(
-                        &format!("{field}.flows[{k}].from_s"),
-                        format!(
-                            "{} s must be at least 0 and after the previous flow's start",
-                            f.from_s
-                        ),
-                    );
-                } else if f.from_s >= spec.duration_s {
-                    push(
-                        &format!("{field}.flows[{k}].from_s"),
-                        format!(
-                            "{} s starts after the run ends (duration_s = {} s)",
-                            f.from_s, spec.duration_s
-                        ),
-                    );
-                }
-                last = f.from_s;
-                flows.push((f.from_s, f.veh_h / 3600.0));
-            }
-            if demand.iter().any(|x: &Demand| x.link == edge) {
-                push(
-                    &format!("{field}.link"),
-                    format!("`{}` has demand twice", d.link),
-                );
-            }
-            demand.push(Demand { link: edge, flows });
-        }
-
-        // Pedestrians.
-        let mut pedestrians = Vec::new();
-        for (i, p) in spec.pedestrians.iter().enumerate() {
-            let field = format!("pedestrians[{i}]");
-            let node = corridor.node_by_id(&p.site);
-            let Some((node, ix)) = node.and_then(|n| Some((n, g[n].intersection()?.clone())))
-            else {
-                push(
-                    &format!("{field}.site"),
-                    format!("`{}` is not an intersection", p.site),
-                );
-                continue;
-            };
-            match ix.group_by_id(&p.group) {
-                Some(group) if ix.group(group).kind == GroupKind::Pedestrian => {
-                    if !(p.ped_h.is_finite() && p.ped_h >= 0.0 && p.ped_h <= 5_000.0) {
-                        push(
-                            &format!("{field}.ped_h"),
-                            format!("{} ped/h is out of range (0 to 5000)", p.ped_h),
-                        );
-                    }
-                    pedestrians.push(Pedestrians {
-                        node,
-                        group,
-                        per_s: p.ped_h / 3600.0,
-                    });
-                }
-                _ => push(
-                    &format!("{field}.group"),
-                    format!("`{}` is not a pedestrian group of `{}`", p.group, p.site),
-                ),
-            }
-        }
-
-        // Faults.
-        let mut faults = Vec::new();
-        for (i, f) in spec.faults.iter().enumerate() {
-            let field = format!("faults[{i}]");
-            let found = g.edge_references().find_map(|e| {
-                e.weight()
-                    .detectors
-                    .iter()
-                    .position(|d| d.id == f.detector)
-                    .map(|k| (e.id(), k))
-            });
-            let Some((link, detector)) = found else {
-                push(
-                    &format!("{field}.detector"),
-                    format!("unknown detector `{}`", f.detector),
-                );
-                continue;
-            };
-            let to_s = f.to_s.unwrap_or(f64::INFINITY);
-            if !(f.from_s.is_finite() && f.from_s >= 0.0 && to_s > f.from_s) {
-                push(
-                    &field,
-                    format!("window {} s to {to_s} s is empty or negative", f.from_s),
-                );
-            }
-            faults.push(Fault {
-                link,
-                detector,
-                kind: f.kind,
-                from_s: f.from_s,
-                to_s,
-                reported: f.reported,
-            });
-        }
-
-        check_vehicles(&spec.vehicles, &mut push);
-
-        if !out.is_empty() {
-            return Err(Problems(out));
-        }
-        Ok(Scenario {
+        check_run(spec, &corridor, &mut out);
+        let plans = plans_of(spec, path, &corridor, &mut out);
+        let turning = turning_of(spec, &corridor, &mut out);
+        let demand = demand_of(spec, &corridor, &mut out);
+        let pedestrians = pedestrians_of(spec, &corridor, &mut out);
+        let faults = faults_of(spec, &corridor, &mut out);
+        check_vehicles(&spec.vehicles, &mut |field, message| {
+            out.push(field, message)
+        });
+        out.finish(|| Scenario {
             name: spec.name.clone(),
             path: path.to_owned(),
             corridor,
@@ -471,6 +158,350 @@ impl Scenario {
             vehicles: spec.vehicles,
         })
     }
+}
+
+/// The run's length, its step and the controller section.
+fn check_run(spec: &ScenarioSpec, corridor: &Corridor, out: &mut Collector) {
+    if !(spec.duration_s.is_finite() && spec.duration_s > 0.0 && spec.duration_s <= MAX_DURATION_S)
+    {
+        out.push(
+            "duration_s",
+            format!(
+                "{} s is out of range (above 0, at most a week)",
+                spec.duration_s
+            ),
+        );
+    }
+    // Signal timings are in whole and half seconds: a step that divides a second lands on
+    // every one of them.
+    if !STEPS_S.iter().any(|&s| (s - spec.step_s).abs() < 1e-9) {
+        out.push(
+            "step_s",
+            format!(
+                "{} s is not a step the simulator takes (one of 0.05, 0.1, 0.2, 0.25, 0.5, 1 s)",
+                spec.step_s
+            ),
+        );
+    }
+    for problem in spec.controller.problems(|stage| {
+        corridor.intersections().any(|(_, n)| {
+            n.intersection()
+                .is_some_and(|ix| ix.stage_by_id(stage).is_some())
+        })
+    }) {
+        out.push(problem.field, problem.message);
+    }
+}
+
+/// The timing plan of each intersection, by node.
+fn plans_of(
+    spec: &ScenarioSpec,
+    path: &Path,
+    corridor: &Corridor,
+    out: &mut Collector,
+) -> BTreeMap<NodeIndex, TimingPlan> {
+    let g = corridor.graph();
+    // Plans, by site.
+    let mut plans = BTreeMap::new();
+    for site in spec.controller.plans.keys() {
+        if corridor
+            .node_by_id(site)
+            .and_then(|n| g[n].intersection().cloned())
+            .is_none()
+        {
+            out.push(
+                &format!("controller.plans.{site}"),
+                format!(
+                    "`{site}` is not an intersection of corridor `{}`",
+                    corridor.id()
+                ),
+            );
+        }
+    }
+    for (node, n) in corridor.intersections() {
+        let ix = n.intersection().expect("an intersection");
+        let (field, file) = match spec.controller.plans.get(&n.id) {
+            Some(file) => (format!("controller.plans.{}", n.id), file),
+            None => match &spec.controller.plan {
+                Some(file) => ("controller.plan".to_owned(), file),
+                None => continue,
+            },
+        };
+        match load::plan_for(&load::beside(path, file), ix) {
+            Ok(plan) => {
+                plans.insert(node, plan);
+            }
+            Err(e) => out.push(&field, format!("for `{}`: {e}", n.id)),
+        }
+    }
+    // Every controller runs within a timing plan (its stage order and green bounds).
+    {
+        for (node, n) in corridor.intersections() {
+            if !plans.contains_key(&node)
+                && !spec.controller.plans.contains_key(&n.id)
+                && spec.controller.plan.is_none()
+            {
+                out.push(
+                    "controller.plan",
+                    format!(
+                        "every intersection needs a timing plan: `{}` has none",
+                        n.id
+                    ),
+                );
+            }
+        }
+    }
+    plans
+}
+
+/// The turning ratios of each link into an intersection, by edge index.
+fn turning_of(spec: &ScenarioSpec, corridor: &Corridor, out: &mut Collector) -> Vec<[f64; 3]> {
+    let g = corridor.graph();
+    // Turning ratios.
+    for link in spec.turning_by_link.keys() {
+        let ok = corridor.link_by_id(link).is_some_and(|e| {
+            let (_, b) = g.edge_endpoints(e).expect("edge");
+            g[b].intersection().is_some()
+        });
+        if !ok {
+            out.push(
+                &format!("turning_by_link.{link}"),
+                format!("`{link}` is not a link into an intersection"),
+            );
+        }
+    }
+    // Each ratio set is checked once, where it is written.
+    let check_ratios = |field: String, r: &TurningSpec, out: &mut Collector| {
+        let raw = [r.left, r.through, r.right];
+        if raw
+            .iter()
+            .any(|x| !(x.is_finite() && (0.0..=1.0).contains(x)))
+        {
+            out.push(
+                &field,
+                format!("ratios {raw:?} must each be between 0 and 1"),
+            );
+            return false;
+        }
+        let sum: f64 = raw.iter().sum();
+        if (sum - 1.0).abs() > 1e-6 {
+            out.push(
+                &field,
+                format!("turning ratios sum to {}, not 1", (sum * 1e6).round() / 1e6),
+            );
+            return false;
+        }
+        true
+    };
+    let default_ok = spec
+        .turning
+        .as_ref()
+        .map(|r| check_ratios("turning".into(), r, out));
+    let overrides_ok: BTreeMap<&str, bool> = spec
+        .turning_by_link
+        .iter()
+        .map(|(link, r)| {
+            (
+                link.as_str(),
+                check_ratios(format!("turning_by_link.{link}"), r, out),
+            )
+        })
+        .collect();
+    let mut turning = vec![[0.0; 3]; g.edge_count()];
+    for e in g.edge_references() {
+        if g[e.target()].intersection().is_none() {
+            continue;
+        }
+        let link = e.weight();
+        let (field, ratios, ok) = match spec.turning_by_link.get(&link.id) {
+            Some(r) => (
+                format!("turning_by_link.{}", link.id),
+                r,
+                overrides_ok[link.id.as_str()],
+            ),
+            None => match (&spec.turning, default_ok) {
+                (Some(r), Some(ok)) => ("turning".to_owned(), r, ok),
+                _ => {
+                    out.push("turning", format!("no turning ratios for `{}`", link.id));
+                    continue;
+                }
+            },
+        };
+        if !ok {
+            continue;
+        }
+        // Movements that do not exist at this approach take no traffic.
+        let raw = [ratios.left, ratios.through, ratios.right];
+        let mut r = [0.0; 3];
+        for (i, turn) in TURNS.iter().enumerate() {
+            if link.onto(*turn).is_some() {
+                r[i] = raw[i];
+            }
+        }
+        let kept: f64 = r.iter().sum();
+        if kept <= 0.0 {
+            out.push(
+                &field,
+                format!("no movement with a ratio above 0 exists at `{}`", link.id),
+            );
+            continue;
+        }
+        turning[e.id().index()] = r.map(|x| x / kept);
+    }
+    turning
+}
+
+/// The vehicle demand at each entry.
+fn demand_of(spec: &ScenarioSpec, corridor: &Corridor, out: &mut Collector) -> Vec<Demand> {
+    let g = corridor.graph();
+    // Demand.
+    let mut demand = Vec::new();
+    for (i, d) in spec.demand.iter().enumerate() {
+        let field = format!("demand[{i}]");
+        let Some(edge) = corridor.link_by_id(&d.link) else {
+            out.push(
+                &format!("{field}.link"),
+                format!("unknown link `{}`", d.link),
+            );
+            continue;
+        };
+        let (a, _) = g.edge_endpoints(edge).expect("edge");
+        if !matches!(g[a].kind, NodeKind::Boundary) {
+            out.push(
+                &format!("{field}.link"),
+                format!(
+                    "demand on `{}`, which is not an entry (it starts at intersection `{}`)",
+                    d.link, g[a].id
+                ),
+            );
+            continue;
+        }
+        if d.flows.is_empty() {
+            out.push(
+                &format!("{field}.flows"),
+                "a demand needs at least one flow",
+            );
+        }
+        let mut flows = Vec::new();
+        let mut last = f64::NEG_INFINITY;
+        for (k, f) in d.flows.iter().enumerate() {
+            if !(f.veh_h.is_finite() && f.veh_h >= 0.0 && f.veh_h <= 10_000.0) {
+                out.push(
+                    &format!("{field}.flows[{k}].veh_h"),
+                    format!("flow {} veh/h is out of range (0 to 10000)", f.veh_h),
+                );
+            }
+            if !(f.from_s.is_finite() && f.from_s >= 0.0 && f.from_s > last) {
+                out.push(
+                    &format!("{field}.flows[{k}].from_s"),
+                    format!(
+                        "{} s must be at least 0 and after the previous flow's start",
+                        f.from_s
+                    ),
+                );
+            } else if f.from_s >= spec.duration_s {
+                out.push(
+                    &format!("{field}.flows[{k}].from_s"),
+                    format!(
+                        "{} s starts after the run ends (duration_s = {} s)",
+                        f.from_s, spec.duration_s
+                    ),
+                );
+            }
+            last = f.from_s;
+            flows.push((f.from_s, f.veh_h / 3600.0));
+        }
+        if demand.iter().any(|x: &Demand| x.link == edge) {
+            out.push(
+                &format!("{field}.link"),
+                format!("`{}` has demand twice", d.link),
+            );
+        }
+        demand.push(Demand { link: edge, flows });
+    }
+    demand
+}
+
+/// The pedestrian demand at each crossing.
+fn pedestrians_of(
+    spec: &ScenarioSpec,
+    corridor: &Corridor,
+    out: &mut Collector,
+) -> Vec<Pedestrians> {
+    let g = corridor.graph();
+    // Pedestrians.
+    let mut pedestrians = Vec::new();
+    for (i, p) in spec.pedestrians.iter().enumerate() {
+        let field = format!("pedestrians[{i}]");
+        let node = corridor.node_by_id(&p.site);
+        let Some((node, ix)) = node.and_then(|n| Some((n, g[n].intersection()?.clone()))) else {
+            out.push(
+                &format!("{field}.site"),
+                format!("`{}` is not an intersection", p.site),
+            );
+            continue;
+        };
+        match ix.group_by_id(&p.group) {
+            Some(group) if ix.group(group).kind == GroupKind::Pedestrian => {
+                if !(p.ped_h.is_finite() && p.ped_h >= 0.0 && p.ped_h <= 5_000.0) {
+                    out.push(
+                        &format!("{field}.ped_h"),
+                        format!("{} ped/h is out of range (0 to 5000)", p.ped_h),
+                    );
+                }
+                pedestrians.push(Pedestrians {
+                    node,
+                    group,
+                    per_s: p.ped_h / 3600.0,
+                });
+            }
+            _ => out.push(
+                &format!("{field}.group"),
+                format!("`{}` is not a pedestrian group of `{}`", p.group, p.site),
+            ),
+        }
+    }
+    pedestrians
+}
+
+/// The detector faults to inject.
+fn faults_of(spec: &ScenarioSpec, corridor: &Corridor, out: &mut Collector) -> Vec<Fault> {
+    let g = corridor.graph();
+    // Faults.
+    let mut faults = Vec::new();
+    for (i, f) in spec.faults.iter().enumerate() {
+        let field = format!("faults[{i}]");
+        let found = g.edge_references().find_map(|e| {
+            e.weight()
+                .detectors
+                .iter()
+                .position(|d| d.id == f.detector)
+                .map(|k| (e.id(), k))
+        });
+        let Some((link, detector)) = found else {
+            out.push(
+                &format!("{field}.detector"),
+                format!("unknown detector `{}`", f.detector),
+            );
+            continue;
+        };
+        let to_s = f.to_s.unwrap_or(f64::INFINITY);
+        if !(f.from_s.is_finite() && f.from_s >= 0.0 && to_s > f.from_s) {
+            out.push(
+                &field,
+                format!("window {} s to {to_s} s is empty or negative", f.from_s),
+            );
+        }
+        faults.push(Fault {
+            link,
+            detector,
+            kind: f.kind,
+            from_s: f.from_s,
+            to_s,
+            reported: f.reported,
+        });
+    }
+    faults
 }
 
 fn check_vehicles(v: &VehicleSpec, push: &mut impl FnMut(&str, String)) {
