@@ -28,14 +28,15 @@ stage=$(mktemp -d)
 chmod 0755 "$stage"
 trap 'rm -rf "$stage"' EXIT
 install -D -m 0755 "$bin_dir/greenwave" "$stage/usr/bin/greenwave"
-strip "$stage/usr/bin/greenwave" 2> /dev/null || true
+# A cross build needs the target's strip: STRIP=aarch64-linux-gnu-strip, say.
+"${STRIP:-strip}" "$stage/usr/bin/greenwave"
 install -D -m 0644 dist/systemd/greenwave@.service "$stage/lib/systemd/system/greenwave@.service"
 mkdir -p "$stage/etc/greenwave"
 cp -r config/cabinets config/corridors config/intersections config/plans "$stage/etc/greenwave/"
 doc="$stage/usr/share/doc/greenwave"
 mkdir -p "$doc/examples"
 cp README.md "$doc/"
-cp -r docs/. "$doc/"
+cp -r docs "$doc/"  # the README links to docs/...
 cp -r config/mosquitto "$doc/examples/"
 
 mkdir -p "$stage/DEBIAN"

@@ -244,7 +244,12 @@ impl DaemonConfig {
             watchdog_period: Duration::from_secs_f64(spec.cabinet.watchdog_s),
             registers,
             warnings,
-            log: spec.log.clone(),
+            log: LogSpec {
+                // Relative to this file, as every path in it.
+                event_log: (spec.log.event_log.as_ref())
+                    .map(|p| load::beside(path, &p.to_string_lossy())),
+                ..spec.log.clone()
+            },
             mqtt: spec.mqtt.clone(),
             metrics_bind,
             trusted_keys,
