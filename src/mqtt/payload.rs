@@ -116,6 +116,10 @@ impl OutflowMsg {
     /// of range: a neighbour's broken or hostile numbers must not steer the controller.
     pub fn sanitise(&mut self) -> Vec<String> {
         fn clamp(v: &mut f64, max: f64, what: &str, notes: &mut Vec<String>) {
+            // Rounding leaves sums a hair below zero: that is zero, not news.
+            if (-1e-9..0.0).contains(v) {
+                *v = 0.0;
+            }
             if !(0.0..=max).contains(v) {
                 notes.push(format!("{what} {v:e} out of 0 to {max}"));
                 *v = if v.is_nan() { 0.0 } else { v.clamp(0.0, max) };
@@ -280,12 +284,12 @@ mod tests {
     fn outflow_figures_out_of_range_are_clamped_and_named() {
         let mut m: OutflowMsg = serde_json::from_str(
             r#"{"site":"J1","ts":"2026-12-05T18:00:00Z","clock":"system","clock_ms":0,
-                "bin_s":1,"by_link":{"J1-J2":[0.5,1e308,-3]},
+                "bin_s":1,"by_link":{"J1-J2":[0.5,1e308,-3,-4e-19]},
                 "links":{"W-J1":{"queue_per_lane":-1,"weighted_queue_per_lane":2,"arrival_veh_h":1e300}}}"#,
         )
         .expect("parses");
         let notes = m.sanitise();
-        assert_eq!(m.by_link["J1-J2"], vec![0.5, MAX_BIN_VEH, 0.0]);
+        assert_eq!(m.by_link["J1-J2"], vec![0.5, MAX_BIN_VEH, 0.0, 0.0]);
         assert_eq!(m.links["W-J1"].queue_per_lane, 0.0);
         assert_eq!(m.links["W-J1"].arrival_veh_h, MAX_ARRIVAL_VEH_H);
         assert_eq!(notes.len(), 4, "{notes:?}");
