@@ -93,6 +93,8 @@ pub struct Adaptive {
     /// Interstage time from each plan stage to each other stage, s.
     between: Vec<Vec<f64>>,
     waiting_since: Vec<Option<Instant>>,
+    /// How far back each waiting group's clock was set for the queue a green left (`waits`).
+    backdated: Vec<Duration>,
     /// When the plan's first stage last started (the start of the current cycle).
     cycle_start: Option<Instant>,
     /// The plan position last seen running, to tell when the order wraps round.
@@ -204,6 +206,7 @@ impl Adaptive {
             uncountable,
             last_decision: None,
             waiting_since: vec![None; ix.groups().len()],
+            backdated: vec![Duration::ZERO; ix.groups().len()],
             cycle_start: None,
             last_position: None,
             rings: Rings::default(),
@@ -285,8 +288,14 @@ impl Controller for Adaptive {
             self.publish(now, &departures);
             return Some(running);
         }
-        // A group kept waiting too long: straight to the first stage that serves it.
-        if let Some(target) = self.over_wait_bound(k, now) {
+        // Queue management: a saturated group's green, or one that found a group waiting long,
+        // holds while a lane still discharges the queue it found.
+        let managed =
+            self.holds_for_queue(running, now) && green < bounds.max_green && cycle_room > 0.0;
+        // A group kept waiting too long: straight to the first stage that serves it. A green
+        // still discharging a saturated queue gives way only to a group that has waited that
+        // long itself, not to one whose clock was set back for the queue it was left.
+        if let Some(target) = self.over_wait_bound(k, now, managed) {
             self.predict(k, 0.0, &queues, &arrivals, horizon, Some(&mut departures));
             self.publish(now, &departures);
             return Some(target);
@@ -298,10 +307,7 @@ impl Controller for Adaptive {
             self.publish(now, &departures);
             return Some(running);
         }
-        // Queue management: a saturated group's green, or one that found a group waiting long,
-        // holds while a lane still discharges the queue it found.
-        let managed = self.holds_for_queue(running, now);
-        if managed && green < bounds.max_green && cycle_room > 0.0 {
+        if managed {
             self.predict(k, 1.0, &queues, &arrivals, horizon, Some(&mut departures));
             self.publish(now, &departures);
             return Some(running);

@@ -493,3 +493,28 @@ fn turns_sharing_a_lane_discharge_together_at_the_lanes_rate() {
     assert_eq!(through.pool, right.pool);
     assert!((ctl.pools[through.pool].capacity - 2.0 * lane).abs() < 1e-9);
 }
+
+#[test]
+fn a_green_discharging_a_saturated_queue_gives_way_only_to_a_real_wait() {
+    let site = site();
+    let plan = plan(&site);
+    let mut ctl = Adaptive::new(site.clone(), plan.clone(), AdaptiveParams::default()).unwrap();
+    let ix = &site.intersection;
+    let g = ix.group_by_id("4").unwrap();
+    let p = plan
+        .stages
+        .iter()
+        .position(|s| ix.stage(s.stage).groups.contains(g))
+        .unwrap();
+    let k = (p + plan.stages.len() - 1) % plan.stages.len();
+    let now = Instant::from_millis(400_000);
+    // Waiting 40 s, its clock set back 90 s for the queue its last green left.
+    ctl.waiting_since[g.get()] = Some(now - Duration::from_secs(130));
+    ctl.backdated[g.get()] = Duration::from_secs(90);
+    let target = Some(plan.stages[p].stage);
+    assert_eq!(ctl.over_wait_bound(k, now, false), target);
+    assert_eq!(ctl.over_wait_bound(k, now, true), None);
+    // Once it has waited the bound itself, it is served next either way.
+    ctl.waiting_since[g.get()] = Some(now - Duration::from_secs(215));
+    assert_eq!(ctl.over_wait_bound(k, now, true), target);
+}

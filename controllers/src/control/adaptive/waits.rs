@@ -109,6 +109,7 @@ impl Adaptive {
             *since = if waiting {
                 Some(since.unwrap_or(now))
             } else {
+                self.backdated[g.get()] = Duration::ZERO;
                 None
             };
         }
@@ -123,21 +124,36 @@ impl Adaptive {
                 .sum();
             let age = (vehicles[g.get()] / rate.max(1e-3)).min(AGE_CAP_S);
             if let Some(t) = &mut self.waiting_since[g.get()] {
-                *t = *t - Duration::from_secs_f64(age);
+                let age = Duration::from_secs_f64(age);
+                *t = *t - age;
+                self.backdated[g.get()] = self.backdated[g.get()] + age;
             }
         }
         queued
     }
 
     /// The first stage after plan position `k` that serves the group waiting longest, once that
-    /// group will have waited the wait bound by the time the stage can start.
-    pub(super) fn over_wait_bound(&self, k: usize, now: Instant) -> Option<StageIndex> {
+    /// group will have waited the wait bound by the time the stage can start. With `real_only`,
+    /// waits count from when the groups began to wait, without the set-back for a queue left.
+    pub(super) fn over_wait_bound(
+        &self,
+        k: usize,
+        now: Instant,
+        real_only: bool,
+    ) -> Option<StageIndex> {
         let ix = &self.site.intersection;
         let n = self.plan.stages.len();
         let bound = Duration::from_secs_f64(self.params.max_wait_s);
         let (since, g) = ix
             .group_indices()
-            .filter_map(|g| self.waiting_since[g.get()].map(|t| (t, g)))
+            .filter_map(|g| {
+                let back = if real_only {
+                    self.backdated[g.get()]
+                } else {
+                    Duration::ZERO
+                };
+                self.waiting_since[g.get()].map(|t| (t + back, g))
+            })
             .min()?;
         let p = (1..=n)
             .map(|d| (k + d) % n)
