@@ -210,7 +210,7 @@ fn plans_of(
             .is_none()
         {
             out.push(
-                &format!("controller.plans.{site}"),
+                format!("controller.plans.{site}"),
                 format!(
                     "`{site}` is not an intersection of corridor `{}`",
                     corridor.id()
@@ -265,7 +265,7 @@ fn turning_of(spec: &ScenarioSpec, corridor: &Corridor, out: &mut Collector) -> 
         });
         if !ok {
             out.push(
-                &format!("turning_by_link.{link}"),
+                format!("turning_by_link.{link}"),
                 format!("`{link}` is not a link into an intersection"),
             );
         }
@@ -360,7 +360,7 @@ fn demand_of(spec: &ScenarioSpec, corridor: &Corridor, out: &mut Collector) -> V
         let field = format!("demand[{i}]");
         let Some(edge) = corridor.link_by_id(&d.link) else {
             out.push(
-                &format!("{field}.link"),
+                format!("{field}.link"),
                 format!("unknown link `{}`", d.link),
             );
             continue;
@@ -368,7 +368,7 @@ fn demand_of(spec: &ScenarioSpec, corridor: &Corridor, out: &mut Collector) -> V
         let (a, _) = g.edge_endpoints(edge).expect("edge");
         if !matches!(g[a].kind, NodeKind::Boundary) {
             out.push(
-                &format!("{field}.link"),
+                format!("{field}.link"),
                 format!(
                     "demand on `{}`, which is not an entry (it starts at intersection `{}`)",
                     d.link, g[a].id
@@ -377,23 +377,20 @@ fn demand_of(spec: &ScenarioSpec, corridor: &Corridor, out: &mut Collector) -> V
             continue;
         }
         if d.flows.is_empty() {
-            out.push(
-                &format!("{field}.flows"),
-                "a demand needs at least one flow",
-            );
+            out.push(format!("{field}.flows"), "a demand needs at least one flow");
         }
         let mut flows = Vec::new();
         let mut last = f64::NEG_INFINITY;
         for (k, f) in d.flows.iter().enumerate() {
             if !(f.veh_h.is_finite() && f.veh_h >= 0.0 && f.veh_h <= 10_000.0) {
                 out.push(
-                    &format!("{field}.flows[{k}].veh_h"),
+                    format!("{field}.flows[{k}].veh_h"),
                     format!("flow {} veh/h is out of range (0 to 10000)", f.veh_h),
                 );
             }
             if !(f.from_s.is_finite() && f.from_s >= 0.0 && f.from_s > last) {
                 out.push(
-                    &format!("{field}.flows[{k}].from_s"),
+                    format!("{field}.flows[{k}].from_s"),
                     format!(
                         "{} s must be at least 0 and after the previous flow's start",
                         f.from_s
@@ -401,7 +398,7 @@ fn demand_of(spec: &ScenarioSpec, corridor: &Corridor, out: &mut Collector) -> V
                 );
             } else if f.from_s >= spec.duration_s {
                 out.push(
-                    &format!("{field}.flows[{k}].from_s"),
+                    format!("{field}.flows[{k}].from_s"),
                     format!(
                         "{} s starts after the run ends (duration_s = {} s)",
                         f.from_s, spec.duration_s
@@ -413,7 +410,7 @@ fn demand_of(spec: &ScenarioSpec, corridor: &Corridor, out: &mut Collector) -> V
         }
         if demand.iter().any(|x: &Demand| x.link == edge) {
             out.push(
-                &format!("{field}.link"),
+                format!("{field}.link"),
                 format!("`{}` has demand twice", d.link),
             );
         }
@@ -436,7 +433,7 @@ fn pedestrians_of(
         let node = corridor.node_by_id(&p.site);
         let Some((node, ix)) = node.and_then(|n| Some((n, g[n].intersection()?.clone()))) else {
             out.push(
-                &format!("{field}.site"),
+                format!("{field}.site"),
                 format!("`{}` is not an intersection", p.site),
             );
             continue;
@@ -445,7 +442,7 @@ fn pedestrians_of(
             Some(group) if ix.group(group).kind == GroupKind::Pedestrian => {
                 if !(p.ped_h.is_finite() && p.ped_h >= 0.0 && p.ped_h <= 5_000.0) {
                     out.push(
-                        &format!("{field}.ped_h"),
+                        format!("{field}.ped_h"),
                         format!("{} ped/h is out of range (0 to 5000)", p.ped_h),
                     );
                 }
@@ -456,7 +453,7 @@ fn pedestrians_of(
                 });
             }
             _ => out.push(
-                &format!("{field}.group"),
+                format!("{field}.group"),
                 format!("`{}` is not a pedestrian group of `{}`", p.group, p.site),
             ),
         }
@@ -480,7 +477,7 @@ fn faults_of(spec: &ScenarioSpec, corridor: &Corridor, out: &mut Collector) -> V
         });
         let Some((link, detector)) = found else {
             out.push(
-                &format!("{field}.detector"),
+                format!("{field}.detector"),
                 format!("unknown detector `{}`", f.detector),
             );
             continue;
