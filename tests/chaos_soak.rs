@@ -11,6 +11,7 @@
 //! `GREENWAVE_SOAK_FAULTS=250 cargo test --test chaos_soak -- --nocapture` (and
 //! `GREENWAVE_SOAK_SEED` for another seed than 7).
 //! Both print the figures (faults injected, recovery median and max, orders lost).
+#![cfg(feature = "sim")]
 
 mod support;
 

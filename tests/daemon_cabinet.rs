@@ -2,6 +2,7 @@
 //! cabinet (the simulator) it takes over and drives, hands back on shutdown and loses to the
 //! watchdog when killed; a scripted cabinet whose heartbeat freezes or whose heads do not show
 //! what was commanded.
+#![cfg(feature = "sim")]
 
 mod support;
 

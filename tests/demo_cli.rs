@@ -5,6 +5,7 @@
 //! Measured ratios are 1.01 to 1.09, over ten runs with two versions of the adaptive
 //! controller; they were 1.05 to 1.12 while the neighbours' forecasts went out stamped on the
 //! controller's clock, which runs behind the cabinet's.)
+#![cfg(feature = "sim")]
 
 use std::process::Command;
 

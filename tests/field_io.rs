@@ -1,6 +1,7 @@
 //! The field I/O against a real Modbus TCP server (tokio-modbus's, on a loopback port the OS
 //! picks): commands in one request, counts (wrapping) into the estimator, timeouts that do not
 //! desynchronise, a server killed and restarted, and bad register values.
+#![cfg(feature = "sim")]
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! The daemon's `/metrics` scraped over HTTP while it drives a virtual cabinet, checked by
 //! `promtool check metrics` (Debian's prometheus package; `.ci/run` installs it); and a metrics
 //! address already in use is an error at start.
+#![cfg(feature = "sim")]
 
 mod support;
 

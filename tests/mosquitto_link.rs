@@ -1,6 +1,7 @@
 //! The daemon's MQTT link against mosquitto (plain, on a loopback port): a broker restart is
 //! survived (status republished, subscriptions renewed), and a killed daemon's last will marks
 //! it offline. Needs `mosquitto` on the PATH (`.ci/run` installs it).
+#![cfg(feature = "sim")]
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! The daemon against mosquitto, with the example configuration of `config/mosquitto/`: TLS
 //! with client certificates, no anonymous access, and the per-site ACL. Needs `mosquitto` and
 //! `openssl` on the PATH (`.ci/run` installs them from Debian's packages).
+#![cfg(feature = "sim")]
 
 mod support;
 

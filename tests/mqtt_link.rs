@@ -1,5 +1,6 @@
 //! The daemons' MQTT link against the embedded broker (rumqttd): retained status, two daemons
 //! exchanging outflow forecasts, and a clean offline status when a daemon stops.
+#![cfg(feature = "sim")]
 
 mod support;
 

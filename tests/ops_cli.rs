@@ -1,5 +1,6 @@
 //! The central operations commands against a daemon over the embedded broker:
 //! `plan publish` (active: 0, rejected: 1, no answer: 2), `mode set` and `ops watch`.
+#![cfg(feature = "sim")]
 
 mod support;
 

@@ -1,6 +1,6 @@
 //! `greenwave run` as a process, as deployed: it takes over a virtual cabinet, writes the
 //! Indiana event log and JSON logs, and on SIGTERM hands the cabinet back and exits 0.
-
+#![cfg(feature = "sim")]
 #![cfg(unix)]
 
 mod support;

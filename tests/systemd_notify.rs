@@ -2,7 +2,7 @@
 //! (`NOTIFY_SOCKET`, `WATCHDOG_USEC`) against a virtual cabinet, it says READY once it reads
 //! the cabinet, STATUS with its mode, WATCHDOG while its loop runs, and STOPPING on SIGTERM,
 //! after which it exits 0. The datagrams are received on a socket of the test's own.
-
+#![cfg(feature = "sim")]
 #![cfg(unix)]
 
 mod support;
