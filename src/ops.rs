@@ -448,7 +448,7 @@ fn table(sites: &BTreeMap<String, (Option<Status>, Option<Spat>)>) -> String {
             Some(s) => (
                 if s.online { "yes" } else { "NO" }.to_owned(),
                 escape(&s.mode),
-                format!("{:?}", s.operator_mode).to_lowercase(),
+                s.operator_mode.name().to_owned(),
                 escape(&format!(
                     "{} v{}",
                     s.plan_id.as_deref().unwrap_or("-"),

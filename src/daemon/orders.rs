@@ -158,8 +158,8 @@ impl OrderBook {
         next.mode = mode;
         next.mode_order = Some(order.to_owned());
         self.store(next)?;
-        let what = format!("{mode:?}").to_lowercase();
-        self.record(SystemTime::now(), "mode", &what, signed)
+        let what = mode.name();
+        self.record(SystemTime::now(), "mode", what, signed)
     }
 
     fn record(

@@ -555,7 +555,7 @@ impl Uplink {
     /// Says the daemon is going offline (retained status), then disconnects cleanly.
     pub async fn close(self) {
         self.handle
-            .set_status(self.identity.status(false, "offline", &[]));
+            .say_goodbye(self.identity.status(false, "offline", &[]));
         self.handle.close(std::time::Duration::from_secs(2)).await;
     }
 

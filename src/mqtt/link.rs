@@ -283,19 +283,19 @@ impl MqttHandle {
     }
 
     /// Publishes `status` now (if the link is up with its subscriptions in place; otherwise as
-    /// soon as it is) and on every reconnect. The last one, on the way out, goes out whatever.
+    /// soon as it is) and on every reconnect.
     pub fn set_status(&self, status: Outgoing) {
         self.status.send_replace(Some(status.clone()));
-        if *self.connected.borrow() || is_goodbye(&status) {
+        if *self.connected.borrow() {
             self.publish_important(status);
         }
     }
-}
 
-/// Whether a status says the site goes offline (sent on the way out, connected or not).
-fn is_goodbye(status: &Outgoing) -> bool {
-    serde_json::from_slice::<serde_json::Value>(&status.payload)
-        .is_ok_and(|v| v["online"] == serde_json::Value::Bool(false))
+    /// Publishes the last `status`, on the way out, connected or not.
+    pub fn say_goodbye(&self, status: Outgoing) {
+        self.status.send_replace(Some(status.clone()));
+        self.publish_important(status);
+    }
 }
 
 /// Starts the link: subscribes to `subscriptions` on every connect; `will` is the last will.

@@ -237,6 +237,18 @@ pub enum OperatorMode {
     Local,
 }
 
+impl OperatorMode {
+    /// As the messages spell it: `adaptive`, `plan`, `flash`, `local`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OperatorMode::Adaptive => "adaptive",
+            OperatorMode::Plan => "plan",
+            OperatorMode::Flash => "flash",
+            OperatorMode::Local => "local",
+        }
+    }
+}
+
 /// `mode/set`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModeSet {

@@ -21,7 +21,7 @@ use super::orders::{controller_for, restore_plan_order};
 use super::{AbortOnDrop, RunReport, SiteView, core_duration};
 use crate::daemon::clock::CabinetClock;
 use crate::daemon::config::{ClockSource, DaemonConfig};
-use crate::daemon::control::{ControlLoop, Event, LoopSettings};
+use crate::daemon::control::{ControlLoop, Event, LoopSettings, Mode};
 use crate::daemon::eventlog::EventLog;
 use crate::daemon::metrics::{Metrics, Snapshot};
 use crate::daemon::notify::Notifier;
@@ -65,8 +65,9 @@ pub(super) struct Daemon {
     metrics: Option<(Metrics, AbortOnDrop)>,
     /// Field counters already turned into metrics: timeouts, connects.
     counted: (u64, u64),
-    /// systemd's notify protocol.
+    /// systemd's notify protocol, and what its status line last said.
     notifier: Notifier,
+    status_key: Option<((Mode, OperatorMode, u32), String)>,
 }
 
 /// What [`Daemon::start`] hands the run loop to wait on: cabinet readings, broker messages.
@@ -159,6 +160,7 @@ impl Daemon {
             metrics,
             counted: (0, 0),
             notifier: Notifier::from_env(),
+            status_key: None,
         };
         Ok((daemon, field_rx, incoming))
     }
@@ -204,16 +206,7 @@ impl Daemon {
         self.ticks += 1;
         self.notifier.ready();
         self.notifier.alive(std::time::Instant::now());
-        let status = format!(
-            "{} ({:?} mode, {}, plan {} v{})",
-            self.control.mode().name(),
-            self.control.operator_mode(),
-            self.config.controller,
-            self.control.plan().plan_id,
-            self.control.plan().version
-        )
-        .to_lowercase();
-        self.notifier.status(&status);
+        self.tell_systemd();
         self.on_activated();
         self.publish(now);
         self.log(&reading);
@@ -254,17 +247,45 @@ impl Daemon {
             .iter()
             .map(|d| (usize::from(d.channel), d.fault.is_some()))
             .collect();
-        let operator = format!("{:?}", self.control.operator_mode()).to_lowercase();
         let plan = self.control.plan();
         metrics.set(&Snapshot {
             mode: self.control.mode().name(),
-            operator_mode: &operator,
+            operator_mode: self.control.operator_mode().name(),
             stage,
             detector_faults: faults,
             mqtt_connected: self.uplink.as_ref().map(Uplink::broker_up),
             mqtt_dropped: self.uplink.as_ref().map_or((0, 0), Uplink::dropped),
             plan: (&plan.plan_id, plan.version),
         });
+    }
+
+    /// The unit's status line, formatted only when the mode, the operator mode or the plan
+    /// changed (not on every tick).
+    fn tell_systemd(&mut self) {
+        let plan = self.control.plan();
+        let key = (
+            self.control.mode(),
+            self.control.operator_mode(),
+            plan.version,
+        );
+        if self
+            .status_key
+            .as_ref()
+            .is_some_and(|(k, id)| *k == key && *id == plan.plan_id)
+        {
+            return;
+        }
+        let status = format!(
+            "{} ({:?} mode, {}, plan {} v{})",
+            key.0.name(),
+            key.1,
+            self.config.controller,
+            plan.plan_id,
+            plan.version
+        )
+        .to_lowercase();
+        self.status_key = Some((key, plan.plan_id.clone()));
+        self.notifier.status(&status);
     }
 
     /// The link watchdog: a link found down holds the loop's state. The loop runs, so systemd
