@@ -123,6 +123,7 @@ fn every_mistake_in_a_cabinet_config_is_reported_at_once() {
     assert_eq!(out.status.code(), Some(2), "{stdout}");
     for key in [
         "controller.max_wait_s: maximum wait 5 s",
+        "controller.wait_weight: wait weight 200 is out of range (0 to 100)",
         "control.tick_hz: 0 is out of range",
         "cabinet.address: `127.0.0.1` is not host:port",
         "cabinet.unit_id: 300 is out of range",

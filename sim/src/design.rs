@@ -147,14 +147,8 @@ pub fn webster_plans(
             }
             let ratios = webster::group_flow_ratios(site, flow_of);
             let s = webster::settings(site, &order, &ratios, options, Some(cycle_s));
-            let spec = webster::plan_spec(
-                site,
-                &format!("webster-{}", site.id),
-                &order,
-                &s,
-                offset,
-                options.max_cycle_s,
-            );
+            let spec =
+                webster::plan_spec(site, &format!("webster-{}", site.id), &order, &s, offset);
             (site.id.clone(), spec, s)
         })
         .collect();

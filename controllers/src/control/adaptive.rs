@@ -14,6 +14,10 @@
 //! the downstream neighbours: its departures of the last 90 s, as its stop-bar loops counted
 //! them (`counted`), then its forecast. The prediction itself is in `predict`.
 //!
+//! The delay it minimises is weighted for equity: a second of delay counts more the longer its
+//! group has waited (`equity`), so a light side street is not left a cycle longer each time
+//! the arterial's heavier flow would pay for the seconds it needs.
+//!
 //! Near saturation it switches, group by group, from progression to queue management: a group
 //! whose greens end with a lane still discharging the queue they found (its advance loops tell,
 //! `saturation`) holds its green while the queue moves, up to its maximum green, and the
@@ -51,6 +55,9 @@ pub struct AdaptiveParams {
     pub long_wait_s: f64,
     /// The share of that queue, 0 to 1.
     pub served_share: f64,
+    /// How much more a second of delay counts for a group that has waited the wait bound: it
+    /// counts `1 + wait_weight × (wait / max_wait_s)²` times (`equity`); 0 is plain delay.
+    pub wait_weight: f64,
 }
 
 impl Default for AdaptiveParams {
@@ -63,6 +70,7 @@ impl Default for AdaptiveParams {
             startup_lost_s: 2.0,
             long_wait_s: 60.0,
             served_share: 0.5,
+            wait_weight: 4.0,
         }
     }
 }
@@ -122,6 +130,8 @@ pub struct Adaptive {
     saturation: saturation::Saturation,
     /// Whether the running green found a group that had waited long.
     found_long: bool,
+    /// How long each flow's group has waited at this decision, if it is waiting (`equity`).
+    flow_waits: Vec<Option<f64>>,
 }
 
 impl Adaptive {
@@ -138,6 +148,13 @@ impl Adaptive {
             return Err(format!(
                 "long wait {} s is out of range (0 s or more)",
                 params.long_wait_s
+            ));
+        }
+        let (lo, hi) = equity::WAIT_WEIGHT_RANGE;
+        if !(lo..=hi).contains(&params.wait_weight) {
+            return Err(format!(
+                "wait weight {} is out of range ({lo} to {hi})",
+                params.wait_weight
             ));
         }
         if !(0.0..=1.0).contains(&params.served_share) {
@@ -216,13 +233,14 @@ impl Adaptive {
             site,
             plan,
             params,
-            flows,
             pools,
             between,
             outflow: Outflow::default(),
             serve: None,
             waited: vec![0.0; ix.groups().len()],
             history: DepartureHistory::default(),
+            flow_waits: vec![None; flows.len()],
+            flows,
             saturation,
             found_long: false,
         })
@@ -249,6 +267,7 @@ impl Controller for Adaptive {
         let ix = self.site.intersection.clone();
 
         let queued = self.observe(now, inputs, seq, &queues, &arrivals);
+        self.read_flow_waits(now);
         let n = self.plan.stages.len();
         let (k, green, running) = match self.position(now, seq) {
             Ok(at) => at,
@@ -415,6 +434,8 @@ impl Adaptive {
 const BIN_S: f64 = 2.0;
 
 mod counted;
+mod equity;
+pub use equity::WAIT_WEIGHT_RANGE;
 mod found_queue;
 mod pools;
 mod predict;

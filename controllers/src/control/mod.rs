@@ -17,7 +17,7 @@ pub mod select;
 pub mod webster;
 
 pub use actuated::{Actuated, ActuatedParams, PASSAGE_RANGE_S, Recall};
-pub use adaptive::{Adaptive, AdaptiveParams, MAX_WAIT_RANGE_S};
+pub use adaptive::{Adaptive, AdaptiveParams, MAX_WAIT_RANGE_S, WAIT_WEIGHT_RANGE};
 pub use fixed::FixedTime;
 pub use max_pressure::MaxPressure;
 pub use outflow::Outflow;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Actuated, ActuatedParams, Adaptive, AdaptiveParams, Controller, FixedTime, MAX_WAIT_RANGE_S,
-    MaxPressure, PASSAGE_RANGE_S, Recall,
+    MaxPressure, PASSAGE_RANGE_S, Recall, WAIT_WEIGHT_RANGE,
 };
 use crate::Invalid;
 use crate::plan::TimingPlan;
@@ -37,6 +37,10 @@ pub struct ControllerSpec {
     /// Adaptive: no group with a queue waits longer than this for green, s (default 120).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_wait_s: Option<f64>,
+    /// Adaptive: how much more a second of delay counts for a group that has waited
+    /// `max_wait_s` (1 + this many times; default 4; 0 minimises plain delay).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_weight: Option<f64>,
     /// Actuated: recall mode by stage id (`none`, `minimum`, `maximum`, `pedestrian`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub recall: BTreeMap<String, Recall>,
@@ -133,6 +137,15 @@ impl ControllerSpec {
                 );
             }
         }
+        if let Some(w) = self.wait_weight {
+            let (lo, hi) = WAIT_WEIGHT_RANGE;
+            if !(lo..=hi).contains(&w) {
+                push(
+                    "controller.wait_weight",
+                    format!("wait weight {w} is out of range ({lo} to {hi})"),
+                );
+            }
+        }
         if let Some(p) = self.passage_s {
             let (lo, hi) = PASSAGE_RANGE_S;
             if !(p.is_finite() && (lo..=hi).contains(&p)) {
@@ -166,6 +179,9 @@ impl ControllerSpec {
                 max_wait_s: self
                     .max_wait_s
                     .unwrap_or(AdaptiveParams::default().max_wait_s),
+                wait_weight: self
+                    .wait_weight
+                    .unwrap_or(AdaptiveParams::default().wait_weight),
                 ..AdaptiveParams::default()
             },
         }

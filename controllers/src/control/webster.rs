@@ -205,27 +205,37 @@ pub fn plan_spec(
     order: &[StageIndex],
     s: &WebsterSettings,
     offset_s: f64,
-    max_cycle_s: f64,
 ) -> PlanSpec {
     let ix = &site.intersection;
+    let stages: Vec<PlanStageSpec> = order
+        .iter()
+        .zip(&s.greens_s)
+        .map(|(&st, &g)| PlanStageSpec {
+            stage: ix.stage(st).id.clone(),
+            green_s: g,
+            min_green_s: None,
+            // The stage's own maximum, or the green if Webster asks for more.
+            max_green_s: Some(g.max(ix.stage_green_bounds(st).1.as_secs_f64())),
+        })
+        .collect();
+    // The longest cycle: what every stage at its maximum green adds up to, as actuated control
+    // runs it when every stage maxes out, so that adaptive control near saturation has the
+    // same room (`max_cycle_s` caps only Webster's cycle).
+    let interstages: f64 = (0..order.len())
+        .map(|i| {
+            let next = order[(i + 1) % order.len()];
+            interstage(ix, ix.stage(order[i]), ix.stage(next)).as_secs_f64()
+        })
+        .sum();
+    let max_greens: f64 = stages.iter().filter_map(|st| st.max_green_s).sum();
     PlanSpec {
         plan_id: plan_id.to_owned(),
         version: 1,
         intersection: None,
         cycle_s: s.cycle_s,
         offset_s: offset_s.rem_euclid(s.cycle_s),
-        max_cycle_s: Some(max_cycle_s.max(s.cycle_s)),
-        stages: order
-            .iter()
-            .zip(&s.greens_s)
-            .map(|(&st, &g)| PlanStageSpec {
-                stage: ix.stage(st).id.clone(),
-                green_s: g,
-                min_green_s: None,
-                // The stage's own maximum, or the green if Webster asks for more.
-                max_green_s: Some(g.max(ix.stage_green_bounds(st).1.as_secs_f64())),
-            })
-            .collect(),
+        max_cycle_s: Some((max_greens + interstages).max(s.cycle_s).round()),
+        stages,
     }
 }
 
@@ -297,6 +307,17 @@ mod tests {
         );
         let total: f64 = s.greens_s.iter().sum::<f64>() + 24.0;
         assert_eq!(total, s.cycle_s);
+
+        // The plan's longest cycle: every stage at its maximum green, with the interstages.
+        let spec = plan_spec(&site, "p", &order, &s, 0.0);
+        let max_greens: f64 = spec.stages.iter().map(|st| st.max_green_s.unwrap()).sum();
+        assert!(
+            spec.stages
+                .iter()
+                .all(|st| st.max_green_s.unwrap() >= st.green_s)
+        );
+        assert_eq!(spec.max_cycle_s, Some(max_greens + 24.0));
+        assert!(max_greens + 24.0 > s.cycle_s);
     }
 
     #[test]

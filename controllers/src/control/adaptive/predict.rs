@@ -2,6 +2,7 @@
 //! neighbours' forecasts, else the local estimate), and the delay a candidate schedule gives
 //! them in a queue model that discharges each flow at its saturation flow while it has green.
 
+use super::equity::Clocks;
 use super::{Adaptive, BIN_S};
 use crate::control::Inputs;
 
@@ -33,7 +34,7 @@ impl Adaptive {
             .collect()
     }
 
-    /// Predicted delay (vehicle-seconds) over the horizon when the current stage (plan position
+    /// Predicted delay (vehicle-seconds, weighted for equity: `equity`) over the horizon when the current stage (plan position
     /// `k`) runs `hold` s more and then the stages that follow in order (skipping those without
     /// demand), each until its queues have cleared within its green bounds. Time runs in bins of
     /// `BIN` seconds. With `record`, the departures of each flow per second go there.
@@ -54,6 +55,7 @@ impl Adaptive {
         let mut inflow = vec![0.0; self.flows.len()];
         let mut demand = vec![0.0; self.pools.len()];
         let mut delay = 0.0;
+        let mut clocks = Clocks::new(self);
         if let Some(d) = record.as_deref_mut() {
             *d = vec![vec![0.0; horizon]; self.flows.len()];
         }
@@ -113,7 +115,7 @@ impl Adaptive {
                         *x = out / 2.0;
                     }
                 }
-                delay += q[i] * BIN_S;
+                delay += q[i] * BIN_S * clocks.weight(i, now, green, q[i]);
                 if groups.contains(f.group) {
                     left_in_stage += q[i];
                 }

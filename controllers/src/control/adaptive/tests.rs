@@ -518,3 +518,70 @@ fn a_green_discharging_a_saturated_queue_gives_way_only_to_a_real_wait() {
     ctl.waiting_since[g.get()] = Some(now - Duration::from_secs(215));
     assert_eq!(ctl.over_wait_bound(k, now, true), target);
 }
+
+/// The extension the predictor picks for the main street's green (plan position 0), with
+/// vehicles arriving on it and a queue of five on the side street that has waited `waited` s.
+fn main_street_hold(wait_weight: f64, waited: f64) -> f64 {
+    let site = site();
+    let plan = plan(&site);
+    let params = AdaptiveParams {
+        wait_weight,
+        ..AdaptiveParams::default()
+    };
+    let mut ctl = Adaptive::new(site.clone(), plan.clone(), params).unwrap();
+    let ix = &site.intersection;
+    let main = ix.stage(plan.stages[0].stage).groups;
+    let side = ix.group_by_id("4").unwrap();
+    let horizon = 120;
+    let arrivals: Vec<Vec<f64>> = ctl
+        .flows
+        .iter()
+        .map(|f| vec![if main.contains(f.group) { 0.25 } else { 0.0 }; horizon])
+        .collect();
+    let queues: Vec<f64> = ctl
+        .flows
+        .iter()
+        .map(|f| if f.group == side { 5.0 } else { 0.0 })
+        .collect();
+    for (w, f) in ctl.flow_waits.iter_mut().zip(&ctl.flows) {
+        *w = (f.group == side).then_some(waited);
+    }
+    let mut best = (f64::INFINITY, 0.0);
+    for step in 0..=15 {
+        let hold = f64::from(step) * 2.0;
+        let delay = ctl.predict(0, hold, &queues, &arrivals, horizon, None);
+        if delay < best.0 - 1e-6 {
+            best = (delay, hold);
+        }
+    }
+    best.1
+}
+
+#[test]
+fn a_side_street_that_waited_long_weighs_more_against_the_main_streets_extension() {
+    // Plain delay: the main street's steady flow is worth holding for.
+    let plain = main_street_hold(0.0, 100.0);
+    assert!(plain > 0.0, "held {plain} s on plain delay");
+    // Weighted for equity, the side street that has waited 100 s ends it sooner...
+    let weighted = main_street_hold(4.0, 100.0);
+    assert!(
+        weighted < plain,
+        "held {weighted} s, {plain} s on plain delay"
+    );
+    // ...and one that has only just begun to wait counts as on plain delay.
+    assert_eq!(main_street_hold(4.0, 0.0), plain);
+}
+
+#[test]
+fn a_wait_weight_out_of_range_is_refused() {
+    for weight in [-1.0, 101.0, f64::NAN] {
+        let err = refusal(AdaptiveParams {
+            wait_weight: weight,
+            ..AdaptiveParams::default()
+        });
+        assert!(
+            err.contains("wait weight") && err.contains("out of range (0 to 100)"),
+            "{err}"
+        );
+    }
+}
