@@ -17,7 +17,7 @@ use super::{Controller, Inputs};
 use crate::corridor::DetectorKind;
 use crate::detector::wrapping_delta;
 use crate::estimate::Fallback;
-use crate::model::{GroupIndex, GroupKind, StageIndex};
+use crate::model::{GroupIndex, GroupKind, GroupSet, StageIndex};
 use crate::plan::TimingPlan;
 use crate::sequencer::{Phase, Sequencer};
 use crate::site::Site;
@@ -158,7 +158,7 @@ impl Actuated {
     }
 
     /// Reads the detectors: actuations, latched calls, recalls.
-    fn observe(&mut self, now: Instant, inputs: &Inputs<'_>, seq: &Sequencer) {
+    pub(super) fn observe(&mut self, now: Instant, inputs: &Inputs<'_>, seq: &Sequencer) {
         let samples = inputs.detectors;
         self.last_counts.resize(samples.len(), None);
         let failed = |ch: usize| {
@@ -206,6 +206,20 @@ impl Actuated {
                 self.calls[g.get()] = false;
             }
         }
+    }
+
+    /// Whether any of `groups` is called.
+    pub(super) fn called(&self, groups: GroupSet) -> bool {
+        groups.iter().any(|g| self.calls[g.get()])
+    }
+
+    /// Whether the green of plan position `k`, serving `groups`, has gapped out at `now`: no
+    /// actuation on their extending loops within the passage time, and no maximum recall.
+    pub(super) fn gapped_out(&self, k: usize, groups: GroupSet, now: Instant) -> bool {
+        self.recall[k] != Recall::Maximum
+            && groups
+                .iter()
+                .all(|g| now - self.last_actuation[g.get()] >= self.passage)
     }
 
     /// Moves on to the next stage after plan position `k` that serves a called group (or a

@@ -83,13 +83,20 @@ impl FixedTime {
         }
     }
 
+    /// Starts the move to a new offset, if one is due, at the first decision.
+    pub(super) fn start_moving(&mut self, now: Instant) {
+        if let Some((_, start @ None)) = &mut self.moving {
+            *start = Some(now);
+        }
+    }
+
     /// The plan it runs.
     pub fn plan(&self) -> &TimingPlan {
         &self.plan
     }
 
-    /// Position of `now` in the cycle.
-    fn in_cycle(&self, now: Instant) -> Duration {
+    /// Where `now` lies in the cycle (from the first stage's green start).
+    pub(super) fn in_cycle(&self, now: Instant) -> Duration {
         let cycle = self.plan.cycle.total_millis().max(1) as i64;
         let offset = self.offset_at(now).rem_euclid(cycle);
         let pos = (now.total_millis() as i64 - offset).rem_euclid(cycle);
@@ -112,9 +119,7 @@ impl Controller for FixedTime {
     }
 
     fn decide(&mut self, now: Instant, _: &Inputs<'_>, _: &Sequencer) -> Option<StageIndex> {
-        if let Some((_, start @ None)) = &mut self.moving {
-            *start = Some(now);
-        }
+        self.start_moving(now);
         let k = self.stage_at(self.in_cycle(now));
         Some(self.plan.stages[k].stage)
     }

@@ -6,6 +6,7 @@
 
 mod actuated;
 mod adaptive;
+mod coordinated;
 mod departures;
 mod fixed;
 mod max_pressure;
@@ -18,6 +19,7 @@ pub mod webster;
 
 pub use actuated::{Actuated, ActuatedParams, PASSAGE_RANGE_S, Recall};
 pub use adaptive::{Adaptive, AdaptiveParams, MAX_WAIT_RANGE_S, WAIT_WEIGHT_RANGE};
+pub use coordinated::{Coordinated, CoordinatedParams, ForceOff};
 pub use fixed::FixedTime;
 pub use max_pressure::MaxPressure;
 pub use outflow::Outflow;

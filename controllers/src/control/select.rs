@@ -9,15 +9,21 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Actuated, ActuatedParams, Adaptive, AdaptiveParams, Controller, FixedTime, MAX_WAIT_RANGE_S,
-    MaxPressure, PASSAGE_RANGE_S, Recall, WAIT_WEIGHT_RANGE,
+    Actuated, ActuatedParams, Adaptive, AdaptiveParams, Controller, Coordinated, CoordinatedParams,
+    FixedTime, ForceOff, MAX_WAIT_RANGE_S, MaxPressure, PASSAGE_RANGE_S, Recall, WAIT_WEIGHT_RANGE,
 };
 use crate::Invalid;
 use crate::plan::TimingPlan;
 use crate::site::Site;
 
 /// The controllers there are, by name.
-pub const CONTROLLERS: &[&str] = &["fixed", "actuated", "max-pressure", "adaptive"];
+pub const CONTROLLERS: &[&str] = &[
+    "fixed",
+    "coordinated",
+    "actuated",
+    "max-pressure",
+    "adaptive",
+];
 
 /// Which controller runs the intersections, with its parameters.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -31,7 +37,7 @@ pub struct ControllerSpec {
     /// Timing plans by site id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub plans: BTreeMap<String, String>,
-    /// Actuated: passage time (vehicle extension), s (default 3).
+    /// Actuated and coordinated: passage time (vehicle extension), s (default 3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passage_s: Option<f64>,
     /// Adaptive: no group with a queue waits longer than this for green, s (default 120).
@@ -41,7 +47,15 @@ pub struct ControllerSpec {
     /// `max_wait_s` (1 + this many times; default 4; 0 minimises plain delay).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait_weight: Option<f64>,
-    /// Actuated: recall mode by stage id (`none`, `minimum`, `maximum`, `pedestrian`).
+    /// Coordinated: `fixed` force-offs (unused time passes on to the next stages, the default)
+    /// or `floating` (it returns to the coordinated stage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force_off: Option<ForceOff>,
+    /// Coordinated: the coordinated phases (signal group ids; default 2 and 6 where the
+    /// intersection has them, else the plan's first stage).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coordinated_phases: Vec<String>,
+    /// Actuated and coordinated: recall mode by stage id (`none`, `minimum`, `maximum`, `pedestrian`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub recall: BTreeMap<String, Recall>,
 }
@@ -53,6 +67,8 @@ pub struct ControllerParams {
     pub actuated: ActuatedParams,
     /// For `adaptive`.
     pub adaptive: AdaptiveParams,
+    /// For `coordinated`.
+    pub coordinated: CoordinatedParams,
 }
 
 /// Why a controller could not be built.
@@ -100,6 +116,9 @@ pub fn build_controller(
         "fixed" => Ok(Box::new(FixedTime::new(plan()?))),
         "max-pressure" => Ok(Box::new(MaxPressure::new(site.clone(), plan()?))),
         "adaptive" => Adaptive::new(site.clone(), plan()?, params.adaptive)
+            .map(|c| Box::new(c) as Box<dyn Controller>)
+            .map_err(parameters),
+        "coordinated" => Coordinated::new(site, plan()?, &params.coordinated)
             .map(|c| Box::new(c) as Box<dyn Controller>)
             .map_err(parameters),
         "actuated" => Actuated::new(site, plan()?, &params.actuated)
@@ -170,11 +189,17 @@ impl ControllerSpec {
 
     /// The parameters, defaults filled in (valid once [`ControllerSpec::problems`] is empty).
     pub fn params(&self) -> ControllerParams {
+        let actuated = ActuatedParams {
+            passage_s: self.passage_s.unwrap_or(3.0),
+            recall: self.recall.clone(),
+        };
         ControllerParams {
-            actuated: ActuatedParams {
-                passage_s: self.passage_s.unwrap_or(3.0),
-                recall: self.recall.clone(),
+            coordinated: CoordinatedParams {
+                actuated: actuated.clone(),
+                force_off: self.force_off.unwrap_or_default(),
+                phases: self.coordinated_phases.clone(),
             },
+            actuated,
             adaptive: AdaptiveParams {
                 max_wait_s: self
                     .max_wait_s

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use greenwave_controllers::control::{Controller, ControllerError, FixedTime, build_controller};
+use greenwave_controllers::control::{
+    Controller, ControllerError, Coordinated, FixedTime, build_controller,
+};
 use greenwave_controllers::plan::TimingPlan;
 
 use super::daemon::Daemon;
@@ -113,7 +115,8 @@ impl Daemon {
 }
 
 /// The controller for operator `mode` within `plan`: the configured one, or fixed time. Fixed
-/// time taking over from `previous` reaches the new offset over three cycles.
+/// time and coordinated control taking over from `previous` reach the new offset over three
+/// cycles.
 pub(super) fn controller_for(
     config: &DaemonConfig,
     mode: OperatorMode,
@@ -124,13 +127,24 @@ pub(super) fn controller_for(
         OperatorMode::Plan => "fixed",
         _ => config.controller.as_str(),
     };
-    if name == "fixed" {
-        return Ok(Box::new(FixedTime::moving_from(
+    match name {
+        "fixed" => Ok(Box::new(FixedTime::moving_from(
             plan.clone(),
             previous.offset,
-        )));
+        ))),
+        "coordinated" => Coordinated::moving_from(
+            &config.site,
+            plan.clone(),
+            previous.offset,
+            &config.controller_params.coordinated,
+        )
+        .map(|c| Box::new(c) as Box<dyn Controller>)
+        .map_err(|why| ControllerError::Parameters {
+            controller: name.to_owned(),
+            why,
+        }),
+        _ => build_controller(name, &config.site, Some(plan), &config.controller_params),
     }
-    build_controller(name, &config.site, Some(plan), &config.controller_params)
 }
 
 /// The plan or schedule kept in `book` from an earlier run, checked again as when it arrived
