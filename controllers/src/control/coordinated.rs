@@ -129,9 +129,9 @@ impl Coordinated {
         let mut ends = Vec::with_capacity(n);
         let mut t = Duration::ZERO;
         for &p in &order {
-            t = t + plan.stages[p].green;
+            t += plan.stages[p].green;
             ends.push(t);
-            t = t + plan.interstages[p];
+            t += plan.interstages[p];
         }
         let calls = Actuated::new(site, plan, &params.actuated)?;
         Ok(Coordinated {

@@ -105,7 +105,7 @@ fn with_every_phase_maxed_out_the_coordinated_green_starts_at_the_offset_every_c
     for t in &coordinated {
         let pos = in_cycle(*t);
         assert!(
-            pos < 0.3 || pos > CYCLE_S - 0.3,
+            !(0.3..=CYCLE_S - 0.3).contains(&pos),
             "2+6 began {pos:.1} s into the cycle at {t:.1} s: {seen:?}"
         );
     }
@@ -240,7 +240,7 @@ fn a_new_offset_is_reached_over_three_cycles_without_a_jump() {
     let last = *coordinated.last().unwrap();
     let pos = in_cycle(last);
     assert!(
-        pos < 0.3 || pos > CYCLE_S - 0.3,
+        !(0.3..=CYCLE_S - 0.3).contains(&pos),
         "ended {pos:.1} s off: {coordinated:?}"
     );
 }
