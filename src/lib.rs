@@ -5,6 +5,7 @@
 #[cfg(feature = "sim")]
 pub mod cabinet;
 pub mod daemon;
+pub mod eventlog;
 pub mod fieldio;
 pub mod mqtt;
 pub mod untrusted;

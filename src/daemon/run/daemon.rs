@@ -2,8 +2,6 @@
 //! schedule, one control tick, the command to the cabinet, and what goes out afterwards (acks of
 //! plans that took effect, SPaT, outflow, telemetry, events, the event log, the live view).
 
-use std::fs::OpenOptions;
-use std::io::BufWriter;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, SystemTime};
 
@@ -22,12 +20,12 @@ use super::{AbortOnDrop, RunReport, SiteView, core_duration};
 use crate::daemon::clock::CabinetClock;
 use crate::daemon::config::{ClockSource, DaemonConfig};
 use crate::daemon::control::{ControlLoop, Event, LoopSettings, Mode};
-use crate::daemon::eventlog::EventLog;
 use crate::daemon::metrics::{Metrics, Snapshot};
 use crate::daemon::notify::Notifier;
 use crate::daemon::orders::OrderBook;
 use crate::daemon::plan_gate::{Schedule, Taken};
 use crate::daemon::uplink::Uplink;
+use crate::eventlog::DailyLog;
 use crate::fieldio::link::Link;
 use crate::fieldio::poller::{self, Command, Field, FieldStats, PollerIo, PollerSettings};
 use crate::fieldio::reading::Reading;
@@ -48,7 +46,7 @@ pub(super) struct Daemon {
     pub(super) pending_spec: Option<PlanSpec>,
     /// The control time of the last tick.
     pub(super) last_now: Instant,
-    events: Option<EventLog<BufWriter<std::fs::File>>>,
+    events: Option<DailyLog>,
     flushed: TokioInstant,
     view: Option<watch::Sender<SiteView>>,
     command_tx: watch::Sender<Command>,
@@ -407,7 +405,9 @@ impl Daemon {
         let Some(log) = &mut self.events else {
             return;
         };
-        if let Err(e) = log.observe(SystemTime::now(), self.control.shown(), &reading.detectors) {
+        let at =
+            jiff::Timestamp::try_from(SystemTime::now()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        if let Err(e) = log.observe(at, self.control.shown(), &reading.detectors) {
             tracing::warn!(error = %e, "event log write failed");
         }
         if self.flushed.elapsed() > StdDuration::from_secs(1) {
@@ -426,20 +426,21 @@ impl Daemon {
     }
 }
 
-/// The Indiana event log, appended to (never truncated: a restart keeps the day's log).
-fn open_event_log(config: &DaemonConfig) -> Result<Option<EventLog<BufWriter<std::fs::File>>>> {
+/// The Indiana event log, appended to (never truncated: a restart keeps the day's log), a file
+/// a local day.
+fn open_event_log(config: &DaemonConfig) -> Result<Option<DailyLog>> {
     let Some(path) = &config.log.event_log else {
         return Ok(None);
     };
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("event log {}", path.display()))?;
-    Ok(Some(EventLog::new(
-        BufWriter::new(file),
-        &config.site.intersection,
-    )))
+    let now = jiff::Timestamp::now();
+    let log =
+        DailyLog::open(path, &config.site, config.local_time.clone(), now).with_context(|| {
+            format!(
+                "event log {}",
+                DailyLog::day_path(path, config.local_time.date(now)).display()
+            )
+        })?;
+    Ok(Some(log))
 }
 
 /// The metrics and the task serving them, if `[metrics] bind` is set. Bound here, so that an
