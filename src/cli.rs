@@ -31,6 +31,12 @@ pub enum Command {
     /// Automated traffic signal performance measures (ATSPM): what their tools need.
     #[command(subcommand)]
     Atspm(AtspmCommand),
+    /// Signal performance measures from event logs: an HTML report (split monitor, arrivals on
+    /// green, split failures, who waits how long per approach), with CSV and JSON beside it.
+    ///
+    /// Lines that cannot be used are skipped and listed with the reason; exits 2 only when
+    /// nothing usable is left (or the corridor is invalid).
+    Report(ReportArgs),
     /// Central operations: set a site's mode over MQTT.
     #[command(subcommand)]
     Mode(ModeCommand),
@@ -119,6 +125,22 @@ fn parse_speed(text: &str) -> Result<f64, String> {
     } else {
         Err(format!("{speed} is out of range (0.1 to 1000)"))
     }
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Event log files, one intersection's each, named `SITE.csv` or `SITE-...csv`.
+    #[arg(required = true, value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+    /// The corridor the intersections belong to (their detectors and phases).
+    #[arg(long, value_name = "FILE")]
+    pub corridor: PathBuf,
+    /// Logs of the same intersections before a change, to compare with.
+    #[arg(long, value_name = "LOG", num_args = 1..)]
+    pub before: Vec<PathBuf>,
+    /// Write index.html, SITE.html, measures.json, phases.csv and approaches.csv here.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Subcommand, Debug)]

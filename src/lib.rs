@@ -7,5 +7,6 @@ pub mod cabinet;
 pub mod daemon;
 pub mod eventlog;
 pub mod fieldio;
+pub mod measures;
 pub mod mqtt;
 pub mod untrusted;

@@ -6,6 +6,7 @@ mod cli;
 #[cfg(feature = "sim")]
 mod demo;
 mod ops;
+mod perf;
 #[cfg(feature = "sim")]
 mod plan;
 #[cfg(feature = "sim")]
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         cli::Command::Plan(cli::PlanCommand::Sign(args)) => ops::sign_plan(&args),
         cli::Command::Keygen(args) => ops::keygen(&args),
         cli::Command::Atspm(cli::AtspmCommand::Detectors(args)) => atspm::detectors(&args),
+        cli::Command::Report(args) => perf::report(&args),
         cli::Command::Mode(cli::ModeCommand::Set(args)) => ops::set_mode(&args),
         cli::Command::Ops(cli::OpsCommand::Watch(args)) => ops::watch(&args),
         cli::Command::Run(args) => serve::daemon(&args),

@@ -1,0 +1,120 @@
+//! Signal performance measures from Indiana hi-res event logs, as traffic engineers judge signals
+//! (ATSPM): the split monitor, arrivals on green and platoon ratio, split failures (5-second
+//! method), and an equity table of waits per approach. Read forgivingly ([`parse`]): bad lines
+//! are skipped with their reason, the rest is measured. `greenwave report` writes them as HTML
+//! ([`html`]), CSV and JSON.
+
+pub mod approach;
+pub mod export;
+pub mod html;
+pub mod layout;
+pub mod parse;
+pub mod phase;
+#[cfg(test)]
+mod tests;
+pub mod timeline;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use greenwave_controllers::site::Site;
+
+use approach::ApproachMeasures;
+use layout::Layout;
+use parse::{SiteLog, Skipped};
+use phase::PhaseMeasures;
+use timeline::Timeline;
+
+/// One intersection's measures.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SiteMeasures {
+    /// The intersection.
+    pub site: String,
+    /// Events used.
+    pub events: usize,
+    /// Hours of log.
+    pub hours: f64,
+    /// Per phase, for the phases with cycles or arrivals.
+    pub phases: Vec<PhaseMeasures>,
+    /// Per approach.
+    pub approaches: Vec<ApproachMeasures>,
+    /// Lines skipped, and why.
+    pub skipped: Vec<Skipped>,
+    /// Other things a reader should know (detectors that call no phase, ...).
+    pub notes: Vec<String>,
+}
+
+/// The measures of `site` from its `log`.
+pub fn analyse(site: &Site, log: &SiteLog) -> SiteMeasures {
+    let layout = Layout::new(site);
+    let timeline = Timeline::new(&log.events);
+    let mut phases: Vec<u16> = timeline.cycles.keys().copied().collect();
+    phases.extend(layout.advance.keys());
+    phases.sort_unstable();
+    phases.dedup();
+    let phases: Vec<PhaseMeasures> = phases
+        .into_iter()
+        .map(|p| phase::measure(p, &timeline, &layout))
+        .collect();
+    let approaches = layout
+        .approaches
+        .iter()
+        .map(|a| approach::measure(a, &timeline, &phases))
+        .collect();
+    let notes = layout
+        .uncalled
+        .iter()
+        .map(|d| format!("detector {d} calls no phase: its events are left out"))
+        .collect();
+    SiteMeasures {
+        site: site.id.clone(),
+        events: log.events.len(),
+        hours: timeline.span.map_or(0.0, |(a, b)| (b - a) / 3600.0),
+        phases,
+        approaches,
+        skipped: log.skipped.clone(),
+        notes,
+    }
+}
+
+/// The site of a log file: its name without extension, or the longest site id it starts with
+/// followed by `-` or `_` (`J1-events-2026-06-02.csv` is J1's).
+pub fn site_of<'a>(path: &Path, sites: &'a [Site]) -> Option<&'a Site> {
+    let stem = path.file_stem()?.to_string_lossy();
+    sites
+        .iter()
+        .filter(|s| {
+            stem == s.id.as_str()
+                || stem
+                    .strip_prefix(s.id.as_str())
+                    .is_some_and(|rest| rest.starts_with(['-', '_']))
+        })
+        .max_by_key(|s| s.id.len())
+}
+
+/// Reads log files into one log per site (files in name order); the files that name no site
+/// of the corridor, or cannot be read, are returned with the reason.
+pub fn read_logs(paths: &[PathBuf], sites: &[Site]) -> (BTreeMap<String, SiteLog>, Vec<String>) {
+    let mut logs: BTreeMap<String, SiteLog> = BTreeMap::new();
+    let mut refused = Vec::new();
+    let mut paths = paths.to_vec();
+    paths.sort();
+    for path in &paths {
+        let Some(site) = site_of(path, sites) else {
+            refused.push(format!(
+                "{}: its name names no intersection of the corridor (expected SITE.csv or SITE-...)",
+                path.display()
+            ));
+            continue;
+        };
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                let log = logs.entry(site.id.clone()).or_default();
+                log.add(&path.display().to_string(), &text);
+            }
+            Err(e) => refused.push(format!("{}: {e}", path.display())),
+        }
+    }
+    (logs, refused)
+}

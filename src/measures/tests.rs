@@ -1,0 +1,120 @@
+//! The measures on a hand-made log of J1 of the arterial (phase 2: eastbound through; advance
+//! loops on channels 4 and 6, 40 m upstream at 50 km/h; stop-bar loops on channels 3 and 5).
+
+use std::path::Path;
+
+use greenwave_controllers::site::Site;
+
+use super::parse::SiteLog;
+use super::timeline::Termination;
+use super::*;
+
+fn j1() -> Site {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/corridors/arterial-4.toml");
+    let corridor = greenwave_controllers::load::corridor(&path).unwrap();
+    Site::all(&corridor)
+        .into_iter()
+        .find(|s| s.id == "J1")
+        .unwrap()
+}
+
+/// Three cycles of phase 2 (green 30 s each), two advance actuations (one arriving on green, one
+/// 37.1 s before the next green), a stop bar held occupied through the second green and 6 s
+/// into its red, and a gap out logged for the third.
+const LOG: &str = "\
+2026-06-02 16:00:00.0,1,2
+2026-06-02 16:00:10.0,82,4
+2026-06-02 16:00:10.5,81,4
+2026-06-02 16:00:30.0,8,2
+2026-06-02 16:00:34.0,10,2
+2026-06-02 16:00:50.0,82,4
+2026-06-02 16:00:50.4,81,4
+2026-06-02 16:01:30.0,1,2
+2026-06-02 16:01:30.0,82,3
+2026-06-02 16:02:00.0,8,2
+2026-06-02 16:02:04.0,10,2
+2026-06-02 16:02:10.0,81,3
+2026-06-02 16:03:00.0,1,2
+2026-06-02 16:03:30.0,4,2
+2026-06-02 16:03:30.0,8,2
+";
+
+fn measured() -> SiteMeasures {
+    let mut log = SiteLog::default();
+    log.add("J1.csv", LOG);
+    assert!(log.skipped.is_empty(), "{:?}", log.skipped);
+    analyse(&j1(), &log)
+}
+
+#[test]
+fn split_monitor_arrivals_on_green_and_split_failures_of_a_phase() {
+    let m = measured();
+    let p2 = m.phases.iter().find(|p| p.phase == 2).unwrap();
+    let greens: Vec<(f64, Termination, Option<bool>)> = p2
+        .greens
+        .iter()
+        .map(|g| (g.green_s, g.termination, g.split_failure))
+        .collect();
+    assert_eq!(
+        greens,
+        [
+            (30.0, Termination::Unknown, Some(false)),
+            (30.0, Termination::Unknown, Some(true)),
+            (30.0, Termination::GapOut, None),
+        ]
+    );
+    assert_eq!((p2.arrivals, p2.on_green), (2, 1));
+    assert_eq!(p2.aog_pct(), Some(50.0));
+    assert_eq!((p2.judged, p2.split_failures), (2, 1));
+    // 90 s of green over the 210 s logged.
+    assert!((p2.green_ratio - 90.0 / 210.0).abs() < 1e-9);
+    assert!((p2.platoon_ratio().unwrap() - 0.5 / (90.0 / 210.0)).abs() < 1e-9);
+}
+
+#[test]
+fn the_equity_table_estimates_waits_from_arrivals_to_the_next_green() {
+    let m = measured();
+    let eb = m.approaches.iter().find(|a| a.direction == "eb").unwrap();
+    assert!(eb.arterial);
+    assert_eq!(eb.vehicles, 2);
+    let travel = 40.0 / (50.0 / 3.6);
+    let wait = 90.0 - (50.0 + travel);
+    assert!((eb.mean_wait_s.unwrap() - wait / 2.0).abs() < 1e-6);
+    assert!((eb.p95_wait_s.unwrap() - wait).abs() < 1e-6);
+    assert_eq!(eb.split_failure_pct(), Some(50.0));
+    let nb = m.approaches.iter().find(|a| a.direction == "nb").unwrap();
+    assert!(!nb.arterial, "J1's northbound approach is a side street");
+    assert_eq!(nb.vehicles, 0);
+}
+
+#[test]
+fn the_report_pages_are_self_contained_and_show_every_phase() {
+    let m = measured();
+    let page = html::site_page(&m, None, false);
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(!page.contains("<script") && !page.contains("src=") && !page.contains("href=\"http"));
+    assert_eq!(
+        page.matches("<svg").count(),
+        1,
+        "one split monitor: phase 2"
+    );
+    assert_eq!(page.matches("<circle").count(), 3);
+    let before = measured();
+    let compared = html::index_page(
+        "arterial",
+        std::slice::from_ref(&m),
+        Some(std::slice::from_ref(&before)),
+        &[],
+    );
+    assert!(compared.contains("mean wait s<br>before"));
+    assert!(compared.contains("+0.0"), "no change between equal logs");
+}
+
+#[test]
+fn log_files_are_matched_to_intersections_by_name() {
+    let sites = vec![j1()];
+    assert!(site_of(Path::new("logs/J1.csv"), &sites).is_some());
+    assert!(site_of(Path::new("J1-events-2026-06-02.csv"), &sites).is_some());
+    assert!(site_of(Path::new("J12.csv"), &sites).is_none());
+    assert!(site_of(Path::new("other.csv"), &sites).is_none());
+}
