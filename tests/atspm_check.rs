@@ -8,6 +8,10 @@
 //!   vehicles whose undelayed arrival at the stop line (crossing time minus their delay on the
 //!   approach) fell in their group's green.
 //!
+//! And `greenwave report`'s own measures (`greenwave::measures`) from the same logs against the
+//! package's, per phase and 15-minute bin: arrivals equal, arrivals on green within 2 percentage
+//! points, split failures within 1.
+//!
 //! The package classifies an advance-loop actuation by the signal at the loop; the truth is at
 //! the stop line, 40 m on, so the actuations are shifted by the free-flow travel time over those
 //! 40 m (the package's `latency_offset_seconds`, negative).
@@ -19,6 +23,7 @@ use std::process::Command;
 
 use greenwave::eventlog::sim::SimLogs;
 use greenwave::eventlog::{LocalTime, detectors, phase_number};
+use greenwave::measures;
 use greenwave_controllers::detector::counted_since;
 use greenwave_controllers::site::Site;
 use greenwave_sim::{RunOptions, Scenario, Simulation};
@@ -204,6 +209,87 @@ fn bin_of(stamp: &str) -> usize {
     let hour: usize = stamp[11..13].parse().unwrap();
     let minute: usize = stamp[14..16].parse().unwrap();
     ((hour - 16) * 60 + minute) / 15
+}
+
+/// `greenwave report`'s measures of the logs in `dir`, per (site, phase, bin from 16:00):
+/// (arrivals, on green, split failures).
+fn greenwave_measures(dir: &Path) -> BTreeMap<(String, u16, usize), (u32, u32, u32)> {
+    let scenario = Scenario::load(&root().join("config/scenarios/arterial-peak.toml")).unwrap();
+    let sites = Site::all(&scenario.corridor);
+    let paths: Vec<PathBuf> = std::fs::read_dir(dir.join("logs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let (logs, refused) = measures::read_logs(&paths, &sites);
+    assert!(refused.is_empty(), "{refused:?}");
+    let mut out = BTreeMap::new();
+    for site in &sites {
+        let m = measures::analyse(site, &logs[&site.id]);
+        assert!(m.skipped.is_empty() && m.notes.is_empty());
+        for p in &m.phases {
+            for b in &p.bins {
+                let bin = ((b.from_s - 16.0 * 3600.0) / 900.0).round() as usize;
+                out.insert(
+                    (site.id.clone(), p.phase, bin),
+                    (b.arrivals, b.on_green, b.split_failures),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn greenwave_report_measures_as_atspm_does() {
+    let dir = fresh_dir("atspm-report");
+    simulate(&dir);
+    let result = run_atspm(&dir);
+    let ours = greenwave_measures(&dir);
+    let mut theirs: BTreeMap<(String, u16, usize), (u32, f64, u32)> = BTreeMap::new();
+    let key = |row: &serde_json::Value| {
+        (
+            row["DeviceId"].as_str().unwrap().to_owned(),
+            row["Phase"].as_u64().unwrap() as u16,
+            bin_of(row["TimeStamp"].as_str().unwrap()),
+        )
+    };
+    for row in result["arrival_on_green"].as_array().unwrap() {
+        let e = theirs.entry(key(row)).or_default();
+        e.0 = row["Total_Actuations"].as_u64().unwrap() as u32;
+        e.1 = 100.0 * row["Percent_AOG"].as_f64().unwrap();
+    }
+    for row in result["split_failures"].as_array().unwrap() {
+        theirs.entry(key(row)).or_default().2 += row["Split_Failure"].as_u64().unwrap() as u32;
+    }
+    let mut compared = 0;
+    let mut widest: f64 = 0.0;
+    let mut off = Vec::new();
+    for (k, &(arrivals, on_green, failures)) in &ours {
+        let (total, pct, their_failures) = theirs.get(k).copied().unwrap_or_default();
+        // The package leaves out a bin without an arrival on green.
+        if total > 0 {
+            compared += 1;
+            let our_pct = 100.0 * f64::from(on_green) / f64::from(arrivals.max(1));
+            widest = widest.max((our_pct - pct).abs());
+            if total != arrivals || (our_pct - pct).abs() > 2.0 {
+                off.push(format!(
+                    "{k:?}: arrivals {arrivals} against {total}, on green {our_pct:.1} % against {pct:.1} %"
+                ));
+            }
+        } else if on_green > 0 {
+            off.push(format!("{k:?}: {on_green} on green, none in the package"));
+        }
+        if failures.abs_diff(their_failures) > 1 {
+            off.push(format!(
+                "{k:?}: {failures} split failures against {their_failures}"
+            ));
+        }
+    }
+    eprintln!(
+        "{compared} phase bins compared; arrivals on green differ by {widest:.2} points at most"
+    );
+    assert!(off.is_empty(), "{off:#?}");
+    assert!(compared >= 80, "only {compared} phase bins compared");
 }
 
 #[test]

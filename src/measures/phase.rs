@@ -150,6 +150,8 @@ pub fn measure(phase: u16, timeline: &Timeline, layout: &Layout) -> PhaseMeasure
             bin.on_green += u32::from(timeline.green_at(phase, at) == GreenAt::Green);
         }
     }
+    // A green still running when the log ends counts to the end.
+    green_total += timeline.open_greens.get(&phase).map_or(0.0, |g| to - g);
     let period = (to - from).max(1.0);
     PhaseMeasures {
         phase,

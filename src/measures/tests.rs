@@ -118,3 +118,28 @@ fn log_files_are_matched_to_intersections_by_name() {
     assert!(site_of(Path::new("J12.csv"), &sites).is_none());
     assert!(site_of(Path::new("other.csv"), &sites).is_none());
 }
+
+#[test]
+fn a_green_still_running_when_the_log_ends_is_green_to_its_end() {
+    let mut log = SiteLog::default();
+    log.add(
+        "J1.csv",
+        "2026-06-02 16:00:00.0,1,2\n\
+         2026-06-02 16:00:30.0,8,2\n\
+         2026-06-02 16:00:34.0,10,2\n\
+         2026-06-02 16:01:00.0,82,4\n\
+         2026-06-02 16:01:00.5,81,4\n\
+         2026-06-02 16:01:30.0,1,2\n\
+         2026-06-02 16:01:40.0,82,4\n\
+         2026-06-02 16:01:40.5,81,4\n",
+    );
+    let m = analyse(&j1(), &log);
+    let p2 = m.phases.iter().find(|p| p.phase == 2).unwrap();
+    assert_eq!(p2.greens.len(), 1, "the running green is no complete cycle");
+    assert_eq!((p2.arrivals, p2.on_green), (2, 1));
+    // Green 0-30 s and 90-100.5 s of the 100.5 s logged.
+    assert!((p2.green_ratio - 40.5 / 100.5).abs() < 1e-9);
+    let eb = m.approaches.iter().find(|a| a.direction == "eb").unwrap();
+    let travel = 40.0 / (50.0 / 3.6);
+    assert!((eb.mean_wait_s.unwrap() - (90.0 - 60.0 - travel) / 2.0).abs() < 1e-6);
+}

@@ -51,6 +51,8 @@ pub struct Timeline {
     pub occupied: BTreeMap<u16, Vec<(f64, f64)>>,
     /// Detector-on times by channel.
     pub actuations: BTreeMap<u16, Vec<f64>>,
+    /// Greens still running when the log ends, by phase: their start.
+    pub open_greens: BTreeMap<u16, f64>,
     /// First and last event time.
     pub span: Option<(f64, f64)>,
 }
@@ -104,10 +106,13 @@ impl Timeline {
                 _ => {}
             }
         }
-        // Cycles still open at the end: kept if their green ended.
+        // Cycles still open at the end: kept if their green ended, else a green still running.
         for (phase, (g, y, r, term)) in open {
-            if let Some(y) = y {
-                t.push(phase, g, y, r, None, term);
+            match y {
+                Some(y) => t.push(phase, g, y, r, None, term),
+                None => {
+                    t.open_greens.insert(phase, g);
+                }
             }
         }
         if let Some((_, last)) = t.span {
@@ -136,7 +141,7 @@ impl Timeline {
         });
     }
 
-    /// Seconds channel `channel` was occupied within `[from, to)`.
+    /// Seconds any of `channels` was occupied within `[from, to)`.
     pub fn occupied_s(&self, channels: &[u16], from: f64, to: f64) -> f64 {
         // The union of the channels' intervals, clipped to the window.
         let mut spans: Vec<(f64, f64)> = channels
@@ -159,17 +164,19 @@ impl Timeline {
         total
     }
 
-    /// The cycle of `phase` whose green holds `t`, or the next green start after `t`.
+    /// Whether `phase` is green at `t`, or when its next green begins.
     pub fn green_at(&self, phase: u16, t: f64) -> GreenAt {
-        let Some(cycles) = self.cycles.get(&phase) else {
-            return GreenAt::Never;
-        };
+        let cycles = self.cycles.get(&phase).map(Vec::as_slice).unwrap_or(&[]);
+        let open = self.open_greens.get(&phase).copied();
+        if open.is_some_and(|g| t >= g) {
+            return GreenAt::Green;
+        }
         let i = cycles.partition_point(|c| c.green <= t);
         if i > 0 && t < cycles[i - 1].yellow {
             return GreenAt::Green;
         }
-        match cycles.get(i) {
-            Some(next) => GreenAt::NotGreen { next: next.green },
+        match cycles.get(i).map(|c| c.green).or(open) {
+            Some(next) => GreenAt::NotGreen { next },
             None => GreenAt::Never,
         }
     }
