@@ -320,9 +320,9 @@ pub fn site_page(s: &SiteMeasures, before: Option<&SiteMeasures>, comparing: boo
                    ■ force off, ○ not logged; red outline: split failure.</p>\n",
     );
     for p in s.phases.iter().filter(|p| !p.greens.is_empty()) {
-        let _ = write!(
+        let _ = writeln!(
             body,
-            "<figure>{}<figcaption>phase {}</figcaption></figure>\n",
+            "<figure>{}<figcaption>phase {}</figcaption></figure>",
             split_monitor_svg(p),
             p.phase
         );
