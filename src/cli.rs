@@ -138,7 +138,8 @@ pub struct ReportArgs {
     /// Logs of the same intersections before a change, to compare with.
     #[arg(long, value_name = "LOG", num_args = 1..)]
     pub before: Vec<PathBuf>,
-    /// Write index.html, SITE.html, measures.json, phases.csv and approaches.csv here.
+    /// Write index.html, SITE.html, waits.svg, measures.json, phases.csv and approaches.csv
+    /// here.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 }

@@ -1,12 +1,12 @@
 //! `greenwave report`: signal performance measures from event logs (`greenwave::measures`),
-//! written as HTML, CSV and JSON.
+//! written as HTML, CSV and JSON, and the wait chart as `waits.svg`.
 
 use anyhow::{Context, Result};
 use std::io::BufWriter;
 use std::path::Path;
 use std::process::ExitCode;
 
-use greenwave::measures::{self, SiteMeasures, export, html};
+use greenwave::measures::{self, SiteMeasures, chart, export, html};
 use greenwave_controllers::load;
 use greenwave_controllers::site::Site;
 
@@ -94,6 +94,7 @@ fn write(
         dir.join("index.html"),
         html::index_page(&title, after, before, refused),
     )?;
+    std::fs::write(dir.join("waits.svg"), chart::waits_svg(after, before))?;
     for s in after {
         let was = before.and_then(|b| b.iter().find(|x| x.site == s.site));
         let page = html::site_page(s, was, before.is_some());

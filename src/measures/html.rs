@@ -10,8 +10,8 @@ use super::approach::ApproachMeasures;
 use super::phase::PhaseMeasures;
 use super::timeline::Termination;
 
-const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:72em;color:#222}\
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.25em .5em;\
+const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:96em;color:#222}\
+table{border-collapse:collapse;margin:1em 0;font-size:.85em}td,th{border:1px solid #bbb;padding:.25em .5em;\
 text-align:right}th{background:#eee}td.l,th.l{text-align:left}.side{background:#fff7e0}\
 .warn{color:#a40}figure{display:inline-block;margin:.5em}";
 
@@ -257,6 +257,11 @@ pub fn index_page(
          stop-bar loops both at least 80 %). Side streets are shaded.</p>"
     );
     body.push_str(&equity_table(sites, before));
+    let _ = writeln!(
+        body,
+        "<figure>{}</figure>",
+        super::chart::waits_svg(sites, before)
+    );
     body.push_str("<h2>Intersections</h2><ul>\n");
     for s in sites {
         let _ = writeln!(

@@ -5,6 +5,7 @@
 //! ([`html`]), CSV and JSON.
 
 pub mod approach;
+pub mod chart;
 pub mod export;
 pub mod html;
 pub mod layout;
