@@ -52,6 +52,17 @@ fn sim_writes_one_log_per_intersection_in_local_time_across_a_clock_change() {
             !text.contains(" 02:"),
             "{site}: a time that does not exist in Chicago"
         );
+        // Fixed time: every green ends in a force off (6) before its green termination (7).
+        let code = |c: &str| {
+            lines
+                .iter()
+                .filter(|l| l.split(',').nth(1) == Some(c))
+                .count()
+        };
+        assert!(
+            code("6") > 0 && code("6") == code("7"),
+            "{site}: force offs"
+        );
         for line in &lines {
             let fields: Vec<&str> = line.split(',').collect();
             assert_eq!(fields.len(), 3, "{line}");

@@ -80,6 +80,16 @@ fn before_and_after_side_by_side_for_every_intersection() {
     assert_eq!(json["before"].as_array().unwrap().len(), 4);
     let phases = std::fs::read_to_string(out_dir.join("phases.csv")).unwrap();
     assert_eq!(phases.lines().count(), 1 + 2 * 4 * 8);
+    // How greens ended, from the logs: force offs before (fixed time), gap outs after.
+    let total = |set: &str, column: usize| -> u32 {
+        (phases.lines())
+            .filter(|l| l.starts_with(set))
+            .map(|l| l.split(',').nth(column).unwrap().parse::<u32>().unwrap())
+            .sum()
+    };
+    let (gap_outs, force_offs) = (5, 7);
+    assert!(total("before", force_offs) > 0 && total("before", gap_outs) == 0);
+    assert!(total("after", gap_outs) > 0 && total("after", force_offs) == 0);
     let approaches = std::fs::read_to_string(out_dir.join("approaches.csv")).unwrap();
     assert_eq!(approaches.lines().count(), 1 + 2 * 4 * 4);
 }

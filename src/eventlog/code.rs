@@ -7,6 +7,12 @@
 pub const PHASE_ON: u16 = 0;
 /// Phase Begin Green (solid or flashing; not repeated while flashing). Parameter: phase.
 pub const PHASE_BEGIN_GREEN: u16 = 1;
+/// Phase Gap Out. Parameter: phase.
+pub const PHASE_GAP_OUT: u16 = 4;
+/// Phase Max Out. Parameter: phase.
+pub const PHASE_MAX_OUT: u16 = 5;
+/// Phase Force Off. Parameter: phase.
+pub const PHASE_FORCE_OFF: u16 = 6;
 /// Phase Green Termination. Parameter: phase.
 pub const PHASE_GREEN_TERMINATION: u16 = 7;
 /// Phase Begin Yellow Change. Parameter: phase.
@@ -55,9 +61,12 @@ pub const PED_DETECTOR_FAILED: u16 = 91;
 pub const PED_DETECTOR_RESTORED: u16 = 92;
 
 /// Every code greenwave may write, in code order.
-pub const WRITTEN: [u16; 25] = [
+pub const WRITTEN: [u16; 28] = [
     PHASE_ON,
     PHASE_BEGIN_GREEN,
+    PHASE_GAP_OUT,
+    PHASE_MAX_OUT,
+    PHASE_FORCE_OFF,
     PHASE_GREEN_TERMINATION,
     PHASE_BEGIN_YELLOW,
     PHASE_END_YELLOW,

@@ -7,6 +7,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 
+use greenwave_controllers::control::Termination;
 use greenwave_controllers::model::SignalState;
 use greenwave_controllers::site::Site;
 use jiff::Timestamp;
@@ -63,6 +64,11 @@ impl DailyLog {
             self.day = day;
         }
         self.log.observe(at, shown, channels)
+    }
+
+    /// Why the greens that end from now on end, as the controller says.
+    pub fn termination(&mut self, ending: Option<Termination>) {
+        self.log.termination(ending);
     }
 
     /// Flushes what was written.

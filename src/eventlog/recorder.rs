@@ -5,7 +5,8 @@
 //! Phases are the signal groups, numbered from 1 in the intersection file's order (the NEMA
 //! preset's groups "1" to "8" are phases 1 to 8); detector channels are numbered from 1.
 //! Semantics, after the enumeration's definitions:
-//! - a vehicle group's green begins (0, 1) and ends (7), its amber (8, 9), its red clearance
+//! - a vehicle group's green begins (0, 1) and ends (7; before it 4, 5 or 6 when the controller
+//!   says it gapped out, maxed out or forced it off), its amber (8, 9), its red clearance
 //!   begins with its red (10) and ends, with the phase going inactive (11, 12), when the next
 //!   green at the intersection begins (the end of the intergreen);
 //! - a pedestrian group's walk (21), its clearance from the end of walk (22) and its solid don't
@@ -18,6 +19,7 @@
 //!   written as an on/off pair, so actuations equal the card's count;
 //! - detector faults (83 to 88; 91, 92 for push buttons) follow the card's fault code.
 
+use greenwave_controllers::control::Termination;
 use greenwave_controllers::corridor::DetectorKind;
 use greenwave_controllers::detector::{DetectorSample, FaultCode, counted_since};
 use greenwave_controllers::model::{Aspect, GroupKind, SignalState};
@@ -93,6 +95,8 @@ pub struct Recorder {
     channels: Vec<ChannelTrack>,
     /// Whether the signals were seen once (the first look sets the baseline).
     seen: bool,
+    /// Why greens ending now end, as the controller says.
+    ending: Option<Termination>,
 }
 
 impl Recorder {
@@ -132,7 +136,14 @@ impl Recorder {
             groups,
             channels,
             seen: false,
+            ending: None,
         }
+    }
+
+    /// Why the greens that end at the next looks end (the controller's account; `None`: it does
+    /// not say). Written before their green termination (7).
+    pub fn set_termination(&mut self, ending: Option<Termination>) {
+        self.ending = ending;
     }
 
     /// The events of the signal heads now showing `shown`, appended to `out`.
@@ -159,6 +170,11 @@ impl Recorder {
             } else if track.pedestrian {
                 ped_change(track, was, phase, out);
             } else {
+                if was.is_go() && !now.is_go() {
+                    if let Some(code) = self.ending.map(termination_event) {
+                        out.push(Event::new(code, phase));
+                    }
+                }
                 vehicle_change(track, was, now, phase, out);
             }
             if was.is_go() && !now.is_go() && !track.pedestrian {
@@ -320,6 +336,15 @@ fn edges(
         }
     }
     rising
+}
+
+/// The event of a termination.
+fn termination_event(ending: Termination) -> u16 {
+    match ending {
+        Termination::GapOut => PHASE_GAP_OUT,
+        Termination::MaxOut => PHASE_MAX_OUT,
+        Termination::ForceOff => PHASE_FORCE_OFF,
+    }
 }
 
 /// The event of fault code `fault` on a vehicle or pedestrian channel.

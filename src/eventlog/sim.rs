@@ -61,6 +61,7 @@ impl SimLogs {
         let shown_at = self.stamp_of(began);
         let sampled_at = self.stamp_of(sim.now());
         for (site, _, log) in &mut self.logs {
+            log.termination(sim.termination(site));
             if let Some(shown) = sim.signals(site) {
                 log.signals(shown_at, shown)?;
             }

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use greenwave_controllers::control::Termination;
 use greenwave_controllers::detector::{DetectorSample, FaultCode};
 use greenwave_controllers::model::{Aspect, SignalState};
 use greenwave_controllers::site::Site;
@@ -314,4 +315,34 @@ fn detector_config_rows_name_device_phase_channel_and_function() {
     let text = String::from_utf8(text).unwrap();
     assert!(text.starts_with("DeviceId,Phase,Parameter,Function,"));
     assert_eq!(text.lines().count(), rows.len() + 1);
+}
+
+#[test]
+fn the_controllers_reason_precedes_the_green_termination() {
+    let j1 = arterial_j1();
+    let n = j1.intersection.groups().len();
+    let mut rec = Recorder::new(&j1);
+    let mut out = Vec::new();
+    rec.signals(&state(n, &[]), &mut out);
+    rec.signals(
+        &state(n, &[(2, Aspect::Green), (6, Aspect::Green)]),
+        &mut out,
+    );
+    out.clear();
+    rec.set_termination(Some(Termination::GapOut));
+    rec.signals(
+        &state(n, &[(2, Aspect::Amber), (6, Aspect::Green)]),
+        &mut out,
+    );
+    assert_eq!(out, [ev(4, 2), ev(7, 2), ev(8, 2)]);
+    out.clear();
+    rec.set_termination(Some(Termination::MaxOut));
+    rec.signals(&state(n, &[(6, Aspect::Amber)]), &mut out);
+    assert_eq!(out, [ev(9, 2), ev(10, 2), ev(5, 6), ev(7, 6), ev(8, 6)]);
+    out.clear();
+    // A controller that does not say: no reason written.
+    rec.set_termination(None);
+    rec.signals(&state(n, &[(4, Aspect::Green)]), &mut out);
+    rec.signals(&state(n, &[(4, Aspect::Amber)]), &mut out);
+    assert!(!out.iter().any(|e| (4..=6).contains(&e.code)), "{out:?}");
 }

@@ -4,6 +4,7 @@
 
 use std::io::{self, Write};
 
+use greenwave_controllers::control::Termination;
 use greenwave_controllers::model::SignalState;
 use greenwave_controllers::site::Site;
 use jiff::Timestamp;
@@ -30,6 +31,11 @@ impl<W: Write> EventLog<W> {
             events: Vec::new(),
             channels: Vec::new(),
         }
+    }
+
+    /// Why the greens that end from now on end, as the controller says.
+    pub fn termination(&mut self, ending: Option<Termination>) {
+        self.recorder.set_termination(ending);
     }
 
     /// Records the signal heads showing `shown` at `at`.

@@ -405,6 +405,12 @@ impl Daemon {
         let Some(log) = &mut self.events else {
             return;
         };
+        // Only while the loop drives the signals is the controller's account of them true.
+        let ending = match self.control.mode() {
+            Mode::Driving => self.control.controller().termination(),
+            _ => None,
+        };
+        log.termination(ending);
         let at =
             jiff::Timestamp::try_from(SystemTime::now()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         if let Err(e) = log.observe(at, self.control.shown(), &reading.detectors) {
