@@ -7,6 +7,7 @@ pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod control;
+pub mod log_clock;
 pub mod metrics;
 pub mod neighbours;
 pub mod notify;

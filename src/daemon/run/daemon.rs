@@ -20,6 +20,7 @@ use super::{AbortOnDrop, RunReport, SiteView, core_duration};
 use crate::daemon::clock::CabinetClock;
 use crate::daemon::config::{ClockSource, DaemonConfig};
 use crate::daemon::control::{ControlLoop, Event, LoopSettings, Mode};
+use crate::daemon::log_clock::LogClock;
 use crate::daemon::metrics::{Metrics, Snapshot};
 use crate::daemon::notify::Notifier;
 use crate::daemon::orders::OrderBook;
@@ -47,6 +48,7 @@ pub(super) struct Daemon {
     /// The control time of the last tick.
     pub(super) last_now: Instant,
     events: Option<DailyLog>,
+    log_clock: LogClock,
     flushed: TokioInstant,
     view: Option<watch::Sender<SiteView>>,
     command_tx: watch::Sender<Command>,
@@ -144,6 +146,7 @@ impl Daemon {
             pending_spec: None,
             last_now: Instant::ZERO,
             events,
+            log_clock: LogClock::default(),
             flushed: TokioInstant::now(),
             view,
             command_tx,
@@ -411,8 +414,11 @@ impl Daemon {
             _ => None,
         };
         log.termination(ending);
-        let at =
+        let wall =
             jiff::Timestamp::try_from(SystemTime::now()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let at = self
+            .log_clock
+            .stamp(self.config.clock, reading.clock_ds, wall);
         if let Err(e) = log.observe(at, self.control.shown(), &reading.detectors) {
             tracing::warn!(error = %e, "event log write failed");
         }
