@@ -116,8 +116,8 @@ fn the_report_renders_in_chromium_with_its_pictures() {
     .unwrap();
     assert_eq!(
         dom.matches("<svg").count(),
-        8,
-        "a split monitor per phase, rendered"
+        16,
+        "a split monitor and a coordination diagram per phase, rendered"
     );
     assert!(
         dom.contains("<circle"),

@@ -332,6 +332,22 @@ pub fn site_page(s: &SiteMeasures, before: Option<&SiteMeasures>, comparing: boo
             p.phase
         );
     }
+    body.push_str(
+        "<h2>Coordination diagrams</h2>\n<p>Each column a cycle from the start of its red \
+         (pink) through its green (green band) to the start of the next red (red line); each dot \
+         a vehicle's arrival at the stop line, projected from its advance loop.</p>\n",
+    );
+    for p in &s.phases {
+        if let Some(svg) = super::pcd::svg(p) {
+            let _ = writeln!(
+                body,
+                "<figure>{svg}<figcaption>phase {}: {} arrivals, {} on green</figcaption></figure>",
+                p.phase,
+                p.arrivals,
+                p.aog_pct().map_or("–".to_owned(), |a| format!("{a:.0} %"))
+            );
+        }
+    }
     let mut skipped: Vec<String> = s
         .skipped
         .iter()

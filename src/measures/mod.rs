@@ -10,6 +10,7 @@ pub mod export;
 pub mod html;
 pub mod layout;
 pub mod parse;
+pub mod pcd;
 pub mod phase;
 #[cfg(test)]
 mod tests;

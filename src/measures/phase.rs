@@ -8,7 +8,7 @@
 //!   stop-bar loops and occupancy in the first 5 s of its red are both at least 80 %.
 
 use super::layout::Layout;
-use super::timeline::{GreenAt, Termination, Timeline};
+use super::timeline::{Cycle, GreenAt, Termination, Timeline};
 
 /// Width of a bin, s (15 minutes).
 pub const BIN_S: f64 = 900.0;
@@ -64,6 +64,12 @@ pub struct PhaseMeasures {
     pub split_failures: u32,
     /// The bins.
     pub bins: Vec<PhaseBin>,
+    /// The cycles, for the coordination diagram.
+    #[serde(skip)]
+    pub cycles: Vec<Cycle>,
+    /// Every arrival at the stop line, in time order, for the coordination diagram.
+    #[serde(skip)]
+    pub arrival_times: Vec<f64>,
 }
 
 impl PhaseMeasures {
@@ -137,6 +143,7 @@ pub fn measure(phase: u16, timeline: &Timeline, layout: &Layout) -> PhaseMeasure
             split_failure,
         });
     }
+    let mut arrival_times = Vec::new();
     for adv in layout.advance.get(&phase).map(Vec::as_slice).unwrap_or(&[]) {
         for &t in timeline
             .actuations
@@ -145,6 +152,7 @@ pub fn measure(phase: u16, timeline: &Timeline, layout: &Layout) -> PhaseMeasure
             .unwrap_or(&[])
         {
             let at = t + adv.travel_s;
+            arrival_times.push(at);
             let bin = &mut bins[bin_of(at)];
             bin.arrivals += 1;
             bin.on_green += u32::from(timeline.green_at(phase, at) == GreenAt::Green);
@@ -162,5 +170,10 @@ pub fn measure(phase: u16, timeline: &Timeline, layout: &Layout) -> PhaseMeasure
         green_ratio: (green_total / period).min(1.0),
         greens,
         bins,
+        cycles: timeline.cycles.get(&phase).cloned().unwrap_or_default(),
+        arrival_times: {
+            arrival_times.sort_by(f64::total_cmp);
+            arrival_times
+        },
     }
 }

@@ -95,10 +95,12 @@ fn the_report_pages_are_self_contained_and_show_every_phase() {
     assert!(!page.contains("<script") && !page.contains("src=") && !page.contains("href=\"http"));
     assert_eq!(
         page.matches("<svg").count(),
-        1,
-        "one split monitor: phase 2"
+        2,
+        "phase 2's split monitor and coordination diagram"
     );
-    assert_eq!(page.matches("<circle").count(), 3);
+    // Three cycles in the split monitor; in the diagram (from the first red, at 34 s), the
+    // arrival at 52.9 s.
+    assert_eq!(page.matches("<circle").count(), 4);
     let before = measured();
     let compared = html::index_page(
         "arterial",
