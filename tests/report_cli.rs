@@ -184,3 +184,43 @@ fn an_invalid_corridor_is_exit_code_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("missing.toml"), "{}", stderr(&out));
 }
+
+#[test]
+fn pedestrian_delay_from_a_crossing_with_push_buttons() {
+    let dir = fresh_dir("report-pedestrians");
+    let logs = dir.join("logs");
+    let out = greenwave(&[
+        "sim",
+        "config/scenarios/eu-crossing-peds.toml",
+        "--duration",
+        "900",
+        "--event-log",
+        logs.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out_dir = dir.join("report");
+    let out = greenwave(&[
+        "report",
+        logs.join("J1.csv").to_str().unwrap(),
+        "--corridor",
+        "config/corridors/eu-crossing.toml",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("measures.json")).unwrap()).unwrap();
+    let peds = json["after"][0]["pedestrians"].as_array().unwrap();
+    assert_eq!(peds.len(), 4, "four crossings: {peds:?}");
+    for p in peds {
+        assert!(p["calls"].as_u64().unwrap() > 0, "{p}");
+        let delay = p["mean_delay_s"].as_f64().unwrap();
+        // A fixed-time cycle of 70 s: no push waits longer than a cycle.
+        assert!(
+            delay > 0.0 && p["max_delay_s"].as_f64().unwrap() < 70.0,
+            "{p}"
+        );
+    }
+    let page = std::fs::read_to_string(out_dir.join("J1.html")).unwrap();
+    assert!(page.contains("<h2>Pedestrians</h2>"));
+}

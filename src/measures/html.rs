@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use super::SiteMeasures;
 use super::approach::ApproachMeasures;
+use super::pedestrian::PedMeasures;
 use super::phase::PhaseMeasures;
 use super::timeline::Termination;
 
@@ -229,6 +230,36 @@ fn phase_values(p: &PhaseMeasures, before: Option<&PhaseMeasures>, comparing: bo
     ]
 }
 
+const PED_MEASURES: [&str; 4] = ["calls", "mean delay s", "max delay s", "unserved"];
+
+fn ped_values(p: &PedMeasures, before: Option<&PedMeasures>, comparing: bool) -> Vec<Value> {
+    let pick = |f: fn(&PedMeasures) -> Option<f64>| comparing.then(|| before.and_then(f));
+    let calls = |p: &PedMeasures| Some(f64::from(p.calls));
+    let unserved = |p: &PedMeasures| Some(f64::from(p.unserved));
+    vec![
+        Value {
+            after: calls(p),
+            before: pick(calls),
+            digits: 0,
+        },
+        Value {
+            after: p.mean_delay_s,
+            before: pick(|b| b.mean_delay_s),
+            digits: 1,
+        },
+        Value {
+            after: p.max_delay_s,
+            before: pick(|b| b.max_delay_s),
+            digits: 1,
+        },
+        Value {
+            after: unserved(p),
+            before: pick(unserved),
+            digits: 0,
+        },
+    ]
+}
+
 const PHASE_MEASURES: [&str; 9] = [
     "cycles",
     "mean green s",
@@ -331,6 +362,29 @@ pub fn site_page(s: &SiteMeasures, before: Option<&SiteMeasures>, comparing: boo
             split_monitor_svg(p),
             p.phase
         );
+    }
+    if !s.pedestrians.is_empty() {
+        body.push_str(
+            "<h2>Pedestrians</h2>\n<p>Delay from a push of the button to the walk.</p>\n",
+        );
+        let rows: Vec<_> = s
+            .pedestrians
+            .iter()
+            .map(|p| {
+                let was = before.and_then(|b| b.pedestrians.iter().find(|x| x.phase == p.phase));
+                (
+                    vec![p.phase.to_string()],
+                    false,
+                    ped_values(p, was, comparing),
+                )
+            })
+            .collect();
+        body.push_str(&table(
+            &["pedestrian phase"],
+            &PED_MEASURES,
+            &rows,
+            comparing,
+        ));
     }
     body.push_str(
         "<h2>Coordination diagrams</h2>\n<p>Each column a cycle from the start of its red \

@@ -1,6 +1,7 @@
 //! Signal performance measures from Indiana hi-res event logs, as traffic engineers judge signals
-//! (ATSPM): the split monitor, arrivals on green and platoon ratio, split failures (5-second
-//! method), and an equity table of waits per approach. Read forgivingly ([`parse`]): bad lines
+//! (ATSPM): the split monitor, the coordination diagram, arrivals on green and platoon ratio,
+//! split failures (5-second method), pedestrian delay, and an equity table of waits per
+//! approach. Read forgivingly ([`parse`]): bad lines
 //! are skipped with their reason, the rest is measured. `greenwave report` writes them as HTML
 //! ([`html`]), CSV and JSON.
 
@@ -11,6 +12,7 @@ pub mod html;
 pub mod layout;
 pub mod parse;
 pub mod pcd;
+pub mod pedestrian;
 pub mod phase;
 #[cfg(test)]
 mod tests;
@@ -40,6 +42,8 @@ pub struct SiteMeasures {
     pub phases: Vec<PhaseMeasures>,
     /// Per approach.
     pub approaches: Vec<ApproachMeasures>,
+    /// Per pedestrian phase.
+    pub pedestrians: Vec<pedestrian::PedMeasures>,
     /// Lines skipped, and why.
     pub skipped: Vec<Skipped>,
     /// Other things a reader should know (detectors that call no phase, ...).
@@ -74,6 +78,7 @@ pub fn analyse(site: &Site, log: &SiteLog) -> SiteMeasures {
         hours: timeline.span.map_or(0.0, |(a, b)| (b - a) / 3600.0),
         phases,
         approaches,
+        pedestrians: pedestrian::measure(&timeline),
         skipped: log.skipped.clone(),
         notes,
     }

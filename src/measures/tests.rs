@@ -145,3 +145,26 @@ fn a_green_still_running_when_the_log_ends_is_green_to_its_end() {
     let travel = 40.0 / (50.0 / 3.6);
     assert!((eb.mean_wait_s.unwrap() - (90.0 - 60.0 - travel) / 2.0).abs() < 1e-6);
 }
+
+#[test]
+fn pedestrian_delay_runs_from_the_call_to_the_walk() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/corridors/eu-crossing.toml");
+    let corridor = greenwave_controllers::load::corridor(&path).unwrap();
+    let site = Site::all(&corridor).remove(0);
+    let mut log = SiteLog::default();
+    log.add(
+        "J1.csv",
+        "2026-06-02 16:00:00.0,45,6\n\
+         2026-06-02 16:00:20.0,21,6\n\
+         2026-06-02 16:00:30.0,22,6\n\
+         2026-06-02 16:00:40.0,45,6\n\
+         2026-06-02 16:01:30.0,21,6\n\
+         2026-06-02 16:01:35.0,45,6\n",
+    );
+    let m = analyse(&site, &log);
+    let p = &m.pedestrians[0];
+    assert_eq!((p.phase, p.calls, p.unserved, p.walks), (6, 2, 1, 2));
+    assert_eq!(p.mean_delay_s, Some(35.0));
+    assert_eq!(p.max_delay_s, Some(50.0));
+    assert!(html::site_page(&m, None, false).contains("<h2>Pedestrians</h2>"));
+}

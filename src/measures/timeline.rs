@@ -1,5 +1,6 @@
 //! An intersection's log as intervals: each phase's cycles (green, yellow, red clearance, and
-//! how the green ended, when the log says) and each detector channel's occupied intervals.
+//! how the green ended, when the log says), each detector channel's occupied intervals, and
+//! pedestrian calls and walks.
 
 use std::collections::BTreeMap;
 
@@ -51,6 +52,10 @@ pub struct Timeline {
     pub occupied: BTreeMap<u16, Vec<(f64, f64)>>,
     /// Detector-on times by channel.
     pub actuations: BTreeMap<u16, Vec<f64>>,
+    /// Pedestrian calls (45) by pedestrian phase.
+    pub ped_calls: BTreeMap<u16, Vec<f64>>,
+    /// Walks (21) by pedestrian phase.
+    pub walks: BTreeMap<u16, Vec<f64>>,
     /// Greens still running when the log ends, by phase: their start.
     pub open_greens: BTreeMap<u16, f64>,
     /// First and last event time.
@@ -94,6 +99,8 @@ impl Timeline {
                         c.2.get_or_insert(e.t);
                     }
                 }
+                code::PED_CALL_REGISTERED => t.ped_calls.entry(e.param).or_default().push(e.t),
+                code::PED_BEGIN_WALK => t.walks.entry(e.param).or_default().push(e.t),
                 code::DETECTOR_ON => {
                     t.actuations.entry(e.param).or_default().push(e.t);
                     on_since.entry(e.param).or_insert(e.t);
