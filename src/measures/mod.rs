@@ -7,6 +7,7 @@
 
 pub mod approach;
 pub mod chart;
+mod compare;
 pub mod export;
 pub mod html;
 pub mod layout;
@@ -14,6 +15,7 @@ pub mod parse;
 pub mod pcd;
 pub mod pedestrian;
 pub mod phase;
+pub mod split_monitor;
 #[cfg(test)]
 mod tests;
 pub mod timeline;
