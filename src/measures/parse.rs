@@ -48,6 +48,17 @@ pub fn defined_code(code: u16) -> bool {
 }
 
 impl SiteLog {
+    /// The first and last event, in seconds from 1970-01-01 local midnight.
+    pub fn span_s(&self) -> Option<(f64, f64)> {
+        let reference = self.reference?;
+        let base = reference
+            .duration_since(Date::constant(1970, 1, 1))
+            .as_secs_f64();
+        let first = self.events.first()?;
+        let last = self.events.last()?;
+        Some((base + first.t, base + last.t))
+    }
+
     /// Adds the lines of `text`, read from `file`.
     pub fn add(&mut self, file: &str, text: &str) {
         let truncated = !text.is_empty() && !text.ends_with('\n');

@@ -168,3 +168,35 @@ fn pedestrian_delay_runs_from_the_call_to_the_walk() {
     assert_eq!(p.max_delay_s, Some(50.0));
     assert!(html::site_page(&m, None, false).contains("<h2>Pedestrians</h2>"));
 }
+
+#[test]
+fn a_log_written_in_another_time_zone_is_left_out_with_the_reason() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/corridors/arterial-4.toml");
+    let corridor = greenwave_controllers::load::corridor(&path).unwrap();
+    let sites = Site::all(&corridor);
+    let dir = std::env::temp_dir().join(format!("greenwave-zone-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = |hour: u32| {
+        format!(
+            "2026-06-02 {hour}:00:06.0,1,2\n2026-06-02 {hour}:30:00.0,8,2\n2026-06-02 {hour}:59:00.0,1,2\n"
+        )
+    };
+    let mut paths = Vec::new();
+    for (site, hour) in [("J1", 16), ("J2", 16), ("J3", 21), ("J4", 16)] {
+        let p = dir.join(format!("{site}.csv"));
+        std::fs::write(&p, log(hour)).unwrap();
+        paths.push(p);
+    }
+    let (logs, refused) = read_logs(&paths, &sites);
+    assert_eq!(logs.keys().collect::<Vec<_>>(), ["J1", "J2", "J4"]);
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(
+        refused[0].starts_with("J3: its times are +5 h from the other logs'"),
+        "{refused:?}"
+    );
+    // Two logs alone: neither can be told wrong.
+    let (logs, refused) = read_logs(&paths[1..3], &sites);
+    assert_eq!((logs.len(), refused.len()), (2, 0));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
