@@ -2,10 +2,12 @@
 //! estimated from its advance-loop actuation projected to the stop line: 0 if its phase was
 //! green then, else the time to the phase's next green (the ATSPM approach-delay estimate,
 //! which leaves out queue discharge). Beside it, the share of the approach's phases' cycles
-//! that were split failures.
+//! that were split failures, and the approach's volume per 15 minutes.
+
+use std::collections::BTreeMap;
 
 use super::layout::ApproachLayout;
-use super::phase::PhaseMeasures;
+use super::phase::{BIN_S, PhaseMeasures};
 use super::timeline::{GreenAt, Timeline};
 
 /// One approach's row of the equity table.
@@ -27,6 +29,17 @@ pub struct ApproachMeasures {
     pub cycles: u32,
     /// Of which split failures.
     pub split_failures: u32,
+    /// Vehicles counted by its advance loops per 15-minute bin.
+    pub volumes: Vec<VolumeBin>,
+}
+
+/// An approach's count in one 15-minute bin.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct VolumeBin {
+    /// Bin start, s from the log's first midnight.
+    pub from_s: f64,
+    /// Vehicles.
+    pub vehicles: u32,
 }
 
 impl ApproachMeasures {
@@ -59,6 +72,21 @@ pub fn measure(
         }
     }
     waits.sort_by(f64::total_cmp);
+    // Each loop counted once, whichever phases it calls.
+    let mut channels: Vec<u16> = approach.advance.iter().map(|(_, a)| a.channel).collect();
+    channels.sort_unstable();
+    channels.dedup();
+    let mut volumes: BTreeMap<i64, u32> = BTreeMap::new();
+    for c in channels {
+        for &t in timeline
+            .actuations
+            .get(&c)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            *volumes.entry((t / BIN_S).floor() as i64).or_default() += 1;
+        }
+    }
     let (cycles, split_failures) = phases
         .iter()
         .filter(|p| approach.phases.contains(&p.phase))
@@ -72,6 +100,13 @@ pub fn measure(
         p95_wait_s: percentile(&waits, 0.95),
         cycles,
         split_failures,
+        volumes: volumes
+            .into_iter()
+            .map(|(bin, vehicles)| VolumeBin {
+                from_s: bin as f64 * BIN_S,
+                vehicles,
+            })
+            .collect(),
     }
 }
 

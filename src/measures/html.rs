@@ -115,6 +115,54 @@ pub fn index_page(
     page(title, &body)
 }
 
+/// The approaches' volumes per 15 minutes (before and after, when comparing).
+fn volumes(body: &mut String, s: &SiteMeasures, before: Option<&SiteMeasures>) {
+    let mut bins: Vec<f64> = (s.approaches.iter())
+        .chain(before.map_or(&[][..], |b| &b.approaches))
+        .flat_map(|a| a.volumes.iter().map(|v| v.from_s))
+        .collect();
+    bins.sort_by(f64::total_cmp);
+    bins.dedup();
+    if bins.is_empty() {
+        return;
+    }
+    body.push_str("<h2>Approach volumes</h2>\n<p>Vehicles counted by the advance loops, per 15 minutes.</p>\n<table><tr><th class=\"l\">approach</th>");
+    for b in &bins {
+        let _ = write!(body, "<th>{}</th>", clock(*b));
+    }
+    body.push_str("</tr>\n");
+    let sets = [("before", before), ("", Some(s))];
+    for a in &s.approaches {
+        for (set, measures) in sets.iter().filter(|(_, m)| m.is_some()) {
+            let Some(row) = measures.and_then(|m| m.approaches.iter().find(|x| x.link == a.link))
+            else {
+                continue;
+            };
+            let label = format!(
+                "{} {}{}",
+                a.direction,
+                a.link,
+                if set.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({set})")
+                }
+            );
+            let _ = write!(body, "<tr><td class=\"l\">{}</td>", escape(&label));
+            for b in &bins {
+                let n = row
+                    .volumes
+                    .iter()
+                    .find(|v| v.from_s == *b)
+                    .map_or(0, |v| v.vehicles);
+                let _ = write!(body, "<td>{n}</td>");
+            }
+            body.push_str("</tr>\n");
+        }
+    }
+    body.push_str("</table>\n");
+}
+
 fn notices(body: &mut String, lines: &[String]) {
     if lines.is_empty() {
         return;
@@ -143,6 +191,7 @@ pub fn site_page(s: &SiteMeasures, before: Option<&SiteMeasures>, comparing: boo
             None
         },
     ));
+    volumes(&mut body, s, before);
     body.push_str("<h2>Phases</h2>\n");
     let rows: Vec<_> = s
         .phases

@@ -82,6 +82,13 @@ fn the_equity_table_estimates_waits_from_arrivals_to_the_next_green() {
     assert!((eb.mean_wait_s.unwrap() - wait / 2.0).abs() < 1e-6);
     assert!((eb.p95_wait_s.unwrap() - wait).abs() < 1e-6);
     assert_eq!(eb.split_failure_pct(), Some(50.0));
+    let volumes: Vec<(f64, u32)> = eb.volumes.iter().map(|v| (v.from_s, v.vehicles)).collect();
+    assert_eq!(
+        volumes,
+        [(16.0 * 3600.0, 2)],
+        "two vehicles in the 16:00 bin"
+    );
+    assert!(html::site_page(&m, None, false).contains("<h2>Approach volumes</h2>"));
     let nb = m.approaches.iter().find(|a| a.direction == "nb").unwrap();
     assert!(!nb.arterial, "J1's northbound approach is a side street");
     assert_eq!(nb.vehicles, 0);
