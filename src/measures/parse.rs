@@ -153,11 +153,12 @@ impl SiteLog {
 /// `YYYY-MM-DD HH:MM:SS[.f]` (or with `T`), local time.
 fn timestamp(text: &str) -> Result<DateTime, String> {
     let bad = || format!("`{text}` is not a timestamp (YYYY-MM-DD HH:MM:SS.t)");
-    if text.len() < 19 || !text.is_char_boundary(10) {
+    let (Some(date), Some(b' ' | b'T'), Some(time)) =
+        (text.get(..10), text.as_bytes().get(10), text.get(11..))
+    else {
         return Err(bad());
-    }
-    let (date, time) = (&text[..10], &text[11..]);
-    if !matches!(text.as_bytes()[10], b' ' | b'T') {
+    };
+    if time.len() < 8 {
         return Err(bad());
     }
     format!("{date}T{time}")
@@ -231,5 +232,45 @@ mod tests {
         }
         assert!(log.events.is_empty());
         assert_eq!(log.skipped.len(), 4);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Lines of log-like text: good lines with their fields broken in every way.
+    fn line() -> impl Strategy<Value = String> {
+        (
+            prop_oneof![
+                Just("2026-06-02 16:00:00.0".to_owned()),
+                Just("2026-06-02T16:00:00".to_owned()),
+                "[0-9: .T-]{0,24}",
+                any::<String>(),
+            ],
+            prop_oneof![(0u32..300).prop_map(|c| c.to_string()), any::<String>()],
+            prop_oneof![(0u32..70_000).prop_map(|p| p.to_string()), any::<String>()],
+            "[,\n]{0,2}",
+        )
+            .prop_map(|(t, c, p, tail)| format!("{t},{c},{p}{tail}"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Any text: every line is either kept or skipped with a reason, never a panic, and
+        /// what is kept is in time order with defined codes.
+        #[test]
+        fn any_text_is_kept_or_skipped_with_a_reason(lines in proptest::collection::vec(line(), 0..40)) {
+            let text = lines.concat();
+            let mut log = SiteLog::default();
+            log.add("x.csv", &text);
+            prop_assert!(log.skipped.iter().all(|s| !s.why.is_empty()));
+            prop_assert!(log.events.windows(2).all(|w| w[0].t <= w[1].t));
+            prop_assert!(log.events.iter().all(|e| defined_code(e.code)));
+            let nonblank = text.lines().filter(|l| !l.trim().is_empty()).count();
+            prop_assert_eq!(log.events.len() + log.skipped.len(), nonblank);
+        }
     }
 }

@@ -7,6 +7,8 @@
 //! - **split failures** (the 5-second method): a cycle whose green occupancy of the phase's
 //!   stop-bar loops and occupancy in the first 5 s of its red are both at least 80 %.
 
+use std::collections::BTreeMap;
+
 use super::layout::Layout;
 use super::timeline::{Cycle, GreenAt, Termination, Timeline};
 
@@ -102,15 +104,8 @@ impl PhaseMeasures {
 /// The measures of `phase` over `timeline`.
 pub fn measure(phase: u16, timeline: &Timeline, layout: &Layout) -> PhaseMeasures {
     let (from, to) = timeline.span.unwrap_or((0.0, 0.0));
-    let first_bin = (from / BIN_S).floor();
-    let bin_count = ((to / BIN_S).floor() - first_bin) as usize + 1;
-    let mut bins: Vec<PhaseBin> = (0..bin_count)
-        .map(|i| PhaseBin {
-            from_s: (first_bin + i as f64) * BIN_S,
-            ..PhaseBin::default()
-        })
-        .collect();
-    let bin_of = |t: f64| (((t / BIN_S).floor() - first_bin).max(0.0) as usize).min(bin_count - 1);
+    // Bins that hold something only (a log may span years between two lines).
+    let mut bins: BTreeMap<i64, PhaseBin> = BTreeMap::new();
     let presence = layout
         .presence
         .get(&phase)
@@ -133,7 +128,7 @@ pub fn measure(phase: u16, timeline: &Timeline, layout: &Layout) -> PhaseMeasure
             }
             _ => None,
         };
-        let bin = &mut bins[bin_of(c.green)];
+        let bin = bin_at(&mut bins, c.green);
         bin.cycles += 1;
         bin.split_failures += u32::from(split_failure == Some(true));
         greens.push(Green {
@@ -153,7 +148,7 @@ pub fn measure(phase: u16, timeline: &Timeline, layout: &Layout) -> PhaseMeasure
         {
             let at = t + adv.travel_s;
             arrival_times.push(at);
-            let bin = &mut bins[bin_of(at)];
+            let bin = bin_at(&mut bins, at);
             bin.arrivals += 1;
             bin.on_green += u32::from(timeline.green_at(phase, at) == GreenAt::Green);
         }
@@ -161,6 +156,7 @@ pub fn measure(phase: u16, timeline: &Timeline, layout: &Layout) -> PhaseMeasure
     // A green still running when the log ends counts to the end.
     green_total += timeline.open_greens.get(&phase).map_or(0.0, |g| to - g);
     let period = (to - from).max(1.0);
+    let bins: Vec<PhaseBin> = bins.into_values().collect();
     PhaseMeasures {
         phase,
         arrivals: bins.iter().map(|b| b.arrivals).sum(),
@@ -176,4 +172,13 @@ pub fn measure(phase: u16, timeline: &Timeline, layout: &Layout) -> PhaseMeasure
             arrival_times
         },
     }
+}
+
+/// The bin of `t` in `bins`, made if new.
+fn bin_at(bins: &mut BTreeMap<i64, PhaseBin>, t: f64) -> &mut PhaseBin {
+    let k = (t / BIN_S).floor() as i64;
+    bins.entry(k).or_insert(PhaseBin {
+        from_s: k as f64 * BIN_S,
+        ..PhaseBin::default()
+    })
 }

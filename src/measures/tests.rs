@@ -207,3 +207,16 @@ fn a_log_written_in_another_time_zone_is_left_out_with_the_reason() {
     assert_eq!((logs.len(), refused.len()), (2, 0));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_log_spanning_millennia_is_measured_in_the_bins_it_fills() {
+    let mut log = SiteLog::default();
+    log.add(
+        "J1.csv",
+        "2026-06-02 16:00:00.0,1,2\n2026-06-02 16:00:01.0,82,4\n9999-12-31 23:59:59.9,8,2\n",
+    );
+    let m = analyse(&j1(), &log);
+    let p2 = m.phases.iter().find(|p| p.phase == 2).unwrap();
+    assert_eq!(p2.bins.len(), 1, "only the bin that holds the green and the arrival");
+    assert_eq!(p2.arrivals, 1);
+}
