@@ -227,8 +227,13 @@ fn simulate(
         None => sim.run(progress),
         Some(dir) => {
             let what = || format!("cannot write the event logs to {}", dir.display());
-            let mut logs = SimLogs::create(dir, scenario, stamping.start, &stamping.clock)
-                .with_context(what)?;
+            let controller = options
+                .controller
+                .as_deref()
+                .unwrap_or(&scenario.controller);
+            let mut logs =
+                SimLogs::create(dir, scenario, controller, stamping.start, &stamping.clock)
+                    .with_context(what)?;
             eventlog::sim::run(&mut sim, &mut logs, progress).with_context(what)?;
             logs.finish().with_context(what)?;
         }

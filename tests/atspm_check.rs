@@ -132,7 +132,9 @@ fn simulate(dir: &Path) -> (Vec<detectors::DetectorRow>, Truth, Arrivals) {
 
     let clock = LocalTime::named("America/Indiana/Indianapolis").unwrap();
     let start = clock.instant("2026-06-02T16:00".parse().unwrap()).unwrap();
-    let mut logs = SimLogs::create(&dir.join("logs"), &scenario, start, &clock).unwrap();
+    let controller = scenario.controller.clone();
+    let mut logs =
+        SimLogs::create(&dir.join("logs"), &scenario, &controller, start, &clock).unwrap();
     let mut sim = Simulation::new(&scenario, &RunOptions::default()).expect("simulation");
     let mut truth = Truth::default();
     while !sim.finished() {

@@ -46,6 +46,9 @@ fn sim_writes_one_log_per_intersection_in_local_time_across_a_clock_change() {
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines.len() > 100, "{site}: {} lines", lines.len());
         assert!(lines[0].starts_with("2026-03-08 01:5"), "{}", lines[0]);
+        // The fixed-time plan in force from the start: cycle 120 s, then its offset.
+        assert!(lines[0].ends_with(",132,120"), "{}", lines[0]);
+        assert!(lines[1].split(',').nth(1) == Some("133"), "{}", lines[1]);
         let last = lines.last().unwrap();
         assert!(last.starts_with("2026-03-08 03:0"), "{last}");
         assert!(

@@ -60,8 +60,17 @@ pub const PED_DETECTOR_FAILED: u16 = 91;
 /// Pedestrian Detector Restored. Parameter: pedestrian detector channel.
 pub const PED_DETECTOR_RESTORED: u16 = 92;
 
+/// Cycle Length Change: a fixed-time plan takes effect. Parameter: its cycle, s (255 at most;
+/// the rest in 156).
+pub const CYCLE_LENGTH_CHANGE: u16 = 132;
+/// Offset Length Change: a fixed-time plan takes effect. Parameter: its offset, s (255 at most).
+pub const OFFSET_LENGTH_CHANGE: u16 = 133;
+/// Additional Cycle Length Change: with 132 (then 255) for a cycle over 255 s. Parameter: the
+/// cycle's seconds above 255 (255 at most).
+pub const ADDITIONAL_CYCLE_LENGTH_CHANGE: u16 = 156;
+
 /// Every code greenwave may write, in code order.
-pub const WRITTEN: [u16; 28] = [
+pub const WRITTEN: [u16; 31] = [
     PHASE_ON,
     PHASE_BEGIN_GREEN,
     PHASE_GAP_OUT,
@@ -90,6 +99,9 @@ pub const WRITTEN: [u16; 28] = [
     PED_DETECTOR_ON,
     PED_DETECTOR_FAILED,
     PED_DETECTOR_RESTORED,
+    CYCLE_LENGTH_CHANGE,
+    OFFSET_LENGTH_CHANGE,
+    ADDITIONAL_CYCLE_LENGTH_CHANGE,
 ];
 
 #[cfg(test)]

@@ -66,6 +66,12 @@ impl DailyLog {
         self.log.observe(at, shown, channels)
     }
 
+    /// Records a fixed-time plan taking effect at `at` (in the file of the day it is written
+    /// to last).
+    pub fn plan(&mut self, at: Timestamp, cycle_s: u32, offset_s: u32) -> io::Result<()> {
+        self.log.plan(at, cycle_s, offset_s)
+    }
+
     /// Why the greens that end from now on end, as the controller says.
     pub fn termination(&mut self, ending: Option<Termination>) {
         self.log.termination(ending);

@@ -17,7 +17,9 @@
 //! - detector on and off (81, 82; 89, 90 for push buttons) follow presence, and every count the
 //!   card adds is one actuation: a vehicle whose on and off both fell between two looks is
 //!   written as an on/off pair, so actuations equal the card's count;
-//! - detector faults (83 to 88; 91, 92 for push buttons) follow the card's fault code.
+//! - detector faults (83 to 88; 91, 92 for push buttons) follow the card's fault code;
+//! - a fixed-time plan taking effect writes its cycle (132, and 156 beyond 255 s) and offset
+//!   (133), in whole seconds.
 
 use greenwave_controllers::control::Termination;
 use greenwave_controllers::corridor::DetectorKind;
@@ -209,6 +211,20 @@ impl Recorder {
                 out.push(Event::new(PHASE_BEGIN_GREEN, phase));
             }
         }
+    }
+
+    /// The events of a fixed-time plan with cycle `cycle_s` and offset `offset_s` taking
+    /// effect, appended to `out`.
+    pub fn plan(&self, cycle_s: u32, offset_s: u32, out: &mut Vec<Event>) {
+        let byte = |v: u32| v.min(255) as u16;
+        out.push(Event::new(CYCLE_LENGTH_CHANGE, byte(cycle_s)));
+        if cycle_s > 255 {
+            out.push(Event::new(
+                ADDITIONAL_CYCLE_LENGTH_CHANGE,
+                byte(cycle_s - 255),
+            ));
+        }
+        out.push(Event::new(OFFSET_LENGTH_CHANGE, byte(offset_s)));
     }
 
     /// The events of the detector channels now reporting `channels`, appended to `out`.

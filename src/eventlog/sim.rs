@@ -22,21 +22,29 @@ pub struct SimLogs {
 }
 
 impl SimLogs {
-    /// Creates `dir` and one log `SITE.csv` in it per intersection of `scenario`; simulated
-    /// time 0 is `start`, stamped in `clock`'s local time.
+    /// Creates `dir` and one log `SITE.csv` in it per intersection of `scenario` run by
+    /// `controller`; simulated time 0 is `start`, stamped in `clock`'s local time. Under fixed
+    /// time, each log starts with its plan's cycle and offset.
     pub fn create(
         dir: &Path,
         scenario: &Scenario,
+        controller: &str,
         start: Timestamp,
         clock: &LocalTime,
     ) -> io::Result<SimLogs> {
         std::fs::create_dir_all(dir)?;
-        let logs = Site::all(&scenario.corridor)
-            .into_iter()
-            .map(|site| {
+        let corridor = &scenario.corridor;
+        let logs = corridor
+            .intersections()
+            .filter_map(|(node, _)| Site::new(corridor, node).map(|site| (node, site)))
+            .map(|(node, site)| {
                 let path = dir.join(format!("{}.csv", site.id));
                 let file = File::create(&path)?;
-                let log = EventLog::new(BufWriter::new(file), &site, clock.clone());
+                let mut log = EventLog::new(BufWriter::new(file), &site, clock.clone());
+                if let Some(plan) = scenario.plans.get(&node).filter(|_| controller == "fixed") {
+                    let secs = |d: greenwave_controllers::Duration| d.as_secs_f64().round() as u32;
+                    log.plan(start, secs(plan.cycle), secs(plan.offset))?;
+                }
                 Ok((site.id, path, log))
             })
             .collect::<io::Result<_>>()?;

@@ -346,3 +346,16 @@ fn the_controllers_reason_precedes_the_green_termination() {
     rec.signals(&state(n, &[(4, Aspect::Amber)]), &mut out);
     assert!(!out.iter().any(|e| (4..=6).contains(&e.code)), "{out:?}");
 }
+
+#[test]
+fn a_plan_taking_effect_writes_its_cycle_and_offset() {
+    let j1 = arterial_j1();
+    let rec = Recorder::new(&j1);
+    let mut out = Vec::new();
+    rec.plan(120, 37, &mut out);
+    assert_eq!(out, [ev(132, 120), ev(133, 37)]);
+    out.clear();
+    // Beyond 255 s: 132 says 255, 156 the rest.
+    rec.plan(300, 400, &mut out);
+    assert_eq!(out, [ev(132, 255), ev(156, 45), ev(133, 255)]);
+}

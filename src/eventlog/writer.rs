@@ -38,6 +38,12 @@ impl<W: Write> EventLog<W> {
         self.recorder.set_termination(ending);
     }
 
+    /// Records a fixed-time plan taking effect at `at`: its cycle and offset, whole seconds.
+    pub fn plan(&mut self, at: Timestamp, cycle_s: u32, offset_s: u32) -> io::Result<()> {
+        self.recorder.plan(cycle_s, offset_s, &mut self.events);
+        self.write(at)
+    }
+
     /// Records the signal heads showing `shown` at `at`.
     pub fn signals(&mut self, at: Timestamp, shown: &SignalState) -> io::Result<()> {
         self.recorder.signals(shown, &mut self.events);

@@ -217,6 +217,10 @@ fn a_log_spanning_millennia_is_measured_in_the_bins_it_fills() {
     );
     let m = analyse(&j1(), &log);
     let p2 = m.phases.iter().find(|p| p.phase == 2).unwrap();
-    assert_eq!(p2.bins.len(), 1, "only the bin that holds the green and the arrival");
+    assert_eq!(
+        p2.bins.len(),
+        1,
+        "only the bin that holds the green and the arrival"
+    );
     assert_eq!(p2.arrivals, 1);
 }

@@ -134,7 +134,7 @@ impl Daemon {
                 up.event("fault", &what);
             }
         }
-        let daemon = Daemon {
+        let mut daemon = Daemon {
             schedule_announced: schedule.is_some(),
             schedule,
             cabinet_clock: CabinetClock::new(core_duration(config.heartbeat_timeout)),
@@ -163,6 +163,7 @@ impl Daemon {
             notifier: Notifier::from_env(),
             status_key: None,
         };
+        daemon.log_plan();
         Ok((daemon, field_rx, incoming))
     }
 
@@ -343,6 +344,7 @@ impl Daemon {
         let Some(plan) = self.control.take_activated() else {
             return;
         };
+        self.log_plan();
         let was_pending = self
             .pending_spec
             .take_if(|s| s.plan_id == plan.plan_id && s.version == plan.version)
@@ -401,6 +403,22 @@ impl Daemon {
             self.uplink.as_mut(),
             metrics,
         );
+    }
+
+    /// A fixed-time plan in force from now, in the event log: its cycle and offset.
+    fn log_plan(&mut self) {
+        let Some(log) = &mut self.events else {
+            return;
+        };
+        if self.control.controller().name() != "fixed" {
+            return;
+        }
+        let plan = self.control.plan();
+        let secs = |d: greenwave_controllers::Duration| d.as_secs_f64().round() as u32;
+        let (cycle, offset) = (secs(plan.cycle), secs(plan.offset));
+        if let Err(e) = log.plan(jiff::Timestamp::now(), cycle, offset) {
+            tracing::warn!(error = %e, "event log write failed");
+        }
     }
 
     /// The Indiana event log, flushed once a second.
