@@ -47,7 +47,8 @@ impl DailyLog {
     }
 
     /// Records a reading: the heads showing `shown` and the detector channels, at `at`; the
-    /// first reading of a new local day goes to that day's file.
+    /// first reading of a new local day goes to that day's file. If that file cannot be opened,
+    /// the error is returned once and the day's events go on into the file in use.
     pub fn observe<'a, T>(
         &mut self,
         at: Timestamp,
@@ -58,12 +59,14 @@ impl DailyLog {
         &'a T: Into<ChannelState>,
     {
         let day = self.log.clock().date(at);
-        if day != self.day {
-            let file = open_day(&self.path, day)?;
-            self.log.replace_output(file)?;
+        let rotated = if day != self.day {
             self.day = day;
-        }
-        self.log.observe(at, shown, channels)
+            open_day(&self.path, day).and_then(|file| self.log.replace_output(file).map(drop))
+        } else {
+            Ok(())
+        };
+        self.log.observe(at, shown, channels)?;
+        rotated
     }
 
     /// Records a fixed-time plan taking effect at `at` (in the file of the day it is written

@@ -359,3 +359,27 @@ fn a_plan_taking_effect_writes_its_cycle_and_offset() {
     rec.plan(300, 400, &mut out);
     assert_eq!(out, [ev(132, 255), ev(156, 45), ev(133, 255)]);
 }
+
+#[test]
+fn a_day_file_that_cannot_be_opened_is_said_once_and_the_events_kept() {
+    let dir = std::env::temp_dir().join(format!("greenwave-eventlog-full-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // The next day's name is taken by a folder.
+    std::fs::create_dir_all(dir.join("J1-events-2026-06-03.csv")).unwrap();
+    let path = dir.join("J1-events.csv");
+    let j1 = arterial_j1();
+    let n = j1.intersection.groups().len();
+    let det = vec![RawDetector::default(); j1.channels()];
+    let evening: Timestamp = "2026-06-02T23:00:00Z".parse().unwrap();
+    let night: Timestamp = "2026-06-03T00:00:01Z".parse().unwrap();
+    let mut log = DailyLog::open(&path, &j1, LocalTime::utc(), evening).unwrap();
+    log.observe(evening, &state(n, &[]), &det).unwrap();
+    let err = log.observe(night, &state(n, &[(2, Aspect::Green)]), &det);
+    assert!(err.is_err(), "the failed rotation is said");
+    log.observe(night, &state(n, &[(2, Aspect::Amber)]), &det)
+        .expect("said once");
+    log.flush().unwrap();
+    let day1 = std::fs::read_to_string(dir.join("J1-events-2026-06-02.csv")).unwrap();
+    assert_eq!(day1.lines().count(), 4, "green and amber kept: {day1}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
