@@ -26,8 +26,11 @@ fn greenwave(args: &[&str]) -> Output {
         .expect("greenwave runs")
 }
 
-/// Runs headless Chromium with `args` on `url`; its standard output. Killed after 90 s.
+/// Runs headless Chromium with `args` on `url`; its standard output (through a file: a pipe
+/// would fill and stall it). Killed after 90 s.
 fn browse(profile: &Path, args: &[&str], url: &str) -> Vec<u8> {
+    let out_path = profile.with_extension("out");
+    let out = std::fs::File::create(&out_path).unwrap();
     let mut child = Command::new(chromium())
         .args([
             "--headless",
@@ -38,7 +41,7 @@ fn browse(profile: &Path, args: &[&str], url: &str) -> Vec<u8> {
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
         .arg(url)
-        .stdout(Stdio::piped())
+        .stdout(out)
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| {
@@ -47,16 +50,18 @@ fn browse(profile: &Path, args: &[&str], url: &str) -> Vec<u8> {
                  does, or GREENWAVE_CHROMIUM): {e}"
             )
         });
+    let mut status = None;
     for _ in 0..900 {
-        if child.try_wait().unwrap().is_some() {
+        status = child.try_wait().unwrap();
+        if status.is_some() {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     let _ = child.kill();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "chromium failed on {url}");
-    out.stdout
+    let status = status.unwrap_or_else(|| child.wait().unwrap());
+    assert!(status.success(), "chromium failed on {url}");
+    std::fs::read(&out_path).unwrap()
 }
 
 fn screenshot(dir: &Path, name: &str, url: &str) -> u64 {
@@ -116,8 +121,8 @@ fn the_report_renders_in_chromium_with_its_pictures() {
     .unwrap();
     assert_eq!(
         dom.matches("<svg").count(),
-        16,
-        "a split monitor and a coordination diagram per phase, rendered"
+        32,
+        "a split monitor and a coordination diagram per phase, before and after, rendered"
     );
     assert!(
         dom.contains("<circle"),

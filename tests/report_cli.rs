@@ -69,8 +69,8 @@ fn before_and_after_side_by_side_for_every_intersection() {
         let page = std::fs::read_to_string(out_dir.join(format!("{site}.html"))).unwrap();
         assert_eq!(
             page.matches("<svg").count(),
-            16,
-            "{site}: a split monitor and a coordination diagram per phase"
+            32,
+            "{site}: a split monitor and a coordination diagram per phase, before and after"
         );
         assert!(!page.contains("<script"));
     }

@@ -11,6 +11,7 @@ use super::compare::{
     APPROACH_MEASURES, PED_MEASURES, PHASE_MEASURES, approach_values, ped_values, phase_values,
     table,
 };
+use super::phase::PhaseMeasures;
 use super::split_monitor::split_monitor_svg;
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:96em;color:#222}\
@@ -163,6 +164,58 @@ fn volumes(body: &mut String, s: &SiteMeasures, before: Option<&SiteMeasures>) {
     body.push_str("</table>\n");
 }
 
+/// The split monitor and the coordination diagram of every phase, each beside its "before" when
+/// comparing.
+fn pictures(body: &mut String, s: &SiteMeasures, before: Option<&SiteMeasures>) {
+    let was = |p: &PhaseMeasures| before.and_then(|b| b.phases.iter().find(|x| x.phase == p.phase));
+    let pair =
+        |body: &mut String, p: &PhaseMeasures, draw: &dyn Fn(&PhaseMeasures) -> Option<String>| {
+            let old = was(p).and_then(|w| draw(w).map(|svg| (svg, w)));
+            if let Some((svg, w)) = &old {
+                let _ = writeln!(
+                    body,
+                    "<figure>{svg}<figcaption>phase {} before{}</figcaption></figure>",
+                    w.phase,
+                    caption(w)
+                );
+            }
+            if let Some(svg) = draw(p) {
+                let when = if old.is_some() { " after" } else { "" };
+                let _ = writeln!(
+                    body,
+                    "<figure>{svg}<figcaption>phase {}{when}{}</figcaption></figure>",
+                    p.phase,
+                    caption(p)
+                );
+            }
+        };
+    body.push_str(
+        "<h2>Split monitor</h2>\n<p>Green of every cycle; ● gap out, ▲ max out, \
+         ■ force off, ○ not logged; red outline: split failure.</p>\n",
+    );
+    for p in &s.phases {
+        pair(body, p, &|p| {
+            (!p.greens.is_empty()).then(|| split_monitor_svg(p))
+        });
+    }
+    body.push_str(
+        "<h2>Coordination diagrams</h2>\n<p>Each column a cycle from the start of its red \
+         (pink) through its green (green band) to the start of the next red (red line); each dot \
+         a vehicle's arrival at the stop line, projected from its advance loop.</p>\n",
+    );
+    for p in &s.phases {
+        pair(body, p, &super::pcd::svg);
+    }
+}
+
+/// A phase's figures' caption: its arrivals and how many on green.
+fn caption(p: &PhaseMeasures) -> String {
+    match p.aog_pct() {
+        Some(a) => format!(": {} arrivals, {a:.0} % on green", p.arrivals),
+        None => String::new(),
+    }
+}
+
 fn notices(body: &mut String, lines: &[String]) {
     if lines.is_empty() {
         return;
@@ -206,18 +259,6 @@ pub fn site_page(s: &SiteMeasures, before: Option<&SiteMeasures>, comparing: boo
         })
         .collect();
     body.push_str(&table(&["phase"], &PHASE_MEASURES, &rows, comparing));
-    body.push_str(
-        "<h2>Split monitor</h2>\n<p>Green of every cycle; ● gap out, ▲ max out, \
-                   ■ force off, ○ not logged; red outline: split failure.</p>\n",
-    );
-    for p in s.phases.iter().filter(|p| !p.greens.is_empty()) {
-        let _ = writeln!(
-            body,
-            "<figure>{}<figcaption>phase {}</figcaption></figure>",
-            split_monitor_svg(p),
-            p.phase
-        );
-    }
     if !s.pedestrians.is_empty() {
         body.push_str(
             "<h2>Pedestrians</h2>\n<p>Delay from a push of the button to the walk.</p>\n",
@@ -241,22 +282,7 @@ pub fn site_page(s: &SiteMeasures, before: Option<&SiteMeasures>, comparing: boo
             comparing,
         ));
     }
-    body.push_str(
-        "<h2>Coordination diagrams</h2>\n<p>Each column a cycle from the start of its red \
-         (pink) through its green (green band) to the start of the next red (red line); each dot \
-         a vehicle's arrival at the stop line, projected from its advance loop.</p>\n",
-    );
-    for p in &s.phases {
-        if let Some(svg) = super::pcd::svg(p) {
-            let _ = writeln!(
-                body,
-                "<figure>{svg}<figcaption>phase {}: {} arrivals, {} on green</figcaption></figure>",
-                p.phase,
-                p.arrivals,
-                p.aog_pct().map_or("–".to_owned(), |a| format!("{a:.0} %"))
-            );
-        }
-    }
+    pictures(&mut body, s, before);
     let mut skipped: Vec<String> = s
         .skipped
         .iter()
