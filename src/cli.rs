@@ -28,6 +28,15 @@ pub enum Command {
     Plan(PlanCommand),
     /// Make an Ed25519 key pair for signing timing plans.
     Keygen(KeygenArgs),
+    /// Automated traffic signal performance measures (ATSPM): what their tools need.
+    #[command(subcommand)]
+    Atspm(AtspmCommand),
+    /// Signal performance measures from event logs: an HTML report (split monitor, arrivals on
+    /// green, split failures, who waits how long per approach), with CSV and JSON beside it.
+    ///
+    /// Lines that cannot be used are skipped and listed with the reason; exits 2 only when
+    /// nothing usable is left (or the corridor is invalid).
+    Report(ReportArgs),
     /// Central operations: set a site's mode over MQTT.
     #[command(subcommand)]
     Mode(ModeCommand),
@@ -116,6 +125,42 @@ fn parse_speed(text: &str) -> Result<f64, String> {
     } else {
         Err(format!("{speed} is out of range (0.1 to 1000)"))
     }
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Event log files, one intersection's each, named `SITE.csv` or `SITE-...csv`.
+    #[arg(required = true, value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+    /// The corridor the intersections belong to (their detectors and phases).
+    #[arg(long, value_name = "FILE")]
+    pub corridor: PathBuf,
+    /// Logs of the same intersections before a change, to compare with.
+    #[arg(long, value_name = "LOG", num_args = 1..)]
+    pub before: Vec<PathBuf>,
+    /// Write index.html, SITE.html, waits.svg, measures.json, phases.csv and approaches.csv
+    /// here.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AtspmCommand {
+    /// Print the detector configuration of a corridor's intersections as ATSPM tools take it
+    /// (CSV: DeviceId, Phase, Parameter, Function, distance from the stop bar, ...), phases and
+    /// channels numbered as in the event log.
+    ///
+    /// Exits 2 when the corridor is invalid.
+    Detectors(AtspmDetectorsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AtspmDetectorsArgs {
+    /// The corridor file.
+    pub corridor: PathBuf,
+    /// Write the CSV here instead of to standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -324,4 +369,18 @@ pub struct SimArgs {
     /// Summary as a table or as JSON.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    /// Write each intersection's high-resolution event log (Indiana format, `SITE.csv`, for
+    /// ATSPM tools) to this folder, for the first seed (a folder per controller when comparing).
+    #[arg(long, value_name = "DIR")]
+    pub event_log: Option<PathBuf>,
+    /// The local date and time the simulation starts at, for the event log's timestamps.
+    #[arg(
+        long,
+        value_name = "YYYY-MM-DDTHH:MM:SS",
+        default_value = "2026-06-02T16:00:00"
+    )]
+    pub start: jiff::civil::DateTime,
+    /// The intersections' IANA time zone, for the event log's timestamps.
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    pub time_zone: String,
 }

@@ -5,6 +5,8 @@
 #[cfg(feature = "sim")]
 pub mod cabinet;
 pub mod daemon;
+pub mod eventlog;
 pub mod fieldio;
+pub mod measures;
 pub mod mqtt;
 pub mod untrusted;

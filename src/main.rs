@@ -1,10 +1,12 @@
 //! `greenwave`: the command-line entry point. Parses arguments and hands over to a command.
 
+mod atspm;
 mod check;
 mod cli;
 #[cfg(feature = "sim")]
 mod demo;
 mod ops;
+mod perf;
 #[cfg(feature = "sim")]
 mod plan;
 #[cfg(feature = "sim")]
@@ -27,6 +29,8 @@ fn main() -> ExitCode {
         cli::Command::Plan(cli::PlanCommand::Publish(args)) => ops::publish_plan(&args),
         cli::Command::Plan(cli::PlanCommand::Sign(args)) => ops::sign_plan(&args),
         cli::Command::Keygen(args) => ops::keygen(&args),
+        cli::Command::Atspm(cli::AtspmCommand::Detectors(args)) => atspm::detectors(&args),
+        cli::Command::Report(args) => perf::report(&args),
         cli::Command::Mode(cli::ModeCommand::Set(args)) => ops::set_mode(&args),
         cli::Command::Ops(cli::OpsCommand::Watch(args)) => ops::watch(&args),
         cli::Command::Run(args) => serve::daemon(&args),

@@ -3,12 +3,15 @@
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant as WallClock;
 
 use greenwave_controllers::Duration;
 use greenwave_sim::scenario::MAX_DURATION_S;
 use greenwave_sim::{ControllerError, Outcome, RunOptions, Scenario, Simulation, Summary};
+
+use greenwave::eventlog::{self, LocalTime, sim::SimLogs};
 
 use crate::cli::{Format, SimArgs};
 use crate::report;
@@ -110,6 +113,13 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
         Ok(study) => study,
         Err(code) => return Ok(code),
     };
+    let stamping = match stamping(args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let total_steps = controllers.len() as u64
         * seeds.len() as u64
         * (duration.total_millis() / scenario.step.total_millis().max(1));
@@ -126,18 +136,15 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
                 record: args.out.is_some() && i == 0,
                 interval_s: None,
             };
-            let outcome = simulate(&scenario, &options, &bar)?;
+            let logs = match (&args.event_log, i) {
+                (Some(dir), 0) => Some(run_dir(dir, &controllers, name, summaries.len())),
+                _ => None,
+            };
+            let outcome = simulate(&scenario, &options, &bar, logs.as_deref(), &stamping)?;
             if i == 0
                 && let Some(dir) = &args.out
             {
-                let dir = match controllers.len() {
-                    1 => dir.clone(),
-                    // The same controller twice: number the folders.
-                    _ if controllers.iter().filter(|c| *c == name).count() > 1 => {
-                        dir.join(format!("{}-{name}", summaries.len() + 1))
-                    }
-                    _ => dir.join(name),
-                };
+                let dir = run_dir(dir, &controllers, name, summaries.len());
                 report::files::write_all(&dir, &outcome)
                     .with_context(|| format!("cannot write the results to {}", dir.display()))?;
             }
@@ -164,6 +171,9 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
     if let Some(dir) = &args.out {
         eprintln!("wrote CSV files and pictures to {}", dir.display());
     }
+    if let Some(dir) = &args.event_log {
+        eprintln!("wrote the event logs to {}", dir.display());
+    }
     let unsafe_runs = summaries
         .iter()
         .any(|s| s.interlock_trips > 0 || s.red_crossings > 0 || s.hard_stops > 0);
@@ -174,12 +184,60 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
     })
 }
 
-fn simulate(scenario: &Scenario, options: &RunOptions, bar: &ProgressBar) -> Result<Outcome> {
+/// The folder of one controller's run under `dir`: `dir` itself for a single controller, else a
+/// folder per controller (numbered when one is named twice).
+fn run_dir(dir: &Path, controllers: &[String], name: &str, done: usize) -> PathBuf {
+    match controllers.len() {
+        1 => dir.to_owned(),
+        _ if controllers.iter().filter(|c| *c == name).count() > 1 => {
+            dir.join(format!("{}-{name}", done + 1))
+        }
+        _ => dir.join(name),
+    }
+}
+
+/// Where simulated time 0 is, and in which zone the event logs are stamped.
+struct Stamping {
+    start: jiff::Timestamp,
+    clock: LocalTime,
+}
+
+/// The stamping a command line asks for, or why it cannot be.
+fn stamping(args: &SimArgs) -> Result<Stamping, String> {
+    let clock = LocalTime::named(&args.time_zone).map_err(|e| format!("--time-zone: {e}"))?;
+    let start = clock
+        .instant(args.start)
+        .map_err(|e| format!("--start {}: {e}", args.start))?;
+    Ok(Stamping { start, clock })
+}
+
+fn simulate(
+    scenario: &Scenario,
+    options: &RunOptions,
+    bar: &ProgressBar,
+    event_log: Option<&Path>,
+    stamping: &Stamping,
+) -> Result<Outcome> {
     let mut sim = Simulation::new(scenario, options)?;
     let started = WallClock::now();
     let steps = sim.end().total_millis() / scenario.step.total_millis().max(1);
     let base = bar.position();
-    sim.run(|fraction| bar.set_position(base + (fraction * steps as f64) as u64));
+    let progress = |fraction: f64| bar.set_position(base + (fraction * steps as f64) as u64);
+    match event_log {
+        None => sim.run(progress),
+        Some(dir) => {
+            let what = || format!("cannot write the event logs to {}", dir.display());
+            let controller = options
+                .controller
+                .as_deref()
+                .unwrap_or(&scenario.controller);
+            let mut logs =
+                SimLogs::create(dir, scenario, controller, stamping.start, &stamping.clock)
+                    .with_context(what)?;
+            eventlog::sim::run(&mut sim, &mut logs, progress).with_context(what)?;
+            logs.finish().with_context(what)?;
+        }
+    }
     let outcome = sim.outcome(started.elapsed().as_secs_f64());
     for trip in &outcome.interlock_trips {
         eprintln!("warning: interlock tripped: {trip}");

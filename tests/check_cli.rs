@@ -128,6 +128,7 @@ fn every_mistake_in_a_cabinet_config_is_reported_at_once() {
         "cabinet.address: `127.0.0.1` is not host:port",
         "cabinet.unit_id: 300 is out of range",
         "log.level: `loud`",
+        "log.time_zone: `Mars/Olympus` is not an IANA time zone",
     ] {
         assert!(stdout.contains(key), "no `{key}` in:\n{stdout}");
     }

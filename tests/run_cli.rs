@@ -15,8 +15,11 @@ use support::{eventually, root};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_process_drives_logs_and_hands_back_on_sigterm() {
     let cabinets = support::arterial_cabinets(10.0, 900.0).await;
-    let events = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("J1-events.csv");
-    let _ = std::fs::remove_file(&events);
+    // A file a day: J1-events-YYYY-MM-DD.csv in this folder.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("run-cli-events");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let events = dir.join("J1-events.csv");
     let child = Command::new(env!("CARGO_BIN_EXE_greenwave"))
         .args(["run", "--config", "config/cabinets/J1.toml"])
         .current_dir(root())
@@ -63,7 +66,23 @@ async fn the_daemon_process_drives_logs_and_hands_back_on_sigterm() {
     let line: serde_json::Value = serde_json::from_str(first).expect("JSON log line");
     assert_eq!(line["level"], "INFO");
     // The event log: phase begin green (1) and detector on (82) lines, `timestamp,code,param`.
-    let log = std::fs::read_to_string(&events).expect("event log written");
+    let mut days: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    days.sort();
+    assert!(!days.is_empty(), "event log written");
+    for day in &days {
+        let name = day.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("J1-events-20") && name.ends_with(".csv"),
+            "{name}"
+        );
+    }
+    let log: String = days
+        .iter()
+        .map(|d| std::fs::read_to_string(d).unwrap())
+        .collect();
     let codes: Vec<u16> = log
         .lines()
         .map(|l| {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use greenwave_controllers::Instant;
-use greenwave_controllers::control::{Controller, Inputs, Neighbours, Outflow};
+use greenwave_controllers::control::{Controller, Inputs, Neighbours, Outflow, Termination};
 use greenwave_controllers::detector::DetectorSample;
 use greenwave_controllers::estimate::{Estimator, EstimatorParams};
 use greenwave_controllers::interlock::{Check, Interlock, SafeState};
@@ -68,6 +68,14 @@ impl Junction {
     /// The controller's outflow forecast, if it makes one.
     pub(crate) fn outflow(&self) -> Option<&Outflow> {
         self.controller.outflow()
+    }
+
+    /// Why the greens being ended end, as the controller says (not while a cabinet drives).
+    pub(crate) fn termination(&self) -> Option<Termination> {
+        match &self.cabinet {
+            None => self.controller.termination(),
+            Some(_) => None,
+        }
     }
 
     /// Runs one control tick at `now` with what the neighbours report; returns true when the

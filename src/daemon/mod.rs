@@ -1,13 +1,13 @@
 //! The edge daemon: the program in the intersection cabinet. Its config ([`config`]), its
-//! sans-IO control loop ([`control`]), the tasks that run it against a cabinet ([`run`]) and
-//! the high-resolution event log ([`eventlog`]), and its MQTT uplink ([`uplink`]) with the
-//! neighbours' forecasts ([`neighbours`]).
+//! sans-IO control loop ([`control`]), the tasks that run it against a cabinet ([`run`]) (with
+//! the high-resolution event log of [`crate::eventlog`]), and its MQTT uplink ([`uplink`]) with
+//! the neighbours' forecasts ([`neighbours`]).
 
 pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod control;
-pub mod eventlog;
+pub mod log_clock;
 pub mod metrics;
 pub mod neighbours;
 pub mod notify;

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::rings::Rings;
-use super::{Controller, Inputs};
+use super::{Controller, Inputs, Termination};
 use crate::corridor::DetectorKind;
 use crate::detector::wrapping_delta;
 use crate::estimate::Fallback;
@@ -76,6 +76,8 @@ pub struct Actuated {
     last_actuation: Vec<Instant>,
     last_counts: Vec<Option<u16>>,
     conflict_since: Option<Instant>,
+    /// Why the stage being left ends.
+    ending: Option<Termination>,
     /// Dual-ring stand-ins for plan stages.
     rings: Rings,
 }
@@ -152,6 +154,7 @@ impl Actuated {
             last_actuation: vec![Instant::ZERO; n],
             last_counts: Vec::new(),
             conflict_since: None,
+            ending: None,
             rings: Rings::default(),
             plan,
         })
@@ -268,6 +271,7 @@ impl Controller for Actuated {
                     .any(|g| self.calls[g.get()] && !groups.contains(g));
                 if !conflicting {
                     self.conflict_since = None;
+                    self.ending = None;
                     return Some(stage); // rest in green
                 }
                 let conflict_since = *self.conflict_since.get_or_insert(now);
@@ -284,26 +288,38 @@ impl Controller for Actuated {
                 let maxed_out = now - conflict_since >= bounds.max_green;
                 if gapped_out || maxed_out {
                     self.conflict_since = None;
+                    // A max-out is a max-out even if the traffic also stopped at that moment.
+                    self.ending = Some(if maxed_out {
+                        Termination::MaxOut
+                    } else {
+                        Termination::GapOut
+                    });
                     return self.next_called(k, seq).or(Some(stage));
                 }
                 // Dual ring: a group that has gapped out hands its ring on to the next stage's
                 // called group while the other ring's group is still extended.
                 if green < bounds.min_green || self.recall[k] == Recall::Maximum {
+                    self.ending = None;
                     return Some(stage);
                 }
                 let (calls, last, passage) = (&self.calls, &self.last_actuation, self.passage);
                 let extended = |g: GroupIndex| now - last[g.get()] < passage;
                 let called = |g: GroupIndex| calls[g.get()];
-                Some(
+                let next =
                     self.rings
-                        .hand_on(ix, &self.plan, (stage, k, began), &extended, &called),
-                )
+                        .hand_on(ix, &self.plan, (stage, k, began), &extended, &called);
+                self.ending = (next != stage).then_some(Termination::GapOut);
+                Some(next)
             }
         }
     }
 
     fn poll_at(&self, now: Instant) -> Option<Instant> {
         Some(now + Duration::from_millis(100))
+    }
+
+    fn termination(&self) -> Option<Termination> {
+        self.ending
     }
 }
 

@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use super::actuated::{Actuated, ActuatedParams};
 use super::fixed::FixedTime;
-use super::{Controller, Inputs};
+use super::{Controller, Inputs, Termination};
 use crate::model::{GroupSet, StageIndex};
 use crate::plan::TimingPlan;
 use crate::sequencer::{Phase, Sequencer};
@@ -77,6 +77,8 @@ pub struct Coordinated {
     served: Vec<bool>,
     /// The cycle position at the last decision, to tell when a cycle begins.
     last_pos: Option<Duration>,
+    /// Why the green being left ends.
+    ending: Option<Termination>,
 }
 
 impl Coordinated {
@@ -144,6 +146,7 @@ impl Coordinated {
             ends,
             served: vec![false; n],
             last_pos: None,
+            ending: None,
         })
     }
 
@@ -269,12 +272,15 @@ impl Controller for Coordinated {
         if i == 0 {
             // Hold to the yield point; past it, serve the first called stage that still fits,
             // else rest in green.
-            return Some(if pos < self.ends[0] {
+            let to = if pos < self.ends[0] {
                 stage
             } else {
                 next(self, stage)
-            });
+            };
+            self.ending = (to != stage).then_some(Termination::ForceOff);
+            return Some(to);
         }
+        self.ending = None;
         let green = now - since;
         if green < self.plan().stages[self.order[i]].min_green {
             return Some(stage);
@@ -286,6 +292,11 @@ impl Controller for Coordinated {
         );
         let forced = began >= self.ends[i] || began + green >= self.force_off_at(i, began);
         if forced || self.calls.gapped_out(self.order[i], self.groups(i), now) {
+            self.ending = Some(if forced {
+                Termination::ForceOff
+            } else {
+                Termination::GapOut
+            });
             return Some(next(self, coordinated));
         }
         Some(stage)
@@ -293,6 +304,10 @@ impl Controller for Coordinated {
 
     fn poll_at(&self, now: Instant) -> Option<Instant> {
         Some(now + Duration::from_millis(100))
+    }
+
+    fn termination(&self) -> Option<Termination> {
+        self.ending
     }
 }
 

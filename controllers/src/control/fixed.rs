@@ -11,7 +11,7 @@
 //! round the cycle) over three cycles, stretching or shrinking each cycle by at most a sixth,
 //! instead of jumping.
 
-use super::{Controller, Inputs};
+use super::{Controller, Inputs, Termination};
 use crate::model::StageIndex;
 use crate::plan::TimingPlan;
 use crate::sequencer::Sequencer;
@@ -122,6 +122,11 @@ impl Controller for FixedTime {
         self.start_moving(now);
         let k = self.stage_at(self.in_cycle(now));
         Some(self.plan.stages[k].stage)
+    }
+
+    /// Every green of a fixed-time plan ends at its split.
+    fn termination(&self) -> Option<Termination> {
+        Some(Termination::ForceOff)
     }
 
     fn poll_at(&self, now: Instant) -> Option<Instant> {

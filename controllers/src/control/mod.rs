@@ -58,6 +58,18 @@ pub struct Neighbours {
     pub arrivals: BTreeMap<String, Vec<f64>>,
 }
 
+/// Why a controller ends a green: the phase terminations of NTCIP 1202 (logged as the Indiana
+/// hi-res events 4, 5 and 6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Termination {
+    /// No vehicle came within the passage time.
+    GapOut,
+    /// The maximum green ran out.
+    MaxOut,
+    /// The plan ended it at its split (a coordinator's force off).
+    ForceOff,
+}
+
 /// A signal controller for one intersection.
 pub trait Controller: Send {
     /// A short name (`fixed`, `actuated`, ...).
@@ -76,6 +88,12 @@ pub trait Controller: Send {
 
     /// Its forecast of departures onto each outgoing link, if it makes one.
     fn outflow(&self) -> Option<&Outflow> {
+        None
+    }
+
+    /// Why the greens it is ending end: set when it decides to leave a stage, kept through the
+    /// change to the next; `None` when it does not say.
+    fn termination(&self) -> Option<Termination> {
         None
     }
 }

@@ -137,6 +137,14 @@ impl Simulation {
             .map(|j| &j.shown)
     }
 
+    /// Why the greens an intersection's controller is ending end, if it says.
+    pub fn termination(&self, site: &str) -> Option<greenwave_controllers::control::Termination> {
+        self.junctions
+            .iter()
+            .find(|j| j.site == site)
+            .and_then(|j| j.termination())
+    }
+
     /// The estimator's view of an intersection.
     pub fn estimate(&self, site: &str) -> Option<&Estimate> {
         self.junctions

@@ -21,6 +21,7 @@ use greenwave_controllers::load;
 use greenwave_controllers::plan::TimingPlan;
 use greenwave_controllers::site::Site;
 
+use crate::eventlog::LocalTime;
 use crate::fieldio::link::LinkSettings;
 use crate::fieldio::regmap::RegisterMap;
 
@@ -57,6 +58,8 @@ pub struct DaemonConfig {
     pub warnings: Vec<String>,
     /// Logs.
     pub log: LogSpec,
+    /// The local time of the event log (`log.time_zone`).
+    pub local_time: LocalTime,
     /// MQTT.
     pub mqtt: MqttSpec,
     /// Where to serve the metrics, if anywhere.
@@ -223,7 +226,14 @@ impl DaemonConfig {
                 "log.level: `{level}` is not one of error, warn, info, debug, trace"
             ));
         }
-        let (Some(site), Some(plan), Some(link), Some(registers)) = (site, plan, link, registers)
+        let local_time = match &spec.log.time_zone {
+            None => Some(LocalTime::utc()),
+            Some(name) => {
+                found.take(LocalTime::named(name).map_err(|e| format!("log.time_zone: {e}")))
+            }
+        };
+        let (Some(site), Some(plan), Some(link), Some(registers), Some(local_time)) =
+            (site, plan, link, registers, local_time)
         else {
             return Err(found.0);
         };
@@ -250,6 +260,7 @@ impl DaemonConfig {
                     .map(|p| load::beside(path, &p.to_string_lossy())),
                 ..spec.log.clone()
             },
+            local_time,
             mqtt: spec.mqtt.clone(),
             metrics_bind,
             trusted_keys,

@@ -158,8 +158,11 @@ pub struct LogSpec {
     /// `error`, `warn`, `info`, `debug` or `trace` (default `info`).
     pub level: Option<String>,
     /// Write the high-resolution controller event log (Indiana format, CSV) here, relative to
-    /// the working directory.
+    /// the config file: one file a local day, the date before the extension
+    /// (`J1-events.csv` -> `J1-events-2026-06-02.csv`).
     pub event_log: Option<PathBuf>,
+    /// The intersection's IANA time zone, for the event log's local timestamps (default `UTC`).
+    pub time_zone: Option<String>,
 }
 
 /// Log line format.

@@ -2,8 +2,6 @@
 //! schedule, one control tick, the command to the cabinet, and what goes out afterwards (acks of
 //! plans that took effect, SPaT, outflow, telemetry, events, the event log, the live view).
 
-use std::fs::OpenOptions;
-use std::io::BufWriter;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, SystemTime};
 
@@ -22,12 +20,13 @@ use super::{AbortOnDrop, RunReport, SiteView, core_duration};
 use crate::daemon::clock::CabinetClock;
 use crate::daemon::config::{ClockSource, DaemonConfig};
 use crate::daemon::control::{ControlLoop, Event, LoopSettings, Mode};
-use crate::daemon::eventlog::EventLog;
+use crate::daemon::log_clock::LogClock;
 use crate::daemon::metrics::{Metrics, Snapshot};
 use crate::daemon::notify::Notifier;
 use crate::daemon::orders::OrderBook;
 use crate::daemon::plan_gate::{Schedule, Taken};
 use crate::daemon::uplink::Uplink;
+use crate::eventlog::DailyLog;
 use crate::fieldio::link::Link;
 use crate::fieldio::poller::{self, Command, Field, FieldStats, PollerIo, PollerSettings};
 use crate::fieldio::reading::Reading;
@@ -48,7 +47,8 @@ pub(super) struct Daemon {
     pub(super) pending_spec: Option<PlanSpec>,
     /// The control time of the last tick.
     pub(super) last_now: Instant,
-    events: Option<EventLog<BufWriter<std::fs::File>>>,
+    events: Option<DailyLog>,
+    log_clock: LogClock,
     flushed: TokioInstant,
     view: Option<watch::Sender<SiteView>>,
     command_tx: watch::Sender<Command>,
@@ -134,7 +134,7 @@ impl Daemon {
                 up.event("fault", &what);
             }
         }
-        let daemon = Daemon {
+        let mut daemon = Daemon {
             schedule_announced: schedule.is_some(),
             schedule,
             cabinet_clock: CabinetClock::new(core_duration(config.heartbeat_timeout)),
@@ -146,6 +146,7 @@ impl Daemon {
             pending_spec: None,
             last_now: Instant::ZERO,
             events,
+            log_clock: LogClock::default(),
             flushed: TokioInstant::now(),
             view,
             command_tx,
@@ -162,6 +163,7 @@ impl Daemon {
             notifier: Notifier::from_env(),
             status_key: None,
         };
+        daemon.log_plan();
         Ok((daemon, field_rx, incoming))
     }
 
@@ -342,6 +344,7 @@ impl Daemon {
         let Some(plan) = self.control.take_activated() else {
             return;
         };
+        self.log_plan();
         let was_pending = self
             .pending_spec
             .take_if(|s| s.plan_id == plan.plan_id && s.version == plan.version)
@@ -402,12 +405,39 @@ impl Daemon {
         );
     }
 
+    /// A fixed-time plan in force from now, in the event log: its cycle and offset.
+    fn log_plan(&mut self) {
+        let Some(log) = &mut self.events else {
+            return;
+        };
+        if self.control.controller().name() != "fixed" {
+            return;
+        }
+        let plan = self.control.plan();
+        let secs = |d: greenwave_controllers::Duration| d.as_secs_f64().round() as u32;
+        let (cycle, offset) = (secs(plan.cycle), secs(plan.offset));
+        if let Err(e) = log.plan(jiff::Timestamp::now(), cycle, offset) {
+            tracing::warn!(error = %e, "event log write failed");
+        }
+    }
+
     /// The Indiana event log, flushed once a second.
     fn log(&mut self, reading: &Reading) {
         let Some(log) = &mut self.events else {
             return;
         };
-        if let Err(e) = log.observe(SystemTime::now(), self.control.shown(), &reading.detectors) {
+        // Only while the loop drives the signals is the controller's account of them true.
+        let ending = match self.control.mode() {
+            Mode::Driving => self.control.controller().termination(),
+            _ => None,
+        };
+        log.termination(ending);
+        let wall =
+            jiff::Timestamp::try_from(SystemTime::now()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let at = self
+            .log_clock
+            .stamp(self.config.clock, reading.clock_ds, wall);
+        if let Err(e) = log.observe(at, self.control.shown(), &reading.detectors) {
             tracing::warn!(error = %e, "event log write failed");
         }
         if self.flushed.elapsed() > StdDuration::from_secs(1) {
@@ -426,20 +456,21 @@ impl Daemon {
     }
 }
 
-/// The Indiana event log, appended to (never truncated: a restart keeps the day's log).
-fn open_event_log(config: &DaemonConfig) -> Result<Option<EventLog<BufWriter<std::fs::File>>>> {
+/// The Indiana event log, appended to (never truncated: a restart keeps the day's log), a file
+/// a local day.
+fn open_event_log(config: &DaemonConfig) -> Result<Option<DailyLog>> {
     let Some(path) = &config.log.event_log else {
         return Ok(None);
     };
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("event log {}", path.display()))?;
-    Ok(Some(EventLog::new(
-        BufWriter::new(file),
-        &config.site.intersection,
-    )))
+    let now = jiff::Timestamp::now();
+    let log =
+        DailyLog::open(path, &config.site, config.local_time.clone(), now).with_context(|| {
+            format!(
+                "event log {}",
+                DailyLog::day_path(path, config.local_time.date(now)).display()
+            )
+        })?;
+    Ok(Some(log))
 }
 
 /// The metrics and the task serving them, if `[metrics] bind` is set. Bound here, so that an

@@ -14,6 +14,7 @@ fn without_conflicting_calls_the_stage_rests_in_green() {
     // Only eastbound through traffic.
     rig.run(200.0, |t, s| pulse(t, 4.0, &mut s[3]));
     assert_eq!(rig.stage().as_deref(), Some("2+6"));
+    assert_eq!(rig.ctl.termination(), None, "nothing is ending");
 }
 
 #[test]
@@ -37,6 +38,7 @@ fn a_stage_gaps_out_when_actuations_stop_and_serves_the_waiting_calls() {
     // Gap-out 3 s after the last actuation (at most 2 s before), then a 6 s interstage: well
     // before the 40 s maximum.
     assert!(served_at < 15.0, "side street green after {served_at:.1} s");
+    assert_eq!(rig.ctl.termination(), Some(Termination::GapOut));
 }
 
 #[test]
@@ -58,6 +60,7 @@ fn continuous_traffic_maxes_out_from_the_first_conflicting_call() {
         (39.5..=41.0).contains(&ended),
         "2+6 ended {ended:.1} s after the call (max 40 s)"
     );
+    assert_eq!(rig.ctl.termination(), Some(Termination::MaxOut));
 }
 
 #[test]

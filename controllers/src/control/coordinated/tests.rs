@@ -190,6 +190,23 @@ fn fixed_force_offs_pass_unused_time_on_and_floating_ones_keep_to_the_split() {
     // 3+7 is skipped. With fixed force-offs 4+8 starts after the yield point (30 s) and its
     // interstage (6 s), and runs to its own force-off at 65 s: 29 s. Floating, it keeps to its
     // 15 s split and the time left returns to the coordinated stage.
+    let mut rig = rig(ForceOff::Fixed);
+    rig.run_until(
+        3.0 * CYCLE_S,
+        |t, s| {
+            pulse(t, 1.0, &mut s[3]);
+            pulse(t, 1.0, &mut s[15]);
+        },
+        |r| r.stage().as_deref() == Some("4+8"),
+    )
+    .expect("the side street is served");
+    rig.run_until(
+        CYCLE_S,
+        |t, s| pulse(t, 1.0, &mut s[15]),
+        |r| r.stage().is_none(),
+    )
+    .expect("and ended");
+    assert_eq!(rig.ctl.termination(), Some(Termination::ForceOff));
     for green in side_street_greens(ForceOff::Fixed) {
         assert!(
             (green - 29.0).abs() <= 0.3,

@@ -1,0 +1,161 @@
+//! The report in a real browser: headless Chromium (Debian's `chromium`; `.ci/run` installs it,
+//! `GREENWAVE_CHROMIUM` names another) renders the corridor page, an intersection page and the
+//! wait chart of a before/after report. Checked: the rendered DOM holds every picture, and each
+//! screenshot carries far more than a blank page's (a page that rendered empty, or a picture
+//! that failed, would not: the wait chart alone makes a screenshot three times a blank one, a
+//! page of tables and pictures twenty times).
+#![cfg(feature = "sim")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn chromium() -> String {
+    std::env::var("GREENWAVE_CHROMIUM").unwrap_or_else(|_| "chromium".to_owned())
+}
+
+fn greenwave(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_greenwave"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("greenwave runs")
+}
+
+/// Runs headless Chromium with `args` on `url`; its standard output (through a file: a pipe
+/// would fill and stall it). Killed after 90 s.
+fn browse(profile: &Path, args: &[&str], url: &str) -> Vec<u8> {
+    let out_path = profile.with_extension("out");
+    let out = std::fs::File::create(&out_path).unwrap();
+    let mut child = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(url)
+        .stdout(out)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "this check needs headless Chromium (`apt-get install chromium`, as .ci/run \
+                 does, or GREENWAVE_CHROMIUM): {e}"
+            )
+        });
+    let mut status = None;
+    for _ in 0..900 {
+        status = child.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let status = status.unwrap_or_else(|| child.wait().unwrap());
+    assert!(status.success(), "chromium failed on {url}");
+    std::fs::read(&out_path).unwrap()
+}
+
+fn screenshot(dir: &Path, name: &str, url: &str) -> u64 {
+    let png = dir.join(format!("{name}.png"));
+    browse(
+        &dir.join("profile"),
+        &[
+            &format!("--screenshot={}", png.display()),
+            "--window-size=1200,1600",
+        ],
+        url,
+    );
+    let bytes = std::fs::read(&png).expect("a screenshot");
+    assert_eq!(&bytes[1..4], b"PNG");
+    bytes.len() as u64
+}
+
+fn simulate(dir: &Path, controller: &str) -> Vec<String> {
+    let out = greenwave(&[
+        "sim",
+        "config/scenarios/arterial-peak.toml",
+        "--controller",
+        controller,
+        "--duration",
+        "900",
+        "--event-log",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    ["J1", "J2", "J3", "J4"]
+        .iter()
+        .map(|s| dir.join(format!("{s}.csv")).display().to_string())
+        .collect()
+}
+
+#[test]
+fn the_report_renders_in_chromium_with_its_pictures() {
+    let dir: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-browser");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let before = simulate(&dir.join("fixed"), "fixed");
+    let after = simulate(&dir.join("actuated"), "actuated");
+    let out = dir.join("report");
+    let mut args = vec!["report"];
+    args.extend(after.iter().map(String::as_str));
+    args.extend(["--corridor", "config/corridors/arterial-4.toml", "--before"]);
+    args.extend(before.iter().map(String::as_str));
+    args.extend(["--out", out.to_str().unwrap()]);
+    assert_eq!(greenwave(&args).status.code(), Some(0));
+
+    let url = |file: &str| format!("file://{}", out.join(file).display());
+    let dom = String::from_utf8(browse(
+        &dir.join("profile"),
+        &["--dump-dom"],
+        &url("J1.html"),
+    ))
+    .unwrap();
+    assert_eq!(
+        dom.matches("<svg").count(),
+        32,
+        "a split monitor and a coordination diagram per phase, before and after, rendered"
+    );
+    assert!(
+        dom.contains("<circle"),
+        "the split monitors have their marks"
+    );
+    let index = String::from_utf8(browse(
+        &dir.join("profile"),
+        &["--dump-dom"],
+        &url("index.html"),
+    ))
+    .unwrap();
+    assert_eq!(index.matches("<svg").count(), 1, "the wait chart");
+    assert_eq!(
+        index.matches("<rect").count(),
+        32,
+        "16 approaches, before and after"
+    );
+
+    std::fs::write(
+        dir.join("blank.html"),
+        "<!DOCTYPE html><html><body></body></html>",
+    )
+    .unwrap();
+    let blank = screenshot(
+        &dir,
+        "blank",
+        &format!("file://{}", dir.join("blank.html").display()),
+    );
+    for page in ["index.html", "J1.html", "waits.svg"] {
+        let size = screenshot(&dir, page, &url(page));
+        assert!(
+            size > 2 * blank,
+            "{page}: a {size}-byte screenshot, hardly more than a blank page's {blank}"
+        );
+    }
+}
