@@ -11,8 +11,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use greenwave_controllers::control::{
-    Actuated, ActuatedParams, Adaptive, AdaptiveParams, Controller, FixedTime, Inputs, MaxPressure,
-    Neighbours,
+    Actuated, ActuatedParams, Adaptive, AdaptiveParams, Controller, Coordinated, CoordinatedParams,
+    FixedTime, Inputs, MaxPressure, Neighbours,
 };
 use greenwave_controllers::estimate::{Estimator, EstimatorParams};
 use greenwave_controllers::sequencer::Sequencer;
@@ -67,6 +67,11 @@ fn controllers(c: &mut Criterion) {
         b.iter(|| actuated.decide(now, &inputs, &seq))
     });
     let mut pressure = MaxPressure::new(site.clone(), plan.clone());
+    let mut coordinated =
+        Coordinated::new(&site, plan.clone(), &CoordinatedParams::default()).unwrap();
+    group.bench_function("coordinated", |b| {
+        b.iter(|| coordinated.decide(now, &inputs, &seq))
+    });
     group.bench_function("max-pressure", |b| {
         b.iter(|| pressure.decide(now, &inputs, &seq))
     });
