@@ -57,12 +57,7 @@ pub fn measure(
 ) -> ApproachMeasures {
     let mut waits = Vec::new();
     for (phase, adv) in &approach.advance {
-        for &t in timeline
-            .actuations
-            .get(&adv.channel)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
+        for &t in timeline.actuations_of(adv.channel) {
             let at = t + adv.travel_s;
             match timeline.green_at(*phase, at) {
                 GreenAt::Green => waits.push(0.0),
@@ -78,12 +73,7 @@ pub fn measure(
     channels.dedup();
     let mut volumes: BTreeMap<i64, u32> = BTreeMap::new();
     for c in channels {
-        for &t in timeline
-            .actuations
-            .get(&c)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
+        for &t in timeline.actuations_of(c) {
             *volumes.entry((t / BIN_S).floor() as i64).or_default() += 1;
         }
     }

@@ -140,12 +140,7 @@ pub fn measure(phase: u16, timeline: &Timeline, layout: &Layout) -> PhaseMeasure
     }
     let mut arrival_times = Vec::new();
     for adv in layout.advance.get(&phase).map(Vec::as_slice).unwrap_or(&[]) {
-        for &t in timeline
-            .actuations
-            .get(&adv.channel)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
+        for &t in timeline.actuations_of(adv.channel) {
             let at = t + adv.travel_s;
             arrival_times.push(at);
             let bin = bin_at(&mut bins, at);

@@ -63,6 +63,11 @@ pub struct Timeline {
 }
 
 impl Timeline {
+    /// The detector-on times of `channel` (none if it never came on).
+    pub fn actuations_of(&self, channel: u16) -> &[f64] {
+        self.actuations.get(&channel).map_or(&[], Vec::as_slice)
+    }
+
     /// The timeline of `events` (in time order).
     pub fn new(events: &[LogEvent]) -> Timeline {
         let mut t = Timeline {
