@@ -29,7 +29,7 @@ use std::sync::Arc;
 use super::departures::DepartureHistory;
 use super::outflow::Outflow;
 use super::rings::Rings;
-use super::{Controller, Inputs};
+use super::{Controller, Inputs, Termination};
 use crate::corridor::DetectorKind;
 use crate::model::{GroupIndex, StageIndex, Turn};
 use crate::plan::TimingPlan;
@@ -132,6 +132,9 @@ pub struct Adaptive {
     found_long: bool,
     /// How long each flow's group has waited at this decision, if it is waiting (`equity`).
     flow_waits: Vec<Option<f64>>,
+    /// Why the green being left ends: the wait bound forces it off, the maximum green maxes it
+    /// out, the prediction gaps it out (its queue served).
+    ending: Option<Termination>,
 }
 
 impl Adaptive {
@@ -240,6 +243,7 @@ impl Adaptive {
             waited: vec![0.0; ix.groups().len()],
             history: DepartureHistory::default(),
             flow_waits: vec![None; flows.len()],
+            ending: None,
             flows,
             saturation,
             found_long: false,
@@ -273,6 +277,8 @@ impl Controller for Adaptive {
             Ok(at) => at,
             Err(request) => return request,
         };
+        // In a green: nothing is ending unless decided below.
+        self.ending = None;
         let cycle_room = self.cycle_room(k, now, green);
         let bounds = self.plan.stages[k];
         // A group that waited long keeps its green until a share of the queue it found has had
@@ -317,6 +323,7 @@ impl Controller for Adaptive {
         if let Some(target) = self.over_wait_bound(k, now, managed) {
             self.predict(k, 0.0, &queues, &arrivals, horizon, Some(&mut departures));
             self.publish(now, &departures);
+            self.ending = Some(Termination::ForceOff);
             return Some(target);
         }
         // The hold for the queue found, unless a group reached the wait bound (above).
@@ -347,6 +354,7 @@ impl Controller for Adaptive {
         if green >= bounds.max_green {
             self.predict(k, 0.0, &queues, &arrivals, horizon, Some(&mut departures));
             self.publish(now, &departures);
+            self.ending = Some(Termination::MaxOut);
             return Some(self.rings.go(&self.plan, next));
         }
         // Otherwise: the extension (0 = end now) with the least predicted delay.
@@ -378,11 +386,17 @@ impl Controller for Adaptive {
         };
         self.predict(k, hold, &queues, &arrivals, horizon, Some(&mut departures));
         self.publish(now, &departures);
+        // Ended by the prediction: its queue is served (the event log's gap out).
+        self.ending = (stage != running).then_some(Termination::GapOut);
         Some(stage)
     }
 
     fn poll_at(&self, now: Instant) -> Option<Instant> {
         Some(now + Duration::from_secs(1))
+    }
+
+    fn termination(&self) -> Option<Termination> {
+        self.ending
     }
 
     fn outflow(&self) -> Option<&Outflow> {

@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use super::{Controller, Inputs};
+use super::{Controller, Inputs, Termination};
 use crate::model::StageIndex;
 use crate::plan::TimingPlan;
 use crate::sequencer::{Phase, Sequencer};
@@ -28,6 +28,8 @@ const WAIT_BOUND: Duration = Duration::from_secs(100);
 /// The max-pressure controller of one site.
 #[derive(Clone, Debug)]
 pub struct MaxPressure {
+    /// Why the green being left ends.
+    ending: Option<Termination>,
     site: Arc<Site>,
     plan: TimingPlan,
     /// Since when each group has waited with a queue (red and queued).
@@ -40,6 +42,7 @@ impl MaxPressure {
     pub fn new(site: Arc<Site>, plan: TimingPlan) -> Self {
         let n = site.intersection.groups().len();
         MaxPressure {
+            ending: None,
             site,
             plan,
             waiting_since: vec![None; n],
@@ -139,6 +142,32 @@ impl Controller for MaxPressure {
     }
 
     fn decide(&mut self, now: Instant, inputs: &Inputs<'_>, seq: &Sequencer) -> Option<StageIndex> {
+        let out = self.choose(now, inputs, seq);
+        // Why a green it leaves ends: its maximum green, else its own decision (a force off).
+        if let Phase::Dwell { stage, since } = seq.phase() {
+            self.ending = out.filter(|&s| s != stage).map(|_| {
+                if now - since >= self.bounds(stage).1 {
+                    Termination::MaxOut
+                } else {
+                    Termination::ForceOff
+                }
+            });
+        }
+        out
+    }
+
+    fn poll_at(&self, now: Instant) -> Option<Instant> {
+        Some(now + Duration::from_secs(1))
+    }
+
+    fn termination(&self) -> Option<Termination> {
+        self.ending
+    }
+}
+
+impl MaxPressure {
+    /// The stage to run next, if any.
+    fn choose(&mut self, now: Instant, inputs: &Inputs<'_>, seq: &Sequencer) -> Option<StageIndex> {
         let starving = self.starving(now, inputs, seq);
         let pressures = self.pressures(inputs);
         let best_other = |current: Option<StageIndex>| {
@@ -174,10 +203,6 @@ impl Controller for MaxPressure {
                 Some(if switch { other } else { stage })
             }
         }
-    }
-
-    fn poll_at(&self, now: Instant) -> Option<Instant> {
-        Some(now + Duration::from_secs(1))
     }
 }
 

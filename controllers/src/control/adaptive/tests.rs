@@ -585,3 +585,37 @@ fn a_wait_weight_out_of_range_is_refused() {
         );
     }
 }
+
+#[test]
+fn the_greens_it_ends_say_why() {
+    // A steady main street and one side-street vehicle: the main street's green is ended by the
+    // prediction once holding on no longer pays (a gap out), or at its maximum (a max out).
+    let mut rig = rig(AdaptiveParams::default());
+    let main = |t: f64, s: &mut [DetectorSample]| {
+        pulse(t, 1.5, &mut s[3]);
+        pulse(t, 1.5, &mut s[2]);
+    };
+    rig.run_until(200.0, main, |r| r.stage().as_deref() == Some("2+6"))
+        .expect("the main street gets its green");
+    rig.run(1.0, main);
+    assert_eq!(rig.ctl.termination(), None, "nothing is ending");
+    let start = rig.now.as_secs_f64();
+    let held = rig
+        .run_until(
+            120.0,
+            |t, s| {
+                main(t, s);
+                s[15].presence = t - start < 1.0;
+                s[15].count = 1;
+            },
+            |r| r.stage().is_none(),
+        )
+        .expect("the side street is served");
+    let why = rig.ctl.termination();
+    let max_green = 40.0;
+    if held >= max_green - 1.0 {
+        assert_eq!(why, Some(Termination::MaxOut), "after {held:.1} s");
+    } else {
+        assert_eq!(why, Some(Termination::GapOut), "after {held:.1} s");
+    }
+}
