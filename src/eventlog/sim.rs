@@ -3,6 +3,7 @@
 //! at the end of the step that sampled them), on a clock that starts at a configured local date
 //! and time.
 
+use greenwave_controllers::control::keeps_the_plan_cycle;
 use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
@@ -41,7 +42,11 @@ impl SimLogs {
                 let path = dir.join(format!("{}.csv", site.id));
                 let file = File::create(&path)?;
                 let mut log = EventLog::new(BufWriter::new(file), &site, clock.clone());
-                if let Some(plan) = scenario.plans.get(&node).filter(|_| controller == "fixed") {
+                if let Some(plan) = scenario
+                    .plans
+                    .get(&node)
+                    .filter(|_| keeps_the_plan_cycle(controller))
+                {
                     let secs = |d: greenwave_controllers::Duration| d.as_secs_f64().round() as u32;
                     log.plan(start, secs(plan.cycle), secs(plan.offset))?;
                 }

@@ -25,6 +25,7 @@ pub use max_pressure::MaxPressure;
 pub use outflow::Outflow;
 pub use select::{
     CONTROLLERS, ControllerError, ControllerParams, ControllerSpec, build_controller,
+    keeps_the_plan_cycle,
 };
 
 use std::collections::BTreeMap;

@@ -95,6 +95,12 @@ pub enum ControllerError {
     },
 }
 
+/// Whether the named controller keeps to its plan's cycle and offset (fixed time and
+/// coordinated control), so the event log can state them (codes 132, 133).
+pub fn keeps_the_plan_cycle(name: &str) -> bool {
+    matches!(name, "fixed" | "coordinated")
+}
+
 /// Builds the named controller for one intersection.
 pub fn build_controller(
     name: &str,

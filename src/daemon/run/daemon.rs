@@ -405,12 +405,13 @@ impl Daemon {
         );
     }
 
-    /// A fixed-time plan in force from now, in the event log: its cycle and offset.
+    /// A plan in force from now under a controller that keeps its cycle (fixed time,
+    /// coordinated), in the event log: its cycle and offset.
     fn log_plan(&mut self) {
         let Some(log) = &mut self.events else {
             return;
         };
-        if self.control.controller().name() != "fixed" {
+        if !greenwave_controllers::control::keeps_the_plan_cycle(self.control.controller().name()) {
             return;
         }
         let plan = self.control.plan();
