@@ -117,6 +117,8 @@ pub(crate) fn phase_values(
     let force = |p: &PhaseMeasures| Some(p.ended(Termination::ForceOff) as f64);
     let arrivals = |p: &PhaseMeasures| Some(f64::from(p.arrivals));
     let sf = |p: &PhaseMeasures| Some(f64::from(p.split_failures));
+    let yellow = |p: &PhaseMeasures| Some(f64::from(p.yellow_actuations));
+    let red = |p: &PhaseMeasures| Some(f64::from(p.red_clearance_actuations));
     vec![
         Value {
             after: cycles(p),
@@ -163,6 +165,16 @@ pub(crate) fn phase_values(
             before: pick(sf),
             digits: 0,
         },
+        Value {
+            after: yellow(p),
+            before: pick(yellow),
+            digits: 0,
+        },
+        Value {
+            after: red(p),
+            before: pick(red),
+            digits: 0,
+        },
     ]
 }
 
@@ -200,7 +212,7 @@ pub(crate) fn ped_values(
     ]
 }
 
-pub(crate) const PHASE_MEASURES: [&str; 9] = [
+pub(crate) const PHASE_MEASURES: [&str; 11] = [
     "cycles",
     "mean green s",
     "gap outs",
@@ -210,4 +222,6 @@ pub(crate) const PHASE_MEASURES: [&str; 9] = [
     "arrivals on green %",
     "platoon ratio",
     "split failures",
+    "yellow actuations",
+    "red clearance actuations",
 ];

@@ -28,14 +28,14 @@ fn opt(v: Option<f64>, digits: usize) -> String {
 pub fn write_phases_csv(mut out: impl Write, sets: &[(&str, &[SiteMeasures])]) -> io::Result<()> {
     writeln!(
         out,
-        "set,site,phase,cycles,mean_green_s,gap_outs,max_outs,force_offs,arrivals,arrivals_on_green_pct,platoon_ratio,cycles_judged,split_failures"
+        "set,site,phase,cycles,mean_green_s,gap_outs,max_outs,force_offs,arrivals,arrivals_on_green_pct,platoon_ratio,cycles_judged,split_failures,yellow_actuations,red_clearance_actuations"
     )?;
     for (set, sites) in sets {
         for s in *sites {
             for p in &s.phases {
                 writeln!(
                     out,
-                    "{set},{},{},{},{},{},{},{},{},{},{},{},{}",
+                    "{set},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                     s.site,
                     p.phase,
                     p.greens.len(),
@@ -47,7 +47,9 @@ pub fn write_phases_csv(mut out: impl Write, sets: &[(&str, &[SiteMeasures])]) -
                     opt(p.aog_pct(), 1),
                     opt(p.platoon_ratio(), 2),
                     p.judged,
-                    p.split_failures
+                    p.split_failures,
+                    p.yellow_actuations,
+                    p.red_clearance_actuations
                 )?;
             }
         }

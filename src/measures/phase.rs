@@ -5,7 +5,11 @@
 //!   speed, the share that fell in the phase's green; the **platoon ratio** is that share over
 //!   the phase's green ratio;
 //! - **split failures** (the 5-second method): a cycle whose green occupancy of the phase's
-//!   stop-bar loops and occupancy in the first 5 s of its red are both at least 80 %.
+//!   stop-bar loops and occupancy in the first 5 s of its red are both at least 80 %;
+//! - **yellow and red actuations**: the phase's stop-bar loops coming on during its yellow, and
+//!   during its red clearance (from its red to the next green at the intersection, as the log's
+//!   code 11 marks it): vehicles entering late, the red-light running the ATSPM chart of that
+//!   name shows.
 
 use std::collections::BTreeMap;
 
@@ -64,6 +68,10 @@ pub struct PhaseMeasures {
     pub judged: u32,
     /// Split failures.
     pub split_failures: u32,
+    /// Stop-bar actuations during the phase's yellow.
+    pub yellow_actuations: u32,
+    /// Stop-bar actuations during its red clearance.
+    pub red_clearance_actuations: u32,
     /// The bins.
     pub bins: Vec<PhaseBin>,
     /// The cycles, for the coordination diagram.
@@ -113,6 +121,27 @@ pub fn measure(phase: u16, timeline: &Timeline, layout: &Layout) -> PhaseMeasure
         .unwrap_or(&[]);
     let mut greens = Vec::new();
     let mut green_total = 0.0;
+    // Every green start at the intersection, for where a red clearance ends.
+    let mut starts: Vec<f64> = timeline
+        .cycles
+        .values()
+        .flatten()
+        .map(|c| c.green)
+        .collect();
+    starts.extend(timeline.open_greens.values());
+    starts.sort_by(f64::total_cmp);
+    let actuated = |from: f64, to: f64| -> u32 {
+        presence
+            .iter()
+            .map(|&ch| {
+                let on = timeline.actuations_of(ch);
+                let a = on.partition_point(|&t| t < from);
+                let b = on.partition_point(|&t| t < to);
+                (b - a) as u32
+            })
+            .sum()
+    };
+    let (mut yellow_actuations, mut red_clearance_actuations) = (0, 0);
     for c in timeline
         .cycles
         .get(&phase)
@@ -128,6 +157,14 @@ pub fn measure(phase: u16, timeline: &Timeline, layout: &Layout) -> PhaseMeasure
             }
             _ => None,
         };
+        yellow_actuations += actuated(c.yellow, c.red.or(c.end).unwrap_or(f64::INFINITY));
+        if let Some(red) = c.red {
+            let next = starts[starts.partition_point(|&t| t <= red)..]
+                .first()
+                .copied()
+                .unwrap_or(f64::INFINITY);
+            red_clearance_actuations += actuated(red, next);
+        }
         let bin = bin_at(&mut bins, c.green);
         bin.cycles += 1;
         bin.split_failures += u32::from(split_failure == Some(true));
@@ -158,6 +195,8 @@ pub fn measure(phase: u16, timeline: &Timeline, layout: &Layout) -> PhaseMeasure
         on_green: bins.iter().map(|b| b.on_green).sum(),
         judged: greens.iter().filter(|g| g.split_failure.is_some()).count() as u32,
         split_failures: bins.iter().map(|b| b.split_failures).sum(),
+        yellow_actuations,
+        red_clearance_actuations,
         green_ratio: (green_total / period).min(1.0),
         greens,
         bins,

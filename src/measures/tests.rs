@@ -224,3 +224,32 @@ fn a_log_spanning_millennia_is_measured_in_the_bins_it_fills() {
     );
     assert_eq!(p2.arrivals, 1);
 }
+
+#[test]
+fn stop_bar_actuations_in_the_yellow_and_the_red_clearance_are_counted() {
+    // Phase 2 green at 0 s, yellow at 30 s, red clearance at 34 s, phase 4 green at 36 s: one
+    // vehicle on the stop bar in the yellow, one in the red clearance, one after it (a vehicle
+    // stopping for the red), one in the green.
+    let log = "\
+2026-06-02 16:00:00.0,1,2
+2026-06-02 16:00:10.0,82,3
+2026-06-02 16:00:10.4,81,3
+2026-06-02 16:00:30.0,8,2
+2026-06-02 16:00:31.0,82,5
+2026-06-02 16:00:31.4,81,5
+2026-06-02 16:00:34.0,10,2
+2026-06-02 16:00:35.0,82,3
+2026-06-02 16:00:35.4,81,3
+2026-06-02 16:00:36.0,1,4
+2026-06-02 16:00:40.0,82,3
+2026-06-02 16:00:58.0,8,4
+2026-06-02 16:01:02.0,10,4
+2026-06-02 16:01:04.0,1,2
+";
+    let mut site_log = SiteLog::default();
+    site_log.add("J1.csv", log);
+    assert!(site_log.skipped.is_empty(), "{:?}", site_log.skipped);
+    let m = analyse(&j1(), &site_log);
+    let p2 = m.phases.iter().find(|p| p.phase == 2).unwrap();
+    assert_eq!((p2.yellow_actuations, p2.red_clearance_actuations), (1, 1));
+}
