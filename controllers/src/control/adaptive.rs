@@ -306,11 +306,9 @@ impl Controller for Adaptive {
             .map(|p| Rings::choose(&ix, &self.plan, p, &demanded));
 
         // Hold through the minimum green.
-        let mut departures = Vec::new();
         if green < bounds.min_green {
             let hold = (bounds.min_green - green).as_secs_f64();
-            self.predict(k, hold, &queues, &arrivals, horizon, Some(&mut departures));
-            self.publish(now, &departures);
+            self.commit(now, k, hold, (&queues, &arrivals, horizon));
             return Some(running);
         }
         // Queue management: a saturated group's green, or one that found a group waiting long,
@@ -321,39 +319,27 @@ impl Controller for Adaptive {
         // still discharging a saturated queue gives way only to a group that has waited that
         // long itself, not to one whose clock was set back for the queue it was left.
         if let Some(target) = self.over_wait_bound(k, now, managed) {
-            self.predict(k, 0.0, &queues, &arrivals, horizon, Some(&mut departures));
-            self.publish(now, &departures);
+            self.commit(now, k, 0.0, (&queues, &arrivals, horizon));
             self.ending = Some(Termination::ForceOff);
             return Some(target);
         }
         // The hold for the queue found, unless a group reached the wait bound (above).
         if green < found {
             let hold = (found - green).as_secs_f64();
-            self.predict(k, hold, &queues, &arrivals, horizon, Some(&mut departures));
-            self.publish(now, &departures);
+            self.commit(now, k, hold, (&queues, &arrivals, horizon));
             return Some(running);
         }
         if managed {
-            self.predict(k, 1.0, &queues, &arrivals, horizon, Some(&mut departures));
-            self.publish(now, &departures);
+            self.commit(now, k, 1.0, (&queues, &arrivals, horizon));
             return Some(running);
         }
         // Nobody else waiting: rest in green.
         let Some(next) = next else {
-            self.predict(
-                k,
-                self.params.horizon_s,
-                &queues,
-                &arrivals,
-                horizon,
-                Some(&mut departures),
-            );
-            self.publish(now, &departures);
+            self.commit(now, k, self.params.horizon_s, (&queues, &arrivals, horizon));
             return Some(running);
         };
         if green >= bounds.max_green {
-            self.predict(k, 0.0, &queues, &arrivals, horizon, Some(&mut departures));
-            self.publish(now, &departures);
+            self.commit(now, k, 0.0, (&queues, &arrivals, horizon));
             self.ending = Some(Termination::MaxOut);
             return Some(self.rings.go(&self.plan, next));
         }
@@ -384,8 +370,7 @@ impl Controller for Adaptive {
         } else {
             self.rings.go(&self.plan, next)
         };
-        self.predict(k, hold, &queues, &arrivals, horizon, Some(&mut departures));
-        self.publish(now, &departures);
+        self.commit(now, k, hold, (&queues, &arrivals, horizon));
         // Ended by the prediction: its queue is served (the event log's gap out).
         self.ending = (stage != running).then_some(Termination::GapOut);
         Some(stage)
@@ -428,6 +413,15 @@ impl Adaptive {
         }
         self.last_position = Some(k);
         Ok((k, green, running))
+    }
+
+    /// Predicts the schedule that holds plan position `k` for `hold` s more on `(queues,
+    /// arrivals, horizon)`, and publishes its departures as the outflow forecast.
+    fn commit(&mut self, now: Instant, k: usize, hold: f64, on: (&[f64], &[Vec<f64>], usize)) {
+        let (queues, arrivals, horizon) = on;
+        let mut departures = Vec::new();
+        self.predict(k, hold, queues, arrivals, horizon, Some(&mut departures));
+        self.publish(now, &departures);
     }
 
     fn publish(&mut self, now: Instant, departures: &[Vec<f64>]) {

@@ -2,6 +2,7 @@
 //! demand and pedestrian sources, each random stream seeded from the scenario's seed.
 
 use petgraph::Direction as Dir;
+use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
@@ -19,7 +20,7 @@ use crate::arrivals::Arrivals;
 use crate::driver::Driver;
 use crate::loops::Loop;
 use crate::metrics::ApproachLog;
-use crate::net::{self, NONE};
+use crate::net::{self, NONE, SimLink};
 use crate::scenario::Scenario;
 use crate::signals::{ControllerError, Junction, build_controller};
 
@@ -68,26 +69,7 @@ impl Simulation {
             .unwrap_or_else(|| scenario.controller.clone());
 
         // Junctions, in corridor order.
-        let mut junction_nodes = Vec::new();
-        let mut junctions = Vec::new();
-        for (node, _) in corridor.intersections() {
-            let site = Arc::new(Site::new(corridor, node).expect("an intersection"));
-            let ctl = build_controller(
-                &controller,
-                &site,
-                scenario.plans.get(&node),
-                &scenario.controller_params,
-            )?;
-            let mut junction = Junction::new(site, ctl);
-            // The scenario's turning ratios are the estimator's starting point.
-            for e in g.edges_directed(node, Dir::Incoming) {
-                junction
-                    .estimator
-                    .set_turning_prior(&e.weight().id, scenario.turning[e.id().index()]);
-            }
-            junction_nodes.push(node);
-            junctions.push(junction);
-        }
+        let (junction_nodes, junctions) = junctions(scenario, &controller)?;
         let junction_of = |node| {
             junction_nodes
                 .iter()
@@ -96,42 +78,7 @@ impl Simulation {
         };
         let (links, lane_info) = net::build(corridor, &scenario.turning, junction_of);
 
-        // Loops, on the lanes they lie in.
-        let mut loops = Vec::new();
-        let mut lane_loops = vec![Vec::new(); lane_info.len()];
-        for e in g.edge_references() {
-            let link = &links[e.id().index()];
-            let Some(junction) = junction_of(e.target()) else {
-                continue;
-            };
-            for (k, det) in e.weight().detectors.iter().enumerate() {
-                if det.kind == DetectorKind::PedestrianButton {
-                    continue;
-                }
-                let lane = link.first_lane as usize + usize::from(det.lane);
-                let end = link.length - det.distance_m as f32;
-                lane_loops[lane].push(loops.len() as u32);
-                loops.push(Loop {
-                    junction,
-                    channel: det.channel,
-                    start: end - det.length_m as f32,
-                    end,
-                    count: 0,
-                    on_time_s: 0.0,
-                    presence: false,
-                    faults: scenario
-                        .faults
-                        .iter()
-                        .filter(|f| f.link == e.id() && f.detector == k)
-                        .cloned()
-                        .collect(),
-                    reported_count: 0,
-                    reported_on_time_s: 0.0,
-                    seen_count: 0,
-                    seen_on_time_s: 0.0,
-                });
-            }
-        }
+        let (loops, lane_loops) = loops(scenario, &links, lane_info.len(), &junction_of);
 
         // Approach logs for every link into a junction.
         let mut approach_of_link = vec![NONE; links.len()];
@@ -161,35 +108,7 @@ impl Simulation {
             })
             .collect();
 
-        let crossings = scenario
-            .pedestrians
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let junction = junction_of(p.node).expect("pedestrians are at intersections");
-                let ix = &junctions[junction as usize].ix;
-                let approach = ix
-                    .group(p.group)
-                    .movements
-                    .iter()
-                    .find(|m| m.turn == Turn::Crossing)
-                    .map(|m| m.approach);
-                let button = g
-                    .edges_directed(p.node, Dir::Incoming)
-                    .filter(|e| Some(e.weight().approach) == approach)
-                    .flat_map(|e| e.weight().detectors.iter())
-                    .find(|d| d.kind == DetectorKind::PedestrianButton)
-                    .map(|d| d.channel);
-                Crossing {
-                    junction,
-                    group: p.group,
-                    arrivals: Arrivals::new(vec![(0.0, p.per_s)], stream(seed, 1_000 + i as u64)),
-                    waiting: VecDeque::new(),
-                    button,
-                    presses: 0,
-                }
-            })
-            .collect();
+        let crossings = crossings(scenario, seed, &junctions, &junction_of);
 
         let go_since = junctions
             .iter()
@@ -256,4 +175,120 @@ impl Simulation {
             recording,
         })
     }
+}
+
+/// Every intersection of the corridor as a junction running `controller`, in corridor order,
+/// with its node.
+fn junctions(
+    scenario: &Scenario,
+    controller: &str,
+) -> Result<(Vec<NodeIndex>, Vec<Junction>), ControllerError> {
+    let corridor = &scenario.corridor;
+    let g = corridor.graph();
+    let mut junction_nodes = Vec::new();
+    let mut junctions = Vec::new();
+    for (node, _) in corridor.intersections() {
+        let site = Arc::new(Site::new(corridor, node).expect("an intersection"));
+        let ctl = build_controller(
+            controller,
+            &site,
+            scenario.plans.get(&node),
+            &scenario.controller_params,
+        )?;
+        let mut junction = Junction::new(site, ctl);
+        // The scenario's turning ratios are the estimator's starting point.
+        for e in g.edges_directed(node, Dir::Incoming) {
+            junction
+                .estimator
+                .set_turning_prior(&e.weight().id, scenario.turning[e.id().index()]);
+        }
+        junction_nodes.push(node);
+        junctions.push(junction);
+    }
+    Ok((junction_nodes, junctions))
+}
+
+/// The vehicle loops, and the loops on each of the `lanes` lanes.
+fn loops(
+    scenario: &Scenario,
+    links: &[SimLink],
+    lanes: usize,
+    junction_of: &dyn Fn(NodeIndex) -> Option<u32>,
+) -> (Vec<Loop>, Vec<Vec<u32>>) {
+    let g = scenario.corridor.graph();
+    let mut loops = Vec::new();
+    let mut lane_loops = vec![Vec::new(); lanes];
+    for e in g.edge_references() {
+        let link = &links[e.id().index()];
+        let Some(junction) = junction_of(e.target()) else {
+            continue;
+        };
+        for (k, det) in e.weight().detectors.iter().enumerate() {
+            if det.kind == DetectorKind::PedestrianButton {
+                continue;
+            }
+            let lane = link.first_lane as usize + usize::from(det.lane);
+            let end = link.length - det.distance_m as f32;
+            lane_loops[lane].push(loops.len() as u32);
+            loops.push(Loop {
+                junction,
+                channel: det.channel,
+                start: end - det.length_m as f32,
+                end,
+                count: 0,
+                on_time_s: 0.0,
+                presence: false,
+                faults: scenario
+                    .faults
+                    .iter()
+                    .filter(|f| f.link == e.id() && f.detector == k)
+                    .cloned()
+                    .collect(),
+                reported_count: 0,
+                reported_on_time_s: 0.0,
+                seen_count: 0,
+                seen_on_time_s: 0.0,
+            });
+        }
+    }
+    (loops, lane_loops)
+}
+
+/// The pedestrian crossings, each with its arrivals and push button.
+fn crossings(
+    scenario: &Scenario,
+    seed: u64,
+    junctions: &[Junction],
+    junction_of: &dyn Fn(NodeIndex) -> Option<u32>,
+) -> Vec<Crossing> {
+    let g = scenario.corridor.graph();
+    scenario
+        .pedestrians
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let junction = junction_of(p.node).expect("pedestrians are at intersections");
+            let ix = &junctions[junction as usize].ix;
+            let approach = ix
+                .group(p.group)
+                .movements
+                .iter()
+                .find(|m| m.turn == Turn::Crossing)
+                .map(|m| m.approach);
+            let button = g
+                .edges_directed(p.node, Dir::Incoming)
+                .filter(|e| Some(e.weight().approach) == approach)
+                .flat_map(|e| e.weight().detectors.iter())
+                .find(|d| d.kind == DetectorKind::PedestrianButton)
+                .map(|d| d.channel);
+            Crossing {
+                junction,
+                group: p.group,
+                arrivals: Arrivals::new(vec![(0.0, p.per_s)], stream(seed, 1_000 + i as u64)),
+                waiting: VecDeque::new(),
+                button,
+                presses: 0,
+            }
+        })
+        .collect()
 }

@@ -125,53 +125,11 @@ impl Simulation {
         let n = vehicles.len().max(1) as f64;
         let fuel_ml = sum(vehicles.iter().map(|v| v.co2_g)) / CO2_G_PER_ML;
 
-        let mut ped_waits = std::mem::take(&mut self.ped_waits);
-        let served = ped_waits.len() as u64;
-        for c in &self.crossings {
-            ped_waits.extend(c.waiting.iter().map(|&at| (end - at).max(0.0)));
-        }
-        let ped_stats = DelayStats::from(ped_waits, 0.0);
+        let (ped_stats, served) = self.pedestrian_waits(end);
 
-        let intervals = self
-            .approaches
-            .iter()
-            .flat_map(|a| {
-                a.intervals
-                    .iter()
-                    .enumerate()
-                    .map(move |(i, iv)| IntervalRow {
-                        intersection: a.site.clone(),
-                        direction: a.direction.clone(),
-                        from_s: i as f64 * self.interval_s,
-                        arrivals: iv.arrivals,
-                        departures: iv.departures,
-                        mean_queue_veh: iv.queue_sum as f64 / f64::from(iv.steps.max(1)),
-                        max_queue_veh: iv.queue_max,
-                        mean_delay_s: if iv.departures > 0 {
-                            iv.delay_sum / f64::from(iv.departures)
-                        } else {
-                            0.0
-                        },
-                    })
-            })
-            .collect();
+        let intervals = self.interval_rows();
 
-        let crossings = self
-            .approaches
-            .iter()
-            .flat_map(|a| {
-                a.crossings
-                    .iter()
-                    .map(move |&(turn, delay, wait, t)| StopLineCrossing {
-                        intersection: a.site.clone(),
-                        direction: a.direction.clone(),
-                        turn: ["left", "through", "right"][usize::from(turn).min(2)],
-                        t_s: f64::from(t),
-                        delay_s: f64::from(delay),
-                        wait_s: f64::from(wait),
-                    })
-            })
-            .collect();
+        let crossings = self.stop_line_crossings();
         let interlock_trips: Vec<String> = self
             .junctions
             .iter()
@@ -224,5 +182,62 @@ impl Simulation {
             recording,
             interlock_trips,
         }
+    }
+}
+
+impl Simulation {
+    /// The pedestrians' waits, those still waiting at `end` included, and how many crossed.
+    fn pedestrian_waits(&mut self, end: f64) -> (DelayStats, u64) {
+        let mut ped_waits = std::mem::take(&mut self.ped_waits);
+        let served = ped_waits.len() as u64;
+        for c in &self.crossings {
+            ped_waits.extend(c.waiting.iter().map(|&at| (end - at).max(0.0)));
+        }
+        (DelayStats::from(ped_waits, 0.0), served)
+    }
+
+    /// The per-approach log, interval by interval.
+    fn interval_rows(&self) -> Vec<IntervalRow> {
+        self.approaches
+            .iter()
+            .flat_map(|a| {
+                a.intervals
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, iv)| IntervalRow {
+                        intersection: a.site.clone(),
+                        direction: a.direction.clone(),
+                        from_s: i as f64 * self.interval_s,
+                        arrivals: iv.arrivals,
+                        departures: iv.departures,
+                        mean_queue_veh: iv.queue_sum as f64 / f64::from(iv.steps.max(1)),
+                        max_queue_veh: iv.queue_max,
+                        mean_delay_s: if iv.departures > 0 {
+                            iv.delay_sum / f64::from(iv.departures)
+                        } else {
+                            0.0
+                        },
+                    })
+            })
+            .collect()
+    }
+
+    /// Every vehicle that crossed a stop line, with its delay and wait.
+    fn stop_line_crossings(&self) -> Vec<StopLineCrossing> {
+        self.approaches
+            .iter()
+            .flat_map(|a| {
+                a.crossings
+                    .iter()
+                    .map(move |&(turn, delay, wait, t)| StopLineCrossing {
+                        intersection: a.site.clone(),
+                        direction: a.direction.clone(),
+                        turn: ["left", "through", "right"][usize::from(turn).min(2)],
+                        t_s: f64::from(t),
+                        delay_s: f64::from(delay),
+                        wait_s: f64::from(wait),
+                    })
+            })
+            .collect()
     }
 }
