@@ -2,26 +2,8 @@
 //! local time across a daylight-saving change, and bad input.
 #![cfg(feature = "sim")]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn greenwave(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_greenwave"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("greenwave runs")
-}
-
-fn fresh_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+mod common;
+use common::{fresh_dir, greenwave, stderr};
 
 #[test]
 fn sim_writes_one_log_per_intersection_in_local_time_across_a_clock_change() {

@@ -6,24 +6,15 @@
 //! page of tables and pictures twenty times).
 #![cfg(feature = "sim")]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::Duration;
+mod common;
+use common::greenwave;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 fn chromium() -> String {
     std::env::var("GREENWAVE_CHROMIUM").unwrap_or_else(|_| "chromium".to_owned())
-}
-
-fn greenwave(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_greenwave"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("greenwave runs")
 }
 
 /// Runs headless Chromium with `args` on `url`; its standard output (through a file: a pipe

@@ -1,23 +1,10 @@
 //! `greenwave sim` end to end: the JSON summary, several seeds, comparisons, the files written
 //! with `--out`, and bad input.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+use common::{fresh_dir, greenwave};
 
-fn greenwave(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_greenwave"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("greenwave runs")
-}
-
-/// An empty folder for a test's output.
-fn fresh_dir(name: &str) -> std::path::PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
+use std::process::Output;
 
 fn assert_ok(out: &Output) {
     assert_eq!(
