@@ -312,7 +312,11 @@ impl Link {
 
 impl Link {
     /// Reads `count` discrete inputs from `address` (function 02).
-    pub async fn read_discrete(&mut self, address: u16, count: u16) -> Result<Vec<bool>, LinkError> {
+    pub async fn read_discrete(
+        &mut self,
+        address: u16,
+        count: u16,
+    ) -> Result<Vec<bool>, LinkError> {
         let limit = self.settings.timeout;
         let ctx = self.context().await?;
         let started = Instant::now();

@@ -15,7 +15,11 @@ const BAUDS: [u32; 8] = [1_200, 2_400, 4_800, 9_600, 19_200, 38_400, 57_600, 115
 
 /// The link settings, or `None` with every problem recorded. With `[[modules]]` each module has
 /// its own address and unit id; the target is the first module's, for display.
-pub(super) fn link(cab: &CabinetSpec, modules: &[ModuleSpec], found: &mut Found) -> Option<LinkSettings> {
+pub(super) fn link(
+    cab: &CabinetSpec,
+    modules: &[ModuleSpec],
+    found: &mut Found,
+) -> Option<LinkSettings> {
     let target = match modules.first() {
         None => found.take(target(cab)),
         Some(first) => {

@@ -28,14 +28,18 @@ pub(super) fn resolve(
     found: &mut Found,
 ) -> Option<Arc<CoilCabinet>> {
     if spec.modules.is_empty() {
-        found.push("modules: missing; [lamps], [feedback] and [detectors] name terminals of [[modules]]");
+        found.push(
+            "modules: missing; [lamps], [feedback] and [detectors] name terminals of [[modules]]",
+        );
         return None;
     }
     if spec.registers != crate::fieldio::regmap::RegisterMapSpec::default() {
         found.push("registers: a cabinet of [[modules]] has no register map");
     }
     if spec.control.clock == ClockSource::Cabinet {
-        found.push("control.clock: `cabinet` needs the reference map's clock_ds; I/O modules have none");
+        found.push(
+            "control.clock: `cabinet` needs the reference map's clock_ds; I/O modules have none",
+        );
     }
     let wiring = WiringSpec {
         modules: &spec.modules,
@@ -59,7 +63,10 @@ pub(super) fn timing(spec: &DaemonSpec, site: &Site, coils: &CoilCabinet, found:
     let poll_s = 1.0 / spec.control.tick_hz;
     for a in &site.approaches {
         for d in &a.detectors {
-            let wired = coils.detectors.get(usize::from(d.channel)).is_some_and(Option::is_some);
+            let wired = coils
+                .detectors
+                .get(usize::from(d.channel))
+                .is_some_and(Option::is_some);
             let max = max_poll_period_s(d.length_m, a.speed_mps);
             if wired && poll_s > max {
                 found.push(format!(

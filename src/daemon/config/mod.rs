@@ -216,7 +216,9 @@ impl DaemonConfig {
             }
             if let Some(coils) = &coils {
                 coils::timing(spec, site, coils, &mut found);
-                warnings.get_or_insert_default().extend(coils::warnings(site, coils));
+                warnings
+                    .get_or_insert_default()
+                    .extend(coils::warnings(site, coils));
             }
         }
         let trusted_keys = mqtt::trusted_keys(path, &spec.mqtt, &mut found);

@@ -51,9 +51,9 @@ pub fn shown(kind: GroupKind, commanded: Aspect, sensed: [bool; 3]) -> Option<As
         Aspect::Green,
         Aspect::Amber,
     ];
-    steady
-        .into_iter()
-        .find(|&a| lit(kind, a, true) == sensed && (kind == GroupKind::Vehicle || a != Aspect::RedAmber))
+    steady.into_iter().find(|&a| {
+        lit(kind, a, true) == sensed && (kind == GroupKind::Vehicle || a != Aspect::RedAmber)
+    })
 }
 
 /// The coils of every module: `images[m]` covers module `m`'s wired coils from `spans[m].0`.
@@ -78,7 +78,13 @@ pub struct CoilWrite {
 pub fn spans(cabinet: &CoilCabinet) -> Vec<(u16, u16)> {
     (0..cabinet.modules.len())
         .map(|m| {
-            let coils = cabinet.lamps.iter().flatten().flatten().filter(|o| o.module == m).map(|o| o.coil);
+            let coils = cabinet
+                .lamps
+                .iter()
+                .flatten()
+                .flatten()
+                .filter(|o| o.module == m)
+                .map(|o| o.coil);
             match (coils.clone().min(), coils.max()) {
                 (Some(lo), Some(hi)) => (lo, hi - lo + 1),
                 _ => (0, 0),
@@ -88,8 +94,16 @@ pub fn spans(cabinet: &CoilCabinet) -> Vec<(u16, u16)> {
 }
 
 /// The picture of `aspects` (one per group) in flash half `flash_on`.
-pub fn picture(cabinet: &CoilCabinet, spans: &[(u16, u16)], aspects: &[Aspect], flash_on: bool) -> Picture {
-    let mut images: Vec<Vec<bool>> = spans.iter().map(|&(_, n)| vec![false; usize::from(n)]).collect();
+pub fn picture(
+    cabinet: &CoilCabinet,
+    spans: &[(u16, u16)],
+    aspects: &[Aspect],
+    flash_on: bool,
+) -> Picture {
+    let mut images: Vec<Vec<bool>> = spans
+        .iter()
+        .map(|&(_, n)| vec![false; usize::from(n)])
+        .collect();
     for (g, (lamps, &aspect)) in cabinet.lamps.iter().zip(aspects).enumerate() {
         let on = lit(cabinet.kinds[g], aspect, flash_on);
         for lamp in Lamp::ALL {
@@ -102,21 +116,39 @@ pub fn picture(cabinet: &CoilCabinet, spans: &[(u16, u16)], aspects: &[Aspect], 
 }
 
 /// The requests that take the lamps from `before` (unknown: `None`) to `after`, in order: a
-/// first step with every change but green lamps coming on, modules that put a green out first;
-/// then a second step with the greens that come on, if any.
-pub fn writes(cabinet: &CoilCabinet, spans: &[(u16, u16)], before: Option<&Picture>, after: &Picture) -> Vec<CoilWrite> {
+/// first step with every change but those of groups whose green comes on, modules that put a
+/// green out first; then a second step with the groups whose green comes on, if any.
+pub fn writes(
+    cabinet: &CoilCabinet,
+    spans: &[(u16, u16)],
+    before: Option<&Picture>,
+    after: &Picture,
+) -> Vec<CoilWrite> {
+    // A group whose green comes on keeps its old lamps (red, if unknown) until the second
+    // step: never a dark head, never a green before the conflicting ones are out.
     let mut step1 = after.clone();
     let mut puts_green_out = vec![false; spans.len()];
+    let at = |o: &super::wiring::Output| (o.module, usize::from(o.coil - spans[o.module].0));
     for lamps in &cabinet.lamps {
-        let Some(green) = &lamps[Lamp::Green as usize] else { continue };
-        let i = usize::from(green.coil - spans[green.module].0);
-        let was = before.is_some_and(|b| b.images[green.module][i]);
-        let m = green.module;
-        if after.images[m][i] && !was {
-            step1.images[m][i] = false;
-        }
+        let Some(green) = &lamps[Lamp::Green as usize] else {
+            continue;
+        };
+        let (m, i) = at(green);
+        let was = before.is_some_and(|b| b.images[m][i]);
         if was && !after.images[m][i] {
             puts_green_out[m] = true;
+        }
+        if !after.images[m][i] || was {
+            continue;
+        }
+        for lamp in Lamp::ALL {
+            if let Some(o) = &lamps[lamp as usize] {
+                let (m, i) = at(o);
+                step1.images[m][i] = match before {
+                    Some(b) => b.images[m][i],
+                    None => lamp == Lamp::Red,
+                };
+            }
         }
     }
     let mut order: Vec<usize> = (0..spans.len()).filter(|&m| spans[m].1 > 0).collect();
@@ -125,7 +157,11 @@ pub fn writes(cabinet: &CoilCabinet, spans: &[(u16, u16)], before: Option<&Pictu
     let mut step = |from: Option<&Picture>, to: &Picture| {
         for &m in &order {
             if from.is_none_or(|f| f.images[m] != to.images[m]) {
-                out.push(CoilWrite { module: m, address: spans[m].0, values: to.images[m].clone() });
+                out.push(CoilWrite {
+                    module: m,
+                    address: spans[m].0,
+                    values: to.images[m].clone(),
+                });
             }
         }
     };

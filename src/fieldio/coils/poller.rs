@@ -21,9 +21,9 @@ use tokio::time::{MissedTickBehavior, interval};
 use greenwave_controllers::model::Aspect;
 
 use super::lamps::{self, FLASH_HALF_PERIOD, Picture};
+use super::presence::PresenceCounter;
 use super::profile::RegisterTable;
 use super::wiring::CoilCabinet;
-use super::presence::PresenceCounter;
 use crate::fieldio::link::{Link, LinkError, LinkSettings};
 use crate::fieldio::poller::{Command, FieldStats, PollerIo, request};
 use crate::fieldio::reading::Reading;
@@ -45,7 +45,10 @@ enum Lamps {
     /// Nothing written on this run yet.
     Unknown,
     /// The loop's aspects; `confirmed` once a reading showed them.
-    External { aspects: Vec<Aspect>, confirmed: bool },
+    External {
+        aspects: Vec<Aspect>,
+        confirmed: bool,
+    },
     /// Flashing: asked for, or after a module error.
     Flash,
 }
@@ -81,7 +84,11 @@ pub async fn run(cabinet: Arc<CoilCabinet>, settings: CoilSettings, mut io: Poll
     let mut last_answer: Option<Instant> = None;
     let answer_limit = settings.keepalive_period * 3;
     loop {
-        let counted: Vec<_> = coils.modules.iter_mut().map(|m| m.link.take_counters()).collect();
+        let counted: Vec<_> = coils
+            .modules
+            .iter_mut()
+            .map(|m| m.link.take_counters())
+            .collect();
         add_counters(&io.stats, counted);
         // Every branch is cancel-safe: `watch` changes and interval ticks.
         tokio::select! {
@@ -201,8 +208,10 @@ impl Coils {
     }
 
     fn flashing(&self) -> bool {
-        self.target()
-            .is_some_and(|a| a.iter().any(|a| matches!(a, Aspect::FlashingAmber | Aspect::FlashingGreen)))
+        self.target().is_some_and(|a| {
+            a.iter()
+                .any(|a| matches!(a, Aspect::FlashingAmber | Aspect::FlashingGreen))
+        })
     }
 
     /// A command from the loop. Out of flash (or at start) only all red is taken.
@@ -210,12 +219,22 @@ impl Coils {
         if command.answers.is_none() {
             return;
         }
-        let aspects: Option<Vec<Aspect>> = command.aspects.iter().map(|&c| Aspect::from_code(c)).collect();
+        let aspects: Option<Vec<Aspect>> = command
+            .aspects
+            .iter()
+            .map(|&c| Aspect::from_code(c))
+            .collect();
         let next = match (command.request, aspects) {
             (request::EXTERNAL, Some(aspects)) if aspects.len() == self.cabinet.lamps.len() => {
                 match &self.lamps {
-                    Lamps::External { confirmed, .. } => Lamps::External { aspects, confirmed: *confirmed },
-                    _ if aspects.iter().all(|&a| a == Aspect::Red) => Lamps::External { aspects, confirmed: false },
+                    Lamps::External { confirmed, .. } => Lamps::External {
+                        aspects,
+                        confirmed: *confirmed,
+                    },
+                    _ if aspects.iter().all(|&a| a == Aspect::Red) => Lamps::External {
+                        aspects,
+                        confirmed: false,
+                    },
                     _ => return,
                 }
             }
@@ -244,7 +263,9 @@ impl Coils {
     /// Writes the lamp picture of the target, in the safe order. A failure flashes. True when
     /// every write went through.
     async fn output(&mut self) -> bool {
-        let Some(aspects) = self.target() else { return true };
+        let Some(aspects) = self.target() else {
+            return true;
+        };
         let after = lamps::picture(&self.cabinet, &self.spans, &aspects, self.flash_on);
         let writes = lamps::writes(&self.cabinet, &self.spans, self.written.as_ref(), &after);
         for w in writes {
@@ -282,7 +303,10 @@ impl Coils {
         let name = &module.name;
         let err = |e: LinkError| format!("module {name}: setting its watchdog: {e}");
         let units = (ms / w.unit_ms) as u16;
-        io.link.write_register(w.timeout_register, units).await.map_err(err)?;
+        io.link
+            .write_register(w.timeout_register, units)
+            .await
+            .map_err(err)?;
         if let Some((register, value)) = w.enable {
             io.link.write_register(register, value).await.map_err(err)?;
         }
@@ -297,7 +321,12 @@ impl Coils {
         self.lamps = Lamps::Flash;
         self.written = None;
         let n = self.cabinet.lamps.len();
-        let flash = lamps::picture(&self.cabinet, &self.spans, &vec![Aspect::FlashingAmber; n], self.flash_on);
+        let flash = lamps::picture(
+            &self.cabinet,
+            &self.spans,
+            &vec![Aspect::FlashingAmber; n],
+            self.flash_on,
+        );
         for (m, &(address, count)) in self.spans.clone().iter().enumerate() {
             if count > 0 && self.modules[m].link.connected() {
                 let _ = self.write(m, address, &flash.images[m]).await;
@@ -310,7 +339,9 @@ impl Coils {
     async fn keep_alive(&mut self) {
         let cabinet = self.cabinet.clone();
         for (m, module) in cabinet.modules.iter().enumerate() {
-            let Some(w) = &module.profile.watchdog else { continue };
+            let Some(w) = &module.profile.watchdog else {
+                continue;
+            };
             if let Some(register) = w.keepalive_register {
                 if let Err(e) = self.configure(m).await {
                     self.fail(&e).await;
@@ -325,15 +356,28 @@ impl Coils {
                 }
             }
         }
-        self.written = None;
-        self.output().await;
+        // Every module's current picture again, one request each: the same legal picture.
+        let Some(picture) = self.written.clone() else {
+            return;
+        };
+        for (m, &(address, count)) in self.spans.clone().iter().enumerate() {
+            if count > 0
+                && let Err(e) = self.write(m, address, &picture.images[m]).await
+            {
+                self.fail(&e).await;
+                return;
+            }
+        }
     }
 
     /// Switches every output off (what each module's watchdog would do), best effort.
     async fn switch_off(&mut self) {
         for (m, &(address, count)) in self.spans.clone().iter().enumerate() {
             if count > 0 {
-                let _ = self.modules[m].link.write_coils(address, &vec![false; usize::from(count)]).await;
+                let _ = self.modules[m]
+                    .link
+                    .write_coils(address, &vec![false; usize::from(count)])
+                    .await;
             }
         }
         tracing::info!("every lamp output switched off: the cabinet flashes on its own");

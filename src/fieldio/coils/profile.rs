@@ -196,7 +196,13 @@ impl Profile {
             bank_terminals(&key, bank, MAX_INPUTS_PER_READ, &mut problems, |name, a| {
                 name_once(&mut terminals, &key, name, Terminal::Input(a, None))
             });
-            inputs.add(&key, "discrete inputs", bank.address, bank.count, &mut problems);
+            inputs.add(
+                &key,
+                "discrete inputs",
+                bank.address,
+                bank.count,
+                &mut problems,
+            );
         }
         let mut registers = [Spans::default(), Spans::default()];
         for (i, c) in spec.counters.iter().enumerate() {
@@ -238,7 +244,10 @@ fn bank_terminals(
     mut add: impl FnMut(String, u16) -> Result<(), String>,
 ) {
     if bank.count == 0 || bank.count > max {
-        problems.push(format!("{key}.count: {} is out of range (1 to {max})", bank.count));
+        problems.push(format!(
+            "{key}.count: {} is out of range (1 to {max})",
+            bank.count
+        ));
         return;
     }
     if bank.prefix.is_empty() || bank.prefix.contains(['.', ' ']) {
@@ -347,7 +356,9 @@ fn watchdog(w: &WatchdogSpec, holding: &mut Spans, problems: &mut Vec<String>) -
     if let Some((_, value)) = enable
         && value > u32::from(u16::MAX)
     {
-        problems.push(format!("watchdog.enable_value: {value} does not fit a register"));
+        problems.push(format!(
+            "watchdog.enable_value: {value} does not fit a register"
+        ));
     }
     (problems.len() == before).then(|| Watchdog {
         timeout_register,
@@ -364,7 +375,14 @@ struct Spans(Vec<(String, u32, u32)>);
 impl Spans {
     /// Takes `count` addresses from `start` for `key`; false (and a problem) when they run past
     /// the table or overlap another key's.
-    fn add(&mut self, key: &str, what: &str, start: u32, count: u32, problems: &mut Vec<String>) -> bool {
+    fn add(
+        &mut self,
+        key: &str,
+        what: &str,
+        start: u32,
+        count: u32,
+        problems: &mut Vec<String>,
+    ) -> bool {
         let end = start + count;
         if end > 1 << 16 {
             problems.push(format!(

@@ -45,7 +45,11 @@ impl CoilCabinet {
             } else {
                 "counts from presence edges"
             };
-            let _ = write!(out, "{pad}channel {c:<7} presence {} ({counts})", input(&d.presence));
+            let _ = write!(
+                out,
+                "{pad}channel {c:<7} presence {} ({counts})",
+                input(&d.presence)
+            );
             if let Some(f) = &d.fault {
                 let _ = write!(out, ", card fault {}", input(f));
             }

@@ -174,7 +174,11 @@ type Used = BTreeMap<(usize, String), String>;
 impl CoilCabinet {
     /// Resolves the wiring of `site` in the config at `path`; every problem, each naming its
     /// key and terminal.
-    pub fn resolve(path: &Path, site: &Site, spec: &WiringSpec) -> Result<Arc<CoilCabinet>, Vec<String>> {
+    pub fn resolve(
+        path: &Path,
+        site: &Site,
+        spec: &WiringSpec,
+    ) -> Result<Arc<CoilCabinet>, Vec<String>> {
         let mut problems = Vec::new();
         let modules = modules(path, spec.modules, &mut problems);
         let mut used = Used::new();
@@ -185,7 +189,9 @@ impl CoilCabinet {
         for (table, key) in [(spec.lamps, "lamps"), (spec.feedback, "feedback")] {
             for id in table.keys() {
                 if ix.group_by_id(id).is_none() {
-                    problems.push(format!("{key}.{id}: the intersection has no signal group `{id}`"));
+                    problems.push(format!(
+                        "{key}.{id}: the intersection has no signal group `{id}`"
+                    ));
                 }
             }
         }
@@ -202,7 +208,9 @@ impl CoilCabinet {
             for lamp in Lamp::ALL {
                 let key = format!("lamps.{id}.{}", lamp.name());
                 match (lamp_of(wired, lamp), needed.contains(&lamp)) {
-                    (Some(t), _) => lamps[g][lamp as usize] = r.output(&key, t, &mut used, &mut problems),
+                    (Some(t), _) => {
+                        lamps[g][lamp as usize] = r.output(&key, t, &mut used, &mut problems)
+                    }
                     (None, true) => problems.push(format!(
                         "{key}: missing; a {} group needs {}",
                         kind_name(group.kind),
@@ -216,8 +224,12 @@ impl CoilCabinet {
                 for lamp in Lamp::ALL {
                     let key = format!("feedback.{id}.{}", lamp.name());
                     match (lamp_of(sensed, lamp), lamp_of(wired, lamp)) {
-                        (Some(t), Some(_)) => inputs[lamp as usize] = r.input(&key, t, &mut used, &mut problems),
-                        (Some(_), None) => problems.push(format!("{key}: senses a lamp the group does not have")),
+                        (Some(t), Some(_)) => {
+                            inputs[lamp as usize] = r.input(&key, t, &mut used, &mut problems)
+                        }
+                        (Some(_), None) => {
+                            problems.push(format!("{key}: senses a lamp the group does not have"))
+                        }
                         (None, Some(_)) => problems.push(format!(
                             "{key}: missing; lamp sensing covers every lamp of the group or none"
                         )),
@@ -267,7 +279,11 @@ impl CoilCabinet {
 }
 
 fn names(lamps: &[Lamp]) -> String {
-    lamps.iter().map(|l| l.name()).collect::<Vec<_>>().join(", ")
+    lamps
+        .iter()
+        .map(|l| l.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn kind_name(kind: GroupKind) -> &'static str {
@@ -292,21 +308,35 @@ fn modules(path: &Path, specs: &[ModuleSpec], problems: &mut Vec<String>) -> Vec
         let key = format!("modules[{i}]");
         let before = problems.len();
         if m.name.is_empty() || m.name.contains(['.', ' ']) {
-            problems.push(format!("{key}.name: `{}` is not a module name (no dots or spaces)", m.name));
+            problems.push(format!(
+                "{key}.name: `{}` is not a module name (no dots or spaces)",
+                m.name
+            ));
         }
         if out.iter().any(|o| o.name == m.name) {
             problems.push(format!("{key}.name: module `{}` is named twice", m.name));
         }
         if !(1..=247).contains(&m.unit_id) {
-            problems.push(format!("{key}.unit_id: {} is out of range (1 to 247)", m.unit_id));
+            problems.push(format!(
+                "{key}.unit_id: {} is out of range (1 to 247)",
+                m.unit_id
+            ));
         }
-        if !matches!(m.address.rsplit_once(':').map(|(_, p)| p.parse::<u16>()), Some(Ok(p)) if p > 0) {
-            problems.push(format!("{key}.address: `{}` is not host:port (port 1 to 65535)", m.address));
+        if !matches!(m.address.rsplit_once(':').map(|(_, p)| p.parse::<u16>()), Some(Ok(p)) if p > 0)
+        {
+            problems.push(format!(
+                "{key}.address: `{}` is not host:port (port 1 to 65535)",
+                m.address
+            ));
         }
         if let Some(ms) = m.watchdog_ms
             && !(100..=60_000).contains(&ms)
         {
-            let why = if ms == 0 { "0 switches the watchdog off, which is refused" } else { "out of range" };
+            let why = if ms == 0 {
+                "0 switches the watchdog off, which is refused"
+            } else {
+                "out of range"
+            };
             problems.push(format!("{key}.watchdog_ms: {ms}: {why} (100 to 60000)"));
         }
         let file = greenwave_controllers::load::beside(path, &m.profile);
@@ -329,7 +359,10 @@ fn modules(path: &Path, specs: &[ModuleSpec], problems: &mut Vec<String>) -> Vec
         }
         out.push(Module {
             name: m.name.clone(),
-            profile_id: file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+            profile_id: file
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             profile,
             address: m.address.clone(),
             unit: m.unit_id as u8,
@@ -359,11 +392,20 @@ fn detectors(
         let Some(c) = channel else {
             problems.push(format!(
                 "detectors.{key}: not a detector channel of this site (it has {})",
-                needed.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+                needed
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
             continue;
         };
-        let presence = r.input(&format!("detectors.{key}.presence"), &spec.presence, used, problems);
+        let presence = r.input(
+            &format!("detectors.{key}.presence"),
+            &spec.presence,
+            used,
+            problems,
+        );
         let fault = spec
             .fault
             .as_ref()
@@ -387,13 +429,23 @@ struct Resolver<'a> {
 
 impl Resolver<'_> {
     /// The module index and terminal of `module.TERMINAL`, recorded as used by `key`.
-    fn terminal(&self, key: &str, reference: &str, used: &mut Used) -> Result<(usize, Terminal), String> {
+    fn terminal(
+        &self,
+        key: &str,
+        reference: &str,
+        used: &mut Used,
+    ) -> Result<(usize, Terminal), String> {
         let Some((module, name)) = reference.split_once('.') else {
-            return Err(format!("{key}: `{reference}` is not a terminal (module.TERMINAL, e.g. io.DO3)"));
+            return Err(format!(
+                "{key}: `{reference}` is not a terminal (module.TERMINAL, e.g. io.DO3)"
+            ));
         };
         let Some(m) = self.modules.iter().position(|m| m.name == module) else {
             let known: Vec<&str> = self.modules.iter().map(|m| m.name.as_str()).collect();
-            return Err(format!("{key}: `{reference}`: no module `{module}` (modules: {})", known.join(", ")));
+            return Err(format!(
+                "{key}: `{reference}`: no module `{module}` (modules: {})",
+                known.join(", ")
+            ));
         };
         let Some(terminal) = self.modules[m].profile.terminals.get(name) else {
             return Err(format!(
@@ -402,16 +454,30 @@ impl Resolver<'_> {
             ));
         };
         if let Some(other) = used.insert((m, name.to_owned()), key.to_owned()) {
-            return Err(format!("{key}: terminal {reference} is used twice (also by {other})"));
+            return Err(format!(
+                "{key}: terminal {reference} is used twice (also by {other})"
+            ));
         }
         Ok((m, *terminal))
     }
 
-    fn output(&self, key: &str, reference: &str, used: &mut Used, problems: &mut Vec<String>) -> Option<Output> {
+    fn output(
+        &self,
+        key: &str,
+        reference: &str,
+        used: &mut Used,
+        problems: &mut Vec<String>,
+    ) -> Option<Output> {
         match self.terminal(key, reference, used) {
-            Ok((module, Terminal::Output(coil))) => Some(Output { module, coil, name: reference.to_owned() }),
+            Ok((module, Terminal::Output(coil))) => Some(Output {
+                module,
+                coil,
+                name: reference.to_owned(),
+            }),
             Ok(_) => {
-                problems.push(format!("{key}: {reference} is an input; a lamp is driven by an output"));
+                problems.push(format!(
+                    "{key}: {reference} is an input; a lamp is driven by an output"
+                ));
                 None
             }
             Err(e) => {
@@ -421,11 +487,24 @@ impl Resolver<'_> {
         }
     }
 
-    fn input(&self, key: &str, reference: &str, used: &mut Used, problems: &mut Vec<String>) -> Option<Input> {
+    fn input(
+        &self,
+        key: &str,
+        reference: &str,
+        used: &mut Used,
+        problems: &mut Vec<String>,
+    ) -> Option<Input> {
         match self.terminal(key, reference, used) {
-            Ok((module, Terminal::Input(input, counter))) => Some(Input { module, input, counter, name: reference.to_owned() }),
+            Ok((module, Terminal::Input(input, counter))) => Some(Input {
+                module,
+                input,
+                counter,
+                name: reference.to_owned(),
+            }),
             Ok(_) => {
-                problems.push(format!("{key}: {reference} is an output; this needs an input"));
+                problems.push(format!(
+                    "{key}: {reference} is an output; this needs an input"
+                ));
                 None
             }
             Err(e) => {

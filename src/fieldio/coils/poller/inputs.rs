@@ -21,7 +21,11 @@ impl Coils {
     /// Every input of module `m` the wiring uses.
     fn inputs_of(&self, m: usize) -> Vec<&Input> {
         let c = &self.cabinet;
-        let detectors = c.detectors.iter().flatten().flat_map(|d| std::iter::once(&d.presence).chain(&d.fault));
+        let detectors = c
+            .detectors
+            .iter()
+            .flatten()
+            .flat_map(|d| std::iter::once(&d.presence).chain(&d.fault));
         let sensed = c.feedback.iter().flatten().flatten().flatten();
         detectors.chain(sensed).filter(|i| i.module == m).collect()
     }
@@ -40,7 +44,10 @@ impl Coils {
         let hi = inputs.iter().map(|i| i.input).max().unwrap_or(0);
         let link = &mut self.modules[m].link;
         let values = link.read_discrete(lo, hi - lo + 1).await.map_err(err)?;
-        let bits = inputs.iter().map(|i| (i.input, values[usize::from(i.input - lo)])).collect();
+        let bits = inputs
+            .iter()
+            .map(|i| (i.input, values[usize::from(i.input - lo)]))
+            .collect();
         let mut counts = Vec::new();
         for c in inputs.iter().filter_map(|i| i.counter) {
             let words = match c.table {
@@ -59,8 +66,18 @@ impl Coils {
     }
 
     /// The reading of a poll that began at `started`.
-    pub(super) fn reading(&mut self, bits: &[Bits], counts: &[Counts], started: Instant) -> Reading {
-        let bit = |i: &Input| bits[i.module].iter().find(|(a, _)| *a == i.input).is_some_and(|(_, v)| *v);
+    pub(super) fn reading(
+        &mut self,
+        bits: &[Bits],
+        counts: &[Counts],
+        started: Instant,
+    ) -> Reading {
+        let bit = |i: &Input| {
+            bits[i.module]
+                .iter()
+                .find(|(a, _)| *a == i.input)
+                .is_some_and(|(_, v)| *v)
+        };
         let mut detectors = Vec::with_capacity(self.presence.len());
         for (c, wired) in self.cabinet.detectors.iter().enumerate() {
             let Some(d) = wired else {
@@ -70,7 +87,10 @@ impl Coils {
             let counter = &mut self.presence[c];
             counter.observe(bit(&d.presence), started);
             let hardware = d.presence.counter.and_then(|k| {
-                counts[d.presence.module].iter().find(|(t, a, _)| *t == k.table && *a == k.address).map(|x| x.2)
+                counts[d.presence.module]
+                    .iter()
+                    .find(|(t, a, _)| *t == k.table && *a == k.address)
+                    .map(|x| x.2)
             });
             let fault = d.fault.as_ref().is_some_and(|f| bit(f));
             detectors.push(RawDetector {
@@ -78,7 +98,11 @@ impl Coils {
                 on_time_cs: counter.on_time_cs(),
                 presence: u16::from(counter.present()),
                 // The card's fault relay says a loop fault, not which: reported as open loop.
-                fault: if fault { FaultCode::OpenLoop.code() } else { FaultCode::Ok.code() },
+                fault: if fault {
+                    FaultCode::OpenLoop.code()
+                } else {
+                    FaultCode::Ok.code()
+                },
             });
         }
         let shown = self.shown(&bit);
@@ -88,12 +112,22 @@ impl Coils {
         {
             *confirmed = true;
         }
-        let driving = matches!(self.lamps, Lamps::External { confirmed: true, .. });
+        let driving = matches!(
+            self.lamps,
+            Lamps::External {
+                confirmed: true,
+                ..
+            }
+        );
         Reading {
             heartbeat: self.polls as u16,
             channels: self.cabinet.detectors.len() as u16,
             groups: self.cabinet.lamps.len() as u16,
-            status: if driving { 0 } else { status::LOCAL | status::FLASHING },
+            status: if driving {
+                0
+            } else {
+                status::LOCAL | status::FLASHING
+            },
             clock_ds: (started.saturating_duration_since(self.started).as_millis() / 100) as u32,
             detectors,
             shown: shown.iter().map(|a| a.code()).collect(),
@@ -113,7 +147,11 @@ impl Coils {
                 };
                 let sensed = sensing.clone().map(|i| i.is_some_and(|i| bit(&i)));
                 lamps::shown(kind, commanded[g], sensed).unwrap_or_else(|| {
-                    tracing::warn!(group = g, ?sensed, "lamps lit that make no aspect (red, amber, green)");
+                    tracing::warn!(
+                        group = g,
+                        ?sensed,
+                        "lamps lit that make no aspect (red, amber, green)"
+                    );
                     Aspect::Dark
                 })
             })
