@@ -6,6 +6,7 @@
 //! ([`presence`]), and the task that joins them to the control loop ([`poller`]).
 //! `docs/profiles.md` says how to write a profile and wire a cabinet.
 
+pub mod autowire;
 pub mod lamps;
 pub mod poller;
 pub mod presence;
