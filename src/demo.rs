@@ -147,8 +147,13 @@ fn profile_path(name: &str) -> Result<std::path::PathBuf> {
     }
     let known: Vec<String> = std::fs::read_dir("config/profiles")
         .map(|d| {
-            d.filter_map(|e| e.ok()?.path().file_stem().map(|s| s.to_string_lossy().into_owned()))
-                .collect()
+            d.filter_map(|e| {
+                e.ok()?
+                    .path()
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+            })
+            .collect()
         })
         .unwrap_or_default();
     anyhow::bail!(
@@ -166,28 +171,9 @@ fn coil_site_config(
     broker: std::net::SocketAddr,
 ) -> Result<DaemonConfig> {
     let path = args.cabinets.join(format!("{site}.toml"));
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("{site} needs its cabinet config {}", display(&path)))?;
-    let mut table: toml::Table = text.parse().with_context(|| display(&path))?;
-    for key in ["corridor", "plan", "state_dir"] {
-        if let Some(toml::Value::String(p)) = table.get_mut(key) {
-            *p = std::path::absolute(greenwave_controllers::load::beside(&path, p))?
-                .display()
-                .to_string();
-        }
-    }
-    table.remove("registers");
-    if let Some(toml::Value::Table(cabinet)) = table.get_mut("cabinet") {
-        for key in ["address", "transport", "unit_id", "device", "baud", "parity"] {
-            cabinet.remove(key);
-        }
-    }
-    let wired: toml::Table = wiring.to_toml().parse()?;
-    table.extend(wired);
     let dir = std::env::temp_dir().join(format!("greenwave-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let file = dir.join(format!("{site}.toml"));
-    std::fs::write(&file, toml::to_string(&table)?)?;
+    let file = greenwave::cabinet::coils::rewired_config(&path, wiring, &dir)
+        .with_context(|| format!("{site} needs its cabinet config {}", display(&path)))?;
     let mut env: BTreeMap<String, String> = BTreeMap::new();
     env.insert("GREENWAVE__CONTROL__CLOCK".into(), "system".into());
     env.insert("GREENWAVE__MQTT__BROKER".into(), format!("mqtt://{broker}"));
@@ -210,14 +196,8 @@ fn site_config(
     let mut set = |k: &str, v: String| env.insert(format!("GREENWAVE__{k}"), v);
     set("CABINET__ADDRESS", cabinet.to_string());
     set("CONTROL__CLOCK", "cabinet".into());
-    set(
-        "CONTROL__TICK_HZ",
-        (10.0 * speed).min(1000.0).to_string(),
-    );
-    set(
-        "CABINET__WATCHDOG_S",
-        (1.0 / speed).max(0.01).to_string(),
-    );
+    set("CONTROL__TICK_HZ", (10.0 * speed).min(1000.0).to_string());
+    set("CABINET__WATCHDOG_S", (1.0 / speed).max(0.01).to_string());
     set("MQTT__BROKER", format!("mqtt://{broker}"));
     set("LOG__LEVEL", "warn".into());
     if let Some(controller) = &args.controller {

@@ -121,7 +121,8 @@ impl VirtualCabinets {
                         .into_iter()
                         .find(|s| s.id == id)
                         .with_context(|| format!("{id}: not a site of the corridor"))?;
-                    let coils = CoilSite::new(&site, profile, &address.to_string(), options.sense_lamps)?;
+                    let coils =
+                        CoilSite::new(&site, profile, &address.to_string(), options.sense_lamps)?;
                     servers.push(coils::bank::serve(listener, coils.modules.clone()));
                     Some(coils)
                 }
@@ -238,7 +239,11 @@ fn drive(
                 if coils.lamp_faults.len() > faults
                     && let Ok(mut t) = trips.lock()
                 {
-                    t.extend(coils.lamp_faults[faults..].iter().map(|f| format!("{}: {f}", site.id)));
+                    t.extend(
+                        coils.lamp_faults[faults..]
+                            .iter()
+                            .map(|f| format!("{}: {f}", site.id)),
+                    );
                 }
                 continue;
             }
@@ -301,7 +306,9 @@ fn publish(sim: &Simulation, sites: &[Site]) {
                 *slot = a.code();
             }
         }
-        if let (Some(coils), Some(shown), Some(samples)) = (&site.coils, sim.shown_at(i), sim.samples_at(i)) {
+        if let (Some(coils), Some(shown), Some(samples)) =
+            (&site.coils, sim.shown_at(i), sim.samples_at(i))
+        {
             coils.publish(shown, samples, ms);
         }
     }

@@ -71,7 +71,11 @@ impl ModuleBank {
             }
         }
         if let Some(w) = &profile.watchdog {
-            let registers = [Some(w.timeout_register), w.keepalive_register, w.enable.map(|e| e.0)];
+            let registers = [
+                Some(w.timeout_register),
+                w.keepalive_register,
+                w.enable.map(|e| e.0),
+            ];
             for r in registers.into_iter().flatten() {
                 holding.insert(r, 0);
             }
@@ -92,9 +96,12 @@ impl ModuleBank {
     /// The watchdog's timeout, if it is on.
     fn timeout(&self) -> Option<Duration> {
         let w = self.watchdog.as_ref()?;
-        let enabled = w.enable.is_none_or(|(r, v)| self.holding.get(&r) == Some(&v));
+        let enabled = w
+            .enable
+            .is_none_or(|(r, v)| self.holding.get(&r) == Some(&v));
         let units = *self.holding.get(&w.timeout_register)?;
-        (enabled && units > 0).then(|| Duration::from_millis(u64::from(units) * u64::from(w.unit_ms)))
+        (enabled && units > 0)
+            .then(|| Duration::from_millis(u64::from(units) * u64::from(w.unit_ms)))
     }
 
     /// Cuts the outputs if the watchdog expired at `now`.
@@ -112,7 +119,11 @@ impl ModuleBank {
 
     /// A coil's state (false for one the profile does not have).
     pub fn coil(&self, address: u16) -> bool {
-        self.coils.get(usize::from(address)).copied().flatten().unwrap_or(false)
+        self.coils
+            .get(usize::from(address))
+            .copied()
+            .flatten()
+            .unwrap_or(false)
     }
 
     /// Sets a discrete input.
@@ -142,9 +153,15 @@ impl ModuleBank {
         };
         match request {
             Request::ReadCoils(a, n) => bits(&self.coils, a, n).map(Response::ReadCoils),
-            Request::ReadDiscreteInputs(a, n) => bits(&self.inputs, a, n).map(Response::ReadDiscreteInputs),
-            Request::ReadInputRegisters(a, n) => words(&self.input_registers, a, n).map(Response::ReadInputRegisters),
-            Request::ReadHoldingRegisters(a, n) => words(&self.holding, a, n).map(Response::ReadHoldingRegisters),
+            Request::ReadDiscreteInputs(a, n) => {
+                bits(&self.inputs, a, n).map(Response::ReadDiscreteInputs)
+            }
+            Request::ReadInputRegisters(a, n) => {
+                words(&self.input_registers, a, n).map(Response::ReadInputRegisters)
+            }
+            Request::ReadHoldingRegisters(a, n) => {
+                words(&self.holding, a, n).map(Response::ReadHoldingRegisters)
+            }
             Request::WriteSingleCoil(a, v) => {
                 self.write_coils(a, &[v])?;
                 Ok(Response::WriteSingleCoil(a, v))
@@ -168,7 +185,11 @@ impl ModuleBank {
     /// Applies a coil write as a whole, or nothing of it.
     fn write_coils(&mut self, a: u16, values: &[bool]) -> Result<(), ExceptionCode> {
         let range = usize::from(a)..usize::from(a) + values.len();
-        if self.coils.get(range.clone()).is_none_or(|c| c.iter().any(Option::is_none)) {
+        if self
+            .coils
+            .get(range.clone())
+            .is_none_or(|c| c.iter().any(Option::is_none))
+        {
             return Err(ExceptionCode::IllegalDataAddress);
         }
         for (slot, &v) in self.coils[range].iter_mut().zip(values) {
@@ -187,7 +208,9 @@ impl ModuleBank {
         now: Instant,
     ) -> Result<(), ExceptionCode> {
         for k in 0..words.len() {
-            let address = a.checked_add(k as u16).ok_or(ExceptionCode::IllegalDataAddress)?;
+            let address = a
+                .checked_add(k as u16)
+                .ok_or(ExceptionCode::IllegalDataAddress)?;
             if !self.holding.contains_key(&address) {
                 return Err(ExceptionCode::IllegalDataAddress);
             }

@@ -10,6 +10,9 @@
 //! flash picture (vehicle amber flashing, pedestrian heads dark) is the cabinet's flash.
 
 pub mod bank;
+mod rewire;
+
+pub use rewire::rewired_config;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -43,11 +46,18 @@ pub struct CoilSite {
     steps: u16,
     /// Heads lit in no aspect: the monitor's trip, latched.
     pub lamp_faults: Vec<String>,
+    /// Lamps burnt out: their sensing says dark whatever the head shows (group, lamp).
+    dead: Arc<std::sync::Mutex<Vec<(usize, Lamp)>>>,
 }
 
 impl CoilSite {
     /// Wires `site` to modules of the profile at `profile_path`, served at `address`.
-    pub fn new(site: &Site, profile_path: &Path, address: &str, sense_lamps: bool) -> Result<CoilSite> {
+    pub fn new(
+        site: &Site,
+        profile_path: &Path,
+        address: &str,
+        sense_lamps: bool,
+    ) -> Result<CoilSite> {
         let profile = Profile::load(profile_path)
             .map_err(|e| anyhow::anyhow!("{}: {e}", profile_path.display()))?;
         let absolute = std::path::absolute(profile_path)?;
@@ -61,7 +71,11 @@ impl CoilSite {
         };
         let cabinet = CoilCabinet::resolve(&absolute, site, &spec)
             .map_err(|p| anyhow::anyhow!("{}: {}", site.id, p.join("; ")))?;
-        let banks = cabinet.modules.iter().map(|m| ModuleBank::new(&m.profile, m.unit)).collect();
+        let banks = cabinet
+            .modules
+            .iter()
+            .map(|m| ModuleBank::new(&m.profile, m.unit))
+            .collect();
         Ok(CoilSite {
             decoded: vec![Aspect::Dark; cabinet.lamps.len()],
             cabinet,
@@ -69,6 +83,7 @@ impl CoilSite {
             modules: SharedModules::new(banks),
             steps: 0,
             lamp_faults: Vec::new(),
+            dead: Arc::default(),
         })
     }
 
@@ -84,12 +99,20 @@ impl CoilSite {
             self.cabinet
                 .lamps
                 .iter()
-                .map(|lamps| lamps.clone().map(|o| o.is_some_and(|o| banks[o.module].coil(o.coil))))
+                .map(|lamps| {
+                    lamps
+                        .clone()
+                        .map(|o| o.is_some_and(|o| banks[o.module].coil(o.coil)))
+                })
                 .collect()
         };
         let n = lit.len();
         let flash = SignalState::uniform(n, Aspect::FlashingAmber);
-        let command = |request, aspects| CabinetCommand { watchdog: self.steps, request, aspects };
+        let command = |request, aspects| CabinetCommand {
+            watchdog: self.steps,
+            request,
+            aspects,
+        };
         let dark = [false; 3];
         let flash_picture = lit.iter().zip(&self.cabinet.kinds).all(|(l, k)| {
             *l == dark || (*k == GroupKind::Vehicle && *l == lamps::lit(*k, Aspect::Amber, true))
@@ -111,22 +134,47 @@ impl CoilSite {
             match aspect {
                 Some(a) => self.decoded[g] = a,
                 None => {
-                    let on: Vec<&str> = Lamp::ALL.iter().filter(|x| l[**x as usize]).map(|x| x.name()).collect();
-                    self.lamp_faults.push(format!("group {}: {} lit together", g, on.join(" and ")));
+                    let on: Vec<&str> = Lamp::ALL
+                        .iter()
+                        .filter(|x| l[**x as usize])
+                        .map(|x| x.name())
+                        .collect();
+                    self.lamp_faults.push(format!(
+                        "group {}: {} lit together",
+                        g,
+                        on.join(" and ")
+                    ));
                     return command(ControlRequest::FlashNow, flash);
                 }
             }
         }
-        command(ControlRequest::External, SignalState::from_aspects(self.decoded.clone()))
+        command(
+            ControlRequest::External,
+            SignalState::from_aspects(self.decoded.clone()),
+        )
+    }
+
+    /// Burns out `lamp` of group `group`: its sensing reads dark from now on.
+    pub fn burn_out(&self, group: usize, lamp: Lamp) {
+        self.dead
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((group, lamp));
     }
 
     /// The simulation's heads and loops into the inputs, at simulated time `ms`.
     pub fn publish(&self, shown: &SignalState, samples: &[DetectorSample], ms: u64) {
         let flash_on = (ms / FLASH_HALF_PERIOD.as_millis() as u64) % 2 == 0;
+        let dead = self.dead.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let mut banks = self.modules.lock();
         for (g, sensing) in self.cabinet.feedback.iter().enumerate() {
-            let (Some(sensing), Some(&aspect)) = (sensing, shown.aspects().get(g)) else { continue };
-            let on = lamps::lit(self.cabinet.kinds[g], aspect, flash_on);
+            let (Some(sensing), Some(&aspect)) = (sensing, shown.aspects().get(g)) else {
+                continue;
+            };
+            let mut on = lamps::lit(self.cabinet.kinds[g], aspect, flash_on);
+            for &(_, lamp) in dead.iter().filter(|(group, _)| *group == g) {
+                on[lamp as usize] = false;
+            }
             for (input, v) in sensing.iter().zip(on) {
                 if let Some(i) = input {
                     banks[i.module].set_input(i.input, v);

@@ -53,6 +53,14 @@ impl Terminals {
         }
     }
 
+    /// Moves on to the next module unless `n` terminals are left on this one (a group's lamps
+    /// on one module, so that its changes are one request).
+    fn keep_together(&mut self, n: usize) {
+        if self.next > 0 && self.names.len() - self.next < n && n <= self.names.len() {
+            self.next = self.names.len();
+        }
+    }
+
     /// The next terminal as `mN.NAME`.
     fn take(&mut self) -> String {
         if self.next == self.names.len() {
@@ -64,7 +72,11 @@ impl Terminals {
     }
 
     fn modules(&self) -> usize {
-        if self.next == 0 { self.module } else { self.module + 1 }
+        if self.next == 0 {
+            self.module
+        } else {
+            self.module + 1
+        }
     }
 }
 
@@ -79,7 +91,9 @@ impl Wiring {
     ) -> Result<Wiring, String> {
         let mut outputs = Terminals::new(profile, true);
         let mut inputs = Terminals::new(profile, false);
-        if outputs.names.is_empty() || (inputs.names.is_empty() && (sense_lamps || site.channels() > 0)) {
+        if outputs.names.is_empty()
+            || (inputs.names.is_empty() && (sense_lamps || site.channels() > 0))
+        {
             return Err(format!(
                 "profile {}: a generated wiring needs a module with both outputs and inputs",
                 profile_path.display()
@@ -91,15 +105,26 @@ impl Wiring {
         let groups = site.intersection.groups();
         for g in groups {
             let mut spec = LampsSpec::default();
+            outputs.keep_together(Lamp::needed(g.kind).len());
             for &lamp in Lamp::needed(g.kind) {
                 set(&mut spec, lamp, outputs.take());
             }
             lamps.insert(g.id.clone(), spec);
         }
-        let mut channels: Vec<u8> = site.approaches.iter().flat_map(|a| a.detectors.iter().map(|d| d.channel)).collect();
+        let mut channels: Vec<u8> = site
+            .approaches
+            .iter()
+            .flat_map(|a| a.detectors.iter().map(|d| d.channel))
+            .collect();
         channels.sort_unstable();
         for c in channels {
-            detectors.insert(c.to_string(), DetectorSpec { presence: inputs.take(), fault: None });
+            detectors.insert(
+                c.to_string(),
+                DetectorSpec {
+                    presence: inputs.take(),
+                    fault: None,
+                },
+            );
         }
         if sense_lamps {
             for g in groups {
@@ -117,10 +142,18 @@ impl Wiring {
                 profile: profile_path.display().to_string(),
                 address: address.to_owned(),
                 unit_id: k as u16,
-                watchdog_ms: profile.watchdog.as_ref().map(|w| 2500u32.div_ceil(w.unit_ms) * w.unit_ms),
+                watchdog_ms: profile
+                    .watchdog
+                    .as_ref()
+                    .map(|w| 2500u32.div_ceil(w.unit_ms) * w.unit_ms),
             })
             .collect();
-        Ok(Wiring { modules, lamps, feedback, detectors })
+        Ok(Wiring {
+            modules,
+            lamps,
+            feedback,
+            detectors,
+        })
     }
 
     /// As TOML sections, to add to a cabinet config.

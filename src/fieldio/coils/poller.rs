@@ -81,7 +81,9 @@ pub async fn run(cabinet: Arc<CoilCabinet>, settings: CoilSettings, mut io: Poll
     keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut flash = interval(FLASH_HALF_PERIOD);
     flash.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut last_answer: Option<Instant> = None;
+    // Since when a reading waits for the loop's answer: a loop silent for longer than the
+    // limit is dead or stuck, and the modules get no more traffic, so their watchdogs expire.
+    let mut unanswered_since: Option<Instant> = None;
     let answer_limit = settings.keepalive_period * 3;
     loop {
         let counted: Vec<_> = coils
@@ -104,7 +106,7 @@ pub async fn run(cabinet: Arc<CoilCabinet>, settings: CoilSettings, mut io: Poll
                     coils.switch_off().await;
                     return;
                 }
-                last_answer = Some(Instant::now());
+                unanswered_since = None;
                 let command = io.commands.borrow_and_update().clone();
                 coils.take(&command, &io.stats).await;
             }
@@ -115,14 +117,16 @@ pub async fn run(cabinet: Arc<CoilCabinet>, settings: CoilSettings, mut io: Poll
                 }
             }
             _ = keepalive.tick() => {
-                if last_answer.is_some_and(|at| at.elapsed() <= answer_limit) {
+                if unanswered_since.is_none_or(|at| at.elapsed() <= answer_limit) {
                     coils.keep_alive().await;
                 }
             }
             _ = poll.tick() => {
-                // A loop that stopped answering gets no traffic: the modules' watchdogs expire.
-                if last_answer.is_none_or(|at| at.elapsed() <= answer_limit) {
+                if unanswered_since.is_none_or(|at| at.elapsed() <= answer_limit) {
                     let outcome = coils.poll().await;
+                    if outcome.is_ok() {
+                        unanswered_since.get_or_insert_with(Instant::now);
+                    }
                     publish(&io, outcome);
                 }
             }
