@@ -321,7 +321,11 @@ impl Coils {
 
     /// A module failed: flash every module that answers; the loop takes over anew from red.
     async fn fail(&mut self, why: &str) {
-        tracing::error!("{why}: the lamps flash");
+        if self.lamps == Lamps::Flash {
+            tracing::debug!("{why}: the lamps flash");
+        } else {
+            tracing::error!("{why}: the lamps flash");
+        }
         self.lamps = Lamps::Flash;
         self.written = None;
         let n = self.cabinet.lamps.len();
