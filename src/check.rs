@@ -130,7 +130,7 @@ fn check_file(path: &Path) -> Verdict {
             config.site.intersection.groups().len()
         );
         if let Some(coils) = &config.coils {
-            summary.push_str(&&coils.table(&config.site));
+            summary.push_str(&coils.table(&config.site));
         }
         // Valid, but worth an engineer's attention: said under the verdict.
         for warning in &config.warnings {

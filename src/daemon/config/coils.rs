@@ -63,7 +63,11 @@ pub(super) fn resolve(
 pub(super) fn timing(spec: &DaemonSpec, site: &Site, coils: &CoilCabinet, found: &mut Found) {
     let poll_s = 1.0 / spec.control.tick_hz;
     for a in &site.approaches {
-        for d in a.detectors.iter().filter(|d| d.kind != DetectorKind::PedestrianButton) {
+        for d in a
+            .detectors
+            .iter()
+            .filter(|d| d.kind != DetectorKind::PedestrianButton)
+        {
             let wired = coils
                 .detectors
                 .get(usize::from(d.channel))

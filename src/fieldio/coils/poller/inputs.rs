@@ -92,7 +92,7 @@ impl Coils {
                     .find(|(t, a, _)| *t == k.table && *a == k.address)
                     .map(|x| x.2)
             });
-            let fault = d.fault.as_ref().is_some_and(|f| bit(f));
+            let fault = d.fault.as_ref().is_some_and(&bit);
             detectors.push(RawDetector {
                 count: hardware.unwrap_or(counter.count()),
                 on_time_cs: counter.on_time_cs(),

@@ -7,7 +7,9 @@ fn root() -> std::path::PathBuf {
 
 /// The eu-crossing's J1 (two vehicle groups, four pedestrian crossings) and a generated wiring.
 fn site_and_wiring() -> (Site, Wiring) {
-    let corridor = greenwave_controllers::load::corridor(&root().join("config/corridors/eu-crossing.toml")).unwrap();
+    let corridor =
+        greenwave_controllers::load::corridor(&root().join("config/corridors/eu-crossing.toml"))
+            .unwrap();
     let site = Site::all(&corridor).into_iter().next().unwrap();
     let path = root().join("config/profiles/generic-16do-16di.toml");
     let profile = Profile::load(&path).unwrap();
@@ -16,7 +18,12 @@ fn site_and_wiring() -> (Site, Wiring) {
 }
 
 fn resolve(site: &Site, w: &Wiring) -> Result<Arc<CoilCabinet>, Vec<String>> {
-    let spec = WiringSpec { modules: &w.modules, lamps: &w.lamps, feedback: &w.feedback, detectors: &w.detectors };
+    let spec = WiringSpec {
+        modules: &w.modules,
+        lamps: &w.lamps,
+        feedback: &w.feedback,
+        detectors: &w.detectors,
+    };
     CoilCabinet::resolve(&root().join("config/cabinets/x.toml"), site, &spec)
 }
 
@@ -27,7 +34,10 @@ fn a_generated_wiring_resolves_with_two_lamps_a_pedestrian_head() {
     let p1 = site.intersection.group_by_id("P1").unwrap().0 as usize;
     assert!(cabinet.lamps[p1][Lamp::Amber as usize].is_none());
     assert!(cabinet.lamps[p1][Lamp::Green as usize].is_some());
-    assert!(cabinet.split_groups(&site).is_empty(), "every group on one module");
+    assert!(
+        cabinet.split_groups(&site).is_empty(),
+        "every group on one module"
+    );
     assert!(cabinet.detectors.iter().all(Option::is_some));
 }
 
@@ -39,7 +49,13 @@ fn every_wiring_mistake_is_named_by_key_and_terminal() {
     w.lamps.get_mut("K2").unwrap().red = Some("m9.DO0".into());
     w.feedback.get_mut("K1").unwrap().amber = None;
     let presence = w.detectors["0"].presence.clone();
-    w.detectors.insert("99".into(), DetectorSpec { presence: "m1.DI15".into(), fault: None });
+    w.detectors.insert(
+        "99".into(),
+        DetectorSpec {
+            presence: "m1.DI15".into(),
+            fault: None,
+        },
+    );
     w.detectors.get_mut("1").unwrap().presence = presence;
     w.modules[1].watchdog_ms = Some(0);
     let problems = resolve(&site, &w).unwrap_err();
@@ -53,6 +69,9 @@ fn every_wiring_mistake_is_named_by_key_and_terminal() {
         "detectors.99: not a detector channel of this site",
     ];
     for e in expect {
-        assert!(problems.iter().any(|p| p.starts_with(e)), "`{e}` not in {problems:#?}");
+        assert!(
+            problems.iter().any(|p| p.starts_with(e)),
+            "`{e}` not in {problems:#?}"
+        );
     }
 }
