@@ -42,7 +42,11 @@ async fn cabinets(profile: &str) -> VirtualCabinets {
 
 /// J1's daemon, wired as the virtual cabinet's J1.
 fn start(cabinets: &VirtualCabinets, name: &str) -> Daemon {
-    let wiring = &cabinets.sites[0].coils.as_ref().expect("modules").wiring;
+    let wiring = cabinets.sites[0].coils.as_ref().expect("modules").wiring.clone();
+    start_wired(&wiring, name)
+}
+
+fn start_wired(wiring: &greenwave::fieldio::coils::autowire::Wiring, name: &str) -> Daemon {
     let dir =
         std::env::temp_dir().join(format!("greenwave-coil-test-{}-{name}", std::process::id()));
     let file =
@@ -167,4 +171,32 @@ async fn a_red_lamp_that_burns_out_latches_the_safe_state_flashing() {
     })
     .await;
     finish(cabinets, daemon).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_module_that_answers_with_exceptions_keeps_the_lamps_flashing() {
+    let cabinets = cabinets("generic-16do-16di").await;
+    let mut wiring = cabinets.sites[0].coils.as_ref().expect("modules").wiring.clone();
+    // The second module is addressed by a unit id the gateway does not have: every request to
+    // it is answered with exception 0B.
+    wiring.modules[1].unit_id = 9;
+    let daemon = start_wired(&wiring, "exceptions");
+    // Amber on, off, on, off: flashing, not the dark of modules never written.
+    let mut changes = Vec::new();
+    eventually("the first module's heads flash amber", || {
+        let l = lamps(&cabinets);
+        // Groups 1 to 5 are on the first module.
+        assert!(l[..5].iter().all(|l| !l[0] && !l[2]), "a red or a green lit: {l:?}");
+        let amber = l[..5].iter().all(|l| l[1]);
+        if changes.last() != Some(&amber) && (amber || !changes.is_empty()) {
+            changes.push(amber);
+        }
+        changes.len() >= 4
+    })
+    .await;
+    assert_ne!(daemon.view.borrow().mode, "driving");
+    daemon.stop.send_replace(true);
+    let report = daemon.task.await.expect("joins").expect("runs");
+    assert!(report.stats.failures > 0, "the failed polls are counted");
+    cabinets.finish().expect("finishes");
 }
