@@ -108,6 +108,11 @@ pub struct CabinetArgs {
     /// The seed (default: the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Serve every cabinet as commodity I/O modules of this device profile (a name in
+    /// `config/profiles/`, or a file), wired in order, unit ids 1, 2, ... (as
+    /// `config/cabinets/J1-coils.toml` expects of `generic-16do-16di`).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 #[cfg(feature = "sim")]

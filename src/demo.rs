@@ -136,7 +136,7 @@ async fn demo(args: &DemoArgs, scenario: &Scenario) -> Result<ExitCode> {
 /// The site's cabinet config, pointed at its virtual cabinet and the embedded broker, paced
 /// to the cabinets' speed (the daemon follows the cabinet clock).
 /// A profile by name (`config/profiles/NAME.toml`) or as a file.
-fn profile_path(name: &str) -> Result<std::path::PathBuf> {
+pub fn profile_path(name: &str) -> Result<std::path::PathBuf> {
     let file = Path::new(name);
     if file.is_file() {
         return Ok(file.to_owned());

@@ -42,7 +42,12 @@ async fn cabinets(profile: &str) -> VirtualCabinets {
 
 /// J1's daemon, wired as the virtual cabinet's J1.
 fn start(cabinets: &VirtualCabinets, name: &str) -> Daemon {
-    let wiring = cabinets.sites[0].coils.as_ref().expect("modules").wiring.clone();
+    let wiring = cabinets.sites[0]
+        .coils
+        .as_ref()
+        .expect("modules")
+        .wiring
+        .clone();
     start_wired(&wiring, name)
 }
 
@@ -176,7 +181,12 @@ async fn a_red_lamp_that_burns_out_latches_the_safe_state_flashing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_module_that_answers_with_exceptions_keeps_the_lamps_flashing() {
     let cabinets = cabinets("generic-16do-16di").await;
-    let mut wiring = cabinets.sites[0].coils.as_ref().expect("modules").wiring.clone();
+    let mut wiring = cabinets.sites[0]
+        .coils
+        .as_ref()
+        .expect("modules")
+        .wiring
+        .clone();
     // The second module is addressed by a unit id the gateway does not have: every request to
     // it is answered with exception 0B.
     wiring.modules[1].unit_id = 9;
@@ -186,7 +196,10 @@ async fn a_module_that_answers_with_exceptions_keeps_the_lamps_flashing() {
     eventually("the first module's heads flash amber", || {
         let l = lamps(&cabinets);
         // Groups 1 to 5 are on the first module.
-        assert!(l[..5].iter().all(|l| !l[0] && !l[2]), "a red or a green lit: {l:?}");
+        assert!(
+            l[..5].iter().all(|l| !l[0] && !l[2]),
+            "a red or a green lit: {l:?}"
+        );
         let amber = l[..5].iter().all(|l| l[1]);
         if changes.last() != Some(&amber) && (amber || !changes.is_empty()) {
             changes.push(amber);
@@ -199,4 +212,41 @@ async fn a_module_that_answers_with_exceptions_keeps_the_lamps_flashing() {
     let report = daemon.task.await.expect("joins").expect("runs");
     assert!(report.stats.failures > 0, "the failed polls are counted");
     cabinets.finish().expect("finishes");
+}
+
+#[test]
+fn the_shipped_j1_coils_config_is_wired_as_the_virtual_cabinet_serves_it() {
+    let config =
+        DaemonConfig::load_with(&root().join("config/cabinets/J1-coils.toml"), []).expect("loads");
+    let shipped = config.coils.expect("a coil cabinet");
+    let profile_path = root().join("config/profiles/generic-16do-16di.toml");
+    let profile =
+        greenwave::fieldio::coils::profile::Profile::load(&profile_path).expect("profile");
+    let wiring = greenwave::fieldio::coils::autowire::Wiring::generate(
+        &config.site,
+        &profile_path,
+        &profile,
+        "127.0.0.1:5020",
+        true,
+    )
+    .expect("wires");
+    let spec = greenwave::fieldio::coils::wiring::WiringSpec {
+        modules: &wiring.modules,
+        lamps: &wiring.lamps,
+        feedback: &wiring.feedback,
+        detectors: &wiring.detectors,
+    };
+    let served =
+        greenwave::fieldio::coils::wiring::CoilCabinet::resolve(&profile_path, &config.site, &spec)
+            .expect("resolves");
+    assert_eq!(shipped.lamps, served.lamps);
+    assert_eq!(shipped.feedback, served.feedback);
+    assert_eq!(shipped.detectors, served.detectors);
+    let units = |c: &greenwave::fieldio::coils::wiring::CoilCabinet| {
+        c.modules
+            .iter()
+            .map(|m| (m.name.clone(), m.address.clone(), m.unit, m.watchdog_ms))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(units(&shipped), units(&served));
 }
