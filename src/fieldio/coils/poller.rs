@@ -414,3 +414,6 @@ impl Coils {
 }
 
 mod inputs;
+
+#[cfg(test)]
+mod tests;
