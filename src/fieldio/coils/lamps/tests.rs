@@ -129,3 +129,66 @@ fn one_request_per_module_when_no_green_comes_on() {
     assert_eq!(w[0].values, vec![true, false, false]);
     assert_eq!(w[2].values, vec![false, false, true]);
 }
+
+/// Four vehicle groups, two a module: groups 0 and 1 on module 0, 2 and 3 on module 1.
+fn four_groups() -> CoilCabinet {
+    let mut c = cabinet();
+    let lamps = |m: usize, first: u16| {
+        [0, 1, 2].map(|i| {
+            Some(Output {
+                module: m,
+                coil: first + i,
+                name: format!("m{m}.DO{}", first + i),
+            })
+        })
+    };
+    c.kinds = vec![GroupKind::Vehicle; 4];
+    c.lamps = vec![lamps(0, 0), lamps(0, 3), lamps(1, 0), lamps(1, 3)];
+    c.feedback = vec![None; 4];
+    c
+}
+
+fn any_aspect() -> impl proptest::strategy::Strategy<Value = Aspect> {
+    proptest::sample::select(Aspect::ALL.to_vec())
+}
+
+proptest::proptest! {
+    /// Whatever the change, no intermediate state lights a green that is lit neither before nor
+    /// after, a green comes on only once every green that goes out is out, a head lit before and
+    /// after is never dark in between, and the end is the new picture.
+    #[test]
+    fn greens_go_out_before_greens_come_on(
+        before in proptest::collection::vec(any_aspect(), 4),
+        after in proptest::collection::vec(any_aspect(), 4),
+        flash_before: bool,
+        flash_after: bool,
+        known: bool,
+    ) {
+        let c = four_groups();
+        let s = spans(&c);
+        let from = picture(&c, &s, &before, flash_before);
+        let to = picture(&c, &s, &after, flash_after);
+        let w = writes(&c, &s, known.then_some(&from), &to);
+        let mut now = if known { from.clone() } else { picture(&c, &s, &[Aspect::Dark; 4], true) };
+        let lit = |p: &Picture, g: usize| green(p, &c, g);
+        let head = |p: &Picture, g: usize| {
+            c.lamps[g].iter().flatten().any(|o| p.images[o.module][usize::from(o.coil - s[o.module].0)])
+        };
+        for write in &w {
+            now.images[write.module] = write.values.clone();
+            let coming = (0..4).any(|g| lit(&now, g) && !(known && lit(&from, g)));
+            for g in 0..4 {
+                proptest::prop_assert!(!lit(&now, g) || (known && lit(&from, g)) || lit(&to, g));
+                if coming {
+                    proptest::prop_assert!(!lit(&now, g) || lit(&to, g), "a green on before {g} went out");
+                }
+                if known && head(&from, g) && head(&to, g) {
+                    proptest::prop_assert!(head(&now, g), "head {g} dark in between");
+                }
+            }
+        }
+        proptest::prop_assert_eq!(now, to);
+        let modules: std::collections::BTreeSet<usize> = w.iter().map(|w| w.module).collect();
+        proptest::prop_assert!(w.len() <= 2 * modules.len(), "at most two requests a module");
+    }
+}
