@@ -125,7 +125,10 @@ fn check_file(path: &Path) -> Verdict {
             config.site.id,
             config.controller,
             config.plan.plan_id,
-            config.link.target,
+            match &config.coils {
+                Some(c) => format!("of {} I/O modules", c.modules.len()),
+                None => config.link.target.to_string(),
+            },
             config.site.channels(),
             config.site.intersection.groups().len()
         );
