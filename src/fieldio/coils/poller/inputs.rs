@@ -7,15 +7,41 @@ use greenwave_controllers::model::Aspect;
 
 use super::{Coils, Lamps};
 use crate::fieldio::coils::lamps;
-use crate::fieldio::coils::profile::RegisterTable;
+use crate::fieldio::coils::profile::{Counter, RegisterTable, Terminal};
 use crate::fieldio::coils::wiring::Input;
 use crate::fieldio::reading::{RawDetector, Reading};
 use crate::fieldio::reference::status;
+use crate::fieldio::regmap::WordOrder;
 
 /// Discrete inputs read: (address, value).
 type Bits = Vec<(u16, bool)>;
-/// Counters read: (table, first register, value of the 1 or 2 registers as read).
+/// Counter registers read: (table, register, value).
 type Counts = Vec<(RegisterTable, u16, u16)>;
+
+/// The requests that read `wanted` addresses (sorted here): runs of consecutive addresses,
+/// joined across a gap only where every address in it `exists` on the module, each at most
+/// `max` long.
+pub(super) fn runs(
+    wanted: &mut Vec<u16>,
+    exists: impl Fn(u16) -> bool,
+    max: u16,
+) -> Vec<(u16, u16)> {
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut out: Vec<(u16, u16)> = Vec::new();
+    for &a in wanted.iter() {
+        match out.last_mut() {
+            Some((start, count))
+                if u32::from(a) - u32::from(*start) < u32::from(max)
+                    && (*start + *count..a).all(&exists) =>
+            {
+                *count = a - *start + 1
+            }
+            _ => out.push((a, 1)),
+        }
+    }
+    out
+}
 
 impl Coils {
     /// Every input of module `m` the wiring uses.
@@ -30,37 +56,61 @@ impl Coils {
         detectors.chain(sensed).filter(|i| i.module == m).collect()
     }
 
-    /// Reads module `m`'s inputs: its discrete inputs in one request, and the hardware
-    /// counters of the presence inputs that have one.
+    /// Reads module `m`'s inputs: its discrete inputs, and the hardware counters of the
+    /// presence inputs that have one, each in as few requests as the module's addresses allow.
     pub(super) async fn read_module(&mut self, m: usize) -> Result<(Bits, Counts), String> {
         let inputs: Vec<Input> = self.inputs_of(m).into_iter().cloned().collect();
         if inputs.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
         self.configure(m).await?;
-        let name = self.cabinet.modules[m].name.clone();
-        let err = |e| format!("module {name}: {e}");
-        let lo = inputs.iter().map(|i| i.input).min().unwrap_or(0);
-        let hi = inputs.iter().map(|i| i.input).max().unwrap_or(0);
+        let cabinet = self.cabinet.clone();
+        let module = &cabinet.modules[m];
+        let err = |e| format!("module {}: {e}", module.name);
+        let terminals = module.profile.terminals.values();
+        let mut wanted: Vec<u16> = inputs.iter().map(|i| i.input).collect();
+        let exists = |a: u16| {
+            terminals
+                .clone()
+                .any(|t| matches!(t, Terminal::Input(x, _) if *x == a))
+        };
+        let mut bits = Vec::new();
         let link = &mut self.modules[m].link;
-        let values = link.read_discrete(lo, hi - lo + 1).await.map_err(err)?;
-        let bits = inputs
+        for (start, count) in runs(&mut wanted, exists, 2000) {
+            let values = link.read_discrete(start, count).await.map_err(err)?;
+            bits.extend((start..start + count).zip(values));
+        }
+        let presence_counters = cabinet
+            .detectors
             .iter()
-            .map(|i| (i.input, values[usize::from(i.input - lo)]))
-            .collect();
+            .flatten()
+            .filter(|d| d.presence.module == m);
         let mut counts = Vec::new();
-        for c in inputs.iter().filter_map(|i| i.counter) {
-            let words = match c.table {
-                RegisterTable::Input => link.read_input(c.address, c.registers).await,
-                RegisterTable::Holding => link.read_holding(c.address, c.registers).await,
-            }
-            .map_err(err)?;
-            // The low 16 bits: the loop takes differences modulo 2^16.
-            let low = match (c.registers, c.word_order) {
-                (2, crate::fieldio::regmap::WordOrder::HighFirst) => words[1],
-                _ => words[0],
+        for table in [RegisterTable::Input, RegisterTable::Holding] {
+            let of_table = |c: &Counter| c.table == table;
+            let counter_registers = |c: Counter| c.address..c.address + c.registers;
+            let mut wanted: Vec<u16> = presence_counters
+                .clone()
+                .filter_map(|d| d.presence.counter.filter(of_table))
+                .flat_map(counter_registers)
+                .collect();
+            let exists = |a: u16| {
+                terminals.clone().any(|t| {
+                    matches!(t, Terminal::Input(_, Some(c)) if of_table(c) && counter_registers(*c).contains(&a))
+                })
             };
-            counts.push((c.table, c.address, low));
+            for (start, count) in runs(&mut wanted, exists, 125) {
+                let words = match table {
+                    RegisterTable::Input => link.read_input(start, count).await,
+                    RegisterTable::Holding => link.read_holding(start, count).await,
+                }
+                .map_err(err)?;
+                counts.extend(
+                    (start..start + count)
+                        .zip(words)
+                        .map(|(a, w)| (table, a, w)),
+                );
+            }
         }
         Ok((bits, counts))
     }
@@ -86,10 +136,15 @@ impl Coils {
             };
             let counter = &mut self.presence[c];
             counter.observe(bit(&d.presence), started);
+            // The low 16 bits: the loop takes differences modulo 2^16.
             let hardware = d.presence.counter.and_then(|k| {
+                let low = match (k.registers, k.word_order) {
+                    (2, WordOrder::HighFirst) => k.address + 1,
+                    _ => k.address,
+                };
                 counts[d.presence.module]
                     .iter()
-                    .find(|(t, a, _)| *t == k.table && *a == k.address)
+                    .find(|(t, a, _)| *t == k.table && *a == low)
                     .map(|x| x.2)
             });
             let fault = d.fault.as_ref().is_some_and(&bit);

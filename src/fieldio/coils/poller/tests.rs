@@ -59,6 +59,7 @@ fn counts_come_from_the_module_counter_presence_and_faults_from_the_inputs() {
     bits[0].push((0, true));
     bits[2].push((4, true));
     counts[0].push((RegisterTable::Input, 0, 1234));
+    counts[0].push((RegisterTable::Input, 1, 7));
     let r = c.reading(&bits, &counts, t0);
     assert_eq!(
         (
@@ -103,4 +104,18 @@ fn the_status_says_external_once_the_commanded_all_red_is_shown() {
     let r = c.reading(&none, &no_counts, Instant::now());
     assert_eq!(r.status, 0);
     assert!(r.shown.iter().all(|&a| a == Aspect::Red.code()));
+}
+
+#[test]
+fn reads_are_joined_across_gaps_only_where_the_module_has_the_addresses() {
+    let mut wanted = vec![9, 0, 2, 1, 20, 21];
+    // Addresses 0 to 15 exist, 16 to 19 do not.
+    let runs = inputs::runs(&mut wanted, |a| !(16..=19).contains(&a), 2000);
+    assert_eq!(runs, vec![(0, 10), (20, 2)]);
+    let mut wanted = vec![0, 5];
+    assert_eq!(
+        inputs::runs(&mut wanted, |_| true, 4),
+        vec![(0, 1), (5, 1)],
+        "at most 4 a read"
+    );
 }
