@@ -44,14 +44,20 @@ pub struct CoilSettings {
 enum Lamps {
     /// Nothing written on this run yet.
     Unknown,
-    /// The loop's aspects; `confirmed` once a reading showed them.
+    /// The loop's aspects; `confirmed` once a reading showed them, taken over `since`.
     External {
         aspects: Vec<Aspect>,
         confirmed: bool,
+        since: Instant,
     },
     /// Flashing: asked for, or after a module error.
     Flash,
+    /// Flashing until restart: the lamps did not show the all red of a take-over.
+    Faulty,
 }
+
+/// How long the lamps may take to show the all red of a take-over.
+const TAKE_OVER_LIMIT: Duration = Duration::from_secs(3);
 
 struct ModuleIo {
     link: Link,
@@ -207,7 +213,7 @@ impl Coils {
         match &self.lamps {
             Lamps::Unknown => None,
             Lamps::External { aspects, .. } => Some(aspects.clone()),
-            Lamps::Flash => Some(vec![Aspect::FlashingAmber; n]),
+            Lamps::Flash | Lamps::Faulty => Some(vec![Aspect::FlashingAmber; n]),
         }
     }
 
@@ -231,17 +237,23 @@ impl Coils {
         let next = match (command.request, aspects) {
             (request::EXTERNAL, Some(aspects)) if aspects.len() == self.cabinet.lamps.len() => {
                 match &self.lamps {
-                    Lamps::External { confirmed, .. } => Lamps::External {
+                    Lamps::External {
+                        confirmed, since, ..
+                    } => Lamps::External {
                         aspects,
                         confirmed: *confirmed,
+                        since: *since,
                     },
+                    Lamps::Faulty => return,
                     _ if aspects.iter().all(|&a| a == Aspect::Red) => Lamps::External {
                         aspects,
                         confirmed: false,
+                        since: Instant::now(),
                     },
                     _ => return,
                 }
             }
+            _ if self.lamps == Lamps::Faulty => return,
             (request::EXTERNAL, _) => {
                 tracing::error!(aspects = ?command.aspects, "a command that is no lamp picture: flashing");
                 Lamps::Flash
@@ -321,12 +333,12 @@ impl Coils {
 
     /// A module failed: flash every module that answers; the loop takes over anew from red.
     async fn fail(&mut self, why: &str) {
-        if self.lamps == Lamps::Flash {
+        if matches!(self.lamps, Lamps::Flash | Lamps::Faulty) {
             tracing::debug!("{why}: the lamps flash");
         } else {
             tracing::error!("{why}: the lamps flash");
+            self.lamps = Lamps::Flash;
         }
-        self.lamps = Lamps::Flash;
         self.written = None;
         let n = self.cabinet.lamps.len();
         let flash = lamps::picture(

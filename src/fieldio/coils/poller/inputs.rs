@@ -5,7 +5,7 @@ use std::time::Instant;
 use greenwave_controllers::detector::FaultCode;
 use greenwave_controllers::model::Aspect;
 
-use super::{Coils, Lamps};
+use super::{Coils, Lamps, TAKE_OVER_LIMIT};
 use crate::fieldio::coils::lamps;
 use crate::fieldio::coils::profile::{Counter, RegisterTable, Terminal};
 use crate::fieldio::coils::wiring::Input;
@@ -161,11 +161,23 @@ impl Coils {
             });
         }
         let shown = self.shown(&bit);
-        if let Lamps::External { aspects, confirmed } = &mut self.lamps
+        if let Lamps::External {
+            aspects,
+            confirmed,
+            since,
+        } = &mut self.lamps
             && !*confirmed
-            && shown == *aspects
         {
-            *confirmed = true;
+            if shown == *aspects {
+                *confirmed = true;
+            } else if started.saturating_duration_since(*since) > TAKE_OVER_LIMIT {
+                tracing::error!(
+                    commanded = ?aspects,
+                    ?shown,
+                    "the lamps do not show the all red of the take-over: flashing until restart"
+                );
+                self.lamps = Lamps::Faulty;
+            }
         }
         let driving = matches!(
             self.lamps,

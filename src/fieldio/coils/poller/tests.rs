@@ -88,6 +88,7 @@ fn the_status_says_external_once_the_commanded_all_red_is_shown() {
     c.lamps = Lamps::External {
         aspects: vec![Aspect::Red; n],
         confirmed: false,
+        since: Instant::now(),
     };
     let none = vec![Vec::new(); c.modules.len()];
     let no_counts = vec![Vec::new(); c.modules.len()];
@@ -118,4 +119,34 @@ fn reads_are_joined_across_gaps_only_where_the_module_has_the_addresses() {
         vec![(0, 1), (5, 1)],
         "at most 4 a read"
     );
+}
+
+#[tokio::test]
+async fn lamps_that_never_show_the_take_over_all_red_flash_until_restart() {
+    let mut c = coils();
+    let n = c.cabinet.lamps.len();
+    let t0 = Instant::now();
+    c.lamps = Lamps::External {
+        aspects: vec![Aspect::Red; n],
+        confirmed: false,
+        since: t0,
+    };
+    let none = vec![Vec::new(); c.modules.len()];
+    let no_counts = vec![Vec::new(); c.modules.len()];
+    // Nothing shows the red (not written: shown dark); within the limit it waits.
+    c.reading(&none, &no_counts, t0 + Duration::from_secs(2));
+    assert!(matches!(c.lamps, Lamps::External { .. }));
+    let r = c.reading(&none, &no_counts, t0 + Duration::from_secs(4));
+    assert_eq!(c.lamps, Lamps::Faulty);
+    assert_eq!(r.status, status::LOCAL | status::FLASHING);
+    assert!(c.flashing());
+    // The loop asks for all red again: refused, the lamps keep flashing.
+    let command = Command {
+        request: request::EXTERNAL,
+        aspects: vec![Aspect::Red.code(); n],
+        answers: Some(Instant::now()),
+    };
+    c.take(&command, &std::sync::Mutex::new(FieldStats::default()))
+        .await;
+    assert_eq!(c.lamps, Lamps::Faulty);
 }
