@@ -3,7 +3,7 @@
 //! An aspect lights lamps (EN 12368 heads: red, amber, green; a pedestrian head's don't walk
 //! and walk): red+amber lights both, a flashing aspect lights its lamp in the on half of the
 //! flash cycle only. Flashing is generated here at 55 flashes a minute, inside the 50 to 60 of
-//! MUTCD 4D.30 and EN 12675. In flash, pedestrian heads are dark (MUTCD 4E.06).
+//! MUTCD 2009 4D.30. In flash, pedestrian heads are dark.
 //!
 //! A change of picture is written so that no intermediate state lights two conflicting greens:
 //! first every change except green lamps coming on (so greens that go out, go out first), then
