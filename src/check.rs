@@ -125,15 +125,41 @@ fn check_file(path: &Path) -> Verdict {
             config.site.id,
             config.controller,
             config.plan.plan_id,
-            config.link.target,
+            match &config.coils {
+                Some(c) => format!("of {} I/O modules", c.modules.len()),
+                None => config.link.target.to_string(),
+            },
             config.site.channels(),
             config.site.intersection.groups().len()
         );
+        if let Some(coils) = &config.coils {
+            summary.push_str(&coils.table(&config.site));
+        }
         // Valid, but worth an engineer's attention: said under the verdict.
         for warning in &config.warnings {
             summary.push_str(&format!("\n      warning: {warning}"));
         }
         Ok(summary)
+    } else if has("outputs") || has("inputs") || has("watchdog") {
+        let profile = greenwave::fieldio::coils::profile::Profile::load(path)?;
+        let (mut outputs, mut inputs) = (0, 0);
+        for t in profile.terminals.values() {
+            match t {
+                greenwave::fieldio::coils::profile::Terminal::Output(_) => outputs += 1,
+                greenwave::fieldio::coils::profile::Terminal::Input(..) => inputs += 1,
+            }
+        }
+        Ok(format!(
+            "device profile \"{}\": {}, {}, {}",
+            profile.name,
+            count(outputs, "output"),
+            count(inputs, "input"),
+            if profile.watchdog.is_some() {
+                "watchdog"
+            } else {
+                "no watchdog"
+            }
+        ))
     } else if has("demand") || has("controller") || has("duration_s") || has("seed") {
         check_scenario(path)
     } else if has("nodes") || has("links") {
@@ -198,8 +224,8 @@ fn check_file(path: &Path) -> Verdict {
         Err(
             "cannot tell what kind of file this is: expected an intersection (`region`), \
              a corridor (`nodes`, `links`), a timing plan (`plan_id`), a schedule \
-             (`schedule_id`), a scenario (`corridor`, `demand`, `controller`) or a cabinet \
-             config (`site`, `cabinet`)"
+             (`schedule_id`), a scenario (`corridor`, `demand`, `controller`), a cabinet \
+             config (`site`, `cabinet`) or a device profile (`outputs`, `inputs`, `watchdog`)"
                 .into(),
         )
     }

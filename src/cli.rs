@@ -76,15 +76,19 @@ pub struct DemoArgs {
     /// Run this controller in every daemon instead of the configs' own.
     #[arg(long, value_name = "NAME")]
     pub controller: Option<String>,
-    /// Simulated seconds per real second.
-    #[arg(long, default_value_t = 10.0, value_parser = parse_speed)]
-    pub speed: f64,
+    /// Simulated seconds per real second (default 10; 1 with `--profile`).
+    #[arg(long, value_parser = parse_speed)]
+    pub speed: Option<f64>,
     /// Simulated seconds (default: the scenario's duration).
     #[arg(long, value_name = "S")]
     pub duration: Option<f64>,
     /// The seed (default: the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Serve every cabinet as commodity I/O modules of this device profile (a name in
+    /// `config/profiles/`, or a file): lamps on coils, detectors on inputs. Runs in real time.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -113,6 +117,11 @@ pub struct CabinetArgs {
     /// The seed (default: the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Serve every cabinet as commodity I/O modules of this device profile (a name in
+    /// `config/profiles/`, or a file), wired in order, unit ids 1, 2, ... (as
+    /// `config/cabinets/J1-coils.toml` expects of `generic-16do-16di`).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 #[cfg(feature = "sim")]

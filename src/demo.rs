@@ -39,10 +39,21 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
 }
 
 async fn demo(args: &DemoArgs, scenario: &Scenario) -> Result<ExitCode> {
+    let profile = args.profile.as_deref().map(profile_path).transpose()?;
+    let speed = match (args.speed, &profile) {
+        (Some(s), Some(_)) if s != 1.0 => anyhow::bail!(
+            "--profile runs in real time (I/O modules have no clock for the daemons to follow): \
+             leave --speed out, or give 1"
+        ),
+        (Some(s), _) => s,
+        (None, Some(_)) => 1.0,
+        (None, None) => 10.0,
+    };
     let options = CabinetOptions {
-        speed: args.speed,
+        speed,
         duration: args.duration,
         seed: args.seed,
+        profile: profile.clone(),
         ..CabinetOptions::default()
     };
     let broker = broker::start()?;
@@ -50,7 +61,10 @@ async fn demo(args: &DemoArgs, scenario: &Scenario) -> Result<ExitCode> {
     let mut daemons = Vec::new();
     let (stop_tx, stop_rx) = watch::channel(false);
     for site in &cabinets.sites {
-        let config = site_config(args, &site.id, site.address, broker)?;
+        let config = match &site.coils {
+            Some(coils) => coil_site_config(args, &site.id, &coils.wiring, broker)?,
+            None => site_config(args, speed, &site.id, site.address, broker)?,
+        };
         let controller = config.controller.clone();
         let (view_tx, view_rx) = watch::channel(SiteView {
             site: site.id.clone(),
@@ -65,8 +79,11 @@ async fn demo(args: &DemoArgs, scenario: &Scenario) -> Result<ExitCode> {
          one `{controller}` daemon each, {}x real time",
         cabinets.sites.len(),
         scenario.name,
-        args.speed
+        speed
     );
+    if let Some(p) = &profile {
+        eprintln!("cabinets of commodity I/O modules, profile {}", p.display());
+    }
 
     let end_s = args
         .duration
@@ -118,8 +135,58 @@ async fn demo(args: &DemoArgs, scenario: &Scenario) -> Result<ExitCode> {
 
 /// The site's cabinet config, pointed at its virtual cabinet and the embedded broker, paced
 /// to the cabinets' speed (the daemon follows the cabinet clock).
+/// A profile by name (`config/profiles/NAME.toml`) or as a file.
+pub fn profile_path(name: &str) -> Result<std::path::PathBuf> {
+    let file = Path::new(name);
+    if file.is_file() {
+        return Ok(file.to_owned());
+    }
+    let named = Path::new("config/profiles").join(format!("{name}.toml"));
+    if named.is_file() {
+        return Ok(named);
+    }
+    let known: Vec<String> = std::fs::read_dir("config/profiles")
+        .map(|d| {
+            d.filter_map(|e| {
+                e.ok()?
+                    .path()
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    anyhow::bail!(
+        "--profile {name}: no such file, and not a profile in config/profiles/ ({})",
+        known.join(", ")
+    )
+}
+
+/// The site's cabinet config rewired to the virtual cabinet's modules: written beside the
+/// others in a temporary folder, every path in it made absolute.
+fn coil_site_config(
+    args: &DemoArgs,
+    site: &str,
+    wiring: &greenwave::fieldio::coils::autowire::Wiring,
+    broker: std::net::SocketAddr,
+) -> Result<DaemonConfig> {
+    let path = args.cabinets.join(format!("{site}.toml"));
+    let dir = std::env::temp_dir().join(format!("greenwave-demo-{}", std::process::id()));
+    let file = greenwave::cabinet::coils::rewired_config(&path, wiring, &dir)
+        .with_context(|| format!("{site} needs its cabinet config {}", display(&path)))?;
+    let mut env: BTreeMap<String, String> = BTreeMap::new();
+    env.insert("GREENWAVE__CONTROL__CLOCK".into(), "system".into());
+    env.insert("GREENWAVE__MQTT__BROKER".into(), format!("mqtt://{broker}"));
+    env.insert("GREENWAVE__LOG__LEVEL".into(), "warn".into());
+    if let Some(controller) = &args.controller {
+        env.insert("GREENWAVE__CONTROLLER__KIND".into(), controller.clone());
+    }
+    DaemonConfig::load_with(&file, env).with_context(|| format!("{site}: the rewired config"))
+}
+
 fn site_config(
     args: &DemoArgs,
+    speed: f64,
     site: &str,
     cabinet: std::net::SocketAddr,
     broker: std::net::SocketAddr,
@@ -129,14 +196,8 @@ fn site_config(
     let mut set = |k: &str, v: String| env.insert(format!("GREENWAVE__{k}"), v);
     set("CABINET__ADDRESS", cabinet.to_string());
     set("CONTROL__CLOCK", "cabinet".into());
-    set(
-        "CONTROL__TICK_HZ",
-        (10.0 * args.speed).min(1000.0).to_string(),
-    );
-    set(
-        "CABINET__WATCHDOG_S",
-        (1.0 / args.speed).max(0.01).to_string(),
-    );
+    set("CONTROL__TICK_HZ", (10.0 * speed).min(1000.0).to_string());
+    set("CABINET__WATCHDOG_S", (1.0 / speed).max(0.01).to_string());
     set("MQTT__BROKER", format!("mqtt://{broker}"));
     set("LOG__LEVEL", "warn".into());
     if let Some(controller) = &args.controller {

@@ -64,11 +64,26 @@ pub fn cabinet(args: &CabinetArgs) -> Result<ExitCode> {
             bind: args.bind,
             duration: args.duration,
             seed: args.seed,
+            profile: args
+                .profile
+                .as_deref()
+                .map(crate::demo::profile_path)
+                .transpose()?,
             ..CabinetOptions::default()
         };
         let cabinets = VirtualCabinets::start(&scenario, &options).await?;
         for site in &cabinets.sites {
-            println!("{} modbus tcp {}", site.id, site.address);
+            match &site.coils {
+                Some(coils) => println!(
+                    "{} modbus tcp {}, {} modules of {} (unit ids 1 to {})",
+                    site.id,
+                    site.address,
+                    coils.cabinet.modules.len(),
+                    coils.cabinet.modules[0].profile.name,
+                    coils.cabinet.modules.len()
+                ),
+                None => println!("{} modbus tcp {}", site.id, site.address),
+            }
         }
         tokio::select! {
             () = stop_signal() => {}

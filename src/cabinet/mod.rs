@@ -5,6 +5,7 @@
 //! ([`greenwave_sim::cabinet`]). `speed` runs faster than real time; the cabinet clock
 //! (`clock_ds`) advances with the simulation.
 
+pub mod coils;
 pub mod registers;
 
 use std::net::SocketAddr;
@@ -21,6 +22,7 @@ use greenwave_controllers::model::{Aspect, SignalState};
 use greenwave_sim::cabinet::{CabinetCommand, ControlRequest};
 use greenwave_sim::{Outcome, RunOptions, Scenario, Simulation};
 
+use coils::CoilSite;
 use registers::{Bank, SharedBank, address};
 
 /// How to run the virtual cabinets.
@@ -37,6 +39,11 @@ pub struct CabinetOptions {
     pub duration: Option<f64>,
     /// The seed (default: the scenario's).
     pub seed: Option<u64>,
+    /// Serve each junction as commodity I/O modules of this device profile (lamps on coils,
+    /// detectors on inputs) instead of the reference map.
+    pub profile: Option<std::path::PathBuf>,
+    /// With a profile: wire every lamp's current sensing to inputs too.
+    pub sense_lamps: bool,
 }
 
 impl Default for CabinetOptions {
@@ -47,6 +54,8 @@ impl Default for CabinetOptions {
             watchdog_timeout: StdDuration::from_secs(3),
             duration: None,
             seed: None,
+            profile: None,
+            sense_lamps: true,
         }
     }
 }
@@ -58,8 +67,10 @@ pub struct Site {
     pub id: String,
     /// Where its Modbus server listens.
     pub address: SocketAddr,
-    /// Its registers.
+    /// Its registers (the reference map; with a profile, not served but kept up to date).
     pub bank: SharedBank,
+    /// With a profile: its modules, served instead.
+    pub coils: Option<CoilSite>,
 }
 
 /// Running virtual cabinets.
@@ -104,24 +115,40 @@ impl VirtualCabinets {
             let groups = sim.shown_at(i).map_or(0, SignalState::len) as u16;
             let channels = sim.samples_at(i).map_or(0, <[_]>::len) as u16;
             let bank = SharedBank::new(Bank::new(channels, groups));
-            servers.push(registers::serve(listener, bank.clone()));
+            let coils = match &options.profile {
+                Some(profile) => {
+                    let site = greenwave_controllers::site::Site::all(&scenario.corridor)
+                        .into_iter()
+                        .find(|s| s.id == id)
+                        .with_context(|| format!("{id}: not a site of the corridor"))?;
+                    let coils =
+                        CoilSite::new(&site, profile, &address.to_string(), options.sense_lamps)?;
+                    servers.push(coils::bank::serve(listener, coils.modules.clone()));
+                    Some(coils)
+                }
+                None => {
+                    servers.push(registers::serve(listener, bank.clone()));
+                    None
+                }
+            };
             sites.push(Site {
                 id: id.to_owned(),
                 address,
                 bank,
+                coils,
             });
         }
         publish(&sim, &sites);
         let stop = Arc::new(AtomicBool::new(false));
         let trips = Arc::new(std::sync::Mutex::new(Vec::new()));
         let simulation = {
-            let sites = sites.clone();
+            let mut sites = sites.clone();
             let stop = stop.clone();
             let trips = trips.clone();
             let speed = options.speed;
             std::thread::Builder::new()
                 .name("virtual-cabinet".into())
-                .spawn(move || drive(sim, &sites, speed, &stop, &trips))?
+                .spawn(move || drive(sim, &mut sites, speed, &stop, &trips))?
         };
         Ok(VirtualCabinets {
             sites,
@@ -147,7 +174,10 @@ impl VirtualCabinets {
                 Err(_) => tokio::time::sleep(StdDuration::from_millis(20)).await,
             }
         };
-        *server = registers::serve(listener, self.sites[site].bank.clone());
+        *server = match &self.sites[site].coils {
+            Some(coils) => coils::bank::serve(listener, coils.modules.clone()),
+            None => registers::serve(listener, self.sites[site].bank.clone()),
+        };
         Ok(())
     }
 
@@ -187,7 +217,7 @@ impl Drop for VirtualCabinets {
 /// Steps the simulation in pace with real time times `speed`, bridging the registers.
 fn drive(
     mut sim: Simulation,
-    sites: &[Site],
+    sites: &mut [Site],
     speed: f64,
     stop: &AtomicBool,
     trips: &std::sync::Mutex<Vec<String>>,
@@ -202,7 +232,21 @@ fn drive(
             std::thread::sleep((due - elapsed).min(StdDuration::from_millis(20)));
             continue;
         }
-        for (i, site) in sites.iter().enumerate() {
+        for (i, site) in sites.iter_mut().enumerate() {
+            if let Some(coils) = &mut site.coils {
+                let faults = coils.lamp_faults.len();
+                sim.command_cabinet(i, &coils.command());
+                if coils.lamp_faults.len() > faults
+                    && let Ok(mut t) = trips.lock()
+                {
+                    t.extend(
+                        coils.lamp_faults[faults..]
+                            .iter()
+                            .map(|f| format!("{}: {f}", site.id)),
+                    );
+                }
+                continue;
+            }
             let command = {
                 let bank = site.bank.lock();
                 CabinetCommand {
@@ -224,7 +268,11 @@ fn drive(
         if sim.monitor_trips() != tripped {
             tripped = sim.monitor_trips();
             if let Ok(mut t) = trips.lock() {
-                *t = sim.monitor_trip_descriptions();
+                for d in sim.monitor_trip_descriptions() {
+                    if !t.contains(&d) {
+                        t.push(d);
+                    }
+                }
             }
         }
     }
@@ -257,6 +305,11 @@ fn publish(sim: &Simulation, sites: &[Site]) {
             for (slot, a) in bank.shown.iter_mut().zip(shown.aspects()) {
                 *slot = a.code();
             }
+        }
+        if let (Some(coils), Some(shown), Some(samples)) =
+            (&site.coils, sim.shown_at(i), sim.samples_at(i))
+        {
+            coils.publish(shown, samples, ms);
         }
     }
 }

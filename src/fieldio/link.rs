@@ -309,3 +309,59 @@ impl Link {
         self.settle(what, started, outcome)
     }
 }
+
+impl Link {
+    /// Reads `count` discrete inputs from `address` (function 02).
+    pub async fn read_discrete(
+        &mut self,
+        address: u16,
+        count: u16,
+    ) -> Result<Vec<bool>, LinkError> {
+        let limit = self.settings.timeout;
+        let ctx = self.context().await?;
+        let started = Instant::now();
+        let outcome = timeout(limit, ctx.read_discrete_inputs(address, count)).await;
+        let what = || format!("reading discrete inputs {address}+{count}");
+        let bits = self.settle(what, started, outcome)?;
+        // The reply carries whole bytes: at least `count` bits, at most 7 more.
+        if bits.len() < usize::from(count) || bits.len() > usize::from(count) + 7 {
+            self.drop_connection();
+            return Err(LinkError::Reply {
+                what: what(),
+                why: format!("{} inputs came back, not {count}", bits.len()),
+            });
+        }
+        Ok(bits[..usize::from(count)].to_vec())
+    }
+
+    /// Reads `count` holding registers from `address` (function 03).
+    pub async fn read_holding(&mut self, address: u16, count: u16) -> Result<Vec<u16>, LinkError> {
+        let limit = self.settings.timeout;
+        let ctx = self.context().await?;
+        let started = Instant::now();
+        let outcome = timeout(limit, ctx.read_holding_registers(address, count)).await;
+        let what = || format!("reading holding registers {address}+{count}");
+        let words = self.settle(what, started, outcome)?;
+        if words.len() != usize::from(count) {
+            self.drop_connection();
+            return Err(LinkError::Reply {
+                what: what(),
+                why: format!("{} registers came back, not {count}", words.len()),
+            });
+        }
+        Ok(words)
+    }
+
+    /// Writes `values` to coils from `address` in one request (function 15).
+    pub async fn write_coils(&mut self, address: u16, values: &[bool]) -> Result<(), LinkError> {
+        let limit = self.settings.timeout;
+        let ctx = self.context().await?;
+        let started = Instant::now();
+        let outcome = timeout(limit, ctx.write_multiple_coils(address, values)).await;
+        self.settle(
+            || format!("writing coils {address}+{}", values.len()),
+            started,
+            outcome,
+        )
+    }
+}

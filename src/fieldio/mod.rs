@@ -4,6 +4,7 @@
 //! ([`link`]), what one poll reads ([`reading`]) and the poller task that joins them to the
 //! control loop by channels ([`poller`]).
 
+pub mod coils;
 pub mod link;
 pub mod poller;
 pub mod reading;

@@ -50,7 +50,7 @@ impl WordOrder {
 }
 
 /// The `[registers]` section of a cabinet config; every key optional.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterMapSpec {
     /// Input: the I/O heartbeat.

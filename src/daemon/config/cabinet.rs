@@ -6,15 +6,38 @@ use std::time::Duration;
 use greenwave_controllers::site::Site;
 
 use super::{CabinetSpec, Found, Transport, range};
+use crate::fieldio::coils::wiring::ModuleSpec;
 use crate::fieldio::link::{LinkSettings, Parity, Target};
 use crate::fieldio::regmap::RegisterMap;
 
 /// Serial rates a cabinet may use.
 const BAUDS: [u32; 8] = [1_200, 2_400, 4_800, 9_600, 19_200, 38_400, 57_600, 115_200];
 
-/// The link settings, or `None` with every problem recorded.
-pub(super) fn link(cab: &CabinetSpec, found: &mut Found) -> Option<LinkSettings> {
-    let target = found.take(target(cab));
+/// The link settings, or `None` with every problem recorded. With `[[modules]]` each module has
+/// its own address and unit id; the target is the first module's, for display.
+pub(super) fn link(
+    cab: &CabinetSpec,
+    modules: &[ModuleSpec],
+    found: &mut Found,
+) -> Option<LinkSettings> {
+    let target = match modules.first() {
+        None => found.take(target(cab)),
+        Some(first) => {
+            for (key, set) in [
+                ("address", cab.address.is_some()),
+                ("device", cab.device.is_some()),
+                ("transport", cab.transport != Transport::Tcp),
+            ] {
+                if set {
+                    found.push(format!(
+                        "cabinet.{key}: with [[modules]], each module has its own address \
+                         (Modbus TCP)"
+                    ));
+                }
+            }
+            Some(Target::Tcp(first.address.clone()))
+        }
+    };
     if !(1..=247).contains(&cab.unit_id) {
         found.push(format!(
             "cabinet.unit_id: {} is out of range (1 to 247)",

@@ -5,6 +5,7 @@
 //! the variable, when an override is at fault).
 
 mod cabinet;
+mod coils;
 mod mqtt;
 mod spec;
 
@@ -22,6 +23,7 @@ use greenwave_controllers::plan::TimingPlan;
 use greenwave_controllers::site::Site;
 
 use crate::eventlog::LocalTime;
+use crate::fieldio::coils::wiring::CoilCabinet;
 use crate::fieldio::link::LinkSettings;
 use crate::fieldio::regmap::RegisterMap;
 
@@ -54,6 +56,8 @@ pub struct DaemonConfig {
     pub watchdog_period: Duration,
     /// The register map.
     pub registers: RegisterMap,
+    /// A cabinet of commodity I/O modules, wired (instead of the register map).
+    pub coils: Option<Arc<CoilCabinet>>,
     /// Warnings met while loading (reference-number addresses converted).
     pub warnings: Vec<String>,
     /// Logs.
@@ -196,7 +200,11 @@ impl DaemonConfig {
             0.1,
             10.0,
         ));
-        let link = cabinet::link(&spec.cabinet, &mut found);
+        let coils = site
+            .as_ref()
+            .filter(|_| coils::wired(spec))
+            .and_then(|site| coils::resolve(path, spec, site, &mut found));
+        let link = cabinet::link(&spec.cabinet, &spec.modules, &mut found);
         let registers =
             found.take(RegisterMap::from_spec(&spec.registers).map_err(|e| e.to_string()));
         let (registers, mut warnings) = registers.unzip();
@@ -208,6 +216,12 @@ impl DaemonConfig {
             found.take(registers.check(channels, groups).map_err(|e| e.to_string()));
             if let Some(link) = &link {
                 found.take(cabinet::rtu_fits(registers, site, link, c.tick_hz));
+            }
+            if let Some(coils) = &coils {
+                coils::timing(spec, site, coils, &mut found);
+                warnings
+                    .get_or_insert_default()
+                    .extend(coils::warnings(site, coils));
             }
         }
         let trusted_keys = mqtt::trusted_keys(path, &spec.mqtt, &mut found);
@@ -253,6 +267,7 @@ impl DaemonConfig {
             link,
             watchdog_period: Duration::from_secs_f64(spec.cabinet.watchdog_s),
             registers,
+            coils,
             warnings,
             log: LogSpec {
                 // Relative to this file, as every path in it.

@@ -6,6 +6,9 @@ use serde::Deserialize;
 
 use greenwave_controllers::control::ControllerSpec;
 
+use std::collections::BTreeMap;
+
+use crate::fieldio::coils::wiring::{DetectorSpec, LampsSpec, ModuleSpec};
 use crate::fieldio::regmap::RegisterMapSpec;
 
 /// The environment prefix of overrides.
@@ -35,6 +38,18 @@ pub struct DaemonSpec {
     /// Where the values live in the cabinet (default: the reference map).
     #[serde(default)]
     pub registers: RegisterMapSpec,
+    /// Commodity I/O modules instead of a reference-map cabinet (`docs/profiles.md`).
+    #[serde(default)]
+    pub modules: Vec<ModuleSpec>,
+    /// Each signal group's lamps, as module terminals.
+    #[serde(default)]
+    pub lamps: BTreeMap<String, LampsSpec>,
+    /// Each signal group's lamp sensing inputs, where wired.
+    #[serde(default)]
+    pub feedback: BTreeMap<String, LampsSpec>,
+    /// Each detector channel's inputs, by channel number.
+    #[serde(default)]
+    pub detectors: BTreeMap<String, DetectorSpec>,
     /// Logs.
     #[serde(default)]
     pub log: LogSpec,

@@ -27,6 +27,7 @@ use crate::daemon::orders::OrderBook;
 use crate::daemon::plan_gate::{Schedule, Taken};
 use crate::daemon::uplink::Uplink;
 use crate::eventlog::DailyLog;
+use crate::fieldio::coils::{self, poller::CoilSettings};
 use crate::fieldio::link::Link;
 use crate::fieldio::poller::{self, Command, Field, FieldStats, PollerIo, PollerSettings};
 use crate::fieldio::reading::Reading;
@@ -520,22 +521,36 @@ fn start_poller(config: &DaemonConfig) -> Poller {
     });
     let (poller_stop, poller_stop_rx) = watch::channel(false);
     let stats = Arc::new(Mutex::new(FieldStats::default()));
-    let poller = AbortOnDrop(tokio::spawn(poller::run(
-        Link::new(config.link.clone()),
-        PollerSettings {
-            map: config.registers,
-            channels: site.channels() as u16,
-            groups: groups as u16,
-            poll_period: config.tick,
-            watchdog_period: config.watchdog_period,
-        },
-        PollerIo {
-            field: field_tx,
-            commands: command_rx,
-            shutdown: poller_stop_rx,
-            stats: stats.clone(),
-        },
-    )));
+    let io = PollerIo {
+        field: field_tx,
+        commands: command_rx,
+        shutdown: poller_stop_rx,
+        stats: stats.clone(),
+    };
+    let task = match &config.coils {
+        // A cabinet of I/O modules: lamps on coils, detectors on inputs.
+        Some(cabinet) => tokio::spawn(coils::poller::run(
+            cabinet.clone(),
+            CoilSettings {
+                poll_period: config.tick,
+                keepalive_period: config.watchdog_period,
+                link: config.link.clone(),
+            },
+            io,
+        )),
+        None => tokio::spawn(poller::run(
+            Link::new(config.link.clone()),
+            PollerSettings {
+                map: config.registers,
+                channels: site.channels() as u16,
+                groups: groups as u16,
+                poll_period: config.tick,
+                watchdog_period: config.watchdog_period,
+            },
+            io,
+        )),
+    };
+    let poller = AbortOnDrop(task);
     (field_rx, command_tx, poller, poller_stop, stats)
 }
 
