@@ -276,10 +276,21 @@ impl Link {
         let outcome = timeout(limit, ctx.read_input_registers(address, count)).await;
         let what = || format!("reading input registers {address}+{count}");
         let words = self.settle(what, started, outcome)?;
+        self.registers(what(), words, count)
+    }
+
+    /// `words` if `count` of them came back; else the connection is dropped (a reply out of
+    /// step) and the error names `what` was being read.
+    fn registers(
+        &mut self,
+        what: String,
+        words: Vec<u16>,
+        count: u16,
+    ) -> Result<Vec<u16>, LinkError> {
         if words.len() != usize::from(count) {
             self.drop_connection();
             return Err(LinkError::Reply {
-                what: what(),
+                what,
                 why: format!("{} registers came back, not {count}", words.len()),
             });
         }
@@ -342,14 +353,7 @@ impl Link {
         let outcome = timeout(limit, ctx.read_holding_registers(address, count)).await;
         let what = || format!("reading holding registers {address}+{count}");
         let words = self.settle(what, started, outcome)?;
-        if words.len() != usize::from(count) {
-            self.drop_connection();
-            return Err(LinkError::Reply {
-                what: what(),
-                why: format!("{} registers came back, not {count}", words.len()),
-            });
-        }
-        Ok(words)
+        self.registers(what(), words, count)
     }
 
     /// Writes `values` to coils from `address` in one request (function 15).

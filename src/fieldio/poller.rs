@@ -43,6 +43,17 @@ pub struct Field {
     pub poll_started: Option<Instant>,
 }
 
+impl Field {
+    /// A good poll begun at `started`, whose `reading` was complete at `at`.
+    pub fn took(&mut self, reading: Reading, at: Instant, started: Instant) {
+        self.up = true;
+        self.error = None;
+        self.reading = Some((reading, at));
+        self.polls += 1;
+        self.poll_started = Some(started);
+    }
+}
+
 /// Counters of the field link, for logs and measurements.
 #[derive(Clone, Debug, Default)]
 pub struct FieldStats {
@@ -162,13 +173,7 @@ pub async fn run(mut link: Link, settings: PollerSettings, mut io: PollerIo) {
                             io.stats.lock().expect("stats lock").connects += 1;
                             tracing::info!("cabinet link up");
                         }
-                        io.field.send_modify(|f| {
-                            f.up = true;
-                            f.error = None;
-                            f.reading = Some((reading, at));
-                            f.polls += 1;
-                            f.poll_started = Some(started);
-                        });
+                        io.field.send_modify(|f| f.took(reading, at, started));
                     }
                     Err(e) => {
                         let message = e.to_string();

@@ -156,13 +156,7 @@ fn publish(io: &PollerIo, outcome: Result<(Reading, Instant), String>) {
     match outcome {
         Ok((reading, started)) => {
             let at = Instant::now();
-            io.field.send_modify(|f| {
-                f.up = true;
-                f.error = None;
-                f.reading = Some((reading, at));
-                f.polls += 1;
-                f.poll_started = Some(started);
-            });
+            io.field.send_modify(|f| f.took(reading, at, started));
         }
         Err(message) => {
             io.stats.lock().unwrap_or_else(|e| e.into_inner()).failures += 1;
