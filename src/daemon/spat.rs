@@ -21,7 +21,8 @@ pub fn event_state(aspect: Aspect) -> &'static str {
         Aspect::Red => "stop-And-Remain",
         Aspect::RedAmber => "pre-Movement",
         Aspect::Green | Aspect::FlashingGreen => "protected-Movement-Allowed",
-        Aspect::Amber => "protected-clearance",
+        // A pedestrian head's flashing don't walk is its clearance (J2735 usage).
+        Aspect::Amber | Aspect::FlashingDontWalk => "protected-clearance",
         Aspect::FlashingAmber => "caution-Conflicting-Traffic",
     }
 }
@@ -116,6 +117,7 @@ fn aspect_name(aspect: Aspect) -> &'static str {
         Aspect::FlashingGreen => "flashing_green",
         Aspect::Amber => "amber",
         Aspect::FlashingAmber => "flashing_amber",
+        Aspect::FlashingDontWalk => "flashing_dont_walk",
     }
 }
 

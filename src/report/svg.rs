@@ -21,6 +21,7 @@ fn colour(aspect: Aspect) -> &'static str {
         Aspect::Amber => "#fdae61",
         Aspect::RedAmber => "#f46d43",
         Aspect::Red => "#d7191c",
+        Aspect::FlashingDontWalk => "#f4a582",
         Aspect::FlashingAmber => "#ffd700",
         Aspect::Dark => "#555555",
     }

@@ -44,7 +44,12 @@ pub(crate) fn is_legal(region: Region, kind: GroupKind, from: Aspect, to: Aspect
                 | (FlashingGreen, Amber)
                 | (Amber, Red)
         ),
-        (GroupKind::Pedestrian, Region::Us | Region::Eu) => {
+        // WALK, flashing DON'T WALK, steady DON'T WALK (MUTCD 4I.02).
+        (GroupKind::Pedestrian, Region::Us) => matches!(
+            (from, to),
+            (Red, Green) | (Green, FlashingDontWalk) | (FlashingDontWalk, Red)
+        ),
+        (GroupKind::Pedestrian, Region::Eu) => {
             matches!((from, to), (Red, Green) | (Green, Red))
         }
         (GroupKind::Pedestrian, Region::PostSoviet) => matches!(
@@ -86,6 +91,24 @@ mod tests {
             FlashingGreen,
             Red
         ));
+    }
+
+    #[test]
+    fn a_us_walk_ends_through_flashing_dont_walk_only() {
+        let ped = GroupKind::Pedestrian;
+        assert!(is_legal(Region::Us, ped, Green, FlashingDontWalk));
+        assert!(is_legal(Region::Us, ped, FlashingDontWalk, Red));
+        assert!(!is_legal(Region::Us, ped, Green, Red));
+        assert!(!is_legal(Region::Us, ped, FlashingDontWalk, Green));
+        assert!(!is_legal(Region::Eu, ped, Green, FlashingDontWalk));
+        for region in [Region::Us, Region::Eu, Region::PostSoviet] {
+            assert!(!is_legal(
+                region,
+                GroupKind::Vehicle,
+                Green,
+                FlashingDontWalk
+            ));
+        }
     }
 
     #[test]

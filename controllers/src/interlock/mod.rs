@@ -5,8 +5,8 @@
 //! minimum greens, aspect durations). For every successive state it checks that
 //! - no two conflicting groups show go (green or flashing green) together;
 //! - a group starts go only after the intergreen from the end of every conflicting group's go;
-//! - every aspect change is legal for the region and group kind, and no amber, red+amber or
-//!   flashing green is cut short;
+//! - every aspect change is legal for the region and group kind, and no amber, red+amber,
+//!   flashing green or flashing don't walk (the pedestrian clearance) is cut short;
 //! - no go period is shorter than the group's minimum green;
 //! - a commanded flash (every group flashing amber together) begins from steady red, once every
 //!   group's clearance (its longest intergreen, amber and red clearance) has run since its green
@@ -217,6 +217,9 @@ impl Interlock {
                 Aspect::Amber => timings.amber,
                 Aspect::RedAmber => timings.red_amber,
                 Aspect::FlashingGreen => timings.flashing_green,
+                Aspect::FlashingDontWalk => {
+                    group.pedestrian.map_or(Duration::ZERO, |p| p.clearance)
+                }
                 _ => Duration::ZERO,
             };
             if shown < required {

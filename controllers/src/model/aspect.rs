@@ -29,11 +29,15 @@ pub enum Aspect {
     Amber = 5,
     /// Proceed with caution, signals not in control (a safe state).
     FlashingAmber = 6,
+    /// Pedestrian change interval: do not start to cross, finish crossing (US practice, MUTCD
+    /// 4I "flashing UPRAISED HAND"). Pedestrian groups of region `us` only; added in version 2
+    /// of the cabinet register map.
+    FlashingDontWalk = 7,
 }
 
 impl Aspect {
     /// Every aspect, in code order.
-    pub const ALL: [Aspect; 7] = [
+    pub const ALL: [Aspect; 8] = [
         Aspect::Dark,
         Aspect::Red,
         Aspect::RedAmber,
@@ -41,6 +45,7 @@ impl Aspect {
         Aspect::FlashingGreen,
         Aspect::Amber,
         Aspect::FlashingAmber,
+        Aspect::FlashingDontWalk,
     ];
 
     /// The cabinet's aspect code.
@@ -48,7 +53,7 @@ impl Aspect {
         self as u16
     }
 
-    /// The aspect of a cabinet aspect code, or `None` for a code above 6.
+    /// The aspect of a cabinet aspect code, or `None` for a code above 7.
     pub fn from_code(code: u16) -> Option<Aspect> {
         Aspect::ALL.get(usize::from(code)).copied()
     }
@@ -70,6 +75,7 @@ impl fmt::Display for Aspect {
             Aspect::FlashingGreen => "flashing green",
             Aspect::Amber => "amber",
             Aspect::FlashingAmber => "flashing amber",
+            Aspect::FlashingDontWalk => "flashing don't walk",
         })
     }
 }
@@ -200,7 +206,8 @@ mod tests {
         for aspect in Aspect::ALL {
             assert_eq!(Aspect::from_code(aspect.code()), Some(aspect));
         }
-        assert_eq!(Aspect::from_code(7), None);
+        assert_eq!(Aspect::from_code(8), None);
+        assert_eq!(Aspect::FlashingDontWalk.code(), 7);
         assert_eq!(Aspect::Amber.code(), 5);
     }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use super::aspect::{AspectSequence, GroupKind};
+use super::pedestrian::PedestrianTiming;
 use crate::time::Duration;
 
 /// An approach, named by the direction its traffic travels (HCM usage): `eb` is the approach
@@ -155,6 +156,8 @@ pub struct SignalGroup {
     pub max_green: Duration,
     /// The aspects around its green.
     pub sequence: AspectSequence,
+    /// How it walks and clears, for a pedestrian group.
+    pub pedestrian: Option<PedestrianTiming>,
 }
 
 #[cfg(test)]

@@ -7,10 +7,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::aspect::{AspectSequence, GroupKind, Region, SequenceTimings};
+use super::aspect::{Aspect, AspectSequence, GroupKind, Region, SequenceTimings, Step};
 use super::group::{GroupIndex, SignalGroup, Turn};
-use super::nema;
-use super::spec::IntersectionSpec;
+use super::spec::{GroupSpec, IntersectionSpec};
+use super::{nema, pedestrian};
 use crate::error::{Collector, Problems};
 use crate::time::Duration;
 
@@ -171,13 +171,33 @@ impl Intersection {
                     );
                 }
             }
+            let pedestrian = (g.kind == GroupKind::Pedestrian)
+                .then(|| pedestrian::timing(spec.region, &spec.pedestrians, g, &field, &mut out));
+            let mut sequence = AspectSequence::for_group(spec.region, g.kind, &timings);
+            let mut min_green_s = g.min_green_s;
+            if let Some(p) = &pedestrian {
+                min_green_s = pedestrian::walk_s(spec.region, g);
+                if p.timed_walk {
+                    // The pedestrian change interval follows the walk.
+                    sequence.after_green = vec![Step {
+                        aspect: Aspect::FlashingDontWalk,
+                        duration: p.clearance,
+                    }];
+                }
+            } else if let Some(field_name) = pedestrian_only_field(g) {
+                out.push(
+                    format!("{field}.{field_name}"),
+                    format!("`{field_name}` applies to pedestrian groups only"),
+                );
+            }
             groups.push(SignalGroup {
                 id: g.id.clone(),
                 kind: g.kind,
                 movements: g.movements.clone(),
-                min_green: Duration::from_secs_f64(g.min_green_s),
-                max_green: Duration::from_secs_f64(g.max_green_s),
-                sequence: AspectSequence::for_group(spec.region, g.kind, &timings),
+                min_green: Duration::from_secs_f64(min_green_s),
+                max_green: Duration::from_secs_f64(g.max_green_s.max(min_green_s)),
+                sequence,
+                pedestrian,
             });
         }
 
@@ -308,6 +328,19 @@ impl Intersection {
             .position(|s| s.id == id)
             .map(|i| StageIndex(i as u8))
     }
+}
+
+/// A pedestrian-only field given for a vehicle group, if any.
+fn pedestrian_only_field(g: &GroupSpec) -> Option<&'static str> {
+    [
+        ("walk_s", g.walk_s.is_some()),
+        ("crossing_m", g.crossing_m.is_some()),
+        ("clearance_s", g.clearance_s.is_some()),
+        ("recall", g.recall),
+        ("rest_in_walk", g.rest_in_walk),
+    ]
+    .into_iter()
+    .find_map(|(name, given)| given.then_some(name))
 }
 
 fn kind_name(kind: GroupKind) -> &'static str {
@@ -457,7 +490,26 @@ fn intergreens_of(
                 continue;
             };
             let ig = Duration::from_secs_f64(secs);
-            let clearance = groups[fi.get()].sequence.clearance();
+            let clearing = &groups[fi.get()];
+            if let Some(p) = &clearing.pedestrian {
+                let least = p.least_intergreen();
+                if ig < least {
+                    out.push(
+                        field,
+                        format!(
+                            "intergreen `{from} -> {to}` of {ig} is shorter than the pedestrian \
+                             clearance of `{from}` ({least}: crossing time{})",
+                            if p.buffer > Duration::ZERO {
+                                " and buffer"
+                            } else {
+                                ""
+                            }
+                        ),
+                    );
+                    continue;
+                }
+            }
+            let clearance = clearing.sequence.clearance();
             if ig < clearance {
                 out.push(
                     field,
@@ -470,7 +522,19 @@ fn intergreens_of(
             intergreens[fi.get() * n + ti.get()] = Some(ig);
         }
     }
-    // A conflict is symmetric: both directions need an intergreen.
+    // A conflict is symmetric: both directions need an intergreen. A timed pedestrian group's
+    // intergreen towards a group that conflicts with it, when not given, is its clearance and
+    // buffer.
+    for a in 0..n {
+        for b in 0..n {
+            if intergreens[a * n + b].is_some()
+                && intergreens[b * n + a].is_none()
+                && let Some(p) = groups[b].pedestrian.filter(|p| p.timed_walk)
+            {
+                intergreens[b * n + a] = Some(p.least_intergreen());
+            }
+        }
+    }
     for a in 0..n {
         for b in 0..n {
             if intergreens[a * n + b].is_some() && intergreens[b * n + a].is_none() {

@@ -4,11 +4,16 @@ pub mod aspect;
 pub mod group;
 pub mod intersection;
 mod nema;
+pub mod pedestrian;
 pub mod spec;
 pub mod state;
 
 pub use aspect::{Aspect, AspectSequence, GroupKind, Region, SequenceTimings, Step};
 pub use group::{Direction, GroupIndex, Movement, SignalGroup, Turn};
 pub use intersection::{GroupSet, Intersection, MAX_GROUPS, Stage, StageIndex};
-pub use spec::{GroupSpec, IntersectionSpec, MainStreet, NemaSpec, StageSpec, TimingsSpec};
+pub use pedestrian::PedestrianTiming;
+pub use spec::{
+    ChangeInterval, GroupSpec, IntersectionSpec, MainStreet, NemaPedestrians, NemaSpec,
+    PedestrianRulesSpec, StageSpec, TimingsSpec,
+};
 pub use state::SignalState;

@@ -65,6 +65,46 @@ pub struct IntersectionSpec {
     /// A NEMA dual-ring eight-phase preset instead of groups, intergreens and stages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nema: Option<NemaSpec>,
+    /// How pedestrian groups clear; regional defaults when absent.
+    #[serde(default, skip_serializing_if = "PedestrianRulesSpec::is_default")]
+    pub pedestrians: PedestrianRulesSpec,
+}
+
+/// When a US pedestrian change interval (flashing don't walk) may run, MUTCD 4I.06.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeInterval {
+    /// It ends at or before the onset of the parallel vehicle amber: the parallel green is held
+    /// until it has run.
+    #[default]
+    BeforeAmber,
+    /// It may run on into the parallel vehicle amber and red clearance; conflicting traffic
+    /// waits for it and the buffer interval.
+    IntoAmber,
+}
+
+/// The intersection's rules for pedestrian clearance.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PedestrianRulesSpec {
+    /// Walking speed for the pedestrian clearance time, m/s: `us` default 1.07 (3.5 ft/s,
+    /// MUTCD 4I.06); `eu` and `post_soviet` default 1.2 (the clearing speed of EN 12675 and
+    /// RiLSA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub walking_speed_m_s: Option<f64>,
+    /// Steady don't walk after the flashing don't walk before any conflicting green (`us`,
+    /// MUTCD 4I.06 buffer interval; default 3 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buffer_s: Option<f64>,
+    /// When the flashing don't walk may run (`us`; default `before_amber`).
+    #[serde(default)]
+    pub change_interval: ChangeInterval,
+}
+
+impl PedestrianRulesSpec {
+    fn is_default(&self) -> bool {
+        *self == PedestrianRulesSpec::default()
+    }
 }
 
 /// Durations of the transitional aspects; `None` takes the region's default.
@@ -104,6 +144,25 @@ pub struct GroupSpec {
     /// Maximum green a controller may give (default 60 s).
     #[serde(default = "default_max_green_s")]
     pub max_green_s: f64,
+    /// Pedestrian groups: the walk interval (`us`: at least 4 s, default 7 s, MUTCD 4I.06); it
+    /// is also the group's minimum green.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub walk_s: Option<f64>,
+    /// Pedestrian groups: the crossing's length, curb to far side of the travelled way, m. The
+    /// clearance time is this over the walking speed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crossing_m: Option<f64>,
+    /// Pedestrian groups: the clearance time itself, s, instead of `crossing_m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clearance_s: Option<f64>,
+    /// Pedestrian groups (`us`): walk every time the group's stage runs, without a push-button
+    /// call (pedestrian recall).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recall: bool,
+    /// Pedestrian groups (`us`): keep showing walk while the stage runs, instead of timing the
+    /// walk once (rest in walk).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rest_in_walk: bool,
 }
 
 pub(crate) fn default_min_green_s() -> f64 {
@@ -154,4 +213,28 @@ pub struct NemaSpec {
     /// Per-phase maximum greens, by phase number (`"2" = 50.0`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub max_green_by_phase_s: BTreeMap<String, f64>,
+    /// Pedestrian phases beside the even vehicle phases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pedestrians: Option<NemaPedestrians>,
+}
+
+/// Pedestrian phases of a NEMA preset: pedestrian phase `P2` walks beside vehicle phase 2,
+/// across the leg on that traffic's right (the side street's near crossing), and so on for 4, 6
+/// and 8.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NemaPedestrians {
+    /// The vehicle phases with a pedestrian phase beside them (2, 4, 6, 8 or some of them).
+    pub phases: Vec<u8>,
+    /// Crossing length of each pedestrian phase, m, by phase number (`"2" = 14.0`).
+    pub crossing_m: BTreeMap<String, f64>,
+    /// Walk interval (default 7 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub walk_s: Option<f64>,
+    /// Pedestrian recall on every pedestrian phase.
+    #[serde(default)]
+    pub recall: bool,
+    /// Rest in walk on every pedestrian phase.
+    #[serde(default)]
+    pub rest_in_walk: bool,
 }

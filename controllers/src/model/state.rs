@@ -72,6 +72,7 @@ impl fmt::Display for SignalState {
                 Aspect::Green => "G",
                 Aspect::FlashingGreen => "FG",
                 Aspect::Amber => "A",
+                Aspect::FlashingDontWalk => "FDW",
                 Aspect::FlashingAmber => "FA",
             })?;
         }

@@ -120,6 +120,11 @@ impl Blueprint {
         g != 0 && self.groups[g].0
     }
 
+    /// Whether group `g` is a pedestrian group of region `us` (with a flashing don't walk).
+    fn us_pedestrian(&self, g: usize) -> bool {
+        self.is_pedestrian(g) && self.region == Region::Us
+    }
+
     /// The intersection file; `extra_scale` scales the intergreen beyond the amber (1.0 for
     /// the true intersection, 0.0 for one whose intergreens equal the amber), and
     /// `min_extra_t` is added to every extra.
@@ -138,12 +143,23 @@ impl Blueprint {
                 movements: vec![],
                 min_green_s: tenths(self.groups[g].1),
                 max_green_s: 60.0,
+                walk_s: None,
+                crossing_m: None,
+                // A US pedestrian group's flashing don't walk: as long as the amber.
+                clearance_s: self.us_pedestrian(g).then_some(amber),
+                recall: false,
+                rest_in_walk: false,
             })
             .collect();
         let mut intergreens_s: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
         for a in 0..n {
             for b in (0..n).filter(|&b| self.conflict(a, b)) {
-                let clearance = if self.is_pedestrian(a) { 0.0 } else { amber };
+                // A US pedestrian group clears in its flashing don't walk and the 3 s buffer.
+                let clearance = match (self.is_pedestrian(a), self.us_pedestrian(a)) {
+                    (true, true) => amber + 3.0,
+                    (true, false) => 0.0,
+                    (false, _) => amber,
+                };
                 let extra = tenths(self.extra_t[a * n + b] + min_extra_t) * extra_scale;
                 let ig = ((clearance + extra) * 10.0).round() / 10.0;
                 intergreens_s.entry(id(a)).or_default().insert(id(b), ig);
@@ -183,6 +199,7 @@ impl Blueprint {
                 })
                 .collect(),
             nema: None,
+            pedestrians: Default::default(),
         }
     }
 

@@ -33,6 +33,10 @@ pub fn lit(kind: GroupKind, aspect: Aspect, flash_on: bool) -> [bool; 3] {
         // A pedestrian head has no amber: don't walk stands for both; dark in flash.
         (GroupKind::Pedestrian, Aspect::RedAmber | Aspect::Amber) => (true, false, false),
         (GroupKind::Pedestrian, Aspect::FlashingAmber) => (false, false, false),
+        // Don't walk flashing: the pedestrian change interval.
+        (GroupKind::Pedestrian, Aspect::FlashingDontWalk) => (flash_on, false, false),
+        // A vehicle group never shows it (the interlock refuses it); its red stays lit.
+        (GroupKind::Vehicle, Aspect::FlashingDontWalk) => (true, false, false),
     };
     [r, a, g]
 }

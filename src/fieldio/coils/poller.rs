@@ -213,8 +213,12 @@ impl Coils {
 
     fn flashing(&self) -> bool {
         self.target().is_some_and(|a| {
-            a.iter()
-                .any(|a| matches!(a, Aspect::FlashingAmber | Aspect::FlashingGreen))
+            a.iter().any(|a| {
+                matches!(
+                    a,
+                    Aspect::FlashingAmber | Aspect::FlashingGreen | Aspect::FlashingDontWalk
+                )
+            })
         })
     }
 

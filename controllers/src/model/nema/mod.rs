@@ -8,6 +8,8 @@
 //! (phase 1 is the left turn that crosses phase 2's through movement). The intergreen between
 //! conflicting phases is the yellow change plus the red clearance.
 
+mod pedestrians;
+
 use std::collections::BTreeMap;
 
 use super::aspect::GroupKind;
@@ -20,7 +22,7 @@ const RING_1: [u8; 4] = [1, 2, 3, 4];
 const RING_2: [u8; 4] = [5, 6, 7, 8];
 
 /// The movements of each phase, by main-street orientation.
-fn phase_movements(main: MainStreet, phase: u8) -> Vec<Movement> {
+pub(super) fn phase_movements(main: MainStreet, phase: u8) -> Vec<Movement> {
     use Direction::*;
     // (phase 2's direction, 6's, 4's, 8's)
     let (p2, p6, p4, p8) = match main {
@@ -61,7 +63,7 @@ fn phase_movements(main: MainStreet, phase: u8) -> Vec<Movement> {
     }
 }
 
-fn main_side(phase: u8) -> bool {
+pub(super) fn main_side(phase: u8) -> bool {
     matches!(phase, 1 | 2 | 5 | 6)
 }
 
@@ -135,6 +137,11 @@ pub(crate) fn compile(
                 .get(&p.to_string())
                 .copied()
                 .unwrap_or(nema.max_green_s),
+            walk_s: None,
+            crossing_m: None,
+            clearance_s: None,
+            recall: false,
+            rest_in_walk: false,
         })
         .collect();
     let mut intergreens_s: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
@@ -146,13 +153,33 @@ pub(crate) fn compile(
                 .insert(b.to_string(), amber + all_red);
         }
     }
+    let peds = match &nema.pedestrians {
+        Some(p) => pedestrians::compile(nema.main_street, p, amber + all_red)?,
+        None => pedestrians::Compiled::default(),
+    };
+    let mut groups: Vec<GroupSpec> = groups;
+    groups.extend(peds.groups);
+    for (from, row) in peds.intergreens_s {
+        intergreens_s.entry(from).or_default().extend(row);
+    }
     let mut stages = Vec::new();
     for main in [true, false] {
         for &r1 in RING_1.iter().filter(|&&p| main_side(p) == main) {
             for &r2 in RING_2.iter().filter(|&&p| main_side(p) == main) {
+                let mut groups = vec![r1.to_string(), r2.to_string()];
+                groups.extend(
+                    peds.beside
+                        .iter()
+                        .filter(|(phase, conflicts)| {
+                            [r1, r2].contains(phase)
+                                && !conflicts.contains(&r1)
+                                && !conflicts.contains(&r2)
+                        })
+                        .map(|(phase, _)| pedestrians::id(*phase)),
+                );
                 stages.push(StageSpec {
                     id: format!("{r1}+{r2}"),
-                    groups: vec![r1.to_string(), r2.to_string()],
+                    groups,
                 });
             }
         }
@@ -168,6 +195,7 @@ pub(crate) fn compile(
         intergreens_s,
         stages,
         nema: None,
+        pedestrians: Default::default(),
     })
 }
 
