@@ -9,6 +9,7 @@ use crate::time::Instant;
 
 pub(crate) const EU_TWO_STAGE: &str = include_str!("../../config/intersections/eu-two-stage.toml");
 pub(crate) const NEMA_4LEG: &str = include_str!("../../config/intersections/nema-4leg.toml");
+pub(crate) const NEMA_PEDS: &str = include_str!("../../config/intersections/nema-4leg-peds.toml");
 pub(crate) const POST_SOVIET: &str = include_str!("../../config/intersections/post-soviet.toml");
 
 pub(crate) fn spec(text: &str) -> IntersectionSpec {

@@ -12,7 +12,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use greenwave_controllers::interlock::{Check, Interlock, SafeState};
-use greenwave_controllers::model::{Intersection, StageIndex};
+use greenwave_controllers::model::{GroupIndex, Intersection, StageIndex};
 use greenwave_controllers::sequencer::Sequencer;
 use greenwave_controllers::{Duration, Instant};
 
@@ -38,6 +38,8 @@ fn drive(ix: &Arc<Intersection>, start_ms: u64, steps: &[Step]) -> Result<u64, S
         if let Some(s) = step.request {
             seq.request(StageIndex((s % stages) as u8))
                 .map_err(|e| e.to_string())?;
+            // A push of some pedestrian button (vehicle groups ignore it).
+            seq.call_pedestrian(GroupIndex((s / 7 % ix.groups().len()) as u8));
         }
         let waited = now + Duration::from_millis(step.wait_ms);
         now = match seq.poll_at() {

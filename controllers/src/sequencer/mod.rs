@@ -2,13 +2,15 @@
 //!
 //! It honours minimum greens, intergreens (EN 12675) and the region's aspect sequence, and knows
 //! when it next needs attention ([`Sequencer::poll_at`], after smoltcp's `poll_at`). A stage
-//! transition, once started, runs to completion; a request made meanwhile waits for it. The
+//! transition, once started, runs to completion; a request made meanwhile waits for it.
+//! Pedestrian walks of region `us` are timed beside the transitions (see `pedestrians`). The
 //! sequencer's output is a proposal: the [`crate::interlock`] checks every state before it is
 //! shown.
 
+mod pedestrians;
 mod transition;
 
-pub use transition::{Change, TransitionPlan, interstage, plan, wind_down};
+pub use transition::{Change, TransitionPlan, interstage, plan, plan_groups, wind_down};
 
 use std::fmt;
 use std::sync::Arc;
@@ -84,6 +86,13 @@ pub struct Sequencer {
     go_start: Vec<Option<Instant>>,
     /// When each group's last go ended (start-up counts as an end, to be safe).
     go_end: Vec<Instant>,
+    /// Pedestrian walk timers (ends of walk and of flashing don't walk, recycled walks), in
+    /// time order, apart from any transition.
+    ped_changes: Vec<Change>,
+    /// Pedestrian calls not yet served.
+    ped_calls: GroupSet,
+    /// When each group's red began as shown.
+    red_since: Vec<Instant>,
 }
 
 impl Sequencer {
@@ -99,6 +108,9 @@ impl Sequencer {
             next_change: 0,
             go_start: vec![None; n],
             go_end: vec![now; n],
+            ped_changes: Vec::new(),
+            ped_calls: GroupSet::EMPTY,
+            red_since: vec![now; n],
             intersection,
         }
     }
@@ -136,6 +148,7 @@ impl Sequencer {
         );
         self.pending = None;
         self.changes = planned.changes;
+        self.ped_changes.clear();
         self.next_change = 0;
         self.phase = Phase::Clearing {
             started: now,
@@ -192,6 +205,10 @@ impl Sequencer {
                     Phase::AllRed { .. } | Phase::Dwell { .. } => {}
                 }
             }
+            self.end_rested_walks(now);
+            if self.recycle(now) {
+                continue;
+            }
             match self.ready_to_start(now) {
                 Some(to) => self.start_transition(now, to),
                 None => break,
@@ -202,13 +219,19 @@ impl Sequencer {
 
     /// The next instant at which [`Sequencer::poll`] has something to do, if any.
     pub fn poll_at(&self) -> Option<Instant> {
-        match self.phase {
+        let stage = match self.phase {
             Phase::Transition { .. } | Phase::Clearing { .. } => {
                 self.changes.get(self.next_change).map(|c| c.at)
             }
             Phase::AllRed { until } => self.pending.map(|_| until),
             Phase::Dwell { .. } => self.pending.map(|to| self.earliest_start(to)),
-        }
+        };
+        let pedestrians = [
+            self.ped_changes.first().map(|c| c.at),
+            self.recycle_at().map(|(_, at)| at),
+            self.rested_walk_end(),
+        ];
+        pedestrians.into_iter().chain([stage]).flatten().min()
     }
 
     /// The state as of the last poll.
@@ -241,7 +264,8 @@ impl Sequencer {
                     .groups
                     .iter()
                     .map(|g| self.min_green_end(g))
-                    .fold(since, Instant::max),
+                    .fold(since, Instant::max)
+                    .max(self.pedestrian_hold(GroupSet::EMPTY)),
             ),
             Phase::Transition { to, completes, .. } => Some(
                 self.intersection
@@ -283,14 +307,16 @@ impl Sequencer {
             .fold(GroupSet::EMPTY, |set, (g, _)| set.with(g))
     }
 
-    /// When a transition to `to` may start: after the minimum green of every group it ends.
+    /// When a transition to `to` may start: after the minimum green of every group it ends,
+    /// and after the flashing don't walk of pedestrian groups it ends that hold their parallel
+    /// green.
     fn earliest_start(&self, to: StageIndex) -> Instant {
         let target = self.intersection.stage(to).groups;
         self.going()
             .minus(target)
             .iter()
             .map(|g| self.min_green_end(g))
-            .fold(Instant::ZERO, Instant::max)
+            .fold(self.pedestrian_hold(target), Instant::max)
     }
 
     fn ready_to_start(&self, now: Instant) -> Option<StageIndex> {
@@ -309,12 +335,18 @@ impl Sequencer {
             Phase::Dwell { stage, .. } => Some(stage),
             _ => None,
         };
-        let planned = plan(
+        let going = self.going();
+        let target = self.joining(to);
+        // Walks this transition ends run their clearance in it, not on their own timers.
+        let leaving = going.minus(target);
+        self.ped_changes.retain(|c| !leaving.contains(c.group));
+        let planned = plan_groups(
             &self.intersection,
             now,
-            self.going(),
-            self.intersection.stage(to),
+            going,
+            target,
             &self.go_end,
+            Some(&self.red_since),
         );
         self.changes = planned.changes;
         self.next_change = 0;
@@ -330,33 +362,69 @@ impl Sequencer {
     /// time) pushes every later change back by the same lateness, so no aspect, intergreen or
     /// minimum green is ever shown shorter than planned.
     fn apply_due(&mut self, now: Instant) {
-        while let Some(&change) = self.changes.get(self.next_change) {
-            if change.at > now {
-                break;
-            }
-            let late = now - change.at;
-            if late > Duration::ZERO {
-                for later in &mut self.changes[self.next_change..] {
-                    later.at += late;
-                }
-                if let Phase::Transition { completes, .. } | Phase::Clearing { completes, .. } =
-                    &mut self.phase
-                {
-                    *completes += late;
-                }
-            }
-            self.next_change += 1;
+        loop {
+            let transition = self
+                .changes
+                .get(self.next_change)
+                .copied()
+                .filter(|c| c.at <= now);
+            let pedestrian = self.ped_changes.first().copied().filter(|c| c.at <= now);
+            let change = match (transition, pedestrian) {
+                (Some(t), Some(p)) if p.at < t.at => self.take_pedestrian_change(p, now),
+                (Some(t), _) => self.take_transition_change(t, now),
+                (None, Some(p)) => self.take_pedestrian_change(p, now),
+                (None, None) => break,
+            };
             let g = change.group.get();
             let was_go = self.state.get(change.group).is_go();
             let is_go = change.aspect.is_go();
+            self.state.set(change.group, change.aspect);
+            if change.aspect == Aspect::Red {
+                self.red_since[g] = now;
+            }
             if was_go && !is_go {
                 self.go_start[g] = None;
                 self.go_end[g] = now;
             } else if is_go && !was_go {
                 self.go_start[g] = Some(now);
+                if self.intersection.group(change.group).pedestrian.is_some() {
+                    self.walk_started(change.group, now);
+                }
             }
-            self.state.set(change.group, change.aspect);
         }
+    }
+
+    /// Takes the transition's next change, due by `now`; a change applied late pushes every
+    /// later one back by as much.
+    fn take_transition_change(&mut self, change: Change, now: Instant) -> Change {
+        let late = now - change.at;
+        if late > Duration::ZERO {
+            for later in &mut self.changes[self.next_change..] {
+                later.at += late;
+            }
+            if let Phase::Transition { completes, .. } | Phase::Clearing { completes, .. } =
+                &mut self.phase
+            {
+                *completes += late;
+            }
+        }
+        self.next_change += 1;
+        change
+    }
+
+    /// Takes the first pedestrian timer change, due by `now`; applied late, it pushes the
+    /// group's later changes back by as much.
+    fn take_pedestrian_change(&mut self, change: Change, now: Instant) -> Change {
+        self.ped_changes.remove(0);
+        let late = now - change.at;
+        for later in self
+            .ped_changes
+            .iter_mut()
+            .filter(|c| c.group == change.group)
+        {
+            later.at += late;
+        }
+        change
     }
 }
 

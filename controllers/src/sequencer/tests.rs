@@ -185,3 +185,82 @@ fn taking_over_a_red_amber_runs_it_to_green_and_its_minimum_before_clearing() {
     assert_eq!(aspect(&ix, seq.poll(secs(117.0)), "K1"), Red);
     assert!(seq.all_red());
 }
+
+/// Runs `seq` to `until` in 0.1 s polls, returning every (time, aspect) change of `group`.
+fn trace(
+    seq: &mut Sequencer,
+    ix: &Intersection,
+    group: &str,
+    from: f64,
+    until: f64,
+) -> Vec<(f64, Aspect)> {
+    let g = ix.group_by_id(group).expect("known group");
+    let mut out = Vec::new();
+    let mut last = seq.state().get(g);
+    let mut t = from;
+    while t <= until + 1e-9 {
+        let a = seq.poll(secs(t)).get(g);
+        if a != last {
+            out.push(((t * 10.0).round() / 10.0, a));
+            last = a;
+        }
+        t += 0.1;
+    }
+    out
+}
+
+#[test]
+fn a_us_walk_is_timed_then_flashes_dont_walk_and_holds_the_parallel_green() {
+    let ix = intersection(NEMA_PEDS);
+    let p4 = ix.group_by_id("P4").unwrap();
+    let p = ix.group(p4).pedestrian.unwrap();
+    // 21 m at 1.07 m/s, rounded up to a tenth; 7 s walk; intergreen towards 2 = 19.7 + 3.
+    assert_eq!(p.clearance, Duration::from_millis(19_700));
+    assert_eq!(ix.group(p4).min_green, Duration::from_secs(7));
+    let two = ix.group_by_id("2").unwrap();
+    assert_eq!(ix.intergreen(p4, two), Some(Duration::from_millis(22_700)));
+
+    let mut seq = Sequencer::new(ix.clone(), secs(0.0));
+    seq.call_pedestrian(p4);
+    seq.request(stage(&ix, "4+8")).unwrap();
+    let start = seq.poll_at().unwrap();
+    let t0 = (start - secs(0.0)).as_secs_f64();
+    let p4_trace = trace(&mut seq, &ix, "P4", t0, t0 + 40.0);
+    assert_eq!(
+        p4_trace,
+        [(t0, Green), (t0 + 7.0, FlashingDontWalk), (t0 + 26.7, Red)],
+        "walk 7 s, flashing don't walk 19.7 s, then don't walk"
+    );
+    assert!(
+        seq.pedestrian_calls().iter().next().is_none(),
+        "the call is served"
+    );
+    // The side street is asked to end at once; phase 4 holds its green until the flashing
+    // don't walk has ended (change interval before the parallel amber).
+    let mut seq = Sequencer::new(ix.clone(), secs(0.0));
+    seq.call_pedestrian(p4);
+    seq.request(stage(&ix, "4+8")).unwrap();
+    seq.poll(start);
+    seq.request(stage(&ix, "2+6")).unwrap();
+    let four = trace(&mut seq, &ix, "4", t0, t0 + 40.0);
+    assert_eq!(four.first(), Some(&(t0 + 26.7, Amber)));
+}
+
+#[test]
+fn an_uncalled_us_walk_stays_dark_and_a_call_in_the_running_stage_recycles_it() {
+    let ix = intersection(NEMA_PEDS);
+    let mut seq = Sequencer::new(ix.clone(), secs(0.0));
+    seq.request(stage(&ix, "2+6")).unwrap();
+    let start = (seq.poll_at().unwrap() - secs(0.0)).as_secs_f64();
+    assert_eq!(trace(&mut seq, &ix, "P2", start, start + 20.0), []);
+    assert_eq!(aspect(&ix, seq.state(), "2"), Green);
+    // A push while 2+6 rests: the walk comes at once (nothing it conflicts with ran lately).
+    seq.call_pedestrian(ix.group_by_id("P2").unwrap());
+    assert!(seq.poll_at().is_some_and(|t| t <= secs(start + 20.0)));
+    let p2 = trace(&mut seq, &ix, "P2", start + 20.1, start + 50.0);
+    assert_eq!(p2.first(), Some(&(start + 20.1, Green)));
+    assert_eq!(p2.get(1), Some(&(start + 27.1, FlashingDontWalk)));
+    // A vehicle group ignores a call.
+    seq.call_pedestrian(ix.group_by_id("2").unwrap());
+    assert!(seq.pedestrian_calls().iter().next().is_none());
+}

@@ -8,6 +8,10 @@
 use crate::model::{Aspect, GroupIndex, GroupSet, Intersection, SignalState, Stage, Step};
 use crate::time::{Duration, Instant};
 
+/// The least red a group shows between two of its greens (NEMA TS 2 "red revert", 2 s by
+/// custom), whatever its conflicts.
+pub const RED_REVERT: Duration = Duration::from_secs(2);
+
 /// One scheduled aspect change.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Change {
@@ -38,24 +42,42 @@ pub fn plan(
     to: &Stage,
     last_go_end: &[Instant],
 ) -> TransitionPlan {
+    plan_groups(intersection, t0, going, to.groups, last_go_end, None)
+}
+
+/// [`plan`] towards a set of groups rather than a whole stage (a stage whose uncalled
+/// pedestrian groups stay at don't walk); `red_since[g]`, when given, is when group `g`'s red
+/// began as shown (later than planned when a change was applied late).
+pub fn plan_groups(
+    intersection: &Intersection,
+    t0: Instant,
+    going: GroupSet,
+    to: GroupSet,
+    last_go_end: &[Instant],
+    red_since: Option<&[Instant]>,
+) -> TransitionPlan {
     let mut changes = Vec::new();
     let mut go_end: Vec<Instant> = last_go_end.to_vec();
     let mut completes = t0;
 
-    for g in going.minus(to.groups).iter() {
+    for g in going.minus(to).iter() {
         let sequence = &intersection.group(g).sequence;
         go_end[g.get()] = t0 + sequence.go_after_green();
         let red_at = push_sequence(&mut changes, g, t0, &sequence.after_green, Aspect::Red);
         completes = completes.max(red_at);
     }
 
-    for g in to.groups.minus(going).iter() {
+    for g in to.minus(going).iter() {
         let sequence = &intersection.group(g).sequence;
         let lead_in = sequence.lead_in();
+        // Its own red lasts at least the red revert before it goes again.
+        let red_began = go_end[g.get()] + sequence.clearance();
+        let red_began = red_since.map_or(red_began, |r| r[g.get()].max(red_began));
+        let red_revert = red_began + RED_REVERT;
         let green_at = intersection
             .group_indices()
             .filter_map(|c| Some(go_end[c.get()] + intersection.intergreen(c, g)?))
-            .fold(t0 + lead_in, Instant::max);
+            .fold((t0 + lead_in).max(red_revert), Instant::max);
         push_sequence(
             &mut changes,
             g,
