@@ -10,7 +10,9 @@ use petgraph::visit::EdgeRef;
 use std::sync::Arc;
 
 use crate::corridor::{Corridor, Detector, DetectorKind, NodeKind, TurnSet};
+use crate::detector::{DetectorSample, FaultCode};
 use crate::model::{Direction, GroupIndex, Intersection, Turn};
+use crate::sequencer::Sequencer;
 
 /// One movement out of an approach.
 #[derive(Clone, Debug, PartialEq)]
@@ -173,6 +175,19 @@ impl Site {
         by_group
     }
 
+    /// The push buttons of its pedestrian groups: `(group, channel)`.
+    pub fn pedestrian_buttons(&self) -> Vec<(GroupIndex, u8)> {
+        self.group_detectors()
+            .iter()
+            .enumerate()
+            .flat_map(|(g, ds)| {
+                ds.iter()
+                    .filter(|d| d.kind == DetectorKind::PedestrianButton)
+                    .map(move |d| (GroupIndex(g as u8), d.channel))
+            })
+            .collect()
+    }
+
     /// The number of detector channels its cabinet uses (highest channel + 1).
     pub fn channels(&self) -> usize {
         self.approaches
@@ -180,5 +195,22 @@ impl Site {
             .flat_map(|a| a.detectors.iter().map(|d| usize::from(d.channel) + 1))
             .max()
             .unwrap_or(0)
+    }
+}
+
+/// Calls the pedestrian groups whose push button (`buttons`, from
+/// [`Site::pedestrian_buttons`]) shows presence in `samples`; a faulty button calls nothing.
+pub fn press_buttons(
+    buttons: &[(GroupIndex, u8)],
+    samples: &[DetectorSample],
+    sequencer: &mut Sequencer,
+) {
+    for &(g, channel) in buttons {
+        if samples
+            .get(usize::from(channel))
+            .is_some_and(|s| s.presence && s.fault == FaultCode::Ok)
+        {
+            sequencer.call_pedestrian(g);
+        }
     }
 }

@@ -22,7 +22,7 @@ pub use engine::{
     IntervalRow, Outcome, Path, PathSignal, Recording, RunOptions, Simulation, StopLineCrossing,
     TrajectoryPoint,
 };
-pub use metrics::{ApproachSummary, DelayStats, MovementSummary, Summary};
+pub use metrics::{ApproachSummary, CrossingSummary, DelayStats, MovementSummary, Summary};
 pub use scenario::Scenario;
 pub use signals::{ControllerError, build_controller};
 pub use vehicle::VehicleRecord;

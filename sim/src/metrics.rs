@@ -107,6 +107,19 @@ pub struct MovementSummary {
     pub delay: DelayStats,
 }
 
+/// The pedestrians of one signalised crossing.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CrossingSummary {
+    /// The intersection's site id.
+    pub intersection: String,
+    /// The pedestrian signal group.
+    pub group: String,
+    /// Their waits from pressing the button to the walk (`vehicles` counts pedestrians; those
+    /// still waiting at the end are counted with their wait so far).
+    #[serde(flatten)]
+    pub wait: DelayStats,
+}
+
 /// One approach of one intersection.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ApproachSummary {
@@ -210,8 +223,15 @@ pub struct Summary {
     pub ped_mean_wait_s: f64,
     /// Longest pedestrian wait, s.
     pub ped_max_wait_s: f64,
+    /// 95th percentile pedestrian wait, s.
+    pub ped_p95_wait_s: f64,
     /// Pedestrians served.
     pub pedestrians: u64,
+    /// Pedestrians walking at least the design speed still in the crossing when a conflicting
+    /// green began (0 in a correct run).
+    pub peds_caught: u64,
+    /// Slower pedestrians still in the crossing when a conflicting green began.
+    pub slow_peds_caught: u64,
     /// Vehicle updates (vehicles times steps).
     pub vehicle_updates: u64,
     /// Wall-clock seconds the simulation took.
@@ -228,6 +248,8 @@ pub struct Summary {
     pub controller_errors: u64,
     /// Per approach.
     pub approaches: Vec<ApproachSummary>,
+    /// Per signalised pedestrian crossing.
+    pub crossings: Vec<CrossingSummary>,
 }
 
 impl Summary {
@@ -273,7 +295,10 @@ impl Summary {
             fuel_l: avg(|r| r.fuel_l),
             ped_mean_wait_s: avg(|r| r.ped_mean_wait_s),
             ped_max_wait_s: max(|r| r.ped_max_wait_s),
+            ped_p95_wait_s: avg(|r| r.ped_p95_wait_s),
             pedestrians: avg_u(|r| r.pedestrians),
+            peds_caught: sum_u(|r| r.peds_caught),
+            slow_peds_caught: sum_u(|r| r.slow_peds_caught),
             vehicle_updates: updates,
             wall_seconds: wall,
             vehicle_updates_per_s: updates as f64 / wall.max(1e-9),
@@ -282,6 +307,19 @@ impl Summary {
             hard_stops: sum_u(|r| r.hard_stops),
             controller_errors: sum_u(|r| r.controller_errors),
             approaches,
+            crossings: first
+                .crossings
+                .iter()
+                .enumerate()
+                .map(|(i, c)| CrossingSummary {
+                    wait: average_delay(
+                        runs.iter()
+                            .filter_map(|r| r.crossings.get(i).map(|c| &c.wait)),
+                        n,
+                    ),
+                    ..c.clone()
+                })
+                .collect(),
         }
     }
 }

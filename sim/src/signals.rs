@@ -8,11 +8,11 @@ use greenwave_controllers::control::{Controller, Inputs, Neighbours, Outflow, Te
 use greenwave_controllers::detector::DetectorSample;
 use greenwave_controllers::estimate::{Estimator, EstimatorParams};
 use greenwave_controllers::interlock::{Check, Interlock, SafeState};
-use greenwave_controllers::model::{Aspect, Intersection, SignalState};
+use greenwave_controllers::model::{Aspect, GroupIndex, Intersection, SignalState};
 
 use crate::cabinet::{Cabinet, Drive};
 use greenwave_controllers::sequencer::Sequencer;
-use greenwave_controllers::site::Site;
+use greenwave_controllers::site::{Site, press_buttons};
 
 pub use greenwave_controllers::control::{ControllerError, build_controller};
 
@@ -40,6 +40,8 @@ pub(crate) struct Junction {
     /// Interlock trips (0 in a correct run), with the first one described.
     pub trips: u32,
     pub first_trip: Option<String>,
+    /// The push buttons of its pedestrian groups: (group, channel).
+    buttons: Vec<(GroupIndex, u8)>,
 }
 
 impl Junction {
@@ -49,6 +51,7 @@ impl Junction {
         let channels = site.channels();
         Junction {
             site: site.id.clone(),
+            buttons: site.pedestrian_buttons(),
             estimator: Estimator::new(site, EstimatorParams::default(), Instant::ZERO),
             sequencer: Sequencer::new(ix.clone(), Instant::ZERO),
             interlock: Interlock::new(ix.clone(), SafeState::AllRed, Instant::ZERO),
@@ -100,6 +103,7 @@ impl Junction {
                     estimate: self.estimator.estimate(),
                     neighbours,
                 };
+                press_buttons(&self.buttons, &self.samples, &mut self.sequencer);
                 if let Some(stage) = self.controller.decide(now, &inputs, &self.sequencer) {
                     // A controller names only stages of its own intersection; count any slip.
                     if self.sequencer.request(stage).is_err() {

@@ -34,14 +34,15 @@ pub fn write_summary(out: &mut impl Write, s: &Summary) -> io::Result<()> {
     if s.pedestrians > 0 {
         writeln!(
             out,
-            "pedestrians {} served, mean wait {:.1} s, longest {:.1} s",
-            s.pedestrians, s.ped_mean_wait_s, s.ped_max_wait_s
+            "pedestrians {} served, mean wait {:.1} s, p95 {:.1} s, longest {:.1} s",
+            s.pedestrians, s.ped_mean_wait_s, s.ped_p95_wait_s, s.ped_max_wait_s
         )?;
     }
     writeln!(
         out,
-        "safety     {} interlock trips, {} red-light crossings, {} hard stops",
-        s.interlock_trips, s.red_crossings, s.hard_stops
+        "safety     {} interlock trips, {} red-light crossings, {} hard stops, {} pedestrians \
+         caught in the crossing ({} more slower than its design speed)",
+        s.interlock_trips, s.red_crossings, s.hard_stops, s.peds_caught, s.slow_peds_caught
     )?;
     let rate = update_rate(s.vehicle_updates_per_s);
     writeln!(
@@ -79,6 +80,26 @@ pub fn write_summary(out: &mut impl Write, s: &Summary) -> io::Result<()> {
             a.mean_queue_veh
         )?;
     }
+    if !s.crossings.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{:<6} {:<5} {:>11} {:>10} {:>10} {:>9}",
+            "site", "walk", "pedestrians", "mean wait", "p95 wait", "max wait"
+        )?;
+        for c in &s.crossings {
+            writeln!(
+                out,
+                "{:<6} {:<5} {:>11} {:>8.1} s {:>8.1} s {:>7.1} s",
+                c.intersection,
+                c.group,
+                c.wait.vehicles,
+                c.wait.mean_delay_s,
+                c.wait.p95_delay_s,
+                c.wait.max_delay_s
+            )?;
+        }
+    }
     Ok(())
 }
 
@@ -102,7 +123,7 @@ pub fn write_comparison(out: &mut impl Write, runs: &[Summary]) -> io::Result<()
         write!(out, " {:>13}", r.controller)?;
     }
     writeln!(out)?;
-    let rows: [Row; 10] = [
+    let rows: [Row; 14] = [
         ("mean delay (s)", |s| s.mean_delay_s, 1),
         ("p95 delay (s)", |s| s.p95_delay_s, 1),
         ("longest wait (s)", |s| s.max_wait_s, 1),
@@ -111,8 +132,12 @@ pub fn write_comparison(out: &mut impl Write, runs: &[Summary]) -> io::Result<()
         ("unserved (veh)", |s| s.vehicles_unserved as f64, 0),
         ("CO2 (kg)", |s| s.co2_kg, 1),
         ("ped mean wait (s)", |s| s.ped_mean_wait_s, 1),
+        ("ped p95 wait (s)", |s| s.ped_p95_wait_s, 1),
+        ("ped longest wait (s)", |s| s.ped_max_wait_s, 1),
         ("interlock trips", |s| s.interlock_trips as f64, 0),
         ("red crossings", |s| s.red_crossings as f64, 0),
+        ("peds caught", |s| s.peds_caught as f64, 0),
+        ("slow peds caught", |s| s.slow_peds_caught as f64, 0),
     ];
     for (name, value, decimals) in rows {
         write!(out, "{name:<22}")?;

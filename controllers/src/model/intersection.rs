@@ -491,7 +491,10 @@ fn intergreens_of(
             };
             let ig = Duration::from_secs_f64(secs);
             let clearing = &groups[fi.get()];
-            if let Some(p) = &clearing.pedestrian {
+            if let Some(p) = clearing
+                .pedestrian
+                .filter(|p| p.timed_walk || p.crossing_cm.is_some())
+            {
                 let least = p.least_intergreen();
                 if ig < least {
                     out.push(

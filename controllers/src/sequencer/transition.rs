@@ -210,8 +210,21 @@ fn push_sequence(
 /// The interstage time from `from` to `to` when every group of `from` has been green long enough
 /// and every other group red long enough: from the end of `from`'s green to the moment all of
 /// `to` is green (EN 12675 "interstage").
+///
+/// Pedestrian groups whose flashing don't walk ends before the parallel amber have cleared by
+/// then (their clearance is part of the green, not of the interstage).
 pub fn interstage(intersection: &Intersection, from: &Stage, to: &Stage) -> Duration {
     let long_ago = vec![Instant::ZERO; intersection.groups().len()];
     let t0 = Instant::ZERO + Duration::from_secs(3600);
-    plan(intersection, t0, from.groups, to, &long_ago).completes - t0
+    let leaving = from
+        .groups
+        .iter()
+        .filter(|&g| {
+            !intersection
+                .group(g)
+                .pedestrian
+                .is_some_and(|p| p.hold_parallel)
+        })
+        .fold(GroupSet::EMPTY, GroupSet::with);
+    plan(intersection, t0, leaving, to, &long_ago).completes - t0
 }

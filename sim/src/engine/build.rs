@@ -167,7 +167,6 @@ impl Simulation {
             interval_s: options.interval_s.unwrap_or(60.0),
             queues: vec![0; approach_count],
             records: Vec::new(),
-            ped_waits: Vec::new(),
             vehicle_updates: 0,
             inserted: 0,
             hard_stops: 0,
@@ -281,14 +280,8 @@ fn crossings(
                 .flat_map(|e| e.weight().detectors.iter())
                 .find(|d| d.kind == DetectorKind::PedestrianButton)
                 .map(|d| d.channel);
-            Crossing {
-                junction,
-                group: p.group,
-                arrivals: Arrivals::new(vec![(0.0, p.per_s)], stream(seed, 1_000 + i as u64)),
-                waiting: VecDeque::new(),
-                button,
-                presses: 0,
-            }
+            let arrivals = Arrivals::new(vec![(0.0, p.per_s)], stream(seed, 1_000 + i as u64));
+            Crossing::new(junction, ix, p.group, arrivals, button)
         })
         .collect()
 }

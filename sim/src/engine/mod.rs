@@ -8,6 +8,7 @@
 
 mod build;
 mod cabinets;
+mod crossing;
 mod lane_change;
 mod movement;
 mod record;
@@ -24,7 +25,7 @@ use greenwave_controllers::control::Neighbours;
 use greenwave_controllers::detector::DetectorSample;
 use greenwave_controllers::estimate::Estimate;
 use greenwave_controllers::estimate::dispersion;
-use greenwave_controllers::model::{GroupIndex, SignalState};
+use greenwave_controllers::model::SignalState;
 use greenwave_controllers::{Duration, Instant};
 
 use crate::arrivals::Arrivals;
@@ -34,6 +35,7 @@ use crate::metrics::ApproachLog;
 use crate::net::{EXIT, LaneInfo, NONE, SimLink, pick_turn};
 use crate::signals::Junction;
 use crate::vehicle::{COMMITTED, GAP_TAKEN, Trip, Vehicle, VehicleRecord, WRONG_LANE};
+use crossing::Crossing;
 use movement::{LaneContext, Leaving, crossing_allowed, hand_over, move_lane};
 
 /// Vehicles waiting to enter at one entry link.
@@ -41,17 +43,6 @@ struct Source {
     link: u32,
     arrivals: Arrivals,
     waiting: VecDeque<u32>,
-}
-
-/// Pedestrians at one signalised crossing.
-struct Crossing {
-    junction: u32,
-    group: GroupIndex,
-    arrivals: Arrivals,
-    waiting: VecDeque<f64>,
-    /// The push button's cabinet channel, if the corridor has one.
-    button: Option<u8>,
-    presses: u32,
 }
 
 /// A running simulation.
@@ -92,7 +83,6 @@ pub struct Simulation {
     /// Halted vehicles on each approach after the last step.
     queues: Vec<u32>,
     records: Vec<VehicleRecord>,
-    ped_waits: Vec<f64>,
     vehicle_updates: u64,
     inserted: u64,
     hard_stops: u64,
@@ -350,16 +340,7 @@ impl Simulation {
 
     fn pedestrians(&mut self, t: f64, t_end: f64) {
         for c in &mut self.crossings {
-            while let Some(at) = c.arrivals.pop_before(t_end) {
-                c.waiting.push_back(at);
-                c.presses += 1;
-            }
-            let walk = self.shown[c.junction as usize].get(c.group).is_go();
-            if walk {
-                for at in c.waiting.drain(..) {
-                    self.ped_waits.push((t - at).max(0.0));
-                }
-            }
+            c.step(t, t_end, &self.shown[c.junction as usize]);
             if let Some(channel) = c.button {
                 let sample = &mut self.junctions[c.junction as usize].samples[usize::from(channel)];
                 sample.count = c.presses as u16;

@@ -2,7 +2,7 @@
 
 use super::Simulation;
 use crate::driver::CO2_G_PER_ML;
-use crate::metrics::{DelayStats, Summary, sum};
+use crate::metrics::{CrossingSummary, DelayStats, Summary, sum};
 use crate::vehicle::VehicleRecord;
 
 use super::record::Recording;
@@ -125,7 +125,7 @@ impl Simulation {
         let n = vehicles.len().max(1) as f64;
         let fuel_ml = sum(vehicles.iter().map(|v| v.co2_g)) / CO2_G_PER_ML;
 
-        let (ped_stats, served) = self.pedestrian_waits(end);
+        let (ped_stats, served, ped_crossings) = self.pedestrian_waits(end);
 
         let intervals = self.interval_rows();
 
@@ -160,7 +160,10 @@ impl Simulation {
             fuel_l: fuel_ml / 1000.0,
             ped_mean_wait_s: ped_stats.mean_delay_s,
             ped_max_wait_s: ped_stats.max_delay_s,
+            ped_p95_wait_s: ped_stats.p95_delay_s,
             pedestrians: served,
+            peds_caught: self.crossings.iter().map(|c| c.caught).sum(),
+            slow_peds_caught: self.crossings.iter().map(|c| c.slow_caught).sum(),
             vehicle_updates: self.vehicle_updates,
             wall_seconds,
             vehicle_updates_per_s: self.vehicle_updates as f64 / wall_seconds.max(1e-9),
@@ -173,6 +176,7 @@ impl Simulation {
                 .map(|j| u64::from(j.controller_errors))
                 .sum(),
             approaches,
+            crossings: ped_crossings,
         };
         Outcome {
             summary,
@@ -186,14 +190,25 @@ impl Simulation {
 }
 
 impl Simulation {
-    /// The pedestrians' waits, those still waiting at `end` included, and how many crossed.
-    fn pedestrian_waits(&mut self, end: f64) -> (DelayStats, u64) {
-        let mut ped_waits = std::mem::take(&mut self.ped_waits);
-        let served = ped_waits.len() as u64;
+    /// The pedestrians' waits, those still waiting at `end` included, how many crossed, and
+    /// each crossing's.
+    fn pedestrian_waits(&self, end: f64) -> (DelayStats, u64, Vec<CrossingSummary>) {
+        let mut waits = Vec::new();
+        let mut served = 0;
         for c in &self.crossings {
-            ped_waits.extend(c.waiting.iter().map(|&at| (end - at).max(0.0)));
+            served += c.waits.len() as u64;
+            waits.extend(c.waits.iter().copied());
+            waits.extend(c.waiting.iter().map(|&at| (end - at).max(0.0)));
         }
-        (DelayStats::from(ped_waits, 0.0), served)
+        let crossings = self
+            .crossings
+            .iter()
+            .map(|c| {
+                let j = &self.junctions[c.junction as usize];
+                c.summary(end, &j.site, &j.ix)
+            })
+            .collect();
+        (DelayStats::from(waits, 0.0), served, crossings)
     }
 
     /// The per-approach log, interval by interval.

@@ -33,9 +33,9 @@ use greenwave_controllers::control::{Controller, Inputs, Neighbours};
 use greenwave_controllers::detector::{DetectorSample, FaultCode};
 use greenwave_controllers::estimate::{Estimator, EstimatorParams};
 use greenwave_controllers::interlock::{Check, Interlock, SafeState};
-use greenwave_controllers::model::{Aspect, SignalState};
+use greenwave_controllers::model::{Aspect, GroupIndex, SignalState};
 use greenwave_controllers::sequencer::Sequencer;
-use greenwave_controllers::site::Site;
+use greenwave_controllers::site::{Site, press_buttons};
 use greenwave_controllers::{Duration, Instant};
 
 use crate::fieldio::poller::request;
@@ -118,6 +118,8 @@ pub struct ControlLoop {
     interlock: Interlock,
     mode: Mode,
     samples: Vec<DetectorSample>,
+    /// The push buttons of its pedestrian groups: (group, channel).
+    buttons: Vec<(GroupIndex, u8)>,
     counts: Option<Vec<u16>>,
     detector_faults: Vec<Option<String>>,
     heartbeat: Option<(u16, Instant)>,
@@ -166,6 +168,7 @@ impl ControlLoop {
                 handing_back: false,
             },
             samples: vec![DetectorSample::default(); channels],
+            buttons: site.pedestrian_buttons(),
             counts: None,
             detector_faults: vec![None; channels],
             heartbeat: None,
@@ -448,6 +451,7 @@ impl ControlLoop {
             self.sequencer.clear(now);
         }
         self.clearing_for_flash = to_flash;
+        press_buttons(&self.buttons, &self.samples, &mut self.sequencer);
         if !to_flash && let Some(stage) = self.controller.decide(now, &inputs, &self.sequencer) {
             // A controller only names stages of its own intersection.
             let _ = self.sequencer.request(stage);
