@@ -1,7 +1,7 @@
 //! One cabinet's register bank, served over Modbus TCP (tokio-modbus server) with the reference
 //! map (`docs/spec/cabinet-modbus.md`): input registers read with function 04, holding registers
 //! read with 03 and written with 06 and 16. An address outside the map is answered with
-//! exception 02 (illegal data address); an aspect code above 6 or a control request above 3
+//! exception 02 (illegal data address); an aspect code above 7 or a control request above 3
 //! with exception 03 (illegal data value), and nothing of that request is applied.
 
 use std::future::Future;
@@ -231,7 +231,7 @@ mod tests {
         assert_eq!(
             bank.serve(Request::WriteMultipleRegisters(
                 200,
-                Cow::Owned(vec![3, 1, 7])
+                Cow::Owned(vec![3, 1, 8])
             )),
             Err(ExceptionCode::IllegalDataValue)
         );

@@ -58,6 +58,6 @@ pub mod status {
     pub const DOOR_OPEN: u16 = 1 << 3;
 }
 
-/// The largest aspect code (6, flashing amber; the codes are
+/// The largest aspect code (7, flashing don't walk, map v3; the codes are
 /// `greenwave_controllers::model::Aspect::code`).
-pub const MAX_ASPECT: u16 = 6;
+pub const MAX_ASPECT: u16 = 7;
