@@ -7,9 +7,12 @@
 //! - [`program`]: the fixed timing plans as traffic-light programs.
 //! - [`demand`]: entry flows and turning ratios as flows on route distributions.
 //! - [`export`]: the files and the configurations that tie them together.
+//! - [`import`]: a SUMO network, its loops and routes as corridor, intersections, plans and
+//!   scenario.
 
 pub mod demand;
 pub mod export;
+pub mod import;
 pub mod network;
 pub mod program;
 pub mod xml;
@@ -46,7 +49,21 @@ pub fn export_command(args: &ExportSumoArgs) -> Result<ExitCode> {
 }
 
 /// `greenwave import sumo`.
-pub fn import_command(_args: &crate::cli::ImportSumoArgs) -> Result<ExitCode> {
-    eprintln!("error: not yet");
-    Ok(ExitCode::from(2))
+pub fn import_command(args: &crate::cli::ImportSumoArgs) -> Result<ExitCode> {
+    let req = import::Request {
+        net: &args.net,
+        routes: args.routes.as_deref(),
+        additional: args.additional.as_deref(),
+        out: &args.out,
+    };
+    let outcome = match import::import(&req) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    print!("{}", import::report(&req, &outcome));
+    println!("written to {}", args.out.display());
+    Ok(if outcome.problems.is_some() { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
