@@ -169,3 +169,162 @@ fn sumo_runs_the_exported_arterial_peak_like_greenwave() {
         "throughput: SUMO {sumo_arrived:.0}, greenwave {gw_arrived:.0} vehicles"
     );
 }
+
+/// A corridor as comparable facts: per link its lanes, speed, length and detectors; per
+/// intersection its groups (movements with their lanes spelled out) and stages.
+fn facts(corridor: &greenwave_controllers::corridor::Corridor) -> (Vec<String>, Vec<String>) {
+    let g = corridor.graph();
+    let mut links: Vec<String> = g
+        .edge_weights()
+        .map(|l| {
+            let dets: Vec<String> = l
+                .detectors
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{} ch{} lane{} {:.2} m {:.2} m {:?}",
+                        d.id, d.channel, d.lane, d.distance_m, d.length_m, d.kind
+                    )
+                })
+                .collect();
+            format!(
+                "{} {} {:?} {:.2} km/h {:.1} m [{}]",
+                l.id,
+                l.approach,
+                l.lanes,
+                l.speed_mps * 3.6,
+                l.length_m,
+                dets.join(", ")
+            )
+        })
+        .collect();
+    links.sort();
+    let mut junctions = Vec::new();
+    for (node, n) in corridor.intersections() {
+        let ix = n.intersection().expect("an intersection");
+        for group in ix.groups() {
+            let mut moves: Vec<String> = group
+                .movements
+                .iter()
+                .map(|m| {
+                    let lanes: Vec<u8> = if m.lanes.is_empty() {
+                        let link = corridor.approach(node, m.approach).expect("approach");
+                        (0..link.lanes.len() as u8)
+                            .filter(|&l| link.lanes[usize::from(l)].allows(m.turn))
+                            .collect()
+                    } else {
+                        m.lanes.clone()
+                    };
+                    format!("{} {} {lanes:?}", m.approach, m.turn)
+                })
+                .collect();
+            moves.sort();
+            junctions.push(format!("{} group {}: {}", n.id, group.id, moves.join(", ")));
+        }
+        for a in ix.group_indices() {
+            for b in ix.group_indices() {
+                if let Some(ig) = ix.intergreen(a, b) {
+                    let (a, b) = (&ix.group(a).id, &ix.group(b).id);
+                    junctions.push(format!("{} intergreen {a} -> {b}: {ig:?}", n.id));
+                }
+            }
+        }
+        for stage in ix.stages() {
+            let groups: Vec<&str> = stage
+                .groups
+                .iter()
+                .map(|gr| ix.group(gr).id.as_str())
+                .collect();
+            junctions.push(format!("{} stage {}: {groups:?}", n.id, stage.id));
+        }
+    }
+    junctions.sort();
+    (links, junctions)
+}
+
+/// Per intersection: cycle, offset, and each stage with its green.
+fn plan_facts(scenario: &greenwave_sim::Scenario) -> Vec<String> {
+    let g = scenario.corridor.graph();
+    let mut out: Vec<String> = scenario
+        .plans
+        .iter()
+        .map(|(node, plan)| {
+            let ix = g[*node].intersection().expect("an intersection");
+            let stages: Vec<String> = plan
+                .stages
+                .iter()
+                .map(|s| format!("{} {:.1} s", ix.stage(s.stage).id, s.green.as_secs_f64()))
+                .collect();
+            format!(
+                "{}: cycle {:.1} s, offset {:.1} s, {}",
+                g[*node].id,
+                plan.cycle.as_secs_f64(),
+                plan.offset.as_secs_f64(),
+                stages.join(", ")
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn export_netconvert_import_gives_the_same_network() {
+    let Some(bin) = sumo_bin() else { return };
+    let dir = exported(&bin, "sumo-round-trip");
+    let back = dir.join("imported");
+    let d = |name: &str| dir.join(name).to_str().expect("a UTF-8 path").to_owned();
+    let out = greenwave(&[
+        "import",
+        "sumo",
+        &d("network.net.xml"),
+        "--routes",
+        &d("routes.rou.xml"),
+        "--additional",
+        &d("detectors.add.xml"),
+        "--out",
+        back.to_str().expect("a UTF-8 path"),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "import: {stdout}{}", stderr(&out));
+    assert!(stdout.contains("dropped or approximated (0)"), "{stdout}");
+
+    let original = greenwave_sim::Scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(SCENARIO))
+        .expect("the arterial peak loads");
+    let imported = greenwave_sim::Scenario::load(&back.join("scenario.toml")).expect("the import loads");
+    let (links, junctions) = facts(&original.corridor);
+    let (links_back, junctions_back) = facts(&imported.corridor);
+    assert_eq!(links_back, links);
+    assert_eq!(junctions_back, junctions);
+    assert_eq!(plan_facts(&imported), plan_facts(&original));
+
+    // The demand: the same entry flows, and the turning ratios the routes were drawn from.
+    let mut flows: Vec<(String, Vec<(f64, f64)>)> = imported
+        .demand
+        .iter()
+        .map(|d| (imported.corridor.graph()[d.link].id.clone(), d.flows.clone()))
+        .collect();
+    let mut flows_before: Vec<(String, Vec<(f64, f64)>)> = original
+        .demand
+        .iter()
+        .map(|d| (original.corridor.graph()[d.link].id.clone(), d.flows.clone()))
+        .collect();
+    flows.sort_by(|a, b| a.0.cmp(&b.0));
+    flows_before.sort_by(|a, b| a.0.cmp(&b.0));
+    let per_s = |f: &[(String, Vec<(f64, f64)>)]| -> Vec<String> {
+        f.iter()
+            .map(|(l, fl)| format!("{l} {:?}", fl.iter().map(|(t, r)| format!("{t:.0}: {:.1}", r * 3600.0)).collect::<Vec<_>>()))
+            .collect()
+    };
+    assert_eq!(per_s(&flows), per_s(&flows_before));
+    for e in original.corridor.graph().edge_indices() {
+        let id = &original.corridor.graph()[e].id;
+        let Some(back) = imported.corridor.link_by_id(id) else {
+            panic!("link {id} is not imported");
+        };
+        let (a, b) = (original.turning[e.index()], imported.turning[back.index()]);
+        for t in 0..3 {
+            assert!((a[t] - b[t]).abs() < 1e-3, "{id}: turning {a:?} became {b:?}");
+        }
+    }
+}

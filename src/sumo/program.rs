@@ -8,7 +8,10 @@
 //! cycle, so the programs keep their offsets to each other.
 //!
 //! Each signal group is one character of SUMO's state string, in the intersection's group
-//! order: the connections a group controls share its link index.
+//! order: the connections a group controls share its link index. Two parameters of each program
+//! keep what SUMO has no place for, for `greenwave import sumo`: the group ids
+//! (`greenwave.groups`) and every stage the intersection allows (`greenwave.stages`,
+//! `STAGE=GROUP,GROUP ...`), also those the plan does not run.
 
 use std::collections::BTreeMap;
 
@@ -188,6 +191,19 @@ pub fn tll(scenario: &Scenario, programs: &BTreeMap<NodeIndex, Program>, conns: 
         doc.leaf(
             "param",
             &[attr("key", "greenwave.groups"), attr("value", groups.join(" "))],
+        );
+        // Every stage the intersection allows, also those the plan does not run.
+        let stages: Vec<String> = ix
+            .stages()
+            .iter()
+            .map(|st| {
+                let members: Vec<&str> = st.groups.iter().map(|gr| groups[gr.get()]).collect();
+                format!("{}={}", st.id, members.join(","))
+            })
+            .collect();
+        doc.leaf(
+            "param",
+            &[attr("key", "greenwave.stages"), attr("value", stages.join(" "))],
         );
         for p in &program.phases {
             let mut attrs = vec![attr("duration", num(p.duration_s)), attr("state", &p.state)];

@@ -93,6 +93,9 @@ pub struct TlLogic {
     pub phases: Vec<Phase>,
     /// Signal-group ids written by `greenwave export sumo`, one per link index.
     pub groups: Option<Vec<String>>,
+    /// Every stage (id, group ids) the intersection allows, as `greenwave export sumo` writes
+    /// them.
+    pub stages: Option<Vec<(String, Vec<String>)>>,
     pub line: u32,
 }
 
@@ -221,6 +224,7 @@ fn edge(e: &Element<'_, '_>, doc: &Document<'_>) -> Result<Edge, ReadError> {
 fn tl_logic(e: &Element<'_, '_>, doc: &Document<'_>) -> Result<TlLogic, ReadError> {
     let mut phases = Vec::new();
     let mut groups = None;
+    let mut stages = None;
     for child in e.node.children().filter(|c| c.is_element()) {
         let c = Element::new(doc, child, e.path);
         if child.has_tag_name("phase") {
@@ -235,6 +239,15 @@ fn tl_logic(e: &Element<'_, '_>, doc: &Document<'_>) -> Result<TlLogic, ReadErro
             });
         } else if child.has_tag_name("param") && c.opt("key") == Some("greenwave.groups") {
             groups = Some(c.text("value")?.split_whitespace().map(str::to_owned).collect());
+        } else if child.has_tag_name("param") && c.opt("key") == Some("greenwave.stages") {
+            let mut list = Vec::new();
+            for item in c.text("value")?.split_whitespace() {
+                let (id, members) = item
+                    .split_once('=')
+                    .ok_or_else(|| c.error(format!("stage `{item}` is not `STAGE=GROUP,GROUP`")))?;
+                list.push((id.to_owned(), members.split(',').map(str::to_owned).collect()));
+            }
+            stages = Some(list);
         }
     }
     if phases.is_empty() {
@@ -251,6 +264,7 @@ fn tl_logic(e: &Element<'_, '_>, doc: &Document<'_>) -> Result<TlLogic, ReadErro
         offset: e.number_or("offset", 0.0)?,
         phases,
         groups,
+        stages,
         line: e.line,
     })
 }

@@ -110,7 +110,7 @@ fn longest(signals: &[Vec<Signal>], durations: &[f64], which: Signal) -> Option<
 }
 
 /// Intergreens between every pair never green together.
-fn intergreens(ids: &[String], signals: &[Vec<Signal>], durations: &[f64], amber_s: f64) -> BTreeMap<String, BTreeMap<String, f64>> {
+fn intergreens(ids: &[String], signals: &[Vec<Signal>], durations: &[f64], amber_s: f64, together: &dyn Fn(usize, usize) -> bool) -> BTreeMap<String, BTreeMap<String, f64>> {
     let n = durations.len();
     let cycle: f64 = durations.iter().sum();
     let starts: Vec<f64> = durations.iter().scan(0.0, |t, d| { let s = *t; *t += d; Some(s) }).collect();
@@ -118,7 +118,7 @@ fn intergreens(ids: &[String], signals: &[Vec<Signal>], durations: &[f64], amber
     let mut seen: BTreeMap<(usize, usize), f64> = BTreeMap::new();
     for a in 0..ids.len() {
         for b in 0..ids.len() {
-            if a == b || (0..n).any(|p| go(a, p) && go(b, p)) {
+            if a == b || together(a, b) || (0..n).any(|p| go(a, p) && go(b, p)) {
                 continue;
             }
             // Each end of a's green, and the groups that start green next.
@@ -140,7 +140,7 @@ fn intergreens(ids: &[String], signals: &[Vec<Signal>], durations: &[f64], amber
     let mut out: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
     for a in 0..ids.len() {
         for b in 0..ids.len() {
-            if a != b && !(0..n).any(|p| go(a, p) && go(b, p)) {
+            if a != b && !together(a, b) && !(0..n).any(|p| go(a, p) && go(b, p)) {
                 let v = seen.get(&(a, b)).copied().unwrap_or(fallback);
                 out.entry(ids[a].clone()).or_default().insert(ids[b].clone(), (v * 1000.0).round() / 1000.0);
             }
@@ -161,6 +161,15 @@ pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Sign
         return Err(format!("`{site}`: no car movement is signalled"));
     }
     let ids: Vec<String> = groups.iter().map(|g| g.0.clone()).collect();
+    // Stages the exporter declared, with the groups they hold, where they are all known.
+    let declared: Vec<StageSpec> = tl
+        .stages
+        .iter()
+        .flatten()
+        .filter(|(_, members)| members.iter().all(|m| ids.contains(m)))
+        .map(|(id, members)| StageSpec { id: id.clone(), groups: members.clone() })
+        .collect();
+    let together = |a: usize, b: usize| declared.iter().any(|s| s.groups.contains(&ids[a]) && s.groups.contains(&ids[b]));
     let durations: Vec<f64> = tl.phases.iter().map(|p| p.duration).collect();
     let n = durations.len();
     let green_at = |p: usize| -> Option<BTreeSet<usize>> {
@@ -183,6 +192,10 @@ pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Sign
         let id = stage_ids
             .entry(set.clone())
             .or_insert_with(|| {
+                let members: Vec<&String> = set.iter().map(|&g| &ids[g]).collect();
+                if let Some(d) = declared.iter().find(|d| d.groups.len() == members.len() && members.iter().all(|m| d.groups.contains(m))) {
+                    return d.id.clone();
+                }
                 tl.phases[p].name.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| set.iter().map(|&g| ids[g].as_str()).collect::<Vec<_>>().join("+"))
             })
             .clone();
@@ -214,7 +227,9 @@ pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Sign
         .iter()
         .map(|(set, id)| StageSpec { id: id.clone(), groups: set.iter().map(|&g| ids[g].clone()).collect() })
         .collect();
-    stages.sort_by_key(|s| plan_stages.iter().position(|p| p.stage == s.id));
+    let missing: Vec<StageSpec> = declared.iter().filter(|d| !stages.iter().any(|s| s.id == d.id)).cloned().collect();
+    stages.extend(missing);
+    stages.sort_by_key(|s| plan_stages.iter().position(|p| p.stage == s.id).unwrap_or(usize::MAX));
     let cycle: f64 = durations.iter().sum();
     let before: f64 = durations[..first].iter().sum();
     let round = |x: f64| (x * 1000.0).round() / 1000.0 + 0.0;
@@ -224,7 +239,7 @@ pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Sign
             region: if red_amber.is_some() { Region::Eu } else { Region::Us },
             timings: TimingsSpec { amber_s: amber, red_amber_s: red_amber, flashing_green_s: None, startup_all_red_s: None },
             groups: group_specs,
-            intergreens_s: intergreens(&ids, &sig, &durations, amber.unwrap_or(3.0)),
+            intergreens_s: intergreens(&ids, &sig, &durations, amber.unwrap_or(3.0), &together),
             stages,
             nema: None,
         },
