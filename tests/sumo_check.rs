@@ -117,7 +117,10 @@ fn sumo_runs_the_exported_arterial_peak_like_greenwave() {
         .find(|e| e.has_tag_name("tlLogic") && e.attribute("id") == Some("J2"))
         .expect("J2's program");
     assert_eq!(j2.attribute("offset"), Some("28.80"));
-    assert_eq!(j2.children().filter(|c| c.has_tag_name("phase")).count(), 12);
+    assert_eq!(
+        j2.children().filter(|c| c.has_tag_name("phase")).count(),
+        12
+    );
 
     let mut sumo = (0, 0, 0.0);
     for seed in SEEDS {
@@ -150,7 +153,9 @@ fn sumo_runs_the_exported_arterial_peak_like_greenwave() {
     assert!(out.status.success(), "sim: {}", stderr(&out));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("sim JSON");
     let gw_delay = summary["mean_delay_s"].as_f64().expect("mean_delay_s");
-    let gw_arrived = summary["vehicles_arrived"].as_f64().expect("vehicles_arrived");
+    let gw_arrived = summary["vehicles_arrived"]
+        .as_f64()
+        .expect("vehicles_arrived");
     eprintln!(
         "arterial-peak, fixed Webster plans, 3600 s, seeds {SEEDS:?}: mean delay greenwave \
          {gw_delay:.1} s, SUMO {:.1} s ({:+.1} %); arrived per run greenwave {gw_arrived:.0}, \
@@ -289,9 +294,11 @@ fn export_netconvert_import_gives_the_same_network() {
     assert!(out.status.success(), "import: {stdout}{}", stderr(&out));
     assert!(stdout.contains("dropped or approximated (0)"), "{stdout}");
 
-    let original = greenwave_sim::Scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(SCENARIO))
-        .expect("the arterial peak loads");
-    let imported = greenwave_sim::Scenario::load(&back.join("scenario.toml")).expect("the import loads");
+    let original =
+        greenwave_sim::Scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(SCENARIO))
+            .expect("the arterial peak loads");
+    let imported =
+        greenwave_sim::Scenario::load(&back.join("scenario.toml")).expect("the import loads");
     let (links, junctions) = facts(&original.corridor);
     let (links_back, junctions_back) = facts(&imported.corridor);
     assert_eq!(links_back, links);
@@ -302,18 +309,35 @@ fn export_netconvert_import_gives_the_same_network() {
     let mut flows: Vec<(String, Vec<(f64, f64)>)> = imported
         .demand
         .iter()
-        .map(|d| (imported.corridor.graph()[d.link].id.clone(), d.flows.clone()))
+        .map(|d| {
+            (
+                imported.corridor.graph()[d.link].id.clone(),
+                d.flows.clone(),
+            )
+        })
         .collect();
     let mut flows_before: Vec<(String, Vec<(f64, f64)>)> = original
         .demand
         .iter()
-        .map(|d| (original.corridor.graph()[d.link].id.clone(), d.flows.clone()))
+        .map(|d| {
+            (
+                original.corridor.graph()[d.link].id.clone(),
+                d.flows.clone(),
+            )
+        })
         .collect();
     flows.sort_by(|a, b| a.0.cmp(&b.0));
     flows_before.sort_by(|a, b| a.0.cmp(&b.0));
     let per_s = |f: &[(String, Vec<(f64, f64)>)]| -> Vec<String> {
         f.iter()
-            .map(|(l, fl)| format!("{l} {:?}", fl.iter().map(|(t, r)| format!("{t:.0}: {:.1}", r * 3600.0)).collect::<Vec<_>>()))
+            .map(|(l, fl)| {
+                format!(
+                    "{l} {:?}",
+                    fl.iter()
+                        .map(|(t, r)| format!("{t:.0}: {:.1}", r * 3600.0))
+                        .collect::<Vec<_>>()
+                )
+            })
             .collect()
     };
     assert_eq!(per_s(&flows), per_s(&flows_before));
@@ -324,7 +348,10 @@ fn export_netconvert_import_gives_the_same_network() {
         };
         let (a, b) = (original.turning[e.index()], imported.turning[back.index()]);
         for t in 0..3 {
-            assert!((a[t] - b[t]).abs() < 1e-3, "{id}: turning {a:?} became {b:?}");
+            assert!(
+                (a[t] - b[t]).abs() < 1e-3,
+                "{id}: turning {a:?} became {b:?}"
+            );
         }
     }
 }

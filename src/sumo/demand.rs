@@ -148,7 +148,9 @@ pub fn routes_xml(scenario: &Scenario) -> String {
         }
         doc.close("routeDistribution");
     }
-    let mut flows: Vec<(f64, String, Vec<(&str, String)>)> = Vec::new();
+    // (begin, id, attributes)
+    type Flow<'a> = (f64, String, Vec<(&'a str, String)>);
+    let mut flows: Vec<Flow> = Vec::new();
     for d in &scenario.demand {
         let id = edge_id(corridor, d.link);
         for (i, &(from_s, per_s)) in d.flows.iter().enumerate() {

@@ -32,11 +32,7 @@ const LOOP_PERIOD_S: f64 = 60.0;
 /// curvature (greenwave's vehicles take a junction at their desired speed), and no U-turns are
 /// added (greenwave models none).
 fn netccfg() -> String {
-    let mut doc = Doc::new(
-        "netconvert -c network.netccfg",
-        "configuration",
-        &[],
-    );
+    let mut doc = Doc::new("netconvert -c network.netccfg", "configuration", &[]);
     doc.open("input", &[]);
     for (key, file) in [
         ("node-files", NODES),
@@ -73,8 +69,14 @@ fn sumocfg(scenario: &Scenario, detectors: bool) -> String {
     doc.close("input");
     doc.open("time", &[]);
     doc.leaf("begin", &[attr("value", "0")]);
-    doc.leaf("end", &[attr("value", num(scenario.duration.as_secs_f64()))]);
-    doc.leaf("step-length", &[attr("value", num(scenario.step.as_secs_f64()))]);
+    doc.leaf(
+        "end",
+        &[attr("value", num(scenario.duration.as_secs_f64()))],
+    );
+    doc.leaf(
+        "step-length",
+        &[attr("value", num(scenario.step.as_secs_f64()))],
+    );
     doc.close("time");
     doc.open("processing", &[]);
     doc.leaf("time-to-teleport", &[attr("value", "-1")]);
@@ -133,7 +135,9 @@ fn not_carried_over(scenario: &Scenario) -> Vec<String> {
         .filter(|d| d.kind == DetectorKind::PedestrianButton)
         .count();
     if buttons > 0 {
-        out.push(format!("detectors: {buttons} pedestrian button(s) left out"));
+        out.push(format!(
+            "detectors: {buttons} pedestrian button(s) left out"
+        ));
     }
     out
 }
@@ -194,7 +198,11 @@ pub fn export(scenario: &Scenario, dir: &Path) -> Result<Vec<String>> {
         ));
     }
     report.push("not carried over:".to_owned());
-    report.extend(not_carried_over(scenario).into_iter().map(|l| format!("- {l}")));
+    report.extend(
+        not_carried_over(scenario)
+            .into_iter()
+            .map(|l| format!("- {l}")),
+    );
     report.push(format!(
         "run: netconvert -c {NETCONVERT} && sumo -c {SUMOCFG}"
     ));

@@ -65,5 +65,9 @@ pub fn import_command(args: &crate::cli::ImportSumoArgs) -> Result<ExitCode> {
     };
     print!("{}", import::report(&req, &outcome));
     println!("written to {}", args.out.display());
-    Ok(if outcome.problems.is_some() { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if outcome.problems.is_some() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -164,7 +164,11 @@ pub fn programs(scenario: &Scenario) -> Result<BTreeMap<NodeIndex, Program>> {
 
 /// The traffic-light file: a static program per intersection, and the link index (its signal
 /// group) of every connection.
-pub fn tll(scenario: &Scenario, programs: &BTreeMap<NodeIndex, Program>, conns: &[Connection]) -> String {
+pub fn tll(
+    scenario: &Scenario,
+    programs: &BTreeMap<NodeIndex, Program>,
+    conns: &[Connection],
+) -> String {
     let corridor = &scenario.corridor;
     let g = corridor.graph();
     let mut doc = Doc::new(
@@ -190,7 +194,10 @@ pub fn tll(scenario: &Scenario, programs: &BTreeMap<NodeIndex, Program>, conns: 
         let groups: Vec<&str> = ix.groups().iter().map(|gr| gr.id.as_str()).collect();
         doc.leaf(
             "param",
-            &[attr("key", "greenwave.groups"), attr("value", groups.join(" "))],
+            &[
+                attr("key", "greenwave.groups"),
+                attr("value", groups.join(" ")),
+            ],
         );
         // Every stage the intersection allows, also those the plan does not run.
         let stages: Vec<String> = ix
@@ -203,7 +210,10 @@ pub fn tll(scenario: &Scenario, programs: &BTreeMap<NodeIndex, Program>, conns: 
             .collect();
         doc.leaf(
             "param",
-            &[attr("key", "greenwave.stages"), attr("value", stages.join(" "))],
+            &[
+                attr("key", "greenwave.stages"),
+                attr("value", stages.join(" ")),
+            ],
         );
         for p in &program.phases {
             let mut attrs = vec![attr("duration", num(p.duration_s)), attr("state", &p.state)];

@@ -25,7 +25,11 @@ pub fn escape(text: &str) -> String {
 pub fn num(x: f64) -> String {
     let s = format!("{:.3}", x + 0.0);
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".to_owned() } else { s.to_owned() }
+    if s == "-0" {
+        "0".to_owned()
+    } else {
+        s.to_owned()
+    }
 }
 
 /// An XML document being written.
@@ -99,6 +103,10 @@ mod tests {
         let mut doc = Doc::new("made here", "nodes", &[]);
         doc.leaf("node", &[attr("id", "J1"), attr("x", num(1.5))]);
         let text = doc.finish("nodes");
-        assert!(text.contains("<!-- made here -->\n<nodes>\n    <node id=\"J1\" x=\"1.5\"/>\n</nodes>\n"));
+        assert!(
+            text.contains(
+                "<!-- made here -->\n<nodes>\n    <node id=\"J1\" x=\"1.5\"/>\n</nodes>\n"
+            )
+        );
     }
 }

@@ -34,17 +34,31 @@ pub struct Demand {
 type Routes = Vec<(Vec<String>, f64)>;
 
 fn route_edges(e: &Element<'_, '_>) -> Result<Vec<String>, ReadError> {
-    Ok(e.text("edges")?.split_whitespace().map(str::to_owned).collect())
+    Ok(e.text("edges")?
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect())
 }
 
 /// Named routes and route distributions.
-fn named_routes(doc: &roxmltree::Document<'_>, path: &str) -> Result<BTreeMap<String, Routes>, ReadError> {
+fn named_routes(
+    doc: &roxmltree::Document<'_>,
+    path: &str,
+) -> Result<BTreeMap<String, Routes>, ReadError> {
     let mut named: BTreeMap<String, Routes> = BTreeMap::new();
-    for node in doc.root_element().children().filter(|n| n.has_tag_name("route")) {
+    for node in doc
+        .root_element()
+        .children()
+        .filter(|n| n.has_tag_name("route"))
+    {
         let e = Element::new(doc, node, path);
         named.insert(e.text("id")?.to_owned(), vec![(route_edges(&e)?, 1.0)]);
     }
-    for node in doc.root_element().children().filter(|n| n.has_tag_name("routeDistribution")) {
+    for node in doc
+        .root_element()
+        .children()
+        .filter(|n| n.has_tag_name("routeDistribution"))
+    {
         let d = Element::new(doc, node, path);
         let mut routes = Vec::new();
         for r in node.children().filter(|n| n.has_tag_name("route")) {
@@ -52,7 +66,9 @@ fn named_routes(doc: &roxmltree::Document<'_>, path: &str) -> Result<BTreeMap<St
             let p: f64 = e.number_or("probability", 1.0)?;
             match e.opt("refId") {
                 Some(id) => {
-                    let known = named.get(id).ok_or_else(|| e.error(format!("unknown route `{id}`")))?;
+                    let known = named
+                        .get(id)
+                        .ok_or_else(|| e.error(format!("unknown route `{id}`")))?;
                     routes.push((known[0].0.clone(), p));
                 }
                 None => routes.push((route_edges(&e)?, p)),
@@ -64,12 +80,23 @@ fn named_routes(doc: &roxmltree::Document<'_>, path: &str) -> Result<BTreeMap<St
 }
 
 /// The routes a vehicle or flow takes: its `route` attribute or its own `<route>`.
-fn routes_of(e: &Element<'_, '_>, doc: &roxmltree::Document<'_>, named: &BTreeMap<String, Routes>) -> Result<Option<Routes>, ReadError> {
+fn routes_of(
+    e: &Element<'_, '_>,
+    doc: &roxmltree::Document<'_>,
+    named: &BTreeMap<String, Routes>,
+) -> Result<Option<Routes>, ReadError> {
     if let Some(id) = e.opt("route") {
-        return named.get(id).cloned().map(Some).ok_or_else(|| e.error(format!("unknown route `{id}`")));
+        return named
+            .get(id)
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| e.error(format!("unknown route `{id}`")));
     }
     match e.node.children().find(|n| n.has_tag_name("route")) {
-        Some(r) => Ok(Some(vec![(route_edges(&Element::new(doc, r, e.path))?, 1.0)])),
+        Some(r) => Ok(Some(vec![(
+            route_edges(&Element::new(doc, r, e.path))?,
+            1.0,
+        )])),
         None => Ok(None),
     }
 }
@@ -80,8 +107,14 @@ fn flow_rate(e: &Element<'_, '_>, begin: f64, end: f64) -> Result<f64, ReadError
         return e.number("vehsPerHour");
     }
     if let Some(period) = e.opt("period") {
-        if let Some(rate) = period.strip_prefix("exp(").and_then(|r| r.strip_suffix(')')) {
-            let rate: f64 = rate.trim().parse().map_err(|_| e.error(format!("`period` is `{period}`")))?;
+        if let Some(rate) = period
+            .strip_prefix("exp(")
+            .and_then(|r| r.strip_suffix(')'))
+        {
+            let rate: f64 = rate
+                .trim()
+                .parse()
+                .map_err(|_| e.error(format!("`period` is `{period}`")))?;
             return Ok(rate * 3600.0);
         }
         let p: f64 = e.number("period")?;
@@ -97,7 +130,10 @@ fn flow_rate(e: &Element<'_, '_>, begin: f64, end: f64) -> Result<f64, ReadError
 }
 
 /// What the routes file asks for, as (routes, begin, end, veh/h) pieces.
-fn pieces(path: &Path, dropped: &mut Vec<String>) -> Result<Vec<(Routes, f64, f64, f64)>, ReadError> {
+fn pieces(
+    path: &Path,
+    dropped: &mut Vec<String>,
+) -> Result<Vec<(Routes, f64, f64, f64)>, ReadError> {
     let text = read(path)?;
     let name = path.display().to_string();
     let doc = parse(&name, &text)?;
@@ -111,7 +147,11 @@ fn pieces(path: &Path, dropped: &mut Vec<String>) -> Result<Vec<(Routes, f64, f6
             continue;
         }
         let Some(routes) = routes_of(&e, &doc, &named)? else {
-            dropped.push(format!("{tag} `{}` (line {}): no route (from/to trips need a router)", e.opt("id").unwrap_or("?"), e.line));
+            dropped.push(format!(
+                "{tag} `{}` (line {}): no route (from/to trips need a router)",
+                e.opt("id").unwrap_or("?"),
+                e.line
+            ));
             continue;
         };
         if tag == "flow" {
@@ -120,7 +160,12 @@ fn pieces(path: &Path, dropped: &mut Vec<String>) -> Result<Vec<(Routes, f64, f6
             out.push((routes, begin, end, flow_rate(&e, begin, end)?));
         } else {
             let Ok(depart) = e.number::<f64>("depart") else {
-                dropped.push(format!("{tag} `{}` (line {}): depart `{}` is not a time", e.opt("id").unwrap_or("?"), e.line, e.opt("depart").unwrap_or("")));
+                dropped.push(format!(
+                    "{tag} `{}` (line {}): depart `{}` is not a time",
+                    e.opt("id").unwrap_or("?"),
+                    e.line,
+                    e.opt("depart").unwrap_or("")
+                ));
                 continue;
             };
             let key = (format!("{routes:?}"), (depart / BIN_S) as usize);
@@ -135,7 +180,11 @@ fn pieces(path: &Path, dropped: &mut Vec<String>) -> Result<Vec<(Routes, f64, f6
 }
 
 /// Reads `path` against the corridor; `links` maps SUMO edges to corridor links.
-pub fn demand(path: &Path, corridor: &Corridor, links: &BTreeMap<String, String>) -> Result<Demand, ReadError> {
+pub fn demand(
+    path: &Path,
+    corridor: &Corridor,
+    links: &BTreeMap<String, String>,
+) -> Result<Demand, ReadError> {
     let g = corridor.graph();
     let mut out = Demand::default();
     let pieces = pieces(path, &mut out.dropped)?;
@@ -146,19 +195,28 @@ pub fn demand(path: &Path, corridor: &Corridor, links: &BTreeMap<String, String>
         let total_p: f64 = routes.iter().map(|r| r.1).sum();
         for (edges, p) in routes {
             let share = if total_p > 0.0 { p / total_p } else { 0.0 };
-            let kept: Vec<_> = edges.iter().skip_while(|e| !links.contains_key(*e)).take_while(|e| links.contains_key(*e)).filter_map(|e| corridor.link_by_id(&links[e])).collect();
+            let kept: Vec<_> = edges
+                .iter()
+                .skip_while(|e| !links.contains_key(*e))
+                .take_while(|e| links.contains_key(*e))
+                .filter_map(|e| corridor.link_by_id(&links[e]))
+                .collect();
             let Some(&first) = kept.first() else { continue };
             let (a, _) = g.edge_endpoints(first).expect("edge exists");
             if !matches!(g[a].kind, NodeKind::Boundary) {
                 middle += rate * share * (end - begin) / 3600.0;
                 continue;
             }
-            entry_pieces.entry(g[first].id.clone()).or_default().push((*begin, *end, rate * share));
+            entry_pieces
+                .entry(g[first].id.clone())
+                .or_default()
+                .push((*begin, *end, rate * share));
             for w in kept.windows(2) {
                 if let Some(m) = g[w[0]].movements.iter().find(|m| m.onto == w[1])
                     && let Some(t) = m.turn.index()
                 {
-                    counts.entry(g[w[0]].id.clone()).or_default()[t] += rate * share * (end - begin) / 3600.0;
+                    counts.entry(g[w[0]].id.clone()).or_default()[t] +=
+                        rate * share * (end - begin) / 3600.0;
                 }
             }
             out.until_s = out.until_s.max(*end);
@@ -177,7 +235,11 @@ pub fn demand(path: &Path, corridor: &Corridor, links: &BTreeMap<String, String>
         ps.sort_by(|a, b| a.0.total_cmp(&b.0));
         let mut flows: Vec<FlowSpec> = Vec::new();
         for &from_s in &cuts {
-            let veh_h: f64 = ps.iter().filter(|p| p.0 <= from_s && from_s < p.1).map(|p| p.2).sum();
+            let veh_h: f64 = ps
+                .iter()
+                .filter(|p| p.0 <= from_s && from_s < p.1)
+                .map(|p| p.2)
+                .sum();
             let veh_h = (veh_h * 100.0).round() / 100.0;
             if flows.last().is_none_or(|f| f.veh_h != veh_h) {
                 flows.push(FlowSpec { from_s, veh_h });
@@ -190,7 +252,14 @@ pub fn demand(path: &Path, corridor: &Corridor, links: &BTreeMap<String, String>
         if sum > 0.0 {
             let r = |x: f64| (x / sum * 1e4).round() / 1e4;
             let (left, right) = (r(c[0]), r(c[2]));
-            out.turning.insert(link, TurningSpec { left, through: ((1.0 - left - right) * 1e4).round() / 1e4, right });
+            out.turning.insert(
+                link,
+                TurningSpec {
+                    left,
+                    through: ((1.0 - left - right) * 1e4).round() / 1e4,
+                    right,
+                },
+            );
         }
     }
     Ok(out)

@@ -46,7 +46,13 @@ pub struct Outcome {
 /// A file name for a site id (SUMO ids may hold characters a file name should not).
 fn file_name(site: &str) -> String {
     site.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -58,7 +64,10 @@ fn write(path: PathBuf, text: String) -> Result<()> {
 }
 
 fn toml_of<T: serde::Serialize>(header: &str, value: &T) -> Result<String> {
-    Ok(format!("{header}\n{}", toml::to_string(value).context("writing TOML")?))
+    Ok(format!(
+        "{header}\n{}",
+        toml::to_string(value).context("writing TOML")?
+    ))
 }
 
 /// Runs an import; the error is for input that cannot be read at all.
@@ -68,24 +77,49 @@ pub fn import(req: &Request<'_>) -> Result<Outcome> {
         Some(path) => net::loops(path)?,
         None => Vec::new(),
     };
-    let stem = req.net.file_name().map_or("sumo".into(), |n| n.to_string_lossy().trim_end_matches(".xml").trim_end_matches(".net").to_owned());
+    let stem = req.net.file_name().map_or("sumo".into(), |n| {
+        n.to_string_lossy()
+            .trim_end_matches(".xml")
+            .trim_end_matches(".net")
+            .to_owned()
+    });
     let mut imported = corridor::corridor(&net, &stem, &loops);
     let mut dropped = std::mem::take(&mut imported.dropped);
     let mut spec = imported.spec.take().context("no corridor")?;
-    let header = format!("# Imported by `greenwave import sumo` from {}.", req.net.display());
+    let header = format!(
+        "# Imported by `greenwave import sumo` from {}.",
+        req.net.display()
+    );
     let mut plans = BTreeMap::new();
     let mut sites = Vec::new();
     for (site, (tl, signalled)) in &imported.signals {
-        let program = net.programs.iter().find(|p| &p.id == tl).expect("checked in corridor");
-        for other in net.programs.iter().filter(|p| &p.id == tl && p.program != program.program) {
-            dropped.push(format!("`{site}`: program `{}` (line {}); the first program, `{}`, is imported", other.program, other.line, program.program));
+        let program = net
+            .programs
+            .iter()
+            .find(|p| &p.id == tl)
+            .expect("checked in corridor");
+        for other in net
+            .programs
+            .iter()
+            .filter(|p| &p.id == tl && p.program != program.program)
+        {
+            dropped.push(format!(
+                "`{site}`: program `{}` (line {}); the first program, `{}`, is imported",
+                other.program, other.line, program.program
+            ));
         }
         match signals::signals(site, program, signalled) {
             Ok(s) => {
                 dropped.extend(s.notes);
                 let f = file_name(site);
-                write(req.out.join(format!("intersections/{f}.toml")), toml_of(&header, &s.intersection)?)?;
-                write(req.out.join(format!("plans/{f}.toml")), toml_of(&header, &s.plan)?)?;
+                write(
+                    req.out.join(format!("intersections/{f}.toml")),
+                    toml_of(&header, &s.intersection)?,
+                )?;
+                write(
+                    req.out.join(format!("plans/{f}.toml")),
+                    toml_of(&header, &s.plan)?,
+                )?;
                 plans.insert(site.clone(), format!("plans/{f}.toml"));
                 sites.push(site.clone());
             }
@@ -94,7 +128,9 @@ pub fn import(req: &Request<'_>) -> Result<Outcome> {
     }
     for node in &mut spec.nodes {
         match node.intersection {
-            Some(_) if plans.contains_key(&node.id) => node.intersection = Some(format!("intersections/{}.toml", file_name(&node.id))),
+            Some(_) if plans.contains_key(&node.id) => {
+                node.intersection = Some(format!("intersections/{}.toml", file_name(&node.id)))
+            }
             _ => node.intersection = None,
         }
     }
@@ -112,8 +148,15 @@ pub fn import(req: &Request<'_>) -> Result<Outcome> {
         dropped.extend(d.dropped);
     }
     write(req.out.join(SCENARIO), toml_of(&header, &scenario)?)?;
-    let problems = Scenario::load(&req.out.join(SCENARIO)).err().map(|e| e.to_string());
-    let outcome = Outcome { intersections: sites, links, dropped, problems };
+    let problems = Scenario::load(&req.out.join(SCENARIO))
+        .err()
+        .map(|e| e.to_string());
+    let outcome = Outcome {
+        intersections: sites,
+        links,
+        dropped,
+        problems,
+    };
     write(req.out.join(REPORT), report(req, &outcome))?;
     Ok(outcome)
 }
@@ -126,9 +169,16 @@ fn scenario_spec(name: &str, plans: BTreeMap<String, String>) -> ScenarioSpec {
         duration_s: 3600.0,
         seed: 1,
         step_s: 0.1,
-        controller: greenwave_sim::scenario::ControllerSpec { plans, ..controller },
+        controller: greenwave_sim::scenario::ControllerSpec {
+            plans,
+            ..controller
+        },
         // Where no route says otherwise.
-        turning: Some(TurningSpec { left: 0.1, through: 0.8, right: 0.1 }),
+        turning: Some(TurningSpec {
+            left: 0.1,
+            through: 0.8,
+            right: 0.1,
+        }),
         turning_by_link: BTreeMap::new(),
         demand: Vec::new(),
         pedestrians: Vec::new(),
@@ -141,12 +191,19 @@ fn scenario_spec(name: &str, plans: BTreeMap<String, String>) -> ScenarioSpec {
 pub fn report(req: &Request<'_>, o: &Outcome) -> String {
     let mut lines = vec![
         format!("greenwave import sumo {}", req.net.display()),
-        format!("{} intersections ({}), {} links", o.intersections.len(), o.intersections.join(", "), o.links),
+        format!(
+            "{} intersections ({}), {} links",
+            o.intersections.len(),
+            o.intersections.join(", "),
+            o.links
+        ),
         format!("dropped or approximated ({}):", o.dropped.len()),
     ];
     lines.extend(o.dropped.iter().map(|d| format!("- {d}")));
     if let Some(p) = &o.problems {
-        lines.push(format!("greenwave check finds problems in what was written:\n{p}"));
+        lines.push(format!(
+            "greenwave check finds problems in what was written:\n{p}"
+        ));
     }
     lines.join("\n") + "\n"
 }

@@ -70,7 +70,6 @@ pub struct Connection {
     pub from: String,
     pub to: String,
     pub from_lane: usize,
-    pub to_lane: usize,
     pub tl: Option<String>,
     pub link_index: Option<usize>,
 }
@@ -238,14 +237,22 @@ fn tl_logic(e: &Element<'_, '_>, doc: &Document<'_>) -> Result<TlLogic, ReadErro
                 name: c.opt("name").map(str::to_owned),
             });
         } else if child.has_tag_name("param") && c.opt("key") == Some("greenwave.groups") {
-            groups = Some(c.text("value")?.split_whitespace().map(str::to_owned).collect());
+            groups = Some(
+                c.text("value")?
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect(),
+            );
         } else if child.has_tag_name("param") && c.opt("key") == Some("greenwave.stages") {
             let mut list = Vec::new();
             for item in c.text("value")?.split_whitespace() {
                 let (id, members) = item
                     .split_once('=')
                     .ok_or_else(|| c.error(format!("stage `{item}` is not `STAGE=GROUP,GROUP`")))?;
-                list.push((id.to_owned(), members.split(',').map(str::to_owned).collect()));
+                list.push((
+                    id.to_owned(),
+                    members.split(',').map(str::to_owned).collect(),
+                ));
             }
             stages = Some(list);
         }
@@ -276,7 +283,9 @@ pub fn net(path: &Path) -> Result<Net, ReadError> {
     let doc = parse(&name, &text)?;
     let root = doc.root_element();
     if !root.has_tag_name("net") {
-        return Err(Element::new(&doc, root, &name).error("not a SUMO network (the root is not <net>)"));
+        return Err(
+            Element::new(&doc, root, &name).error("not a SUMO network (the root is not <net>)")
+        );
     }
     let mut net = Net::default();
     for node in root.children().filter(|c| c.is_element()) {
@@ -284,7 +293,10 @@ pub fn net(path: &Path) -> Result<Net, ReadError> {
         match node.tag_name().name() {
             "location" => {
                 if let Some(off) = e.opt("netOffset") {
-                    let xy: Vec<f64> = off.split(',').filter_map(|v| v.trim().parse().ok()).collect();
+                    let xy: Vec<f64> = off
+                        .split(',')
+                        .filter_map(|v| v.trim().parse().ok())
+                        .collect();
                     let [x, y] = xy[..] else {
                         return Err(e.error(format!("netOffset `{off}` is not `x,y`")));
                     };
@@ -309,7 +321,6 @@ pub fn net(path: &Path) -> Result<Net, ReadError> {
                     from: from.to_owned(),
                     to: e.text("to")?.to_owned(),
                     from_lane: e.number("fromLane")?,
-                    to_lane: e.number("toLane")?,
                     tl: e.opt("tl").map(str::to_owned),
                     link_index: match e.opt("linkIndex") {
                         None => None,
@@ -360,15 +371,33 @@ mod tests {
 
     #[test]
     fn malformed_files_name_the_line_and_element() {
-        let err = net_of("<net>\n<edge id=\"a\" from=\"x\">\n</net>").unwrap_err().to_string();
-        assert!(err.contains("not well-formed") && err.contains("edge"), "{err}");
-        let err = net_of("<net>\n<junction id=\"a\" x=\"1\"/>\n</net>").unwrap_err().to_string();
-        assert!(err.contains("line 2: <junction>: missing attribute `y`"), "{err}");
+        let err = net_of("<net>\n<edge id=\"a\" from=\"x\">\n</net>")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("not well-formed") && err.contains("edge"),
+            "{err}"
+        );
+        let err = net_of("<net>\n<junction id=\"a\" x=\"1\"/>\n</net>")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 2: <junction>: missing attribute `y`"),
+            "{err}"
+        );
         let err = net_of("<net>\n\n<edge id=\"a\" from=\"x\" to=\"y\"><lane index=\"0\" speed=\"fast\" length=\"3\"/></edge></net>")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("line 3: <lane>: `speed` is `fast`, not a number"), "{err}");
-        assert!(net_of("<routes/>").unwrap_err().to_string().contains("not a SUMO network"));
+        assert!(
+            err.contains("line 3: <lane>: `speed` is `fast`, not a number"),
+            "{err}"
+        );
+        assert!(
+            net_of("<routes/>")
+                .unwrap_err()
+                .to_string()
+                .contains("not a SUMO network")
+        );
     }
 
     #[test]

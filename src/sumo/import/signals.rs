@@ -47,10 +47,16 @@ pub struct Signals {
     pub notes: Vec<String>,
 }
 
+/// Signal groups as `(id, link indices)`.
+type Groups = Vec<(String, Vec<usize>)>;
+
 /// The groups: `(id, link indices)`, and each group's signal per phase.
-fn groups(tl: &TlLogic, used: &BTreeSet<usize>) -> (Vec<(String, Vec<usize>)>, Vec<Vec<Signal>>) {
+fn groups(tl: &TlLogic, used: &BTreeSet<usize>) -> (Groups, Vec<Vec<Signal>>) {
     let column = |k: usize| -> Vec<Signal> {
-        tl.phases.iter().map(|p| signal(p.state.chars().nth(k).unwrap_or('r'))).collect()
+        tl.phases
+            .iter()
+            .map(|p| signal(p.state.chars().nth(k).unwrap_or('r')))
+            .collect()
     };
     let width = tl.phases[0].state.chars().count();
     let named = tl.groups.as_ref().filter(|g| g.len() == width);
@@ -78,15 +84,36 @@ fn groups(tl: &TlLogic, used: &BTreeSet<usize>) -> (Vec<(String, Vec<usize>)>, V
 /// The movements a group serves; lanes listed only where the group has some, not all, of the
 /// lanes its approach signals for that turn.
 fn movements(links: &[usize], signalled: &[Signalled]) -> Vec<Movement> {
-    let mut by_move: BTreeMap<(greenwave_controllers::model::Direction, greenwave_controllers::model::Turn), BTreeSet<u8>> = BTreeMap::new();
+    let mut by_move: BTreeMap<
+        (
+            greenwave_controllers::model::Direction,
+            greenwave_controllers::model::Turn,
+        ),
+        BTreeSet<u8>,
+    > = BTreeMap::new();
     for s in signalled.iter().filter(|s| links.contains(&s.link_index)) {
-        by_move.entry((s.approach, s.turn)).or_default().insert(s.lane);
+        by_move
+            .entry((s.approach, s.turn))
+            .or_default()
+            .insert(s.lane);
     }
     by_move
         .into_iter()
         .map(|((approach, turn), lanes)| {
-            let all: BTreeSet<u8> = signalled.iter().filter(|s| s.approach == approach && s.turn == turn).map(|s| s.lane).collect();
-            Movement { approach, turn, lanes: if lanes == all { vec![] } else { lanes.into_iter().collect() } }
+            let all: BTreeSet<u8> = signalled
+                .iter()
+                .filter(|s| s.approach == approach && s.turn == turn)
+                .map(|s| s.lane)
+                .collect();
+            Movement {
+                approach,
+                turn,
+                lanes: if lanes == all {
+                    vec![]
+                } else {
+                    lanes.into_iter().collect()
+                },
+            }
         })
         .collect()
 }
@@ -110,10 +137,23 @@ fn longest(signals: &[Vec<Signal>], durations: &[f64], which: Signal) -> Option<
 }
 
 /// Intergreens between every pair never green together.
-fn intergreens(ids: &[String], signals: &[Vec<Signal>], durations: &[f64], amber_s: f64, together: &dyn Fn(usize, usize) -> bool) -> BTreeMap<String, BTreeMap<String, f64>> {
+fn intergreens(
+    ids: &[String],
+    signals: &[Vec<Signal>],
+    durations: &[f64],
+    amber_s: f64,
+    together: &dyn Fn(usize, usize) -> bool,
+) -> BTreeMap<String, BTreeMap<String, f64>> {
     let n = durations.len();
     let cycle: f64 = durations.iter().sum();
-    let starts: Vec<f64> = durations.iter().scan(0.0, |t, d| { let s = *t; *t += d; Some(s) }).collect();
+    let starts: Vec<f64> = durations
+        .iter()
+        .scan(0.0, |t, d| {
+            let s = *t;
+            *t += d;
+            Some(s)
+        })
+        .collect();
     let go = |g: usize, p: usize| signals[g][p % n] == Signal::Go;
     let mut seen: BTreeMap<(usize, usize), f64> = BTreeMap::new();
     for a in 0..ids.len() {
@@ -125,13 +165,16 @@ fn intergreens(ids: &[String], signals: &[Vec<Signal>], durations: &[f64], amber
             for p in (0..n).filter(|&p| go(a, p) && !go(a, p + 1)) {
                 let end = starts[p] + durations[p];
                 let starts_at = |x: usize, q: usize| go(x, q) && !go(x, q - 1);
-                let Some(q) = (p + 1..p + 1 + n).find(|&q| (0..ids.len()).any(|x| starts_at(x, q))) else {
+                let Some(q) = (p + 1..p + 1 + n).find(|&q| (0..ids.len()).any(|x| starts_at(x, q)))
+                else {
                     continue;
                 };
                 if starts_at(b, q) {
                     let at = starts[q % n] + if q >= n { cycle } else { 0.0 };
                     let gap = at - end;
-                    seen.entry((a, b)).and_modify(|s| *s = s.min(gap)).or_insert(gap);
+                    seen.entry((a, b))
+                        .and_modify(|s| *s = s.min(gap))
+                        .or_insert(gap);
                 }
             }
         }
@@ -142,7 +185,9 @@ fn intergreens(ids: &[String], signals: &[Vec<Signal>], durations: &[f64], amber
         for b in 0..ids.len() {
             if a != b && !together(a, b) && !(0..n).any(|p| go(a, p) && go(b, p)) {
                 let v = seen.get(&(a, b)).copied().unwrap_or(fallback);
-                out.entry(ids[a].clone()).or_default().insert(ids[b].clone(), (v * 1000.0).round() / 1000.0);
+                out.entry(ids[a].clone())
+                    .or_default()
+                    .insert(ids[b].clone(), (v * 1000.0).round() / 1000.0);
             }
         }
     }
@@ -153,7 +198,10 @@ fn intergreens(ids: &[String], signals: &[Vec<Signal>], durations: &[f64], amber
 pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Signals, String> {
     let mut notes = Vec::new();
     if tl.kind != "static" {
-        notes.push(format!("`{site}`: program `{}` is `{}`; imported as a fixed plan with its phase durations", tl.program, tl.kind));
+        notes.push(format!(
+            "`{site}`: program `{}` is `{}`; imported as a fixed plan with its phase durations",
+            tl.program, tl.kind
+        ));
     }
     let used: BTreeSet<usize> = signalled.iter().map(|s| s.link_index).collect();
     let (groups, sig) = groups(tl, &used);
@@ -167,20 +215,36 @@ pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Sign
         .iter()
         .flatten()
         .filter(|(_, members)| members.iter().all(|m| ids.contains(m)))
-        .map(|(id, members)| StageSpec { id: id.clone(), groups: members.clone() })
+        .map(|(id, members)| StageSpec {
+            id: id.clone(),
+            groups: members.clone(),
+        })
         .collect();
-    let together = |a: usize, b: usize| declared.iter().any(|s| s.groups.contains(&ids[a]) && s.groups.contains(&ids[b]));
+    let together = |a: usize, b: usize| {
+        declared
+            .iter()
+            .any(|s| s.groups.contains(&ids[a]) && s.groups.contains(&ids[b]))
+    };
     let durations: Vec<f64> = tl.phases.iter().map(|p| p.duration).collect();
     let n = durations.len();
     let green_at = |p: usize| -> Option<BTreeSet<usize>> {
-        let any_transition = sig.iter().any(|c| matches!(c[p], Signal::Amber | Signal::RedAmber));
-        let set: BTreeSet<usize> = (0..ids.len()).filter(|&g| sig[g][p] == Signal::Go).collect();
+        let any_transition = sig
+            .iter()
+            .any(|c| matches!(c[p], Signal::Amber | Signal::RedAmber));
+        let set: BTreeSet<usize> = (0..ids.len())
+            .filter(|&g| sig[g][p] == Signal::Go)
+            .collect();
         (!any_transition && !set.is_empty()).then_some(set)
     };
     // Start at a green that follows a transition (or the first green).
     let first = (0..n)
         .find(|&p| green_at(p).is_some() && green_at((p + n - 1) % n) != green_at(p))
-        .ok_or_else(|| format!("`{site}`: program `{}` never shows a stage green", tl.program))?;
+        .ok_or_else(|| {
+            format!(
+                "`{site}`: program `{}` never shows a stage green",
+                tl.program
+            )
+        })?;
     let mut stage_ids: BTreeMap<BTreeSet<usize>, String> = BTreeMap::new();
     let mut plan_stages: Vec<PlanStageSpec> = Vec::new();
     let mut last: Option<BTreeSet<usize>> = None;
@@ -193,25 +257,53 @@ pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Sign
             .entry(set.clone())
             .or_insert_with(|| {
                 let members: Vec<&String> = set.iter().map(|&g| &ids[g]).collect();
-                if let Some(d) = declared.iter().find(|d| d.groups.len() == members.len() && members.iter().all(|m| d.groups.contains(m))) {
+                if let Some(d) = declared.iter().find(|d| {
+                    d.groups.len() == members.len() && members.iter().all(|m| d.groups.contains(m))
+                }) {
                     return d.id.clone();
                 }
-                tl.phases[p].name.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| set.iter().map(|&g| ids[g].as_str()).collect::<Vec<_>>().join("+"))
+                tl.phases[p]
+                    .name
+                    .clone()
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| {
+                        set.iter()
+                            .map(|&g| ids[g].as_str())
+                            .collect::<Vec<_>>()
+                            .join("+")
+                    })
             })
             .clone();
         if last.as_ref() == Some(&set) {
             plan_stages.last_mut().expect("a stage before").green_s += durations[p];
         } else {
-            plan_stages.push(PlanStageSpec { stage: id, green_s: durations[p], min_green_s: None, max_green_s: None });
+            plan_stages.push(PlanStageSpec {
+                stage: id,
+                green_s: durations[p],
+                min_green_s: None,
+                max_green_s: None,
+            });
         }
         last = Some(set);
     }
     let amber = longest(&sig, &durations, Signal::Amber);
     let red_amber = longest(&sig, &durations, Signal::RedAmber);
     if amber.is_none() {
-        notes.push(format!("`{site}`: the program shows no amber; greenwave's default amber applies"));
+        notes.push(format!(
+            "`{site}`: the program shows no amber; greenwave's default amber applies"
+        ));
     }
-    let greens_of = |g: usize| -> Vec<f64> { plan_stages.iter().filter(|s| stage_ids.iter().any(|(set, id)| *id == s.stage && set.contains(&g))).map(|s| s.green_s).collect() };
+    let greens_of = |g: usize| -> Vec<f64> {
+        plan_stages
+            .iter()
+            .filter(|s| {
+                stage_ids
+                    .iter()
+                    .any(|(set, id)| *id == s.stage && set.contains(&g))
+            })
+            .map(|s| s.green_s)
+            .collect()
+    };
     let group_specs = groups
         .iter()
         .enumerate()
@@ -225,19 +317,43 @@ pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Sign
         .collect();
     let mut stages: Vec<StageSpec> = stage_ids
         .iter()
-        .map(|(set, id)| StageSpec { id: id.clone(), groups: set.iter().map(|&g| ids[g].clone()).collect() })
+        .map(|(set, id)| StageSpec {
+            id: id.clone(),
+            groups: set.iter().map(|&g| ids[g].clone()).collect(),
+        })
         .collect();
-    let missing: Vec<StageSpec> = declared.iter().filter(|d| !stages.iter().any(|s| s.id == d.id)).cloned().collect();
+    let missing: Vec<StageSpec> = declared
+        .iter()
+        .filter(|d| !stages.iter().any(|s| s.id == d.id))
+        .cloned()
+        .collect();
     stages.extend(missing);
-    stages.sort_by_key(|s| plan_stages.iter().position(|p| p.stage == s.id).unwrap_or(usize::MAX));
+    stages.sort_by_key(|s| {
+        plan_stages
+            .iter()
+            .position(|p| p.stage == s.id)
+            .unwrap_or(usize::MAX)
+    });
     let cycle: f64 = durations.iter().sum();
     let before: f64 = durations[..first].iter().sum();
     let round = |x: f64| (x * 1000.0).round() / 1000.0 + 0.0;
     Ok(Signals {
         intersection: IntersectionSpec {
-            name: Some(format!("SUMO traffic light `{}`, program `{}`", tl.id, tl.program)),
-            region: if red_amber.is_some() { Region::Eu } else { Region::Us },
-            timings: TimingsSpec { amber_s: amber, red_amber_s: red_amber, flashing_green_s: None, startup_all_red_s: None },
+            name: Some(format!(
+                "SUMO traffic light `{}`, program `{}`",
+                tl.id, tl.program
+            )),
+            region: if red_amber.is_some() {
+                Region::Eu
+            } else {
+                Region::Us
+            },
+            timings: TimingsSpec {
+                amber_s: amber,
+                red_amber_s: red_amber,
+                flashing_green_s: None,
+                startup_all_red_s: None,
+            },
             groups: group_specs,
             intergreens_s: intergreens(&ids, &sig, &durations, amber.unwrap_or(3.0), &together),
             stages,
@@ -250,7 +366,13 @@ pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Sign
             cycle_s: round(cycle),
             offset_s: round((tl.offset + before).rem_euclid(cycle)),
             max_cycle_s: None,
-            stages: plan_stages.into_iter().map(|s| PlanStageSpec { green_s: round(s.green_s), ..s }).collect(),
+            stages: plan_stages
+                .into_iter()
+                .map(|s| PlanStageSpec {
+                    green_s: round(s.green_s),
+                    ..s
+                })
+                .collect(),
         },
         notes,
     })
