@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result, bail};
 use petgraph::graph::NodeIndex;
 
-use greenwave_controllers::model::{Aspect, Intersection};
+use greenwave_controllers::model::{Aspect, Direction, Intersection, Turn};
 use greenwave_sim::{RunOptions, Scenario, Simulation};
 
 use super::network::{Connection, edge_id};
@@ -48,7 +48,8 @@ pub struct Program {
     pub phases: Vec<Phase>,
 }
 
-/// SUMO's signal character for an aspect (`G` priority green, `y` amber, `u` red+amber, `r`
+/// SUMO's signal character for an aspect (`G` priority green (`g`, a green that yields, for
+/// permissive lefts: see [`permissive`]), `y` amber, `u` red+amber, `r`
 /// red, `o` blinking (flashing amber), `O` off). SUMO has no flashing green: it is shown green.
 pub fn signal_char(aspect: Aspect) -> char {
     match aspect {
@@ -61,9 +62,42 @@ pub fn signal_char(aspect: Aspect) -> char {
     }
 }
 
+/// Groups whose left turns run on the same green as the oncoming through traffic (permissive
+/// lefts): SUMO shows them `g`, a green that yields, so that SUMO's junction model makes the
+/// left turns give way as greenwave's do (and does not warn of two priority greens onto one
+/// lane).
+fn permissive(ix: &Intersection) -> Vec<bool> {
+    let opposite = |d: Direction| match d {
+        Direction::Nb => Direction::Sb,
+        Direction::Sb => Direction::Nb,
+        Direction::Eb => Direction::Wb,
+        Direction::Wb => Direction::Eb,
+    };
+    let serves = |g: usize, approach: Direction, turn: Turn| {
+        ix.groups()[g]
+            .movements
+            .iter()
+            .any(|m| m.approach == approach && m.turn == turn)
+    };
+    (0..ix.groups().len())
+        .map(|g| {
+            ix.stages().iter().any(|st| {
+                st.groups.iter().any(|x| x.get() == g)
+                    && Direction::ALL.iter().any(|&d| {
+                        serves(g, d, Turn::Left)
+                            && st
+                                .groups
+                                .iter()
+                                .any(|o| serves(o.get(), opposite(d), Turn::Through))
+                    })
+            })
+        })
+        .collect()
+}
+
 /// The stage whose groups are exactly the ones going in `state`.
 fn stage_of(ix: &Intersection, state: &str) -> Option<String> {
-    let going: Vec<bool> = state.chars().map(|c| c == 'G').collect();
+    let going: Vec<bool> = state.chars().map(|c| c == 'G' || c == 'g').collect();
     ix.stages()
         .iter()
         .find(|s| (0..going.len()).all(|g| going[g] == s.groups.iter().any(|x| x.get() == g)))
@@ -106,14 +140,23 @@ pub fn programs(scenario: &Scenario) -> Result<BTreeMap<NodeIndex, Program>> {
     let mut sim = Simulation::new(&quiet, &options).context("the fixed-time controller")?;
     let dt = scenario.step.as_secs_f64();
     let mut shown: BTreeMap<NodeIndex, Vec<String>> = BTreeMap::new();
+    let yielding: BTreeMap<NodeIndex, Vec<bool>> = corridor
+        .intersections()
+        .map(|(node, n)| (node, permissive(n.intersection().expect("an intersection"))))
+        .collect();
     while !sim.finished() {
         sim.step();
         for (node, n) in corridor.intersections() {
             let state = sim.signals(&n.id).expect("a simulated intersection");
-            shown
-                .entry(node)
-                .or_default()
-                .push(state.iter().map(|(_, a)| signal_char(a)).collect());
+            shown.entry(node).or_default().push(
+                state
+                    .iter()
+                    .map(|(gr, a)| match signal_char(a) {
+                        'G' if yielding[&node][gr.get()] => 'g',
+                        c => c,
+                    })
+                    .collect(),
+            );
         }
     }
     let mut out = BTreeMap::new();
@@ -121,7 +164,11 @@ pub fn programs(scenario: &Scenario) -> Result<BTreeMap<NodeIndex, Program>> {
         let plan = &scenario.plans[&node];
         let ix = g[node].intersection().expect("an intersection");
         let first = ix.stage(plan.stages[0].stage).groups;
-        let all_go = |s: &str| first.iter().all(|gr| s.as_bytes()[gr.get()] == b'G');
+        let all_go = |s: &str| {
+            first
+                .iter()
+                .all(|gr| matches!(s.as_bytes()[gr.get()], b'G' | b'g'))
+        };
         let from = ((warmup_s / dt) as usize..states.len())
             .find(|&k| all_go(&states[k]) && !all_go(&states[k - 1]))
             .with_context(|| format!("`{}`: the first stage never started", g[node].id))?;

@@ -377,3 +377,77 @@ pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Sign
         notes,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sumo::import::net::Phase;
+    use greenwave_controllers::model::{Direction, Turn};
+
+    fn phase(duration: f64, state: &str) -> Phase {
+        Phase {
+            duration,
+            state: state.to_owned(),
+            name: None,
+        }
+    }
+
+    #[test]
+    fn a_two_stage_european_program_becomes_groups_stages_intergreens_and_a_plan() {
+        // Starts in the all red before stage one's red+amber.
+        let tl = TlLogic {
+            id: "X".into(),
+            kind: "static".into(),
+            program: "0".into(),
+            offset: 10.0,
+            phases: vec![
+                phase(1.0, "rrrr"),
+                phase(1.0, "uurr"),
+                phase(30.0, "GGrr"),
+                phase(3.0, "yyrr"),
+                phase(1.0, "rrrr"),
+                phase(1.0, "rruu"),
+                phase(20.0, "rrGG"),
+                phase(3.0, "rryy"),
+            ],
+            groups: None,
+            stages: None,
+            line: 1,
+        };
+        let through = |link_index, approach| Signalled {
+            link_index,
+            approach,
+            turn: Turn::Through,
+            lane: 0,
+        };
+        let signalled = [
+            through(0, Direction::Eb),
+            through(1, Direction::Wb),
+            through(2, Direction::Nb),
+            through(3, Direction::Sb),
+        ];
+        let s = signals("X", &tl, &signalled).unwrap();
+        let ix = &s.intersection;
+        assert_eq!(ix.region, Region::Eu);
+        assert_eq!(
+            (ix.timings.amber_s, ix.timings.red_amber_s),
+            (Some(3.0), Some(1.0))
+        );
+        let ids: Vec<&str> = ix.groups.iter().map(|g| g.id.as_str()).collect();
+        assert_eq!(ids, ["K1", "K2"]);
+        assert_eq!(ix.groups[0].movements.len(), 2, "eb and wb through");
+        assert_eq!(ix.intergreens_s["K1"]["K2"], 5.0);
+        assert_eq!(ix.intergreens_s["K2"]["K1"], 5.0);
+        let plan: Vec<(&str, f64)> = s
+            .plan
+            .stages
+            .iter()
+            .map(|p| (p.stage.as_str(), p.green_s))
+            .collect();
+        assert_eq!(plan, [("K1", 30.0), ("K2", 20.0)]);
+        assert_eq!((s.plan.cycle_s, s.plan.offset_s), (60.0, 12.0));
+        // And greenwave takes it.
+        let built = greenwave_controllers::model::Intersection::from_spec(ix).unwrap();
+        greenwave_controllers::plan::TimingPlan::from_spec(&s.plan, &built).unwrap();
+    }
+}
