@@ -207,3 +207,49 @@ pub fn report(req: &Request<'_>, o: &Outcome) -> String {
     }
     lines.join("\n") + "\n"
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fixture network with each of its lines left out in turn: every variant imports or
+    /// gives an error, and none panics.
+    #[test]
+    fn a_network_missing_any_one_line_imports_or_says_why() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(root.join("tests/fixtures/sumo/mixed.net.xml")).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let dir =
+            std::env::temp_dir().join(format!("greenwave-import-lines-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (mut imported, mut refused) = (0, 0);
+        for skip in 0..lines.len() {
+            let variant: Vec<&str> = lines
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| i != skip)
+                .map(|(_, l)| *l)
+                .collect();
+            let net = dir.join("variant.net.xml");
+            std::fs::write(&net, variant.join("\n")).unwrap();
+            let req = Request {
+                net: &net,
+                routes: None,
+                additional: None,
+                out: &dir.join("out"),
+            };
+            match import(&req) {
+                Ok(_) => imported += 1,
+                Err(e) => {
+                    assert!(e.to_string().contains("variant.net.xml"), "{e}");
+                    refused += 1;
+                }
+            }
+        }
+        assert!(
+            imported > 0 && refused > 0,
+            "{imported} imported, {refused} refused"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
