@@ -58,6 +58,65 @@ pub enum Command {
     /// Run the whole deployment on this machine: virtual cabinets for a scenario, an embedded
     /// MQTT broker and one daemon per intersection, with a live view and the summary table.
     Demo(DemoArgs),
+    #[cfg(feature = "sim")]
+    /// Export a scenario to another tool's format.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    #[cfg(feature = "sim")]
+    /// Import another tool's network as greenwave files.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[cfg(feature = "sim")]
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// Write a scenario as a SUMO study: the corridor as plain XML (nodes, edges, connections),
+    /// the fixed timing plans as traffic-light programs, the loops as E1 induction loops, the
+    /// demand as flows on routes, and the netconvert and sumo configurations
+    /// (`netconvert -c network.netccfg && sumo -c scenario.sumocfg`).
+    ///
+    /// Lists what is not carried over; exits 2 when the scenario is invalid or an
+    /// intersection has no timing plan.
+    Sumo(ExportSumoArgs),
+}
+
+#[cfg(feature = "sim")]
+#[derive(Args, Debug)]
+pub struct ExportSumoArgs {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// The folder to write the SUMO files into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[cfg(feature = "sim")]
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Read a SUMO network (`.net.xml`, e.g. from `netconvert --osm-files`) and write a
+    /// corridor, intersections, timing plans and a scenario for the junctions greenwave can
+    /// model (signalised, three or four legs).
+    ///
+    /// Lists everything dropped, on standard output and in `import-report.txt`; exits 2 when
+    /// a file cannot be read or is not well-formed XML (naming the element and line).
+    Sumo(ImportSumoArgs),
+}
+
+#[cfg(feature = "sim")]
+#[derive(Args, Debug)]
+pub struct ImportSumoArgs {
+    /// The SUMO network.
+    pub net: PathBuf,
+    /// Routes, flows and vehicles (`.rou.xml`) to turn into entry flows and turning ratios.
+    #[arg(long, value_name = "FILE")]
+    pub routes: Option<PathBuf>,
+    /// An additional file whose E1 induction loops become detectors.
+    #[arg(long, value_name = "FILE")]
+    pub additional: Option<PathBuf>,
+    /// The folder to write the greenwave files into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[cfg(feature = "sim")]

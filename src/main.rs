@@ -14,6 +14,8 @@ mod report;
 mod serve;
 #[cfg(feature = "sim")]
 mod sim;
+#[cfg(feature = "sim")]
+mod sumo;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -38,6 +40,10 @@ fn main() -> ExitCode {
         cli::Command::Cabinet(args) => serve::cabinet(&args),
         #[cfg(feature = "sim")]
         cli::Command::Demo(args) => demo::run(&args),
+        #[cfg(feature = "sim")]
+        cli::Command::Export(cli::ExportCommand::Sumo(args)) => sumo::export_command(&args),
+        #[cfg(feature = "sim")]
+        cli::Command::Import(cli::ImportCommand::Sumo(args)) => sumo::import_command(&args),
     };
     match result {
         Ok(code) => code,

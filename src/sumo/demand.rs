@@ -1,0 +1,183 @@
+//! The scenario's demand as SUMO routes and flows (`.rou.xml`).
+//!
+//! greenwave draws a vehicle's turn at each junction from the approach's turning ratios, each
+//! draw on its own. The same traffic as routes: every path from an entry link to an exit, with
+//! the product of the ratios along it as its probability, in one route distribution per entry
+//! link. Each piece of an entry's flow profile is a SUMO flow on that distribution with
+//! exponential headways at the piece's rate (`period="exp(RATE)"`), the Poisson arrivals
+//! greenwave draws. The vehicle type carries greenwave's driver: the Intelligent Driver Model
+//! with the same acceleration, deceleration, headway, standstill gap and length, and the same
+//! desired-speed factor (normal, cut at two standard deviations).
+
+use petgraph::graph::EdgeIndex;
+
+use greenwave_controllers::corridor::Corridor;
+use greenwave_sim::Scenario;
+use greenwave_sim::scenario::TURNS;
+
+use super::network::edge_id;
+use super::xml::{Doc, attr, num};
+
+/// Paths less likely than this are left out (their share goes to the others).
+const MIN_ROUTE_P: f64 = 1e-6;
+/// The most links a route may have (a grid has loops; no real route comes near it).
+const MAX_ROUTE_LINKS: usize = 64;
+
+/// A route and its probability.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Route {
+    /// Links from the entry to the exit.
+    pub links: Vec<EdgeIndex>,
+    /// Probability among the entry's routes.
+    pub p: f64,
+}
+
+/// The turn shares of a link: its ratios over the turns it has, summing to 1.
+fn shares(scenario: &Scenario, e: EdgeIndex) -> Vec<(EdgeIndex, f64)> {
+    let link = &scenario.corridor.graph()[e];
+    let ratios = scenario.turning.get(e.index()).copied().unwrap_or([0.0; 3]);
+    let picks: Vec<(EdgeIndex, f64)> = TURNS
+        .iter()
+        .zip(ratios)
+        .filter_map(|(&turn, r)| link.onto(turn).map(|onto| (onto, r)))
+        .filter(|&(_, r)| r > 0.0)
+        .collect();
+    let total: f64 = picks.iter().map(|p| p.1).sum();
+    picks.into_iter().map(|(o, r)| (o, r / total)).collect()
+}
+
+/// Every route from `entry` to an exit, with its probability.
+pub fn routes(scenario: &Scenario, entry: EdgeIndex) -> Vec<Route> {
+    let corridor = &scenario.corridor;
+    let g = corridor.graph();
+    let mut done = Vec::new();
+    let mut open = vec![Route {
+        links: vec![entry],
+        p: 1.0,
+    }];
+    while let Some(route) = open.pop() {
+        let last = *route.links.last().expect("a route has a link");
+        let (_, end) = g.edge_endpoints(last).expect("edge exists");
+        if g[end].intersection().is_none() {
+            done.push(route);
+            continue;
+        }
+        if route.links.len() >= MAX_ROUTE_LINKS {
+            continue;
+        }
+        for (onto, share) in shares(scenario, last) {
+            let p = route.p * share;
+            if p >= MIN_ROUTE_P {
+                let mut links = route.links.clone();
+                links.push(onto);
+                open.push(Route { links, p });
+            }
+        }
+    }
+    let total: f64 = done.iter().map(|r| r.p).sum();
+    for r in &mut done {
+        r.p /= total;
+    }
+    done.sort_by(|a, b| b.p.total_cmp(&a.p).then(a.links.cmp(&b.links)));
+    done
+}
+
+fn route_id(corridor: &Corridor, entry: EdgeIndex, k: usize) -> String {
+    format!("{}_r{k}", edge_id(corridor, entry))
+}
+
+/// The vehicle type: greenwave's driver in SUMO's IDM.
+fn vehicle_type(doc: &mut Doc, scenario: &Scenario) {
+    let v = &scenario.vehicles;
+    let (mean, sd) = (v.speed_factor_mean, v.speed_factor_sd);
+    doc.leaf(
+        "vType",
+        &[
+            attr("id", "greenwave"),
+            attr("vClass", "passenger"),
+            attr("carFollowModel", "IDM"),
+            attr("accel", num(v.accel_mps2)),
+            attr("decel", num(v.decel_mps2)),
+            attr("emergencyDecel", num(v.max_decel_mps2)),
+            attr("tau", num(v.headway_s)),
+            attr("minGap", num(v.min_gap_m)),
+            attr("length", num(v.length_m)),
+            attr("delta", "4"),
+            attr(
+                "speedFactor",
+                format!(
+                    "normc({},{},{},{})",
+                    num(mean),
+                    num(sd),
+                    num(mean - 2.0 * sd),
+                    num(mean + 2.0 * sd)
+                ),
+            ),
+        ],
+    );
+}
+
+/// The routes file.
+pub fn routes_xml(scenario: &Scenario) -> String {
+    let corridor = &scenario.corridor;
+    let end_s = scenario.duration.as_secs_f64();
+    let mut doc = Doc::new(
+        &format!(
+            "greenwave scenario `{}`: entry flows (Poisson) on routes that reproduce the\n\
+             turning ratios",
+            scenario.name
+        ),
+        "routes",
+        &[],
+    );
+    vehicle_type(&mut doc, scenario);
+    let mut entries: Vec<EdgeIndex> = scenario.demand.iter().map(|d| d.link).collect();
+    entries.dedup();
+    for &entry in &entries {
+        doc.open("routeDistribution", &[attr("id", edge_id(corridor, entry))]);
+        for (k, r) in routes(scenario, entry).iter().enumerate() {
+            let edges: Vec<String> = r.links.iter().map(|&e| edge_id(corridor, e)).collect();
+            doc.leaf(
+                "route",
+                &[
+                    attr("id", route_id(corridor, entry, k)),
+                    attr("edges", edges.join(" ")),
+                    attr("probability", format!("{:.9}", r.p)),
+                ],
+            );
+        }
+        doc.close("routeDistribution");
+    }
+    // (begin, id, attributes)
+    type Flow<'a> = (f64, String, Vec<(&'a str, String)>);
+    let mut flows: Vec<Flow> = Vec::new();
+    for d in &scenario.demand {
+        let id = edge_id(corridor, d.link);
+        for (i, &(from_s, per_s)) in d.flows.iter().enumerate() {
+            let until = d.flows.get(i + 1).map_or(end_s, |f| f.0).min(end_s);
+            if per_s <= 0.0 || until <= from_s {
+                continue;
+            }
+            flows.push((
+                from_s,
+                format!("{id}_f{i}"),
+                vec![
+                    attr("type", "greenwave"),
+                    attr("route", &id),
+                    attr("begin", num(from_s)),
+                    attr("end", num(until)),
+                    attr("period", format!("exp({:.9})", per_s)),
+                    attr("departLane", "best"),
+                    attr("departSpeed", "max"),
+                ],
+            ));
+        }
+    }
+    // SUMO wants flows sorted by their begin.
+    flows.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    for (_, id, mut attrs) in flows {
+        attrs.insert(0, attr("id", id));
+        doc.leaf("flow", &attrs);
+    }
+    doc.finish("routes")
+}

@@ -1,0 +1,467 @@
+//! Which parts of a SUMO network greenwave can model, as a corridor: the signalised junctions
+//! with three or four legs become intersections, the car links that touch them become links
+//! (the other end a boundary where it is not an intersection), lanes get their turns from the
+//! connections, and E1 loops on approach lanes become detectors. Everything else is dropped and
+//! said so.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use greenwave_controllers::corridor::{
+    CorridorSpec, DetectorKind, DetectorSpec, LinkSpec, NodeSpec,
+};
+use greenwave_controllers::model::{Direction, Turn};
+
+use super::net::{Loop, Net};
+
+/// A loop closer than this to the stop line is a stop-bar loop; farther, an advance loop.
+const STOP_BAR_WITHIN_M: f64 = 3.0;
+
+/// One signalled lane movement of an intersection: what a SUMO link index controls.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Signalled {
+    pub link_index: usize,
+    pub approach: Direction,
+    pub turn: Turn,
+    /// greenwave lane (0 at the left).
+    pub lane: u8,
+}
+
+/// The corridor part of an import.
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub spec: Option<CorridorSpec>,
+    /// By intersection: its traffic light's id and the movements it signals.
+    pub signals: BTreeMap<String, (String, Vec<Signalled>)>,
+    /// SUMO edge id -> greenwave link id, for the links kept.
+    pub links: BTreeMap<String, String>,
+    /// What was dropped, one line each.
+    pub dropped: Vec<String>,
+}
+
+fn heading(a: (f64, f64), b: (f64, f64)) -> f64 {
+    (b.1 - a.1).atan2(b.0 - a.0).to_degrees()
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0 + 0.0
+}
+
+/// Which junctions can be intersections: signalised by a program of their own, with three or
+/// four legs, one approach per compass direction and one exit per turn.
+fn intersections(
+    net: &Net,
+    pos: &BTreeMap<&str, (f64, f64)>,
+    cars: &[usize],
+    out: &mut Imported,
+) -> BTreeMap<String, String> {
+    let edge_to: BTreeMap<&str, &str> = net
+        .edges
+        .iter()
+        .map(|e| (e.id.as_str(), e.to.as_str()))
+        .collect();
+    let mut tls: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for c in &net.connections {
+        if let (Some(tl), Some(j)) = (&c.tl, edge_to.get(c.from.as_str())) {
+            tls.entry(j).or_default().insert(tl.as_str());
+        }
+    }
+    let mut controlled_by: BTreeMap<&str, usize> = BTreeMap::new();
+    for set in tls.values() {
+        for tl in set {
+            *controlled_by.entry(tl).or_default() += 1;
+        }
+    }
+    let mut kept = BTreeMap::new();
+    for j in &net.junctions {
+        let signalised = j.kind.starts_with("traffic_light");
+        let why = if !signalised {
+            let legs: BTreeSet<&str> = cars
+                .iter()
+                .map(|&i| &net.edges[i])
+                .filter_map(|e| {
+                    (e.to == j.id)
+                        .then_some(e.from.as_str())
+                        .or((e.from == j.id).then_some(e.to.as_str()))
+                })
+                .collect();
+            (legs.len() >= 3).then(|| {
+                format!(
+                    "junction `{}` ({}, {} legs): not signalised (greenwave models signalised \
+                     junctions); where its links meet an intersection it is a boundary",
+                    j.id,
+                    j.kind,
+                    legs.len()
+                )
+            })
+        } else {
+            check_junction(net, j.id.as_str(), pos, cars, &tls, &controlled_by).err()
+        };
+        match why {
+            Some(why) => out.dropped.push(why),
+            None if signalised => {
+                let tl = tls[j.id.as_str()]
+                    .iter()
+                    .next()
+                    .expect("checked")
+                    .to_string();
+                kept.insert(j.id.clone(), tl);
+            }
+            None => {}
+        }
+    }
+    kept
+}
+
+fn check_junction(
+    net: &Net,
+    id: &str,
+    pos: &BTreeMap<&str, (f64, f64)>,
+    cars: &[usize],
+    tls: &BTreeMap<&str, BTreeSet<&str>>,
+    controlled_by: &BTreeMap<&str, usize>,
+) -> Result<(), String> {
+    let name = format!("junction `{id}` (signalised)");
+    let tl = match tls.get(id).map(|s| s.iter().collect::<Vec<_>>()) {
+        Some(t) if t.len() == 1 => *t[0],
+        Some(t) => return Err(format!("{name}: controlled by {} traffic lights", t.len())),
+        None => {
+            return Err(format!(
+                "{name}: no connection is controlled by its traffic light"
+            ));
+        }
+    };
+    if controlled_by.get(tl).copied().unwrap_or(0) > 1 {
+        return Err(format!(
+            "{name}: its traffic light `{tl}` also controls other junctions (a joined signal)"
+        ));
+    }
+    if !net.programs.iter().any(|p| p.id == tl) {
+        return Err(format!("{name}: traffic light `{tl}` has no program"));
+    }
+    let incoming: Vec<&super::net::Edge> = cars
+        .iter()
+        .map(|&i| &net.edges[i])
+        .filter(|e| e.to == id)
+        .collect();
+    let outgoing: Vec<&super::net::Edge> = cars
+        .iter()
+        .map(|&i| &net.edges[i])
+        .filter(|e| e.from == id)
+        .collect();
+    let legs: BTreeSet<&str> = incoming
+        .iter()
+        .map(|e| e.from.as_str())
+        .chain(outgoing.iter().map(|e| e.to.as_str()))
+        .collect();
+    if !(3..=4).contains(&legs.len()) {
+        return Err(format!(
+            "{name}: {} legs (greenwave models three or four today)",
+            legs.len()
+        ));
+    }
+    let mut directions = BTreeMap::new();
+    for e in &incoming {
+        let h = heading(pos[e.from.as_str()], pos[id]);
+        if let Some(other) = directions.insert(Direction::from_heading_deg(h), &e.id) {
+            return Err(format!(
+                "{name}: edges `{other}` and `{}` both approach {}",
+                e.id,
+                Direction::from_heading_deg(h)
+            ));
+        }
+        let mut turns = BTreeMap::new();
+        for o in outgoing.iter().filter(|o| o.to != e.from) {
+            let t = Turn::from_heading_change_deg(heading(pos[id], pos[o.to.as_str()]) - h);
+            if let Some(t) = t
+                && let Some(other) = turns.insert(t, &o.id)
+            {
+                return Err(format!(
+                    "{name}: `{other}` and `{}` are both a {t} turn from `{}`",
+                    o.id, e.id
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Builds the corridor from the network (and loops); what cannot be modelled goes to
+/// `dropped`.
+pub fn corridor(net: &Net, id: &str, loops: &[Loop]) -> Imported {
+    let mut out = Imported::default();
+    let pos: BTreeMap<&str, (f64, f64)> = net
+        .junctions
+        .iter()
+        .map(|j| {
+            (
+                j.id.as_str(),
+                (round2(j.x - net.offset.0), round2(j.y - net.offset.1)),
+            )
+        })
+        .collect();
+    // Edges cars may use, between known junctions.
+    let mut cars = Vec::new();
+    for (i, e) in net.edges.iter().enumerate() {
+        if !e.lanes.iter().any(|l| l.cars) {
+            let users: BTreeSet<&str> = e.lanes.iter().map(|l| l.used_by.as_str()).collect();
+            out.dropped.push(format!(
+                "edge `{}` (line {}): no lane for cars (used by {})",
+                e.id,
+                e.line,
+                users.into_iter().collect::<Vec<_>>().join("; ")
+            ));
+        } else if !(pos.contains_key(e.from.as_str()) && pos.contains_key(e.to.as_str()))
+            || e.from == e.to
+        {
+            out.dropped.push(format!(
+                "edge `{}`: its ends are not two known junctions",
+                e.id
+            ));
+        } else {
+            cars.push(i);
+        }
+    }
+    let kept = intersections(net, &pos, &cars, &mut out);
+    let mut nodes: BTreeSet<&str> = BTreeSet::new();
+    let mut pairs = BTreeSet::new();
+    let mut links = Vec::new();
+    for &i in &cars {
+        let e = &net.edges[i];
+        if !(kept.contains_key(&e.from) || kept.contains_key(&e.to)) {
+            out.dropped.push(format!(
+                "edge `{}`: touches no intersection greenwave models",
+                e.id
+            ));
+            continue;
+        }
+        if !pairs.insert((e.from.as_str(), e.to.as_str())) {
+            out.dropped.push(format!(
+                "edge `{}`: a second edge from `{}` to `{}`",
+                e.id, e.from, e.to
+            ));
+            continue;
+        }
+        for dropped in e.lanes.iter().filter(|l| !l.cars) {
+            out.dropped.push(format!(
+                "lane `{}_{}`: not for cars (used by {})",
+                e.id, dropped.index, dropped.used_by
+            ));
+        }
+        nodes.insert(&e.from);
+        nodes.insert(&e.to);
+        links.push(i);
+    }
+    let link_id = |i: usize| format!("{}->{}", net.edges[i].from, net.edges[i].to);
+    for &i in &links {
+        out.links.insert(net.edges[i].id.clone(), link_id(i));
+    }
+    let mut specs = Vec::new();
+    let kept_links = out.links.clone();
+    for &i in &links {
+        if let Some(spec) = link_spec(net, i, &kept, &pos, &kept_links, loops, &mut out) {
+            specs.push(spec);
+        }
+    }
+    let node_specs = nodes
+        .iter()
+        .map(|&n| NodeSpec {
+            id: n.to_owned(),
+            x_m: pos[n].0,
+            y_m: pos[n].1,
+            intersection: kept
+                .contains_key(n)
+                .then(|| format!("intersections/{n}.toml")),
+        })
+        .collect();
+    number_channels(&mut specs, &pos);
+    out.spec = Some(CorridorSpec {
+        id: id.to_owned(),
+        name: Some(format!("imported from SUMO network `{id}`")),
+        nodes: node_specs,
+        links: specs,
+    });
+    for (j, tl) in kept {
+        out.signals.entry(j).or_insert((tl, Vec::new()));
+    }
+    out
+}
+
+/// One link: its car lanes from the left, each with the turns its connections make, and its
+/// loops; movements signalled at an intersection are recorded for the signal groups.
+fn link_spec(
+    net: &Net,
+    i: usize,
+    kept: &BTreeMap<String, String>,
+    pos: &BTreeMap<&str, (f64, f64)>,
+    links: &BTreeMap<String, String>,
+    loops: &[Loop],
+    out: &mut Imported,
+) -> Option<LinkSpec> {
+    let e = &net.edges[i];
+    // Car lanes, left to right: SUMO index -> greenwave index.
+    let car_lanes: Vec<usize> = e
+        .lanes
+        .iter()
+        .rev()
+        .filter(|l| l.cars)
+        .map(|l| l.index)
+        .collect();
+    let gw_lane = |sumo: usize| car_lanes.iter().position(|&l| l == sumo);
+    let mut turns: Vec<BTreeSet<Turn>> = vec![BTreeSet::new(); car_lanes.len()];
+    if kept.contains_key(&e.to) {
+        let h_in = heading(pos[e.from.as_str()], pos[e.to.as_str()]);
+        for c in net.connections.iter().filter(|c| c.from == e.id) {
+            let Some(lane) = gw_lane(c.from_lane) else {
+                continue;
+            };
+            let Some(to) = net
+                .edges
+                .iter()
+                .find(|o| o.id == c.to && links.contains_key(&o.id))
+            else {
+                continue;
+            };
+            let Some(turn) = Turn::from_heading_change_deg(
+                heading(pos[e.to.as_str()], pos[to.to.as_str()]) - h_in,
+            ) else {
+                out.dropped.push(format!(
+                    "connection `{}` lane {} -> `{}`: a U-turn",
+                    e.id, c.from_lane, c.to
+                ));
+                continue;
+            };
+            turns[lane].insert(turn);
+            if let (Some(tl), Some(index)) = (&c.tl, c.link_index) {
+                let (_, signalled) = out
+                    .signals
+                    .entry(e.to.clone())
+                    .or_insert_with(|| (tl.clone(), Vec::new()));
+                let s = Signalled {
+                    link_index: index,
+                    approach: Direction::from_heading_deg(h_in),
+                    turn,
+                    lane: lane as u8,
+                };
+                if !signalled.contains(&s) {
+                    signalled.push(s);
+                }
+            }
+        }
+    } else {
+        turns.iter_mut().for_each(|t| {
+            t.insert(Turn::Through);
+        });
+    }
+    if let Some(l) = turns.iter().position(BTreeSet::is_empty) {
+        out.dropped.push(format!(
+            "edge `{}`: lane {} has no connection greenwave keeps; the edge is left out",
+            e.id, car_lanes[l]
+        ));
+        return None;
+    }
+    let lanes = turns
+        .iter()
+        .map(|t| {
+            t.iter()
+                .map(|t| match t {
+                    Turn::Left => 'L',
+                    Turn::Through => 'T',
+                    _ => 'R',
+                })
+                .collect()
+        })
+        .collect();
+    let distance = {
+        let (a, b) = (pos[e.from.as_str()], pos[e.to.as_str()]);
+        (b.0 - a.0).hypot(b.1 - a.1)
+    };
+    let lane_length = e.lanes.iter().map(|l| l.length).fold(0.0, f64::max);
+    let speed = e
+        .lanes
+        .iter()
+        .filter(|l| l.cars)
+        .map(|l| l.speed)
+        .fold(0.0, f64::max);
+    let mut detectors = Vec::new();
+    for lp in loops.iter().filter(|lp| {
+        lp.lane
+            .rsplit_once('_')
+            .is_some_and(|(edge, _)| edge == e.id)
+    }) {
+        let sumo_lane: Option<usize> = lp.lane.rsplit_once('_').and_then(|(_, k)| k.parse().ok());
+        let (Some(lane), Some(len)) = (
+            sumo_lane.and_then(gw_lane),
+            sumo_lane.and_then(|k| e.lanes.get(k)).map(|l| l.length),
+        ) else {
+            out.dropped.push(format!(
+                "loop `{}` (line {}): on lane `{}`, not a car lane",
+                lp.id, lp.line, lp.lane
+            ));
+            continue;
+        };
+        if !kept.contains_key(&e.to) {
+            out.dropped.push(format!(
+                "loop `{}` (line {}): on `{}`, which leads to no intersection",
+                lp.id, lp.line, e.id
+            ));
+            continue;
+        }
+        let start = if lp.pos < 0.0 { len + lp.pos } else { lp.pos };
+        let distance_m = round2((len - start - lp.length).max(0.0));
+        detectors.push(DetectorSpec {
+            id: lp.id.clone(),
+            channel: 0,
+            lane: lane as u8,
+            distance_m,
+            length_m: if lp.length > 0.0 {
+                round2(lp.length)
+            } else {
+                2.0
+            },
+            kind: if distance_m < STOP_BAR_WITHIN_M {
+                DetectorKind::StopBar
+            } else {
+                DetectorKind::Advance
+            },
+        });
+    }
+    Some(LinkSpec {
+        from: e.from.clone(),
+        to: e.to.clone(),
+        length_m: (lane_length > distance + 1.0).then(|| round2(lane_length)),
+        speed_kmh: round2(speed * 3.6),
+        lanes,
+        saturation_flow_veh_h_lane: 1800.0,
+        detectors,
+    })
+}
+
+/// Numbers each intersection's detectors 0, 1, 2, ... by approach (eb, wb, nb, sb), lane and
+/// distance from the stop line.
+fn number_channels(links: &mut [LinkSpec], pos: &BTreeMap<&str, (f64, f64)>) {
+    let order = |l: &LinkSpec| {
+        let d = Direction::from_heading_deg(heading(pos[l.from.as_str()], pos[l.to.as_str()]));
+        [Direction::Eb, Direction::Wb, Direction::Nb, Direction::Sb]
+            .iter()
+            .position(|&x| x == d)
+    };
+    let mut by_node: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, l) in links.iter().enumerate() {
+        by_node.entry(l.to.clone()).or_default().push(i);
+    }
+    for (_, mut idx) in by_node {
+        idx.sort_by_key(|&i| order(&links[i]));
+        let mut channel = 0u8;
+        for i in idx {
+            links[i].detectors.sort_by(|a, b| {
+                a.lane
+                    .cmp(&b.lane)
+                    .then(a.distance_m.total_cmp(&b.distance_m))
+            });
+            for d in &mut links[i].detectors {
+                d.channel = channel;
+                channel = channel.saturating_add(1);
+            }
+        }
+    }
+}

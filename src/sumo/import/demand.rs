@@ -1,0 +1,266 @@
+//! SUMO routes, vehicles and flows as greenwave demand: entry flows (piecewise constant, in
+//! vehicles per hour) at the corridor's entry links, and turning ratios per approach from the
+//! turns the routes make.
+//!
+//! A flow's rate comes from `vehsPerHour`, `period` (also `exp(RATE)`), `probability` (per
+//! second) or `number` over its interval; single vehicles are counted in 15-minute bins. A
+//! route enters where its first corridor link starts at a boundary; its turns count, weighted
+//! by the vehicles it carries, at every intersection it crosses. Trips without routes (`from`
+//! and `to` only) need a router and are left out, as are routes that enter the corridor in its
+//! middle.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use greenwave_controllers::corridor::{Corridor, NodeKind};
+use greenwave_sim::scenario::{DemandSpec, FlowSpec, TurningSpec};
+
+use super::net::{Element, ReadError, parse, read};
+
+/// Single vehicles are counted in bins of this length, s.
+const BIN_S: f64 = 900.0;
+
+/// Demand read from a routes file.
+#[derive(Debug, Default)]
+pub struct Demand {
+    pub demand: Vec<DemandSpec>,
+    pub turning: BTreeMap<String, TurningSpec>,
+    /// The last time any demand runs to, s.
+    pub until_s: f64,
+    pub dropped: Vec<String>,
+}
+
+/// Routes, each a list of edges with a probability.
+type Routes = Vec<(Vec<String>, f64)>;
+
+fn route_edges(e: &Element<'_, '_>) -> Result<Vec<String>, ReadError> {
+    Ok(e.text("edges")?
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Named routes and route distributions.
+fn named_routes(
+    doc: &roxmltree::Document<'_>,
+    path: &str,
+) -> Result<BTreeMap<String, Routes>, ReadError> {
+    let mut named: BTreeMap<String, Routes> = BTreeMap::new();
+    for node in doc
+        .root_element()
+        .children()
+        .filter(|n| n.has_tag_name("route"))
+    {
+        let e = Element::new(doc, node, path);
+        named.insert(e.text("id")?.to_owned(), vec![(route_edges(&e)?, 1.0)]);
+    }
+    for node in doc
+        .root_element()
+        .children()
+        .filter(|n| n.has_tag_name("routeDistribution"))
+    {
+        let d = Element::new(doc, node, path);
+        let mut routes = Vec::new();
+        for r in node.children().filter(|n| n.has_tag_name("route")) {
+            let e = Element::new(doc, r, path);
+            let p: f64 = e.number_or("probability", 1.0)?;
+            match e.opt("refId") {
+                Some(id) => {
+                    let known = named
+                        .get(id)
+                        .ok_or_else(|| e.error(format!("unknown route `{id}`")))?;
+                    routes.push((known[0].0.clone(), p));
+                }
+                None => routes.push((route_edges(&e)?, p)),
+            }
+        }
+        named.insert(d.text("id")?.to_owned(), routes);
+    }
+    Ok(named)
+}
+
+/// The routes a vehicle or flow takes: its `route` attribute or its own `<route>`.
+fn routes_of(
+    e: &Element<'_, '_>,
+    doc: &roxmltree::Document<'_>,
+    named: &BTreeMap<String, Routes>,
+) -> Result<Option<Routes>, ReadError> {
+    if let Some(id) = e.opt("route") {
+        return named
+            .get(id)
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| e.error(format!("unknown route `{id}`")));
+    }
+    match e.node.children().find(|n| n.has_tag_name("route")) {
+        Some(r) => Ok(Some(vec![(
+            route_edges(&Element::new(doc, r, e.path))?,
+            1.0,
+        )])),
+        None => Ok(None),
+    }
+}
+
+/// A flow's rate in vehicles per hour.
+fn flow_rate(e: &Element<'_, '_>, begin: f64, end: f64) -> Result<f64, ReadError> {
+    if e.opt("vehsPerHour").is_some() {
+        return e.number("vehsPerHour");
+    }
+    if let Some(period) = e.opt("period") {
+        if let Some(rate) = period
+            .strip_prefix("exp(")
+            .and_then(|r| r.strip_suffix(')'))
+        {
+            let rate: f64 = rate
+                .trim()
+                .parse()
+                .map_err(|_| e.error(format!("`period` is `{period}`")))?;
+            return Ok(rate * 3600.0);
+        }
+        let p: f64 = e.number("period")?;
+        return Ok(if p > 0.0 { 3600.0 / p } else { 0.0 });
+    }
+    if e.opt("probability").is_some() {
+        return Ok(e.number::<f64>("probability")? * 3600.0);
+    }
+    if e.opt("number").is_some() && end > begin {
+        return Ok(e.number::<f64>("number")? * 3600.0 / (end - begin));
+    }
+    Err(e.error("no rate (vehsPerHour, period, probability or number with an end)"))
+}
+
+/// What the routes file asks for, as (routes, begin, end, veh/h) pieces.
+fn pieces(
+    path: &Path,
+    dropped: &mut Vec<String>,
+) -> Result<Vec<(Routes, f64, f64, f64)>, ReadError> {
+    let text = read(path)?;
+    let name = path.display().to_string();
+    let doc = parse(&name, &text)?;
+    let named = named_routes(&doc, &name)?;
+    let mut out = Vec::new();
+    let mut bins: BTreeMap<(String, usize), (Routes, f64)> = BTreeMap::new();
+    for node in doc.root_element().children().filter(|n| n.is_element()) {
+        let e = Element::new(&doc, node, &name);
+        let tag = node.tag_name().name();
+        if !matches!(tag, "vehicle" | "flow" | "trip") {
+            continue;
+        }
+        let Some(routes) = routes_of(&e, &doc, &named)? else {
+            dropped.push(format!(
+                "{tag} `{}` (line {}): no route (from/to trips need a router)",
+                e.opt("id").unwrap_or("?"),
+                e.line
+            ));
+            continue;
+        };
+        if tag == "flow" {
+            let begin: f64 = e.number_or("begin", 0.0)?;
+            let end: f64 = e.number_or("end", 3600.0)?;
+            out.push((routes, begin, end, flow_rate(&e, begin, end)?));
+        } else {
+            let Ok(depart) = e.number::<f64>("depart") else {
+                dropped.push(format!(
+                    "{tag} `{}` (line {}): depart `{}` is not a time",
+                    e.opt("id").unwrap_or("?"),
+                    e.line,
+                    e.opt("depart").unwrap_or("")
+                ));
+                continue;
+            };
+            let key = (format!("{routes:?}"), (depart / BIN_S) as usize);
+            bins.entry(key).or_insert((routes, 0.0)).1 += 1.0;
+        }
+    }
+    for ((_, bin), (routes, n)) in bins {
+        let begin = bin as f64 * BIN_S;
+        out.push((routes, begin, begin + BIN_S, n * 3600.0 / BIN_S));
+    }
+    Ok(out)
+}
+
+/// Reads `path` against the corridor; `links` maps SUMO edges to corridor links.
+pub fn demand(
+    path: &Path,
+    corridor: &Corridor,
+    links: &BTreeMap<String, String>,
+) -> Result<Demand, ReadError> {
+    let g = corridor.graph();
+    let mut out = Demand::default();
+    let pieces = pieces(path, &mut out.dropped)?;
+    let mut entry_pieces: BTreeMap<String, Vec<(f64, f64, f64)>> = BTreeMap::new();
+    let mut counts: BTreeMap<String, [f64; 3]> = BTreeMap::new();
+    let mut middle = 0.0;
+    for (routes, begin, end, rate) in &pieces {
+        let total_p: f64 = routes.iter().map(|r| r.1).sum();
+        for (edges, p) in routes {
+            let share = if total_p > 0.0 { p / total_p } else { 0.0 };
+            let kept: Vec<_> = edges
+                .iter()
+                .skip_while(|e| !links.contains_key(*e))
+                .take_while(|e| links.contains_key(*e))
+                .filter_map(|e| corridor.link_by_id(&links[e]))
+                .collect();
+            let Some(&first) = kept.first() else { continue };
+            let (a, _) = g.edge_endpoints(first).expect("edge exists");
+            if !matches!(g[a].kind, NodeKind::Boundary) {
+                middle += rate * share * (end - begin) / 3600.0;
+                continue;
+            }
+            entry_pieces
+                .entry(g[first].id.clone())
+                .or_default()
+                .push((*begin, *end, rate * share));
+            for w in kept.windows(2) {
+                if let Some(m) = g[w[0]].movements.iter().find(|m| m.onto == w[1])
+                    && let Some(t) = m.turn.index()
+                {
+                    counts.entry(g[w[0]].id.clone()).or_default()[t] +=
+                        rate * share * (end - begin) / 3600.0;
+                }
+            }
+            out.until_s = out.until_s.max(*end);
+        }
+    }
+    if middle > 0.0 {
+        out.dropped.push(format!("{middle:.0} vehicles on routes that enter the corridor at an intersection, not at a boundary"));
+    }
+    for (link, mut ps) in entry_pieces {
+        let mut cuts: Vec<f64> = ps.iter().flat_map(|p| [p.0, p.1]).chain([0.0]).collect();
+        cuts.sort_by(f64::total_cmp);
+        cuts.dedup();
+        // Nothing starts at or after the last end.
+        let last = ps.iter().map(|p| p.1).fold(0.0, f64::max);
+        cuts.retain(|&c| c < last);
+        ps.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut flows: Vec<FlowSpec> = Vec::new();
+        for &from_s in &cuts {
+            let veh_h: f64 = ps
+                .iter()
+                .filter(|p| p.0 <= from_s && from_s < p.1)
+                .map(|p| p.2)
+                .sum();
+            let veh_h = (veh_h * 100.0).round() / 100.0;
+            if flows.last().is_none_or(|f| f.veh_h != veh_h) {
+                flows.push(FlowSpec { from_s, veh_h });
+            }
+        }
+        out.demand.push(DemandSpec { link, flows });
+    }
+    for (link, c) in counts {
+        let sum: f64 = c.iter().sum();
+        if sum > 0.0 {
+            let r = |x: f64| (x / sum * 1e4).round() / 1e4;
+            let (left, right) = (r(c[0]), r(c[2]));
+            out.turning.insert(
+                link,
+                TurningSpec {
+                    left,
+                    through: ((1.0 - left - right) * 1e4).round() / 1e4,
+                    right,
+                },
+            );
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,143 @@
+//! `greenwave import sumo` on a network with what greenwave does not model, and on broken
+//! files. No SUMO needed: the network is a fixture, built once by SUMO 1.24.0's netconvert from
+//! the plain files beside it (`netconvert -n mixed.nod.xml -e mixed.edg.xml -o mixed.net.xml
+//! --no-turnarounds`): a signalised T junction `A` (imported), a signalised six-leg junction
+//! `B` and an unsignalised junction `C` (dropped), a bicycle lane on `A_B`, a railway and a
+//! cycle path.
+#![cfg(feature = "sim")]
+
+mod common;
+
+use common::{fresh_dir, greenwave, stderr};
+
+const NET: &str = "tests/fixtures/sumo/mixed.net.xml";
+const ROUTES: &str = "tests/fixtures/sumo/mixed.rou.xml";
+
+#[test]
+fn imports_what_it_can_and_lists_what_it_dropped() {
+    let dir = fresh_dir("sumo-import-mixed");
+    let out = greenwave(&[
+        "import",
+        "sumo",
+        NET,
+        "--routes",
+        ROUTES,
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", stderr(&out));
+    assert!(stdout.contains("1 intersections (A)"), "{stdout}");
+    let report = std::fs::read_to_string(dir.join("import-report.txt")).unwrap();
+    for dropped in [
+        "edge `rail` (line 284): no lane for cars (used by rail)",
+        "edge `path` (line 281): no lane for cars (used by pedestrian bicycle)",
+        "junction `B` (signalised): 6 legs (greenwave models three or four today)",
+        "junction `C` (priority, 3 legs): not signalised",
+        "lane `A_B_0`: not for cars (used by bicycle)",
+        "edge `B_C`: touches no intersection greenwave models",
+        "trip `t1` (line 12): no route (from/to trips need a router)",
+    ] {
+        assert!(
+            report.contains(dropped),
+            "`{dropped}` missing from:\n{report}"
+        );
+    }
+    // What was written is a valid study.
+    let check = greenwave(&["check", dir.to_str().unwrap()]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+
+    let scenario = greenwave_sim::Scenario::load(&dir.join("scenario.toml")).unwrap();
+    let g = scenario.corridor.graph();
+    let ab = scenario.corridor.link_by_id("A->B").unwrap();
+    assert_eq!(g[ab].lanes.len(), 1, "the bicycle lane is not a car lane");
+    let demand = |link: &str| -> Vec<(f64, f64)> {
+        let d = scenario
+            .demand
+            .iter()
+            .find(|d| g[d.link].id == link)
+            .unwrap();
+        d.flows
+            .iter()
+            .map(|&(t, r)| (t, (r * 3600.0 * 100.0).round() / 100.0))
+            .collect()
+    };
+    // 600 veh/h, and one vehicle counted in its 15-minute bin.
+    assert_eq!(demand("A_w->A"), vec![(0.0, 604.0), (900.0, 600.0)]);
+    // exp(0.05) per second and 90 vehicles in half an hour.
+    assert_eq!(demand("A_s->A"), vec![(0.0, 360.0)]);
+    let south = scenario.corridor.link_by_id("A_s->A").unwrap();
+    assert_eq!(scenario.turning[south.index()], [0.5, 0.0, 0.5]);
+    assert_eq!(scenario.duration.as_secs_f64(), 1800.0);
+    let plan = scenario.plans.values().next().unwrap();
+    assert_eq!(plan.cycle.as_secs_f64(), 90.0);
+    assert_eq!(plan.stages.len(), 2);
+}
+
+#[test]
+fn a_broken_file_is_named_with_its_line_and_element() {
+    let dir = fresh_dir("sumo-import-broken");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(NET).unwrap();
+    let cases = [
+        // Cut off in the middle: not well-formed.
+        (
+            "cut.net.xml",
+            text[..text.len() / 2].to_owned(),
+            "not well-formed XML",
+        ),
+        // A lane whose speed is not a number.
+        (
+            "speed.net.xml",
+            text.replacen(
+                "id=\"Aw_A_0\" index=\"0\" speed=\"13.89\"",
+                "id=\"Aw_A_0\" index=\"0\" speed=\"fast\"",
+                1,
+            ),
+            "<lane>: `speed` is `fast`, not a number",
+        ),
+        // A junction without its position.
+        (
+            "junction.net.xml",
+            text.replacen(
+                "<junction id=\"A\" type=\"traffic_light\" x=\"300.00\"",
+                "<junction id=\"A\" type=\"traffic_light\"",
+                1,
+            ),
+            "<junction>: missing attribute `x`",
+        ),
+        ("empty.net.xml", String::new(), "not well-formed XML"),
+    ];
+    for (name, content, expected) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, content).unwrap();
+        let out = greenwave(&[
+            "import",
+            "sumo",
+            path.to_str().unwrap(),
+            "--out",
+            dir.join("out").to_str().unwrap(),
+        ]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            err.contains(expected) && err.contains(name),
+            "{name}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+    // The line is named too.
+    let path = dir.join("speed.net.xml");
+    let out = greenwave(&[
+        "import",
+        "sumo",
+        path.to_str().unwrap(),
+        "--out",
+        dir.join("out").to_str().unwrap(),
+    ]);
+    assert!(stderr(&out).contains(", line "), "{}", stderr(&out));
+}
