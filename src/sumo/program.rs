@@ -56,7 +56,8 @@ pub fn signal_char(aspect: Aspect) -> char {
         Aspect::Green | Aspect::FlashingGreen => 'G',
         Aspect::Amber => 'y',
         Aspect::RedAmber => 'u',
-        Aspect::Red => 'r',
+        // A flashing don't walk lets nobody start.
+        Aspect::Red | Aspect::FlashingDontWalk => 'r',
         Aspect::FlashingAmber => 'o',
         Aspect::Dark => 'O',
     }

@@ -313,6 +313,11 @@ pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Sign
             movements: movements(links, signalled),
             min_green_s: greens_of(g).into_iter().fold(5.0, f64::min),
             max_green_s: greens_of(g).into_iter().fold(60.0, f64::max),
+            walk_s: None,
+            crossing_m: None,
+            clearance_s: None,
+            recall: false,
+            rest_in_walk: false,
         })
         .collect();
     let mut stages: Vec<StageSpec> = stage_ids
@@ -358,6 +363,7 @@ pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Sign
             intergreens_s: intergreens(&ids, &sig, &durations, amber.unwrap_or(3.0), &together),
             stages,
             nema: None,
+            pedestrians: Default::default(),
         },
         plan: PlanSpec {
             plan_id: format!("sumo-{site}-{}", tl.program),
