@@ -13,6 +13,7 @@ pub mod interlock;
 pub mod load;
 pub mod model;
 pub mod plan;
+pub mod preempt;
 pub mod sequencer;
 pub mod site;
 pub mod time;

@@ -158,7 +158,8 @@ impl Site {
                         m.approach == approach.direction
                             && match d.kind {
                                 DetectorKind::PedestrianButton => m.turn == Turn::Crossing,
-                                _ => {
+                                DetectorKind::Preemption => false,
+                                DetectorKind::StopBar | DetectorKind::Advance => {
                                     m.turn != Turn::Crossing
                                         && approach
                                             .movement(m.turn)
@@ -184,6 +185,19 @@ impl Site {
                 ds.iter()
                     .filter(|d| d.kind == DetectorKind::PedestrianButton)
                     .map(move |d| (GroupIndex(g as u8), d.channel))
+            })
+            .collect()
+    }
+
+    /// Its emergency preemption inputs: `(approach, channel)`.
+    pub fn preemption_inputs(&self) -> Vec<(Direction, u8)> {
+        self.approaches
+            .iter()
+            .flat_map(|a| {
+                a.detectors
+                    .iter()
+                    .filter(|d| d.kind == DetectorKind::Preemption)
+                    .map(move |d| (a.direction, d.channel))
             })
             .collect()
     }

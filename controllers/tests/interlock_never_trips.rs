@@ -40,6 +40,11 @@ fn drive(ix: &Arc<Intersection>, start_ms: u64, steps: &[Step]) -> Result<u64, S
                 .map_err(|e| e.to_string())?;
             // A push of some pedestrian button (vehicle groups ignore it).
             seq.call_pedestrian(GroupIndex((s / 7 % ix.groups().len()) as u8));
+            // Now and then an emergency vehicle preempts for some stage.
+            if s % 9 == 4 {
+                let least_green = ix.preemption().min_green;
+                seq.preempt(now, StageIndex((s / 9 % stages) as u8), least_green);
+            }
         }
         let waited = now + Duration::from_millis(step.wait_ms);
         now = match seq.poll_at() {

@@ -74,6 +74,7 @@ pub fn function(kind: DetectorKind) -> &'static str {
         DetectorKind::Advance => "Advance",
         DetectorKind::StopBar => "Presence",
         DetectorKind::PedestrianButton => "Pedestrian",
+        DetectorKind::Preemption => "Preemption",
     }
 }
 

@@ -11,7 +11,7 @@
 use petgraph::graph::{EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 
-use greenwave_controllers::corridor::{Corridor, DetectorKind, Link};
+use greenwave_controllers::corridor::{Corridor, Link};
 use greenwave_controllers::model::{Intersection, Turn};
 
 use super::xml::{Doc, attr, num};
@@ -201,7 +201,7 @@ pub fn detectors(corridor: &Corridor, period_s: f64, output: &str) -> Option<Str
     for e in g.edge_references() {
         let link = e.weight();
         for d in &link.detectors {
-            if d.kind == DetectorKind::PedestrianButton {
+            if !d.kind.is_vehicle_loop() {
                 continue;
             }
             any = true;

@@ -99,6 +99,16 @@ pub enum DetectorKind {
     Advance,
     /// A pedestrian push button at the crossing of this approach.
     PedestrianButton,
+    /// An emergency-vehicle preemption input for this approach (an optical or radio detector's
+    /// output, wired to a detector channel); `distance_m` is its detection range.
+    Preemption,
+}
+
+impl DetectorKind {
+    /// True for the loops that detect vehicles in a lane (stop bar and advance).
+    pub const fn is_vehicle_loop(self) -> bool {
+        matches!(self, DetectorKind::StopBar | DetectorKind::Advance)
+    }
 }
 
 /// One detector.

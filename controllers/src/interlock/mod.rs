@@ -234,10 +234,15 @@ impl Interlock {
                 && !to.is_go()
             {
                 let green = now - go_since;
-                if green < group.min_green {
+                // A preemption may cut a vehicle green as far as the intersection allows.
+                let required = match group.pedestrian {
+                    None => ix.preemption().least_green(group.min_green),
+                    Some(_) => group.min_green,
+                };
+                if green < required {
                     return Err(ViolationKind::MinGreenCut {
                         group: self.name(g),
-                        required: group.min_green,
+                        required,
                         actual: green,
                     });
                 }

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::aspect::{Aspect, AspectSequence, GroupKind, Region, SequenceTimings, Step};
 use super::group::{GroupIndex, SignalGroup, Turn};
+use super::preemption::{self, PreemptionRules};
 use super::spec::{GroupSpec, IntersectionSpec};
 use super::{nema, pedestrian};
 use crate::error::{Collector, Problems};
@@ -78,6 +79,7 @@ pub struct Intersection {
     timings: SequenceTimings,
     startup_all_red: Duration,
     groups: Vec<SignalGroup>,
+    preemption: PreemptionRules,
     /// `intergreens[clearing * n + entering]`, `None` where the pair does not conflict.
     intergreens: Vec<Option<Duration>>,
     stages: Vec<Stage>,
@@ -107,6 +109,8 @@ impl Intersection {
                 match nema::compile(preset, &spec.timings) {
                     Ok(explicit) if out.is_clean() => Self::from_explicit(&IntersectionSpec {
                         name: spec.name.clone(),
+                        pedestrians: spec.pedestrians.clone(),
+                        preemption: spec.preemption.clone(),
                         ..explicit
                     }),
                     Ok(_) => Err(out.into_problems()),
@@ -229,15 +233,22 @@ impl Intersection {
             None => max_intergreen.unwrap_or(timings.amber),
         };
 
+        let preemption = preemption::rules(&spec.preemption, &groups, &stages, &mut out);
         out.finish(|| Intersection {
             name: spec.name.clone(),
             region: spec.region,
             timings,
             startup_all_red,
+            preemption,
             groups,
             intergreens,
             stages,
         })
+    }
+
+    /// How emergency preemption runs here.
+    pub fn preemption(&self) -> &PreemptionRules {
+        &self.preemption
     }
 
     /// The name given in the file.

@@ -5,6 +5,7 @@ pub mod group;
 pub mod intersection;
 mod nema;
 pub mod pedestrian;
+pub mod preemption;
 pub mod spec;
 pub mod state;
 
@@ -12,6 +13,7 @@ pub use aspect::{Aspect, AspectSequence, GroupKind, Region, SequenceTimings, Ste
 pub use group::{Direction, GroupIndex, Movement, SignalGroup, Turn};
 pub use intersection::{GroupSet, Intersection, MAX_GROUPS, Stage, StageIndex};
 pub use pedestrian::PedestrianTiming;
+pub use preemption::PreemptionRules;
 pub use spec::{
     ChangeInterval, GroupSpec, IntersectionSpec, MainStreet, NemaPedestrians, NemaSpec,
     PedestrianRulesSpec, StageSpec, TimingsSpec,

@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::aspect::{GroupKind, Region};
-use super::group::Movement;
+use super::group::{Direction, Movement};
 
 /// An intersection file.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -68,6 +68,38 @@ pub struct IntersectionSpec {
     /// How pedestrian groups clear; regional defaults when absent.
     #[serde(default, skip_serializing_if = "PedestrianRulesSpec::is_default")]
     pub pedestrians: PedestrianRulesSpec,
+    /// How emergency preemption runs; defaults when absent.
+    #[serde(default, skip_serializing_if = "PreemptionSpec::is_default")]
+    pub preemption: PreemptionSpec,
+}
+
+/// Emergency preemption (NTCIP 1202 preempt): which stage serves an emergency vehicle from each
+/// approach, and how far the running stage may be cut for it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PreemptionSpec {
+    /// A preemption may end a conflicting vehicle green once it has lasted this long, even
+    /// before its minimum green (ambers, red clearances, walks and pedestrian clearances are
+    /// never cut). Default: minimum greens are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_green_s: Option<f64>,
+    /// A call longer than this is stuck: it is dropped and a fault raised (default 120 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_call_s: Option<f64>,
+    /// The dwell stage for a vehicle from each approach (`eb = "2+5"`); by default the stage
+    /// whose groups serve most of that approach's movements, its through movement first.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dwell: BTreeMap<Direction, String>,
+    /// Which approach wins when two call at once, first first (default: the first call keeps
+    /// the signals until it clears).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub priority: Vec<Direction>,
+}
+
+impl PreemptionSpec {
+    fn is_default(&self) -> bool {
+        *self == PreemptionSpec::default()
+    }
 }
 
 /// When a US pedestrian change interval (flashing don't walk) may run, MUTCD 4I.06.

@@ -8,9 +8,13 @@
 //! shown.
 
 mod pedestrians;
+mod preempt;
 mod transition;
 
-pub use transition::{Change, TransitionPlan, interstage, plan, plan_groups, wind_down};
+pub use preempt::preempt_plan;
+pub use transition::{
+    Change, RED_REVERT, TransitionPlan, interstage, plan, plan_groups, wind_down,
+};
 
 use std::fmt;
 use std::sync::Arc;

@@ -70,10 +70,10 @@ pub fn plan_groups(
     for g in to.minus(going).iter() {
         let sequence = &intersection.group(g).sequence;
         let lead_in = sequence.lead_in();
-        // Its own red lasts at least the red revert before it goes again.
+        // Its own red lasts at least the red revert before it goes again (red+amber included).
         let red_began = go_end[g.get()] + sequence.clearance();
         let red_began = red_since.map_or(red_began, |r| r[g.get()].max(red_began));
-        let red_revert = red_began + RED_REVERT;
+        let red_revert = red_began + RED_REVERT + lead_in;
         let green_at = intersection
             .group_indices()
             .filter_map(|c| Some(go_end[c.get()] + intersection.intergreen(c, g)?))

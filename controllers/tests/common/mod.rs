@@ -200,6 +200,7 @@ impl Blueprint {
                 .collect(),
             nema: None,
             pedestrians: Default::default(),
+            preemption: Default::default(),
         }
     }
 

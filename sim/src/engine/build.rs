@@ -223,7 +223,7 @@ fn loops(
             continue;
         };
         for (k, det) in e.weight().detectors.iter().enumerate() {
-            if det.kind == DetectorKind::PedestrianButton {
+            if !det.kind.is_vehicle_loop() {
                 continue;
             }
             let lane = link.first_lane as usize + usize::from(det.lane);

@@ -6,7 +6,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use greenwave_controllers::corridor::DetectorKind;
 use greenwave_controllers::site::Site;
 
 use super::{ClockSource, DaemonSpec, Found};
@@ -63,11 +62,7 @@ pub(super) fn resolve(
 pub(super) fn timing(spec: &DaemonSpec, site: &Site, coils: &CoilCabinet, found: &mut Found) {
     let poll_s = 1.0 / spec.control.tick_hz;
     for a in &site.approaches {
-        for d in a
-            .detectors
-            .iter()
-            .filter(|d| d.kind != DetectorKind::PedestrianButton)
-        {
+        for d in a.detectors.iter().filter(|d| d.kind.is_vehicle_loop()) {
             let wired = coils
                 .detectors
                 .get(usize::from(d.channel))

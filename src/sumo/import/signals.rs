@@ -364,6 +364,7 @@ pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Sign
             stages,
             nema: None,
             pedestrians: Default::default(),
+            preemption: Default::default(),
         },
         plan: PlanSpec {
             plan_id: format!("sumo-{site}-{}", tl.program),

@@ -53,7 +53,7 @@ impl Saturation {
             .map(|ds| {
                 let of = |advance: bool| -> Vec<usize> {
                     ds.iter()
-                        .filter(|d| d.kind != DetectorKind::PedestrianButton)
+                        .filter(|d| d.kind.is_vehicle_loop())
                         .filter(|d| !advance || d.kind == DetectorKind::Advance)
                         .map(|d| usize::from(d.channel))
                         .collect()

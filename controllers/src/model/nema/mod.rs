@@ -196,6 +196,7 @@ pub(crate) fn compile(
         stages,
         nema: None,
         pedestrians: Default::default(),
+        preemption: Default::default(),
     })
 }
 

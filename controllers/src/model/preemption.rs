@@ -1,0 +1,120 @@
+//! Emergency preemption rules of an intersection (NTCIP 1202 preempt, MUTCD 4D.27): the dwell
+//! stage for each approach, whether minimum greens may be cut, when a call counts as stuck, and
+//! which approach wins when two call.
+
+use std::collections::BTreeMap;
+
+use crate::error::Collector;
+use crate::time::Duration;
+
+use super::group::{Direction, SignalGroup, Turn};
+use super::intersection::{Stage, StageIndex};
+use super::spec::PreemptionSpec;
+
+/// Validated preemption rules.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct PreemptionRules {
+    /// How short a preemption may cut a vehicle green, when it may cut minimum greens.
+    pub min_green: Option<Duration>,
+    /// A call longer than this is stuck.
+    pub max_call: Duration,
+    /// The dwell stage for each approach, `None` where no stage serves it.
+    pub dwell: BTreeMap<Direction, StageIndex>,
+    /// Approaches in order of priority (empty: first come, first served).
+    pub priority: Vec<Direction>,
+}
+
+impl PreemptionRules {
+    /// The least green a vehicle group of `min_green` may show: its minimum green, or less
+    /// where a preemption may cut it.
+    pub fn least_green(&self, min_green: Duration) -> Duration {
+        self.min_green.map_or(min_green, |cut| cut.min(min_green))
+    }
+
+    /// The dwell stage for a vehicle from `approach`.
+    pub fn dwell(&self, approach: Direction) -> Option<StageIndex> {
+        self.dwell.get(&approach).copied()
+    }
+
+    /// Whether a call from `challenger` takes the signals from a running call from `holder`.
+    pub fn overrides(&self, challenger: Direction, holder: Direction) -> bool {
+        let rank = |d| self.priority.iter().position(|&p| p == d);
+        match (rank(challenger), rank(holder)) {
+            (Some(c), Some(h)) => c < h,
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
+}
+
+/// The stage that serves most of `approach`'s movements, its through movement counting most.
+fn default_dwell(
+    approach: Direction,
+    groups: &[SignalGroup],
+    stages: &[Stage],
+) -> Option<StageIndex> {
+    let score = |s: &Stage| -> u32 {
+        s.groups
+            .iter()
+            .flat_map(|g| groups[g.get()].movements.iter())
+            .filter(|m| m.approach == approach && m.turn != Turn::Crossing)
+            .map(|m| if m.turn == Turn::Through { 10 } else { 1 })
+            .sum()
+    };
+    stages
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| score(s) >= 10)
+        .max_by_key(|&(i, s)| (score(s), std::cmp::Reverse(i)))
+        .map(|(i, _)| StageIndex(i as u8))
+}
+
+/// Validates `spec` against the intersection's groups and stages.
+pub(crate) fn rules(
+    spec: &PreemptionSpec,
+    groups: &[SignalGroup],
+    stages: &[Stage],
+    out: &mut Collector,
+) -> PreemptionRules {
+    let max_call_s = spec.max_call_s.unwrap_or(120.0);
+    let max_call = out
+        .seconds("preemption.max_call_s", max_call_s, 10.0, 3600.0)
+        .map_or(Duration::from_secs(120), Duration::from_secs_f64);
+    let mut dwell = BTreeMap::new();
+    for approach in Direction::ALL {
+        let stage = match spec.dwell.get(&approach) {
+            Some(id) => match stages.iter().position(|s| &s.id == id) {
+                Some(i) => Some(StageIndex(i as u8)),
+                None => {
+                    out.push(
+                        format!("preemption.dwell.{approach}"),
+                        format!("unknown stage `{id}`"),
+                    );
+                    None
+                }
+            },
+            None => default_dwell(approach, groups, stages),
+        };
+        if let Some(stage) = stage {
+            dwell.insert(approach, stage);
+        }
+    }
+    for (i, d) in spec.priority.iter().enumerate() {
+        if spec.priority[..i].contains(d) {
+            out.push(
+                format!("preemption.priority[{i}]"),
+                format!("approach `{d}` is listed twice"),
+            );
+        }
+    }
+    let min_green = spec.min_green_s.and_then(|s| {
+        out.seconds("preemption.min_green_s", s, 0.0, 60.0)
+            .map(Duration::from_secs_f64)
+    });
+    PreemptionRules {
+        min_green,
+        max_call,
+        dwell,
+        priority: spec.priority.clone(),
+    }
+}

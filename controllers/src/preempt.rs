@@ -1,0 +1,321 @@
+//! Emergency-vehicle preemption calls (NTCIP 1202 preempt; MUTCD 4D.27): from the cabinet's
+//! preemption inputs and from requests (central operations, a fleet's dispatch system), to the
+//! sequencer.
+//!
+//! A call takes the signals at once for the dwell stage of its approach ([`Sequencer::preempt`]);
+//! while it holds them the controller does not decide. When the call clears the controller takes
+//! over again from the dwell stage. A call from an approach of higher priority takes the signals
+//! from a running one; otherwise the first call keeps them until it clears. A call that stays
+//! longer than the intersection's `max_call_s` is stuck: it is dropped with a fault and ignored
+//! until its input clears, so a failed detector cannot hold a green for ever.
+
+use crate::detector::{DetectorSample, FaultCode};
+use crate::model::{Direction, Intersection, StageIndex};
+use crate::sequencer::Sequencer;
+use crate::site::Site;
+use crate::time::{Duration, Instant};
+
+/// Something the preemptor did, for the event log and telemetry.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum PreemptEvent {
+    /// A call from `approach` took the signals for `stage`.
+    Began {
+        /// The approach the emergency vehicle comes from.
+        approach: Direction,
+        /// The dwell stage.
+        stage: StageIndex,
+    },
+    /// The dwell stage showed green for the call, `after` its beginning.
+    Served {
+        /// The approach.
+        approach: Direction,
+        /// From the call to the green.
+        after: Duration,
+    },
+    /// The call from `approach` cleared; control returns to the controller.
+    Ended {
+        /// The approach.
+        approach: Direction,
+    },
+    /// The call from `approach` lasted longer than allowed and was dropped.
+    Stuck {
+        /// The approach.
+        approach: Direction,
+    },
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Running {
+    approach: Direction,
+    since: Instant,
+    stage: StageIndex,
+    served: bool,
+}
+
+/// The preemption of one intersection.
+#[derive(Clone, Debug)]
+pub struct Preemptor {
+    /// Cabinet inputs: approach and channel.
+    inputs: Vec<(Direction, u8)>,
+    /// Requests from outside, by approach, each until its expiry.
+    requests: Vec<(Direction, Instant)>,
+    running: Option<Running>,
+    /// Approaches whose call got stuck, ignored until it clears.
+    stuck: Vec<Direction>,
+    events: Vec<PreemptEvent>,
+}
+
+impl Preemptor {
+    /// The preemption of `site`, from its detectors of kind `preemption`.
+    pub fn new(site: &Site) -> Preemptor {
+        Preemptor::with_inputs(site.preemption_inputs())
+    }
+
+    /// A preemption with these inputs: `(approach, channel)`.
+    pub fn with_inputs(inputs: Vec<(Direction, u8)>) -> Preemptor {
+        Preemptor {
+            inputs,
+            requests: Vec::new(),
+            running: None,
+            stuck: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// A request from outside for a vehicle from `approach`, standing until `until` (renewed by
+    /// the next request).
+    pub fn request(&mut self, approach: Direction, until: Instant) {
+        self.requests.retain(|&(a, _)| a != approach);
+        self.requests.push((approach, until));
+    }
+
+    /// Whether a call holds the signals.
+    pub fn active(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// What happened since the last call of this function.
+    pub fn take_events(&mut self) -> Vec<PreemptEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// The approaches calling at `now`, in input order.
+    fn calling(&mut self, now: Instant, samples: &[DetectorSample]) -> Vec<Direction> {
+        self.requests.retain(|&(_, until)| until > now);
+        let mut calling: Vec<Direction> = self
+            .inputs
+            .iter()
+            .filter(|&&(_, ch)| {
+                samples
+                    .get(usize::from(ch))
+                    .is_some_and(|s| s.presence && s.fault == FaultCode::Ok)
+            })
+            .map(|&(a, _)| a)
+            .chain(self.requests.iter().map(|&(a, _)| a))
+            .collect();
+        calling.dedup();
+        // A stuck call is ignored until its input clears.
+        self.stuck.retain(|a| calling.contains(a));
+        calling.retain(|a| !self.stuck.contains(a));
+        calling
+    }
+
+    /// Runs at `now` with the cabinet's `samples`: starts, switches or ends a call on
+    /// `sequencer`. True while a call holds the signals (the controller must not decide).
+    pub fn update(
+        &mut self,
+        now: Instant,
+        samples: &[DetectorSample],
+        sequencer: &mut Sequencer,
+    ) -> bool {
+        if self.inputs.is_empty() && self.requests.is_empty() && self.running.is_none() {
+            return false;
+        }
+        let ix = sequencer.intersection().clone();
+        let rules = ix.preemption();
+        if let Some(r) = self.running
+            && now - r.since > rules.max_call
+        {
+            self.stuck.push(r.approach);
+            self.events.push(PreemptEvent::Stuck {
+                approach: r.approach,
+            });
+            self.end(r.approach);
+        }
+        let calling = self.calling(now, samples);
+        if let Some(r) = self.running
+            && !calling.contains(&r.approach)
+        {
+            self.end(r.approach);
+        }
+        let next = match self.running {
+            Some(r) => calling
+                .iter()
+                .copied()
+                .find(|&a| a != r.approach && rules.overrides(a, r.approach)),
+            None => first_by_priority(&ix, &calling),
+        };
+        if let Some(approach) = next
+            && let Some(stage) = rules.dwell(approach)
+        {
+            sequencer.preempt(now, stage, rules.min_green);
+            self.running = Some(Running {
+                approach,
+                since: now,
+                stage,
+                served: false,
+            });
+            self.events.push(PreemptEvent::Began { approach, stage });
+        }
+        self.note_green(now, sequencer);
+        self.running.is_some()
+    }
+
+    fn end(&mut self, approach: Direction) {
+        self.running = None;
+        self.events.push(PreemptEvent::Ended { approach });
+    }
+
+    /// Records when the dwell stage first shows green for the running call.
+    fn note_green(&mut self, now: Instant, sequencer: &Sequencer) {
+        let Some(r) = self.running.as_mut().filter(|r| !r.served) else {
+            return;
+        };
+        let ix = sequencer.intersection();
+        let green = ix.stage(r.stage).groups.iter().any(|g| {
+            ix.group(g)
+                .movements
+                .iter()
+                .any(|m| m.approach == r.approach)
+                && sequencer.state().get(g).is_go()
+        });
+        if green {
+            r.served = true;
+            self.events.push(PreemptEvent::Served {
+                approach: r.approach,
+                after: now - r.since,
+            });
+        }
+    }
+}
+
+/// The calling approach of highest priority, or the first calling.
+fn first_by_priority(ix: &Intersection, calling: &[Direction]) -> Option<Direction> {
+    let rules = ix.preemption();
+    rules
+        .priority
+        .iter()
+        .copied()
+        .find(|a| calling.contains(a))
+        .or_else(|| calling.first().copied())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interlock::{Check, Interlock, SafeState};
+    use crate::model::Aspect;
+    use crate::test_support::*;
+
+    /// Runs `seq` and `pre` in 0.1 s steps from `from` to `until` with the emergency input
+    /// (channel 0) on while `call(t)`; every state must pass the interlock.
+    fn run(
+        seq: &mut Sequencer,
+        pre: &mut Preemptor,
+        il: &mut Interlock,
+        from: f64,
+        until: f64,
+        call: impl Fn(f64) -> bool,
+    ) -> Vec<PreemptEvent> {
+        let mut events = Vec::new();
+        let mut t = from;
+        while t <= until + 1e-9 {
+            let samples = [DetectorSample {
+                presence: call(t),
+                ..DetectorSample::default()
+            }];
+            pre.update(secs(t), &samples, seq);
+            let state = seq.poll(secs(t)).clone();
+            assert_eq!(
+                il.check(secs(t), &state),
+                Check::Passed,
+                "at {t:.1} s: {state}"
+            );
+            events.extend(pre.take_events());
+            t += 0.1;
+        }
+        events
+    }
+
+    #[test]
+    fn a_call_ends_the_running_greens_through_their_clearance_and_greens_its_approach() {
+        let ix = intersection(NEMA_4LEG);
+        let mut seq = Sequencer::new(ix.clone(), secs(0.0));
+        let mut il = Interlock::new(ix.clone(), SafeState::AllRed, secs(0.0));
+        let mut pre = Preemptor::with_inputs(vec![(Direction::Nb, 0)]);
+        seq.request(ix.stage_by_id("2+6").unwrap()).unwrap();
+        run(&mut seq, &mut pre, &mut il, 0.0, 30.0, |_| false);
+        assert_eq!(aspect(&ix, seq.state(), "2"), Aspect::Green);
+        // The northbound vehicle calls at 30 s and clears at 60 s.
+        let events = run(&mut seq, &mut pre, &mut il, 30.1, 80.0, |t| t < 60.0);
+        let dwell = ix.stage_by_id("4+7").unwrap();
+        assert_eq!(
+            events.first(),
+            Some(&PreemptEvent::Began {
+                approach: Direction::Nb,
+                stage: dwell
+            })
+        );
+        // Amber 4 s and all red 2 s of phases 2 and 6, then 4 and 7 green.
+        let served = events.iter().find_map(|e| match e {
+            PreemptEvent::Served { after, .. } => Some(after.as_secs_f64()),
+            _ => None,
+        });
+        assert!(
+            served.is_some_and(|s| (6.0..=6.2).contains(&s)),
+            "{served:?}"
+        );
+        assert!(events.contains(&PreemptEvent::Ended {
+            approach: Direction::Nb
+        }));
+        assert!(!pre.active());
+    }
+
+    #[test]
+    fn a_stuck_call_is_dropped_with_a_fault_and_ignored_until_it_clears() {
+        let ix = intersection(NEMA_4LEG);
+        let mut seq = Sequencer::new(ix.clone(), secs(0.0));
+        let mut il = Interlock::new(ix.clone(), SafeState::AllRed, secs(0.0));
+        let mut pre = Preemptor::with_inputs(vec![(Direction::Eb, 0)]);
+        // The input never clears: after 120 s the call is dropped for good.
+        let events = run(&mut seq, &mut pre, &mut il, 0.0, 200.0, |_| true);
+        let stuck = events
+            .iter()
+            .filter(|e| matches!(e, PreemptEvent::Stuck { .. }))
+            .count();
+        let began = events
+            .iter()
+            .filter(|e| matches!(e, PreemptEvent::Began { .. }))
+            .count();
+        assert_eq!((stuck, began), (1, 1));
+        assert!(!pre.active());
+        // Cleared and called again: served again.
+        run(&mut seq, &mut pre, &mut il, 200.1, 201.0, |_| false);
+        let events = run(&mut seq, &mut pre, &mut il, 201.1, 210.0, |_| true);
+        assert!(matches!(events.first(), Some(PreemptEvent::Began { .. })));
+    }
+
+    #[test]
+    fn an_unknown_dwell_stage_is_refused_by_name() {
+        let text = format!("{NEMA_4LEG}\n[preemption]\ndwell = {{ eb = \"9+9\" }}\n");
+        let parsed: crate::model::IntersectionSpec =
+            crate::load::parse_toml(std::path::Path::new("x.toml"), &text).unwrap();
+        let err = crate::model::Intersection::from_spec(&parsed)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("preemption.dwell.eb") && err.contains("9+9"),
+            "{err}"
+        );
+    }
+}

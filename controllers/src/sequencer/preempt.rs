@@ -1,0 +1,215 @@
+//! Emergency preemption in the sequencer (NTCIP 1202 preempt; MUTCD 4D.27).
+//!
+//! On a call the sequencer leaves whatever it is doing for the preemption's dwell stage at once:
+//! every group that conflicts with it ends its green (after its minimum green, or the shorter
+//! green the intersection lets a preemption cut it to) through its full amber, red clearance or pedestrian
+//! clearance, never cut short; a change already under way runs on; groups of the dwell stage that
+//! are green stay green; the others join as soon as their intergreens allow. The plan is a
+//! transition to the dwell stage like any other, so the interlock judges it the same way.
+
+use super::transition::{Change, RED_REVERT, TransitionPlan};
+use super::{Phase, Sequencer};
+use crate::model::{Aspect, GroupSet, Intersection, SignalState, StageIndex};
+use crate::time::{Duration, Instant};
+
+/// Plans the way from `state` at `t0` to `target` for a preemption: see the module docs.
+/// `scheduled` holds the changes already planned (a transition under way, pedestrian timers);
+/// a group part-way through its after-green sequence keeps them. `go_start[g]` is when `g`'s
+/// current go began, `last_go_end[g]` when its last go ended, `red_since[g]` when its red began.
+#[allow(clippy::too_many_arguments)]
+pub fn preempt_plan(
+    intersection: &Intersection,
+    t0: Instant,
+    state: &SignalState,
+    scheduled: &[Change],
+    go_start: &[Option<Instant>],
+    last_go_end: &[Instant],
+    red_since: &[Instant],
+    target: GroupSet,
+    least_green: Option<Duration>,
+) -> TransitionPlan {
+    let mut changes = Vec::new();
+    let mut go_end = last_go_end.to_vec();
+    let mut completes = t0;
+    let mut joining = Vec::new();
+    for (g, aspect) in state.iter() {
+        let group = intersection.group(g);
+        let sequence = &group.sequence;
+        let in_target = target.contains(g);
+        if aspect == Aspect::Green && !in_target {
+            let since = go_start[g.get()].unwrap_or(t0);
+            let min_green = match (least_green, group.pedestrian) {
+                (Some(cut), None) => cut.min(group.min_green),
+                _ => group.min_green,
+            };
+            let start = (since + min_green).max(t0);
+            go_end[g.get()] = start + sequence.go_after_green();
+            let mut at = start;
+            for step in &sequence.after_green {
+                changes.push(Change {
+                    at,
+                    group: g,
+                    aspect: step.aspect,
+                });
+                at += step.duration;
+            }
+            changes.push(Change {
+                at,
+                group: g,
+                aspect: Aspect::Red,
+            });
+            completes = completes.max(at);
+        } else if aspect == Aspect::Green && in_target {
+            // Stays green.
+        } else if aspect == Aspect::Red {
+            if in_target {
+                joining.push(g);
+            }
+        } else if !in_target && sequence.before_green.iter().any(|s| s.aspect == aspect) {
+            // Part-way into a green it may not keep: the green comes as planned, holds its
+            // minimum and ends.
+            let green_at = keep(scheduled, g, Aspect::Green, &mut changes);
+            let mut at = green_at + group.min_green;
+            go_end[g.get()] = at + sequence.go_after_green();
+            for step in &sequence.after_green {
+                changes.push(Change {
+                    at,
+                    group: g,
+                    aspect: step.aspect,
+                });
+                at += step.duration;
+            }
+            changes.push(Change {
+                at,
+                group: g,
+                aspect: Aspect::Red,
+            });
+            completes = completes.max(at);
+        } else {
+            // Part-way through a change (amber, red+amber, flashing green or don't walk): the
+            // change runs on as planned.
+            let until = if in_target && sequence.before_green.iter().any(|s| s.aspect == aspect) {
+                Aspect::Green
+            } else {
+                Aspect::Red
+            };
+            let last = keep(scheduled, g, until, &mut changes);
+            completes = completes.max(last);
+            if aspect.is_go()
+                && let Some(end) = changes
+                    .iter()
+                    .filter(|c| c.group == g && !c.aspect.is_go())
+                    .map(|c| c.at)
+                    .min()
+            {
+                go_end[g.get()] = end;
+            }
+            if in_target && until == Aspect::Red {
+                joining.push(g);
+            }
+        }
+    }
+    for g in joining {
+        let sequence = &intersection.group(g).sequence;
+        let lead_in = sequence.lead_in();
+        let red_at = changes
+            .iter()
+            .filter(|c| c.group == g && c.aspect == Aspect::Red)
+            .map(|c| c.at)
+            .max()
+            .unwrap_or(red_since[g.get()]);
+        let green_at = intersection
+            .group_indices()
+            .filter_map(|c| Some(go_end[c.get()] + intersection.intergreen(c, g)?))
+            .fold((t0.max(red_at + RED_REVERT)) + lead_in, Instant::max);
+        let mut at = green_at - lead_in;
+        for step in &sequence.before_green {
+            changes.push(Change {
+                at,
+                group: g,
+                aspect: step.aspect,
+            });
+            at += step.duration;
+        }
+        changes.push(Change {
+            at,
+            group: g,
+            aspect: Aspect::Green,
+        });
+        completes = completes.max(green_at);
+    }
+    changes.sort_by_key(|c| c.at);
+    TransitionPlan { changes, completes }
+}
+
+/// Copies group `g`'s scheduled changes into `changes` in time order, up to and including the
+/// first to `until`; returns when that one is due.
+fn keep(
+    scheduled: &[Change],
+    g: crate::model::GroupIndex,
+    until: Aspect,
+    changes: &mut Vec<Change>,
+) -> Instant {
+    let mut mine: Vec<Change> = scheduled.iter().filter(|c| c.group == g).copied().collect();
+    mine.sort_by_key(|c| c.at);
+    let mut last = Instant::ZERO;
+    for c in mine {
+        changes.push(c);
+        last = c.at;
+        if c.aspect == until {
+            break;
+        }
+    }
+    last
+}
+
+impl Sequencer {
+    /// Preempts for `stage` at `now`: see the module docs. A request waiting is dropped; the
+    /// sequencer then dwells in `stage` until asked for another.
+    /// `least_green`, when given, is how short a vehicle green may be cut (never below its
+    /// minimum green otherwise).
+    pub fn preempt(&mut self, now: Instant, stage: StageIndex, least_green: Option<Duration>) {
+        if let Phase::Dwell { stage: running, .. } = self.phase
+            && running == stage
+        {
+            self.pending = None;
+            return;
+        }
+        let target = self.intersection.stage(stage).groups;
+        let mut scheduled: Vec<Change> = self.changes[self.next_change..].to_vec();
+        scheduled.extend(self.ped_changes.iter().copied());
+        let planned = preempt_plan(
+            &self.intersection,
+            now,
+            &self.state,
+            &scheduled,
+            &self.go_start,
+            &self.go_end,
+            &self.red_since,
+            target,
+            least_green,
+        );
+        // Pedestrian timers of walks the dwell stage keeps go on; the rest is in the plan.
+        self.ped_changes
+            .retain(|c| target.contains(c.group) && self.state.get(c.group) == Aspect::Green);
+        let planned_groups: GroupSet = planned
+            .changes
+            .iter()
+            .fold(GroupSet::EMPTY, |s, c| s.with(c.group));
+        self.ped_changes
+            .retain(|c| !planned_groups.contains(c.group));
+        self.pending = None;
+        self.changes = planned.changes;
+        self.next_change = 0;
+        let from = match self.phase {
+            Phase::Dwell { stage, .. } => Some(stage),
+            _ => None,
+        };
+        self.phase = Phase::Transition {
+            from,
+            to: stage,
+            started: now,
+            completes: planned.completes.max(now),
+        };
+    }
+}
