@@ -32,11 +32,29 @@ pub fn preempt_plan(
     let mut go_end = last_go_end.to_vec();
     let mut completes = t0;
     let mut joining = Vec::new();
+    // Groups of other stages on their way into green (red+amber) cannot turn back; a dwell-stage
+    // group that conflicts with one of them ends its green and comes back after it.
+    let entering = state
+        .iter()
+        .filter(|&(g, a)| {
+            !target.contains(g)
+                && intersection
+                    .group(g)
+                    .sequence
+                    .before_green
+                    .iter()
+                    .any(|s| s.aspect == a)
+        })
+        .fold(GroupSet::EMPTY, |set, (g, _)| set.with(g));
     for (g, aspect) in state.iter() {
         let group = intersection.group(g);
         let sequence = &group.sequence;
         let in_target = target.contains(g);
-        if aspect == Aspect::Green && !in_target {
+        let stays = in_target && !entering.iter().any(|e| intersection.conflicts(g, e));
+        if aspect == Aspect::Green && !stays {
+            if in_target {
+                joining.push(g);
+            }
             let since = go_start[g.get()].unwrap_or(t0);
             let min_green = match (least_green, group.pedestrian) {
                 (Some(cut), None) => cut.min(group.min_green),
@@ -59,7 +77,7 @@ pub fn preempt_plan(
                 aspect: Aspect::Red,
             });
             completes = completes.max(at);
-        } else if aspect == Aspect::Green && in_target {
+        } else if aspect == Aspect::Green {
             // Stays green.
         } else if aspect == Aspect::Red {
             if in_target {
