@@ -53,7 +53,7 @@ pub(crate) fn sum(values: impl Iterator<Item = f64>) -> f64 {
     values.fold(0.0, |a, b| a + b)
 }
 
-fn mean(values: &[f64]) -> f64 {
+pub(crate) fn mean(values: &[f64]) -> f64 {
     if values.is_empty() {
         0.0
     } else {
@@ -232,6 +232,20 @@ pub struct Summary {
     pub peds_caught: u64,
     /// Slower pedestrians still in the crossing when a conflicting green began.
     pub slow_peds_caught: u64,
+    /// Emergency vehicles that entered.
+    pub ev_vehicles: u64,
+    /// Their mean delay, s.
+    pub ev_mean_delay_s: f64,
+    /// Their largest delay, s.
+    pub ev_max_delay_s: f64,
+    /// Preemption calls that took the signals.
+    pub preempt_calls: u64,
+    /// Mean time from a preemption call to the green of its approach, s.
+    pub preempt_call_to_green_mean_s: f64,
+    /// Longest such time, s.
+    pub preempt_call_to_green_max_s: f64,
+    /// Preemption calls dropped as stuck.
+    pub preempt_stuck: u64,
     /// Vehicle updates (vehicles times steps).
     pub vehicle_updates: u64,
     /// Wall-clock seconds the simulation took.
@@ -299,6 +313,13 @@ impl Summary {
             pedestrians: avg_u(|r| r.pedestrians),
             peds_caught: sum_u(|r| r.peds_caught),
             slow_peds_caught: sum_u(|r| r.slow_peds_caught),
+            ev_vehicles: sum_u(|r| r.ev_vehicles),
+            ev_mean_delay_s: avg(|r| r.ev_mean_delay_s),
+            ev_max_delay_s: max(|r| r.ev_max_delay_s),
+            preempt_calls: sum_u(|r| r.preempt_calls),
+            preempt_call_to_green_mean_s: avg(|r| r.preempt_call_to_green_mean_s),
+            preempt_call_to_green_max_s: max(|r| r.preempt_call_to_green_max_s),
+            preempt_stuck: sum_u(|r| r.preempt_stuck),
             vehicle_updates: updates,
             wall_seconds: wall,
             vehicle_updates_per_s: updates as f64 / wall.max(1e-9),

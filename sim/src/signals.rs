@@ -11,6 +11,7 @@ use greenwave_controllers::interlock::{Check, Interlock, SafeState};
 use greenwave_controllers::model::{Aspect, GroupIndex, Intersection, SignalState};
 
 use crate::cabinet::{Cabinet, Drive};
+use greenwave_controllers::preempt::{PreemptEvent, Preemptor};
 use greenwave_controllers::sequencer::Sequencer;
 use greenwave_controllers::site::{Site, press_buttons};
 
@@ -42,6 +43,10 @@ pub(crate) struct Junction {
     pub first_trip: Option<String>,
     /// The push buttons of its pedestrian groups: (group, channel).
     buttons: Vec<(GroupIndex, u8)>,
+    /// Its emergency preemption.
+    preemptor: Preemptor,
+    /// What its preemption did.
+    pub preemption: PreemptionLog,
 }
 
 impl Junction {
@@ -52,6 +57,8 @@ impl Junction {
         Junction {
             site: site.id.clone(),
             buttons: site.pedestrian_buttons(),
+            preemptor: Preemptor::new(&site),
+            preemption: PreemptionLog::default(),
             estimator: Estimator::new(site, EstimatorParams::default(), Instant::ZERO),
             sequencer: Sequencer::new(ix.clone(), Instant::ZERO),
             interlock: Interlock::new(ix.clone(), SafeState::AllRed, Instant::ZERO),
@@ -104,7 +111,18 @@ impl Junction {
                     neighbours,
                 };
                 press_buttons(&self.buttons, &self.samples, &mut self.sequencer);
-                if let Some(stage) = self.controller.decide(now, &inputs, &self.sequencer) {
+                let preempting = self
+                    .preemptor
+                    .update(now, &self.samples, &mut self.sequencer);
+                for event in self.preemptor.take_events() {
+                    self.preemption.record(&event);
+                }
+                let decided = if preempting {
+                    None
+                } else {
+                    self.controller.decide(now, &inputs, &self.sequencer)
+                };
+                if let Some(stage) = decided {
                     // A controller names only stages of its own intersection; count any slip.
                     if self.sequencer.request(stage).is_err() {
                         self.controller_errors += 1;
@@ -150,5 +168,27 @@ impl Junction {
         }
         self.shown.clone_from(out);
         true
+    }
+}
+
+/// What one junction's preemption did.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PreemptionLog {
+    /// Calls that took the signals.
+    pub calls: u32,
+    /// From each call to its green, s.
+    pub call_to_green_s: Vec<f64>,
+    /// Calls dropped as stuck.
+    pub stuck: u32,
+}
+
+impl PreemptionLog {
+    fn record(&mut self, event: &PreemptEvent) {
+        match event {
+            PreemptEvent::Began { .. } => self.calls += 1,
+            PreemptEvent::Served { after, .. } => self.call_to_green_s.push(after.as_secs_f64()),
+            PreemptEvent::Stuck { .. } => self.stuck += 1,
+            PreemptEvent::Ended { .. } => {}
+        }
     }
 }

@@ -11,6 +11,8 @@ pub(crate) const HALTED: u8 = 2;
 pub(crate) const WRONG_LANE: u8 = 4;
 /// Flag: a permissive left-turner that has taken its gap (or is too close to stop for one).
 pub(crate) const GAP_TAKEN: u8 = 8;
+/// An emergency vehicle (seen by preemption inputs).
+pub(crate) const EMERGENCY: u8 = 16;
 
 /// Below this speed a vehicle counts as halted (as in SUMO), m/s.
 pub(crate) const HALTING_SPEED: f32 = 0.1;
@@ -57,6 +59,8 @@ pub(crate) struct Trip {
     pub rng: Pcg32,
     /// Its turns at the end of the entry link and of the link after.
     pub first_turns: (u8, u8),
+    /// An emergency vehicle.
+    pub emergency: bool,
 }
 
 impl Trip {
@@ -68,6 +72,7 @@ impl Trip {
             speed_factor,
             rng: Pcg32::seed_from_u64(seed),
             first_turns: (0, 0),
+            emergency: false,
         }
     }
 

@@ -54,6 +54,11 @@ fn every_config_scenario_is_safe_and_conserves_vehicles() {
             "{}: the interlock tripped",
             scenario.name
         );
+        assert_eq!(
+            s.peds_caught, 0,
+            "{}: a pedestrian was caught in the crossing",
+            scenario.name
+        );
         assert!(
             s.vehicles_arrived > 500,
             "{}: only {} vehicles arrived",

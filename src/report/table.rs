@@ -38,6 +38,20 @@ pub fn write_summary(out: &mut impl Write, s: &Summary) -> io::Result<()> {
             s.pedestrians, s.ped_mean_wait_s, s.ped_p95_wait_s, s.ped_max_wait_s
         )?;
     }
+    if s.ev_vehicles > 0 || s.preempt_calls > 0 {
+        writeln!(
+            out,
+            "emergency  {} vehicles, mean delay {:.1} s, longest {:.1} s; {} preemption calls, \
+             call to green mean {:.1} s, longest {:.1} s, {} stuck",
+            s.ev_vehicles,
+            s.ev_mean_delay_s,
+            s.ev_max_delay_s,
+            s.preempt_calls,
+            s.preempt_call_to_green_mean_s,
+            s.preempt_call_to_green_max_s,
+            s.preempt_stuck
+        )?;
+    }
     writeln!(
         out,
         "safety     {} interlock trips, {} red-light crossings, {} hard stops, {} pedestrians \
@@ -123,7 +137,7 @@ pub fn write_comparison(out: &mut impl Write, runs: &[Summary]) -> io::Result<()
         write!(out, " {:>13}", r.controller)?;
     }
     writeln!(out)?;
-    let rows: [Row; 14] = [
+    let rows: [Row; 17] = [
         ("mean delay (s)", |s| s.mean_delay_s, 1),
         ("p95 delay (s)", |s| s.p95_delay_s, 1),
         ("longest wait (s)", |s| s.max_wait_s, 1),
@@ -138,6 +152,13 @@ pub fn write_comparison(out: &mut impl Write, runs: &[Summary]) -> io::Result<()
         ("red crossings", |s| s.red_crossings as f64, 0),
         ("peds caught", |s| s.peds_caught as f64, 0),
         ("slow peds caught", |s| s.slow_peds_caught as f64, 0),
+        ("EV mean delay (s)", |s| s.ev_mean_delay_s, 1),
+        ("preempt calls", |s| s.preempt_calls as f64, 0),
+        (
+            "call to green max (s)",
+            |s| s.preempt_call_to_green_max_s,
+            1,
+        ),
     ];
     for (name, value, decimals) in rows {
         write!(out, "{name:<22}")?;

@@ -217,9 +217,10 @@ impl Interlock {
                 Aspect::Amber => timings.amber,
                 Aspect::RedAmber => timings.red_amber,
                 Aspect::FlashingGreen => timings.flashing_green,
-                Aspect::FlashingDontWalk => {
-                    group.pedestrian.map_or(Duration::ZERO, |p| p.clearance)
-                }
+                // A preemption may shorten it as far as the intersection allows.
+                Aspect::FlashingDontWalk => group.pedestrian.map_or(Duration::ZERO, |p| {
+                    ix.preemption().ped_clearance(p.clearance)
+                }),
                 _ => Duration::ZERO,
             };
             if shown < required {
@@ -234,11 +235,8 @@ impl Interlock {
                 && !to.is_go()
             {
                 let green = now - go_since;
-                // A preemption may cut a vehicle green as far as the intersection allows.
-                let required = match group.pedestrian {
-                    None => ix.preemption().least_green(group.min_green),
-                    Some(_) => group.min_green,
-                };
+                // A preemption may cut a green (a walk too) as far as the intersection allows.
+                let required = ix.preemption().least_green(group.min_green);
                 if green < required {
                     return Err(ViolationKind::MinGreenCut {
                         group: self.name(g),
@@ -258,6 +256,13 @@ impl Interlock {
             for (c, c_to) in proposed.iter() {
                 let Some(required) = ix.intergreen(c, g) else {
                     continue;
+                };
+                // A preemption may shorten a pedestrian clearance, and with it the intergreen.
+                let required = match ix.group(c).pedestrian {
+                    Some(p) if p.timed_walk => {
+                        required - (p.clearance - ix.preemption().ped_clearance(p.clearance))
+                    }
+                    _ => required,
                 };
                 let w = &self.watch[c.get()];
                 let ended = if w.aspect.is_go() && !c_to.is_go() {

@@ -16,6 +16,8 @@ use super::spec::PreemptionSpec;
 pub struct PreemptionRules {
     /// How short a preemption may cut a vehicle green, when it may cut minimum greens.
     pub min_green: Option<Duration>,
+    /// How short a preemption may make a pedestrian clearance, when it may.
+    pub ped_clearance_min: Option<Duration>,
     /// A call longer than this is stuck.
     pub max_call: Duration,
     /// The dwell stage for each approach, `None` where no stage serves it.
@@ -34,6 +36,12 @@ impl PreemptionRules {
     /// The dwell stage for a vehicle from `approach`.
     pub fn dwell(&self, approach: Direction) -> Option<StageIndex> {
         self.dwell.get(&approach).copied()
+    }
+
+    /// The pedestrian clearance a preemption may show for a clearance of `clearance`.
+    pub fn ped_clearance(&self, clearance: Duration) -> Duration {
+        self.ped_clearance_min
+            .map_or(clearance, |short| short.min(clearance))
     }
 
     /// Whether a call from `challenger` takes the signals from a running call from `holder`.
@@ -111,8 +119,13 @@ pub(crate) fn rules(
         out.seconds("preemption.min_green_s", s, 0.0, 60.0)
             .map(Duration::from_secs_f64)
     });
+    let ped_clearance_min = spec.ped_clearance_min_s.and_then(|s| {
+        out.seconds("preemption.ped_clearance_min_s", s, 1.0, 60.0)
+            .map(Duration::from_secs_f64)
+    });
     PreemptionRules {
         min_green,
+        ped_clearance_min,
         max_call,
         dwell,
         priority: spec.priority.clone(),

@@ -78,11 +78,16 @@ pub struct IntersectionSpec {
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PreemptionSpec {
-    /// A preemption may end a conflicting vehicle green once it has lasted this long, even
-    /// before its minimum green (ambers, red clearances, walks and pedestrian clearances are
-    /// never cut). Default: minimum greens are kept.
+    /// A preemption may end a conflicting green (or walk) once it has lasted this long, even
+    /// before its minimum green (ambers and red clearances are never cut). Default: minimum
+    /// greens are kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_green_s: Option<f64>,
+    /// A preemption may shorten a pedestrian clearance (flashing don't walk) to this, and the
+    /// pedestrian intergreens by as much (MUTCD 4D.27 allows a shortened pedestrian change
+    /// interval on preemption). Default: never shortened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ped_clearance_min_s: Option<f64>,
     /// A call longer than this is stuck: it is dropped and a fault raised (default 120 s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_call_s: Option<f64>,

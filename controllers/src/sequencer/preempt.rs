@@ -28,6 +28,9 @@ pub fn preempt_plan(
     target: GroupSet,
     least_green: Option<Duration>,
 ) -> TransitionPlan {
+    let rules = intersection.preemption();
+    // By how much each pedestrian clearance was shortened, and its intergreens with it.
+    let mut shortened = vec![Duration::ZERO; state.len()];
     let mut changes = Vec::new();
     let mut go_end = last_go_end.to_vec();
     let mut completes = t0;
@@ -56,10 +59,7 @@ pub fn preempt_plan(
                 joining.push(g);
             }
             let since = go_start[g.get()].unwrap_or(t0);
-            let min_green = match (least_green, group.pedestrian) {
-                (Some(cut), None) => cut.min(group.min_green),
-                _ => group.min_green,
-            };
+            let min_green = least_green.map_or(group.min_green, |cut| cut.min(group.min_green));
             let start = (since + min_green).max(t0);
             go_end[g.get()] = start + sequence.go_after_green();
             let mut at = start;
@@ -69,7 +69,15 @@ pub fn preempt_plan(
                     group: g,
                     aspect: step.aspect,
                 });
-                at += step.duration;
+                // A pedestrian clearance as short as the preemption may make it.
+                at += match (step.aspect, group.pedestrian) {
+                    (Aspect::FlashingDontWalk, Some(p)) => {
+                        let short = rules.ped_clearance(p.clearance);
+                        shortened[g.get()] = p.clearance - short;
+                        short
+                    }
+                    _ => step.duration,
+                };
             }
             changes.push(Change {
                 at,
@@ -138,7 +146,10 @@ pub fn preempt_plan(
             .unwrap_or(red_since[g.get()]);
         let green_at = intersection
             .group_indices()
-            .filter_map(|c| Some(go_end[c.get()] + intersection.intergreen(c, g)?))
+            .filter_map(|c| {
+                let ig = intersection.intergreen(c, g)? - shortened[c.get()];
+                Some(go_end[c.get()] + ig)
+            })
             .fold((t0.max(red_at + RED_REVERT)) + lead_in, Instant::max);
         let mut at = green_at - lead_in;
         for step in &sequence.before_green {
@@ -193,7 +204,8 @@ impl Sequencer {
             self.pending = None;
             return;
         }
-        let target = self.intersection.stage(stage).groups;
+        // Uncalled pedestrian walks of the dwell stage stay at don't walk.
+        let target = self.joining(stage);
         let mut scheduled: Vec<Change> = self.changes[self.next_change..].to_vec();
         scheduled.extend(self.ped_changes.iter().copied());
         let planned = preempt_plan(

@@ -109,6 +109,23 @@ impl Simulation {
             .collect();
 
         let crossings = crossings(scenario, seed, &junctions, &junction_of);
+        let preempt_inputs = super::emergency::inputs(scenario, &junction_of);
+        let emergency: Vec<(u32, f64)> = scenario
+            .emergency
+            .iter()
+            .map(|&(link, at)| (link.index() as u32, at))
+            .collect();
+        let mut sources: Vec<Source> = sources;
+        for &(link, _) in &emergency {
+            if !sources.iter().any(|s| s.link == link) {
+                let i = sources.len() as u64;
+                sources.push(Source {
+                    link,
+                    arrivals: Arrivals::new(vec![(0.0, 0.0)], stream(seed, 3_000 + i)),
+                    waiting: VecDeque::new(),
+                });
+            }
+        }
 
         let go_since = junctions
             .iter()
@@ -158,6 +175,10 @@ impl Simulation {
             lane_loops,
             sources,
             crossings,
+            preempt_inputs,
+            emergency,
+            next_emergency: 0,
+            emergency_trips: Vec::new(),
             trips: Vec::new(),
             leaving: Vec::new(),
             transfers: Vec::new(),

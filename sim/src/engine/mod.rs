@@ -9,6 +9,7 @@
 mod build;
 mod cabinets;
 mod crossing;
+mod emergency;
 mod lane_change;
 mod movement;
 mod record;
@@ -34,7 +35,7 @@ use crate::loops::Loop;
 use crate::metrics::ApproachLog;
 use crate::net::{EXIT, LaneInfo, NONE, SimLink, pick_turn};
 use crate::signals::Junction;
-use crate::vehicle::{COMMITTED, GAP_TAKEN, Trip, Vehicle, VehicleRecord, WRONG_LANE};
+use crate::vehicle::{COMMITTED, EMERGENCY, GAP_TAKEN, Trip, Vehicle, VehicleRecord, WRONG_LANE};
 use crossing::Crossing;
 use movement::{LaneContext, Leaving, crossing_allowed, hand_over, move_lane};
 
@@ -88,6 +89,13 @@ pub struct Simulation {
     hard_stops: u64,
     red_crossings: u64,
     recording: Option<Recording>,
+    /// Preemption inputs.
+    preempt_inputs: Vec<emergency::PreemptInput>,
+    /// Emergency vehicles to come: entry link and time, in time order.
+    emergency: Vec<(u32, f64)>,
+    next_emergency: usize,
+    /// The trips of emergency vehicles.
+    emergency_trips: Vec<u32>,
 }
 
 impl Simulation {
@@ -214,6 +222,7 @@ impl Simulation {
             }
         }
         self.pedestrians(t, t_end);
+        self.emergency_inputs();
         self.spawn(t);
         self.insert(t);
 
@@ -349,9 +358,47 @@ impl Simulation {
         }
     }
 
+    /// Sets every preemption input from the emergency vehicles within its range.
+    fn emergency_inputs(&mut self) {
+        for input in &self.preempt_inputs {
+            let link = &self.links[input.link as usize];
+            let seen = link.lanes().any(|l| {
+                self.lanes[l].iter().any(|v| {
+                    v.flags & EMERGENCY != 0
+                        && v.x <= link.length
+                        && link.length - v.x <= input.range_m
+                })
+            });
+            let junction = &mut self.junctions[input.junction as usize];
+            if let Some(sample) = junction.samples.get_mut(usize::from(input.channel)) {
+                sample.presence = seen;
+            }
+        }
+    }
+
     /// Generates the vehicles that arrived at every entry before `t` (they enter at `t` at the
-    /// earliest).
+    /// earliest), emergency vehicles ahead of the queue.
     fn spawn(&mut self, t: f64) {
+        while let Some(&(link, at)) = self.emergency.get(self.next_emergency)
+            && at <= t
+        {
+            self.next_emergency += 1;
+            let id = self.trips.len() as u32;
+            let mut trip = Trip::new(at, link, 1.0, id.into());
+            trip.emergency = true;
+            let l = &self.links[link as usize];
+            let turn = pick_turn(l, trip.draw());
+            let next_turn = match l.next.get(usize::from(turn)) {
+                Some(&n) if n != NONE => pick_turn(&self.links[n as usize], trip.draw()),
+                _ => EXIT,
+            };
+            trip.first_turns = (turn, next_turn);
+            self.trips.push(trip);
+            self.emergency_trips.push(id);
+            if let Some(source) = self.sources.iter_mut().find(|s| s.link == link) {
+                source.waiting.push_front(id);
+            }
+        }
         let (mean, sd) = self.speed_factor;
         for source in &mut self.sources {
             while let Some(at) = source.arrivals.pop_before(t) {
@@ -435,7 +482,7 @@ impl Simulation {
                         0
                     } else {
                         WRONG_LANE
-                    },
+                    } | if trip.emergency { EMERGENCY } else { 0 },
                 });
                 source.waiting.pop_front();
             }

@@ -126,6 +126,16 @@ impl Simulation {
         let fuel_ml = sum(vehicles.iter().map(|v| v.co2_g)) / CO2_G_PER_ML;
 
         let (ped_stats, served, ped_crossings) = self.pedestrian_waits(end);
+        let ev_delays: Vec<f64> = vehicles
+            .iter()
+            .filter(|v| self.emergency_trips.contains(&v.id))
+            .map(|v| v.delay_s)
+            .collect();
+        let call_to_green: Vec<f64> = self
+            .junctions
+            .iter()
+            .flat_map(|j| j.preemption.call_to_green_s.iter().copied())
+            .collect();
 
         let intervals = self.interval_rows();
 
@@ -164,6 +174,21 @@ impl Simulation {
             pedestrians: served,
             peds_caught: self.crossings.iter().map(|c| c.caught).sum(),
             slow_peds_caught: self.crossings.iter().map(|c| c.slow_caught).sum(),
+            ev_vehicles: ev_delays.len() as u64,
+            ev_mean_delay_s: crate::metrics::mean(&ev_delays),
+            ev_max_delay_s: ev_delays.iter().copied().fold(0.0, f64::max),
+            preempt_calls: self
+                .junctions
+                .iter()
+                .map(|j| u64::from(j.preemption.calls))
+                .sum(),
+            preempt_call_to_green_mean_s: crate::metrics::mean(&call_to_green),
+            preempt_call_to_green_max_s: call_to_green.iter().copied().fold(0.0, f64::max),
+            preempt_stuck: self
+                .junctions
+                .iter()
+                .map(|j| u64::from(j.preemption.stuck))
+                .sum(),
             vehicle_updates: self.vehicle_updates,
             wall_seconds,
             vehicle_updates_per_s: self.vehicle_updates as f64 / wall_seconds.max(1e-9),

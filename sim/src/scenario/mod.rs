@@ -6,8 +6,8 @@
 pub mod spec;
 
 pub use spec::{
-    ControllerSpec, DemandSpec, FaultKind, FaultSpec, FlowSpec, PedestrianSpec, ScenarioSpec,
-    TurningSpec, VehicleSpec,
+    ControllerSpec, DemandSpec, EmergencySpec, FaultKind, FaultSpec, FlowSpec, PedestrianSpec,
+    ScenarioSpec, TurningSpec, VehicleSpec,
 };
 
 use petgraph::graph::{EdgeIndex, NodeIndex};
@@ -101,6 +101,8 @@ pub struct Scenario {
     pub demand: Vec<Demand>,
     /// Pedestrian demand.
     pub pedestrians: Vec<Pedestrians>,
+    /// Emergency vehicles: entry link and when each wants to enter, in time order.
+    pub emergency: Vec<(EdgeIndex, f64)>,
     /// Detector faults.
     pub faults: Vec<Fault>,
     /// Vehicle and driver parameters.
@@ -137,6 +139,7 @@ impl Scenario {
         let turning = turning_of(spec, &corridor, &mut out);
         let demand = demand_of(spec, &corridor, &mut out);
         let pedestrians = pedestrians_of(spec, &corridor, &mut out);
+        let emergency = emergency_of(spec, &corridor, &mut out);
         let faults = faults_of(spec, &corridor, &mut out);
         check_vehicles(&spec.vehicles, &mut |field, message| {
             out.push(field, message)
@@ -154,6 +157,7 @@ impl Scenario {
             turning,
             demand,
             pedestrians,
+            emergency,
             faults,
             vehicles: spec.vehicles,
         })
@@ -459,6 +463,42 @@ fn pedestrians_of(
         }
     }
     pedestrians
+}
+
+/// The emergency vehicles, in time order.
+fn emergency_of(
+    spec: &ScenarioSpec,
+    corridor: &Corridor,
+    out: &mut Collector,
+) -> Vec<(EdgeIndex, f64)> {
+    let mut all = Vec::new();
+    for (i, e) in spec.emergency.iter().enumerate() {
+        let field = format!("emergency[{i}]");
+        let g = corridor.graph();
+        let entry = corridor.link_by_id(&e.link).filter(|&l| {
+            g.edge_endpoints(l)
+                .is_some_and(|(a, _)| matches!(g[a].kind, NodeKind::Boundary))
+        });
+        let Some(link) = entry else {
+            out.push(
+                format!("{field}.link"),
+                format!("`{}` is not an entry link", e.link),
+            );
+            continue;
+        };
+        for (k, &at) in e.at_s.iter().enumerate() {
+            if !(at.is_finite() && (0.0..=spec.duration_s).contains(&at)) {
+                out.push(
+                    format!("{field}.at_s[{k}]"),
+                    format!("{at} s is outside the run (0 to {} s)", spec.duration_s),
+                );
+                continue;
+            }
+            all.push((link, at));
+        }
+    }
+    all.sort_by(|a, b| a.1.total_cmp(&b.1));
+    all
 }
 
 /// The detector faults to inject.

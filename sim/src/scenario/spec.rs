@@ -65,6 +65,9 @@ pub struct ScenarioSpec {
     /// Pedestrian demand at signalised crossings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pedestrians: Vec<PedestrianSpec>,
+    /// Emergency vehicles entering at given times.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emergency: Vec<EmergencySpec>,
     /// Detector faults to inject.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<FaultSpec>,
@@ -110,6 +113,17 @@ pub struct FlowSpec {
     pub from_s: f64,
     /// Vehicles per hour (Poisson arrivals at this mean rate).
     pub veh_h: f64,
+}
+
+/// Emergency vehicles entering at one entry link. They drive like other vehicles (and stop for
+/// red); the corridor's preemption inputs see them coming.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencySpec {
+    /// The entry link.
+    pub link: String,
+    /// When each one wants to enter, s.
+    pub at_s: Vec<f64>,
 }
 
 /// Pedestrian calls at one crossing.
