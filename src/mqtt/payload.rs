@@ -73,7 +73,7 @@ pub struct EventMsg {
     pub site: String,
     /// When.
     pub ts: String,
-    /// `fault`, `detector`, `mode`, `plan`, `interlock` or `neighbour`.
+    /// `fault`, `detector`, `mode`, `plan`, `interlock`, `neighbour` or `preemption`.
     pub kind: String,
     /// What, in words.
     pub message: String,

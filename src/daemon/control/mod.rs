@@ -34,6 +34,7 @@ use greenwave_controllers::detector::{DetectorSample, FaultCode};
 use greenwave_controllers::estimate::{Estimator, EstimatorParams};
 use greenwave_controllers::interlock::{Check, Interlock, SafeState};
 use greenwave_controllers::model::{Aspect, GroupIndex, SignalState};
+use greenwave_controllers::preempt::{PreemptEvent, Preemptor};
 use greenwave_controllers::sequencer::Sequencer;
 use greenwave_controllers::site::{Site, press_buttons};
 use greenwave_controllers::{Duration, Instant};
@@ -106,6 +107,8 @@ pub enum Event {
         /// What is wrong.
         why: String,
     },
+    /// Emergency preemption began, served its approach, ended, or dropped a stuck call.
+    Preemption(PreemptEvent),
 }
 
 /// One intersection's control loop.
@@ -120,6 +123,8 @@ pub struct ControlLoop {
     samples: Vec<DetectorSample>,
     /// The push buttons of its pedestrian groups: (group, channel).
     buttons: Vec<(GroupIndex, u8)>,
+    /// Its emergency preemption.
+    preemptor: Preemptor,
     counts: Option<Vec<u16>>,
     detector_faults: Vec<Option<String>>,
     heartbeat: Option<(u16, Instant)>,
@@ -169,6 +174,7 @@ impl ControlLoop {
             },
             samples: vec![DetectorSample::default(); channels],
             buttons: site.pedestrian_buttons(),
+            preemptor: Preemptor::new(&site),
             counts: None,
             detector_faults: vec![None; channels],
             heartbeat: None,
@@ -452,7 +458,20 @@ impl ControlLoop {
         }
         self.clearing_for_flash = to_flash;
         press_buttons(&self.buttons, &self.samples, &mut self.sequencer);
-        if !to_flash && let Some(stage) = self.controller.decide(now, &inputs, &self.sequencer) {
+        let preempting = !to_flash
+            && self
+                .preemptor
+                .update(now, &self.samples, &mut self.sequencer);
+        self.events.extend(
+            self.preemptor
+                .take_events()
+                .into_iter()
+                .map(Event::Preemption),
+        );
+        if !to_flash
+            && !preempting
+            && let Some(stage) = self.controller.decide(now, &inputs, &self.sequencer)
+        {
             // A controller only names stages of its own intersection.
             let _ = self.sequencer.request(stage);
         }

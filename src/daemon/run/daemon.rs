@@ -13,6 +13,7 @@ use greenwave_controllers::Instant;
 use greenwave_controllers::control::Neighbours;
 use greenwave_controllers::model::{Aspect, SignalState};
 use greenwave_controllers::plan::PlanSpec;
+use greenwave_controllers::preempt::PreemptEvent;
 use greenwave_controllers::site::Site;
 
 use super::orders::{controller_for, restore_plan_order};
@@ -581,6 +582,15 @@ fn log_events(
             Event::Detector { channel, why } => {
                 tracing::warn!(site, channel, "detector: {why}")
             }
+            Event::Preemption(e) => {
+                let text = preemption_text(e);
+                if matches!(e, PreemptEvent::Stuck { .. }) {
+                    tracing::error!(site, "{text}");
+                    faults.push(text);
+                } else {
+                    tracing::warn!(site, "{text}");
+                }
+            }
         }
         if let Some(uplink) = uplink.as_deref() {
             let (kind, message) = match &event {
@@ -590,12 +600,33 @@ fn log_events(
                 Event::Detector { channel, why } => {
                     ("detector", format!("channel {channel}: {why}"))
                 }
+                Event::Preemption(e) => ("preemption", preemption_text(e)),
             };
             uplink.event(kind, &message);
         }
     }
     if let (Some(uplink), Some(mode)) = (uplink, mode) {
         uplink.set_status(mode, &faults);
+    }
+}
+
+/// A preemption event as a log line and an `events` message.
+fn preemption_text(event: &PreemptEvent) -> String {
+    match event {
+        PreemptEvent::Began { approach, stage } => {
+            format!(
+                "preemption for an emergency vehicle from {approach}: stage #{}",
+                stage.0
+            )
+        }
+        PreemptEvent::Served { approach, after } => format!(
+            "preemption: {approach} green {:.1} s after the call",
+            after.as_secs_f64()
+        ),
+        PreemptEvent::Ended { approach } => format!("preemption from {approach} ended"),
+        PreemptEvent::Stuck { approach } => {
+            format!("preemption call from {approach} stuck: dropped until its input clears")
+        }
     }
 }
 
