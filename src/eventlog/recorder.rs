@@ -10,7 +10,8 @@
 //!   begins with its red (10) and ends, with the phase going inactive (11, 12), when the next
 //!   green at the intersection begins (the end of the intergreen);
 //! - a pedestrian group's walk (21), its clearance from the end of walk (22) and its solid don't
-//!   walk once the clearance is over (23), with the same end rule;
+//!   walk once the clearance is over (23): at the end of its flashing don't walk (`us`), else
+//!   with the same end rule;
 //! - a vehicle call (43) registers on a detection of one of the group's loops while the group is
 //!   not green, or a loop occupied as its green ends; it drops (44) when the group is served;
 //!   a push on a crossing's button while it does not show walk registers a pedestrian call (45);
@@ -170,7 +171,7 @@ impl Recorder {
             if now.is_go() && !was.is_go() {
                 begins.push(g.get());
             } else if track.pedestrian {
-                ped_change(track, was, phase, out);
+                ped_change(track, was, now, phase, out);
             } else {
                 if was.is_go() && !now.is_go() {
                     if let Some(code) = self.ending.map(termination_event) {
@@ -316,10 +317,21 @@ fn vehicle_change(
 
 /// A pedestrian group's change from `was` (not the start of a walk): the clearance begins when
 /// the walk ends, shown as flashing green or as red.
-fn ped_change(track: &mut GroupTrack, was: Aspect, phase: u16, out: &mut Vec<Event>) {
+fn ped_change(
+    track: &mut GroupTrack,
+    was: Aspect,
+    now: Aspect,
+    phase: u16,
+    out: &mut Vec<Event>,
+) {
     if was == Aspect::Green && !track.clearing {
         out.push(Event::new(PED_BEGIN_CLEARANCE, phase));
         track.clearing = true;
+    }
+    // A flashing don't walk ends in solid don't walk: the clearance is over.
+    if was == Aspect::FlashingDontWalk && now == Aspect::Red && track.clearing {
+        out.push(Event::new(PED_BEGIN_DONT_WALK, phase));
+        track.clearing = false;
     }
 }
 

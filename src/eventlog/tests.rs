@@ -383,3 +383,24 @@ fn a_day_file_that_cannot_be_opened_is_said_once_and_the_events_kept() {
     assert_eq!(day1.lines().count(), 4, "green and amber kept: {day1}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_us_walk_ends_its_clearance_with_the_flashing_dont_walk() {
+    let j1 = site("config/corridors/arterial-4-peds.toml", "J1");
+    let ix = j1.intersection.clone();
+    let n = ix.groups().len();
+    let p4 = phase_number(ix.group_by_id("P4").unwrap().get());
+    let mut rec = Recorder::new(&j1);
+    let mut out = Vec::new();
+    rec.signals(&state(n, &[]), &mut out);
+    rec.signals(&state(n, &[(4, Aspect::Green), (p4, Aspect::Green)]), &mut out);
+    out.clear();
+    rec.signals(
+        &state(n, &[(4, Aspect::Green), (p4, Aspect::FlashingDontWalk)]),
+        &mut out,
+    );
+    assert_eq!(out, [ev(22, p4)]);
+    out.clear();
+    rec.signals(&state(n, &[(4, Aspect::Green)]), &mut out);
+    assert_eq!(out, [ev(23, p4)], "solid don't walk when the flashing ends");
+}
