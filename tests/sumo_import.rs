@@ -194,3 +194,47 @@ fn junctions_a_few_metres_apart_are_both_kept_with_the_standard_loops() {
     let check = greenwave(&["check", dir.to_str().unwrap()]);
     assert!(check.status.success());
 }
+
+/// A route that leaves the corridor at a boundary and comes back is two trips through it: the
+/// second enters where it comes back, with its own turns.
+#[test]
+fn a_route_that_leaves_the_corridor_and_comes_back_enters_it_twice() {
+    let dir = fresh_dir("sumo-import-reentry");
+    let out = greenwave(&[
+        "import",
+        "sumo",
+        NET,
+        "--routes",
+        "tests/fixtures/sumo/mixed-reentry.rou.xml",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let scenario = greenwave_sim::Scenario::load(&dir.join("scenario.toml")).unwrap();
+    let g = scenario.corridor.graph();
+    let entries: Vec<(String, Vec<(f64, f64)>)> = scenario
+        .demand
+        .iter()
+        .map(|d| {
+            let flows = d
+                .flows
+                .iter()
+                .map(|&(t, r)| (t, (r * 3600.0).round()))
+                .collect();
+            (g[d.link].id.clone(), flows)
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        vec![
+            ("A_w->A".to_owned(), vec![(0.0, 360.0)]),
+            ("B->A".to_owned(), vec![(0.0, 360.0)]),
+        ]
+    );
+    let back = scenario.corridor.link_by_id("B->A").unwrap();
+    assert_eq!(
+        scenario.turning[back.index()],
+        [1.0, 0.0, 0.0],
+        "left to the south"
+    );
+}
