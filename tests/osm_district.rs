@@ -27,6 +27,14 @@ fn the_district_has_ten_signalised_junctions_or_more_and_says_whose_data_it_is()
             assert_eq!(g[e].detectors.len(), 2 * g[e].lanes.len(), "{}", g[e].id);
         }
     }
+    // Named after the streets that meet there.
+    let bulevardi =
+        std::fs::read_to_string("config/osm-helsinki/intersections/4436834989.toml").unwrap();
+    assert!(
+        bulevardi
+            .contains("name = \"Bulevardi / Fredrikinkatu (SUMO traffic light `4436834989`)\""),
+        "{bulevardi}"
+    );
     for file in [
         "corridor.toml",
         "scenario.toml",
