@@ -213,3 +213,50 @@ fn webster_plans_are_written_valid_and_form_a_green_wave() {
     assert!((offset("J3") - travel(700.0) % cycle).abs() < 0.01);
     assert!((offset("J4") - travel(1200.0) % cycle).abs() < 0.01);
 }
+
+/// The table and `od.csv` give travel times by origin and destination: the boundary a vehicle
+/// came from and the one it left by, its travel time as in `vehicles.csv`.
+#[test]
+fn travel_times_by_origin_and_destination() {
+    let dir = fresh_dir("sim-od");
+    let out = greenwave(&[
+        "sim",
+        "config/scenarios/arterial-peak.toml",
+        "--duration",
+        "600",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_ok(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("travel time by origin and destination"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\nW -> E "), "{stdout}");
+    // From vehicles.csv: the trips from W to E, and every arrived vehicle.
+    let vehicles = std::fs::read_to_string(dir.join("vehicles.csv")).unwrap();
+    let (mut arrived, mut west_east) = (0, Vec::new());
+    for line in vehicles.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f[2].is_empty() {
+            continue;
+        }
+        arrived += 1;
+        if f[1] == "W->J1" && f[2] == "J4->E" {
+            west_east.push(f[6].parse::<f64>().unwrap());
+        }
+    }
+    let od = std::fs::read_to_string(dir.join("od.csv")).unwrap();
+    assert!(od.starts_with("origin,destination,vehicles,mean_travel_time_s,p95_travel_time_s\n"));
+    let rows: Vec<Vec<&str>> = od.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let counted: usize = rows.iter().map(|r| r[2].parse::<usize>().unwrap()).sum();
+    assert_eq!(counted, arrived);
+    let we = rows.iter().find(|r| r[0] == "W" && r[1] == "E").unwrap();
+    assert_eq!(we[2].parse::<usize>().unwrap(), west_east.len());
+    let mean = west_east.iter().sum::<f64>() / west_east.len() as f64;
+    assert!(
+        (we[3].parse::<f64>().unwrap() - mean).abs() < 0.01,
+        "{we:?} vs {mean}"
+    );
+}
