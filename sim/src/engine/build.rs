@@ -97,16 +97,25 @@ impl Simulation {
             }
         }
 
-        let sources = scenario
+        let mut sources: Vec<Source> = scenario
             .demand
             .iter()
             .enumerate()
             .map(|(i, d)| Source {
                 link: d.link.index() as u32,
+                route: u32::MAX,
                 arrivals: Arrivals::new(d.flows.clone(), stream(seed, i as u64)),
                 waiting: VecDeque::new(),
             })
             .collect();
+        // Origin-destination pairs: a source each, at the route's entry, on a stream of its own.
+        sources.extend(scenario.od.iter().enumerate().map(|(k, r)| Source {
+            link: r.links[0].index() as u32,
+            route: k as u32,
+            arrivals: Arrivals::new(r.flows.clone(), stream(seed, 3_000 + k as u64)),
+            waiting: VecDeque::new(),
+        }));
+        let routes = scenario.od.iter().map(|r| r.turns.clone()).collect();
 
         let crossings = crossings(scenario, seed, &junctions, &junction_of);
 
@@ -159,6 +168,7 @@ impl Simulation {
             sources,
             crossings,
             trips: Vec::new(),
+            routes,
             leaving: Vec::new(),
             transfers: Vec::new(),
             fault_rng: stream(seed, 2_000),

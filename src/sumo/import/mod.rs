@@ -221,6 +221,7 @@ fn scenario_spec(name: &str, plans: BTreeMap<String, String>) -> ScenarioSpec {
         }),
         turning_by_link: BTreeMap::new(),
         demand: Vec::new(),
+        od: Vec::new(),
         pedestrians: Vec::new(),
         faults: Vec::new(),
         vehicles: Default::default(),
