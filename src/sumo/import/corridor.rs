@@ -380,18 +380,7 @@ fn link_spec(
         .fold(0.0, f64::max);
     let to_intersection = kept.contains_key(&e.to);
     let mut detectors = super::loops::e1(e, &gw_lane, to_intersection, loops.e1, &mut out.dropped);
-    let length_m = if lane_length.max(distance) < MIN_LINK_M {
-        // Two junctions a few metres apart (a junction split in two by the data): the link
-        // between them gets the model's shortest length.
-        out.dropped.push(format!(
-            "edge `{}`: {:.2} m long, lengthened to {MIN_LINK_M} m (greenwave's shortest link)",
-            e.id,
-            lane_length.max(distance)
-        ));
-        Some(MIN_LINK_M)
-    } else {
-        (lane_length > distance + 1.0).then(|| round2(lane_length))
-    };
+    let length_m = link_length(&e.id, lane_length, distance, &mut out.dropped);
     if loops.standard && to_intersection && detectors.is_empty() {
         let length = length_m.unwrap_or(distance);
         detectors = super::loops::standard(&e.id, lanes_len, length);
@@ -405,6 +394,21 @@ fn link_spec(
         saturation_flow_veh_h_lane: 1800.0,
         detectors,
     })
+}
+
+/// A link's length where it is not the distance between its nodes: its lane's where that is
+/// longer (a curved street), or greenwave's shortest link where both are shorter (two
+/// junctions a few metres apart, a junction split in two by the data; noted).
+fn link_length(edge: &str, lane_m: f64, distance_m: f64, dropped: &mut Vec<String>) -> Option<f64> {
+    if lane_m.max(distance_m) < MIN_LINK_M {
+        dropped.push(format!(
+            "edge `{edge}`: {:.2} m long, lengthened to {MIN_LINK_M} m (greenwave's shortest link)",
+            lane_m.max(distance_m)
+        ));
+        Some(MIN_LINK_M)
+    } else {
+        (lane_m > distance_m + 1.0).then(|| round2(lane_m))
+    }
 }
 
 /// Numbers each intersection's detectors 0, 1, 2, ... by approach (eb, wb, nb, sb), lane and
