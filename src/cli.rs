@@ -117,6 +117,15 @@ pub struct ImportSumoArgs {
     /// The folder to write the greenwave files into.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Put a stop-bar loop (5 m at the stop line) and an advance loop (2 m, 40 m upstream, or
+    /// half way on a shorter link) on every approach lane that has no E1 loop, as actuated and
+    /// adaptive control need (a network from OpenStreetMap has none).
+    #[arg(long)]
+    pub standard_loops: bool,
+    /// A line for the header comment of every file written, e.g. the data's source and
+    /// licence (repeat for more lines).
+    #[arg(long, value_name = "TEXT")]
+    pub note: Vec<String>,
 }
 
 #[cfg(feature = "sim")]

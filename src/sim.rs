@@ -125,8 +125,10 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
         * (duration.total_millis() / scenario.step.total_millis().max(1));
     let bar = progress_bar(total_steps, controllers.len() * seeds.len());
     let mut summaries = Vec::new();
+    let mut travel_times = Vec::new();
     for name in &controllers {
         let mut runs = Vec::new();
+        let mut od = report::od::OdTimes::default();
         for (i, &seed) in seeds.iter().enumerate() {
             bar.set_message(format!("{name}, seed {seed}"));
             let options = RunOptions {
@@ -145,12 +147,22 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
                 && let Some(dir) = &args.out
             {
                 let dir = run_dir(dir, &controllers, name, summaries.len());
+                let mut this_run = report::od::OdTimes::default();
+                this_run.add(&scenario.corridor, &outcome.vehicles);
                 report::files::write_all(&dir, &outcome)
+                    .and_then(|()| {
+                        Ok(std::fs::write(
+                            dir.join("od.csv"),
+                            report::od::csv(&this_run),
+                        )?)
+                    })
                     .with_context(|| format!("cannot write the results to {}", dir.display()))?;
             }
+            od.add(&scenario.corridor, &outcome.vehicles);
             runs.push(outcome.summary);
         }
         summaries.push(Summary::average(&runs));
+        travel_times.push((name.clone(), od));
     }
     bar.finish_and_clear();
 
@@ -166,6 +178,10 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
             report::table::write_summary(&mut out, &summaries[0])?
         }
         Format::Table => report::table::write_comparison(&mut out, &summaries)?,
+    }
+    if matches!(args.format, Format::Table) {
+        writeln!(out)?;
+        report::od::write_table(&mut out, &travel_times)?;
     }
     writeln!(out)?;
     if let Some(dir) = &args.out {

@@ -213,3 +213,122 @@ fn webster_plans_are_written_valid_and_form_a_green_wave() {
     assert!((offset("J3") - travel(700.0) % cycle).abs() < 0.01);
     assert!((offset("J4") - travel(1200.0) % cycle).abs() < 0.01);
 }
+
+/// The table and `od.csv` give travel times by origin and destination: the boundary a vehicle
+/// came from and the one it left by, its travel time as in `vehicles.csv`.
+#[test]
+fn travel_times_by_origin_and_destination() {
+    let dir = fresh_dir("sim-od");
+    let out = greenwave(&[
+        "sim",
+        "config/scenarios/arterial-peak.toml",
+        "--duration",
+        "600",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_ok(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("travel time by origin and destination"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\nW -> E "), "{stdout}");
+    // From vehicles.csv: the trips from W to E, and every arrived vehicle.
+    let vehicles = std::fs::read_to_string(dir.join("vehicles.csv")).unwrap();
+    let (mut arrived, mut west_east) = (0, Vec::new());
+    for line in vehicles.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f[2].is_empty() {
+            continue;
+        }
+        arrived += 1;
+        if f[1] == "W->J1" && f[2] == "J4->E" {
+            west_east.push(f[6].parse::<f64>().unwrap());
+        }
+    }
+    let od = std::fs::read_to_string(dir.join("od.csv")).unwrap();
+    assert!(od.starts_with("origin,destination,vehicles,mean_travel_time_s,p95_travel_time_s\n"));
+    let rows: Vec<Vec<&str>> = od.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let counted: usize = rows.iter().map(|r| r[2].parse::<usize>().unwrap()).sum();
+    assert_eq!(counted, arrived);
+    let we = rows.iter().find(|r| r[0] == "W" && r[1] == "E").unwrap();
+    assert_eq!(we[2].parse::<usize>().unwrap(), west_east.len());
+    let mean = west_east.iter().sum::<f64>() / west_east.len() as f64;
+    assert!(
+        (we[3].parse::<f64>().unwrap() - mean).abs() < 0.01,
+        "{we:?} vs {mean}"
+    );
+}
+
+/// The arterial with origin-destination demand only: each pair follows its shortest route (from
+/// W to N2 the left turn at J2), the second interval drops a pair, and the report counts the
+/// trips by origin and destination. A matrix naming a node that is no boundary is refused.
+#[test]
+fn origin_destination_demand_follows_its_routes() {
+    let dir = fresh_dir("sim-od-demand");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let scenario = |od: &str| {
+        format!(
+            "name = \"arterial-od\"\ncorridor = \"{}/corridors/arterial-4.toml\"\n\
+             duration_s = 600.0\nseed = 1\nstep_s = 0.1\n\n[controller]\nkind = \"fixed\"\n\
+             plan = \"{}/plans/arterial-base.toml\"\n{od}",
+            config.display(),
+            config.display()
+        )
+    };
+    let path = dir.join("od.toml");
+    std::fs::write(
+        &path,
+        scenario(
+            "[[od]]\nfrom_s = 0.0\ntrips_veh_h = { W = { E = 600.0, N2 = 120.0 } }\n\
+             [[od]]\nfrom_s = 300.0\ntrips_veh_h = { W = { E = 600.0 } }\n",
+        ),
+    )
+    .unwrap();
+    let out_dir = dir.join("out");
+    let out = greenwave(&[
+        "sim",
+        path.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_ok(&out);
+    let vehicles = std::fs::read_to_string(out_dir.join("vehicles.csv")).unwrap();
+    let mut to_n2 = 0;
+    for line in vehicles.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f[1], "W->J1", "{line}");
+        assert!(["", "J4->E", "J2->N2"].contains(&f[2]), "{line}");
+        if f[2] == "J2->N2" {
+            to_n2 += 1;
+            // Generated in the first interval only.
+            assert!(f[3].parse::<f64>().unwrap() < 300.0, "{line}");
+        }
+    }
+    assert!(
+        (5..=20).contains(&to_n2),
+        "{to_n2} trips to N2 (120 veh/h for 5 min)"
+    );
+    let od = std::fs::read_to_string(out_dir.join("od.csv")).unwrap();
+    let pairs: Vec<&str> = od
+        .lines()
+        .skip(1)
+        .map(|l| &l[..l.find(",").unwrap() + 3])
+        .collect();
+    assert_eq!(pairs, vec!["W,E,", "W,N2"], "{od}");
+
+    std::fs::write(
+        &path,
+        scenario("[[od]]\nfrom_s = 0.0\ntrips_veh_h = { W = { J2 = 100.0 } }\n"),
+    )
+    .unwrap();
+    let out = greenwave(&["sim", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`od[0].trips_veh_h.W.J2`: `J2` is not a boundary node of the corridor"),
+        "{stderr}"
+    );
+}

@@ -141,3 +141,100 @@ fn a_broken_file_is_named_with_its_line_and_element() {
     ]);
     assert!(stderr(&out).contains(", line "), "{}", stderr(&out));
 }
+
+/// Two signalised junctions 8 m apart (`close.net.xml`, built by netconvert 1.24.0 from
+/// `close.nod.xml` and `close.edg.xml` with `--no-turnarounds`), as OpenStreetMap data has
+/// where one junction is drawn as two: both are imported, the links between them lengthened to
+/// greenwave's shortest link, and `--standard-loops` puts a stop-bar and an advance loop on
+/// every approach lane, also on those short links.
+#[test]
+fn junctions_a_few_metres_apart_are_both_kept_with_the_standard_loops() {
+    let dir = fresh_dir("sumo-import-close");
+    let out = greenwave(&[
+        "import",
+        "sumo",
+        "tests/fixtures/sumo/close.net.xml",
+        "--standard-loops",
+        "--note",
+        "Test data, no licence needed.",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", stderr(&out));
+    assert!(stdout.contains("2 intersections (A, B)"), "{stdout}");
+    assert!(
+        stdout.contains("edge `A_B`: 8.00 m long, lengthened to 10 m (greenwave's shortest link)"),
+        "{stdout}"
+    );
+    let corridor = std::fs::read_to_string(dir.join("corridor.toml")).unwrap();
+    assert!(
+        corridor.starts_with(
+            "# Imported by `greenwave import sumo` from close.net.xml.\n\
+             # Test data, no licence needed.\n"
+        ),
+        "{corridor}"
+    );
+    let scenario = greenwave_sim::Scenario::load(&dir.join("scenario.toml")).unwrap();
+    let g = scenario.corridor.graph();
+    let ab = &g[scenario.corridor.link_by_id("A->B").unwrap()];
+    assert_eq!(ab.length_m, 10.0);
+    let loops: Vec<(&str, f64, f64)> = ab
+        .detectors
+        .iter()
+        .map(|d| (d.id.as_str(), d.distance_m, d.length_m))
+        .collect();
+    assert_eq!(
+        loops,
+        vec![("A_B_0-stop", 0.0, 5.0), ("A_B_0-adv", 5.0, 2.0)]
+    );
+    let west = &g[scenario.corridor.link_by_id("A_w->A").unwrap()];
+    assert_eq!(west.detectors[1].distance_m, 40.0);
+    // What was written passes the check.
+    let check = greenwave(&["check", dir.to_str().unwrap()]);
+    assert!(check.status.success());
+}
+
+/// A route that leaves the corridor at a boundary and comes back is two trips through it: the
+/// second enters where it comes back, with its own turns.
+#[test]
+fn a_route_that_leaves_the_corridor_and_comes_back_enters_it_twice() {
+    let dir = fresh_dir("sumo-import-reentry");
+    let out = greenwave(&[
+        "import",
+        "sumo",
+        NET,
+        "--routes",
+        "tests/fixtures/sumo/mixed-reentry.rou.xml",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let scenario = greenwave_sim::Scenario::load(&dir.join("scenario.toml")).unwrap();
+    let g = scenario.corridor.graph();
+    let entries: Vec<(String, Vec<(f64, f64)>)> = scenario
+        .demand
+        .iter()
+        .map(|d| {
+            let flows = d
+                .flows
+                .iter()
+                .map(|&(t, r)| (t, (r * 3600.0).round()))
+                .collect();
+            (g[d.link].id.clone(), flows)
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        vec![
+            ("A_w->A".to_owned(), vec![(0.0, 360.0)]),
+            ("B->A".to_owned(), vec![(0.0, 360.0)]),
+        ]
+    );
+    let back = scenario.corridor.link_by_id("B->A").unwrap();
+    assert_eq!(
+        scenario.turning[back.index()],
+        [1.0, 0.0, 0.0],
+        "left to the south"
+    );
+}

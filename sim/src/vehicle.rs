@@ -14,6 +14,9 @@ pub(crate) const GAP_TAKEN: u8 = 8;
 /// An emergency vehicle (seen by preemption inputs).
 pub(crate) const EMERGENCY: u8 = 16;
 
+/// The turn code of leaving the corridor (`net::EXIT`).
+const EXIT_TURN: u8 = crate::net::EXIT;
+
 /// Below this speed a vehicle counts as halted (as in SUMO), m/s.
 pub(crate) const HALTING_SPEED: f32 = 0.1;
 /// A halted vehicle must get above this speed before its next halt counts as a new stop, m/s.
@@ -61,6 +64,10 @@ pub(crate) struct Trip {
     pub first_turns: (u8, u8),
     /// An emergency vehicle.
     pub emergency: bool,
+    /// The origin-destination route it follows (`u32::MAX`: it draws its turns).
+    pub route: u32,
+    /// How many of its route's turns it has taken.
+    pub leg: u16,
 }
 
 impl Trip {
@@ -73,6 +80,28 @@ impl Trip {
             rng: Pcg32::seed_from_u64(seed),
             first_turns: (0, 0),
             emergency: false,
+            route: u32::MAX,
+            leg: 0,
+        }
+    }
+
+    /// Its turn at the end of `link`: the next of its route's, or drawn from the link's turning
+    /// ratios (`pick`) when it has no route. `routes` holds every route's turns.
+    pub(crate) fn turn_at(
+        &mut self,
+        routes: &[Vec<u8>],
+        is_exit: bool,
+        pick: impl FnOnce(f64) -> u8,
+    ) -> u8 {
+        match routes.get(self.route as usize) {
+            None => pick(self.draw()),
+            Some(_) if is_exit => EXIT_TURN,
+            Some(turns) => {
+                let turn = turns.get(usize::from(self.leg)).copied();
+                self.leg = self.leg.saturating_add(1);
+                // A route's turns end where its exit link starts.
+                turn.unwrap_or(EXIT_TURN)
+            }
         }
     }
 

@@ -317,13 +317,7 @@ fn vehicle_change(
 
 /// A pedestrian group's change from `was` (not the start of a walk): the clearance begins when
 /// the walk ends, shown as flashing green or as red.
-fn ped_change(
-    track: &mut GroupTrack,
-    was: Aspect,
-    now: Aspect,
-    phase: u16,
-    out: &mut Vec<Event>,
-) {
+fn ped_change(track: &mut GroupTrack, was: Aspect, now: Aspect, phase: u16, out: &mut Vec<Event>) {
     if was == Aspect::Green && !track.clearing {
         out.push(Event::new(PED_BEGIN_CLEARANCE, phase));
         track.clearing = true;

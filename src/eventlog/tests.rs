@@ -393,7 +393,10 @@ fn a_us_walk_ends_its_clearance_with_the_flashing_dont_walk() {
     let mut rec = Recorder::new(&j1);
     let mut out = Vec::new();
     rec.signals(&state(n, &[]), &mut out);
-    rec.signals(&state(n, &[(4, Aspect::Green), (p4, Aspect::Green)]), &mut out);
+    rec.signals(
+        &state(n, &[(4, Aspect::Green), (p4, Aspect::Green)]),
+        &mut out,
+    );
     out.clear();
     rec.signals(
         &state(n, &[(4, Aspect::Green), (p4, Aspect::FlashingDontWalk)]),

@@ -55,6 +55,8 @@ pub fn import_command(args: &crate::cli::ImportSumoArgs) -> Result<ExitCode> {
         routes: args.routes.as_deref(),
         additional: args.additional.as_deref(),
         out: &args.out,
+        standard_loops: args.standard_loops,
+        notes: &args.note,
     };
     let outcome = match import::import(&req) {
         Ok(o) => o,

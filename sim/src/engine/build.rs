@@ -97,16 +97,25 @@ impl Simulation {
             }
         }
 
-        let sources = scenario
+        let mut sources: Vec<Source> = scenario
             .demand
             .iter()
             .enumerate()
             .map(|(i, d)| Source {
                 link: d.link.index() as u32,
+                route: u32::MAX,
                 arrivals: Arrivals::new(d.flows.clone(), stream(seed, i as u64)),
                 waiting: VecDeque::new(),
             })
             .collect();
+        // Origin-destination pairs: a source each, at the route's entry, on a stream of its own.
+        sources.extend(scenario.od.iter().enumerate().map(|(k, r)| Source {
+            link: r.links[0].index() as u32,
+            route: k as u32,
+            arrivals: Arrivals::new(r.flows.clone(), stream(seed, 3_000 + k as u64)),
+            waiting: VecDeque::new(),
+        }));
+        let routes = scenario.od.iter().map(|r| r.turns.clone()).collect();
 
         let crossings = crossings(scenario, seed, &junctions, &junction_of);
         let preempt_inputs = super::emergency::inputs(scenario, &junction_of);
@@ -117,10 +126,14 @@ impl Simulation {
             .collect();
         let mut sources: Vec<Source> = sources;
         for &(link, _) in &emergency {
-            if !sources.iter().any(|s| s.link == link) {
+            if !sources
+                .iter()
+                .any(|s| s.link == link && s.route == u32::MAX)
+            {
                 let i = sources.len() as u64;
                 sources.push(Source {
                     link,
+                    route: u32::MAX,
                     arrivals: Arrivals::new(vec![(0.0, 0.0)], stream(seed, 3_000 + i)),
                     waiting: VecDeque::new(),
                 });
@@ -180,6 +193,7 @@ impl Simulation {
             next_emergency: 0,
             emergency_trips: Vec::new(),
             trips: Vec::new(),
+            routes,
             leaving: Vec::new(),
             transfers: Vec::new(),
             fault_rng: stream(seed, 2_000),

@@ -42,6 +42,8 @@ use movement::{LaneContext, Leaving, crossing_allowed, hand_over, move_lane};
 /// Vehicles waiting to enter at one entry link.
 struct Source {
     link: u32,
+    /// The origin-destination route its vehicles follow (`u32::MAX`: they draw their turns).
+    route: u32,
     arrivals: Arrivals,
     waiting: VecDeque<u32>,
 }
@@ -74,6 +76,8 @@ pub struct Simulation {
     sources: Vec<Source>,
     crossings: Vec<Crossing>,
     trips: Vec<Trip>,
+    /// The turns of every origin-destination route.
+    routes: Vec<Vec<u8>>,
     leaving: Vec<Leaving>,
     transfers: Vec<(u32, Vehicle)>,
     fault_rng: Pcg64Mcg,
@@ -395,7 +399,11 @@ impl Simulation {
             trip.first_turns = (turn, next_turn);
             self.trips.push(trip);
             self.emergency_trips.push(id);
-            if let Some(source) = self.sources.iter_mut().find(|s| s.link == link) {
+            if let Some(source) = self
+                .sources
+                .iter_mut()
+                .find(|s| s.link == link && s.route == u32::MAX)
+            {
                 source.waiting.push_front(id);
             }
         }
@@ -407,10 +415,14 @@ impl Simulation {
                 let seed = rand::Rng::random::<u64>(rng);
                 let id = self.trips.len() as u32;
                 let mut trip = Trip::new(at, source.link, factor, seed);
+                trip.route = source.route;
                 let link = &self.links[source.link as usize];
-                let turn = pick_turn(link, trip.draw());
+                let turn = trip.turn_at(&self.routes, link.is_exit(), |u| pick_turn(link, u));
                 let next_turn = match link.next.get(usize::from(turn)) {
-                    Some(&n) if n != NONE => pick_turn(&self.links[n as usize], trip.draw()),
+                    Some(&n) if n != NONE => {
+                        let next = &self.links[n as usize];
+                        trip.turn_at(&self.routes, next.is_exit(), |u| pick_turn(next, u))
+                    }
                     _ => EXIT,
                 };
                 trip.first_turns = (turn, next_turn);
@@ -524,7 +536,10 @@ impl Simulation {
                     let trip = &mut self.trips[veh.id as usize];
                     veh.turn = veh.next_turn;
                     veh.next_turn = match link.next.get(usize::from(veh.turn)) {
-                        Some(&n) if n != NONE => pick_turn(&self.links[n as usize], trip.draw()),
+                        Some(&n) if n != NONE => {
+                            let next = &self.links[n as usize];
+                            trip.turn_at(&self.routes, next.is_exit(), |u| pick_turn(next, u))
+                        }
                         _ => EXIT,
                     };
                     veh.v0 = link.speed * trip.speed_factor;

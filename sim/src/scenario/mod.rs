@@ -3,11 +3,13 @@
 //! Validation names the file, the field and the value: an unknown corridor, demand on a link
 //! that is not an entry, turning ratios that do not sum to 1, a negative flow, a missing seed.
 
+pub mod od;
 pub mod spec;
 
+pub use od::OdRoute;
 pub use spec::{
-    ControllerSpec, DemandSpec, EmergencySpec, FaultKind, FaultSpec, FlowSpec, PedestrianSpec,
-    ScenarioSpec, TurningSpec, VehicleSpec,
+    ControllerSpec, DemandSpec, EmergencySpec, FaultKind, FaultSpec, FlowSpec, OdSpec,
+    PedestrianSpec, ScenarioSpec, TurningSpec, VehicleSpec,
 };
 
 use petgraph::graph::{EdgeIndex, NodeIndex};
@@ -99,6 +101,8 @@ pub struct Scenario {
     pub turning: Vec<[f64; 3]>,
     /// Vehicle demand.
     pub demand: Vec<Demand>,
+    /// Origin-destination demand, each pair on its route.
+    pub od: Vec<OdRoute>,
     /// Pedestrian demand.
     pub pedestrians: Vec<Pedestrians>,
     /// Emergency vehicles: entry link and when each wants to enter, in time order.
@@ -138,6 +142,7 @@ impl Scenario {
         let plans = plans_of(spec, path, &corridor, &mut out);
         let turning = turning_of(spec, &corridor, &mut out);
         let demand = demand_of(spec, &corridor, &mut out);
+        let od = od::od_of(&spec.od, &corridor, &mut out);
         let pedestrians = pedestrians_of(spec, &corridor, &mut out);
         let emergency = emergency_of(spec, &corridor, &mut out);
         let faults = faults_of(spec, &corridor, &mut out);
@@ -156,6 +161,7 @@ impl Scenario {
             plans,
             turning,
             demand,
+            od,
             pedestrians,
             emergency,
             faults,
@@ -326,7 +332,10 @@ fn turning_of(spec: &ScenarioSpec, corridor: &Corridor, out: &mut Collector) -> 
             None => match (&spec.turning, default_ok) {
                 (Some(r), Some(ok)) => ("turning".to_owned(), r, ok),
                 _ => {
-                    out.push("turning", format!("no turning ratios for `{}`", link.id));
+                    // Vehicles of origin-destination pairs follow their routes.
+                    if !spec.demand.is_empty() {
+                        out.push("turning", format!("no turning ratios for `{}`", link.id));
+                    }
                     continue;
                 }
             },

@@ -21,6 +21,10 @@
 //! link = "W->J1"
 //! flows = [{ from_s = 0.0, veh_h = 800.0 }, { from_s = 900.0, veh_h = 1300.0 }]
 //!
+//! [[od]]                                      # origin-destination trips, by interval
+//! from_s = 0.0
+//! trips_veh_h = { W = { E = 300.0 } }
+//!
 //! [[pedestrians]]
 //! site = "J1"
 //! group = "P1"
@@ -62,6 +66,9 @@ pub struct ScenarioSpec {
     /// Vehicle demand at entry links.
     #[serde(default)]
     pub demand: Vec<DemandSpec>,
+    /// Origin-destination demand: a matrix per time interval, each pair on its shortest route.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub od: Vec<OdSpec>,
     /// Pedestrian demand at signalised crossings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pedestrians: Vec<PedestrianSpec>,
@@ -124,6 +131,16 @@ pub struct EmergencySpec {
     pub link: String,
     /// When each one wants to enter, s.
     pub at_s: Vec<f64>,
+}
+
+/// One time interval's origin-destination matrix.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OdSpec {
+    /// When the interval starts; it lasts until the next one's start (or the end of the run).
+    pub from_s: f64,
+    /// Vehicles per hour by origin, then destination (boundary node ids).
+    pub trips_veh_h: BTreeMap<String, BTreeMap<String, f64>>,
 }
 
 /// Pedestrian calls at one crossing.

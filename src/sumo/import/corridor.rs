@@ -6,15 +6,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use greenwave_controllers::corridor::{
-    CorridorSpec, DetectorKind, DetectorSpec, LinkSpec, NodeSpec,
-};
+use greenwave_controllers::corridor::{CorridorSpec, LinkSpec, MIN_LINK_M, NodeSpec};
 use greenwave_controllers::model::{Direction, Turn};
 
-use super::net::{Loop, Net};
-
-/// A loop closer than this to the stop line is a stop-bar loop; farther, an advance loop.
-const STOP_BAR_WITHIN_M: f64 = 3.0;
+use super::loops::Loops;
+use super::net::Net;
 
 /// One signalled lane movement of an intersection: what a SUMO link index controls.
 #[derive(Clone, Debug, PartialEq)]
@@ -185,9 +181,8 @@ fn check_junction(
     Ok(())
 }
 
-/// Builds the corridor from the network (and loops); what cannot be modelled goes to
-/// `dropped`.
-pub fn corridor(net: &Net, id: &str, loops: &[Loop]) -> Imported {
+/// Builds the corridor from the network and its loops; what cannot be modelled goes to `dropped`.
+pub fn corridor(net: &Net, id: &str, loops: Loops<'_>) -> Imported {
     let mut out = Imported::default();
     let pos: BTreeMap<&str, (f64, f64)> = net
         .junctions
@@ -258,7 +253,7 @@ pub fn corridor(net: &Net, id: &str, loops: &[Loop]) -> Imported {
     let mut specs = Vec::new();
     let kept_links = out.links.clone();
     for &i in &links {
-        if let Some(spec) = link_spec(net, i, &kept, &pos, &kept_links, loops, &mut out) {
+        if let Some(spec) = link_spec(net, i, &kept, &pos, &kept_links, &loops, &mut out) {
             specs.push(spec);
         }
     }
@@ -294,7 +289,7 @@ fn link_spec(
     kept: &BTreeMap<String, String>,
     pos: &BTreeMap<&str, (f64, f64)>,
     links: &BTreeMap<String, String>,
-    loops: &[Loop],
+    loops: &Loops<'_>,
     out: &mut Imported,
 ) -> Option<LinkSpec> {
     let e = &net.edges[i];
@@ -359,6 +354,7 @@ fn link_spec(
         ));
         return None;
     }
+    let lanes_len = turns.len();
     let lanes = turns
         .iter()
         .map(|t| {
@@ -382,58 +378,37 @@ fn link_spec(
         .filter(|l| l.cars)
         .map(|l| l.speed)
         .fold(0.0, f64::max);
-    let mut detectors = Vec::new();
-    for lp in loops.iter().filter(|lp| {
-        lp.lane
-            .rsplit_once('_')
-            .is_some_and(|(edge, _)| edge == e.id)
-    }) {
-        let sumo_lane: Option<usize> = lp.lane.rsplit_once('_').and_then(|(_, k)| k.parse().ok());
-        let (Some(lane), Some(len)) = (
-            sumo_lane.and_then(gw_lane),
-            sumo_lane.and_then(|k| e.lanes.get(k)).map(|l| l.length),
-        ) else {
-            out.dropped.push(format!(
-                "loop `{}` (line {}): on lane `{}`, not a car lane",
-                lp.id, lp.line, lp.lane
-            ));
-            continue;
-        };
-        if !kept.contains_key(&e.to) {
-            out.dropped.push(format!(
-                "loop `{}` (line {}): on `{}`, which leads to no intersection",
-                lp.id, lp.line, e.id
-            ));
-            continue;
-        }
-        let start = if lp.pos < 0.0 { len + lp.pos } else { lp.pos };
-        let distance_m = round2((len - start - lp.length).max(0.0));
-        detectors.push(DetectorSpec {
-            id: lp.id.clone(),
-            channel: 0,
-            lane: lane as u8,
-            distance_m,
-            length_m: if lp.length > 0.0 {
-                round2(lp.length)
-            } else {
-                2.0
-            },
-            kind: if distance_m < STOP_BAR_WITHIN_M {
-                DetectorKind::StopBar
-            } else {
-                DetectorKind::Advance
-            },
-        });
+    let to_intersection = kept.contains_key(&e.to);
+    let mut detectors = super::loops::e1(e, &gw_lane, to_intersection, loops.e1, &mut out.dropped);
+    let length_m = link_length(&e.id, lane_length, distance, &mut out.dropped);
+    if loops.standard && to_intersection && detectors.is_empty() {
+        let length = length_m.unwrap_or(distance);
+        detectors = super::loops::standard(&e.id, lanes_len, length);
     }
     Some(LinkSpec {
         from: e.from.clone(),
         to: e.to.clone(),
-        length_m: (lane_length > distance + 1.0).then(|| round2(lane_length)),
+        length_m,
         speed_kmh: round2(speed * 3.6),
         lanes,
         saturation_flow_veh_h_lane: 1800.0,
         detectors,
     })
+}
+
+/// A link's length where it is not the distance between its nodes: its lane's where that is
+/// longer (a curved street), or greenwave's shortest link where both are shorter (two
+/// junctions a few metres apart, a junction split in two by the data; noted).
+fn link_length(edge: &str, lane_m: f64, distance_m: f64, dropped: &mut Vec<String>) -> Option<f64> {
+    if lane_m.max(distance_m) < MIN_LINK_M {
+        dropped.push(format!(
+            "edge `{edge}`: {:.2} m long, lengthened to {MIN_LINK_M} m (greenwave's shortest link)",
+            lane_m.max(distance_m)
+        ));
+        Some(MIN_LINK_M)
+    } else {
+        (lane_m > distance_m + 1.0).then(|| round2(lane_m))
+    }
 }
 
 /// Numbers each intersection's detectors 0, 1, 2, ... by approach (eb, wb, nb, sb), lane and

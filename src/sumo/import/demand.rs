@@ -4,10 +4,11 @@
 //!
 //! A flow's rate comes from `vehsPerHour`, `period` (also `exp(RATE)`), `probability` (per
 //! second) or `number` over its interval; single vehicles are counted in 15-minute bins. A
-//! route enters where its first corridor link starts at a boundary; its turns count, weighted
+//! route enters where a stretch of corridor links starts at a boundary (it may leave the
+//! corridor at a boundary and come back: each stretch enters anew); its turns count, weighted
 //! by the vehicles it carries, at every intersection it crosses. Trips without routes (`from`
-//! and `to` only) need a router and are left out, as are routes that enter the corridor in its
-//! middle.
+//! and `to` only) need a router and are left out, as are stretches that enter the corridor in
+//! its middle.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -28,6 +29,38 @@ pub struct Demand {
     /// The last time any demand runs to, s.
     pub until_s: f64,
     pub dropped: Vec<String>,
+}
+
+/// A route's stretches through the corridor: runs of its links, each link leading onto the
+/// next by a turning movement. A route leaves the corridor where a link ends at a boundary (an
+/// unsignalised junction, a signalised pedestrian crossing, an edge not imported) and may come
+/// back further on: each stretch is a trip of its own.
+fn stretches(
+    edges: &[String],
+    corridor: &Corridor,
+    links: &BTreeMap<String, String>,
+) -> Vec<Vec<petgraph::graph::EdgeIndex>> {
+    let g = corridor.graph();
+    let mut out: Vec<Vec<petgraph::graph::EdgeIndex>> = Vec::new();
+    let mut open = false;
+    for e in edges {
+        let Some(link) = links.get(e).and_then(|l| corridor.link_by_id(l)) else {
+            open = false;
+            continue;
+        };
+        let continues = open
+            && out
+                .last()
+                .and_then(|s| s.last())
+                .is_some_and(|&prev| g[prev].movements.iter().any(|m| m.onto == link));
+        if continues {
+            out.last_mut().expect("open").push(link);
+        } else {
+            out.push(vec![link]);
+        }
+        open = true;
+    }
+    out
 }
 
 /// Routes, each a list of edges with a probability.
@@ -195,35 +228,35 @@ pub fn demand(
         let total_p: f64 = routes.iter().map(|r| r.1).sum();
         for (edges, p) in routes {
             let share = if total_p > 0.0 { p / total_p } else { 0.0 };
-            let kept: Vec<_> = edges
-                .iter()
-                .skip_while(|e| !links.contains_key(*e))
-                .take_while(|e| links.contains_key(*e))
-                .filter_map(|e| corridor.link_by_id(&links[e]))
-                .collect();
-            let Some(&first) = kept.first() else { continue };
-            let (a, _) = g.edge_endpoints(first).expect("edge exists");
-            if !matches!(g[a].kind, NodeKind::Boundary) {
-                middle += rate * share * (end - begin) / 3600.0;
-                continue;
-            }
-            entry_pieces
-                .entry(g[first].id.clone())
-                .or_default()
-                .push((*begin, *end, rate * share));
-            for w in kept.windows(2) {
-                if let Some(m) = g[w[0]].movements.iter().find(|m| m.onto == w[1])
-                    && let Some(t) = m.turn.index()
-                {
-                    counts.entry(g[w[0]].id.clone()).or_default()[t] +=
-                        rate * share * (end - begin) / 3600.0;
+            for stretch in stretches(edges, corridor, links) {
+                let first = stretch[0];
+                let (a, _) = g.edge_endpoints(first).expect("edge exists");
+                if !matches!(g[a].kind, NodeKind::Boundary) {
+                    middle += rate * share * (end - begin) / 3600.0;
+                    continue;
+                }
+                entry_pieces.entry(g[first].id.clone()).or_default().push((
+                    *begin,
+                    *end,
+                    rate * share,
+                ));
+                for w in stretch.windows(2) {
+                    if let Some(m) = g[w[0]].movements.iter().find(|m| m.onto == w[1])
+                        && let Some(t) = m.turn.index()
+                    {
+                        counts.entry(g[w[0]].id.clone()).or_default()[t] +=
+                            rate * share * (end - begin) / 3600.0;
+                    }
                 }
             }
             out.until_s = out.until_s.max(*end);
         }
     }
     if middle > 0.0 {
-        out.dropped.push(format!("{middle:.0} vehicles on routes that enter the corridor at an intersection, not at a boundary"));
+        out.dropped.push(format!(
+            "{middle:.0} vehicle trips through the corridor that enter it at an intersection, \
+             not at a boundary"
+        ));
     }
     for (link, mut ps) in entry_pieces {
         let mut cuts: Vec<f64> = ps.iter().flat_map(|p| [p.0, p.1]).chain([0.0]).collect();

@@ -2,6 +2,7 @@
 //!
 //! - [`net`]: reading the XML, with errors that name the line and element.
 //! - [`corridor`]: the junctions and links greenwave can model, lanes and their turns, loops.
+//! - [`loops`]: E1 loops as detectors, or the standard pair where a network has none.
 //! - [`signals`]: traffic-light programs as intersections and timing plans.
 //! - [`demand`]: routes and flows as entry flows and turning ratios.
 //!
@@ -10,6 +11,7 @@
 
 pub mod corridor;
 pub mod demand;
+pub mod loops;
 pub mod net;
 pub mod signals;
 
@@ -32,6 +34,10 @@ pub struct Request<'a> {
     pub routes: Option<&'a Path>,
     pub additional: Option<&'a Path>,
     pub out: &'a Path,
+    /// Puts a stop-bar and an advance loop on every approach lane that has no E1 loop.
+    pub standard_loops: bool,
+    /// Lines for the header comment of every file written (the data's source, its licence).
+    pub notes: &'a [String],
 }
 
 /// What an import did.
@@ -83,13 +89,14 @@ pub fn import(req: &Request<'_>) -> Result<Outcome> {
             .trim_end_matches(".net")
             .to_owned()
     });
-    let mut imported = corridor::corridor(&net, &stem, &loops);
+    let loops = loops::Loops {
+        e1: &loops,
+        standard: req.standard_loops,
+    };
+    let mut imported = corridor::corridor(&net, &stem, loops);
     let mut dropped = std::mem::take(&mut imported.dropped);
     let mut spec = imported.spec.take().context("no corridor")?;
-    let header = format!(
-        "# Imported by `greenwave import sumo` from {}.",
-        req.net.display()
-    );
+    let header = header(req);
     let mut plans = BTreeMap::new();
     let mut sites = Vec::new();
     for (site, (tl, signalled)) in &imported.signals {
@@ -109,8 +116,15 @@ pub fn import(req: &Request<'_>) -> Result<Outcome> {
             ));
         }
         match signals::signals(site, program, signalled) {
-            Ok(s) => {
+            Ok(mut s) => {
                 dropped.extend(s.notes);
+                let streets = street_names(&net, site);
+                if !streets.is_empty() {
+                    s.intersection.name = Some(format!(
+                        "{} (SUMO traffic light `{tl}`)",
+                        streets.join(" / ")
+                    ));
+                }
                 let f = file_name(site);
                 write(
                     req.out.join(format!("intersections/{f}.toml")),
@@ -161,6 +175,32 @@ pub fn import(req: &Request<'_>) -> Result<Outcome> {
     Ok(outcome)
 }
 
+/// The names of the streets that meet at a junction, sorted, each once.
+fn street_names(net: &net::Net, junction: &str) -> Vec<String> {
+    let names: std::collections::BTreeSet<&str> = net
+        .edges
+        .iter()
+        .filter(|e| e.from == junction || e.to == junction)
+        .filter_map(|e| e.name.as_deref())
+        .collect();
+    names.into_iter().map(str::to_owned).collect()
+}
+
+/// The header comment of every file written: where it came from, and the notes given.
+fn header(req: &Request<'_>) -> String {
+    let from = req
+        .net
+        .file_name()
+        .map_or(req.net.display().to_string(), |n| {
+            n.to_string_lossy().into_owned()
+        });
+    std::iter::once(format!("Imported by `greenwave import sumo` from {from}."))
+        .chain(req.notes.iter().flat_map(|n| n.lines().map(str::to_owned)))
+        .map(|l| format!("# {l}").trim_end().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn scenario_spec(name: &str, plans: BTreeMap<String, String>) -> ScenarioSpec {
     let controller = toml::from_str("kind = \"fixed\"").expect("a valid controller section");
     ScenarioSpec {
@@ -181,6 +221,7 @@ fn scenario_spec(name: &str, plans: BTreeMap<String, String>) -> ScenarioSpec {
         }),
         turning_by_link: BTreeMap::new(),
         demand: Vec::new(),
+        od: Vec::new(),
         pedestrians: Vec::new(),
         emergency: Vec::new(),
         faults: Vec::new(),
@@ -238,6 +279,8 @@ mod tests {
                 routes: None,
                 additional: None,
                 out: &dir.join("out"),
+                standard_loops: false,
+                notes: &[],
             };
             match import(&req) {
                 Ok(_) => imported += 1,

@@ -62,6 +62,8 @@ pub struct Edge {
     pub to: String,
     pub lanes: Vec<Lane>,
     pub line: u32,
+    /// The street's name (netconvert's `--output.street-names`).
+    pub name: Option<String>,
 }
 
 /// A connection between two normal edges.
@@ -217,6 +219,7 @@ fn edge(e: &Element<'_, '_>, doc: &Document<'_>) -> Result<Edge, ReadError> {
         to: e.text("to")?.to_owned(),
         lanes,
         line: e.line,
+        name: e.opt("name").filter(|n| !n.is_empty()).map(str::to_owned),
     })
 }
 

@@ -3,6 +3,9 @@
 //! The kind of a file is told from its top-level keys: `demand`, `controller`, `duration_s` or
 //! `seed` make a scenario, `nodes` and `links` a corridor, `plan_id` a timing plan, `region` an
 //! intersection.
+//!
+//! A valid scenario can still mislead a study: [`warnings`] says where, under the verdict,
+//! without failing the check.
 
 use anyhow::{Context, Result};
 use greenwave::daemon::config::DaemonConfig;
@@ -14,6 +17,9 @@ use std::process::ExitCode;
 use greenwave_controllers::load::{self, LoadError, LoadedPlan};
 
 use crate::cli::CheckArgs;
+
+#[cfg(feature = "sim")]
+mod warnings;
 
 /// What a file turned out to be, with a one-line summary.
 type Verdict = Result<String, String>;
@@ -244,7 +250,10 @@ fn strip_path(err: &LoadError, path: &Path) -> String {
 #[cfg(feature = "sim")]
 fn check_scenario(path: &Path) -> Verdict {
     let scenario = greenwave_sim::Scenario::load(path).map_err(|e| strip_path(&e, path))?;
-    Ok(format!(
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    let spec: greenwave_sim::scenario::ScenarioSpec =
+        load::parse_toml(path, &text).map_err(|e| strip_path(&e, path))?;
+    let mut summary = format!(
         "scenario `{}`: corridor `{}`, {} s, seed {}, controller {}, {}",
         scenario.name,
         scenario.corridor.id(),
@@ -252,7 +261,12 @@ fn check_scenario(path: &Path) -> Verdict {
         scenario.seed,
         scenario.controller,
         count(scenario.demand.len(), "demand profile")
-    ))
+    );
+    // Valid, but likely to mislead a study: said under the verdict.
+    for warning in warnings::scenario(&spec, &scenario) {
+        summary.push_str(&format!("\n      warning: {warning}"));
+    }
+    Ok(summary)
 }
 
 /// A scenario, in a build without the simulator: said, not judged.

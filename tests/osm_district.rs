@@ -1,0 +1,72 @@
+//! The OpenStreetMap district shipped in `config/osm-helsinki/` (© OpenStreetMap contributors,
+//! ODbL), as `config/osm-helsinki/reproduce.sh` took it through netconvert and
+//! `greenwave import sumo`: it loads, carries its attribution, and runs under adaptive control
+//! with no interlock trip.
+#![cfg(feature = "sim")]
+
+mod common;
+
+use common::{greenwave, stderr};
+
+const SCENARIO: &str = "config/osm-helsinki/scenario.toml";
+
+#[test]
+fn the_district_has_ten_signalised_junctions_or_more_and_says_whose_data_it_is() {
+    let scenario = greenwave_sim::Scenario::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(SCENARIO),
+    )
+    .expect("the district loads");
+    let intersections = scenario.corridor.intersections().count();
+    assert!(intersections >= 10, "{intersections} intersections");
+    assert_eq!(scenario.plans.len(), intersections);
+    // Every approach lane has its stop-bar and advance loops.
+    let g = scenario.corridor.graph();
+    for e in g.edge_indices() {
+        let (_, to) = g.edge_endpoints(e).unwrap();
+        if g[to].intersection().is_some() {
+            assert_eq!(g[e].detectors.len(), 2 * g[e].lanes.len(), "{}", g[e].id);
+        }
+    }
+    // Named after the streets that meet there.
+    let bulevardi =
+        std::fs::read_to_string("config/osm-helsinki/intersections/4436834989.toml").unwrap();
+    assert!(
+        bulevardi
+            .contains("name = \"Bulevardi / Fredrikinkatu (SUMO traffic light `4436834989`)\""),
+        "{bulevardi}"
+    );
+    for file in [
+        "corridor.toml",
+        "scenario.toml",
+        "intersections/25291572.toml",
+    ] {
+        let text = std::fs::read_to_string(format!("config/osm-helsinki/{file}")).unwrap();
+        assert!(
+            text.lines()
+                .take(5)
+                .any(|l| l.starts_with('#') && l.contains("© OpenStreetMap contributors, ODbL")),
+            "{file} lacks the attribution"
+        );
+    }
+}
+
+#[test]
+fn the_district_runs_under_adaptive_control_without_an_interlock_trip() {
+    let out = greenwave(&[
+        "sim",
+        SCENARIO,
+        "--controller",
+        "adaptive",
+        "--duration",
+        "300",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let run: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(run["interlock_trips"], 0, "{run}");
+    assert_eq!(run["controller_errors"], 0, "{run}");
+    assert_eq!(run["red_crossings"], 0, "{run}");
+    let arrived = run["vehicles_arrived"].as_u64().unwrap();
+    assert!(arrived > 100, "{arrived} vehicles arrived in 300 s");
+}
