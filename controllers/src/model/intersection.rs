@@ -506,7 +506,8 @@ fn intergreens_of(
                 .pedestrian
                 .filter(|p| p.timed_walk || p.crossing_cm.is_some())
             {
-                let least = p.least_intergreen();
+                // A flashing green after the walk (post-Soviet) is part of the clearance.
+                let least = p.least_intergreen() - clearing.sequence.go_after_green();
                 if ig < least {
                     out.push(
                         field,
