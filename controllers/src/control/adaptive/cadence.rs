@@ -1,0 +1,111 @@
+//! When the adaptive controller decides anew. A decision predicts the queues of every candidate
+//! schedule over two minutes, far more work than a tick can afford at a 10 Hz cabinet tick in
+//! a district of hundreds of signals; and between two ticks where no loop counted anything new
+//! and the signals did not move, the prediction would only repeat itself a tenth of a second
+//! later. So the last decision stands (the stage it asked for stays requested) until one of:
+//!
+//! - a loop or push button counted something new, or its fault changed (a vehicle's presence
+//!   comes with its count; its leaving the loop is seen at the next deadline);
+//! - the sequencer moved on (a green began, a change started or ended);
+//! - the decision's own deadline passed: one second after it (`POLL`); sooner when it held a
+//!   green for less than that (the end of the minimum green, of the hold for a queue found, of
+//!   the room left before the maximum green or cycle); later when the prediction chose to extend
+//!   the green by several seconds, one extension step (`step_s`) before that extension ends (a
+//!   count before then brings the decision forward).
+//!
+//! That deadline is also the controller's `poll_at`.
+
+use crate::detector::{DetectorSample, FaultCode};
+use crate::model::StageIndex;
+use crate::sequencer::Phase;
+use crate::time::{Duration, Instant};
+
+/// The longest a decision stands without anything new, as the controller's `poll_at` has said.
+pub(super) const POLL: Duration = Duration::from_secs(1);
+
+/// What a decision saw, and what it decided.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Cadence {
+    last: Option<Taken>,
+    /// Decisions taken anew, and ticks that reused the last one.
+    pub taken: u64,
+    pub reused: u64,
+}
+
+#[derive(Clone, Debug)]
+struct Taken {
+    due: Instant,
+    phase: Phase,
+    /// Count and fault of every channel.
+    seen: Vec<(u16, FaultCode)>,
+    decision: Option<StageIndex>,
+}
+
+fn reading(s: &DetectorSample) -> (u16, FaultCode) {
+    (s.count, s.fault)
+}
+
+impl Cadence {
+    /// The last decision, when it still stands at `now` with these detector samples and this
+    /// sequencer phase.
+    pub fn standing(
+        &mut self,
+        now: Instant,
+        detectors: &[DetectorSample],
+        phase: Phase,
+    ) -> Option<Option<StageIndex>> {
+        let last = self.last.as_ref()?;
+        let unchanged = now < last.due
+            && last.phase == phase
+            && last.seen.len() == detectors.len()
+            && last
+                .seen
+                .iter()
+                .zip(detectors)
+                .all(|(a, s)| *a == reading(s));
+        if unchanged {
+            self.reused += 1;
+            Some(last.decision)
+        } else {
+            None
+        }
+    }
+
+    /// Records a decision taken at `now` that stands until `due` at the latest.
+    pub fn took(
+        &mut self,
+        due: Instant,
+        detectors: &[DetectorSample],
+        phase: Phase,
+        decision: Option<StageIndex>,
+    ) {
+        self.taken += 1;
+        let mut seen = self.last.take().map(|t| t.seen).unwrap_or_default();
+        seen.clear();
+        seen.extend(detectors.iter().map(reading));
+        self.last = Some(Taken {
+            due,
+            phase,
+            seen,
+            decision,
+        });
+    }
+
+    /// When the last decision stops standing of itself.
+    pub fn due(&self) -> Option<Instant> {
+        self.last.as_ref().map(|t| t.due)
+    }
+}
+
+/// The deadline of a decision at `now` that holds the green `hold_s` more (0: it ends it now,
+/// and the sequencer's move brings the next decision); `extension_s` when the prediction chose
+/// that hold, in steps of `step_s`.
+pub(super) fn deadline(now: Instant, hold_s: f64, extension: Option<(f64, f64)>) -> Instant {
+    let poll = POLL.as_secs_f64();
+    let wait_s = match extension {
+        Some((extension_s, step_s)) if extension_s - step_s > poll => extension_s - step_s,
+        _ if hold_s > 0.0 && hold_s < poll => hold_s,
+        _ => poll,
+    };
+    now + Duration::from_secs_f64(wait_s)
+}
