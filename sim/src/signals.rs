@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use greenwave_controllers::Instant;
-use greenwave_controllers::control::{Controller, Inputs, Neighbours, Outflow, Termination};
+use greenwave_controllers::control::{Controller, Inputs, Neighbours, Termination};
 use greenwave_controllers::detector::DetectorSample;
 use greenwave_controllers::estimate::{Estimator, EstimatorParams};
 use greenwave_controllers::interlock::{Check, Interlock, SafeState};
 use greenwave_controllers::model::{Aspect, Intersection, SignalState};
 
 use crate::cabinet::{Cabinet, Drive};
+use crate::forecast::Forecast;
 use greenwave_controllers::sequencer::Sequencer;
 use greenwave_controllers::site::Site;
 
@@ -35,6 +36,8 @@ pub(crate) struct Junction {
     pub samples: Vec<DetectorSample>,
     /// The demand estimator fed by this junction's loops.
     pub estimator: Estimator,
+    /// Its controller's outflow forecast, dispersed onto the next stop lines.
+    pub forecast: Forecast,
     /// Stage requests the sequencer refused.
     pub controller_errors: u32,
     /// Interlock trips (0 in a correct run), with the first one described.
@@ -50,6 +53,7 @@ impl Junction {
         Junction {
             site: site.id.clone(),
             estimator: Estimator::new(site, EstimatorParams::default(), Instant::ZERO),
+            forecast: Forecast::default(),
             sequencer: Sequencer::new(ix.clone(), Instant::ZERO),
             interlock: Interlock::new(ix.clone(), SafeState::AllRed, Instant::ZERO),
             ix,
@@ -65,9 +69,14 @@ impl Junction {
         }
     }
 
-    /// The controller's outflow forecast, if it makes one.
-    pub(crate) fn outflow(&self) -> Option<&Outflow> {
-        self.controller.outflow()
+    /// Brings the dispersed outflow forecast up to date with the controller's.
+    pub(crate) fn refresh_forecast(
+        &mut self,
+        links: &[crate::net::SimLink],
+        link_index: &std::collections::BTreeMap<String, usize>,
+    ) {
+        self.forecast
+            .refresh(self.controller.outflow(), links, link_index);
     }
 
     /// Why the greens being ended end, as the controller says (not while a cabinet drives).

@@ -10,8 +10,10 @@ mod build;
 mod cabinets;
 mod lane_change;
 mod movement;
+mod neighbours;
 mod record;
 mod results;
+mod threads;
 
 pub use build::RunOptions;
 pub use record::{Path, PathSignal, Recording, TrajectoryPoint};
@@ -23,7 +25,6 @@ use std::collections::VecDeque;
 use greenwave_controllers::control::Neighbours;
 use greenwave_controllers::detector::DetectorSample;
 use greenwave_controllers::estimate::Estimate;
-use greenwave_controllers::estimate::dispersion;
 use greenwave_controllers::model::{GroupIndex, SignalState};
 use greenwave_controllers::{Duration, Instant};
 
@@ -98,6 +99,10 @@ pub struct Simulation {
     hard_stops: u64,
     red_crossings: u64,
     recording: Option<Recording>,
+    /// The threads the junctions are stepped on.
+    threads: threads::Threads,
+    /// Whether each junction's signals changed in this step.
+    changed: Vec<bool>,
 }
 
 impl Simulation {
@@ -214,8 +219,15 @@ impl Simulation {
         let t_end = t + f64::from(dt);
 
         self.gather_neighbours();
-        for (j, junction) in self.junctions.iter_mut().enumerate() {
-            if junction.tick(t0, &self.neighbours) {
+        let (neighbours, links, link_index) = (&self.neighbours, &self.links, &self.link_index);
+        self.threads
+            .each_junction(&mut self.junctions, &mut self.changed, |junction| {
+                let changed = junction.tick(t0, neighbours);
+                junction.refresh_forecast(links, link_index);
+                changed
+            });
+        for (j, junction) in self.junctions.iter().enumerate() {
+            if self.changed[j] {
                 self.shown[j].clone_from(&junction.shown);
                 self.go_since[j].clone_from(&junction.go_since);
                 if let Some(rec) = &mut self.recording {
@@ -300,43 +312,19 @@ impl Simulation {
         self.now = t0 + self.step;
     }
 
-    /// What every intersection tells its neighbours: its report on each approach link (queues,
-    /// counted arrivals), and its outflow forecast, dispersed along each link into arrivals at
-    /// the next stop line.
-    fn gather_neighbours(&mut self) {
-        self.neighbours.arrivals.clear();
-        let now = self.now;
-        for j in &self.junctions {
-            for (link, report) in j.estimator.link_reports() {
-                // Updated in place: the keys stay from one step to the next.
-                match self.neighbours.links.get_mut(link) {
-                    Some(r) => *r = report,
-                    None => {
-                        self.neighbours.links.insert(link.to_owned(), report);
-                    }
-                }
-            }
-            let Some(outflow) = j.outflow() else { continue };
-            let age = (now - outflow.from).as_secs_f64().round() as usize;
-            for (link_id, departures) in &outflow.by_link {
-                let Some(&l) = self.link_index.get(link_id) else {
-                    continue;
-                };
-                let link = &self.links[l];
-                if link.is_exit() {
-                    continue;
-                }
-                let travel_s = f64::from(link.length / link.speed);
-                self.neighbours.arrivals.insert(
-                    link_id.clone(),
-                    dispersion::arrivals_from_now(departures, travel_s, age),
-                );
-            }
-        }
+    /// Runs to the end, calling `progress` with the fraction done now and then.
+    pub fn run(&mut self, progress: impl FnMut(f64) + Send) {
+        let threads = std::mem::replace(&mut self.threads, threads::Threads::new(Some(1), 0));
+        threads.install(|| self.run_here(progress));
+        self.threads = threads;
     }
 
-    /// Runs to the end, calling `progress` with the fraction done now and then.
-    pub fn run(&mut self, mut progress: impl FnMut(f64)) {
+    /// How many threads step the intersections.
+    pub fn threads(&self) -> usize {
+        self.threads.count()
+    }
+
+    fn run_here(&mut self, mut progress: impl FnMut(f64)) {
         let total = self.end.total_millis().max(1) as f64;
         let report_every = (60_000 / self.step.total_millis().max(1)).max(1);
         while !self.finished() {
