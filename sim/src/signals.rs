@@ -6,7 +6,7 @@ use std::sync::Arc;
 use greenwave_controllers::Instant;
 use greenwave_controllers::control::{Controller, Inputs, Neighbours, Termination};
 use greenwave_controllers::detector::DetectorSample;
-use greenwave_controllers::estimate::{Estimator, EstimatorParams};
+use greenwave_controllers::estimate::{Estimator, EstimatorParams, LinkReport};
 use greenwave_controllers::interlock::{Check, Interlock, SafeState};
 use greenwave_controllers::model::{Aspect, Intersection, SignalState};
 
@@ -38,6 +38,11 @@ pub(crate) struct Junction {
     pub estimator: Estimator,
     /// Its controller's outflow forecast, dispersed onto the next stop lines.
     pub forecast: Forecast,
+    /// Its estimator's report on each approach link, as of its last tick.
+    pub reports: Vec<LinkReport>,
+    /// Where the report on each link it feeds is kept among all the reports of a step
+    /// ([`Estimator::out_links`] order).
+    pub downstream: Vec<Option<usize>>,
     /// Stage requests the sequencer refused.
     pub controller_errors: u32,
     /// Interlock trips (0 in a correct run), with the first one described.
@@ -50,10 +55,12 @@ impl Junction {
         let ix = site.intersection.clone();
         let n = ix.groups().len();
         let channels = site.channels();
-        Junction {
+        let mut junction = Junction {
             site: site.id.clone(),
             estimator: Estimator::new(site, EstimatorParams::default(), Instant::ZERO),
             forecast: Forecast::default(),
+            reports: Vec::new(),
+            downstream: Vec::new(),
             sequencer: Sequencer::new(ix.clone(), Instant::ZERO),
             interlock: Interlock::new(ix.clone(), SafeState::AllRed, Instant::ZERO),
             ix,
@@ -66,7 +73,9 @@ impl Junction {
             controller_errors: 0,
             trips: 0,
             first_trip: None,
-        }
+        };
+        junction.refresh_reports();
+        junction
     }
 
     /// Brings the dispersed outflow forecast up to date with the controller's.
@@ -87,10 +96,27 @@ impl Junction {
         }
     }
 
-    /// Runs one control tick at `now` with what the neighbours report; returns true when the
-    /// shown state changed.
-    pub(crate) fn tick(&mut self, now: Instant, neighbours: &Neighbours) -> bool {
-        self.estimator.observe_downstream(&neighbours.links);
+    /// Keeps its estimator's reports on its approach links.
+    pub(crate) fn refresh_reports(&mut self) {
+        self.reports.clear();
+        self.reports
+            .extend(self.estimator.link_reports().map(|(_, r)| r));
+    }
+
+    /// Runs one control tick at `now` with what the neighbours report (`reports`: every link
+    /// report of the step, where `downstream` points); returns true when the shown state
+    /// changed.
+    pub(crate) fn tick(
+        &mut self,
+        now: Instant,
+        neighbours: &Neighbours,
+        reports: &[LinkReport],
+    ) -> bool {
+        let rates = self
+            .downstream
+            .iter()
+            .map(|slot| slot.map(|i| reports[i].arrival_veh_h / 3600.0));
+        self.estimator.observe_downstream_rates(rates);
         self.estimator.update(now, &self.samples, &self.shown);
         let drive = match &mut self.cabinet {
             None => Drive::Local,

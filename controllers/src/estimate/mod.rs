@@ -319,6 +319,22 @@ impl Estimator {
         }
     }
 
+    /// The links this site feeds, in the order [`Estimator::observe_downstream_rates`] takes
+    /// them.
+    pub fn out_links(&self) -> &[String] {
+        &self.out_links
+    }
+
+    /// Takes in the arrival flow each neighbour counted on the links this site feeds, veh/s, in
+    /// the order of [`Estimator::out_links`] (`None`: not reported): what
+    /// [`Estimator::observe_downstream`] reads from the reports, for a caller that keeps them
+    /// by index.
+    pub fn observe_downstream_rates(&mut self, rates: impl IntoIterator<Item = Option<f64>>) {
+        for (slot, rate) in self.downstream.iter_mut().zip(rates) {
+            *slot = rate;
+        }
+    }
+
     /// This site's report on each of its approach links, for the sites upstream.
     pub fn link_reports(&self) -> impl Iterator<Item = (&str, LinkReport)> + '_ {
         self.site

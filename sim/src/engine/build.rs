@@ -179,6 +179,8 @@ impl Simulation {
             recording,
             threads: super::threads::Threads::new(options.threads, junction_count),
             changed: vec![false; junction_count],
+            reports: Vec::new(),
+            report_of: Vec::new(),
         })
     }
 }

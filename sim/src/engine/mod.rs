@@ -99,6 +99,10 @@ pub struct Simulation {
     hard_stops: u64,
     red_crossings: u64,
     recording: Option<Recording>,
+    /// Every link report of the step, in link id order, and the junction and approach each
+    /// comes from (`neighbours`).
+    reports: Vec<greenwave_controllers::estimate::LinkReport>,
+    report_of: Vec<(usize, usize)>,
     /// The threads the junctions are stepped on.
     threads: threads::Threads,
     /// Whether each junction's signals changed in this step.
@@ -163,6 +167,7 @@ impl Simulation {
     pub fn set_turning_prior(&mut self, site: &str, link: &str, ratios: [f64; 3]) {
         if let Some(j) = self.junctions.iter_mut().find(|j| j.site == site) {
             j.estimator.set_turning_prior(link, ratios);
+            j.refresh_reports();
         }
     }
 
@@ -219,10 +224,12 @@ impl Simulation {
         let t_end = t + f64::from(dt);
 
         self.gather_neighbours();
-        let (neighbours, links, link_index) = (&self.neighbours, &self.links, &self.link_index);
+        let (neighbours, reports) = (&self.neighbours, &self.reports);
+        let (links, link_index) = (&self.links, &self.link_index);
         self.threads
             .each_junction(&mut self.junctions, &mut self.changed, |junction| {
-                let changed = junction.tick(t0, neighbours);
+                let changed = junction.tick(t0, neighbours, reports);
+                junction.refresh_reports();
                 junction.refresh_forecast(links, link_index);
                 changed
             });
