@@ -321,9 +321,21 @@ impl Simulation {
 
     /// Runs to the end, calling `progress` with the fraction done now and then.
     pub fn run(&mut self, progress: impl FnMut(f64) + Send) {
-        let threads = std::mem::replace(&mut self.threads, threads::Threads::new(Some(1), 0));
+        let threads = self.threads.clone();
         threads.install(|| self.run_here(progress));
-        self.threads = threads;
+    }
+
+    /// Simulates `steps` steps, or up to the end.
+    pub fn advance(&mut self, steps: u64) {
+        let threads = self.threads.clone();
+        threads.install(|| {
+            for _ in 0..steps {
+                if self.finished() {
+                    break;
+                }
+                self.step();
+            }
+        });
     }
 
     /// How many threads step the intersections.

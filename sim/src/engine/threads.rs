@@ -6,6 +6,7 @@
 //! the lanes, gathering what they tell their neighbours) stays on one thread, in order.
 
 use rayon::prelude::*;
+use std::sync::Arc;
 
 use crate::signals::Junction;
 
@@ -16,9 +17,10 @@ pub(crate) const PARALLEL_FROM: usize = 16;
 /// Junctions per piece of work handed to a thread.
 const CHUNK: usize = 4;
 
-/// The threads a simulation steps its junctions on.
+/// The threads a simulation steps its junctions on (a clone shares them).
+#[derive(Clone)]
 pub(crate) struct Threads {
-    pool: Option<rayon::ThreadPool>,
+    pool: Option<Arc<rayon::ThreadPool>>,
 }
 
 impl Threads {
@@ -35,7 +37,8 @@ impl Threads {
             .num_threads(n)
             .thread_name(|i| format!("greenwave-sim-{i}"))
             .build()
-            .ok();
+            .ok()
+            .map(Arc::new);
         Threads { pool }
     }
 
@@ -43,7 +46,7 @@ impl Threads {
     pub fn count(&self) -> usize {
         self.pool
             .as_ref()
-            .map_or(1, rayon::ThreadPool::current_num_threads)
+            .map_or(1, |pool| pool.current_num_threads())
     }
 
     /// Runs `op` on one of the pool's threads, so that the steps inside it hand work out

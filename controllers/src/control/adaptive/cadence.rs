@@ -109,3 +109,97 @@ pub(super) fn deadline(now: Instant, hold_s: f64, extension: Option<(f64, f64)>)
     };
     now + Duration::from_secs_f64(wait_s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: f64) -> Instant {
+        Instant::from_secs_f64(s)
+    }
+
+    fn samples(count: u16, presence: bool) -> Vec<DetectorSample> {
+        vec![
+            DetectorSample {
+                count,
+                presence,
+                ..DetectorSample::default()
+            };
+            4
+        ]
+    }
+
+    fn dwell(stage: usize, since: f64) -> Phase {
+        Phase::Dwell {
+            stage: StageIndex(stage as u8),
+            since: at(since),
+        }
+    }
+
+    #[test]
+    fn a_decision_stands_until_something_is_counted() {
+        let mut c = Cadence::default();
+        assert_eq!(
+            c.standing(at(10.0), &samples(3, false), dwell(1, 0.0)),
+            None
+        );
+        c.took(
+            at(11.0),
+            &samples(3, false),
+            dwell(1, 0.0),
+            Some(StageIndex(1)),
+        );
+        // The on-time and presence of a vehicle leaving a loop change nothing.
+        let same = c.standing(at(10.5), &samples(3, true), dwell(1, 0.0));
+        assert_eq!(same, Some(Some(StageIndex(1))));
+        assert_eq!(
+            c.standing(at(10.6), &samples(4, false), dwell(1, 0.0)),
+            None
+        );
+        let mut faulty = samples(3, false);
+        faulty[2].fault = FaultCode::OpenLoop;
+        assert_eq!(c.standing(at(10.6), &faulty, dwell(1, 0.0)), None);
+        assert_eq!((c.taken, c.reused), (1, 1));
+    }
+
+    #[test]
+    fn a_decision_stands_until_the_sequencer_moves_or_its_deadline() {
+        let mut c = Cadence::default();
+        c.took(at(11.0), &samples(3, false), dwell(1, 0.0), None);
+        assert_eq!(
+            c.standing(at(10.9), &samples(3, false), dwell(1, 0.0)),
+            Some(None)
+        );
+        assert_eq!(
+            c.standing(at(10.9), &samples(3, false), dwell(2, 10.9)),
+            None
+        );
+        assert_eq!(
+            c.standing(at(11.0), &samples(3, false), dwell(1, 0.0)),
+            None
+        );
+        assert_eq!(c.due(), Some(at(11.0)));
+    }
+
+    #[test]
+    fn the_deadline_follows_the_hold() {
+        let now = at(100.0);
+        assert_eq!(
+            deadline(now, 0.0, None),
+            at(101.0),
+            "ending: the next second"
+        );
+        assert_eq!(
+            deadline(now, 0.3, None),
+            at(100.3),
+            "the end of a short hold"
+        );
+        assert_eq!(deadline(now, 120.0, None), at(101.0), "resting in green");
+        assert_eq!(
+            deadline(now, 10.0, Some((10.0, 2.0))),
+            at(108.0),
+            "an extension: one step before it ends"
+        );
+        assert_eq!(deadline(now, 2.0, Some((2.0, 2.0))), at(101.0));
+    }
+}
