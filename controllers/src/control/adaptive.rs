@@ -137,11 +137,8 @@ pub struct Adaptive {
     ending: Option<Termination>,
     /// When the last decision stands until, and what it saw (`cadence`).
     cadence: cadence::Cadence,
-    /// How long the last decision held the green, s, and whether the prediction chose that.
+    /// How long the last decision held the green, s.
     held_s: f64,
-    extended: bool,
-    /// When a waiting group reaches the wait bound, as the last decision saw it.
-    bound_at: Option<Instant>,
 }
 
 impl Adaptive {
@@ -256,8 +253,6 @@ impl Adaptive {
             found_long: false,
             cadence: cadence::Cadence::default(),
             held_s: 0.0,
-            extended: false,
-            bound_at: None,
         })
     }
 }
@@ -280,15 +275,8 @@ impl Controller for Adaptive {
             return standing;
         }
         self.held_s = 0.0;
-        self.extended = false;
-        self.bound_at = None;
         let decision = self.decide_anew(now, inputs, seq);
-        let extension = self.extended.then_some((self.held_s, self.params.step_s));
-        let due = cadence::deadline(now, self.held_s, extension);
-        let due = match self.bound_at {
-            Some(t) if self.extended && t > now => due.min(t),
-            _ => due,
-        };
+        let due = cadence::deadline(now, self.held_s);
         self.cadence
             .took(due, inputs.detectors, seq.phase(), decision);
         decision
@@ -423,9 +411,6 @@ impl Adaptive {
             self.rings.go(&self.plan, next)
         };
         self.commit(now, k, hold, (&queues, &inflow));
-        // A decision to extend stands while nothing is counted, but not past the wait bound.
-        self.extended = stage == running;
-        self.bound_at = self.wait_bound_at(k);
         // Ended by the prediction: its queue is served (the event log's gap out).
         self.ending = (stage != running).then_some(Termination::GapOut);
         Some(stage)

@@ -161,21 +161,4 @@ impl Adaptive {
         (now - since + Duration::from_secs_f64(self.between[k][p]) >= bound)
             .then_some(self.plan.stages[p].stage)
     }
-
-    /// When the group waiting longest reaches the wait bound by the time the first stage after
-    /// plan position `k` that serves it can start (what [`Adaptive::over_wait_bound`] looks
-    /// for); `None` when no group waits.
-    pub(super) fn wait_bound_at(&self, k: usize) -> Option<Instant> {
-        let ix = &self.site.intersection;
-        let n = self.plan.stages.len();
-        let (since, g) = ix
-            .group_indices()
-            .filter_map(|g| self.waiting_since[g.get()].map(|t| (t, g)))
-            .min()?;
-        let p = (1..=n)
-            .map(|d| (k + d) % n)
-            .find(|&p| ix.stage(self.plan.stages[p].stage).groups.contains(g))?;
-        let bound = Duration::from_secs_f64(self.params.max_wait_s);
-        Some(since + bound - Duration::from_secs_f64(self.between[k][p]))
-    }
 }
