@@ -126,11 +126,7 @@ impl Simulation {
             .record
             .then(|| Recording::new(corridor, &links, scenario.step));
         let link_count = links.len();
-        let link_index = links
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (l.id.clone(), i))
-            .collect();
+        let link_index = links.iter().map(|l| l.id.clone()).zip(0..).collect();
         let approach_count = approaches.len();
         let junction_count = junctions.len();
         Ok(Simulation {

@@ -183,22 +183,9 @@ mod tests {
     #[test]
     fn the_deadline_follows_the_hold() {
         let now = at(100.0);
-        assert_eq!(
-            deadline(now, 0.0, None),
-            at(101.0),
-            "ending: the next second"
-        );
-        assert_eq!(
-            deadline(now, 0.3, None),
-            at(100.3),
-            "the end of a short hold"
-        );
-        assert_eq!(deadline(now, 120.0, None), at(101.0), "resting in green");
-        assert_eq!(
-            deadline(now, 10.0, Some((10.0, 2.0))),
-            at(108.0),
-            "an extension: one step before it ends"
-        );
-        assert_eq!(deadline(now, 2.0, Some((2.0, 2.0))), at(101.0));
+        assert_eq!(deadline(now, 0.0), at(101.0), "ending: the next second");
+        assert_eq!(deadline(now, 0.3), at(100.3), "the end of a short hold");
+        assert_eq!(deadline(now, 10.0), at(101.0), "an extension");
+        assert_eq!(deadline(now, 120.0), at(101.0), "resting in green");
     }
 }
