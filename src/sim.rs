@@ -146,7 +146,7 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
                 && let Some(dir) = &args.out
             {
                 let dir = run_dir(dir, &controllers, name, summaries.len());
-                report::files::write_all(&dir, &outcome)
+                report::files::write_all(&dir, &outcome, &scenario.corridor)
                     .with_context(|| format!("cannot write the results to {}", dir.display()))?;
             }
             runs.push(outcome.summary);

@@ -1,5 +1,6 @@
 //! Reports of simulation runs: tables for people, CSV files and SVG pictures for planners.
 
 pub mod files;
+mod map;
 mod svg;
 pub mod table;
