@@ -4,11 +4,12 @@
 //! in any order, on any number of threads, with the same result: a run is bit-identical for a
 //! seed whatever the thread count. Everything that mixes junctions (handing their signals to
 //! the lanes, gathering what they tell their neighbours) stays on one thread, in order.
+//!
+//! Idle workers are left to rayon's own spinning and sleeping: keeping them spinning between
+//! steps helped a little on an idle machine and halved the speed on a busy one.
 
 use rayon::prelude::*;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use crate::signals::Junction;
 
@@ -19,17 +20,10 @@ pub(crate) const PARALLEL_FROM: usize = 16;
 /// Junctions per piece of work handed to a thread.
 const CHUNK: usize = 4;
 
-/// How long an idle worker stays awake for the next step's junctions. A step's junctions take
-/// a fraction of a millisecond; a worker put to sleep between steps wakes too late to take its
-/// share, and the thread that hands the work out ends up doing it all.
-const STAY_AWAKE: Duration = Duration::from_millis(2);
-
 /// The threads a simulation steps its junctions on (a clone shares them).
 #[derive(Clone)]
 pub(crate) struct Threads {
     pool: Option<Arc<rayon::ThreadPool>>,
-    /// Counts the steps handed out, for the workers kept awake.
-    handed: Arc<AtomicU64>,
 }
 
 impl Threads {
@@ -38,10 +32,7 @@ impl Threads {
     pub fn new(threads: Option<usize>, junctions: usize) -> Self {
         let n = threads.unwrap_or_else(rayon::current_num_threads).max(1);
         if n == 1 || junctions < PARALLEL_FROM {
-            return Threads {
-                pool: None,
-                handed: Arc::default(),
-            };
+            return Threads { pool: None };
         }
         // A pool that cannot be had (no threads left) steps on this thread, with the same
         // result.
@@ -51,10 +42,7 @@ impl Threads {
             .build()
             .ok()
             .map(Arc::new);
-        Threads {
-            pool,
-            handed: Arc::default(),
-        }
+        Threads { pool }
     }
 
     /// How many threads step the junctions.
@@ -81,37 +69,18 @@ impl Threads {
         tick: impl Fn(&mut Junction) -> bool + Sync,
     ) {
         match &self.pool {
-            Some(pool) => {
-                // Releases the workers kept awake, who then take their share.
-                let step = self.handed.fetch_add(1, Ordering::Release) + 1;
-                pool.install(|| {
-                    junctions
-                        .par_iter_mut()
-                        .zip(changed.par_iter_mut())
-                        .with_min_len(CHUNK)
-                        .for_each(|(j, c)| *c = tick(j))
-                });
-                self.keep_awake(pool, step);
-            }
+            Some(pool) => pool.install(|| {
+                junctions
+                    .par_iter_mut()
+                    .zip(changed.par_iter_mut())
+                    .with_min_len(CHUNK)
+                    .for_each(|(j, c)| *c = tick(j))
+            }),
             None => {
                 for (j, c) in junctions.iter_mut().zip(changed.iter_mut()) {
                     *c = tick(j);
                 }
             }
-        }
-    }
-
-    /// Keeps the other workers spinning until the step after `step` is handed out (or for
-    /// [`STAY_AWAKE`]). Only when the work is taken changes; never what it gives.
-    fn keep_awake(&self, pool: &rayon::ThreadPool, step: u64) {
-        for _ in 1..pool.current_num_threads() {
-            let handed = Arc::clone(&self.handed);
-            pool.spawn(move || {
-                let since = Instant::now();
-                while handed.load(Ordering::Acquire) == step && since.elapsed() < STAY_AWAKE {
-                    std::hint::spin_loop();
-                }
-            });
         }
     }
 }
