@@ -1,5 +1,6 @@
 //! Controller and estimator latency on the arterial peak: one decision of each controller for
-//! one intersection (with its estimator's update), and one estimator update per detector.
+//! one intersection (with its estimator's update), the adaptive one's taken anew and standing,
+//! and one estimator update per detector.
 //!
 //! `cargo bench --bench control`. The inputs are real: the arterial peak is simulated for 30
 //! minutes first, then the benchmarks run on intersection J3's state at that moment.
@@ -75,8 +76,24 @@ fn controllers(c: &mut Criterion) {
     group.bench_function("max-pressure", |b| {
         b.iter(|| pressure.decide(now, &inputs, &seq))
     });
+    // The adaptive controller decides anew only when a loop counted something new (or the
+    // sequencer moved, or a second passed): one count more or less on the first channel each
+    // iteration makes every decision a new one; the same samples again, a decision that stands.
+    let mut counted = samples.clone();
+    counted[0].count = counted[0].count.wrapping_add(1);
+    let inputs_counted = Inputs {
+        detectors: &counted,
+        ..inputs
+    };
     let mut adaptive = Adaptive::new(site.clone(), plan, AdaptiveParams::default()).unwrap();
+    let mut flip = false;
     group.bench_function("adaptive", |b| {
+        b.iter(|| {
+            flip = !flip;
+            adaptive.decide(now, if flip { &inputs_counted } else { &inputs }, &seq)
+        })
+    });
+    group.bench_function("adaptive_standing", |b| {
         b.iter(|| adaptive.decide(now, &inputs, &seq))
     });
     group.finish();

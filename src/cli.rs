@@ -55,6 +55,10 @@ pub enum Command {
     /// map); each cabinet runs its local fixed-time plan until a daemon takes over.
     Cabinet(CabinetArgs),
     #[cfg(feature = "sim")]
+    /// Generate networks to simulate.
+    #[command(subcommand)]
+    Generate(GenerateCommand),
+    #[cfg(feature = "sim")]
     /// Run the whole deployment on this machine: virtual cabinets for a scenario, an embedded
     /// MQTT broker and one daemon per intersection, with a live view and the summary table.
     Demo(DemoArgs),
@@ -238,6 +242,46 @@ pub struct AtspmDetectorsArgs {
     /// Write the CSV here instead of to standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+#[cfg(feature = "sim")]
+#[derive(Subcommand, Debug)]
+pub enum GenerateCommand {
+    /// A grid of signalised four-leg intersections: writes scenario.toml, corridor.toml, the
+    /// intersection and a base plan into a folder, the same for the same arguments.
+    Grid(GridArgs),
+}
+
+#[cfg(feature = "sim")]
+#[derive(Args, Debug)]
+pub struct GridArgs {
+    /// Intersections north to south.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub rows: u16,
+    /// Intersections west to east.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub cols: u16,
+    /// Distance between neighbouring intersections, m.
+    #[arg(long, default_value_t = 300.0, value_name = "M")]
+    pub spacing_m: f64,
+    /// Demand entering each east-west street at each end, veh/h.
+    #[arg(long, default_value_t = 600.0, value_name = "VEH_H")]
+    pub arterial_veh_h: f64,
+    /// Demand entering each north-south street at each end, veh/h.
+    #[arg(long, default_value_t = 400.0, value_name = "VEH_H")]
+    pub cross_veh_h: f64,
+    /// The controller of every intersection.
+    #[arg(long, default_value = "fixed", value_name = "NAME")]
+    pub controller: String,
+    /// Simulated seconds.
+    #[arg(long, default_value_t = 3600.0, value_name = "S")]
+    pub duration: f64,
+    /// The seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The folder to write into (created if need be).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Subcommand, Debug)]
@@ -440,6 +484,10 @@ pub struct SimArgs {
     /// Simulated seconds (default: the scenario's duration).
     #[arg(long, value_name = "S")]
     pub duration: Option<f64>,
+    /// Threads stepping the intersections (default: one per core); the results are the same
+    /// whatever the number.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
     /// Write per-vehicle and per-interval CSV files and SVG pictures to this folder.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

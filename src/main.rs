@@ -5,6 +5,8 @@ mod check;
 mod cli;
 #[cfg(feature = "sim")]
 mod demo;
+#[cfg(feature = "sim")]
+mod generate;
 mod ops;
 mod perf;
 #[cfg(feature = "sim")]
@@ -38,6 +40,8 @@ fn main() -> ExitCode {
         cli::Command::Run(args) => serve::daemon(&args),
         #[cfg(feature = "sim")]
         cli::Command::Cabinet(args) => serve::cabinet(&args),
+        #[cfg(feature = "sim")]
+        cli::Command::Generate(cli::GenerateCommand::Grid(args)) => generate::grid(&args),
         #[cfg(feature = "sim")]
         cli::Command::Demo(args) => demo::run(&args),
         #[cfg(feature = "sim")]

@@ -137,6 +137,7 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
                 duration: Some(duration),
                 record: args.out.is_some() && i == 0,
                 interval_s: None,
+                threads: args.threads.map(usize::from),
             };
             let logs = match (&args.event_log, i) {
                 (Some(dir), 0) => Some(run_dir(dir, &controllers, name, summaries.len())),
@@ -149,7 +150,7 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
                 let dir = run_dir(dir, &controllers, name, summaries.len());
                 let mut this_run = report::od::OdTimes::default();
                 this_run.add(&scenario.corridor, &outcome.vehicles);
-                report::files::write_all(&dir, &outcome)
+                report::files::write_all(&dir, &outcome, &scenario.corridor)
                     .and_then(|()| {
                         Ok(std::fs::write(
                             dir.join("od.csv"),

@@ -150,3 +150,64 @@ fn the_report_renders_in_chromium_with_its_pictures() {
         );
     }
 }
+
+#[test]
+fn the_map_of_a_grid_renders_in_chromium_to_scale() {
+    let dir: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("map-browser");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let grid = dir.join("grid");
+    let g = grid.to_str().unwrap();
+    let generated = greenwave(&["generate", "grid", "--rows", "3", "--cols", "4", "--out", g]);
+    assert_eq!(generated.status.code(), Some(0));
+    let out = dir.join("run");
+    let scenario = grid.join("scenario.toml");
+    let args = ["sim", scenario.to_str().unwrap(), "--duration", "600"];
+    let run = greenwave(&[&args[..], &["--out", out.to_str().unwrap()]].concat());
+    assert_eq!(run.status.code(), Some(0));
+
+    let url = format!("file://{}", out.join("map.svg").display());
+    let dom = String::from_utf8(browse(&dir.join("profile"), &["--dump-dom"], &url)).unwrap();
+    assert_eq!(
+        dom.matches(r#"class="signal""#).count(),
+        12,
+        "a dot per signal"
+    );
+    assert_eq!(
+        dom.matches("mean delay").count(),
+        1 + 12 * 4 + 1,
+        "the title, every approach's hover text and the legend"
+    );
+    assert!(dom.contains(r#"class="queue""#), "queues drawn");
+    // To scale: 300 m between neighbours east-west as north-south.
+    let x = |id: &str| {
+        let at = dom.find(&format!("<title>{id}</title>")).unwrap();
+        let circle = &dom[dom[..at].rfind("<circle").unwrap()..at];
+        let num = |attr: &str| -> f64 {
+            let i = circle.find(attr).unwrap() + attr.len();
+            circle[i..].split('"').next().unwrap().parse().unwrap()
+        };
+        (num(r#"cx=""#), num(r#"cy=""#))
+    };
+    let (a, east, south) = (x("J0-0"), x("J0-1"), x("J1-0"));
+    assert!(
+        ((east.0 - a.0) - (south.1 - a.1)).abs() < 0.2,
+        "{a:?} {east:?} {south:?}"
+    );
+
+    std::fs::write(
+        dir.join("blank.html"),
+        "<!DOCTYPE html><html><body></body></html>",
+    )
+    .unwrap();
+    let blank = screenshot(
+        &dir,
+        "blank",
+        &format!("file://{}", dir.join("blank.html").display()),
+    );
+    let size = screenshot(&dir, "map", &url);
+    assert!(
+        size > 2 * blank,
+        "a {size}-byte screenshot, hardly more than a blank page's {blank}"
+    );
+}

@@ -332,3 +332,49 @@ fn origin_destination_demand_follows_its_routes() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_generated_grid_runs_the_same_on_one_thread_and_on_two() {
+    let dir = fresh_dir("generated-grid");
+    let d = dir.to_str().unwrap();
+    let out = greenwave(&[
+        "generate",
+        "grid",
+        "--rows",
+        "2",
+        "--cols",
+        "3",
+        "--controller",
+        "adaptive",
+        "--out",
+        d,
+    ]);
+    assert_ok(&out);
+    assert!(common::stderr(&out).contains("6 intersections"));
+    let scenario = dir.join("scenario.toml");
+    let run = |threads: &str| {
+        let mut summary = json(&greenwave(&[
+            "sim",
+            scenario.to_str().unwrap(),
+            "--duration",
+            "300",
+            "--threads",
+            threads,
+            "--format",
+            "json",
+        ]));
+        let o = summary.as_object_mut().unwrap();
+        o.remove("wall_seconds");
+        o.remove("vehicle_updates_per_s");
+        summary
+    };
+    let one = run("1");
+    assert_eq!(one["scenario"], "grid-2x3");
+    assert_eq!(one["controller"], "adaptive");
+    assert!(one["vehicles_arrived"].as_u64().unwrap() > 100, "{one}");
+    assert_eq!(one, run("2"));
+    // A grid too small to write is refused with the flag named.
+    let out = greenwave(&["generate", "grid", "--rows", "0", "--cols", "3", "--out", d]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("--rows"));
+}

@@ -11,6 +11,8 @@ pub mod cabinet;
 pub mod design;
 mod driver;
 mod engine;
+mod forecast;
+pub mod grid;
 mod loops;
 pub mod metrics;
 mod net;

@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use greenwave_controllers::Instant;
-use greenwave_controllers::control::{Controller, Inputs, Neighbours, Outflow, Termination};
+use greenwave_controllers::control::{Controller, Inputs, Neighbours, Termination};
 use greenwave_controllers::detector::DetectorSample;
-use greenwave_controllers::estimate::{Estimator, EstimatorParams};
+use greenwave_controllers::estimate::{Estimator, EstimatorParams, LinkReport};
 use greenwave_controllers::interlock::{Check, Interlock, SafeState};
 use greenwave_controllers::model::{Aspect, GroupIndex, Intersection, SignalState};
 
 use crate::cabinet::{Cabinet, Drive};
+use crate::forecast::Forecast;
 use greenwave_controllers::preempt::{PreemptEvent, Preemptor};
 use greenwave_controllers::sequencer::Sequencer;
 use greenwave_controllers::site::{Site, press_buttons};
@@ -36,6 +37,13 @@ pub(crate) struct Junction {
     pub samples: Vec<DetectorSample>,
     /// The demand estimator fed by this junction's loops.
     pub estimator: Estimator,
+    /// Its controller's outflow forecast, dispersed onto the next stop lines.
+    pub forecast: Forecast,
+    /// Its estimator's report on each approach link, as of its last tick.
+    pub reports: Vec<LinkReport>,
+    /// Where the report on each link it feeds is kept among all the reports of a step
+    /// ([`Estimator::out_links`] order).
+    pub downstream: Vec<Option<usize>>,
     /// Stage requests the sequencer refused.
     pub controller_errors: u32,
     /// Interlock trips (0 in a correct run), with the first one described.
@@ -54,12 +62,15 @@ impl Junction {
         let ix = site.intersection.clone();
         let n = ix.groups().len();
         let channels = site.channels();
-        Junction {
+        let mut junction = Junction {
             site: site.id.clone(),
             buttons: site.pedestrian_buttons(),
             preemptor: Preemptor::new(&site),
             preemption: PreemptionLog::default(),
             estimator: Estimator::new(site, EstimatorParams::default(), Instant::ZERO),
+            forecast: Forecast::default(),
+            reports: Vec::new(),
+            downstream: Vec::new(),
             sequencer: Sequencer::new(ix.clone(), Instant::ZERO),
             interlock: Interlock::new(ix.clone(), SafeState::AllRed, Instant::ZERO),
             ix,
@@ -72,12 +83,19 @@ impl Junction {
             controller_errors: 0,
             trips: 0,
             first_trip: None,
-        }
+        };
+        junction.refresh_reports();
+        junction
     }
 
-    /// The controller's outflow forecast, if it makes one.
-    pub(crate) fn outflow(&self) -> Option<&Outflow> {
-        self.controller.outflow()
+    /// Brings the dispersed outflow forecast up to date with the controller's.
+    pub(crate) fn refresh_forecast(
+        &mut self,
+        links: &[crate::net::SimLink],
+        link_index: &std::collections::BTreeMap<String, usize>,
+    ) {
+        self.forecast
+            .refresh(self.controller.outflow(), links, link_index);
     }
 
     /// Why the greens being ended end, as the controller says (not while a cabinet drives).
@@ -88,10 +106,27 @@ impl Junction {
         }
     }
 
-    /// Runs one control tick at `now` with what the neighbours report; returns true when the
-    /// shown state changed.
-    pub(crate) fn tick(&mut self, now: Instant, neighbours: &Neighbours) -> bool {
-        self.estimator.observe_downstream(&neighbours.links);
+    /// Keeps its estimator's reports on its approach links.
+    pub(crate) fn refresh_reports(&mut self) {
+        self.reports.clear();
+        self.reports
+            .extend(self.estimator.link_reports().map(|(_, r)| r));
+    }
+
+    /// Runs one control tick at `now` with what the neighbours report (`reports`: every link
+    /// report of the step, where `downstream` points); returns true when the shown state
+    /// changed.
+    pub(crate) fn tick(
+        &mut self,
+        now: Instant,
+        neighbours: &Neighbours,
+        reports: &[LinkReport],
+    ) -> bool {
+        let rates = self
+            .downstream
+            .iter()
+            .map(|slot| slot.map(|i| reports[i].arrival_veh_h / 3600.0));
+        self.estimator.observe_downstream_rates(rates);
         self.estimator.update(now, &self.samples, &self.shown);
         let drive = match &mut self.cabinet {
             None => Drive::Local,

@@ -1,16 +1,18 @@
 //! The files `greenwave sim --out DIR` writes: per-vehicle and per-interval CSV, the summary as
-//! JSON, and SVG pictures (time-space diagrams along the arterial, queues over time).
+//! JSON, and SVG pictures (time-space diagrams along the arterial, queues over time, the map of
+//! the network).
 
 use anyhow::Result;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use greenwave_controllers::corridor::Corridor;
 use greenwave_sim::Outcome;
 
 use super::svg;
 
 /// Writes every file for one run into `dir` (created if needed).
-pub fn write_all(dir: &Path, outcome: &Outcome) -> Result<()> {
+pub fn write_all(dir: &Path, outcome: &Outcome, corridor: &Corridor) -> Result<()> {
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("vehicles.csv"), vehicles_csv(outcome))?;
     std::fs::write(dir.join("approaches.csv"), intervals_csv(outcome))?;
@@ -30,6 +32,10 @@ pub fn write_all(dir: &Path, outcome: &Outcome) -> Result<()> {
     std::fs::write(
         dir.join("queues.svg"),
         svg::queues(&outcome.intervals, outcome.summary.sim_seconds),
+    )?;
+    std::fs::write(
+        dir.join("map.svg"),
+        super::map::map(corridor, &outcome.summary),
     )?;
     Ok(())
 }

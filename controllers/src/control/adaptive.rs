@@ -135,6 +135,10 @@ pub struct Adaptive {
     /// Why the green being left ends: the wait bound forces it off, the maximum green maxes it
     /// out, the prediction gaps it out (its queue served).
     ending: Option<Termination>,
+    /// When the last decision stands until, and what it saw (`cadence`).
+    cadence: cadence::Cadence,
+    /// How long the last decision held the green, s.
+    held_s: f64,
 }
 
 impl Adaptive {
@@ -247,6 +251,8 @@ impl Adaptive {
             flows,
             saturation,
             found_long: false,
+            cadence: cadence::Cadence::default(),
+            held_s: 0.0,
         })
     }
 }
@@ -265,12 +271,46 @@ impl Controller for Adaptive {
     }
 
     fn decide(&mut self, now: Instant, inputs: &Inputs<'_>, seq: &Sequencer) -> Option<StageIndex> {
+        if let Some(standing) = self.cadence.standing(now, inputs.detectors, seq.phase()) {
+            return standing;
+        }
+        self.held_s = 0.0;
+        let decision = self.decide_anew(now, inputs, seq);
+        let due = cadence::deadline(now, self.held_s);
+        self.cadence
+            .took(due, inputs.detectors, seq.phase(), decision);
+        decision
+    }
+
+    fn poll_at(&self, now: Instant) -> Option<Instant> {
+        Some(self.cadence.due().filter(|&t| t > now).unwrap_or(now))
+    }
+
+    fn termination(&self) -> Option<Termination> {
+        self.ending
+    }
+
+    fn outflow(&self) -> Option<&Outflow> {
+        Some(&self.outflow)
+    }
+}
+
+impl Adaptive {
+    /// Decides at `now` from what the loops and the sequencer say: the prediction and the
+    /// bounds around it (see the module docs).
+    fn decide_anew(
+        &mut self,
+        now: Instant,
+        inputs: &Inputs<'_>,
+        seq: &Sequencer,
+    ) -> Option<StageIndex> {
         let horizon = self.params.horizon_s.round().max(10.0) as usize;
         let queues = self.movement_queues(inputs);
         let arrivals = self.arrivals(inputs, horizon);
         let ix = self.site.intersection.clone();
 
         let queued = self.observe(now, inputs, seq, &queues, &arrivals);
+        let inflow = predict::Inflow::new(&arrivals, horizon);
         self.read_flow_waits(now);
         let n = self.plan.stages.len();
         let (k, green, running) = match self.position(now, seq) {
@@ -308,7 +348,7 @@ impl Controller for Adaptive {
         // Hold through the minimum green.
         if green < bounds.min_green {
             let hold = (bounds.min_green - green).as_secs_f64();
-            self.commit(now, k, hold, (&queues, &arrivals, horizon));
+            self.commit(now, k, hold, (&queues, &inflow));
             return Some(running);
         }
         // Queue management: a saturated group's green, or one that found a group waiting long,
@@ -319,27 +359,27 @@ impl Controller for Adaptive {
         // still discharging a saturated queue gives way only to a group that has waited that
         // long itself, not to one whose clock was set back for the queue it was left.
         if let Some(target) = self.over_wait_bound(k, now, managed) {
-            self.commit(now, k, 0.0, (&queues, &arrivals, horizon));
+            self.commit(now, k, 0.0, (&queues, &inflow));
             self.ending = Some(Termination::ForceOff);
             return Some(target);
         }
         // The hold for the queue found, unless a group reached the wait bound (above).
         if green < found {
             let hold = (found - green).as_secs_f64();
-            self.commit(now, k, hold, (&queues, &arrivals, horizon));
+            self.commit(now, k, hold, (&queues, &inflow));
             return Some(running);
         }
         if managed {
-            self.commit(now, k, 1.0, (&queues, &arrivals, horizon));
+            self.commit(now, k, 1.0, (&queues, &inflow));
             return Some(running);
         }
         // Nobody else waiting: rest in green.
         let Some(next) = next else {
-            self.commit(now, k, self.params.horizon_s, (&queues, &arrivals, horizon));
+            self.commit(now, k, self.params.horizon_s, (&queues, &inflow));
             return Some(running);
         };
         if green >= bounds.max_green {
-            self.commit(now, k, 0.0, (&queues, &arrivals, horizon));
+            self.commit(now, k, 0.0, (&queues, &inflow));
             self.ending = Some(Termination::MaxOut);
             return Some(self.rings.go(&self.plan, next));
         }
@@ -353,7 +393,7 @@ impl Controller for Adaptive {
         let mut best = (f64::INFINITY, 0.0);
         let mut hold = 0.0;
         while hold <= room + 1e-9 {
-            let delay = self.predict(k, hold, &queues, &arrivals, horizon, None);
+            let delay = self.predict(k, hold, &queues, &inflow, None);
             if delay < best.0 - 1e-6 {
                 best = (delay, hold);
             }
@@ -370,26 +410,11 @@ impl Controller for Adaptive {
         } else {
             self.rings.go(&self.plan, next)
         };
-        self.commit(now, k, hold, (&queues, &arrivals, horizon));
+        self.commit(now, k, hold, (&queues, &inflow));
         // Ended by the prediction: its queue is served (the event log's gap out).
         self.ending = (stage != running).then_some(Termination::GapOut);
         Some(stage)
     }
-
-    fn poll_at(&self, now: Instant) -> Option<Instant> {
-        Some(now + Duration::from_secs(1))
-    }
-
-    fn termination(&self) -> Option<Termination> {
-        self.ending
-    }
-
-    fn outflow(&self) -> Option<&Outflow> {
-        Some(&self.outflow)
-    }
-}
-
-impl Adaptive {
     /// The plan position running at `now`, its green so far and the stage standing for it;
     /// else what to request (between stages, or to start). Tracks the cycle's start.
     fn position(
@@ -416,11 +441,12 @@ impl Adaptive {
     }
 
     /// Predicts the schedule that holds plan position `k` for `hold` s more on `(queues,
-    /// arrivals, horizon)`, and publishes its departures as the outflow forecast.
-    fn commit(&mut self, now: Instant, k: usize, hold: f64, on: (&[f64], &[Vec<f64>], usize)) {
-        let (queues, arrivals, horizon) = on;
+    /// inflow)`, and publishes its departures as the outflow forecast.
+    fn commit(&mut self, now: Instant, k: usize, hold: f64, on: (&[f64], &predict::Inflow<'_>)) {
+        let (queues, inflow) = on;
+        self.held_s = hold;
         let mut departures = Vec::new();
-        self.predict(k, hold, queues, arrivals, horizon, Some(&mut departures));
+        self.predict(k, hold, queues, inflow, Some(&mut departures));
         self.publish(now, &departures);
     }
 
@@ -441,6 +467,7 @@ impl Adaptive {
 /// Time resolution of the prediction, s.
 const BIN_S: f64 = 2.0;
 
+mod cadence;
 mod counted;
 mod equity;
 pub use equity::WAIT_WEIGHT_RANGE;

@@ -126,6 +126,7 @@ impl DepartureHistory {
         Outflow {
             // Before the clock has run `len` seconds there is no such past: bin 0 is the start.
             from: now - Duration::from_secs(self.len as u64),
+            made: now,
             by_link,
         }
     }

@@ -12,6 +12,9 @@ use crate::time::Instant;
 pub struct Outflow {
     /// When bin 0 starts.
     pub from: Instant,
+    /// When the forecast was made: a controller makes at most one at an instant, so an outflow
+    /// with the same `from` and `made` is the same outflow.
+    pub made: Instant,
     /// By outgoing link id.
     pub by_link: BTreeMap<String, Vec<f64>>,
 }

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use crate::corridor::DetectorKind;
 use crate::detector::DetectorSample;
 
-use crate::model::{SignalState, Turn};
+use crate::model::{GroupIndex, SignalState, Turn};
 use crate::site::Site;
 use crate::time::{Duration, Instant};
 use channels::Channel;
@@ -145,6 +145,8 @@ struct Lane {
     standing: bool,
     /// When the lane last had green.
     last_green: Option<Instant>,
+    /// The signal groups of the movements the lane serves.
+    groups: Vec<GroupIndex>,
 }
 
 /// What a lane's loops say at one tick.
@@ -242,6 +244,12 @@ impl Estimator {
                     turns: [Turn::Left, Turn::Through, Turn::Right].map(|t| allows.allows(t)),
                     standing: false,
                     last_green: None,
+                    groups: approach
+                        .movements
+                        .iter()
+                        .filter(|m| m.lanes.contains(&l))
+                        .filter_map(|m| m.group)
+                        .collect(),
                 });
             }
         }
@@ -316,6 +324,22 @@ impl Estimator {
     pub fn observe_downstream(&mut self, reports: &BTreeMap<String, LinkReport>) {
         for (slot, link) in self.downstream.iter_mut().zip(&self.out_links) {
             *slot = reports.get(link).map(|r| r.arrival_veh_h / 3600.0);
+        }
+    }
+
+    /// The links this site feeds, in the order [`Estimator::observe_downstream_rates`] takes
+    /// them.
+    pub fn out_links(&self) -> &[String] {
+        &self.out_links
+    }
+
+    /// Takes in the arrival flow each neighbour counted on the links this site feeds, veh/s, in
+    /// the order of [`Estimator::out_links`] (`None`: not reported): what
+    /// [`Estimator::observe_downstream`] reads from the reports, for a caller that keeps them
+    /// by index.
+    pub fn observe_downstream_rates(&mut self, rates: impl IntoIterator<Item = Option<f64>>) {
+        for (slot, rate) in self.downstream.iter_mut().zip(rates) {
+            *slot = rate;
         }
     }
 
@@ -511,14 +535,10 @@ impl Estimator {
     }
 
     fn lane_green(&self, i: usize, shown: &SignalState) -> bool {
-        let lane = &self.lanes[i];
-        let approach = &self.site.approaches[lane.approach];
-        approach
-            .movements
+        self.lanes[i]
+            .groups
             .iter()
-            .filter(|m| m.lanes.contains(&lane.lane))
-            .filter_map(|m| m.group)
-            .any(|g| g.get() < shown.len() && shown.get(g).is_go())
+            .any(|&g| g.get() < shown.len() && shown.get(g).is_go())
     }
 
     /// The turning ratios of every approach, from the lanes' flow histories and what the

@@ -39,6 +39,9 @@ pub struct RunOptions {
     pub record: bool,
     /// Aggregation interval of the per-approach log (default 60 s).
     pub interval_s: Option<f64>,
+    /// Threads stepping the intersections (default: one per core, or `RAYON_NUM_THREADS`);
+    /// the results are the same whatever the number.
+    pub threads: Option<usize>,
 }
 
 /// An independent random stream for purpose `stream` of run `seed`.
@@ -153,12 +156,9 @@ impl Simulation {
             .record
             .then(|| Recording::new(corridor, &links, scenario.step));
         let link_count = links.len();
-        let link_index = links
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (l.id.clone(), i))
-            .collect();
+        let link_index = links.iter().map(|l| l.id.clone()).zip(0..).collect();
         let approach_count = approaches.len();
+        let junction_count = junctions.len();
         Ok(Simulation {
             scenario_name: scenario.name.clone(),
             controller,
@@ -207,6 +207,10 @@ impl Simulation {
             hard_stops: 0,
             red_crossings: 0,
             recording,
+            threads: super::threads::Threads::new(options.threads, junction_count),
+            changed: vec![false; junction_count],
+            reports: Vec::new(),
+            report_of: Vec::new(),
         })
     }
 }

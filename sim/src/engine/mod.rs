@@ -12,8 +12,10 @@ mod crossing;
 mod emergency;
 mod lane_change;
 mod movement;
+mod neighbours;
 mod record;
 mod results;
+mod threads;
 
 pub use build::RunOptions;
 pub use record::{Path, PathSignal, Recording, TrajectoryPoint};
@@ -25,7 +27,6 @@ use std::collections::VecDeque;
 use greenwave_controllers::control::Neighbours;
 use greenwave_controllers::detector::DetectorSample;
 use greenwave_controllers::estimate::Estimate;
-use greenwave_controllers::estimate::dispersion;
 use greenwave_controllers::model::SignalState;
 use greenwave_controllers::{Duration, Instant};
 
@@ -100,6 +101,14 @@ pub struct Simulation {
     next_emergency: usize,
     /// The trips of emergency vehicles.
     emergency_trips: Vec<u32>,
+    /// Every link report of the step, in link id order, and the junction and approach each
+    /// comes from (`neighbours`).
+    reports: Vec<greenwave_controllers::estimate::LinkReport>,
+    report_of: Vec<(usize, usize)>,
+    /// The threads the junctions are stepped on.
+    threads: threads::Threads,
+    /// Whether each junction's signals changed in this step.
+    changed: Vec<bool>,
 }
 
 impl Simulation {
@@ -160,6 +169,7 @@ impl Simulation {
     pub fn set_turning_prior(&mut self, site: &str, link: &str, ratios: [f64; 3]) {
         if let Some(j) = self.junctions.iter_mut().find(|j| j.site == site) {
             j.estimator.set_turning_prior(link, ratios);
+            j.refresh_reports();
         }
     }
 
@@ -216,8 +226,17 @@ impl Simulation {
         let t_end = t + f64::from(dt);
 
         self.gather_neighbours();
-        for (j, junction) in self.junctions.iter_mut().enumerate() {
-            if junction.tick(t0, &self.neighbours) {
+        let (neighbours, reports) = (&self.neighbours, &self.reports);
+        let (links, link_index) = (&self.links, &self.link_index);
+        self.threads
+            .each_junction(&mut self.junctions, &mut self.changed, |junction| {
+                let changed = junction.tick(t0, neighbours, reports);
+                junction.refresh_reports();
+                junction.refresh_forecast(links, link_index);
+                changed
+            });
+        for (j, junction) in self.junctions.iter().enumerate() {
+            if self.changed[j] {
                 self.shown[j].clone_from(&junction.shown);
                 self.go_since[j].clone_from(&junction.go_since);
                 if let Some(rec) = &mut self.recording {
@@ -303,43 +322,31 @@ impl Simulation {
         self.now = t0 + self.step;
     }
 
-    /// What every intersection tells its neighbours: its report on each approach link (queues,
-    /// counted arrivals), and its outflow forecast, dispersed along each link into arrivals at
-    /// the next stop line.
-    fn gather_neighbours(&mut self) {
-        self.neighbours.arrivals.clear();
-        let now = self.now;
-        for j in &self.junctions {
-            for (link, report) in j.estimator.link_reports() {
-                // Updated in place: the keys stay from one step to the next.
-                match self.neighbours.links.get_mut(link) {
-                    Some(r) => *r = report,
-                    None => {
-                        self.neighbours.links.insert(link.to_owned(), report);
-                    }
-                }
-            }
-            let Some(outflow) = j.outflow() else { continue };
-            let age = (now - outflow.from).as_secs_f64().round() as usize;
-            for (link_id, departures) in &outflow.by_link {
-                let Some(&l) = self.link_index.get(link_id) else {
-                    continue;
-                };
-                let link = &self.links[l];
-                if link.is_exit() {
-                    continue;
-                }
-                let travel_s = f64::from(link.length / link.speed);
-                self.neighbours.arrivals.insert(
-                    link_id.clone(),
-                    dispersion::arrivals_from_now(departures, travel_s, age),
-                );
-            }
-        }
+    /// Runs to the end, calling `progress` with the fraction done now and then.
+    pub fn run(&mut self, progress: impl FnMut(f64) + Send) {
+        let threads = self.threads.clone();
+        threads.install(|| self.run_here(progress));
     }
 
-    /// Runs to the end, calling `progress` with the fraction done now and then.
-    pub fn run(&mut self, mut progress: impl FnMut(f64)) {
+    /// Simulates `steps` steps, or up to the end.
+    pub fn advance(&mut self, steps: u64) {
+        let threads = self.threads.clone();
+        threads.install(|| {
+            for _ in 0..steps {
+                if self.finished() {
+                    break;
+                }
+                self.step();
+            }
+        });
+    }
+
+    /// How many threads step the intersections.
+    pub fn threads(&self) -> usize {
+        self.threads.count()
+    }
+
+    fn run_here(&mut self, mut progress: impl FnMut(f64)) {
         let total = self.end.total_millis().max(1) as f64;
         let report_every = (60_000 / self.step.total_millis().max(1)).max(1);
         while !self.finished() {

@@ -2,6 +2,8 @@
 //! neighbours' forecasts, else the local estimate), and the delay a candidate schedule gives
 //! them in a queue model that discharges each flow at its saturation flow while it has green.
 
+use std::cell::Cell;
+
 use super::equity::Clocks;
 use super::{Adaptive, BIN_S};
 use crate::control::Inputs;
@@ -34,25 +36,24 @@ impl Adaptive {
             .collect()
     }
 
-    /// Predicted delay (vehicle-seconds, weighted for equity: `equity`) over the horizon when the current stage (plan position
-    /// `k`) runs `hold` s more and then the stages that follow in order (skipping those without
-    /// demand), each until its queues have cleared within its green bounds. Time runs in bins of
-    /// `BIN` seconds. With `record`, the departures of each flow per second go there.
+    /// Predicted delay (vehicle-seconds, weighted for equity: `equity`) over the horizon when
+    /// the current stage (plan position `k`) runs `hold` s more and then the stages that follow
+    /// in order (skipping those without demand), each until its queues have cleared within its
+    /// green bounds. Time runs in bins of `BIN` seconds. With `record`, the departures of each
+    /// flow per second go there.
     pub(super) fn predict(
         &self,
         k: usize,
         hold: f64,
         queues: &[f64],
-        arrivals: &[Vec<f64>],
-        horizon: usize,
+        inflow: &Inflow<'_>,
         mut record: Option<&mut Vec<Vec<f64>>>,
     ) -> f64 {
         let ix = &self.site.intersection;
         let n = self.plan.stages.len();
         let lost = self.params.startup_lost_s;
-        let bins = horizon / BIN_S as usize;
+        let (horizon, bins) = (inflow.horizon, inflow.bins);
         let mut q = queues.to_vec();
-        let mut inflow = vec![0.0; self.flows.len()];
         let mut demand = vec![0.0; self.pools.len()];
         let mut delay = 0.0;
         let mut clocks = Clocks::new(self);
@@ -63,20 +64,20 @@ impl Adaptive {
         let mut at = k;
         let mut green_from = f64::NEG_INFINITY;
         let mut end_by = hold;
+        // Which flows the stage at `at` serves.
+        let in_stage = |at: usize| {
+            let groups = ix.stage(self.plan.stages[at].stage).groups;
+            self.flows.iter().map(move |f| groups.contains(f.group))
+        };
+        let mut served: Vec<bool> = in_stage(at).collect();
         for b in 0..bins {
             let now = b as f64 * BIN_S;
             if now >= end_by {
                 // The stage ends: on to the next stage with demand, after the interstage.
                 let waiting = |p: usize| {
-                    let groups = ix.stage(self.plan.stages[p].stage).groups;
-                    self.flows.iter().enumerate().any(|(i, f)| {
-                        groups.contains(f.group)
-                            && (q[i] >= 0.5
-                                || arrivals[i][b * 2..(b * 2 + 30).min(horizon)]
-                                    .iter()
-                                    .sum::<f64>()
-                                    >= 0.5)
-                    })
+                    in_stage(p)
+                        .enumerate()
+                        .any(|(i, s)| s && (q[i] >= 0.5 || inflow.soon(i, b) >= 0.5))
                 };
                 let next = (1..=n)
                     .map(|d| (at + d) % n)
@@ -85,22 +86,25 @@ impl Adaptive {
                 green_from = now + self.between[at][next];
                 at = next;
                 end_by = green_from + self.plan.stages[at].max_green.as_secs_f64();
+                served.clear();
+                served.extend(in_stage(at));
             }
-            let groups = ix.stage(self.plan.stages[at].stage).groups;
             let flowing = now >= green_from + lost || green_from == f64::NEG_INFINITY;
             let serving = now >= green_from;
+            let open = serving && flowing;
             let mut left_in_stage = 0.0;
             // What each pool's green movements could send, against what its lanes can.
             demand.iter_mut().for_each(|d| *d = 0.0);
-            for (i, f) in self.flows.iter().enumerate() {
-                inflow[i] = arrivals[i][2 * b] + arrivals[i].get(2 * b + 1).copied().unwrap_or(0.0);
-                if serving && flowing && groups.contains(f.group) {
-                    demand[f.pool] += q[i] + inflow[i];
+            if open {
+                for (i, f) in self.flows.iter().enumerate() {
+                    if served[i] {
+                        demand[f.pool] += q[i] + inflow.bin(i, b);
+                    }
                 }
             }
             for (i, f) in self.flows.iter().enumerate() {
-                let inflow = inflow[i];
-                let green = serving && flowing && groups.contains(f.group);
+                let inflow = inflow.bin(i, b);
+                let green = open && served[i];
                 let out = if green {
                     let room = self.pools[f.pool].capacity * BIN_S;
                     let d = demand[f.pool];
@@ -116,7 +120,7 @@ impl Adaptive {
                     }
                 }
                 delay += q[i] * BIN_S * clocks.weight(i, now, green, q[i]);
-                if groups.contains(f.group) {
+                if served[i] {
                     left_in_stage += q[i];
                 }
             }
@@ -134,5 +138,58 @@ impl Adaptive {
         // stage has had its turn, and a penalty there makes the controller cut stages short to
         // chase queues it cannot clear anyway.
         delay
+    }
+}
+
+/// The arrivals of one decision as the prediction reads them, worked out once for all the
+/// schedules the decision compares.
+pub(super) struct Inflow<'a> {
+    /// Arrival rate of each flow per one-second bin.
+    rate: &'a [Vec<f64>],
+    horizon: usize,
+    bins: usize,
+    /// Arrivals of each flow in each bin of the prediction, flow by flow.
+    per_bin: Vec<f64>,
+    /// Arrivals of each flow within 30 s of the start of each bin, worked out when first
+    /// asked (NaN until then).
+    soon: Vec<Cell<f64>>,
+}
+
+impl<'a> Inflow<'a> {
+    /// The arrivals `rate` (per flow, per one-second bin) over `horizon` seconds.
+    pub fn new(rate: &'a [Vec<f64>], horizon: usize) -> Self {
+        let bins = horizon / BIN_S as usize;
+        let per_bin = rate
+            .iter()
+            .flat_map(|a| {
+                (0..bins).map(move |b| a[2 * b] + a.get(2 * b + 1).copied().unwrap_or(0.0))
+            })
+            .collect();
+        Inflow {
+            rate,
+            horizon,
+            bins,
+            per_bin,
+            soon: vec![Cell::new(f64::NAN); rate.len() * bins],
+        }
+    }
+
+    /// Arrivals of flow `i` in bin `b`.
+    fn bin(&self, i: usize, b: usize) -> f64 {
+        self.per_bin[i * self.bins + b]
+    }
+
+    /// Arrivals of flow `i` within 30 s of the start of bin `b`.
+    fn soon(&self, i: usize, b: usize) -> f64 {
+        let cell = &self.soon[i * self.bins + b];
+        if cell.get().is_nan() {
+            let from = b * BIN_S as usize;
+            cell.set(
+                self.rate[i][from..(from + 30).min(self.horizon)]
+                    .iter()
+                    .sum(),
+            );
+        }
+        cell.get()
     }
 }

@@ -549,7 +549,8 @@ fn main_street_hold(wait_weight: f64, waited: f64) -> f64 {
     let mut best = (f64::INFINITY, 0.0);
     for step in 0..=15 {
         let hold = f64::from(step) * 2.0;
-        let delay = ctl.predict(0, hold, &queues, &arrivals, horizon, None);
+        let inflow = super::predict::Inflow::new(&arrivals, horizon);
+        let delay = ctl.predict(0, hold, &queues, &inflow, None);
         if delay < best.0 - 1e-6 {
             best = (delay, hold);
         }
