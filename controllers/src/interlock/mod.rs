@@ -24,7 +24,7 @@ pub use violation::{Violation, ViolationKind};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-use crate::model::{Aspect, GroupIndex, Intersection, SignalState};
+use crate::model::{Aspect, GroupIndex, Intersection, SignalGroup, SignalState};
 use crate::time::{Duration, Instant};
 
 /// The state latched on a violation.
@@ -198,7 +198,6 @@ impl Interlock {
         }
 
         // 2. Legal transitions, transitional aspects and minimum greens of groups that change.
-        let timings = ix.timings();
         for (g, to) in proposed.iter() {
             let w = &self.watch[g.get()];
             if w.aspect == to {
@@ -213,16 +212,7 @@ impl Interlock {
                 });
             }
             let shown = now - w.since;
-            let required = match w.aspect {
-                Aspect::Amber => timings.amber,
-                Aspect::RedAmber => timings.red_amber,
-                Aspect::FlashingGreen => timings.flashing_green,
-                // A preemption may shorten it as far as the intersection allows.
-                Aspect::FlashingDontWalk => group.pedestrian.map_or(Duration::ZERO, |p| {
-                    ix.preemption().ped_clearance(p.clearance)
-                }),
-                _ => Duration::ZERO,
-            };
+            let required = least_shown(ix, group, w.aspect);
             if shown < required {
                 return Err(ViolationKind::AspectCutShort {
                     group: self.name(g),
@@ -257,13 +247,7 @@ impl Interlock {
                 let Some(required) = ix.intergreen(c, g) else {
                     continue;
                 };
-                // A preemption may shorten a pedestrian clearance, and with it the intergreen.
-                let required = match ix.group(c).pedestrian {
-                    Some(p) if p.timed_walk => {
-                        required - (p.clearance - ix.preemption().ped_clearance(p.clearance))
-                    }
-                    _ => required,
-                };
+                let required = least_intergreen(ix, c, required);
                 let w = &self.watch[c.get()];
                 let ended = if w.aspect.is_go() && !c_to.is_go() {
                     now
@@ -341,6 +325,33 @@ impl Interlock {
         }
         self.last_check = now;
         self.output.clone_from(proposed);
+    }
+}
+
+/// The least time a group shows a transitional aspect: amber, red+amber and flashing green as
+/// the intersection times them, flashing don't walk as its pedestrian clearance (or as short as
+/// a preemption may make it).
+fn least_shown(ix: &Intersection, group: &SignalGroup, aspect: Aspect) -> Duration {
+    let timings = ix.timings();
+    match aspect {
+        Aspect::Amber => timings.amber,
+        Aspect::RedAmber => timings.red_amber,
+        Aspect::FlashingGreen => timings.flashing_green,
+        Aspect::FlashingDontWalk => group.pedestrian.map_or(Duration::ZERO, |p| {
+            ix.preemption().ped_clearance(p.clearance)
+        }),
+        _ => Duration::ZERO,
+    }
+}
+
+/// The intergreen from `clearing` as the interlock holds it: less by as much as a preemption
+/// may shorten its pedestrian clearance.
+fn least_intergreen(ix: &Intersection, clearing: GroupIndex, intergreen: Duration) -> Duration {
+    match ix.group(clearing).pedestrian {
+        Some(p) if p.timed_walk => {
+            intergreen - (p.clearance - ix.preemption().ped_clearance(p.clearance))
+        }
+        _ => intergreen,
     }
 }
 

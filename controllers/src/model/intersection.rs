@@ -175,34 +175,7 @@ impl Intersection {
                     );
                 }
             }
-            let pedestrian = (g.kind == GroupKind::Pedestrian)
-                .then(|| pedestrian::timing(spec.region, &spec.pedestrians, g, &field, &mut out));
-            let mut sequence = AspectSequence::for_group(spec.region, g.kind, &timings);
-            let mut min_green_s = g.min_green_s;
-            if let Some(p) = &pedestrian {
-                min_green_s = pedestrian::walk_s(spec.region, g);
-                if p.timed_walk {
-                    // The pedestrian change interval follows the walk.
-                    sequence.after_green = vec![Step {
-                        aspect: Aspect::FlashingDontWalk,
-                        duration: p.clearance,
-                    }];
-                }
-            } else if let Some(field_name) = pedestrian_only_field(g) {
-                out.push(
-                    format!("{field}.{field_name}"),
-                    format!("`{field_name}` applies to pedestrian groups only"),
-                );
-            }
-            groups.push(SignalGroup {
-                id: g.id.clone(),
-                kind: g.kind,
-                movements: g.movements.clone(),
-                min_green: Duration::from_secs_f64(min_green_s),
-                max_green: Duration::from_secs_f64(g.max_green_s.max(min_green_s)),
-                sequence,
-                pedestrian,
-            });
+            groups.push(signal_group(spec, g, &field, &timings, &mut out));
         }
 
         let n = groups.len();
@@ -338,6 +311,44 @@ impl Intersection {
             .iter()
             .position(|s| s.id == id)
             .map(|i| StageIndex(i as u8))
+    }
+}
+
+/// Group `g` (at `field`) with its aspect sequence and, for a pedestrian group, its walk and
+/// clearance (a US walk ends in a flashing don't walk as long as the clearance).
+fn signal_group(
+    spec: &IntersectionSpec,
+    g: &GroupSpec,
+    field: &str,
+    timings: &SequenceTimings,
+    out: &mut Collector,
+) -> SignalGroup {
+    let pedestrian = (g.kind == GroupKind::Pedestrian)
+        .then(|| pedestrian::timing(spec.region, &spec.pedestrians, g, field, out));
+    let mut sequence = AspectSequence::for_group(spec.region, g.kind, timings);
+    let mut min_green_s = g.min_green_s;
+    if let Some(p) = &pedestrian {
+        min_green_s = pedestrian::walk_s(spec.region, g);
+        if p.timed_walk {
+            sequence.after_green = vec![Step {
+                aspect: Aspect::FlashingDontWalk,
+                duration: p.clearance,
+            }];
+        }
+    } else if let Some(field_name) = pedestrian_only_field(g) {
+        out.push(
+            format!("{field}.{field_name}"),
+            format!("`{field_name}` applies to pedestrian groups only"),
+        );
+    }
+    SignalGroup {
+        id: g.id.clone(),
+        kind: g.kind,
+        movements: g.movements.clone(),
+        min_green: Duration::from_secs_f64(min_green_s),
+        max_green: Duration::from_secs_f64(g.max_green_s.max(min_green_s)),
+        sequence,
+        pedestrian,
     }
 }
 

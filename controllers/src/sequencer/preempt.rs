@@ -9,7 +9,7 @@
 
 use super::transition::{Change, RED_REVERT, TransitionPlan};
 use super::{Phase, Sequencer};
-use crate::model::{Aspect, GroupSet, Intersection, SignalState, StageIndex};
+use crate::model::{Aspect, GroupIndex, GroupSet, Intersection, SignalState, StageIndex};
 use crate::time::{Duration, Instant};
 
 /// Plans the way from `state` at `t0` to `target` for a preemption: see the module docs.
@@ -62,29 +62,13 @@ pub fn preempt_plan(
             let min_green = least_green.map_or(group.min_green, |cut| cut.min(group.min_green));
             let start = (since + min_green).max(t0);
             go_end[g.get()] = start + sequence.go_after_green();
-            let mut at = start;
-            for step in &sequence.after_green {
-                changes.push(Change {
-                    at,
-                    group: g,
-                    aspect: step.aspect,
-                });
-                // A pedestrian clearance as short as the preemption may make it.
-                at += match (step.aspect, group.pedestrian) {
-                    (Aspect::FlashingDontWalk, Some(p)) => {
-                        let short = rules.ped_clearance(p.clearance);
-                        shortened[g.get()] = p.clearance - short;
-                        short
-                    }
-                    _ => step.duration,
-                };
+            // A pedestrian clearance as short as the preemption may make it.
+            let clearance = group.pedestrian.map(|p| rules.ped_clearance(p.clearance));
+            if let (Some(p), Some(short)) = (group.pedestrian, clearance) {
+                shortened[g.get()] = p.clearance - short;
             }
-            changes.push(Change {
-                at,
-                group: g,
-                aspect: Aspect::Red,
-            });
-            completes = completes.max(at);
+            let red_at = end_green(&mut changes, intersection, g, start, clearance);
+            completes = completes.max(red_at);
         } else if aspect == Aspect::Green {
             // Stays green.
         } else if aspect == Aspect::Red {
@@ -95,22 +79,10 @@ pub fn preempt_plan(
             // Part-way into a green it may not keep: the green comes as planned, holds its
             // minimum and ends.
             let green_at = keep(scheduled, g, Aspect::Green, &mut changes);
-            let mut at = green_at + group.min_green;
-            go_end[g.get()] = at + sequence.go_after_green();
-            for step in &sequence.after_green {
-                changes.push(Change {
-                    at,
-                    group: g,
-                    aspect: step.aspect,
-                });
-                at += step.duration;
-            }
-            changes.push(Change {
-                at,
-                group: g,
-                aspect: Aspect::Red,
-            });
-            completes = completes.max(at);
+            let start = green_at + group.min_green;
+            go_end[g.get()] = start + sequence.go_after_green();
+            let red_at = end_green(&mut changes, intersection, g, start, None);
+            completes = completes.max(red_at);
         } else {
             // Part-way through a change (amber, red+amber, flashing green or don't walk): the
             // change runs on as planned.
@@ -135,7 +107,34 @@ pub fn preempt_plan(
             }
         }
     }
-    for g in joining {
+    let joined = schedule_joins(
+        intersection,
+        t0,
+        &joining,
+        red_since,
+        &go_end,
+        &shortened,
+        &mut changes,
+    );
+    let completes = completes.max(joined);
+    changes.sort_by_key(|c| c.at);
+    TransitionPlan { changes, completes }
+}
+
+/// Schedules the dwell-stage groups in `joining` into green: after their own red revert and
+/// the intergreen from every group they conflict with (less any shortened pedestrian
+/// clearance). Returns when the last is green.
+fn schedule_joins(
+    intersection: &Intersection,
+    t0: Instant,
+    joining: &[GroupIndex],
+    red_since: &[Instant],
+    go_end: &[Instant],
+    shortened: &[Duration],
+    changes: &mut Vec<Change>,
+) -> Instant {
+    let mut completes = t0;
+    for &g in joining {
         let sequence = &intersection.group(g).sequence;
         let lead_in = sequence.lead_in();
         let red_at = changes
@@ -167,18 +166,41 @@ pub fn preempt_plan(
         });
         completes = completes.max(green_at);
     }
-    changes.sort_by_key(|c| c.at);
-    TransitionPlan { changes, completes }
+    completes
+}
+
+/// Schedules group `g`'s after-green sequence from `start`, then red; a flashing don't walk
+/// lasts `ped_clearance` when given. Returns when the red begins.
+fn end_green(
+    changes: &mut Vec<Change>,
+    intersection: &Intersection,
+    g: GroupIndex,
+    start: Instant,
+    ped_clearance: Option<Duration>,
+) -> Instant {
+    let mut at = start;
+    for step in &intersection.group(g).sequence.after_green {
+        changes.push(Change {
+            at,
+            group: g,
+            aspect: step.aspect,
+        });
+        at += match (step.aspect, ped_clearance) {
+            (Aspect::FlashingDontWalk, Some(short)) => short,
+            _ => step.duration,
+        };
+    }
+    changes.push(Change {
+        at,
+        group: g,
+        aspect: Aspect::Red,
+    });
+    at
 }
 
 /// Copies group `g`'s scheduled changes into `changes` in time order, up to and including the
 /// first to `until`; returns when that one is due.
-fn keep(
-    scheduled: &[Change],
-    g: crate::model::GroupIndex,
-    until: Aspect,
-    changes: &mut Vec<Change>,
-) -> Instant {
+fn keep(scheduled: &[Change], g: GroupIndex, until: Aspect, changes: &mut Vec<Change>) -> Instant {
     let mut mine: Vec<Change> = scheduled.iter().filter(|c| c.group == g).copied().collect();
     mine.sort_by_key(|c| c.at);
     let mut last = Instant::ZERO;

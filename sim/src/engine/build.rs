@@ -100,24 +100,7 @@ impl Simulation {
             }
         }
 
-        let mut sources: Vec<Source> = scenario
-            .demand
-            .iter()
-            .enumerate()
-            .map(|(i, d)| Source {
-                link: d.link.index() as u32,
-                route: u32::MAX,
-                arrivals: Arrivals::new(d.flows.clone(), stream(seed, i as u64)),
-                waiting: VecDeque::new(),
-            })
-            .collect();
-        // Origin-destination pairs: a source each, at the route's entry, on a stream of its own.
-        sources.extend(scenario.od.iter().enumerate().map(|(k, r)| Source {
-            link: r.links[0].index() as u32,
-            route: k as u32,
-            arrivals: Arrivals::new(r.flows.clone(), stream(seed, 3_000 + k as u64)),
-            waiting: VecDeque::new(),
-        }));
+        let mut sources = sources(scenario, seed);
         let routes = scenario.od.iter().map(|r| r.turns.clone()).collect();
 
         let crossings = crossings(scenario, seed, &junctions, &junction_of);
@@ -127,21 +110,7 @@ impl Simulation {
             .iter()
             .map(|&(link, at)| (link.index() as u32, at))
             .collect();
-        let mut sources: Vec<Source> = sources;
-        for &(link, _) in &emergency {
-            if !sources
-                .iter()
-                .any(|s| s.link == link && s.route == u32::MAX)
-            {
-                let i = sources.len() as u64;
-                sources.push(Source {
-                    link,
-                    route: u32::MAX,
-                    arrivals: Arrivals::new(vec![(0.0, 0.0)], stream(seed, 3_000 + i)),
-                    waiting: VecDeque::new(),
-                });
-            }
-        }
+        emergency_sources(&emergency, &mut sources, seed);
 
         let go_since = junctions
             .iter()
@@ -290,6 +259,48 @@ fn loops(
         }
     }
     (loops, lane_loops)
+}
+
+/// A source for every entry's demand and every origin-destination pair (at the route's entry),
+/// each on a random stream of its own.
+fn sources(scenario: &Scenario, seed: u64) -> Vec<Source> {
+    let mut sources: Vec<Source> = scenario
+        .demand
+        .iter()
+        .enumerate()
+        .map(|(i, d)| Source {
+            link: d.link.index() as u32,
+            route: u32::MAX,
+            arrivals: Arrivals::new(d.flows.clone(), stream(seed, i as u64)),
+            waiting: VecDeque::new(),
+        })
+        .collect();
+    sources.extend(scenario.od.iter().enumerate().map(|(k, r)| Source {
+        link: r.links[0].index() as u32,
+        route: k as u32,
+        arrivals: Arrivals::new(r.flows.clone(), stream(seed, 3_000 + k as u64)),
+        waiting: VecDeque::new(),
+    }));
+    sources
+}
+
+/// A source at every emergency vehicle's entry that has none drawing its turns (an entry without
+/// demand, or with origin-destination demand only).
+fn emergency_sources(emergency: &[(u32, f64)], sources: &mut Vec<Source>, seed: u64) {
+    for &(link, _) in emergency {
+        if !sources
+            .iter()
+            .any(|s| s.link == link && s.route == u32::MAX)
+        {
+            let i = sources.len() as u64;
+            sources.push(Source {
+                link,
+                route: u32::MAX,
+                arrivals: Arrivals::new(vec![(0.0, 0.0)], stream(seed, 4_000 + i)),
+                waiting: VecDeque::new(),
+            });
+        }
+    }
 }
 
 /// The pedestrian crossings, each with its arrivals and push button.

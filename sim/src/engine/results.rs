@@ -69,47 +69,8 @@ impl Simulation {
         let hours = (end / 3600.0).max(1e-9);
         let arrived = self.records.len() as u64;
         let mut vehicles = std::mem::take(&mut self.records);
-        let mut max_wait = 0.0f64;
-        for lane in &self.lanes {
-            for v in lane {
-                let trip = &self.trips[v.id as usize];
-                if v.halted_since >= 0.0 {
-                    max_wait = max_wait.max(end - f64::from(v.halted_since));
-                }
-                vehicles.push(VehicleRecord {
-                    id: v.id,
-                    entry: self.links[trip.entry as usize].id.clone(),
-                    exit: String::new(),
-                    generated_s: trip.generated_s,
-                    inserted_s: trip.inserted_s,
-                    arrived_s: f64::NAN,
-                    delay_s: f64::from(v.loss),
-                    stops: u32::from(v.stops),
-                    waiting_s: f64::from(v.waiting),
-                    co2_g: f64::from(v.fuel) * CO2_G_PER_ML,
-                });
-            }
-        }
-        let in_network = vehicles.len() as u64 - arrived;
-        let mut never_inserted = 0;
-        for source in &self.sources {
-            for &id in &source.waiting {
-                let trip = &self.trips[id as usize];
-                never_inserted += 1;
-                vehicles.push(VehicleRecord {
-                    id,
-                    entry: self.links[trip.entry as usize].id.clone(),
-                    exit: String::new(),
-                    generated_s: trip.generated_s,
-                    inserted_s: f64::NAN,
-                    arrived_s: f64::NAN,
-                    delay_s: (end - trip.generated_s).max(0.0),
-                    stops: 0,
-                    waiting_s: 0.0,
-                    co2_g: 0.0,
-                });
-            }
-        }
+        let (mut max_wait, never_inserted) = self.unfinished(end, &mut vehicles);
+        let in_network = vehicles.len() as u64 - arrived - never_inserted;
         vehicles.sort_by_key(|v| v.id);
 
         let approaches: Vec<_> = self
@@ -126,16 +87,7 @@ impl Simulation {
         let fuel_ml = sum(vehicles.iter().map(|v| v.co2_g)) / CO2_G_PER_ML;
 
         let (ped_stats, served, ped_crossings) = self.pedestrian_waits(end);
-        let ev_delays: Vec<f64> = vehicles
-            .iter()
-            .filter(|v| self.emergency_trips.contains(&v.id))
-            .map(|v| v.delay_s)
-            .collect();
-        let call_to_green: Vec<f64> = self
-            .junctions
-            .iter()
-            .flat_map(|j| j.preemption.call_to_green_s.iter().copied())
-            .collect();
+        let ev = self.emergency_figures(&vehicles);
 
         let intervals = self.interval_rows();
 
@@ -174,21 +126,13 @@ impl Simulation {
             pedestrians: served,
             peds_caught: self.crossings.iter().map(|c| c.caught).sum(),
             slow_peds_caught: self.crossings.iter().map(|c| c.slow_caught).sum(),
-            ev_vehicles: ev_delays.len() as u64,
-            ev_mean_delay_s: crate::metrics::mean(&ev_delays),
-            ev_max_delay_s: ev_delays.iter().copied().fold(0.0, f64::max),
-            preempt_calls: self
-                .junctions
-                .iter()
-                .map(|j| u64::from(j.preemption.calls))
-                .sum(),
-            preempt_call_to_green_mean_s: crate::metrics::mean(&call_to_green),
-            preempt_call_to_green_max_s: call_to_green.iter().copied().fold(0.0, f64::max),
-            preempt_stuck: self
-                .junctions
-                .iter()
-                .map(|j| u64::from(j.preemption.stuck))
-                .sum(),
+            ev_vehicles: ev.vehicles,
+            ev_mean_delay_s: ev.mean_delay_s,
+            ev_max_delay_s: ev.max_delay_s,
+            preempt_calls: ev.calls,
+            preempt_call_to_green_mean_s: ev.call_to_green_mean_s,
+            preempt_call_to_green_max_s: ev.call_to_green_max_s,
+            preempt_stuck: ev.stuck,
             vehicle_updates: self.vehicle_updates,
             wall_seconds,
             vehicle_updates_per_s: self.vehicle_updates as f64 / wall_seconds.max(1e-9),
@@ -214,7 +158,95 @@ impl Simulation {
     }
 }
 
+/// The emergency vehicles' delays and what preemption did for them.
+struct EmergencyFigures {
+    vehicles: u64,
+    mean_delay_s: f64,
+    max_delay_s: f64,
+    calls: u64,
+    call_to_green_mean_s: f64,
+    call_to_green_max_s: f64,
+    stuck: u64,
+}
+
 impl Simulation {
+    /// Adds to `vehicles` the records of those still in the network at `end` and of those that
+    /// never entered; returns the longest wait of a vehicle halted at the end and how many never
+    /// entered.
+    fn unfinished(&self, end: f64, vehicles: &mut Vec<VehicleRecord>) -> (f64, u64) {
+        let mut max_wait = 0.0f64;
+        for lane in &self.lanes {
+            for v in lane {
+                let trip = &self.trips[v.id as usize];
+                if v.halted_since >= 0.0 {
+                    max_wait = max_wait.max(end - f64::from(v.halted_since));
+                }
+                vehicles.push(VehicleRecord {
+                    id: v.id,
+                    entry: self.links[trip.entry as usize].id.clone(),
+                    exit: String::new(),
+                    generated_s: trip.generated_s,
+                    inserted_s: trip.inserted_s,
+                    arrived_s: f64::NAN,
+                    delay_s: f64::from(v.loss),
+                    stops: u32::from(v.stops),
+                    waiting_s: f64::from(v.waiting),
+                    co2_g: f64::from(v.fuel) * CO2_G_PER_ML,
+                });
+            }
+        }
+        let mut never_inserted = 0;
+        for source in &self.sources {
+            for &id in &source.waiting {
+                let trip = &self.trips[id as usize];
+                never_inserted += 1;
+                vehicles.push(VehicleRecord {
+                    id,
+                    entry: self.links[trip.entry as usize].id.clone(),
+                    exit: String::new(),
+                    generated_s: trip.generated_s,
+                    inserted_s: f64::NAN,
+                    arrived_s: f64::NAN,
+                    delay_s: (end - trip.generated_s).max(0.0),
+                    stops: 0,
+                    waiting_s: 0.0,
+                    co2_g: 0.0,
+                });
+            }
+        }
+        (max_wait, never_inserted)
+    }
+
+    /// The emergency vehicles' delays (of `vehicles`) and the preemption calls.
+    fn emergency_figures(&self, vehicles: &[VehicleRecord]) -> EmergencyFigures {
+        let delays: Vec<f64> = vehicles
+            .iter()
+            .filter(|v| self.emergency_trips.contains(&v.id))
+            .map(|v| v.delay_s)
+            .collect();
+        let call_to_green: Vec<f64> = self
+            .junctions
+            .iter()
+            .flat_map(|j| j.preemption.call_to_green_s.iter().copied())
+            .collect();
+        let max = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
+        let sum = |f: fn(&crate::signals::PreemptionLog) -> u32| -> u64 {
+            self.junctions
+                .iter()
+                .map(|j| u64::from(f(&j.preemption)))
+                .sum()
+        };
+        EmergencyFigures {
+            vehicles: delays.len() as u64,
+            mean_delay_s: crate::metrics::mean(&delays),
+            max_delay_s: max(&delays),
+            calls: sum(|p| p.calls),
+            call_to_green_mean_s: crate::metrics::mean(&call_to_green),
+            call_to_green_max_s: max(&call_to_green),
+            stuck: sum(|p| p.stuck),
+        }
+    }
+
     /// The pedestrians' waits, those still waiting at `end` included, how many crossed, and
     /// each crossing's.
     fn pedestrian_waits(&self, end: f64) -> (DelayStats, u64, Vec<CrossingSummary>) {

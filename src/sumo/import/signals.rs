@@ -194,6 +194,129 @@ fn intergreens(
     out
 }
 
+/// The program's stages from phase `first` round the cycle: each distinct set of green groups
+/// (`green_at` of a phase) as a stage, named as the exporter declared it, else by the phase's
+/// name, else by its groups; consecutive phases of one stage add up their greens.
+fn walk_stages(
+    tl: &TlLogic,
+    ids: &[String],
+    declared: &[StageSpec],
+    durations: &[f64],
+    first: usize,
+    green_at: &dyn Fn(usize) -> Option<BTreeSet<usize>>,
+) -> (BTreeMap<BTreeSet<usize>, String>, Vec<PlanStageSpec>) {
+    let n = durations.len();
+    let mut stage_ids: BTreeMap<BTreeSet<usize>, String> = BTreeMap::new();
+    let mut plan_stages: Vec<PlanStageSpec> = Vec::new();
+    let mut last: Option<BTreeSet<usize>> = None;
+    for p in (first..first + n).map(|p| p % n) {
+        let Some(set) = green_at(p) else {
+            last = None;
+            continue;
+        };
+        let id = stage_ids
+            .entry(set.clone())
+            .or_insert_with(|| {
+                let members: Vec<&String> = set.iter().map(|&g| &ids[g]).collect();
+                if let Some(d) = declared.iter().find(|d| {
+                    d.groups.len() == members.len() && members.iter().all(|m| d.groups.contains(m))
+                }) {
+                    return d.id.clone();
+                }
+                tl.phases[p]
+                    .name
+                    .clone()
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| {
+                        set.iter()
+                            .map(|&g| ids[g].as_str())
+                            .collect::<Vec<_>>()
+                            .join("+")
+                    })
+            })
+            .clone();
+        if last.as_ref() == Some(&set) {
+            plan_stages.last_mut().expect("a stage before").green_s += durations[p];
+        } else {
+            plan_stages.push(PlanStageSpec {
+                stage: id,
+                green_s: durations[p],
+                min_green_s: None,
+                max_green_s: None,
+            });
+        }
+        last = Some(set);
+    }
+    (stage_ids, plan_stages)
+}
+
+/// The intersection's stages: those the program shows, then those declared but not shown, in
+/// the order the plan runs them.
+fn stage_list(
+    stage_ids: &BTreeMap<BTreeSet<usize>, String>,
+    ids: &[String],
+    declared: &[StageSpec],
+    plan_stages: &[PlanStageSpec],
+) -> Vec<StageSpec> {
+    let mut stages: Vec<StageSpec> = stage_ids
+        .iter()
+        .map(|(set, id)| StageSpec {
+            id: id.clone(),
+            groups: set.iter().map(|&g| ids[g].clone()).collect(),
+        })
+        .collect();
+    let missing: Vec<StageSpec> = declared
+        .iter()
+        .filter(|d| !stages.iter().any(|s| s.id == d.id))
+        .cloned()
+        .collect();
+    stages.extend(missing);
+    stages.sort_by_key(|s| {
+        plan_stages
+            .iter()
+            .position(|p| p.stage == s.id)
+            .unwrap_or(usize::MAX)
+    });
+    stages
+}
+
+/// The groups as greenwave groups: their movements, and minimum and maximum greens from the
+/// greens the plan gives them.
+fn group_specs(
+    groups: &[(String, Vec<usize>)],
+    signalled: &[Signalled],
+    stage_ids: &BTreeMap<BTreeSet<usize>, String>,
+    plan_stages: &[PlanStageSpec],
+) -> Vec<GroupSpec> {
+    let greens_of = |g: usize| -> Vec<f64> {
+        plan_stages
+            .iter()
+            .filter(|s| {
+                stage_ids
+                    .iter()
+                    .any(|(set, id)| *id == s.stage && set.contains(&g))
+            })
+            .map(|s| s.green_s)
+            .collect()
+    };
+    groups
+        .iter()
+        .enumerate()
+        .map(|(g, (id, links))| GroupSpec {
+            id: id.clone(),
+            kind: GroupKind::Vehicle,
+            movements: movements(links, signalled),
+            min_green_s: greens_of(g).into_iter().fold(5.0, f64::min),
+            max_green_s: greens_of(g).into_iter().fold(60.0, f64::max),
+            walk_s: None,
+            crossing_m: None,
+            clearance_s: None,
+            recall: false,
+            rest_in_walk: false,
+        })
+        .collect()
+}
+
 /// The intersection and plan of one traffic light.
 pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Signals, String> {
     let mut notes = Vec::new();
@@ -245,47 +368,7 @@ pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Sign
                 tl.program
             )
         })?;
-    let mut stage_ids: BTreeMap<BTreeSet<usize>, String> = BTreeMap::new();
-    let mut plan_stages: Vec<PlanStageSpec> = Vec::new();
-    let mut last: Option<BTreeSet<usize>> = None;
-    for p in (first..first + n).map(|p| p % n) {
-        let Some(set) = green_at(p) else {
-            last = None;
-            continue;
-        };
-        let id = stage_ids
-            .entry(set.clone())
-            .or_insert_with(|| {
-                let members: Vec<&String> = set.iter().map(|&g| &ids[g]).collect();
-                if let Some(d) = declared.iter().find(|d| {
-                    d.groups.len() == members.len() && members.iter().all(|m| d.groups.contains(m))
-                }) {
-                    return d.id.clone();
-                }
-                tl.phases[p]
-                    .name
-                    .clone()
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or_else(|| {
-                        set.iter()
-                            .map(|&g| ids[g].as_str())
-                            .collect::<Vec<_>>()
-                            .join("+")
-                    })
-            })
-            .clone();
-        if last.as_ref() == Some(&set) {
-            plan_stages.last_mut().expect("a stage before").green_s += durations[p];
-        } else {
-            plan_stages.push(PlanStageSpec {
-                stage: id,
-                green_s: durations[p],
-                min_green_s: None,
-                max_green_s: None,
-            });
-        }
-        last = Some(set);
-    }
+    let (stage_ids, plan_stages) = walk_stages(tl, &ids, &declared, &durations, first, &green_at);
     let amber = longest(&sig, &durations, Signal::Amber);
     let red_amber = longest(&sig, &durations, Signal::RedAmber);
     if amber.is_none() {
@@ -293,52 +376,8 @@ pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Sign
             "`{site}`: the program shows no amber; greenwave's default amber applies"
         ));
     }
-    let greens_of = |g: usize| -> Vec<f64> {
-        plan_stages
-            .iter()
-            .filter(|s| {
-                stage_ids
-                    .iter()
-                    .any(|(set, id)| *id == s.stage && set.contains(&g))
-            })
-            .map(|s| s.green_s)
-            .collect()
-    };
-    let group_specs = groups
-        .iter()
-        .enumerate()
-        .map(|(g, (id, links))| GroupSpec {
-            id: id.clone(),
-            kind: GroupKind::Vehicle,
-            movements: movements(links, signalled),
-            min_green_s: greens_of(g).into_iter().fold(5.0, f64::min),
-            max_green_s: greens_of(g).into_iter().fold(60.0, f64::max),
-            walk_s: None,
-            crossing_m: None,
-            clearance_s: None,
-            recall: false,
-            rest_in_walk: false,
-        })
-        .collect();
-    let mut stages: Vec<StageSpec> = stage_ids
-        .iter()
-        .map(|(set, id)| StageSpec {
-            id: id.clone(),
-            groups: set.iter().map(|&g| ids[g].clone()).collect(),
-        })
-        .collect();
-    let missing: Vec<StageSpec> = declared
-        .iter()
-        .filter(|d| !stages.iter().any(|s| s.id == d.id))
-        .cloned()
-        .collect();
-    stages.extend(missing);
-    stages.sort_by_key(|s| {
-        plan_stages
-            .iter()
-            .position(|p| p.stage == s.id)
-            .unwrap_or(usize::MAX)
-    });
+    let group_specs = group_specs(&groups, signalled, &stage_ids, &plan_stages);
+    let stages = stage_list(&stage_ids, &ids, &declared, &plan_stages);
     let cycle: f64 = durations.iter().sum();
     let before: f64 = durations[..first].iter().sum();
     let round = |x: f64| (x * 1000.0).round() / 1000.0 + 0.0;

@@ -162,13 +162,33 @@ pub(crate) fn compile(
     for (from, row) in peds.intergreens_s {
         intergreens_s.entry(from).or_default().extend(row);
     }
+    let stages = stages(&peds.beside);
+    Ok(IntersectionSpec {
+        name: None,
+        region: Region::Us,
+        timings: TimingsSpec {
+            amber_s: Some(amber),
+            ..timings.clone()
+        },
+        groups,
+        intergreens_s,
+        stages,
+        nema: None,
+        pedestrians: Default::default(),
+        preemption: Default::default(),
+    })
+}
+
+/// The eight stages (every ring-1 phase with every ring-2 phase on its side of the barrier),
+/// each with the pedestrian phases beside its phases that conflict with neither.
+fn stages(beside: &[(u8, Vec<u8>)]) -> Vec<StageSpec> {
     let mut stages = Vec::new();
     for main in [true, false] {
         for &r1 in RING_1.iter().filter(|&&p| main_side(p) == main) {
             for &r2 in RING_2.iter().filter(|&&p| main_side(p) == main) {
                 let mut groups = vec![r1.to_string(), r2.to_string()];
                 groups.extend(
-                    peds.beside
+                    beside
                         .iter()
                         .filter(|(phase, conflicts)| {
                             [r1, r2].contains(phase)
@@ -184,20 +204,7 @@ pub(crate) fn compile(
             }
         }
     }
-    Ok(IntersectionSpec {
-        name: None,
-        region: Region::Us,
-        timings: TimingsSpec {
-            amber_s: Some(amber),
-            ..timings.clone()
-        },
-        groups,
-        intergreens_s,
-        stages,
-        nema: None,
-        pedestrians: Default::default(),
-        preemption: Default::default(),
-    })
+    stages
 }
 
 #[cfg(test)]
