@@ -1,6 +1,5 @@
 //! Emergency-vehicle preemption calls (NTCIP 1202 preempt; MUTCD 4D.27): from the cabinet's
-//! preemption inputs and from requests (central operations, a fleet's dispatch system), to the
-//! sequencer.
+//! preemption inputs to the sequencer.
 //!
 //! A call takes the signals at once for the dwell stage of its approach ([`Sequencer::preempt`]);
 //! while it holds them the controller does not decide. When the call clears the controller takes
@@ -57,8 +56,6 @@ struct Running {
 pub struct Preemptor {
     /// Cabinet inputs: approach and channel.
     inputs: Vec<(Direction, u8)>,
-    /// Requests from outside, by approach, each until its expiry.
-    requests: Vec<(Direction, Instant)>,
     running: Option<Running>,
     /// Approaches whose call got stuck, ignored until it clears.
     stuck: Vec<Direction>,
@@ -75,18 +72,10 @@ impl Preemptor {
     pub fn with_inputs(inputs: Vec<(Direction, u8)>) -> Preemptor {
         Preemptor {
             inputs,
-            requests: Vec::new(),
             running: None,
             stuck: Vec::new(),
             events: Vec::new(),
         }
-    }
-
-    /// A request from outside for a vehicle from `approach`, standing until `until` (renewed by
-    /// the next request).
-    pub fn request(&mut self, approach: Direction, until: Instant) {
-        self.requests.retain(|&(a, _)| a != approach);
-        self.requests.push((approach, until));
     }
 
     /// Whether a call holds the signals.
@@ -100,8 +89,7 @@ impl Preemptor {
     }
 
     /// The approaches calling at `now`, in input order.
-    fn calling(&mut self, now: Instant, samples: &[DetectorSample]) -> Vec<Direction> {
-        self.requests.retain(|&(_, until)| until > now);
+    fn calling(&mut self, samples: &[DetectorSample]) -> Vec<Direction> {
         let mut calling: Vec<Direction> = self
             .inputs
             .iter()
@@ -111,7 +99,6 @@ impl Preemptor {
                     .is_some_and(|s| s.presence && s.fault == FaultCode::Ok)
             })
             .map(|&(a, _)| a)
-            .chain(self.requests.iter().map(|&(a, _)| a))
             .collect();
         calling.dedup();
         // A stuck call is ignored until its input clears.
@@ -128,7 +115,7 @@ impl Preemptor {
         samples: &[DetectorSample],
         sequencer: &mut Sequencer,
     ) -> bool {
-        if self.inputs.is_empty() && self.requests.is_empty() && self.running.is_none() {
+        if self.inputs.is_empty() {
             return false;
         }
         let ix = sequencer.intersection().clone();
@@ -142,7 +129,7 @@ impl Preemptor {
             });
             self.end(r.approach);
         }
-        let calling = self.calling(now, samples);
+        let calling = self.calling(samples);
         if let Some(r) = self.running
             && !calling.contains(&r.approach)
         {

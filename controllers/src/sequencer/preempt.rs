@@ -241,15 +241,18 @@ impl Sequencer {
             target,
             least_green,
         );
-        // Pedestrian timers of walks the dwell stage keeps go on; the rest is in the plan.
-        self.ped_changes
-            .retain(|c| target.contains(c.group) && self.state.get(c.group) == Aspect::Green);
-        let planned_groups: GroupSet = planned
+        // Pedestrian timers of walks the dwell stage keeps go on; the rest is in the plan (or
+        // dropped: a recycled walk about to start).
+        let planned_groups = planned
             .changes
             .iter()
-            .fold(GroupSet::EMPTY, |s, c| s.with(c.group));
-        self.ped_changes
-            .retain(|c| !planned_groups.contains(c.group));
+            .fold(GroupSet::EMPTY, |set, c| set.with(c.group));
+        let state = &self.state;
+        self.ped_changes.retain(|c| {
+            target.contains(c.group)
+                && state.get(c.group) == Aspect::Green
+                && !planned_groups.contains(c.group)
+        });
         self.pending = None;
         self.changes = planned.changes;
         self.next_change = 0;

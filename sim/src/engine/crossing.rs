@@ -47,6 +47,8 @@ pub(super) struct Crossing {
     pub conflict_go: bool,
     /// Waits of those who stepped off.
     pub waits: Vec<f64>,
+    /// Walking speeds.
+    speed: Normal<f64>,
     /// Pedestrians at design speed caught in the crossing by a conflicting green.
     pub caught: u64,
     /// Slower pedestrians caught so.
@@ -87,6 +89,7 @@ impl Crossing {
             conflicting,
             crossing: Vec::new(),
             design_speed,
+            speed: Normal::new(MEAN_SPEED, SD_SPEED).expect("a valid distribution"),
             conflict_go: false,
             waits: Vec::new(),
             caught: 0,
@@ -113,10 +116,9 @@ impl Crossing {
         self.conflict_go = conflict_go;
         self.crossing.retain(|&(end, _)| end > t);
         if shown.get(self.group) == Aspect::Green {
-            let speed = Normal::new(MEAN_SPEED, SD_SPEED).expect("a valid distribution");
             while let Some(at) = self.waiting.pop_front() {
                 self.waits.push((t - at).max(0.0));
-                let v = speed.sample(self.arrivals.rng()).max(MIN_SPEED);
+                let v = self.speed.sample(self.arrivals.rng()).max(MIN_SPEED);
                 self.crossing
                     .push((t + self.length_m / v, v >= self.design_speed - 1e-9));
             }

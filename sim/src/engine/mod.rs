@@ -371,6 +371,9 @@ impl Simulation {
 
     /// Sets every preemption input from the emergency vehicles within its range.
     fn emergency_inputs(&mut self) {
+        if self.emergency_trips.is_empty() {
+            return;
+        }
         for input in &self.preempt_inputs {
             let link = &self.links[input.link as usize];
             let seen = link.lanes().any(|l| {
