@@ -14,6 +14,7 @@ pub mod load;
 pub mod model;
 pub mod plan;
 pub mod preempt;
+pub mod priority;
 pub mod sequencer;
 pub mod site;
 pub mod time;

@@ -158,7 +158,9 @@ impl Site {
                         m.approach == approach.direction
                             && match d.kind {
                                 DetectorKind::PedestrianButton => m.turn == Turn::Crossing,
-                                DetectorKind::Preemption => false,
+                                DetectorKind::Preemption
+                                | DetectorKind::BusCheckIn
+                                | DetectorKind::BusCheckOut => false,
                                 DetectorKind::StopBar | DetectorKind::Advance => {
                                     m.turn != Turn::Crossing
                                         && approach
@@ -202,6 +204,30 @@ impl Site {
             .collect()
     }
 
+    /// Its transit priority inputs: `(approach, channel, distance from the stop line, check-in)`,
+    /// check-outs with `false`.
+    pub fn priority_inputs(&self) -> Vec<PriorityInput> {
+        self.approaches
+            .iter()
+            .flat_map(|a| {
+                a.detectors.iter().filter_map(move |d| {
+                    let check_in = match d.kind {
+                        DetectorKind::BusCheckIn => true,
+                        DetectorKind::BusCheckOut => false,
+                        _ => return None,
+                    };
+                    Some(PriorityInput {
+                        approach: a.direction,
+                        channel: d.channel,
+                        distance_m: d.distance_m,
+                        speed_mps: a.speed_mps,
+                        check_in,
+                    })
+                })
+            })
+            .collect()
+    }
+
     /// The number of detector channels its cabinet uses (highest channel + 1).
     pub fn channels(&self) -> usize {
         self.approaches
@@ -210,6 +236,21 @@ impl Site {
             .max()
             .unwrap_or(0)
     }
+}
+
+/// A transit priority input of a site.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PriorityInput {
+    /// The approach it watches.
+    pub approach: Direction,
+    /// Its cabinet channel.
+    pub channel: u8,
+    /// How far upstream of the stop line it is, m.
+    pub distance_m: f64,
+    /// The approach's free speed, m/s (to estimate when the bus reaches the line).
+    pub speed_mps: f64,
+    /// A check-in (true) or a check-out (false).
+    pub check_in: bool,
 }
 
 /// Calls the pedestrian groups whose push button (`buttons`, from

@@ -75,6 +75,8 @@ pub fn function(kind: DetectorKind) -> &'static str {
         DetectorKind::StopBar => "Presence",
         DetectorKind::PedestrianButton => "Pedestrian",
         DetectorKind::Preemption => "Preemption",
+        DetectorKind::BusCheckIn => "TSP Check In",
+        DetectorKind::BusCheckOut => "TSP Check Out",
     }
 }
 

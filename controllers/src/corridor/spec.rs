@@ -102,6 +102,13 @@ pub enum DetectorKind {
     /// An emergency-vehicle preemption input for this approach (an optical or radio detector's
     /// output, wired to a detector channel); `distance_m` is its detection range.
     Preemption,
+    /// A transit check-in input for this approach (a transponder loop or an optical emitter's
+    /// receiver, wired to a detector channel): a bus passing it, `distance_m` upstream of the
+    /// stop line, asks for priority. Each pulse (count) is one bus.
+    BusCheckIn,
+    /// A transit check-out input at the stop line of this approach: the bus has gone through
+    /// and its priority request ends.
+    BusCheckOut,
 }
 
 impl DetectorKind {

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::aspect::{Aspect, AspectSequence, GroupKind, Region, SequenceTimings, Step};
 use super::group::{GroupIndex, SignalGroup, Turn};
 use super::preemption::{self, PreemptionRules};
+use super::priority::{self, PriorityRules};
 use super::spec::{GroupSpec, IntersectionSpec};
 use super::{nema, pedestrian};
 use crate::error::{Collector, Problems};
@@ -80,6 +81,7 @@ pub struct Intersection {
     startup_all_red: Duration,
     groups: Vec<SignalGroup>,
     preemption: PreemptionRules,
+    priority: PriorityRules,
     /// `intergreens[clearing * n + entering]`, `None` where the pair does not conflict.
     intergreens: Vec<Option<Duration>>,
     stages: Vec<Stage>,
@@ -111,6 +113,7 @@ impl Intersection {
                         name: spec.name.clone(),
                         pedestrians: spec.pedestrians.clone(),
                         preemption: spec.preemption.clone(),
+                        priority: spec.priority.clone(),
                         ..explicit
                     }),
                     Ok(_) => Err(out.into_problems()),
@@ -207,12 +210,14 @@ impl Intersection {
         };
 
         let preemption = preemption::rules(&spec.preemption, &groups, &stages, &mut out);
+        let priority = priority::rules(&spec.priority, &mut out);
         out.finish(|| Intersection {
             name: spec.name.clone(),
             region: spec.region,
             timings,
             startup_all_red,
             preemption,
+            priority,
             groups,
             intergreens,
             stages,
@@ -222,6 +227,11 @@ impl Intersection {
     /// How emergency preemption runs here.
     pub fn preemption(&self) -> &PreemptionRules {
         &self.preemption
+    }
+
+    /// How transit signal priority runs here.
+    pub fn priority(&self) -> &PriorityRules {
+        &self.priority
     }
 
     /// The name given in the file.

@@ -6,6 +6,7 @@ pub mod intersection;
 mod nema;
 pub mod pedestrian;
 pub mod preemption;
+pub mod priority;
 pub mod spec;
 pub mod state;
 
@@ -14,6 +15,7 @@ pub use group::{Direction, GroupIndex, Movement, SignalGroup, Turn};
 pub use intersection::{GroupSet, Intersection, MAX_GROUPS, Stage, StageIndex};
 pub use pedestrian::PedestrianTiming;
 pub use preemption::PreemptionRules;
+pub use priority::PriorityRules;
 pub use spec::{
     ChangeInterval, GroupSpec, IntersectionSpec, MainStreet, NemaPedestrians, NemaSpec,
     PedestrianRulesSpec, StageSpec, TimingsSpec,

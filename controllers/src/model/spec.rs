@@ -71,6 +71,48 @@ pub struct IntersectionSpec {
     /// How emergency preemption runs; defaults when absent.
     #[serde(default, skip_serializing_if = "PreemptionSpec::is_default")]
     pub preemption: PreemptionSpec,
+    /// How transit signal priority runs; defaults when absent.
+    #[serde(default, skip_serializing_if = "PrioritySpec::is_default")]
+    pub priority: PrioritySpec,
+}
+
+/// Transit signal priority (NTCIP 1211 in spirit): how far a green may be held or brought
+/// forward for a bus, which buses qualify, and how the other approaches recover.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PrioritySpec {
+    /// Priority off here even where check-ins or requests come (default: on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// A green the controller would end may be held this long for a bus still coming
+    /// (default 12 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_extension_s: Option<f64>,
+    /// A bus due at the stop line within this many seconds brings its green forward (red
+    /// truncation; the running greens still get their minimum green; default 25 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_window_s: Option<f64>,
+    /// Only buses at least this late get priority (conditional priority; default: any).
+    /// Check-ins from loops carry no lateness and always qualify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_lateness_s: Option<f64>,
+    /// Only buses carrying at least this many people get priority (default: any). Check-ins
+    /// from loops count as carrying `bus_occupancy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_occupancy: Option<f64>,
+    /// People on a bus whose request does not say (default 40).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bus_occupancy: Option<f64>,
+    /// After a priority, no other until every vehicle group that was waiting has had a green,
+    /// or this long at most (default 120 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_max_s: Option<f64>,
+}
+
+impl PrioritySpec {
+    fn is_default(&self) -> bool {
+        *self == PrioritySpec::default()
+    }
 }
 
 /// Emergency preemption (NTCIP 1202 preempt): which stage serves an emergency vehicle from each

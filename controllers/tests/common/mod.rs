@@ -201,6 +201,7 @@ impl Blueprint {
             nema: None,
             pedestrians: Default::default(),
             preemption: Default::default(),
+            priority: Default::default(),
         }
     }
 

@@ -404,6 +404,7 @@ pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Sign
             nema: None,
             pedestrians: Default::default(),
             preemption: Default::default(),
+            priority: Default::default(),
         },
         plan: PlanSpec {
             plan_id: format!("sumo-{site}-{}", tl.program),

@@ -176,6 +176,7 @@ pub(crate) fn compile(
         nema: None,
         pedestrians: Default::default(),
         preemption: Default::default(),
+        priority: Default::default(),
     })
 }
 

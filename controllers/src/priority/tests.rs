@@ -1,0 +1,303 @@
+use super::*;
+use crate::interlock::{Check, Interlock, SafeState};
+use crate::model::Aspect;
+use crate::test_support::*;
+
+/// Drives `seq` from `from` to `to` s in 0.1 s ticks: the controller asks for `controller(t)`,
+/// priority adjusts it, every state passes the interlock. `samples(t)` gives the inputs.
+fn run(
+    seq: &mut Sequencer,
+    pr: &mut Prioritiser,
+    il: &mut Interlock,
+    (from, to): (f64, f64),
+    controller: impl Fn(f64) -> Option<StageIndex>,
+    samples: impl Fn(f64) -> Vec<DetectorSample>,
+) -> Vec<(f64, PriorityEvent)> {
+    let mut events = Vec::new();
+    let mut t = from;
+    while t <= to + 1e-9 {
+        let now = secs(t);
+        let adjusted = pr.adjust(now, &samples(t), seq, controller(t));
+        if let Some(s) = adjusted {
+            seq.request(s).unwrap();
+        }
+        let state = seq.poll(now).clone();
+        assert!(
+            matches!(il.check(now, &state), Check::Passed),
+            "interlock tripped at {t:.1} s"
+        );
+        events.extend(pr.take_events().into_iter().map(|e| (t, e)));
+        t = ((t + 0.1) * 10.0).round() / 10.0;
+    }
+    events
+}
+
+fn no_inputs(_: f64) -> Vec<DetectorSample> {
+    vec![DetectorSample::default(); 4]
+}
+
+fn bus(approach: Direction, eta_s: f64) -> PriorityRequest {
+    PriorityRequest {
+        approach,
+        vehicle: "bus 7".into(),
+        route: Some("12".into()),
+        eta_s,
+        lateness_s: Some(90.0),
+        occupancy: Some(40.0),
+    }
+}
+
+/// When group `id` first shows green in `[from, to]`, driving as `run` does.
+fn green_at(ix: &Intersection, seq: &Sequencer, id: &str) -> bool {
+    seq.state().get(ix.group_by_id(id).unwrap()) == Aspect::Green
+}
+
+struct Rig {
+    ix: Arc<Intersection>,
+    seq: Sequencer,
+    il: Interlock,
+    pr: Prioritiser,
+}
+
+use std::sync::Arc;
+
+fn rig(text: &str) -> Rig {
+    let ix = intersection(text);
+    Rig {
+        seq: Sequencer::new(ix.clone(), secs(0.0)),
+        il: Interlock::new(ix.clone(), SafeState::AllRed, secs(0.0)),
+        pr: Prioritiser::with_inputs(&ix, Vec::new(), vec![Vec::new(); ix.groups().len()]),
+        ix,
+    }
+}
+
+#[test]
+fn a_green_the_controller_ends_is_held_for_a_bus_until_it_checks_out() {
+    let mut r = rig(NEMA_4LEG);
+    let (main, side) = (
+        r.ix.stage_by_id("2+6").unwrap(),
+        r.ix.stage_by_id("4+8").unwrap(),
+    );
+    // The controller runs 2+6 and wants 4+8 from 20 s.
+    let ctl = |t: f64| Some(if t < 20.0 { main } else { side });
+    run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 15.0), ctl, no_inputs);
+    r.pr
+        .request(secs(15.0), &r.seq, bus(Direction::Eb, 12.0))
+        .unwrap();
+    let events = run(&mut r.seq, &mut r.pr, &mut r.il, (15.1, 26.9), ctl, no_inputs);
+    assert!(green_at(&r.ix, &r.seq, "2"), "held for the bus at 26.9 s");
+    assert!(
+        events
+            .iter()
+            .any(|(t, e)| matches!(e, PriorityEvent::ExtendGreen { .. }) && *t == 20.0),
+        "{events:?}"
+    );
+    // The bus passes at 27 s: the change goes ahead at once.
+    r.pr.cancel("bus 7");
+    run(&mut r.seq, &mut r.pr, &mut r.il, (27.0, 27.1), ctl, no_inputs);
+    assert_eq!(
+        r.seq.state().get(r.ix.group_by_id("2").unwrap()),
+        Aspect::Amber
+    );
+}
+
+#[test]
+fn a_hold_ends_after_the_longest_extension_whatever_the_bus_does() {
+    let mut r = rig(NEMA_4LEG);
+    let (main, side) = (
+        r.ix.stage_by_id("2+6").unwrap(),
+        r.ix.stage_by_id("4+8").unwrap(),
+    );
+    let ctl = |t: f64| Some(if t < 20.0 { main } else { side });
+    run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 15.0), ctl, no_inputs);
+    r.pr
+        .request(secs(15.0), &r.seq, bus(Direction::Wb, 200.0))
+        .unwrap();
+    // Due far off: no early action, but the green it is on is held, 12 s at most.
+    run(&mut r.seq, &mut r.pr, &mut r.il, (15.1, 31.9), ctl, no_inputs);
+    assert!(green_at(&r.ix, &r.seq, "6"));
+    run(&mut r.seq, &mut r.pr, &mut r.il, (32.0, 32.1), ctl, no_inputs);
+    assert_eq!(
+        r.seq.state().get(r.ix.group_by_id("6").unwrap()),
+        Aspect::Amber
+    );
+}
+
+#[test]
+fn a_bus_due_soon_on_red_brings_its_green_forward_without_cutting_a_minimum_green() {
+    let mut r = rig(NEMA_4LEG);
+    let (main, side) = (
+        r.ix.stage_by_id("2+6").unwrap(),
+        r.ix.stage_by_id("4+8").unwrap(),
+    );
+    // The controller runs 4+8 from 0 s to 60 s.
+    let ctl = |t: f64| Some(if t < 60.0 { side } else { main });
+    run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 8.0), ctl, no_inputs);
+    let side_green = r.seq.go_start(r.ix.group_by_id("4").unwrap());
+    r.pr
+        .request(secs(8.0), &r.seq, bus(Direction::Eb, 20.0))
+        .unwrap();
+    let events = run(&mut r.seq, &mut r.pr, &mut r.il, (8.1, 30.0), ctl, no_inputs);
+    assert!(
+        events
+            .iter()
+            .any(|(_, e)| matches!(e, PriorityEvent::EarlyGreen { .. }))
+    );
+    // 4 and 8 keep their 7 s minimum green, then amber 4 s and all red 2 s.
+    let start = side_green.expect("4 green by 8 s").as_secs_f64();
+    assert!(start + 7.0 > 8.0, "the request came within 4's minimum green");
+    let eb = r.seq.go_start(r.ix.group_by_id("2").unwrap());
+    let eb = eb.expect("2 green by 30 s").as_secs_f64();
+    assert!(
+        (start + 7.0 + 6.0 - 0.01..start + 7.0 + 6.0 + 0.3).contains(&eb),
+        "2 green at {eb} s, 4 green from {start} s"
+    );
+}
+
+#[test]
+fn after_a_priority_the_waiting_approaches_recover_before_the_next() {
+    let ix = intersection(NEMA_4LEG);
+    let side = ix.group_by_id("4").unwrap();
+    // Group 4 has a loop on channel 0, occupied all along.
+    let mut loops = vec![Vec::new(); ix.groups().len()];
+    loops[side.get()] = vec![0];
+    let mut r = rig(NEMA_4LEG);
+    r.pr = Prioritiser::with_inputs(&ix, Vec::new(), loops);
+    let (main, side_stage) = (ix.stage_by_id("2+6").unwrap(), ix.stage_by_id("4+8").unwrap());
+    let occupied = |_: f64| {
+        let mut s = vec![DetectorSample::default(); 4];
+        s[0].presence = true;
+        s
+    };
+    // 4+8 runs; bus 7 takes an early green; the controller wants 4+8 back until 100 s.
+    let ctl = |t: f64| Some(if t < 100.0 { side_stage } else { main });
+    run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 10.0), ctl, occupied);
+    r.pr.request(secs(10.0), &r.seq, bus(Direction::Eb, 10.0)).unwrap();
+    run(&mut r.seq, &mut r.pr, &mut r.il, (10.1, 25.0), ctl, occupied);
+    r.pr.cancel("bus 7");
+    // A second bus at once: 4 owes its green, so no early green until 4 has had it.
+    let mut second = bus(Direction::Wb, 10.0);
+    second.vehicle = "bus 8".into();
+    run(&mut r.seq, &mut r.pr, &mut r.il, (25.1, 25.5), ctl, occupied);
+    assert!(!r.seq.state().get(side).is_go(), "4 is still red at 25.5 s");
+    r.pr.request(secs(25.5), &r.seq, second).unwrap();
+    let (mut early, mut side_green) = (None, None);
+    for i in 256..=450 {
+        let t = f64::from(i) / 10.0;
+        let events = run(&mut r.seq, &mut r.pr, &mut r.il, (t, t), ctl, occupied);
+        if events
+            .iter()
+            .any(|(_, e)| matches!(e, PriorityEvent::EarlyGreen { .. }))
+        {
+            early.get_or_insert(t);
+        }
+        if r.seq.state().get(side).is_go() {
+            side_green.get_or_insert(t);
+        }
+    }
+    let side_green = side_green.expect("4 served after the first bus");
+    let early = early.expect("the second bus gets its early green after the recovery");
+    assert!(
+        early >= side_green,
+        "early green at {early} s before 4's green at {side_green} s"
+    );
+}
+
+#[test]
+fn conditional_priority_refuses_a_bus_on_time_and_bad_requests_with_the_reason() {
+    let text = format!("{NEMA_4LEG}\n[priority]\nmin_lateness_s = 120\nmin_occupancy = 10\n");
+    let mut r = rig(&text);
+    let mut checked = 0;
+    for (req, wanted) in [
+        (bus(Direction::Eb, 20.0), "90 s late"),
+        (
+            PriorityRequest {
+                occupancy: Some(5.0),
+                lateness_s: Some(200.0),
+                ..bus(Direction::Eb, 20.0)
+            },
+            "5 people",
+        ),
+        (
+            PriorityRequest {
+                eta_s: f64::NAN,
+                ..bus(Direction::Eb, 20.0)
+            },
+            "eta_s NaN",
+        ),
+        (
+            PriorityRequest {
+                occupancy: Some(500.0),
+                ..bus(Direction::Eb, 20.0)
+            },
+            "occupancy 500",
+        ),
+    ] {
+        let err = r.pr.request(secs(0.0), &r.seq, req).unwrap_err();
+        assert!(err.contains(wanted), "{err}");
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
+    assert_eq!(r.pr.active(), 0);
+    let refused = r
+        .pr
+        .take_events()
+        .into_iter()
+        .filter(|e| matches!(e, PriorityEvent::Refused { .. }))
+        .count();
+    assert_eq!(refused, 4);
+    let late = PriorityRequest {
+        lateness_s: Some(130.0),
+        ..bus(Direction::Eb, 20.0)
+    };
+    r.pr.request(secs(0.0), &r.seq, late).unwrap();
+    assert_eq!(r.pr.active(), 1);
+}
+
+#[test]
+fn loop_pulses_check_buses_in_and_out() {
+    let ix = intersection(NEMA_4LEG);
+    let input = |channel, check_in| PriorityInput {
+        approach: Direction::Eb,
+        channel,
+        distance_m: 150.0,
+        speed_mps: 15.0,
+        check_in,
+    };
+    let mut pr = Prioritiser::with_inputs(
+        &ix,
+        vec![input(2, true), input(3, false)],
+        vec![Vec::new(); ix.groups().len()],
+    );
+    let seq = Sequencer::new(ix.clone(), secs(0.0));
+    let mut samples = vec![DetectorSample::default(); 4];
+    // The first sample only sets where the counts start.
+    samples[2].count = 40;
+    pr.adjust(secs(0.0), &samples, &seq, None);
+    assert_eq!(pr.active(), 0);
+    samples[2].count = 41;
+    pr.adjust(secs(1.0), &samples, &seq, None);
+    assert_eq!(pr.active(), 1);
+    samples[3].count = 1;
+    pr.adjust(secs(9.0), &samples, &seq, None);
+    assert_eq!(pr.active(), 0);
+    let codes: Vec<_> = pr
+        .take_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            PriorityEvent::CheckIn { number, .. } => Some((112, number)),
+            PriorityEvent::CheckOut { number, .. } => Some((115, number)),
+            _ => None,
+        })
+        .collect();
+    // The TSP number is the bus's group, from 1.
+    let number = ix.group_by_id("2").unwrap().0 + 1;
+    assert_eq!(codes, vec![(112, number), (115, number)]);
+    // A check-in nobody checks out is forgotten a minute after it was due.
+    samples[2].count = 42;
+    pr.adjust(secs(10.0), &samples, &seq, None);
+    pr.adjust(secs(79.0), &samples, &seq, None);
+    assert_eq!(pr.active(), 1);
+    pr.adjust(secs(80.1), &samples, &seq, None);
+    assert_eq!(pr.active(), 0);
+}
