@@ -488,6 +488,10 @@ pub struct SimArgs {
     /// whatever the number.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
+    /// Run without transit signal priority (buses still check in; nobody answers), to see
+    /// what priority does.
+    #[arg(long)]
+    pub no_priority: bool,
     /// Write per-vehicle and per-interval CSV files and SVG pictures to this folder.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

@@ -138,6 +138,7 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
                 record: args.out.is_some() && i == 0,
                 interval_s: None,
                 threads: args.threads.map(usize::from),
+                no_priority: args.no_priority,
             };
             let logs = match (&args.event_log, i) {
                 (Some(dir), 0) => Some(run_dir(dir, &controllers, name, summaries.len())),

@@ -42,6 +42,15 @@ impl Driver {
         }
     }
 
+    /// The driver model of a bus: its length and acceleration, the rest as for cars.
+    pub(crate) fn bus(v: &VehicleSpec) -> Self {
+        Driver::new(&VehicleSpec {
+            length_m: v.bus_length_m,
+            accel_mps2: v.bus_accel_mps2,
+            ..*v
+        })
+    }
+
     /// IDM acceleration behind a leader `gap` metres ahead (bumper to bumper) that is `dv`
     /// slower. `gap = f32::INFINITY` is a free road.
     #[inline]

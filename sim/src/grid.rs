@@ -267,6 +267,7 @@ impl Grid {
             demand,
             pedestrians: Vec::new(),
             emergency: Vec::new(),
+            buses: Vec::new(),
             od: Vec::new(),
             faults: Vec::new(),
             vehicles: VehicleSpec::default(),

@@ -37,7 +37,7 @@ pub(crate) struct Loop {
 impl Loop {
     /// Updates count, on-time and presence from the lane's vehicles after a step of `dt`
     /// (`vehicles` front first, with `x_prev` the position before the step).
-    pub(crate) fn observe(&mut self, vehicles: &[Vehicle], length: f32, dt: f32) {
+    pub(crate) fn observe(&mut self, vehicles: &[Vehicle], dt: f32) {
         let mut occupied = 0.0f32;
         let mut presence = false;
         for veh in vehicles {
@@ -48,7 +48,7 @@ impl Loop {
                 self.count += 1;
             }
             // The vehicle covers the loop while its front is in (start, end + length).
-            let (lo, hi) = (self.start, self.end + length);
+            let (lo, hi) = (self.start, self.end + veh.len);
             let moved = veh.x - veh.x_prev;
             let inside = if moved <= 0.0 {
                 if veh.x > lo && veh.x < hi { dt } else { 0.0 }

@@ -201,7 +201,7 @@ pub struct Summary {
     pub vehicles_in_network: u64,
     /// Of those, the ones still waiting to enter.
     pub vehicles_never_entered: u64,
-    /// Mean delay per vehicle, s.
+    /// Mean delay per vehicle (buses apart), s.
     pub mean_delay_s: f64,
     /// Median delay, s.
     pub p50_delay_s: f64,
@@ -246,6 +246,27 @@ pub struct Summary {
     pub preempt_call_to_green_max_s: f64,
     /// Preemption calls dropped as stuck.
     pub preempt_stuck: u64,
+    /// Buses that entered.
+    pub buses: u64,
+    /// Their mean delay (time loss less dwells), s.
+    pub bus_mean_delay_s: f64,
+    /// Their largest delay, s.
+    pub bus_max_delay_s: f64,
+    /// Their mean lateness at their stops against the timetable, s.
+    pub bus_mean_lateness_s: f64,
+    /// Share of stop arrivals on time (at most 1 min early, at most 5 min late).
+    pub bus_on_time_share: f64,
+    /// Buses that checked in for priority.
+    pub tsp_check_ins: u64,
+    /// Early greens given to buses.
+    pub tsp_early: u64,
+    /// Greens held for buses.
+    pub tsp_extended: u64,
+    /// Priority requests refused.
+    pub tsp_refused: u64,
+    /// Mean delay per person: car delay times 1.3 people, bus delay times the bus's load,
+    /// pedestrians' waits once each, s.
+    pub person_mean_delay_s: f64,
     /// Vehicle updates (vehicles times steps).
     pub vehicle_updates: u64,
     /// Wall-clock seconds the simulation took.
@@ -320,6 +341,16 @@ impl Summary {
             preempt_call_to_green_mean_s: avg(|r| r.preempt_call_to_green_mean_s),
             preempt_call_to_green_max_s: max(|r| r.preempt_call_to_green_max_s),
             preempt_stuck: sum_u(|r| r.preempt_stuck),
+            buses: sum_u(|r| r.buses),
+            bus_mean_delay_s: avg(|r| r.bus_mean_delay_s),
+            bus_max_delay_s: max(|r| r.bus_max_delay_s),
+            bus_mean_lateness_s: avg(|r| r.bus_mean_lateness_s),
+            bus_on_time_share: avg(|r| r.bus_on_time_share),
+            tsp_check_ins: sum_u(|r| r.tsp_check_ins),
+            tsp_early: sum_u(|r| r.tsp_early),
+            tsp_extended: sum_u(|r| r.tsp_extended),
+            tsp_refused: sum_u(|r| r.tsp_refused),
+            person_mean_delay_s: avg(|r| r.person_mean_delay_s),
             vehicle_updates: updates,
             wall_seconds: wall,
             vehicle_updates_per_s: updates as f64 / wall.max(1e-9),

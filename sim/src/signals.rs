@@ -13,6 +13,7 @@ use greenwave_controllers::model::{Aspect, GroupIndex, Intersection, SignalState
 use crate::cabinet::{Cabinet, Drive};
 use crate::forecast::Forecast;
 use greenwave_controllers::preempt::{PreemptEvent, Preemptor};
+use greenwave_controllers::priority::{PriorityEvent, PriorityRequest, Prioritiser};
 use greenwave_controllers::sequencer::Sequencer;
 use greenwave_controllers::site::{Site, press_buttons};
 
@@ -55,6 +56,11 @@ pub(crate) struct Junction {
     preemptor: Preemptor,
     /// What its preemption did.
     pub preemption: PreemptionLog,
+    /// Its transit priority, and whether it runs.
+    prioritiser: Prioritiser,
+    priority_on: bool,
+    /// What its transit priority did.
+    pub priority: PriorityLog,
 }
 
 impl Junction {
@@ -67,6 +73,9 @@ impl Junction {
             buttons: site.pedestrian_buttons(),
             preemptor: Preemptor::new(&site),
             preemption: PreemptionLog::default(),
+            prioritiser: Prioritiser::new(&site),
+            priority_on: true,
+            priority: PriorityLog::default(),
             estimator: Estimator::new(site, EstimatorParams::default(), Instant::ZERO),
             forecast: Forecast::default(),
             reports: Vec::new(),
@@ -86,6 +95,32 @@ impl Junction {
         };
         junction.refresh_reports();
         junction
+    }
+
+    /// Turns transit priority off (or on again).
+    pub(crate) fn set_priority(&mut self, on: bool) {
+        self.priority_on = on;
+    }
+
+    /// Passes a bus's AVL request on to its transit priority (ignored while priority is off).
+    pub(crate) fn request_priority(&mut self, now: Instant, request: PriorityRequest) {
+        if self.priority_on {
+            // A refusal is logged with its reason; the run goes on.
+            let _ = self.prioritiser.request(now, &self.sequencer, request);
+            self.log_priority();
+        }
+    }
+
+    /// A bus's AVL check-out.
+    pub(crate) fn cancel_priority(&mut self, vehicle: &str) {
+        self.prioritiser.cancel(vehicle);
+        self.log_priority();
+    }
+
+    fn log_priority(&mut self) {
+        for event in self.prioritiser.take_events() {
+            self.priority.record(&event);
+        }
     }
 
     /// Brings the dispersed outflow forecast up to date with the controller's.
@@ -155,8 +190,15 @@ impl Junction {
                 let decided = if preempting {
                     None
                 } else {
-                    self.controller.decide(now, &inputs, &self.sequencer)
+                    let decided = self.controller.decide(now, &inputs, &self.sequencer);
+                    if self.priority_on {
+                        self.prioritiser
+                            .adjust(now, &self.samples, &self.sequencer, decided)
+                    } else {
+                        decided
+                    }
                 };
+                self.log_priority();
                 if let Some(stage) = decided {
                     // A controller names only stages of its own intersection; count any slip.
                     if self.sequencer.request(stage).is_err() {
@@ -203,6 +245,30 @@ impl Junction {
         }
         self.shown.clone_from(out);
         true
+    }
+}
+
+/// What one junction's transit priority did.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PriorityLog {
+    /// Buses that checked in.
+    pub check_ins: u32,
+    /// Early greens and green extensions given.
+    pub early: u32,
+    pub extended: u32,
+    /// Requests refused.
+    pub refused: u32,
+}
+
+impl PriorityLog {
+    fn record(&mut self, event: &PriorityEvent) {
+        match event {
+            PriorityEvent::CheckIn { .. } => self.check_ins += 1,
+            PriorityEvent::EarlyGreen { .. } => self.early += 1,
+            PriorityEvent::ExtendGreen { .. } => self.extended += 1,
+            PriorityEvent::Refused { .. } => self.refused += 1,
+            PriorityEvent::CheckOut { .. } => {}
+        }
     }
 }
 

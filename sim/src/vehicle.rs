@@ -13,6 +13,10 @@ pub(crate) const WRONG_LANE: u8 = 4;
 pub(crate) const GAP_TAKEN: u8 = 8;
 /// An emergency vehicle (seen by preemption inputs).
 pub(crate) const EMERGENCY: u8 = 16;
+/// A bus (its own length and acceleration; it stops at its stops).
+pub(crate) const BUS: u8 = 32;
+/// Not a bus (`Vehicle::bus`).
+pub(crate) const NO_BUS: u16 = u16::MAX;
 
 /// The turn code of leaving the corridor (`net::EXIT`).
 const EXIT_TURN: u8 = crate::net::EXIT;
@@ -41,8 +45,12 @@ pub(crate) struct Vehicle {
     pub fuel: f32,
     /// Time spent halted, s.
     pub waiting: f32,
+    /// Its length, m.
+    pub len: f32,
     pub id: u32,
     pub stops: u16,
+    /// Which bus it is (`NO_BUS` for any other vehicle).
+    pub bus: u16,
     /// Turn at the end of this link (0 left, 1 through, 2 right, 3 exit).
     pub turn: u8,
     /// Turn at the end of the next link.
@@ -64,6 +72,8 @@ pub(crate) struct Trip {
     pub first_turns: (u8, u8),
     /// An emergency vehicle.
     pub emergency: bool,
+    /// Which bus it is (`NO_BUS` for any other vehicle).
+    pub bus: u16,
     /// The origin-destination route it follows (`u32::MAX`: it draws its turns).
     pub route: u32,
     /// How many of its route's turns it has taken.
@@ -80,6 +90,7 @@ impl Trip {
             rng: Pcg32::seed_from_u64(seed),
             first_turns: (0, 0),
             emergency: false,
+            bus: NO_BUS,
             route: u32::MAX,
             leg: 0,
         }

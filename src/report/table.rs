@@ -52,6 +52,30 @@ pub fn write_summary(out: &mut impl Write, s: &Summary) -> io::Result<()> {
             s.preempt_stuck
         )?;
     }
+    if s.buses > 0 {
+        writeln!(
+            out,
+            "buses      {} entered, mean delay {:.1} s (dwells apart), longest {:.1} s; \
+             lateness at stops mean {:.0} s, {:.0} % on time; priority: {} check-ins, {} early \
+             greens, {} extensions, {} refused",
+            s.buses,
+            s.bus_mean_delay_s,
+            s.bus_max_delay_s,
+            s.bus_mean_lateness_s,
+            100.0 * s.bus_on_time_share,
+            s.tsp_check_ins,
+            s.tsp_early,
+            s.tsp_extended,
+            s.tsp_refused
+        )?;
+    }
+    if s.buses > 0 || s.pedestrians > 0 {
+        writeln!(
+            out,
+            "people     mean delay per person {:.1} s (cars 1.3 each, buses their load, pedestrians)",
+            s.person_mean_delay_s
+        )?;
+    }
     writeln!(
         out,
         "safety     {} interlock trips, {} red-light crossings, {} hard stops, {} pedestrians \
@@ -137,7 +161,7 @@ pub fn write_comparison(out: &mut impl Write, runs: &[Summary]) -> io::Result<()
         write!(out, " {:>13}", r.controller)?;
     }
     writeln!(out)?;
-    let rows: [Row; 17] = [
+    let rows: [Row; 20] = [
         ("mean delay (s)", |s| s.mean_delay_s, 1),
         ("p95 delay (s)", |s| s.p95_delay_s, 1),
         ("longest wait (s)", |s| s.max_wait_s, 1),
@@ -153,6 +177,9 @@ pub fn write_comparison(out: &mut impl Write, runs: &[Summary]) -> io::Result<()
         ("peds caught", |s| s.peds_caught as f64, 0),
         ("slow peds caught", |s| s.slow_peds_caught as f64, 0),
         ("EV mean delay (s)", |s| s.ev_mean_delay_s, 1),
+        ("bus mean delay (s)", |s| s.bus_mean_delay_s, 1),
+        ("bus on time (%)", |s| 100.0 * s.bus_on_time_share, 0),
+        ("person delay (s)", |s| s.person_mean_delay_s, 1),
         ("preempt calls", |s| s.preempt_calls as f64, 0),
         (
             "call to green max (s)",

@@ -39,6 +39,8 @@ pub struct RunOptions {
     pub record: bool,
     /// Aggregation interval of the per-approach log (default 60 s).
     pub interval_s: Option<f64>,
+    /// Run without transit signal priority (buses still ask; nobody answers).
+    pub no_priority: bool,
     /// Threads stepping the intersections (default: one per core, or `RAYON_NUM_THREADS`);
     /// the results are the same whatever the number.
     pub threads: Option<usize>,
@@ -72,7 +74,10 @@ impl Simulation {
             .unwrap_or_else(|| scenario.controller.clone());
 
         // Junctions, in corridor order.
-        let (junction_nodes, junctions) = junctions(scenario, &controller)?;
+        let (junction_nodes, mut junctions) = junctions(scenario, &controller)?;
+        for j in &mut junctions {
+            j.set_priority(!options.no_priority);
+        }
         let junction_of = |node| {
             junction_nodes
                 .iter()
@@ -101,7 +106,7 @@ impl Simulation {
         }
 
         let mut sources = sources(scenario, seed);
-        let routes = scenario.od.iter().map(|r| r.turns.clone()).collect();
+        let routes: Vec<Vec<u8>> = scenario.od.iter().map(|r| r.turns.clone()).collect();
 
         let crossings = crossings(scenario, seed, &junctions, &junction_of);
         let preempt_inputs = super::emergency::inputs(scenario, &junction_of);
@@ -111,6 +116,16 @@ impl Simulation {
             .map(|&(link, at)| (link.index() as u32, at))
             .collect();
         emergency_sources(&emergency, &mut sources, seed);
+        let bus_dispatch = super::bus::dispatches(scenario, &mut stream(seed, 7_000));
+        let bus_entries: Vec<(u32, f64)> = bus_dispatch
+            .iter()
+            .map(|b| (b.links[0], b.dispatched_s))
+            .collect();
+        emergency_sources(&bus_entries, &mut sources, seed);
+        let bus_links = super::bus::bus_links(scenario, &junction_of);
+        let bus_routes_from = scenario.od.len() as u32;
+        let mut routes: Vec<Vec<u8>> = routes;
+        routes.extend(scenario.buses.iter().map(|b| b.turns.clone()));
 
         let go_since = junctions
             .iter()
@@ -138,6 +153,14 @@ impl Simulation {
             end: Instant::ZERO + duration,
             steps: 0,
             driver: Driver::new(&scenario.vehicles),
+            bus_driver: Driver::bus(&scenario.vehicles),
+            bus_dispatch,
+            next_bus: 0,
+            buses: Vec::new(),
+            bus_links,
+            parked: Vec::new(),
+            bus_out: Vec::new(),
+            bus_routes_from,
             speed_factor: (
                 scenario.vehicles.speed_factor_mean,
                 scenario.vehicles.speed_factor_sd,

@@ -55,12 +55,12 @@ pub(crate) fn change_lanes(
 }
 
 /// Whether `veh` fits between the vehicles of `lane` at its position.
-fn fits(lane: &[Vehicle], veh: &Vehicle, d: &Driver) -> bool {
+pub(crate) fn fits(lane: &[Vehicle], veh: &Vehicle, d: &Driver) -> bool {
     let at = lane.partition_point(|o| o.x > veh.x);
-    let ahead_ok = at == 0 || lane[at - 1].x - d.length - veh.x >= d.s0;
+    let ahead_ok = at == 0 || lane[at - 1].x - lane[at - 1].len - veh.x >= d.s0;
     let behind_ok = at == lane.len() || {
         let f = &lane[at];
-        veh.x - d.length - f.x >= d.s0 + f.v * 0.5 * d.headway
+        veh.x - veh.len - f.x >= d.s0 + f.v * 0.5 * d.headway
     };
     ahead_ok && behind_ok
 }

@@ -9,6 +9,7 @@
 mod build;
 mod cabinets;
 mod crossing;
+mod bus;
 mod emergency;
 mod lane_change;
 mod movement;
@@ -36,7 +37,10 @@ use crate::loops::Loop;
 use crate::metrics::ApproachLog;
 use crate::net::{EXIT, LaneInfo, NONE, SimLink, pick_turn};
 use crate::signals::Junction;
-use crate::vehicle::{COMMITTED, EMERGENCY, GAP_TAKEN, Trip, Vehicle, VehicleRecord, WRONG_LANE};
+use crate::vehicle::{
+    BUS, COMMITTED, EMERGENCY, GAP_TAKEN, NO_BUS, Trip, Vehicle, VehicleRecord, WRONG_LANE,
+};
+use bus::{BusLink, BusRun, BusSignal};
 use crossing::Crossing;
 use movement::{LaneContext, Leaving, crossing_allowed, hand_over, move_lane};
 
@@ -101,6 +105,21 @@ pub struct Simulation {
     next_emergency: usize,
     /// The trips of emergency vehicles.
     emergency_trips: Vec<u32>,
+    /// The driver model of buses.
+    bus_driver: Driver,
+    /// Buses to come, in order of departure.
+    bus_dispatch: Vec<BusRun>,
+    next_bus: usize,
+    /// Buses that have left, by bus number.
+    buses: Vec<BusRun>,
+    /// What each link holds for buses.
+    bus_links: Vec<BusLink>,
+    /// Buses dwelling in a bay, with the lane they left.
+    parked: Vec<(u32, Vehicle)>,
+    /// What buses told the junctions in the last step.
+    bus_out: Vec<BusSignal>,
+    /// Where the bus routes' turns start among `routes`.
+    bus_routes_from: u32,
     /// Every link report of the step, in link id order, and the junction and approach each
     /// comes from (`neighbours`).
     reports: Vec<greenwave_controllers::estimate::LinkReport>,
@@ -129,7 +148,7 @@ impl Simulation {
 
     /// Vehicles in the network now.
     pub fn vehicles_in_network(&self) -> usize {
-        self.lanes.iter().map(Vec::len).sum::<usize>() + self.transfers.len()
+        self.lanes.iter().map(Vec::len).sum::<usize>() + self.transfers.len() + self.parked.len()
     }
 
     /// The latest detector samples of an intersection, by cabinet channel.
@@ -207,12 +226,11 @@ impl Simulation {
 
     /// Pairs of consecutive vehicles in one lane that overlap (0 in a correct run).
     pub fn overlaps(&self) -> usize {
-        let len = self.driver.length;
         self.lanes
             .iter()
             .map(|lane| {
                 lane.windows(2)
-                    .filter(|w| w[1].x > w[0].x - len + 1e-3)
+                    .filter(|w| w[1].x > w[0].x - w[0].len + 1e-3)
                     .count()
             })
             .sum()
@@ -249,10 +267,9 @@ impl Simulation {
         self.spawn(t);
         self.insert(t);
 
-        let len = self.driver.length;
         for (lane, vehicles) in self.lanes.iter().enumerate() {
             let tail = vehicles.last();
-            self.entry_space[lane] = tail.map_or(f32::INFINITY, |v| v.x - len);
+            self.entry_space[lane] = tail.map_or(f32::INFINITY, |v| v.x - v.len);
             self.entry_speed[lane] = tail.map_or(f32::INFINITY, |v| v.v);
         }
         movement::oncoming_etas(
@@ -264,6 +281,10 @@ impl Simulation {
         let interval = (t / self.interval_s) as usize;
         let mut ctx = LaneContext {
             driver: &self.driver,
+            bus_driver: &self.bus_driver,
+            buses: &mut self.buses,
+            bus_links: &self.bus_links,
+            bus_out: &mut self.bus_out,
             links: &self.links,
             lane_info: &self.lane_info,
             shown: &self.shown,
@@ -289,7 +310,7 @@ impl Simulation {
             let out = move_lane(&mut ctx, lane, vehicles);
             self.hard_stops += u64::from(out.hard_stops);
             for &l in &self.lane_loops[lane] {
-                self.loops[l as usize].observe(vehicles, len, dt);
+                self.loops[l as usize].observe(vehicles, dt);
             }
             let approach = self.approach_of_link[self.lane_info[lane].link as usize];
             if approach != NONE {
@@ -310,8 +331,19 @@ impl Simulation {
             iv.steps += 1;
         }
         self.settle_leaving(t_end, interval);
+        self.bus_signals(t_end);
         self.apply_transfers();
         lane_change::change_lanes(&mut self.lanes, &self.lane_info, &self.links, &self.driver);
+        if !self.buses.is_empty() {
+            let d = self.driver;
+            bus::bays(
+                &mut self.buses,
+                &mut self.lanes,
+                &mut self.parked,
+                (t_end as f32, dt),
+                |lane, veh| lane_change::fits(lane, veh, &d),
+            );
+        }
         self.sample_detectors(t_end, f64::from(dt));
         if let Some(rec) = &mut self.recording
             && rec.due(self.steps)
@@ -369,6 +401,43 @@ impl Simulation {
         }
     }
 
+    /// Hands what the buses said in this step to their junctions.
+    fn bus_signals(&mut self, t_end: f64) {
+        let now = Instant::from_secs_f64(t_end);
+        for signal in self.bus_out.drain(..) {
+            match signal {
+                BusSignal::Pulse { junction, channel } => {
+                    let j = &mut self.junctions[junction as usize];
+                    if let Some(s) = j.samples.get_mut(usize::from(channel)) {
+                        s.count = s.count.wrapping_add(1);
+                    }
+                }
+                BusSignal::Request {
+                    junction,
+                    approach,
+                    bus,
+                    eta_s,
+                    lateness_s,
+                } => {
+                    let run = &self.buses[usize::from(bus)];
+                    let request = greenwave_controllers::priority::PriorityRequest {
+                        approach,
+                        vehicle: run.name.clone(),
+                        route: None,
+                        eta_s,
+                        lateness_s,
+                        occupancy: Some(f64::from(run.occupancy)),
+                    };
+                    self.junctions[junction as usize].request_priority(now, request);
+                }
+                BusSignal::Cancel { junction, bus } => {
+                    let name = &self.buses[usize::from(bus)].name;
+                    self.junctions[junction as usize].cancel_priority(name);
+                }
+            }
+        }
+    }
+
     /// Sets every preemption input from the emergency vehicles within its range.
     fn emergency_inputs(&mut self) {
         if self.emergency_trips.is_empty() {
@@ -417,6 +486,7 @@ impl Simulation {
                 source.waiting.push_front(id);
             }
         }
+        self.dispatch_buses(t);
         let (mean, sd) = self.speed_factor;
         for source in &mut self.sources {
             while let Some(at) = source.arrivals.pop_before(t) {
@@ -442,6 +512,38 @@ impl Simulation {
         }
     }
 
+    /// Sends off the buses due to leave before `t`, at the back of their entry's queue.
+    fn dispatch_buses(&mut self, t: f64) {
+        while let Some(next) = self.bus_dispatch.get(self.next_bus)
+            && next.dispatched_s <= t
+        {
+            let mut run = next.clone();
+            self.next_bus += 1;
+            let (at, r, entry) = (run.dispatched_s, run.route, run.links[0]);
+            let id = self.trips.len() as u32;
+            let bus = self.buses.len() as u16;
+            run.trip = id;
+            self.buses.push(run);
+            let mut trip = Trip::new(at, entry, 1.0, id.into());
+            trip.bus = bus;
+            trip.route = self.bus_routes_from + r;
+            let link = &self.links[entry as usize];
+            let turn = trip.turn_at(&self.routes, link.is_exit(), |u| pick_turn(link, u));
+            let next_turn = match link.next.get(usize::from(turn)) {
+                Some(&n) if n != NONE => {
+                    let next = &self.links[n as usize];
+                    trip.turn_at(&self.routes, next.is_exit(), |u| pick_turn(next, u))
+                }
+                _ => EXIT,
+            };
+            trip.first_turns = (turn, next_turn);
+            self.trips.push(trip);
+            if let Some(source) = self.sources.iter_mut().find(|s| s.link == entry) {
+                source.waiting.push_back(id);
+            }
+        }
+    }
+
     /// Puts waiting vehicles onto their entry link where there is room.
     fn insert(&mut self, t: f64) {
         let d = self.driver;
@@ -458,14 +560,14 @@ impl Simulation {
                         let room = |l: usize| {
                             self.lanes[l]
                                 .last()
-                                .map_or(f32::INFINITY, |v| v.x - d.length)
+                                .map_or(f32::INFINITY, |v| v.x - v.len)
                         };
                         room(a).total_cmp(&room(b)).then(b.cmp(&a))
                     })
                     .unwrap_or(link.first_lane as usize);
                 let room = self.lanes[lane]
                     .last()
-                    .map_or(f32::INFINITY, |v| v.x - d.length);
+                    .map_or(f32::INFINITY, |v| v.x - v.len);
                 if room < d.s0 + 0.5 {
                     break;
                 }
@@ -496,15 +598,22 @@ impl Simulation {
                     halted_since: -1.0,
                     fuel: 0.0,
                     waiting: 0.0,
+                    len: if trip.bus == NO_BUS {
+                        d.length
+                    } else {
+                        self.bus_driver.length
+                    },
                     id,
                     stops: 0,
+                    bus: trip.bus,
                     turn,
                     next_turn,
                     flags: if self.lane_info[lane].allows_turn(turn) {
                         0
                     } else {
                         WRONG_LANE
-                    } | if trip.emergency { EMERGENCY } else { 0 },
+                    } | if trip.emergency { EMERGENCY } else { 0 }
+                        | if trip.bus == NO_BUS { 0 } else { BUS },
                 });
                 source.waiting.pop_front();
             }

@@ -13,8 +13,10 @@ use greenwave_controllers::model::{Aspect, SignalState};
 use crate::driver::{Driver, ballistic, fuel_ml};
 use crate::net::{JUNCTION_PATH_M, LaneInfo, NO_GROUP, NONE, SimLink};
 use crate::vehicle::{
-    COMMITTED, GAP_TAKEN, HALTED, HALTING_SPEED, MOVING_AGAIN, Vehicle, WRONG_LANE,
+    COMMITTED, GAP_TAKEN, HALTED, HALTING_SPEED, MOVING_AGAIN, NO_BUS, Vehicle, WRONG_LANE,
 };
+
+use super::bus::{self, BusLink, BusRun, BusSignal};
 
 /// Critical gap for a permissive left turn across oncoming traffic (HCM 2016, exhibit 20-11:
 /// 4.1 s for a passenger car across one lane; a little more here for two).
@@ -28,6 +30,14 @@ const STOP_LINE_HORIZON_M: f32 = 40.0;
 /// What the step loop needs besides the lane itself.
 pub(crate) struct LaneContext<'a> {
     pub driver: &'a Driver,
+    /// The driver model of buses.
+    pub bus_driver: &'a Driver,
+    /// The buses on their trips.
+    pub buses: &'a mut [BusRun],
+    /// What each link holds for buses.
+    pub bus_links: &'a [BusLink],
+    /// What buses tell the junctions this step.
+    pub bus_out: &'a mut Vec<BusSignal>,
     pub links: &'a [SimLink],
     pub lane_info: &'a [LaneInfo],
     /// Signal heads of each junction.
@@ -125,17 +135,21 @@ pub(crate) fn move_lane(
     lane: usize,
     vehicles: &mut [Vehicle],
 ) -> LaneOutcome {
-    let d = ctx.driver;
     let dt = ctx.dt;
-    let info = &ctx.lane_info[lane];
-    let link = &ctx.links[info.link as usize];
+    let (lane_info, links) = (ctx.lane_info, ctx.links);
+    let info = &lane_info[lane];
+    let link = &links[info.link as usize];
     let stop_line = link.length;
-    let need = d.length + d.s0;
     let mut out = LaneOutcome::default();
     // The leader's state before this step: (rear position, speed).
     let mut leader: Option<(f32, f32)> = None;
 
     for veh in vehicles.iter_mut() {
+        let d = if veh.bus == NO_BUS {
+            ctx.driver
+        } else {
+            ctx.bus_driver
+        };
         let (x, v) = (veh.x, veh.v);
         let mut acc = match leader {
             Some((rear, lv)) => d.accel(v, veh.v0, rear - x, v - lv),
@@ -182,7 +196,7 @@ pub(crate) fn move_lane(
                     });
             if go {
                 let next = link.next[usize::from(veh.turn)];
-                match choose_lane(ctx, next, veh.next_turn, need) {
+                match choose_lane(ctx, next, veh.next_turn, veh.len + d.s0) {
                     Some(t) if leader.is_none() => {
                         // Follow the tail of the lane it is heading for, across the junction.
                         let t = t as usize;
@@ -201,6 +215,14 @@ pub(crate) fn move_lane(
             }
         }
 
+        if veh.bus != NO_BUS {
+            let run = &mut ctx.buses[usize::from(veh.bus)];
+            let (t, v0) = (ctx.t, veh.v0);
+            let cap = bus::at_stops(run, info.link, (x, v), (t, dt), d.s0 + 2.0, |gap| {
+                d.accel(v, v0, gap, v)
+            });
+            acc = acc.min(cap.max(-d.b_max));
+        }
         let (mut nx, mut nv) = ballistic(x, v, acc, dt);
         if must_stop && nx >= stop_line {
             // Could not stop in time: held at the line (a physical impossibility, counted).
@@ -214,6 +236,13 @@ pub(crate) fn move_lane(
         veh.x_prev = x;
         veh.x = nx;
         veh.v = nv;
+        if veh.bus != NO_BUS {
+            let run = &mut ctx.buses[usize::from(veh.bus)];
+            let eta = (stop_line - nx).max(0.0) / veh.v0.max(1.0);
+            let meets = &ctx.bus_links[info.link as usize];
+            let span = (x, nx, stop_line);
+            bus::signals(run, veh.bus, info.link, meets, span, eta, ctx.t, ctx.bus_out);
+        }
         if nv < HALTING_SPEED {
             out.halted += 1;
             veh.waiting += dt;
@@ -228,7 +257,7 @@ pub(crate) fn move_lane(
         } else if nv > MOVING_AGAIN {
             veh.flags &= !HALTED;
         }
-        leader = Some((x - d.length, v));
+        leader = Some((x - veh.len, v));
 
         if nx >= stop_line {
             out.crossed += 1;
@@ -245,7 +274,6 @@ pub(crate) fn hand_over(
     crossed: usize,
     leaving: &mut Vec<Leaving>,
 ) {
-    let d = ctx.driver;
     let info = &ctx.lane_info[lane];
     let link = &ctx.links[info.link as usize];
     let stop_line = link.length;
@@ -272,7 +300,7 @@ pub(crate) fn hand_over(
             moved.x_prev = moved.x_prev.min(moved.x);
             moved.v = moved.v.min(ctx.entry_speed[lane_to as usize]);
         }
-        let rear = moved.x - d.length;
+        let rear = moved.x - moved.len;
         if rear < ctx.entry_space[lane_to as usize] {
             ctx.entry_space[lane_to as usize] = rear;
             ctx.entry_speed[lane_to as usize] = moved.v;

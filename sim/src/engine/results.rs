@@ -82,12 +82,34 @@ impl Simulation {
             .iter()
             .map(|a| a.delay.max_wait_s)
             .fold(max_wait, f64::max);
-        let delays = DelayStats::from(vehicles.iter().map(|v| v.delay_s).collect(), max_wait);
+        let is_bus = |v: &VehicleRecord| {
+            self.trips
+                .get(v.id as usize)
+                .is_some_and(|t| t.bus != crate::vehicle::NO_BUS)
+        };
+        let car_delays: Vec<f64> = vehicles
+            .iter()
+            .filter(|v| !is_bus(v))
+            .map(|v| v.delay_s)
+            .collect();
+        let delays = DelayStats::from(car_delays.clone(), max_wait);
         let n = vehicles.len().max(1) as f64;
         let fuel_ml = sum(vehicles.iter().map(|v| v.co2_g)) / CO2_G_PER_ML;
 
         let (ped_stats, served, ped_crossings) = self.pedestrian_waits(end);
         let ev = self.emergency_figures(&vehicles);
+        let buses = self.bus_figures(&vehicles);
+        let ped_waits: Vec<f64> = self
+            .crossings
+            .iter()
+            .flat_map(|c| {
+                c.waits
+                    .iter()
+                    .copied()
+                    .chain(c.waiting.iter().map(|&at| (end - at).max(0.0)))
+            })
+            .collect();
+        let person_mean_delay_s = person_delay(&car_delays, &buses.person, &ped_waits);
 
         let intervals = self.interval_rows();
 
@@ -133,6 +155,25 @@ impl Simulation {
             preempt_call_to_green_mean_s: ev.call_to_green_mean_s,
             preempt_call_to_green_max_s: ev.call_to_green_max_s,
             preempt_stuck: ev.stuck,
+            buses: buses.delays.len() as u64,
+            bus_mean_delay_s: crate::metrics::mean(&buses.delays),
+            bus_max_delay_s: buses.delays.iter().copied().fold(0.0, f64::max),
+            bus_mean_lateness_s: crate::metrics::mean(&buses.lateness),
+            bus_on_time_share: if buses.lateness.is_empty() {
+                0.0
+            } else {
+                buses
+                    .lateness
+                    .iter()
+                    .filter(|&&l| (-60.0..=300.0).contains(&l))
+                    .count() as f64
+                    / buses.lateness.len() as f64
+            },
+            tsp_check_ins: self.priority_sum(|p| p.check_ins),
+            tsp_early: self.priority_sum(|p| p.early),
+            tsp_extended: self.priority_sum(|p| p.extended),
+            tsp_refused: self.priority_sum(|p| p.refused),
+            person_mean_delay_s,
             vehicle_updates: self.vehicle_updates,
             wall_seconds,
             vehicle_updates_per_s: self.vehicle_updates as f64 / wall_seconds.max(1e-9),
@@ -158,6 +199,28 @@ impl Simulation {
     }
 }
 
+/// People in a car, for person delay.
+const CAR_OCCUPANCY: f64 = greenwave_controllers::model::priority::CAR_OCCUPANCY;
+
+/// Mean delay per person: every car's delay for its 1.3 people, every bus's for its load
+/// (`(delay, people)`), every pedestrian's wait once.
+fn person_delay(cars: &[f64], buses: &[(f64, f64)], peds: &[f64]) -> f64 {
+    let people = cars.len() as f64 * CAR_OCCUPANCY
+        + buses.iter().map(|b| b.1).sum::<f64>()
+        + peds.len() as f64;
+    let delay = sum(cars.iter().copied()) * CAR_OCCUPANCY
+        + buses.iter().map(|b| b.0 * b.1).sum::<f64>()
+        + sum(peds.iter().copied());
+    if people > 0.0 { delay / people } else { 0.0 }
+}
+
+/// The buses' delays, their lateness at every stop reached, and `(delay, people)` per bus.
+struct BusFigures {
+    delays: Vec<f64>,
+    lateness: Vec<f64>,
+    person: Vec<(f64, f64)>,
+}
+
 /// The emergency vehicles' delays and what preemption did for them.
 struct EmergencyFigures {
     vehicles: u64,
@@ -175,8 +238,9 @@ impl Simulation {
     /// entered.
     fn unfinished(&self, end: f64, vehicles: &mut Vec<VehicleRecord>) -> (f64, u64) {
         let mut max_wait = 0.0f64;
-        for lane in &self.lanes {
-            for v in lane {
+        let parked = self.parked.iter().map(|(_, v)| v);
+        for v in self.lanes.iter().flatten().chain(parked) {
+            {
                 let trip = &self.trips[v.id as usize];
                 if v.halted_since >= 0.0 {
                     max_wait = max_wait.max(end - f64::from(v.halted_since));
@@ -215,6 +279,33 @@ impl Simulation {
             }
         }
         (max_wait, never_inserted)
+    }
+
+    /// The buses' figures (of `vehicles`): delay less dwells, lateness at the stops.
+    fn bus_figures(&self, vehicles: &[VehicleRecord]) -> BusFigures {
+        let mut figures = BusFigures {
+            delays: Vec::new(),
+            lateness: Vec::new(),
+            person: Vec::new(),
+        };
+        for v in vehicles {
+            let Some(trip) = self.trips.get(v.id as usize) else {
+                continue;
+            };
+            let Some(run) = self.buses.get(usize::from(trip.bus)) else {
+                continue;
+            };
+            let delay = (v.delay_s - f64::from(run.dwelt_s)).max(0.0);
+            figures.delays.push(delay);
+            figures.person.push((delay, f64::from(run.occupancy)));
+            figures.lateness.extend(run.lateness_s.iter().copied());
+        }
+        figures
+    }
+
+    /// A transit priority count summed over the junctions.
+    fn priority_sum(&self, f: fn(&crate::signals::PriorityLog) -> u32) -> u64 {
+        self.junctions.iter().map(|j| u64::from(f(&j.priority))).sum()
     }
 
     /// The emergency vehicles' delays (of `vehicles`) and the preemption calls.

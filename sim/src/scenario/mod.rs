@@ -3,9 +3,11 @@
 //! Validation names the file, the field and the value: an unknown corridor, demand on a link
 //! that is not an entry, turning ratios that do not sum to 1, a negative flow, a missing seed.
 
+pub mod bus;
 pub mod od;
 pub mod spec;
 
+pub use bus::{BusPriority, BusRoute, BusStop};
 pub use od::OdRoute;
 pub use spec::{
     ControllerSpec, DemandSpec, EmergencySpec, FaultKind, FaultSpec, FlowSpec, OdSpec,
@@ -107,6 +109,8 @@ pub struct Scenario {
     pub pedestrians: Vec<Pedestrians>,
     /// Emergency vehicles: entry link and when each wants to enter, in time order.
     pub emergency: Vec<(EdgeIndex, f64)>,
+    /// Bus routes.
+    pub buses: Vec<BusRoute>,
     /// Detector faults.
     pub faults: Vec<Fault>,
     /// Vehicle and driver parameters.
@@ -145,6 +149,7 @@ impl Scenario {
         let od = od::od_of(&spec.od, &corridor, &mut out);
         let pedestrians = pedestrians_of(spec, &corridor, &mut out);
         let emergency = emergency_of(spec, &corridor, &mut out);
+        let buses = bus::buses_of(&spec.buses, &corridor, spec.duration_s, &mut out);
         let faults = faults_of(spec, &corridor, &mut out);
         check_vehicles(&spec.vehicles, &mut |field, message| {
             out.push(field, message)
@@ -164,6 +169,7 @@ impl Scenario {
             od,
             pedestrians,
             emergency,
+            buses,
             faults,
             vehicles: spec.vehicles,
         })
@@ -562,6 +568,8 @@ fn check_vehicles(v: &VehicleSpec, push: &mut impl FnMut(&str, String)) {
         ("vehicles.reaction_s", v.reaction_s, 0.0, 3.0),
         ("vehicles.speed_factor_mean", v.speed_factor_mean, 0.5, 1.5),
         ("vehicles.speed_factor_sd", v.speed_factor_sd, 0.0, 0.3),
+        ("vehicles.bus_length_m", v.bus_length_m, 6.0, 25.0),
+        ("vehicles.bus_accel_mps2", v.bus_accel_mps2, 0.3, 3.0),
     ];
     for (field, value, lo, hi) in ranges {
         if !(value.is_finite() && (lo..=hi).contains(&value)) {

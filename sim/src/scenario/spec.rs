@@ -75,6 +75,9 @@ pub struct ScenarioSpec {
     /// Emergency vehicles entering at given times.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub emergency: Vec<EmergencySpec>,
+    /// Bus routes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buses: Vec<super::bus::BusRouteSpec>,
     /// Detector faults to inject.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<FaultSpec>,
@@ -211,6 +214,10 @@ pub struct VehicleSpec {
     /// How long a driver standing at the stop line takes to start once the signal turns green
     /// (the source of most of the start-up lost time).
     pub reaction_s: f64,
+    /// A bus's length (default 12 m).
+    pub bus_length_m: f64,
+    /// A bus's maximum acceleration (default 1.0 m/s2).
+    pub bus_accel_mps2: f64,
     /// Mean of the desired-speed factor (times the link speed).
     pub speed_factor_mean: f64,
     /// Its standard deviation (normal, cut at +-2 deviations).
@@ -230,6 +237,8 @@ impl Default for VehicleSpec {
             reaction_s: 1.0,
             speed_factor_mean: 1.0,
             speed_factor_sd: 0.08,
+            bus_length_m: 12.0,
+            bus_accel_mps2: 1.0,
         }
     }
 }

@@ -224,6 +224,7 @@ fn scenario_spec(name: &str, plans: BTreeMap<String, String>) -> ScenarioSpec {
         od: Vec::new(),
         pedestrians: Vec::new(),
         emergency: Vec::new(),
+        buses: Vec::new(),
         faults: Vec::new(),
         vehicles: Default::default(),
     }
