@@ -55,6 +55,7 @@ fn controllers(c: &mut Criterion) {
     estimator.update(now, &samples, seq.state());
     let neighbours = Neighbours::default();
     let inputs = Inputs {
+        buses: &[],
         detectors: &samples,
         estimate: estimator.estimate(),
         neighbours: &neighbours,
@@ -82,6 +83,7 @@ fn controllers(c: &mut Criterion) {
     let mut counted = samples.clone();
     counted[0].count = counted[0].count.wrapping_add(1);
     let inputs_counted = Inputs {
+        buses: &[],
         detectors: &counted,
         ..inputs
     };

@@ -7,6 +7,10 @@
 //! from a running one; otherwise the first call keeps them until it clears. A call that stays
 //! longer than the intersection's `max_call_s` is stuck: it is dropped with a fault and ignored
 //! until its input clears, so a failed detector cannot hold a green for ever.
+//!
+//! A call may also come from central operations (a dispatcher's request over MQTT): it holds
+//! like an input until cleared, and a remote call that outstays `max_call_s` is dropped the
+//! same way, with a fault.
 
 use crate::detector::{DetectorSample, FaultCode};
 use crate::model::{Direction, Intersection, StageIndex};
@@ -59,6 +63,8 @@ pub struct Preemptor {
     running: Option<Running>,
     /// Approaches whose call got stuck, ignored until it clears.
     stuck: Vec<Direction>,
+    /// Calls from central operations, held until cleared.
+    remote: Vec<Direction>,
     events: Vec<PreemptEvent>,
 }
 
@@ -74,8 +80,26 @@ impl Preemptor {
             inputs,
             running: None,
             stuck: Vec::new(),
+            remote: Vec::new(),
             events: Vec::new(),
         }
+    }
+
+    /// A call from central operations for a vehicle from `approach`; refused, with the reason,
+    /// where no stage serves that approach.
+    pub fn call(&mut self, approach: Direction, ix: &Intersection) -> Result<(), String> {
+        if ix.preemption().dwell(approach).is_none() {
+            return Err(format!("no stage serves approach `{approach}`"));
+        }
+        if !self.remote.contains(&approach) {
+            self.remote.push(approach);
+        }
+        Ok(())
+    }
+
+    /// Clears a call from central operations.
+    pub fn clear(&mut self, approach: Direction) {
+        self.remote.retain(|&a| a != approach);
     }
 
     /// Whether a call holds the signals.
@@ -99,8 +123,14 @@ impl Preemptor {
                     .is_some_and(|s| s.presence && s.fault == FaultCode::Ok)
             })
             .map(|&(a, _)| a)
+            .chain(self.remote.iter().copied())
             .collect();
-        calling.dedup();
+        let mut seen = Vec::with_capacity(calling.len());
+        calling.retain(|a| {
+            let first = !seen.contains(a);
+            seen.push(*a);
+            first
+        });
         // A stuck call is ignored until its input clears.
         self.stuck.retain(|a| calling.contains(a));
         calling.retain(|a| !self.stuck.contains(a));
@@ -115,7 +145,7 @@ impl Preemptor {
         samples: &[DetectorSample],
         sequencer: &mut Sequencer,
     ) -> bool {
-        if self.inputs.is_empty() {
+        if self.inputs.is_empty() && self.remote.is_empty() && self.running.is_none() {
             return false;
         }
         let ix = sequencer.intersection().clone();
@@ -124,6 +154,7 @@ impl Preemptor {
             && now - r.since > rules.max_call
         {
             self.stuck.push(r.approach);
+            self.remote.retain(|&a| a != r.approach);
             self.events.push(PreemptEvent::Stuck {
                 approach: r.approach,
             });
@@ -290,6 +321,40 @@ mod tests {
         run(&mut seq, &mut pre, &mut il, 200.1, 201.0, |_| false);
         let events = run(&mut seq, &mut pre, &mut il, 201.1, 210.0, |_| true);
         assert!(matches!(events.first(), Some(PreemptEvent::Began { .. })));
+    }
+
+    #[test]
+    fn a_call_from_central_operations_preempts_until_cleared_and_is_dropped_when_stuck() {
+        let ix = intersection(NEMA_4LEG);
+        let mut seq = Sequencer::new(ix.clone(), secs(0.0));
+        let mut il = Interlock::new(ix.clone(), SafeState::AllRed, secs(0.0));
+        let mut pre = Preemptor::with_inputs(Vec::new());
+        seq.request(ix.stage_by_id("4+8").unwrap()).unwrap();
+        run(&mut seq, &mut pre, &mut il, 0.0, 20.0, |_| false);
+        pre.call(Direction::Eb, &ix).unwrap();
+        let events = run(&mut seq, &mut pre, &mut il, 20.1, 40.0, |_| false);
+        assert!(pre.active());
+        assert!(matches!(
+            events.first(),
+            Some(PreemptEvent::Began {
+                approach: Direction::Eb,
+                ..
+            })
+        ));
+        assert_eq!(aspect(&ix, seq.state(), "2"), Aspect::Green);
+        pre.clear(Direction::Eb);
+        let events = run(&mut seq, &mut pre, &mut il, 40.1, 41.0, |_| false);
+        assert!(!pre.active());
+        assert!(matches!(events.first(), Some(PreemptEvent::Ended { .. })));
+        // A call nobody clears outstays max_call_s (120 s): dropped with a fault.
+        pre.call(Direction::Wb, &ix).unwrap();
+        let events = run(&mut seq, &mut pre, &mut il, 41.1, 200.0, |_| false);
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, PreemptEvent::Stuck { .. }))
+        );
+        assert!(!pre.active());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use greenwave_controllers::model::{Aspect, GroupIndex, Intersection, SignalState
 use crate::cabinet::{Cabinet, Drive};
 use crate::forecast::Forecast;
 use greenwave_controllers::preempt::{PreemptEvent, Preemptor};
-use greenwave_controllers::priority::{PriorityEvent, PriorityRequest, Prioritiser};
+use greenwave_controllers::priority::{Prioritiser, PriorityEvent, PriorityRequest};
 use greenwave_controllers::sequencer::Sequencer;
 use greenwave_controllers::site::{Site, press_buttons};
 
@@ -73,7 +73,13 @@ impl Junction {
             buttons: site.pedestrian_buttons(),
             preemptor: Preemptor::new(&site),
             preemption: PreemptionLog::default(),
-            prioritiser: Prioritiser::new(&site),
+            prioritiser: {
+                let mut p = Prioritiser::new(&site);
+                p.set_keeps_cycle(greenwave_controllers::control::keeps_the_plan_cycle(
+                    controller.name(),
+                ));
+                p
+            },
             priority_on: true,
             priority: PriorityLog::default(),
             estimator: Estimator::new(site, EstimatorParams::default(), Instant::ZERO),
@@ -175,10 +181,17 @@ impl Junction {
         };
         let proposed = match drive {
             Drive::Local => {
+                let buses = if self.priority_on {
+                    self.prioritiser
+                        .bus_calls(now, self.sequencer.intersection().priority())
+                } else {
+                    Vec::new()
+                };
                 let inputs = Inputs {
                     detectors: &self.samples,
                     estimate: self.estimator.estimate(),
                     neighbours,
+                    buses: &buses,
                 };
                 press_buttons(&self.buttons, &self.samples, &mut self.sequencer);
                 let preempting = self

@@ -19,7 +19,8 @@ use super::control::{ControlLoop, Mode};
 use super::neighbours::NeighbourForecasts;
 use crate::mqtt::link::{self, Incoming, MqttHandle, MqttSettings, Outgoing};
 use crate::mqtt::payload::{
-    self, EventMsg, ModeSet, OperatorMode, OutflowMsg, PlanAck, PlanResult, Status,
+    self, EventMsg, ModeSet, OperatorMode, OutflowMsg, PlanAck, PlanResult, PreemptMsg,
+    PriorityMsg, Status,
 };
 use greenwave_controllers::plan::{PlanSpec, TimingPlan};
 
@@ -41,6 +42,10 @@ pub enum Order {
     Schedule(Box<Schedule>),
     /// Run in this mode.
     Mode(OperatorMode),
+    /// A bus's transit priority request (or its cancellation), from AVL.
+    Priority(PriorityMsg),
+    /// An emergency vehicle's preemption call (or its end), from dispatch.
+    Preempt(PreemptMsg),
 }
 
 /// How long a neighbour may stay quiet before its links fall back to local estimation.
@@ -146,6 +151,8 @@ impl Uplink {
             .collect();
         subscriptions.push(payload::topic(&site.id, "plan/set"));
         subscriptions.push(payload::topic(&site.id, "mode/set"));
+        subscriptions.push(payload::topic(&site.id, "priority/request"));
+        subscriptions.push(payload::topic(&site.id, "preempt/request"));
         let identity = Identity {
             site: site.id.clone(),
             controller: config.controller.clone(),
@@ -270,8 +277,51 @@ impl Uplink {
                 None
             }
             "mode/set" if from == self.site.id => self.take_mode(&message.payload, book),
+            "priority/request" | "preempt/request" if from == self.site.id => {
+                let event = if kind == "priority/request" {
+                    "priority"
+                } else {
+                    "preemption"
+                };
+                match self.check_request(kind, message.retain, &message.payload) {
+                    Ok(order) => Some(order),
+                    Err(why) => {
+                        self.reject_event(event, &format!("{kind} rejected: {}", escape(&why)));
+                        None
+                    }
+                }
+            }
             _ => None,
         }
+    }
+
+    /// The checks of a `priority/request` or `preempt/request`: not retained (an old request
+    /// the broker replays), size, shape, a time in `ts`, the site. What the request asks is
+    /// judged by the control loop.
+    fn check_request(&self, kind: &str, retained: bool, bytes: &[u8]) -> Result<Order, String> {
+        if retained {
+            return Err("a retained request is stale".into());
+        }
+        if bytes.len() > MAX_MODE_BYTES {
+            return Err(format!(
+                "payload of {} bytes exceeds {MAX_MODE_BYTES}",
+                bytes.len()
+            ));
+        }
+        let (site, ts, order) = if kind == "priority/request" {
+            let m = serde_json::from_slice::<PriorityMsg>(bytes).map_err(|e| e.to_string())?;
+            (m.site.clone(), m.ts.clone(), Order::Priority(m))
+        } else {
+            let m = serde_json::from_slice::<PreemptMsg>(bytes).map_err(|e| e.to_string())?;
+            (m.site.clone(), m.ts.clone(), Order::Preempt(m))
+        };
+        if humantime::parse_rfc3339(&ts).is_err() {
+            return Err(format!("ts `{ts}` is not an RFC 3339 time"));
+        }
+        if site != self.site.id {
+            return Err(format!("it names site {site}, not {}", self.site.id));
+        }
+        Ok(order)
     }
 
     fn take_mode(&mut self, bytes: &[u8], book: &mut OrderBook) -> Option<Order> {
@@ -453,6 +503,11 @@ impl Uplink {
             );
             self.event("audit", &what);
         }
+    }
+
+    /// Reports a request refused by the control loop on `events`, as a rejection.
+    pub fn reject(&mut self, kind: &str, message: &str) {
+        self.reject_event(kind, message);
     }
 
     fn reject_event(&mut self, kind: &str, message: &str) {

@@ -263,6 +263,60 @@ pub struct ModeSet {
     pub signature: Option<super::signing::OrderSignature>,
 }
 
+/// `priority/request`: a bus asking for (or giving up) transit priority, from the transit
+/// agency's AVL system.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PriorityMsg {
+    /// The site.
+    pub site: String,
+    /// When.
+    pub ts: String,
+    /// The bus (fleet number); a later request from the same bus replaces the earlier.
+    pub vehicle: String,
+    /// The approach it comes from.
+    pub approach: greenwave_controllers::model::Direction,
+    /// `request` (default) or `cancel` (it has passed, or will not come).
+    #[serde(default)]
+    pub action: RequestAction,
+    /// Its route, for the log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
+    /// When it expects to reach the stop line, s from `ts`; required for a request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eta_s: Option<f64>,
+    /// How late it runs, s (negative: early).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lateness_s: Option<f64>,
+    /// People on board.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occupancy: Option<f64>,
+}
+
+/// Asking or giving up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestAction {
+    /// Ask (or renew the request).
+    #[default]
+    Request,
+    /// Give up.
+    Cancel,
+}
+
+/// `preempt/request`: an emergency vehicle's preemption call from a dispatcher.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PreemptMsg {
+    /// The site.
+    pub site: String,
+    /// When.
+    pub ts: String,
+    /// The approach the vehicle comes from.
+    pub approach: greenwave_controllers::model::Direction,
+    /// `request` (call) or `cancel` (clear).
+    #[serde(default)]
+    pub action: RequestAction,
+}
+
 // What an order signs as (`signing` knows no payload type; the payloads know it).
 impl super::signing::Signable for ScheduleSpec {
     fn kind(&self) -> &'static str {
@@ -362,6 +416,8 @@ mod tests {
         check("plan-set.schema.json", &parse::<PlanSet>);
         check("plan-ack.schema.json", &parse::<PlanAck>);
         check("mode-set.schema.json", &parse::<ModeSet>);
+        check("priority-request.schema.json", &parse::<PriorityMsg>);
+        check("preempt-request.schema.json", &parse::<PreemptMsg>);
         check("spat.schema.json", &parse::<Spat>);
         check("telemetry.schema.json", &parse::<Telemetry>);
     }

@@ -14,7 +14,12 @@
 //! the downstream neighbours: its departures of the last 90 s, as its stop-bar loops counted
 //! them (`counted`), then its forecast. The prediction itself is in `predict`.
 //!
-//! The delay it minimises is weighted for equity: a second of delay counts more the longer its
+//! The delay it minimises is person delay: a car's second counts once (its 1.3 people), a
+//! bus's (from transit priority, with its load) as many times as it carries car-loads of
+//! people, so a full bus due in a few seconds holds or brings forward its green where that
+//! pays (`predict`).
+//!
+//! That delay is also weighted for equity: a second of delay counts more the longer its
 //! group has waited (`equity`), so a light side street is not left a cycle longer each time
 //! the arterial's heavier flow would pay for the seconds it needs.
 //!
@@ -139,6 +144,8 @@ pub struct Adaptive {
     cadence: cadence::Cadence,
     /// How long the last decision held the green, s.
     held_s: f64,
+    /// Buses on their way, weighed by their people in the prediction.
+    buses: Vec<super::BusCall>,
 }
 
 impl Adaptive {
@@ -253,6 +260,7 @@ impl Adaptive {
             found_long: false,
             cadence: cadence::Cadence::default(),
             held_s: 0.0,
+            buses: Vec::new(),
         })
     }
 }
@@ -271,9 +279,15 @@ impl Controller for Adaptive {
     }
 
     fn decide(&mut self, now: Instant, inputs: &Inputs<'_>, seq: &Sequencer) -> Option<StageIndex> {
-        if let Some(standing) = self.cadence.standing(now, inputs.detectors, seq.phase()) {
+        // A bus on its way is news the loops have not seen: decide again.
+        if inputs.buses.is_empty()
+            && self.buses.is_empty()
+            && let Some(standing) = self.cadence.standing(now, inputs.detectors, seq.phase())
+        {
             return standing;
         }
+        self.buses.clear();
+        self.buses.extend_from_slice(inputs.buses);
         self.held_s = 0.0;
         let decision = self.decide_anew(now, inputs, seq);
         let due = cadence::deadline(now, self.held_s);

@@ -164,6 +164,7 @@ mod tests {
         let mut interlock = Interlock::new(ix.clone(), SafeState::AllRed, Instant::ZERO);
         let estimate = crate::estimate::Estimate::default();
         let inputs = Inputs {
+            buses: &[],
             detectors: &[],
             estimate: &estimate,
             neighbours: &Default::default(),
@@ -207,6 +208,7 @@ mod tests {
         let cycle = new.cycle.as_secs_f64();
         let estimate = crate::estimate::Estimate::default();
         let inputs = Inputs {
+            buses: &[],
             detectors: &[],
             estimate: &estimate,
             neighbours: &Default::default(),

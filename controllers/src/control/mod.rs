@@ -45,6 +45,19 @@ pub struct Inputs<'a> {
     pub estimate: &'a Estimate,
     /// What the neighbouring intersections report.
     pub neighbours: &'a Neighbours,
+    /// Buses asking for priority (`priority`), for a controller that weighs delay by people.
+    pub buses: &'a [BusCall],
+}
+
+/// A bus on its way to the stop line, as transit priority knows it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BusCall {
+    /// The group that serves it.
+    pub group: crate::model::GroupIndex,
+    /// When it is due at the stop line, s from now.
+    pub eta_s: f64,
+    /// People on board.
+    pub people: f64,
 }
 
 /// What neighbouring intersections tell this one (over MQTT in the daemon, handed over

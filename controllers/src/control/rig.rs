@@ -85,6 +85,7 @@ impl<C: Controller> Rig<C> {
             self.estimator
                 .update(self.now, &self.samples, self.seq.state());
             let inputs = Inputs {
+                buses: &[],
                 detectors: &self.samples,
                 estimate: self.estimator.estimate(),
                 neighbours: &self.neighbours,

@@ -112,8 +112,8 @@ pub(crate) fn rules(spec: &PrioritySpec, out: &mut Collector) -> PriorityRules {
         })
     };
     let min_occupancy = people("min_occupancy", spec.min_occupancy).map(|n| n.round() as u16);
-    let bus_occupancy = people("bus_occupancy", spec.bus_occupancy)
-        .map_or(d.bus_occupancy, |n| n.round() as u16);
+    let bus_occupancy =
+        people("bus_occupancy", spec.bus_occupancy).map_or(d.bus_occupancy, |n| n.round() as u16);
     let min_lateness_s = spec
         .min_lateness_s
         .and_then(|s| out.seconds("priority.min_lateness_s", s, -3600.0, 3600.0))

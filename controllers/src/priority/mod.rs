@@ -11,6 +11,11 @@
 //!   stage is asked for and when, never how a change runs, and every state still passes the
 //!   interlock.
 //!
+//! Under a controller that keeps the plan's cycle (fixed time, coordinated), an early green
+//! takes the time it gives the bus from the stage it cut short: when the plan then asks for
+//! that stage again, the bus's stage runs on instead until the plan moves past it, so the cycle
+//! stays in step and no stage is served twice (NTCIP 1211 early green with the cycle kept).
+//!
 //! Recovery: after a priority, no other is granted until every vehicle group that was waiting
 //! (red with a detector occupied) when it began has had a green, or `recovery_max_s` has passed,
 //! so the approaches the bus jumped are served next. Conditional priority (a minimum lateness or
@@ -24,6 +29,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 
+use crate::control::BusCall;
 use crate::detector::{DetectorSample, FaultCode};
 use crate::model::{Direction, GroupIndex, GroupSet, Intersection, StageIndex, Turn};
 use crate::sequencer::Sequencer;
@@ -114,6 +120,8 @@ struct Call {
     due: Instant,
     /// When it is forgotten without a check-out.
     expires: Instant,
+    /// People on board, if it said.
+    people: Option<f64>,
     /// Its early green was asked for.
     early: bool,
     /// Its green was held (since when), and whether the hold is spent.
@@ -142,6 +150,9 @@ pub struct Prioritiser {
     recovery: Option<Recovery>,
     /// The stage change held back for a bus, asked for again when the hold ends.
     deferred: Option<StageIndex>,
+    /// Whether the controller keeps the plan's cycle, and the stage an early green cut short.
+    keeps_cycle: bool,
+    truncated: Option<StageIndex>,
     loop_buses: u32,
     events: Vec<PriorityEvent>,
 }
@@ -213,9 +224,16 @@ impl Prioritiser {
             calls: Vec::new(),
             recovery: None,
             deferred: None,
+            keeps_cycle: false,
+            truncated: None,
             loop_buses: 0,
             events: Vec::new(),
         }
+    }
+
+    /// Tells it whether the controller keeps the plan's cycle (see the module docs).
+    pub fn set_keeps_cycle(&mut self, keeps: bool) {
+        self.keeps_cycle = keeps;
     }
 
     /// What happened since the last call of this function.
@@ -226,6 +244,21 @@ impl Prioritiser {
     /// Buses asking for priority now.
     pub fn active(&self) -> usize {
         self.calls.len()
+    }
+
+    /// The buses asking now, for a controller that weighs delay by people.
+    pub fn bus_calls(&self, now: Instant, rules: &crate::model::PriorityRules) -> Vec<BusCall> {
+        self.calls
+            .iter()
+            .filter_map(|c| {
+                let serve = self.serve.get(&c.approach)?;
+                Some(BusCall {
+                    group: serve.group,
+                    eta_s: c.due.saturating_since(now).as_secs_f64(),
+                    people: c.people.unwrap_or(f64::from(rules.bus_occupancy)),
+                })
+            })
+            .collect()
     }
 
     /// Whether any bus can ask here: check-in inputs, or approaches a request could name.
@@ -250,16 +283,24 @@ impl Prioritiser {
     ) -> Result<(), String> {
         let rules = sequencer.intersection().priority();
         let refusal = if !self.serve.contains_key(&req.approach) {
-            Some(format!("no signal group serves approach `{}`", req.approach))
+            Some(format!(
+                "no signal group serves approach `{}`",
+                req.approach
+            ))
         } else if !(req.eta_s.is_finite() && (0.0..=MAX_ETA_S).contains(&req.eta_s)) {
             Some(format!(
                 "eta_s {} is out of range (0 to {MAX_ETA_S} s)",
                 req.eta_s
             ))
-        } else if let Some(n) = req.occupancy.filter(|n| !(n.is_finite() && (0.0..=300.0).contains(n)))
+        } else if let Some(n) = req
+            .occupancy
+            .filter(|n| !(n.is_finite() && (0.0..=300.0).contains(n)))
         {
             Some(format!("occupancy {n} is out of range (0 to 300)"))
-        } else if let Some(l) = req.lateness_s.filter(|l| !(l.is_finite() && l.abs() <= 3600.0)) {
+        } else if let Some(l) = req
+            .lateness_s
+            .filter(|l| !(l.is_finite() && l.abs() <= 3600.0))
+        {
             Some(format!("lateness_s {l} is out of range (-3600 to 3600 s)"))
         } else if req.vehicle.is_empty() {
             Some("the vehicle is not named".into())
@@ -282,7 +323,12 @@ impl Prioritiser {
                 call.due = due;
                 call.expires = due + REQUEST_GRACE;
             }
-            None => self.check_in(req.approach, req.vehicle, due, due + REQUEST_GRACE),
+            None => {
+                self.check_in(req.approach, req.vehicle, due, due + REQUEST_GRACE);
+                if let Some(call) = self.calls.last_mut() {
+                    call.people = req.occupancy;
+                }
+            }
         }
         Ok(())
     }
@@ -305,6 +351,7 @@ impl Prioritiser {
             vehicle,
             due,
             expires,
+            people: None,
             early: false,
             held_since: None,
             hold_spent: false,
@@ -343,10 +390,7 @@ impl Prioritiser {
                     let due = now + Duration::from_secs_f64(eta);
                     let name = format!("check-in {}", self.loop_buses);
                     self.check_in(input.approach, name, due, due + FORGET_AFTER);
-                } else if let Some(k) = self
-                    .calls
-                    .iter()
-                    .position(|c| c.approach == input.approach)
+                } else if let Some(k) = self.calls.iter().position(|c| c.approach == input.approach)
                 {
                     self.check_out(k);
                 }
@@ -369,6 +413,7 @@ impl Prioritiser {
             self.check_out(i);
         }
         self.recover(now, sequencer);
+        let decided = self.keep_cycle(sequencer, decided);
         let ix = sequencer.intersection().clone();
         let rules = ix.priority();
         if !rules.enabled {
@@ -427,12 +472,36 @@ impl Prioritiser {
                 return decided;
             }
             self.calls[k].early = true;
-            self.events.push(PriorityEvent::EarlyGreen { approach, number });
+            self.truncated = sequencer.current_stage().filter(|&s| !has_bus(s));
+            self.events
+                .push(PriorityEvent::EarlyGreen { approach, number });
             self.recovery = Some(self.waiting(now, sequencer, serve.group, samples));
         }
         match decided {
             Some(s) if has_bus(s) => Some(s),
             _ => Some(serve.stage),
+        }
+    }
+
+    /// Under a cycle-keeping controller, the stage an early green cut short is not asked for
+    /// again while the stage that replaced it runs: that stage runs on until the plan moves on.
+    fn keep_cycle(
+        &mut self,
+        sequencer: &Sequencer,
+        decided: Option<StageIndex>,
+    ) -> Option<StageIndex> {
+        let Some(cut) = self.truncated.filter(|_| self.keeps_cycle) else {
+            return decided;
+        };
+        match decided {
+            Some(s) if s == cut && sequencer.current_stage() != Some(cut) => {
+                sequencer.current_stage()
+            }
+            Some(_) => {
+                self.truncated = None;
+                decided
+            }
+            None => None,
         }
     }
 
@@ -476,10 +545,7 @@ impl Prioritiser {
                 r.owed = r.owed.minus(GroupSet::EMPTY.with(g));
             }
         }
-        let serving = self
-            .calls
-            .iter()
-            .any(|c| c.early || c.held_since.is_some());
+        let serving = self.calls.iter().any(|c| c.early || c.held_since.is_some());
         if !serving && (r.owed == GroupSet::EMPTY || now >= r.until) {
             self.recovery = None;
         }

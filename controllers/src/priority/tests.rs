@@ -80,11 +80,24 @@ fn a_green_the_controller_ends_is_held_for_a_bus_until_it_checks_out() {
     );
     // The controller runs 2+6 and wants 4+8 from 20 s.
     let ctl = |t: f64| Some(if t < 20.0 { main } else { side });
-    run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 15.0), ctl, no_inputs);
-    r.pr
-        .request(secs(15.0), &r.seq, bus(Direction::Eb, 12.0))
+    run(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (0.0, 15.0),
+        ctl,
+        no_inputs,
+    );
+    r.pr.request(secs(15.0), &r.seq, bus(Direction::Eb, 12.0))
         .unwrap();
-    let events = run(&mut r.seq, &mut r.pr, &mut r.il, (15.1, 26.9), ctl, no_inputs);
+    let events = run(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (15.1, 26.9),
+        ctl,
+        no_inputs,
+    );
     assert!(green_at(&r.ix, &r.seq, "2"), "held for the bus at 26.9 s");
     assert!(
         events
@@ -94,7 +107,14 @@ fn a_green_the_controller_ends_is_held_for_a_bus_until_it_checks_out() {
     );
     // The bus passes at 27 s: the change goes ahead at once.
     r.pr.cancel("bus 7");
-    run(&mut r.seq, &mut r.pr, &mut r.il, (27.0, 27.1), ctl, no_inputs);
+    run(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (27.0, 27.1),
+        ctl,
+        no_inputs,
+    );
     assert_eq!(
         r.seq.state().get(r.ix.group_by_id("2").unwrap()),
         Aspect::Amber
@@ -109,14 +129,34 @@ fn a_hold_ends_after_the_longest_extension_whatever_the_bus_does() {
         r.ix.stage_by_id("4+8").unwrap(),
     );
     let ctl = |t: f64| Some(if t < 20.0 { main } else { side });
-    run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 15.0), ctl, no_inputs);
-    r.pr
-        .request(secs(15.0), &r.seq, bus(Direction::Wb, 200.0))
+    run(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (0.0, 15.0),
+        ctl,
+        no_inputs,
+    );
+    r.pr.request(secs(15.0), &r.seq, bus(Direction::Wb, 200.0))
         .unwrap();
     // Due far off: no early action, but the green it is on is held, 12 s at most.
-    run(&mut r.seq, &mut r.pr, &mut r.il, (15.1, 31.9), ctl, no_inputs);
+    run(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (15.1, 31.9),
+        ctl,
+        no_inputs,
+    );
     assert!(green_at(&r.ix, &r.seq, "6"));
-    run(&mut r.seq, &mut r.pr, &mut r.il, (32.0, 32.1), ctl, no_inputs);
+    run(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (32.0, 32.1),
+        ctl,
+        no_inputs,
+    );
     assert_eq!(
         r.seq.state().get(r.ix.group_by_id("6").unwrap()),
         Aspect::Amber
@@ -134,10 +174,16 @@ fn a_bus_due_soon_on_red_brings_its_green_forward_without_cutting_a_minimum_gree
     let ctl = |t: f64| Some(if t < 60.0 { side } else { main });
     run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 8.0), ctl, no_inputs);
     let side_green = r.seq.go_start(r.ix.group_by_id("4").unwrap());
-    r.pr
-        .request(secs(8.0), &r.seq, bus(Direction::Eb, 20.0))
+    r.pr.request(secs(8.0), &r.seq, bus(Direction::Eb, 20.0))
         .unwrap();
-    let events = run(&mut r.seq, &mut r.pr, &mut r.il, (8.1, 30.0), ctl, no_inputs);
+    let events = run(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (8.1, 30.0),
+        ctl,
+        no_inputs,
+    );
     assert!(
         events
             .iter()
@@ -145,7 +191,10 @@ fn a_bus_due_soon_on_red_brings_its_green_forward_without_cutting_a_minimum_gree
     );
     // 4 and 8 keep their 7 s minimum green, then amber 4 s and all red 2 s.
     let start = side_green.expect("4 green by 8 s").as_secs_f64();
-    assert!(start + 7.0 > 8.0, "the request came within 4's minimum green");
+    assert!(
+        start + 7.0 > 8.0,
+        "the request came within 4's minimum green"
+    );
     let eb = r.seq.go_start(r.ix.group_by_id("2").unwrap());
     let eb = eb.expect("2 green by 30 s").as_secs_f64();
     assert!(
@@ -163,7 +212,10 @@ fn after_a_priority_the_waiting_approaches_recover_before_the_next() {
     loops[side.get()] = vec![0];
     let mut r = rig(NEMA_4LEG);
     r.pr = Prioritiser::with_inputs(&ix, Vec::new(), loops);
-    let (main, side_stage) = (ix.stage_by_id("2+6").unwrap(), ix.stage_by_id("4+8").unwrap());
+    let (main, side_stage) = (
+        ix.stage_by_id("2+6").unwrap(),
+        ix.stage_by_id("4+8").unwrap(),
+    );
     let occupied = |_: f64| {
         let mut s = vec![DetectorSample::default(); 4];
         s[0].presence = true;
@@ -172,13 +224,28 @@ fn after_a_priority_the_waiting_approaches_recover_before_the_next() {
     // 4+8 runs; bus 7 takes an early green; the controller wants 4+8 back until 100 s.
     let ctl = |t: f64| Some(if t < 100.0 { side_stage } else { main });
     run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 10.0), ctl, occupied);
-    r.pr.request(secs(10.0), &r.seq, bus(Direction::Eb, 10.0)).unwrap();
-    run(&mut r.seq, &mut r.pr, &mut r.il, (10.1, 25.0), ctl, occupied);
+    r.pr.request(secs(10.0), &r.seq, bus(Direction::Eb, 10.0))
+        .unwrap();
+    run(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (10.1, 25.0),
+        ctl,
+        occupied,
+    );
     r.pr.cancel("bus 7");
     // A second bus at once: 4 owes its green, so no early green until 4 has had it.
     let mut second = bus(Direction::Wb, 10.0);
     second.vehicle = "bus 8".into();
-    run(&mut r.seq, &mut r.pr, &mut r.il, (25.1, 25.5), ctl, occupied);
+    run(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (25.1, 25.5),
+        ctl,
+        occupied,
+    );
     assert!(!r.seq.state().get(side).is_go(), "4 is still red at 25.5 s");
     r.pr.request(secs(25.5), &r.seq, second).unwrap();
     let (mut early, mut side_green) = (None, None);
@@ -239,12 +306,11 @@ fn conditional_priority_refuses_a_bus_on_time_and_bad_requests_with_the_reason()
     }
     assert_eq!(checked, 4);
     assert_eq!(r.pr.active(), 0);
-    let refused = r
-        .pr
-        .take_events()
-        .into_iter()
-        .filter(|e| matches!(e, PriorityEvent::Refused { .. }))
-        .count();
+    let refused =
+        r.pr.take_events()
+            .into_iter()
+            .filter(|e| matches!(e, PriorityEvent::Refused { .. }))
+            .count();
     assert_eq!(refused, 4);
     let late = PriorityRequest {
         lateness_s: Some(130.0),

@@ -128,7 +128,8 @@ pub(crate) fn dispatches(scenario: &Scenario, rng: &mut rand_pcg::Pcg64Mcg) -> V
         let late = Normal::new(0.0, route.dispatch_sd_s.max(1e-9)).expect("finite spread");
         for (k, &due) in route.departures.iter().enumerate() {
             let off = if route.dispatch_sd_s > 0.0 {
-                late.sample(rng).clamp(-route.dispatch_sd_s, 3.0 * route.dispatch_sd_s)
+                late.sample(rng)
+                    .clamp(-route.dispatch_sd_s, 3.0 * route.dispatch_sd_s)
             } else {
                 0.0
             };

@@ -7,9 +7,9 @@
 //! The same scenario, seed and controller give bit-identical results.
 
 mod build;
+mod bus;
 mod cabinets;
 mod crossing;
-mod bus;
 mod emergency;
 mod lane_change;
 mod movement;
@@ -557,11 +557,8 @@ impl Simulation {
                     .lanes()
                     .filter(|&l| self.lane_info[l].allows_turn(turn))
                     .max_by(|&a, &b| {
-                        let room = |l: usize| {
-                            self.lanes[l]
-                                .last()
-                                .map_or(f32::INFINITY, |v| v.x - v.len)
-                        };
+                        let room =
+                            |l: usize| self.lanes[l].last().map_or(f32::INFINITY, |v| v.x - v.len);
                         room(a).total_cmp(&room(b)).then(b.cmp(&a))
                     })
                     .unwrap_or(link.first_lane as usize);

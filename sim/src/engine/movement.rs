@@ -241,7 +241,16 @@ pub(crate) fn move_lane(
             let eta = (stop_line - nx).max(0.0) / veh.v0.max(1.0);
             let meets = &ctx.bus_links[info.link as usize];
             let span = (x, nx, stop_line);
-            bus::signals(run, veh.bus, info.link, meets, span, eta, ctx.t, ctx.bus_out);
+            bus::signals(
+                run,
+                veh.bus,
+                info.link,
+                meets,
+                span,
+                eta,
+                ctx.t,
+                ctx.bus_out,
+            );
         }
         if nv < HALTING_SPEED {
             out.halted += 1;

@@ -305,7 +305,10 @@ impl Simulation {
 
     /// A transit priority count summed over the junctions.
     fn priority_sum(&self, f: fn(&crate::signals::PriorityLog) -> u32) -> u64 {
-        self.junctions.iter().map(|j| u64::from(f(&j.priority))).sum()
+        self.junctions
+            .iter()
+            .map(|j| u64::from(f(&j.priority)))
+            .sum()
     }
 
     /// The emergency vehicles' delays (of `vehicles`) and the preemption calls.

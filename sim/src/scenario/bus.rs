@@ -189,16 +189,26 @@ pub fn buses_of(
             if !(offset.is_finite() && offset >= 5.0 && offset <= length - 15.0) {
                 out.push(
                     format!("{sf}.offset_m"),
-                    format!("{offset} m does not fit the {length:.0} m link (5 m to length - 15 m)"),
+                    format!(
+                        "{offset} m does not fit the {length:.0} m link (5 m to length - 15 m)"
+                    ),
                 );
                 continue;
             }
-            let dwell = out.seconds(format!("{sf}.dwell_s"), s.dwell_s.unwrap_or(20.0), 1.0, 600.0);
+            let dwell = out.seconds(
+                format!("{sf}.dwell_s"),
+                s.dwell_s.unwrap_or(20.0),
+                1.0,
+                600.0,
+            );
             let at_m = match s.side {
                 StopSide::Far => offset,
                 StopSide::Near => length - offset,
             };
-            if stops.last().is_some_and(|p: &BusStop| (p.leg, p.at_m) >= (leg, at_m)) {
+            if stops
+                .last()
+                .is_some_and(|p: &BusStop| (p.leg, p.at_m) >= (leg, at_m))
+            {
                 out.push(sf.clone(), "stops must follow the route's order");
             }
             if let Some(dwell_s) = dwell {

@@ -29,12 +29,13 @@
 
 use std::sync::Arc;
 
-use greenwave_controllers::control::{Controller, Inputs, Neighbours};
+use greenwave_controllers::control::{Controller, Inputs, Neighbours, keeps_the_plan_cycle};
 use greenwave_controllers::detector::{DetectorSample, FaultCode};
 use greenwave_controllers::estimate::{Estimator, EstimatorParams};
 use greenwave_controllers::interlock::{Check, Interlock, SafeState};
-use greenwave_controllers::model::{Aspect, GroupIndex, SignalState};
+use greenwave_controllers::model::{Aspect, Direction, GroupIndex, SignalState};
 use greenwave_controllers::preempt::{PreemptEvent, Preemptor};
+use greenwave_controllers::priority::{Prioritiser, PriorityEvent, PriorityRequest};
 use greenwave_controllers::sequencer::Sequencer;
 use greenwave_controllers::site::{Site, press_buttons};
 use greenwave_controllers::{Duration, Instant};
@@ -109,6 +110,9 @@ pub enum Event {
     },
     /// Emergency preemption began, served its approach, ended, or dropped a stuck call.
     Preemption(PreemptEvent),
+    /// Transit priority: a bus checked in or out, a green was brought forward or held, a
+    /// request was refused.
+    Priority(PriorityEvent),
 }
 
 /// One intersection's control loop.
@@ -125,6 +129,8 @@ pub struct ControlLoop {
     buttons: Vec<(GroupIndex, u8)>,
     /// Its emergency preemption.
     preemptor: Preemptor,
+    /// Its transit priority.
+    prioritiser: Prioritiser,
     counts: Option<Vec<u16>>,
     detector_faults: Vec<Option<String>>,
     heartbeat: Option<(u16, Instant)>,
@@ -175,6 +181,7 @@ impl ControlLoop {
             samples: vec![DetectorSample::default(); channels],
             buttons: site.pedestrian_buttons(),
             preemptor: Preemptor::new(&site),
+            prioritiser: Prioritiser::new(&site),
             counts: None,
             detector_faults: vec![None; channels],
             heartbeat: None,
@@ -193,6 +200,46 @@ impl ControlLoop {
             clearing_for_flash: false,
             settings,
             site,
+        }
+    }
+
+    /// A bus's transit priority request at time `now`; the reason when it is refused (also
+    /// raised as an event).
+    pub fn request_priority(
+        &mut self,
+        now: Instant,
+        request: PriorityRequest,
+    ) -> Result<(), String> {
+        let at = self.control_time(now);
+        let taken = self.prioritiser.request(at, &self.sequencer, request);
+        self.events.extend(
+            self.prioritiser
+                .take_events()
+                .into_iter()
+                .map(Event::Priority),
+        );
+        taken
+    }
+
+    /// A bus's cancellation of its request.
+    pub fn cancel_priority(&mut self, vehicle: &str) {
+        self.prioritiser.cancel(vehicle);
+        self.events.extend(
+            self.prioritiser
+                .take_events()
+                .into_iter()
+                .map(Event::Priority),
+        );
+    }
+
+    /// A dispatcher's preemption call for a vehicle from `approach` (`on`), or its end; the
+    /// reason when refused.
+    pub fn remote_preemption(&mut self, approach: Direction, on: bool) -> Result<(), String> {
+        if on {
+            self.preemptor.call(approach, &self.site.intersection)
+        } else {
+            self.preemptor.clear(approach);
+            Ok(())
         }
     }
 
@@ -447,10 +494,14 @@ impl ControlLoop {
     /// One step of control at control time `now`: the controller's choice (or, for an ordered
     /// flash, the wind-down to red), the sequencer, the interlock, the command.
     fn drive(&mut self, now: Instant, neighbours: &Neighbours) -> (u16, &SignalState) {
+        let buses = self
+            .prioritiser
+            .bus_calls(now, self.site.intersection.priority());
         let inputs = Inputs {
             detectors: &self.samples,
             estimate: self.estimator.estimate(),
             neighbours,
+            buses: &buses,
         };
         let to_flash = self.operator == OperatorMode::Flash;
         if to_flash && !self.clearing_for_flash {
@@ -468,13 +519,24 @@ impl ControlLoop {
                 .into_iter()
                 .map(Event::Preemption),
         );
-        if !to_flash
-            && !preempting
-            && let Some(stage) = self.controller.decide(now, &inputs, &self.sequencer)
-        {
-            // A controller only names stages of its own intersection.
-            let _ = self.sequencer.request(stage);
+        if !to_flash && !preempting {
+            let decided = self.controller.decide(now, &inputs, &self.sequencer);
+            self.prioritiser
+                .set_keeps_cycle(keeps_the_plan_cycle(self.controller.name()));
+            let decided = self
+                .prioritiser
+                .adjust(now, &self.samples, &self.sequencer, decided);
+            if let Some(stage) = decided {
+                // A controller only names stages of its own intersection.
+                let _ = self.sequencer.request(stage);
+            }
         }
+        self.events.extend(
+            self.prioritiser
+                .take_events()
+                .into_iter()
+                .map(Event::Priority),
+        );
         let proposed = self.sequencer.poll(now);
         if let Check::Tripped(v) = self.interlock.check(now, proposed) {
             self.latch(format!("interlock: {v}"));

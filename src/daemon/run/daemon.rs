@@ -9,11 +9,13 @@ use anyhow::{Context, Result};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant as TokioInstant;
 
+use crate::untrusted::escape;
 use greenwave_controllers::Instant;
 use greenwave_controllers::control::Neighbours;
 use greenwave_controllers::model::{Aspect, SignalState};
 use greenwave_controllers::plan::PlanSpec;
 use greenwave_controllers::preempt::PreemptEvent;
+use greenwave_controllers::priority::PriorityEvent;
 use greenwave_controllers::site::Site;
 
 use super::orders::{controller_for, restore_plan_order};
@@ -591,6 +593,7 @@ fn log_events(
                     tracing::warn!(site, "{text}");
                 }
             }
+            Event::Priority(e) => tracing::info!(site, "{}", priority_text(e)),
         }
         if let Some(uplink) = uplink.as_deref() {
             let (kind, message) = match &event {
@@ -601,12 +604,34 @@ fn log_events(
                     ("detector", format!("channel {channel}: {why}"))
                 }
                 Event::Preemption(e) => ("preemption", preemption_text(e)),
+                Event::Priority(e) => ("priority", priority_text(e)),
             };
             uplink.event(kind, &message);
         }
     }
     if let (Some(uplink), Some(mode)) = (uplink, mode) {
         uplink.set_status(mode, &faults);
+    }
+}
+
+/// A transit priority event as a log line and an `events` message.
+fn priority_text(event: &PriorityEvent) -> String {
+    match event {
+        PriorityEvent::CheckIn {
+            approach, vehicle, ..
+        } => format!("priority: {} checked in from {approach}", escape(vehicle)),
+        PriorityEvent::EarlyGreen { approach, .. } => {
+            format!("priority: early green for a bus from {approach}")
+        }
+        PriorityEvent::ExtendGreen { approach, .. } => {
+            format!("priority: green held for a bus from {approach}")
+        }
+        PriorityEvent::CheckOut {
+            approach, vehicle, ..
+        } => format!("priority: {} checked out from {approach}", escape(vehicle)),
+        PriorityEvent::Refused { vehicle, reason } => {
+            format!("priority for {} refused: {reason}", escape(vehicle))
+        }
     }
 }
 

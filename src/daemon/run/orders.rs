@@ -16,7 +16,8 @@ use crate::daemon::orders::OrderBook;
 use crate::daemon::plan_gate::{PlanGate, Taken};
 use crate::daemon::uplink::{Order, escape};
 use crate::mqtt::link::Incoming;
-use crate::mqtt::payload::{OperatorMode, PlanResult};
+use crate::mqtt::payload::{OperatorMode, PlanResult, PriorityMsg, RequestAction};
+use greenwave_controllers::priority::PriorityRequest;
 
 impl Daemon {
     /// A message from the broker: a neighbour's forecast, or an order, applied once it is kept.
@@ -59,6 +60,15 @@ impl Daemon {
                     }
                 }
             }
+            Order::Priority(m) => self.take_priority(m),
+            Order::Preempt(m) => {
+                let on = m.action == RequestAction::Request;
+                if let Err(why) = self.control.remote_preemption(m.approach, on)
+                    && let Some(up) = &mut self.uplink
+                {
+                    up.reject("preemption", &format!("preempt/request refused: {why}"));
+                }
+            }
             Order::Mode(mode) => {
                 self.control.set_operator_mode(mode);
                 if matches!(mode, OperatorMode::Adaptive | OperatorMode::Plan) {
@@ -78,6 +88,41 @@ impl Daemon {
                     up.set_operator_mode(mode, self.book.kept().mode_order.as_deref());
                 }
             }
+        }
+    }
+
+    /// A bus's priority request: its eta counted from `ts` (a request older than a minute is
+    /// stale), handed to the control loop; a refusal goes to `events` with the reason.
+    fn take_priority(&mut self, m: PriorityMsg) {
+        if m.action == RequestAction::Cancel {
+            self.control.cancel_priority(&m.vehicle);
+            return;
+        }
+        let age = humantime::parse_rfc3339(&m.ts)
+            .ok()
+            .and_then(|ts| SystemTime::now().duration_since(ts).ok())
+            .map_or(0.0, |d| d.as_secs_f64());
+        let refused = match m.eta_s {
+            None => Err("a request needs eta_s".to_owned()),
+            Some(_) if age > 60.0 => Err(format!("it is {age:.0} s old")),
+            Some(eta) => {
+                let request = PriorityRequest {
+                    approach: m.approach,
+                    vehicle: m.vehicle.clone(),
+                    route: m.route.clone(),
+                    eta_s: (eta - age).max(0.0),
+                    lateness_s: m.lateness_s,
+                    occupancy: m.occupancy,
+                };
+                self.control.request_priority(self.last_now, request)
+            }
+        };
+        if let (Err(why), Some(up)) = (refused, &mut self.uplink) {
+            let why = format!(
+                "priority/request from {} refused: {why}",
+                escape(&m.vehicle)
+            );
+            up.reject("priority", &why);
         }
     }
 

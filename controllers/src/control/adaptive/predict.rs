@@ -7,6 +7,7 @@ use std::cell::Cell;
 use super::equity::Clocks;
 use super::{Adaptive, BIN_S};
 use crate::control::Inputs;
+use crate::model::priority::CAR_OCCUPANCY;
 
 impl Adaptive {
     /// Arrival rate of each flow over the horizon, veh/s per second.
@@ -70,6 +71,8 @@ impl Adaptive {
             self.flows.iter().map(move |f| groups.contains(f.group))
         };
         let mut served: Vec<bool> = in_stage(at).collect();
+        // Buses still to go through, each counting its car-loads of people.
+        let mut bus_waiting: u32 = (1u32 << self.buses.len().min(31)) - 1;
         for b in 0..bins {
             let now = b as f64 * BIN_S;
             if now >= end_by {
@@ -122,6 +125,18 @@ impl Adaptive {
                 delay += q[i] * BIN_S * clocks.weight(i, now, green, q[i]);
                 if served[i] {
                     left_in_stage += q[i];
+                }
+            }
+            let stage_groups = ix.stage(self.plan.stages[at].stage).groups;
+            for (j, bus) in self.buses.iter().enumerate().take(31) {
+                if bus_waiting & (1 << j) == 0 || now + BIN_S <= bus.eta_s {
+                    continue;
+                }
+                if open && stage_groups.contains(bus.group) {
+                    bus_waiting &= !(1 << j);
+                } else {
+                    let waited = (now + BIN_S - bus.eta_s).min(BIN_S);
+                    delay += waited * bus.people / CAR_OCCUPANCY;
                 }
             }
             // A later stage ends once its queues are gone (and its minimum green is done).

@@ -27,6 +27,7 @@ fn the_stage_with_the_largest_queues_runs() {
     rig.run(40.0, |t, s| queue(t, s, 15, 14, 12));
     let pressures = {
         let inputs = Inputs {
+            buses: &[],
             detectors: &rig.samples,
             estimate: rig.estimator.estimate(),
             neighbours: &rig.neighbours,
@@ -59,6 +60,7 @@ fn a_full_downstream_link_takes_the_pressure_off() {
     rig.run(10.0, |t, s| queue(t, s, 15, 14, 8));
     let pressure_of_4 = |rig: &Rig<MaxPressure>| {
         let inputs = Inputs {
+            buses: &[],
             detectors: &rig.samples,
             estimate: rig.estimator.estimate(),
             neighbours: &rig.neighbours,

@@ -1,0 +1,102 @@
+//! Buses on the arterial peak: they run their timetable, dwell at their stops, ask for priority
+//! by AVL request and by check-in loops, and get through faster with priority than without,
+//! safely; a bad bus route is refused by name.
+
+mod common;
+
+use greenwave_controllers::Duration;
+use greenwave_sim::{RunOptions, Scenario, Summary};
+
+use common::{config_scenarios, run};
+
+fn transit() -> Scenario {
+    config_scenarios()
+        .into_iter()
+        .find(|s| s.name == "arterial-peak-transit")
+        .expect("config/scenarios/arterial-peak-transit.toml")
+}
+
+fn summary(controller: &str, seed: u64, no_priority: bool) -> Summary {
+    let options = RunOptions {
+        controller: Some(controller.into()),
+        seed: Some(seed),
+        duration: Some(Duration::from_secs(1800)),
+        no_priority,
+        ..RunOptions::default()
+    };
+    run(&transit(), &options).summary
+}
+
+#[test]
+fn buses_keep_their_stops_and_priority_shortens_their_delay_safely() {
+    let mut checked = 0;
+    for controller in ["actuated", "adaptive"] {
+        let (mut with, mut without) = (0.0, 0.0);
+        for seed in 1..=2 {
+            let on = summary(controller, seed, false);
+            let off = summary(controller, seed, true);
+            for s in [&on, &off] {
+                assert!(s.buses >= 8, "{controller}: {} buses", s.buses);
+                // Every bus that reached a stop was timed against its timetable.
+                assert!(s.bus_on_time_share > 0.0, "{controller}: no stop reached");
+                assert_eq!(
+                    (s.interlock_trips, s.red_crossings, s.peds_caught),
+                    (0, 0, 0),
+                    "{controller}, seed {seed}"
+                );
+                assert!(s.person_mean_delay_s > 0.0);
+            }
+            // Both ways of asking were heard: AVL requests eastbound, loops westbound.
+            assert!(
+                on.tsp_check_ins >= on.buses,
+                "{} check-ins",
+                on.tsp_check_ins
+            );
+            assert!(on.tsp_early + on.tsp_extended > 0);
+            assert_eq!(off.tsp_check_ins, 0);
+            with += on.bus_mean_delay_s;
+            without += off.bus_mean_delay_s;
+            checked += 1;
+        }
+        assert!(
+            with < 0.85 * without,
+            "{controller}: bus delay {with:.1} s with priority against {without:.1} s without"
+        );
+    }
+    assert_eq!(checked, 4);
+}
+
+#[test]
+fn a_bus_route_that_does_not_fit_the_corridor_is_refused_by_name() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../config/scenarios/arterial-peak-transit.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut checked = 0;
+    for (from, to, wanted) in [
+        (
+            "link = \"J1->J2\", side = \"far\"",
+            "link = \"J2->J1\", side = \"far\"",
+            "buses[0].stops[0].link",
+        ),
+        ("headway_s = 360.0", "headway_s = 5.0", "buses[0].headway_s"),
+        (
+            "occupancy = 40.0",
+            "occupancy = 900.0",
+            "buses[0].occupancy",
+        ),
+        (
+            "dwell_s = 20.0 }, { link = \"J3->J4\"",
+            "dwell_s = 20.0, offset_m = 900.0 }, { link = \"J3->J4\"",
+            "buses[0].stops[0].offset_m",
+        ),
+        ("to = \"E\"", "to = \"Nowhere\"", "buses[0].to"),
+    ] {
+        assert!(text.contains(from), "{from}");
+        let broken = text.replacen(from, to, 1);
+        let spec: greenwave_sim::scenario::spec::ScenarioSpec = toml::from_str(&broken).unwrap();
+        let err = Scenario::from_spec(&spec, &path).unwrap_err().to_string();
+        assert!(err.contains(wanted), "{wanted}: {err}");
+        checked += 1;
+    }
+    assert_eq!(checked, 5);
+}
