@@ -1,0 +1,146 @@
+//! Requests over MQTT that move the signals: a bus's priority request from AVL and an
+//! emergency vehicle's preemption call from dispatch, taken by a daemon driving a virtual
+//! cabinet through the embedded broker; bad requests refused with the reason on `events`; the
+//! cabinet's conflict monitor never trips.
+#![cfg(feature = "sim")]
+
+mod support;
+
+use rumqttc::MqttOptions;
+use tokio::sync::watch;
+
+use greenwave::daemon::run::{self, SiteView};
+use greenwave::mqtt::broker;
+use greenwave::mqtt::payload::EventMsg;
+
+use support::{arterial_cabinets, eventually, paced_j1};
+
+const SPEED: f64 = 10.0;
+
+fn events(seen: &support::Messages) -> Vec<EventMsg> {
+    support::on_topic(seen, "greenwave/v1/J1/events")
+        .iter()
+        .filter_map(|p| serde_json::from_slice(p).ok())
+        .collect()
+}
+
+fn has(seen: &support::Messages, kind: &str, text: &str) -> bool {
+    events(seen)
+        .iter()
+        .any(|e| e.kind == kind && e.message.contains(text))
+}
+
+fn now_ts() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn priority_and_preemption_requests_over_mqtt_move_the_signals_safely() {
+    let broker = broker::start().expect("broker starts");
+    let options = MqttOptions::new("watcher", broker.ip().to_string(), broker.port());
+    let seen = support::subscribe(options, "greenwave/v1/#").await.1;
+    let cabinets = arterial_cabinets(SPEED, 1800.0).await;
+    let url = format!("mqtt://{broker}");
+    let config = paced_j1(cabinets.sites[0].address, SPEED, Some(&url));
+    let (stop, stop_rx) = watch::channel(false);
+    let (view_tx, view) = watch::channel(SiteView::default());
+    let daemon = tokio::spawn(run::run(config, stop_rx, Some(view_tx)));
+    eventually("J1 drives, subscribed", || {
+        let v = view.borrow();
+        v.mode == "driving" && v.broker_up
+    })
+    .await;
+
+    let priority = "greenwave/v1/J1/priority/request";
+    let bus = |site: &str, approach: &str, extra: &str| {
+        format!(
+            r#"{{"site":"{site}","ts":"{}","vehicle":"bus 7","approach":"{approach}","route":"12"{extra}}}"#,
+            now_ts()
+        )
+        .into_bytes()
+    };
+    support::mqtt_publish(
+        broker,
+        "avl-1",
+        priority,
+        bus("J1", "eb", r#","eta_s":15,"lateness_s":90,"occupancy":44"#),
+    )
+    .await;
+    eventually("the bus checks in", || {
+        has(&seen, "priority", "bus 7 checked in from eb")
+    })
+    .await;
+    eventually("its green is held or brought forward", || {
+        has(&seen, "priority", "early green for a bus from eb")
+            || has(&seen, "priority", "green held for a bus from eb")
+    })
+    .await;
+    let cancel = format!(
+        r#"{{"site":"J1","ts":"{}","vehicle":"bus 7","approach":"eb","action":"cancel"}}"#,
+        now_ts()
+    );
+    support::mqtt_publish(broker, "avl-2", priority, cancel.into_bytes()).await;
+    eventually("the bus checks out", || {
+        has(&seen, "priority", "bus 7 checked out from eb")
+    })
+    .await;
+
+    // Bad requests: each refused with its reason, nothing else disturbed.
+    let bad: [(Vec<u8>, &str); 5] = [
+        (b"{not json".to_vec(), "priority/request rejected"),
+        (bus("J2", "eb", r#","eta_s":15"#), "names site J2, not J1"),
+        (bus("J1", "xb", r#","eta_s":15"#), "unknown variant `xb`"),
+        (bus("J1", "eb", ""), "a request needs eta_s"),
+        (
+            bus("J1", "eb", r#","eta_s":15,"occupancy":900"#),
+            "occupancy 900 is out of range",
+        ),
+    ];
+    let mut refused = 0;
+    for (k, (payload, reason)) in bad.into_iter().enumerate() {
+        support::mqtt_publish(broker, &format!("avl-bad-{k}"), priority, payload).await;
+        eventually(&format!("refused: {reason}"), || {
+            has(&seen, "priority", reason)
+        })
+        .await;
+        refused += 1;
+    }
+    assert_eq!(refused, 5);
+
+    // A dispatcher's preemption call for a northbound vehicle, then its end.
+    let preempt = "greenwave/v1/J1/preempt/request";
+    let call = |action: &str| {
+        format!(
+            r#"{{"site":"J1","ts":"{}","approach":"nb","action":"{action}"}}"#,
+            now_ts()
+        )
+        .into_bytes()
+    };
+    support::mqtt_publish(broker, "dispatch-1", preempt, call("request")).await;
+    eventually("the call takes the signals", || {
+        has(
+            &seen,
+            "preemption",
+            "preemption for an emergency vehicle from nb",
+        )
+    })
+    .await;
+    eventually("nb green after the call", || {
+        has(&seen, "preemption", "preemption: nb green")
+    })
+    .await;
+    support::mqtt_publish(broker, "dispatch-2", preempt, call("cancel")).await;
+    eventually("the call ends", || {
+        has(&seen, "preemption", "preemption from nb ended")
+    })
+    .await;
+
+    stop.send_replace(true);
+    daemon.await.expect("joins").expect("runs");
+    let outcome = cabinets.finish().expect("finishes");
+    assert!(
+        outcome.interlock_trips.is_empty(),
+        "{:?}",
+        outcome.interlock_trips
+    );
+}
