@@ -113,3 +113,56 @@ fn atspm_detectors_says_what_is_wrong_with_a_corridor() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("missing.toml"), "{}", stderr(&out));
 }
+
+#[test]
+fn sim_logs_preemption_and_transit_priority_with_their_indiana_codes() {
+    let mut checked = 0;
+    for (scenario, duration, wanted) in [
+        (
+            "config/scenarios/arterial-peak-peds-ev.toml",
+            "1200",
+            &["102", "105", "107", "104", "111"][..],
+        ),
+        (
+            "config/scenarios/arterial-peak-transit.toml",
+            "900",
+            &["112", "115"][..],
+        ),
+    ] {
+        let dir = fresh_dir(&format!("event-log-{duration}"));
+        let out = greenwave(&[
+            "sim",
+            scenario,
+            "--controller",
+            "actuated",
+            "--duration",
+            duration,
+            "--event-log",
+            dir.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let mut codes = std::collections::BTreeSet::new();
+        for site in ["J1", "J2", "J3", "J4"] {
+            let text = std::fs::read_to_string(dir.join(format!("{site}.csv"))).unwrap();
+            for line in text.lines() {
+                let code = line.split(',').nth(1).unwrap().to_owned();
+                let param: u16 = line.split(',').nth(2).unwrap().parse().unwrap();
+                if ["102", "104", "105", "107", "110", "111"].contains(&code.as_str()) {
+                    assert!((1..=4).contains(&param), "preempt number: {line}");
+                }
+                codes.insert(code);
+            }
+        }
+        for w in wanted {
+            assert!(codes.contains(*w), "{scenario}: no event {w} in {codes:?}");
+            checked += 1;
+        }
+        if scenario.contains("transit") {
+            assert!(
+                codes.contains("113") || codes.contains("114"),
+                "no early green or extension: {codes:?}"
+            );
+        }
+    }
+    assert_eq!(checked, 7);
+}

@@ -26,5 +26,5 @@ pub use engine::{
 };
 pub use metrics::{ApproachSummary, CrossingSummary, DelayStats, MovementSummary, Summary};
 pub use scenario::Scenario;
-pub use signals::{ControllerError, build_controller};
+pub use signals::{ControllerError, Reported, build_controller};
 pub use vehicle::VehicleRecord;

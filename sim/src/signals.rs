@@ -61,6 +61,17 @@ pub(crate) struct Junction {
     priority_on: bool,
     /// What its transit priority did.
     pub priority: PriorityLog,
+    /// What its preemption and priority reported in the last step, for the event log.
+    pub reported: Vec<Reported>,
+}
+
+/// A report of preemption or transit priority.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reported {
+    /// From emergency preemption.
+    Preempt(PreemptEvent),
+    /// From transit priority.
+    Priority(PriorityEvent),
 }
 
 impl Junction {
@@ -82,6 +93,7 @@ impl Junction {
             },
             priority_on: true,
             priority: PriorityLog::default(),
+            reported: Vec::new(),
             estimator: Estimator::new(site, EstimatorParams::default(), Instant::ZERO),
             forecast: Forecast::default(),
             reports: Vec::new(),
@@ -126,6 +138,7 @@ impl Junction {
     fn log_priority(&mut self) {
         for event in self.prioritiser.take_events() {
             self.priority.record(&event);
+            self.reported.push(Reported::Priority(event));
         }
     }
 
@@ -168,6 +181,7 @@ impl Junction {
             .iter()
             .map(|slot| slot.map(|i| reports[i].arrival_veh_h / 3600.0));
         self.estimator.observe_downstream_rates(rates);
+        self.reported.clear();
         self.estimator.update(now, &self.samples, &self.shown);
         let drive = match &mut self.cabinet {
             None => Drive::Local,
@@ -199,6 +213,7 @@ impl Junction {
                     .update(now, &self.samples, &mut self.sequencer);
                 for event in self.preemptor.take_events() {
                     self.preemption.record(&event);
+                    self.reported.push(Reported::Preempt(event));
                 }
                 let decided = if preempting {
                     None

@@ -60,6 +60,29 @@ pub const PED_DETECTOR_FAILED: u16 = 91;
 /// Pedestrian Detector Restored. Parameter: pedestrian detector channel.
 pub const PED_DETECTOR_RESTORED: u16 = 92;
 
+/// Preempt (Call) Input On: a preemption call began. Parameter: preempt number (the
+/// approach: 1 northbound, 2 eastbound, 3 southbound, 4 westbound).
+pub const PREEMPT_CALL_ON: u16 = 102;
+/// Preempt (Call) Input Off: the call cleared. Parameter: preempt number.
+pub const PREEMPT_CALL_OFF: u16 = 104;
+/// Preempt Entry Started: the transition to the dwell stage began. Parameter: preempt number.
+pub const PREEMPT_ENTRY_STARTED: u16 = 105;
+/// Preemption Begin Dwell Service: the dwell stage shows green. Parameter: preempt number.
+pub const PREEMPT_BEGIN_DWELL: u16 = 107;
+/// Preemption Max Presence Exceeded: a stuck call was dropped. Parameter: preempt number.
+pub const PREEMPT_MAX_PRESENCE: u16 = 110;
+/// Preemption Begin Exit Interval: control returns to the controller. Parameter: preempt
+/// number.
+pub const PREEMPT_BEGIN_EXIT: u16 = 111;
+/// TSP Check In: a bus asked for priority. Parameter: TSP number (the bus's phase).
+pub const TSP_CHECK_IN: u16 = 112;
+/// TSP Adjustment to Early Green. Parameter: TSP number.
+pub const TSP_EARLY_GREEN: u16 = 113;
+/// TSP Adjustment to Extend Green. Parameter: TSP number.
+pub const TSP_EXTEND_GREEN: u16 = 114;
+/// TSP Check Out: the request ended. Parameter: TSP number.
+pub const TSP_CHECK_OUT: u16 = 115;
+
 /// Cycle Length Change: a fixed-time plan takes effect. Parameter: its cycle, s (255 at most;
 /// the rest in 156).
 pub const CYCLE_LENGTH_CHANGE: u16 = 132;
@@ -70,7 +93,7 @@ pub const OFFSET_LENGTH_CHANGE: u16 = 133;
 pub const ADDITIONAL_CYCLE_LENGTH_CHANGE: u16 = 156;
 
 /// Every code greenwave may write, in code order.
-pub const WRITTEN: [u16; 31] = [
+pub const WRITTEN: [u16; 41] = [
     PHASE_ON,
     PHASE_BEGIN_GREEN,
     PHASE_GAP_OUT,
@@ -99,6 +122,16 @@ pub const WRITTEN: [u16; 31] = [
     PED_DETECTOR_ON,
     PED_DETECTOR_FAILED,
     PED_DETECTOR_RESTORED,
+    PREEMPT_CALL_ON,
+    PREEMPT_CALL_OFF,
+    PREEMPT_ENTRY_STARTED,
+    PREEMPT_BEGIN_DWELL,
+    PREEMPT_MAX_PRESENCE,
+    PREEMPT_BEGIN_EXIT,
+    TSP_CHECK_IN,
+    TSP_EARLY_GREEN,
+    TSP_EXTEND_GREEN,
+    TSP_CHECK_OUT,
     CYCLE_LENGTH_CHANGE,
     OFFSET_LENGTH_CHANGE,
     ADDITIONAL_CYCLE_LENGTH_CHANGE,

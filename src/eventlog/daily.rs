@@ -75,6 +75,11 @@ impl DailyLog {
         self.log.plan(at, cycle_s, offset_s)
     }
 
+    /// Records `events` reported at `at` (preemption and priority).
+    pub fn events(&mut self, at: Timestamp, events: &[super::Event]) -> io::Result<()> {
+        self.log.events(at, events)
+    }
+
     /// Why the greens that end from now on end, as the controller says.
     pub fn termination(&mut self, ending: Option<Termination>) {
         self.log.termination(ending);

@@ -14,6 +14,7 @@
 pub mod code;
 mod daily;
 pub mod detectors;
+pub mod priority;
 mod recorder;
 #[cfg(feature = "sim")]
 pub mod sim;

@@ -81,6 +81,19 @@ impl SimLogs {
             if let Some(samples) = sim.detector_samples(site) {
                 log.detectors(sampled_at, samples)?;
             }
+            let reported = sim.reported(site);
+            if !reported.is_empty() {
+                let events: Vec<_> = reported
+                    .iter()
+                    .flat_map(|r| match r {
+                        greenwave_sim::Reported::Preempt(e) => super::priority::preemption(e),
+                        greenwave_sim::Reported::Priority(e) => {
+                            super::priority::priority(e).into_iter().collect()
+                        }
+                    })
+                    .collect();
+                log.events(sampled_at, &events)?;
+            }
         }
         Ok(())
     }

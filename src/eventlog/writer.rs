@@ -44,6 +44,12 @@ impl<W: Write> EventLog<W> {
         self.write(at)
     }
 
+    /// Records `events` reported at `at` (preemption and priority: [`super::priority`]).
+    pub fn events(&mut self, at: Timestamp, events: &[Event]) -> io::Result<()> {
+        self.events.extend_from_slice(events);
+        self.write(at)
+    }
+
     /// Records the signal heads showing `shown` at `at`.
     pub fn signals(&mut self, at: Timestamp, shown: &SignalState) -> io::Result<()> {
         self.recorder.signals(shown, &mut self.events);

@@ -159,6 +159,14 @@ impl Simulation {
             .map(|j| j.samples.as_slice())
     }
 
+    /// What an intersection's preemption and transit priority reported in the last step.
+    pub fn reported(&self, site: &str) -> &[crate::signals::Reported] {
+        self.junctions
+            .iter()
+            .find(|j| j.site == site)
+            .map_or(&[], |j| j.reported.as_slice())
+    }
+
     /// What an intersection's signal heads show now.
     pub fn signals(&self, site: &str) -> Option<&SignalState> {
         self.junctions

@@ -54,6 +54,8 @@ pub(super) struct Daemon {
     events: Option<DailyLog>,
     log_clock: LogClock,
     flushed: TokioInstant,
+    /// The stamp of the last reading logged, for the events reported after it.
+    last_stamp: Option<jiff::Timestamp>,
     view: Option<watch::Sender<SiteView>>,
     command_tx: watch::Sender<Command>,
     last_spat: Option<(SignalState, TokioInstant)>,
@@ -152,6 +154,7 @@ impl Daemon {
             events,
             log_clock: LogClock::default(),
             flushed: TokioInstant::now(),
+            last_stamp: None,
             view,
             command_tx,
             last_spat: None,
@@ -404,7 +407,11 @@ impl Daemon {
         log_events(
             &self.site.id,
             &mut self.control,
-            self.uplink.as_mut(),
+            (
+                self.uplink.as_mut(),
+                self.events.as_mut(),
+                self.last_stamp.unwrap_or_else(jiff::Timestamp::now),
+            ),
             metrics,
         );
     }
@@ -442,6 +449,7 @@ impl Daemon {
         let at = self
             .log_clock
             .stamp(self.config.clock, reading.clock_ds, wall);
+        self.last_stamp = Some(at);
         if let Err(e) = log.observe(at, self.control.shown(), &reading.detectors) {
             tracing::warn!(error = %e, "event log write failed");
         }
@@ -561,12 +569,23 @@ fn start_poller(config: &DaemonConfig) -> Poller {
 fn log_events(
     site: &str,
     control: &mut ControlLoop,
-    uplink: Option<&mut Uplink>,
+    (uplink, mut indiana, stamp): (Option<&mut Uplink>, Option<&mut DailyLog>, jiff::Timestamp),
     metrics: Option<&Metrics>,
 ) {
     let mut faults = Vec::new();
     let mut mode = None;
     for event in control.drain_events() {
+        let coded = match &event {
+            Event::Preemption(e) => crate::eventlog::priority::preemption(e),
+            Event::Priority(e) => crate::eventlog::priority::priority(e).into_iter().collect(),
+            _ => Vec::new(),
+        };
+        if let Some(log) = indiana.as_deref_mut()
+            && !coded.is_empty()
+            && let Err(e) = log.events(stamp, &coded)
+        {
+            tracing::warn!(error = %e, "event log write failed");
+        }
         match &event {
             Event::Mode(m) => {
                 tracing::info!(site, mode = ?m, "mode");
