@@ -10,6 +10,8 @@ use rumqttc::MqttOptions;
 use tokio::sync::watch;
 
 use greenwave::daemon::run::{self, SiteView};
+use greenwave::daemon::spat::Spat;
+use greenwave::daemon::telemetry::Telemetry;
 use greenwave::mqtt::broker;
 use greenwave::mqtt::payload::EventMsg;
 
@@ -129,12 +131,28 @@ async fn priority_and_preemption_requests_over_mqtt_move_the_signals_safely() {
         has(&seen, "preemption", "preemption: nb green")
     })
     .await;
+    eventually("SPaT says a preemption holds the signals", || {
+        support::on_topic(&seen, "greenwave/v1/J1/spat")
+            .iter()
+            .filter_map(|p| serde_json::from_slice::<Spat>(p).ok())
+            .any(|s| s.preemption_active)
+    })
+    .await;
     support::mqtt_publish(broker, "dispatch-2", preempt, call("cancel")).await;
     eventually("the call ends", || {
         has(&seen, "preemption", "preemption from nb ended")
     })
     .await;
 
+    eventually("telemetry counts the bus and the preemption", || {
+        support::on_topic(&seen, "greenwave/v1/J1/telemetry")
+            .iter()
+            .filter_map(|p| serde_json::from_slice::<Telemetry>(p).ok())
+            .any(|t| {
+                t.priority.check_ins >= 1 && t.priority.preemptions >= 1 && t.priority.refused >= 1
+            })
+    })
+    .await;
     stop.send_replace(true);
     daemon.await.expect("joins").expect("runs");
     let outcome = cabinets.finish().expect("finishes");

@@ -55,6 +55,13 @@ pub struct Spat {
     pub ts: String,
     /// Per signal group, in the intersection's order.
     pub groups: Vec<MovementState>,
+    /// An emergency preemption holds the signals (J2735 IntersectionStatusObject
+    /// `preemptOrPriorityActive`).
+    #[serde(default)]
+    pub preemption_active: bool,
+    /// A bus is being given priority (J2735 `signalPriorityIsActive`).
+    #[serde(default)]
+    pub priority_active: bool,
 }
 
 /// The movement states at `now` of what `shown` shows, from the sequencer and the plan.

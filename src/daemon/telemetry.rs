@@ -54,6 +54,26 @@ pub struct Telemetry {
     /// (a flood).
     #[serde(default)]
     pub dropped_incoming: u64,
+    /// Emergency preemption and transit priority since the daemon started.
+    #[serde(default)]
+    pub priority: PriorityTelemetry,
+}
+
+/// What preemption and transit priority did since the daemon started (counts).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PriorityTelemetry {
+    /// Preemption calls that took the signals.
+    pub preemptions: u64,
+    /// Stuck preemption calls dropped.
+    pub preemptions_stuck: u64,
+    /// Buses checked in.
+    pub check_ins: u64,
+    /// Early greens given to buses.
+    pub early_greens: u64,
+    /// Greens held for buses.
+    pub extensions: u64,
+    /// Priority requests refused.
+    pub refused: u64,
 }
 
 /// Aggregates samples into intervals.

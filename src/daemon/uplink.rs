@@ -636,6 +636,8 @@ impl Uplink {
                 control.plan(),
                 control.control_time(now),
             ),
+            preemption_active: control.preemption_active(),
+            priority_active: control.priority_active(),
         };
         self.handle.publish_bulk(Outgoing {
             topic: payload::topic(&self.site.id, "spat"),
@@ -661,6 +663,7 @@ impl Uplink {
             approaches,
             dropped_messages: self.handle.dropped.load(Ordering::Relaxed),
             dropped_incoming: self.handle.dropped_incoming.load(Ordering::Relaxed),
+            priority: control.priority_counts().clone(),
         };
         self.handle.publish_bulk(Outgoing {
             topic: payload::topic(&self.site.id, "telemetry"),

@@ -241,6 +241,13 @@ impl Prioritiser {
         std::mem::take(&mut self.events)
     }
 
+    /// Whether a bus is being given priority now (its green brought forward or held).
+    pub fn acting(&self) -> bool {
+        self.calls
+            .iter()
+            .any(|c| c.early || (c.held_since.is_some() && !c.hold_spent))
+    }
+
     /// Buses asking for priority now.
     pub fn active(&self) -> usize {
         self.calls.len()

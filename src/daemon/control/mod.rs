@@ -40,6 +40,7 @@ use greenwave_controllers::sequencer::Sequencer;
 use greenwave_controllers::site::{Site, press_buttons};
 use greenwave_controllers::{Duration, Instant};
 
+use crate::daemon::telemetry::PriorityTelemetry;
 use crate::fieldio::poller::request;
 use crate::fieldio::reading::Reading;
 use crate::mqtt::payload::OperatorMode;
@@ -131,6 +132,8 @@ pub struct ControlLoop {
     preemptor: Preemptor,
     /// Its transit priority.
     prioritiser: Prioritiser,
+    /// What preemption and priority did so far.
+    priority_counts: PriorityTelemetry,
     counts: Option<Vec<u16>>,
     detector_faults: Vec<Option<String>>,
     heartbeat: Option<(u16, Instant)>,
@@ -182,6 +185,7 @@ impl ControlLoop {
             buttons: site.pedestrian_buttons(),
             preemptor: Preemptor::new(&site),
             prioritiser: Prioritiser::new(&site),
+            priority_counts: PriorityTelemetry::default(),
             counts: None,
             detector_faults: vec![None; channels],
             heartbeat: None,
@@ -203,6 +207,46 @@ impl ControlLoop {
         }
     }
 
+    /// Whether an emergency preemption holds the signals.
+    pub fn preemption_active(&self) -> bool {
+        self.preemptor.active()
+    }
+
+    /// Whether a bus is being given priority (its green brought forward or held).
+    pub fn priority_active(&self) -> bool {
+        self.prioritiser.acting()
+    }
+
+    /// What preemption and priority did so far.
+    pub fn priority_counts(&self) -> &PriorityTelemetry {
+        &self.priority_counts
+    }
+
+    /// Counts what the preemptor and priority report, and passes the reports on as events.
+    fn report(&mut self, preempt: Vec<PreemptEvent>, priority: Vec<PriorityEvent>) {
+        let c = &mut self.priority_counts;
+        for e in &preempt {
+            match e {
+                PreemptEvent::Began { .. } => c.preemptions += 1,
+                PreemptEvent::Stuck { .. } => c.preemptions_stuck += 1,
+                _ => {}
+            }
+        }
+        for e in &priority {
+            match e {
+                PriorityEvent::CheckIn { .. } => c.check_ins += 1,
+                PriorityEvent::EarlyGreen { .. } => c.early_greens += 1,
+                PriorityEvent::ExtendGreen { .. } => c.extensions += 1,
+                PriorityEvent::Refused { .. } => c.refused += 1,
+                PriorityEvent::CheckOut { .. } => {}
+            }
+        }
+        self.events
+            .extend(preempt.into_iter().map(Event::Preemption));
+        self.events
+            .extend(priority.into_iter().map(Event::Priority));
+    }
+
     /// A bus's transit priority request at time `now`; the reason when it is refused (also
     /// raised as an event).
     pub fn request_priority(
@@ -212,24 +256,16 @@ impl ControlLoop {
     ) -> Result<(), String> {
         let at = self.control_time(now);
         let taken = self.prioritiser.request(at, &self.sequencer, request);
-        self.events.extend(
-            self.prioritiser
-                .take_events()
-                .into_iter()
-                .map(Event::Priority),
-        );
+        let reports = self.prioritiser.take_events();
+        self.report(Vec::new(), reports);
         taken
     }
 
     /// A bus's cancellation of its request.
     pub fn cancel_priority(&mut self, vehicle: &str) {
         self.prioritiser.cancel(vehicle);
-        self.events.extend(
-            self.prioritiser
-                .take_events()
-                .into_iter()
-                .map(Event::Priority),
-        );
+        let reports = self.prioritiser.take_events();
+        self.report(Vec::new(), reports);
     }
 
     /// A dispatcher's preemption call for a vehicle from `approach` (`on`), or its end; the
@@ -513,12 +549,7 @@ impl ControlLoop {
             && self
                 .preemptor
                 .update(now, &self.samples, &mut self.sequencer);
-        self.events.extend(
-            self.preemptor
-                .take_events()
-                .into_iter()
-                .map(Event::Preemption),
-        );
+        let preempt_reports = self.preemptor.take_events();
         if !to_flash && !preempting {
             let decided = self.controller.decide(now, &inputs, &self.sequencer);
             self.prioritiser
@@ -531,12 +562,8 @@ impl ControlLoop {
                 let _ = self.sequencer.request(stage);
             }
         }
-        self.events.extend(
-            self.prioritiser
-                .take_events()
-                .into_iter()
-                .map(Event::Priority),
-        );
+        let reports = self.prioritiser.take_events();
+        self.report(preempt_reports, reports);
         let proposed = self.sequencer.poll(now);
         if let Check::Tripped(v) = self.interlock.check(now, proposed) {
             self.latch(format!("interlock: {v}"));
