@@ -367,3 +367,32 @@ fn loop_pulses_check_buses_in_and_out() {
     pr.adjust(secs(80.1), &samples, &seq, None);
     assert_eq!(pr.active(), 0);
 }
+
+#[test]
+fn a_cycle_keeping_controller_gets_no_early_green_only_extensions() {
+    let mut r = rig(NEMA_4LEG);
+    r.pr.set_keeps_cycle(true);
+    let (main, side) = (
+        r.ix.stage_by_id("2+6").unwrap(),
+        r.ix.stage_by_id("4+8").unwrap(),
+    );
+    let ctl = |t: f64| Some(if t < 60.0 { side } else { main });
+    run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 8.0), ctl, no_inputs);
+    r.pr.request(secs(8.0), &r.seq, bus(Direction::Eb, 10.0))
+        .unwrap();
+    let events = run(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (8.1, 50.0),
+        ctl,
+        no_inputs,
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|(_, e)| matches!(e, PriorityEvent::EarlyGreen { .. })),
+        "{events:?}"
+    );
+    assert!(green_at(&r.ix, &r.seq, "4"), "the plan's stage runs on");
+}
