@@ -52,30 +52,7 @@ pub fn write_summary(out: &mut impl Write, s: &Summary) -> io::Result<()> {
             s.preempt_stuck
         )?;
     }
-    if s.buses > 0 {
-        writeln!(
-            out,
-            "buses      {} entered, mean delay {:.1} s (dwells apart), longest {:.1} s; \
-             lateness at stops mean {:.0} s, {:.0} % on time; priority: {} check-ins, {} early \
-             greens, {} extensions, {} refused",
-            s.buses,
-            s.bus_mean_delay_s,
-            s.bus_max_delay_s,
-            s.bus_mean_lateness_s,
-            100.0 * s.bus_on_time_share,
-            s.tsp_check_ins,
-            s.tsp_early,
-            s.tsp_extended,
-            s.tsp_refused
-        )?;
-    }
-    if s.buses > 0 || s.pedestrians > 0 {
-        writeln!(
-            out,
-            "people     mean delay per person {:.1} s (cars 1.3 each, buses their load, pedestrians)",
-            s.person_mean_delay_s
-        )?;
-    }
+    write_people(out, s)?;
     writeln!(
         out,
         "safety     {} interlock trips, {} red-light crossings, {} hard stops, {} pedestrians \
@@ -229,6 +206,35 @@ fn update_rate(per_s: f64) -> String {
     } else {
         format!("{:.0} k/s", per_s / 1e3)
     }
+}
+
+/// The buses' and the people's lines of a summary, when there are buses or pedestrians.
+fn write_people(out: &mut impl Write, s: &Summary) -> io::Result<()> {
+    if s.buses > 0 {
+        writeln!(
+            out,
+            "buses      {} entered, mean delay {:.1} s (dwells apart), longest {:.1} s; \
+             lateness at stops mean {:.0} s, {:.0} % on time; priority: {} check-ins, {} early \
+             greens, {} extensions, {} refused",
+            s.buses,
+            s.bus_mean_delay_s,
+            s.bus_max_delay_s,
+            s.bus_mean_lateness_s,
+            100.0 * s.bus_on_time_share,
+            s.tsp_check_ins,
+            s.tsp_early,
+            s.tsp_extended,
+            s.tsp_refused
+        )?;
+    }
+    if s.buses > 0 || s.pedestrians > 0 {
+        writeln!(
+            out,
+            "people     mean delay per person {:.1} s (cars 1.3 each, buses their load, pedestrians)",
+            s.person_mean_delay_s
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

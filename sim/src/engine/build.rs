@@ -66,7 +66,6 @@ impl Simulation {
     /// Sets up a run of `scenario`.
     pub fn new(scenario: &Scenario, options: &RunOptions) -> Result<Simulation, ControllerError> {
         let corridor = &scenario.corridor;
-        let g = corridor.graph();
         let seed = options.seed.unwrap_or(scenario.seed);
         let controller = options
             .controller
@@ -88,22 +87,8 @@ impl Simulation {
 
         let (loops, lane_loops) = loops(scenario, &links, lane_info.len(), &junction_of);
 
-        // Approach logs for every link into a junction.
-        let mut approach_of_link = vec![NONE; links.len()];
-        let mut approaches = Vec::new();
-        for e in g.edge_references() {
-            if let Some(j) = junction_of(e.target()) {
-                approach_of_link[e.id().index()] = approaches.len() as u32;
-                let next = links[e.id().index()].next;
-                approaches.push(ApproachLog {
-                    site: junctions[j as usize].site.clone(),
-                    direction: e.weight().approach.to_string(),
-                    link: e.weight().id.clone(),
-                    turns: next.map(|n| n != NONE),
-                    ..ApproachLog::default()
-                });
-            }
-        }
+        let (approach_of_link, approaches) =
+            approach_logs(scenario, &links, &junctions, &junction_of);
 
         let mut sources = sources(scenario, seed);
         let routes: Vec<Vec<u8>> = scenario.od.iter().map(|r| r.turns.clone()).collect();
@@ -116,16 +101,9 @@ impl Simulation {
             .map(|&(link, at)| (link.index() as u32, at))
             .collect();
         emergency_sources(&emergency, &mut sources, seed);
-        let bus_dispatch = super::bus::dispatches(scenario, &mut stream(seed, 7_000));
-        let bus_entries: Vec<(u32, f64)> = bus_dispatch
-            .iter()
-            .map(|b| (b.links[0], b.dispatched_s))
-            .collect();
-        emergency_sources(&bus_entries, &mut sources, seed);
+        let (bus_dispatch, routes) = buses(scenario, seed, &mut sources, routes);
         let bus_links = super::bus::bus_links(scenario, &junction_of);
         let bus_routes_from = scenario.od.len() as u32;
-        let mut routes: Vec<Vec<u8>> = routes;
-        routes.extend(scenario.buses.iter().map(|b| b.turns.clone()));
 
         let go_since = junctions
             .iter()
@@ -205,6 +183,50 @@ impl Simulation {
             report_of: Vec::new(),
         })
     }
+}
+
+/// A log for every link into a junction, and each link's log (`NONE` for the others).
+fn approach_logs(
+    scenario: &Scenario,
+    links: &[SimLink],
+    junctions: &[Junction],
+    junction_of: &dyn Fn(NodeIndex) -> Option<u32>,
+) -> (Vec<u32>, Vec<ApproachLog>) {
+    let g = scenario.corridor.graph();
+    let mut approach_of_link = vec![NONE; links.len()];
+    let mut approaches = Vec::new();
+    for e in g.edge_references() {
+        if let Some(j) = junction_of(e.target()) {
+            approach_of_link[e.id().index()] = approaches.len() as u32;
+            let next = links[e.id().index()].next;
+            approaches.push(ApproachLog {
+                site: junctions[j as usize].site.clone(),
+                direction: e.weight().approach.to_string(),
+                link: e.weight().id.clone(),
+                turns: next.map(|n| n != NONE),
+                ..ApproachLog::default()
+            });
+        }
+    }
+    (approach_of_link, approaches)
+}
+
+/// The buses of the run in order of departure, with a source at every entry of theirs, and the
+/// routes' turns after the origin-destination `routes`.
+fn buses(
+    scenario: &Scenario,
+    seed: u64,
+    sources: &mut Vec<Source>,
+    mut routes: Vec<Vec<u8>>,
+) -> (Vec<super::bus::BusRun>, Vec<Vec<u8>>) {
+    let dispatch = super::bus::dispatches(scenario, &mut stream(seed, 7_000));
+    let entries: Vec<(u32, f64)> = dispatch
+        .iter()
+        .map(|b| (b.links[0], b.dispatched_s))
+        .collect();
+    emergency_sources(&entries, sources, seed);
+    routes.extend(scenario.buses.iter().map(|b| b.turns.clone()));
+    (dispatch, routes)
 }
 
 /// Every intersection of the corridor as a junction running `controller`, in corridor order,

@@ -504,16 +504,7 @@ impl Simulation {
                 let id = self.trips.len() as u32;
                 let mut trip = Trip::new(at, source.link, factor, seed);
                 trip.route = source.route;
-                let link = &self.links[source.link as usize];
-                let turn = trip.turn_at(&self.routes, link.is_exit(), |u| pick_turn(link, u));
-                let next_turn = match link.next.get(usize::from(turn)) {
-                    Some(&n) if n != NONE => {
-                        let next = &self.links[n as usize];
-                        trip.turn_at(&self.routes, next.is_exit(), |u| pick_turn(next, u))
-                    }
-                    _ => EXIT,
-                };
-                trip.first_turns = (turn, next_turn);
+                set_first_turns(&mut trip, &self.links, &self.routes);
                 self.trips.push(trip);
                 source.waiting.push_back(id);
             }
@@ -535,16 +526,7 @@ impl Simulation {
             let mut trip = Trip::new(at, entry, 1.0, id.into());
             trip.bus = bus;
             trip.route = self.bus_routes_from + r;
-            let link = &self.links[entry as usize];
-            let turn = trip.turn_at(&self.routes, link.is_exit(), |u| pick_turn(link, u));
-            let next_turn = match link.next.get(usize::from(turn)) {
-                Some(&n) if n != NONE => {
-                    let next = &self.links[n as usize];
-                    trip.turn_at(&self.routes, next.is_exit(), |u| pick_turn(next, u))
-                }
-                _ => EXIT,
-            };
-            trip.first_turns = (turn, next_turn);
+            set_first_turns(&mut trip, &self.links, &self.routes);
             self.trips.push(trip);
             if let Some(source) = self.sources.iter_mut().find(|s| s.link == entry) {
                 source.waiting.push_back(id);
@@ -719,6 +701,21 @@ impl Simulation {
             co2_g: f64::from(veh.fuel) * CO2_G_PER_ML,
         });
     }
+}
+
+/// Sets a new trip's turns at the end of its entry link and of the link after: its route's, or
+/// drawn from the turning ratios.
+fn set_first_turns(trip: &mut Trip, links: &[SimLink], routes: &[Vec<u8>]) {
+    let link = &links[trip.entry as usize];
+    let turn = trip.turn_at(routes, link.is_exit(), |u| pick_turn(link, u));
+    let next_turn = match link.next.get(usize::from(turn)) {
+        Some(&n) if n != NONE => {
+            let next = &links[n as usize];
+            trip.turn_at(routes, next.is_exit(), |u| pick_turn(next, u))
+        }
+        _ => EXIT,
+    };
+    trip.first_turns = (turn, next_turn);
 }
 
 fn interval_log(log: &mut ApproachLog, interval: usize) -> &mut crate::metrics::IntervalLog {

@@ -216,12 +216,7 @@ pub(crate) fn move_lane(
         }
 
         if veh.bus != NO_BUS {
-            let run = &mut ctx.buses[usize::from(veh.bus)];
-            let (t, v0) = (ctx.t, veh.v0);
-            let cap = bus::at_stops(run, info.link, (x, v), (t, dt), d.s0 + 2.0, |gap| {
-                d.accel(v, v0, gap, v)
-            });
-            acc = acc.min(cap.max(-d.b_max));
+            acc = acc.min(bus_stop_accel(ctx, veh, info.link, d));
         }
         let (mut nx, mut nv) = ballistic(x, v, acc, dt);
         if must_stop && nx >= stop_line {
@@ -237,35 +232,9 @@ pub(crate) fn move_lane(
         veh.x = nx;
         veh.v = nv;
         if veh.bus != NO_BUS {
-            let run = &mut ctx.buses[usize::from(veh.bus)];
-            let eta = (stop_line - nx).max(0.0) / veh.v0.max(1.0);
-            let meets = &ctx.bus_links[info.link as usize];
-            let span = (x, nx, stop_line);
-            bus::signals(
-                run,
-                veh.bus,
-                info.link,
-                meets,
-                span,
-                eta,
-                ctx.t,
-                ctx.bus_out,
-            );
+            bus_signals(ctx, veh, info.link, stop_line);
         }
-        if nv < HALTING_SPEED {
-            out.halted += 1;
-            veh.waiting += dt;
-            if veh.halted_since < 0.0 {
-                veh.halted_since = ctx.t_end;
-            }
-            if veh.flags & HALTED == 0 {
-                veh.flags |= HALTED;
-                veh.stops += 1;
-                out.new_stops += 1;
-            }
-        } else if nv > MOVING_AGAIN {
-            veh.flags &= !HALTED;
-        }
+        book_halt(veh, ctx.t_end, dt, &mut out);
         leader = Some((x - veh.len, v));
 
         if nx >= stop_line {
@@ -273,6 +242,43 @@ pub(crate) fn move_lane(
         }
     }
     out
+}
+
+/// Counts `veh`, just moved, as halted (and a new stop) or moving again.
+fn book_halt(veh: &mut Vehicle, t_end: f32, dt: f32, out: &mut LaneOutcome) {
+    if veh.v < HALTING_SPEED {
+        out.halted += 1;
+        veh.waiting += dt;
+        if veh.halted_since < 0.0 {
+            veh.halted_since = t_end;
+        }
+        if veh.flags & HALTED == 0 {
+            veh.flags |= HALTED;
+            veh.stops += 1;
+            out.new_stops += 1;
+        }
+    } else if veh.v > MOVING_AGAIN {
+        veh.flags &= !HALTED;
+    }
+}
+
+/// The most a bus may accelerate for its next stop on `link` (see [`bus::at_stops`]).
+fn bus_stop_accel(ctx: &mut LaneContext<'_>, veh: &Vehicle, link: u32, d: &Driver) -> f32 {
+    let run = &mut ctx.buses[usize::from(veh.bus)];
+    let (v, v0) = (veh.v, veh.v0);
+    let cap = bus::at_stops(run, link, (veh.x, v), (ctx.t, ctx.dt), d.s0 + 2.0, |gap| {
+        d.accel(v, v0, gap, v)
+    });
+    cap.max(-d.b_max)
+}
+
+/// What a bus that has just moved tells the junction of `link` (see [`bus::signals`]).
+fn bus_signals(ctx: &mut LaneContext<'_>, veh: &Vehicle, link: u32, stop_line: f32) {
+    let run = &mut ctx.buses[usize::from(veh.bus)];
+    let eta = (stop_line - veh.x).max(0.0) / veh.v0.max(1.0);
+    let meets = &ctx.bus_links[link as usize];
+    let span = (veh.x_prev, veh.x, stop_line);
+    bus::signals(run, veh.bus, link, meets, span, eta, ctx.t, ctx.bus_out);
 }
 
 /// Removes the first `crossed` vehicles of the lane (those past the stop line) into `leaving`.

@@ -82,16 +82,7 @@ impl Simulation {
             .iter()
             .map(|a| a.delay.max_wait_s)
             .fold(max_wait, f64::max);
-        let is_bus = |v: &VehicleRecord| {
-            self.trips
-                .get(v.id as usize)
-                .is_some_and(|t| t.bus != crate::vehicle::NO_BUS)
-        };
-        let car_delays: Vec<f64> = vehicles
-            .iter()
-            .filter(|v| !is_bus(v))
-            .map(|v| v.delay_s)
-            .collect();
+        let car_delays = self.car_delays(&vehicles);
         let delays = DelayStats::from(car_delays.clone(), max_wait);
         let n = vehicles.len().max(1) as f64;
         let fuel_ml = sum(vehicles.iter().map(|v| v.co2_g)) / CO2_G_PER_ML;
@@ -99,17 +90,7 @@ impl Simulation {
         let (ped_stats, served, ped_crossings) = self.pedestrian_waits(end);
         let ev = self.emergency_figures(&vehicles);
         let buses = self.bus_figures(&vehicles);
-        let ped_waits: Vec<f64> = self
-            .crossings
-            .iter()
-            .flat_map(|c| {
-                c.waits
-                    .iter()
-                    .copied()
-                    .chain(c.waiting.iter().map(|&at| (end - at).max(0.0)))
-            })
-            .collect();
-        let person_mean_delay_s = person_delay(&car_delays, &buses.person, &ped_waits);
+        let person_mean_delay_s = person_delay(&car_delays, &buses.person, &self.ped_waits(end));
 
         let intervals = self.interval_rows();
 
@@ -159,16 +140,7 @@ impl Simulation {
             bus_mean_delay_s: crate::metrics::mean(&buses.delays),
             bus_max_delay_s: buses.delays.iter().copied().fold(0.0, f64::max),
             bus_mean_lateness_s: crate::metrics::mean(&buses.lateness),
-            bus_on_time_share: if buses.lateness.is_empty() {
-                0.0
-            } else {
-                buses
-                    .lateness
-                    .iter()
-                    .filter(|&&l| (-60.0..=300.0).contains(&l))
-                    .count() as f64
-                    / buses.lateness.len() as f64
-            },
+            bus_on_time_share: buses.on_time_share(),
             tsp_check_ins: self.priority_sum(|p| p.check_ins),
             tsp_early: self.priority_sum(|p| p.early),
             tsp_extended: self.priority_sum(|p| p.extended),
@@ -219,6 +191,21 @@ struct BusFigures {
     delays: Vec<f64>,
     lateness: Vec<f64>,
     person: Vec<(f64, f64)>,
+}
+
+impl BusFigures {
+    /// The share of stop arrivals at most a minute early and at most five minutes late.
+    fn on_time_share(&self) -> f64 {
+        if self.lateness.is_empty() {
+            return 0.0;
+        }
+        let on_time = self
+            .lateness
+            .iter()
+            .filter(|&&l| (-60.0..=300.0).contains(&l))
+            .count();
+        on_time as f64 / self.lateness.len() as f64
+    }
 }
 
 /// The emergency vehicles' delays and what preemption did for them.
@@ -279,6 +266,33 @@ impl Simulation {
             }
         }
         (max_wait, never_inserted)
+    }
+
+    /// The delays of `vehicles` that are not buses.
+    fn car_delays(&self, vehicles: &[VehicleRecord]) -> Vec<f64> {
+        let is_bus = |v: &VehicleRecord| {
+            self.trips
+                .get(v.id as usize)
+                .is_some_and(|t| t.bus != crate::vehicle::NO_BUS)
+        };
+        vehicles
+            .iter()
+            .filter(|v| !is_bus(v))
+            .map(|v| v.delay_s)
+            .collect()
+    }
+
+    /// Every pedestrian's wait, those still waiting at `end` included.
+    fn ped_waits(&self, end: f64) -> Vec<f64> {
+        self.crossings
+            .iter()
+            .flat_map(|c| {
+                c.waits
+                    .iter()
+                    .copied()
+                    .chain(c.waiting.iter().map(move |&at| (end - at).max(0.0)))
+            })
+            .collect()
     }
 
     /// The buses' figures (of `vehicles`): delay less dwells, lateness at the stops.
