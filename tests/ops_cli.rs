@@ -6,12 +6,9 @@ mod support;
 
 use std::process::{Command, Output};
 
-use tokio::sync::watch;
-
-use greenwave::daemon::run::{self, SiteView};
 use greenwave::mqtt::broker;
 
-use support::{eventually, root};
+use support::root;
 
 async fn greenwave(args: Vec<String>) -> Output {
     tokio::task::spawn_blocking(move || {
@@ -47,15 +44,8 @@ async fn publish_a_plan_set_a_mode_and_watch() {
     let url = format!("mqtt://{broker}");
     let cabinets = support::arterial_cabinets(20.0, 1800.0).await;
     let config = support::paced_j1(cabinets.sites[0].address, 20.0, Some(&url));
-    let (stop, stop_rx) = watch::channel(false);
-    let (view_tx, view) = watch::channel(SiteView::default());
-    let daemon = tokio::spawn(run::run(config, stop_rx, Some(view_tx)));
     // Driving, and subscribed: a plan published from now on reaches it.
-    eventually("J1 drives, subscribed", || {
-        let v = view.borrow();
-        v.mode == "driving" && v.broker_up
-    })
-    .await;
+    let (stop, _view, daemon) = support::daemon_on_broker(config).await;
 
     // The plan J1 already runs: not newer, rejected, exit 1.
     let out = greenwave(args(&[
@@ -180,15 +170,8 @@ async fn a_site_with_trusted_keys_takes_only_plans_signed_by_them() {
         )
         .expect("a key"),
     )];
-    let (stop, stop_rx) = watch::channel(false);
-    let (view_tx, view) = watch::channel(SiteView::default());
-    let daemon = tokio::spawn(run::run(config, stop_rx, Some(view_tx)));
     // Driving, and subscribed: a plan published from now on reaches it.
-    eventually("J1 drives, subscribed", || {
-        let v = view.borrow();
-        v.mode == "driving" && v.broker_up
-    })
-    .await;
+    let (stop, _view, daemon) = support::daemon_on_broker(config).await;
 
     let v2 = dir.join("J1-v2.toml");
     let text = std::fs::read_to_string(root().join("config/plans/arterial-webster/J1.toml"))

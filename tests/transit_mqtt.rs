@@ -7,9 +7,7 @@
 mod support;
 
 use rumqttc::MqttOptions;
-use tokio::sync::watch;
 
-use greenwave::daemon::run::{self, SiteView};
 use greenwave::daemon::spat::Spat;
 use greenwave::daemon::telemetry::Telemetry;
 use greenwave::mqtt::broker;
@@ -44,14 +42,7 @@ async fn priority_and_preemption_requests_over_mqtt_move_the_signals_safely() {
     let cabinets = arterial_cabinets(SPEED, 1800.0).await;
     let url = format!("mqtt://{broker}");
     let config = paced_j1(cabinets.sites[0].address, SPEED, Some(&url));
-    let (stop, stop_rx) = watch::channel(false);
-    let (view_tx, view) = watch::channel(SiteView::default());
-    let daemon = tokio::spawn(run::run(config, stop_rx, Some(view_tx)));
-    eventually("J1 drives, subscribed", || {
-        let v = view.borrow();
-        v.mode == "driving" && v.broker_up
-    })
-    .await;
+    let (stop, _view, daemon) = support::daemon_on_broker(config).await;
 
     let priority = "greenwave/v1/J1/priority/request";
     let bus = |site: &str, approach: &str, extra: &str| {

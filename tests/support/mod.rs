@@ -237,3 +237,24 @@ pub fn on_topic(seen: &Messages, topic: &str) -> Vec<Vec<u8>> {
         .map(|(_, p)| p.clone())
         .collect()
 }
+
+/// A daemon running `config` in a task, once it drives its cabinet and is subscribed at its
+/// broker: the switch that stops it, its view, and the task.
+pub async fn daemon_on_broker(
+    config: DaemonConfig,
+) -> (
+    tokio::sync::watch::Sender<bool>,
+    tokio::sync::watch::Receiver<greenwave::daemon::run::SiteView>,
+    JoinHandle<anyhow::Result<greenwave::daemon::run::RunReport>>,
+) {
+    use greenwave::daemon::run::{self, SiteView};
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let (view_tx, view) = tokio::sync::watch::channel(SiteView::default());
+    let daemon = tokio::spawn(run::run(config, stop_rx, Some(view_tx)));
+    eventually("the daemon drives, subscribed", || {
+        let v = view.borrow();
+        v.mode == "driving" && v.broker_up
+    })
+    .await;
+    (stop, view, daemon)
+}

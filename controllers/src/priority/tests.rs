@@ -52,6 +52,14 @@ fn green_at(ix: &Intersection, seq: &Sequencer, id: &str) -> bool {
     seq.state().get(ix.group_by_id(id).unwrap()) == Aspect::Green
 }
 
+/// The arterial's stage (2+6) and the side street's (4+8).
+fn main_and_side(ix: &Intersection) -> (StageIndex, StageIndex) {
+    (
+        ix.stage_by_id("2+6").unwrap(),
+        ix.stage_by_id("4+8").unwrap(),
+    )
+}
+
 struct Rig {
     ix: Arc<Intersection>,
     seq: Sequencer,
@@ -74,10 +82,7 @@ fn rig(text: &str) -> Rig {
 #[test]
 fn a_green_the_controller_ends_is_held_for_a_bus_until_it_checks_out() {
     let mut r = rig(NEMA_4LEG);
-    let (main, side) = (
-        r.ix.stage_by_id("2+6").unwrap(),
-        r.ix.stage_by_id("4+8").unwrap(),
-    );
+    let (main, side) = main_and_side(&r.ix);
     // The controller runs 2+6 and wants 4+8 from 20 s.
     let ctl = |t: f64| Some(if t < 20.0 { main } else { side });
     run(
@@ -124,10 +129,7 @@ fn a_green_the_controller_ends_is_held_for_a_bus_until_it_checks_out() {
 #[test]
 fn a_hold_ends_after_the_longest_extension_whatever_the_bus_does() {
     let mut r = rig(NEMA_4LEG);
-    let (main, side) = (
-        r.ix.stage_by_id("2+6").unwrap(),
-        r.ix.stage_by_id("4+8").unwrap(),
-    );
+    let (main, side) = main_and_side(&r.ix);
     let ctl = |t: f64| Some(if t < 20.0 { main } else { side });
     run(
         &mut r.seq,
@@ -166,10 +168,7 @@ fn a_hold_ends_after_the_longest_extension_whatever_the_bus_does() {
 #[test]
 fn a_bus_due_soon_on_red_brings_its_green_forward_without_cutting_a_minimum_green() {
     let mut r = rig(NEMA_4LEG);
-    let (main, side) = (
-        r.ix.stage_by_id("2+6").unwrap(),
-        r.ix.stage_by_id("4+8").unwrap(),
-    );
+    let (main, side) = main_and_side(&r.ix);
     // The controller runs 4+8 from 0 s to 60 s.
     let ctl = |t: f64| Some(if t < 60.0 { side } else { main });
     run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 8.0), ctl, no_inputs);
@@ -372,10 +371,7 @@ fn loop_pulses_check_buses_in_and_out() {
 fn a_cycle_keeping_controller_gets_no_early_green_only_extensions() {
     let mut r = rig(NEMA_4LEG);
     r.pr.set_keeps_cycle(true);
-    let (main, side) = (
-        r.ix.stage_by_id("2+6").unwrap(),
-        r.ix.stage_by_id("4+8").unwrap(),
-    );
+    let (main, side) = main_and_side(&r.ix);
     let ctl = |t: f64| Some(if t < 60.0 { side } else { main });
     run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 8.0), ctl, no_inputs);
     r.pr.request(secs(8.0), &r.seq, bus(Direction::Eb, 10.0))
