@@ -17,7 +17,8 @@
 //! cut stages lost up to 16 % of car delay to it; extension alone costs 2 to 3 %).
 //!
 //! Recovery: after a priority, no other is granted until every vehicle group that was waiting
-//! (red with a detector occupied) when it began has had a green, or `recovery_max_s` has passed,
+//! (red with a detector occupied) and every pedestrian group with a call when it began has had
+//! a green, or `recovery_max_s` has passed,
 //! so the approaches the bus jumped are served next. Conditional priority (a minimum lateness or
 //! occupancy) applies to requests that carry them; a loop check-in carries neither.
 //!
@@ -488,7 +489,8 @@ impl Prioritiser {
 
     /// The recovery owed when a priority for `group` begins at `now`: a new green for every
     /// vehicle group in conflict with it that has a loop occupied (red and waiting, or green
-    /// and about to be cut short).
+    /// and about to be cut short), and a walk for every pedestrian group in conflict with it
+    /// that has a call waiting.
     fn waiting(
         &self,
         now: Instant,
@@ -506,7 +508,8 @@ impl Prioritiser {
                         .is_some_and(|s| s.presence && s.fault == FaultCode::Ok)
                 })
             });
-            if ix.conflicts(g, group) && occupied {
+            let called = sequencer.pedestrian_calls().contains(g);
+            if ix.conflicts(g, group) && (occupied || called) {
                 owed = owed.with(g);
             }
         }
