@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use greenwave_controllers::plan::{PlanSpec, TimingPlan};
+use greenwave_controllers::plan::{MAX_PATTERN, PlanSpec, TimingPlan};
 use greenwave_controllers::site::Site;
 
 use crate::mqtt::payload::{PlanSet, ScheduleSpec};
@@ -212,9 +212,12 @@ impl PlanGate<'_> {
         let minutes = schedule_times(&spec).map_err(|why| reject(id, version, why))?;
         let mut entries = Vec::new();
         for (i, (entry, minute)) in spec.entries.iter().zip(minutes).enumerate() {
-            let plan = plan_of(&entry.plan).map_err(|why| {
+            let mut plan = plan_of(&entry.plan).map_err(|why| {
                 reject(id, version, format!("entries[{i}] ({}): {why}", entry.from))
             })?;
+            // A plan without a pattern number is numbered by its place in the schedule.
+            let position = u8::try_from(i + 1).unwrap_or(MAX_PATTERN).min(MAX_PATTERN);
+            plan.pattern.get_or_insert(position);
             entries.push((minute, plan, entry.plan.clone()));
         }
         entries.sort_by_key(|e| e.0);

@@ -60,6 +60,8 @@ pub const PED_DETECTOR_FAILED: u16 = 91;
 /// Pedestrian Detector Restored. Parameter: pedestrian detector channel.
 pub const PED_DETECTOR_RESTORED: u16 = 92;
 
+/// Coord Pattern Change: a plan takes effect. Parameter: its pattern number (0 to 255).
+pub const COORD_PATTERN_CHANGE: u16 = 131;
 /// Cycle Length Change: a fixed-time plan takes effect. Parameter: its cycle, s (255 at most;
 /// the rest in 156).
 pub const CYCLE_LENGTH_CHANGE: u16 = 132;
@@ -70,7 +72,7 @@ pub const OFFSET_LENGTH_CHANGE: u16 = 133;
 pub const ADDITIONAL_CYCLE_LENGTH_CHANGE: u16 = 156;
 
 /// Every code greenwave may write, in code order.
-pub const WRITTEN: [u16; 31] = [
+pub const WRITTEN: [u16; 32] = [
     PHASE_ON,
     PHASE_BEGIN_GREEN,
     PHASE_GAP_OUT,
@@ -99,6 +101,7 @@ pub const WRITTEN: [u16; 31] = [
     PED_DETECTOR_ON,
     PED_DETECTOR_FAILED,
     PED_DETECTOR_RESTORED,
+    COORD_PATTERN_CHANGE,
     CYCLE_LENGTH_CHANGE,
     OFFSET_LENGTH_CHANGE,
     ADDITIONAL_CYCLE_LENGTH_CHANGE,

@@ -14,6 +14,7 @@
 pub mod code;
 mod daily;
 pub mod detectors;
+mod plan;
 mod recorder;
 #[cfg(feature = "sim")]
 pub mod sim;
@@ -23,6 +24,7 @@ mod tests;
 mod writer;
 
 pub use daily::DailyLog;
+pub use plan::{PlanChange, PlanCycle};
 pub use recorder::{ChannelState, Event, Recorder, channel_number, phase_number};
 pub use stamp::{LocalTime, UnknownZone};
 pub use writer::EventLog;
