@@ -8,8 +8,7 @@ use greenwave_controllers::control::keeps_the_plan_cycle;
 use greenwave_controllers::plan::TimingPlan;
 
 use super::code::{
-    ADDITIONAL_CYCLE_LENGTH_CHANGE, COORD_PATTERN_CHANGE, CYCLE_LENGTH_CHANGE,
-    OFFSET_LENGTH_CHANGE,
+    ADDITIONAL_CYCLE_LENGTH_CHANGE, COORD_PATTERN_CHANGE, CYCLE_LENGTH_CHANGE, OFFSET_LENGTH_CHANGE,
 };
 use super::recorder::Event;
 

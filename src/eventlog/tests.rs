@@ -351,15 +351,27 @@ fn the_controllers_reason_precedes_the_green_termination() {
 fn a_plan_taking_effect_writes_its_pattern_cycle_and_offset() {
     let cycle = |cycle_s, offset_s| Some(PlanCycle { cycle_s, offset_s });
     let mut out = Vec::new();
-    PlanChange { pattern: 3, cycle: cycle(120, 37) }.events(&mut out);
+    PlanChange {
+        pattern: 3,
+        cycle: cycle(120, 37),
+    }
+    .events(&mut out);
     assert_eq!(out, [ev(131, 3), ev(132, 120), ev(133, 37)]);
     out.clear();
     // Beyond 255 s: 132 says 255, 156 the rest.
-    PlanChange { pattern: 1, cycle: cycle(300, 400) }.events(&mut out);
+    PlanChange {
+        pattern: 1,
+        cycle: cycle(300, 400),
+    }
+    .events(&mut out);
     assert_eq!(out, [ev(131, 1), ev(132, 255), ev(156, 45), ev(133, 255)]);
     out.clear();
     // A controller that keeps no cycle: the pattern alone.
-    PlanChange { pattern: 7, cycle: None }.events(&mut out);
+    PlanChange {
+        pattern: 7,
+        cycle: None,
+    }
+    .events(&mut out);
     assert_eq!(out, [ev(131, 7)]);
 }
 
@@ -368,11 +380,23 @@ fn a_plan_is_logged_with_its_pattern_number_or_1() {
     let j1 = arterial_j1();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/plans/arterial-webster/J1.toml");
     let mut plan = greenwave_controllers::load::plan_for(&path, &j1.intersection).unwrap();
-    assert_eq!(PlanChange::new(&plan, "adaptive"), PlanChange { pattern: 1, cycle: None });
+    assert_eq!(
+        PlanChange::new(&plan, "adaptive"),
+        PlanChange {
+            pattern: 1,
+            cycle: None
+        }
+    );
     plan.pattern = Some(12);
     let fixed = PlanChange::new(&plan, "fixed");
     assert_eq!(fixed.pattern, 12);
-    assert_eq!(fixed.cycle, Some(PlanCycle { cycle_s: 120, offset_s: 0 }));
+    assert_eq!(
+        fixed.cycle,
+        Some(PlanCycle {
+            cycle_s: 120,
+            offset_s: 0
+        })
+    );
 }
 
 #[test]

@@ -43,6 +43,11 @@ def read_logs(log_dir):
         broken = frame[frame.isna().any(axis=1)]
         bad += [f"{path.name}:{i + 1}" for i in broken.index]
         frame = frame.dropna()
+        # Events of one tenth of a second keep the order they were written in: the package
+        # orders by time alone, and would otherwise read a detector's off and on in the same
+        # tenth (one vehicle leaving the loop, the next arriving) either way round.
+        tie = frame.groupby("TimeStamp").cumcount()
+        frame["TimeStamp"] = frame["TimeStamp"] + pd.to_timedelta(tie, unit="us")
         frame["DeviceId"] = path.stem
         frames.append(frame)
     raw = pd.concat(frames, ignore_index=True)

@@ -307,15 +307,17 @@ impl Simulation {
             .flat_map(|a| {
                 a.crossings
                     .iter()
-                    .map(move |&(turn, delay, wait, t, since_free)| StopLineCrossing {
-                        intersection: a.site.clone(),
-                        direction: a.direction.clone(),
-                        turn: ["left", "through", "right"][usize::from(turn).min(2)],
-                        t_s: f64::from(t),
-                        delay_s: f64::from(delay),
-                        wait_s: f64::from(wait),
-                        junction_delay_s: f64::from(since_free),
-                    })
+                    .map(
+                        move |&(turn, delay, wait, t, since_free)| StopLineCrossing {
+                            intersection: a.site.clone(),
+                            direction: a.direction.clone(),
+                            turn: ["left", "through", "right"][usize::from(turn).min(2)],
+                            t_s: f64::from(t),
+                            delay_s: f64::from(delay),
+                            wait_s: f64::from(wait),
+                            junction_delay_s: f64::from(since_free),
+                        },
+                    )
             })
             .collect()
     }

@@ -101,7 +101,12 @@ impl Cadence {
         self.taken += 1;
         let mut seen = self.last.take().map(|t| t.seen).unwrap_or_default();
         seen.clear();
-        seen.extend(detectors.iter().enumerate().map(|(ch, s)| self.reading(ch, s)));
+        seen.extend(
+            detectors
+                .iter()
+                .enumerate()
+                .map(|(ch, s)| self.reading(ch, s)),
+        );
         self.last = Some(Taken {
             due,
             phase,
