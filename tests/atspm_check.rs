@@ -3,6 +3,7 @@
 //! 2.6.1; installed by `.ci/run`) aggregates the logs with the exported detector configuration
 //! (`tests/atspm/check.py`). Checked against the simulator's own figures:
 //! - every line loads, with no unknown event code;
+//! - each log's plan taking effect: its pattern (131) and cycle (132);
 //! - detector actuations per channel and 15-minute bin equal the loops' counts;
 //! - arrivals on green per phase over the hour are within 3 percentage points of the truth: the
 //!   vehicles whose undelayed arrival at the stop line (crossing time minus their delay on the
@@ -40,6 +41,8 @@ const BIN_S: f64 = 900.0;
 /// A loop held occupied longer than this has a vehicle standing on it: a vehicle moving at
 /// even 10 km/h covers a 2 m loop with its 5 m length in under 3 s.
 const STANDING_S: f64 = 3.0;
+/// The pattern number the plans are given.
+const PATTERN: u8 = 3;
 /// Every phase with at least this many arrivals in the hour is compared with the truth.
 const MIN_ARRIVALS: u64 = 50;
 
@@ -391,13 +394,38 @@ fn greenwave_report_finds_the_split_failures_atspm_finds() {
 #[test]
 fn atspm_reads_the_simulated_arterial_peak_as_the_simulator_saw_it() {
     let dir = fresh_dir("atspm-arterial-peak");
-    let (rows, truth, aog_truth) = simulate(&dir, &load(PEAK));
+    // The plans numbered as a controller's pattern table would have them.
+    let mut scenario = load(PEAK);
+    for plan in scenario.plans.values_mut() {
+        plan.pattern = Some(PATTERN);
+    }
+    let (rows, truth, aog_truth) = simulate(&dir, &scenario);
     let result = run_atspm(&dir);
 
     assert_eq!(result["bad_lines"], serde_json::json!([]), "lines skipped");
     assert_eq!(result["lines"], result["loaded"], "every line loads");
     assert!(result["lines"].as_u64().unwrap() > 10_000);
     assert_eq!(result["unknown_codes"], serde_json::json!([]));
+
+    // The plans taking effect, as the package reads them: every log's pattern (131) and cycle
+    // (132) in every 15-minute bin.
+    let coordination: Vec<(String, u64, u64)> = (result["coordination"].as_array().unwrap())
+        .iter()
+        .map(|row| {
+            (
+                row["DeviceId"].as_str().unwrap().to_owned(),
+                row["Pattern"].as_u64().unwrap(),
+                row["CycleLength"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(coordination.len(), 16, "{coordination:?}");
+    assert!(
+        coordination
+            .iter()
+            .all(|(_, p, c)| (*p, *c) == (u64::from(PATTERN), 120)),
+        "{coordination:?}"
+    );
 
     // Actuations: equal to the loops' counts, channel by channel and bin by bin.
     let mut actuations = BTreeMap::new();
