@@ -393,6 +393,18 @@ mod tests {
         assert_eq!(s.current(at(5)).2.plan_id, "night");
         assert_eq!(s.current(at(6)).2.plan_id, plan.plan_id);
         assert_eq!(s.current(at(21)).2.plan_id, "night");
+        // Plans without a pattern number are numbered by their place in the schedule; a
+        // plan's own number stands.
+        assert_eq!(s.current(at(5)).1.pattern, Some(1));
+        assert_eq!(s.current(at(6)).1.pattern, Some(2));
+        let mut numbered = night.clone();
+        numbered.pattern = Some(9);
+        let bytes_numbered = schedule(vec![("22:00", numbered), ("06:30", plan.clone())]);
+        let Ok(Taken::Schedule(n)) = gate.check(&bytes_numbered, SystemTime::now()) else {
+            panic!("taken");
+        };
+        assert_eq!(n.current(at(5)).1.pattern, Some(9));
+        assert_eq!(n.current(at(6)).1.pattern, Some(2));
 
         let mut bad = plan.clone();
         bad.cycle_s += 9.0;
