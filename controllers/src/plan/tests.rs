@@ -115,6 +115,9 @@ fn a_pattern_number_is_kept_and_checked() {
         let text = format!("pattern = {bad}\n{NEMA_PLAN}");
         let problems = TimingPlan::from_spec(&plan_spec(&text), &ix).unwrap_err();
         let text = problems.to_string();
-        assert!(text.contains("pattern") && text.contains("out of range"), "{text}");
+        assert!(
+            text.contains("pattern") && text.contains("out of range"),
+            "{text}"
+        );
     }
 }
