@@ -400,6 +400,39 @@ fn a_plan_is_logged_with_its_pattern_number_or_1() {
 }
 
 #[test]
+fn the_daemons_log_writes_every_plan_change_with_its_pattern() {
+    let dir = std::env::temp_dir().join(format!("greenwave-eventlog-plan-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let j1 = arterial_j1();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/plans/arterial-webster/J1.toml");
+    let mut plan = greenwave_controllers::load::plan_for(&path, &j1.intersection).unwrap();
+    let at: Timestamp = "2026-06-02T16:00:00Z".parse().unwrap();
+    let log_path = dir.join("J1-events.csv");
+    let mut log = DailyLog::open(&log_path, &j1, LocalTime::utc(), at).unwrap();
+    plan.pattern = Some(2);
+    log.plan(at, &PlanChange::new(&plan, "fixed")).unwrap();
+    // A schedule's next plan under adaptive control: its pattern alone.
+    plan.pattern = Some(5);
+    let later: Timestamp = "2026-06-02T18:30:00Z".parse().unwrap();
+    log.plan(later, &PlanChange::new(&plan, "adaptive"))
+        .unwrap();
+    log.flush().unwrap();
+    let text = std::fs::read_to_string(dir.join("J1-events-2026-06-02.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "2026-06-02 16:00:00.0,131,2",
+            "2026-06-02 16:00:00.0,132,120",
+            "2026-06-02 16:00:00.0,133,0",
+            "2026-06-02 18:30:00.0,131,5",
+        ]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_day_file_that_cannot_be_opened_is_said_once_and_the_events_kept() {
     let dir = std::env::temp_dir().join(format!("greenwave-eventlog-full-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
