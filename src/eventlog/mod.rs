@@ -4,7 +4,8 @@
 //! One writer for the daemon and the simulator: [`Recorder`] turns what the signal heads show
 //! and what the detector channels report into events (pure), [`EventLog`] stamps and writes
 //! them, [`DailyLog`] is the daemon's appended, daily-rotated file, and `sim` (with the `sim`
-//! feature) logs every intersection of a simulation. [`detectors`] exports the detector
+//! feature) logs every intersection of a simulation; [`PlanChange`] is a plan taking effect
+//! (its pattern, cycle and offset). [`detectors`] exports the detector
 //! configuration ATSPM tools take. The codes written and their parameters: [`code`] and
 //! `docs/atspm.md`.
 //!

@@ -184,6 +184,25 @@ mod tests {
     }
 
     #[test]
+    fn an_unwatched_channel_counting_changes_nothing() {
+        // Channel 3 is an advance count loop: no decision reads it.
+        let mut c = Cadence::ignoring(vec![false, false, false, true]);
+        c.took(
+            at(11.0),
+            &samples(3, false),
+            dwell(1, 0.0),
+            Some(StageIndex(1)),
+        );
+        let mut counted = samples(3, false);
+        counted[3].count = 9;
+        counted[3].fault = FaultCode::OpenLoop;
+        let same = c.standing(at(10.5), &counted, dwell(1, 0.0));
+        assert_eq!(same, Some(Some(StageIndex(1))));
+        counted[2].count = 4;
+        assert_eq!(c.standing(at(10.6), &counted, dwell(1, 0.0)), None);
+    }
+
+    #[test]
     fn a_decision_stands_until_the_sequencer_moves_or_its_deadline() {
         let mut c = Cadence::default();
         c.took(at(11.0), &samples(3, false), dwell(1, 0.0), None);
