@@ -28,9 +28,11 @@ fn sim_writes_one_log_per_intersection_in_local_time_across_a_clock_change() {
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines.len() > 100, "{site}: {} lines", lines.len());
         assert!(lines[0].starts_with("2026-03-08 01:5"), "{}", lines[0]);
-        // The fixed-time plan in force from the start: cycle 120 s, then its offset.
-        assert!(lines[0].ends_with(",132,120"), "{}", lines[0]);
-        assert!(lines[1].split(',').nth(1) == Some("133"), "{}", lines[1]);
+        // The fixed-time plan in force from the start: its pattern (1: the plans have no
+        // number), cycle 120 s, then its offset.
+        assert!(lines[0].ends_with(",131,1"), "{}", lines[0]);
+        assert!(lines[1].ends_with(",132,120"), "{}", lines[1]);
+        assert!(lines[2].split(',').nth(1) == Some("133"), "{}", lines[2]);
         let last = lines.last().unwrap();
         assert!(last.starts_with("2026-03-08 03:0"), "{last}");
         assert!(
@@ -91,18 +93,21 @@ fn atspm_detectors_lists_every_loop_with_its_phase_and_function() {
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     // Four intersections of ten approach lanes (three on each arterial approach, two on each
-    // side street), each lane with a stop-bar and an advance loop calling one phase.
-    assert_eq!(rows.len(), 80);
-    assert_eq!(rows.iter().filter(|r| r[3] == "Advance").count(), 40);
-    assert_eq!(rows.iter().filter(|r| r[3] == "Presence").count(), 40);
-    assert!(rows.iter().all(|r| r[3] != "Advance" || r[4] == "40"));
+    // side street), each lane with a stop-bar loop, an advance loop 40 m upstream and an
+    // advance count loop 120 m upstream, each for one phase. Arrivals are counted on the count
+    // loops (`Advance`); the controllers' advance loops beside them are `AdvancePresence`.
+    assert_eq!(rows.len(), 120);
+    let function = |f: &str, m: &str| rows.iter().filter(|r| r[3] == f && r[4] == m).count();
+    assert_eq!(function("Advance", "120"), 40);
+    assert_eq!(function("AdvancePresence", "40"), 40);
+    assert_eq!(function("Presence", "0"), 40);
     let j1_phase_2: Vec<&str> = rows
         .iter()
         .filter(|r| r[0] == "J1" && r[1] == "2")
         .map(|r| r[7])
         .collect();
     assert!(
-        j1_phase_2.iter().all(|d| d.starts_with("J1-eb-")) && j1_phase_2.len() == 4,
+        j1_phase_2.iter().all(|d| d.starts_with("J1-eb-")) && j1_phase_2.len() == 6,
         "J1's phase 2 is eastbound through and right: {j1_phase_2:?}"
     );
 }

@@ -167,7 +167,7 @@ async fn a_killed_daemon_loses_the_cabinet_to_its_watchdog() {
 /// A scripted cabinet in external control showing all red whose clock runs `SPEED` times real
 /// time; `heartbeat` says whether its I/O heartbeat moves.
 async fn scripted_cabinet(heartbeat: bool) -> (Scripted, tokio::task::JoinHandle<()>) {
-    let cab = Scripted::start(20, 8).await;
+    let cab = Scripted::start(30, 8).await;
     let bank = cab.bank.clone();
     let clock = tokio::spawn(async move {
         let mut ds: u32 = 0;

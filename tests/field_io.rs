@@ -22,7 +22,7 @@ use greenwave_sim::build_controller;
 
 use support::{Scripted, eventually, j1_config};
 
-const CHANNELS: u16 = 20;
+const CHANNELS: u16 = 30;
 const GROUPS: u16 = 8;
 
 fn link(cab: &Scripted, timeout: Duration) -> Link {

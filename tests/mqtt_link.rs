@@ -129,7 +129,7 @@ async fn neighbours_exchange_outflow_forecasts_and_status_is_kept_retained() {
             .and_then(|b| serde_json::from_slice::<Telemetry>(&b).ok())
             .is_some_and(|t| {
                 t.interval_s >= 5.0
-                    && t.detectors.len() == 20
+                    && t.detectors.len() == 30
                     && t.detectors.iter().map(|d| d.count).sum::<u32>() > 0
             })
     })

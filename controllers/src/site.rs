@@ -68,6 +68,18 @@ impl SiteApproach {
     pub fn movement(&self, turn: Turn) -> Option<&SiteMovement> {
         self.movements.iter().find(|m| m.turn == turn)
     }
+
+    /// The signal groups serving a movement that may use `lane`: the groups a vehicle counted
+    /// in that lane goes on.
+    pub fn lane_groups(&self, lane: u8) -> Vec<GroupIndex> {
+        let mut groups: Vec<GroupIndex> = (self.movements.iter())
+            .filter(|m| m.lanes.contains(&lane))
+            .filter_map(|m| m.group)
+            .collect();
+        groups.sort_unstable_by_key(|g| g.get());
+        groups.dedup();
+        groups
+    }
 }
 
 /// One intersection in its corridor.
@@ -146,8 +158,9 @@ impl Site {
             .collect()
     }
 
-    /// The detectors that call each signal group, by group index: a vehicle loop on a lane one of
-    /// the group's movements uses, or the push button of the crossing it serves.
+    /// The detectors that call each signal group, by group index: a stop-bar or advance loop on
+    /// a lane one of the group's movements uses, or the push button of the crossing it serves.
+    /// Advance count loops call nothing (see [`SiteApproach::lane_groups`]).
     pub fn group_detectors(&self) -> Vec<Vec<&Detector>> {
         let ix = &self.intersection;
         let mut by_group = vec![Vec::new(); ix.groups().len()];
@@ -159,6 +172,7 @@ impl Site {
                             && match d.kind {
                                 DetectorKind::PedestrianButton => m.turn == Turn::Crossing,
                                 DetectorKind::Preemption
+                                | DetectorKind::AdvanceCount
                                 | DetectorKind::BusCheckIn
                                 | DetectorKind::BusCheckOut => false,
                                 DetectorKind::StopBar | DetectorKind::Advance => {

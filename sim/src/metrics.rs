@@ -15,8 +15,9 @@ pub(crate) struct ApproachLog {
     pub site: String,
     pub direction: String,
     pub link: String,
-    /// Per vehicle that crossed the stop line: (turn, delay on the approach, wait, time).
-    pub crossings: Vec<(u8, f32, f32, f32)>,
+    /// Per vehicle that crossed the stop line: (turn, delay on the approach, wait, time, delay
+    /// since it last ran at its desired speed on the approach).
+    pub crossings: Vec<(u8, f32, f32, f32, f32)>,
     /// Stops made on the approach.
     pub stops: u64,
     /// Sum over steps of halted vehicles, and the step count, for the mean queue.
@@ -147,7 +148,7 @@ pub struct ApproachSummary {
 impl ApproachLog {
     pub(crate) fn summary(&self, steps: u64, hours: f64) -> ApproachSummary {
         let stats = |filter: &dyn Fn(u8) -> bool| {
-            let picked: Vec<&(u8, f32, f32, f32)> =
+            let picked: Vec<&(u8, f32, f32, f32, f32)> =
                 self.crossings.iter().filter(|c| filter(c.0)).collect();
             let max_wait = picked.iter().map(|c| f64::from(c.2)).fold(0.0, f64::max);
             DelayStats::from(picked.iter().map(|c| f64::from(c.1)).collect(), max_wait)

@@ -39,6 +39,9 @@ pub(crate) struct Vehicle {
     pub loss: f32,
     /// Time loss when it entered this link.
     pub loss_at_link: f32,
+    /// Time loss when it last ran at its desired speed on this link (or entered it): what it
+    /// loses from there on is the delay of the junction ahead.
+    pub loss_at_free: f32,
     /// When it first halted on this approach, s (negative when it has not).
     pub halted_since: f32,
     /// Fuel burnt, mL.

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use greenwave_controllers::plan::{PlanSpec, TimingPlan};
+use greenwave_controllers::plan::{MAX_PATTERN, PlanSpec, TimingPlan};
 use greenwave_controllers::site::Site;
 
 use crate::mqtt::payload::{PlanSet, ScheduleSpec};
@@ -212,9 +212,12 @@ impl PlanGate<'_> {
         let minutes = schedule_times(&spec).map_err(|why| reject(id, version, why))?;
         let mut entries = Vec::new();
         for (i, (entry, minute)) in spec.entries.iter().zip(minutes).enumerate() {
-            let plan = plan_of(&entry.plan).map_err(|why| {
+            let mut plan = plan_of(&entry.plan).map_err(|why| {
                 reject(id, version, format!("entries[{i}] ({}): {why}", entry.from))
             })?;
+            // A plan without a pattern number is numbered by its place in the schedule.
+            let position = u8::try_from(i + 1).unwrap_or(MAX_PATTERN).min(MAX_PATTERN);
+            plan.pattern.get_or_insert(position);
             entries.push((minute, plan, entry.plan.clone()));
         }
         entries.sort_by_key(|e| e.0);
@@ -390,6 +393,18 @@ mod tests {
         assert_eq!(s.current(at(5)).2.plan_id, "night");
         assert_eq!(s.current(at(6)).2.plan_id, plan.plan_id);
         assert_eq!(s.current(at(21)).2.plan_id, "night");
+        // Plans without a pattern number are numbered by their place in the schedule; a
+        // plan's own number stands.
+        assert_eq!(s.current(at(5)).1.pattern, Some(1));
+        assert_eq!(s.current(at(6)).1.pattern, Some(2));
+        let mut numbered = night.clone();
+        numbered.pattern = Some(9);
+        let bytes_numbered = schedule(vec![("22:00", numbered), ("06:30", plan.clone())]);
+        let Ok(Taken::Schedule(n)) = gate.check(&bytes_numbered, SystemTime::now()) else {
+            panic!("taken");
+        };
+        assert_eq!(n.current(at(5)).1.pattern, Some(9));
+        assert_eq!(n.current(at(6)).1.pattern, Some(2));
 
         let mut bad = plan.clone();
         bad.cycle_s += 9.0;

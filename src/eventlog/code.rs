@@ -83,6 +83,8 @@ pub const TSP_EXTEND_GREEN: u16 = 114;
 /// TSP Check Out: the request ended. Parameter: TSP number.
 pub const TSP_CHECK_OUT: u16 = 115;
 
+/// Coord Pattern Change: a plan takes effect. Parameter: its pattern number (0 to 255).
+pub const COORD_PATTERN_CHANGE: u16 = 131;
 /// Cycle Length Change: a fixed-time plan takes effect. Parameter: its cycle, s (255 at most;
 /// the rest in 156).
 pub const CYCLE_LENGTH_CHANGE: u16 = 132;
@@ -93,7 +95,7 @@ pub const OFFSET_LENGTH_CHANGE: u16 = 133;
 pub const ADDITIONAL_CYCLE_LENGTH_CHANGE: u16 = 156;
 
 /// Every code greenwave may write, in code order.
-pub const WRITTEN: [u16; 41] = [
+pub const WRITTEN: [u16; 42] = [
     PHASE_ON,
     PHASE_BEGIN_GREEN,
     PHASE_GAP_OUT,
@@ -132,6 +134,7 @@ pub const WRITTEN: [u16; 41] = [
     TSP_EARLY_GREEN,
     TSP_EXTEND_GREEN,
     TSP_CHECK_OUT,
+    COORD_PATTERN_CHANGE,
     CYCLE_LENGTH_CHANGE,
     OFFSET_LENGTH_CHANGE,
     ADDITIONAL_CYCLE_LENGTH_CHANGE,

@@ -13,6 +13,7 @@ use greenwave_controllers::site::Site;
 use jiff::Timestamp;
 use jiff::civil::Date;
 
+use super::plan::PlanChange;
 use super::recorder::ChannelState;
 use super::stamp::LocalTime;
 use super::writer::EventLog;
@@ -69,10 +70,9 @@ impl DailyLog {
         rotated
     }
 
-    /// Records a fixed-time plan taking effect at `at` (in the file of the day it is written
-    /// to last).
-    pub fn plan(&mut self, at: Timestamp, cycle_s: u32, offset_s: u32) -> io::Result<()> {
-        self.log.plan(at, cycle_s, offset_s)
+    /// Records a plan taking effect at `at` (in the file of the day it is written to last).
+    pub fn plan(&mut self, at: Timestamp, change: &PlanChange) -> io::Result<()> {
+        self.log.plan(at, change)
     }
 
     /// Records `events` reported at `at` (preemption and priority).

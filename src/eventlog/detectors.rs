@@ -1,8 +1,9 @@
 //! The detector configuration ATSPM tools take beside the event log: one row per detector
 //! channel and phase it calls, `DeviceId,Phase,Parameter,Function,...` (the columns of the
 //! `atspm` package's `detector_config`, then where the detector is). Functions: `Advance`
-//! (advance counting loops, used for arrivals on green), `Presence` (stop-bar loops, used for
-//! split failures), `Pedestrian` (push buttons). Phases and channels are numbered as in the event
+//! (the loops arrivals on green are counted on: an approach's advance count loops, else its
+//! advance loops), `AdvancePresence` (advance loops beside count loops), `Presence` (stop-bar
+//! loops, used for split failures), `Pedestrian` (push buttons). Phases and channels are numbered as in the event
 //! log ([`super::phase_number`], [`super::channel_number`]).
 
 use std::io::{self, Write};
@@ -21,7 +22,7 @@ pub struct DetectorRow {
     pub phase: u16,
     /// The detector channel, as in the log's detector events.
     pub channel: u16,
-    /// `Advance`, `Presence` or `Pedestrian`.
+    /// `Advance`, `AdvancePresence`, `Presence` or `Pedestrian` ([`function`]).
     pub function: &'static str,
     /// Distance of the loop's downstream edge from the stop line, m.
     pub distance_m: f64,
@@ -40,13 +41,18 @@ pub fn rows(sites: &[Site]) -> (Vec<DetectorRow>, Vec<String>) {
     for site in sites {
         let by_group = site.group_detectors();
         for approach in &site.approaches {
+            let counted = (approach.detectors.iter()).any(|d| d.kind == DetectorKind::AdvanceCount);
             for d in &approach.detectors {
-                let phases: Vec<u16> = by_group
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, ds)| ds.iter().any(|x| x.id == d.id))
-                    .map(|(g, _)| phase_number(g))
-                    .collect();
+                let phases: Vec<u16> = if d.kind == DetectorKind::AdvanceCount {
+                    (approach.lane_groups(d.lane).iter())
+                        .map(|g| phase_number(g.get()))
+                        .collect()
+                } else {
+                    (by_group.iter().enumerate())
+                        .filter(|(_, ds)| ds.iter().any(|x| x.id == d.id))
+                        .map(|(g, _)| phase_number(g))
+                        .collect()
+                };
                 if phases.is_empty() {
                     uncalled.push(format!("{}: {}", site.id, d.id));
                 }
@@ -55,7 +61,7 @@ pub fn rows(sites: &[Site]) -> (Vec<DetectorRow>, Vec<String>) {
                         device: site.id.clone(),
                         phase,
                         channel: channel_number(usize::from(d.channel)),
-                        function: function(d.kind),
+                        function: function(d.kind, counted),
                         distance_m: d.distance_m,
                         approach: approach.link.clone(),
                         lane: d.lane,
@@ -68,9 +74,14 @@ pub fn rows(sites: &[Site]) -> (Vec<DetectorRow>, Vec<String>) {
     (rows, uncalled)
 }
 
-/// The ATSPM function of a detector kind.
-pub fn function(kind: DetectorKind) -> &'static str {
+/// The ATSPM function of a detector kind, on an approach with advance count loops (`counted`)
+/// or without. Arrivals are counted on one set of loops per approach: its advance count loops
+/// where it has them (then its other advance loops, the controllers', are `AdvancePresence`,
+/// UDOT ATSPM's "advanced presence"), else its advance loops.
+pub fn function(kind: DetectorKind, counted: bool) -> &'static str {
     match kind {
+        DetectorKind::AdvanceCount => "Advance",
+        DetectorKind::Advance if counted => "AdvancePresence",
         DetectorKind::Advance => "Advance",
         DetectorKind::StopBar => "Presence",
         DetectorKind::PedestrianButton => "Pedestrian",

@@ -19,8 +19,7 @@
 //!   card adds is one actuation: a vehicle whose on and off both fell between two looks is
 //!   written as an on/off pair, so actuations equal the card's count;
 //! - detector faults (83 to 88; 91, 92 for push buttons) follow the card's fault code;
-//! - a fixed-time plan taking effect writes its cycle (132, and 156 beyond 255 s) and offset
-//!   (133), in whole seconds.
+//! - a plan taking effect: [`super::PlanChange`] (131; 132, 133 and 156).
 
 use greenwave_controllers::control::Termination;
 use greenwave_controllers::corridor::DetectorKind;
@@ -214,20 +213,6 @@ impl Recorder {
         }
     }
 
-    /// The events of a fixed-time plan with cycle `cycle_s` and offset `offset_s` taking
-    /// effect, appended to `out`.
-    pub fn plan(&self, cycle_s: u32, offset_s: u32, out: &mut Vec<Event>) {
-        let byte = |v: u32| v.min(255) as u16;
-        out.push(Event::new(CYCLE_LENGTH_CHANGE, byte(cycle_s)));
-        if cycle_s > 255 {
-            out.push(Event::new(
-                ADDITIONAL_CYCLE_LENGTH_CHANGE,
-                byte(cycle_s - 255),
-            ));
-        }
-        out.push(Event::new(OFFSET_LENGTH_CHANGE, byte(offset_s)));
-    }
-
     /// The events of the detector channels now reporting `channels`, appended to `out`.
     pub fn detectors(&mut self, channels: &[ChannelState], out: &mut Vec<Event>) {
         for (c, now) in channels.iter().enumerate() {
@@ -286,7 +271,7 @@ impl Recorder {
 }
 
 impl Event {
-    const fn new(code: u16, param: u16) -> Self {
+    pub(super) const fn new(code: u16, param: u16) -> Self {
         Event { code, param }
     }
 }

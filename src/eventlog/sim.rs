@@ -3,7 +3,6 @@
 //! at the end of the step that sampled them), on a clock that starts at a configured local date
 //! and time.
 
-use greenwave_controllers::control::keeps_the_plan_cycle;
 use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
@@ -13,6 +12,7 @@ use greenwave_controllers::site::Site;
 use greenwave_sim::{Scenario, Simulation};
 use jiff::{SignedDuration, Timestamp};
 
+use super::plan::PlanChange;
 use super::stamp::LocalTime;
 use super::writer::EventLog;
 
@@ -24,8 +24,8 @@ pub struct SimLogs {
 
 impl SimLogs {
     /// Creates `dir` and one log `SITE.csv` in it per intersection of `scenario` run by
-    /// `controller`; simulated time 0 is `start`, stamped in `clock`'s local time. Under fixed
-    /// time, each log starts with its plan's cycle and offset.
+    /// `controller`; simulated time 0 is `start`, stamped in `clock`'s local time. Each log
+    /// starts with its plan taking effect ([`PlanChange`]).
     pub fn create(
         dir: &Path,
         scenario: &Scenario,
@@ -42,13 +42,8 @@ impl SimLogs {
                 let path = dir.join(format!("{}.csv", site.id));
                 let file = File::create(&path)?;
                 let mut log = EventLog::new(BufWriter::new(file), &site, clock.clone());
-                if let Some(plan) = scenario
-                    .plans
-                    .get(&node)
-                    .filter(|_| keeps_the_plan_cycle(controller))
-                {
-                    let secs = |d: greenwave_controllers::Duration| d.as_secs_f64().round() as u32;
-                    log.plan(start, secs(plan.cycle), secs(plan.offset))?;
+                if let Some(plan) = scenario.plans.get(&node) {
+                    log.plan(start, &PlanChange::new(plan, controller))?;
                 }
                 Ok((site.id, path, log))
             })

@@ -348,16 +348,88 @@ fn the_controllers_reason_precedes_the_green_termination() {
 }
 
 #[test]
-fn a_plan_taking_effect_writes_its_cycle_and_offset() {
-    let j1 = arterial_j1();
-    let rec = Recorder::new(&j1);
+fn a_plan_taking_effect_writes_its_pattern_cycle_and_offset() {
+    let cycle = |cycle_s, offset_s| Some(PlanCycle { cycle_s, offset_s });
     let mut out = Vec::new();
-    rec.plan(120, 37, &mut out);
-    assert_eq!(out, [ev(132, 120), ev(133, 37)]);
+    PlanChange {
+        pattern: 3,
+        cycle: cycle(120, 37),
+    }
+    .events(&mut out);
+    assert_eq!(out, [ev(131, 3), ev(132, 120), ev(133, 37)]);
     out.clear();
     // Beyond 255 s: 132 says 255, 156 the rest.
-    rec.plan(300, 400, &mut out);
-    assert_eq!(out, [ev(132, 255), ev(156, 45), ev(133, 255)]);
+    PlanChange {
+        pattern: 1,
+        cycle: cycle(300, 400),
+    }
+    .events(&mut out);
+    assert_eq!(out, [ev(131, 1), ev(132, 255), ev(156, 45), ev(133, 255)]);
+    out.clear();
+    // A controller that keeps no cycle: the pattern alone.
+    PlanChange {
+        pattern: 7,
+        cycle: None,
+    }
+    .events(&mut out);
+    assert_eq!(out, [ev(131, 7)]);
+}
+
+#[test]
+fn a_plan_is_logged_with_its_pattern_number_or_1() {
+    let j1 = arterial_j1();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/plans/arterial-webster/J1.toml");
+    let mut plan = greenwave_controllers::load::plan_for(&path, &j1.intersection).unwrap();
+    assert_eq!(
+        PlanChange::new(&plan, "adaptive"),
+        PlanChange {
+            pattern: 1,
+            cycle: None
+        }
+    );
+    plan.pattern = Some(12);
+    let fixed = PlanChange::new(&plan, "fixed");
+    assert_eq!(fixed.pattern, 12);
+    assert_eq!(
+        fixed.cycle,
+        Some(PlanCycle {
+            cycle_s: 120,
+            offset_s: 0
+        })
+    );
+}
+
+#[test]
+fn the_daemons_log_writes_every_plan_change_with_its_pattern() {
+    let dir = std::env::temp_dir().join(format!("greenwave-eventlog-plan-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let j1 = arterial_j1();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/plans/arterial-webster/J1.toml");
+    let mut plan = greenwave_controllers::load::plan_for(&path, &j1.intersection).unwrap();
+    let at: Timestamp = "2026-06-02T16:00:00Z".parse().unwrap();
+    let log_path = dir.join("J1-events.csv");
+    let mut log = DailyLog::open(&log_path, &j1, LocalTime::utc(), at).unwrap();
+    plan.pattern = Some(2);
+    log.plan(at, &PlanChange::new(&plan, "fixed")).unwrap();
+    // A schedule's next plan under adaptive control: its pattern alone.
+    plan.pattern = Some(5);
+    let later: Timestamp = "2026-06-02T18:30:00Z".parse().unwrap();
+    log.plan(later, &PlanChange::new(&plan, "adaptive"))
+        .unwrap();
+    log.flush().unwrap();
+    let text = std::fs::read_to_string(dir.join("J1-events-2026-06-02.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "2026-06-02 16:00:00.0,131,2",
+            "2026-06-02 16:00:00.0,132,120",
+            "2026-06-02 16:00:00.0,133,0",
+            "2026-06-02 18:30:00.0,131,5",
+        ]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

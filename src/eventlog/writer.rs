@@ -9,6 +9,7 @@ use greenwave_controllers::model::SignalState;
 use greenwave_controllers::site::Site;
 use jiff::Timestamp;
 
+use super::plan::PlanChange;
 use super::recorder::{ChannelState, Event, Recorder};
 use super::stamp::LocalTime;
 
@@ -38,9 +39,9 @@ impl<W: Write> EventLog<W> {
         self.recorder.set_termination(ending);
     }
 
-    /// Records a fixed-time plan taking effect at `at`: its cycle and offset, whole seconds.
-    pub fn plan(&mut self, at: Timestamp, cycle_s: u32, offset_s: u32) -> io::Result<()> {
-        self.recorder.plan(cycle_s, offset_s, &mut self.events);
+    /// Records a plan taking effect at `at`.
+    pub fn plan(&mut self, at: Timestamp, change: &PlanChange) -> io::Result<()> {
+        change.events(&mut self.events);
         self.write(at)
     }
 

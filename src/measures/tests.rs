@@ -1,5 +1,6 @@
 //! The measures on a hand-made log of J1 of the arterial (phase 2: eastbound through; advance
-//! loops on channels 4 and 6, 40 m upstream at 50 km/h; stop-bar loops on channels 3 and 5).
+//! count loops on channels 22 and 23, 120 m upstream at 50 km/h; stop-bar loops on channels 3
+//! and 5).
 
 use std::path::Path;
 
@@ -23,12 +24,12 @@ fn j1() -> Site {
 /// into its red, and a gap out logged for the third.
 const LOG: &str = "\
 2026-06-02 16:00:00.0,1,2
-2026-06-02 16:00:10.0,82,4
-2026-06-02 16:00:10.5,81,4
+2026-06-02 16:00:10.0,82,22
+2026-06-02 16:00:10.5,81,22
 2026-06-02 16:00:30.0,8,2
 2026-06-02 16:00:34.0,10,2
-2026-06-02 16:00:50.0,82,4
-2026-06-02 16:00:50.4,81,4
+2026-06-02 16:00:50.0,82,22
+2026-06-02 16:00:50.4,81,22
 2026-06-02 16:01:30.0,1,2
 2026-06-02 16:01:30.0,82,3
 2026-06-02 16:02:00.0,8,2
@@ -77,7 +78,7 @@ fn the_equity_table_estimates_waits_from_arrivals_to_the_next_green() {
     let eb = m.approaches.iter().find(|a| a.direction == "eb").unwrap();
     assert!(eb.arterial);
     assert_eq!(eb.vehicles, 2);
-    let travel = 40.0 / (50.0 / 3.6);
+    let travel = 120.0 / (50.0 / 3.6);
     let wait = 90.0 - (50.0 + travel);
     assert!((eb.mean_wait_s.unwrap() - wait / 2.0).abs() < 1e-6);
     assert!((eb.p95_wait_s.unwrap() - wait).abs() < 1e-6);
@@ -136,11 +137,11 @@ fn a_green_still_running_when_the_log_ends_is_green_to_its_end() {
         "2026-06-02 16:00:00.0,1,2\n\
          2026-06-02 16:00:30.0,8,2\n\
          2026-06-02 16:00:34.0,10,2\n\
-         2026-06-02 16:01:00.0,82,4\n\
-         2026-06-02 16:01:00.5,81,4\n\
+         2026-06-02 16:01:00.0,82,22\n\
+         2026-06-02 16:01:00.5,81,22\n\
          2026-06-02 16:01:30.0,1,2\n\
-         2026-06-02 16:01:40.0,82,4\n\
-         2026-06-02 16:01:40.5,81,4\n",
+         2026-06-02 16:01:40.0,82,22\n\
+         2026-06-02 16:01:40.5,81,22\n",
     );
     let m = analyse(&j1(), &log);
     let p2 = m.phases.iter().find(|p| p.phase == 2).unwrap();
@@ -149,7 +150,7 @@ fn a_green_still_running_when_the_log_ends_is_green_to_its_end() {
     // Green 0-30 s and 90-100.5 s of the 100.5 s logged.
     assert!((p2.green_ratio - 40.5 / 100.5).abs() < 1e-9);
     let eb = m.approaches.iter().find(|a| a.direction == "eb").unwrap();
-    let travel = 40.0 / (50.0 / 3.6);
+    let travel = 120.0 / (50.0 / 3.6);
     assert!((eb.mean_wait_s.unwrap() - (90.0 - 60.0 - travel) / 2.0).abs() < 1e-6);
 }
 
@@ -213,7 +214,7 @@ fn a_log_spanning_millennia_is_measured_in_the_bins_it_fills() {
     let mut log = SiteLog::default();
     log.add(
         "J1.csv",
-        "2026-06-02 16:00:00.0,1,2\n2026-06-02 16:00:01.0,82,4\n9999-12-31 23:59:59.9,8,2\n",
+        "2026-06-02 16:00:00.0,1,2\n2026-06-02 16:00:01.0,82,22\n9999-12-31 23:59:59.9,8,2\n",
     );
     let m = analyse(&j1(), &log);
     let p2 = m.phases.iter().find(|p| p.phase == 2).unwrap();

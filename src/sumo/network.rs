@@ -185,6 +185,11 @@ pub fn connections_xml(corridor: &Corridor, conns: &[Connection]) -> String {
     doc.finish("connections")
 }
 
+/// The generic parameter of an exported induction loop that gives its cabinet channel.
+pub const LOOP_CHANNEL: &str = "greenwave.channel";
+/// The generic parameter that gives its kind (`stop_bar`, `advance`, `advance_count`).
+pub const LOOP_KIND: &str = "greenwave.kind";
+
 /// The loops as E1 induction loops, counted per `period_s` into `output`. A loop's position is
 /// its upstream end, counted back from the stop line (a negative SUMO position).
 pub fn detectors(corridor: &Corridor, period_s: f64, output: &str) -> Option<String> {
@@ -206,7 +211,7 @@ pub fn detectors(corridor: &Corridor, period_s: f64, output: &str) -> Option<Str
             }
             any = true;
             let lane = link.lanes.len() - 1 - usize::from(d.lane);
-            doc.leaf(
+            doc.open(
                 "inductionLoop",
                 &[
                     attr("id", &d.id),
@@ -217,6 +222,18 @@ pub fn detectors(corridor: &Corridor, period_s: f64, output: &str) -> Option<Str
                     attr("file", output),
                 ],
             );
+            // What SUMO has no word for, as generic parameters: the cabinet channel and the
+            // kind (an import reads them back).
+            let kind = toml::Value::try_from(d.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            doc.leaf(
+                "param",
+                &[attr("key", LOOP_CHANNEL), attr("value", d.channel)],
+            );
+            doc.leaf("param", &[attr("key", LOOP_KIND), attr("value", kind)]);
+            doc.close("inductionLoop");
         }
     }
     any.then(|| doc.finish("additional"))

@@ -6,7 +6,7 @@ Usage: check.py LOG_DIR DETECTORS_CSV [LATENCY_OFFSET_S]
 
 LOG_DIR holds one `DEVICE.csv` per intersection: `timestamp,event code,parameter` lines (the
 Indiana hi-res format). Prints {"lines", "loaded", "bad_lines", "unknown_codes", "actuations",
-"arrival_on_green", "split_failures"}, measures in 15-minute bins.
+"coordination", "arrival_on_green", "split_failures"}, measures in 15-minute bins.
 """
 
 import json
@@ -43,6 +43,11 @@ def read_logs(log_dir):
         broken = frame[frame.isna().any(axis=1)]
         bad += [f"{path.name}:{i + 1}" for i in broken.index]
         frame = frame.dropna()
+        # Events of one tenth of a second keep the order they were written in: the package
+        # orders by time alone, and would otherwise read a detector's off and on in the same
+        # tenth (one vehicle leaving the loop, the next arriving) either way round.
+        tie = frame.groupby("TimeStamp").cumcount()
+        frame["TimeStamp"] = frame["TimeStamp"] + pd.to_timedelta(tie, unit="us")
         frame["DeviceId"] = path.stem
         frames.append(frame)
     raw = pd.concat(frames, ignore_index=True)
@@ -56,6 +61,29 @@ def records(conn, table):
         if pd.api.types.is_datetime64_any_dtype(frame[column]):
             frame[column] = frame[column].dt.strftime("%Y-%m-%d %H:%M:%S")
     return json.loads(frame.to_json(orient="records"))
+
+
+def coordination(raw, config):
+    """The pattern (131) and cycle length (132) in force per bin, as the package's timeline
+    reads them; on their own processor, as the timeline needs `has_data`, which would also
+    filter the other measures."""
+    processor = SignalDataProcessor(
+        raw_data=raw,
+        detector_config=config,
+        bin_size=15,
+        verbose=0,
+        aggregations=[
+            {"name": "has_data", "params": {"no_data_min": 5, "min_data_points": 3}},
+            {"name": "timeline", "params": {"cushion_time": 0, "min_duration": 0}},
+            {"name": "coordination_agg", "params": {}},
+        ],
+    )
+    try:
+        processor.load()
+        processor.aggregate()
+        return records(processor.conn, "coordination_agg")
+    finally:
+        processor.close()
 
 
 def main():
@@ -95,6 +123,7 @@ def main():
             "bad_lines": bad,
             "unknown_codes": unknown,
             "actuations": records(processor.conn, "actuations"),
+            "coordination": coordination(raw, config),
             "arrival_on_green": records(processor.conn, "arrival_on_green"),
             "split_failures": records(processor.conn, "split_failures"),
         }

@@ -232,6 +232,7 @@ impl Adaptive {
             .collect();
         let (stop_bars, uncountable) = counted::stop_bar_feeds(&site);
         let saturation = saturation::Saturation::new(&site);
+        let unwatched = count_loops(&site);
         Ok(Adaptive {
             stop_bars,
             uncountable,
@@ -258,11 +259,23 @@ impl Adaptive {
             flows,
             saturation,
             found_long: false,
-            cadence: cadence::Cadence::default(),
+            cadence: cadence::Cadence::ignoring(unwatched),
             held_s: 0.0,
             buses: Vec::new(),
         })
     }
+}
+
+/// By channel: true for `site`'s advance count loops (for the performance measures; no decision
+/// reads them).
+fn count_loops(site: &Site) -> Vec<bool> {
+    let mut out = vec![false; site.channels()];
+    for d in site.approaches.iter().flat_map(|a| &a.detectors) {
+        if d.kind == DetectorKind::AdvanceCount {
+            out[usize::from(d.channel)] = true;
+        }
+    }
+    out
 }
 
 fn group_queues(flows: &[Flow], queues: &[f64], groups: usize) -> Vec<f64> {

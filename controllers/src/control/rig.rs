@@ -36,6 +36,7 @@ pub(crate) fn plan(site: &Site) -> TimingPlan {
     let spec = PlanSpec {
         plan_id: "test".into(),
         version: 1,
+        pattern: None,
         intersection: None,
         cycle_s: 10.0 + 30.0 + 8.0 + 15.0 + 24.0,
         offset_s: 0.0,

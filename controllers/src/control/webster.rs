@@ -231,6 +231,7 @@ pub fn plan_spec(
     PlanSpec {
         plan_id: plan_id.to_owned(),
         version: 1,
+        pattern: None,
         intersection: None,
         cycle_s: s.cycle_s,
         offset_s: offset_s.rem_euclid(s.cycle_s),

@@ -97,6 +97,10 @@ pub enum DetectorKind {
     StopBar,
     /// A loop upstream of the stop line (arrivals, queue input).
     Advance,
+    /// A counting loop further upstream, beyond where queues stand: the advance count detector
+    /// of Automated Traffic Signal Performance Measures (arrivals on green). It is simulated,
+    /// wired and logged like any loop; no controller uses it.
+    AdvanceCount,
     /// A pedestrian push button at the crossing of this approach.
     PedestrianButton,
     /// An emergency-vehicle preemption input for this approach (an optical or radio detector's
@@ -112,9 +116,12 @@ pub enum DetectorKind {
 }
 
 impl DetectorKind {
-    /// True for the loops that detect vehicles in a lane (stop bar and advance).
+    /// True for the loops that detect vehicles in a lane (stop bar, advance, advance count).
     pub const fn is_vehicle_loop(self) -> bool {
-        matches!(self, DetectorKind::StopBar | DetectorKind::Advance)
+        matches!(
+            self,
+            DetectorKind::StopBar | DetectorKind::Advance | DetectorKind::AdvanceCount
+        )
     }
 }
 

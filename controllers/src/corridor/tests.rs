@@ -23,15 +23,22 @@ fn arterial_4_has_the_layout_the_scenarios_rely_on() {
         10,
         "W, E and eight side streets feed the corridor"
     );
-    // Each cabinet has 20 detector channels, 0..19.
+    // Each cabinet has 30 detector channels: the controllers' loops 0..19, the advance count
+    // loops 20..29 (120 m upstream, one a lane).
     for (node, _) in c.intersections() {
-        let mut channels: Vec<u8> = c
-            .graph()
-            .edges_directed(node, Dir::Incoming)
-            .flat_map(|e| e.weight().detectors.iter().map(|d| d.channel))
-            .collect();
+        let detectors = || {
+            c.graph()
+                .edges_directed(node, Dir::Incoming)
+                .flat_map(|e| e.weight().detectors.clone())
+        };
+        let mut channels: Vec<u8> = detectors().map(|d| d.channel).collect();
         channels.sort_unstable();
-        assert_eq!(channels, (0..20).collect::<Vec<u8>>());
+        assert_eq!(channels, (0..30).collect::<Vec<u8>>());
+        for d in detectors() {
+            let counting = d.kind == DetectorKind::AdvanceCount;
+            assert_eq!(counting, d.channel >= 20, "{}", d.id);
+            assert_eq!(counting, d.distance_m == 120.0, "{}", d.id);
+        }
     }
 }
 

@@ -18,6 +18,8 @@ use crate::time::Duration;
 
 /// Longest cycle accepted.
 pub const MAX_CYCLE_S: f64 = 300.0;
+/// Highest coordination pattern number a plan may have.
+pub const MAX_PATTERN: u8 = 253;
 
 /// One stage of a validated plan.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -39,6 +41,9 @@ pub struct TimingPlan {
     pub plan_id: String,
     /// Its version.
     pub version: u32,
+    /// Its coordination pattern number, if the plan or its schedule gave it one
+    /// ([`TimingPlan::pattern_number`]).
+    pub pattern: Option<u8>,
     /// Cycle length.
     pub cycle: Duration,
     /// Offset of the first stage's green start in the cycle.
@@ -64,6 +69,17 @@ fn fields(spec: &PlanSpec, out: &mut Collector) {
     }
     if spec.version == 0 {
         out.push("version", "versions start at 1");
+    }
+    if let Some(p) = spec.pattern
+        && !(1..=MAX_PATTERN).contains(&p)
+    {
+        out.push(
+            "pattern",
+            format!(
+                "{p} is out of range (1 to {MAX_PATTERN}; NTCIP 1202 keeps 0 for none, 254 for \
+                 free operation and 255 for flash)"
+            ),
+        );
     }
     if !(spec.cycle_s.is_finite() && spec.cycle_s > 0.0 && spec.cycle_s <= MAX_CYCLE_S) {
         out.push(
@@ -103,6 +119,11 @@ fn fields(spec: &PlanSpec, out: &mut Collector) {
 }
 
 impl TimingPlan {
+    /// Its coordination pattern number: the one it was given, else 1.
+    pub fn pattern_number(&self) -> u8 {
+        self.pattern.unwrap_or(1)
+    }
+
     /// Validates a plan against the intersection it is for.
     pub fn from_spec(spec: &PlanSpec, ix: &Intersection) -> Result<TimingPlan, Problems> {
         let mut out = Collector::default();
@@ -210,6 +231,7 @@ impl TimingPlan {
         out.finish(|| TimingPlan {
             plan_id: spec.plan_id.clone(),
             version: spec.version,
+            pattern: spec.pattern,
             cycle,
             offset: Duration::from_secs_f64(spec.offset_s),
             max_cycle: spec.max_cycle_s.map_or(cycle, Duration::from_secs_f64),

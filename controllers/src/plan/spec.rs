@@ -3,6 +3,7 @@
 //! ```toml
 //! plan_id = "am-peak"
 //! version = 3
+//! pattern = 2              # optional: its coordination pattern number (1 to 253)
 //! intersection = "../intersections/nema-4leg.toml"   # optional, for `greenwave check`
 //! cycle_s = 90.0
 //! offset_s = 12.0          # first listed stage's green starts at this time in the cycle
@@ -26,6 +27,11 @@ pub struct PlanSpec {
     pub plan_id: String,
     /// Its version; a newer plan of the same id has a higher version.
     pub version: u32,
+    /// Its coordination pattern number, 1 to 253: the number a controller's pattern table and
+    /// the event log's pattern change (131) give it. Default: its entry's position in a
+    /// schedule (from 1), else 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<u8>,
     /// Path of the intersection the plan is for, relative to the plan file (for checking files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intersection: Option<String>,

@@ -102,3 +102,22 @@ fn a_stage_twice_in_the_order_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_pattern_number_is_kept_and_checked() {
+    let ix = intersection(NEMA_4LEG);
+    let plan = TimingPlan::from_spec(&plan_spec(NEMA_PLAN), &ix).expect("valid");
+    assert_eq!((plan.pattern, plan.pattern_number()), (None, 1));
+    let numbered = format!("pattern = 7\n{NEMA_PLAN}");
+    let plan = TimingPlan::from_spec(&plan_spec(&numbered), &ix).expect("valid");
+    assert_eq!((plan.pattern, plan.pattern_number()), (Some(7), 7));
+    for bad in [0, 254, 255] {
+        let text = format!("pattern = {bad}\n{NEMA_PLAN}");
+        let problems = TimingPlan::from_spec(&plan_spec(&text), &ix).unwrap_err();
+        let text = problems.to_string();
+        assert!(
+            text.contains("pattern") && text.contains("out of range"),
+            "{text}"
+        );
+    }
+}

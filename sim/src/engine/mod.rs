@@ -582,6 +582,7 @@ impl Simulation {
                     v0,
                     loss: wait,
                     loss_at_link: wait,
+                    loss_at_free: wait,
                     halted_since: -1.0,
                     fuel: 0.0,
                     waiting: 0.0,
@@ -631,8 +632,10 @@ impl Simulation {
                         } else {
                             0.0
                         };
+                        let since_free = veh.loss - veh.loss_at_free;
                         let log = &mut self.approaches[approach as usize];
-                        log.crossings.push((veh.turn, delay, wait, t_end as f32));
+                        log.crossings
+                            .push((veh.turn, delay, wait, t_end as f32, since_free));
                         let iv = interval_log(log, interval);
                         iv.departures += 1;
                         iv.delay_sum += f64::from(delay);
@@ -650,6 +653,7 @@ impl Simulation {
                     };
                     veh.v0 = link.speed * trip.speed_factor;
                     veh.loss_at_link = veh.loss;
+                    veh.loss_at_free = veh.loss;
                     veh.halted_since = -1.0;
                     veh.flags &= !(COMMITTED | WRONG_LANE | GAP_TAKEN);
                     if !self.lane_info[lane as usize].allows_turn(veh.turn) {

@@ -26,6 +26,9 @@ const YIELD_DECISION_M: f32 = 15.0;
 
 /// Beyond this distance from the stop line (plus the braking distance) it is not considered.
 const STOP_LINE_HORIZON_M: f32 = 40.0;
+/// A vehicle at this share of its desired speed or more runs freely: the time it loses from its
+/// last such moment on is the delay of the junction ahead (`StopLineCrossing::junction_delay_s`).
+const FREE_SHARE: f32 = 0.95;
 
 /// What the step loop needs besides the lane itself.
 pub(crate) struct LaneContext<'a> {
@@ -227,6 +230,9 @@ pub(crate) fn move_lane(
         }
         let moved = nx - x;
         veh.loss += dt - moved / veh.v0;
+        if nv >= FREE_SHARE * veh.v0 {
+            veh.loss_at_free = veh.loss;
+        }
         veh.fuel += fuel_ml(moved / dt, (nv - v) / dt, dt);
         veh.x_prev = x;
         veh.x = nx;

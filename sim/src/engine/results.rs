@@ -43,6 +43,12 @@ pub struct StopLineCrossing {
     pub delay_s: f64,
     /// Its wait from its first halt on the approach, s.
     pub wait_s: f64,
+    /// Its delay since it last ran at its desired speed on the approach (at least 95 % of it):
+    /// the delay of this junction's queue and signal, without the time lost on the approach
+    /// before it ran freely (accelerating away from the junction upstream, say), s. Its
+    /// undelayed arrival at the stop line, `t_s - junction_delay_s`, is the arrival that
+    /// arrivals on green count.
+    pub junction_delay_s: f64,
 }
 
 /// Everything a run produced.
@@ -409,14 +415,17 @@ impl Simulation {
             .flat_map(|a| {
                 a.crossings
                     .iter()
-                    .map(move |&(turn, delay, wait, t)| StopLineCrossing {
-                        intersection: a.site.clone(),
-                        direction: a.direction.clone(),
-                        turn: ["left", "through", "right"][usize::from(turn).min(2)],
-                        t_s: f64::from(t),
-                        delay_s: f64::from(delay),
-                        wait_s: f64::from(wait),
-                    })
+                    .map(
+                        move |&(turn, delay, wait, t, since_free)| StopLineCrossing {
+                            intersection: a.site.clone(),
+                            direction: a.direction.clone(),
+                            turn: ["left", "through", "right"][usize::from(turn).min(2)],
+                            t_s: f64::from(t),
+                            delay_s: f64::from(delay),
+                            wait_s: f64::from(wait),
+                            junction_delay_s: f64::from(since_free),
+                        },
+                    )
             })
             .collect()
     }

@@ -29,7 +29,7 @@ use crate::daemon::notify::Notifier;
 use crate::daemon::orders::OrderBook;
 use crate::daemon::plan_gate::{Schedule, Taken};
 use crate::daemon::uplink::Uplink;
-use crate::eventlog::DailyLog;
+use crate::eventlog::{DailyLog, PlanChange};
 use crate::fieldio::coils::{self, poller::CoilSettings};
 use crate::fieldio::link::Link;
 use crate::fieldio::poller::{self, Command, Field, FieldStats, PollerIo, PollerSettings};
@@ -416,19 +416,14 @@ impl Daemon {
         );
     }
 
-    /// A plan in force from now under a controller that keeps its cycle (fixed time,
-    /// coordinated), in the event log: its cycle and offset.
+    /// A plan in force from now, in the event log: its pattern, and its cycle and offset under
+    /// a controller that keeps them (fixed time, coordinated).
     fn log_plan(&mut self) {
         let Some(log) = &mut self.events else {
             return;
         };
-        if !greenwave_controllers::control::keeps_the_plan_cycle(self.control.controller().name()) {
-            return;
-        }
-        let plan = self.control.plan();
-        let secs = |d: greenwave_controllers::Duration| d.as_secs_f64().round() as u32;
-        let (cycle, offset) = (secs(plan.cycle), secs(plan.offset));
-        if let Err(e) = log.plan(jiff::Timestamp::now(), cycle, offset) {
+        let change = PlanChange::new(self.control.plan(), self.control.controller().name());
+        if let Err(e) = log.plan(jiff::Timestamp::now(), &change) {
             tracing::warn!(error = %e, "event log write failed");
         }
     }

@@ -412,7 +412,8 @@ fn link_length(edge: &str, lane_m: f64, distance_m: f64, dropped: &mut Vec<Strin
 }
 
 /// Numbers each intersection's detectors 0, 1, 2, ... by approach (eb, wb, nb, sb), lane and
-/// distance from the stop line.
+/// distance from the stop line, unless its loops brought their channels, all distinct (a
+/// greenwave export's `greenwave.channel`).
 fn number_channels(links: &mut [LinkSpec], pos: &BTreeMap<&str, (f64, f64)>) {
     let order = |l: &LinkSpec| {
         let d = Direction::from_heading_deg(heading(pos[l.from.as_str()], pos[l.to.as_str()]));
@@ -425,6 +426,16 @@ fn number_channels(links: &mut [LinkSpec], pos: &BTreeMap<&str, (f64, f64)>) {
         by_node.entry(l.to.clone()).or_default().push(i);
     }
     for (_, mut idx) in by_node {
+        // Channels the loops brought (`greenwave.channel`), all distinct: kept.
+        let mut given: Vec<u8> = (idx.iter())
+            .flat_map(|&i| links[i].detectors.iter().map(|d| d.channel))
+            .collect();
+        let n = given.len();
+        given.sort_unstable();
+        given.dedup();
+        if given.len() == n {
+            continue;
+        }
         idx.sort_by_key(|&i| order(&links[i]));
         let mut channel = 0u8;
         for i in idx {

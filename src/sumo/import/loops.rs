@@ -1,6 +1,8 @@
 //! Detectors of an imported link: the network's E1 induction loops on its lanes, or, where it
 //! has none and the import asks for them, the standard pair greenwave's own corridors use on
-//! every approach lane (a stop-bar loop for presence and an advance loop for arrivals).
+//! every approach lane (a stop-bar loop for presence and an advance loop for arrivals). A loop's
+//! kind is its `greenwave.kind` parameter where a greenwave export gave one, else its place: a
+//! stop-bar loop at the stop line, an advance loop upstream.
 
 use greenwave_controllers::corridor::{DetectorKind, DetectorSpec};
 
@@ -63,9 +65,16 @@ pub fn e1(
         }
         let start = if lp.pos < 0.0 { len + lp.pos } else { lp.pos };
         let distance_m = round2((len - start - lp.length).max(0.0));
+        let kind = match lp.kind.as_deref() {
+            Some("stop_bar") => DetectorKind::StopBar,
+            Some("advance") => DetectorKind::Advance,
+            Some("advance_count") => DetectorKind::AdvanceCount,
+            _ if distance_m < STOP_BAR_WITHIN_M => DetectorKind::StopBar,
+            _ => DetectorKind::Advance,
+        };
         detectors.push(DetectorSpec {
             id: lp.id.clone(),
-            channel: 0,
+            channel: lp.channel.unwrap_or(0),
             lane: lane as u8,
             distance_m,
             length_m: if lp.length > 0.0 {
@@ -73,11 +82,7 @@ pub fn e1(
             } else {
                 ADVANCE_LENGTH_M
             },
-            kind: if distance_m < STOP_BAR_WITHIN_M {
-                DetectorKind::StopBar
-            } else {
-                DetectorKind::Advance
-            },
+            kind,
         });
     }
     detectors

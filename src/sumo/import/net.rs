@@ -11,6 +11,8 @@ use std::path::Path;
 
 use roxmltree::{Document, Node};
 
+use crate::sumo::network::{LOOP_CHANNEL, LOOP_KIND};
+
 /// A problem with an input file, named by file, line and element.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
@@ -108,6 +110,9 @@ pub struct Loop {
     pub pos: f64,
     pub length: f64,
     pub line: u32,
+    /// Its cabinet channel and kind, where a greenwave export gave them as generic parameters.
+    pub channel: Option<u8>,
+    pub kind: Option<String>,
 }
 
 /// What a network file holds.
@@ -349,12 +354,27 @@ pub fn loops(path: &Path) -> Result<Vec<Loop>, ReadError> {
         .filter(|n| n.has_tag_name("inductionLoop") || n.has_tag_name("e1Detector"))
     {
         let e = Element::new(&doc, node, &name);
+        let param = |key: &str| {
+            node.children()
+                .filter(|c| c.has_tag_name("param") && c.attribute("key") == Some(key))
+                .find_map(|c| c.attribute("value"))
+        };
+        let channel = match param(LOOP_CHANNEL) {
+            None => None,
+            Some(text) => Some(text.trim().parse().map_err(|_| {
+                e.error(format!(
+                    "param `{LOOP_CHANNEL}` is `{text}`, not a channel (0 to 255)"
+                ))
+            })?),
+        };
         out.push(Loop {
             id: e.text("id")?.to_owned(),
             lane: e.text("lane")?.to_owned(),
             pos: e.number("pos")?,
             length: e.number_or("length", 0.0)?,
             line: e.line,
+            channel,
+            kind: param(LOOP_KIND).map(str::to_owned),
         });
     }
     Ok(out)

@@ -409,6 +409,7 @@ pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Sign
         plan: PlanSpec {
             plan_id: format!("sumo-{site}-{}", tl.program),
             version: 1,
+            pattern: None,
             intersection: Some(format!("../intersections/{site}.toml")),
             cycle_s: round(cycle),
             offset_s: round((tl.offset + before).rem_euclid(cycle)),

@@ -5,7 +5,8 @@
 //! later. So the last decision stands (the stage it asked for stays requested) until one of:
 //!
 //! - a loop or push button counted something new, or its fault changed (a vehicle's presence
-//!   comes with its count; its leaving the loop is seen at the next deadline);
+//!   comes with its count; its leaving the loop is seen at the next deadline); advance count
+//!   loops, which no decision reads, are not watched;
 //! - the sequencer moved on (a green began, a change started or ended);
 //! - the decision's own deadline passed: one second after it (`POLL`), or sooner when it held
 //!   a green for less than that (the end of the minimum green, of the hold for a queue found, of
@@ -29,6 +30,8 @@ pub(super) const POLL: Duration = Duration::from_secs(1);
 #[derive(Clone, Debug, Default)]
 pub(super) struct Cadence {
     last: Option<Taken>,
+    /// By channel: true for the channels not watched (none when empty).
+    unwatched: Vec<bool>,
     /// Decisions taken anew, and ticks that reused the last one.
     pub taken: u64,
     pub reused: u64,
@@ -43,11 +46,24 @@ struct Taken {
     decision: Option<StageIndex>,
 }
 
-fn reading(s: &DetectorSample) -> (u16, FaultCode) {
-    (s.count, s.fault)
-}
-
 impl Cadence {
+    /// A cadence that does not watch the channels `unwatched` (by channel: true to ignore).
+    pub fn ignoring(unwatched: Vec<bool>) -> Cadence {
+        Cadence {
+            unwatched,
+            ..Cadence::default()
+        }
+    }
+
+    /// What the decision sees of channel `ch`: its count and fault, or nothing.
+    fn reading(&self, ch: usize, s: &DetectorSample) -> (u16, FaultCode) {
+        if self.unwatched.get(ch).copied().unwrap_or(false) {
+            (0, FaultCode::Ok)
+        } else {
+            (s.count, s.fault)
+        }
+    }
+
     /// The last decision, when it still stands at `now` with these detector samples and this
     /// sequencer phase.
     pub fn standing(
@@ -64,7 +80,8 @@ impl Cadence {
                 .seen
                 .iter()
                 .zip(detectors)
-                .all(|(a, s)| *a == reading(s));
+                .enumerate()
+                .all(|(ch, (a, s))| *a == self.reading(ch, s));
         if unchanged {
             self.reused += 1;
             Some(last.decision)
@@ -84,7 +101,12 @@ impl Cadence {
         self.taken += 1;
         let mut seen = self.last.take().map(|t| t.seen).unwrap_or_default();
         seen.clear();
-        seen.extend(detectors.iter().map(reading));
+        seen.extend(
+            detectors
+                .iter()
+                .enumerate()
+                .map(|(ch, s)| self.reading(ch, s)),
+        );
         self.last = Some(Taken {
             due,
             phase,
@@ -159,6 +181,25 @@ mod tests {
         faulty[2].fault = FaultCode::OpenLoop;
         assert_eq!(c.standing(at(10.6), &faulty, dwell(1, 0.0)), None);
         assert_eq!((c.taken, c.reused), (1, 1));
+    }
+
+    #[test]
+    fn an_unwatched_channel_counting_changes_nothing() {
+        // Channel 3 is an advance count loop: no decision reads it.
+        let mut c = Cadence::ignoring(vec![false, false, false, true]);
+        c.took(
+            at(11.0),
+            &samples(3, false),
+            dwell(1, 0.0),
+            Some(StageIndex(1)),
+        );
+        let mut counted = samples(3, false);
+        counted[3].count = 9;
+        counted[3].fault = FaultCode::OpenLoop;
+        let same = c.standing(at(10.5), &counted, dwell(1, 0.0));
+        assert_eq!(same, Some(Some(StageIndex(1))));
+        counted[2].count = 4;
+        assert_eq!(c.standing(at(10.6), &counted, dwell(1, 0.0)), None);
     }
 
     #[test]

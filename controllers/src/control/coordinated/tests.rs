@@ -17,6 +17,7 @@ fn coordination_plan(site: &Site) -> TimingPlan {
     let spec = PlanSpec {
         plan_id: "coordination".into(),
         version: 1,
+        pattern: None,
         intersection: None,
         cycle_s: CYCLE_S,
         offset_s: OFFSET_S,

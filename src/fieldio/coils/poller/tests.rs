@@ -14,7 +14,8 @@ fn root() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// J1 on modules with counters, channel 0's card fault relay on m3.DI5.
+/// J1 on modules with counters, channel 0's card fault relay on m4.DI7 (a free input: the 30
+/// channels' presence inputs are m1.DI1 to m4.DI6).
 fn coils() -> Coils {
     let corridor =
         greenwave_controllers::load::corridor(&root().join("config/corridors/arterial-4.toml"))
@@ -26,7 +27,7 @@ fn coils() -> Coils {
     let path = root().join("config/profiles/generic-8ro-8di-counters.toml");
     let profile = Profile::load(&path).unwrap();
     let mut w = Wiring::generate(&site, &path, &profile, "127.0.0.1:502", false).unwrap();
-    w.detectors.get_mut("0").unwrap().fault = Some("m3.DI5".into());
+    w.detectors.get_mut("0").unwrap().fault = Some("m4.DI7".into());
     let spec = WiringSpec {
         modules: &w.modules,
         lamps: &w.lamps,
@@ -57,7 +58,7 @@ fn counts_come_from_the_module_counter_presence_and_faults_from_the_inputs() {
     let mut bits = vec![Vec::new(); modules];
     let mut counts = vec![Vec::new(); modules];
     bits[0].push((0, true));
-    bits[2].push((4, true));
+    bits[3].push((6, true));
     counts[0].push((RegisterTable::Input, 0, 1234));
     counts[0].push((RegisterTable::Input, 1, 7));
     let r = c.reading(&bits, &counts, t0);
@@ -69,7 +70,7 @@ fn counts_come_from_the_module_counter_presence_and_faults_from_the_inputs() {
         ),
         (1234, 1, 1)
     );
-    assert_eq!((r.channels, r.groups), (20, 8));
+    assert_eq!((r.channels, r.groups), (30, 8));
     // Nothing written yet: the lamps are not the loop's.
     assert_eq!(r.status, status::LOCAL | status::FLASHING);
     assert!(r.shown.iter().all(|&a| a == Aspect::Dark.code()));
