@@ -14,6 +14,7 @@ use greenwave_controllers::model::Direction;
 use petgraph::visit::EdgeRef;
 use rand_distr::{Distribution, Normal};
 
+use crate::driver::Driver;
 use crate::scenario::{BusPriority, Scenario};
 use crate::vehicle::{NO_BUS, Vehicle};
 
@@ -277,6 +278,19 @@ pub(crate) fn bays(
         vehicles.insert(at, *veh);
         false
     });
+}
+
+/// Whether a bus standing at `veh.x` may pull out of its bay into `lane`: the standstill gap to
+/// the vehicle ahead, and behind it room for the follower to stop comfortably (a standing bus is
+/// not a lane change at speed).
+pub(crate) fn room_to_merge(lane: &[Vehicle], veh: &Vehicle, d: &Driver) -> bool {
+    let at = lane.partition_point(|o| o.x > veh.x);
+    let ahead_ok = at == 0 || lane[at - 1].x - lane[at - 1].len - veh.x >= d.s0;
+    let behind_ok = lane.get(at).is_none_or(|f| {
+        let stopping = f.v * d.headway + f.v * f.v / (2.0 * d.b);
+        veh.x - veh.len - f.x >= d.s0 + stopping
+    });
+    ahead_ok && behind_ok
 }
 
 /// What a bus tells the junction of `link` in one step from `x_prev` to `x` (`line` the stop

@@ -55,7 +55,7 @@ pub(crate) fn change_lanes(
 }
 
 /// Whether `veh` fits between the vehicles of `lane` at its position.
-pub(crate) fn fits(lane: &[Vehicle], veh: &Vehicle, d: &Driver) -> bool {
+fn fits(lane: &[Vehicle], veh: &Vehicle, d: &Driver) -> bool {
     let at = lane.partition_point(|o| o.x > veh.x);
     let ahead_ok = at == 0 || lane[at - 1].x - lane[at - 1].len - veh.x >= d.s0;
     let behind_ok = at == lane.len() || {

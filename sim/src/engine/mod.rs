@@ -349,7 +349,7 @@ impl Simulation {
                 &mut self.lanes,
                 &mut self.parked,
                 (t_end as f32, dt),
-                |lane, veh| lane_change::fits(lane, veh, &d),
+                |lane, veh| bus::room_to_merge(lane, veh, &d),
             );
         }
         self.sample_detectors(t_end, f64::from(dt));

@@ -321,6 +321,16 @@ pub(crate) fn hand_over(
             moved.x_prev = moved.x_prev.min(moved.x);
             moved.v = moved.v.min(ctx.entry_speed[lane_to as usize]);
         }
+        // Never faster than it can still stop behind that lane's last vehicle at full braking
+        // (it may have followed another lane's tail across the junction).
+        let gap = tail_rear - moved.x;
+        if gap.is_finite() {
+            let lead_v = ctx.entry_speed[lane_to as usize];
+            let d = ctx.driver;
+            moved.v = moved
+                .v
+                .min(lead_v + (2.0 * d.b_max * (gap - 0.1).max(0.0)).sqrt());
+        }
         let rear = moved.x - moved.len;
         if rear < ctx.entry_space[lane_to as usize] {
             ctx.entry_space[lane_to as usize] = rear;
