@@ -36,7 +36,7 @@ use greenwave::fieldio::coils::profile::Profile;
 use greenwave_controllers::site::Site;
 
 use lamp_judge::{CoilWrite, Verdict, judge};
-use support::root;
+use support::{coil_base_config, root};
 
 /// One write as the server logged it.
 #[derive(Deserialize, Debug)]
@@ -198,21 +198,6 @@ fn assert_clean(run: &Run, min_greens: usize, expected: &[&str]) {
     }
 }
 
-/// A cabinet config for site J1 of `corridor` on `plan`, to be rewired.
-fn base_config(dir: &Path, corridor: &Path, plan: &Path) -> PathBuf {
-    let file = dir.join("base").join("J1.toml");
-    std::fs::create_dir_all(file.parent().expect("a folder")).expect("folder");
-    let text = format!(
-        "site = \"J1\"\ncorridor = {:?}\nplan = {:?}\n\n[controller]\nkind = \"fixed\"\n\n\
-         [control]\ntick_hz = 10\nheartbeat_timeout_s = 3\nmismatch_grace_s = 1\n\n\
-         [cabinet]\ntimeout_ms = 200\nwatchdog_s = 1\n",
-        corridor.display().to_string(),
-        plan.display().to_string()
-    );
-    std::fs::write(&file, text).expect("written");
-    file
-}
-
 /// Each region's junction at once (so `GREENWAVE_PYMODBUS_S` is the wall time of the whole
 /// check), each judged on its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -302,7 +287,7 @@ async fn us_vehicles() -> Run {
 async fn eu_with_pedestrians() -> Run {
     let corridor = root().join("config/corridors/eu-crossing.toml");
     let plan = root().join("config/plans/eu-two-stage-base.toml");
-    let base = base_config(&scratch("eu-base"), &corridor, &plan);
+    let base = coil_base_config(&scratch("eu-base"), &corridor, &plan);
     run_site("eu", &corridor, &base).await
 }
 
@@ -310,42 +295,16 @@ async fn eu_with_pedestrians() -> Run {
 async fn post_soviet_with_pedestrians() -> Run {
     let corridor = root().join("config/corridors/post-soviet-crossing.toml");
     let plan = root().join("config/plans/post-soviet-base.toml");
-    let base = base_config(&scratch("ps-base"), &corridor, &plan);
+    let base = coil_base_config(&scratch("ps-base"), &corridor, &plan);
     run_site("post-soviet", &corridor, &base).await
 }
 
 /// J1 of the arterial with pedestrian phases, copied with pedestrian recall on: the modules'
 /// push-button inputs stay off.
 async fn us_with_pedestrians() -> Run {
-    let dir = scratch("us-peds-tree");
-    for (from, to) in [
-        (
-            "config/corridors/arterial-4-peds.toml",
-            "corridors/arterial-4-peds.toml",
-        ),
-        (
-            "config/plans/arterial-peds-webster/J1.toml",
-            "plans/arterial-peds-webster/J1.toml",
-        ),
-        (
-            "config/intersections/nema-4leg-peds.toml",
-            "intersections/nema-4leg-peds.toml",
-        ),
-    ] {
-        let mut text = std::fs::read_to_string(root().join(from)).expect("reads");
-        if to.starts_with("intersections") {
-            text = text.replace(
-                "[nema.pedestrians]\n",
-                "[nema.pedestrians]\nrecall = true\n",
-            );
-            assert!(text.contains("recall = true"), "recall set");
-        }
-        let path = dir.join(to);
-        std::fs::create_dir_all(path.parent().expect("a folder")).expect("folder");
-        std::fs::write(path, text).expect("written");
-    }
+    let dir = support::us_peds_on_recall(&scratch("us-peds-tree"));
     let corridor = dir.join("corridors/arterial-4-peds.toml");
-    let base = base_config(
+    let base = coil_base_config(
         &dir,
         &corridor,
         &dir.join("plans/arterial-peds-webster/J1.toml"),
