@@ -99,11 +99,9 @@ async fn drive(
             .flatten()
             .any(|o| banks[o.module].coil(o.coil) && !banks[o.module].output(o.coil, now));
     }
-    // Judged up to here: the switch-off at shutdown (every output off, module by module, as
-    // the modules' watchdogs would) is not part of the run.
-    let trips = cabinets.trips();
     stop.send_replace(true);
     daemon.await.expect("joins").expect("runs");
+    let trips = cabinets.trips();
     let outcome = cabinets.finish().expect("finishes");
     assert!(
         trips.is_empty(),

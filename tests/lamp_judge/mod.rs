@@ -148,7 +148,7 @@ fn decode(
     const DARK: [bool; 3] = [false; 3];
     let held = |i: usize| pictures.get(i + 1).map_or(end_s, |p| p.0) - pictures[i].0;
     let last = pictures.len().saturating_sub(1);
-    let single = |p: [bool; 3]| (p.iter().filter(|&&x| x).count() == 1).then(|| p);
+    let single = |p: [bool; 3]| (p.iter().filter(|&&x| x).count() == 1).then_some(p);
     let lamp = |j: Option<usize>| j.and_then(|j| pictures.get(j)).and_then(|p| single(p.1));
     let dark = |j: Option<usize>| j.and_then(|j| pictures.get(j)).is_some_and(|p| p.1 == DARK);
     // A dark half: short (or cut by the end of the log) between two halves of one lamp lit, or

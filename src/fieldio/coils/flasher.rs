@@ -12,10 +12,11 @@ use greenwave_controllers::model::Aspect;
 
 use super::lamps::FLASH_HALF_PERIOD;
 
-/// When each group began its current aspect.
+/// When each group began its current aspect, and when the lamps were last rendered.
 #[derive(Clone, Debug)]
 pub struct Flasher {
     showing: Vec<Option<(Aspect, Instant)>>,
+    rendered: Option<Instant>,
 }
 
 fn flashes(a: Aspect) -> bool {
@@ -30,6 +31,7 @@ impl Flasher {
     pub fn new(groups: usize) -> Flasher {
         Flasher {
             showing: vec![None; groups],
+            rendered: None,
         }
     }
 
@@ -37,6 +39,7 @@ impl Flasher {
     /// `aspects` (a group whose aspect changed begins its cycle now).
     pub fn halves(&mut self, aspects: &[Aspect], now: Instant) -> Vec<bool> {
         let half = FLASH_HALF_PERIOD.as_nanos();
+        self.rendered = Some(now);
         aspects
             .iter()
             .zip(&mut self.showing)
@@ -51,9 +54,12 @@ impl Flasher {
             .collect()
     }
 
-    /// When the next group's flash half ends, if any group shows a flashing aspect.
-    pub fn next(&self, now: Instant) -> Option<Instant> {
+    /// When the first flash half after the last rendering ends, if any group shows a flashing
+    /// aspect: in the past if a rendering is due (a half is never skipped, however late the
+    /// caller comes back).
+    pub fn next(&self) -> Option<Instant> {
         let half = FLASH_HALF_PERIOD.as_nanos();
+        let now = self.rendered?;
         self.showing
             .iter()
             .flatten()
@@ -78,16 +84,16 @@ mod tests {
         let mut f = Flasher::new(3);
         let steady = [Aspect::Green, Aspect::Red, Aspect::Green];
         f.halves(&steady, t0);
-        assert_eq!(f.next(t0), None, "nothing flashes");
+        assert_eq!(f.next(), None, "nothing flashes");
         let t1 = t0 + Duration::from_secs(7);
         let aspects = [Aspect::FlashingGreen, Aspect::FlashingAmber, Aspect::Green];
         // (A steady aspect lights its lamps in either half.)
         assert_eq!(f.halves(&aspects, t1)[..2], [false, true]);
         // Each half lasts FLASH_HALF_PERIOD from the change, then the lamps swap.
-        assert_eq!(f.next(t1), Some(t1 + FLASH_HALF_PERIOD));
+        assert_eq!(f.next(), Some(t1 + FLASH_HALF_PERIOD));
         let t2 = t1 + FLASH_HALF_PERIOD;
         assert_eq!(f.halves(&aspects, t2)[..2], [true, false]);
-        assert_eq!(f.next(t2), Some(t2 + FLASH_HALF_PERIOD));
+        assert_eq!(f.next(), Some(t2 + FLASH_HALF_PERIOD));
         // A group entering flash later keeps its own cycle.
         let t3 = t2 + Duration::from_millis(100);
         let later = [
@@ -96,6 +102,16 @@ mod tests {
             Aspect::FlashingDontWalk,
         ];
         assert_eq!(f.halves(&later, t3), vec![true, false, true]);
-        assert_eq!(f.next(t3), Some(t2 + FLASH_HALF_PERIOD));
+        assert_eq!(f.next(), Some(t2 + FLASH_HALF_PERIOD));
+    }
+
+    #[test]
+    fn a_half_is_never_skipped_however_late_the_caller_comes_back() {
+        let t0 = Instant::now();
+        let mut f = Flasher::new(1);
+        f.halves(&[Aspect::FlashingDontWalk], t0);
+        // Whenever it is asked, the end of the half rendered last is due: in the past, if the
+        // caller was busy, so it renders at once instead of jumping a half.
+        assert_eq!(f.next(), Some(t0 + FLASH_HALF_PERIOD));
     }
 }

@@ -209,14 +209,14 @@ pub fn writes(
             _ => after.enables[m].clone(),
         })
         .collect();
-    for m in 0..spans.len() {
+    for (m, on) in enables_on.iter().enumerate() {
         if let Some(address) = enables_at(cabinet, spans, m)
-            && before.is_none_or(|b| b.enables[m] != enables_on[m])
+            && before.is_none_or(|b| &b.enables[m] != on)
         {
             out.push(CoilWrite {
                 module: m,
                 address,
-                values: enables_on[m].clone(),
+                values: on.clone(),
             });
         }
     }
@@ -234,9 +234,9 @@ pub fn writes(
     step(before, &step1);
     step(Some(&step1), after);
     // Flash enables that go off, after the lamps.
-    for m in 0..spans.len() {
+    for (m, on) in enables_on.iter().enumerate() {
         if let Some(address) = enables_at(cabinet, spans, m)
-            && enables_on[m] != after.enables[m]
+            && on != &after.enables[m]
         {
             out.push(CoilWrite {
                 module: m,

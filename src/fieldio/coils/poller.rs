@@ -98,7 +98,7 @@ pub async fn run(cabinet: Arc<CoilCabinet>, settings: CoilSettings, mut io: Poll
     let mut unanswered_since: Option<Instant> = None;
     let answer_limit = settings.keepalive_period * 3;
     loop {
-        let next_flash = coils.flasher.next(Instant::now()).map_or_else(
+        let next_flash = coils.flasher.next().map_or_else(
             || tokio::time::Instant::now() + FAR,
             tokio::time::Instant::from_std,
         );

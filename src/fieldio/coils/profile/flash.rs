@@ -91,7 +91,7 @@ pub(super) fn check(
             None
         }
     };
-    (problems.len() == before).then(|| Flash {
+    (problems.len() == before).then_some(Flash {
         enable_offset: spec.enable_offset as u16,
         flashes_per_minute: spec.flashes_per_minute,
         rate,

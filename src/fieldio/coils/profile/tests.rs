@@ -118,10 +118,10 @@ fn a_flash_function_is_checked_and_named() {
             "flash.rate_value: missing (rate_register is given)".to_owned(),
         ]
     );
-    let e = profile(&format!(
+    let e = profile(
         "name = \"x\"\n[[inputs]]\nprefix = \"DI\"\ncount = 4\naddress = 0\n\
-         [flash]\nenable_offset = 100\nflashes_per_minute = 60\n"
-    ))
+         [flash]\nenable_offset = 100\nflashes_per_minute = 60\n",
+    )
     .unwrap_err();
     assert_eq!(
         e,
