@@ -1,20 +1,27 @@
 //! The independent check: the daemon drives lamps on I/O modules that nobody here wrote
 //! (pymodbus's server, `tests/pymodbus/modules.py`, its tables laid out like the
 //! `generic-16do-16di` profile), and the lamps are judged from the server's own log of every
-//! coil write, intermediate ones included, replayed write by write, lamp by lamp: each head shows
-//! one aspect at a time (red, green or amber) in the order red -> green -> amber -> red (MUTCD
-//! 4D.26, region `us` as J1 runs), no two conflicting greens are ever lit, ambers, minimum greens
-//! and intergreens last as long as the intersection says, and every module's watchdog was set.
+//! coil write, intermediate ones included, replayed write by write, lamp by lamp
+//! (`tests/lamp_judge`): each head shows its region's aspects in its region's order, no two
+//! conflicting greens are ever lit, red+amber, ambers, flashing greens, flashing don't walks,
+//! minimum greens and intergreens last as long as the intersection says, and every module's
+//! watchdog was set.
 //!
-//! Runs J1 with the fixed-time controller (so stages go round without traffic) for
-//! `GREENWAVE_PYMODBUS_S` seconds of real time (default 150, more than one 120 s cycle). Needs
-//! `python3` with `pymodbus` 3.8 (`.ci/run` installs it).
+//! Four junctions, each with the fixed-time controller (so stages go round without traffic):
+//! J1 of the arterial (`us`, vehicle heads), J1 of the arterial with pedestrian phases (`us`
+//! walk, flashing don't walk, don't walk; on pedestrian recall, since the modules' inputs stay
+//! off), the European two-stage crossing with pedestrians (`eu`) and the post-Soviet
+//! three-stage crossing (`post_soviet`). Each runs for `GREENWAVE_PYMODBUS_S` seconds of real
+//! time (default 150, more than one cycle of each). Needs `python3` with `pymodbus` 3.8
+//! (`.ci/run` installs it).
 #![cfg(feature = "sim")]
 
+mod lamp_judge;
 mod support;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -26,9 +33,10 @@ use greenwave::daemon::config::DaemonConfig;
 use greenwave::daemon::run;
 use greenwave::fieldio::coils::autowire::Wiring;
 use greenwave::fieldio::coils::profile::Profile;
-use greenwave_controllers::model::{GroupIndex, Intersection};
+use greenwave_controllers::site::Site;
 
-use support::root;
+use lamp_judge::{CoilWrite, Verdict, judge};
+use support::{coil_base_config, root};
 
 /// One write as the server logged it.
 #[derive(Deserialize, Debug)]
@@ -50,7 +58,7 @@ impl Drop for Server {
 }
 
 /// Starts the modules; returns the server and its port.
-fn start_server(profile: &std::path::Path, units: usize, log: &std::path::Path) -> (Server, u16) {
+fn start_server(profile: &Path, units: usize, log: &Path) -> (Server, u16) {
     let mut child = Command::new("python3")
         .arg(root().join("tests/pymodbus/modules.py"))
         .arg(profile)
@@ -70,18 +78,28 @@ fn start_server(profile: &std::path::Path, units: usize, log: &std::path::Path) 
     (Server(child), port)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pymodbus_sees_legal_sequences_intergreens_and_no_conflicting_greens() {
-    let seconds: u64 = std::env::var("GREENWAVE_PYMODBUS_S")
+fn seconds() -> u64 {
+    std::env::var("GREENWAVE_PYMODBUS_S")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(150);
+        .unwrap_or(150)
+}
+
+/// A run: the verdict, the server's log, the number of modules.
+struct Run {
+    verdict: Verdict,
+    writes: Vec<Write>,
+    units: usize,
+}
+
+/// Runs site `J1` of `corridor` from the cabinet config `base` (rewired to pymodbus modules)
+/// with the fixed-time controller for `seconds()`, and judges its lamps.
+async fn run_site(name: &str, corridor: &Path, base: &Path) -> Run {
+    let seconds = seconds();
     let profile_path = root().join("config/profiles/generic-16do-16di.toml");
     let profile = Profile::load(&profile_path).expect("the profile loads");
-    let corridor =
-        greenwave_controllers::load::corridor(&root().join("config/corridors/arterial-4.toml"))
-            .expect("corridor");
-    let site = greenwave_controllers::site::Site::all(&corridor)
+    let corridor = greenwave_controllers::load::corridor(corridor).expect("corridor");
+    let site = Site::all(&corridor)
         .into_iter()
         .find(|s| s.id == "J1")
         .expect("J1");
@@ -89,20 +107,12 @@ async fn pymodbus_sees_legal_sequences_intergreens_and_no_conflicting_greens() {
         .expect("wires")
         .modules
         .len();
-    let dir = std::env::temp_dir().join(format!("greenwave-pymodbus-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch(name);
     let log = dir.join("writes.jsonl");
     let (_server, port) = start_server(&profile_path, units, &log);
-    let wiring = Wiring::generate(
-        &site,
-        &profile_path,
-        &profile,
-        &format!("127.0.0.1:{port}"),
-        false,
-    )
-    .expect("wires");
-    let file =
-        rewired_config(&root().join("config/cabinets/J1.toml"), &wiring, &dir).expect("rewired");
+    let address = format!("127.0.0.1:{port}");
+    let wiring = Wiring::generate(&site, &profile_path, &profile, &address, false).expect("wires");
+    let file = rewired_config(base, &wiring, &dir).expect("rewired");
     let env = [("GREENWAVE__CONTROLLER__KIND".to_owned(), "fixed".to_owned())];
     let config = DaemonConfig::load_with(&file, env).expect("the rewired config loads");
     let cabinet = config.coils.clone().expect("a coil cabinet");
@@ -123,21 +133,133 @@ async fn pymodbus_sees_legal_sequences_intergreens_and_no_conflicting_greens() {
     let mut lamp_of: BTreeMap<(u8, u16), (usize, usize)> = BTreeMap::new();
     for (g, lamps) in cabinet.lamps.iter().enumerate() {
         for (l, o) in lamps.iter().enumerate() {
-            let o = o.as_ref().expect("a vehicle head has three lamps");
-            lamp_of.insert((cabinet.modules[o.module].unit, o.coil), (g, l));
+            if let Some(o) = o {
+                lamp_of.insert((cabinet.modules[o.module].unit, o.coil), (g, l));
+            }
         }
     }
-    let ix = site.intersection.clone();
-    let verdict = judge(&ix, &lamp_of, &writes);
-    eprintln!("pymodbus check over {seconds} s: {verdict:?}");
-    assert!(verdict.problems.is_empty(), "{:#?}", verdict.problems);
-    assert!(
-        verdict.green_starts >= 8,
-        "too few greens to judge: {verdict:?}"
+    let coils: Vec<CoilWrite> = writes
+        .iter()
+        .filter(|w| w.table == "coils")
+        .map(|w| CoilWrite {
+            t: w.t,
+            unit: w.unit,
+            address: w.address,
+            values: w.values.iter().map(|&v| v == 1).collect(),
+        })
+        .collect();
+    let end = coils.first().map_or(0.0, |w| w.t) + seconds as f64;
+    let end = writes.last().map_or(end, |w| w.t.max(end));
+    let verdict = judge(&site.intersection, &lamp_of, &coils, end);
+    eprintln!(
+        "pymodbus check, {name}, over {seconds} s: {} coil writes, {} green starts, {} \
+         conflicting greens, {} illegal changes, {} short intervals, smallest margin {:.2} s; \
+         changes seen: {:?}",
+        verdict.coil_writes,
+        verdict.green_starts,
+        verdict.conflicting_greens,
+        verdict.illegal_changes,
+        verdict.short_intervals,
+        verdict.min_margin_s,
+        verdict.changes
     );
-    for unit in 1..=units as u8 {
+    Run {
+        verdict,
+        writes,
+        units,
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("greenwave-pymodbus-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// The judge found nothing, saw enough greens, and saw every change in `expected`.
+fn assert_clean(run: &Run, min_greens: usize, expected: &[&str]) {
+    let v = &run.verdict;
+    assert!(v.problems.is_empty(), "{:#?}", v.problems);
+    assert_eq!(
+        v.conflicting_greens + v.illegal_changes + v.short_intervals,
+        0
+    );
+    assert!(
+        v.green_starts >= min_greens,
+        "too few greens to judge: {v:?}"
+    );
+    for change in expected {
+        assert!(
+            v.changes.contains_key(*change),
+            "never seen: {change}; seen: {:?}",
+            v.changes
+        );
+    }
+}
+
+/// Each region's junction at once (so `GREENWAVE_PYMODBUS_S` is the wall time of the whole
+/// check), each judged on its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pymodbus_sees_each_regions_sequences_intergreens_and_no_conflicting_greens() {
+    let us = us_vehicles();
+    let eu = eu_with_pedestrians();
+    let post_soviet = post_soviet_with_pedestrians();
+    let us_peds = us_with_pedestrians();
+    let (us, eu, post_soviet, us_peds) = tokio::join!(us, eu, post_soviet, us_peds);
+    let vehicle_us = [
+        "Vehicle: Red -> Green",
+        "Vehicle: Green -> Amber",
+        "Vehicle: Amber -> Red",
+    ];
+    assert_clean(&us, 8, &vehicle_us);
+    assert_watchdogs_set(&us);
+    assert_clean(
+        &eu,
+        6,
+        &[
+            "Vehicle: Red -> RedAmber",
+            "Vehicle: RedAmber -> Green",
+            "Vehicle: Green -> Amber",
+            "Vehicle: Amber -> Red",
+            "Pedestrian: Red -> Green",
+            "Pedestrian: Green -> Red",
+        ],
+    );
+    assert_clean(
+        &post_soviet,
+        7,
+        &[
+            "Vehicle: Red -> RedAmber",
+            "Vehicle: RedAmber -> Green",
+            "Vehicle: Green -> FlashingGreen",
+            "Vehicle: FlashingGreen -> Amber",
+            "Vehicle: Amber -> Red",
+            "Pedestrian: Red -> Green",
+            "Pedestrian: Green -> FlashingGreen",
+            "Pedestrian: FlashingGreen -> Red",
+        ],
+    );
+    assert_clean(
+        &us_peds,
+        8,
+        &[
+            &vehicle_us[..],
+            &[
+                "Pedestrian: Red -> Green",
+                "Pedestrian: Green -> FlashingDontWalk",
+                "Pedestrian: FlashingDontWalk -> Red",
+            ],
+        ]
+        .concat(),
+    );
+}
+
+/// Every module's watchdog was set to 2500 ms and enabled.
+fn assert_watchdogs_set(run: &Run) {
+    for unit in 1..=run.units as u8 {
         let set = |address: u16, value: u8| {
-            writes.iter().any(|w| {
+            run.writes.iter().any(|w| {
                 w.unit == unit
                     && w.table == "holding"
                     && w.address == address
@@ -151,109 +273,41 @@ async fn pymodbus_sees_legal_sequences_intergreens_and_no_conflicting_greens() {
     }
 }
 
-#[derive(Debug, Default)]
-struct Verdict {
-    coil_writes: usize,
-    green_starts: usize,
-    /// Smallest margin over the required intergreen, amber and minimum green, s.
-    min_margin_s: f64,
-    problems: Vec<String>,
+/// J1 of the arterial, as shipped (`us`, vehicle heads only).
+async fn us_vehicles() -> Run {
+    run_site(
+        "us",
+        &root().join("config/corridors/arterial-4.toml"),
+        &root().join("config/cabinets/J1.toml"),
+    )
+    .await
 }
 
-/// Replays the coil writes and judges every picture; tolerance 50 ms for the server's clock
-/// against the daemon's.
-fn judge(
-    ix: &Intersection,
-    lamp_of: &BTreeMap<(u8, u16), (usize, usize)>,
-    writes: &[Write],
-) -> Verdict {
-    const TOLERANCE_S: f64 = 0.05;
-    let n = ix.groups().len();
-    let mut lit = vec![[false; 3]; n];
-    let mut aspect: Vec<Option<char>> = vec![None; n];
-    let mut since = vec![0.0; n];
-    let mut green_end: Vec<Option<f64>> = vec![None; n];
-    let mut v = Verdict {
-        min_margin_s: f64::INFINITY,
-        ..Verdict::default()
-    };
-    let require = |v: &mut Verdict, what: String, lasted: f64, needed: f64| {
-        v.min_margin_s = v.min_margin_s.min(lasted - needed);
-        if lasted < needed - TOLERANCE_S {
-            v.problems
-                .push(format!("{what}: {lasted:.2} s, needs {needed:.2} s"));
-        }
-    };
-    for w in writes.iter().filter(|w| w.table == "coils") {
-        v.coil_writes += 1;
-        for (k, &value) in w.values.iter().enumerate() {
-            if let Some(&(g, l)) = lamp_of.get(&(w.unit, w.address + k as u16)) {
-                lit[g][l] = value == 1;
-            }
-        }
-        for g in 0..n {
-            let now = match lit[g] {
-                [true, false, false] => Some('R'),
-                [false, true, false] => Some('A'),
-                [false, false, true] => Some('G'),
-                [false, false, false] if aspect[g].is_none() => None,
-                other => {
-                    v.problems.push(format!(
-                        "t={:.2} group {}: lamps {other:?} are no aspect",
-                        w.t,
-                        ix.groups()[g].id
-                    ));
-                    continue;
-                }
-            };
-            if now == aspect[g] {
-                continue;
-            }
-            let held = w.t - since[g];
-            let id = &ix.groups()[g].id;
-            match (aspect[g], now) {
-                (None, Some('R')) => {}
-                (Some('R'), Some('G')) => {
-                    v.green_starts += 1;
-                    for (c, end) in green_end.iter().enumerate() {
-                        let (clearing, entering) = (GroupIndex(c as u8), GroupIndex(g as u8));
-                        if let (Some(end), Some(ig)) = (end, ix.intergreen(clearing, entering)) {
-                            let what =
-                                format!("t={:.2} intergreen {} -> {id}", w.t, ix.groups()[c].id);
-                            require(&mut v, what, w.t - end, ig.as_secs_f64());
-                        }
-                    }
-                }
-                (Some('G'), Some('A')) => {
-                    green_end[g] = Some(w.t);
-                    let min = ix.groups()[g].min_green.as_secs_f64();
-                    require(&mut v, format!("t={:.2} green of {id}", w.t), held, min);
-                }
-                (Some('A'), Some('R')) => {
-                    let amber = ix.timings().amber.as_secs_f64();
-                    require(&mut v, format!("t={:.2} amber of {id}", w.t), held, amber);
-                }
-                (from, to) => v.problems.push(format!(
-                    "t={:.2} group {id}: {from:?} -> {to:?} is not a legal change",
-                    w.t
-                )),
-            }
-            aspect[g] = now;
-            since[g] = w.t;
-        }
-        for a in 0..n {
-            for b in a + 1..n {
-                if lit[a][2] && lit[b][2] && ix.conflicts(GroupIndex(a as u8), GroupIndex(b as u8))
-                {
-                    v.problems.push(format!(
-                        "t={:.2} conflicting greens lit: {} and {}",
-                        w.t,
-                        ix.groups()[a].id,
-                        ix.groups()[b].id
-                    ));
-                }
-            }
-        }
-    }
-    v
+/// The European two-stage crossing with pedestrians.
+async fn eu_with_pedestrians() -> Run {
+    let corridor = root().join("config/corridors/eu-crossing.toml");
+    let plan = root().join("config/plans/eu-two-stage-base.toml");
+    let base = coil_base_config(&scratch("eu-base"), &corridor, &plan);
+    run_site("eu", &corridor, &base).await
+}
+
+/// The post-Soviet three-stage crossing with pedestrians.
+async fn post_soviet_with_pedestrians() -> Run {
+    let corridor = root().join("config/corridors/post-soviet-crossing.toml");
+    let plan = root().join("config/plans/post-soviet-base.toml");
+    let base = coil_base_config(&scratch("ps-base"), &corridor, &plan);
+    run_site("post-soviet", &corridor, &base).await
+}
+
+/// J1 of the arterial with pedestrian phases, copied with pedestrian recall on: the modules'
+/// push-button inputs stay off.
+async fn us_with_pedestrians() -> Run {
+    let dir = support::us_peds_on_recall(&scratch("us-peds-tree"));
+    let corridor = dir.join("corridors/arterial-4-peds.toml");
+    let base = coil_base_config(
+        &dir,
+        &corridor,
+        &dir.join("plans/arterial-peds-webster/J1.toml"),
+    );
+    run_site("us-peds", &corridor, &base).await
 }

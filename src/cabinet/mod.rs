@@ -235,7 +235,7 @@ fn drive(
         for (i, site) in sites.iter_mut().enumerate() {
             if let Some(coils) = &mut site.coils {
                 let faults = coils.lamp_faults.len();
-                sim.command_cabinet(i, &coils.command());
+                sim.command_cabinet(i, &coils.command(sim.now().total_millis()));
                 if coils.lamp_faults.len() > faults
                     && let Ok(mut t) = trips.lock()
                 {

@@ -4,14 +4,17 @@
 //! tokio-modbus 0.17 has no timeouts, and after a request that timed out its late reply is read
 //! as the answer to the next one. So every request here runs under a timeout, and after any
 //! timeout, transport error, exception or malformed reply the connection is dropped; the next
-//! request reconnects, no sooner than an exponential backoff allows.
+//! request reconnects, no sooner than an exponential backoff allows. Every reply is judged on
+//! its frame before it is used ([`reply`]): a module answering the wrong number of bits or
+//! registers, or a write echoing another address, is an error, never a panic.
 
+use std::borrow::Cow;
 use std::io;
 use std::time::Duration;
 
 use tokio::time::{Instant, timeout};
-use tokio_modbus::client::{Context, Reader, Writer, rtu, tcp};
-use tokio_modbus::{ExceptionCode, Slave};
+use tokio_modbus::client::{Client, Context, rtu, tcp};
+use tokio_modbus::{ExceptionCode, Request, Response, Slave};
 
 /// Why a request did not get its answer.
 #[derive(Debug, thiserror::Error)]
@@ -237,7 +240,7 @@ impl Link {
     /// Judges one request's outcome; any failure drops the connection.
     fn settle<T>(
         &mut self,
-        what: impl FnOnce() -> String,
+        what: &(dyn Fn() -> String + Sync),
         started: Instant,
         outcome: Result<tokio_modbus::Result<T>, tokio::time::error::Elapsed>,
     ) -> Result<T, LinkError> {
@@ -268,104 +271,101 @@ impl Link {
         Err(error)
     }
 
-    /// Reads `count` input registers from `address`.
-    pub async fn read_input(&mut self, address: u16, count: u16) -> Result<Vec<u16>, LinkError> {
-        let limit = self.settings.timeout;
-        let ctx = self.context().await?;
-        let started = Instant::now();
-        let outcome = timeout(limit, ctx.read_input_registers(address, count)).await;
-        let what = || format!("reading input registers {address}+{count}");
-        let words = self.settle(what, started, outcome)?;
-        self.registers(what(), words, count)
-    }
-
-    /// `words` if `count` of them came back; else the connection is dropped (a reply out of
-    /// step) and the error names `what` was being read.
-    fn registers(
+    /// Sends one request and takes its raw reply: tokio-modbus's typed readers and writers
+    /// are not used, since they assert on a malformed reply instead of returning an error
+    /// ([`reply`] says where).
+    async fn call(
         &mut self,
-        what: String,
-        words: Vec<u16>,
-        count: u16,
-    ) -> Result<Vec<u16>, LinkError> {
-        if words.len() != usize::from(count) {
-            self.drop_connection();
-            return Err(LinkError::Reply {
-                what,
-                why: format!("{} registers came back, not {count}", words.len()),
-            });
-        }
-        Ok(words)
-    }
-
-    /// Writes `words` to holding registers from `address` in one request (function 16).
-    pub async fn write_registers(&mut self, address: u16, words: &[u16]) -> Result<(), LinkError> {
+        request: Request<'_>,
+        what: &(dyn Fn() -> String + Sync),
+    ) -> Result<Response, LinkError> {
         let limit = self.settings.timeout;
         let ctx = self.context().await?;
         let started = Instant::now();
-        let outcome = timeout(limit, ctx.write_multiple_registers(address, words)).await;
-        self.settle(
-            || format!("writing holding registers {address}+{}", words.len()),
-            started,
-            outcome,
-        )
-    }
-
-    /// Writes one holding register (function 06).
-    pub async fn write_register(&mut self, address: u16, word: u16) -> Result<(), LinkError> {
-        let limit = self.settings.timeout;
-        let ctx = self.context().await?;
-        let started = Instant::now();
-        let outcome = timeout(limit, ctx.write_single_register(address, word)).await;
-        let what = || format!("writing holding register {address}");
+        let outcome = timeout(limit, ctx.call(request)).await;
         self.settle(what, started, outcome)
     }
-}
 
-impl Link {
+    /// The value `judged` from a reply, or the reply is malformed: the connection is dropped (a
+    /// reply out of step) and the error names what was being done.
+    fn judged<T>(
+        &mut self,
+        what: &(dyn Fn() -> String + Sync),
+        judged: Result<T, String>,
+    ) -> Result<T, LinkError> {
+        judged.map_err(|why| {
+            self.drop_connection();
+            LinkError::Reply { what: what(), why }
+        })
+    }
+
+    /// Sends a write and checks its echo.
+    async fn write(
+        &mut self,
+        request: Request<'_>,
+        what: &(dyn Fn() -> String + Sync),
+    ) -> Result<(), LinkError> {
+        let response = self.call(request.clone(), what).await?;
+        self.judged(what, reply::echo(&request, &response))
+    }
+
+    /// Reads `count` input registers from `address` (function 04).
+    pub async fn read_input(&mut self, address: u16, count: u16) -> Result<Vec<u16>, LinkError> {
+        let what = &|| format!("reading input registers {address}+{count}");
+        let response = self
+            .call(Request::ReadInputRegisters(address, count), what)
+            .await?;
+        self.judged(what, reply::words(count, response))
+    }
+
+    /// Reads `count` holding registers from `address` (function 03).
+    pub async fn read_holding(&mut self, address: u16, count: u16) -> Result<Vec<u16>, LinkError> {
+        let what = &|| format!("reading holding registers {address}+{count}");
+        let response = self
+            .call(Request::ReadHoldingRegisters(address, count), what)
+            .await?;
+        self.judged(what, reply::words(count, response))
+    }
+
     /// Reads `count` discrete inputs from `address` (function 02).
     pub async fn read_discrete(
         &mut self,
         address: u16,
         count: u16,
     ) -> Result<Vec<bool>, LinkError> {
-        let limit = self.settings.timeout;
-        let ctx = self.context().await?;
-        let started = Instant::now();
-        let outcome = timeout(limit, ctx.read_discrete_inputs(address, count)).await;
-        let what = || format!("reading discrete inputs {address}+{count}");
-        let bits = self.settle(what, started, outcome)?;
-        // The reply carries whole bytes: at least `count` bits, at most 7 more.
-        if bits.len() < usize::from(count) || bits.len() > usize::from(count) + 7 {
-            self.drop_connection();
-            return Err(LinkError::Reply {
-                what: what(),
-                why: format!("{} inputs came back, not {count}", bits.len()),
-            });
-        }
-        Ok(bits[..usize::from(count)].to_vec())
+        let what = &|| format!("reading discrete inputs {address}+{count}");
+        let response = self
+            .call(Request::ReadDiscreteInputs(address, count), what)
+            .await?;
+        self.judged(what, reply::bits(count, response))
     }
 
-    /// Reads `count` holding registers from `address` (function 03).
-    pub async fn read_holding(&mut self, address: u16, count: u16) -> Result<Vec<u16>, LinkError> {
-        let limit = self.settings.timeout;
-        let ctx = self.context().await?;
-        let started = Instant::now();
-        let outcome = timeout(limit, ctx.read_holding_registers(address, count)).await;
-        let what = || format!("reading holding registers {address}+{count}");
-        let words = self.settle(what, started, outcome)?;
-        self.registers(what(), words, count)
+    /// Writes `words` to holding registers from `address` in one request (function 16).
+    pub async fn write_registers(&mut self, address: u16, words: &[u16]) -> Result<(), LinkError> {
+        let what = &|| format!("writing holding registers {address}+{}", words.len());
+        self.write(
+            Request::WriteMultipleRegisters(address, Cow::Borrowed(words)),
+            what,
+        )
+        .await
+    }
+
+    /// Writes one holding register (function 06).
+    pub async fn write_register(&mut self, address: u16, word: u16) -> Result<(), LinkError> {
+        let what = &|| format!("writing holding register {address}");
+        self.write(Request::WriteSingleRegister(address, word), what)
+            .await
     }
 
     /// Writes `values` to coils from `address` in one request (function 15).
     pub async fn write_coils(&mut self, address: u16, values: &[bool]) -> Result<(), LinkError> {
-        let limit = self.settings.timeout;
-        let ctx = self.context().await?;
-        let started = Instant::now();
-        let outcome = timeout(limit, ctx.write_multiple_coils(address, values)).await;
-        self.settle(
-            || format!("writing coils {address}+{}", values.len()),
-            started,
-            outcome,
+        let what = &|| format!("writing coils {address}+{}", values.len());
+        self.write(
+            Request::WriteMultipleCoils(address, Cow::Borrowed(values)),
+            what,
         )
+        .await
     }
 }
+
+mod reply;

@@ -257,4 +257,46 @@ pub async fn daemon_on_broker(
     })
     .await;
     (stop, view, daemon)
+
+/// The arterial with pedestrian phases (scenario, corridor, intersection, J1..J4's plans)
+/// copied into `dir` with pedestrian recall on, so walks come every cycle without a push
+/// button; returns `dir`. Inside: `scenarios/arterial-peak-peds.toml`,
+/// `corridors/arterial-4-peds.toml`, `plans/arterial-peds-webster/J1.toml`, ...
+pub fn us_peds_on_recall(dir: &Path) -> PathBuf {
+    let mut files = vec![
+        "scenarios/arterial-peak-peds.toml".to_owned(),
+        "corridors/arterial-4-peds.toml".to_owned(),
+        "intersections/nema-4leg-peds.toml".to_owned(),
+    ];
+    files.extend((1..=4).map(|j| format!("plans/arterial-peds-webster/J{j}.toml")));
+    for file in files {
+        let mut text = std::fs::read_to_string(root().join("config").join(&file)).expect("reads");
+        if file.starts_with("intersections") {
+            text = text.replace(
+                "[nema.pedestrians]\n",
+                "[nema.pedestrians]\nrecall = true\n",
+            );
+            assert!(text.contains("recall = true"), "recall set");
+        }
+        let path = dir.join(&file);
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("folder");
+        std::fs::write(path, text).expect("written");
+    }
+    dir.to_owned()
+}
+
+/// A cabinet config for site J1 of `corridor` on `plan` with the fixed-time controller, at
+/// `dir/base/J1.toml`, to be rewired to modules (`greenwave::cabinet::coils::rewired_config`).
+pub fn coil_base_config(dir: &Path, corridor: &Path, plan: &Path) -> PathBuf {
+    let file = dir.join("base").join("J1.toml");
+    std::fs::create_dir_all(file.parent().expect("a folder")).expect("folder");
+    let text = format!(
+        "site = \"J1\"\ncorridor = {:?}\nplan = {:?}\n\n[controller]\nkind = \"fixed\"\n\n\
+         [control]\ntick_hz = 10\nheartbeat_timeout_s = 3\nmismatch_grace_s = 1\n\n\
+         [cabinet]\ntimeout_ms = 200\nwatchdog_s = 1\n",
+        corridor.display().to_string(),
+        plan.display().to_string()
+    );
+    std::fs::write(&file, text).expect("written");
+    file
 }

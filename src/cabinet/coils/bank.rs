@@ -4,7 +4,9 @@
 //! holding registers written with 06 and 16. An address the profile does not have is answered
 //! with exception 02, an unknown unit id with 0B (gateway target failed to respond). Each module
 //! keeps its own watchdog: when enabled and not kept alive within its timeout, every output
-//! goes off until the next write, as the modules sold for this do.
+//! goes off until the next write, as the modules sold for this do. A module whose profile has
+//! a flash function has the flash-enable coils too, and flashes an output whose enable is set
+//! at the profile's rate, on its own clock ([`ModuleBank::output`]).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -17,7 +19,7 @@ use tokio::net::TcpListener;
 use tokio_modbus::prelude::{ExceptionCode, Request, Response, SlaveRequest};
 use tokio_modbus::server::tcp::{Server, accept_tcp_connection};
 
-use crate::fieldio::coils::profile::{Profile, RegisterTable, Terminal, Watchdog};
+use crate::fieldio::coils::profile::{Flash, Profile, RegisterTable, Terminal, Watchdog};
 
 /// One module's tables.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +35,9 @@ pub struct ModuleBank {
     /// Holding registers (watchdog, counters kept there).
     pub holding: BTreeMap<u16, u16>,
     watchdog: Option<Watchdog>,
+    flash: Option<Flash>,
+    /// When each flash-enable coil that is set was set: the output's flash cycle begins then.
+    enabled_at: BTreeMap<u16, Instant>,
     kept: Instant,
     /// The watchdog expired and cut the outputs (until the next coil write).
     pub cut: bool,
@@ -55,7 +60,12 @@ impl ModuleBank {
         };
         for t in profile.terminals.values() {
             match *t {
-                Terminal::Output(a) => put(&mut coils, a),
+                Terminal::Output(a) => {
+                    put(&mut coils, a);
+                    if let Some(f) = &profile.flash {
+                        put(&mut coils, a + f.enable_offset);
+                    }
+                }
                 Terminal::Input(a, counter) => {
                     put(&mut inputs, a);
                     if let Some(c) = counter {
@@ -80,6 +90,9 @@ impl ModuleBank {
                 holding.insert(r, 0);
             }
         }
+        if let Some((r, _)) = profile.flash.as_ref().and_then(|f| f.rate) {
+            holding.insert(r, 0);
+        }
         ModuleBank {
             unit,
             coils,
@@ -87,6 +100,8 @@ impl ModuleBank {
             input_registers,
             holding,
             watchdog: profile.watchdog.clone(),
+            flash: profile.flash.clone(),
+            enabled_at: BTreeMap::new(),
             kept: Instant::now(),
             cut: false,
             coil_writes: 0,
@@ -111,6 +126,7 @@ impl ModuleBank {
             && !self.cut
         {
             self.cut = true;
+            self.enabled_at.clear();
             for c in self.coils.iter_mut().flatten() {
                 *c = false;
             }
@@ -124,6 +140,21 @@ impl ModuleBank {
             .copied()
             .flatten()
             .unwrap_or(false)
+    }
+
+    /// Whether the output at `address` lights its lamp at `now`: its coil is on and, if its
+    /// flash enable is set, its flash cycle (which begins dark when the enable is set, at the
+    /// profile's rate) is in its lit half.
+    pub fn output(&self, address: u16, now: Instant) -> bool {
+        let Some(f) = &self.flash else {
+            return self.coil(address);
+        };
+        let Some(since) = self.enabled_at.get(&(address + f.enable_offset)) else {
+            return self.coil(address);
+        };
+        let half_s = 30.0 / f64::from(f.flashes_per_minute);
+        let half = (now.saturating_duration_since(*since).as_secs_f64() / half_s) as u64;
+        self.coil(address) && half % 2 == 1
     }
 
     /// Sets a discrete input.
@@ -163,11 +194,11 @@ impl ModuleBank {
                 words(&self.holding, a, n).map(Response::ReadHoldingRegisters)
             }
             Request::WriteSingleCoil(a, v) => {
-                self.write_coils(a, &[v])?;
+                self.write_coils(a, &[v], now)?;
                 Ok(Response::WriteSingleCoil(a, v))
             }
             Request::WriteMultipleCoils(a, values) => {
-                self.write_coils(a, &values)?;
+                self.write_coils(a, &values, now)?;
                 Ok(Response::WriteMultipleCoils(a, values.len() as u16))
             }
             Request::WriteSingleRegister(a, w) => {
@@ -183,7 +214,7 @@ impl ModuleBank {
     }
 
     /// Applies a coil write as a whole, or nothing of it.
-    fn write_coils(&mut self, a: u16, values: &[bool]) -> Result<(), ExceptionCode> {
+    fn write_coils(&mut self, a: u16, values: &[bool], now: Instant) -> Result<(), ExceptionCode> {
         let range = usize::from(a)..usize::from(a) + values.len();
         if self
             .coils
@@ -195,9 +226,28 @@ impl ModuleBank {
         for (slot, &v) in self.coils[range].iter_mut().zip(values) {
             *slot = Some(v);
         }
+        if self.flash.is_some() {
+            for (k, &v) in values.iter().enumerate() {
+                let coil = a + k as u16;
+                if !v {
+                    self.enabled_at.remove(&coil);
+                } else if self.is_enable(coil) {
+                    self.enabled_at.entry(coil).or_insert(now);
+                }
+            }
+        }
         self.cut = false;
         self.coil_writes += 1;
         Ok(())
+    }
+
+    /// Whether `coil` is a flash-enable coil.
+    fn is_enable(&self, coil: u16) -> bool {
+        self.flash.as_ref().is_some_and(|f| {
+            coil.checked_sub(f.enable_offset)
+                .and_then(|o| self.coils.get(usize::from(o)))
+                .is_some_and(Option::is_some)
+        })
     }
 
     fn write_registers(

@@ -21,7 +21,7 @@ use std::time::Instant as StdInstant;
 use anyhow::Result;
 
 use greenwave_controllers::detector::DetectorSample;
-use greenwave_controllers::model::{Aspect, GroupKind, SignalState};
+use greenwave_controllers::model::{Aspect, GroupKind, Region, SignalState};
 use greenwave_controllers::site::Site;
 use greenwave_sim::cabinet::{CabinetCommand, ControlRequest};
 
@@ -43,6 +43,9 @@ pub struct CoilSite {
     /// The modules' tables.
     pub modules: SharedModules,
     decoded: Vec<Aspect>,
+    /// Each head's lamps, and since when (simulated ms) they have been so.
+    held: Vec<([bool; 3], u64)>,
+    region: Region,
     steps: u16,
     /// Heads lit in no aspect: the monitor's trip, latched.
     pub lamp_faults: Vec<String>,
@@ -78,6 +81,8 @@ impl CoilSite {
             .collect();
         Ok(CoilSite {
             decoded: vec![Aspect::Dark; cabinet.lamps.len()],
+            held: vec![([false; 3], 0); cabinet.lamps.len()],
+            region: site.intersection.region(),
             cabinet,
             wiring,
             modules: SharedModules::new(banks),
@@ -87,8 +92,8 @@ impl CoilSite {
         })
     }
 
-    /// What the lamps amount to, as the simulated cabinet takes it.
-    pub fn command(&mut self) -> CabinetCommand {
+    /// What the lamps amount to at simulated time `ms`, as the simulated cabinet takes it.
+    pub fn command(&mut self, ms: u64) -> CabinetCommand {
         self.steps = self.steps.wrapping_add(1);
         let lit: Vec<[bool; 3]> = {
             let mut banks = self.modules.lock();
@@ -102,7 +107,7 @@ impl CoilSite {
                 .map(|lamps| {
                     lamps
                         .clone()
-                        .map(|o| o.is_some_and(|o| banks[o.module].coil(o.coil)))
+                        .map(|o| o.is_some_and(|o| banks[o.module].output(o.coil, now)))
                 })
                 .collect()
         };
@@ -124,12 +129,16 @@ impl CoilSite {
         for (g, l) in lit.iter().enumerate() {
             let kind = self.cabinet.kinds[g];
             let before = self.decoded[g];
+            if self.held[g].0 != *l {
+                self.held[g] = (*l, ms);
+            }
+            let held_ms = ms - self.held[g].1;
             let aspect = match lamps::shown(kind, before, *l) {
                 // A green that goes dark after green is flashing.
                 Some(Aspect::Dark) if matches!(before, Aspect::Green | Aspect::FlashingGreen) => {
                     Some(Aspect::FlashingGreen)
                 }
-                a => a,
+                a => us_walk_ends(self.region, kind, before, *l, held_ms).or(a),
             };
             match aspect {
                 Some(a) => self.decoded[g] = a,
@@ -200,5 +209,34 @@ impl CoilSite {
                 table.insert(low_at, s.count);
             }
         }
+    }
+}
+
+/// A US pedestrian head after walk: its don't walk lit or dark in turn is the flashing don't
+/// walk (MUTCD 4I.02), which begins with either half; a don't walk held longer than a flash
+/// half (plus slack) is steady. `None` where this does not decide.
+fn us_walk_ends(
+    region: Region,
+    kind: GroupKind,
+    before: Aspect,
+    lit: [bool; 3],
+    held_ms: u64,
+) -> Option<Aspect> {
+    let flash_half_ms = FLASH_HALF_PERIOD.as_millis() as u64 + 150;
+    let dont_walk = [true, false, false];
+    if region != Region::Us || kind != GroupKind::Pedestrian {
+        return None;
+    }
+    match before {
+        Aspect::Green | Aspect::FlashingDontWalk if lit == [false; 3] => {
+            Some(Aspect::FlashingDontWalk)
+        }
+        Aspect::Green => (lit == dont_walk).then_some(Aspect::FlashingDontWalk),
+        Aspect::FlashingDontWalk if lit == dont_walk => Some(if held_ms > flash_half_ms {
+            Aspect::Red
+        } else {
+            Aspect::FlashingDontWalk
+        }),
+        _ => None,
     }
 }

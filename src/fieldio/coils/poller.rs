@@ -3,7 +3,8 @@
 //! them apart. Each poll reads every module's inputs (one request per module and table) and
 //! turns them into a reference-map [`Reading`]: presence edges into counts and on-time, lamp
 //! sensing into shown aspects. Each command becomes lamp pictures written in the order of
-//! [`super::lamps::writes`]; flashing aspects are toggled here.
+//! [`super::lamps::writes`]; flashing aspects are toggled here, or by the module where its
+//! profile declares a flash function.
 //!
 //! The cabinet has no local controller: "local" is flash. The lamps flash (vehicle heads amber,
 //! pedestrian heads dark) until the loop commands all red, and the status says `local` until
@@ -20,7 +21,8 @@ use tokio::time::{MissedTickBehavior, interval};
 
 use greenwave_controllers::model::Aspect;
 
-use super::lamps::{self, FLASH_HALF_PERIOD, Picture};
+use super::flasher::Flasher;
+use super::lamps::{self, Picture};
 use super::presence::PresenceCounter;
 use super::profile::RegisterTable;
 use super::wiring::CoilCabinet;
@@ -56,6 +58,9 @@ enum Lamps {
     Faulty,
 }
 
+/// Far off: no flash half ends while nothing flashes.
+const FAR: Duration = Duration::from_secs(3600);
+
 /// How long the lamps may take to show the all red of a take-over.
 const TAKE_OVER_LIMIT: Duration = Duration::from_secs(3);
 
@@ -72,7 +77,7 @@ struct Coils {
     modules: Vec<ModuleIo>,
     lamps: Lamps,
     written: Option<Picture>,
-    flash_on: bool,
+    flasher: Flasher,
     presence: Vec<PresenceCounter>,
     polls: u64,
     started: Instant,
@@ -85,13 +90,19 @@ pub async fn run(cabinet: Arc<CoilCabinet>, settings: CoilSettings, mut io: Poll
     poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut keepalive = interval(settings.keepalive_period);
     keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut flash = interval(FLASH_HALF_PERIOD);
-    flash.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // The next end of a flash half; far off while nothing flashes.
+    let flash = tokio::time::sleep(FAR);
+    tokio::pin!(flash);
     // Since when a reading waits for the loop's answer: a loop silent for longer than the
     // limit is dead or stuck, and the modules get no more traffic, so their watchdogs expire.
     let mut unanswered_since: Option<Instant> = None;
     let answer_limit = settings.keepalive_period * 3;
     loop {
+        let next_flash = coils.flasher.next().map_or_else(
+            || tokio::time::Instant::now() + FAR,
+            tokio::time::Instant::from_std,
+        );
+        flash.as_mut().reset(next_flash);
         let counted: Vec<_> = coils
             .modules
             .iter_mut()
@@ -116,8 +127,7 @@ pub async fn run(cabinet: Arc<CoilCabinet>, settings: CoilSettings, mut io: Poll
                 let command = io.commands.borrow_and_update().clone();
                 coils.take(&command, &io.stats).await;
             }
-            _ = flash.tick() => {
-                coils.flash_on = !coils.flash_on;
+            () = &mut flash => {
                 if coils.flashing() {
                     coils.output().await;
                 }
@@ -175,6 +185,7 @@ fn publish(io: &PollerIo, outcome: Result<(Reading, Instant), String>) {
 
 impl Coils {
     fn new(cabinet: Arc<CoilCabinet>, settings: &CoilSettings) -> Coils {
+        let groups = cabinet.lamps.len();
         let modules = cabinet
             .modules
             .iter()
@@ -195,7 +206,7 @@ impl Coils {
             cabinet,
             lamps: Lamps::Unknown,
             written: None,
-            flash_on: true,
+            flasher: Flasher::new(groups),
             polls: 0,
             started: Instant::now(),
         }
@@ -280,7 +291,8 @@ impl Coils {
         let Some(aspects) = self.target() else {
             return true;
         };
-        let after = lamps::picture(&self.cabinet, &self.spans, &aspects, self.flash_on);
+        let halves = self.flasher.halves(&aspects, Instant::now());
+        let after = lamps::picture_in(&self.cabinet, &self.spans, &aspects, &halves);
         let writes = lamps::writes(&self.cabinet, &self.spans, self.written.as_ref(), &after);
         for w in writes {
             if let Err(e) = self.write(w.module, w.address, &w.values).await {
@@ -324,6 +336,10 @@ impl Coils {
         if let Some((register, value)) = w.enable {
             io.link.write_register(register, value).await.map_err(err)?;
         }
+        if let Some((register, value)) = module.profile.flash.as_ref().and_then(|f| f.rate) {
+            let err = |e: LinkError| format!("module {name}: setting its flash rate: {e}");
+            io.link.write_register(register, value).await.map_err(err)?;
+        }
         io.configured = true;
         tracing::info!(module = %name, timeout_ms = ms, "module watchdog set");
         Ok(())
@@ -338,18 +354,23 @@ impl Coils {
             self.lamps = Lamps::Flash;
         }
         self.written = None;
-        let n = self.cabinet.lamps.len();
-        let flash = lamps::picture(
-            &self.cabinet,
-            &self.spans,
-            &vec![Aspect::FlashingAmber; n],
-            self.flash_on,
-        );
-        for (m, &(address, count)) in self.spans.clone().iter().enumerate() {
-            if count > 0 && self.modules[m].link.connected() {
-                let _ = self.write(m, address, &flash.images[m]).await;
+        let flashing = vec![Aspect::FlashingAmber; self.cabinet.lamps.len()];
+        let halves = self.flasher.halves(&flashing, Instant::now());
+        let flash = lamps::picture_in(&self.cabinet, &self.spans, &flashing, &halves);
+        for m in 0..self.spans.len() {
+            if self.spans[m].1 > 0 && self.modules[m].link.connected() {
+                let _ = self.write_picture(m, &flash).await;
             }
         }
+    }
+
+    /// Module `m`'s part of `picture` in one go: its flash-enable coils (if it flashes its
+    /// outputs itself), then its lamps.
+    async fn write_picture(&mut self, m: usize, picture: &Picture) -> Result<(), String> {
+        if let Some(address) = lamps::enables_at(&self.cabinet, &self.spans, m) {
+            self.write(m, address, &picture.enables[m]).await?;
+        }
+        self.write(m, self.spans[m].0, &picture.images[m]).await
     }
 
     /// The watchdogs' keep-alive: the keep-alive registers, and every module's picture again
@@ -378,9 +399,9 @@ impl Coils {
         let Some(picture) = self.written.clone() else {
             return;
         };
-        for (m, &(address, count)) in self.spans.clone().iter().enumerate() {
-            if count > 0
-                && let Err(e) = self.write(m, address, &picture.images[m]).await
+        for m in 0..self.spans.len() {
+            if self.spans[m].1 > 0
+                && let Err(e) = self.write_picture(m, &picture).await
             {
                 self.fail(&e).await;
                 return;

@@ -2,7 +2,8 @@
 //! (`config/profiles/*.toml`, described in `docs/profiles.md`). Its terminals (digital outputs
 //! as coils, digital inputs as discrete inputs, hardware counters as registers), and its
 //! communication watchdog, which puts the outputs to their safe state (off) when the master goes
-//! silent. Validated on load; every problem is reported, each naming the bank or the key.
+//! silent; and the module's own flash function, if it has one ([`flash`]). Validated on load;
+//! every problem is reported, each naming the bank or the key.
 //!
 //! Addresses are zero-based protocol addresses (Modbus Application Protocol v1.1b3, 4.4).
 
@@ -12,6 +13,9 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::fieldio::regmap::WordOrder;
+
+mod flash;
+pub use flash::{Flash, FlashSpec};
 
 /// Most coils one write-multiple-coils request may carry (function 15: 0x7B0).
 pub const MAX_COILS_PER_WRITE: u32 = 1968;
@@ -36,6 +40,8 @@ pub struct ProfileSpec {
     /// The communication watchdog (required of a module with outputs: it is what puts the
     /// cabinet to flash when the controller dies).
     pub watchdog: Option<WatchdogSpec>,
+    /// The module's own flash function, if it has one.
+    pub flash: Option<FlashSpec>,
 }
 
 /// A run of terminals at consecutive addresses: `prefix` + number, e.g. `DO0` .. `DO15`.
@@ -167,6 +173,8 @@ pub struct Profile {
     pub terminals: BTreeMap<String, Terminal>,
     /// The watchdog (every module with outputs has one).
     pub watchdog: Option<Watchdog>,
+    /// The module's own flash function, if it has one.
+    pub flash: Option<Flash>,
 }
 
 impl Profile {
@@ -221,6 +229,15 @@ impl Profile {
             }
             None => None,
         };
+        let flash = spec.flash.as_ref().and_then(|f| {
+            flash::check(
+                f,
+                &spec.outputs,
+                &mut coils,
+                &mut registers[1],
+                &mut problems,
+            )
+        });
         if spec.outputs.is_empty() && spec.inputs.is_empty() {
             problems.push("outputs, inputs: the module has no terminals".into());
         }
@@ -231,6 +248,7 @@ impl Profile {
             name: spec.name.clone(),
             terminals,
             watchdog,
+            flash,
         })
     }
 }

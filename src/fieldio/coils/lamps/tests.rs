@@ -14,6 +14,7 @@ fn cabinet() -> CoilCabinet {
             name: "p".into(),
             terminals: BTreeMap::<String, Terminal>::new(),
             watchdog: None,
+            flash: None,
         },
         address: "127.0.0.1:502".into(),
         unit: 1,
@@ -191,4 +192,68 @@ proptest::proptest! {
         let modules: std::collections::BTreeSet<usize> = w.iter().map(|w| w.module).collect();
         proptest::prop_assert!(w.len() <= 2 * modules.len(), "at most two requests a module");
     }
+}
+
+/// [`cabinet`] with module 0 flashing its outputs itself (flash-enable coils at +100).
+fn module_flash() -> CoilCabinet {
+    let mut c = cabinet();
+    c.modules[0].profile.flash = Some(crate::fieldio::coils::profile::Flash {
+        enable_offset: 100,
+        flashes_per_minute: 60,
+        rate: None,
+    });
+    c
+}
+
+#[test]
+fn a_module_with_a_flash_function_flashes_the_lamp_itself() {
+    let c = module_flash();
+    let s = spans(&c);
+    let aspects = [Aspect::FlashingGreen, Aspect::FlashingAmber];
+    let on = picture(&c, &s, &aspects, true);
+    let off = picture(&c, &s, &aspects, false);
+    // Module 0: green lit steadily, its flash enable set; the same in both halves.
+    assert_eq!(on.images[0], vec![false, false, true]);
+    assert_eq!(on.enables[0], vec![false, false, true]);
+    assert_eq!(on.images[0], off.images[0]);
+    assert_eq!(on.enables[0], off.enables[0]);
+    // Module 1 has no flash function: the daemon toggles its amber.
+    assert!(on.enables[1].is_empty());
+    assert_eq!((on.images[1][1], off.images[1][1]), (true, false));
+    // A flash half changes nothing on module 0.
+    let w = writes(&c, &s, Some(&on), &off);
+    assert!(w.iter().all(|w| w.module == 1), "{w:?}");
+}
+
+#[test]
+fn flash_enables_come_on_before_the_lamp_and_go_off_after_it() {
+    let c = module_flash();
+    let s = spans(&c);
+    let p = |a: Aspect| picture(&c, &s, &[a, Aspect::Red], true);
+    let write = |address: u16, values: [bool; 3]| CoilWrite {
+        module: 0,
+        address,
+        values: values.to_vec(),
+    };
+    // Green to flashing green: only the enable, the lamp stays lit.
+    let w = writes(&c, &s, Some(&p(Aspect::Green)), &p(Aspect::FlashingGreen));
+    assert_eq!(w, vec![write(100, [false, false, true])]);
+    // Flashing green to amber: the lamps first, then the enable off.
+    let w = writes(&c, &s, Some(&p(Aspect::FlashingGreen)), &p(Aspect::Amber));
+    assert_eq!(
+        w,
+        vec![write(0, [false, true, false]), write(100, [false; 3])]
+    );
+    // Red to flashing amber: the enable first, so the amber is never lit steadily.
+    let w = writes(&c, &s, Some(&p(Aspect::Red)), &p(Aspect::FlashingAmber));
+    assert_eq!(
+        w,
+        vec![
+            write(100, [false, true, false]),
+            write(0, [false, true, false])
+        ]
+    );
+    // Unknown before: the enables are written first, whatever they are.
+    let w = writes(&c, &s, None, &p(Aspect::Red));
+    assert_eq!(w[0], write(100, [false; 3]));
 }

@@ -10,6 +10,7 @@ const WATCHDOG: &str = "[watchdog]\ntimeout_register = 4096\nkeepalive = \"traff
 fn the_shipped_profiles_load() {
     for name in [
         "generic-16do-16di",
+        "generic-16do-16di-flash",
         "generic-8ro-8di-counters",
         "generic-32di",
     ] {
@@ -88,5 +89,42 @@ fn every_problem_is_reported_at_once() {
         e.iter()
             .any(|p| p.starts_with("watchdog.keepalive_register: missing")),
         "{e:?}"
+    );
+}
+
+#[test]
+fn a_flash_function_is_checked_and_named() {
+    let outputs = "name = \"x\"\n[[outputs]]\nprefix = \"DO\"\ncount = 16\naddress = 0\n";
+    let p = profile(&format!(
+        "{outputs}{WATCHDOG}[flash]\nenable_offset = 100\nflashes_per_minute = 55\n\
+         rate_register = 4200\nrate_value = 55\n"
+    ))
+    .unwrap();
+    let flash = p.flash.expect("a flash function");
+    assert_eq!(
+        (flash.enable_offset, flash.flashes_per_minute, flash.rate),
+        (100, 55, Some((4200, 55)))
+    );
+    let e = profile(&format!(
+        "{outputs}{WATCHDOG}[flash]\nenable_offset = 8\nflashes_per_minute = 90\n\
+         rate_register = 4096\n"
+    ))
+    .unwrap_err();
+    assert_eq!(
+        e,
+        vec![
+            "flash.flashes_per_minute: 90 is outside 50 to 60 (MUTCD 2009 4D.30)".to_owned(),
+            "flash (enable coils of outputs[0]): coils 8..23 overlap outputs[0] (0..15)".to_owned(),
+            "flash.rate_value: missing (rate_register is given)".to_owned(),
+        ]
+    );
+    let e = profile(
+        "name = \"x\"\n[[inputs]]\nprefix = \"DI\"\ncount = 4\naddress = 0\n\
+         [flash]\nenable_offset = 100\nflashes_per_minute = 60\n",
+    )
+    .unwrap_err();
+    assert_eq!(
+        e,
+        vec!["flash: the module has no outputs to flash".to_owned()]
     );
 }
