@@ -257,6 +257,7 @@ pub async fn daemon_on_broker(
     })
     .await;
     (stop, view, daemon)
+}
 
 /// The arterial with pedestrian phases (scenario, corridor, intersection, J1..J4's plans)
 /// copied into `dir` with pedestrian recall on, so walks come every cycle without a push
