@@ -510,3 +510,52 @@ fn atspm_reads_the_simulated_arterial_peak_as_the_simulator_saw_it() {
     // The four intersections' arterial through and left phases and side-street through phases.
     assert!(compared >= 20, "only {compared} phases compared");
 }
+
+/// The package loads a log with emergency preemption (102 to 111) and transit priority (112 to
+/// 115) whole: every line, no unknown code.
+#[test]
+fn atspm_loads_preemption_and_transit_priority_whole() {
+    let dir = fresh_dir("atspm-transit-ev");
+    let scenario = load("config/scenarios/arterial-peak-transit-ev.toml");
+    let (rows, _) = detectors::rows(&Site::all(&scenario.corridor));
+    let file = std::fs::File::create(dir.join("detectors.csv")).unwrap();
+    detectors::write_csv(file, &rows).unwrap();
+    let clock = LocalTime::named("America/Indiana/Indianapolis").unwrap();
+    let start = clock.instant("2026-06-02T16:00".parse().unwrap()).unwrap();
+    let mut logs = SimLogs::create(
+        &dir.join("logs"),
+        &scenario,
+        &scenario.controller,
+        start,
+        &clock,
+    )
+    .unwrap();
+    // The first emergency vehicle comes at 15 min; buses from the first minute.
+    let options = RunOptions {
+        duration: Some(greenwave_controllers::Duration::from_secs(1200)),
+        ..RunOptions::default()
+    };
+    let mut sim = Simulation::new(&scenario, &options).expect("simulation");
+    while !sim.finished() {
+        let began = sim.now();
+        sim.step();
+        logs.after_step(&sim, began).unwrap();
+    }
+    logs.finish().unwrap();
+    let mut codes = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(dir.join("logs")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        codes.extend(
+            text.lines()
+                .filter_map(|l| l.split(',').nth(1)?.parse::<u16>().ok()),
+        );
+    }
+    for code in [102, 104, 105, 107, 111, 112, 115] {
+        assert!(codes.contains(&code), "no {code} in {codes:?}");
+    }
+
+    let result = run_atspm(&dir);
+    assert_eq!(result["bad_lines"], serde_json::json!([]), "lines skipped");
+    assert_eq!(result["lines"], result["loaded"], "every line loads");
+    assert_eq!(result["unknown_codes"], serde_json::json!([]));
+}
