@@ -118,18 +118,8 @@ impl PlanGate<'_> {
         let set: PlanSet = match serde_json::from_slice(bytes) {
             Ok(set) => set,
             Err(e) => {
-                // Name the plan if the broken message still says which it is.
-                let value: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
-                let id = value["plan"]["plan_id"]
-                    .as_str()
-                    .or(value["schedule"]["schedule_id"].as_str())
-                    .unwrap_or_default();
-                let version = value["plan"]["version"]
-                    .as_u64()
-                    .or(value["schedule"]["version"].as_u64())
-                    .and_then(|v| u32::try_from(v).ok())
-                    .unwrap_or_default();
-                return Err(reject(id, version, format!("malformed plan/set: {e}")));
+                let (id, version) = named_in(bytes);
+                return Err(reject(&id, version, format!("malformed plan/set: {e}")));
             }
         };
         let (id, version) = match (&set.plan, &set.schedule) {
@@ -223,6 +213,21 @@ impl PlanGate<'_> {
         entries.sort_by_key(|e| e.0);
         Ok((Taken::Schedule(Schedule { spec, entries }), signed))
     }
+}
+
+/// The plan or schedule a broken `plan/set` still names, if it does: its id and version.
+fn named_in(bytes: &[u8]) -> (String, u32) {
+    let value: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
+    let id = value["plan"]["plan_id"]
+        .as_str()
+        .or(value["schedule"]["schedule_id"].as_str())
+        .unwrap_or_default();
+    let version = value["plan"]["version"]
+        .as_u64()
+        .or(value["schedule"]["version"].as_u64())
+        .and_then(|v| u32::try_from(v).ok())
+        .unwrap_or_default();
+    (id.to_owned(), version)
 }
 
 /// The checks of a schedule that need no intersection: entries there, the UTC offset in range,
