@@ -419,7 +419,7 @@ impl Prioritiser {
             self.check_out(i);
         }
         self.recover(now, sequencer);
-        let ix = sequencer.intersection().clone();
+        let ix = sequencer.intersection();
         let rules = ix.priority();
         if !rules.enabled {
             self.calls.clear();

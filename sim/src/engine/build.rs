@@ -100,7 +100,7 @@ impl Simulation {
             .iter()
             .map(|&(link, at)| (link.index() as u32, at))
             .collect();
-        emergency_sources(&emergency, &mut sources, seed);
+        entry_sources(&emergency, &mut sources, seed);
         let (bus_dispatch, routes) = buses(scenario, seed, &mut sources, routes);
         let bus_links = super::bus::bus_links(scenario, &junction_of);
         let bus_routes_from = scenario.od.len() as u32;
@@ -224,7 +224,7 @@ fn buses(
         .iter()
         .map(|b| (b.links[0], b.dispatched_s))
         .collect();
-    emergency_sources(&entries, sources, seed);
+    entry_sources(&entries, sources, seed);
     routes.extend(scenario.buses.iter().map(|b| b.turns.clone()));
     (dispatch, routes)
 }
@@ -329,10 +329,11 @@ fn sources(scenario: &Scenario, seed: u64) -> Vec<Source> {
     sources
 }
 
-/// A source at every emergency vehicle's entry that has none drawing its turns (an entry without
-/// demand, or with origin-destination demand only).
-fn emergency_sources(emergency: &[(u32, f64)], sources: &mut Vec<Source>, seed: u64) {
-    for &(link, _) in emergency {
+/// A source at every entry of `vehicles` (emergency vehicles, buses: entry link and time) that
+/// has none drawing its turns (an entry without demand, or with origin-destination demand
+/// only).
+fn entry_sources(vehicles: &[(u32, f64)], sources: &mut Vec<Source>, seed: u64) {
+    for &(link, _) in vehicles {
         if !sources
             .iter()
             .any(|s| s.link == link && s.route == u32::MAX)
