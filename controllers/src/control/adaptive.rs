@@ -112,6 +112,8 @@ pub struct Adaptive {
     cycle_start: Option<Instant>,
     /// The plan position last seen running, to tell when the order wraps round.
     last_position: Option<usize>,
+    /// When each plan position last started its green.
+    started: Vec<Option<Instant>>,
     /// Dual-ring stand-ins for plan stages.
     rings: Rings,
     /// Push-button channels of each pedestrian group, and whether it has been called.
@@ -241,6 +243,7 @@ impl Adaptive {
             backdated: vec![Duration::ZERO; ix.groups().len()],
             cycle_start: None,
             last_position: None,
+            started: vec![None; plan.stages.len()],
             rings: Rings::default(),
             ped_called: vec![false; ix.groups().len()],
             last_counts: Vec::new(),
@@ -378,14 +381,17 @@ impl Adaptive {
             self.commit(now, k, hold, (&queues, &inflow));
             return Some(running);
         }
-        // Queue management: a saturated group's green, or one that found a group waiting long,
-        // holds while a lane still discharges the queue it found.
-        let managed =
-            self.holds_for_queue(running, now) && green < bounds.max_green && cycle_room > 0.0;
+        // Queue management: a green holds while a lane still discharges the queue it found, up
+        // to its plan green, or up to its maximum for a saturated group or one that waited long.
+        let managed = self.holds_for_queue((k, running), green, now)
+            && green < bounds.max_green
+            && cycle_room > 0.0;
         // A group kept waiting too long: straight to the first stage that serves it. A green
-        // still discharging a saturated queue gives way only to a group that has waited that
-        // long itself, not to one whose clock was set back for the queue it was left.
-        if let Some(target) = self.over_wait_bound(k, now, managed) {
+        // still discharging its queue, or short of its plan green, gives way only to a group
+        // that has waited that long itself, not to one whose clock was set back for the queue
+        // it was left.
+        let real_only = managed || green < bounds.green;
+        if let Some(target) = self.over_wait_bound(k, now, real_only) {
             self.commit(now, k, 0.0, (&queues, &inflow));
             self.ending = Some(Termination::ForceOff);
             return Some(target);
@@ -464,6 +470,7 @@ impl Adaptive {
             self.cycle_start = Some(now - green);
         }
         self.last_position = Some(k);
+        self.started[k] = Some(now - green);
         Ok((k, green, running))
     }
 

@@ -3,6 +3,8 @@ use crate::control::rig::{Rig, plan, pulse, site};
 use crate::detector::{DetectorSample, FaultCode};
 use crate::model::Turn;
 
+mod queue_management;
+
 fn rig(params: AdaptiveParams) -> Rig<Adaptive> {
     let site = site();
     let ctl = Adaptive::new(site.clone(), plan(&site), params).unwrap();

@@ -1,0 +1,119 @@
+//! Queue management near saturation: a green whose queue still moves runs to its plan green,
+//! and a saturated stage that cannot be served longer keeps its plan share of time.
+
+use super::super::*;
+use super::{QueuedLane, green_of};
+use crate::control::rig::{Rig, pulse, site};
+use crate::plan::{PlanSpec, PlanStageSpec};
+
+/// The rig's four stages with the main street's and the side street's green bounds given:
+/// (plan green, maximum green) of 2+6 and of 4+8.
+fn plan_with(main: (f64, f64), side: (f64, f64), max_cycle_s: f64) -> TimingPlan {
+    let stage = |id: &str, (green_s, max): (f64, f64)| PlanStageSpec {
+        stage: id.into(),
+        green_s,
+        min_green_s: None,
+        max_green_s: Some(max),
+    };
+    let spec = PlanSpec {
+        plan_id: "test".into(),
+        version: 1,
+        pattern: None,
+        intersection: None,
+        cycle_s: 10.0 + main.0 + 8.0 + side.0 + 24.0,
+        offset_s: 0.0,
+        max_cycle_s: Some(max_cycle_s),
+        stages: vec![
+            stage("1+5", (10.0, 20.0)),
+            stage("2+6", main),
+            stage("3+7", (8.0, 20.0)),
+            stage("4+8", side),
+        ],
+    };
+    TimingPlan::from_spec(&spec, &site().intersection).unwrap()
+}
+
+/// A main street with a vehicle every `main` s in each of its lanes both ways and a platoon
+/// forecast from upstream, and a northbound lane with a vehicle every `side` s, for `secs` s under `plan`. Returns the northbound greens
+/// after a warm-up, each as (start, length, vehicles queued at its end).
+fn side_street_greens(
+    plan: TimingPlan,
+    (main, side): (f64, f64),
+    secs: f64,
+) -> Vec<(f64, f64, usize)> {
+    let site = site();
+    let ctl = Adaptive::new(site.clone(), plan, AdaptiveParams::default()).unwrap();
+    let mut rig = Rig::new(site, ctl);
+    rig.neighbours
+        .arrivals
+        .insert("W->J1".into(), vec![0.8; 120]);
+    let mut lane = QueuedLane::new(side);
+    let nb = rig.site.intersection.group_by_id("4").unwrap();
+    let mut greens = Vec::new();
+    let mut since: Option<f64> = None;
+    for _ in 0..(secs * 10.0) as usize {
+        let green = rig.seq.state().get(nb).is_go();
+        rig.run(0.1, |t, s| {
+            for l in [1, 2] {
+                pulse(t, main, &mut s[2 * l]);
+                pulse(t, main, &mut s[2 * l + 1]);
+                pulse(t, main, &mut s[6 + 2 * l]);
+                pulse(t, main, &mut s[7 + 2 * l]);
+            }
+            lane.step(t, green, s);
+        });
+        let t = rig.now.as_secs_f64();
+        match (green_of(&rig, "4"), since) {
+            (true, None) => since = Some(t),
+            (false, Some(start)) => {
+                if start > 300.0 {
+                    greens.push((start, t - start, lane.queue.len()));
+                }
+                since = None;
+            }
+            _ => {}
+        }
+    }
+    greens
+}
+
+#[test]
+fn a_green_whose_queue_still_moves_runs_to_its_plan_green() {
+    // The side street's plan green is 25 s; its queue backs up past the advance loop, so the
+    // loop counts it moving up for as long as seven or more are queued.
+    let greens = side_street_greens(
+        plan_with((30.0, 40.0), (25.0, 30.0), 150.0),
+        (1.6, 6.0),
+        2400.0,
+    );
+    let left_moving: Vec<_> = greens
+        .iter()
+        .filter(|(_, _, queued)| *queued > QueuedLane::ADVANCE_INDEX)
+        .collect();
+    assert!(greens.len() >= 10, "northbound greens: {greens:?}");
+    for (start, length, queued) in &left_moving {
+        assert!(
+            *length >= 25.0 - 0.5,
+            "the green at {start:.1} s ended after {length:.1} s with {queued} still queued"
+        );
+    }
+}
+
+#[test]
+fn a_saturated_stage_at_its_maximum_green_comes_round_within_its_plan_cycle() {
+    // The side street cannot be served longer than its plan green (25 s), and one vehicle every
+    // 3 s is more than that serves: it is saturated. The main street could run 70 s.
+    let plan = plan_with((30.0, 70.0), (25.0, 25.0), 150.0);
+    let cycle = plan.cycle.as_secs_f64();
+    let greens = side_street_greens(plan, (4.5, 3.0), 2400.0);
+    let starts: Vec<f64> = greens.iter().map(|g| g.0).collect();
+    assert!(starts.len() >= 10, "northbound greens: {starts:?}");
+    let longest = starts
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .fold(0.0f64, f64::max);
+    assert!(
+        longest <= cycle + 2.0,
+        "the side street started again {longest:.1} s after its last start (plan cycle {cycle} s)"
+    );
+}
