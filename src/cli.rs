@@ -495,6 +495,11 @@ pub struct SimArgs {
     /// Write per-vehicle and per-interval CSV files and SVG pictures to this folder.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// With --out: draw the time-space diagram along this route, through these intersections
+    /// in order, each next to the one before (`time-space-J1-J2-J3.svg`); may be given several
+    /// times. Without it: along the arterial both ways.
+    #[arg(long, value_name = "J1,J2,...")]
+    pub path: Vec<String>,
     /// Summary as a table or as JSON.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

@@ -9,7 +9,7 @@ use std::time::Instant as WallClock;
 
 use greenwave_controllers::Duration;
 use greenwave_sim::scenario::MAX_DURATION_S;
-use greenwave_sim::{ControllerError, Outcome, RunOptions, Scenario, Simulation, Summary};
+use greenwave_sim::{ControllerError, Outcome, Route, RunOptions, Scenario, Simulation, Summary};
 
 use greenwave::eventlog::{self, LocalTime, sim::SimLogs};
 
@@ -22,6 +22,8 @@ struct Study {
     controllers: Vec<String>,
     seeds: Vec<u64>,
     duration: Duration,
+    /// The routes of the time-space diagrams (`--path`); none: the arterial both ways.
+    routes: Vec<Route>,
 }
 
 /// What a `greenwave sim` command line asks for, checked: the scenario, the controllers, the
@@ -75,6 +77,22 @@ fn study(args: &SimArgs) -> Result<Study, ExitCode> {
         .map(Duration::from_secs_f64)
         .unwrap_or(scenario.duration);
 
+    let mut routes = Vec::with_capacity(args.path.len());
+    for path in &args.path {
+        let sites: Vec<String> = path.split(',').map(|s| s.trim().to_owned()).collect();
+        match greenwave_sim::route(&scenario.corridor, &sites) {
+            Ok(r) => routes.push(r),
+            Err(e) => {
+                eprintln!("error: --path: {e}");
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
+    if !routes.is_empty() && args.out.is_none() {
+        eprintln!("error: --path draws into the folder of --out; give --out DIR too");
+        return Err(ExitCode::from(2));
+    }
+
     // Check every controller can be built before simulating anything.
     for name in &controllers {
         let options = RunOptions {
@@ -100,6 +118,7 @@ fn study(args: &SimArgs) -> Result<Study, ExitCode> {
         controllers,
         seeds,
         duration,
+        routes,
     })
 }
 
@@ -109,6 +128,7 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
         controllers,
         seeds,
         duration,
+        routes,
     } = match study(args) {
         Ok(study) => study,
         Err(code) => return Ok(code),
@@ -136,6 +156,7 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
                 seed: Some(seed),
                 duration: Some(duration),
                 record: args.out.is_some() && i == 0,
+                routes: routes.clone(),
                 interval_s: None,
                 threads: args.threads.map(usize::from),
                 no_priority: args.no_priority,

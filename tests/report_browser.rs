@@ -152,7 +152,7 @@ fn the_report_renders_in_chromium_with_its_pictures() {
 }
 
 #[test]
-fn the_map_of_a_grid_renders_in_chromium_to_scale() {
+fn the_map_of_a_grid_and_a_path_across_it_render_in_chromium_to_scale() {
     let dir: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("map-browser");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -163,7 +163,9 @@ fn the_map_of_a_grid_renders_in_chromium_to_scale() {
     let out = dir.join("run");
     let scenario = grid.join("scenario.toml");
     let args = ["sim", scenario.to_str().unwrap(), "--duration", "600"];
-    let run = greenwave(&[&args[..], &["--out", out.to_str().unwrap()]].concat());
+    // A path that turns twice: east, south, east.
+    let path = ["--path", "J0-0,J0-1,J1-1,J1-2"];
+    let run = greenwave(&[&args[..], &["--out", out.to_str().unwrap()], &path[..]].concat());
     assert_eq!(run.status.code(), Some(0));
 
     let url = format!("file://{}", out.join("map.svg").display());
@@ -210,4 +212,59 @@ fn the_map_of_a_grid_renders_in_chromium_to_scale() {
         size > 2 * blank,
         "a {size}-byte screenshot, hardly more than a blank page's {blank}"
     );
+
+    // The time-space diagram along the path: its four signals from the bottom up, in order.
+    let url = format!(
+        "file://{}",
+        out.join("time-space-J0-0-J0-1-J1-1-J1-2.svg").display()
+    );
+    let dom = String::from_utf8(browse(&dir.join("profile"), &["--dump-dom"], &url)).unwrap();
+    let label_y = |site: &str| -> f64 {
+        let at = dom
+            .find(&format!(">{site}</text>"))
+            .unwrap_or_else(|| panic!("no label {site}"));
+        let text = &dom[dom[..at].rfind("<text").unwrap()..at];
+        let i = text.find(r#"y=""#).unwrap() + 3;
+        text[i..].split('"').next().unwrap().parse().unwrap()
+    };
+    let ys: Vec<f64> = ["J0-0", "J0-1", "J1-1", "J1-2"]
+        .iter()
+        .map(|s| label_y(s))
+        .collect();
+    assert!(ys.windows(2).all(|w| w[0] > w[1]), "signal rows {ys:?}");
+    assert!(dom.matches("<polyline").count() > 50, "trajectories drawn");
+    let size = screenshot(&dir, "time-space", &url);
+    assert!(size > 2 * blank, "a {size}-byte time-space screenshot");
+
+    // The queues: grouped along the path first, every panel on one scale.
+    let url = format!("file://{}", out.join("queues.svg").display());
+    let dom = String::from_utf8(browse(&dir.join("profile"), &["--dump-dom"], &url)).unwrap();
+    let groups: Vec<&str> = dom
+        .split(r#"class="path""#)
+        .skip(1)
+        .map(|g| g[g.find('>').unwrap() + 1..].split('<').next().unwrap())
+        .collect();
+    assert_eq!(groups.len(), 2, "{groups:?}");
+    assert!(groups[0].starts_with("along W0-&gt;J0-0"), "{groups:?}");
+    assert_eq!(groups[1], "elsewhere");
+    let first_panels: Vec<usize> = ["J0-0", "J0-1", "J1-1", "J1-2"]
+        .iter()
+        .map(|s| dom.find(&format!(">{s}</text>")).unwrap())
+        .collect();
+    assert!(first_panels.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(
+        dom.matches(r#"class="queue""#).count(),
+        12 * 4,
+        "every approach"
+    );
+    let at = dom.find("every panel 0 to ").unwrap() + "every panel 0 to ".len();
+    let peak = dom[at..].split(')').next().unwrap();
+    assert_eq!(
+        dom.matches(&format!(r#"text-anchor="end">{peak}</text>"#))
+            .count(),
+        12,
+        "every panel's scale is {peak}"
+    );
+    let size = screenshot(&dir, "queues", &url);
+    assert!(size > 2 * blank, "a {size}-byte queues screenshot");
 }

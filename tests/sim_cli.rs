@@ -179,6 +179,30 @@ fn a_broken_scenario_or_an_unknown_controller_exits_2_with_the_reason() {
 }
 
 #[test]
+fn a_path_that_is_not_connected_exits_2_before_simulating() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("sim-bad-path");
+    let d = dir.to_str().unwrap();
+    for (path, says) in [
+        ("J1,J3", "no link from J1 to J3"),
+        ("J1,Jx", "no intersection `Jx`"),
+        ("J2", "two intersections or more"),
+    ] {
+        let out = greenwave(&[
+            "sim",
+            "config/scenarios/arterial-peak.toml",
+            "--out",
+            d,
+            "--path",
+            path,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "--path {path}");
+        let err = common::stderr(&out);
+        assert!(err.contains("--path") && err.contains(says), "{err}");
+        assert!(!dir.exists(), "nothing written for --path {path}");
+    }
+}
+
+#[test]
 fn webster_plans_are_written_valid_and_form_a_green_wave() {
     let dir = fresh_dir("webster-plans");
     let out = greenwave(&[

@@ -21,8 +21,8 @@ mod signals;
 mod vehicle;
 
 pub use engine::{
-    IntervalRow, Outcome, Path, PathSignal, Recording, RunOptions, Simulation, StopLineCrossing,
-    TrajectoryPoint,
+    IntervalRow, Outcome, Path, PathSignal, Recording, Route, RunOptions, Simulation,
+    StopLineCrossing, TrajectoryPoint, route,
 };
 pub use metrics::{ApproachSummary, CrossingSummary, DelayStats, MovementSummary, Summary};
 pub use scenario::Scenario;

@@ -1,6 +1,6 @@
 //! The files `greenwave sim --out DIR` writes: per-vehicle and per-interval CSV, the summary as
-//! JSON, and SVG pictures (time-space diagrams along the arterial, queues over time, the map of
-//! the network).
+//! JSON, and SVG pictures (time-space diagrams along the arterial or the routes asked for,
+//! queues over time on one scale grouped along those routes, the map of the network).
 
 use anyhow::Result;
 use std::fmt::Write as _;
@@ -22,16 +22,26 @@ pub fn write_all(dir: &Path, outcome: &Outcome, corridor: &Corridor) -> Result<(
     )?;
     if let Some(rec) = &outcome.recording {
         for path in &rec.paths {
-            let name = format!("time-space-{}.svg", path.direction);
+            let name = format!("time-space-{}.svg", path.key);
             std::fs::write(
                 dir.join(name),
                 svg::time_space(path, rec, outcome.summary.sim_seconds),
             )?;
         }
     }
+    // The queue panels grouped along the paths drawn.
+    let paths: Vec<(String, Vec<String>)> = outcome
+        .recording
+        .iter()
+        .flat_map(|rec| &rec.paths)
+        .map(|p| {
+            let sites = p.signals.iter().map(|s| s.site.clone()).collect();
+            (format!("along {}", p.name), sites)
+        })
+        .collect();
     std::fs::write(
         dir.join("queues.svg"),
-        svg::queues(&outcome.intervals, outcome.summary.sim_seconds),
+        svg::queues(&outcome.intervals, outcome.summary.sim_seconds, &paths),
     )?;
     std::fs::write(
         dir.join("map.svg"),

@@ -165,8 +165,10 @@ pub fn time_space(path: &Path, rec: &Recording, duration: f64) -> String {
 /// Per approach direction, (time, mean queue) points.
 type Series<'a> = BTreeMap<&'a str, Vec<(f64, f64)>>;
 
-/// Mean queue per interval on every approach, one panel per intersection.
-pub fn queues(rows: &[IntervalRow], duration: f64) -> String {
+/// Mean queue per interval on every approach, one panel per intersection, every panel on one
+/// scale. The panels are grouped by path: the intersections along each of `paths` (a title and
+/// its sites in order), then the others by name.
+pub fn queues(rows: &[IntervalRow], duration: f64, paths: &[(String, Vec<String>)]) -> String {
     let mut by_site: BTreeMap<&str, Series<'_>> = BTreeMap::new();
     // Each interval's value is drawn at its middle.
     let mut starts: Vec<f64> = rows.iter().map(|r| r.from_s).collect();
@@ -181,15 +183,41 @@ pub fn queues(rows: &[IntervalRow], duration: f64) -> String {
             .or_default()
             .push((r.from_s + half, r.mean_queue_veh));
     }
+    // The panels in order, each with the title of the group it starts.
+    let mut order: Vec<(&str, Option<&str>)> = Vec::new();
+    for (title, sites) in paths {
+        let mut first = true;
+        for site in sites {
+            if by_site.contains_key(site.as_str()) && !order.iter().any(|o| o.0 == site) {
+                order.push((site, first.then_some(title.as_str())));
+                first = false;
+            }
+        }
+    }
+    let mut first = true;
+    for site in by_site.keys() {
+        if !order.iter().any(|o| o.0 == *site) {
+            let title = (first && !paths.is_empty()).then_some("elsewhere");
+            order.push((site, title));
+            first = false;
+        }
+    }
+    let peak = by_site
+        .values()
+        .flat_map(|d| d.values().flatten())
+        .map(|p| p.1)
+        .fold(1.0, f64::max);
     let panel = 160.0;
-    let height = TOP + BOTTOM + panel * by_site.len().max(1) as f64;
+    let height = TOP + BOTTOM + panel * order.len().max(1) as f64;
     let plot_w = WIDTH - LEFT - RIGHT;
     let x = |t: f64| LEFT + t / duration.max(1.0) * plot_w;
     let mut s = String::new();
     header(
         &mut s,
         height,
-        "Mean queue per approach (halted vehicles, per interval)",
+        &format!(
+            "Mean queue per approach (halted vehicles, per interval; every panel 0 to {peak:.0})"
+        ),
     );
     time_axis(&mut s, &x, height - BOTTOM, duration);
     let colours = [
@@ -198,15 +226,20 @@ pub fn queues(rows: &[IntervalRow], duration: f64) -> String {
         ("nb", "#2ca02c"),
         ("sb", "#9467bd"),
     ];
-    for (k, (site, directions)) in by_site.iter().enumerate() {
+    for (k, &(site, group)) in order.iter().enumerate() {
+        let directions = &by_site[site];
         let top = TOP + k as f64 * panel + 10.0;
         let bottom = top + panel - 25.0;
-        let peak = directions
-            .values()
-            .flatten()
-            .map(|p| p.1)
-            .fold(1.0, f64::max);
         let y = |q: f64| bottom - q / peak * (bottom - top);
+        if let Some(title) = group {
+            let _ = writeln!(
+                s,
+                r##"<text class="path" x="{:.1}" y="{:.1}" fill="#444">{}</text>"##,
+                LEFT + 6.0,
+                top + 2.0,
+                escape(title)
+            );
+        }
         let _ = writeln!(
             s,
             r##"<line x1="{LEFT}" y1="{bottom:.1}" x2="{:.1}" y2="{bottom:.1}" stroke="#888"/>"##,
@@ -236,7 +269,7 @@ pub fn queues(rows: &[IntervalRow], duration: f64) -> String {
                 .collect();
             let _ = writeln!(
                 s,
-                r#"<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="1.5"/>"#
+                r#"<polyline class="queue" points="{line}" fill="none" stroke="{colour}" stroke-width="1.5"/>"#
             );
         }
     }

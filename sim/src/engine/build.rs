@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub duration: Option<Duration>,
     /// Keep trajectories and signal changes for the pictures.
     pub record: bool,
+    /// The routes whose trajectories to keep (`route`); none: the arterial both ways.
+    pub routes: Vec<super::route::Route>,
     /// Aggregation interval of the per-approach log (default 60 s).
     pub interval_s: Option<f64>,
     /// Run without transit signal priority (buses still ask; nobody answers).
@@ -116,7 +118,7 @@ impl Simulation {
         let duration = options.duration.unwrap_or(scenario.duration);
         let recording = options
             .record
-            .then(|| Recording::new(corridor, &links, scenario.step));
+            .then(|| Recording::new(corridor, &links, scenario.step, &options.routes));
         let link_count = links.len();
         let link_index = links.iter().map(|l| l.id.clone()).zip(0..).collect();
         let approach_count = approaches.len();

@@ -16,11 +16,13 @@ mod movement;
 mod neighbours;
 mod record;
 mod results;
+mod route;
 mod threads;
 
 pub use build::RunOptions;
 pub use record::{Path, PathSignal, Recording, TrajectoryPoint};
 pub use results::{IntervalRow, Outcome, StopLineCrossing};
+pub use route::{Route, route};
 
 use rand_pcg::Pcg64Mcg;
 use std::collections::VecDeque;

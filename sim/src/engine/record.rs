@@ -1,10 +1,12 @@
-//! Recording for the pictures: vehicle trajectories along the arterial (both directions) and
-//! every change of the signal heads.
+//! Recording for the pictures: vehicle trajectories along routes of the network (the arterial
+//! both ways by default, or the routes asked for, `route`) and every change of the signal
+//! heads.
 
 use greenwave_controllers::Duration;
 use greenwave_controllers::corridor::Corridor;
 use greenwave_controllers::model::SignalState;
 
+use super::route::Route;
 use crate::net::{JUNCTION_PATH_M, LaneInfo, NO_GROUP, NONE, SimLink};
 use crate::vehicle::Vehicle;
 
@@ -19,7 +21,7 @@ pub struct TrajectoryPoint {
     pub id: u32,
 }
 
-/// A signal on a path: where its stop line is and which group governs through traffic.
+/// A signal on a path: where its stop line is and which group governs the path's turn.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PathSignal {
     /// Junction index.
@@ -28,19 +30,24 @@ pub struct PathSignal {
     pub site: String,
     /// Distance of the stop line along the path, m.
     pub pos_m: f32,
-    /// The signal group for through traffic.
+    /// The signal group for the path's turn there.
     pub group: u8,
 }
 
-/// A through route along the corridor, and what was seen on it.
+/// A route through the network, and what was seen on it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Path {
     /// `FIRST .. LAST` link ids.
     pub name: String,
     /// The direction of travel where it enters (`eb`, `wb`, `nb`, `sb`).
     pub direction: String,
+    /// What its picture is called: `time-space-KEY.svg` (the direction for the default routes,
+    /// the intersections joined by `-` for a route asked for).
+    pub key: String,
     /// Its links with their start along the path.
     pub links: Vec<(u32, f32)>,
+    /// The turn taken at the end of each link (left 0, through 1, right 2).
+    pub turns: Vec<u8>,
     /// Total length, m.
     pub length_m: f32,
     /// Signals along it.
@@ -53,7 +60,7 @@ pub struct Path {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Recording {
     every_steps: u64,
-    /// The two longest through routes (the arterial, both ways).
+    /// The routes asked for, or the two longest through routes (the arterial, both ways).
     pub paths: Vec<Path>,
     /// Every change of a junction's signal heads: (time s, junction, state).
     pub signal_changes: Vec<(f64, u32, SignalState)>,
@@ -62,57 +69,29 @@ pub struct Recording {
 }
 
 impl Recording {
-    pub(crate) fn new(corridor: &Corridor, links: &[SimLink], step: Duration) -> Self {
+    pub(crate) fn new(
+        corridor: &Corridor,
+        links: &[SimLink],
+        step: Duration,
+        routes: &[Route],
+    ) -> Self {
         let every_steps = (1000 / step.total_millis().max(1)).max(1);
-        let mut paths: Vec<Path> = Vec::new();
-        for start in corridor.entries() {
-            let mut chain = vec![start.index() as u32];
-            while let Some(&last) = chain.last() {
-                let link = &links[last as usize];
-                if link.is_exit() || link.next[1] == NONE || chain.len() > links.len() {
-                    break;
-                }
-                chain.push(link.next[1]);
-            }
-            let mut offset = 0.0;
-            let mut on_path = Vec::new();
-            for &l in &chain {
-                on_path.push((l, offset));
-                offset += links[l as usize].length + JUNCTION_PATH_M[1];
-            }
-            let first = &links[chain[0] as usize].id;
-            let last = &links[*chain.last().expect("non-empty") as usize].id;
-            paths.push(Path {
-                name: format!("{first} .. {last}"),
-                direction: corridor.graph()[start].approach.to_string(),
-                links: on_path,
-                length_m: offset - JUNCTION_PATH_M[1],
-                signals: Vec::new(),
-                points: Vec::new(),
-            });
-        }
-        // The longest route of each direction; then the two longest directions, east-west
-        // before north-south on a tie, so each picture has its own direction.
-        let rank = |d: &str| {
-            ["eb", "wb", "nb", "sb"]
+        let paths = if routes.is_empty() {
+            through_routes(corridor, links)
+        } else {
+            routes
                 .iter()
-                .position(|x| *x == d)
-                .unwrap_or(4)
+                .map(|r| {
+                    let chain: Vec<(u32, u8)> = r
+                        .links
+                        .iter()
+                        .map(|&(e, t)| (e.index() as u32, t as u8))
+                        .collect();
+                    let direction = corridor.graph()[r.links[0].0].approach.to_string();
+                    path_of(links, &chain, direction, r.key.clone())
+                })
+                .collect()
         };
-        paths.sort_by(|a, b| {
-            b.links
-                .len()
-                .cmp(&a.links.len())
-                .then(rank(&a.direction).cmp(&rank(&b.direction)))
-                .then(a.name.cmp(&b.name))
-        });
-        let mut seen = Vec::new();
-        paths.retain(|p| {
-            let first = !seen.contains(&p.direction);
-            seen.push(p.direction.clone());
-            first
-        });
-        paths.truncate(2);
         let sites = corridor
             .intersections()
             .map(|(_, n)| n.id.clone())
@@ -131,14 +110,15 @@ impl Recording {
             path.signals = path
                 .links
                 .iter()
-                .filter_map(|&(l, offset)| {
+                .zip(&path.turns)
+                .filter_map(|(&(l, offset), &turn)| {
                     let link = &links[l as usize];
                     if link.is_exit() {
                         return None;
                     }
                     let group = link
                         .lanes()
-                        .map(|i| lanes[i].group[1])
+                        .map(|i| lanes[i].group[usize::from(turn)])
                         .find(|&g| g != NO_GROUP)?;
                     Some(PathSignal {
                         junction: link.junction,
@@ -181,5 +161,70 @@ impl Recording {
                 }
             }
         }
+    }
+}
+
+/// The longest through route of each direction; then the two longest directions, east-west
+/// before north-south on a tie.
+fn through_routes(corridor: &Corridor, links: &[SimLink]) -> Vec<Path> {
+    let mut paths: Vec<Path> = Vec::new();
+    for start in corridor.entries() {
+        let mut chain = vec![start.index() as u32];
+        while let Some(&last) = chain.last() {
+            let link = &links[last as usize];
+            if link.is_exit() || link.next[1] == NONE || chain.len() > links.len() {
+                break;
+            }
+            chain.push(link.next[1]);
+        }
+        let chain: Vec<(u32, u8)> = chain.into_iter().map(|l| (l, 1)).collect();
+        let direction = corridor.graph()[start].approach.to_string();
+        paths.push(path_of(links, &chain, direction.clone(), direction));
+    }
+    // The longest route of each direction; then the two longest directions, east-west
+    // before north-south on a tie, so each picture has its own direction.
+    let rank = |d: &str| {
+        ["eb", "wb", "nb", "sb"]
+            .iter()
+            .position(|x| *x == d)
+            .unwrap_or(4)
+    };
+    paths.sort_by(|a, b| {
+        b.links
+            .len()
+            .cmp(&a.links.len())
+            .then(rank(&a.direction).cmp(&rank(&b.direction)))
+            .then(a.name.cmp(&b.name))
+    });
+    let mut seen = Vec::new();
+    paths.retain(|p| {
+        let first = !seen.contains(&p.direction);
+        seen.push(p.direction.clone());
+        first
+    });
+    paths.truncate(2);
+    paths
+}
+
+/// A path over `chain` (each link with the turn at its end).
+fn path_of(links: &[SimLink], chain: &[(u32, u8)], direction: String, key: String) -> Path {
+    let mut offset = 0.0;
+    let mut on_path = Vec::with_capacity(chain.len());
+    for &(l, turn) in chain {
+        on_path.push((l, offset));
+        offset += links[l as usize].length + JUNCTION_PATH_M[usize::from(turn)];
+    }
+    let last_turn = chain.last().map_or(1, |c| c.1);
+    let first = &links[chain[0].0 as usize].id;
+    let last = &links[chain.last().expect("non-empty").0 as usize].id;
+    Path {
+        name: format!("{first} .. {last}"),
+        direction,
+        key,
+        links: on_path,
+        turns: chain.iter().map(|c| c.1).collect(),
+        length_m: offset - JUNCTION_PATH_M[usize::from(last_turn)],
+        signals: Vec::new(),
+        points: Vec::new(),
     }
 }
