@@ -290,6 +290,14 @@ pub enum PlanCommand {
     /// Compute Webster fixed-time plans for every intersection of a scenario, with a common
     /// cycle and green-wave offsets along the arterial, and write them as plan files.
     Webster(WebsterArgs),
+    #[cfg(feature = "sim")]
+    /// Compute Webster plans on one cycle for every intersection of a network, with offsets
+    /// that coordinate every street in both directions (not one arterial), and write them.
+    ///
+    /// Prints each site's plan, the expected platoon delay per vehicle on the links between
+    /// signals before (the one-arterial green wave of `plan webster`) and after, and a warning
+    /// for every stage whose degree of saturation exceeds 0.9.
+    Network(NetworkArgs),
     /// Publish a timing plan to a site over MQTT and wait for its acknowledgement.
     ///
     /// Prints each `plan/ack`; exits 0 when the plan is accepted (and waits a while for it to
@@ -419,6 +427,19 @@ pub struct WebsterArgs {
     /// Progression speed of the green wave (default: the links' speed).
     #[arg(long, value_name = "KM/H")]
     pub speed_kmh: Option<f64>,
+    /// Longest cycle allowed, s.
+    #[arg(long, default_value_t = 120.0, value_name = "S")]
+    pub max_cycle: f64,
+    /// Folder to write one plan file per intersection into (`SITE.toml`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[cfg(feature = "sim")]
+#[derive(Args, Debug)]
+pub struct NetworkArgs {
+    /// The scenario whose peak demand the plans are for.
+    pub scenario: PathBuf,
     /// Longest cycle allowed, s.
     #[arg(long, default_value_t = 120.0, value_name = "S")]
     pub max_cycle: f64,

@@ -30,6 +30,8 @@ fn main() -> ExitCode {
         cli::Command::Sim(args) => sim::run(&args),
         #[cfg(feature = "sim")]
         cli::Command::Plan(cli::PlanCommand::Webster(args)) => plan::webster(&args),
+        #[cfg(feature = "sim")]
+        cli::Command::Plan(cli::PlanCommand::Network(args)) => plan::network(&args),
         cli::Command::Plan(cli::PlanCommand::Publish(args)) => ops::publish_plan(&args),
         cli::Command::Plan(cli::PlanCommand::Sign(args)) => ops::sign_plan(&args),
         cli::Command::Keygen(args) => ops::keygen(&args),

@@ -11,10 +11,10 @@ use greenwave_controllers::corridor::CorridorSpec;
 use greenwave_controllers::load;
 use greenwave_controllers::model::Direction;
 use greenwave_sim::Scenario;
-use greenwave_sim::design::webster_plans;
+use greenwave_sim::design::{CorridorPlans, network_plans, webster_plans};
 use greenwave_sim::scenario::ScenarioSpec;
 
-use crate::cli::{WaveDirection, WebsterArgs};
+use crate::cli::{NetworkArgs, WaveDirection, WebsterArgs};
 
 /// `greenwave plan webster`.
 pub fn webster(args: &WebsterArgs) -> Result<ExitCode> {
@@ -25,13 +25,9 @@ pub fn webster(args: &WebsterArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    if !(args.max_cycle.is_finite() && (30.0..=300.0).contains(&args.max_cycle)) {
-        eprintln!(
-            "error: --max-cycle {} s is out of range (30 to 300 s)",
-            args.max_cycle
-        );
+    let Some(options) = options(args.max_cycle) else {
         return Ok(ExitCode::from(2));
-    }
+    };
     if let Some(v) = args.speed_kmh
         && !(v.is_finite() && v > 5.0 && v <= 130.0)
     {
@@ -44,26 +40,93 @@ pub fn webster(args: &WebsterArgs) -> Result<ExitCode> {
         WaveDirection::Nb => Direction::Nb,
         WaveDirection::Sb => Direction::Sb,
     };
-    let defaults = WebsterOptions::default();
-    let options = WebsterOptions {
-        max_cycle_s: args.max_cycle,
-        min_cycle_s: defaults.min_cycle_s.min(args.max_cycle),
-        ..defaults
-    };
     let plans = webster_plans(
         &scenario,
         direction,
         args.speed_kmh.map(|v| v / 3.6),
         &options,
     );
+    let wave = format!(
+        "a green wave {} at {:.0} km/h",
+        direction,
+        plans.speed_mps * 3.6
+    );
+    let to = Written {
+        dir: args.out.as_deref(),
+        scenario: &args.scenario,
+        command: "webster",
+    };
+    report(&to, &scenario, &plans, &wave)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where `report` writes the plans, and what it says wrote them.
+struct Written<'a> {
+    dir: Option<&'a Path>,
+    scenario: &'a Path,
+    command: &'a str,
+}
+
+/// `greenwave plan network`.
+pub fn network(args: &NetworkArgs) -> Result<ExitCode> {
+    let scenario = match Scenario::load(&args.scenario) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let Some(options) = options(args.max_cycle) else {
+        return Ok(ExitCode::from(2));
+    };
+    let (plans, before, after) = match network_plans(&scenario, Direction::Eb, &options) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.scenario.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let wave = "offsets coordinating every street both ways".to_owned();
+    let to = Written {
+        dir: args.out.as_deref(),
+        scenario: &args.scenario,
+        command: "network",
+    };
+    report(&to, &scenario, &plans, &wave)?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "Webster plans for {}: common cycle {:.0} s, green wave {} at {:.0} km/h",
-        scenario.name,
-        plans.cycle_s,
-        direction,
-        plans.speed_mps * 3.6
+        "expected delay of the platoons between signals ({} links): {:.1} s per vehicle with \
+         one green wave eastbound, {:.1} s with these offsets",
+        after.links.len(),
+        before.mean_s,
+        after.mean_s
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The Webster options for a maximum cycle, or `None` (said why) when it is out of range.
+fn options(max_cycle: f64) -> Option<WebsterOptions> {
+    if !(max_cycle.is_finite() && (30.0..=300.0).contains(&max_cycle)) {
+        eprintln!("error: --max-cycle {max_cycle} s is out of range (30 to 300 s)");
+        return None;
+    }
+    let defaults = WebsterOptions::default();
+    Some(WebsterOptions {
+        max_cycle_s: max_cycle,
+        min_cycle_s: defaults.min_cycle_s.min(max_cycle),
+        ..defaults
+    })
+}
+
+/// Prints the plans (and a warning for every stage over 0.9 degree of saturation), and writes
+/// them into `dir` when given.
+fn report(to: &Written<'_>, scenario: &Scenario, plans: &CorridorPlans, wave: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Webster plans for {}: common cycle {:.0} s, {wave}",
+        scenario.name, plans.cycle_s
     )?;
     writeln!(
         out,
@@ -88,35 +151,50 @@ pub fn webster(args: &WebsterArgs) -> Result<ExitCode> {
             stages.join(", ")
         )?;
     }
-    if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let intersections = intersection_files(&args.scenario)?;
-        for (site, spec, s) in &plans.sites {
-            let path = dir.join(format!("{site}.toml"));
-            let mut spec = spec.clone();
-            spec.intersection = intersections.get(site).and_then(|file| relative(dir, file));
-            let header = format!(
-                "# Webster plan for {site} from scenario `{}`: optimum cycle {:.0} s, lost time {:.0} s,\n# Y = {:.2}; common cycle {:.0} s with a green wave {} at {:.0} km/h.\n# Written by `greenwave plan webster`.\n",
-                scenario.name,
-                s.optimum_cycle_s,
-                s.lost_s,
-                s.y.iter().sum::<f64>(),
-                plans.cycle_s,
-                direction,
-                plans.speed_mps * 3.6
-            );
-            let body = toml::to_string(&spec).context("cannot write the plan as TOML")?;
-            std::fs::write(&path, header + &body)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+    for (site, spec, s) in &plans.sites {
+        for (st, y) in spec.stages.iter().zip(&s.y) {
+            let x = y * plans.cycle_s / st.green_s.max(1.0);
+            if x > OVERLOADED {
+                eprintln!(
+                    "warning: {site} stage {}: degree of saturation {x:.2} (over {OVERLOADED}) with \
+                     {:.0} s of green in {:.0} s; a longer cycle or green, or less demand",
+                    st.stage, st.green_s, plans.cycle_s
+                );
+            }
         }
-        eprintln!(
-            "wrote {} plan files to {}",
-            plans.sites.len(),
-            dir.display()
-        );
     }
-    Ok(ExitCode::SUCCESS)
+    let Some(dir) = to.dir else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let intersections = intersection_files(to.scenario)?;
+    for (site, spec, s) in &plans.sites {
+        let path = dir.join(format!("{site}.toml"));
+        let mut spec = spec.clone();
+        spec.intersection = intersections.get(site).and_then(|file| relative(dir, file));
+        let header = format!(
+            "# Webster plan for {site} from scenario `{}`: optimum cycle {:.0} s, lost time {:.0} s,\n# Y = {:.2}; common cycle {:.0} s with {wave}.\n# Written by `greenwave plan {}`.\n",
+            scenario.name,
+            s.optimum_cycle_s,
+            s.lost_s,
+            s.y.iter().sum::<f64>(),
+            plans.cycle_s,
+            to.command,
+        );
+        let body = toml::to_string(&spec).context("cannot write the plan as TOML")?;
+        std::fs::write(&path, header + &body)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    eprintln!(
+        "wrote {} plan files to {}",
+        plans.sites.len(),
+        dir.display()
+    );
+    Ok(())
 }
+
+/// A stage's degree of saturation above which it is reported as overloaded.
+const OVERLOADED: f64 = 0.9;
 
 /// The intersection file of every site of the scenario's corridor, by site id.
 fn intersection_files(scenario: &Path) -> Result<BTreeMap<String, PathBuf>> {

@@ -238,6 +238,62 @@ fn webster_plans_are_written_valid_and_form_a_green_wave() {
     assert!((offset("J4") - travel(1200.0) % cycle).abs() < 0.01);
 }
 
+#[test]
+fn network_plans_coordinate_every_street_of_a_grid_and_run() {
+    let dir = fresh_dir("network-plans");
+    let grid = dir.join("grid");
+    let g = grid.to_str().unwrap();
+    let generated = greenwave(&["generate", "grid", "--rows", "3", "--cols", "3", "--out", g]);
+    assert_ok(&generated);
+    let scenario = grid.join("scenario.toml");
+    let plans = dir.join("plans");
+    let out = greenwave(&[
+        "plan",
+        "network",
+        scenario.to_str().unwrap(),
+        "--out",
+        plans.to_str().unwrap(),
+    ]);
+    assert_ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "... (24 links): A s per vehicle with one green wave eastbound, B s with these offsets"
+    let figures: Vec<f64> = text
+        .split("expected delay")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{text}"))
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert_eq!(figures[0], 24.0, "{text}");
+    assert!(figures[2] < figures[1], "{text}");
+    let check = greenwave(&["check", plans.to_str().unwrap()]);
+    let verdicts = String::from_utf8_lossy(&check.stdout);
+    assert!(verdicts.contains("9 checked: 9 valid"), "{verdicts}");
+    // The plans run: the scenario with each site on its own plan file.
+    let table: Vec<String> = (0..3)
+        .flat_map(|r| (0..3).map(move |c| format!("J{r}-{c}")))
+        .map(|s| format!(r#""{s}" = "{}/{s}.toml""#, plans.display()))
+        .collect();
+    let text = std::fs::read_to_string(&scenario).unwrap().replace(
+        r#"plan = "plans/grid-base.toml""#,
+        &format!("plans = {{ {} }}", table.join(", ")),
+    );
+    let coordinated = grid.join("coordinated.toml");
+    std::fs::write(&coordinated, text).unwrap();
+    let run = greenwave(&["sim", coordinated.to_str().unwrap(), "--duration", "300"]);
+    assert_ok(&run);
+    // A cycle bound out of range is refused by name.
+    let bad = greenwave(&[
+        "plan",
+        "network",
+        scenario.to_str().unwrap(),
+        "--max-cycle",
+        "5",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(common::stderr(&bad).contains("--max-cycle 5 s is out of range"));
+}
+
 /// The table and `od.csv` give travel times by origin and destination: the boundary a vehicle
 /// came from and the one it left by, its travel time as in `vehicles.csv`.
 #[test]

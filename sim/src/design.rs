@@ -13,6 +13,9 @@ use greenwave_controllers::site::Site;
 
 use crate::scenario::Scenario;
 
+mod network;
+pub use network::PlatoonDelay;
+
 /// Peak flow (veh/h) of each movement (left, through, right) by approach link id.
 pub fn design_flows(scenario: &Scenario) -> BTreeMap<String, [f64; 3]> {
     let g = scenario.corridor.graph();
@@ -180,4 +183,22 @@ fn arterial(scenario: &Scenario, direction: Direction) -> Vec<String> {
         }
     }
     best
+}
+
+/// Webster plans for every intersection of a network on one cycle, with offsets that
+/// coordinate every street both ways (`network`), starting from the green wave `direction`;
+/// and the expected platoon delay before (that one wave) and after.
+pub fn network_plans(
+    scenario: &Scenario,
+    direction: Direction,
+    options: &WebsterOptions,
+) -> Result<(CorridorPlans, PlatoonDelay, PlatoonDelay), String> {
+    let mut plans = webster_plans(scenario, direction, None, options);
+    let sites = Site::all(&scenario.corridor);
+    let mut specs: Vec<PlanSpec> = plans.sites.iter().map(|s| s.1.clone()).collect();
+    let (before, after) = network::coordinate(scenario, &sites, &mut specs)?;
+    for (site, spec) in plans.sites.iter_mut().zip(specs) {
+        site.1 = spec;
+    }
+    Ok((plans, before, after))
 }
