@@ -38,6 +38,11 @@ pub fn grid(args: &GridArgs) -> Result<ExitCode> {
         duration_s: args.duration,
         seed: args.seed,
     };
+    // Say now, before anything is written, if the machine cannot simulate it.
+    if let Some(why) = greenwave_sim::memory::too_large(grid.intersections(), &grid.controller) {
+        eprintln!("error: a {} x {} grid: {why}", grid.rows, grid.cols);
+        return Ok(ExitCode::from(2));
+    }
     let path = grid
         .write(&args.out)
         .with_context(|| format!("cannot write the grid to {}", args.out.display()))?;
@@ -47,12 +52,14 @@ pub fn grid(args: &GridArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     eprintln!(
-        "wrote a {} x {} grid ({} intersections) to {}; run it with `greenwave sim {}`",
+        "wrote a {} x {} grid ({} intersections) to {}; run it with `greenwave sim {}` \
+         (about {:.0} MB)",
         grid.rows,
         grid.cols,
         grid.intersections(),
         args.out.display(),
-        path.display()
+        path.display(),
+        greenwave_sim::memory::estimate_mb(grid.intersections(), &grid.controller)
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -93,7 +93,15 @@ fn study(args: &SimArgs) -> Result<Study, ExitCode> {
         return Err(ExitCode::from(2));
     }
 
-    // Check every controller can be built before simulating anything.
+    // Check the machine can hold the network, and every controller can be built, before
+    // simulating anything.
+    let sites = scenario.corridor.intersections().count();
+    for name in &controllers {
+        if let Some(why) = greenwave_sim::memory::too_large(sites, name) {
+            eprintln!("error: {}: {why}", args.scenario.display());
+            return Err(ExitCode::from(2));
+        }
+    }
     for name in &controllers {
         let options = RunOptions {
             controller: Some(name.clone()),

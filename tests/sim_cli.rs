@@ -294,6 +294,37 @@ fn network_plans_coordinate_every_street_of_a_grid_and_run() {
     assert!(common::stderr(&bad).contains("--max-cycle 5 s is out of range"));
 }
 
+#[test]
+fn a_network_too_large_for_the_memory_is_refused_before_it_starts() {
+    let dir = fresh_dir("too-large");
+    let d = dir.to_str().unwrap();
+    // 900 intersections need about 359 MB; with 100 MB nothing is written.
+    let args = [
+        "generate", "grid", "--rows", "30", "--cols", "30", "--out", d,
+    ];
+    let out = common::greenwave_in_memory(100, &args);
+    assert_eq!(out.status.code(), Some(2));
+    let err = common::stderr(&out);
+    assert!(
+        err.contains("900 intersections under fixed need about 359 MB") && err.contains("100 MB"),
+        "{err}"
+    );
+    assert!(!dir.exists());
+    // A grid that fits is written, and then refused by `sim` on a smaller machine.
+    let small = ["generate", "grid", "--rows", "2", "--cols", "2", "--out", d];
+    assert_ok(&common::greenwave_in_memory(100, &small));
+    let scenario = dir.join("scenario.toml");
+    let run = [
+        "sim",
+        scenario.to_str().unwrap(),
+        "--controller",
+        "adaptive",
+    ];
+    let out = common::greenwave_in_memory(10, &run);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("4 intersections under adaptive need about 16 MB"));
+}
+
 /// The table and `od.csv` give travel times by origin and destination: the boundary a vehicle
 /// came from and the one it left by, its travel time as in `vehicles.csv`.
 #[test]

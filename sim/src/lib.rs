@@ -14,6 +14,7 @@ mod engine;
 mod forecast;
 pub mod grid;
 mod loops;
+pub mod memory;
 pub mod metrics;
 mod net;
 pub mod scenario;

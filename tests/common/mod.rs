@@ -14,6 +14,17 @@ pub fn greenwave(args: &[&str]) -> Output {
         .expect("greenwave runs")
 }
 
+/// Runs `greenwave ARGS...` in the repository's root with the memory available to it set to
+/// `mb` (`GREENWAVE_MEMORY_MB`).
+pub fn greenwave_in_memory(mb: u32, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_greenwave"))
+        .args(args)
+        .env("GREENWAVE_MEMORY_MB", mb.to_string())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("greenwave runs")
+}
+
 /// A path under the tests' scratch folder with nothing at it (what was there is removed).
 pub fn fresh_dir(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
