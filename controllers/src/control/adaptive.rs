@@ -75,7 +75,7 @@ impl Default for AdaptiveParams {
             startup_lost_s: 2.0,
             long_wait_s: 60.0,
             served_share: 0.5,
-            wait_weight: 4.0,
+            wait_weight: 12.0,
         }
     }
 }

@@ -55,16 +55,25 @@ impl Adaptive {
         let failed = self.observe_saturation(now, inputs.detectors, seq);
         let last = self.last_decision.replace(now);
         self.count_departures(now, last, inputs, seq.state());
-        // Pedestrian calls from the push buttons, latched until the walk.
+        // Pedestrian calls from the push buttons, latched until the walk. The sequencer's own
+        // calls say when a walk served one: a call it no longer holds, and no button pressed
+        // since the last decision, is served, even if the walk came and went between two
+        // decisions (a latched call the sequencer had served held a green for minutes, the
+        // wait bound asking again and again for the stage already running).
+        let calls = seq.pedestrian_calls();
         for g in ix.group_indices() {
+            let mut pressed_now = false;
             for &ch in &self.buttons[g.get()] {
                 let Some(s) = inputs.detectors.get(ch) else {
                     continue;
                 };
                 let pressed = self.last_counts[ch].is_some_and(|c| wrapping_delta(s.count, c) > 0);
-                self.ped_called[g.get()] |= s.presence || pressed;
+                pressed_now |= s.presence || pressed;
             }
-            if seq.state().get(g).is_go() {
+            self.ped_called[g.get()] |= pressed_now;
+            let kept_by_sequencer = ix.group(g).pedestrian.is_some_and(|p| p.on_call);
+            let served = kept_by_sequencer && !calls.contains(g) && !pressed_now;
+            if seq.state().get(g).is_go() || served {
                 self.ped_called[g.get()] = false;
             }
         }

@@ -1,5 +1,6 @@
 //! Queue management near saturation: a green whose queue still moves runs to its plan green,
-//! and a saturated stage that cannot be served longer keeps its plan share of time.
+//! and a saturated stage that cannot be served longer keeps its plan share of time; and a walk
+//! served between two decisions is known to be served.
 
 use super::super::*;
 use super::{QueuedLane, green_of};
@@ -115,5 +116,61 @@ fn a_saturated_stage_at_its_maximum_green_comes_round_within_its_plan_cycle() {
     assert!(
         longest <= cycle + 2.0,
         "the side street started again {longest:.1} s after its last start (plan cycle {cycle} s)"
+    );
+}
+
+#[test]
+fn a_walk_served_between_two_decisions_is_not_waited_for_again() {
+    // J1 of the pedestrian arterial, nobody about: the main street rests in green and the
+    // controller's decision stands while nothing is counted.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let corridor = crate::load::corridor(&root.join("config/corridors/arterial-4-peds.toml"))
+        .expect("the corridor loads");
+    let site = Arc::new(Site::new(&corridor, corridor.node_by_id("J1").unwrap()).unwrap());
+    let plan = crate::load::plan_for(
+        &root.join("config/plans/arterial-peds-webster/J1.toml"),
+        &site.intersection,
+    )
+    .expect("the plan loads");
+    let ctl = Adaptive::new(site.clone(), plan, AdaptiveParams::default()).unwrap();
+    let mut rig = Rig::new(site.clone(), ctl);
+    rig.samples.resize(site.channels(), Default::default());
+    rig.run_until(120.0, |_, _| {}, |r| r.stage().as_deref() == Some("2+6"))
+        .expect("the main street rests in green");
+    rig.run(30.0, |_, _| {});
+    // A push of the button of the walk beside it (P2, channel 20): the sequencer takes the
+    // call and recycles the walk within the running stage.
+    let (p2, channel) = site
+        .pedestrian_buttons()
+        .into_iter()
+        .find(|&(g, _)| site.intersection.groups()[g.get()].id == "P2")
+        .expect("P2 has a button");
+    rig.samples[usize::from(channel)].count = 1;
+    rig.seq.call_pedestrian(p2);
+    rig.run(0.2, |_, _| {});
+    assert!(rig.ctl.ped_called[p2.get()], "the controller saw the push");
+    // The walk is served while the controller is not asked (as while an emergency preemption
+    // drives the sequencer, or between decisions that stand).
+    let mut walked = false;
+    for _ in 0..1200 {
+        rig.now += crate::time::Duration::from_millis(100);
+        let state = rig.seq.poll(rig.now).clone();
+        walked |= state.get(p2).is_go();
+        assert_eq!(
+            rig.interlock.check(rig.now, &state),
+            crate::interlock::Check::Passed
+        );
+    }
+    assert!(walked, "the walk is served");
+    assert!(
+        !rig.seq.pedestrian_calls().contains(p2),
+        "the sequencer's call is served"
+    );
+    // A decision after the walk knows it was served, whether or not one fell within it.
+    rig.samples[0].count = 1;
+    rig.run(1.0, |_, _| {});
+    assert!(
+        !rig.ctl.ped_called[p2.get()],
+        "P2 is still taken to be waiting"
     );
 }
