@@ -5,6 +5,7 @@ use std::time::Instant;
 use greenwave_controllers::detector::FaultCode;
 use greenwave_controllers::model::Aspect;
 
+use super::module::ModuleLink;
 use super::{Coils, Lamps, TAKE_OVER_LIMIT};
 use crate::fieldio::coils::lamps;
 use crate::fieldio::coils::profile::{Counter, RegisterTable, Terminal};
@@ -43,7 +44,7 @@ pub(super) fn runs(
     out
 }
 
-impl Coils {
+impl<L: ModuleLink> Coils<L> {
     /// Every input of module `m` the wiring uses.
     fn inputs_of(&self, m: usize) -> Vec<&Input> {
         let c = &self.cabinet;
