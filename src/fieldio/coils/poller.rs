@@ -4,7 +4,10 @@
 //! turns them into a reference-map [`Reading`]: presence edges into counts and on-time, lamp
 //! sensing into shown aspects. Each command becomes lamp pictures written in the order of
 //! [`super::lamps::writes`]; flashing aspects are toggled here, or by the module where its
-//! profile declares a flash function.
+//! profile declares a flash function. Lamp writes go at once; a poll's reads and the
+//! keep-alive's writes are queued and made one at a time between them, each only when it will
+//! be answered before the next flash edge (`queue`), so a flash half never waits for a read.
+//! The modules are reached through `module::ModuleLink`: a [`Link`] each in the daemon.
 //!
 //! The cabinet has no local controller: "local" is flash. The lamps flash (vehicle heads amber,
 //! pedestrian heads dark) until the loop commands all red, and the status says `local` until
@@ -14,6 +17,7 @@
 //! on every (re)connection and kept alive while the loop answers; on shutdown every output is
 //! switched off, as the watchdog would.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,12 +28,13 @@ use greenwave_controllers::model::Aspect;
 use super::flasher::Flasher;
 use super::lamps::{self, Picture};
 use super::presence::PresenceCounter;
-use super::profile::RegisterTable;
 use super::wiring::CoilCabinet;
 use crate::fieldio::link::{Link, LinkSettings, Target};
 use crate::fieldio::poller::{FieldStats, PollerIo};
 use crate::fieldio::reading::Reading;
+use inputs::Read;
 use module::ModuleLink;
+use queue::{Job, Poll, RequestTime};
 
 /// Settings of the coil poller.
 #[derive(Clone, Debug)]
@@ -75,6 +80,8 @@ struct ModuleIo<L> {
     link: L,
     configured: bool,
     keepalive: u16,
+    read_time: RequestTime,
+    write_time: RequestTime,
 }
 
 /// The task's state.
@@ -85,15 +92,31 @@ struct Coils<L = Link> {
     lamps: Lamps,
     written: Option<Picture>,
     flasher: Flasher,
+    /// Per group: the daemon toggles its lamps (a lamp on a module without a flash function).
+    toggled: Vec<bool>,
     presence: Vec<PresenceCounter>,
     polls: u64,
     started: Instant,
+    /// The reads of one poll.
+    reads: Vec<Read>,
+    /// Requests waiting their turn behind the lamp writes.
+    queue: VecDeque<Job>,
+    /// The poll under way, if any.
+    poll: Option<Poll>,
+    /// A poll fell due while one was under way.
+    poll_again: bool,
+    /// The next request was refused for the coming flash edge.
+    held: bool,
+    /// The next request waited for a flash edge: it goes whatever the next edge.
+    waited: bool,
+    /// The link's timeout: how long a request to a module not connected may take.
+    timeout: Duration,
 }
 
 /// Runs the coil field I/O until shutdown.
 pub async fn run(cabinet: Arc<CoilCabinet>, settings: CoilSettings, io: PollerIo) {
     let links = links(&cabinet, &settings);
-    drive(Coils::new(cabinet, links), &settings, io).await;
+    drive(Coils::new(cabinet, &settings, links), &settings, io).await;
 }
 
 /// One link per module, each with its own address and unit.
@@ -125,18 +148,23 @@ async fn drive<L: ModuleLink>(mut coils: Coils<L>, settings: &CoilSettings, mut 
     let mut unanswered_since: Option<Instant> = None;
     let answer_limit = settings.keepalive_period * 3;
     loop {
-        let next_flash = coils.flasher.next().map_or_else(
+        let edge = coils.flash_edge();
+        let wake = edge.map_or_else(
             || tokio::time::Instant::now() + FAR,
             tokio::time::Instant::from_std,
         );
-        flash.as_mut().reset(next_flash);
+        flash.as_mut().reset(wake);
         let counted: Vec<_> = coils
             .modules
             .iter_mut()
             .map(|m| m.link.take_counters())
             .collect();
         add_counters(&io.stats, counted);
-        // Every branch is cancel-safe: `watch` changes and interval ticks.
+        let answered =
+            unanswered_since.is_none_or(|at| now().saturating_duration_since(at) <= answer_limit);
+        let step = coils.may_step(edge, now());
+        // Every branch is cancel-safe: `watch` changes, a sleep, interval ticks and `ready`.
+        // Requests are made in the bodies only, never cancelled half way; a tick only queues.
         tokio::select! {
             biased;
             changed = io.shutdown.changed() => {
@@ -154,19 +182,19 @@ async fn drive<L: ModuleLink>(mut coils: Coils<L>, settings: &CoilSettings, mut 
                 let command = io.commands.borrow_and_update().clone();
                 coils.take(&command, &io.stats).await;
             }
-            () = &mut flash => {
-                if coils.flashing() {
-                    coils.output().await;
-                }
-            }
+            () = &mut flash => coils.flash_half_ends().await,
             _ = keepalive.tick() => {
-                if unanswered_since.is_none_or(|at| now().saturating_duration_since(at) <= answer_limit) {
-                    coils.keep_alive().await;
+                if answered {
+                    coils.queue_keep_alive();
                 }
             }
             _ = poll.tick() => {
-                if unanswered_since.is_none_or(|at| now().saturating_duration_since(at) <= answer_limit) {
-                    let outcome = coils.poll().await;
+                if answered {
+                    coils.queue_poll();
+                }
+            }
+            () = std::future::ready(()), if step => {
+                if let Some(outcome) = coils.step().await {
                     if outcome.is_ok() {
                         unanswered_since.get_or_insert_with(now);
                     }
@@ -212,16 +240,28 @@ fn publish(io: &PollerIo, outcome: Result<(Reading, Instant), String>) {
 
 impl<L: ModuleLink> Coils<L> {
     /// The state of a cabinet whose module `m` is reached through `links[m]`.
-    fn new(cabinet: Arc<CoilCabinet>, links: Vec<L>) -> Coils<L> {
+    fn new(cabinet: Arc<CoilCabinet>, settings: &CoilSettings, links: Vec<L>) -> Coils<L> {
         let groups = cabinet.lamps.len();
+        let timeout = settings.link.timeout;
         let modules = links
             .into_iter()
             .map(|link| ModuleIo {
                 link,
                 configured: false,
                 keepalive: 0,
+                read_time: RequestTime::new(timeout),
+                write_time: RequestTime::new(timeout),
             })
             .collect();
+        let toggled = cabinet
+            .lamps
+            .iter()
+            .map(|lamps| {
+                let no_flash = |m: usize| cabinet.modules[m].profile.flash.is_none();
+                lamps.iter().flatten().any(|o| no_flash(o.module))
+            })
+            .collect();
+        let reads = inputs::reads(&cabinet);
         Coils {
             spans: lamps::spans(&cabinet),
             presence: vec![PresenceCounter::default(); cabinet.detectors.len()],
@@ -230,8 +270,16 @@ impl<L: ModuleLink> Coils<L> {
             lamps: Lamps::Unknown,
             written: None,
             flasher: Flasher::new(groups),
+            toggled,
             polls: 0,
             started: now(),
+            reads,
+            queue: VecDeque::new(),
+            poll: None,
+            poll_again: false,
+            held: false,
+            waited: false,
+            timeout,
         }
     }
 
@@ -245,6 +293,13 @@ impl<L: ModuleLink> Coils<L> {
         }
     }
 
+    /// When the next flash half ends on lamps the daemon toggles, while the lamps flash.
+    fn flash_edge(&self) -> Option<Instant> {
+        self.flashing()
+            .then(|| self.flasher.next_among(&self.toggled))
+            .flatten()
+    }
+
     fn flashing(&self) -> bool {
         self.target().is_some_and(|a| {
             a.iter().any(|a| {
@@ -255,32 +310,14 @@ impl<L: ModuleLink> Coils<L> {
             })
         })
     }
-
-    /// Reads every module's inputs into a reading; a failure flashes.
-    async fn poll(&mut self) -> Result<(Reading, Instant), String> {
-        let started = now();
-        let mut bits: Vec<Vec<(u16, bool)>> = vec![Vec::new(); self.modules.len()];
-        let mut counts: Vec<Vec<(RegisterTable, u16, u16)>> = vec![Vec::new(); self.modules.len()];
-        for m in 0..self.modules.len() {
-            match self.read_module(m).await {
-                Ok((b, c)) => {
-                    bits[m] = b;
-                    counts[m] = c;
-                }
-                Err(e) => {
-                    self.fail(&e).await;
-                    return Err(e);
-                }
-            }
-        }
-        self.polls += 1;
-        Ok((self.reading(&bits, &counts, started), started))
-    }
 }
 
 mod inputs;
 mod module;
+mod queue;
 mod writes;
 
+#[cfg(test)]
+mod flash_timing;
 #[cfg(test)]
 mod tests;

@@ -48,7 +48,7 @@ fn coils() -> Coils {
         },
     };
     let links = links(&cabinet, &settings);
-    Coils::new(cabinet, links)
+    Coils::new(cabinet, &settings, links)
 }
 
 #[test]

@@ -95,9 +95,9 @@ impl<L: ModuleLink> Coils<L> {
     ) -> Result<(), String> {
         self.configure(m).await?;
         let name = &self.cabinet.modules[m].name;
-        self.modules[m]
-            .link
-            .write_coils(address, values)
+        let io = &mut self.modules[m];
+        io.write_time
+            .measure(io.link.write_coils(address, values))
             .await
             .map_err(|e| format!("module {name}: {e}"))
     }
@@ -162,42 +162,6 @@ impl<L: ModuleLink> Coils<L> {
             self.write(m, address, &picture.enables[m]).await?;
         }
         self.write(m, self.spans[m].0, &picture.images[m]).await
-    }
-
-    /// The watchdogs' keep-alive: the keep-alive registers, and every module's picture again
-    /// (a module that lost its outputs without dropping the connection is told once a period).
-    pub(super) async fn keep_alive(&mut self) {
-        let cabinet = self.cabinet.clone();
-        for (m, module) in cabinet.modules.iter().enumerate() {
-            let Some(w) = &module.profile.watchdog else {
-                continue;
-            };
-            if let Some(register) = w.keepalive_register {
-                if let Err(e) = self.configure(m).await {
-                    self.fail(&e).await;
-                    return;
-                }
-                let io = &mut self.modules[m];
-                io.keepalive = io.keepalive.wrapping_add(1);
-                if let Err(e) = io.link.write_register(register, io.keepalive).await {
-                    let why = format!("module {}: keep-alive: {e}", module.name);
-                    self.fail(&why).await;
-                    return;
-                }
-            }
-        }
-        // Every module's current picture again, one request each: the same legal picture.
-        let Some(picture) = self.written.clone() else {
-            return;
-        };
-        for m in 0..self.spans.len() {
-            if self.spans[m].1 > 0
-                && let Err(e) = self.write_picture(m, &picture).await
-            {
-                self.fail(&e).await;
-                return;
-            }
-        }
     }
 
     /// Switches every output off (what each module's watchdog would do), best effort.
