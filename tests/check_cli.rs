@@ -133,3 +133,45 @@ fn every_mistake_in_a_cabinet_config_is_reported_at_once() {
         assert!(stdout.contains(key), "no `{key}` in:\n{stdout}");
     }
 }
+
+#[test]
+fn the_wiring_table_says_who_flashes_each_modules_lamps() {
+    // J1-coils with m1 (groups 1 to 5) on the flashing variant of its profile, its rate set by
+    // a register.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).expect("a shipped file reads");
+    let dir = std::env::temp_dir().join(format!("greenwave-check-flash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let profile = dir.join("flash-with-rate.toml");
+    let flashing = read("config/profiles/generic-16do-16di-flash.toml");
+    assert!(flashing.trim_end().ends_with("flashes_per_minute = 60"));
+    std::fs::write(
+        &profile,
+        flashing + "rate_register = 4200\nrate_value = 60\n",
+    )
+    .expect("written");
+    let text = read("config/cabinets/J1-coils.toml")
+        .replacen(
+            "../profiles/generic-16do-16di.toml",
+            &profile.display().to_string(),
+            1,
+        )
+        .replace("\"../", &format!("\"{}/", root.join("config").display()));
+    let file = dir.join("J1-coils-flash.toml");
+    std::fs::write(&file, text).expect("written");
+    let out = greenwave_check(&[&file]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    for line in [
+        "module m1       generic 16 DO / 16 DI with flashing outputs, Modbus TCP at \
+         127.0.0.1:5020 unit 1, watchdog 2500 ms (profile flash-with-rate)",
+        "flash  m1       by the module, 60 a minute: flash-enable coils 100..114 for lamp \
+         coils 0..14 (coil + 100), rate set by holding 4200 = 60 on connecting",
+        "flash  m2       by the daemon, 55 a minute, writing lamp coils 0..8 (the profile has \
+         no [flash])",
+    ] {
+        assert!(stdout.contains(line), "no `{line}` in:\n{stdout}");
+    }
+    // m3 and m4 carry no lamps: nothing to flash.
+    assert_eq!(stdout.matches("flash  ").count(), 2, "{stdout}");
+}

@@ -151,17 +151,21 @@ async fn run_site(name: &str, corridor: &Path, base: &Path) -> Run {
     let end = coils.first().map_or(0.0, |w| w.t) + seconds as f64;
     let end = writes.last().map_or(end, |w| w.t.max(end));
     let verdict = judge(&site.intersection, &lamp_of, &coils, end);
+    let halves = verdict
+        .flash_halves_s
+        .map_or("none".into(), |(lo, hi)| format!("{lo:.3} to {hi:.3} s"));
     eprintln!(
         "pymodbus check, {name}, over {seconds} s: {} coil writes, {} green starts, {} \
-         conflicting greens, {} illegal changes, {} short intervals, smallest margin {:.2} s; \
-         changes seen: {:?}",
+         conflicting greens, {} illegal changes, {} short intervals, smallest margin {:.2} s, \
+         whole flash halves {halves}; changes seen: {:?}; problems: {:?}",
         verdict.coil_writes,
         verdict.green_starts,
         verdict.conflicting_greens,
         verdict.illegal_changes,
         verdict.short_intervals,
         verdict.min_margin_s,
-        verdict.changes
+        verdict.changes,
+        verdict.problems
     );
     Run {
         verdict,

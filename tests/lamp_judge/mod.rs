@@ -79,6 +79,9 @@ pub struct Verdict {
     pub short_intervals: usize,
     /// Smallest margin over a required interval, s.
     pub min_margin_s: f64,
+    /// Shortest and longest whole flash half (one followed by another of the same flashing
+    /// aspect; the last is cut by the next aspect), s; `None` if nothing flashed.
+    pub flash_halves_s: Option<(f64, f64)>,
     /// Every problem, with its time.
     pub problems: Vec<String>,
 }
@@ -125,24 +128,32 @@ pub fn judge(
             }
         }
     }
+    let mut halves = Vec::new();
     let aspects: Vec<Vec<(f64, Shown)>> = (0..n)
         .map(|g| {
             let id = &ix.groups()[g].id;
-            decode(ix.groups()[g].kind, &pictures[g], end_s, &mut |t, what| {
+            let kind = ix.groups()[g].kind;
+            decode(kind, &pictures[g], end_s, &mut halves, &mut |t, what| {
                 v.illegal_changes += 1;
                 v.problems.push(format!("t={t:.2} group {id}: {what}"));
             })
         })
         .collect();
+    v.flash_halves_s = halves.iter().fold(None, |range, &h| match range {
+        None => Some((h, h)),
+        Some((lo, hi)) => Some((h.min(lo), h.max(hi))),
+    });
     sequences(ix, &aspects, &mut v);
     v
 }
 
-/// A head's pictures over time into aspects over time (consecutive equal ones merged).
+/// A head's pictures over time into aspects over time (consecutive equal ones merged); the
+/// length of every whole flash half is added to `halves`.
 fn decode(
     kind: GroupKind,
     pictures: &[(f64, [bool; 3])],
     end_s: f64,
+    halves: &mut Vec<f64>,
     bad: &mut dyn FnMut(f64, String),
 ) -> Vec<(f64, Shown)> {
     const DARK: [bool; 3] = [false; 3];
@@ -165,6 +176,8 @@ fn decode(
         }
     };
     let mut out: Vec<(f64, Shown)> = Vec::new();
+    // The flashing aspect of the picture before, if it was a flash half: (aspect, held).
+    let mut half_before: Option<(Shown, f64)> = None;
     for (i, &(t, p)) in pictures.iter().enumerate() {
         let lit_half = (held(i) <= FLASH_HELD_S || i == last)
             && single(p).is_some()
@@ -189,6 +202,13 @@ fn decode(
             (None, [false, false, true], _) => Some(Shown::Green),
             _ => None,
         };
+        let half = flashing.and(shown).map(|s| (s, held(i)));
+        if let (Some((before, held)), Some((now, _))) = (half_before, half)
+            && before == now
+        {
+            halves.push(held);
+        }
+        half_before = half;
         match shown {
             Some(s) if out.last().map(|o| o.1) != Some(s) => out.push((t, s)),
             Some(_) => {}

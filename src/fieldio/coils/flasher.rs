@@ -58,13 +58,19 @@ impl Flasher {
     /// aspect: in the past if a rendering is due (a half is never skipped, however late the
     /// caller comes back).
     pub fn next(&self) -> Option<Instant> {
+        self.next_among(&vec![true; self.showing.len()])
+    }
+
+    /// As [`Flasher::next`], of the groups `g` with `among[g]` only (those whose lamps the
+    /// daemon toggles, not a module's own flash function).
+    pub fn next_among(&self, among: &[bool]) -> Option<Instant> {
         let half = FLASH_HALF_PERIOD.as_nanos();
         let now = self.rendered?;
         self.showing
             .iter()
-            .flatten()
-            .filter(|(a, _)| flashes(*a))
-            .map(|&(_, began)| {
+            .zip(among)
+            .filter_map(|(showing, &counted)| showing.filter(|(a, _)| counted && flashes(*a)))
+            .map(|(_, began)| {
                 let k = now.saturating_duration_since(began).as_nanos() / half + 1;
                 began + FLASH_HALF_PERIOD * k as u32
             })
@@ -103,6 +109,10 @@ mod tests {
         ];
         assert_eq!(f.halves(&later, t3), vec![true, false, true]);
         assert_eq!(f.next(), Some(t2 + FLASH_HALF_PERIOD));
+        // The groups on a module's own flash function left out, the third's half ends next.
+        let t4 = t3 + FLASH_HALF_PERIOD;
+        assert_eq!(f.next_among(&[false, false, true]), Some(t4));
+        assert_eq!(f.next_among(&[false; 3]), None);
     }
 
     #[test]

@@ -22,7 +22,10 @@ use greenwave_controllers::model::{Aspect, GroupKind};
 
 use super::wiring::{CoilCabinet, Lamp};
 
-/// Half a flash cycle: 55 flashes a minute, lit half the time.
+/// The daemon's flash rate, flashes a minute.
+pub const FLASHES_PER_MINUTE: u32 = 55;
+
+/// Half a flash cycle: [`FLASHES_PER_MINUTE`], lit half the time (to the microsecond).
 pub const FLASH_HALF_PERIOD: Duration = Duration::from_micros(545_455);
 
 /// Which lamps of a group `aspect` lights, indexed by [`Lamp`]; `flash_on` is the half of the

@@ -4,7 +4,10 @@
 //! turns them into a reference-map [`Reading`]: presence edges into counts and on-time, lamp
 //! sensing into shown aspects. Each command becomes lamp pictures written in the order of
 //! [`super::lamps::writes`]; flashing aspects are toggled here, or by the module where its
-//! profile declares a flash function.
+//! profile declares a flash function. Lamp writes go at once; a poll's reads and the
+//! keep-alive's writes are queued and made one at a time between them, each only when it will
+//! be answered before the next flash edge (`queue`), so a flash half never waits for a read.
+//! The modules are reached through `module::ModuleLink`: a [`Link`] each in the daemon.
 //!
 //! The cabinet has no local controller: "local" is flash. The lamps flash (vehicle heads amber,
 //! pedestrian heads dark) until the loop commands all red, and the status says `local` until
@@ -14,6 +17,7 @@
 //! on every (re)connection and kept alive while the loop answers; on shutdown every output is
 //! switched off, as the watchdog would.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,11 +28,13 @@ use greenwave_controllers::model::Aspect;
 use super::flasher::Flasher;
 use super::lamps::{self, Picture};
 use super::presence::PresenceCounter;
-use super::profile::RegisterTable;
 use super::wiring::CoilCabinet;
-use crate::fieldio::link::{Link, LinkError, LinkSettings};
-use crate::fieldio::poller::{Command, FieldStats, PollerIo, request};
+use crate::fieldio::link::{Link, LinkSettings, Target};
+use crate::fieldio::poller::{FieldStats, PollerIo};
 use crate::fieldio::reading::Reading;
+use inputs::Read;
+use module::ModuleLink;
+use queue::{Job, Poll, RequestTime};
 
 /// Settings of the coil poller.
 #[derive(Clone, Debug)]
@@ -64,28 +70,72 @@ const FAR: Duration = Duration::from_secs(3600);
 /// How long the lamps may take to show the all red of a take-over.
 const TAKE_OVER_LIMIT: Duration = Duration::from_secs(3);
 
-struct ModuleIo {
-    link: Link,
+/// Now, on tokio's clock (paused in tests), as the std instant the flasher and the control
+/// loop's channels use.
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+struct ModuleIo<L> {
+    link: L,
     configured: bool,
     keepalive: u16,
+    read_time: RequestTime,
+    write_time: RequestTime,
 }
 
 /// The task's state.
-struct Coils {
+struct Coils<L = Link> {
     cabinet: Arc<CoilCabinet>,
     spans: Vec<(u16, u16)>,
-    modules: Vec<ModuleIo>,
+    modules: Vec<ModuleIo<L>>,
     lamps: Lamps,
     written: Option<Picture>,
     flasher: Flasher,
+    /// Per group: the daemon toggles its lamps (a lamp on a module without a flash function).
+    toggled: Vec<bool>,
     presence: Vec<PresenceCounter>,
     polls: u64,
     started: Instant,
+    /// The reads of one poll.
+    reads: Vec<Read>,
+    /// Requests waiting their turn behind the lamp writes.
+    queue: VecDeque<Job>,
+    /// The poll under way, if any.
+    poll: Option<Poll>,
+    /// A poll fell due while one was under way.
+    poll_again: bool,
+    /// The next request was refused for the coming flash edge.
+    held: bool,
+    /// The next request waited for a flash edge: it goes whatever the next edge.
+    waited: bool,
+    /// The link's timeout: how long a request to a module not connected may take.
+    timeout: Duration,
 }
 
 /// Runs the coil field I/O until shutdown.
-pub async fn run(cabinet: Arc<CoilCabinet>, settings: CoilSettings, mut io: PollerIo) {
-    let mut coils = Coils::new(cabinet, &settings);
+pub async fn run(cabinet: Arc<CoilCabinet>, settings: CoilSettings, io: PollerIo) {
+    let links = links(&cabinet, &settings);
+    drive(Coils::new(cabinet, &settings, links), &settings, io).await;
+}
+
+/// One link per module, each with its own address and unit.
+fn links(cabinet: &CoilCabinet, settings: &CoilSettings) -> Vec<Link> {
+    cabinet
+        .modules
+        .iter()
+        .map(|m| {
+            Link::new(LinkSettings {
+                target: Target::Tcp(m.address.clone()),
+                unit: m.unit,
+                ..settings.link.clone()
+            })
+        })
+        .collect()
+}
+
+/// Runs `coils` until shutdown.
+async fn drive<L: ModuleLink>(mut coils: Coils<L>, settings: &CoilSettings, mut io: PollerIo) {
     let mut poll = interval(settings.poll_period);
     poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut keepalive = interval(settings.keepalive_period);
@@ -98,18 +148,23 @@ pub async fn run(cabinet: Arc<CoilCabinet>, settings: CoilSettings, mut io: Poll
     let mut unanswered_since: Option<Instant> = None;
     let answer_limit = settings.keepalive_period * 3;
     loop {
-        let next_flash = coils.flasher.next().map_or_else(
+        let edge = coils.flash_edge();
+        let wake = edge.map_or_else(
             || tokio::time::Instant::now() + FAR,
             tokio::time::Instant::from_std,
         );
-        flash.as_mut().reset(next_flash);
+        flash.as_mut().reset(wake);
         let counted: Vec<_> = coils
             .modules
             .iter_mut()
             .map(|m| m.link.take_counters())
             .collect();
         add_counters(&io.stats, counted);
-        // Every branch is cancel-safe: `watch` changes and interval ticks.
+        let answered =
+            unanswered_since.is_none_or(|at| now().saturating_duration_since(at) <= answer_limit);
+        let step = coils.may_step(edge, now());
+        // Every branch is cancel-safe: `watch` changes, a sleep, interval ticks and `ready`.
+        // Requests are made in the bodies only, never cancelled half way; a tick only queues.
         tokio::select! {
             biased;
             changed = io.shutdown.changed() => {
@@ -127,21 +182,21 @@ pub async fn run(cabinet: Arc<CoilCabinet>, settings: CoilSettings, mut io: Poll
                 let command = io.commands.borrow_and_update().clone();
                 coils.take(&command, &io.stats).await;
             }
-            () = &mut flash => {
-                if coils.flashing() {
-                    coils.output().await;
-                }
-            }
+            () = &mut flash => coils.flash_half_ends().await,
             _ = keepalive.tick() => {
-                if unanswered_since.is_none_or(|at| at.elapsed() <= answer_limit) {
-                    coils.keep_alive().await;
+                if answered {
+                    coils.queue_keep_alive();
                 }
             }
             _ = poll.tick() => {
-                if unanswered_since.is_none_or(|at| at.elapsed() <= answer_limit) {
-                    let outcome = coils.poll().await;
+                if answered {
+                    coils.queue_poll();
+                }
+            }
+            () = std::future::ready(()), if step => {
+                if let Some(outcome) = coils.step().await {
                     if outcome.is_ok() {
-                        unanswered_since.get_or_insert_with(Instant::now);
+                        unanswered_since.get_or_insert_with(now);
                     }
                     publish(&io, outcome);
                 }
@@ -165,7 +220,7 @@ fn add_counters(stats: &Mutex<FieldStats>, counted: Vec<crate::fieldio::link::Li
 fn publish(io: &PollerIo, outcome: Result<(Reading, Instant), String>) {
     match outcome {
         Ok((reading, started)) => {
-            let at = Instant::now();
+            let at = now();
             io.field.send_modify(|f| f.took(reading, at, started));
         }
         Err(message) => {
@@ -183,22 +238,30 @@ fn publish(io: &PollerIo, outcome: Result<(Reading, Instant), String>) {
     }
 }
 
-impl Coils {
-    fn new(cabinet: Arc<CoilCabinet>, settings: &CoilSettings) -> Coils {
+impl<L: ModuleLink> Coils<L> {
+    /// The state of a cabinet whose module `m` is reached through `links[m]`.
+    fn new(cabinet: Arc<CoilCabinet>, settings: &CoilSettings, links: Vec<L>) -> Coils<L> {
         let groups = cabinet.lamps.len();
-        let modules = cabinet
-            .modules
-            .iter()
-            .map(|m| ModuleIo {
-                link: Link::new(LinkSettings {
-                    target: crate::fieldio::link::Target::Tcp(m.address.clone()),
-                    unit: m.unit,
-                    ..settings.link.clone()
-                }),
+        let timeout = settings.link.timeout;
+        let modules = links
+            .into_iter()
+            .map(|link| ModuleIo {
+                link,
                 configured: false,
                 keepalive: 0,
+                read_time: RequestTime::new(timeout),
+                write_time: RequestTime::new(timeout),
             })
             .collect();
+        let toggled = cabinet
+            .lamps
+            .iter()
+            .map(|lamps| {
+                let no_flash = |m: usize| cabinet.modules[m].profile.flash.is_none();
+                lamps.iter().flatten().any(|o| no_flash(o.module))
+            })
+            .collect();
+        let reads = inputs::reads(&cabinet);
         Coils {
             spans: lamps::spans(&cabinet),
             presence: vec![PresenceCounter::default(); cabinet.detectors.len()],
@@ -207,8 +270,16 @@ impl Coils {
             lamps: Lamps::Unknown,
             written: None,
             flasher: Flasher::new(groups),
+            toggled,
             polls: 0,
-            started: Instant::now(),
+            started: now(),
+            reads,
+            queue: VecDeque::new(),
+            poll: None,
+            poll_again: false,
+            held: false,
+            waited: false,
+            timeout,
         }
     }
 
@@ -222,6 +293,13 @@ impl Coils {
         }
     }
 
+    /// When the next flash half ends on lamps the daemon toggles, while the lamps flash.
+    fn flash_edge(&self) -> Option<Instant> {
+        self.flashing()
+            .then(|| self.flasher.next_among(&self.toggled))
+            .flatten()
+    }
+
     fn flashing(&self) -> bool {
         self.target().is_some_and(|a| {
             a.iter().any(|a| {
@@ -232,219 +310,14 @@ impl Coils {
             })
         })
     }
-
-    /// A command from the loop. Out of flash (or at start) only all red is taken.
-    async fn take(&mut self, command: &Command, stats: &Mutex<FieldStats>) {
-        if command.answers.is_none() {
-            return;
-        }
-        let aspects: Option<Vec<Aspect>> = command
-            .aspects
-            .iter()
-            .map(|&c| Aspect::from_code(c))
-            .collect();
-        let next = match (command.request, aspects) {
-            (request::EXTERNAL, Some(aspects)) if aspects.len() == self.cabinet.lamps.len() => {
-                match &self.lamps {
-                    Lamps::External {
-                        confirmed, since, ..
-                    } => Lamps::External {
-                        aspects,
-                        confirmed: *confirmed,
-                        since: *since,
-                    },
-                    Lamps::Faulty => return,
-                    _ if aspects.iter().all(|&a| a == Aspect::Red) => Lamps::External {
-                        aspects,
-                        confirmed: false,
-                        since: Instant::now(),
-                    },
-                    _ => return,
-                }
-            }
-            _ if self.lamps == Lamps::Faulty => return,
-            (request::EXTERNAL, _) => {
-                tracing::error!(aspects = ?command.aspects, "a command that is no lamp picture: flashing");
-                Lamps::Flash
-            }
-            _ => Lamps::Flash,
-        };
-        if next == self.lamps {
-            return;
-        }
-        self.lamps = next;
-        if self.output().await
-            && let Some(at) = command.answers
-        {
-            let us = at.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
-            let mut stats = stats.lock().unwrap_or_else(|e| e.into_inner());
-            if stats.latencies_us.len() >= 100_000 {
-                stats.latencies_us.clear();
-            }
-            stats.latencies_us.push(us);
-        }
-    }
-
-    /// Writes the lamp picture of the target, in the safe order. A failure flashes. True when
-    /// every write went through.
-    async fn output(&mut self) -> bool {
-        let Some(aspects) = self.target() else {
-            return true;
-        };
-        let halves = self.flasher.halves(&aspects, Instant::now());
-        let after = lamps::picture_in(&self.cabinet, &self.spans, &aspects, &halves);
-        let writes = lamps::writes(&self.cabinet, &self.spans, self.written.as_ref(), &after);
-        for w in writes {
-            if let Err(e) = self.write(w.module, w.address, &w.values).await {
-                self.fail(&e).await;
-                return false;
-            }
-        }
-        self.written = Some(after);
-        true
-    }
-
-    /// One module's coils, its watchdog set first on a new connection.
-    async fn write(&mut self, m: usize, address: u16, values: &[bool]) -> Result<(), String> {
-        self.configure(m).await?;
-        let name = &self.cabinet.modules[m].name;
-        self.modules[m]
-            .link
-            .write_coils(address, values)
-            .await
-            .map_err(|e| format!("module {name}: {e}"))
-    }
-
-    /// Sets module `m`'s watchdog if this connection has not had it yet.
-    async fn configure(&mut self, m: usize) -> Result<(), String> {
-        let module = &self.cabinet.modules[m];
-        let io = &mut self.modules[m];
-        if io.link.connected() && io.configured {
-            return Ok(());
-        }
-        io.configured = false;
-        let (Some(w), Some(ms)) = (&module.profile.watchdog, module.watchdog_ms) else {
-            return Ok(());
-        };
-        let name = &module.name;
-        let err = |e: LinkError| format!("module {name}: setting its watchdog: {e}");
-        let units = (ms / w.unit_ms) as u16;
-        io.link
-            .write_register(w.timeout_register, units)
-            .await
-            .map_err(err)?;
-        if let Some((register, value)) = w.enable {
-            io.link.write_register(register, value).await.map_err(err)?;
-        }
-        if let Some((register, value)) = module.profile.flash.as_ref().and_then(|f| f.rate) {
-            let err = |e: LinkError| format!("module {name}: setting its flash rate: {e}");
-            io.link.write_register(register, value).await.map_err(err)?;
-        }
-        io.configured = true;
-        tracing::info!(module = %name, timeout_ms = ms, "module watchdog set");
-        Ok(())
-    }
-
-    /// A module failed: flash every module that answers; the loop takes over anew from red.
-    async fn fail(&mut self, why: &str) {
-        if matches!(self.lamps, Lamps::Flash | Lamps::Faulty) {
-            tracing::debug!("{why}: the lamps flash");
-        } else {
-            tracing::error!("{why}: the lamps flash");
-            self.lamps = Lamps::Flash;
-        }
-        self.written = None;
-        let flashing = vec![Aspect::FlashingAmber; self.cabinet.lamps.len()];
-        let halves = self.flasher.halves(&flashing, Instant::now());
-        let flash = lamps::picture_in(&self.cabinet, &self.spans, &flashing, &halves);
-        for m in 0..self.spans.len() {
-            if self.spans[m].1 > 0 && self.modules[m].link.connected() {
-                let _ = self.write_picture(m, &flash).await;
-            }
-        }
-    }
-
-    /// Module `m`'s part of `picture` in one go: its flash-enable coils (if it flashes its
-    /// outputs itself), then its lamps.
-    async fn write_picture(&mut self, m: usize, picture: &Picture) -> Result<(), String> {
-        if let Some(address) = lamps::enables_at(&self.cabinet, &self.spans, m) {
-            self.write(m, address, &picture.enables[m]).await?;
-        }
-        self.write(m, self.spans[m].0, &picture.images[m]).await
-    }
-
-    /// The watchdogs' keep-alive: the keep-alive registers, and every module's picture again
-    /// (a module that lost its outputs without dropping the connection is told once a period).
-    async fn keep_alive(&mut self) {
-        let cabinet = self.cabinet.clone();
-        for (m, module) in cabinet.modules.iter().enumerate() {
-            let Some(w) = &module.profile.watchdog else {
-                continue;
-            };
-            if let Some(register) = w.keepalive_register {
-                if let Err(e) = self.configure(m).await {
-                    self.fail(&e).await;
-                    return;
-                }
-                let io = &mut self.modules[m];
-                io.keepalive = io.keepalive.wrapping_add(1);
-                if let Err(e) = io.link.write_register(register, io.keepalive).await {
-                    let why = format!("module {}: keep-alive: {e}", module.name);
-                    self.fail(&why).await;
-                    return;
-                }
-            }
-        }
-        // Every module's current picture again, one request each: the same legal picture.
-        let Some(picture) = self.written.clone() else {
-            return;
-        };
-        for m in 0..self.spans.len() {
-            if self.spans[m].1 > 0
-                && let Err(e) = self.write_picture(m, &picture).await
-            {
-                self.fail(&e).await;
-                return;
-            }
-        }
-    }
-
-    /// Switches every output off (what each module's watchdog would do), best effort.
-    async fn switch_off(&mut self) {
-        for (m, &(address, count)) in self.spans.clone().iter().enumerate() {
-            if count > 0 {
-                let _ = self.modules[m]
-                    .link
-                    .write_coils(address, &vec![false; usize::from(count)])
-                    .await;
-            }
-        }
-        tracing::info!("every lamp output switched off: the cabinet flashes on its own");
-    }
-
-    /// Reads every module's inputs into a reading; a failure flashes.
-    async fn poll(&mut self) -> Result<(Reading, Instant), String> {
-        let started = Instant::now();
-        let mut bits: Vec<Vec<(u16, bool)>> = vec![Vec::new(); self.modules.len()];
-        let mut counts: Vec<Vec<(RegisterTable, u16, u16)>> = vec![Vec::new(); self.modules.len()];
-        for m in 0..self.modules.len() {
-            match self.read_module(m).await {
-                Ok((b, c)) => {
-                    bits[m] = b;
-                    counts[m] = c;
-                }
-                Err(e) => {
-                    self.fail(&e).await;
-                    return Err(e);
-                }
-            }
-        }
-        self.polls += 1;
-        Ok((self.reading(&bits, &counts, started), started))
-    }
 }
 
 mod inputs;
+mod module;
+mod queue;
+mod writes;
 
+#[cfg(test)]
+mod flash_timing;
 #[cfg(test)]
 mod tests;

@@ -1,19 +1,23 @@
-//! The wiring table `greenwave check` prints: every module, every group's lamps and sensing,
-//! every detector channel, with terminal names and protocol addresses, so an engineer can hold
-//! it against the cabinet's wiring diagram.
+//! The wiring table `greenwave check` prints: every module and who flashes its lamps (the
+//! module's own flash function, with its flash-enable coils and rate, or the daemon), every
+//! group's lamps and sensing, every detector channel, with terminal names and protocol
+//! addresses, so an engineer can hold it against the cabinet's wiring diagram.
 
 use std::fmt::Write;
 
 use greenwave_controllers::site::Site;
 
+use super::lamps::{FLASHES_PER_MINUTE, enables_at, spans};
 use super::wiring::{CoilCabinet, Input, Lamp, Output};
 
 impl CoilCabinet {
-    /// The table, one line per module, group and channel, each indented under the verdict.
+    /// The table, one line per module, group and channel, each indented under the verdict;
+    /// under each module with lamps, who flashes them.
     pub fn table(&self, site: &Site) -> String {
         let mut out = String::new();
         let pad = "\n      ";
-        for m in &self.modules {
+        let spans = spans(self);
+        for (i, m) in self.modules.iter().enumerate() {
             let watchdog = match (m.watchdog_ms, &m.profile.watchdog) {
                 (Some(ms), Some(_)) => format!("watchdog {ms} ms"),
                 (None, Some(_)) => "watchdog off (no lamps)".into(),
@@ -24,6 +28,33 @@ impl CoilCabinet {
                 "{pad}module {:<8} {} at {} unit {}, {watchdog} (profile {})",
                 m.name, m.profile.name, m.address, m.unit, m.profile_id
             );
+            let (first, count) = spans[i];
+            if count == 0 {
+                continue;
+            }
+            let last = first + count - 1;
+            let flash = match (&m.profile.flash, enables_at(self, &spans, i)) {
+                (Some(f), Some(enable)) => {
+                    let rate = match f.rate {
+                        Some((register, value)) => {
+                            format!(", rate set by holding {register} = {value} on connecting")
+                        }
+                        None => String::new(),
+                    };
+                    format!(
+                        "by the module, {} a minute: flash-enable coils {enable}..{} for lamp \
+                         coils {first}..{last} (coil + {}){rate}",
+                        f.flashes_per_minute,
+                        enable + count - 1,
+                        f.enable_offset
+                    )
+                }
+                _ => format!(
+                    "by the daemon, {FLASHES_PER_MINUTE} a minute, writing lamp coils \
+                     {first}..{last} (the profile has no [flash])"
+                ),
+            };
+            let _ = write!(out, "{pad}flash  {:<8} {flash}", m.name);
         }
         for (g, group) in site.intersection.groups().iter().enumerate() {
             let mut line = format!("{pad}group  {:<8}", group.id);

@@ -1,22 +1,24 @@
-//! One poll of the modules' inputs, and the reference-map reading made of it.
+//! One poll of the modules' inputs: the reads it takes (worked out once, from the wiring), each
+//! read, and the reference-map reading made of what they gave.
 
 use std::time::Instant;
 
 use greenwave_controllers::detector::FaultCode;
 use greenwave_controllers::model::Aspect;
 
+use super::module::ModuleLink;
 use super::{Coils, Lamps, TAKE_OVER_LIMIT};
 use crate::fieldio::coils::lamps;
 use crate::fieldio::coils::profile::{Counter, RegisterTable, Terminal};
-use crate::fieldio::coils::wiring::Input;
+use crate::fieldio::coils::wiring::{CoilCabinet, Input};
 use crate::fieldio::reading::{RawDetector, Reading};
 use crate::fieldio::reference::status;
 use crate::fieldio::regmap::WordOrder;
 
 /// Discrete inputs read: (address, value).
-type Bits = Vec<(u16, bool)>;
+pub(super) type Bits = Vec<(u16, bool)>;
 /// Counter registers read: (table, register, value).
-type Counts = Vec<(RegisterTable, u16, u16)>;
+pub(super) type Counts = Vec<(RegisterTable, u16, u16)>;
 
 /// The requests that read `wanted` addresses (sorted here): runs of consecutive addresses,
 /// joined across a gap only where every address in it `exists` on the module, each at most
@@ -43,30 +45,49 @@ pub(super) fn runs(
     out
 }
 
-impl Coils {
-    /// Every input of module `m` the wiring uses.
-    fn inputs_of(&self, m: usize) -> Vec<&Input> {
-        let c = &self.cabinet;
-        let detectors = c
-            .detectors
-            .iter()
-            .flatten()
-            .flat_map(|d| std::iter::once(&d.presence).chain(&d.fault));
-        let sensed = c.feedback.iter().flatten().flatten().flatten();
-        detectors.chain(sensed).filter(|i| i.module == m).collect()
-    }
+/// Where a read goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Table {
+    /// Discrete inputs (function 02).
+    Discrete,
+    /// Counter registers (function 04 or 03).
+    Registers(RegisterTable),
+}
 
-    /// Reads module `m`'s inputs: its discrete inputs, and the hardware counters of the
-    /// presence inputs that have one, each in as few requests as the module's addresses allow.
-    pub(super) async fn read_module(&mut self, m: usize) -> Result<(Bits, Counts), String> {
-        let inputs: Vec<Input> = self.inputs_of(m).into_iter().cloned().collect();
+/// One read request of a poll.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Read {
+    /// Module index.
+    pub module: usize,
+    /// The table.
+    pub table: Table,
+    /// First address.
+    pub start: u16,
+    /// How many.
+    pub count: u16,
+}
+
+/// Every input of module `m` the wiring uses.
+fn inputs_of(c: &CoilCabinet, m: usize) -> Vec<&Input> {
+    let detectors = c
+        .detectors
+        .iter()
+        .flatten()
+        .flat_map(|d| std::iter::once(&d.presence).chain(&d.fault));
+    let sensed = c.feedback.iter().flatten().flatten().flatten();
+    detectors.chain(sensed).filter(|i| i.module == m).collect()
+}
+
+/// The reads of one poll, module after module: each module's discrete inputs, then the
+/// hardware counters of its presence inputs that have one, each in as few requests as the
+/// module's addresses allow.
+pub(super) fn reads(cabinet: &CoilCabinet) -> Vec<Read> {
+    let mut out = Vec::new();
+    for (m, module) in cabinet.modules.iter().enumerate() {
+        let inputs = inputs_of(cabinet, m);
         if inputs.is_empty() {
-            return Ok((Vec::new(), Vec::new()));
+            continue;
         }
-        self.configure(m).await?;
-        let cabinet = self.cabinet.clone();
-        let module = &cabinet.modules[m];
-        let err = |e| format!("module {}: {e}", module.name);
         let terminals = module.profile.terminals.values();
         let mut wanted: Vec<u16> = inputs.iter().map(|i| i.input).collect();
         let exists = |a: u16| {
@@ -74,18 +95,24 @@ impl Coils {
                 .clone()
                 .any(|t| matches!(t, Terminal::Input(x, _) if *x == a))
         };
-        let mut bits = Vec::new();
-        let link = &mut self.modules[m].link;
-        for (start, count) in runs(&mut wanted, exists, 2000) {
-            let values = link.read_discrete(start, count).await.map_err(err)?;
-            bits.extend((start..start + count).zip(values));
-        }
+        let read = |table| {
+            move |(start, count)| Read {
+                module: m,
+                table,
+                start,
+                count,
+            }
+        };
+        out.extend(
+            runs(&mut wanted, exists, 2000)
+                .into_iter()
+                .map(read(Table::Discrete)),
+        );
         let presence_counters = cabinet
             .detectors
             .iter()
             .flatten()
             .filter(|d| d.presence.module == m);
-        let mut counts = Vec::new();
         for table in [RegisterTable::Input, RegisterTable::Holding] {
             let of_table = |c: &Counter| c.table == table;
             let counter_registers = |c: Counter| c.address..c.address + c.registers;
@@ -99,20 +126,40 @@ impl Coils {
                     matches!(t, Terminal::Input(_, Some(c)) if of_table(c) && counter_registers(*c).contains(&a))
                 })
             };
-            for (start, count) in runs(&mut wanted, exists, 125) {
+            let runs = runs(&mut wanted, exists, 125);
+            out.extend(runs.into_iter().map(read(Table::Registers(table))));
+        }
+    }
+    out
+}
+
+impl<L: ModuleLink> Coils<L> {
+    /// Makes one read of a poll, its module's watchdog set first on a new connection: what it
+    /// read, as (address, value) bits or (table, register, value) counts.
+    pub(super) async fn read(&mut self, r: Read) -> Result<(Bits, Counts), String> {
+        self.configure(r.module).await?;
+        let name = &self.cabinet.modules[r.module].name;
+        let err = |e| format!("module {name}: {e}");
+        let io = &mut self.modules[r.module];
+        let (link, time) = (&mut io.link, &mut io.read_time);
+        let addresses = r.start..r.start + r.count;
+        match r.table {
+            Table::Discrete => {
+                let values = time.measure(link.read_discrete(r.start, r.count)).await;
+                Ok((addresses.zip(values.map_err(err)?).collect(), Vec::new()))
+            }
+            Table::Registers(table) => {
                 let words = match table {
-                    RegisterTable::Input => link.read_input(start, count).await,
-                    RegisterTable::Holding => link.read_holding(start, count).await,
+                    RegisterTable::Input => time.measure(link.read_input(r.start, r.count)).await,
+                    RegisterTable::Holding => {
+                        time.measure(link.read_holding(r.start, r.count)).await
+                    }
                 }
                 .map_err(err)?;
-                counts.extend(
-                    (start..start + count)
-                        .zip(words)
-                        .map(|(a, w)| (table, a, w)),
-                );
+                let counts = addresses.zip(words).map(|(a, w)| (table, a, w)).collect();
+                Ok((Vec::new(), counts))
             }
         }
-        Ok((bits, counts))
     }
 
     /// The reading of a poll that began at `started`.

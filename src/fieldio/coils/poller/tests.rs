@@ -8,6 +8,7 @@ use crate::fieldio::coils::autowire::Wiring;
 use crate::fieldio::coils::profile::{Profile, RegisterTable};
 use crate::fieldio::coils::wiring::{CoilCabinet, WiringSpec};
 use crate::fieldio::link::Target;
+use crate::fieldio::poller::{Command, request};
 use crate::fieldio::reference::status;
 
 fn root() -> std::path::PathBuf {
@@ -46,7 +47,8 @@ fn coils() -> Coils {
             backoff_max: Duration::from_secs(5),
         },
     };
-    Coils::new(cabinet, &settings)
+    let links = links(&cabinet, &settings);
+    Coils::new(cabinet, &settings, links)
 }
 
 #[test]
