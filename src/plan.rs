@@ -18,14 +18,7 @@ use crate::cli::{NetworkArgs, WaveDirection, WebsterArgs};
 
 /// `greenwave plan webster`.
 pub fn webster(args: &WebsterArgs) -> Result<ExitCode> {
-    let scenario = match Scenario::load(&args.scenario) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(2));
-        }
-    };
-    let Some(options) = options(args.max_cycle) else {
+    let Some((scenario, options)) = inputs(&args.scenario, args.max_cycle) else {
         return Ok(ExitCode::from(2));
     };
     if let Some(v) = args.speed_kmh
@@ -69,14 +62,7 @@ struct Written<'a> {
 
 /// `greenwave plan network`.
 pub fn network(args: &NetworkArgs) -> Result<ExitCode> {
-    let scenario = match Scenario::load(&args.scenario) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(2));
-        }
-    };
-    let Some(options) = options(args.max_cycle) else {
+    let Some((scenario, options)) = inputs(&args.scenario, args.max_cycle) else {
         return Ok(ExitCode::from(2));
     };
     let (plans, before, after) = match network_plans(&scenario, Direction::Eb, &options) {
@@ -103,6 +89,19 @@ pub fn network(args: &NetworkArgs) -> Result<ExitCode> {
         after.mean_s
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The scenario at `path` and the Webster options for `max_cycle`, or `None` (said why) when
+/// either is wrong.
+fn inputs(path: &Path, max_cycle: f64) -> Option<(Scenario, WebsterOptions)> {
+    let scenario = match Scenario::load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return None;
+        }
+    };
+    Some((scenario, options(max_cycle)?))
 }
 
 /// The Webster options for a maximum cycle, or `None` (said why) when it is out of range.
