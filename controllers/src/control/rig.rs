@@ -27,7 +27,18 @@ pub(crate) fn site() -> Arc<Site> {
 /// A plan of stages 1+5, 2+6, 3+7, 4+8 with greens 10, 30, 8, 15 s and maximum greens 20,
 /// 40, 20, 30 s.
 pub(crate) fn plan(site: &Site) -> TimingPlan {
-    let stage = |id: &str, green_s: f64, max: f64| PlanStageSpec {
+    plan_with(site, (30.0, 40.0), (15.0, 30.0), None)
+}
+
+/// The same four stages with the main street's and the side street's (plan green, maximum
+/// green) given, 2+6 and 4+8, and a maximum cycle if given.
+pub(crate) fn plan_with(
+    site: &Site,
+    main: (f64, f64),
+    side: (f64, f64),
+    max_cycle_s: Option<f64>,
+) -> TimingPlan {
+    let stage = |id: &str, (green_s, max): (f64, f64)| PlanStageSpec {
         stage: id.into(),
         green_s,
         min_green_s: None,
@@ -38,14 +49,14 @@ pub(crate) fn plan(site: &Site) -> TimingPlan {
         version: 1,
         pattern: None,
         intersection: None,
-        cycle_s: 10.0 + 30.0 + 8.0 + 15.0 + 24.0,
+        cycle_s: 10.0 + main.0 + 8.0 + side.0 + 24.0,
         offset_s: 0.0,
-        max_cycle_s: None,
+        max_cycle_s,
         stages: vec![
-            stage("1+5", 10.0, 20.0),
-            stage("2+6", 30.0, 40.0),
-            stage("3+7", 8.0, 20.0),
-            stage("4+8", 15.0, 30.0),
+            stage("1+5", (10.0, 20.0)),
+            stage("2+6", main),
+            stage("3+7", (8.0, 20.0)),
+            stage("4+8", side),
         ],
     };
     TimingPlan::from_spec(&spec, &site.intersection).unwrap()

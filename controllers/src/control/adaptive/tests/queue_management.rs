@@ -4,35 +4,7 @@
 
 use super::super::*;
 use super::{QueuedLane, green_of};
-use crate::control::rig::{Rig, pulse, site};
-use crate::plan::{PlanSpec, PlanStageSpec};
-
-/// The rig's four stages with the main street's and the side street's green bounds given:
-/// (plan green, maximum green) of 2+6 and of 4+8.
-fn plan_with(main: (f64, f64), side: (f64, f64), max_cycle_s: f64) -> TimingPlan {
-    let stage = |id: &str, (green_s, max): (f64, f64)| PlanStageSpec {
-        stage: id.into(),
-        green_s,
-        min_green_s: None,
-        max_green_s: Some(max),
-    };
-    let spec = PlanSpec {
-        plan_id: "test".into(),
-        version: 1,
-        pattern: None,
-        intersection: None,
-        cycle_s: 10.0 + main.0 + 8.0 + side.0 + 24.0,
-        offset_s: 0.0,
-        max_cycle_s: Some(max_cycle_s),
-        stages: vec![
-            stage("1+5", (10.0, 20.0)),
-            stage("2+6", main),
-            stage("3+7", (8.0, 20.0)),
-            stage("4+8", side),
-        ],
-    };
-    TimingPlan::from_spec(&spec, &site().intersection).unwrap()
-}
+use crate::control::rig::{Rig, plan_with, pulse, site};
 
 /// A main street with a vehicle every `main` s in each of its lanes both ways and a platoon
 /// forecast from upstream, and a northbound lane with a vehicle every `side` s, for `secs` s under `plan`. Returns the northbound greens
@@ -83,7 +55,7 @@ fn a_green_whose_queue_still_moves_runs_to_its_plan_green() {
     // The side street's plan green is 25 s; its queue backs up past the advance loop, so the
     // loop counts it moving up for as long as seven or more are queued.
     let greens = side_street_greens(
-        plan_with((30.0, 40.0), (25.0, 30.0), 150.0),
+        plan_with(&site(), (30.0, 40.0), (25.0, 30.0), Some(150.0)),
         (1.6, 6.0),
         2400.0,
     );
@@ -104,7 +76,7 @@ fn a_green_whose_queue_still_moves_runs_to_its_plan_green() {
 fn a_saturated_stage_at_its_maximum_green_comes_round_within_its_plan_cycle() {
     // The side street cannot be served longer than its plan green (25 s), and one vehicle every
     // 3 s is more than that serves: it is saturated. The main street could run 70 s.
-    let plan = plan_with((30.0, 70.0), (25.0, 25.0), 150.0);
+    let plan = plan_with(&site(), (30.0, 70.0), (25.0, 25.0), Some(150.0));
     let cycle = plan.cycle.as_secs_f64();
     let greens = side_street_greens(plan, (4.5, 3.0), 2400.0);
     let starts: Vec<f64> = greens.iter().map(|g| g.0).collect();
