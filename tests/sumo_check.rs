@@ -347,11 +347,8 @@ fn export_netconvert_import_gives_the_same_network() {
             panic!("link {id} is not imported");
         };
         let (a, b) = (original.turning[e.index()], imported.turning[back.index()]);
-        for t in 0..3 {
-            assert!(
-                (a[t] - b[t]).abs() < 1e-3,
-                "{id}: turning {a:?} became {b:?}"
-            );
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() < 1e-3, "{id}: turning {a:?} became {b:?}");
         }
     }
 }

@@ -9,6 +9,7 @@
 mod common;
 
 use common::{fresh_dir, greenwave, stderr};
+use greenwave_controllers::model::left_through_right;
 
 const NET: &str = "tests/fixtures/sumo/mixed.net.xml";
 const ROUTES: &str = "tests/fixtures/sumo/mixed.rou.xml";
@@ -71,7 +72,10 @@ fn imports_what_it_can_and_lists_what_it_dropped() {
     // exp(0.05) per second and 90 vehicles in half an hour.
     assert_eq!(demand("A_s->A"), vec![(0.0, 360.0)]);
     let south = scenario.corridor.link_by_id("A_s->A").unwrap();
-    assert_eq!(scenario.turning[south.index()], [0.5, 0.0, 0.5]);
+    assert_eq!(
+        scenario.turning[south.index()],
+        left_through_right(0.0, [0.5, 0.0, 0.5])
+    );
     assert_eq!(scenario.duration.as_secs_f64(), 1800.0);
     let plan = scenario.plans.values().next().unwrap();
     assert_eq!(plan.cycle.as_secs_f64(), 90.0);
@@ -234,7 +238,7 @@ fn a_route_that_leaves_the_corridor_and_comes_back_enters_it_twice() {
     let back = scenario.corridor.link_by_id("B->A").unwrap();
     assert_eq!(
         scenario.turning[back.index()],
-        [1.0, 0.0, 0.0],
+        left_through_right(0.0, [1.0, 0.0, 0.0]),
         "left to the south"
     );
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use petgraph::visit::EdgeRef;
 
 use greenwave_controllers::control::webster::{self, WebsterOptions, WebsterSettings};
-use greenwave_controllers::model::{Direction, StageIndex, Turn};
+use greenwave_controllers::model::{Direction, PerTurn, StageIndex, Turn};
 use greenwave_controllers::plan::PlanSpec;
 use greenwave_controllers::site::Site;
 
@@ -16,8 +16,8 @@ use crate::scenario::Scenario;
 mod network;
 pub use network::PlatoonDelay;
 
-/// Peak flow (veh/h) of each movement (left, through, right) by approach link id.
-pub fn design_flows(scenario: &Scenario) -> BTreeMap<String, [f64; 3]> {
+/// Peak flow (veh/h) of each movement (by [`Turn::index`]) by approach link id.
+pub fn design_flows(scenario: &Scenario) -> BTreeMap<String, PerTurn<f64>> {
     let g = scenario.corridor.graph();
     let mut entry = vec![0.0; g.edge_count()];
     for d in &scenario.demand {
@@ -30,10 +30,7 @@ pub fn design_flows(scenario: &Scenario) -> BTreeMap<String, [f64; 3]> {
         let mut next = entry.clone();
         for e in g.edge_references() {
             let ratios = scenario.turning[e.id().index()];
-            for (i, turn) in [Turn::Left, Turn::Through, Turn::Right]
-                .into_iter()
-                .enumerate()
-            {
+            for (i, turn) in Turn::VEHICLE.into_iter().enumerate() {
                 if let Some(onto) = e.weight().onto(turn) {
                     next[onto.index()] += flow[e.id().index()] * ratios[i];
                 }
@@ -49,7 +46,7 @@ pub fn design_flows(scenario: &Scenario) -> BTreeMap<String, [f64; 3]> {
         .map(|e| {
             let r = scenario.turning[e.id().index()];
             let q = flow[e.id().index()];
-            (e.weight().id.clone(), [q * r[0], q * r[1], q * r[2]])
+            (e.weight().id.clone(), r.map(|x| q * x))
         })
         .collect()
 }

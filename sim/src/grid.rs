@@ -258,11 +258,7 @@ impl Grid {
                 coordinated_phases: Vec::new(),
                 recall: Default::default(),
             },
-            turning: Some(TurningSpec {
-                left: 0.12,
-                through: 0.78,
-                right: 0.10,
-            }),
+            turning: Some(TurningSpec::left_through_right(0.12, 0.78, 0.10)),
             turning_by_link: Default::default(),
             demand,
             pedestrians: Vec::new(),

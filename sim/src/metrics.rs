@@ -9,6 +9,8 @@
 
 use serde::Serialize;
 
+use greenwave_controllers::model::{PerTurn, Turn};
+
 /// Per-approach, per-turn figures collected during a run.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ApproachLog {
@@ -25,8 +27,8 @@ pub(crate) struct ApproachLog {
     pub queue_max: u32,
     /// Per interval: (departures, queue sum, queue max, delay sum).
     pub intervals: Vec<IntervalLog>,
-    /// The turns (left, through, right) the approach has.
-    pub turns: [bool; 3],
+    /// The turns the approach has, by [`Turn::index`].
+    pub turns: PerTurn<bool>,
 }
 
 /// One aggregation interval of one approach.
@@ -155,14 +157,14 @@ impl ApproachLog {
         };
         let delay = stats(&|_| true);
         // Every movement the approach has, served or not.
-        let movements = ["left", "through", "right"]
+        let movements = Turn::VEHICLE
             .iter()
             .enumerate()
             .filter(|(t, _)| {
                 self.turns[*t] || self.crossings.iter().any(|c| usize::from(c.0) == *t)
             })
-            .map(|(t, name)| MovementSummary {
-                turn: (*name).to_owned(),
+            .map(|(t, turn)| MovementSummary {
+                turn: turn.key().to_owned(),
                 delay: stats(&|c| usize::from(c) == t),
             })
             .collect();

@@ -4,17 +4,32 @@
 use petgraph::visit::EdgeRef;
 
 use greenwave_controllers::corridor::{Corridor, TurnSet};
-use greenwave_controllers::model::Direction;
-
-use crate::scenario::TURNS;
+use greenwave_controllers::model::{PerTurn, Turn, VEHICLE_TURNS};
 
 /// Marks "none" in the compact index fields.
 pub(crate) const NONE: u32 = u32::MAX;
 /// Marks "no signal group" in a lane's group table.
 pub(crate) const NO_GROUP: u8 = u8::MAX;
 
-/// Length of the path through the junction, by turn (left, through, right), in metres.
-pub(crate) const JUNCTION_PATH_M: [f32; 3] = [20.0, 16.0, 9.0];
+/// Length of the path through the junction, by turn (sharp left to sharp right), in metres.
+pub(crate) const JUNCTION_PATH_M: PerTurn<f32> = [22.0, 20.0, 18.0, 16.0, 12.0, 9.0, 7.0];
+
+/// The turn code of going straight on.
+pub(crate) const THROUGH: u8 = turn_code(Turn::Through);
+
+/// A vehicle turn's code in the compact turn fields: its [`Turn::index`].
+pub(crate) const fn turn_code(turn: Turn) -> u8 {
+    match turn.index() {
+        Some(i) => i as u8,
+        None => EXIT,
+    }
+}
+
+/// Whether a turn code turns left (sharp, plain or slight): such a turn crosses the oncoming
+/// traffic.
+pub(crate) const fn turns_left(turn: u8) -> bool {
+    turn < THROUGH
+}
 
 /// A link of the simulation.
 #[derive(Clone, Debug)]
@@ -27,10 +42,10 @@ pub(crate) struct SimLink {
     pub speed: f32,
     /// The junction at the downstream end (index into the junction list), or `NONE` at an exit.
     pub junction: u32,
-    /// Link reached by each turn (left, through, right), or `NONE`.
-    pub next: [u32; 3],
-    /// Cumulative turning ratios (left, left + through, 1).
-    pub turn_cdf: [f64; 3],
+    /// Link reached by each turn (by [`Turn::index`]), or `NONE`.
+    pub next: PerTurn<u32>,
+    /// Cumulative turning ratios, by [`Turn::index`] (1 from the last turn taken on).
+    pub turn_cdf: PerTurn<f64>,
 }
 
 impl SimLink {
@@ -48,8 +63,8 @@ impl SimLink {
 pub(crate) struct LaneInfo {
     pub link: u32,
     pub allows: TurnSet,
-    /// Signal group governing each turn (left, through, right) from this lane.
-    pub group: [u8; 3],
+    /// Signal group governing each turn (by [`Turn::index`]) from this lane.
+    pub group: PerTurn<u8>,
     /// For a lane whose left turns run on the same green as the oncoming through traffic
     /// (a permissive left), the oncoming approach link; `NONE` otherwise.
     pub yield_to: u32,
@@ -57,17 +72,17 @@ pub(crate) struct LaneInfo {
 
 impl LaneInfo {
     pub(crate) fn allows_turn(&self, turn: u8) -> bool {
-        turn == EXIT || self.allows.allows(TURNS[usize::from(turn)])
+        turn == EXIT || self.allows.allows(Turn::VEHICLE[usize::from(turn)])
     }
 }
 
 /// The "turn" of a vehicle whose link ends at an exit.
-pub(crate) const EXIT: u8 = 3;
+pub(crate) const EXIT: u8 = VEHICLE_TURNS as u8;
 
 /// Builds links and lanes; `junction_of` gives the junction index of an intersection node.
 pub(crate) fn build(
     corridor: &Corridor,
-    turning: &[[f64; 3]],
+    turning: &[PerTurn<f64>],
     junction_of: impl Fn(petgraph::graph::NodeIndex) -> Option<u32>,
 ) -> (Vec<SimLink>, Vec<LaneInfo>) {
     let g = corridor.graph();
@@ -77,18 +92,18 @@ pub(crate) fn build(
         let link = e.weight();
         let junction = junction_of(e.target()).unwrap_or(NONE);
         let ix = g[e.target()].intersection();
-        let mut next = [NONE; 3];
+        let mut next = [NONE; VEHICLE_TURNS];
         for m in &link.movements {
-            if let Some(i) = TURNS.iter().position(|&t| t == m.turn) {
+            if let Some(i) = m.turn.index() {
                 next[i] = m.onto.index() as u32;
             }
         }
         let r = turning[e.id().index()];
         let first_lane = lanes.len() as u32;
         for (index, allows) in link.lanes.iter().enumerate() {
-            let mut group = [NO_GROUP; 3];
+            let mut group = [NO_GROUP; VEHICLE_TURNS];
             if let Some(ix) = ix {
-                for (t, turn) in TURNS.iter().enumerate() {
+                for (t, turn) in Turn::VEHICLE.iter().enumerate() {
                     group[t] = ix
                         .groups()
                         .iter()
@@ -117,37 +132,47 @@ pub(crate) fn build(
             speed: link.speed_mps as f32,
             junction,
             next,
-            turn_cdf: [r[0], r[0] + r[1], 1.0],
+            turn_cdf: cumulative(&r),
         });
     }
     mark_permissive_lefts(corridor, &links, &mut lanes);
     (links, lanes)
 }
 
-/// Finds the lanes whose left turns share their green with the oncoming through movement.
+/// Cumulative ratios, exactly 1 from the last turn with a ratio above 0 on (so no draw can
+/// pick a turn after it).
+fn cumulative(r: &PerTurn<f64>) -> PerTurn<f64> {
+    let last = r
+        .iter()
+        .rposition(|&x| x > 0.0)
+        .unwrap_or(VEHICLE_TURNS - 1);
+    let mut sum = 0.0;
+    std::array::from_fn(|t| {
+        sum += r[t];
+        if t >= last { 1.0 } else { sum }
+    })
+}
+
+/// Finds the lanes whose left turns (sharp, plain or slight) share their green with the oncoming
+/// through movement.
 fn mark_permissive_lefts(corridor: &Corridor, links: &[SimLink], lanes: &mut [LaneInfo]) {
     let g = corridor.graph();
     for e in g.edge_references() {
-        let opposite = match e.weight().approach {
-            Direction::Eb => Direction::Wb,
-            Direction::Wb => Direction::Eb,
-            Direction::Nb => Direction::Sb,
-            Direction::Sb => Direction::Nb,
-        };
-        let Some(oncoming) = g
-            .edges_directed(e.target(), petgraph::Direction::Incoming)
-            .find(|o| o.weight().approach == opposite)
-        else {
+        let Some(oncoming) = corridor.oncoming(e.id()) else {
             continue;
         };
-        let oncoming_through: Vec<u8> = links[oncoming.id().index()]
+        let oncoming = oncoming.index();
+        let oncoming_through: Vec<u8> = links[oncoming]
             .lanes()
-            .map(|l| lanes[l].group[1])
+            .map(|l| lanes[l].group[usize::from(THROUGH)])
             .collect();
         for lane in links[e.id().index()].lanes() {
-            let left = lanes[lane].group[0];
-            if left != NO_GROUP && oncoming_through.contains(&left) {
-                lanes[lane].yield_to = oncoming.id().index() as u32;
+            let lefts = &lanes[lane].group[..usize::from(THROUGH)];
+            if lefts
+                .iter()
+                .any(|&left| left != NO_GROUP && oncoming_through.contains(&left))
+            {
+                lanes[lane].yield_to = oncoming as u32;
             }
         }
     }
@@ -158,5 +183,8 @@ pub(crate) fn pick_turn(link: &SimLink, u: f64) -> u8 {
     if link.is_exit() {
         return EXIT;
     }
-    link.turn_cdf.iter().position(|&c| u < c).unwrap_or(1) as u8
+    link.turn_cdf
+        .iter()
+        .position(|&c| u < c)
+        .map_or(THROUGH, |t| t as u8)
 }

@@ -191,7 +191,11 @@ fn turning_ratios_follow_the_lanes_from_the_configured_start() {
             .map(|a| a.link.clone())
             .collect();
         for link in links {
-            sim.set_turning_prior(site, &link, [1.0 / 3.0; 3]);
+            sim.set_turning_prior(
+                site,
+                &link,
+                greenwave_controllers::model::left_through_right(0.0, [1.0 / 3.0; 3]),
+            );
         }
     }
     // Approaches whose right turn feeds a neighbour, which counts what arrives.
@@ -230,10 +234,10 @@ fn turning_ratios_follow_the_lanes_from_the_configured_start() {
                     a.turning
                 );
                 if a.direction == "eb" || a.direction == "wb" {
-                    lefts.push(a.turning[0]);
+                    lefts.push(a.turning[Turn::Left.index().unwrap()]);
                 }
                 if reported_right.contains(&a.link) {
-                    rights.push(a.turning[2]);
+                    rights.push(a.turning[Turn::Right.index().unwrap()]);
                 }
             }
         }

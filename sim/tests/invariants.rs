@@ -264,18 +264,12 @@ fn permissive_left_turners_give_way_to_oncoming_traffic() {
     let text = std::fs::read_to_string(&path).unwrap();
     let left_delay = |oncoming_veh_h: f64| {
         let mut spec: ScenarioSpec = toml::from_str(&text).unwrap();
-        spec.turning = Some(greenwave_sim::scenario::TurningSpec {
-            left: 0.5,
-            through: 0.5,
-            right: 0.0,
-        });
+        spec.turning = Some(greenwave_sim::scenario::TurningSpec::left_through_right(
+            0.5, 0.5, 0.0,
+        ));
         spec.turning_by_link.insert(
             "E->J1".into(),
-            greenwave_sim::scenario::TurningSpec {
-                left: 0.0,
-                through: 1.0,
-                right: 0.0,
-            },
+            greenwave_sim::scenario::TurningSpec::left_through_right(0.0, 1.0, 0.0),
         );
         spec.pedestrians.clear();
         spec.demand = vec![

@@ -10,9 +10,9 @@
 use petgraph::visit::EdgeRef;
 
 use greenwave_controllers::corridor::{Corridor, DetectorKind, Link};
-use greenwave_controllers::model::{Direction, GroupIndex, Intersection, Turn};
+use greenwave_controllers::model::{Direction, GroupIndex, Intersection, PerTurn, Turn};
 use greenwave_sim::Scenario;
-use greenwave_sim::scenario::{ScenarioSpec, TURNS, TurningSpec};
+use greenwave_sim::scenario::{ScenarioSpec, TurningSpec};
 
 /// Controllers that decide on detector counts, and so want advance loops.
 const DETECTOR_DRIVEN: [&str; 2] = ["actuated", "adaptive"];
@@ -150,9 +150,9 @@ pub fn shared_protected_lefts(corridor: &Corridor) -> Vec<String> {
 }
 
 /// `left 0.1, through 0.8, right 0.1`, the turns with a ratio above 0.
-fn ratios(r: [f64; 3]) -> String {
+fn ratios(r: PerTurn<f64>) -> String {
     let round = |x: f64| (x * 1000.0).round() / 1000.0;
-    TURNS
+    Turn::VEHICLE
         .iter()
         .zip(r)
         .filter(|&(_, x)| x > 0.0)
@@ -178,8 +178,8 @@ pub fn rescaled_turning(spec: &ScenarioSpec, scenario: &Scenario) -> Vec<String>
                 None => continue,
             },
         };
-        let raw = [given.left, given.through, given.right];
-        let kept: f64 = TURNS
+        let raw = given.ratios();
+        let kept: f64 = Turn::VEHICLE
             .iter()
             .zip(raw)
             .filter(|&(t, _)| link.onto(*t).is_some())
@@ -188,7 +188,7 @@ pub fn rescaled_turning(spec: &ScenarioSpec, scenario: &Scenario) -> Vec<String>
         if (kept - 1.0).abs() <= 1e-6 {
             continue;
         }
-        let missing: Vec<String> = TURNS
+        let missing: Vec<String> = Turn::VEHICLE
             .iter()
             .zip(raw)
             .filter(|&(t, x)| x > 0.0 && link.onto(*t).is_none())

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use greenwave_controllers::detector::{DetectorSample, wrapping_delta};
 use greenwave_controllers::estimate::Estimate;
+use greenwave_controllers::model::{PerTurn, Turn};
 use greenwave_controllers::{Duration, Instant};
 
 /// One detector channel over the interval.
@@ -27,9 +28,10 @@ pub struct DetectorTelemetry {
 pub struct ApproachTelemetry {
     /// Approach link id.
     pub link: String,
-    /// Estimated arrivals per movement (left, through, right), veh/h.
+    /// Estimated arrivals per movement, by side (left, through, right: a sharp or slight turn
+    /// counts with its side), veh/h.
     pub movement_arrival_veh_h: [f64; 3],
-    /// Estimated queue per movement, vehicles.
+    /// Estimated queue per movement, by side, vehicles.
     pub movement_queue_veh: [f64; 3],
     /// Estimated delay per vehicle now, s (queue over arrival rate).
     pub delay_s: f64,
@@ -138,8 +140,8 @@ impl Aggregator {
             .iter()
             .map(|a| ApproachTelemetry {
                 link: a.link.clone(),
-                movement_arrival_veh_h: a.movement_arrival_veh_h,
-                movement_queue_veh: a.movement_queue_veh,
+                movement_arrival_veh_h: by_side(&a.movement_arrival_veh_h),
+                movement_queue_veh: by_side(&a.movement_queue_veh),
                 delay_s: if a.arrival_veh_h > 1.0 {
                     a.queue_veh / a.arrival_veh_h * 3600.0
                 } else {
@@ -152,6 +154,20 @@ impl Aggregator {
         self.on_time_cs.iter_mut().for_each(|c| *c = 0);
         Some((seconds, detectors, approaches))
     }
+}
+
+/// Per-turn values summed by side: left (sharp, plain, slight), through, right.
+fn by_side(per_turn: &PerTurn<f64>) -> [f64; 3] {
+    let mut out = [0.0; 3];
+    for (turn, x) in Turn::VEHICLE.iter().zip(per_turn) {
+        let side = match turn.side() {
+            Turn::Left => 0,
+            Turn::Through => 1,
+            _ => 2,
+        };
+        out[side] += x;
+    }
+    out
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@
 use petgraph::graph::EdgeIndex;
 
 use greenwave_controllers::corridor::Corridor;
+use greenwave_controllers::model::{Turn, VEHICLE_TURNS};
 use greenwave_sim::Scenario;
-use greenwave_sim::scenario::TURNS;
 
 use super::network::edge_id;
 use super::xml::{Doc, attr, num};
@@ -35,8 +35,12 @@ pub struct Route {
 /// The turn shares of a link: its ratios over the turns it has, summing to 1.
 fn shares(scenario: &Scenario, e: EdgeIndex) -> Vec<(EdgeIndex, f64)> {
     let link = &scenario.corridor.graph()[e];
-    let ratios = scenario.turning.get(e.index()).copied().unwrap_or([0.0; 3]);
-    let picks: Vec<(EdgeIndex, f64)> = TURNS
+    let ratios = scenario
+        .turning
+        .get(e.index())
+        .copied()
+        .unwrap_or([0.0; VEHICLE_TURNS]);
+    let picks: Vec<(EdgeIndex, f64)> = Turn::VEHICLE
         .iter()
         .zip(ratios)
         .filter_map(|(&turn, r)| link.onto(turn).map(|onto| (onto, r)))

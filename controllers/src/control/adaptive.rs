@@ -198,7 +198,7 @@ impl Adaptive {
         let lanes: Vec<(usize, Vec<u8>)> = flows
             .iter()
             .map(|f| {
-                let turn = [Turn::Left, Turn::Through, Turn::Right][f.turn];
+                let turn = Turn::VEHICLE[f.turn];
                 let m = site.approaches[f.approach].movement(turn);
                 (f.approach, m.map(|m| m.lanes.clone()).unwrap_or_default())
             })

@@ -55,7 +55,7 @@ pub struct WebsterSettings {
 
 /// Flow ratio of each signal group at `site`: the largest, over its approaches, of the flow of
 /// its movements over the saturation flow of the lanes they use. `flow_veh_h` gives the flow of
-/// a movement by approach link and turn index (0 left, 1 through, 2 right).
+/// a movement by approach link and turn index ([`Turn::index`](crate::model::Turn::index)).
 pub fn group_flow_ratios(
     site: &Site,
     flow_veh_h: impl Fn(&str, usize) -> f64,
@@ -244,6 +244,7 @@ pub fn plan_spec(
 mod tests {
     use super::*;
     use crate::load;
+    use crate::model::Turn;
     use std::path::Path;
 
     fn isolated() -> Site {
@@ -263,12 +264,12 @@ mod tests {
         // Main street 700 veh/h through+right on two lanes, 108 left; side 250 and 36.
         let flow = |link: &str, turn: usize| {
             let main = link == "W->J1" || link == "E->J1";
-            match (main, turn) {
-                (true, 0) => 108.0,
-                (true, 1) => 600.0,
+            match (main, Turn::VEHICLE[turn]) {
+                (true, Turn::Left) => 108.0,
+                (true, Turn::Through) => 600.0,
                 (true, _) => 100.0,
-                (false, 0) => 36.0,
-                (false, 1) => 200.0,
+                (false, Turn::Left) => 36.0,
+                (false, Turn::Through) => 200.0,
                 (false, _) => 50.0,
             }
         };

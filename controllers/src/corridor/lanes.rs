@@ -1,4 +1,4 @@
-//! Lane-use strings (`"L"`, `"TR"`, ...) and the set of turns a lane allows.
+//! Lane-use strings (`"L"`, `"TR"`, `"SL+T"`, ...) and the set of turns a lane allows.
 
 use std::fmt;
 
@@ -10,27 +10,35 @@ pub struct TurnSet(u8);
 
 impl TurnSet {
     fn bit(turn: Turn) -> u8 {
-        match turn {
-            Turn::Left => 1,
-            Turn::Through => 2,
-            Turn::Right => 4,
-            Turn::Crossing => 8,
-        }
+        turn.index().map_or(1 << 7, |i| 1 << i)
     }
 
-    /// Parses a lane-use string of `L`, `T` and `R` (any order, case-insensitive).
+    /// Parses a lane-use string: the letters `L`, `T` and `R` in any order (`"LT"`), or codes
+    /// and names joined by `+` (`"SL+T"`, `"sharp_left+left"`): `HL` sharp (hard) left, `L`,
+    /// `SL` slight left, `T`, `SR` slight right, `R`, `HR` sharp right. Case-insensitive.
     pub fn parse(s: &str) -> Result<TurnSet, String> {
-        if s.is_empty() {
-            return Err("an empty lane-use string (use L, T and R)".into());
+        const USE: &str =
+            "use L, T and R, or codes such as SL+T (HL, SL, SR, HR: sharp and slight)";
+        if s.trim().is_empty() {
+            return Err(format!("an empty lane-use string ({USE})"));
         }
-        s.chars().try_fold(TurnSet(0), |set, c| {
-            let turn = match c.to_ascii_uppercase() {
-                'L' => Turn::Left,
-                'T' => Turn::Through,
-                'R' => Turn::Right,
-                other => return Err(format!("`{other}` in lane use `{s}` (use L, T and R)")),
-            };
-            Ok(set.with(turn))
+        s.split('+').try_fold(TurnSet(0), |set, token| {
+            let token = token.trim().to_ascii_uppercase();
+            let named = Turn::VEHICLE.into_iter().find(|t| {
+                t.code() == token || format!("{t:?}").to_ascii_uppercase() == token.replace('_', "")
+            });
+            if let Some(turn) = named {
+                return Ok(set.with(turn));
+            }
+            token.chars().try_fold(set, |set, c| {
+                let turn = match c {
+                    'L' => Turn::Left,
+                    'T' => Turn::Through,
+                    'R' => Turn::Right,
+                    other => return Err(format!("`{other}` in lane use `{s}` ({USE})")),
+                };
+                Ok(set.with(turn))
+            })
         })
     }
 
@@ -47,21 +55,23 @@ impl TurnSet {
 
     /// The turns, left to right.
     pub fn iter(self) -> impl Iterator<Item = Turn> {
-        [Turn::Left, Turn::Through, Turn::Right]
-            .into_iter()
-            .filter(move |&t| self.allows(t))
+        Turn::VEHICLE.into_iter().filter(move |&t| self.allows(t))
     }
 }
 
 impl fmt::Display for TurnSet {
+    /// The letters alone where the lane allows only left, through and right (`"LT"`), else the
+    /// codes joined by `+` (`"SL+T"`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for t in self.iter() {
-            f.write_str(match t {
-                Turn::Left => "L",
-                Turn::Through => "T",
-                Turn::Right => "R",
-                Turn::Crossing => "X",
-            })?;
+        let simple = self
+            .iter()
+            .all(|t| matches!(t, Turn::Left | Turn::Through | Turn::Right));
+        let sep = if simple { "" } else { "+" };
+        for (i, t) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(sep)?;
+            }
+            f.write_str(t.code())?;
         }
         Ok(())
     }
@@ -84,5 +94,11 @@ mod tests {
         assert_eq!(tr.to_string(), "TR");
         assert!(TurnSet::parse("").is_err());
         assert!(TurnSet::parse("TX").unwrap_err().contains("`X`"));
+        let fine = TurnSet::parse("sl+T+sharp_right").unwrap();
+        let turns: Vec<Turn> = fine.iter().collect();
+        assert_eq!(turns, [Turn::SlightLeft, Turn::Through, Turn::SharpRight]);
+        assert_eq!(fine.to_string(), "SL+T+HR");
+        assert_eq!(TurnSet::parse("LT+SR").unwrap().to_string(), "L+T+SR");
+        assert!(TurnSet::parse("SL+Q").unwrap_err().contains("`Q`"));
     }
 }

@@ -237,7 +237,27 @@ impl Corridor {
         out.finish(|| corridor)
     }
 
-    fn heading(&self, e: EdgeIndex) -> f64 {
+    /// The link whose traffic comes the other way into the same node as `link`: the incoming
+    /// link whose direction of travel is most nearly opposite, within 45 degrees of it.
+    pub fn oncoming(&self, link: EdgeIndex) -> Option<EdgeIndex> {
+        let (_, node) = self.graph.edge_endpoints(link)?;
+        let h = self.heading(link);
+        self.graph
+            .edges_directed(node, Dir::Incoming)
+            .filter(|o| o.id() != link)
+            .map(|o| {
+                (
+                    o.id(),
+                    (self.heading(o.id()) - h + 180.0).rem_euclid(360.0) - 180.0,
+                )
+            })
+            .filter(|(_, d)| d.abs() >= 135.0)
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+            .map(|(o, _)| o)
+    }
+
+    /// The direction of travel of a link, degrees counter-clockwise from east.
+    pub fn heading(&self, e: EdgeIndex) -> f64 {
         let (a, b) = self.graph.edge_endpoints(e).expect("edge exists");
         let (na, nb) = (&self.graph[a], &self.graph[b]);
         (nb.y_m - na.y_m).atan2(nb.x_m - na.x_m).to_degrees()
@@ -261,23 +281,36 @@ impl Corridor {
                 .collect();
             for &inc in &incoming {
                 let h_in = self.heading(inc);
-                let mut movements: Vec<TurnMovement> = Vec::new();
-                for &og in &outgoing {
-                    let Some(turn) = Turn::from_heading_change_deg(self.heading(og) - h_in) else {
-                        continue;
-                    };
-                    if let Some(clash) = movements.iter().find(|m| m.turn == turn) {
+                let from = self.graph.edge_endpoints(inc).expect("edge").0;
+                // U-turns (the exit back to where the link came from) are not modelled.
+                let exits: Vec<EdgeIndex> = outgoing
+                    .iter()
+                    .copied()
+                    .filter(|&og| self.graph.edge_endpoints(og).expect("edge").1 != from)
+                    .collect();
+                let deltas: Vec<f64> = exits.iter().map(|&og| self.heading(og) - h_in).collect();
+                let mut movements: Vec<TurnMovement> = match Turn::classify(&deltas) {
+                    Ok(turns) => exits
+                        .iter()
+                        .zip(turns)
+                        .filter_map(|(&onto, turn)| Some(TurnMovement { turn: turn?, onto }))
+                        .collect(),
+                    Err(_) if is_boundary => Vec::new(),
+                    Err((a, b)) => {
+                        let turn = Turn::fine_from_heading_change_deg(deltas[a]);
                         out.push(
                             format!("nodes.{}", self.graph[node].id),
                             format!(
-                                "links `{}` and `{}` are both a {turn} turn from `{}`",
-                                self.graph[clash.onto].id, self.graph[og].id, self.graph[inc].id
+                                "links `{}` and `{}` are both a {} turn from `{}` (move a node so that their angles differ more)",
+                                self.graph[exits[a]].id,
+                                self.graph[exits[b]].id,
+                                turn.map_or("u".to_owned(), |t| t.to_string()),
+                                self.graph[inc].id
                             ),
                         );
-                        continue;
+                        Vec::new()
                     }
-                    movements.push(TurnMovement { turn, onto: og });
-                }
+                };
                 if !is_boundary {
                     let link = &self.graph[inc];
                     for (l, lane) in link.lanes.iter().enumerate() {

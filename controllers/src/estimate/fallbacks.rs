@@ -3,6 +3,7 @@
 //! history, else a constant call.
 
 use super::{Estimator, Fallback, Lane};
+use crate::model::VEHICLE_TURNS;
 
 impl Estimator {
     /// A healthy detector of the same kind on another lane of the same approach: one whose
@@ -13,7 +14,7 @@ impl Estimator {
             self.lanes
                 .iter()
                 .find(|l| l.approach == c.approach && l.lane == lane)
-                .map_or([false; 3], |l| l.turns)
+                .map_or([false; VEHICLE_TURNS], |l| l.turns)
         };
         let mine = turns_of(c.lane);
         self.channels

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use crate::corridor::DetectorKind;
 use crate::detector::DetectorSample;
 
-use crate::model::{GroupIndex, SignalState, Turn};
+use crate::model::{GroupIndex, PerTurn, SignalState, Turn, VEHICLE_TURNS};
 use crate::site::Site;
 use crate::time::{Duration, Instant};
 use channels::Channel;
@@ -89,12 +89,12 @@ pub struct ApproachEstimate {
     pub arrival_veh_h: f64,
     /// Vehicles queued.
     pub queue_veh: f64,
-    /// Estimated turning ratios (left, through, right).
-    pub turning: [f64; 3],
-    /// Per movement (left, through, right): arrival flow, veh/h.
-    pub movement_arrival_veh_h: [f64; 3],
+    /// Estimated turning ratios, per turn (sharp left to sharp right, [`Turn::index`]).
+    pub turning: PerTurn<f64>,
+    /// Per movement ([`Turn::index`]): arrival flow, veh/h.
+    pub movement_arrival_veh_h: PerTurn<f64>,
     /// Per movement: vehicles queued.
-    pub movement_queue_veh: [f64; 3],
+    pub movement_queue_veh: PerTurn<f64>,
     /// Per lane.
     pub lanes: Vec<LaneEstimate>,
 }
@@ -139,8 +139,8 @@ struct Lane {
     advance_free_since: Option<Instant>,
     /// Most vehicles the lane holds beyond its advance loop.
     storage_beyond: f64,
-    /// Turns the lane allows: left, through, right.
-    turns: [bool; 3],
+    /// Turns the lane allows, by [`Turn::index`].
+    turns: PerTurn<bool>,
     /// A vehicle stands on its stop-bar loop at red.
     standing: bool,
     /// When the lane last had green.
@@ -175,13 +175,13 @@ pub struct Estimator {
     lanes: Vec<Lane>,
     last_tick: Option<Instant>,
     /// Configured turning ratios by approach, the starting point of their estimate.
-    turning_prior: Vec<[f64; 3]>,
+    turning_prior: Vec<PerTurn<f64>>,
     /// Estimated turning ratios by approach, updated when a lane's flow history moves.
-    turning: Vec<[f64; 3]>,
+    turning: Vec<PerTurn<f64>>,
     turning_stale: bool,
     /// The site's outgoing links, and for each approach and turn the one it feeds.
     out_links: Vec<String>,
-    onto: Vec<[Option<usize>; 3]>,
+    onto: Vec<PerTurn<Option<usize>>>,
     /// Flow counted on each outgoing link by the neighbour at its end, veh/s, where reported.
     downstream: Vec<Option<f64>>,
     /// The lane each channel belongs to.
@@ -241,7 +241,7 @@ impl Estimator {
                             .map_or(0.0, |d| d.distance_m);
                         ((approach.length_m - advance_m) / 6.5).max(0.0)
                     },
-                    turns: [Turn::Left, Turn::Through, Turn::Right].map(|t| allows.allows(t)),
+                    turns: Turn::VEHICLE.map(|t| allows.allows(t)),
                     standing: false,
                     last_green: None,
                     groups: approach
@@ -254,12 +254,11 @@ impl Estimator {
             }
         }
         // Without configured ratios, an even split over the turns each approach has.
-        let turning_prior: Vec<[f64; 3]> = site
+        let turning_prior: Vec<PerTurn<f64>> = site
             .approaches
             .iter()
             .map(|a| {
-                let present =
-                    [Turn::Left, Turn::Through, Turn::Right].map(|t| a.movement(t).is_some());
+                let present = Turn::VEHICLE.map(|t| a.movement(t).is_some());
                 let n = present.iter().filter(|&&p| p).count().max(1) as f64;
                 present.map(|p| if p { 1.0 / n } else { 0.0 })
             })
@@ -269,7 +268,7 @@ impl Estimator {
             .approaches
             .iter()
             .map(|a| {
-                [Turn::Left, Turn::Through, Turn::Right].map(|t| {
+                Turn::VEHICLE.map(|t| {
                     let m = a.movement(t)?;
                     Some(match out_links.iter().position(|l| *l == m.onto) {
                         Some(i) => i,
@@ -310,8 +309,8 @@ impl Estimator {
         e
     }
 
-    /// Sets the configured turning ratios (left, through, right) of the approach on `link`.
-    pub fn set_turning_prior(&mut self, link: &str, ratios: [f64; 3]) {
+    /// Sets the configured turning ratios (by [`Turn::index`]) of the approach on `link`.
+    pub fn set_turning_prior(&mut self, link: &str, ratios: PerTurn<f64>) {
         if let Some(a) = self.site.approaches.iter().position(|a| a.link == link) {
             self.turning_prior[a] = ratios;
             self.turning[a] = ratios;
@@ -351,7 +350,7 @@ impl Estimator {
             .zip(&self.estimate.approaches)
             .enumerate()
             .map(|(i, (approach, est))| {
-                let weighted = [Turn::Left, Turn::Through, Turn::Right]
+                let weighted = Turn::VEHICLE
                     .iter()
                     .enumerate()
                     .filter_map(|(t, &turn)| {
@@ -545,7 +544,7 @@ impl Estimator {
     /// neighbours downstream count.
     fn estimate_turning(&mut self) {
         let n = self.site.approaches.len();
-        let turns: Vec<Vec<[bool; 3]>> = (0..n)
+        let turns: Vec<Vec<PerTurn<bool>>> = (0..n)
             .map(|i| {
                 let lanes = self.lanes.iter().filter(|l| l.approach == i);
                 lanes.map(|l| l.turns).collect()
@@ -561,8 +560,7 @@ impl Estimator {
             .map(|i| turning::ApproachCounts {
                 turns: &turns[i],
                 flows: &flows[i],
-                present: [Turn::Left, Turn::Through, Turn::Right]
-                    .map(|t| self.site.approaches[i].movement(t).is_some()),
+                present: Turn::VEHICLE.map(|t| self.site.approaches[i].movement(t).is_some()),
                 prior: self.turning_prior[i],
                 onto: self.onto[i],
             })
@@ -597,8 +595,8 @@ impl Estimator {
         for a in &mut self.estimate.approaches {
             a.arrival_veh_h = 0.0;
             a.queue_veh = 0.0;
-            a.movement_arrival_veh_h = [0.0; 3];
-            a.movement_queue_veh = [0.0; 3];
+            a.movement_arrival_veh_h = [0.0; VEHICLE_TURNS];
+            a.movement_queue_veh = [0.0; VEHICLE_TURNS];
             a.lanes.clear();
         }
         for lane in &self.lanes {
@@ -649,15 +647,15 @@ impl Estimator {
             let count = a.lanes.len();
             lane_index += count;
             let turns = |l: usize| self.lanes[first + l].turns;
-            let lanes_of: [f64; 3] =
-                [0, 1, 2].map(|t| (0..count).filter(|&l| turns(l)[t]).count().max(1) as f64);
+            let lanes_of: PerTurn<f64> =
+                std::array::from_fn(|t| (0..count).filter(|&l| turns(l)[t]).count().max(1) as f64);
             for (l, est) in a.lanes.iter().enumerate() {
                 let allowed = turns(l);
-                let weights: [f64; 3] =
-                    [0, 1, 2].map(|t| if allowed[t] { r[t] / lanes_of[t] } else { 0.0 });
+                let weights: PerTurn<f64> =
+                    std::array::from_fn(|t| if allowed[t] { r[t] / lanes_of[t] } else { 0.0 });
                 let total: f64 = weights.iter().sum();
                 let n = allowed.iter().filter(|&&x| x).count().max(1) as f64;
-                for t in 0..3 {
+                for t in 0..VEHICLE_TURNS {
                     let share = if total > 0.0 {
                         weights[t] / total
                     } else if allowed[t] {

@@ -242,7 +242,8 @@ fn link_reports_weight_movement_queues_by_the_turning_ratios_and_counts_pin_them
     let r = e.turning;
     let q = e.movement_queue_veh;
     // Left on 1 lane, through on 2, right on 1.
-    let expected = r[0] * q[0] + r[1] * q[1] / 2.0 + r[2] * q[2];
+    let [l, t, rt] = [Turn::Left, Turn::Through, Turn::Right].map(|x| x.index().unwrap());
+    let expected = r[l] * q[l] + r[t] * q[t] / 2.0 + r[rt] * q[rt];
     assert!(
         (report.weighted_queue_per_lane - expected).abs() < 1e-9,
         "{report:?} {e:?}"
@@ -264,7 +265,7 @@ fn link_reports_weight_movement_queues_by_the_turning_ratios_and_counts_pin_them
         .unwrap()
         .onto
         .clone();
-    let before = eb(est.estimate()).turning[2];
+    let before = eb(est.estimate()).turning[rt];
     let target = 300.0 / report.arrival_veh_h;
     let reports = BTreeMap::from([(
         right_exit,
@@ -278,7 +279,7 @@ fn link_reports_weight_movement_queues_by_the_turning_ratios_and_counts_pin_them
         now += Duration::from_secs(1);
         est.update(now, &samples, &all_red());
     }
-    let after = eb(est.estimate()).turning[2];
+    let after = eb(est.estimate()).turning[rt];
     assert!(
         (after - target).abs() < (before - target).abs() / 2.0,
         "right ratio {before:.3} -> {after:.3}, counted {target:.3}"

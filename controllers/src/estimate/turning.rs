@@ -16,27 +16,32 @@
 
 use nalgebra::{DMatrix, DVector};
 
+use crate::model::{PerTurn, VEHICLE_TURNS};
+
 /// Weight of the prior against the counts.
 pub const PRIOR_WEIGHT: f64 = 0.01;
 
 /// What one approach contributes to the estimate.
 #[derive(Clone, Debug)]
 pub struct ApproachCounts<'a> {
-    /// Turns (left, through, right) each lane allows.
-    pub turns: &'a [[bool; 3]],
+    /// Turns each lane allows.
+    pub turns: &'a [PerTurn<bool>],
     /// Each lane's flow, veh/s.
     pub flows: &'a [f64],
     /// The turns the approach has.
-    pub present: [bool; 3],
+    pub present: PerTurn<bool>,
     /// The configured ratios.
-    pub prior: [f64; 3],
+    pub prior: PerTurn<f64>,
     /// For each turn, the outgoing link (an index into the link counts) it feeds.
-    pub onto: [Option<usize>; 3],
+    pub onto: PerTurn<Option<usize>>,
 }
 
-/// Ratios (left, through, right) of each approach of one site; `links[k]` is the flow counted
+/// Turning ratios of each approach of one site; `links[k]` is the flow counted
 /// downstream on outgoing link `k` (veh/s), where a neighbour reports one.
-pub fn estimate_site(approaches: &[ApproachCounts<'_>], links: &[Option<f64>]) -> Vec<[f64; 3]> {
+pub fn estimate_site(
+    approaches: &[ApproachCounts<'_>],
+    links: &[Option<f64>],
+) -> Vec<PerTurn<f64>> {
     let totals: Vec<f64> = approaches.iter().map(|a| a.flows.iter().sum()).collect();
     // The unknowns: (approach, turn) of every turn an approach with flow has on some lane.
     let mut free: Vec<(usize, usize)> = Vec::new();
@@ -44,13 +49,13 @@ pub fn estimate_site(approaches: &[ApproachCounts<'_>], links: &[Option<f64>]) -
         if totals[i] <= 0.0 {
             continue;
         }
-        for t in 0..3 {
+        for t in 0..VEHICLE_TURNS {
             if a.present[t] && a.turns.iter().any(|l| l[t]) {
                 free.push((i, t));
             }
         }
     }
-    let mut out: Vec<[f64; 3]> = approaches.iter().map(|a| a.prior).collect();
+    let mut out: Vec<PerTurn<f64>> = approaches.iter().map(|a| a.prior).collect();
     let mean_total = totals.iter().sum::<f64>() / totals.len().max(1) as f64;
     loop {
         let k = free.len();
@@ -92,7 +97,7 @@ pub fn estimate_site(approaches: &[ApproachCounts<'_>], links: &[Option<f64>]) -
             let fixed: f64 = approaches
                 .iter()
                 .enumerate()
-                .flat_map(|(a, ap)| (0..3).map(move |t| (a, ap, t)))
+                .flat_map(|(a, ap)| (0..VEHICLE_TURNS).map(move |t| (a, ap, t)))
                 .filter(|&(a, ap, t)| ap.onto[t] == Some(link) && !free.contains(&(a, t)))
                 .map(|(a, _, t)| totals[a] * out[a][t])
                 .sum();
@@ -114,7 +119,7 @@ pub fn estimate_site(approaches: &[ApproachCounts<'_>], links: &[Option<f64>]) -
             .collect();
         if negative.is_empty() {
             for &a in &blocks {
-                out[a] = [0.0; 3];
+                out[a] = [0.0; VEHICLE_TURNS];
             }
             for (j, &(a, t)) in free.iter().enumerate() {
                 out[a][t] = solution[j];
@@ -174,28 +179,35 @@ fn least_squares_summing_to_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::left_through_right as ltr;
 
-    const L: [bool; 3] = [true, false, false];
-    const T: [bool; 3] = [false, true, false];
-    const TR: [bool; 3] = [false, true, true];
-    const R: [bool; 3] = [false, false, true];
+    const L: PerTurn<bool> = ltr(false, [true, false, false]);
+    const T: PerTurn<bool> = ltr(false, [false, true, false]);
+    const TR: PerTurn<bool> = ltr(false, [false, true, true]);
+    const R: PerTurn<bool> = ltr(false, [false, false, true]);
+    const ALL: PerTurn<bool> = ltr(false, [true; 3]);
+
+    /// Left, through and right of a per-turn array.
+    fn back<T: Copy>(r: PerTurn<T>) -> [T; 3] {
+        [r[1], r[3], r[5]]
+    }
 
     /// Ratios (left, through, right) for a single approach whose lanes allow `turns[l]` and carry
     /// `flows[l]`, without downstream counts; `present` marks the turns the approach has.
     fn estimate(
-        turns: &[[bool; 3]],
+        turns: &[PerTurn<bool>],
         flows: &[f64],
-        present: [bool; 3],
-        prior: [f64; 3],
+        present: PerTurn<bool>,
+        prior: PerTurn<f64>,
     ) -> [f64; 3] {
         let approach = ApproachCounts {
             turns,
             flows,
             present,
             prior,
-            onto: [None; 3],
+            onto: [None; VEHICLE_TURNS],
         };
-        estimate_site(&[approach], &[])[0]
+        back(estimate_site(&[approach], &[])[0])
     }
 
     #[test]
@@ -204,8 +216,8 @@ mod tests {
         let r = estimate(
             &[L, T, TR],
             &[200.0, 420.0, 380.0],
-            [true; 3],
-            [0.12, 0.78, 0.10],
+            ALL,
+            ltr(0.0, [0.12, 0.78, 0.10]),
         );
         assert!((r[0] - 0.20).abs() < 0.02, "{r:?}");
         assert!((r.iter().sum::<f64>() - 1.0).abs() < 1e-9);
@@ -217,20 +229,20 @@ mod tests {
         let r = estimate(
             &[L, T, TR],
             &[0.0, 500.0, 500.0],
-            [true; 3],
-            [0.3, 0.6, 0.1],
+            ALL,
+            ltr(0.0, [0.3, 0.6, 0.1]),
         );
         assert!(r.iter().all(|&x| (0.0..=1.0).contains(&x)), "{r:?}");
         assert!(r[0] < 0.05, "no left-lane traffic: {r:?}");
         let r = estimate(
             &[T, T],
             &[300.0, 300.0],
-            [false, true, false],
-            [0.1, 0.8, 0.1],
+            ltr(false, [false, true, false]),
+            ltr(0.0, [0.1, 0.8, 0.1]),
         );
         assert_eq!(r, [0.0, 1.0, 0.0]);
         assert_eq!(
-            estimate(&[T], &[0.0], [true; 3], [0.2, 0.7, 0.1]),
+            estimate(&[T], &[0.0], ALL, ltr(0.0, [0.2, 0.7, 0.1])),
             [0.2, 0.7, 0.1],
             "no flow: the prior"
         );
@@ -242,19 +254,19 @@ mod tests {
         // The lanes alone cannot tell through from right: the estimate stays near the prior.
         let lanes = [L, TR];
         let flows = [100.0, 900.0];
-        let prior = [0.1, 0.8, 0.1];
-        let alone = estimate(&lanes, &flows, [true; 3], prior);
+        let prior = ltr(0.0, [0.1, 0.8, 0.1]);
+        let alone = estimate(&lanes, &flows, ALL, prior);
         assert!((alone[2] - 0.1).abs() < 0.03, "{alone:?}");
         // The neighbour on the right-turn exit counts 200 veh/h (link 1; through is link 0,
         // which nobody reports).
         let approach = ApproachCounts {
             turns: &lanes,
             flows: &flows,
-            present: [true; 3],
+            present: ALL,
             prior,
-            onto: [Some(2), Some(0), Some(1)],
+            onto: ltr(None, [Some(2), Some(0), Some(1)]),
         };
-        let r = estimate_site(&[approach], &[None, Some(200.0), None])[0];
+        let r = back(estimate_site(&[approach], &[None, Some(200.0), None])[0]);
         assert!((r[2] - 0.2).abs() < 0.02, "{r:?}");
         assert!((r[0] - 0.1).abs() < 0.02, "{r:?}");
         assert!((r.iter().sum::<f64>() - 1.0).abs() < 1e-9);
@@ -271,19 +283,19 @@ mod tests {
         let eb = ApproachCounts {
             turns: &eb_lanes,
             flows: &eb_flows,
-            present: [true; 3],
-            prior: [0.125, 0.8, 0.075],
-            onto: [Some(1), Some(0), Some(2)],
+            present: ALL,
+            prior: ltr(0.0, [0.125, 0.8, 0.075]),
+            onto: ltr(None, [Some(1), Some(0), Some(2)]),
         };
         let nb = ApproachCounts {
             turns: &nb_lanes,
             flows: &nb_flows,
-            present: [true; 3],
-            prior: [0.1, 0.6, 0.3],
-            onto: [Some(3), Some(4), Some(0)],
+            present: ALL,
+            prior: ltr(0.0, [0.1, 0.6, 0.3]),
+            onto: ltr(None, [Some(3), Some(4), Some(0)]),
         };
         let r = estimate_site(&[eb, nb], &[Some(900.0), None, None, None, None]);
-        assert!((r[1][2] - 0.65).abs() < 0.08, "{r:?}");
+        assert!((r[1][5] - 0.65).abs() < 0.08, "{r:?}");
         for x in &r {
             assert!((x.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{x:?}");
             assert!(x.iter().all(|&v| (0.0..=1.0).contains(&v)), "{x:?}");

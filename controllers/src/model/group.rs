@@ -57,54 +57,191 @@ impl fmt::Display for Direction {
     }
 }
 
-/// Where traffic goes from an approach (right-hand traffic).
+/// Where traffic goes from an approach (right-hand traffic), classified by the angle between
+/// the approach and the exit: through within 45 degrees of straight on, left and right from 45
+/// to 135 degrees, sharp beyond. Where two exits of one approach fall in the same class, the
+/// finer bands tell them apart: through within 15 degrees, slight from 15 to 60, left or right
+/// from 60 to 120, sharp beyond ([`Turn::classify`]). U-turns are not modelled.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Turn {
+    /// A left turn of more than 135 degrees (more than 120 where it is told from a left).
+    SharpLeft,
     /// Left turn, across opposing traffic.
     Left,
+    /// A left turn of 15 to 60 degrees, where it is told from a through or a left.
+    SlightLeft,
     /// Straight on.
     Through,
+    /// A right turn of 15 to 60 degrees, where it is told from a through or a right.
+    SlightRight,
     /// Right turn.
     Right,
+    /// A right turn of more than 135 degrees (more than 120 where it is told from a right).
+    SharpRight,
     /// Pedestrians crossing the leg of this approach.
     Crossing,
 }
 
+/// How many vehicle turns there are: the length of per-turn arrays.
+pub const VEHICLE_TURNS: usize = 7;
+
+/// One value per vehicle turn, indexed by [`Turn::index`].
+pub type PerTurn<T> = [T; VEHICLE_TURNS];
+
 impl Turn {
-    /// Position of a vehicle turn in per-turn arrays (left 0, through 1, right 2); `None` for a
-    /// pedestrian crossing.
+    /// The vehicle turns, from sharp left to sharp right, in the order of [`Turn::index`].
+    pub const VEHICLE: PerTurn<Turn> = [
+        Turn::SharpLeft,
+        Turn::Left,
+        Turn::SlightLeft,
+        Turn::Through,
+        Turn::SlightRight,
+        Turn::Right,
+        Turn::SharpRight,
+    ];
+
+    /// Position of a vehicle turn in per-turn arrays (sharp left 0 to sharp right 6); `None`
+    /// for a pedestrian crossing.
     pub const fn index(self) -> Option<usize> {
         match self {
-            Turn::Left => Some(0),
-            Turn::Through => Some(1),
-            Turn::Right => Some(2),
+            Turn::SharpLeft => Some(0),
+            Turn::Left => Some(1),
+            Turn::SlightLeft => Some(2),
+            Turn::Through => Some(3),
+            Turn::SlightRight => Some(4),
+            Turn::Right => Some(5),
+            Turn::SharpRight => Some(6),
             Turn::Crossing => None,
         }
     }
 
-    /// The turn that a change of heading (degrees counter-clockwise, in -180..180) makes, or
-    /// `None` for a U-turn.
-    pub fn from_heading_change_deg(delta: f64) -> Option<Turn> {
-        let d = (delta + 180.0).rem_euclid(360.0) - 180.0;
-        if d.abs() <= 45.0 {
-            Some(Turn::Through)
-        } else if (45.0..=135.0).contains(&d) {
-            Some(Turn::Left)
-        } else if (-135.0..=-45.0).contains(&d) {
-            Some(Turn::Right)
-        } else {
-            None
+    /// The side of the road a turn goes to: left, through or right (the classes of a
+    /// four-leg junction, in which movement summaries are reported).
+    pub const fn side(self) -> Turn {
+        match self {
+            Turn::SharpLeft | Turn::Left | Turn::SlightLeft => Turn::Left,
+            Turn::SlightRight | Turn::Right | Turn::SharpRight => Turn::Right,
+            other => other,
         }
     }
+
+    /// The coarse class of a change of heading (degrees counter-clockwise, any range):
+    /// through, left, right, or sharp beyond 135 degrees; `None` for a U-turn (exactly back).
+    pub fn from_heading_change_deg(delta: f64) -> Option<Turn> {
+        let d = wrap_deg(delta);
+        if d.abs() >= 179.5 {
+            None
+        } else if d.abs() <= 45.0 {
+            Some(Turn::Through)
+        } else if d.abs() <= 135.0 {
+            Some(if d > 0.0 { Turn::Left } else { Turn::Right })
+        } else {
+            Some(if d > 0.0 {
+                Turn::SharpLeft
+            } else {
+                Turn::SharpRight
+            })
+        }
+    }
+
+    /// The fine class of a change of heading: through within 15 degrees, slight to 60, left or
+    /// right to 120, sharp beyond.
+    pub fn fine_from_heading_change_deg(delta: f64) -> Option<Turn> {
+        let d = wrap_deg(delta);
+        let left = d > 0.0;
+        Some(match d.abs() {
+            a if a >= 179.5 => return None,
+            a if a <= 15.0 => Turn::Through,
+            a if a <= 60.0 => pick(left, Turn::SlightLeft, Turn::SlightRight),
+            a if a <= 120.0 => pick(left, Turn::Left, Turn::Right),
+            _ => pick(left, Turn::SharpLeft, Turn::SharpRight),
+        })
+    }
+
+    /// Classifies the exits of one approach by their changes of heading: each takes its coarse
+    /// class where no other exit shares it, else its fine class. Returns, per exit, its turn
+    /// (`None` for a U-turn), or the two exits (by position) that still fall in one class.
+    pub fn classify(deltas: &[f64]) -> Result<Vec<Option<Turn>>, (usize, usize)> {
+        let coarse: Vec<Option<Turn>> = deltas
+            .iter()
+            .map(|&d| Turn::from_heading_change_deg(d))
+            .collect();
+        let turns: Vec<Option<Turn>> = deltas
+            .iter()
+            .zip(&coarse)
+            .map(|(&d, &c)| {
+                let shared = c.is_some() && coarse.iter().filter(|&&o| o == c).count() > 1;
+                if shared {
+                    Turn::fine_from_heading_change_deg(d)
+                } else {
+                    c
+                }
+            })
+            .collect();
+        for (i, a) in turns.iter().enumerate() {
+            if let Some(j) = turns[i + 1..].iter().position(|b| a.is_some() && b == a) {
+                return Err((i, i + 1 + j));
+            }
+        }
+        Ok(turns)
+    }
+
+    /// Its name in files and reports, as serialised: `sharp_left`, `left`, ..., `crossing`.
+    pub const fn key(self) -> &'static str {
+        match self {
+            Turn::SharpLeft => "sharp_left",
+            Turn::Left => "left",
+            Turn::SlightLeft => "slight_left",
+            Turn::Through => "through",
+            Turn::SlightRight => "slight_right",
+            Turn::Right => "right",
+            Turn::SharpRight => "sharp_right",
+            Turn::Crossing => "crossing",
+        }
+    }
+
+    /// Its short code in lane-use strings: `L`, `T`, `R`, and `HL`, `SL`, `SR`, `HR` for the
+    /// sharp (hard) and slight turns.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Turn::SharpLeft => "HL",
+            Turn::Left => "L",
+            Turn::SlightLeft => "SL",
+            Turn::Through => "T",
+            Turn::SlightRight => "SR",
+            Turn::Right => "R",
+            Turn::SharpRight => "HR",
+            Turn::Crossing => "X",
+        }
+    }
+}
+
+/// A per-turn array holding `left`, `through` and `right` (the turns of a four-leg junction)
+/// and `others` for the sharp and slight turns.
+pub const fn left_through_right<T: Copy>(others: T, [left, through, right]: [T; 3]) -> PerTurn<T> {
+    [others, left, others, through, others, right, others]
+}
+
+fn pick(left: bool, l: Turn, r: Turn) -> Turn {
+    if left { l } else { r }
+}
+
+/// An angle in degrees wrapped to -180..180.
+fn wrap_deg(d: f64) -> f64 {
+    (d + 180.0).rem_euclid(360.0) - 180.0
 }
 
 impl fmt::Display for Turn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Turn::SharpLeft => "sharp left",
             Turn::Left => "left",
+            Turn::SlightLeft => "slight left",
             Turn::Through => "through",
+            Turn::SlightRight => "slight right",
             Turn::Right => "right",
+            Turn::SharpRight => "sharp right",
             Turn::Crossing => "crossing",
         })
     }
@@ -175,5 +312,30 @@ mod tests {
         assert_eq!(Turn::from_heading_change_deg(270.0), Some(Turn::Right));
         assert_eq!(Turn::from_heading_change_deg(5.0), Some(Turn::Through));
         assert_eq!(Turn::from_heading_change_deg(180.0), None);
+        assert_eq!(Turn::from_heading_change_deg(150.0), Some(Turn::SharpLeft));
+    }
+
+    #[test]
+    fn exits_in_one_class_are_told_apart_by_the_finer_bands() {
+        // A four-leg junction keeps its classes, skewed or not.
+        let four = Turn::classify(&[80.0, 30.0, -100.0]).unwrap();
+        assert_eq!(
+            four,
+            [Some(Turn::Left), Some(Turn::Through), Some(Turn::Right)]
+        );
+        // The stem of a Y: both exits are slight.
+        let y = Turn::classify(&[30.0, -30.0]).unwrap();
+        assert_eq!(y, [Some(Turn::SlightLeft), Some(Turn::SlightRight)]);
+        // A five-leg junction: 36 and 108 degrees either way.
+        let five = Turn::classify(&[108.0, 36.0, -36.0, -108.0]).unwrap();
+        assert_eq!(
+            five,
+            [Turn::Left, Turn::SlightLeft, Turn::SlightRight, Turn::Right].map(Some)
+        );
+        // Two lefts, one sharp; a U-turn stays unclassified.
+        let sharp = Turn::classify(&[90.0, 130.0, 180.0]).unwrap();
+        assert_eq!(sharp, [Some(Turn::Left), Some(Turn::SharpLeft), None]);
+        // Two exits in one fine band cannot be told apart.
+        assert_eq!(Turn::classify(&[0.0, 80.0, 100.0]), Err((1, 2)));
     }
 }

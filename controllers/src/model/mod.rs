@@ -11,7 +11,9 @@ pub mod spec;
 pub mod state;
 
 pub use aspect::{Aspect, AspectSequence, GroupKind, Region, SequenceTimings, Step};
-pub use group::{Direction, GroupIndex, Movement, SignalGroup, Turn};
+pub use group::{
+    Direction, GroupIndex, Movement, PerTurn, SignalGroup, Turn, VEHICLE_TURNS, left_through_right,
+};
 pub use intersection::{GroupSet, Intersection, MAX_GROUPS, Stage, StageIndex};
 pub use pedestrian::PedestrianTiming;
 pub use preemption::PreemptionRules;

@@ -30,7 +30,7 @@ use std::collections::VecDeque;
 use greenwave_controllers::control::Neighbours;
 use greenwave_controllers::detector::DetectorSample;
 use greenwave_controllers::estimate::Estimate;
-use greenwave_controllers::model::SignalState;
+use greenwave_controllers::model::{PerTurn, SignalState};
 use greenwave_controllers::{Duration, Instant};
 
 use crate::arrivals::Arrivals;
@@ -195,7 +195,7 @@ impl Simulation {
 
     /// Sets the turning ratios an intersection's estimator starts from on one approach (by
     /// default, the scenario's).
-    pub fn set_turning_prior(&mut self, site: &str, link: &str, ratios: [f64; 3]) {
+    pub fn set_turning_prior(&mut self, site: &str, link: &str, ratios: PerTurn<f64>) {
         if let Some(j) = self.junctions.iter_mut().find(|j| j.site == site) {
             j.estimator.set_turning_prior(link, ratios);
             j.refresh_reports();

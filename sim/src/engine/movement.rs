@@ -11,7 +11,7 @@
 use greenwave_controllers::model::{Aspect, SignalState};
 
 use crate::driver::{Driver, ballistic, fuel_ml};
-use crate::net::{JUNCTION_PATH_M, LaneInfo, NO_GROUP, NONE, SimLink};
+use crate::net::{JUNCTION_PATH_M, LaneInfo, NO_GROUP, NONE, SimLink, turns_left};
 use crate::vehicle::{
     COMMITTED, GAP_TAKEN, HALTED, HALTING_SPEED, MOVING_AGAIN, NO_BUS, Vehicle, WRONG_LANE,
 };
@@ -186,7 +186,7 @@ pub(crate) fn move_lane(
             // A permissive left gives way to oncoming traffic closer than the critical gap,
             // deciding once near the line (or going on when it is too close to stop).
             let go = go
-                && !(veh.turn == 0
+                && !(turns_left(veh.turn)
                     && info.yield_to != NONE
                     && veh.flags & GAP_TAKEN == 0
                     && to_line < YIELD_DECISION_M
@@ -357,7 +357,10 @@ pub(crate) fn oncoming_etas(
     for (lane, vehicles) in lanes.iter().enumerate() {
         let link = info[lane].link as usize;
         let stop_line = links[link].length;
-        if let Some(v) = vehicles.iter().find(|v| v.x < stop_line && v.turn != 0) {
+        if let Some(v) = vehicles
+            .iter()
+            .find(|v| v.x < stop_line && !turns_left(v.turn))
+        {
             let eta = (stop_line - v.x) / v.v.max(0.5);
             out[link] = out[link].min(eta);
         }

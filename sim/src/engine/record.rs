@@ -7,7 +7,7 @@ use greenwave_controllers::corridor::Corridor;
 use greenwave_controllers::model::SignalState;
 
 use super::route::Route;
-use crate::net::{JUNCTION_PATH_M, LaneInfo, NO_GROUP, NONE, SimLink};
+use crate::net::{JUNCTION_PATH_M, LaneInfo, NO_GROUP, NONE, SimLink, THROUGH};
 use crate::vehicle::Vehicle;
 
 /// One sampled position of one vehicle.
@@ -172,12 +172,15 @@ fn through_routes(corridor: &Corridor, links: &[SimLink]) -> Vec<Path> {
         let mut chain = vec![start.index() as u32];
         while let Some(&last) = chain.last() {
             let link = &links[last as usize];
-            if link.is_exit() || link.next[1] == NONE || chain.len() > links.len() {
+            if link.is_exit()
+                || link.next[usize::from(THROUGH)] == NONE
+                || chain.len() > links.len()
+            {
                 break;
             }
-            chain.push(link.next[1]);
+            chain.push(link.next[usize::from(THROUGH)]);
         }
-        let chain: Vec<(u32, u8)> = chain.into_iter().map(|l| (l, 1)).collect();
+        let chain: Vec<(u32, u8)> = chain.into_iter().map(|l| (l, THROUGH)).collect();
         let direction = corridor.graph()[start].approach.to_string();
         paths.push(path_of(links, &chain, direction.clone(), direction));
     }
@@ -214,7 +217,7 @@ fn path_of(links: &[SimLink], chain: &[(u32, u8)], direction: String, key: Strin
         on_path.push((l, offset));
         offset += links[l as usize].length + JUNCTION_PATH_M[usize::from(turn)];
     }
-    let last_turn = chain.last().map_or(1, |c| c.1);
+    let last_turn = chain.last().map_or(THROUGH, |c| c.1);
     let first = &links[chain[0].0 as usize].id;
     let last = &links[chain.last().expect("non-empty").0 as usize].id;
     Path {

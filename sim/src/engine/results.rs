@@ -4,6 +4,7 @@ use super::Simulation;
 use crate::driver::CO2_G_PER_ML;
 use crate::metrics::{CrossingSummary, DelayStats, Summary, sum};
 use crate::vehicle::VehicleRecord;
+use greenwave_controllers::model::Turn;
 
 use super::record::Recording;
 
@@ -419,7 +420,9 @@ impl Simulation {
                         move |&(turn, delay, wait, t, since_free)| StopLineCrossing {
                             intersection: a.site.clone(),
                             direction: a.direction.clone(),
-                            turn: ["left", "through", "right"][usize::from(turn).min(2)],
+                            turn: Turn::VEHICLE
+                                .get(usize::from(turn))
+                                .map_or("through", |t| t.key()),
                             t_s: f64::from(t),
                             delay_s: f64::from(delay),
                             wait_s: f64::from(wait),

@@ -21,7 +21,7 @@ pub struct Route {
     pub key: String,
 }
 
-const THROUGH: usize = 1;
+const THROUGH: usize = crate::net::THROUGH as usize;
 
 /// The route through `sites`, or why there is none.
 pub fn route(corridor: &Corridor, sites: &[String]) -> Result<Route, String> {
@@ -119,12 +119,12 @@ mod tests {
     fn a_route_runs_from_the_link_into_the_first_to_the_link_out_of_the_last() {
         let c = arterial();
         let r = route(&c, &sites("J2,J3")).unwrap();
-        assert_eq!(ids(&c, &r), ["J1->J2:1", "J2->J3:1", "J3->J4:1"]);
+        assert_eq!(ids(&c, &r), ["J1->J2:3", "J2->J3:3", "J3->J4:3"]);
         assert_eq!(r.key, "J2-J3");
         let r = route(&c, &sites("J4,J3,J2,J1")).unwrap();
         assert_eq!(
             ids(&c, &r),
-            ["E->J4:1", "J4->J3:1", "J3->J2:1", "J2->J1:1", "J1->W:1"]
+            ["E->J4:3", "J4->J3:3", "J3->J2:3", "J2->J1:3", "J1->W:3"]
         );
     }
 

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use greenwave_controllers::corridor::{Corridor, NodeKind};
 use greenwave_controllers::load::{self, LoadError};
-use greenwave_controllers::model::{GroupIndex, GroupKind, Turn};
+use greenwave_controllers::model::{GroupIndex, GroupKind, PerTurn, Turn, VEHICLE_TURNS};
 use greenwave_controllers::plan::TimingPlan;
 use greenwave_controllers::{Collector, Duration, Problems};
 
@@ -34,9 +34,6 @@ pub const STEPS_S: [f64; 6] = [0.05, 0.1, 0.2, 0.25, 0.5, 1.0];
 
 /// The longest run, s (a week).
 pub const MAX_DURATION_S: f64 = 7.0 * 86_400.0;
-
-/// Turns in the order of ratio arrays: left, through, right.
-pub const TURNS: [Turn; 3] = [Turn::Left, Turn::Through, Turn::Right];
 
 pub use greenwave_controllers::control::ControllerParams;
 
@@ -98,9 +95,9 @@ pub struct Scenario {
     pub controller_params: ControllerParams,
     /// The timing plan of each intersection, where one was given.
     pub plans: BTreeMap<NodeIndex, TimingPlan>,
-    /// Turning ratios (left, through, right) of every link ending at an intersection, by edge
+    /// Turning ratios (by [`Turn::index`]) of every link ending at an intersection, by edge
     /// index; movements that do not exist have ratio 0.
-    pub turning: Vec<[f64; 3]>,
+    pub turning: Vec<PerTurn<f64>>,
     /// Vehicle demand.
     pub demand: Vec<Demand>,
     /// Origin-destination demand, each pair on its route.
@@ -271,7 +268,7 @@ fn plans_of(
 }
 
 /// The turning ratios of each link into an intersection, by edge index.
-fn turning_of(spec: &ScenarioSpec, corridor: &Corridor, out: &mut Collector) -> Vec<[f64; 3]> {
+fn turning_of(spec: &ScenarioSpec, corridor: &Corridor, out: &mut Collector) -> Vec<PerTurn<f64>> {
     let g = corridor.graph();
     // Turning ratios.
     for link in spec.turning_by_link.keys() {
@@ -288,14 +285,15 @@ fn turning_of(spec: &ScenarioSpec, corridor: &Corridor, out: &mut Collector) -> 
     }
     // Each ratio set is checked once, where it is written.
     let check_ratios = |field: String, r: &TurningSpec, out: &mut Collector| {
-        let raw = [r.left, r.through, r.right];
-        if raw
+        let raw = r.ratios();
+        if let Some((turn, x)) = Turn::VEHICLE
             .iter()
-            .any(|x| !(x.is_finite() && (0.0..=1.0).contains(x)))
+            .zip(raw)
+            .find(|(_, x)| !(x.is_finite() && (0.0..=1.0).contains(x)))
         {
             out.push(
                 &field,
-                format!("ratios {raw:?} must each be between 0 and 1"),
+                format!("the {turn} ratio {x} must be between 0 and 1"),
             );
             return false;
         }
@@ -323,7 +321,7 @@ fn turning_of(spec: &ScenarioSpec, corridor: &Corridor, out: &mut Collector) -> 
             )
         })
         .collect();
-    let mut turning = vec![[0.0; 3]; g.edge_count()];
+    let mut turning = vec![[0.0; VEHICLE_TURNS]; g.edge_count()];
     for e in g.edge_references() {
         if g[e.target()].intersection().is_none() {
             continue;
@@ -350,9 +348,9 @@ fn turning_of(spec: &ScenarioSpec, corridor: &Corridor, out: &mut Collector) -> 
             continue;
         }
         // Movements that do not exist at this approach take no traffic.
-        let raw = [ratios.left, ratios.through, ratios.right];
-        let mut r = [0.0; 3];
-        for (i, turn) in TURNS.iter().enumerate() {
+        let raw = ratios.ratios();
+        let mut r = [0.0; VEHICLE_TURNS];
+        for (i, turn) in Turn::VEHICLE.iter().enumerate() {
             if link.onto(*turn).is_some() {
                 r[i] = raw[i];
             }

@@ -21,7 +21,6 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use greenwave_controllers::Collector;
 use greenwave_controllers::corridor::{Corridor, NodeKind};
 
-use super::TURNS;
 use super::spec::OdSpec;
 
 /// One origin-destination pair: its route and its demand over time.
@@ -33,7 +32,7 @@ pub struct OdRoute {
     pub destination: String,
     /// Its links, from the entry to the exit.
     pub links: Vec<EdgeIndex>,
-    /// Its turn at the end of every link but the last (0 left, 1 through, 2 right).
+    /// Its turn at the end of every link but the last (its [`Turn::index`](greenwave_controllers::model::Turn::index)).
     pub turns: Vec<u8>,
     /// `(from_s, veh_per_s)`, ascending; 0 where an interval leaves the pair out.
     pub flows: Vec<(f64, f64)>,
@@ -79,7 +78,7 @@ pub fn shortest_route(
             return Some((links, turns));
         }
         for m in &g[e].movements {
-            let Some(turn) = TURNS.iter().position(|&t| t == m.turn) else {
+            let Some(turn) = m.turn.index() else {
                 continue;
             };
             let next = c + micros(cost(m.onto));

@@ -37,6 +37,7 @@
 //! to_s = 1800.0
 //! ```
 
+use greenwave_controllers::model::PerTurn;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -93,16 +94,81 @@ fn default_step() -> f64 {
 
 pub use greenwave_controllers::control::ControllerSpec;
 
-/// Fractions of an approach's traffic by turn; they must sum to 1.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+/// Fractions of an approach's traffic by turn; they must sum to 1. Turns not given take none;
+/// the sharp and slight turns are those of junctions with more than four legs or skewed ones
+/// ([`Turn`](greenwave_controllers::model::Turn)).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
 pub struct TurningSpec {
+    /// Sharp left turns.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub sharp_left: f64,
     /// Left turns.
     pub left: f64,
+    /// Slight left turns.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub slight_left: f64,
     /// Straight on.
     pub through: f64,
+    /// Slight right turns.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub slight_right: f64,
     /// Right turns.
     pub right: f64,
+    /// Sharp right turns.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub sharp_right: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+impl TurningSpec {
+    /// Left, through and right, the turns of a four-leg junction.
+    pub fn left_through_right(left: f64, through: f64, right: f64) -> TurningSpec {
+        TurningSpec {
+            left,
+            through,
+            right,
+            ..TurningSpec::default()
+        }
+    }
+
+    /// The ratios by [`Turn::index`].
+    pub fn ratios(&self) -> PerTurn<f64> {
+        [
+            self.sharp_left,
+            self.left,
+            self.slight_left,
+            self.through,
+            self.slight_right,
+            self.right,
+            self.sharp_right,
+        ]
+    }
+
+    /// The spec of ratios given by [`Turn::index`].
+    pub fn from_ratios(r: PerTurn<f64>) -> TurningSpec {
+        let [
+            sharp_left,
+            left,
+            slight_left,
+            through,
+            slight_right,
+            right,
+            sharp_right,
+        ] = r;
+        TurningSpec {
+            sharp_left,
+            left,
+            slight_left,
+            through,
+            slight_right,
+            right,
+            sharp_right,
+        }
+    }
 }
 
 /// Demand entering at one link.

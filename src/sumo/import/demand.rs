@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use greenwave_controllers::corridor::{Corridor, NodeKind};
+use greenwave_controllers::model::PerTurn;
 use greenwave_sim::scenario::{DemandSpec, FlowSpec, TurningSpec};
 
 use super::net::{Element, ReadError, parse, read};
@@ -222,7 +223,7 @@ pub fn demand(
     let mut out = Demand::default();
     let pieces = pieces(path, &mut out.dropped)?;
     let mut entry_pieces: BTreeMap<String, Vec<(f64, f64, f64)>> = BTreeMap::new();
-    let mut counts: BTreeMap<String, [f64; 3]> = BTreeMap::new();
+    let mut counts: BTreeMap<String, PerTurn<f64>> = BTreeMap::new();
     let mut middle = 0.0;
     for (routes, begin, end, rate) in &pieces {
         let total_p: f64 = routes.iter().map(|r| r.1).sum();
@@ -283,16 +284,15 @@ pub fn demand(
     for (link, c) in counts {
         let sum: f64 = c.iter().sum();
         if sum > 0.0 {
-            let r = |x: f64| (x / sum * 1e4).round() / 1e4;
-            let (left, right) = (r(c[0]), r(c[2]));
-            out.turning.insert(
-                link,
-                TurningSpec {
-                    left,
-                    through: ((1.0 - left - right) * 1e4).round() / 1e4,
-                    right,
-                },
-            );
+            // Rounded to 4 places, the largest taking what makes them sum to 1.
+            let mut ratios = c.map(|x| (x / sum * 1e4).round() / 1e4);
+            let largest = (0..ratios.len())
+                .max_by(|&a, &b| ratios[a].total_cmp(&ratios[b]))
+                .unwrap_or(0);
+            ratios[largest] = 0.0;
+            let rest: f64 = ratios.iter().sum();
+            ratios[largest] = ((1.0 - rest) * 1e4).round() / 1e4;
+            out.turning.insert(link, TurningSpec::from_ratios(ratios));
         }
     }
     Ok(out)

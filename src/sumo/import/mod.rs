@@ -214,11 +214,7 @@ fn scenario_spec(name: &str, plans: BTreeMap<String, String>) -> ScenarioSpec {
             ..controller
         },
         // Where no route says otherwise.
-        turning: Some(TurningSpec {
-            left: 0.1,
-            through: 0.8,
-            right: 0.1,
-        }),
+        turning: Some(TurningSpec::left_through_right(0.1, 0.8, 0.1)),
         turning_by_link: BTreeMap::new(),
         demand: Vec::new(),
         od: Vec::new(),

@@ -19,7 +19,7 @@ use super::Adaptive;
 use crate::control::Inputs;
 use crate::corridor::DetectorKind;
 use crate::detector::counted_since;
-use crate::model::{GroupIndex, SignalState};
+use crate::model::{GroupIndex, PerTurn, SignalState};
 use crate::site::Site;
 use crate::time::{Duration, Instant};
 
@@ -87,9 +87,9 @@ pub(super) fn stop_bar_feeds(site: &Site) -> (Vec<StopBarFeed>, BTreeSet<String>
     (feeds, uncountable)
 }
 
-/// Each movement's share of its lane's count, from the approach's turning ratios (left,
+/// Each movement's share of its lane's count, from the approach's turning ratios (per turn,
 /// through, right), each divided among the lanes that serve the turn.
-fn lane_shares(movements: &[LaneMovement], turning: &[f64; 3]) -> Vec<f64> {
+fn lane_shares(movements: &[LaneMovement], turning: &PerTurn<f64>) -> Vec<f64> {
     let weights: Vec<f64> = movements
         .iter()
         .map(|m| turning[m.turn] / m.lanes as f64)
@@ -172,6 +172,10 @@ impl Adaptive {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Turn, left_through_right as ltr};
+
+    const THROUGH: usize = Turn::Through.index().unwrap();
+    const RIGHT: usize = Turn::Right.index().unwrap();
 
     fn movement(turn: usize, lanes: usize) -> LaneMovement {
         LaneMovement {
@@ -185,14 +189,20 @@ mod tests {
     #[test]
     fn a_shared_lane_is_shared_by_each_turns_flow_per_lane() {
         // Through 0.7 over two lanes, right 0.15 in the shared one: 0.35 against 0.15.
-        let shares = lane_shares(&[movement(1, 2), movement(2, 1)], &[0.15, 0.7, 0.15]);
+        let shares = lane_shares(
+            &[movement(THROUGH, 2), movement(RIGHT, 1)],
+            &ltr(0.0, [0.15, 0.7, 0.15]),
+        );
         assert!((shares[0] - 0.7).abs() < 1e-9, "{shares:?}");
         assert!((shares[1] - 0.3).abs() < 1e-9, "{shares:?}");
     }
 
     #[test]
     fn a_lane_of_turns_nobody_takes_shares_its_count_evenly() {
-        let shares = lane_shares(&[movement(1, 1), movement(2, 1)], &[1.0, 0.0, 0.0]);
+        let shares = lane_shares(
+            &[movement(THROUGH, 1), movement(RIGHT, 1)],
+            &ltr(0.0, [1.0, 0.0, 0.0]),
+        );
         assert_eq!(shares, vec![0.5, 0.5]);
     }
 }

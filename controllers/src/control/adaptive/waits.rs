@@ -24,7 +24,7 @@ impl Adaptive {
             .iter()
             .map(|f| {
                 inputs.estimate.approaches.get(f.approach).map_or(0.0, |e| {
-                    let turn = [Turn::Left, Turn::Through, Turn::Right][f.turn];
+                    let turn = Turn::VEHICLE[f.turn];
                     let standing =
                         self.site.approaches[f.approach]
                             .movement(turn)
@@ -97,7 +97,7 @@ impl Adaptive {
             let Some(est) = inputs.estimate.approaches.get(f.approach) else {
                 continue;
             };
-            let turn = [Turn::Left, Turn::Through, Turn::Right][f.turn];
+            let turn = Turn::VEHICLE[f.turn];
             if let Some(m) = approach.movement(turn)
                 && est.calls_on(&m.lanes)
             {
