@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use greenwave_controllers::control::webster::WebsterOptions;
 use greenwave_controllers::corridor::CorridorSpec;
 use greenwave_controllers::load;
-use greenwave_controllers::model::Direction;
+use greenwave_controllers::model::Approach;
 use greenwave_sim::Scenario;
 use greenwave_sim::design::{CorridorPlans, network_plans, webster_plans};
 use greenwave_sim::scenario::ScenarioSpec;
@@ -28,10 +28,10 @@ pub fn webster(args: &WebsterArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     let direction = match args.direction {
-        WaveDirection::Eb => Direction::Eb,
-        WaveDirection::Wb => Direction::Wb,
-        WaveDirection::Nb => Direction::Nb,
-        WaveDirection::Sb => Direction::Sb,
+        WaveDirection::Eb => Approach::EB,
+        WaveDirection::Wb => Approach::WB,
+        WaveDirection::Nb => Approach::NB,
+        WaveDirection::Sb => Approach::SB,
     };
     let plans = webster_plans(
         &scenario,
@@ -65,7 +65,7 @@ pub fn network(args: &NetworkArgs) -> Result<ExitCode> {
     let Some((scenario, options)) = inputs(&args.scenario, args.max_cycle) else {
         return Ok(ExitCode::from(2));
     };
-    let (plans, before, after) = match network_plans(&scenario, Direction::Eb, &options) {
+    let (plans, before, after) = match network_plans(&scenario, Approach::EB, &options) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {}: {e}", args.scenario.display());

@@ -13,7 +13,7 @@
 //! same way, with a fault.
 
 use crate::detector::{DetectorSample, FaultCode};
-use crate::model::{Direction, Intersection, StageIndex};
+use crate::model::{Approach, Intersection, StageIndex};
 use crate::sequencer::Sequencer;
 use crate::site::Site;
 use crate::time::{Duration, Instant};
@@ -24,32 +24,32 @@ pub enum PreemptEvent {
     /// A call from `approach` took the signals for `stage`.
     Began {
         /// The approach the emergency vehicle comes from.
-        approach: Direction,
+        approach: Approach,
         /// The dwell stage.
         stage: StageIndex,
     },
     /// The dwell stage showed green for the call, `after` its beginning.
     Served {
         /// The approach.
-        approach: Direction,
+        approach: Approach,
         /// From the call to the green.
         after: Duration,
     },
     /// The call from `approach` cleared; control returns to the controller.
     Ended {
         /// The approach.
-        approach: Direction,
+        approach: Approach,
     },
     /// The call from `approach` lasted longer than allowed and was dropped.
     Stuck {
         /// The approach.
-        approach: Direction,
+        approach: Approach,
     },
 }
 
 #[derive(Clone, Copy, Debug)]
 struct Running {
-    approach: Direction,
+    approach: Approach,
     since: Instant,
     stage: StageIndex,
     served: bool,
@@ -59,12 +59,12 @@ struct Running {
 #[derive(Clone, Debug)]
 pub struct Preemptor {
     /// Cabinet inputs: approach and channel.
-    inputs: Vec<(Direction, u8)>,
+    inputs: Vec<(Approach, u8)>,
     running: Option<Running>,
     /// Approaches whose call got stuck, ignored until it clears.
-    stuck: Vec<Direction>,
+    stuck: Vec<Approach>,
     /// Calls from central operations, held until cleared.
-    remote: Vec<Direction>,
+    remote: Vec<Approach>,
     events: Vec<PreemptEvent>,
 }
 
@@ -75,7 +75,7 @@ impl Preemptor {
     }
 
     /// A preemption with these inputs: `(approach, channel)`.
-    pub fn with_inputs(inputs: Vec<(Direction, u8)>) -> Preemptor {
+    pub fn with_inputs(inputs: Vec<(Approach, u8)>) -> Preemptor {
         Preemptor {
             inputs,
             running: None,
@@ -87,7 +87,7 @@ impl Preemptor {
 
     /// A call from central operations for a vehicle from `approach`; refused, with the reason,
     /// where no stage serves that approach.
-    pub fn call(&mut self, approach: Direction, ix: &Intersection) -> Result<(), String> {
+    pub fn call(&mut self, approach: Approach, ix: &Intersection) -> Result<(), String> {
         if ix.preemption().dwell(approach).is_none() {
             return Err(format!("no stage serves approach `{approach}`"));
         }
@@ -98,7 +98,7 @@ impl Preemptor {
     }
 
     /// Clears a call from central operations.
-    pub fn clear(&mut self, approach: Direction) {
+    pub fn clear(&mut self, approach: Approach) {
         self.remote.retain(|&a| a != approach);
     }
 
@@ -113,8 +113,8 @@ impl Preemptor {
     }
 
     /// The approaches calling at `now`, in input order.
-    fn calling(&mut self, samples: &[DetectorSample]) -> Vec<Direction> {
-        let mut calling: Vec<Direction> = self
+    fn calling(&mut self, samples: &[DetectorSample]) -> Vec<Approach> {
+        let mut calling: Vec<Approach> = self
             .inputs
             .iter()
             .filter(|&&(_, ch)| {
@@ -189,7 +189,7 @@ impl Preemptor {
         self.running.is_some()
     }
 
-    fn end(&mut self, approach: Direction) {
+    fn end(&mut self, approach: Approach) {
         self.running = None;
         self.events.push(PreemptEvent::Ended { approach });
     }
@@ -218,7 +218,7 @@ impl Preemptor {
 }
 
 /// The calling approach of highest priority, or the first calling.
-fn first_by_priority(ix: &Intersection, calling: &[Direction]) -> Option<Direction> {
+fn first_by_priority(ix: &Intersection, calling: &[Approach]) -> Option<Approach> {
     let rules = ix.preemption();
     rules
         .priority
@@ -270,7 +270,7 @@ mod tests {
         let ix = intersection(NEMA_4LEG);
         let mut seq = Sequencer::new(ix.clone(), secs(0.0));
         let mut il = Interlock::new(ix.clone(), SafeState::AllRed, secs(0.0));
-        let mut pre = Preemptor::with_inputs(vec![(Direction::Nb, 0)]);
+        let mut pre = Preemptor::with_inputs(vec![(Approach::NB, 0)]);
         seq.request(ix.stage_by_id("2+6").unwrap()).unwrap();
         run(&mut seq, &mut pre, &mut il, 0.0, 30.0, |_| false);
         assert_eq!(aspect(&ix, seq.state(), "2"), Aspect::Green);
@@ -280,7 +280,7 @@ mod tests {
         assert_eq!(
             events.first(),
             Some(&PreemptEvent::Began {
-                approach: Direction::Nb,
+                approach: Approach::NB,
                 stage: dwell
             })
         );
@@ -294,7 +294,7 @@ mod tests {
             "{served:?}"
         );
         assert!(events.contains(&PreemptEvent::Ended {
-            approach: Direction::Nb
+            approach: Approach::NB
         }));
         assert!(!pre.active());
     }
@@ -304,7 +304,7 @@ mod tests {
         let ix = intersection(NEMA_4LEG);
         let mut seq = Sequencer::new(ix.clone(), secs(0.0));
         let mut il = Interlock::new(ix.clone(), SafeState::AllRed, secs(0.0));
-        let mut pre = Preemptor::with_inputs(vec![(Direction::Eb, 0)]);
+        let mut pre = Preemptor::with_inputs(vec![(Approach::EB, 0)]);
         // The input never clears: after 120 s the call is dropped for good.
         let events = run(&mut seq, &mut pre, &mut il, 0.0, 200.0, |_| true);
         let stuck = events
@@ -331,23 +331,23 @@ mod tests {
         let mut pre = Preemptor::with_inputs(Vec::new());
         seq.request(ix.stage_by_id("4+8").unwrap()).unwrap();
         run(&mut seq, &mut pre, &mut il, 0.0, 20.0, |_| false);
-        pre.call(Direction::Eb, &ix).unwrap();
+        pre.call(Approach::EB, &ix).unwrap();
         let events = run(&mut seq, &mut pre, &mut il, 20.1, 40.0, |_| false);
         assert!(pre.active());
         assert!(matches!(
             events.first(),
             Some(PreemptEvent::Began {
-                approach: Direction::Eb,
+                approach: Approach::EB,
                 ..
             })
         ));
         assert_eq!(aspect(&ix, seq.state(), "2"), Aspect::Green);
-        pre.clear(Direction::Eb);
+        pre.clear(Approach::EB);
         let events = run(&mut seq, &mut pre, &mut il, 40.1, 41.0, |_| false);
         assert!(!pre.active());
         assert!(matches!(events.first(), Some(PreemptEvent::Ended { .. })));
         // A call nobody clears outstays max_call_s (120 s): dropped with a fault.
-        pre.call(Direction::Wb, &ix).unwrap();
+        pre.call(Approach::WB, &ix).unwrap();
         let events = run(&mut seq, &mut pre, &mut il, 41.1, 200.0, |_| false);
         assert!(
             events

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::corridor::{Corridor, Detector, DetectorKind, NodeKind, TurnSet};
 use crate::detector::{DetectorSample, FaultCode};
-use crate::model::{Direction, GroupIndex, Intersection, Turn};
+use crate::model::{Approach, GroupIndex, Intersection, Turn};
 use crate::sequencer::Sequencer;
 
 /// One movement out of an approach.
@@ -39,7 +39,7 @@ pub struct SiteApproach {
     /// The approach link.
     pub link: String,
     /// Its direction of travel.
-    pub direction: Direction,
+    pub direction: Approach,
     /// Lanes from left to right.
     pub lanes: Vec<TurnSet>,
     /// Its length.
@@ -206,7 +206,7 @@ impl Site {
     }
 
     /// Its emergency preemption inputs: `(approach, channel)`.
-    pub fn preemption_inputs(&self) -> Vec<(Direction, u8)> {
+    pub fn preemption_inputs(&self) -> Vec<(Approach, u8)> {
         self.approaches
             .iter()
             .flat_map(|a| {
@@ -256,7 +256,7 @@ impl Site {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PriorityInput {
     /// The approach it watches.
-    pub approach: Direction,
+    pub approach: Approach,
     /// Its cabinet channel.
     pub channel: u8,
     /// How far upstream of the stop line it is, m.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use petgraph::visit::EdgeRef;
 
 use greenwave_controllers::control::webster::{self, WebsterOptions, WebsterSettings};
-use greenwave_controllers::model::{Direction, PerTurn, StageIndex, Turn};
+use greenwave_controllers::model::{Approach, PerTurn, StageIndex, Turn};
 use greenwave_controllers::plan::PlanSpec;
 use greenwave_controllers::site::Site;
 
@@ -57,7 +57,7 @@ pub struct CorridorPlans {
     /// The common cycle, s.
     pub cycle_s: f64,
     /// The direction the green wave favours.
-    pub direction: Direction,
+    pub direction: Approach,
     /// Its progression speed, m/s.
     pub speed_mps: f64,
     /// Per site: its id, its plan and the figures behind it.
@@ -69,7 +69,7 @@ pub struct CorridorPlans {
 /// intersection of the arterial.
 pub fn webster_plans(
     scenario: &Scenario,
-    direction: Direction,
+    direction: Approach,
     speed_mps: Option<f64>,
     options: &WebsterOptions,
 ) -> CorridorPlans {
@@ -161,7 +161,7 @@ pub fn webster_plans(
 }
 
 /// Link ids of the longest route of through movements whose first link travels `direction`.
-fn arterial(scenario: &Scenario, direction: Direction) -> Vec<String> {
+fn arterial(scenario: &Scenario, direction: Approach) -> Vec<String> {
     let corridor = &scenario.corridor;
     let g = corridor.graph();
     let mut best: Vec<String> = Vec::new();
@@ -187,7 +187,7 @@ fn arterial(scenario: &Scenario, direction: Direction) -> Vec<String> {
 /// and the expected platoon delay before (that one wave) and after.
 pub fn network_plans(
     scenario: &Scenario,
-    direction: Direction,
+    direction: Approach,
     options: &WebsterOptions,
 ) -> Result<(CorridorPlans, PlatoonDelay, PlatoonDelay), String> {
     let mut plans = webster_plans(scenario, direction, None, options);

@@ -328,6 +328,7 @@ fn approach(from: &str, to: &str, leg: &Leg) -> LinkSpec {
         lanes: leg.lanes.iter().map(|&l| l.to_owned()).collect(),
         saturation_flow_veh_h_lane: 1800.0,
         detectors,
+        approach: None,
     }
 }
 
@@ -341,6 +342,7 @@ fn exit(from: &str, to: &str, lanes: usize) -> LinkSpec {
         lanes: vec!["T".to_owned(); lanes],
         saturation_flow_veh_h_lane: 1800.0,
         detectors: Vec::new(),
+        approach: None,
     }
 }
 

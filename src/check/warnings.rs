@@ -10,7 +10,7 @@
 use petgraph::visit::EdgeRef;
 
 use greenwave_controllers::corridor::{Corridor, DetectorKind, Link};
-use greenwave_controllers::model::{Direction, GroupIndex, Intersection, PerTurn, Turn};
+use greenwave_controllers::model::{GroupIndex, Intersection, PerTurn, Turn};
 use greenwave_sim::Scenario;
 use greenwave_sim::scenario::{ScenarioSpec, TurningSpec};
 
@@ -84,15 +84,6 @@ fn group_of(ix: &Intersection, link: &Link, lane: usize, turn: Turn) -> Option<G
     })
 }
 
-fn opposite(d: Direction) -> Direction {
-    match d {
-        Direction::Eb => Direction::Wb,
-        Direction::Wb => Direction::Eb,
-        Direction::Nb => Direction::Sb,
-        Direction::Sb => Direction::Nb,
-    }
-}
-
 /// Shared lanes whose left turns run only on a green of their own (never with the oncoming
 /// through traffic, as the simulator's permissive lefts do) while the lane's other turns have
 /// another group.
@@ -104,11 +95,7 @@ pub fn shared_protected_lefts(corridor: &Corridor) -> Vec<String> {
             continue;
         };
         let link = e.weight();
-        let Some(oncoming) = g
-            .edges_directed(e.target(), petgraph::Direction::Incoming)
-            .map(|o| o.weight())
-            .find(|o| o.approach == opposite(link.approach))
-        else {
+        let Some(oncoming) = corridor.oncoming(e.id()).map(|o| &g[o]) else {
             continue;
         };
         let oncoming_through: Vec<GroupIndex> = (0..oncoming.lanes.len())

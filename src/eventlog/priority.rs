@@ -1,21 +1,29 @@
 //! Preemption and transit priority in the Indiana log: what the preemptor and the transit
 //! priority report, as the enumeration's events 102 to 115. A preemption's parameter is its
-//! approach (1 northbound, 2 eastbound, 3 southbound, 4 westbound: one preempt input per
-//! approach); a priority's is its TSP number, the phase that serves the bus.
+//! approach (1 northbound, 2 eastbound, 3 southbound, 4 westbound, 5 to 8 the diagonals from
+//! north-east bound clockwise, 9 an approach named otherwise: one preempt input per approach); a
+//! priority's is its TSP number, the phase that serves the bus.
 
-use greenwave_controllers::model::Direction;
+use greenwave_controllers::model::Approach;
 use greenwave_controllers::preempt::PreemptEvent;
 use greenwave_controllers::priority::PriorityEvent;
 
 use super::code::*;
 use super::recorder::Event;
 
-/// The preempt number of an approach.
-fn preempt_number(approach: Direction) -> u16 {
-    Direction::ALL
+/// The preempt number of an approach: 1 to 4 for the four compass points, 5 to 8 for the
+/// diagonals (north-east, south-east, south-west, north-west bound), 9 for an approach with a
+/// name of its own.
+fn preempt_number(approach: Approach) -> u16 {
+    let four = Approach::FOUR.iter().position(|&a| a == approach);
+    let diagonal = [Approach::NEB, Approach::SEB, Approach::SWB, Approach::NWB]
         .iter()
-        .position(|&a| a == approach)
-        .map_or(0, |i| i as u16 + 1)
+        .position(|&a| a == approach);
+    match (four, diagonal) {
+        (Some(i), _) => i as u16 + 1,
+        (_, Some(i)) => i as u16 + 5,
+        _ => 9,
+    }
 }
 
 /// The events of one preemption report.
@@ -55,7 +63,7 @@ mod tests {
     #[test]
     fn preemption_and_priority_reports_map_to_the_enumeration() {
         let began = PreemptEvent::Began {
-            approach: Direction::Wb,
+            approach: Approach::WB,
             stage: greenwave_controllers::model::StageIndex(2),
         };
         let codes: Vec<(u16, u16)> = preemption(&began)
@@ -64,14 +72,14 @@ mod tests {
             .collect();
         assert_eq!(codes, vec![(102, 4), (105, 4)]);
         let ended = preemption(&PreemptEvent::Ended {
-            approach: Direction::Nb,
+            approach: Approach::NB,
         });
         assert_eq!(
             ended.iter().map(|e| (e.code, e.param)).collect::<Vec<_>>(),
             vec![(104, 1), (111, 1)]
         );
         let early = PriorityEvent::EarlyGreen {
-            approach: Direction::Eb,
+            approach: Approach::EB,
             number: 2,
         };
         assert_eq!(

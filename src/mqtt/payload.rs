@@ -274,7 +274,7 @@ pub struct PriorityMsg {
     /// The bus (fleet number); a later request from the same bus replaces the earlier.
     pub vehicle: String,
     /// The approach it comes from.
-    pub approach: greenwave_controllers::model::Direction,
+    pub approach: greenwave_controllers::model::Approach,
     /// `request` (default) or `cancel` (it has passed, or will not come).
     #[serde(default)]
     pub action: RequestAction,
@@ -311,7 +311,7 @@ pub struct PreemptMsg {
     /// When.
     pub ts: String,
     /// The approach the vehicle comes from.
-    pub approach: greenwave_controllers::model::Direction,
+    pub approach: greenwave_controllers::model::Approach,
     /// `request` (call) or `cancel` (clear).
     #[serde(default)]
     pub action: RequestAction,

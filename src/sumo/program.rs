@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result, bail};
 use petgraph::graph::NodeIndex;
 
-use greenwave_controllers::model::{Aspect, Direction, Intersection, Turn};
+use greenwave_controllers::model::{Approach, Aspect, Intersection, Turn, approaches_of};
 use greenwave_sim::{RunOptions, Scenario, Simulation};
 
 use super::network::{Connection, edge_id};
@@ -68,13 +68,7 @@ pub fn signal_char(aspect: Aspect) -> char {
 /// left turns give way as greenwave's do (and does not warn of two priority greens onto one
 /// lane).
 fn permissive(ix: &Intersection) -> Vec<bool> {
-    let opposite = |d: Direction| match d {
-        Direction::Nb => Direction::Sb,
-        Direction::Sb => Direction::Nb,
-        Direction::Eb => Direction::Wb,
-        Direction::Wb => Direction::Eb,
-    };
-    let serves = |g: usize, approach: Direction, turn: Turn| {
+    let serves = |g: usize, approach: Approach, turn: Turn| {
         ix.groups()[g]
             .movements
             .iter()
@@ -84,12 +78,11 @@ fn permissive(ix: &Intersection) -> Vec<bool> {
         .map(|g| {
             ix.stages().iter().any(|st| {
                 st.groups.iter().any(|x| x.get() == g)
-                    && Direction::ALL.iter().any(|&d| {
+                    && approaches_of(ix.groups()).into_iter().any(|d| {
                         serves(g, d, Turn::Left)
-                            && st
-                                .groups
-                                .iter()
-                                .any(|o| serves(o.get(), opposite(d), Turn::Through))
+                            && d.opposite().is_some_and(|o| {
+                                st.groups.iter().any(|x| serves(x.get(), o, Turn::Through))
+                            })
                     })
             })
         })

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::error::{Collector, Problems};
-use crate::model::{Direction, Intersection, Turn};
+use crate::model::{Approach, Intersection, Turn};
 
 /// The shortest link: room for one vehicle and its gap.
 pub const MIN_LINK_M: f64 = 10.0;
@@ -98,7 +98,7 @@ pub struct Link {
     /// Its detectors.
     pub detectors: Vec<Detector>,
     /// The approach it forms at its downstream node (its direction of travel).
-    pub approach: Direction,
+    pub approach: Approach,
     /// Turning movements at the downstream node (empty at a boundary).
     pub movements: Vec<TurnMovement>,
 }
@@ -168,6 +168,7 @@ impl Corridor {
         }
 
         let mut link_ids = BTreeSet::new();
+        let mut explicit = BTreeSet::new();
         for (i, link) in spec.links.iter().enumerate() {
             let field = format!("links[{i}]");
             let id = format!("{}->{}", link.from, link.to);
@@ -210,6 +211,14 @@ impl Corridor {
                 })
                 .collect();
             let detectors = detectors_of(&mut out, &field, &id, link, lanes.len(), length_m);
+            let named = link.approach.as_deref().and_then(|name| {
+                Approach::new(name)
+                    .map_err(|why| out.push(format!("{field}.approach"), why))
+                    .ok()
+            });
+            if named.is_some() {
+                explicit.insert(id.clone());
+            }
             graph.add_edge(
                 a,
                 b,
@@ -220,7 +229,8 @@ impl Corridor {
                     lanes,
                     saturation_flow_veh_h_lane: link.saturation_flow_veh_h_lane,
                     detectors,
-                    approach: Direction::from_heading_deg(dy.atan2(dx).to_degrees()),
+                    approach: named
+                        .unwrap_or(Approach::from_heading_deg(dy.atan2(dx).to_degrees())),
                     movements: Vec::new(),
                 },
             );
@@ -231,10 +241,67 @@ impl Corridor {
             name: spec.name.clone(),
             graph,
         };
+        corridor.name_approaches(&explicit, &mut out);
         corridor.derive_movements(&mut out);
         corridor.check_detectors(&mut out);
         corridor.check_groups_against_approaches(&mut out);
         out.finish(|| corridor)
+    }
+
+    /// Names each node's approaches: the four compass points where its links fit them, else the
+    /// eight; links in `explicit` keep the names their files give. Two approaches of one node
+    /// may not share a name.
+    fn name_approaches(&mut self, explicit: &BTreeSet<String>, out: &mut Collector) {
+        for node in self.graph.node_indices() {
+            let incoming: Vec<EdgeIndex> = self
+                .graph
+                .edges_directed(node, Dir::Incoming)
+                .map(|e| e.id())
+                .collect();
+            let given: Vec<Approach> = incoming
+                .iter()
+                .filter(|&&e| explicit.contains(&self.graph[e].id))
+                .map(|&e| self.graph[e].approach)
+                .collect();
+            let unnamed: Vec<EdgeIndex> = incoming
+                .iter()
+                .copied()
+                .filter(|&e| !explicit.contains(&self.graph[e].id))
+                .collect();
+            let names = |by: fn(f64) -> Approach| -> Vec<Approach> {
+                unnamed.iter().map(|&e| by(self.heading(e))).collect()
+            };
+            let distinct = |names: &[Approach]| {
+                let all: BTreeSet<Approach> = names.iter().chain(&given).copied().collect();
+                all.len() == names.len() + given.len()
+            };
+            let four = names(Approach::from_heading_deg);
+            let chosen = if distinct(&four) {
+                four
+            } else {
+                names(Approach::from_heading_deg8)
+            };
+            for (&e, name) in unnamed.iter().zip(chosen) {
+                self.graph[e].approach = name;
+            }
+            if matches!(self.graph[node].kind, NodeKind::Boundary) {
+                continue;
+            }
+            let mut seen: BTreeMap<Approach, EdgeIndex> = BTreeMap::new();
+            for &e in &incoming {
+                let name = self.graph[e].approach;
+                if let Some(other) = seen.insert(name, e) {
+                    out.push(
+                        format!("nodes.{}", self.graph[node].id),
+                        format!(
+                            "links `{}` and `{}` both approach `{}` as {name}; give one an \
+                             `approach` name of its own",
+                            self.graph[other].id, self.graph[e].id, self.graph[node].id
+                        ),
+                    );
+                }
+            }
+        }
     }
 
     /// The link whose traffic comes the other way into the same node as `link`: the incoming
@@ -448,7 +515,7 @@ impl Corridor {
     }
 
     /// The incoming link forming approach `dir` at `node`.
-    pub fn approach(&self, node: NodeIndex, dir: Direction) -> Option<&Link> {
+    pub fn approach(&self, node: NodeIndex, dir: Approach) -> Option<&Link> {
         self.graph
             .edges_directed(node, Dir::Incoming)
             .map(|e| e.weight())

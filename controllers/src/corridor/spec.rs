@@ -75,8 +75,14 @@ pub struct LinkSpec {
     /// Free-flow speed.
     pub speed_kmh: f64,
     /// Lanes from left to right, each the turns allowed from it at the downstream node
-    /// (`"L"`, `"T"`, `"R"` or combinations such as `"TR"`).
+    /// (`"L"`, `"T"`, `"R"` or combinations such as `"TR"`; `"SL+T"` with the slight and sharp
+    /// turns of [`TurnSet::parse`](super::TurnSet::parse)).
     pub lanes: Vec<String>,
+    /// The name of the approach it forms at its downstream node, where the compass does not
+    /// suit (default: its direction of travel, on four compass points where the node's legs
+    /// fit them, else on eight).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approach: Option<String>,
     /// Saturation flow of each lane (HCM base 1900; default 1800).
     #[serde(default = "default_saturation_flow")]
     pub saturation_flow_veh_h_lane: f64,

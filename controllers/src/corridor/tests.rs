@@ -46,7 +46,7 @@ fn arterial_4_has_the_layout_the_scenarios_rely_on() {
 fn approaches_and_turns_follow_from_node_positions() {
     let c = arterial();
     let j2 = c.node_by_id("J2").unwrap();
-    let eb = c.approach(j2, Direction::Eb).expect("eastbound approach");
+    let eb = c.approach(j2, Approach::EB).expect("eastbound approach");
     assert_eq!(eb.id, "J1->J2");
     assert_eq!(
         eb.lanes.iter().map(ToString::to_string).collect::<Vec<_>>(),
@@ -56,7 +56,7 @@ fn approaches_and_turns_follow_from_node_positions() {
     assert_eq!(onto(Turn::Left), "J2->N2");
     assert_eq!(onto(Turn::Through), "J2->J3");
     assert_eq!(onto(Turn::Right), "J2->S2");
-    let sb = c.approach(j2, Direction::Sb).expect("southbound approach");
+    let sb = c.approach(j2, Approach::SB).expect("southbound approach");
     assert_eq!(sb.id, "N2->J2");
     assert_eq!(
         c.graph()[sb.onto(Turn::Left).unwrap()].id,

@@ -11,49 +11,171 @@ use super::aspect::{AspectSequence, GroupKind};
 use super::pedestrian::PedestrianTiming;
 use crate::time::Duration;
 
-/// An approach, named by the direction its traffic travels (HCM usage): `eb` is the approach
-/// from the west.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    /// Northbound: arrives from the south.
-    Nb,
-    /// Eastbound: arrives from the west.
-    Eb,
-    /// Southbound: arrives from the north.
-    Sb,
-    /// Westbound: arrives from the east.
-    Wb,
+/// An approach to a junction: the link its traffic arrives on, named by the direction that
+/// traffic travels (HCM usage: `eb` is the approach from the west).
+///
+/// A junction whose legs fit the four compass points names them `nb`, `eb`, `sb` and `wb`; one
+/// whose legs do not (a five-leg junction, a Y) uses the eight points, adding `neb`, `seb`,
+/// `swb` and `nwb`; a link may also carry a name of its own (`approach = "harbour"` in the
+/// corridor file). Names are lowercase, 1 to 15 letters, digits, `-` or `_`. Compass names
+/// order clockwise from north, before the others in alphabetical order.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Approach {
+    len: u8,
+    name: [u8; Approach::MAX_LEN],
 }
 
-impl Direction {
-    /// All four, clockwise from north.
-    pub const ALL: [Direction; 4] = [Direction::Nb, Direction::Eb, Direction::Sb, Direction::Wb];
+impl Approach {
+    /// The longest name.
+    pub const MAX_LEN: usize = 15;
+    /// Northbound: arrives from the south.
+    pub const NB: Approach = Approach::ascii(b"nb");
+    /// North-eastbound: arrives from the south-west.
+    pub const NEB: Approach = Approach::ascii(b"neb");
+    /// Eastbound: arrives from the west.
+    pub const EB: Approach = Approach::ascii(b"eb");
+    /// South-eastbound: arrives from the north-west.
+    pub const SEB: Approach = Approach::ascii(b"seb");
+    /// Southbound: arrives from the north.
+    pub const SB: Approach = Approach::ascii(b"sb");
+    /// South-westbound: arrives from the north-east.
+    pub const SWB: Approach = Approach::ascii(b"swb");
+    /// Westbound: arrives from the east.
+    pub const WB: Approach = Approach::ascii(b"wb");
+    /// North-westbound: arrives from the south-east.
+    pub const NWB: Approach = Approach::ascii(b"nwb");
 
-    /// The direction of travel closest to a heading given in degrees counter-clockwise from east
-    /// (the mathematical convention of the corridor's x/y coordinates).
-    pub fn from_heading_deg(deg: f64) -> Direction {
+    /// The four compass points, clockwise from north.
+    pub const FOUR: [Approach; 4] = [Approach::NB, Approach::EB, Approach::SB, Approach::WB];
+
+    /// The eight compass points, clockwise from north.
+    pub const EIGHT: [Approach; 8] = [
+        Approach::NB,
+        Approach::NEB,
+        Approach::EB,
+        Approach::SEB,
+        Approach::SB,
+        Approach::SWB,
+        Approach::WB,
+        Approach::NWB,
+    ];
+
+    const fn ascii(s: &[u8]) -> Approach {
+        let mut name = [0u8; Approach::MAX_LEN];
+        let mut i = 0;
+        while i < s.len() {
+            name[i] = s[i];
+            i += 1;
+        }
+        Approach {
+            len: s.len() as u8,
+            name,
+        }
+    }
+
+    /// The approach named `name` (any case), or why it cannot be one.
+    pub fn new(name: &str) -> Result<Approach, String> {
+        let ok = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if name.is_empty() || name.len() > Approach::MAX_LEN || !name.chars().all(ok) {
+            return Err(format!(
+                "`{name}` is not an approach name (1 to {} letters, digits, `-` or `_`)",
+                Approach::MAX_LEN
+            ));
+        }
+        Ok(Approach::ascii(name.to_ascii_lowercase().as_bytes()))
+    }
+
+    /// Its name.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.name[..usize::from(self.len)]).expect("ASCII by construction")
+    }
+
+    /// Its place among the eight compass points clockwise from north, if it is one.
+    pub fn compass_rank(self) -> Option<usize> {
+        Approach::EIGHT.iter().position(|&a| a == self)
+    }
+
+    /// The compass approach travelling the other way, for a compass approach.
+    pub fn opposite(self) -> Option<Approach> {
+        self.compass_rank().map(|r| Approach::EIGHT[(r + 4) % 8])
+    }
+
+    /// The direction of travel of a compass approach, degrees counter-clockwise from east.
+    pub fn heading_deg(self) -> Option<f64> {
+        self.compass_rank().map(|r| 90.0 - 45.0 * r as f64)
+    }
+
+    /// The four-point direction of travel closest to a heading given in degrees
+    /// counter-clockwise from east (the mathematical convention of the corridor's x/y
+    /// coordinates).
+    pub fn from_heading_deg(deg: f64) -> Approach {
         let d = deg.rem_euclid(360.0);
         if !(45.0..315.0).contains(&d) {
-            Direction::Eb
+            Approach::EB
         } else if d < 135.0 {
-            Direction::Nb
+            Approach::NB
         } else if d < 225.0 {
-            Direction::Wb
+            Approach::WB
         } else {
-            Direction::Sb
+            Approach::SB
         }
+    }
+
+    /// The eight-point direction of travel closest to a heading (as in
+    /// [`Approach::from_heading_deg`]).
+    pub fn from_heading_deg8(deg: f64) -> Approach {
+        // Sectors of 45 degrees centred on east (0), north-east (45), ... counter-clockwise.
+        let sector = ((deg.rem_euclid(360.0) + 22.5) / 45.0).floor() as usize % 8;
+        // EIGHT runs clockwise from north (90 degrees).
+        Approach::EIGHT[(10 - sector) % 8]
     }
 }
 
-impl fmt::Display for Direction {
+impl Ord for Approach {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let rank = |a: &Approach| a.compass_rank().unwrap_or(Approach::EIGHT.len());
+        rank(self)
+            .cmp(&rank(other))
+            .then_with(|| self.as_str().cmp(other.as_str()))
+    }
+}
+
+impl PartialOrd for Approach {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for Approach {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::Nb => "nb",
-            Direction::Eb => "eb",
-            Direction::Sb => "sb",
-            Direction::Wb => "wb",
-        })
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Approach {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Approach({:?})", self.as_str())
+    }
+}
+
+impl std::str::FromStr for Approach {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Approach, String> {
+        Approach::new(s)
+    }
+}
+
+impl Serialize for Approach {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Approach {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Approach, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Approach::new(&name).map_err(serde::de::Error::custom)
     }
 }
 
@@ -252,7 +374,7 @@ impl fmt::Display for Turn {
 #[serde(deny_unknown_fields)]
 pub struct Movement {
     /// The approach.
-    pub approach: Direction,
+    pub approach: Approach,
     /// The turn.
     pub turn: Turn,
     /// Lanes of the approach used by this movement, numbered from 0 at the left (next to the
@@ -297,22 +419,69 @@ pub struct SignalGroup {
     pub pedestrian: Option<PedestrianTiming>,
 }
 
+/// The approaches the vehicle movements of `groups` come from, in order, each once.
+pub fn approaches_of(groups: &[SignalGroup]) -> Vec<Approach> {
+    let set: std::collections::BTreeSet<Approach> = groups
+        .iter()
+        .flat_map(|g| &g.movements)
+        .filter(|m| m.turn != Turn::Crossing)
+        .map(|m| m.approach)
+        .collect();
+    set.into_iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn headings_name_directions_and_turns() {
-        assert_eq!(Direction::from_heading_deg(0.0), Direction::Eb);
-        assert_eq!(Direction::from_heading_deg(90.0), Direction::Nb);
-        assert_eq!(Direction::from_heading_deg(-90.0), Direction::Sb);
-        assert_eq!(Direction::from_heading_deg(180.0), Direction::Wb);
+        assert_eq!(Approach::from_heading_deg(0.0), Approach::EB);
+        assert_eq!(Approach::from_heading_deg(90.0), Approach::NB);
+        assert_eq!(Approach::from_heading_deg(-90.0), Approach::SB);
+        assert_eq!(Approach::from_heading_deg(180.0), Approach::WB);
+        for (i, a) in Approach::EIGHT.into_iter().enumerate() {
+            let h = a.heading_deg().unwrap();
+            assert_eq!(Approach::from_heading_deg8(h + 20.0), a, "{h}");
+            assert_eq!(Approach::from_heading_deg8(h - 20.0), a, "{h}");
+            assert_eq!(a.compass_rank(), Some(i));
+        }
         assert_eq!(Turn::from_heading_change_deg(90.0), Some(Turn::Left));
         assert_eq!(Turn::from_heading_change_deg(-90.0), Some(Turn::Right));
         assert_eq!(Turn::from_heading_change_deg(270.0), Some(Turn::Right));
         assert_eq!(Turn::from_heading_change_deg(5.0), Some(Turn::Through));
         assert_eq!(Turn::from_heading_change_deg(180.0), None);
         assert_eq!(Turn::from_heading_change_deg(150.0), Some(Turn::SharpLeft));
+    }
+
+    #[test]
+    fn approaches_are_named_checked_and_ordered_compass_first() {
+        assert_eq!(Approach::new("NB").unwrap(), Approach::NB);
+        let harbour = Approach::new("harbour-rd").unwrap();
+        assert_eq!(harbour.to_string(), "harbour-rd");
+        assert!(Approach::new("").is_err());
+        assert!(Approach::new("a name").unwrap_err().contains("`a name`"));
+        assert!(Approach::new("sixteen-letters!").is_err());
+        let mut all = vec![harbour, Approach::WB, Approach::NEB, Approach::NB];
+        all.sort();
+        assert_eq!(all, [Approach::NB, Approach::NEB, Approach::WB, harbour]);
+        #[derive(Serialize, Deserialize)]
+        struct Doc {
+            approach: Approach,
+        }
+        let text = toml::to_string(&Doc {
+            approach: Approach::SWB,
+        })
+        .unwrap();
+        assert_eq!(text.trim(), "approach = \"swb\"");
+        assert_eq!(
+            toml::from_str::<Doc>(&text).unwrap().approach,
+            Approach::SWB
+        );
+        let bad = toml::from_str::<Doc>("approach = \"no way\"")
+            .err()
+            .unwrap();
+        assert!(bad.to_string().contains("`no way`"), "{bad}");
     }
 
     #[test]

@@ -12,7 +12,8 @@ pub mod state;
 
 pub use aspect::{Aspect, AspectSequence, GroupKind, Region, SequenceTimings, Step};
 pub use group::{
-    Direction, GroupIndex, Movement, PerTurn, SignalGroup, Turn, VEHICLE_TURNS, left_through_right,
+    Approach, GroupIndex, Movement, PerTurn, SignalGroup, Turn, VEHICLE_TURNS, approaches_of,
+    left_through_right,
 };
 pub use intersection::{GroupSet, Intersection, MAX_GROUPS, Stage, StageIndex};
 pub use pedestrian::PedestrianTiming;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::error::Collector;
 use crate::time::Duration;
 
-use super::group::{Direction, SignalGroup, Turn};
+use super::group::{Approach, SignalGroup, Turn};
 use super::intersection::{Stage, StageIndex};
 use super::spec::PreemptionSpec;
 
@@ -21,9 +21,9 @@ pub struct PreemptionRules {
     /// A call longer than this is stuck.
     pub max_call: Duration,
     /// The dwell stage for each approach, `None` where no stage serves it.
-    pub dwell: BTreeMap<Direction, StageIndex>,
+    pub dwell: BTreeMap<Approach, StageIndex>,
     /// Approaches in order of priority (empty: first come, first served).
-    pub priority: Vec<Direction>,
+    pub priority: Vec<Approach>,
 }
 
 impl PreemptionRules {
@@ -34,7 +34,7 @@ impl PreemptionRules {
     }
 
     /// The dwell stage for a vehicle from `approach`.
-    pub fn dwell(&self, approach: Direction) -> Option<StageIndex> {
+    pub fn dwell(&self, approach: Approach) -> Option<StageIndex> {
         self.dwell.get(&approach).copied()
     }
 
@@ -45,7 +45,7 @@ impl PreemptionRules {
     }
 
     /// Whether a call from `challenger` takes the signals from a running call from `holder`.
-    pub fn overrides(&self, challenger: Direction, holder: Direction) -> bool {
+    pub fn overrides(&self, challenger: Approach, holder: Approach) -> bool {
         let rank = |d| self.priority.iter().position(|&p| p == d);
         match (rank(challenger), rank(holder)) {
             (Some(c), Some(h)) => c < h,
@@ -55,9 +55,10 @@ impl PreemptionRules {
     }
 }
 
-/// The stage that serves most of `approach`'s movements, its through movement counting most.
+/// The stage that serves most of `approach`'s movements, its through (or slight) movements
+/// counting most.
 fn default_dwell(
-    approach: Direction,
+    approach: Approach,
     groups: &[SignalGroup],
     stages: &[Stage],
 ) -> Option<StageIndex> {
@@ -66,7 +67,11 @@ fn default_dwell(
             .iter()
             .flat_map(|g| groups[g.get()].movements.iter())
             .filter(|m| m.approach == approach && m.turn != Turn::Crossing)
-            .map(|m| if m.turn == Turn::Through { 10 } else { 1 })
+            .map(|m| match m.turn {
+                // The approach's straightest movement counts most.
+                Turn::Through | Turn::SlightLeft | Turn::SlightRight => 10,
+                _ => 1,
+            })
             .sum()
     };
     stages
@@ -89,7 +94,14 @@ pub(crate) fn rules(
         .seconds("preemption.max_call_s", max_call_s, 10.0, 3600.0)
         .map_or(Duration::from_secs(120), Duration::from_secs_f64);
     let mut dwell = BTreeMap::new();
-    for approach in Direction::ALL {
+    let approaches = super::group::approaches_of(groups);
+    for approach in spec.dwell.keys().filter(|a| !approaches.contains(a)) {
+        out.push(
+            format!("preemption.dwell.{approach}"),
+            format!("no signal group serves the {approach} approach"),
+        );
+    }
+    for approach in approaches {
         let stage = match spec.dwell.get(&approach) {
             Some(id) => match stages.iter().position(|s| &s.id == id) {
                 Some(i) => Some(StageIndex(i as u8)),

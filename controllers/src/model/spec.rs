@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::aspect::{GroupKind, Region};
-use super::group::{Direction, Movement};
+use super::group::{Approach, Movement};
 
 /// An intersection file.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -136,11 +136,11 @@ pub struct PreemptionSpec {
     /// The dwell stage for a vehicle from each approach (`eb = "2+5"`); by default the stage
     /// whose groups serve most of that approach's movements, its through movement first.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub dwell: BTreeMap<Direction, String>,
+    pub dwell: BTreeMap<Approach, String>,
     /// Which approach wins when two call at once, first first (default: the first call keeps
     /// the signals until it clears).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub priority: Vec<Direction>,
+    pub priority: Vec<Approach>,
 }
 
 impl PreemptionSpec {

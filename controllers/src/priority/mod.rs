@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 
 use crate::control::BusCall;
 use crate::detector::{DetectorSample, FaultCode};
-use crate::model::{Direction, GroupIndex, GroupSet, Intersection, StageIndex, Turn};
+use crate::model::{Approach, GroupIndex, GroupSet, Intersection, StageIndex, Turn};
 use crate::sequencer::Sequencer;
 use crate::site::{PriorityInput, Site};
 use crate::time::{Duration, Instant};
@@ -48,7 +48,7 @@ pub const MAX_ETA_S: f64 = 600.0;
 #[derive(Clone, Debug, PartialEq)]
 pub struct PriorityRequest {
     /// The approach the bus comes from.
-    pub approach: Direction,
+    pub approach: Approach,
     /// The bus (its fleet number); a later request from the same bus replaces the earlier one.
     pub vehicle: String,
     /// Its route, for the log.
@@ -67,7 +67,7 @@ pub enum PriorityEvent {
     /// A bus checked in (112).
     CheckIn {
         /// Its approach.
-        approach: Direction,
+        approach: Approach,
         /// The bus.
         vehicle: String,
         /// The TSP number: the approach's group, numbered from 1.
@@ -76,21 +76,21 @@ pub enum PriorityEvent {
     /// A bus's stage was asked for early (113).
     EarlyGreen {
         /// Its approach.
-        approach: Direction,
+        approach: Approach,
         /// The TSP number.
         number: u8,
     },
     /// A green was held for a bus (114).
     ExtendGreen {
         /// Its approach.
-        approach: Direction,
+        approach: Approach,
         /// The TSP number.
         number: u8,
     },
     /// A bus checked out, or its request lapsed (115).
     CheckOut {
         /// Its approach.
-        approach: Direction,
+        approach: Approach,
         /// The bus.
         vehicle: String,
         /// The TSP number.
@@ -115,7 +115,7 @@ struct Serve {
 /// One bus asking for priority.
 #[derive(Clone, Debug)]
 struct Call {
-    approach: Direction,
+    approach: Approach,
     vehicle: String,
     /// When it is due at the stop line.
     due: Instant,
@@ -144,7 +144,7 @@ pub struct Prioritiser {
     inputs: Vec<PriorityInput>,
     /// The last count seen on each input (`None` until the first sample).
     counts: Vec<Option<u16>>,
-    serve: BTreeMap<Direction, Serve>,
+    serve: BTreeMap<Approach, Serve>,
     /// The vehicle loop channels of each group, to see who waits.
     group_loops: Vec<Vec<u8>>,
     calls: Vec<Call>,
@@ -183,7 +183,7 @@ impl Prioritiser {
         group_loops: Vec<Vec<u8>>,
     ) -> Prioritiser {
         let mut serve = BTreeMap::new();
-        for approach in Direction::ALL {
+        for approach in crate::model::approaches_of(ix.groups()) {
             let serves = |turn: Option<Turn>| {
                 ix.group_indices().find(|&g| {
                     ix.group(g).movements.iter().any(|m| {
@@ -273,7 +273,7 @@ impl Prioritiser {
     }
 
     /// The TSP number of an approach: its group, numbered from 1.
-    fn number(&self, approach: Direction) -> u8 {
+    fn number(&self, approach: Approach) -> u8 {
         self.serve
             .get(&approach)
             .map_or(0, |s| s.group.0.saturating_add(1))
@@ -346,7 +346,7 @@ impl Prioritiser {
         }
     }
 
-    fn check_in(&mut self, approach: Direction, vehicle: String, due: Instant, expires: Instant) {
+    fn check_in(&mut self, approach: Approach, vehicle: String, due: Instant, expires: Instant) {
         self.events.push(PriorityEvent::CheckIn {
             approach,
             vehicle: vehicle.clone(),

@@ -36,7 +36,7 @@ fn no_inputs(_: f64) -> Vec<DetectorSample> {
     vec![DetectorSample::default(); 4]
 }
 
-fn bus(approach: Direction, eta_s: f64) -> PriorityRequest {
+fn bus(approach: Approach, eta_s: f64) -> PriorityRequest {
     PriorityRequest {
         approach,
         vehicle: "bus 7".into(),
@@ -93,7 +93,7 @@ fn a_green_the_controller_ends_is_held_for_a_bus_until_it_checks_out() {
         ctl,
         no_inputs,
     );
-    r.pr.request(secs(15.0), &r.seq, bus(Direction::Eb, 12.0))
+    r.pr.request(secs(15.0), &r.seq, bus(Approach::EB, 12.0))
         .unwrap();
     let events = run(
         &mut r.seq,
@@ -139,7 +139,7 @@ fn a_hold_ends_after_the_longest_extension_whatever_the_bus_does() {
         ctl,
         no_inputs,
     );
-    r.pr.request(secs(15.0), &r.seq, bus(Direction::Wb, 200.0))
+    r.pr.request(secs(15.0), &r.seq, bus(Approach::WB, 200.0))
         .unwrap();
     // Due far off: no early action, but the green it is on is held, 12 s at most.
     run(
@@ -173,7 +173,7 @@ fn a_bus_due_soon_on_red_brings_its_green_forward_without_cutting_a_minimum_gree
     let ctl = |t: f64| Some(if t < 60.0 { side } else { main });
     run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 8.0), ctl, no_inputs);
     let side_green = r.seq.go_start(r.ix.group_by_id("4").unwrap());
-    r.pr.request(secs(8.0), &r.seq, bus(Direction::Eb, 20.0))
+    r.pr.request(secs(8.0), &r.seq, bus(Approach::EB, 20.0))
         .unwrap();
     let events = run(
         &mut r.seq,
@@ -223,7 +223,7 @@ fn after_a_priority_the_waiting_approaches_recover_before_the_next() {
     // 4+8 runs; bus 7 takes an early green; the controller wants 4+8 back until 100 s.
     let ctl = |t: f64| Some(if t < 100.0 { side_stage } else { main });
     run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 10.0), ctl, occupied);
-    r.pr.request(secs(10.0), &r.seq, bus(Direction::Eb, 10.0))
+    r.pr.request(secs(10.0), &r.seq, bus(Approach::EB, 10.0))
         .unwrap();
     run(
         &mut r.seq,
@@ -235,7 +235,7 @@ fn after_a_priority_the_waiting_approaches_recover_before_the_next() {
     );
     r.pr.cancel("bus 7");
     // A second bus at once: 4 owes its green, so no early green until 4 has had it.
-    let mut second = bus(Direction::Wb, 10.0);
+    let mut second = bus(Approach::WB, 10.0);
     second.vehicle = "bus 8".into();
     run(
         &mut r.seq,
@@ -275,26 +275,26 @@ fn conditional_priority_refuses_a_bus_on_time_and_bad_requests_with_the_reason()
     let mut r = rig(&text);
     let mut checked = 0;
     for (req, wanted) in [
-        (bus(Direction::Eb, 20.0), "90 s late"),
+        (bus(Approach::EB, 20.0), "90 s late"),
         (
             PriorityRequest {
                 occupancy: Some(5.0),
                 lateness_s: Some(200.0),
-                ..bus(Direction::Eb, 20.0)
+                ..bus(Approach::EB, 20.0)
             },
             "5 people",
         ),
         (
             PriorityRequest {
                 eta_s: f64::NAN,
-                ..bus(Direction::Eb, 20.0)
+                ..bus(Approach::EB, 20.0)
             },
             "eta_s NaN",
         ),
         (
             PriorityRequest {
                 occupancy: Some(500.0),
-                ..bus(Direction::Eb, 20.0)
+                ..bus(Approach::EB, 20.0)
             },
             "occupancy 500",
         ),
@@ -313,7 +313,7 @@ fn conditional_priority_refuses_a_bus_on_time_and_bad_requests_with_the_reason()
     assert_eq!(refused, 4);
     let late = PriorityRequest {
         lateness_s: Some(130.0),
-        ..bus(Direction::Eb, 20.0)
+        ..bus(Approach::EB, 20.0)
     };
     r.pr.request(secs(0.0), &r.seq, late).unwrap();
     assert_eq!(r.pr.active(), 1);
@@ -323,7 +323,7 @@ fn conditional_priority_refuses_a_bus_on_time_and_bad_requests_with_the_reason()
 fn loop_pulses_check_buses_in_and_out() {
     let ix = intersection(NEMA_4LEG);
     let input = |channel, check_in| PriorityInput {
-        approach: Direction::Eb,
+        approach: Approach::EB,
         channel,
         distance_m: 150.0,
         speed_mps: 15.0,
@@ -374,7 +374,7 @@ fn a_cycle_keeping_controller_gets_no_early_green_only_extensions() {
     let (main, side) = main_and_side(&r.ix);
     let ctl = |t: f64| Some(if t < 60.0 { side } else { main });
     run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 8.0), ctl, no_inputs);
-    r.pr.request(secs(8.0), &r.seq, bus(Direction::Eb, 10.0))
+    r.pr.request(secs(8.0), &r.seq, bus(Approach::EB, 10.0))
         .unwrap();
     let events = run(
         &mut r.seq,

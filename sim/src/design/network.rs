@@ -253,7 +253,7 @@ mod tests {
     use super::*;
     use crate::grid::Grid;
     use greenwave_controllers::control::webster::WebsterOptions;
-    use greenwave_controllers::model::Direction;
+    use greenwave_controllers::model::Approach;
 
     fn grid_scenario(rows: usize, cols: usize) -> Scenario {
         let dir = std::env::temp_dir().join(format!(
@@ -287,7 +287,7 @@ mod tests {
     fn network_offsets_cut_the_platoons_delay_on_every_street_of_a_grid() {
         let scenario = grid_scenario(3, 3);
         let super::super::CorridorPlans { sites, .. } =
-            super::super::webster_plans(&scenario, Direction::Eb, None, &WebsterOptions::default());
+            super::super::webster_plans(&scenario, Approach::EB, None, &WebsterOptions::default());
         let all = Site::all(&scenario.corridor);
         let mut specs: Vec<PlanSpec> = sites.iter().map(|s| s.1.clone()).collect();
         let reference = specs[0].offset_s;
@@ -321,7 +321,7 @@ mod tests {
     fn plans_on_different_cycles_cannot_be_coordinated() {
         let scenario = grid_scenario(2, 2);
         let plans =
-            super::super::webster_plans(&scenario, Direction::Eb, None, &WebsterOptions::default());
+            super::super::webster_plans(&scenario, Approach::EB, None, &WebsterOptions::default());
         let all = Site::all(&scenario.corridor);
         let mut specs: Vec<PlanSpec> = plans.sites.iter().map(|s| s.1.clone()).collect();
         specs[1].cycle_s += 10.0;

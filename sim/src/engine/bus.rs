@@ -10,7 +10,7 @@
 //! A bus's delay is its time loss less its dwells (the service it is there for).
 
 use greenwave_controllers::corridor::DetectorKind;
-use greenwave_controllers::model::Direction;
+use greenwave_controllers::model::Approach;
 use petgraph::visit::EdgeRef;
 use rand_distr::{Distribution, Normal};
 
@@ -77,7 +77,7 @@ impl BusRun {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct BusLink {
     pub inputs: Vec<(u32, u8, f32)>,
-    pub approach: Option<(u32, Direction)>,
+    pub approach: Option<(u32, Approach)>,
 }
 
 /// What buses tell the junctions in one step.
@@ -88,7 +88,7 @@ pub(crate) enum BusSignal {
     /// An AVL request.
     Request {
         junction: u32,
-        approach: Direction,
+        approach: Approach,
         bus: u16,
         eta_s: f64,
         lateness_s: Option<f64>,

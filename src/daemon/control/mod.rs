@@ -33,7 +33,7 @@ use greenwave_controllers::control::{Controller, Inputs, Neighbours, keeps_the_p
 use greenwave_controllers::detector::{DetectorSample, FaultCode};
 use greenwave_controllers::estimate::{Estimator, EstimatorParams};
 use greenwave_controllers::interlock::{Check, Interlock, SafeState};
-use greenwave_controllers::model::{Aspect, Direction, GroupIndex, SignalState};
+use greenwave_controllers::model::{Approach, Aspect, GroupIndex, SignalState};
 use greenwave_controllers::preempt::{PreemptEvent, Preemptor};
 use greenwave_controllers::priority::{Prioritiser, PriorityEvent, PriorityRequest};
 use greenwave_controllers::sequencer::Sequencer;
@@ -270,7 +270,7 @@ impl ControlLoop {
 
     /// A dispatcher's preemption call for a vehicle from `approach` (`on`), or its end; the
     /// reason when refused.
-    pub fn remote_preemption(&mut self, approach: Direction, on: bool) -> Result<(), String> {
+    pub fn remote_preemption(&mut self, approach: Approach, on: bool) -> Result<(), String> {
         if on {
             self.preemptor.call(approach, &self.site.intersection)
         } else {

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use greenwave_controllers::corridor::{CorridorSpec, LinkSpec, MIN_LINK_M, NodeSpec};
-use greenwave_controllers::model::{Direction, Turn};
+use greenwave_controllers::model::{Approach, Turn};
 
 use super::loops::Loops;
 use super::net::Net;
@@ -16,7 +16,7 @@ use super::net::Net;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Signalled {
     pub link_index: usize,
-    pub approach: Direction,
+    pub approach: Approach,
     pub turn: Turn,
     /// greenwave lane (0 at the left).
     pub lane: u8,
@@ -158,11 +158,11 @@ fn check_junction(
     let mut directions = BTreeMap::new();
     for e in &incoming {
         let h = heading(pos[e.from.as_str()], pos[id]);
-        if let Some(other) = directions.insert(Direction::from_heading_deg(h), &e.id) {
+        if let Some(other) = directions.insert(Approach::from_heading_deg(h), &e.id) {
             return Err(format!(
                 "{name}: edges `{other}` and `{}` both approach {}",
                 e.id,
-                Direction::from_heading_deg(h)
+                Approach::from_heading_deg(h)
             ));
         }
         let mut turns = BTreeMap::new();
@@ -333,7 +333,7 @@ fn link_spec(
                     .or_insert_with(|| (tl.clone(), Vec::new()));
                 let s = Signalled {
                     link_index: index,
-                    approach: Direction::from_heading_deg(h_in),
+                    approach: Approach::from_heading_deg(h_in),
                     turn,
                     lane: lane as u8,
                 };
@@ -393,6 +393,7 @@ fn link_spec(
         lanes,
         saturation_flow_veh_h_lane: 1800.0,
         detectors,
+        approach: None,
     })
 }
 
@@ -416,8 +417,8 @@ fn link_length(edge: &str, lane_m: f64, distance_m: f64, dropped: &mut Vec<Strin
 /// greenwave export's `greenwave.channel`).
 fn number_channels(links: &mut [LinkSpec], pos: &BTreeMap<&str, (f64, f64)>) {
     let order = |l: &LinkSpec| {
-        let d = Direction::from_heading_deg(heading(pos[l.from.as_str()], pos[l.to.as_str()]));
-        [Direction::Eb, Direction::Wb, Direction::Nb, Direction::Sb]
+        let d = Approach::from_heading_deg(heading(pos[l.from.as_str()], pos[l.to.as_str()]));
+        [Approach::EB, Approach::WB, Approach::NB, Approach::SB]
             .iter()
             .position(|&x| x == d)
     };

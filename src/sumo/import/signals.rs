@@ -86,7 +86,7 @@ fn groups(tl: &TlLogic, used: &BTreeSet<usize>) -> (Groups, Vec<Vec<Signal>>) {
 fn movements(links: &[usize], signalled: &[Signalled]) -> Vec<Movement> {
     let mut by_move: BTreeMap<
         (
-            greenwave_controllers::model::Direction,
+            greenwave_controllers::model::Approach,
             greenwave_controllers::model::Turn,
         ),
         BTreeSet<u8>,
@@ -430,7 +430,7 @@ pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Sign
 mod tests {
     use super::*;
     use crate::sumo::import::net::Phase;
-    use greenwave_controllers::model::{Direction, Turn};
+    use greenwave_controllers::model::{Approach, Turn};
 
     fn phase(duration: f64, state: &str) -> Phase {
         Phase {
@@ -469,10 +469,10 @@ mod tests {
             lane: 0,
         };
         let signalled = [
-            through(0, Direction::Eb),
-            through(1, Direction::Wb),
-            through(2, Direction::Nb),
-            through(3, Direction::Sb),
+            through(0, Approach::EB),
+            through(1, Approach::WB),
+            through(2, Approach::NB),
+            through(3, Approach::SB),
         ];
         let s = signals("X", &tl, &signalled).unwrap();
         let ix = &s.intersection;

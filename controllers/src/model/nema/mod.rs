@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use super::aspect::GroupKind;
 use super::aspect::Region;
-use super::group::{Direction, Movement, Turn};
+use super::group::{Approach, Movement, Turn};
 use super::spec::{GroupSpec, IntersectionSpec, MainStreet, NemaSpec, StageSpec, TimingsSpec};
 use crate::error::{Collector, Problems};
 
@@ -23,11 +23,10 @@ const RING_2: [u8; 4] = [5, 6, 7, 8];
 
 /// The movements of each phase, by main-street orientation.
 pub(super) fn phase_movements(main: MainStreet, phase: u8) -> Vec<Movement> {
-    use Direction::*;
     // (phase 2's direction, 6's, 4's, 8's)
     let (p2, p6, p4, p8) = match main {
-        MainStreet::EastWest => (Eb, Wb, Nb, Sb),
-        MainStreet::NorthSouth => (Nb, Sb, Wb, Eb),
+        MainStreet::EastWest => (Approach::EB, Approach::WB, Approach::NB, Approach::SB),
+        MainStreet::NorthSouth => (Approach::NB, Approach::SB, Approach::WB, Approach::EB),
     };
     let through_right = |approach| {
         vec![
@@ -231,8 +230,8 @@ mod tests {
     fn phase_one_is_the_left_that_crosses_phase_two() {
         let two = phase_movements(MainStreet::EastWest, 2);
         let one = phase_movements(MainStreet::EastWest, 1);
-        assert_eq!(two[0].approach, Direction::Eb);
-        assert_eq!(one[0].approach, Direction::Wb);
+        assert_eq!(two[0].approach, Approach::EB);
+        assert_eq!(one[0].approach, Approach::WB);
         assert_eq!(one[0].turn, Turn::Left);
     }
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use super::{main_side, phase_movements};
 use crate::error::{Collector, Problems};
 use crate::model::aspect::GroupKind;
-use crate::model::group::{Direction, Movement, Turn};
+use crate::model::group::{Approach, Movement, Turn};
 use crate::model::spec::{GroupSpec, MainStreet, NemaPedestrians};
 
 /// What the pedestrian phases add to the preset.
@@ -35,13 +35,11 @@ pub(super) fn id(phase: u8) -> String {
 
 /// The approach whose leg the pedestrians beside traffic travelling `travel` cross: the leg on
 /// that traffic's right.
-fn crossed_leg(travel: Direction) -> Direction {
-    match travel {
-        Direction::Eb => Direction::Nb,
-        Direction::Nb => Direction::Wb,
-        Direction::Wb => Direction::Sb,
-        Direction::Sb => Direction::Eb,
-    }
+fn crossed_leg(travel: Approach) -> Approach {
+    // The preset's approaches are the four compass points.
+    travel
+        .heading_deg()
+        .map_or(travel, |h| Approach::from_heading_deg(h + 90.0))
 }
 
 /// The vehicle phases pedestrian phase `phase` conflicts with: the left of its ring that turns
@@ -129,6 +127,6 @@ mod tests {
         assert_eq!(conflicts(4), [1, 2, 3, 5, 6]);
         assert_eq!(conflicts(8), [1, 2, 5, 6, 7]);
         // Eastbound pedestrians cross the south leg (where northbound traffic arrives).
-        assert_eq!(crossed_leg(Direction::Eb), Direction::Nb);
+        assert_eq!(crossed_leg(Approach::EB), Approach::NB);
     }
 }
