@@ -82,7 +82,10 @@ async fn priority_and_preemption_requests_over_mqtt_move_the_signals_safely() {
     let bad: [(Vec<u8>, &str); 5] = [
         (b"{not json".to_vec(), "priority/request rejected"),
         (bus("J2", "eb", r#","eta_s":15"#), "names site J2, not J1"),
-        (bus("J1", "xb", r#","eta_s":15"#), "no signal group serves approach `xb`"),
+        (
+            bus("J1", "xb", r#","eta_s":15"#),
+            "no signal group serves approach `xb`",
+        ),
         (bus("J1", "eb", ""), "a request needs eta_s"),
         (
             bus("J1", "eb", r#","eta_s":15,"occupancy":900"#),

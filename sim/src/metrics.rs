@@ -103,7 +103,7 @@ impl DelayStats {
 /// One turning movement of an approach.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct MovementSummary {
-    /// `left`, `through` or `right`.
+    /// `sharp_left`, `left`, `slight_left`, `through`, `slight_right`, `right` or `sharp_right`.
     pub turn: String,
     /// Its delay figures.
     #[serde(flatten)]

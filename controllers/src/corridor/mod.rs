@@ -433,6 +433,27 @@ impl Corridor {
                 continue;
             };
             let site = &self.graph[node].id;
+            if ix.is_nema_preset() {
+                let legs: BTreeSet<Approach> = self
+                    .graph
+                    .edges_directed(node, Dir::Incoming)
+                    .map(|e| e.weight().approach)
+                    .collect();
+                if legs.iter().any(|a| !Approach::FOUR.contains(a)) {
+                    let names: Vec<String> = legs.iter().map(|a| a.to_string()).collect();
+                    out.push(
+                        format!("nodes.{site}"),
+                        format!(
+                            "the NEMA eight-phase preset fits junctions whose legs are the four \
+                             compass points (nb, eb, sb, wb) or three of them; `{site}` has {} \
+                             approaches ({}): write its signal groups, intergreens and stages out",
+                            legs.len(),
+                            names.join(", ")
+                        ),
+                    );
+                    continue;
+                }
+            }
             for group in ix.groups() {
                 for m in &group.movements {
                     let Some(link) = self.approach(node, m.approach) else {

@@ -85,6 +85,8 @@ pub struct Intersection {
     /// `intergreens[clearing * n + entering]`, `None` where the pair does not conflict.
     intergreens: Vec<Option<Duration>>,
     stages: Vec<Stage>,
+    /// Compiled from the NEMA eight-phase preset (four legs on the compass points).
+    nema: bool,
 }
 
 impl Intersection {
@@ -115,7 +117,8 @@ impl Intersection {
                         preemption: spec.preemption.clone(),
                         priority: spec.priority.clone(),
                         ..explicit
-                    }),
+                    })
+                    .map(|ix| Intersection { nema: true, ..ix }),
                     Ok(_) => Err(out.into_problems()),
                     Err(problems) => {
                         out.absorb(problems);
@@ -221,7 +224,14 @@ impl Intersection {
             groups,
             intergreens,
             stages,
+            nema: false,
         })
+    }
+
+    /// Whether it was compiled from the NEMA eight-phase preset, which fits four legs on the
+    /// compass points (`nb`, `eb`, `sb`, `wb`), or three of them.
+    pub fn is_nema_preset(&self) -> bool {
+        self.nema
     }
 
     /// How emergency preemption runs here.
