@@ -1,9 +1,9 @@
 //! `greenwave import sumo` on a network with what greenwave does not model, and on broken
 //! files. No SUMO needed: the network is a fixture, built once by SUMO 1.24.0's netconvert from
 //! the plain files beside it (`netconvert -n mixed.nod.xml -e mixed.edg.xml -o mixed.net.xml
-//! --no-turnarounds`): a signalised T junction `A` (imported), a signalised six-leg junction
-//! `B` and an unsignalised junction `C` (dropped), a bicycle lane on `A_B`, a railway and a
-//! cycle path.
+//! --no-turnarounds`): a signalised T junction `A` and a signalised six-leg junction `B`
+//! (imported, its approaches on eight compass points and its turns by angle), an unsignalised
+//! junction `C` (dropped), a bicycle lane on `A_B`, a railway and a cycle path.
 #![cfg(feature = "sim")]
 
 mod common;
@@ -28,15 +28,14 @@ fn imports_what_it_can_and_lists_what_it_dropped() {
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", stderr(&out));
-    assert!(stdout.contains("1 intersections (A)"), "{stdout}");
+    assert!(stdout.contains("2 intersections (A, B)"), "{stdout}");
     let report = std::fs::read_to_string(dir.join("import-report.txt")).unwrap();
     for dropped in [
         "edge `rail` (line 284): no lane for cars (used by rail)",
         "edge `path` (line 281): no lane for cars (used by pedestrian bicycle)",
-        "junction `B` (signalised): 6 legs (greenwave models three or four today)",
         "junction `C` (priority, 3 legs): not signalised",
         "lane `A_B_0`: not for cars (used by bicycle)",
-        "edge `B_C`: touches no intersection greenwave models",
+        "edge `C_Cn`: touches no intersection greenwave models",
         "trip `t1` (line 12): no route (from/to trips need a router)",
     ] {
         assert!(
@@ -56,6 +55,17 @@ fn imports_what_it_can_and_lists_what_it_dropped() {
     let g = scenario.corridor.graph();
     let ab = scenario.corridor.link_by_id("A->B").unwrap();
     assert_eq!(g[ab].lanes.len(), 1, "the bicycle lane is not a car lane");
+    // The six legs of `B`: named on eight compass points, every exit a turn of its own.
+    let b = scenario.corridor.node_by_id("B").unwrap();
+    let mut approaches: Vec<String> = g
+        .edges_directed(b, petgraph::Direction::Incoming)
+        .map(|e| e.weight().approach.to_string())
+        .collect();
+    approaches.sort();
+    assert_eq!(approaches, ["eb", "nb", "nwb", "sb", "swb", "wb"]);
+    let from_ne = scenario.corridor.link_by_id("B_ne->B").unwrap();
+    assert_eq!(g[from_ne].approach.to_string(), "swb");
+    assert_eq!(g[from_ne].lanes[0].to_string(), "HL+L+SL+SR+R");
     let demand = |link: &str| -> Vec<(f64, f64)> {
         let d = scenario
             .demand

@@ -268,19 +268,8 @@ impl Corridor {
                 .copied()
                 .filter(|&e| !explicit.contains(&self.graph[e].id))
                 .collect();
-            let names = |by: fn(f64) -> Approach| -> Vec<Approach> {
-                unnamed.iter().map(|&e| by(self.heading(e))).collect()
-            };
-            let distinct = |names: &[Approach]| {
-                let all: BTreeSet<Approach> = names.iter().chain(&given).copied().collect();
-                all.len() == names.len() + given.len()
-            };
-            let four = names(Approach::from_heading_deg);
-            let chosen = if distinct(&four) {
-                four
-            } else {
-                names(Approach::from_heading_deg8)
-            };
+            let headings: Vec<f64> = unnamed.iter().map(|&e| self.heading(e)).collect();
+            let chosen = Approach::name_legs(&headings, &given);
             for (&e, name) in unnamed.iter().zip(chosen) {
                 self.graph[e].approach = name;
             }

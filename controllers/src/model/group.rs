@@ -131,6 +131,32 @@ impl Approach {
     }
 }
 
+impl Approach {
+    /// Names the legs of one junction from their directions of travel (degrees
+    /// counter-clockwise from east), given the names other legs already hold: the four compass
+    /// points where they tell all the legs apart, else the eight. Two legs may still share a
+    /// name (they travel within one eighth of each other); the caller says so.
+    pub fn name_legs(headings: &[f64], taken: &[Approach]) -> Vec<Approach> {
+        let distinct = |names: &[Approach]| {
+            let all: std::collections::BTreeSet<Approach> =
+                names.iter().chain(taken).copied().collect();
+            all.len() == names.len() + taken.len()
+        };
+        let four: Vec<Approach> = headings
+            .iter()
+            .map(|&h| Approach::from_heading_deg(h))
+            .collect();
+        if distinct(&four) {
+            four
+        } else {
+            headings
+                .iter()
+                .map(|&h| Approach::from_heading_deg8(h))
+                .collect()
+        }
+    }
+}
+
 impl Ord for Approach {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         let rank = |a: &Approach| a.compass_rank().unwrap_or(Approach::EIGHT.len());

@@ -1,12 +1,13 @@
 //! Which parts of a SUMO network greenwave can model, as a corridor: the signalised junctions
-//! with three or four legs become intersections, the car links that touch them become links
+//! with three to six legs become intersections (their approaches named and their turns
+//! classified by angle as the corridor model does), the car links that touch them become links
 //! (the other end a boundary where it is not an intersection), lanes get their turns from the
 //! connections, and E1 loops on approach lanes become detectors. Everything else is dropped and
 //! said so.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use greenwave_controllers::corridor::{CorridorSpec, LinkSpec, MIN_LINK_M, NodeSpec};
+use greenwave_controllers::corridor::{CorridorSpec, LinkSpec, MIN_LINK_M, NodeSpec, TurnSet};
 use greenwave_controllers::model::{Approach, Turn};
 
 use super::loops::Loops;
@@ -36,6 +37,43 @@ pub struct Imported {
 
 fn heading(a: (f64, f64), b: (f64, f64)) -> f64 {
     (b.1 - a.1).atan2(b.0 - a.0).to_degrees()
+}
+
+/// The approach each of `from` (upstream junctions of the edges into `node`) forms at `node`,
+/// named as the corridor model names them ([`Approach::name_legs`]).
+fn approach_names<'a>(
+    node: &str,
+    from: &[&'a str],
+    pos: &BTreeMap<&str, (f64, f64)>,
+) -> BTreeMap<&'a str, Approach> {
+    let headings: Vec<f64> = from.iter().map(|f| heading(pos[f], pos[node])).collect();
+    from.iter()
+        .copied()
+        .zip(Approach::name_legs(&headings, &[]))
+        .collect()
+}
+
+/// The turn from `from` through `node` onto each of `exits` (downstream junctions; the one back
+/// to `from` is a U-turn, left out), classified among them as the corridor model does
+/// ([`Turn::classify`]); or the two exits it cannot tell apart.
+fn exit_turns<'a>(
+    node: &str,
+    from: &str,
+    exits: &[&'a str],
+    pos: &BTreeMap<&str, (f64, f64)>,
+) -> Result<BTreeMap<&'a str, Turn>, (&'a str, &'a str)> {
+    let exits: Vec<&str> = exits.iter().copied().filter(|&x| x != from).collect();
+    let h_in = heading(pos[from], pos[node]);
+    let deltas: Vec<f64> = exits
+        .iter()
+        .map(|x| heading(pos[node], pos[x]) - h_in)
+        .collect();
+    let turns = Turn::classify(&deltas).map_err(|(a, b)| (exits[a], exits[b]))?;
+    Ok(exits
+        .into_iter()
+        .zip(turns)
+        .filter_map(|(x, t)| Some((x, t?)))
+        .collect())
 }
 
 fn round2(x: f64) -> f64 {
@@ -149,33 +187,34 @@ fn check_junction(
         .map(|e| e.from.as_str())
         .chain(outgoing.iter().map(|e| e.to.as_str()))
         .collect();
-    if !(3..=4).contains(&legs.len()) {
+    if !(3..=6).contains(&legs.len()) {
         return Err(format!(
-            "{name}: {} legs (greenwave models three or four today)",
+            "{name}: {} legs (greenwave models three to six)",
             legs.len()
         ));
     }
-    let mut directions = BTreeMap::new();
+    let from: Vec<&str> = incoming.iter().map(|e| e.from.as_str()).collect();
+    let names = approach_names(id, &from, pos);
+    let mut seen: BTreeMap<Approach, &str> = BTreeMap::new();
     for e in &incoming {
-        let h = heading(pos[e.from.as_str()], pos[id]);
-        if let Some(other) = directions.insert(Approach::from_heading_deg(h), &e.id) {
+        let a = names[e.from.as_str()];
+        if let Some(other) = seen.insert(a, &e.id) {
             return Err(format!(
-                "{name}: edges `{other}` and `{}` both approach {}",
-                e.id,
-                Approach::from_heading_deg(h)
+                "{name}: edges `{other}` and `{}` both approach {a}",
+                e.id
             ));
         }
-        let mut turns = BTreeMap::new();
-        for o in outgoing.iter().filter(|o| o.to != e.from) {
-            let t = Turn::from_heading_change_deg(heading(pos[id], pos[o.to.as_str()]) - h);
-            if let Some(t) = t
-                && let Some(other) = turns.insert(t, &o.id)
-            {
-                return Err(format!(
-                    "{name}: `{other}` and `{}` are both a {t} turn from `{}`",
-                    o.id, e.id
-                ));
-            }
+    }
+    let exits: Vec<&str> = outgoing.iter().map(|o| o.to.as_str()).collect();
+    for e in &incoming {
+        if let Err((a, b)) = exit_turns(id, &e.from, &exits, pos) {
+            let edge = |to: &str| outgoing.iter().find(|o| o.to == to).map_or("", |o| &o.id);
+            return Err(format!(
+                "{name}: `{}` and `{}` are one turn from `{}` (their angles are too close)",
+                edge(a),
+                edge(b),
+                e.id
+            ));
         }
     }
     Ok(())
@@ -304,7 +343,18 @@ fn link_spec(
     let gw_lane = |sumo: usize| car_lanes.iter().position(|&l| l == sumo);
     let mut turns: Vec<BTreeSet<Turn>> = vec![BTreeSet::new(); car_lanes.len()];
     if kept.contains_key(&e.to) {
-        let h_in = heading(pos[e.from.as_str()], pos[e.to.as_str()]);
+        let node = e.to.as_str();
+        let kept_edges = || net.edges.iter().filter(|o| links.contains_key(&o.id));
+        let from: Vec<&str> = kept_edges()
+            .filter(|o| o.to == node)
+            .map(|o| o.from.as_str())
+            .collect();
+        let approach = approach_names(node, &from, pos)[e.from.as_str()];
+        let exits: Vec<&str> = kept_edges()
+            .filter(|o| o.from == node)
+            .map(|o| o.to.as_str())
+            .collect();
+        let by_exit = exit_turns(node, &e.from, &exits, pos).unwrap_or_default();
         for c in net.connections.iter().filter(|c| c.from == e.id) {
             let Some(lane) = gw_lane(c.from_lane) else {
                 continue;
@@ -316,9 +366,7 @@ fn link_spec(
             else {
                 continue;
             };
-            let Some(turn) = Turn::from_heading_change_deg(
-                heading(pos[e.to.as_str()], pos[to.to.as_str()]) - h_in,
-            ) else {
+            let Some(&turn) = by_exit.get(to.to.as_str()) else {
                 out.dropped.push(format!(
                     "connection `{}` lane {} -> `{}`: a U-turn",
                     e.id, c.from_lane, c.to
@@ -333,7 +381,7 @@ fn link_spec(
                     .or_insert_with(|| (tl.clone(), Vec::new()));
                 let s = Signalled {
                     link_index: index,
-                    approach: Approach::from_heading_deg(h_in),
+                    approach,
                     turn,
                     lane: lane as u8,
                 };
@@ -359,12 +407,8 @@ fn link_spec(
         .iter()
         .map(|t| {
             t.iter()
-                .map(|t| match t {
-                    Turn::Left => 'L',
-                    Turn::Through => 'T',
-                    _ => 'R',
-                })
-                .collect()
+                .fold(TurnSet::default(), |set, &t| set.with(t))
+                .to_string()
         })
         .collect();
     let distance = {
@@ -416,6 +460,8 @@ fn link_length(edge: &str, lane_m: f64, distance_m: f64, dropped: &mut Vec<Strin
 /// distance from the stop line, unless its loops brought their channels, all distinct (a
 /// greenwave export's `greenwave.channel`).
 fn number_channels(links: &mut [LinkSpec], pos: &BTreeMap<&str, (f64, f64)>) {
+    // By the four compass points (links of one point, at a junction of more legs, in file
+    // order).
     let order = |l: &LinkSpec| {
         let d = Approach::from_heading_deg(heading(pos[l.from.as_str()], pos[l.to.as_str()]));
         [Approach::EB, Approach::WB, Approach::NB, Approach::SB]
