@@ -242,7 +242,7 @@ fn a_route_that_leaves_the_corridor_and_comes_back_enters_it_twice() {
         entries,
         vec![
             ("A_w->A".to_owned(), vec![(0.0, 360.0)]),
-            ("B->A".to_owned(), vec![(0.0, 360.0)]),
+            ("B_n->B".to_owned(), vec![(0.0, 360.0)]),
         ]
     );
     let back = scenario.corridor.link_by_id("B->A").unwrap();
