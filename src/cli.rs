@@ -467,6 +467,10 @@ pub struct CheckArgs {
     /// Files or folders to check.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// List, for every intersection of a corridor or scenario, the intergreens its geometry
+    /// asks for (EN 12675) beside the ones given.
+    #[arg(long)]
+    pub intergreens: bool,
 }
 
 #[cfg(feature = "sim")]

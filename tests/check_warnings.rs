@@ -166,3 +166,45 @@ fn turning_ratios_rescaled_at_three_leg_junctions_are_warned_about_from_what_to_
         "{rescaled:?}"
     );
 }
+
+#[test]
+fn an_intergreen_shorter_than_the_geometry_asks_is_warned_about_and_the_table_lists_all() {
+    // The shipped five-leg junction with the diagonal's 7 s intergreen from K1 cut to 5 s.
+    let dir = scratch("short-intergreen");
+    let config = root().join("config");
+    let ix = std::fs::read_to_string(config.join("intersections/five-leg.toml"))
+        .unwrap()
+        .replace(
+            "K1 = { K3 = 5.0, K4 = 5.0, K5 = 7.0 }",
+            "K1 = { K3 = 5.0, K4 = 5.0, K5 = 5.0 }",
+        );
+    std::fs::write(dir.join("five-leg.toml"), ix).unwrap();
+    let corridor = std::fs::read_to_string(config.join("corridors/five-leg.toml"))
+        .unwrap()
+        .replace("\"../intersections/five-leg.toml\"", "\"five-leg.toml\"");
+    let path = dir.join("corridor.toml");
+    std::fs::write(&path, corridor).unwrap();
+    assert_eq!(
+        warnings(&path),
+        [
+            "`J1`: intergreen K1 -> K5 is 5 s, its geometry asks for 7 s (EN 12675: `eb left` \
+          clears 18.9 m + 6 m to where `swb right` enters 1.4 m in)"
+        ]
+    );
+    // The shipped file draws none; with --intergreens every pair is listed, given or not.
+    let shipped = config.join("corridors/five-leg.toml");
+    assert_eq!(warnings(&shipped), Vec::<String>::new());
+    let out = Command::new(env!("CARGO_BIN_EXE_greenwave"))
+        .args(["check", "--intergreens"])
+        .arg(&shipped)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let table = stdout
+        .lines()
+        .find(|l| l.contains("intergreens from geometry (EN 12675)"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(table.contains("K1 -> K5 7 s (given 7 s)"), "{table}");
+    assert!(table.contains("K1 -> K2 6 s (given none)"), "{table}");
+    assert_eq!(table.matches(" -> ").count(), 20, "{table}");
+}

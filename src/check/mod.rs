@@ -18,6 +18,7 @@ use greenwave_controllers::load::{self, LoadError, LoadedPlan};
 
 use crate::cli::CheckArgs;
 
+mod intergreens;
 #[cfg(feature = "sim")]
 mod warnings;
 
@@ -32,7 +33,10 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode> {
     if files.is_empty() {
         anyhow::bail!("no .toml files found in {}", display_list(&args.files));
     }
-    let verdicts: Vec<(&PathBuf, Verdict)> = files.iter().map(|f| (f, check_file(f))).collect();
+    let verdicts: Vec<(&PathBuf, Verdict)> = files
+        .iter()
+        .map(|f| (f, check_file(f, args.intergreens)))
+        .collect();
     let failed = verdicts.iter().filter(|(_, v)| v.is_err()).count();
     // The verdict decides the exit code, even when the reader stops listening early.
     if let Err(e) = print_verdicts(&verdicts, failed)
@@ -119,7 +123,8 @@ fn is_cabinet_table(table: &toml::Table) -> bool {
     table.contains_key("site") && table.contains_key("cabinet")
 }
 
-fn check_file(path: &Path) -> Verdict {
+/// Checks one file; `intergreens` lists the intergreens its junctions' geometry asks for.
+fn check_file(path: &Path, intergreens: bool) -> Verdict {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
     let table: toml::Table = load::parse_toml(path, &text).map_err(|e| strip_path(&e, path))?;
     let has = |key: &str| table.contains_key(key);
@@ -167,12 +172,21 @@ fn check_file(path: &Path) -> Verdict {
             }
         ))
     } else if has("demand") || has("controller") || has("duration_s") || has("seed") {
-        check_scenario(path)
+        check_scenario(path, intergreens)
     } else if has("nodes") || has("links") {
         let corridor = load::corridor(path).map_err(|e| strip_path(&e, path))?;
         let g = corridor.graph();
+        let mut notes = String::new();
+        for warning in intergreens::short_intergreens(&corridor) {
+            notes.push_str(&format!("\n      warning: {warning}"));
+        }
+        if intergreens {
+            for line in intergreens::intergreen_table(&corridor) {
+                notes.push_str(&format!("\n      {line}"));
+            }
+        }
         Ok(format!(
-            "corridor `{}`: {}, {}, {}, {}",
+            "corridor `{}`: {}, {}, {}, {}{notes}",
             corridor.id(),
             count(corridor.intersections().count(), "intersection"),
             count(g.node_count(), "node"),
@@ -248,7 +262,7 @@ fn strip_path(err: &LoadError, path: &Path) -> String {
 
 /// A scenario, checked as `greenwave sim` would load it.
 #[cfg(feature = "sim")]
-fn check_scenario(path: &Path) -> Verdict {
+fn check_scenario(path: &Path, intergreens: bool) -> Verdict {
     let scenario = greenwave_sim::Scenario::load(path).map_err(|e| strip_path(&e, path))?;
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
     let spec: greenwave_sim::scenario::ScenarioSpec =
@@ -266,12 +280,17 @@ fn check_scenario(path: &Path) -> Verdict {
     for warning in warnings::scenario(&spec, &scenario) {
         summary.push_str(&format!("\n      warning: {warning}"));
     }
+    if intergreens {
+        for line in intergreens::intergreen_table(&scenario.corridor) {
+            summary.push_str(&format!("\n      {line}"));
+        }
+    }
     Ok(summary)
 }
 
 /// A scenario, in a build without the simulator: said, not judged.
 #[cfg(not(feature = "sim"))]
-fn check_scenario(_path: &Path) -> Verdict {
+fn check_scenario(_path: &Path, _intergreens: bool) -> Verdict {
     Err(
         "a scenario: this build has no simulator to check it with (build with the `sim` \
          feature, the default)"

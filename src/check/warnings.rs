@@ -24,6 +24,7 @@ pub fn scenario(spec: &ScenarioSpec, scenario: &Scenario) -> Vec<String> {
         out.extend(advance_loops(&scenario.corridor, &scenario.controller));
     }
     out.extend(shared_protected_lefts(&scenario.corridor));
+    out.extend(super::intergreens::short_intergreens(&scenario.corridor));
     out.extend(rescaled_turning(spec, scenario));
     out
 }

@@ -6,6 +6,7 @@
 //! the approach, that every turn is served by some group, and that detector channels are unique
 //! per cabinet.
 
+pub mod geometry;
 mod lanes;
 pub mod spec;
 
