@@ -174,28 +174,7 @@ fn check_file(path: &Path, intergreens: bool) -> Verdict {
     } else if has("demand") || has("controller") || has("duration_s") || has("seed") {
         check_scenario(path, intergreens)
     } else if has("nodes") || has("links") {
-        let corridor = load::corridor(path).map_err(|e| strip_path(&e, path))?;
-        let g = corridor.graph();
-        let mut notes = String::new();
-        for warning in intergreens::short_intergreens(&corridor) {
-            notes.push_str(&format!("\n      warning: {warning}"));
-        }
-        if intergreens {
-            for line in intergreens::intergreen_table(&corridor) {
-                notes.push_str(&format!("\n      {line}"));
-            }
-        }
-        Ok(format!(
-            "corridor `{}`: {}, {}, {}, {}{notes}",
-            corridor.id(),
-            count(corridor.intersections().count(), "intersection"),
-            count(g.node_count(), "node"),
-            count(g.edge_count(), "link"),
-            count(
-                g.edge_weights().map(|l| l.detectors.len()).sum::<usize>(),
-                "detector"
-            )
-        ))
+        check_corridor(path, intergreens)
     } else if has("schedule_id") {
         // As `greenwave plan publish` would send it: every plan file read and checked.
         let set = crate::ops::plan_set("", path).map_err(|e| format!("{e:#}"))?;
@@ -249,6 +228,32 @@ fn check_file(path: &Path, intergreens: bool) -> Verdict {
                 .into(),
         )
     }
+}
+
+/// A corridor: its size, and its intergreens against the geometry.
+fn check_corridor(path: &Path, intergreens: bool) -> Verdict {
+    let corridor = load::corridor(path).map_err(|e| strip_path(&e, path))?;
+    let g = corridor.graph();
+    let mut notes = String::new();
+    for warning in intergreens::short_intergreens(&corridor) {
+        notes.push_str(&format!("\n      warning: {warning}"));
+    }
+    if intergreens {
+        for line in intergreens::intergreen_table(&corridor) {
+            notes.push_str(&format!("\n      {line}"));
+        }
+    }
+    Ok(format!(
+        "corridor `{}`: {}, {}, {}, {}{notes}",
+        corridor.id(),
+        count(corridor.intersections().count(), "intersection"),
+        count(g.node_count(), "node"),
+        count(g.edge_count(), "link"),
+        count(
+            g.edge_weights().map(|l| l.detectors.len()).sum::<usize>(),
+            "detector"
+        )
+    ))
 }
 
 /// The error without its leading `PATH: ` (the verdict line already names the file).

@@ -131,42 +131,7 @@ impl Corridor {
     ) -> Result<Corridor, Problems> {
         let mut out = Collector::default();
         let mut graph = DiGraph::new();
-        let mut by_id = BTreeMap::new();
-
-        for (i, node) in spec.nodes.iter().enumerate() {
-            let field = format!("nodes[{i}]");
-            if node.id.trim().is_empty() {
-                out.push(format!("{field}.id"), "a node id may not be empty");
-            }
-            if !(node.x_m.is_finite() && node.y_m.is_finite()) {
-                out.push(
-                    field.clone(),
-                    format!("node `{}` has a non-finite position", node.id),
-                );
-            }
-            let kind = match &node.intersection {
-                None => NodeKind::Boundary,
-                Some(path) => match intersection(path) {
-                    Ok(ix) => NodeKind::Intersection(ix),
-                    Err(why) => {
-                        out.push(format!("{field}.intersection"), why);
-                        NodeKind::Boundary
-                    }
-                },
-            };
-            let index = graph.add_node(Node {
-                id: node.id.clone(),
-                x_m: node.x_m,
-                y_m: node.y_m,
-                kind,
-            });
-            if by_id.insert(node.id.as_str(), index).is_some() {
-                out.push(
-                    format!("{field}.id"),
-                    format!("node `{}` is defined twice", node.id),
-                );
-            }
-        }
+        let by_id = add_nodes(spec, &mut intersection, &mut graph, &mut out);
 
         let mut link_ids = BTreeSet::new();
         let mut explicit = BTreeSet::new();
@@ -548,6 +513,51 @@ impl Corridor {
             matches!(self.graph[a].kind, NodeKind::Boundary)
         })
     }
+}
+
+/// The nodes of `spec` added to `graph`, by id; each problem goes to `out`.
+fn add_nodes<'a>(
+    spec: &'a CorridorSpec,
+    intersection: &mut impl FnMut(&str) -> Result<Arc<Intersection>, String>,
+    graph: &mut DiGraph<Node, Link>,
+    out: &mut Collector,
+) -> BTreeMap<&'a str, NodeIndex> {
+    let mut by_id = BTreeMap::new();
+    for (i, node) in spec.nodes.iter().enumerate() {
+        let field = format!("nodes[{i}]");
+        if node.id.trim().is_empty() {
+            out.push(format!("{field}.id"), "a node id may not be empty");
+        }
+        if !(node.x_m.is_finite() && node.y_m.is_finite()) {
+            out.push(
+                field.clone(),
+                format!("node `{}` has a non-finite position", node.id),
+            );
+        }
+        let kind = match &node.intersection {
+            None => NodeKind::Boundary,
+            Some(path) => match intersection(path) {
+                Ok(ix) => NodeKind::Intersection(ix),
+                Err(why) => {
+                    out.push(format!("{field}.intersection"), why);
+                    NodeKind::Boundary
+                }
+            },
+        };
+        let index = graph.add_node(Node {
+            id: node.id.clone(),
+            x_m: node.x_m,
+            y_m: node.y_m,
+            kind,
+        });
+        if by_id.insert(node.id.as_str(), index).is_some() {
+            out.push(
+                format!("{field}.id"),
+                format!("node `{}` is defined twice", node.id),
+            );
+        }
+    }
+    by_id
 }
 
 /// A link's length, speed, saturation flow and lanes, each in its range.
