@@ -104,7 +104,8 @@ fn not_carried_over(scenario: &Scenario) -> Vec<String> {
          acceptance are its own; SUMO applies its IDM, junction and lane-change models"
             .to_owned(),
         "geometry: SUMO builds its own junction shapes and internal lanes; greenwave's fixed \
-         paths through a junction (20 m left, 16 m through, 9 m right) are not carried over"
+         paths through a junction (from 22 m for a sharp left to 7 m for a sharp right: 20 m \
+         left, 16 m through, 9 m right) are not carried over"
             .to_owned(),
         "saturation flow: an input of greenwave's plans and estimator, not of SUMO, where it \
          follows from car following"
