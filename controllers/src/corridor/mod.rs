@@ -98,7 +98,8 @@ pub struct Link {
     pub saturation_flow_veh_h_lane: f64,
     /// Its detectors.
     pub detectors: Vec<Detector>,
-    /// The approach it forms at its downstream node (its direction of travel).
+    /// The approach it forms at its downstream node: named by its direction of travel (four or
+    /// eight compass points), or as its file names it.
     pub approach: Approach,
     /// Turning movements at the downstream node (empty at a boundary).
     pub movements: Vec<TurnMovement>,
