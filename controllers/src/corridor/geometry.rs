@@ -78,6 +78,7 @@ pub fn derived_intergreens(corridor: &Corridor, node: NodeIndex) -> Vec<DerivedI
     let Some(ix) = corridor.graph()[node].intersection() else {
         return Vec::new();
     };
+    let r = stop_line_m(corridor, node);
     let paths: Vec<Vec<Path>> = ix
         .group_indices()
         .map(|g| {
@@ -85,7 +86,7 @@ pub fn derived_intergreens(corridor: &Corridor, node: NodeIndex) -> Vec<DerivedI
             group
                 .movements
                 .iter()
-                .flat_map(|m| paths_of(corridor, node, m, group.kind))
+                .flat_map(|m| paths_of(corridor, node, r, m, group.kind))
                 .collect()
         })
         .collect();
@@ -149,9 +150,15 @@ fn stop_line_m(corridor: &Corridor, node: NodeIndex) -> f64 {
     g.neighbors_undirected(node).map(width).fold(0.0, f64::max) / 2.0 + SETBACK_M
 }
 
-/// The paths of one movement: one for a vehicle movement, one each way across the leg for a
-/// pedestrian crossing.
-fn paths_of(corridor: &Corridor, node: NodeIndex, m: &Movement, kind: GroupKind) -> Vec<Path> {
+/// The paths of one movement, its stop line `r` from the node: one for a vehicle movement, one
+/// each way across the leg for a pedestrian crossing.
+fn paths_of(
+    corridor: &Corridor,
+    node: NodeIndex,
+    r: f64,
+    m: &Movement,
+    kind: GroupKind,
+) -> Vec<Path> {
     let g = corridor.graph();
     let Some(link_e) = g
         .edges_directed(node, Dir::Incoming)
@@ -161,7 +168,6 @@ fn paths_of(corridor: &Corridor, node: NodeIndex, m: &Movement, kind: GroupKind)
     };
     let link: &Link = link_e.weight();
     let centre = (g[node].x_m, g[node].y_m);
-    let r = stop_line_m(corridor, node);
     let u_in = direction(corridor, link_e.id());
     let label = format!("{} {}", m.approach, m.turn);
     if kind == GroupKind::Pedestrian || m.turn == Turn::Crossing {

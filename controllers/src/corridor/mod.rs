@@ -271,7 +271,7 @@ impl Corridor {
             .map(|o| {
                 (
                     o.id(),
-                    (self.heading(o.id()) - h + 180.0).rem_euclid(360.0) - 180.0,
+                    crate::model::group::wrap_deg(self.heading(o.id()) - h),
                 )
             })
             .filter(|(_, d)| d.abs() >= 135.0)

@@ -376,7 +376,7 @@ fn pick(left: bool, l: Turn, r: Turn) -> Turn {
 }
 
 /// An angle in degrees wrapped to -180..180.
-fn wrap_deg(d: f64) -> f64 {
+pub(crate) fn wrap_deg(d: f64) -> f64 {
     (d + 180.0).rem_euclid(360.0) - 180.0
 }
 
