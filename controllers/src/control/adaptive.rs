@@ -349,7 +349,7 @@ impl Adaptive {
         };
         // In a green: nothing is ending unless decided below.
         self.ending = None;
-        let cycle_room = self.cycle_room(k, now, green);
+        let cycle_room = self.cycle_room((k, running), now, green);
         let bounds = self.plan.stages[k];
         // A group that waited long keeps its green until a share of the queue it found has had
         // time to leave (its side street must not be cut short again).

@@ -64,28 +64,29 @@ impl Adaptive {
         }
     }
 
-    /// Whether plan position `p` serves a saturated group.
-    fn stage_saturated(&self, p: usize) -> bool {
+    /// Whether `stage` serves a saturated group.
+    fn stage_saturated(&self, stage: StageIndex) -> bool {
         self.site
             .intersection
-            .stage(self.plan.stages[p].stage)
+            .stage(stage)
             .groups
             .iter()
             .any(|g| self.saturation.saturated(g))
     }
 
-    /// How much longer (s) the running plan position `k` may run so that each other saturated
-    /// stage, one that cannot be served longer than its plan green, starts again within its
-    /// share cycle of its last start: its maximum green over its plan share of the cycle
-    /// (infinite when there is none, or when `k` serves a saturated group itself).
-    fn share_room(&self, k: usize, now: Instant) -> f64 {
-        if self.stage_saturated(k) {
+    /// How much longer (s) the running plan position `k` (`running` standing for it) may run
+    /// so that each other saturated stage, one that cannot be served longer than its plan
+    /// green, starts again within its share cycle of its last start: its maximum green over its
+    /// plan share of the cycle (infinite when there is none, or when the running stage serves
+    /// a saturated group itself, as a dual-ring stand-in may for a later position).
+    fn share_room(&self, (k, running): (usize, StageIndex), now: Instant) -> f64 {
+        if self.stage_saturated(running) {
             return f64::INFINITY;
         }
         let n = self.plan.stages.len();
         let cycle = self.plan.cycle.as_secs_f64();
         (0..n)
-            .filter(|&p| p != k && self.stage_saturated(p))
+            .filter(|&p| p != k && self.stage_saturated(self.plan.stages[p].stage))
             .filter_map(|p| {
                 let stage = &self.plan.stages[p];
                 let since = self.started.get(p).copied().flatten()?;
@@ -106,9 +107,14 @@ impl Adaptive {
             .fold(f64::INFINITY, f64::min)
     }
 
-    /// How much longer (s) plan position `k`, green for `green`, may run within the maximum
-    /// cycle (negative: none).
-    pub(super) fn cycle_room(&self, k: usize, now: Instant, green: Duration) -> f64 {
+    /// How much longer (s) plan position `k`, `running` standing for it and green for
+    /// `green`, may run within the maximum cycle (negative: none).
+    pub(super) fn cycle_room(
+        &self,
+        (k, running): (usize, StageIndex),
+        now: Instant,
+        green: Duration,
+    ) -> f64 {
         let Some(start) = self.cycle_start else {
             return f64::INFINITY;
         };
@@ -129,7 +135,7 @@ impl Adaptive {
         };
         let left = self.plan.max_cycle.as_secs_f64() - (now - start).as_secs_f64();
         let hard = left - rest(&|p| self.plan.stages[p].min_green);
-        let kept = (left - rest(&|p| self.reserve(p))).min(self.share_room(k, now));
+        let kept = (left - rest(&|p| self.reserve(p))).min(self.share_room((k, running), now));
         let split = (self.plan.stages[k].green.as_secs_f64() - green.as_secs_f64()).max(0.0);
         hard.min(kept.max(split))
     }

@@ -96,6 +96,12 @@ impl Saturation {
     pub fn saturated(&self, g: GroupIndex) -> bool {
         self.level[g.get()] >= SATURATED
     }
+
+    /// Sets `g` saturated, as a run of greens that did not clear its queue would.
+    #[cfg(test)]
+    pub fn mark_saturated(&mut self, g: GroupIndex) {
+        self.level[g.get()] = 1.0;
+    }
 }
 
 impl Adaptive {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::control::rig::{Rig, plan, pulse, site};
+use crate::control::rig::{Rig, plan, plan_with, pulse, site};
 use crate::detector::{DetectorSample, FaultCode};
 use crate::model::Turn;
 
@@ -519,6 +519,51 @@ fn a_green_discharging_a_saturated_queue_gives_way_only_to_a_real_wait() {
     // Once it has waited the bound itself, it is served next either way.
     ctl.waiting_since[g.get()] = Some(now - Duration::from_secs(215));
     assert_eq!(ctl.over_wait_bound(k, now, true), target);
+}
+
+#[test]
+fn the_wait_bound_does_not_skip_a_stage_whose_group_waited_long() {
+    // Plan order 1+5, 2+6, 3+7, 4+8. During 2+6 (position 1), northbound (4, in 4+8) reaches
+    // the wait bound while the southbound left (3, in 3+7, on the way) has waited 100 s.
+    let site = site();
+    let plan = plan(&site);
+    let mut ctl = Adaptive::new(site.clone(), plan.clone(), AdaptiveParams::default()).unwrap();
+    let ix = &site.intersection;
+    let group = |id: &str| ix.group_by_id(id).unwrap();
+    let stage = |id: &str| ix.stage_by_id(id).unwrap();
+    let now = Instant::from_millis(400_000);
+    ctl.waiting_since[group("4").get()] = Some(now - Duration::from_secs(125));
+    ctl.waiting_since[group("3").get()] = Some(now - Duration::from_secs(30));
+    // A left that has waited only 30 s is passed by: straight to 4+8.
+    assert_eq!(ctl.over_wait_bound(1, now, false), Some(stage("4+8")));
+    // One that has waited long is served on the way (skipped, it would wait a cycle more).
+    ctl.waiting_since[group("3").get()] = Some(now - Duration::from_secs(100));
+    assert_eq!(ctl.over_wait_bound(1, now, false), Some(stage("3+7")));
+    assert_eq!(ctl.over_wait_bound(1, now, true), Some(stage("3+7")));
+    // Nobody at the bound: no jump at all.
+    ctl.waiting_since[group("4").get()] = Some(now - Duration::from_secs(90));
+    assert_eq!(ctl.over_wait_bound(1, now, false), None);
+}
+
+#[test]
+fn a_stand_in_serving_a_saturated_group_is_not_cut_for_that_groups_share() {
+    // Northbound (4) is saturated and last started its stage 4+8 (position 3) a whole plan
+    // cycle ago: 3+7 (position 2) must give way at once for it to come round. But when
+    // 4+7 stands in for 3+7, northbound is green already and the left keeps its room.
+    let site = site();
+    let plan = plan_with(&site, (30.0, 40.0), (15.0, 15.0), Some(150.0));
+    let mut ctl = Adaptive::new(site.clone(), plan.clone(), AdaptiveParams::default()).unwrap();
+    let ix = &site.intersection;
+    let nb = ix.group_by_id("4").unwrap();
+    let stage = |id: &str| ix.stage_by_id(id).unwrap();
+    ctl.saturation.mark_saturated(nb);
+    let now = Instant::from_millis(400_000);
+    let cycle = plan.cycle.as_secs_f64();
+    ctl.cycle_start = Some(now - Duration::from_secs(60));
+    ctl.started[3] = Some(now - Duration::from_secs_f64(cycle));
+    let green = Duration::from_secs(8);
+    assert!(ctl.cycle_room((2, stage("3+7")), now, green) <= 0.0);
+    assert!(ctl.cycle_room((2, stage("4+7")), now, green) > 0.0);
 }
 
 /// The extension the predictor picks for the main street's green (plan position 0), with

@@ -9,7 +9,7 @@
 use super::{Adaptive, group_queues};
 use crate::control::Inputs;
 use crate::detector::wrapping_delta;
-use crate::model::{StageIndex, Turn};
+use crate::model::{GroupIndex, StageIndex, Turn};
 use crate::sequencer::Sequencer;
 use crate::time::{Duration, Instant};
 
@@ -141,9 +141,13 @@ impl Adaptive {
         queued
     }
 
-    /// The first stage after plan position `k` that serves the group waiting longest, once that
-    /// group will have waited the wait bound by the time the stage can start. With `real_only`,
-    /// waits count from when the groups began to wait, without the set-back for a queue left.
+    /// Once the group waiting longest will have waited the wait bound by the time the first
+    /// stage after plan position `k` that serves it can start: the first stage on the way to
+    /// it, in the plan's order, that serves it or a group that has itself waited long
+    /// (`long_wait_s`; skipping such a stage would leave that group a whole cycle more, and
+    /// bring the order back round to the skipped stage on the wait bound of its own). With
+    /// `real_only`, waits count from when the groups began to wait, without the set-back for a
+    /// queue left.
     pub(super) fn over_wait_bound(
         &self,
         k: usize,
@@ -153,21 +157,34 @@ impl Adaptive {
         let ix = &self.site.intersection;
         let n = self.plan.stages.len();
         let bound = Duration::from_secs_f64(self.params.max_wait_s);
-        let (since, g) = ix
+        let since = |g: GroupIndex| {
+            let back = if real_only {
+                self.backdated[g.get()]
+            } else {
+                Duration::ZERO
+            };
+            self.waiting_since[g.get()].map(|t| t + back)
+        };
+        let (first, g) = ix
             .group_indices()
-            .filter_map(|g| {
-                let back = if real_only {
-                    self.backdated[g.get()]
-                } else {
-                    Duration::ZERO
-                };
-                self.waiting_since[g.get()].map(|t| (t + back, g))
-            })
+            .filter_map(|g| since(g).map(|t| (t, g)))
             .min()?;
-        let p = (1..=n)
+        let serves = |p: usize, g: GroupIndex| ix.stage(self.plan.stages[p].stage).groups.contains(g);
+        let p = (1..=n).map(|d| (k + d) % n).find(|&p| serves(p, g))?;
+        if now - first + Duration::from_secs_f64(self.between[k][p]) < bound {
+            return None;
+        }
+        let long = Duration::from_secs_f64(self.params.long_wait_s);
+        let waited_long = |q: usize| {
+            ix.stage(self.plan.stages[q].stage)
+                .groups
+                .iter()
+                .any(|h| since(h).is_some_and(|t| now - t >= long))
+        };
+        let on_the_way = (1..=n)
             .map(|d| (k + d) % n)
-            .find(|&p| ix.stage(self.plan.stages[p].stage).groups.contains(g))?;
-        (now - since + Duration::from_secs_f64(self.between[k][p]) >= bound)
-            .then_some(self.plan.stages[p].stage)
+            .find(|&q| q == p || waited_long(q))
+            .unwrap_or(p);
+        Some(self.plan.stages[on_the_way].stage)
     }
 }
