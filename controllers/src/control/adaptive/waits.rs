@@ -169,7 +169,8 @@ impl Adaptive {
             .group_indices()
             .filter_map(|g| since(g).map(|t| (t, g)))
             .min()?;
-        let serves = |p: usize, g: GroupIndex| ix.stage(self.plan.stages[p].stage).groups.contains(g);
+        let serves =
+            |p: usize, g: GroupIndex| ix.stage(self.plan.stages[p].stage).groups.contains(g);
         let p = (1..=n).map(|d| (k + d) % n).find(|&p| serves(p, g))?;
         if now - first + Duration::from_secs_f64(self.between[k][p]) < bound {
             return None;
