@@ -429,6 +429,33 @@ fn origin_destination_demand_follows_its_routes() {
         .map(|l| &l[..l.find(",").unwrap() + 3])
         .collect();
     assert_eq!(pairs, vec!["W,E,", "W,N2"], "{od}");
+    // The SUMO export keeps each pair to its route, a flow per interval it has trips in.
+    let sumo = dir.join("sumo");
+    let out = greenwave(&[
+        "export",
+        "sumo",
+        path.to_str().unwrap(),
+        "--out",
+        sumo.to_str().unwrap(),
+    ]);
+    assert_ok(&out);
+    let routes = std::fs::read_to_string(sumo.join("routes.rou.xml")).unwrap();
+    let route_of = |id: &str| {
+        let at = routes.find(&format!("<route id=\"{id}\"")).expect(id);
+        routes[at..at + routes[at..].find("/>").unwrap()].to_owned()
+    };
+    let (to_e, to_n2) = (route_of("od0"), route_of("od1"));
+    assert!(to_e.ends_with("J4_E\""), "{to_e}");
+    assert!(to_n2.ends_with("J2_N2\""), "{to_n2}");
+    for (flow, route) in [("od0_f0", "od0"), ("od0_f1", "od0"), ("od1_f0", "od1")] {
+        assert!(
+            routes.contains(&format!(
+                "<flow id=\"{flow}\" type=\"greenwave\" route=\"{route}\""
+            )),
+            "no flow {flow}: {routes}"
+        );
+    }
+    assert!(!routes.contains("od1_f1"), "{routes}");
 
     std::fs::write(
         &path,
@@ -442,6 +469,107 @@ fn origin_destination_demand_follows_its_routes() {
         stderr.contains("`od[0].trips_veh_h.W.J2`: `J2` is not a boundary node of the corridor"),
         "{stderr}"
     );
+}
+
+/// Turning ratios that change: eastbound at J1 nobody turns left until 300 s, then half do;
+/// from 450 s a change for every approach has them all go straight again (the later statement
+/// wins). The SUMO export writes a route distribution per period. A change out of the run or
+/// at a link that leads to no intersection is refused.
+#[test]
+fn turning_ratios_change_when_the_scenario_says() {
+    let dir = fresh_dir("sim-turning-changes");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let scenario = |changes: &str| {
+        format!(
+            "name = \"arterial-turns\"\ncorridor = \"{}/corridors/arterial-4.toml\"\n\
+             duration_s = 600.0\nseed = 1\nstep_s = 0.1\n\
+             turning = {{ left = 0.0, through = 1.0, right = 0.0 }}\n\n\
+             [controller]\nkind = \"fixed\"\nplan = \"{}/plans/arterial-base.toml\"\n\n\
+             [[demand]]\nlink = \"W->J1\"\nflows = [{{ from_s = 0.0, veh_h = 600.0 }}]\n{changes}",
+            config.display(),
+            config.display()
+        )
+    };
+    let path = dir.join("turns.toml");
+    std::fs::write(
+        &path,
+        scenario(
+            "[[turning_changes]]\nfrom_s = 300.0\nlink = \"W->J1\"\n\
+             ratios = { left = 0.5, through = 0.5 }\n\
+             [[turning_changes]]\nfrom_s = 450.0\nratios = { through = 1.0 }\n",
+        ),
+    )
+    .unwrap();
+    let out_dir = dir.join("out");
+    let out = greenwave(&[
+        "sim",
+        path.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_ok(&out);
+    let vehicles = std::fs::read_to_string(out_dir.join("vehicles.csv")).unwrap();
+    let (mut east, mut north) = (0, 0);
+    for line in vehicles.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let generated: f64 = f[3].parse().unwrap();
+        match f[2] {
+            "J1->N1" => {
+                north += 1;
+                // The turn is drawn as the vehicle enters W->J1, from the ratios then.
+                assert!((300.0..450.0).contains(&generated), "{line}");
+            }
+            "J4->E" => east += 1,
+            "" => {}
+            other => panic!("a vehicle left by {other}: {line}"),
+        }
+    }
+    // 600 veh/h for 150 s, half of them: 12.5 expected.
+    assert!((5..=25).contains(&north), "{north} vehicles turned north");
+    assert!(east > 25, "{east} vehicles went east");
+
+    let sumo = dir.join("sumo");
+    let out = greenwave(&[
+        "export",
+        "sumo",
+        path.to_str().unwrap(),
+        "--out",
+        sumo.to_str().unwrap(),
+    ]);
+    assert_ok(&out);
+    let routes = std::fs::read_to_string(sumo.join("routes.rou.xml")).unwrap();
+    for period in ["_t0\"", "_t1\"", "_t2\""] {
+        assert!(
+            routes.contains(period),
+            "no distribution {period}: {routes}"
+        );
+    }
+    // Only the middle period turns north at J1: two routes (north, and east) from W.
+    let middle = &routes[routes.find("_t1\"").unwrap()..routes.find("_t2\"").unwrap()];
+    assert_eq!(middle.matches("<route ").count(), 2, "{middle}");
+    assert_eq!(routes.matches("begin=\"300").count(), 1, "{routes}");
+
+    for (changes, problem) in [
+        (
+            "[[turning_changes]]\nfrom_s = 700.0\nratios = { through = 1.0 }\n",
+            "`turning_changes[0].from_s`: 700 s is out of range",
+        ),
+        (
+            "[[turning_changes]]\nfrom_s = 60.0\nlink = \"J4->E\"\nratios = { through = 1.0 }\n",
+            "`turning_changes[0].link`: `J4->E` is not a link into an intersection",
+        ),
+        (
+            "[[turning_changes]]\nfrom_s = 60.0\nratios = { left = 0.5, through = 0.6 }\n",
+            "`turning_changes[0].ratios`: turning ratios sum to 1.1, not 1",
+        ),
+    ] {
+        std::fs::write(&path, scenario(changes)).unwrap();
+        let out = greenwave(&["sim", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(problem), "{stderr}");
+    }
 }
 
 #[test]

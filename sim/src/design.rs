@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use petgraph::visit::EdgeRef;
 
 use greenwave_controllers::control::webster::{self, WebsterOptions, WebsterSettings};
-use greenwave_controllers::model::{Approach, PerTurn, StageIndex, Turn};
+use greenwave_controllers::model::{Approach, PerTurn, StageIndex, Turn, VEHICLE_TURNS};
 use greenwave_controllers::plan::PlanSpec;
 use greenwave_controllers::site::Site;
 
@@ -16,20 +16,54 @@ use crate::scenario::Scenario;
 mod network;
 pub use network::PlatoonDelay;
 
-/// Peak flow (veh/h) of each movement (by [`Turn::index`]) by approach link id.
+/// Peak flow (veh/h) of each movement (by [`Turn::index`]) by approach link id: each entry's
+/// peak carried through the turning ratios (the largest for each movement over the times the
+/// ratios change), plus each origin-destination pair's peak along its route.
 pub fn design_flows(scenario: &Scenario) -> BTreeMap<String, PerTurn<f64>> {
     let g = scenario.corridor.graph();
     let mut entry = vec![0.0; g.edge_count()];
     for d in &scenario.demand {
         entry[d.link.index()] = d.flows.iter().map(|f| f.1 * 3600.0).fold(0.0, f64::max);
     }
-    let mut flow = entry.clone();
+    let mut times: Vec<f64> = std::iter::once(0.0)
+        .chain(scenario.turning_changes.iter().map(|c| c.from_s))
+        .collect();
+    times.dedup();
+    let mut movements = vec![[0.0; VEHICLE_TURNS]; g.edge_count()];
+    for t in times {
+        let turning = scenario.turning_at(t);
+        for (m, at_t) in movements
+            .iter_mut()
+            .zip(carried(scenario, &entry, &turning))
+        {
+            for (x, y) in m.iter_mut().zip(at_t) {
+                *x = f64::max(*x, y);
+            }
+        }
+    }
+    for route in &scenario.od {
+        let peak = route.flows.iter().map(|f| f.1 * 3600.0).fold(0.0, f64::max);
+        for (link, &turn) in route.links.iter().zip(&route.turns) {
+            movements[link.index()][usize::from(turn)] += peak;
+        }
+    }
+    g.edge_references()
+        .filter(|e| g[e.target()].intersection().is_some())
+        .map(|e| (e.weight().id.clone(), movements[e.id().index()]))
+        .collect()
+}
+
+/// Each link's movement flows (veh/h, by edge index) with `entry` flows entering and turning
+/// by `turning`.
+fn carried(scenario: &Scenario, entry: &[f64], turning: &[PerTurn<f64>]) -> Vec<PerTurn<f64>> {
+    let g = scenario.corridor.graph();
+    let mut flow = entry.to_vec();
     // Carry flows downstream until they settle (a corridor without U-turns settles in as many
     // passes as its longest route has links).
     for _ in 0..=g.edge_count() {
-        let mut next = entry.clone();
+        let mut next = entry.to_vec();
         for e in g.edge_references() {
-            let ratios = scenario.turning[e.id().index()];
+            let ratios = turning[e.id().index()];
             for (i, turn) in Turn::VEHICLE.into_iter().enumerate() {
                 if let Some(onto) = e.weight().onto(turn) {
                     next[onto.index()] += flow[e.id().index()] * ratios[i];
@@ -41,13 +75,10 @@ pub fn design_flows(scenario: &Scenario) -> BTreeMap<String, PerTurn<f64>> {
         }
         flow = next;
     }
-    g.edge_references()
-        .filter(|e| g[e.target()].intersection().is_some())
-        .map(|e| {
-            let r = scenario.turning[e.id().index()];
-            let q = flow[e.id().index()];
-            (e.weight().id.clone(), r.map(|x| q * x))
-        })
+    turning
+        .iter()
+        .zip(flow)
+        .map(|(r, q)| r.map(|x| q * x))
         .collect()
 }
 

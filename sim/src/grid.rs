@@ -260,6 +260,7 @@ impl Grid {
             },
             turning: Some(TurningSpec::left_through_right(0.12, 0.78, 0.10)),
             turning_by_link: Default::default(),
+            turning_changes: Vec::new(),
             demand,
             pedestrians: Vec::new(),
             emergency: Vec::new(),

@@ -141,7 +141,7 @@ pub(crate) fn build(
 
 /// Cumulative ratios, exactly 1 from the last turn with a ratio above 0 on (so no draw can
 /// pick a turn after it).
-fn cumulative(r: &PerTurn<f64>) -> PerTurn<f64> {
+pub(crate) fn cumulative(r: &PerTurn<f64>) -> PerTurn<f64> {
     let last = r
         .iter()
         .rposition(|&x| x > 0.0)

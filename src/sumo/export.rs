@@ -117,13 +117,6 @@ fn not_carried_over(scenario: &Scenario) -> Vec<String> {
             scenario.controller
         ));
     }
-    if !scenario.od.is_empty() {
-        out.push(format!(
-            "origin-destination demand: {} pair(s) left out (the export writes the entry flows \
-             and turning ratios only)",
-            scenario.od.len()
-        ));
-    }
     if !scenario.pedestrians.is_empty() {
         out.push(format!(
             "pedestrians: {} pedestrian demand(s) left out (SUMO gets vehicles only)",

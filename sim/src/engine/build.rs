@@ -163,6 +163,12 @@ impl Simulation {
             preempt_inputs,
             emergency,
             next_emergency: 0,
+            turning_changes: scenario
+                .turning_changes
+                .iter()
+                .map(|c| (c.from_s, c.link.index() as u32, net::cumulative(&c.ratios)))
+                .collect(),
+            next_turning_change: 0,
             emergency_trips: Vec::new(),
             trips: Vec::new(),
             routes,

@@ -105,6 +105,9 @@ pub struct Simulation {
     /// Emergency vehicles to come: entry link and time, in time order.
     emergency: Vec<(u32, f64)>,
     next_emergency: usize,
+    /// Turning ratios to come: from when, the link and its cumulative ratios, in time order.
+    turning_changes: Vec<(f64, u32, PerTurn<f64>)>,
+    next_turning_change: usize,
     /// The trips of emergency vehicles.
     emergency_trips: Vec<u32>,
     /// The driver model of buses.
@@ -274,6 +277,7 @@ impl Simulation {
         }
         self.pedestrians(t, t_end);
         self.emergency_inputs();
+        self.change_turning(t);
         self.spawn(t);
         self.insert(t);
 
@@ -466,6 +470,16 @@ impl Simulation {
             if let Some(sample) = junction.samples.get_mut(usize::from(input.channel)) {
                 sample.presence = seen;
             }
+        }
+    }
+
+    /// Makes the turning ratios' changes due by `t`: turns drawn from then on follow them.
+    fn change_turning(&mut self, t: f64) {
+        while let Some(&(from_s, link, cdf)) = self.turning_changes.get(self.next_turning_change)
+            && from_s <= t
+        {
+            self.links[link as usize].turn_cdf = cdf;
+            self.next_turning_change += 1;
         }
     }
 

@@ -6,6 +6,7 @@
 pub mod bus;
 pub mod od;
 pub mod spec;
+mod turning;
 
 pub use bus::{BusPriority, BusRoute, BusStop};
 pub use od::OdRoute;
@@ -13,6 +14,7 @@ pub use spec::{
     ControllerSpec, DemandSpec, EmergencySpec, FaultKind, FaultSpec, FlowSpec, OdSpec,
     PedestrianSpec, ScenarioSpec, TurningSpec, VehicleSpec,
 };
+pub use turning::TurningChange;
 
 use petgraph::graph::{EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
@@ -22,7 +24,7 @@ use std::sync::Arc;
 
 use greenwave_controllers::corridor::{Corridor, NodeKind};
 use greenwave_controllers::load::{self, LoadError};
-use greenwave_controllers::model::{GroupIndex, GroupKind, PerTurn, Turn, VEHICLE_TURNS};
+use greenwave_controllers::model::{GroupIndex, GroupKind, PerTurn};
 use greenwave_controllers::plan::TimingPlan;
 use greenwave_controllers::{Collector, Duration, Problems};
 
@@ -98,6 +100,8 @@ pub struct Scenario {
     /// Turning ratios (by [`Turn::index`]) of every link ending at an intersection, by edge
     /// index; movements that do not exist have ratio 0.
     pub turning: Vec<PerTurn<f64>>,
+    /// Turning ratios that change during the run, each resolved to one link, in time order.
+    pub turning_changes: Vec<TurningChange>,
     /// Vehicle demand.
     pub demand: Vec<Demand>,
     /// Origin-destination demand, each pair on its route.
@@ -115,6 +119,11 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Each link's turning ratios (by edge index) at `t` s, the changes up to then made.
+    pub fn turning_at(&self, t: f64) -> Vec<PerTurn<f64>> {
+        turning::turning_at(&self.turning, &self.turning_changes, t)
+    }
+
     /// Loads and validates a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, LoadError> {
         let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
@@ -141,7 +150,8 @@ impl Scenario {
         };
         check_run(spec, &corridor, &mut out);
         let plans = plans_of(spec, path, &corridor, &mut out);
-        let turning = turning_of(spec, &corridor, &mut out);
+        let turning = turning::turning_of(spec, &corridor, &mut out);
+        let turning_changes = turning::changes_of(spec, &corridor, &turning, &mut out);
         let demand = demand_of(spec, &corridor, &mut out);
         let od = od::od_of(&spec.od, &corridor, &mut out);
         let pedestrians = pedestrians_of(spec, &corridor, &mut out);
@@ -162,6 +172,7 @@ impl Scenario {
             controller_params: spec.controller.params(),
             plans,
             turning,
+            turning_changes,
             demand,
             od,
             pedestrians,
@@ -265,107 +276,6 @@ fn plans_of(
         }
     }
     plans
-}
-
-/// The turning ratios of each link into an intersection, by edge index.
-fn turning_of(spec: &ScenarioSpec, corridor: &Corridor, out: &mut Collector) -> Vec<PerTurn<f64>> {
-    let g = corridor.graph();
-    // Turning ratios.
-    for link in spec.turning_by_link.keys() {
-        let ok = corridor.link_by_id(link).is_some_and(|e| {
-            let (_, b) = g.edge_endpoints(e).expect("edge");
-            g[b].intersection().is_some()
-        });
-        if !ok {
-            out.push(
-                format!("turning_by_link.{link}"),
-                format!("`{link}` is not a link into an intersection"),
-            );
-        }
-    }
-    // Each ratio set is checked once, where it is written.
-    let check_ratios = |field: String, r: &TurningSpec, out: &mut Collector| {
-        let raw = r.ratios();
-        if let Some((turn, x)) = Turn::VEHICLE
-            .iter()
-            .zip(raw)
-            .find(|(_, x)| !(x.is_finite() && (0.0..=1.0).contains(x)))
-        {
-            out.push(
-                &field,
-                format!("the {turn} ratio {x} must be between 0 and 1"),
-            );
-            return false;
-        }
-        let sum: f64 = raw.iter().sum();
-        if (sum - 1.0).abs() > 1e-6 {
-            out.push(
-                &field,
-                format!("turning ratios sum to {}, not 1", (sum * 1e6).round() / 1e6),
-            );
-            return false;
-        }
-        true
-    };
-    let default_ok = spec
-        .turning
-        .as_ref()
-        .map(|r| check_ratios("turning".into(), r, out));
-    let overrides_ok: BTreeMap<&str, bool> = spec
-        .turning_by_link
-        .iter()
-        .map(|(link, r)| {
-            (
-                link.as_str(),
-                check_ratios(format!("turning_by_link.{link}"), r, out),
-            )
-        })
-        .collect();
-    let mut turning = vec![[0.0; VEHICLE_TURNS]; g.edge_count()];
-    for e in g.edge_references() {
-        if g[e.target()].intersection().is_none() {
-            continue;
-        }
-        let link = e.weight();
-        let (field, ratios, ok) = match spec.turning_by_link.get(&link.id) {
-            Some(r) => (
-                format!("turning_by_link.{}", link.id),
-                r,
-                overrides_ok[link.id.as_str()],
-            ),
-            None => match (&spec.turning, default_ok) {
-                (Some(r), Some(ok)) => ("turning".to_owned(), r, ok),
-                _ => {
-                    // Vehicles of origin-destination pairs follow their routes.
-                    if !spec.demand.is_empty() {
-                        out.push("turning", format!("no turning ratios for `{}`", link.id));
-                    }
-                    continue;
-                }
-            },
-        };
-        if !ok {
-            continue;
-        }
-        // Movements that do not exist at this approach take no traffic.
-        let raw = ratios.ratios();
-        let mut r = [0.0; VEHICLE_TURNS];
-        for (i, turn) in Turn::VEHICLE.iter().enumerate() {
-            if link.onto(*turn).is_some() {
-                r[i] = raw[i];
-            }
-        }
-        let kept: f64 = r.iter().sum();
-        if kept <= 0.0 {
-            out.push(
-                &field,
-                format!("no movement with a ratio above 0 exists at `{}`", link.id),
-            );
-            continue;
-        }
-        turning[e.id().index()] = r.map(|x| x / kept);
-    }
-    turning
 }
 
 /// The vehicle demand at each entry.

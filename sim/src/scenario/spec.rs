@@ -64,6 +64,9 @@ pub struct ScenarioSpec {
     /// Turning ratios by approach link (`"N3->J3"`), overriding `turning`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub turning_by_link: BTreeMap<String, TurningSpec>,
+    /// Turning ratios that change during the run, in time order of their `from_s`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub turning_changes: Vec<TurningChangeSpec>,
     /// Vehicle demand at entry links.
     #[serde(default)]
     pub demand: Vec<DemandSpec>,
@@ -169,6 +172,22 @@ impl TurningSpec {
             sharp_right,
         }
     }
+}
+
+/// New turning ratios from a time on: at one approach link, or at every one where `link` is
+/// left out. At any time a link turns by the latest ratios that speak of it (those naming it
+/// before those for every link given from the same time), else by `turning_by_link` or
+/// `turning`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TurningChangeSpec {
+    /// From when, s.
+    pub from_s: f64,
+    /// The approach link (`"S3->J3"`); every approach when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// The ratios from then on.
+    pub ratios: TurningSpec,
 }
 
 /// Demand entering at one link.

@@ -216,6 +216,7 @@ fn scenario_spec(name: &str, plans: BTreeMap<String, String>) -> ScenarioSpec {
         // Where no route says otherwise.
         turning: Some(TurningSpec::left_through_right(0.1, 0.8, 0.1)),
         turning_by_link: BTreeMap::new(),
+        turning_changes: Vec::new(),
         demand: Vec::new(),
         od: Vec::new(),
         pedestrians: Vec::new(),
