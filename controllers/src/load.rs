@@ -141,6 +141,15 @@ pub enum LoadedPlan {
     },
     /// The file names no intersection: only the fields that need none were checked.
     FieldsOnly(PlanSpec),
+    /// Its intersection takes intergreens from a corridor's geometry, which it needs for its
+    /// interstage times: its fields and stage names were checked, the rest is checked with the
+    /// corridor (in a scenario or a cabinet configuration).
+    NeedsCorridor {
+        /// The plan's fields.
+        spec: PlanSpec,
+        /// Its intersection file.
+        intersection: PathBuf,
+    },
 }
 
 /// Loads a plan file and validates it as far as it can.
@@ -160,6 +169,26 @@ pub fn plan(path: &Path) -> Result<LoadedPlan, LoadError> {
                     message: e.to_string(),
                 }]),
             })?;
+            if ix.derives_intergreens() {
+                check_fields(&spec).map_err(invalid(path))?;
+                let unknown: Vec<crate::error::Invalid> = spec
+                    .stages
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| ix.stage_by_id(&s.stage).is_none())
+                    .map(|(i, s)| crate::error::Invalid {
+                        field: format!("stages[{i}].stage"),
+                        message: format!("unknown stage `{}`", s.stage),
+                    })
+                    .collect();
+                if !unknown.is_empty() {
+                    return Err(invalid(path)(Problems(unknown)));
+                }
+                return Ok(LoadedPlan::NeedsCorridor {
+                    spec,
+                    intersection: file,
+                });
+            }
             let plan = TimingPlan::from_spec(&spec, &ix).map_err(invalid(path))?;
             Ok(LoadedPlan::Checked {
                 plan,

@@ -2,7 +2,8 @@
 //! of a European intersection is shorter than the conflict geometry asks for
 //! (EN 12675, computed by
 //! [`geometry`](greenwave_controllers::corridor::geometry)), and with `--intergreens` lists every
-//! derived value beside the given one.
+//! derived value beside the given one (or the one in force, where an intersection takes those
+//! its file does not give from the geometry: `derive_intergreens`).
 
 use greenwave_controllers::corridor::Corridor;
 use greenwave_controllers::corridor::geometry::derived_intergreens;
@@ -48,6 +49,13 @@ pub fn intergreen_table(corridor: &Corridor) -> Vec<String> {
         .intersections()
         .map(|(node, n)| {
             let ix = n.intersection().expect("an intersection");
+            // Where the file leaves them to the geometry, those in force are the derived ones
+            // (or the file's own, where it gives one).
+            let label = if ix.intergreens_derived() {
+                "in force"
+            } else {
+                "given"
+            };
             let pairs: Vec<String> = derived_intergreens(corridor, node)
                 .iter()
                 .map(|d| {
@@ -55,7 +63,7 @@ pub fn intergreen_table(corridor: &Corridor) -> Vec<String> {
                         .intergreen(d.clearing, d.entering)
                         .map_or("none".to_owned(), |g| g.to_string());
                     format!(
-                        "{} -> {} {} s (given {given})",
+                        "{} -> {} {} s ({label} {given})",
                         ix.group(d.clearing).id,
                         ix.group(d.entering).id,
                         d.seconds

@@ -205,6 +205,13 @@ fn check_file(path: &Path, intergreens: bool) -> Verdict {
                 count(plan.stages.len(), "stage"),
                 intersection.display()
             )),
+            LoadedPlan::NeedsCorridor { spec, intersection } => Ok(format!(
+                "timing plan `{}` v{}: fields and stages valid against {}; its cycle is checked \
+                 with a corridor (the intersection takes its intergreens from the geometry)",
+                spec.plan_id,
+                spec.version,
+                intersection.display()
+            )),
             LoadedPlan::FieldsOnly(spec) => Ok(format!(
                 "timing plan `{}` v{}: fields valid; not checked against an intersection (no `intersection` field)",
                 spec.plan_id, spec.version
@@ -213,11 +220,16 @@ fn check_file(path: &Path, intergreens: bool) -> Verdict {
     } else if has("region") || has("groups") || has("nema") {
         let ix = load::intersection(path).map_err(|e| strip_path(&e, path))?;
         Ok(format!(
-            "intersection{}: {}, {}, region {}",
+            "intersection{}: {}, {}, region {}{}",
             ix.name().map(|n| format!(" \"{n}\"")).unwrap_or_default(),
             count(ix.groups().len(), "signal group"),
             count(ix.stages().len(), "stage"),
-            ix.region()
+            ix.region(),
+            if ix.derives_intergreens() {
+                "; intergreens from the geometry of each corridor node it stands at"
+            } else {
+                ""
+            }
         ))
     } else {
         Err(

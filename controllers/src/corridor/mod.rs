@@ -210,9 +210,41 @@ impl Corridor {
         };
         corridor.name_approaches(&explicit, &mut out);
         corridor.derive_movements(&mut out);
+        if out.is_clean() {
+            corridor.derive_intergreens(&spec.nodes, &mut out);
+        }
         corridor.check_detectors(&mut out);
         corridor.check_groups_against_approaches(&mut out);
         out.finish(|| corridor)
+    }
+
+    /// Gives each intersection that asks for them (`derive_intergreens`) the intergreens of its
+    /// own node's geometry: one file shared by several nodes gets each its own.
+    fn derive_intergreens(&mut self, nodes: &[spec::NodeSpec], out: &mut Collector) {
+        for node in self.graph.node_indices() {
+            let Some(ix) = self.graph[node]
+                .intersection()
+                .filter(|ix| ix.derives_intergreens())
+            else {
+                continue;
+            };
+            let derived = geometry::derived_intergreens(self, node)
+                .into_iter()
+                .map(|d| (d.clearing, d.entering, d.seconds));
+            match ix.with_derived_intergreens(derived) {
+                Ok(ix) => self.graph[node].kind = NodeKind::Intersection(Arc::new(ix)),
+                Err(problems) => {
+                    let id = &self.graph[node].id;
+                    let i = nodes.iter().position(|n| &n.id == id).unwrap_or_default();
+                    for p in problems.iter() {
+                        out.push(
+                            format!("nodes[{i}].intersection"),
+                            format!("with the intergreens of `{id}`'s geometry: {p}"),
+                        );
+                    }
+                }
+            }
+        }
     }
 
     /// Names each node's approaches: the four compass points where its links fit them, else the

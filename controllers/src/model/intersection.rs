@@ -87,7 +87,18 @@ pub struct Intersection {
     stages: Vec<Stage>,
     /// Compiled from the NEMA eight-phase preset (four legs on the compass points).
     nema: bool,
+    /// The file, kept while intergreens are still to come from a corridor's geometry.
+    pending: Option<Pending>,
+    /// Intergreens its file does not give came from its corridor node's geometry.
+    derived: bool,
 }
+
+/// An intersection file whose intergreens are still to be derived.
+#[derive(Clone, Debug, PartialEq)]
+struct Pending(Box<IntersectionSpec>);
+
+// Its numbers were checked finite when the intersection was built.
+impl Eq for Pending {}
 
 impl Intersection {
     /// Validates a parsed file; every problem found is returned, each naming its field.
@@ -99,6 +110,7 @@ impl Intersection {
                     ("groups", !spec.groups.is_empty()),
                     ("intergreens_s", !spec.intergreens_s.is_empty()),
                     ("stages", !spec.stages.is_empty()),
+                    ("derive_intergreens", spec.derive_intergreens),
                 ] {
                     if present {
                         out.push(field, "cannot be given beside a `[nema]` preset");
@@ -186,6 +198,16 @@ impl Intersection {
 
         let n = groups.len();
         let intergreens = intergreens_of(spec, &index, &groups, &mut out);
+        if spec.derive_intergreens && !matches!(spec.region, Region::Eu | Region::PostSoviet) {
+            out.push(
+                "derive_intergreens",
+                format!(
+                    "intergreens come from the geometry (EN 12675) in regions `eu` and \
+                     `post_soviet`; region `{}` gives its change and clearance intervals",
+                    spec.region
+                ),
+            );
+        }
 
         let stages = compile_stages(spec, &index, &intergreens, n, &mut out);
         for (g, group) in groups.iter().enumerate() {
@@ -225,7 +247,60 @@ impl Intersection {
             intergreens,
             stages,
             nema: false,
+            pending: spec
+                .derive_intergreens
+                .then(|| Pending(Box::new(spec.clone()))),
+            derived: false,
         })
+    }
+
+    /// Whether its intergreens are still to be derived from a corridor's geometry
+    /// (`derive_intergreens`): until then the pairs not given do not conflict.
+    pub fn derives_intergreens(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// The intersection with the intergreens `derived` (clearing, entering, seconds) from the
+    /// geometry for every pair its file does not give and no stage runs together, each at least
+    /// the clearing group's amber and pedestrian clearance. Itself when nothing is pending.
+    pub fn with_derived_intergreens(
+        &self,
+        derived: impl IntoIterator<Item = (GroupIndex, GroupIndex, f64)>,
+    ) -> Result<Intersection, Problems> {
+        let Some(Pending(spec)) = &self.pending else {
+            return Ok(self.clone());
+        };
+        let mut spec = (**spec).clone();
+        spec.derive_intergreens = false;
+        for (c, e, secs) in derived {
+            let together = self
+                .stages
+                .iter()
+                .any(|s| s.groups.contains(c) && s.groups.contains(e));
+            let (from, to) = (&self.groups[c.get()], &self.groups[e.get()]);
+            let row = spec.intergreens_s.entry(from.id.clone()).or_default();
+            if together || row.contains_key(&to.id) {
+                continue;
+            }
+            let mut least = from.sequence.clearance();
+            if let Some(p) = from
+                .pedestrian
+                .filter(|p| p.timed_walk || p.crossing_cm.is_some())
+            {
+                least = least.max(p.least_intergreen() - from.sequence.go_after_green());
+            }
+            row.insert(to.id.clone(), secs.max(least.as_secs_f64()));
+        }
+        spec.intergreens_s.retain(|_, row| !row.is_empty());
+        Intersection::from_spec(&spec).map(|ix| Intersection {
+            derived: true,
+            ..ix
+        })
+    }
+
+    /// Whether the intergreens its file does not give came from its corridor node's geometry.
+    pub fn intergreens_derived(&self) -> bool {
+        self.derived
     }
 
     /// Whether it was compiled from the NEMA eight-phase preset, which fits four legs on the
@@ -581,7 +656,8 @@ fn intergreens_of(
             }
         }
     }
-    for a in 0..n {
+    // With intergreens to come from the geometry, a missing direction may come from there.
+    for a in (0..n).filter(|_| !spec.derive_intergreens) {
         for b in 0..n {
             if intergreens[a * n + b].is_some() && intergreens[b * n + a].is_none() {
                 let (from, to) = (&groups[b].id, &groups[a].id);

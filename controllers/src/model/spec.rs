@@ -20,7 +20,8 @@
 //! id = "K2"
 //! movements = [{ approach = "nb", turn = "through" }, { approach = "sb", turn = "through" }]
 //!
-//! # Intergreen times in seconds, clearing group -> entering group (EN 12675).
+//! # Intergreen times in seconds, clearing group -> entering group (EN 12675); or
+//! # `derive_intergreens = true` for those of the corridor's geometry.
 //! [intergreens_s]
 //! K1 = { K2 = 5.0 }
 //! K2 = { K1 = 4.0 }
@@ -59,6 +60,13 @@ pub struct IntersectionSpec {
     /// intergreen is given for it; both directions must then be given.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub intergreens_s: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Intergreens not given come from the conflict geometry of the corridor node the
+    /// intersection stands at (EN 12675, `corridor::geometry`): every pair of groups whose paths
+    /// cross or merge and that no stage runs together conflicts, with the intergreen its
+    /// geometry asks for (at least the clearing group's amber and pedestrian clearance).
+    /// Values given are kept.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub derive_intergreens: bool,
     /// Stages: sets of compatible groups.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stages: Vec<StageSpec>,

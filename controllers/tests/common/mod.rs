@@ -26,7 +26,7 @@ pub fn config_intersections() -> Vec<(String, Arc<Intersection>)> {
         "expected the example intersections in {}",
         dir.display()
     );
-    files
+    let mut out: Vec<(String, Arc<Intersection>)> = files
         .into_iter()
         .map(|path| {
             let text = std::fs::read_to_string(&path).expect("readable");
@@ -34,7 +34,26 @@ pub fn config_intersections() -> Vec<(String, Arc<Intersection>)> {
             let ix = Intersection::from_spec(&spec).expect("config intersections are valid");
             (path.display().to_string(), Arc::new(ix))
         })
-        .collect()
+        // One whose intergreens come from the geometry is taken as it stands in the corridors.
+        .filter(|(_, ix)| !ix.derives_intergreens())
+        .collect();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/corridors");
+    let mut corridors: Vec<_> = std::fs::read_dir(&dir)
+        .expect("config/corridors exists")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    corridors.sort();
+    for path in corridors {
+        let corridor = greenwave_controllers::load::corridor(&path).expect("config corridors load");
+        for (_, node) in corridor.intersections() {
+            let ix = node.intersection().expect("an intersection");
+            if ix.intergreens_derived() {
+                out.push((format!("{} {}", path.display(), node.id), ix.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// Tenths of a second as seconds.
@@ -190,6 +209,7 @@ impl Blueprint {
             },
             groups,
             intergreens_s,
+            derive_intergreens: false,
             stages: stages
                 .iter()
                 .enumerate()

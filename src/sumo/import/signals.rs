@@ -400,6 +400,7 @@ pub fn signals(site: &str, tl: &TlLogic, signalled: &[Signalled]) -> Result<Sign
             },
             groups: group_specs,
             intergreens_s: intergreens(&ids, &sig, &durations, amber.unwrap_or(3.0), &together),
+            derive_intergreens: false,
             stages,
             nema: None,
             pedestrians: Default::default(),

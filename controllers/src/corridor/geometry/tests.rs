@@ -35,22 +35,7 @@ fn crossing() -> Corridor {
     )
     .unwrap();
     let ix = Arc::new(Intersection::from_spec(&ix).unwrap());
-    let mut text = String::from(
-        "id = \"x\"\n[[nodes]]\nid = \"J\"\nx_m = 0.0\ny_m = 0.0\nintersection = \"J\"\n",
-    );
-    for (n, x, y) in [
-        ("W", -100.0, 0.0),
-        ("E", 100.0, 0.0),
-        ("S", 0.0, -100.0),
-        ("N", 0.0, 100.0),
-    ] {
-        text += &format!("[[nodes]]\nid = \"{n}\"\nx_m = {x}\ny_m = {y}\n");
-        text +=
-            &format!("[[links]]\nfrom = \"{n}\"\nto = \"J\"\nspeed_kmh = 50.0\nlanes = [\"T\"]\n");
-        text +=
-            &format!("[[links]]\nfrom = \"J\"\nto = \"{n}\"\nspeed_kmh = 50.0\nlanes = [\"T\"]\n");
-    }
-    let spec: CorridorSpec = toml::from_str(&text).unwrap();
+    let spec: CorridorSpec = toml::from_str(&crossing_text()).unwrap();
     Corridor::from_spec(&spec, |_| Ok(ix.clone())).unwrap()
 }
 
@@ -122,4 +107,131 @@ fn a_pedestrian_clearing_a_crossing_needs_more_than_a_vehicle() {
     };
     // P3 walks across the east leg; K1's traffic crosses it there.
     assert!(get("P3", "K1") > get("K1", "P3"), "{d:?}");
+}
+
+/// The plain crossing's file with `intergreens` in place of its matrix.
+fn crossing_deriving(intergreens: &str) -> Result<Corridor, crate::Problems> {
+    let ix: IntersectionSpec = toml::from_str(&format!(
+        r#"
+        region = "eu"
+        derive_intergreens = true
+        [timings]
+        amber_s = 3.0
+        [[groups]]
+        id = "K1"
+        min_green_s = 5.0
+        max_green_s = 40.0
+        movements = [{{ approach = "eb", turn = "through" }}, {{ approach = "wb", turn = "through" }}]
+        [[groups]]
+        id = "K2"
+        min_green_s = 5.0
+        max_green_s = 40.0
+        movements = [{{ approach = "nb", turn = "through" }}, {{ approach = "sb", turn = "through" }}]
+        {intergreens}
+        [[stages]]
+        id = "A"
+        groups = ["K1"]
+        [[stages]]
+        id = "B"
+        groups = ["K2"]
+        "#
+    ))
+    .unwrap();
+    let ix = Arc::new(Intersection::from_spec(&ix).unwrap());
+    // Until a corridor gives it its geometry, the pairs its file leaves out do not conflict.
+    assert!(ix.derives_intergreens());
+    let spec: CorridorSpec = toml::from_str(&crossing_text()).unwrap();
+    Corridor::from_spec(&spec, |_| Ok(ix.clone()))
+}
+
+/// The plain crossing's corridor file.
+fn crossing_text() -> String {
+    let mut text = String::from(
+        "id = \"x\"\n[[nodes]]\nid = \"J\"\nx_m = 0.0\ny_m = 0.0\nintersection = \"J\"\n",
+    );
+    for (n, x, y) in [
+        ("W", -100.0, 0.0),
+        ("E", 100.0, 0.0),
+        ("S", 0.0, -100.0),
+        ("N", 0.0, 100.0),
+    ] {
+        text += &format!("[[nodes]]\nid = \"{n}\"\nx_m = {x}\ny_m = {y}\n");
+        text +=
+            &format!("[[links]]\nfrom = \"{n}\"\nto = \"J\"\nspeed_kmh = 50.0\nlanes = [\"T\"]\n");
+        text +=
+            &format!("[[links]]\nfrom = \"J\"\nto = \"{n}\"\nspeed_kmh = 50.0\nlanes = [\"T\"]\n");
+    }
+    text
+}
+
+#[test]
+fn intergreens_not_given_come_from_the_geometry_and_those_given_are_kept() {
+    let c = crossing_deriving("").unwrap();
+    let ix = c.graph()[c.node_by_id("J").unwrap()]
+        .intersection()
+        .unwrap();
+    let (k1, k2) = (GroupIndex(0), GroupIndex(1));
+    // 3.99 s rounded up, both ways (as by hand above).
+    assert_eq!(ix.intergreen(k1, k2), Some(crate::Duration::from_secs(4)));
+    assert_eq!(ix.intergreen(k2, k1), Some(crate::Duration::from_secs(4)));
+    assert!(ix.conflicts(k1, k2));
+    assert!(!ix.derives_intergreens() && ix.intergreens_derived());
+
+    // One given: kept, the other direction derived.
+    let c = crossing_deriving("[intergreens_s]\nK1 = { K2 = 6.0 }").unwrap();
+    let ix = c.graph()[c.node_by_id("J").unwrap()]
+        .intersection()
+        .unwrap();
+    assert_eq!(ix.intergreen(k1, k2), Some(crate::Duration::from_secs(6)));
+    assert_eq!(ix.intergreen(k2, k1), Some(crate::Duration::from_secs(4)));
+}
+
+#[test]
+fn the_shipped_five_leg_junction_takes_its_intergreens_from_its_geometry() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/corridors");
+    let c = load::corridor(&root.join("five-leg.toml")).unwrap();
+    let node = c.node_by_id("J1").unwrap();
+    let ix = c.graph()[node].intersection().unwrap();
+    assert!(ix.intergreens_derived());
+    let g = |id: &str| ix.group_by_id(id).unwrap();
+    let mut checked = 0;
+    for d in derived_intergreens(&c, node) {
+        let together = ix
+            .stages()
+            .iter()
+            .any(|s| s.groups.contains(d.clearing) && s.groups.contains(d.entering));
+        let expected = (!together).then(|| crate::Duration::from_secs_f64(d.seconds));
+        assert_eq!(ix.intergreen(d.clearing, d.entering), expected, "{d:?}");
+        checked += 1;
+    }
+    assert_eq!(checked, 20);
+    // Eastbound and westbound share stage A (their lefts permissive): no conflict.
+    assert!(!ix.conflicts(g("K1"), g("K2")));
+    assert_eq!(
+        ix.intergreen(g("K1"), g("K5")),
+        Some(crate::Duration::from_secs(7))
+    );
+}
+
+#[test]
+fn intergreens_from_the_geometry_are_for_european_practice_only() {
+    let spec: IntersectionSpec = toml::from_str(
+        r#"
+        region = "us"
+        derive_intergreens = true
+        [[groups]]
+        id = "K1"
+        movements = [{ approach = "eb", turn = "through" }]
+        [[stages]]
+        id = "A"
+        groups = ["K1"]
+        "#,
+    )
+    .unwrap();
+    let err = Intersection::from_spec(&spec).unwrap_err();
+    assert!(err.mentions("`derive_intergreens`"), "{err}");
+    assert!(
+        err.mentions("region `us` gives its change and clearance intervals"),
+        "{err}"
+    );
 }

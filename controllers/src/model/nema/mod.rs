@@ -171,6 +171,7 @@ pub(crate) fn compile(
         },
         groups,
         intergreens_s,
+        derive_intergreens: false,
         stages,
         nema: None,
         pedestrians: Default::default(),
