@@ -430,6 +430,10 @@ pub struct WebsterArgs {
     /// Longest cycle allowed, s.
     #[arg(long, default_value_t = 120.0, value_name = "S")]
     pub max_cycle: f64,
+    /// Let an intersection that needs no more than half the common cycle run that half twice
+    /// in each common cycle (double cycling).
+    #[arg(long)]
+    pub half_cycles: bool,
     /// Folder to write one plan file per intersection into (`SITE.toml`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -443,6 +447,10 @@ pub struct NetworkArgs {
     /// Longest cycle allowed, s.
     #[arg(long, default_value_t = 120.0, value_name = "S")]
     pub max_cycle: f64,
+    /// Let an intersection that needs no more than half the common cycle run that half twice
+    /// in each common cycle (double cycling).
+    #[arg(long)]
+    pub half_cycles: bool,
     /// Folder to write one plan file per intersection into (`SITE.toml`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

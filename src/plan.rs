@@ -18,7 +18,7 @@ use crate::cli::{NetworkArgs, WaveDirection, WebsterArgs};
 
 /// `greenwave plan webster`.
 pub fn webster(args: &WebsterArgs) -> Result<ExitCode> {
-    let Some((scenario, options)) = inputs(&args.scenario, args.max_cycle) else {
+    let Some((scenario, options)) = inputs(&args.scenario, args.max_cycle, args.half_cycles) else {
         return Ok(ExitCode::from(2));
     };
     if let Some(v) = args.speed_kmh
@@ -62,7 +62,7 @@ struct Written<'a> {
 
 /// `greenwave plan network`.
 pub fn network(args: &NetworkArgs) -> Result<ExitCode> {
-    let Some((scenario, options)) = inputs(&args.scenario, args.max_cycle) else {
+    let Some((scenario, options)) = inputs(&args.scenario, args.max_cycle, args.half_cycles) else {
         return Ok(ExitCode::from(2));
     };
     let (plans, before, after) = match network_plans(&scenario, Approach::EB, &options) {
@@ -91,9 +91,9 @@ pub fn network(args: &NetworkArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The scenario at `path` and the Webster options for `max_cycle`, or `None` (said why) when
-/// either is wrong.
-fn inputs(path: &Path, max_cycle: f64) -> Option<(Scenario, WebsterOptions)> {
+/// The scenario at `path` and the Webster options for `max_cycle` (and half cycles or not), or
+/// `None` (said why) when either is wrong.
+fn inputs(path: &Path, max_cycle: f64, half_cycles: bool) -> Option<(Scenario, WebsterOptions)> {
     let scenario = match Scenario::load(path) {
         Ok(s) => s,
         Err(e) => {
@@ -101,7 +101,11 @@ fn inputs(path: &Path, max_cycle: f64) -> Option<(Scenario, WebsterOptions)> {
             return None;
         }
     };
-    Some((scenario, options(max_cycle)?))
+    let options = WebsterOptions {
+        half_cycles,
+        ..options(max_cycle)?
+    };
+    Some((scenario, options))
 }
 
 /// The Webster options for a maximum cycle, or `None` (said why) when it is out of range.
@@ -149,15 +153,22 @@ fn report(to: &Written<'_>, scenario: &Scenario, plans: &CorridorPlans, wave: &s
             s.y.iter().sum::<f64>(),
             stages.join(", ")
         )?;
+        if spec.cycle_s < plans.cycle_s {
+            writeln!(
+                out,
+                "{:<6} runs a half cycle of {:.0} s, twice in each common cycle",
+                "", spec.cycle_s
+            )?;
+        }
     }
     for (site, spec, s) in &plans.sites {
         for (st, y) in spec.stages.iter().zip(&s.y) {
-            let x = y * plans.cycle_s / st.green_s.max(1.0);
+            let x = y * spec.cycle_s / st.green_s.max(1.0);
             if x > OVERLOADED {
                 eprintln!(
                     "warning: {site} stage {}: degree of saturation {x:.2} (over {OVERLOADED}) with \
                      {:.0} s of green in {:.0} s; a longer cycle or green, or less demand",
-                    st.stage, st.green_s, plans.cycle_s
+                    st.stage, st.green_s, spec.cycle_s
                 );
             }
         }
@@ -172,12 +183,17 @@ fn report(to: &Written<'_>, scenario: &Scenario, plans: &CorridorPlans, wave: &s
         let mut spec = spec.clone();
         spec.intersection = intersections.get(site).and_then(|file| relative(dir, file));
         let header = format!(
-            "# Webster plan for {site} from scenario `{}`: optimum cycle {:.0} s, lost time {:.0} s,\n# Y = {:.2}; common cycle {:.0} s with {wave}.\n# Written by `greenwave plan {}`.\n",
+            "# Webster plan for {site} from scenario `{}`: optimum cycle {:.0} s, lost time {:.0} s,\n# Y = {:.2}; common cycle {:.0} s{} with {wave}.\n# Written by `greenwave plan {}`.\n",
             scenario.name,
             s.optimum_cycle_s,
             s.lost_s,
             s.y.iter().sum::<f64>(),
             plans.cycle_s,
+            if spec.cycle_s < plans.cycle_s {
+                " (this intersection runs half of it, twice)"
+            } else {
+                ""
+            },
             to.command,
         );
         let body = toml::to_string(&spec).context("cannot write the plan as TOML")?;

@@ -202,6 +202,55 @@ fn a_path_that_is_not_connected_exits_2_before_simulating() {
     }
 }
 
+/// With `--half-cycles` the light intersections of the busy-crossing arterial run half the
+/// busy one's cycle, and the plans written are valid and within their own cycles; without it,
+/// every one runs the common cycle.
+#[test]
+fn network_plans_double_cycle_the_light_intersections_when_asked() {
+    let cycle_of = |dir: &std::path::Path, site: &str| -> (f64, f64) {
+        let plan: toml::Table =
+            toml::from_str(&std::fs::read_to_string(dir.join(format!("{site}.toml"))).unwrap())
+                .unwrap();
+        (
+            plan["cycle_s"].as_float().unwrap(),
+            plan["offset_s"].as_float().unwrap(),
+        )
+    };
+    for half in [true, false] {
+        let dir = fresh_dir(&format!("network-plans-half-{half}"));
+        let mut args = vec![
+            "plan",
+            "network",
+            "config/scenarios/arterial-busy-crossing.toml",
+            "--max-cycle",
+            "150",
+            "--out",
+            dir.to_str().unwrap(),
+        ];
+        if half {
+            args.push("--half-cycles");
+        }
+        let out = greenwave(&args);
+        assert_ok(&out);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let halves = text.matches("runs a half cycle of 68 s").count();
+        assert_eq!(halves, if half { 3 } else { 0 }, "{text}");
+        let check = greenwave(&["check", dir.to_str().unwrap()]);
+        assert_eq!(
+            check.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&check.stdout)
+        );
+        assert_eq!(cycle_of(&dir, "J1").0, 136.0);
+        for site in ["J2", "J3", "J4"] {
+            let (cycle, offset) = cycle_of(&dir, site);
+            assert_eq!(cycle, if half { 68.0 } else { 136.0 }, "{site}");
+            assert!((0.0..cycle).contains(&offset), "{site}: offset {offset} s");
+        }
+    }
+}
+
 #[test]
 fn webster_plans_are_written_valid_and_form_a_green_wave() {
     let dir = fresh_dir("webster-plans");

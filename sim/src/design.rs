@@ -95,7 +95,8 @@ pub struct CorridorPlans {
     pub sites: Vec<(String, PlanSpec, WebsterSettings)>,
 }
 
-/// Webster plans with a common cycle (the largest optimum) and offsets that let a platoon
+/// Webster plans with a common cycle (the largest optimum), or half of it where an
+/// intersection needs no more and `options.half_cycles` allows, and offsets that let a platoon
 /// travelling in `direction` at `speed_mps` (default: the link speed) meet green at every
 /// intersection of the arterial.
 pub fn webster_plans(
@@ -177,7 +178,19 @@ pub fn webster_plans(
                 offset = t - first;
             }
             let ratios = webster::group_flow_ratios(site, flow_of);
-            let s = webster::settings(site, &order, &ratios, options, Some(cycle_s));
+            let mut s = webster::settings(site, &order, &ratios, options, Some(cycle_s));
+            // Double cycling: an intersection that needs no more than half the common cycle
+            // runs that half twice (its green wave repeats every half cycle).
+            let half = cycle_s / 2.0;
+            if options.half_cycles
+                && webster::settings(site, &order, &ratios, options, None).cycle_s <= half
+            {
+                let h = webster::settings(site, &order, &ratios, options, Some(half));
+                if (h.cycle_s - half).abs() < 1e-9 {
+                    s = h;
+                    offset = offset.rem_euclid(half);
+                }
+            }
             let spec =
                 webster::plan_spec(site, &format!("webster-{}", site.id), &order, &s, offset);
             (site.id.clone(), spec, s)

@@ -58,3 +58,39 @@ fn origin_destination_pairs_load_the_movements_of_their_routes() {
     assert_eq!(flow(&scenario, "J1->J2", Turn::Left), 200.0);
     assert_eq!(flow(&scenario, "J2->J3", Turn::Through), 600.0);
 }
+
+#[test]
+fn an_intersection_that_needs_half_the_common_cycle_runs_it_twice() {
+    use greenwave_controllers::control::webster::WebsterOptions;
+    use greenwave_controllers::model::Approach;
+    use greenwave_sim::design::network_plans;
+    // J1's side streets are busy (800 veh/h each way), the other intersections carry the
+    // arterial's 600 veh/h and little else.
+    let scenario = arterial(
+        "[[demand]]\nlink = \"N1->J1\"\nflows = [{ from_s = 0.0, veh_h = 800.0 }]\n\
+         [[demand]]\nlink = \"S1->J1\"\nflows = [{ from_s = 0.0, veh_h = 800.0 }]\n",
+    );
+    let options = |half_cycles| WebsterOptions {
+        max_cycle_s: 150.0,
+        half_cycles,
+        ..WebsterOptions::default()
+    };
+    let (plans, before, after) = network_plans(&scenario, Approach::EB, &options(true)).unwrap();
+    let cycle_of = |site: &str| {
+        let spec = &plans.sites.iter().find(|s| s.0 == site).unwrap().1;
+        assert!((0.0..spec.cycle_s).contains(&spec.offset_s), "{spec:?}");
+        spec.cycle_s
+    };
+    let common = plans.cycle_s;
+    assert_eq!(cycle_of("J1"), common);
+    for site in ["J2", "J3", "J4"] {
+        assert_eq!(cycle_of(site), common / 2.0, "{site}");
+    }
+    assert!(
+        after.mean_s <= before.mean_s,
+        "{after:?} against {before:?}"
+    );
+    // Without half cycles every intersection runs the common one.
+    let (plans, ..) = network_plans(&scenario, Approach::EB, &options(false)).unwrap();
+    assert!(plans.sites.iter().all(|s| s.1.cycle_s == common));
+}

@@ -26,6 +26,9 @@ pub struct WebsterOptions {
     pub max_cycle_s: f64,
     /// Lost time of each stage beyond its interstage.
     pub stage_lost_s: f64,
+    /// Let an intersection whose own cycle fits in half the common one run that half, twice
+    /// in each common cycle (double cycling), where its minimum greens fit.
+    pub half_cycles: bool,
 }
 
 impl Default for WebsterOptions {
@@ -34,6 +37,7 @@ impl Default for WebsterOptions {
             min_cycle_s: 40.0,
             max_cycle_s: 120.0,
             stage_lost_s: 2.0,
+            half_cycles: false,
         }
     }
 }

@@ -7,7 +7,8 @@
 //! network is minimised by coordinate descent on the offsets, one intersection at a time, each
 //! tried at every second of the cycle (the hill climbing of TRANSYT, Robertson 1969), from the
 //! one-arterial green wave. In a grid not every street can have its wave both ways (the
-//! offsets around a block must add up to whole cycles): the search trades them by flow.
+//! offsets around a block must add up to whole cycles): the search trades them by flow. An
+//! intersection on half the common cycle (double cycling) shows its green windows twice in it.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +19,9 @@ use greenwave_controllers::plan::{PlanSpec, TimingPlan};
 use greenwave_controllers::site::Site;
 
 use crate::scenario::Scenario;
+
+/// Index of the through movement in the design flows.
+const THROUGH: usize = 3;
 
 /// A link between two signals, and its platoon's expected delay by offset difference.
 #[derive(Clone, Debug)]
@@ -69,6 +73,18 @@ fn windows(plan: &TimingPlan, ix: &Intersection, g: GroupIndex) -> Vec<(f64, f64
         }
     }
     out
+}
+
+/// `windows` of a plan of `plan_cycle` s repeated over a common cycle of `cycle` s (twice for
+/// a half cycle).
+fn repeated(windows: &[(f64, f64)], plan_cycle: f64, cycle: f64) -> Vec<(f64, f64)> {
+    let times = (cycle / plan_cycle).round().max(1.0) as usize;
+    (0..times)
+        .flat_map(|k| {
+            let shift = k as f64 * plan_cycle;
+            windows.iter().map(move |&(a, b)| (a + shift, b + shift))
+        })
+        .collect()
 }
 
 /// The wait (s) of a vehicle arriving `tau` s into a cycle of `cycle` s with green `windows`.
@@ -127,11 +143,15 @@ fn platoons(
         let Some(up) = through_group(&sites[from], &feeder.weight().id) else {
             continue;
         };
-        let flow = flows.get(link).map_or(0.0, |f| f[1]);
-        let up_windows = windows(&plans[from], &sites[from].intersection, up);
-        let down_windows = windows(&plans[to], &sites[to].intersection, down);
-        let travel = e.weight().length_m / e.weight().speed_mps.max(0.1);
+        let flow = flows.get(link).map_or(0.0, |f| f[THROUGH]);
         let c = cycle as f64;
+        let window_of = |i: usize, g: GroupIndex| {
+            let w = windows(&plans[i], &sites[i].intersection, g);
+            repeated(&w, plans[i].cycle.as_secs_f64(), c)
+        };
+        let up_windows = window_of(from, up);
+        let down_windows = window_of(to, down);
+        let travel = e.weight().length_m / e.weight().speed_mps.max(0.1);
         // The platoon leaves evenly over the upstream green, a vehicle every half second.
         let departures: Vec<f64> = up_windows
             .iter()
@@ -189,18 +209,20 @@ fn platoon_delay(platoons: &[Platoon], offsets: &[usize], cycle: usize) -> Plato
     PlatoonDelay { links, mean_s }
 }
 
-/// Offsets for every site of `specs` (all on one cycle, by site in `sites` order) that
-/// coordinate the whole network; returns the platoon delays before and after. The first
+/// Offsets for every site of `specs` (by site in `sites` order, on one cycle or half of it)
+/// that coordinate the whole network; returns the platoon delays before and after. The first
 /// site's offset stays where it was (the reference).
 pub fn coordinate(
     scenario: &Scenario,
     sites: &[Site],
     specs: &mut [PlanSpec],
 ) -> Result<(PlatoonDelay, PlatoonDelay), String> {
-    let cycle_s = specs.first().map_or(0.0, |s| s.cycle_s);
-    if let Some(s) = specs.iter().find(|s| (s.cycle_s - cycle_s).abs() > 1e-6) {
+    let cycle_s = specs.iter().map(|s| s.cycle_s).fold(0.0, f64::max);
+    let fits = |c: f64| (c - cycle_s).abs() < 1e-6 || (2.0 * c - cycle_s).abs() < 1e-6;
+    if let Some(s) = specs.iter().find(|s| !fits(s.cycle_s)) {
         return Err(format!(
-            "the plans cannot share a cycle: {} runs {} s where the others run {cycle_s} s",
+            "the plans cannot share a cycle: {} runs {} s, neither the common {cycle_s} s nor \
+             half of it",
             s.plan_id, s.cycle_s
         ));
     }
@@ -242,8 +264,9 @@ pub fn coordinate(
             break;
         }
     }
+    // A half-cycle plan's offset is within its own cycle.
     for (spec, &o) in specs.iter_mut().zip(&offsets) {
-        spec.offset_s = o as f64;
+        spec.offset_s = (o as f64).rem_euclid(spec.cycle_s);
     }
     Ok((before, platoon_delay(&platoons, &offsets, cycle)))
 }
@@ -324,7 +347,7 @@ mod tests {
             super::super::webster_plans(&scenario, Approach::EB, None, &WebsterOptions::default());
         let all = Site::all(&scenario.corridor);
         let mut specs: Vec<PlanSpec> = plans.sites.iter().map(|s| s.1.clone()).collect();
-        specs[1].cycle_s += 10.0;
+        specs[1].cycle_s -= 10.0;
         let err = coordinate(&scenario, &all, &mut specs).unwrap_err();
         assert!(err.contains("cannot share a cycle"), "{err}");
         assert!(err.contains(&specs[1].plan_id), "{err}");
