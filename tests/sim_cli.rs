@@ -15,6 +15,19 @@ fn assert_ok(out: &Output) {
     );
 }
 
+/// `greenwave export sumo SCENARIO --out DIR`, and the routes file it wrote.
+fn exported_routes(scenario: &std::path::Path, dir: &std::path::Path) -> String {
+    let out = greenwave(&[
+        "export",
+        "sumo",
+        scenario.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_ok(&out);
+    std::fs::read_to_string(dir.join("routes.rou.xml")).unwrap()
+}
+
 fn json(out: &Output) -> serde_json::Value {
     assert_eq!(
         out.status.code(),
@@ -479,16 +492,7 @@ fn origin_destination_demand_follows_its_routes() {
         .collect();
     assert_eq!(pairs, vec!["W,E,", "W,N2"], "{od}");
     // The SUMO export keeps each pair to its route, a flow per interval it has trips in.
-    let sumo = dir.join("sumo");
-    let out = greenwave(&[
-        "export",
-        "sumo",
-        path.to_str().unwrap(),
-        "--out",
-        sumo.to_str().unwrap(),
-    ]);
-    assert_ok(&out);
-    let routes = std::fs::read_to_string(sumo.join("routes.rou.xml")).unwrap();
+    let routes = exported_routes(&path, &dir.join("sumo"));
     let route_of = |id: &str| {
         let at = routes.find(&format!("<route id=\"{id}\"")).expect(id);
         routes[at..at + routes[at..].find("/>").unwrap()].to_owned()
@@ -578,16 +582,7 @@ fn turning_ratios_change_when_the_scenario_says() {
     assert!((5..=25).contains(&north), "{north} vehicles turned north");
     assert!(east > 25, "{east} vehicles went east");
 
-    let sumo = dir.join("sumo");
-    let out = greenwave(&[
-        "export",
-        "sumo",
-        path.to_str().unwrap(),
-        "--out",
-        sumo.to_str().unwrap(),
-    ]);
-    assert_ok(&out);
-    let routes = std::fs::read_to_string(sumo.join("routes.rou.xml")).unwrap();
+    let routes = exported_routes(&path, &dir.join("sumo"));
     for period in ["_t0\"", "_t1\"", "_t2\""] {
         assert!(
             routes.contains(period),

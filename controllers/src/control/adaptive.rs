@@ -386,9 +386,8 @@ impl Adaptive {
         let managed = self.holds_for_queue((k, running), green, now)
             && green < bounds.max_green
             && cycle_room > 0.0;
-        // A group kept waiting too long: straight to the first stage that serves it, or to one
-        // on the way whose group has waited long itself (`waits`). A green
-        // still discharging its queue, or short of its plan green, gives way only to a group
+        // A group kept waiting too long: to its stage, or one on the way that waited long (`waits`).
+        // A green still discharging its queue, or short of its plan green, gives way only to a group
         // that has waited that long itself, not to one whose clock was set back for the queue
         // it was left.
         let real_only = managed || green < bounds.green;

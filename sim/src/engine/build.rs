@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use greenwave_controllers::corridor::DetectorKind;
-use greenwave_controllers::model::{SignalState, Turn};
+use greenwave_controllers::model::{PerTurn, SignalState, Turn};
 use greenwave_controllers::site::Site;
 use greenwave_controllers::{Duration, Instant};
 
@@ -163,11 +163,7 @@ impl Simulation {
             preempt_inputs,
             emergency,
             next_emergency: 0,
-            turning_changes: scenario
-                .turning_changes
-                .iter()
-                .map(|c| (c.from_s, c.link.index() as u32, net::cumulative(&c.ratios)))
-                .collect(),
+            turning_changes: turning_changes(scenario),
             next_turning_change: 0,
             emergency_trips: Vec::new(),
             trips: Vec::new(),
@@ -387,5 +383,15 @@ fn crossings(
             let arrivals = Arrivals::new(vec![(0.0, p.per_s)], stream(seed, 1_000 + i as u64));
             Crossing::new(junction, ix, p.group, arrivals, button)
         })
+        .collect()
+}
+
+/// The scenario's turning ratio changes as the engine makes them: from when, the link and its
+/// cumulative ratios.
+fn turning_changes(scenario: &Scenario) -> Vec<(f64, u32, PerTurn<f64>)> {
+    scenario
+        .turning_changes
+        .iter()
+        .map(|c| (c.from_s, c.link.index() as u32, net::cumulative(&c.ratios)))
         .collect()
 }

@@ -6,34 +6,40 @@ use crate::corridor::CorridorSpec;
 use crate::load;
 use crate::model::{Intersection, IntersectionSpec};
 
-/// A plain crossing: one lane in and one out on every leg, 100 m legs, the east-west street in
-/// K1 and the north-south street in K2.
-fn crossing() -> Corridor {
-    let ix: IntersectionSpec = toml::from_str(
+/// The plain crossing's intersection file: the east-west street in K1 and the north-south
+/// street in K2, with `extra` (its intergreens, or that they are derived).
+fn crossing_file(extra: &str) -> IntersectionSpec {
+    toml::from_str(&format!(
         r#"
         region = "eu"
+        [timings]
+        amber_s = 3.0
         [[groups]]
         id = "K1"
         min_green_s = 5.0
         max_green_s = 40.0
-        movements = [{ approach = "eb", turn = "through" }, { approach = "wb", turn = "through" }]
+        movements = [{{ approach = "eb", turn = "through" }}, {{ approach = "wb", turn = "through" }}]
         [[groups]]
         id = "K2"
         min_green_s = 5.0
         max_green_s = 40.0
-        movements = [{ approach = "nb", turn = "through" }, { approach = "sb", turn = "through" }]
-        [intergreens_s]
-        K1 = { K2 = 3.0 }
-        K2 = { K1 = 5.0 }
+        movements = [{{ approach = "nb", turn = "through" }}, {{ approach = "sb", turn = "through" }}]
         [[stages]]
         id = "A"
         groups = ["K1"]
         [[stages]]
         id = "B"
         groups = ["K2"]
-        "#,
-    )
-    .unwrap();
+        {extra}
+        "#
+    ))
+    .unwrap()
+}
+
+/// A plain crossing: one lane in and one out on every leg, 100 m legs, the east-west street in
+/// K1 and the north-south street in K2.
+fn crossing() -> Corridor {
+    let ix = crossing_file("[intergreens_s]\nK1 = { K2 = 3.0 }\nK2 = { K1 = 5.0 }");
     let ix = Arc::new(Intersection::from_spec(&ix).unwrap());
     let spec: CorridorSpec = toml::from_str(&crossing_text()).unwrap();
     Corridor::from_spec(&spec, |_| Ok(ix.clone())).unwrap()
@@ -109,34 +115,10 @@ fn a_pedestrian_clearing_a_crossing_needs_more_than_a_vehicle() {
     assert!(get("P3", "K1") > get("K1", "P3"), "{d:?}");
 }
 
-/// The plain crossing's file with `intergreens` in place of its matrix.
-fn crossing_deriving(intergreens: &str) -> Result<Corridor, crate::Problems> {
-    let ix: IntersectionSpec = toml::from_str(&format!(
-        r#"
-        region = "eu"
-        derive_intergreens = true
-        [timings]
-        amber_s = 3.0
-        [[groups]]
-        id = "K1"
-        min_green_s = 5.0
-        max_green_s = 40.0
-        movements = [{{ approach = "eb", turn = "through" }}, {{ approach = "wb", turn = "through" }}]
-        [[groups]]
-        id = "K2"
-        min_green_s = 5.0
-        max_green_s = 40.0
-        movements = [{{ approach = "nb", turn = "through" }}, {{ approach = "sb", turn = "through" }}]
-        {intergreens}
-        [[stages]]
-        id = "A"
-        groups = ["K1"]
-        [[stages]]
-        id = "B"
-        groups = ["K2"]
-        "#
-    ))
-    .unwrap();
+/// The plain crossing with intergreens derived, beside those `given`.
+fn crossing_deriving(given: &str) -> Result<Corridor, crate::Problems> {
+    let mut ix = crossing_file(given);
+    ix.derive_intergreens = true;
     let ix = Arc::new(Intersection::from_spec(&ix).unwrap());
     // Until a corridor gives it its geometry, the pairs its file leaves out do not conflict.
     assert!(ix.derives_intergreens());
