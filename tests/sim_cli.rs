@@ -15,6 +15,18 @@ fn assert_ok(out: &Output) {
     );
 }
 
+/// `greenwave sim SCENARIO --out DIR`, and the vehicles file it wrote.
+fn simulated_vehicles(scenario: &std::path::Path, dir: &std::path::Path) -> String {
+    let out = greenwave(&[
+        "sim",
+        scenario.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_ok(&out);
+    std::fs::read_to_string(dir.join("vehicles.csv")).unwrap()
+}
+
 /// `greenwave export sumo SCENARIO --out DIR`, and the routes file it wrote.
 fn exported_routes(scenario: &std::path::Path, dir: &std::path::Path) -> String {
     let out = greenwave(&[
@@ -461,14 +473,7 @@ fn origin_destination_demand_follows_its_routes() {
     )
     .unwrap();
     let out_dir = dir.join("out");
-    let out = greenwave(&[
-        "sim",
-        path.to_str().unwrap(),
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
-    assert_ok(&out);
-    let vehicles = std::fs::read_to_string(out_dir.join("vehicles.csv")).unwrap();
+    let vehicles = simulated_vehicles(&path, &out_dir);
     let mut to_n2 = 0;
     for line in vehicles.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
@@ -555,14 +560,7 @@ fn turning_ratios_change_when_the_scenario_says() {
     )
     .unwrap();
     let out_dir = dir.join("out");
-    let out = greenwave(&[
-        "sim",
-        path.to_str().unwrap(),
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
-    assert_ok(&out);
-    let vehicles = std::fs::read_to_string(out_dir.join("vehicles.csv")).unwrap();
+    let vehicles = simulated_vehicles(&path, &out_dir);
     let (mut east, mut north) = (0, 0);
     for line in vehicles.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();

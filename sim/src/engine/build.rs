@@ -164,7 +164,6 @@ impl Simulation {
             emergency,
             next_emergency: 0,
             turning_changes: turning_changes(scenario),
-            next_turning_change: 0,
             emergency_trips: Vec::new(),
             trips: Vec::new(),
             routes,
@@ -388,7 +387,7 @@ fn crossings(
 
 /// The scenario's turning ratio changes as the engine makes them: from when, the link and its
 /// cumulative ratios.
-fn turning_changes(scenario: &Scenario) -> Vec<(f64, u32, PerTurn<f64>)> {
+fn turning_changes(scenario: &Scenario) -> VecDeque<(f64, u32, PerTurn<f64>)> {
     scenario
         .turning_changes
         .iter()

@@ -106,8 +106,7 @@ pub struct Simulation {
     emergency: Vec<(u32, f64)>,
     next_emergency: usize,
     /// Turning ratios to come: from when, the link and its cumulative ratios, in time order.
-    turning_changes: Vec<(f64, u32, PerTurn<f64>)>,
-    next_turning_change: usize,
+    turning_changes: std::collections::VecDeque<(f64, u32, PerTurn<f64>)>,
     /// The trips of emergency vehicles.
     emergency_trips: Vec<u32>,
     /// The driver model of buses.
@@ -475,11 +474,11 @@ impl Simulation {
 
     /// Makes the turning ratios' changes due by `t`: turns drawn from then on follow them.
     fn change_turning(&mut self, t: f64) {
-        while let Some(&(from_s, link, cdf)) = self.turning_changes.get(self.next_turning_change)
+        while let Some(&(from_s, link, cdf)) = self.turning_changes.front()
             && from_s <= t
         {
             self.links[link as usize].turn_cdf = cdf;
-            self.next_turning_change += 1;
+            self.turning_changes.pop_front();
         }
     }
 
