@@ -87,18 +87,24 @@ pub struct Intersection {
     stages: Vec<Stage>,
     /// Compiled from the NEMA eight-phase preset (four legs on the compass points).
     nema: bool,
-    /// The file, kept while intergreens are still to come from a corridor's geometry.
-    pending: Option<Pending>,
-    /// Intergreens its file does not give came from its corridor node's geometry.
-    derived: bool,
+    /// Where its intergreens come from.
+    intergreens_from: IntergreensFrom,
 }
 
-/// An intersection file whose intergreens are still to be derived.
+/// Where an intersection's intergreens come from.
 #[derive(Clone, Debug, PartialEq)]
-struct Pending(Box<IntersectionSpec>);
+enum IntergreensFrom {
+    /// Its file.
+    File,
+    /// Those its file does not give are still to come from a corridor's geometry: the file,
+    /// kept until then.
+    Pending(Box<IntersectionSpec>),
+    /// Those its file does not give came from its corridor node's geometry.
+    Geometry,
+}
 
-// Its numbers were checked finite when the intersection was built.
-impl Eq for Pending {}
+// The file's numbers were checked finite when the intersection was built.
+impl Eq for IntergreensFrom {}
 
 impl Intersection {
     /// Validates a parsed file; every problem found is returned, each naming its field.
@@ -247,17 +253,18 @@ impl Intersection {
             intergreens,
             stages,
             nema: false,
-            pending: spec
-                .derive_intergreens
-                .then(|| Pending(Box::new(spec.clone()))),
-            derived: false,
+            intergreens_from: if spec.derive_intergreens {
+                IntergreensFrom::Pending(Box::new(spec.clone()))
+            } else {
+                IntergreensFrom::File
+            },
         })
     }
 
     /// Whether its intergreens are still to be derived from a corridor's geometry
     /// (`derive_intergreens`): until then the pairs not given do not conflict.
     pub fn derives_intergreens(&self) -> bool {
-        self.pending.is_some()
+        matches!(self.intergreens_from, IntergreensFrom::Pending(_))
     }
 
     /// The intersection with the intergreens `derived` (clearing, entering, seconds) from the
@@ -267,7 +274,7 @@ impl Intersection {
         &self,
         derived: impl IntoIterator<Item = (GroupIndex, GroupIndex, f64)>,
     ) -> Result<Intersection, Problems> {
-        let Some(Pending(spec)) = &self.pending else {
+        let IntergreensFrom::Pending(spec) = &self.intergreens_from else {
             return Ok(self.clone());
         };
         let mut spec = (**spec).clone();
@@ -282,25 +289,22 @@ impl Intersection {
             if together || row.contains_key(&to.id) {
                 continue;
             }
-            let mut least = from.sequence.clearance();
-            if let Some(p) = from
-                .pedestrian
-                .filter(|p| p.timed_walk || p.crossing_cm.is_some())
-            {
-                least = least.max(p.least_intergreen() - from.sequence.go_after_green());
-            }
+            let least = from
+                .sequence
+                .clearance()
+                .max(pedestrian_clearance(from).unwrap_or_default());
             row.insert(to.id.clone(), secs.max(least.as_secs_f64()));
         }
         spec.intergreens_s.retain(|_, row| !row.is_empty());
         Intersection::from_spec(&spec).map(|ix| Intersection {
-            derived: true,
+            intergreens_from: IntergreensFrom::Geometry,
             ..ix
         })
     }
 
     /// Whether the intergreens its file does not give came from its corridor node's geometry.
     pub fn intergreens_derived(&self) -> bool {
-        self.derived
+        self.intergreens_from == IntergreensFrom::Geometry
     }
 
     /// Whether it was compiled from the NEMA eight-phase preset, which fits four legs on the
@@ -575,6 +579,16 @@ fn compile_stages(
     stages
 }
 
+/// The least intergreen after `clearing`'s green for its walkers to clear, where it is a timed
+/// or measured pedestrian group. A flashing green after the walk (post-Soviet) is part of the
+/// clearance.
+fn pedestrian_clearance(clearing: &SignalGroup) -> Option<Duration> {
+    clearing
+        .pedestrian
+        .filter(|p| p.timed_walk || p.crossing_cm.is_some())
+        .map(|p| p.least_intergreen() - clearing.sequence.go_after_green())
+}
+
 /// The intergreen matrix (clearing x entering, `None` where two groups do not conflict): every
 /// pair named, no shorter than the clearing group's amber, and given in both directions.
 fn intergreens_of(
@@ -608,12 +622,7 @@ fn intergreens_of(
             };
             let ig = Duration::from_secs_f64(secs);
             let clearing = &groups[fi.get()];
-            if let Some(p) = clearing
-                .pedestrian
-                .filter(|p| p.timed_walk || p.crossing_cm.is_some())
-            {
-                // A flashing green after the walk (post-Soviet) is part of the clearance.
-                let least = p.least_intergreen() - clearing.sequence.go_after_green();
+            if let Some((p, least)) = clearing.pedestrian.zip(pedestrian_clearance(clearing)) {
                 if ig < least {
                     out.push(
                         field,
