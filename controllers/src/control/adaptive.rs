@@ -386,10 +386,10 @@ impl Adaptive {
         let managed = self.holds_for_queue((k, running), green, now)
             && green < bounds.max_green
             && cycle_room > 0.0;
-        // A group kept waiting too long: to its stage, or one on the way that waited long (`waits`).
-        // A green still discharging its queue, or short of its plan green, gives way only to a group
-        // that has waited that long itself, not to one whose clock was set back for the queue
-        // it was left.
+        // A group kept waiting too long: to its stage, or to one on the way whose group waited
+        // long (`waits`). A green still discharging its queue, or short of its plan green, gives
+        // way only to a group that has waited that long itself, not to one whose clock was set
+        // back for the queue it was left.
         let real_only = managed || green < bounds.green;
         if let Some(target) = self.over_wait_bound(k, now, real_only) {
             self.commit(now, k, 0.0, (&queues, &inflow));

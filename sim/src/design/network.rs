@@ -20,9 +20,6 @@ use greenwave_controllers::site::Site;
 
 use crate::scenario::Scenario;
 
-/// Index of the through movement in the design flows.
-const THROUGH: usize = 3;
-
 /// A link between two signals, and its platoon's expected delay by offset difference.
 #[derive(Clone, Debug)]
 struct Platoon {
@@ -143,7 +140,9 @@ fn platoons(
         let Some(up) = through_group(&sites[from], &feeder.weight().id) else {
             continue;
         };
-        let flow = flows.get(link).map_or(0.0, |f| f[THROUGH]);
+        let flow = flows
+            .get(link)
+            .map_or(0.0, |f| f[usize::from(crate::net::THROUGH)]);
         let c = cycle as f64;
         let window_of = |i: usize, g: GroupIndex| {
             let w = windows(&plans[i], &sites[i].intersection, g);
