@@ -27,6 +27,15 @@ fn the_district_has_ten_signalised_junctions_or_more_and_says_whose_data_it_is()
             assert_eq!(g[e].detectors.len(), 2 * g[e].lanes.len(), "{}", g[e].id);
         }
     }
+    // The signalised pedestrian crossings between them are intersections too, each with a
+    // pedestrian stage of its own.
+    assert!(intersections >= 39, "{intersections} intersections");
+    let crossing =
+        std::fs::read_to_string("config/osm-helsinki/intersections/317703801.toml").unwrap();
+    assert!(
+        crossing.contains("kind = \"pedestrian\"") && crossing.contains("crossing_m = 9.6"),
+        "{crossing}"
+    );
     // Named after the streets that meet there.
     let bulevardi =
         std::fs::read_to_string("config/osm-helsinki/intersections/4436834989.toml").unwrap();

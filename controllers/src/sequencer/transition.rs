@@ -212,19 +212,20 @@ fn push_sequence(
 /// `to` is green (EN 12675 "interstage").
 ///
 /// Pedestrian groups whose flashing don't walk ends before the parallel amber have cleared by
-/// then (their clearance is part of the green, not of the interstage).
+/// then (their clearance is part of the green, not of the interstage); the steady don't walk
+/// after it counts where it outlasts the vehicle intergreens.
 pub fn interstage(intersection: &Intersection, from: &Stage, to: &Stage) -> Duration {
-    let long_ago = vec![Instant::ZERO; intersection.groups().len()];
     let t0 = Instant::ZERO + Duration::from_secs(3600);
-    let leaving = from
-        .groups
-        .iter()
-        .filter(|&g| {
-            !intersection
-                .group(g)
-                .pedestrian
-                .is_some_and(|p| p.hold_parallel)
-        })
-        .fold(GroupSet::EMPTY, GroupSet::with);
-    plan(intersection, t0, leaving, to, &long_ago).completes - t0
+    let mut go_end = vec![Instant::ZERO; intersection.groups().len()];
+    let mut leaving = GroupSet::EMPTY;
+    for g in from.groups.iter() {
+        match intersection.group(g).pedestrian.filter(|p| p.hold_parallel) {
+            // A walk that holds the stage ends its flashing don't walk with it: its walk
+            // ended a clearance before, and its intergreens count from there.
+            Some(p) if !to.groups.contains(g) => go_end[g.get()] = t0 - p.clearance,
+            Some(_) => {}
+            None => leaving = leaving.with(g),
+        }
+    }
+    plan(intersection, t0, leaving, to, &go_end).completes - t0
 }

@@ -187,7 +187,7 @@ fn check_junction(
         .map(|e| e.from.as_str())
         .chain(outgoing.iter().map(|e| e.to.as_str()))
         .collect();
-    if !(3..=6).contains(&legs.len()) {
+    if !(2..=6).contains(&legs.len()) {
         return Err(format!(
             "{name}: {} legs (greenwave models three to six)",
             legs.len()
@@ -332,75 +332,68 @@ fn link_spec(
     out: &mut Imported,
 ) -> Option<LinkSpec> {
     let e = &net.edges[i];
-    // Car lanes, left to right: SUMO index -> greenwave index.
+    let onward = if kept.contains_key(&e.to) {
+        Some(onward(net, e, pos, links, &mut out.dropped))
+    } else {
+        None
+    };
+    // Car lanes, left to right: SUMO index -> greenwave index. At an intersection, a lane
+    // none of whose connections greenwave keeps (a lane that ends short of the junction, a
+    // cycle lane open to cars) is left out where the edge has others.
+    let leads_on = |l: usize| {
+        onward
+            .as_ref()
+            .is_none_or(|o| o.iter().any(|c| c.lane == l))
+    };
     let car_lanes: Vec<usize> = e
         .lanes
         .iter()
         .rev()
-        .filter(|l| l.cars)
+        .filter(|l| l.cars && leads_on(l.index))
         .map(|l| l.index)
         .collect();
+    if car_lanes.is_empty() {
+        out.dropped.push(format!(
+            "edge `{}`: no lane has a connection greenwave keeps; the edge is left out",
+            e.id
+        ));
+        return None;
+    }
+    for l in e.lanes.iter().filter(|l| l.cars && !leads_on(l.index)) {
+        out.dropped.push(format!(
+            "edge `{}`: lane {} has no connection greenwave keeps; the lane is left out",
+            e.id, l.index
+        ));
+    }
     let gw_lane = |sumo: usize| car_lanes.iter().position(|&l| l == sumo);
     let mut turns: Vec<BTreeSet<Turn>> = vec![BTreeSet::new(); car_lanes.len()];
-    if kept.contains_key(&e.to) {
-        let node = e.to.as_str();
-        let kept_edges = || net.edges.iter().filter(|o| links.contains_key(&o.id));
-        let from: Vec<&str> = kept_edges()
-            .filter(|o| o.to == node)
-            .map(|o| o.from.as_str())
-            .collect();
-        let approach = approach_names(node, &from, pos)[e.from.as_str()];
-        let exits: Vec<&str> = kept_edges()
-            .filter(|o| o.from == node)
-            .map(|o| o.to.as_str())
-            .collect();
-        let by_exit = exit_turns(node, &e.from, &exits, pos).unwrap_or_default();
-        for c in net.connections.iter().filter(|c| c.from == e.id) {
-            let Some(lane) = gw_lane(c.from_lane) else {
-                continue;
-            };
-            let Some(to) = net
-                .edges
-                .iter()
-                .find(|o| o.id == c.to && links.contains_key(&o.id))
-            else {
-                continue;
-            };
-            let Some(&turn) = by_exit.get(to.to.as_str()) else {
-                out.dropped.push(format!(
-                    "connection `{}` lane {} -> `{}`: a U-turn",
-                    e.id, c.from_lane, c.to
-                ));
-                continue;
-            };
-            turns[lane].insert(turn);
-            if let (Some(tl), Some(index)) = (&c.tl, c.link_index) {
-                let (_, signalled) = out
-                    .signals
-                    .entry(e.to.clone())
-                    .or_insert_with(|| (tl.clone(), Vec::new()));
-                let s = Signalled {
-                    link_index: index,
-                    approach,
-                    turn,
-                    lane: lane as u8,
+    match &onward {
+        Some(onward) => {
+            for c in onward {
+                let Some(lane) = gw_lane(c.lane) else {
+                    continue;
                 };
-                if !signalled.contains(&s) {
-                    signalled.push(s);
+                turns[lane].insert(c.turn);
+                if let Some((tl, index)) = &c.signal {
+                    let (_, signalled) = out
+                        .signals
+                        .entry(e.to.clone())
+                        .or_insert_with(|| (tl.clone(), Vec::new()));
+                    let s = Signalled {
+                        link_index: *index,
+                        approach: c.approach,
+                        turn: c.turn,
+                        lane: lane as u8,
+                    };
+                    if !signalled.contains(&s) {
+                        signalled.push(s);
+                    }
                 }
             }
         }
-    } else {
-        turns.iter_mut().for_each(|t| {
+        None => turns.iter_mut().for_each(|t| {
             t.insert(Turn::Through);
-        });
-    }
-    if let Some(l) = turns.iter().position(BTreeSet::is_empty) {
-        out.dropped.push(format!(
-            "edge `{}`: lane {} has no connection greenwave keeps; the edge is left out",
-            e.id, car_lanes[l]
-        ));
-        return None;
+        }),
     }
     let lanes_len = turns.len();
     let lanes = turns
@@ -439,6 +432,59 @@ fn link_spec(
         detectors,
         approach: None,
     })
+}
+
+/// A connection from an approach lane that greenwave keeps: onto a kept link, not a U-turn.
+struct Onward {
+    /// SUMO lane index.
+    lane: usize,
+    approach: Approach,
+    turn: Turn,
+    /// The traffic light and link index that signal it.
+    signal: Option<(String, usize)>,
+}
+
+/// The connections of edge `e`, which ends at an intersection, that greenwave keeps; U-turns
+/// are noted as dropped.
+fn onward(
+    net: &Net,
+    e: &super::net::Edge,
+    pos: &BTreeMap<&str, (f64, f64)>,
+    links: &BTreeMap<String, String>,
+    dropped: &mut Vec<String>,
+) -> Vec<Onward> {
+    let node = e.to.as_str();
+    let kept_edges = || net.edges.iter().filter(|o| links.contains_key(&o.id));
+    let from: Vec<&str> = kept_edges()
+        .filter(|o| o.to == node)
+        .map(|o| o.from.as_str())
+        .collect();
+    let approach = approach_names(node, &from, pos)[e.from.as_str()];
+    let exits: Vec<&str> = kept_edges()
+        .filter(|o| o.from == node)
+        .map(|o| o.to.as_str())
+        .collect();
+    let by_exit = exit_turns(node, &e.from, &exits, pos).unwrap_or_default();
+    let mut out = Vec::new();
+    for c in net.connections.iter().filter(|c| c.from == e.id) {
+        let Some(to) = kept_edges().find(|o| o.id == c.to) else {
+            continue;
+        };
+        let Some(&turn) = by_exit.get(to.to.as_str()) else {
+            dropped.push(format!(
+                "connection `{}` lane {} -> `{}`: a U-turn",
+                e.id, c.from_lane, c.to
+            ));
+            continue;
+        };
+        out.push(Onward {
+            lane: c.from_lane,
+            approach,
+            turn,
+            signal: c.tl.clone().zip(c.link_index),
+        });
+    }
+    out
 }
 
 /// A link's length where it is not the distance between its nodes: its lane's where that is

@@ -4,12 +4,14 @@
 //! - [`corridor`]: the junctions and links greenwave can model, lanes and their turns, loops.
 //! - [`loops`]: E1 loops as detectors, or the standard pair where a network has none.
 //! - [`signals`]: traffic-light programs as intersections and timing plans.
+//! - [`crossing`]: the pedestrians a signalised crossing stops for, where the network has none.
 //! - [`demand`]: routes and flows as entry flows and turning ratios.
 //!
 //! Writes `corridor.toml`, `intersections/SITE.toml`, `plans/SITE.toml`, `scenario.toml` and
 //! `import-report.txt` (what was dropped, and why), then loads the scenario back to check it.
 
 pub mod corridor;
+pub mod crossing;
 pub mod demand;
 pub mod loops;
 pub mod net;
@@ -115,9 +117,15 @@ pub fn import(req: &Request<'_>) -> Result<Outcome> {
                 other.program, other.line, program.program
             ));
         }
-        match signals::signals(site, program, signalled) {
+        let imported = signals::signals(site, program, signalled).and_then(|mut s| {
+            let crossing_m = crossing::length_m(&net, site);
+            let note = crossing::add_pedestrian_stage(site, &mut s, crossing_m)?;
+            s.notes.extend(note);
+            Ok(s)
+        });
+        match imported {
             Ok(mut s) => {
-                dropped.extend(s.notes);
+                dropped.extend(std::mem::take(&mut s.notes));
                 let streets = street_names(&net, site);
                 if !streets.is_empty() {
                     s.intersection.name = Some(format!(

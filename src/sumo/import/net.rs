@@ -50,6 +50,8 @@ pub struct Lane {
     pub index: usize,
     pub speed: f64,
     pub length: f64,
+    /// Its width, m (SUMO's default 3.2 m where the file gives none).
+    pub width: f64,
     /// Whether passenger cars may use it.
     pub cars: bool,
     /// Who may use it, as SUMO says (`allow` or everything but `disallow`), for the report.
@@ -210,6 +212,7 @@ fn edge(e: &Element<'_, '_>, doc: &Document<'_>) -> Result<Edge, ReadError> {
             index: l.number("index")?,
             speed: l.number("speed")?,
             length: l.number("length")?,
+            width: l.number_or("width", 3.2)?,
             cars,
             used_by,
         });
