@@ -252,3 +252,36 @@ fn a_route_that_leaves_the_corridor_and_comes_back_enters_it_twice() {
         "left to the south"
     );
 }
+
+/// Flows whose turns change from one interval to the next give turning ratios that change at
+/// the same time; a link whose turns stay the same keeps its ratios.
+#[test]
+fn turning_ratios_change_where_the_flows_do() {
+    let dir = fresh_dir("sumo-import-by-interval");
+    let out = greenwave(&[
+        "import",
+        "sumo",
+        NET,
+        "--routes",
+        "tests/fixtures/sumo/mixed-by-interval.rou.xml",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let scenario = greenwave_sim::Scenario::load(&dir.join("scenario.toml")).unwrap();
+    let south = scenario.corridor.link_by_id("A_s->A").unwrap().index();
+    let west = scenario.corridor.link_by_id("A_w->A").unwrap().index();
+    let at = |t: f64| scenario.turning_at(t);
+    assert_eq!(at(0.0)[south], left_through_right(0.0, [0.0, 0.0, 1.0]));
+    assert_eq!(at(899.0)[south], left_through_right(0.0, [0.0, 0.0, 1.0]));
+    assert_eq!(at(900.0)[south], left_through_right(0.0, [0.75, 0.0, 0.25]));
+    // A vehicle more through from the west changes nothing.
+    assert_eq!(at(0.0)[west], at(1700.0)[west]);
+    // Both intervals from the south differ from the run's 5/8 right.
+    assert_eq!(
+        scenario.turning_changes.len(),
+        2,
+        "{:?}",
+        scenario.turning_changes
+    );
+}

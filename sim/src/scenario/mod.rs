@@ -12,7 +12,7 @@ pub use bus::{BusPriority, BusRoute, BusStop};
 pub use od::OdRoute;
 pub use spec::{
     ControllerSpec, DemandSpec, EmergencySpec, FaultKind, FaultSpec, FlowSpec, OdSpec,
-    PedestrianSpec, ScenarioSpec, TurningSpec, VehicleSpec,
+    PedestrianSpec, ScenarioSpec, TurningChangeSpec, TurningSpec, VehicleSpec,
 };
 pub use turning::TurningChange;
 

@@ -164,6 +164,7 @@ pub fn import(req: &Request<'_>) -> Result<Outcome> {
         let d = demand::demand(routes, corridor, &imported.links)?;
         scenario.demand = d.demand;
         scenario.turning_by_link = d.turning;
+        scenario.turning_changes = d.turning_changes;
         if d.until_s > 0.0 {
             scenario.duration_s = d.until_s.min(greenwave_sim::scenario::MAX_DURATION_S);
         }
