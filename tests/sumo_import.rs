@@ -9,7 +9,7 @@
 mod common;
 
 use common::{fresh_dir, greenwave, stderr};
-use greenwave_controllers::model::left_through_right;
+use greenwave_controllers::model::{Turn, left_through_right};
 
 const NET: &str = "tests/fixtures/sumo/mixed.net.xml";
 const ROUTES: &str = "tests/fixtures/sumo/mixed.rou.xml";
@@ -283,5 +283,57 @@ fn turning_ratios_change_where_the_flows_do() {
         2,
         "{:?}",
         scenario.turning_changes
+    );
+}
+
+/// netconvert adds a U-turn at every junction unless told not to (`--no-turnarounds`): they
+/// come in as lanes allowing `U`, run with their approach's left turn, and go back out to SUMO
+/// as connections. The fixture is `mixed.net.xml` built again without that option.
+#[test]
+fn u_turns_come_in_from_sumo_and_go_back_out() {
+    let dir = fresh_dir("sumo-import-turnarounds");
+    let out = greenwave(&[
+        "import",
+        "sumo",
+        "tests/fixtures/sumo/mixed-turnarounds.net.xml",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let scenario = greenwave_sim::Scenario::load(&dir.join("scenario.toml")).unwrap();
+    let g = scenario.corridor.graph();
+    let from_south = scenario.corridor.link_by_id("A_s->A").unwrap();
+    assert_eq!(g[from_south].lanes[0].to_string(), "L+R+U");
+    let back = g[from_south].onto(Turn::UTurn).expect("a U-turn");
+    assert_eq!(g[back].id, "A->A_s");
+    // No group of its own: it runs with the left turn from the south.
+    let a = scenario.corridor.node_by_id("A").unwrap();
+    let ix = g[a].intersection().unwrap();
+    let with = |turn: Turn| {
+        ix.groups()
+            .iter()
+            .find(|gr| {
+                gr.movements
+                    .iter()
+                    .any(|m| m.approach == g[from_south].approach && m.turn == turn)
+            })
+            .map(|gr| gr.id.clone())
+    };
+    assert!(with(Turn::UTurn).is_some());
+    assert_eq!(with(Turn::UTurn), with(Turn::Left));
+    // Exported, the U-turn is a connection back.
+    let exported = dir.join("export");
+    let out = greenwave(&[
+        "export",
+        "sumo",
+        dir.join("scenario.toml").to_str().unwrap(),
+        "--out",
+        exported.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let connections = std::fs::read_to_string(exported.join("network.con.xml")).unwrap();
+    assert!(
+        connections.contains(r#"<connection from="A_s_A" to="A_A_s" fromLane="0""#),
+        "{connections}"
     );
 }

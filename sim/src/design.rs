@@ -58,8 +58,9 @@ pub fn design_flows(scenario: &Scenario) -> BTreeMap<String, PerTurn<f64>> {
 fn carried(scenario: &Scenario, entry: &[f64], turning: &[PerTurn<f64>]) -> Vec<PerTurn<f64>> {
     let g = scenario.corridor.graph();
     let mut flow = entry.to_vec();
-    // Carry flows downstream until they settle (a corridor without U-turns settles in as many
-    // passes as its longest route has links).
+    // Carry flows downstream until they settle: a corridor without U-turns settles in as many
+    // passes as its longest route has links; with them, a share can come back round, and the
+    // passes stop at the number of links.
     for _ in 0..=g.edge_count() {
         let mut next = entry.to_vec();
         for e in g.edge_references() {

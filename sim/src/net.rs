@@ -11,8 +11,9 @@ pub(crate) const NONE: u32 = u32::MAX;
 /// Marks "no signal group" in a lane's group table.
 pub(crate) const NO_GROUP: u8 = u8::MAX;
 
-/// Length of the path through the junction, by turn (sharp left to sharp right), in metres.
-pub(crate) const JUNCTION_PATH_M: PerTurn<f32> = [22.0, 20.0, 18.0, 16.0, 12.0, 9.0, 7.0];
+/// Length of the path through the junction, by turn (sharp left to sharp right, then the
+/// U-turn: half a circle of 5 m), in metres.
+pub(crate) const JUNCTION_PATH_M: PerTurn<f32> = [22.0, 20.0, 18.0, 16.0, 12.0, 9.0, 7.0, 16.0];
 
 /// The turn code of going straight on.
 pub(crate) const THROUGH: u8 = turn_code(Turn::Through);
@@ -25,10 +26,13 @@ pub(crate) const fn turn_code(turn: Turn) -> u8 {
     }
 }
 
-/// Whether a turn code turns left (sharp, plain or slight): such a turn crosses the oncoming
-/// traffic.
+/// The U-turn's code.
+pub(crate) const U_TURN: u8 = turn_code(Turn::UTurn);
+
+/// Whether a turn code turns left (sharp, plain or slight) or back: such a turn crosses the
+/// oncoming traffic.
 pub(crate) const fn turns_left(turn: u8) -> bool {
-    turn < THROUGH
+    turn < THROUGH || turn == U_TURN
 }
 
 /// A link of the simulation.
@@ -153,8 +157,8 @@ pub(crate) fn cumulative(r: &PerTurn<f64>) -> PerTurn<f64> {
     })
 }
 
-/// Finds the lanes whose left turns (sharp, plain or slight) share their green with the oncoming
-/// through movement.
+/// Finds the lanes whose left turns (sharp, plain or slight) or U-turn share their green with
+/// the oncoming through movement.
 fn mark_permissive_lefts(corridor: &Corridor, links: &[SimLink], lanes: &mut [LaneInfo]) {
     let g = corridor.graph();
     for e in g.edge_references() {
@@ -167,10 +171,11 @@ fn mark_permissive_lefts(corridor: &Corridor, links: &[SimLink], lanes: &mut [La
             .map(|l| lanes[l].group[usize::from(THROUGH)])
             .collect();
         for lane in links[e.id().index()].lanes() {
-            let lefts = &lanes[lane].group[..usize::from(THROUGH)];
-            if lefts
-                .iter()
-                .any(|&left| left != NO_GROUP && oncoming_through.contains(&left))
+            let group = &lanes[lane].group;
+            if (0..VEHICLE_TURNS as u8)
+                .filter(|&t| turns_left(t))
+                .map(|t| group[usize::from(t)])
+                .any(|left| left != NO_GROUP && oncoming_through.contains(&left))
             {
                 lanes[lane].yield_to = oncoming as u32;
             }

@@ -159,3 +159,106 @@ fn two_legs_the_compass_cannot_tell_apart_need_a_name_of_their_own() {
         "{named}"
     );
 }
+
+/// Writes a variant of a shipped scenario whose corridor's lanes are edited by `lanes`, with
+/// `extra` appended to the scenario, and loads it.
+fn scenario_variant(
+    name: &str,
+    scenario: &str,
+    lanes: impl Fn(String) -> String,
+    extra: &str,
+) -> Scenario {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("junctions")
+        .join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(config(&format!("scenarios/{scenario}.toml"))).unwrap();
+    let corridor_rel = text
+        .lines()
+        .find_map(|l| l.strip_prefix("corridor = \"../"))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("a corridor line")
+        .to_owned();
+    let corridor = std::fs::read_to_string(config(&corridor_rel)).unwrap();
+    let absolute = |t: String, what: &str| {
+        t.replace(
+            &format!("\"../{what}/"),
+            &format!("\"{}/", config(what).display()),
+        )
+    };
+    std::fs::write(
+        dir.join("corridor.toml"),
+        absolute(lanes(corridor), "intersections"),
+    )
+    .unwrap();
+    let text = absolute(text, "plans").replace(
+        &format!("corridor = \"../{corridor_rel}\""),
+        "corridor = \"corridor.toml\"",
+    );
+    std::fs::write(dir.join("scenario.toml"), format!("{text}\n{extra}")).unwrap();
+    Scenario::load(&dir.join("scenario.toml")).expect("the variant loads")
+}
+
+#[test]
+fn u_turns_run_with_the_left_turn_and_carry_traffic_safely() {
+    let u_turns = r#"
+[[turning_changes]]
+from_s = 0.0
+link = "W->J1"
+ratios = { left = 0.1, through = 0.7, right = 0.1, u_turn = 0.1 }
+"#;
+    let mut checked = 0;
+    for (scenario, lanes) in [
+        // NEMA: the U-turn from the left-turn lane, on the protected left (phase 5).
+        ("isolated-low", r#"lanes = ["L+U", "T", "TR"]"#),
+        // EU: one lane for everything; the U-turn yields to oncoming traffic as a left does.
+        ("eu-crossing-peds", r#"lanes = ["L+T+R+U"]"#),
+    ] {
+        let s = scenario_variant(
+            scenario,
+            scenario,
+            |c| {
+                c.replacen("lanes = [\"L\", \"T\", \"TR\"]", lanes, 1)
+                    .replacen("lanes = [\"LTR\"]", lanes, 1)
+            },
+            u_turns,
+        );
+        let west = s.corridor.link_by_id("W->J1").unwrap();
+        let g = s.corridor.graph();
+        let back = g[west].onto(Turn::UTurn).expect("a U-turn movement");
+        assert_eq!(
+            g[back].id, "J1->W",
+            "{scenario}: the U-turn leads back west"
+        );
+        for controller in greenwave_sim::scenario::CONTROLLERS {
+            let options = RunOptions {
+                controller: Some((*controller).to_owned()),
+                duration: Some(Duration::from_secs(1800)),
+                ..RunOptions::default()
+            };
+            let summary = run(&s, &options).summary;
+            let what = format!("{scenario} under {controller}");
+            assert_eq!(summary.interlock_trips, 0, "{what}");
+            assert_eq!(summary.red_crossings, 0, "{what}");
+            assert_eq!(summary.controller_errors, 0, "{what}");
+            let from_west = summary
+                .approaches
+                .iter()
+                .find(|a| a.link == "W->J1")
+                .unwrap();
+            let u = from_west
+                .movements
+                .iter()
+                .find(|m| m.turn == Turn::UTurn.key())
+                .expect("U-turns reported");
+            // 10 % of about 170 to 200 vehicles in half an hour.
+            assert!(
+                u.delay.vehicles >= 5,
+                "{what}: {} U-turns",
+                u.delay.vehicles
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 2 * greenwave_sim::scenario::CONTROLLERS.len());
+}

@@ -30,7 +30,7 @@ const LOOP_PERIOD_S: f64 = 60.0;
 
 /// netconvert's configuration: the plain files in, the net out. Turns are not slowed for their
 /// curvature (greenwave's vehicles take a junction at their desired speed), and no U-turns are
-/// added (greenwave models none).
+/// added beyond those a lane allows (`U`), which come with the connections.
 fn netccfg() -> String {
     let mut doc = Doc::new("netconvert -c network.netccfg", "configuration", &[]);
     doc.open("input", &[]);

@@ -217,11 +217,17 @@ fn paths_of(
 }
 
 /// A quadratic curve from `a` heading `u` to `b` heading `v`: its control point where the two
-/// headings' lines meet (the midpoint where they do not meet ahead).
+/// headings' lines meet (the midpoint where they do not meet ahead; for a U-turn, as far
+/// ahead of the midpoint as `a` is from `b`, so the path loops into the junction).
 fn curve(a: Point, u: Point, b: Point, v: Point) -> Vec<Point> {
     let cross = u.0 * v.1 - u.1 * v.0;
+    let mid = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
     let control = if cross.abs() < 1e-6 {
-        ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0)
+        if u.0 * v.0 + u.1 * v.1 < 0.0 {
+            add(mid, u, (b.0 - a.0).hypot(b.1 - a.1))
+        } else {
+            mid
+        }
     } else {
         // a + s u = b - t v
         let d = (b.0 - a.0, b.1 - a.1);

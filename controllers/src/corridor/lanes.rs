@@ -6,19 +6,20 @@ use crate::model::Turn;
 
 /// The turns allowed from one lane.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct TurnSet(u8);
+pub struct TurnSet(u16);
 
 impl TurnSet {
-    fn bit(turn: Turn) -> u8 {
-        turn.index().map_or(1 << 7, |i| 1 << i)
+    fn bit(turn: Turn) -> u16 {
+        turn.index().map_or(1 << 8, |i| 1 << i)
     }
 
     /// Parses a lane-use string: the letters `L`, `T` and `R` in any order (`"LT"`), or codes
     /// and names joined by `+` (`"SL+T"`, `"sharp_left+left"`): `HL` sharp (hard) left, `L`,
-    /// `SL` slight left, `T`, `SR` slight right, `R`, `HR` sharp right. Case-insensitive.
+    /// `SL` slight left, `T`, `SR` slight right, `R`, `HR` sharp right, `U` U-turn.
+    /// Case-insensitive.
     pub fn parse(s: &str) -> Result<TurnSet, String> {
         const USE: &str =
-            "use L, T and R, or codes such as SL+T (HL, SL, SR, HR: sharp and slight)";
+            "use L, T and R, or codes such as SL+T (HL, SL, SR, HR: sharp and slight; U: U-turn)";
         if s.trim().is_empty() {
             return Err(format!("an empty lane-use string ({USE})"));
         }
@@ -35,6 +36,7 @@ impl TurnSet {
                     'L' => Turn::Left,
                     'T' => Turn::Through,
                     'R' => Turn::Right,
+                    'U' => Turn::UTurn,
                     other => return Err(format!("`{other}` in lane use `{s}` ({USE})")),
                 };
                 Ok(set.with(turn))

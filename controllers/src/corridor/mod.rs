@@ -319,8 +319,8 @@ impl Corridor {
     }
 
     /// Turning movements from the node positions: each outgoing link of the downstream node is a
-    /// left, through or right turn of the incoming link (U-turns are not modelled), kept where a
-    /// lane of the incoming link allows that turn.
+    /// turn of the incoming link by angle ([`Turn::classify`]), the one back to where it came
+    /// from its U-turn, kept where a lane of the incoming link allows that turn.
     fn derive_movements(&mut self, out: &mut Collector) {
         for node in self.graph.node_indices() {
             let is_boundary = matches!(self.graph[node].kind, NodeKind::Boundary);
@@ -337,19 +337,41 @@ impl Corridor {
             for &inc in &incoming {
                 let h_in = self.heading(inc);
                 let from = self.graph.edge_endpoints(inc).expect("edge").0;
-                // U-turns (the exit back to where the link came from) are not modelled.
+                // The exit back to where the link came from is its U-turn, whatever its angle;
+                // the others are classified by angle.
+                let goes_back =
+                    |og: EdgeIndex| self.graph.edge_endpoints(og).expect("edge").1 == from;
+                let back = outgoing.iter().copied().find(|&og| goes_back(og));
                 let exits: Vec<EdgeIndex> = outgoing
                     .iter()
                     .copied()
-                    .filter(|&og| self.graph.edge_endpoints(og).expect("edge").1 != from)
+                    .filter(|&og| !goes_back(og))
                     .collect();
                 let deltas: Vec<f64> = exits.iter().map(|&og| self.heading(og) - h_in).collect();
                 let mut movements: Vec<TurnMovement> = match Turn::classify(&deltas) {
-                    Ok(turns) => exits
+                    Ok(turns) if !turns.contains(&Turn::UTurn) => exits
                         .iter()
                         .zip(turns)
-                        .filter_map(|(&onto, turn)| Some(TurnMovement { turn: turn?, onto }))
+                        .map(|(&onto, turn)| TurnMovement { turn, onto })
+                        .chain(back.map(|onto| TurnMovement {
+                            turn: Turn::UTurn,
+                            onto,
+                        }))
                         .collect(),
+                    Ok(_) if is_boundary => Vec::new(),
+                    Ok(turns) => {
+                        let a = turns.iter().position(|&t| t == Turn::UTurn).expect("found");
+                        out.push(
+                            format!("nodes.{}", self.graph[node].id),
+                            format!(
+                                "link `{}` turns straight back from `{}` but does not lead to `{}` (move a node so that it is not a U-turn)",
+                                self.graph[exits[a]].id,
+                                self.graph[inc].id,
+                                self.graph[from].id
+                            ),
+                        );
+                        Vec::new()
+                    }
                     Err(_) if is_boundary => Vec::new(),
                     Err((a, b)) => {
                         let turn = Turn::fine_from_heading_change_deg(deltas[a]);
@@ -359,7 +381,7 @@ impl Corridor {
                                 "links `{}` and `{}` are both a {} turn from `{}` (move a node so that their angles differ more)",
                                 self.graph[exits[a]].id,
                                 self.graph[exits[b]].id,
-                                turn.map_or("u".to_owned(), |t| t.to_string()),
+                                turn,
                                 self.graph[inc].id
                             ),
                         );
@@ -460,7 +482,8 @@ impl Corridor {
                     let lanes_allowing: Vec<u8> = (0..link.lanes.len() as u8)
                         .filter(|&l| link.lanes[usize::from(l)].allows(m.turn))
                         .collect();
-                    if lanes_allowing.is_empty() {
+                    // A U-turn no lane allows is not made (one that runs with the left).
+                    if lanes_allowing.is_empty() && m.turn != Turn::UTurn {
                         out.push(
                             format!("nodes.{site}"),
                             format!(

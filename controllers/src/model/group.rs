@@ -209,7 +209,8 @@ impl<'de> Deserialize<'de> for Approach {
 /// the approach and the exit: through within 45 degrees of straight on, left and right from 45
 /// to 135 degrees, sharp beyond. Where two exits of one approach fall in the same class, the
 /// finer bands tell them apart: through within 15 degrees, slight from 15 to 60, left or right
-/// from 60 to 120, sharp beyond ([`Turn::classify`]). U-turns are not modelled.
+/// from 60 to 120, sharp beyond ([`Turn::classify`]); a U-turn goes back along the leg it
+/// came from (within half a degree of straight back).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Turn {
@@ -227,18 +228,21 @@ pub enum Turn {
     Right,
     /// A right turn of more than 135 degrees (more than 120 where it is told from a right).
     SharpRight,
+    /// Back along the leg it came from, turning left (right-hand traffic).
+    UTurn,
     /// Pedestrians crossing the leg of this approach.
     Crossing,
 }
 
 /// How many vehicle turns there are: the length of per-turn arrays.
-pub const VEHICLE_TURNS: usize = 7;
+pub const VEHICLE_TURNS: usize = 8;
 
 /// One value per vehicle turn, indexed by [`Turn::index`].
 pub type PerTurn<T> = [T; VEHICLE_TURNS];
 
 impl Turn {
-    /// The vehicle turns, from sharp left to sharp right, in the order of [`Turn::index`].
+    /// The vehicle turns, from sharp left to sharp right, then the U-turn, in the order of
+    /// [`Turn::index`].
     pub const VEHICLE: PerTurn<Turn> = [
         Turn::SharpLeft,
         Turn::Left,
@@ -247,10 +251,11 @@ impl Turn {
         Turn::SlightRight,
         Turn::Right,
         Turn::SharpRight,
+        Turn::UTurn,
     ];
 
-    /// Position of a vehicle turn in per-turn arrays (sharp left 0 to sharp right 6); `None`
-    /// for a pedestrian crossing.
+    /// Position of a vehicle turn in per-turn arrays (sharp left 0 to sharp right 6, the
+    /// U-turn 7); `None` for a pedestrian crossing.
     pub const fn index(self) -> Option<usize> {
         match self {
             Turn::SharpLeft => Some(0),
@@ -260,6 +265,7 @@ impl Turn {
             Turn::SlightRight => Some(4),
             Turn::Right => Some(5),
             Turn::SharpRight => Some(6),
+            Turn::UTurn => Some(7),
             Turn::Crossing => None,
         }
     }
@@ -268,59 +274,54 @@ impl Turn {
     /// four-leg junction, in which movement summaries are reported).
     pub const fn side(self) -> Turn {
         match self {
-            Turn::SharpLeft | Turn::Left | Turn::SlightLeft => Turn::Left,
+            Turn::SharpLeft | Turn::Left | Turn::SlightLeft | Turn::UTurn => Turn::Left,
             Turn::SlightRight | Turn::Right | Turn::SharpRight => Turn::Right,
             other => other,
         }
     }
 
     /// The coarse class of a change of heading (degrees counter-clockwise, any range):
-    /// through, left, right, or sharp beyond 135 degrees; `None` for a U-turn (exactly back).
-    pub fn from_heading_change_deg(delta: f64) -> Option<Turn> {
+    /// through, left, right, sharp beyond 135 degrees, or a U-turn (exactly back).
+    pub fn from_heading_change_deg(delta: f64) -> Turn {
         let d = wrap_deg(delta);
         if d.abs() >= 179.5 {
-            None
+            Turn::UTurn
         } else if d.abs() <= 45.0 {
-            Some(Turn::Through)
+            Turn::Through
         } else if d.abs() <= 135.0 {
-            Some(if d > 0.0 { Turn::Left } else { Turn::Right })
+            pick(d > 0.0, Turn::Left, Turn::Right)
         } else {
-            Some(if d > 0.0 {
-                Turn::SharpLeft
-            } else {
-                Turn::SharpRight
-            })
+            pick(d > 0.0, Turn::SharpLeft, Turn::SharpRight)
         }
     }
 
     /// The fine class of a change of heading: through within 15 degrees, slight to 60, left or
-    /// right to 120, sharp beyond.
-    pub fn fine_from_heading_change_deg(delta: f64) -> Option<Turn> {
+    /// right to 120, sharp beyond; a U-turn exactly back.
+    pub fn fine_from_heading_change_deg(delta: f64) -> Turn {
         let d = wrap_deg(delta);
         let left = d > 0.0;
-        Some(match d.abs() {
-            a if a >= 179.5 => return None,
+        match d.abs() {
+            a if a >= 179.5 => Turn::UTurn,
             a if a <= 15.0 => Turn::Through,
             a if a <= 60.0 => pick(left, Turn::SlightLeft, Turn::SlightRight),
             a if a <= 120.0 => pick(left, Turn::Left, Turn::Right),
             _ => pick(left, Turn::SharpLeft, Turn::SharpRight),
-        })
+        }
     }
 
     /// Classifies the exits of one approach by their changes of heading: each takes its coarse
-    /// class where no other exit shares it, else its fine class. Returns, per exit, its turn
-    /// (`None` for a U-turn), or the two exits (by position) that still fall in one class.
-    pub fn classify(deltas: &[f64]) -> Result<Vec<Option<Turn>>, (usize, usize)> {
-        let coarse: Vec<Option<Turn>> = deltas
+    /// class where no other exit shares it, else its fine class. Returns, per exit, its turn,
+    /// or the two exits (by position) that still fall in one class.
+    pub fn classify(deltas: &[f64]) -> Result<Vec<Turn>, (usize, usize)> {
+        let coarse: Vec<Turn> = deltas
             .iter()
             .map(|&d| Turn::from_heading_change_deg(d))
             .collect();
-        let turns: Vec<Option<Turn>> = deltas
+        let turns: Vec<Turn> = deltas
             .iter()
             .zip(&coarse)
             .map(|(&d, &c)| {
-                let shared = c.is_some() && coarse.iter().filter(|&&o| o == c).count() > 1;
-                if shared {
+                if coarse.iter().filter(|&&o| o == c).count() > 1 {
                     Turn::fine_from_heading_change_deg(d)
                 } else {
                     c
@@ -328,7 +329,7 @@ impl Turn {
             })
             .collect();
         for (i, a) in turns.iter().enumerate() {
-            if let Some(j) = turns[i + 1..].iter().position(|b| a.is_some() && b == a) {
+            if let Some(j) = turns[i + 1..].iter().position(|b| b == a) {
                 return Err((i, i + 1 + j));
             }
         }
@@ -345,12 +346,13 @@ impl Turn {
             Turn::SlightRight => "slight_right",
             Turn::Right => "right",
             Turn::SharpRight => "sharp_right",
+            Turn::UTurn => "u_turn",
             Turn::Crossing => "crossing",
         }
     }
 
-    /// Its short code in lane-use strings: `L`, `T`, `R`, and `HL`, `SL`, `SR`, `HR` for the
-    /// sharp (hard) and slight turns.
+    /// Its short code in lane-use strings: `L`, `T`, `R`, `HL`, `SL`, `SR`, `HR` for the
+    /// sharp (hard) and slight turns, `U` for the U-turn.
     pub const fn code(self) -> &'static str {
         match self {
             Turn::SharpLeft => "HL",
@@ -360,15 +362,16 @@ impl Turn {
             Turn::SlightRight => "SR",
             Turn::Right => "R",
             Turn::SharpRight => "HR",
+            Turn::UTurn => "U",
             Turn::Crossing => "X",
         }
     }
 }
 
 /// A per-turn array holding `left`, `through` and `right` (the turns of a four-leg junction)
-/// and `others` for the sharp and slight turns.
+/// and `others` for the sharp and slight turns and the U-turn.
 pub const fn left_through_right<T: Copy>(others: T, [left, through, right]: [T; 3]) -> PerTurn<T> {
-    [others, left, others, through, others, right, others]
+    [others, left, others, through, others, right, others, others]
 }
 
 fn pick(left: bool, l: Turn, r: Turn) -> Turn {
@@ -390,6 +393,7 @@ impl fmt::Display for Turn {
             Turn::SlightRight => "slight right",
             Turn::Right => "right",
             Turn::SharpRight => "sharp right",
+            Turn::UTurn => "U-turn",
             Turn::Crossing => "crossing",
         })
     }
@@ -472,12 +476,12 @@ mod tests {
             assert_eq!(Approach::from_heading_deg8(h - 20.0), a, "{h}");
             assert_eq!(a.compass_rank(), Some(i));
         }
-        assert_eq!(Turn::from_heading_change_deg(90.0), Some(Turn::Left));
-        assert_eq!(Turn::from_heading_change_deg(-90.0), Some(Turn::Right));
-        assert_eq!(Turn::from_heading_change_deg(270.0), Some(Turn::Right));
-        assert_eq!(Turn::from_heading_change_deg(5.0), Some(Turn::Through));
-        assert_eq!(Turn::from_heading_change_deg(180.0), None);
-        assert_eq!(Turn::from_heading_change_deg(150.0), Some(Turn::SharpLeft));
+        assert_eq!(Turn::from_heading_change_deg(90.0), Turn::Left);
+        assert_eq!(Turn::from_heading_change_deg(-90.0), Turn::Right);
+        assert_eq!(Turn::from_heading_change_deg(270.0), Turn::Right);
+        assert_eq!(Turn::from_heading_change_deg(5.0), Turn::Through);
+        assert_eq!(Turn::from_heading_change_deg(180.0), Turn::UTurn);
+        assert_eq!(Turn::from_heading_change_deg(150.0), Turn::SharpLeft);
     }
 
     #[test]
@@ -514,22 +518,19 @@ mod tests {
     fn exits_in_one_class_are_told_apart_by_the_finer_bands() {
         // A four-leg junction keeps its classes, skewed or not.
         let four = Turn::classify(&[80.0, 30.0, -100.0]).unwrap();
-        assert_eq!(
-            four,
-            [Some(Turn::Left), Some(Turn::Through), Some(Turn::Right)]
-        );
+        assert_eq!(four, [Turn::Left, Turn::Through, Turn::Right]);
         // The stem of a Y: both exits are slight.
         let y = Turn::classify(&[30.0, -30.0]).unwrap();
-        assert_eq!(y, [Some(Turn::SlightLeft), Some(Turn::SlightRight)]);
+        assert_eq!(y, [Turn::SlightLeft, Turn::SlightRight]);
         // A five-leg junction: 36 and 108 degrees either way.
         let five = Turn::classify(&[108.0, 36.0, -36.0, -108.0]).unwrap();
         assert_eq!(
             five,
-            [Turn::Left, Turn::SlightLeft, Turn::SlightRight, Turn::Right].map(Some)
+            [Turn::Left, Turn::SlightLeft, Turn::SlightRight, Turn::Right]
         );
-        // Two lefts, one sharp; a U-turn stays unclassified.
+        // Two lefts, one sharp; straight back is a U-turn.
         let sharp = Turn::classify(&[90.0, 130.0, 180.0]).unwrap();
-        assert_eq!(sharp, [Some(Turn::Left), Some(Turn::SharpLeft), None]);
+        assert_eq!(sharp, [Turn::Left, Turn::SharpLeft, Turn::UTurn]);
         // Two exits in one fine band cannot be told apart.
         assert_eq!(Turn::classify(&[0.0, 80.0, 100.0]), Err((1, 2)));
     }

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::aspect::{Aspect, AspectSequence, GroupKind, Region, SequenceTimings, Step};
-use super::group::{GroupIndex, SignalGroup, Turn};
+use super::group::{Approach, GroupIndex, Movement, SignalGroup, Turn};
 use super::preemption::{self, PreemptionRules};
 use super::priority::{self, PriorityRules};
 use super::spec::{GroupSpec, IntersectionSpec};
@@ -202,6 +202,7 @@ impl Intersection {
             groups.push(signal_group(spec, g, &field, &timings, &mut out));
         }
 
+        u_turns_with_the_left(&mut groups);
         let n = groups.len();
         let intergreens = intergreens_of(spec, &index, &groups, &mut out);
         if spec.derive_intergreens && !matches!(spec.region, Region::Eu | Region::PostSoviet) {
@@ -448,6 +449,39 @@ fn signal_group(
         max_green: Duration::from_secs_f64(g.max_green_s.max(min_green_s)),
         sequence,
         pedestrian,
+    }
+}
+
+/// U-turns no group serves run with their approach's left turn, from the lanes that allow
+/// them (MUTCD 2B.18 and RiLSA practice: a U-turn is made from the left-turn lane on its
+/// signal unless signed otherwise).
+fn u_turns_with_the_left(groups: &mut [SignalGroup]) {
+    let served: Vec<Approach> = groups
+        .iter()
+        .flat_map(|g| &g.movements)
+        .filter(|m| m.turn == Turn::UTurn)
+        .map(|m| m.approach)
+        .collect();
+    for g in groups.iter_mut() {
+        let lefts: Vec<Approach> = g
+            .movements
+            .iter()
+            .filter(|m| m.turn == Turn::Left && !served.contains(&m.approach))
+            .map(|m| m.approach)
+            .collect();
+        for approach in lefts {
+            if !g
+                .movements
+                .iter()
+                .any(|m| m.approach == approach && m.turn == Turn::UTurn)
+            {
+                g.movements.push(Movement {
+                    approach,
+                    turn: Turn::UTurn,
+                    lanes: vec![],
+                });
+            }
+        }
     }
 }
 

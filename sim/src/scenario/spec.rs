@@ -121,6 +121,9 @@ pub struct TurningSpec {
     /// Sharp right turns.
     #[serde(skip_serializing_if = "is_zero")]
     pub sharp_right: f64,
+    /// U-turns, back along the leg they came from.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub u_turn: f64,
 }
 
 fn is_zero(x: &f64) -> bool {
@@ -148,6 +151,7 @@ impl TurningSpec {
             self.slight_right,
             self.right,
             self.sharp_right,
+            self.u_turn,
         ]
     }
 
@@ -161,6 +165,7 @@ impl TurningSpec {
             slight_right,
             right,
             sharp_right,
+            u_turn,
         ] = r;
         TurningSpec {
             sharp_left,
@@ -170,6 +175,7 @@ impl TurningSpec {
             slight_right,
             right,
             sharp_right,
+            u_turn,
         }
     }
 }

@@ -54,7 +54,7 @@ fn approach_names<'a>(
 }
 
 /// The turn from `from` through `node` onto each of `exits` (downstream junctions; the one back
-/// to `from` is a U-turn, left out), classified among them as the corridor model does
+/// to `from` is the U-turn), classified among them as the corridor model does
 /// ([`Turn::classify`]); or the two exits it cannot tell apart.
 fn exit_turns<'a>(
     node: &str,
@@ -62,6 +62,7 @@ fn exit_turns<'a>(
     exits: &[&'a str],
     pos: &BTreeMap<&str, (f64, f64)>,
 ) -> Result<BTreeMap<&'a str, Turn>, (&'a str, &'a str)> {
+    let back = exits.iter().copied().find(|&x| x == from);
     let exits: Vec<&str> = exits.iter().copied().filter(|&x| x != from).collect();
     let h_in = heading(pos[from], pos[node]);
     let deltas: Vec<f64> = exits
@@ -72,7 +73,7 @@ fn exit_turns<'a>(
     Ok(exits
         .into_iter()
         .zip(turns)
-        .filter_map(|(x, t)| Some((x, t?)))
+        .chain(back.map(|x| (x, Turn::UTurn)))
         .collect())
 }
 
@@ -333,7 +334,7 @@ fn link_spec(
 ) -> Option<LinkSpec> {
     let e = &net.edges[i];
     let onward = if kept.contains_key(&e.to) {
-        Some(onward(net, e, pos, links, &mut out.dropped))
+        Some(onward(net, e, pos, links))
     } else {
         None
     };
@@ -434,7 +435,7 @@ fn link_spec(
     })
 }
 
-/// A connection from an approach lane that greenwave keeps: onto a kept link, not a U-turn.
+/// A connection from an approach lane that greenwave keeps: onto a kept link.
 struct Onward {
     /// SUMO lane index.
     lane: usize,
@@ -444,14 +445,13 @@ struct Onward {
     signal: Option<(String, usize)>,
 }
 
-/// The connections of edge `e`, which ends at an intersection, that greenwave keeps; U-turns
-/// are noted as dropped.
+/// The connections of edge `e`, which ends at an intersection, that greenwave keeps: those
+/// onto links it keeps.
 fn onward(
     net: &Net,
     e: &super::net::Edge,
     pos: &BTreeMap<&str, (f64, f64)>,
     links: &BTreeMap<String, String>,
-    dropped: &mut Vec<String>,
 ) -> Vec<Onward> {
     let node = e.to.as_str();
     let kept_edges = || net.edges.iter().filter(|o| links.contains_key(&o.id));
@@ -470,11 +470,8 @@ fn onward(
         let Some(to) = kept_edges().find(|o| o.id == c.to) else {
             continue;
         };
+        // Every exit of a junction kept is classified (`junction` refuses the others).
         let Some(&turn) = by_exit.get(to.to.as_str()) else {
-            dropped.push(format!(
-                "connection `{}` lane {} -> `{}`: a U-turn",
-                e.id, c.from_lane, c.to
-            ));
             continue;
         };
         out.push(Onward {

@@ -217,3 +217,20 @@ fn intergreens_from_the_geometry_are_for_european_practice_only() {
         "{err}"
     );
 }
+
+#[test]
+fn a_u_turn_loops_into_the_junction_and_comes_back_beside_where_it_came_from() {
+    // Heading east at the west edge of the junction, back out heading west one lane north.
+    let (a, u) = ((-10.0, -1.75), (1.0, 0.0));
+    let (b, v) = ((-10.0, 1.75), (-1.0, 0.0));
+    let path = curve(a, u, b, v);
+    let furthest = path.iter().map(|p| p.0).fold(f64::MIN, f64::max);
+    assert!(
+        furthest > -10.0 + 1.0,
+        "reaches into the junction: {furthest}"
+    );
+    assert_eq!(path.first(), Some(&a));
+    assert_eq!(path.last(), Some(&b));
+    // About half a circle round the 3.5 m between the ends (5.5 m), not straight across.
+    assert!(length(&path) > 1.4 * (b.1 - a.1), "{}", length(&path));
+}
