@@ -86,3 +86,28 @@ fn the_district_runs_under_adaptive_control_without_an_interlock_trip() {
     let arrived = run["vehicles_arrived"].as_u64().unwrap();
     assert!(arrived > 100, "{arrived} vehicles arrived in 300 s");
 }
+
+/// Under fixed time the queue at Lönnrotinkatu reaches back over the pedestrian crossing 30 m
+/// upstream; two drivers halted side by side at its line, each wanting the other's lane, once
+/// waited there for the rest of the hour and the street behind them with them. They trade
+/// places now, and the queue clears every cycle.
+#[test]
+fn the_district_under_fixed_time_does_not_lock_up_where_short_links_fill() {
+    let out = greenwave(&[
+        "sim",
+        SCENARIO,
+        "--controller",
+        "fixed",
+        "--duration",
+        "1500",
+        "--format",
+        "json",
+    ]);
+    let run: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("JSON: {e}; {}", stderr(&out)));
+    assert_eq!(run["interlock_trips"], 0, "{run}");
+    let longest = run["max_wait_s"].as_f64().unwrap();
+    assert!(longest < 300.0, "a vehicle waited {longest} s");
+    let never = run["vehicles_never_entered"].as_u64().unwrap();
+    assert!(never < 50, "{never} vehicles never entered");
+}

@@ -54,7 +54,7 @@ pub(crate) struct Vehicle {
     pub stops: u16,
     /// Which bus it is (`NO_BUS` for any other vehicle).
     pub bus: u16,
-    /// Turn at the end of this link (0 left, 1 through, 2 right, 3 exit).
+    /// Turn at the end of this link: its [`Turn::index`](greenwave_controllers::model::Turn::index), or `EXIT`.
     pub turn: u8,
     /// Turn at the end of the next link.
     pub next_turn: u8,

@@ -4,7 +4,7 @@
 
 use crate::driver::Driver;
 use crate::net::{LaneInfo, SimLink};
-use crate::vehicle::{Vehicle, WRONG_LANE};
+use crate::vehicle::{HALTING_SPEED, Vehicle, WRONG_LANE};
 
 /// Moves the vehicles that need it, at most one lane each per step.
 pub(crate) fn change_lanes(
@@ -47,11 +47,48 @@ pub(crate) fn change_lanes(
                 }
                 let at = lanes[next].partition_point(|o| o.x > moved.x);
                 lanes[next].insert(at, moved);
+            } else if i == 0 && swaps_at_the_line(lanes, info, (lane, next)) {
+                swap_fronts(lanes, info, (lane, next));
+                i += 1;
             } else {
                 i += 1;
             }
         }
     }
+}
+
+/// Standing at the front of neighbouring lanes, this far apart or less, two vehicles that each
+/// want the other's lane can trade places, m.
+const SWAP_REACH_M: f32 = 8.0;
+
+/// Whether the fronts of lanes `a` and `b` are two vehicles halted at the line side by side,
+/// the one in `a` heading for `b` or beyond and the one in `b` wanting `a`: neither can ever
+/// find a gap (the other blocks it), so they trade places, as drivers would by signs.
+fn swaps_at_the_line(lanes: &[Vec<Vehicle>], info: &[LaneInfo], (a, b): (usize, usize)) -> bool {
+    let (Some(p), Some(q)) = (lanes[a].first(), lanes[b].first()) else {
+        return false;
+    };
+    let halted = |v: &Vehicle| v.v < HALTING_SPEED && v.x >= 0.0;
+    p.flags & q.flags & WRONG_LANE != 0
+        && halted(p)
+        && halted(q)
+        && (p.x - q.x).abs() <= SWAP_REACH_M
+        && info[a].allows_turn(q.turn)
+}
+
+/// Trades the fronts of lanes `a` and `b`, each taking the other's place.
+fn swap_fronts(lanes: &mut [Vec<Vehicle>], info: &[LaneInfo], (a, b): (usize, usize)) {
+    let mut p = lanes[a][0];
+    let mut q = lanes[b][0];
+    (p.x, q.x) = (q.x, p.x);
+    (p.x_prev, q.x_prev) = (p.x, q.x);
+    for (v, lane) in [(&mut p, b), (&mut q, a)] {
+        if info[lane].allows_turn(v.turn) {
+            v.flags &= !WRONG_LANE;
+        }
+    }
+    lanes[a][0] = q;
+    lanes[b][0] = p;
 }
 
 /// Whether `veh` fits between the vehicles of `lane` at its position.
@@ -63,4 +100,84 @@ fn fits(lane: &[Vehicle], veh: &Vehicle, d: &Driver) -> bool {
         veh.x - veh.len - f.x >= d.s0 + f.v * 0.5 * d.headway
     };
     ahead_ok && behind_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::NONE;
+    use greenwave_controllers::corridor::TurnSet;
+    use greenwave_controllers::model::Turn;
+
+    fn lane(allows: &str) -> LaneInfo {
+        LaneInfo {
+            link: 0,
+            allows: TurnSet::parse(allows).unwrap(),
+            group: [0; greenwave_controllers::model::VEHICLE_TURNS],
+            yield_to: NONE,
+        }
+    }
+
+    fn halted(x: f32, turn: Turn, id: u32) -> Vehicle {
+        Vehicle {
+            x,
+            x_prev: x,
+            v: 0.0,
+            v0: 13.9,
+            loss: 0.0,
+            loss_at_link: 0.0,
+            loss_at_free: 0.0,
+            halted_since: 0.0,
+            fuel: 0.0,
+            waiting: 0.0,
+            len: 4.5,
+            id,
+            stops: 1,
+            bus: crate::vehicle::NO_BUS,
+            turn: turn.index().unwrap() as u8,
+            next_turn: 0,
+            flags: WRONG_LANE,
+        }
+    }
+
+    #[test]
+    fn two_vehicles_halted_at_the_line_in_each_others_lane_trade_places() {
+        let info = [lane("L"), lane("T")];
+        let mut lanes = vec![
+            vec![halted(99.0, Turn::Through, 1), halted(92.0, Turn::Left, 3)],
+            vec![halted(98.5, Turn::Left, 2)],
+        ];
+        let mut swapped = 0;
+        if swaps_at_the_line(&lanes, &info, (0, 1)) {
+            swap_fronts(&mut lanes, &info, (0, 1));
+            swapped += 1;
+        }
+        assert_eq!(swapped, 1);
+        assert_eq!((lanes[0][0].id, lanes[1][0].id), (2, 1));
+        assert_eq!((lanes[0][0].x, lanes[1][0].x), (99.0, 98.5));
+        assert_eq!(lanes[0][0].flags & WRONG_LANE, 0);
+        assert_eq!(lanes[1][0].flags & WRONG_LANE, 0);
+        // The one behind keeps its place.
+        assert_eq!(lanes[0][1].id, 3);
+    }
+
+    #[test]
+    fn a_vehicle_still_moving_or_one_the_other_does_not_want_is_not_swapped() {
+        let info = [lane("L"), lane("T")];
+        let mut moving = halted(98.0, Turn::Left, 2);
+        moving.v = 3.0;
+        let lanes = vec![vec![halted(99.0, Turn::Through, 1)], vec![moving]];
+        assert!(!swaps_at_the_line(&lanes, &info, (0, 1)));
+        // The front of the other lane is where it should be.
+        let mut content = halted(98.0, Turn::Through, 2);
+        content.flags = 0;
+        let lanes = vec![vec![halted(99.0, Turn::Through, 1)], vec![content]];
+        assert!(!swaps_at_the_line(&lanes, &info, (0, 1)));
+        // Too far apart.
+        let lanes = vec![
+            vec![halted(99.0, Turn::Through, 1)],
+            vec![halted(80.0, Turn::Left, 2)],
+        ];
+        assert!(!swaps_at_the_line(&lanes, &info, (0, 1)));
+    }
 }
