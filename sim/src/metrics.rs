@@ -103,7 +103,8 @@ impl DelayStats {
 /// One turning movement of an approach.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct MovementSummary {
-    /// `sharp_left`, `left`, `slight_left`, `through`, `slight_right`, `right` or `sharp_right`.
+    /// `sharp_left`, `left`, `slight_left`, `through`, `slight_right`, `right`, `sharp_right` or
+    /// `u_turn`.
     pub turn: String,
     /// Its delay figures.
     #[serde(flatten)]

@@ -29,7 +29,7 @@ pub struct ApproachTelemetry {
     /// Approach link id.
     pub link: String,
     /// Estimated arrivals per movement, by side (left, through, right: a sharp or slight turn
-    /// counts with its side), veh/h.
+    /// counts with its side, a U-turn with the left), veh/h.
     pub movement_arrival_veh_h: [f64; 3],
     /// Estimated queue per movement, by side, vehicles.
     pub movement_queue_veh: [f64; 3],
@@ -156,7 +156,7 @@ impl Aggregator {
     }
 }
 
-/// Per-turn values summed by side: left (sharp, plain, slight), through, right.
+/// Per-turn values summed by side: left (sharp, plain, slight, U-turn), through, right.
 fn by_side(per_turn: &PerTurn<f64>) -> [f64; 3] {
     let mut out = [0.0; 3];
     for (turn, x) in Turn::VEHICLE.iter().zip(per_turn) {

@@ -452,35 +452,35 @@ fn signal_group(
     }
 }
 
-/// U-turns no group serves run with their approach's left turn, from the lanes that allow
-/// them (MUTCD 2B.18 and RiLSA practice: a U-turn is made from the left-turn lane on its
-/// signal unless signed otherwise).
+/// U-turns no group serves run with their approach's left-most left turn (sharp, plain or
+/// slight), from the lanes that allow them (MUTCD 2B.18 and RiLSA practice: a U-turn is made
+/// from the left-turn lane on its signal unless signed otherwise).
 fn u_turns_with_the_left(groups: &mut [SignalGroup]) {
-    let served: Vec<Approach> = groups
+    let serving = |groups: &[SignalGroup], approach: Approach, turn: Turn| {
+        groups.iter().position(|g| {
+            g.movements
+                .iter()
+                .any(|m| m.approach == approach && m.turn == turn)
+        })
+    };
+    let approaches: BTreeSet<Approach> = groups
         .iter()
         .flat_map(|g| &g.movements)
-        .filter(|m| m.turn == Turn::UTurn)
         .map(|m| m.approach)
         .collect();
-    for g in groups.iter_mut() {
-        let lefts: Vec<Approach> = g
-            .movements
-            .iter()
-            .filter(|m| m.turn == Turn::Left && !served.contains(&m.approach))
-            .map(|m| m.approach)
-            .collect();
-        for approach in lefts {
-            if !g
-                .movements
-                .iter()
-                .any(|m| m.approach == approach && m.turn == Turn::UTurn)
-            {
-                g.movements.push(Movement {
-                    approach,
-                    turn: Turn::UTurn,
-                    lanes: vec![],
-                });
-            }
+    for approach in approaches {
+        if serving(groups, approach, Turn::UTurn).is_some() {
+            continue;
+        }
+        let left = [Turn::SharpLeft, Turn::Left, Turn::SlightLeft]
+            .into_iter()
+            .find_map(|t| serving(groups, approach, t));
+        if let Some(g) = left {
+            groups[g].movements.push(Movement {
+                approach,
+                turn: Turn::UTurn,
+                lanes: vec![],
+            });
         }
     }
 }

@@ -60,6 +60,9 @@ pub(crate) fn change_lanes(
 /// Standing at the front of neighbouring lanes, this far apart or less, two vehicles that each
 /// want the other's lane can trade places, m.
 const SWAP_REACH_M: f32 = 8.0;
+/// ... and where each leaves at least this much room to the vehicle behind it in its new lane
+/// (a bus is longer than the car it trades with), m.
+const SWAP_ROOM_M: f32 = 1.0;
 
 /// Whether the fronts of lanes `a` and `b` are two vehicles halted at the line side by side,
 /// the one in `a` heading for `b` or beyond and the one in `b` wanting `a`: neither can ever
@@ -69,7 +72,15 @@ fn swaps_at_the_line(lanes: &[Vec<Vehicle>], info: &[LaneInfo], (a, b): (usize, 
         return false;
     };
     let halted = |v: &Vehicle| v.v < HALTING_SPEED && v.x >= 0.0;
+    // Coming to the place `at` of the front of `lane`, `v` clears the vehicle behind it there.
+    let clears = |v: &Vehicle, at: f32, lane: usize| {
+        lanes[lane]
+            .get(1)
+            .is_none_or(|behind| at - v.len - behind.x >= SWAP_ROOM_M)
+    };
     p.flags & q.flags & WRONG_LANE != 0
+        && clears(q, p.x, a)
+        && clears(p, q.x, b)
         && halted(p)
         && halted(q)
         && (p.x - q.x).abs() <= SWAP_REACH_M
@@ -162,7 +173,7 @@ mod tests {
     }
 
     #[test]
-    fn a_vehicle_still_moving_or_one_the_other_does_not_want_is_not_swapped() {
+    fn a_vehicle_still_moving_one_the_other_does_not_want_or_too_long_is_not_swapped() {
         let info = [lane("L"), lane("T")];
         let mut moving = halted(98.0, Turn::Left, 2);
         moving.v = 3.0;
@@ -172,6 +183,14 @@ mod tests {
         let mut content = halted(98.0, Turn::Through, 2);
         content.flags = 0;
         let lanes = vec![vec![halted(99.0, Turn::Through, 1)], vec![content]];
+        assert!(!swaps_at_the_line(&lanes, &info, (0, 1)));
+        // A bus coming to a car's place would not clear the car behind that.
+        let mut bus = halted(98.5, Turn::Left, 2);
+        bus.len = 12.0;
+        let lanes = vec![
+            vec![halted(99.0, Turn::Through, 1), halted(92.0, Turn::Left, 3)],
+            vec![bus],
+        ];
         assert!(!swaps_at_the_line(&lanes, &info, (0, 1)));
         // Too far apart.
         let lanes = vec![

@@ -55,10 +55,11 @@ fn approach_names<'a>(
 
 /// The turn from `from` through `node` onto each of `exits` (downstream junctions; the one back
 /// to `from` is the U-turn), classified among them as the corridor model does
-/// ([`Turn::classify`]); or the two exits it cannot tell apart.
+/// ([`Turn::classify`]); or the two exits it cannot tell apart (an exit straight back that
+/// does not lead to `from` is told apart from none: it comes with `from` itself).
 fn exit_turns<'a>(
     node: &str,
-    from: &str,
+    from: &'a str,
     exits: &[&'a str],
     pos: &BTreeMap<&str, (f64, f64)>,
 ) -> Result<BTreeMap<&'a str, Turn>, (&'a str, &'a str)> {
@@ -70,6 +71,9 @@ fn exit_turns<'a>(
         .map(|x| heading(pos[node], pos[x]) - h_in)
         .collect();
     let turns = Turn::classify(&deltas).map_err(|(a, b)| (exits[a], exits[b]))?;
+    if let Some(a) = turns.iter().position(|&t| t == Turn::UTurn) {
+        return Err((exits[a], from));
+    }
     Ok(exits
         .into_iter()
         .zip(turns)
@@ -190,7 +194,7 @@ fn check_junction(
         .collect();
     if !(2..=6).contains(&legs.len()) {
         return Err(format!(
-            "{name}: {} legs (greenwave models three to six)",
+            "{name}: {} legs (greenwave models two to six)",
             legs.len()
         ));
     }
@@ -209,7 +213,12 @@ fn check_junction(
     let exits: Vec<&str> = outgoing.iter().map(|o| o.to.as_str()).collect();
     for e in &incoming {
         if let Err((a, b)) = exit_turns(id, &e.from, &exits, pos) {
-            let edge = |to: &str| outgoing.iter().find(|o| o.to == to).map_or("", |o| &o.id);
+            let edge = |to: &str| {
+                outgoing
+                    .iter()
+                    .find(|o| o.to == to)
+                    .map_or(to.to_owned(), |o| o.id.clone())
+            };
             return Err(format!(
                 "{name}: `{}` and `{}` are one turn from `{}` (their angles are too close)",
                 edge(a),

@@ -74,10 +74,14 @@ pub fn add_pedestrian_stage(
     }
     // The pedestrian clearance before any car green: in `us` the flashing don't walk at
     // 1.07 m/s and a 3 s buffer, elsewhere the crossing at 1.2 m/s (EN 12675).
-    let clear_s = match ix.region {
-        Region::Us => (crossing_m / 1.07).ceil() + 3.0,
-        Region::Eu | Region::PostSoviet => (crossing_m / 1.2).ceil(),
+    let (clear_s, max_green_s) = match ix.region {
+        Region::Us => {
+            let flashing = (crossing_m / 1.07).ceil();
+            (flashing + 3.0, (walk_s + flashing).max(30.0))
+        }
+        Region::Eu | Region::PostSoviet => ((crossing_m / 1.2).ceil(), 30.0),
     };
+    let min_car_green = ix.groups.iter().map(|g| g.min_green_s).fold(0.0, f64::max);
     ix.intergreens_s.insert(
         PEDESTRIANS.to_owned(),
         ix.groups.iter().map(|g| (g.id.clone(), clear_s)).collect(),
@@ -91,7 +95,7 @@ pub fn add_pedestrian_stage(
             lanes: vec![],
         }],
         min_green_s: walk_s,
-        max_green_s: 30.0,
+        max_green_s,
         walk_s: None,
         crossing_m: Some(crossing_m),
         clearance_s: None,
@@ -115,11 +119,10 @@ pub fn add_pedestrian_stage(
         .map_or(0.0, |p| p.clearance.as_secs_f64());
     let walk_s = walk_s + held;
     let car_green = s.plan.cycle_s - walk_s - between.as_secs_f64();
-    let min_green = ix.groups.iter().map(|g| g.min_green_s).fold(0.0, f64::max);
-    if car_green < min_green {
+    if car_green < min_car_green {
         return Err(format!(
             "`{site}`: a signalised pedestrian crossing whose {} s cycle cannot hold a {walk_s} s \
-             pedestrian stage, its intergreens and a {min_green} s car green",
+             pedestrian stage, its intergreens and a {min_car_green} s car green",
             s.plan.cycle_s
         ));
     }
@@ -265,12 +268,25 @@ mod tests {
     }
 
     #[test]
+    fn a_wide_us_crossing_gets_a_stage_long_enough_for_its_flashing_dont_walk() {
+        // Eight 3.2 m lanes: ceil(25.6 / 1.07) = 24 s of flashing don't walk after the walk.
+        let (s, _) = imported(false, 25.6);
+        let p1 = s.plan.stages.iter().find(|p| p.stage == "P1").unwrap();
+        assert_eq!(p1.green_s, 31.0);
+        let group = s.intersection.groups.iter().find(|g| g.id == "P1").unwrap();
+        assert!(group.max_green_s >= 31.0, "{}", group.max_green_s);
+    }
+
+    #[test]
     fn a_cycle_too_short_for_the_walk_is_refused_with_the_reason() {
         let mut tl = crossing_program(false);
         tl.phases[0].duration = 10.0;
         let signalled = [through(0, Approach::EB), through(1, Approach::WB)];
         let mut s = signals("X", &tl, &signalled).unwrap();
         let err = add_pedestrian_stage("X", &mut s, 9.6).unwrap_err();
-        assert!(err.contains("cannot hold a 16 s pedestrian stage"), "{err}");
+        assert!(
+            err.contains("cannot hold a 16 s pedestrian stage") && err.contains("a 5 s car green"),
+            "{err}"
+        );
     }
 }

@@ -4,10 +4,11 @@
 //!
 //! Turning ratios change by interval where the demand does: the intervals are those the
 //! flows' begins and ends and the vehicles' bins make. A link turns by the ratios of the whole
-//! run, and by an interval's own from its start where that interval carries at least 20
-//! vehicles on it and some turn's share differs from the ratios in force by 5 percentage
-//! points or more and by more than the chance of which vehicles came explains (a
-//! two-proportion z-test at 99.7 %): random trips, binned by the quarter hour, keep one set.
+//! run, and by an interval's own from its start where some turn's share differs from the
+//! ratios in force by a percentage point or more. A flow states its rate; single vehicles are
+//! a sample, so where they make up an interval it needs at least 20 on the link, and the
+//! change must be more than the chance of which vehicles came explains (a two-proportion
+//! z-test at 99.7 %): random trips, binned by the quarter hour, keep one set.
 //!
 //! A flow's rate comes from `vehsPerHour`, `period` (also `exp(RATE)`), `probability` (per
 //! second) or `number` over its interval; single vehicles are counted in 15-minute bins. A
@@ -32,7 +33,7 @@ const BIN_S: f64 = 900.0;
 /// least this many vehicles there,
 const MIN_SAMPLE_VEH: f64 = 20.0;
 /// where some turn's share moves by at least this much,
-const MIN_CHANGE: f64 = 0.05;
+const MIN_CHANGE: f64 = 0.01;
 /// and by more than this many standard errors of the difference of two shares: more than
 /// the chance of which vehicles came explains (a two-proportion z-test at 99.7 %: over a
 /// district's hundreds of links and quarter hours, 95 % would find changes that are not there).
@@ -181,11 +182,12 @@ fn flow_rate(e: &Element<'_, '_>, begin: f64, end: f64) -> Result<f64, ReadError
     Err(e.error("no rate (vehsPerHour, period, probability or number with an end)"))
 }
 
-/// What the routes file asks for, as (routes, begin, end, veh/h) pieces.
-fn pieces(
-    path: &Path,
-    dropped: &mut Vec<String>,
-) -> Result<Vec<(Routes, f64, f64, f64)>, ReadError> {
+/// Part of the demand: routes, begin and end (s), veh/h, and whether it was counted (single
+/// vehicles, a sample of the demand) rather than stated (a flow's rate).
+type Piece = (Routes, f64, f64, f64, bool);
+
+/// What the routes file asks for, as pieces.
+fn pieces(path: &Path, dropped: &mut Vec<String>) -> Result<Vec<Piece>, ReadError> {
     let text = read(path)?;
     let name = path.display().to_string();
     let doc = parse(&name, &text)?;
@@ -209,7 +211,7 @@ fn pieces(
         if tag == "flow" {
             let begin: f64 = e.number_or("begin", 0.0)?;
             let end: f64 = e.number_or("end", 3600.0)?;
-            out.push((routes, begin, end, flow_rate(&e, begin, end)?));
+            out.push((routes, begin, end, flow_rate(&e, begin, end)?, false));
         } else {
             let Ok(depart) = e.number::<f64>("depart") else {
                 dropped.push(format!(
@@ -226,7 +228,7 @@ fn pieces(
     }
     for ((_, bin), (routes, n)) in bins {
         let begin = bin as f64 * BIN_S;
-        out.push((routes, begin, begin + BIN_S, n * 3600.0 / BIN_S));
+        out.push((routes, begin, begin + BIN_S, n * 3600.0 / BIN_S, true));
     }
     Ok(out)
 }
@@ -243,15 +245,74 @@ fn split(cuts: &[f64], begin: f64, end: f64, veh_h: f64) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// Whether some turn's share moved from `before` to `after` (shares, and the vehicles they
-/// were counted over) by at least [`MIN_CHANGE`] and by more than chance explains.
+/// The vehicles of one link in one interval (or the whole run), by turn, and how many of
+/// them were counted one by one rather than stated as a flow's rate.
+#[derive(Clone, Copy, Default)]
+struct Tally {
+    turns: PerTurn<f64>,
+    counted: f64,
+}
+
+impl Tally {
+    fn add(&mut self, other: &Tally) {
+        self.turns
+            .iter_mut()
+            .zip(&other.turns)
+            .for_each(|(a, b)| *a += b);
+        self.counted += other.counted;
+    }
+
+    fn total(&self) -> f64 {
+        self.turns.iter().sum()
+    }
+
+    /// The shares, and the factor that turns `p (1 - p)` into a share's variance: only the
+    /// counted vehicles are a sample (`counted / total^2`; 0 for flows alone).
+    fn shares(&self) -> Option<(PerTurn<f64>, f64)> {
+        let total = self.total();
+        Some((ratios_of(&self.turns)?, self.counted / (total * total)))
+    }
+}
+
+/// Whether some turn's share moved from `before` to `after` (shares, and their variance
+/// factors) by at least [`MIN_CHANGE`] and by more than chance explains.
 fn moved(before: (PerTurn<f64>, f64), after: (PerTurn<f64>, f64)) -> bool {
-    let ((p0, n0), (p1, n1)) = (before, after);
+    let ((p0, v0), (p1, v1)) = (before, after);
     p0.iter().zip(&p1).any(|(&a, &b)| {
-        let pooled = (a * n0 + b * n1) / (n0 + n1);
-        let se = (pooled * (1.0 - pooled) * (1.0 / n0 + 1.0 / n1)).sqrt();
+        let pooled = (a + b) / 2.0;
+        let se = (pooled * (1.0 - pooled) * (v0 + v1)).sqrt();
         (a - b).abs() >= MIN_CHANGE.max(Z * se)
     })
+}
+
+/// A link's turning ratios: the whole run's, then each interval's own from its start where
+/// they moved (see the module docs).
+fn turning_by_interval(link: &str, by_interval: &BTreeMap<u64, Tally>, out: &mut Demand) {
+    let mut whole = Tally::default();
+    by_interval.values().for_each(|t| whole.add(t));
+    let Some(mut in_force) = whole.shares() else {
+        return;
+    };
+    out.turning
+        .insert(link.to_owned(), TurningSpec::from_ratios(in_force.0));
+    // Intervals in time order (non-negative times order as their bits do); a counted sample
+    // too small to tell is left out.
+    for (&from, tally) in by_interval {
+        if tally.counted > 0.0 && tally.total() < MIN_SAMPLE_VEH {
+            continue;
+        }
+        let Some(shares) = tally.shares() else {
+            continue;
+        };
+        if moved(in_force, shares) {
+            out.turning_changes.push(TurningChangeSpec {
+                from_s: f64::from_bits(from),
+                link: Some(link.to_owned()),
+                ratios: TurningSpec::from_ratios(shares.0),
+            });
+            in_force = shares;
+        }
+    }
 }
 
 /// Shares of each turn, rounded to 4 places, the largest taking what makes them sum to 1;
@@ -285,9 +346,9 @@ pub fn demand(
     cuts.dedup();
     let mut entry_pieces: BTreeMap<String, Vec<(f64, f64, f64)>> = BTreeMap::new();
     // Vehicles per link, interval (by the bits of the cut that starts it) and turn.
-    let mut counts: BTreeMap<String, BTreeMap<u64, PerTurn<f64>>> = BTreeMap::new();
+    let mut counts: BTreeMap<String, BTreeMap<u64, Tally>> = BTreeMap::new();
     let mut middle = 0.0;
-    for (routes, begin, end, rate) in &pieces {
+    for (routes, begin, end, rate, counted) in &pieces {
         let total_p: f64 = routes.iter().map(|r| r.1).sum();
         for (edges, p) in routes {
             let share = if total_p > 0.0 { p / total_p } else { 0.0 };
@@ -308,11 +369,13 @@ pub fn demand(
                         && let Some(t) = m.turn.index()
                     {
                         for (from_s, veh) in split(&cuts, *begin, *end, rate * share) {
-                            counts
+                            let tally = counts
                                 .entry(g[w[0]].id.clone())
                                 .or_default()
                                 .entry(from_s.to_bits())
-                                .or_default()[t] += veh;
+                                .or_default();
+                            tally.turns[t] += veh;
+                            tally.counted += if *counted { veh } else { 0.0 };
                         }
                     }
                 }
@@ -348,35 +411,8 @@ pub fn demand(
         }
         out.demand.push(DemandSpec { link, flows });
     }
-    for (link, by_interval) in counts {
-        let mut whole: PerTurn<f64> = Default::default();
-        for c in by_interval.values() {
-            whole.iter_mut().zip(c).for_each(|(w, x)| *w += x);
-        }
-        let Some(base) = ratios_of(&whole) else {
-            continue;
-        };
-        // Intervals in time order (non-negative times order as their bits do).
-        let sampled: Vec<(f64, PerTurn<f64>, f64)> = by_interval
-            .iter()
-            .map(|(&from, c)| (f64::from_bits(from), c, c.iter().sum::<f64>()))
-            .filter(|&(_, _, n)| n >= MIN_SAMPLE_VEH)
-            .filter_map(|(from, c, n)| Some((from, ratios_of(c)?, n)))
-            .collect();
-        let total: f64 = whole.iter().sum();
-        let mut in_force = (base, total);
-        out.turning
-            .insert(link.clone(), TurningSpec::from_ratios(base));
-        for &(from_s, ratios, n) in &sampled {
-            if moved(in_force, (ratios, n)) {
-                out.turning_changes.push(TurningChangeSpec {
-                    from_s,
-                    link: Some(link.clone()),
-                    ratios: TurningSpec::from_ratios(ratios),
-                });
-                in_force = (ratios, n);
-            }
-        }
+    for (link, by_interval) in &counts {
+        turning_by_interval(link, by_interval, &mut out);
     }
     out.turning_changes
         .sort_by(|a, b| a.from_s.total_cmp(&b.from_s));
