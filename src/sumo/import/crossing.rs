@@ -4,14 +4,15 @@
 //! stops for. The import adds them: a pedestrian group across the road, as long as the road is
 //! wide at the junction (every lane, car or not), with a stage of its own in the program's red.
 //!
-//! The pedestrian group follows the junction's region: in `us` a WALK of 7 s, then a flashing
-//! DON'T WALK at 1.07 m/s and a 3 s buffer (MUTCD 4I.06); in `eu` a pedestrian green of 5 s
-//! and an intergreen that covers the crossing at 1.2 m/s (EN 12675). The car
+//! The pedestrian group follows the junction's region, as the intersection model times it: in
+//! `us` a WALK of 7 s, then a flashing DON'T WALK at 1.07 m/s and a 3 s buffer (MUTCD 4I.06);
+//! in `eu` a pedestrian green of 5 s and an intergreen that covers the crossing at 1.2 m/s
+//! (EN 12675). The car
 //! green gives up what the pedestrian stage needs, so the plan keeps the program's cycle.
 
 use std::collections::BTreeMap;
 
-use greenwave_controllers::model::spec::{GroupSpec, StageSpec};
+use greenwave_controllers::model::spec::{GroupSpec, IntersectionSpec, StageSpec};
 use greenwave_controllers::model::{GroupKind, Intersection, Movement, Region, Turn};
 use greenwave_controllers::plan::PlanStageSpec;
 use greenwave_controllers::sequencer::interstage;
@@ -21,6 +22,8 @@ use super::signals::Signals;
 
 /// The id the pedestrian group and its stage take.
 const PEDESTRIANS: &str = "P1";
+/// The longest intergreen an intersection file may give, s.
+const LONGEST_INTERGREEN_S: f64 = 60.0;
 
 /// The width of the road at `node`: for each leg, every lane of the edges between the node and
 /// that leg's other end, summed; the widest leg, m.
@@ -62,7 +65,7 @@ pub fn add_pedestrian_stage(
     };
     let approach = approach.approach;
     let cars = stage.id.clone();
-    let walk_s = match ix.region {
+    let mut walk_s = match ix.region {
         Region::Us => 7.0,
         Region::Eu | Region::PostSoviet => 5.0,
     };
@@ -72,20 +75,7 @@ pub fn add_pedestrian_stage(
             .or_default()
             .insert(PEDESTRIANS.to_owned(), amber_s);
     }
-    // The pedestrian clearance before any car green: in `us` the flashing don't walk at
-    // 1.07 m/s and a 3 s buffer, elsewhere the crossing at 1.2 m/s (EN 12675).
-    let (clear_s, max_green_s) = match ix.region {
-        Region::Us => {
-            let flashing = (crossing_m / 1.07).ceil();
-            (flashing + 3.0, (walk_s + flashing).max(30.0))
-        }
-        Region::Eu | Region::PostSoviet => ((crossing_m / 1.2).ceil(), 30.0),
-    };
     let min_car_green = ix.groups.iter().map(|g| g.min_green_s).fold(0.0, f64::max);
-    ix.intergreens_s.insert(
-        PEDESTRIANS.to_owned(),
-        ix.groups.iter().map(|g| (g.id.clone(), clear_s)).collect(),
-    );
     ix.groups.push(GroupSpec {
         id: PEDESTRIANS.to_owned(),
         kind: GroupKind::Pedestrian,
@@ -95,7 +85,7 @@ pub fn add_pedestrian_stage(
             lanes: vec![],
         }],
         min_green_s: walk_s,
-        max_green_s,
+        max_green_s: 30.0,
         walk_s: None,
         crossing_m: Some(crossing_m),
         clearance_s: None,
@@ -106,18 +96,37 @@ pub fn add_pedestrian_stage(
         id: PEDESTRIANS.to_owned(),
         groups: vec![PEDESTRIANS.to_owned()],
     });
+    // The model's pedestrian timing for the crossing (region rules: MUTCD 4I.06, EN 12675):
+    // the intergreen to the cars covers its clearance and buffer, and a walk that holds its
+    // stage (`us`) makes the stage as long as the walk and its flashing don't walk. Until it
+    // is known, the intergreens to the cars are the longest a file may give.
+    let to_cars = |ix: &IntersectionSpec, s: f64| -> BTreeMap<String, f64> {
+        ix.groups
+            .iter()
+            .filter(|g| g.kind == GroupKind::Vehicle)
+            .map(|g| (g.id.clone(), s))
+            .collect()
+    };
+    ix.intergreens_s
+        .insert(PEDESTRIANS.to_owned(), to_cars(ix, LONGEST_INTERGREEN_S));
+    let timing = Intersection::from_spec(ix)
+        .map_err(|p| format!("`{site}`: {p}"))?
+        .groups()
+        .last()
+        .and_then(|g| g.pedestrian)
+        .expect("the pedestrian group added above");
+    let clear_s = timing.least_intergreen().as_secs_f64().ceil();
+    ix.intergreens_s
+        .insert(PEDESTRIANS.to_owned(), to_cars(ix, clear_s));
+    if timing.hold_parallel {
+        walk_s += timing.clearance.as_secs_f64();
+    }
+    let walkers = ix.groups.last_mut().expect("added above");
+    walkers.max_green_s = walkers.max_green_s.max(walk_s);
     let built = Intersection::from_spec(ix).map_err(|p| format!("`{site}`: {p}"))?;
     let stage_of = |id: &str| built.stage(built.stage_by_id(id).expect("added above"));
     let between = interstage(&built, stage_of(&cars), stage_of(PEDESTRIANS))
         + interstage(&built, stage_of(PEDESTRIANS), stage_of(&cars));
-    // The stage holds the walk and, in `us`, its flashing don't walk.
-    let walkers = built.group_by_id(PEDESTRIANS).expect("added above");
-    let held = built
-        .group(walkers)
-        .pedestrian
-        .filter(|p| p.hold_parallel)
-        .map_or(0.0, |p| p.clearance.as_secs_f64());
-    let walk_s = walk_s + held;
     let car_green = s.plan.cycle_s - walk_s - between.as_secs_f64();
     if car_green < min_car_green {
         return Err(format!(
