@@ -219,9 +219,15 @@ impl Junction {
                     None
                 } else {
                     let decided = self.controller.decide(now, &inputs, &self.sequencer);
+                    self.sequencer.end_walks_by(self.controller.walks_by());
                     if self.priority_on {
-                        self.prioritiser
-                            .adjust(now, &self.samples, &self.sequencer, decided)
+                        self.prioritiser.adjust(
+                            now,
+                            &self.samples,
+                            &self.sequencer,
+                            decided,
+                            &*self.controller,
+                        )
                     } else {
                         decided
                     }

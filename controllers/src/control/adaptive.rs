@@ -105,6 +105,8 @@ pub struct Adaptive {
     pools: Vec<pools::Pool>,
     /// Interstage time from each plan stage to each other stage, s.
     between: Vec<Vec<f64>>,
+    /// The quickest the plan's order comes round: every stage for its minimum green.
+    round: Duration,
     waiting_since: Vec<Option<Instant>>,
     /// How far back each waiting group's clock was set for the queue a green left (`waits`).
     backdated: Vec<Duration>,
@@ -148,6 +150,13 @@ pub struct Adaptive {
     held_s: f64,
     /// Buses on their way, weighed by their people in the prediction.
     buses: Vec<super::BusCall>,
+    /// Whether the stage asked for is asked for on the wait bound (until a green decides
+    /// otherwise).
+    bound_forced: bool,
+    /// When the running green must end for the wait bound, for the walks it may recycle.
+    walks_by: Option<Instant>,
+    /// The earliest the running green may end (its minimum greens and walks).
+    free: Instant,
 }
 
 impl Adaptive {
@@ -208,7 +217,7 @@ impl Adaptive {
             f.pool = p;
         }
         let n = plan.stages.len();
-        let between = (0..n)
+        let between: Vec<Vec<f64>> = (0..n)
             .map(|i| {
                 (0..n)
                     .map(|j| {
@@ -222,6 +231,9 @@ impl Adaptive {
                     .collect()
             })
             .collect();
+        let round = (0..n)
+            .map(|i| plan.stages[i].min_green + Duration::from_secs_f64(between[i][(i + 1) % n]))
+            .fold(Duration::ZERO, |a, b| a + b);
         let buttons = site
             .group_detectors()
             .iter()
@@ -253,6 +265,7 @@ impl Adaptive {
             params,
             pools,
             between,
+            round,
             outflow: Outflow::default(),
             serve: None,
             waited: vec![0.0; ix.groups().len()],
@@ -265,6 +278,9 @@ impl Adaptive {
             cadence: cadence::Cadence::ignoring(unwatched),
             held_s: 0.0,
             buses: Vec::new(),
+            bound_forced: false,
+            walks_by: None,
+            free: Instant::ZERO,
         })
     }
 }
@@ -323,6 +339,24 @@ impl Controller for Adaptive {
     fn outflow(&self) -> Option<&Outflow> {
         Some(&self.outflow)
     }
+
+    fn on_wait_bound(&self) -> bool {
+        self.bound_forced
+    }
+
+    fn walks_by(&self) -> Option<Instant> {
+        self.walks_by
+    }
+
+    fn priority_fits(
+        &self,
+        now: Instant,
+        sequencer: &Sequencer,
+        stage: StageIndex,
+        until: Instant,
+    ) -> bool {
+        self.detour_fits(now, sequencer, stage, until)
+    }
 }
 
 impl Adaptive {
@@ -349,6 +383,9 @@ impl Adaptive {
         };
         // In a green: nothing is ending unless decided below.
         self.ending = None;
+        self.bound_forced = false;
+        self.walks_by = self.leave_by(k, now, true, None).map(|(by, _)| by);
+        self.free = seq.earliest_stage_end().unwrap_or(now);
         let cycle_room = self.cycle_room((k, running), now, green);
         let bounds = self.plan.stages[k];
         // A group that waited long keeps its green until a share of the queue it found has had
@@ -391,9 +428,10 @@ impl Adaptive {
         // way only to a group that has waited that long itself, not to one whose clock was set
         // back for the queue it was left.
         let real_only = managed || green < bounds.green;
-        if let Some(target) = self.over_wait_bound(k, now, real_only) {
+        if let Some(target) = self.over_wait_bound(k, (now, self.free), real_only) {
             self.commit(now, k, 0.0, (&queues, &inflow));
             self.ending = Some(Termination::ForceOff);
+            self.bound_forced = true;
             return Some(target);
         }
         // The hold for the queue found, unless a group reached the wait bound (above).
@@ -414,6 +452,7 @@ impl Adaptive {
         if green >= bounds.max_green {
             self.commit(now, k, 0.0, (&queues, &inflow));
             self.ending = Some(Termination::MaxOut);
+            let next = self.within_bound(k, now, real_only, next);
             return Some(self.rings.go(&self.plan, next));
         }
         // Otherwise: the extension (0 = end now) with the least predicted delay.
@@ -441,6 +480,7 @@ impl Adaptive {
             self.rings
                 .hand_on(&ix, &self.plan, (running, k, began), &serving, &demanded)
         } else {
+            let next = self.within_bound(k, now, real_only, next);
             self.rings.go(&self.plan, next)
         };
         self.commit(now, k, hold, (&queues, &inflow));

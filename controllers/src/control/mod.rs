@@ -110,4 +110,30 @@ pub trait Controller: Send {
     fn termination(&self) -> Option<Termination> {
         None
     }
+
+    /// Whether the stage it asks for is asked for on its wait bound (a group with a queue or
+    /// a pedestrian call has waited as long as it may), kept until that stage runs: transit
+    /// priority then neither holds the running green nor brings another forward.
+    fn on_wait_bound(&self) -> bool {
+        false
+    }
+
+    /// The latest instant the running stage may end for its wait bound, when a group waits:
+    /// a walk recycled in it must be over by then ([`Sequencer::end_walks_by`]).
+    fn walks_by(&self) -> Option<Instant> {
+        None
+    }
+
+    /// Whether transit priority may keep `stage` green until `until`, bringing it forward when
+    /// it is not running, and still let every group waiting outside it have its green within
+    /// the controller's wait bound; `true` for a controller without a wait bound.
+    fn priority_fits(
+        &self,
+        _now: Instant,
+        _sequencer: &Sequencer,
+        _stage: StageIndex,
+        _until: Instant,
+    ) -> bool {
+        true
+    }
 }

@@ -30,7 +30,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-use crate::control::BusCall;
+use crate::control::{BusCall, Controller};
 use crate::detector::{DetectorSample, FaultCode};
 use crate::model::{Approach, GroupIndex, GroupSet, Intersection, StageIndex, Turn};
 use crate::sequencer::Sequencer;
@@ -41,6 +41,8 @@ use crate::time::{Duration, Instant};
 const FORGET_AFTER: Duration = Duration::from_secs(60);
 /// A request from AVL is forgotten this long after its bus was due, unless renewed.
 const REQUEST_GRACE: Duration = Duration::from_secs(30);
+/// How long a bus due at the stop line takes to clear it, for the green it needs.
+const BUS_PASSAGE: Duration = Duration::from_secs(3);
 /// The furthest ahead a request may say its bus is due, s.
 pub const MAX_ETA_S: f64 = 600.0;
 
@@ -406,13 +408,18 @@ impl Prioritiser {
 
     /// Runs at `now` between the controller and the sequencer: reads the priority inputs in
     /// `samples`, and returns the stage to ask for instead of the controller's `decided` (which
-    /// it returns unchanged when no bus is due).
+    /// it returns unchanged when no bus is due). The `controller`'s wait bound comes first: a
+    /// priority is granted only where it lets every waiting group have its green within the
+    /// bound ([`Controller::priority_fits`]), and when the controller asks for `decided` on its
+    /// wait bound, no priority holds that back or takes its place and a priority running ends
+    /// there (its recovery still runs).
     pub fn adjust(
         &mut self,
         now: Instant,
         samples: &[DetectorSample],
         sequencer: &Sequencer,
         decided: Option<StageIndex>,
+        controller: &dyn Controller,
     ) -> Option<StageIndex> {
         self.read_inputs(now, samples);
         while let Some(i) = self.calls.iter().position(|c| now >= c.expires) {
@@ -423,6 +430,16 @@ impl Prioritiser {
         let rules = ix.priority();
         if !rules.enabled {
             self.calls.clear();
+            return decided;
+        }
+        if controller.on_wait_bound() {
+            for c in &mut self.calls {
+                if c.early || c.held_since.is_some() {
+                    c.early = false;
+                    c.hold_spent = true;
+                }
+            }
+            self.deferred = None;
             return decided;
         }
         // The bus due first.
@@ -451,6 +468,15 @@ impl Prioritiser {
             if self.calls[k].hold_spent {
                 return Some(next);
             }
+            let held_since = self.calls[k].held_since.unwrap_or(now);
+            let until =
+                (self.calls[k].due.max(now) + BUS_PASSAGE).min(held_since + rules.max_extension);
+            let running = sequencer.current_stage().unwrap_or(next);
+            if !controller.priority_fits(now, sequencer, running, until) {
+                self.calls[k].hold_spent = true;
+                self.deferred = None;
+                return Some(next);
+            }
             if self.calls[k].held_since.is_none() {
                 self.events
                     .push(PriorityEvent::ExtendGreen { approach, number });
@@ -474,6 +500,10 @@ impl Prioritiser {
         }
         if !self.calls[k].early {
             if self.keeps_cycle || self.calls[k].due > now + rules.early_window {
+                return decided;
+            }
+            let until = self.calls[k].due.max(now) + BUS_PASSAGE;
+            if !controller.priority_fits(now, sequencer, serve.stage, until) {
                 return decided;
             }
             self.calls[k].early = true;

@@ -13,11 +13,60 @@ fn run(
     controller: impl Fn(f64) -> Option<StageIndex>,
     samples: impl Fn(f64) -> Vec<DetectorSample>,
 ) -> Vec<(f64, PriorityEvent)> {
+    run_gated(seq, pr, il, (from, to), (controller, &FREE), samples)
+}
+
+/// What the controller tells priority of its wait bound (the priority logic's side of it).
+struct Gate {
+    /// It asks for its stage on the wait bound.
+    bound: bool,
+    /// A priority detour fits within the wait bound.
+    fits: bool,
+}
+
+/// A controller with no wait bound.
+const FREE: Gate = Gate {
+    bound: false,
+    fits: true,
+};
+
+impl Controller for Gate {
+    fn name(&self) -> &'static str {
+        "gate"
+    }
+    fn decide(
+        &mut self,
+        _: Instant,
+        _: &crate::control::Inputs<'_>,
+        _: &Sequencer,
+    ) -> Option<StageIndex> {
+        None
+    }
+    fn poll_at(&self, _: Instant) -> Option<Instant> {
+        None
+    }
+    fn on_wait_bound(&self) -> bool {
+        self.bound
+    }
+    fn priority_fits(&self, _: Instant, _: &Sequencer, _: StageIndex, _: Instant) -> bool {
+        self.fits
+    }
+}
+
+/// As `run`, with `gate` answering for the controller.
+fn run_gated(
+    seq: &mut Sequencer,
+    pr: &mut Prioritiser,
+    il: &mut Interlock,
+    (from, to): (f64, f64),
+    (controller, gate): (impl Fn(f64) -> Option<StageIndex>, &Gate),
+    samples: impl Fn(f64) -> Vec<DetectorSample>,
+) -> Vec<(f64, PriorityEvent)> {
     let mut events = Vec::new();
     let mut t = from;
     while t <= to + 1e-9 {
         let now = secs(t);
-        let adjusted = pr.adjust(now, &samples(t), seq, controller(t));
+        let adjusted = pr.adjust(now, &samples(t), seq, controller(t), gate);
         if let Some(s) = adjusted {
             seq.request(s).unwrap();
         }
@@ -338,13 +387,13 @@ fn loop_pulses_check_buses_in_and_out() {
     let mut samples = vec![DetectorSample::default(); 4];
     // The first sample only sets where the counts start.
     samples[2].count = 40;
-    pr.adjust(secs(0.0), &samples, &seq, None);
+    pr.adjust(secs(0.0), &samples, &seq, None, &FREE);
     assert_eq!(pr.active(), 0);
     samples[2].count = 41;
-    pr.adjust(secs(1.0), &samples, &seq, None);
+    pr.adjust(secs(1.0), &samples, &seq, None, &FREE);
     assert_eq!(pr.active(), 1);
     samples[3].count = 1;
-    pr.adjust(secs(9.0), &samples, &seq, None);
+    pr.adjust(secs(9.0), &samples, &seq, None, &FREE);
     assert_eq!(pr.active(), 0);
     let codes: Vec<_> = pr
         .take_events()
@@ -360,10 +409,10 @@ fn loop_pulses_check_buses_in_and_out() {
     assert_eq!(codes, vec![(112, number), (115, number)]);
     // A check-in nobody checks out is forgotten a minute after it was due.
     samples[2].count = 42;
-    pr.adjust(secs(10.0), &samples, &seq, None);
-    pr.adjust(secs(79.0), &samples, &seq, None);
+    pr.adjust(secs(10.0), &samples, &seq, None, &FREE);
+    pr.adjust(secs(79.0), &samples, &seq, None, &FREE);
     assert_eq!(pr.active(), 1);
-    pr.adjust(secs(80.1), &samples, &seq, None);
+    pr.adjust(secs(80.1), &samples, &seq, None, &FREE);
     assert_eq!(pr.active(), 0);
 }
 
@@ -391,4 +440,127 @@ fn a_cycle_keeping_controller_gets_no_early_green_only_extensions() {
         "{events:?}"
     );
     assert!(green_at(&r.ix, &r.seq, "4"), "the plan's stage runs on");
+}
+
+#[test]
+fn no_priority_where_it_would_keep_a_group_past_the_wait_bound() {
+    // Extension: the green the controller ends is not held.
+    let mut r = rig(NEMA_4LEG);
+    let (main, side) = main_and_side(&r.ix);
+    let ctl = |t: f64| Some(if t < 20.0 { main } else { side });
+    run(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (0.0, 15.0),
+        ctl,
+        no_inputs,
+    );
+    r.pr.request(secs(15.0), &r.seq, bus(Approach::EB, 12.0))
+        .unwrap();
+    let full = Gate {
+        bound: false,
+        fits: false,
+    };
+    let events = run_gated(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (15.1, 20.1),
+        (ctl, &full),
+        no_inputs,
+    );
+    assert!(!events.iter().any(|(_, e)| granted(e)), "{events:?}");
+    assert_eq!(
+        r.seq.state().get(r.ix.group_by_id("2").unwrap()),
+        Aspect::Amber
+    );
+
+    // Early green: the bus's stage is not brought forward.
+    let mut r = rig(NEMA_4LEG);
+    let ctl = |t: f64| Some(if t < 60.0 { side } else { main });
+    run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 8.0), ctl, no_inputs);
+    r.pr.request(secs(8.0), &r.seq, bus(Approach::EB, 20.0))
+        .unwrap();
+    let events = run_gated(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (8.1, 30.0),
+        (ctl, &full),
+        no_inputs,
+    );
+    assert!(!events.iter().any(|(_, e)| granted(e)), "{events:?}");
+    assert!(
+        green_at(&r.ix, &r.seq, "4"),
+        "the side street keeps its green"
+    );
+}
+
+#[test]
+fn a_stage_asked_for_on_the_wait_bound_ends_a_hold_at_once() {
+    let mut r = rig(NEMA_4LEG);
+    let (main, side) = main_and_side(&r.ix);
+    let ctl = |t: f64| Some(if t < 20.0 { main } else { side });
+    run(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (0.0, 15.0),
+        ctl,
+        no_inputs,
+    );
+    r.pr.request(secs(15.0), &r.seq, bus(Approach::EB, 12.0))
+        .unwrap();
+    // Held for the bus from 20 s ...
+    run(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (15.1, 23.0),
+        ctl,
+        no_inputs,
+    );
+    assert!(green_at(&r.ix, &r.seq, "2"), "held for the bus at 23 s");
+    // ... until the controller asks for the side street on its wait bound.
+    let bound = Gate {
+        bound: true,
+        fits: true,
+    };
+    run_gated(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (23.1, 23.2),
+        (ctl, &bound),
+        no_inputs,
+    );
+    assert_eq!(
+        r.seq.state().get(r.ix.group_by_id("2").unwrap()),
+        Aspect::Amber
+    );
+    // And the bus gets no second hold once the bound has passed.
+    let events = run(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (23.3, 40.0),
+        ctl,
+        no_inputs,
+    );
+    assert!(
+        !events.iter().any(|(_, e)| matches!(
+            e,
+            PriorityEvent::EarlyGreen { .. } | PriorityEvent::ExtendGreen { .. }
+        )),
+        "{events:?}"
+    );
+}
+
+/// Whether `e` grants a priority (an early green or a green extension).
+fn granted(e: &PriorityEvent) -> bool {
+    matches!(
+        e,
+        PriorityEvent::EarlyGreen { .. } | PriorityEvent::ExtendGreen { .. }
+    )
 }

@@ -97,6 +97,8 @@ pub struct Sequencer {
     ped_calls: GroupSet,
     /// When each group's red began as shown.
     red_since: Vec<Instant>,
+    /// A walk recycled in the running stage must have its clearance over by then.
+    walks_by: Option<Instant>,
 }
 
 impl Sequencer {
@@ -115,8 +117,16 @@ impl Sequencer {
             ped_changes: Vec::new(),
             ped_calls: GroupSet::EMPTY,
             red_since: vec![now; n],
+            walks_by: None,
             intersection,
         }
+    }
+
+    /// A walk recycled in the running stage (a call while its stage runs) must have its
+    /// clearance over by `by`, when the controller must leave the stage (its wait bound);
+    /// `None`: whenever it comes. Walks that enter with a stage are not affected.
+    pub fn end_walks_by(&mut self, by: Option<Instant>) {
+        self.walks_by = by;
     }
 
     /// A sequencer taking over at `now` from whatever showed `shown` (the cabinet's own
@@ -232,7 +242,7 @@ impl Sequencer {
         };
         let pedestrians = [
             self.ped_changes.first().map(|c| c.at),
-            self.recycle_at().map(|(_, at)| at),
+            self.recycle_at(Instant::ZERO).map(|(_, at)| at),
             self.rested_walk_end(),
         ];
         pedestrians.into_iter().chain([stage]).flatten().min()

@@ -146,8 +146,10 @@ impl Sequencer {
     }
 
     /// A called pedestrian group of the running stage at don't walk, and when it may walk: after
-    /// the intergreen from every group it conflicts with. `None` while a change of stage waits.
-    pub(super) fn recycle_at(&self) -> Option<(GroupIndex, Instant)> {
+    /// the intergreen from every group it conflicts with, if its walk and clearance are over by
+    /// the time the stage must end ([`Sequencer::end_walks_by`]), starting no earlier than
+    /// `now`. `None` while a change of stage waits.
+    pub(super) fn recycle_at(&self, now: Instant) -> Option<(GroupIndex, Instant)> {
         let Phase::Dwell { stage, .. } = self.phase else {
             return None;
         };
@@ -170,6 +172,14 @@ impl Sequencer {
                         at = at.max(self.go_end[c.get()] + ig);
                     }
                 }
+                let clearance = ix
+                    .group(g)
+                    .pedestrian
+                    .map_or(Duration::ZERO, |p| p.clearance);
+                let over = at.max(now) + ix.group(g).min_green + clearance;
+                if self.walks_by.is_some_and(|by| over > by) {
+                    return None;
+                }
                 Some((g, at))
             })
             .min_by_key(|&(_, at)| at)
@@ -177,7 +187,7 @@ impl Sequencer {
 
     /// Starts a recycled walk if one is due at `now`; true when it did.
     pub(super) fn recycle(&mut self, now: Instant) -> bool {
-        match self.recycle_at() {
+        match self.recycle_at(now) {
             Some((g, at)) if at <= now => {
                 self.ped_changes.push(Change {
                     at: now,

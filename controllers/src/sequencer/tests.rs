@@ -264,3 +264,24 @@ fn an_uncalled_us_walk_stays_dark_and_a_call_in_the_running_stage_recycles_it() 
     seq.call_pedestrian(ix.group_by_id("2").unwrap());
     assert!(seq.pedestrian_calls().iter().next().is_none());
 }
+
+#[test]
+fn a_walk_is_recycled_only_if_it_is_over_before_the_stage_must_end() {
+    let ix = intersection(NEMA_PEDS);
+    let mut seq = Sequencer::new(ix.clone(), secs(0.0));
+    seq.request(stage(&ix, "2+6")).unwrap();
+    let start = (seq.poll_at().unwrap() - secs(0.0)).as_secs_f64();
+    trace(&mut seq, &ix, "P2", start, start + 20.0);
+    let p2 = ix.group_by_id("P2").unwrap();
+    let walk = ix.group(p2).min_green + ix.group(p2).pedestrian.unwrap().clearance;
+    // The controller must leave 2+6 a tenth of a second before a walk pushed now could be over.
+    let by = secs(start + 20.0) + walk - Duration::from_millis(100);
+    seq.end_walks_by(Some(by));
+    seq.call_pedestrian(p2);
+    assert_eq!(trace(&mut seq, &ix, "P2", start + 20.0, start + 40.0), []);
+    assert!(seq.pedestrian_calls().contains(p2), "the call stays");
+    // With time for the whole walk, it comes at once.
+    seq.end_walks_by(Some(secs(start + 40.1) + walk));
+    let p2_trace = trace(&mut seq, &ix, "P2", start + 40.1, start + 60.0);
+    assert_eq!(p2_trace.first(), Some(&(start + 40.1, Green)));
+}

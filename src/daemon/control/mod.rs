@@ -552,11 +552,16 @@ impl ControlLoop {
         let preempt_reports = self.preemptor.take_events();
         if !to_flash && !preempting {
             let decided = self.controller.decide(now, &inputs, &self.sequencer);
+            self.sequencer.end_walks_by(self.controller.walks_by());
             self.prioritiser
                 .set_keeps_cycle(keeps_the_plan_cycle(self.controller.name()));
-            let decided = self
-                .prioritiser
-                .adjust(now, &self.samples, &self.sequencer, decided);
+            let decided = self.prioritiser.adjust(
+                now,
+                &self.samples,
+                &self.sequencer,
+                decided,
+                &*self.controller,
+            );
             if let Some(stage) = decided {
                 // A controller only names stages of its own intersection.
                 let _ = self.sequencer.request(stage);

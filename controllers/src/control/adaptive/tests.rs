@@ -514,11 +514,11 @@ fn a_green_discharging_a_saturated_queue_gives_way_only_to_a_real_wait() {
     ctl.waiting_since[g.get()] = Some(now - Duration::from_secs(130));
     ctl.backdated[g.get()] = Duration::from_secs(90);
     let target = Some(plan.stages[p].stage);
-    assert_eq!(ctl.over_wait_bound(k, now, false), target);
-    assert_eq!(ctl.over_wait_bound(k, now, true), None);
+    assert_eq!(ctl.over_wait_bound(k, (now, now), false), target);
+    assert_eq!(ctl.over_wait_bound(k, (now, now), true), None);
     // Once it has waited the bound itself, it is served next either way.
     ctl.waiting_since[g.get()] = Some(now - Duration::from_secs(215));
-    assert_eq!(ctl.over_wait_bound(k, now, true), target);
+    assert_eq!(ctl.over_wait_bound(k, (now, now), true), target);
 }
 
 #[test]
@@ -535,14 +535,20 @@ fn the_wait_bound_does_not_skip_a_stage_whose_group_waited_long() {
     ctl.waiting_since[group("4").get()] = Some(now - Duration::from_secs(125));
     ctl.waiting_since[group("3").get()] = Some(now - Duration::from_secs(30));
     // A left that has waited only 30 s is passed by: straight to 4+8.
-    assert_eq!(ctl.over_wait_bound(1, now, false), Some(stage("4+8")));
+    assert_eq!(
+        ctl.over_wait_bound(1, (now, now), false),
+        Some(stage("4+8"))
+    );
     // One that has waited long is served on the way (skipped, it would wait a cycle more).
     ctl.waiting_since[group("3").get()] = Some(now - Duration::from_secs(100));
-    assert_eq!(ctl.over_wait_bound(1, now, false), Some(stage("3+7")));
-    assert_eq!(ctl.over_wait_bound(1, now, true), Some(stage("3+7")));
+    assert_eq!(
+        ctl.over_wait_bound(1, (now, now), false),
+        Some(stage("3+7"))
+    );
+    assert_eq!(ctl.over_wait_bound(1, (now, now), true), Some(stage("3+7")));
     // Nobody at the bound: no jump at all.
     ctl.waiting_since[group("4").get()] = Some(now - Duration::from_secs(90));
-    assert_eq!(ctl.over_wait_bound(1, now, false), None);
+    assert_eq!(ctl.over_wait_bound(1, (now, now), false), None);
 }
 
 #[test]
@@ -666,4 +672,71 @@ fn the_greens_it_ends_say_why() {
     } else {
         assert_eq!(why, Some(Termination::GapOut), "after {held:.1} s");
     }
+}
+
+/// An adaptive controller on the rig's site, and a sequencer running `stage` past its minimum
+/// green at the returned instant.
+fn running(stage: &str) -> (Adaptive, Sequencer, Instant) {
+    let site = site();
+    let plan = plan(&site);
+    let ctl = Adaptive::new(site.clone(), plan, AdaptiveParams::default()).unwrap();
+    let ix = site.intersection.clone();
+    let mut seq = Sequencer::new(ix.clone(), Instant::ZERO);
+    seq.request(ix.stage_by_id(stage).unwrap()).unwrap();
+    let mut now = Instant::ZERO;
+    while !matches!(seq.phase(), Phase::Dwell { .. }) {
+        now += Duration::from_millis(100);
+        seq.poll(now);
+    }
+    let now = now + Duration::from_secs(300);
+    seq.poll(now);
+    (ctl, seq, now)
+}
+
+#[test]
+fn priority_fits_only_where_every_waiting_group_keeps_its_wait_bound() {
+    let (mut ctl, seq, now) = running("2+6");
+    let ix = ctl.site.intersection.clone();
+    let (main, side) = (
+        ix.stage_by_id("2+6").unwrap(),
+        ix.stage_by_id("4+8").unwrap(),
+    );
+    let to_side = interstage(&ix, ix.stage(main), ix.stage(side)).as_secs_f64();
+    let after = |s: f64| now + Duration::from_secs_f64(s);
+    // Northbound (4) has waited 100 s: 2+6 may be held while 4 still starts within 120 s.
+    ctl.waiting_since[ix.group_by_id("4").unwrap().get()] = Some(now - Duration::from_secs(100));
+    let room = 120.0 - 100.0 - to_side;
+    assert!(ctl.priority_fits(now, &seq, main, after(room - 0.5)));
+    assert!(!ctl.priority_fits(now, &seq, main, after(room + 0.5)));
+    // A detour to the side street's own stage serves it.
+    assert!(ctl.priority_fits(now, &seq, side, after(room + 30.0)));
+    // Nobody waiting: any hold fits.
+    ctl.waiting_since[ix.group_by_id("4").unwrap().get()] = None;
+    assert!(ctl.priority_fits(now, &seq, main, after(100.0)));
+}
+
+#[test]
+fn a_gap_out_goes_past_a_stage_that_would_keep_the_longest_waiter_past_the_bound() {
+    // Plan order 1+5, 2+6, 3+7, 4+8: from 2+6 (position 1) the next with demand is 3+7, but
+    // northbound (4, in 4+8) has waited so long that 3+7's minimum green first would take it
+    // past the bound.
+    let (mut ctl, _, now) = running("2+6");
+    let ix = ctl.site.intersection.clone();
+    let stage = |id: &str| ix.stage_by_id(id).unwrap();
+    ctl.free = now;
+    let next = (stage("3+7"), 2);
+    let direct = interstage(&ix, ix.stage(stage("2+6")), ix.stage(stage("4+8")));
+    let bound = Duration::from_secs(120);
+    ctl.waiting_since[ix.group_by_id("7").unwrap().get()] = Some(now - Duration::from_secs(5));
+    // Time for 3+7 on the way: it is served first.
+    ctl.waiting_since[ix.group_by_id("4").unwrap().get()] = Some(now - Duration::from_secs(60));
+    assert_eq!(ctl.within_bound(1, now, false, next), next);
+    // None left: straight to 4+8, still within the bound.
+    let waited = bound - direct - Duration::from_secs(1);
+    ctl.waiting_since[ix.group_by_id("4").unwrap().get()] = Some(now - waited);
+    assert_eq!(ctl.within_bound(1, now, false, next), (stage("4+8"), 3));
+    assert!(
+        ctl.over_wait_bound(1, (now, now), false).is_none(),
+        "not yet at the bound itself"
+    );
 }

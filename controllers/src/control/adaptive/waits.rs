@@ -10,7 +10,7 @@ use super::{Adaptive, group_queues};
 use crate::control::Inputs;
 use crate::detector::wrapping_delta;
 use crate::model::{GroupIndex, StageIndex, Turn};
-use crate::sequencer::Sequencer;
+use crate::sequencer::{Sequencer, interstage};
 use crate::time::{Duration, Instant};
 
 /// The longest a queue left behind by a green is taken to have waited already, s.
@@ -145,15 +145,52 @@ impl Adaptive {
     /// stage after plan position `k` that serves it can start: the first stage on the way to
     /// it, in the plan's order, that serves it or a group that has itself waited long
     /// (`long_wait_s`; skipping such a stage would leave that group a whole cycle more, and
-    /// bring the order back round to the skipped stage on the wait bound of its own). With
+    /// bring the order back round to the skipped stage on the wait bound of its own). The time
+    /// to its stage counts from `free`, when the running stage may end (its minimum greens and
+    /// the walks it holds), and the minimum green of every stage served on the way. With
     /// `real_only`, waits count from when the groups began to wait, without the set-back for a
     /// queue left.
     pub(super) fn over_wait_bound(
         &self,
         k: usize,
-        now: Instant,
+        (now, free): (Instant, Instant),
         real_only: bool,
     ) -> Option<StageIndex> {
+        let (leave_by, target) = self.leave_by(k, now, real_only, None)?;
+        (free.max(now) >= leave_by).then_some(self.plan.stages[target].stage)
+    }
+
+    /// The stage to go to from plan position `k` in place of `next` (the next with demand, and
+    /// its position): `next` itself, unless serving it first would keep the group waiting
+    /// longest past the wait bound (the running stage ending at the earliest when its minimum
+    /// greens and walks allow); then the stage the wait bound goes to.
+    pub(super) fn within_bound(
+        &self,
+        k: usize,
+        now: Instant,
+        real_only: bool,
+        next: (StageIndex, usize),
+    ) -> (StageIndex, usize) {
+        let free = self.free.max(now);
+        match self.leave_by(k, now, real_only, Some(next.1)) {
+            Some((by, _)) if free >= by => self
+                .leave_by(k, now, real_only, None)
+                .map_or(next, |(_, p)| (self.plan.stages[p].stage, p)),
+            _ => next,
+        }
+    }
+
+    /// The latest instant the green at plan position `k` may end and still let the group
+    /// waiting longest have its green within the wait bound, and the plan position to go to
+    /// then (see [`Adaptive::over_wait_bound`]); `via`, a position to be served on the way
+    /// whatever its groups waited. `None` when no group waits.
+    pub(super) fn leave_by(
+        &self,
+        k: usize,
+        now: Instant,
+        real_only: bool,
+        via: Option<usize>,
+    ) -> Option<(Instant, usize)> {
         let ix = &self.site.intersection;
         let n = self.plan.stages.len();
         let bound = Duration::from_secs_f64(self.params.max_wait_s);
@@ -172,20 +209,74 @@ impl Adaptive {
         let serves =
             |p: usize, g: GroupIndex| ix.stage(self.plan.stages[p].stage).groups.contains(g);
         let p = (1..=n).map(|d| (k + d) % n).find(|&p| serves(p, g))?;
-        if now - first + Duration::from_secs_f64(self.between[k][p]) < bound {
-            return None;
-        }
         let long = Duration::from_secs_f64(self.params.long_wait_s);
+        // A group has waited long, or so long that it would pass the bound before the order
+        // came round to it again, were every stage to run only its minimum green.
         let waited_long = |q: usize| {
             ix.stage(self.plan.stages[q].stage)
                 .groups
                 .iter()
-                .any(|h| since(h).is_some_and(|t| now - t >= long))
+                .any(|h| since(h).is_some_and(|t| now - t >= long || now - t + self.round >= bound))
         };
-        let on_the_way = (1..=n)
-            .map(|d| (k + d) % n)
-            .find(|&q| q == p || waited_long(q))
-            .unwrap_or(p);
-        Some(self.plan.stages[on_the_way].stage)
+        let between = |a: usize, b: usize| Duration::from_secs_f64(self.between[a][b]);
+        // The stages served on the way, each for its minimum green, then its own.
+        let mut path = Duration::ZERO;
+        let (mut from, mut on_the_way) = (k, None);
+        for q in (1..n).map(|d| (k + d) % n).take_while(|&q| q != p) {
+            if waited_long(q) || via == Some(q) {
+                path += between(from, q) + self.plan.stages[q].min_green;
+                from = q;
+                on_the_way.get_or_insert(q);
+            }
+        }
+        path += between(from, p);
+        Some((first + bound - path, on_the_way.unwrap_or(p)))
+    }
+
+    /// Whether transit priority may keep `stage` green until `until` (bringing it forward
+    /// when it is not running) and still let every group waiting outside it start its green
+    /// within the wait bound: its green ends at `until`, or after its minimum green once it
+    /// starts, and each waiting group's stage follows it as soon as the intergreens allow.
+    /// Waits count from when the groups began to wait (a detour does not add to a queue
+    /// left behind by a green).
+    pub(super) fn detour_fits(
+        &self,
+        now: Instant,
+        seq: &Sequencer,
+        stage: StageIndex,
+        until: Instant,
+    ) -> bool {
+        let ix = &self.site.intersection;
+        let bound = Duration::from_secs_f64(self.params.max_wait_s);
+        let min_green = self
+            .plan
+            .stages
+            .iter()
+            .find(|s| s.stage == stage)
+            .map_or(Duration::ZERO, |s| s.min_green);
+        let ends = match seq.current_stage() {
+            Some(r) if r == stage => until.max(seq.earliest_stage_end().unwrap_or(now)),
+            Some(r) => {
+                // Its groups' minimum greens and the walks they hold, then the intergreens.
+                let change = seq.earliest_stage_end().unwrap_or(now).max(now);
+                until.max(change + interstage(ix, ix.stage(r), ix.stage(stage)) + min_green)
+            }
+            None => until.max(now + min_green),
+        };
+        let groups = ix.stage(stage).groups;
+        ix.group_indices()
+            .filter(|&g| !groups.contains(g))
+            .filter_map(|g| {
+                let since = self.waiting_since[g.get()]? + self.backdated[g.get()];
+                let reach = self
+                    .plan
+                    .stages
+                    .iter()
+                    .filter(|s| ix.stage(s.stage).groups.contains(g))
+                    .map(|s| interstage(ix, ix.stage(stage), ix.stage(s.stage)))
+                    .min()?;
+                Some(ends + reach - since)
+            })
+            .all(|wait| wait < bound)
     }
 }
