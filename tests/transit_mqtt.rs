@@ -13,7 +13,7 @@ use greenwave::daemon::telemetry::Telemetry;
 use greenwave::mqtt::broker;
 use greenwave::mqtt::payload::EventMsg;
 
-use support::{arterial_cabinets, eventually, paced_j1};
+use support::{arterial_cabinets, eventually, paced_j1_with};
 
 const SPEED: f64 = 10.0;
 
@@ -41,7 +41,14 @@ async fn priority_and_preemption_requests_over_mqtt_move_the_signals_safely() {
     let seen = support::subscribe(options, "greenwave/v1/#").await.1;
     let cabinets = arterial_cabinets(SPEED, 1800.0).await;
     let url = format!("mqtt://{broker}");
-    let config = paced_j1(cabinets.sites[0].address, SPEED, Some(&url));
+    // Actuated control: its transit priority brings a bus's green forward by rule (the adaptive
+    // controller weighs a bus against the cars itself, `control/adaptive/bus_first.rs`).
+    let config = paced_j1_with(
+        cabinets.sites[0].address,
+        SPEED,
+        Some(&url),
+        &[("GREENWAVE__CONTROLLER__KIND", "actuated")],
+    );
     let (stop, _view, daemon) = support::daemon_on_broker(config).await;
 
     let priority = "greenwave/v1/J1/priority/request";

@@ -151,6 +151,16 @@ pub async fn arterial_cabinets(speed: f64, duration_s: f64) -> greenwave::cabine
 /// daemon follows the cabinet clock, polls and writes its watchdog `speed` times as often, and
 /// talks to `broker` if given.
 pub fn paced_j1(address: SocketAddr, speed: f64, broker: Option<&str>) -> DaemonConfig {
+    paced_j1_with(address, speed, broker, &[])
+}
+
+/// As [`paced_j1`], with further environment `overrides`.
+pub fn paced_j1_with(
+    address: SocketAddr,
+    speed: f64,
+    broker: Option<&str>,
+    more: &[(&str, &str)],
+) -> DaemonConfig {
     let tick_hz = (10.0 * speed).to_string();
     let watchdog_s = (1.0 / speed).to_string();
     let mut overrides = vec![
@@ -162,6 +172,7 @@ pub fn paced_j1(address: SocketAddr, speed: f64, broker: Option<&str>) -> Daemon
     if let Some(url) = broker {
         overrides.push(("GREENWAVE__MQTT__BROKER", url));
     }
+    overrides.extend_from_slice(more);
     j1_config(address, &overrides)
 }
 

@@ -155,6 +155,8 @@ pub struct Adaptive {
     bound_forced: bool,
     /// When the running green must end for the wait bound, for the walks it may recycle.
     walks_by: Option<Instant>,
+    /// Whether the stage asked for is a bus's brought forward (`bus_first`).
+    bus_brought: bool,
     /// The earliest the running green may end (its minimum greens and walks).
     free: Instant,
 }
@@ -280,6 +282,7 @@ impl Adaptive {
             buses: Vec::new(),
             bound_forced: false,
             walks_by: None,
+            bus_brought: false,
             free: Instant::ZERO,
         })
     }
@@ -348,6 +351,14 @@ impl Controller for Adaptive {
         self.walks_by
     }
 
+    fn brings_buses_forward(&self) -> bool {
+        true
+    }
+
+    fn bringing_bus_forward(&self) -> bool {
+        self.bus_brought
+    }
+
     fn priority_fits(
         &self,
         now: Instant,
@@ -384,6 +395,7 @@ impl Adaptive {
         // In a green: nothing is ending unless decided below.
         self.ending = None;
         self.bound_forced = false;
+        self.bus_brought = false;
         self.walks_by = self.leave_by(k, now, true, None).map(|(by, _)| by);
         self.free = seq.earliest_stage_end().unwrap_or(now);
         let cycle_room = self.cycle_room((k, running), now, green);
@@ -444,8 +456,12 @@ impl Adaptive {
             self.commit(now, k, 1.0, (&queues, &inflow));
             return Some(running);
         }
-        // Nobody else waiting: rest in green.
+        // Nobody else waiting: rest in green, unless a bus is due on red.
         let Some(next) = next else {
+            let rest = self.predict(k, self.params.horizon_s, &queues, &inflow, None);
+            if let Some(early) = self.bus_first(now, (k, running), seq, (&queues, &inflow), rest) {
+                return Some(self.bring_forward(now, k, early, (&queues, &inflow)));
+            }
             self.commit(now, k, self.params.horizon_s, (&queues, &inflow));
             return Some(running);
         };
@@ -472,6 +488,10 @@ impl Adaptive {
             hold += self.params.step_s;
         }
         let hold = best.1;
+        // A bus due soon on red: its stage brought forward, where that saves people's delay.
+        if let Some(early) = self.bus_first(now, (k, running), seq, (&queues, &inflow), best.0) {
+            return Some(self.bring_forward(now, k, early, (&queues, &inflow)));
+        }
         // Held on: a group of the stage whose queue is gone hands its ring on to the next
         // stage's group (dual-ring), while the others are still being served.
         let serving = |g: GroupIndex| queued[g.get()] >= 1.0;
@@ -541,6 +561,7 @@ impl Adaptive {
 /// Time resolution of the prediction, s.
 const BIN_S: f64 = 2.0;
 
+mod bus_first;
 mod cadence;
 mod counted;
 mod equity;

@@ -118,6 +118,17 @@ pub trait Controller: Send {
         false
     }
 
+    /// Whether it brings a bus's stage forward itself where that pays (transit priority then
+    /// grants no early green of its own, only green extension).
+    fn brings_buses_forward(&self) -> bool {
+        false
+    }
+
+    /// Whether the stage it asks for is a bus's brought forward (kept until that stage runs).
+    fn bringing_bus_forward(&self) -> bool {
+        false
+    }
+
     /// The latest instant the running stage may end for its wait bound, when a group waits:
     /// a walk recycled in it must be over by then ([`Sequencer::end_walks_by`]).
     fn walks_by(&self) -> Option<Instant> {

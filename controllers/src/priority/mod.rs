@@ -498,6 +498,17 @@ impl Prioritiser {
         if self.calls[k].hold_spent {
             return decided;
         }
+        if controller.brings_buses_forward() {
+            // The controller weighs the bus itself; its early green is logged as one.
+            let early = decided.is_some_and(has_bus) && controller.bringing_bus_forward();
+            if early && !self.calls[k].early {
+                self.calls[k].early = true;
+                self.events
+                    .push(PriorityEvent::EarlyGreen { approach, number });
+                self.recovery = Some(self.waiting(now, sequencer, serve.group, samples));
+            }
+            return decided;
+        }
         if !self.calls[k].early {
             if self.keeps_cycle || self.calls[k].due > now + rules.early_window {
                 return decided;

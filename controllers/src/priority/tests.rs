@@ -22,12 +22,15 @@ struct Gate {
     bound: bool,
     /// A priority detour fits within the wait bound.
     fits: bool,
+    /// It brings buses' stages forward itself.
+    forward: bool,
 }
 
 /// A controller with no wait bound.
 const FREE: Gate = Gate {
     bound: false,
     fits: true,
+    forward: false,
 };
 
 impl Controller for Gate {
@@ -50,6 +53,12 @@ impl Controller for Gate {
     }
     fn priority_fits(&self, _: Instant, _: &Sequencer, _: StageIndex, _: Instant) -> bool {
         self.fits
+    }
+    fn brings_buses_forward(&self) -> bool {
+        self.forward
+    }
+    fn bringing_bus_forward(&self) -> bool {
+        false
     }
 }
 
@@ -459,8 +468,8 @@ fn no_priority_where_it_would_keep_a_group_past_the_wait_bound() {
     r.pr.request(secs(15.0), &r.seq, bus(Approach::EB, 12.0))
         .unwrap();
     let full = Gate {
-        bound: false,
         fits: false,
+        ..FREE
     };
     let events = run_gated(
         &mut r.seq,
@@ -525,7 +534,7 @@ fn a_stage_asked_for_on_the_wait_bound_ends_a_hold_at_once() {
     // ... until the controller asks for the side street on its wait bound.
     let bound = Gate {
         bound: true,
-        fits: true,
+        ..FREE
     };
     run_gated(
         &mut r.seq,
@@ -563,4 +572,52 @@ fn granted(e: &PriorityEvent) -> bool {
         e,
         PriorityEvent::EarlyGreen { .. } | PriorityEvent::ExtendGreen { .. }
     )
+}
+
+#[test]
+fn a_controller_that_brings_buses_forward_itself_gets_extensions_only() {
+    let forward = Gate {
+        forward: true,
+        ..FREE
+    };
+    // A bus due soon on red: no early green from priority.
+    let mut r = rig(NEMA_4LEG);
+    let (main, side) = main_and_side(&r.ix);
+    let ctl = |t: f64| Some(if t < 60.0 { side } else { main });
+    run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 8.0), ctl, no_inputs);
+    r.pr.request(secs(8.0), &r.seq, bus(Approach::EB, 20.0))
+        .unwrap();
+    let events = run_gated(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (8.1, 30.0),
+        (ctl, &forward),
+        no_inputs,
+    );
+    assert!(!events.iter().any(|(_, e)| granted(e)), "{events:?}");
+    assert!(green_at(&r.ix, &r.seq, "4"));
+    // A bus due on green: its green is still held.
+    let mut r = rig(NEMA_4LEG);
+    let ctl = |t: f64| Some(if t < 20.0 { main } else { side });
+    run(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (0.0, 15.0),
+        ctl,
+        no_inputs,
+    );
+    r.pr.request(secs(15.0), &r.seq, bus(Approach::EB, 12.0))
+        .unwrap();
+    let events = run_gated(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (15.1, 26.9),
+        (ctl, &forward),
+        no_inputs,
+    );
+    assert!(events.iter().any(|(_, e)| granted(e)), "{events:?}");
+    assert!(green_at(&r.ix, &r.seq, "2"));
 }

@@ -48,6 +48,20 @@ impl Adaptive {
         hold: f64,
         queues: &[f64],
         inflow: &Inflow<'_>,
+        record: Option<&mut Vec<Vec<f64>>>,
+    ) -> f64 {
+        self.predict_order(k, (hold, None), queues, inflow, record)
+    }
+
+    /// As [`Adaptive::predict`], with the stage after the hold at plan position `then` where
+    /// given (out of the plan's order: a bus's stage brought forward), the order following on
+    /// from there.
+    pub(super) fn predict_order(
+        &self,
+        k: usize,
+        (hold, mut then): (f64, Option<usize>),
+        queues: &[f64],
+        inflow: &Inflow<'_>,
         mut record: Option<&mut Vec<Vec<f64>>>,
     ) -> f64 {
         let ix = &self.site.intersection;
@@ -82,10 +96,12 @@ impl Adaptive {
                         .enumerate()
                         .any(|(i, s)| s && (q[i] >= 0.5 || inflow.soon(i, b) >= 0.5))
                 };
-                let next = (1..=n)
-                    .map(|d| (at + d) % n)
-                    .find(|&p| p != at && waiting(p))
-                    .unwrap_or((at + 1) % n);
+                let next = then.take().unwrap_or_else(|| {
+                    (1..=n)
+                        .map(|d| (at + d) % n)
+                        .find(|&p| p != at && waiting(p))
+                        .unwrap_or((at + 1) % n)
+                });
                 green_from = now + self.between[at][next];
                 at = next;
                 end_by = green_from + self.plan.stages[at].max_green.as_secs_f64();

@@ -740,3 +740,41 @@ fn a_gap_out_goes_past_a_stage_that_would_keep_the_longest_waiter_past_the_bound
         "not yet at the bound itself"
     );
 }
+
+#[test]
+fn a_full_bus_due_soon_has_its_stage_brought_forward_where_that_pays_and_the_bound_allows() {
+    // 4+8 (position 3) runs; a few left turners wait at 1+5, next in the plan's order. A bus
+    // with 60 people is due at the eastbound stop line (2, in 2+6) in 6 s.
+    let (mut ctl, seq, now) = running("4+8");
+    let ix = ctl.site.intersection.clone();
+    let left = ix.group_by_id("1").unwrap();
+    let horizon = 120;
+    let arrivals = vec![vec![0.0; horizon]; ctl.flows.len()];
+    let queues: Vec<f64> = ctl
+        .flows
+        .iter()
+        .map(|f| if f.group == left { 2.0 } else { 0.0 })
+        .collect();
+    let inflow = super::predict::Inflow::new(&arrivals, horizon);
+    let running = ix.stage_by_id("4+8").unwrap();
+    // Against the best schedule in the plan's order (ending 4+8 now, as the decision would).
+    let bus_first = |ctl: &Adaptive| {
+        let best = ctl.predict(3, 0.0, &queues, &inflow, None);
+        ctl.bus_first(now, (3, running), &seq, (&queues, &inflow), best)
+    };
+    assert_eq!(bus_first(&ctl), None, "no bus, nothing brought forward");
+    ctl.buses = vec![crate::control::BusCall {
+        group: ix.group_by_id("2").unwrap(),
+        eta_s: 6.0,
+        people: 60.0,
+    }];
+    let main = ix.stage_by_id("2+6").unwrap();
+    assert_eq!(bus_first(&ctl), Some((main, 1)));
+    // Not where the left turners would pass the wait bound for it.
+    ctl.waiting_since[left.get()] = Some(now - Duration::from_secs(110));
+    assert_eq!(bus_first(&ctl), None);
+    // Nor for a bus too far off.
+    ctl.waiting_since[left.get()] = None;
+    ctl.buses[0].eta_s = 60.0;
+    assert_eq!(bus_first(&ctl), None);
+}

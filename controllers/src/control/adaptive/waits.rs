@@ -192,20 +192,39 @@ impl Adaptive {
         via: Option<usize>,
     ) -> Option<(Instant, usize)> {
         let ix = &self.site.intersection;
-        let n = self.plan.stages.len();
         let bound = Duration::from_secs_f64(self.params.max_wait_s);
-        let since = |g: GroupIndex| {
-            let back = if real_only {
-                self.backdated[g.get()]
-            } else {
-                Duration::ZERO
-            };
-            self.waiting_since[g.get()].map(|t| t + back)
-        };
         let (first, g) = ix
             .group_indices()
-            .filter_map(|g| since(g).map(|t| (t, g)))
+            .filter_map(|g| self.since(g, real_only).map(|t| (t, g)))
             .min()?;
+        let (path, to) = self.path(k, g, (now, real_only), via)?;
+        Some((first + bound - path, to))
+    }
+
+    /// When group `g` began to wait, if it waits; with `real_only`, without the set-back for a
+    /// queue left.
+    fn since(&self, g: GroupIndex, real_only: bool) -> Option<Instant> {
+        let back = if real_only {
+            self.backdated[g.get()]
+        } else {
+            Duration::ZERO
+        };
+        self.waiting_since[g.get()].map(|t| t + back)
+    }
+
+    /// From the end of the green at plan position `k`: how long until group `g`'s green can
+    /// start, serving on the way (each for its least green) the stages whose groups waited
+    /// long and `via`, and the first stage to go to.
+    fn path(
+        &self,
+        k: usize,
+        g: GroupIndex,
+        (now, real_only): (Instant, bool),
+        via: Option<usize>,
+    ) -> Option<(Duration, usize)> {
+        let ix = &self.site.intersection;
+        let n = self.plan.stages.len();
+        let bound = Duration::from_secs_f64(self.params.max_wait_s);
         let serves =
             |p: usize, g: GroupIndex| ix.stage(self.plan.stages[p].stage).groups.contains(g);
         let p = (1..=n).map(|d| (k + d) % n).find(|&p| serves(p, g))?;
@@ -213,13 +232,12 @@ impl Adaptive {
         // A group has waited long, or so long that it would pass the bound before the order
         // came round to it again, were every stage to run only its minimum green.
         let waited_long = |q: usize| {
-            ix.stage(self.plan.stages[q].stage)
-                .groups
-                .iter()
-                .any(|h| since(h).is_some_and(|t| now - t >= long || now - t + self.round >= bound))
+            ix.stage(self.plan.stages[q].stage).groups.iter().any(|h| {
+                self.since(h, real_only)
+                    .is_some_and(|t| now - t >= long || now - t + self.round >= bound)
+            })
         };
         let between = |a: usize, b: usize| Duration::from_secs_f64(self.between[a][b]);
-        // The stages served on the way, each for its minimum green, then its own.
         let mut path = Duration::ZERO;
         let (mut from, mut on_the_way) = (k, None);
         for q in (1..n).map(|d| (k + d) % n).take_while(|&q| q != p) {
@@ -230,7 +248,27 @@ impl Adaptive {
             }
         }
         path += between(from, p);
-        Some((first + bound - path, on_the_way.unwrap_or(p)))
+        Some((path, on_the_way.unwrap_or(p)))
+    }
+
+    /// The shortest green plan position `p` can have: its minimum green, or the walks it
+    /// owes a pedestrian call and the clearances they hold its vehicle green for.
+    fn least_green(&self, p: usize) -> Duration {
+        let ix = &self.site.intersection;
+        ix.stage(self.plan.stages[p].stage)
+            .groups
+            .iter()
+            .filter(|g| self.ped_called[g.get()])
+            .filter_map(|g| {
+                let walk = ix.group(g).pedestrian?;
+                let held = if walk.hold_parallel {
+                    walk.clearance
+                } else {
+                    Duration::ZERO
+                };
+                Some(ix.group(g).min_green + held)
+            })
+            .fold(self.plan.stages[p].min_green, Duration::max)
     }
 
     /// Whether transit priority may keep `stage` green until `until` (bringing it forward
@@ -248,12 +286,8 @@ impl Adaptive {
     ) -> bool {
         let ix = &self.site.intersection;
         let bound = Duration::from_secs_f64(self.params.max_wait_s);
-        let min_green = self
-            .plan
-            .stages
-            .iter()
-            .find(|s| s.stage == stage)
-            .map_or(Duration::ZERO, |s| s.min_green);
+        let position = self.plan.stages.iter().position(|s| s.stage == stage);
+        let min_green = position.map_or(Duration::ZERO, |p| self.least_green(p));
         let ends = match seq.current_stage() {
             Some(r) if r == stage => until.max(seq.earliest_stage_end().unwrap_or(now)),
             Some(r) => {
@@ -267,7 +301,7 @@ impl Adaptive {
         ix.group_indices()
             .filter(|&g| !groups.contains(g))
             .filter_map(|g| {
-                let since = self.waiting_since[g.get()]? + self.backdated[g.get()];
+                let since = self.since(g, true)?;
                 let reach = self
                     .plan
                     .stages
