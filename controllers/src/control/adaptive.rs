@@ -219,20 +219,7 @@ impl Adaptive {
             f.pool = p;
         }
         let n = plan.stages.len();
-        let between: Vec<Vec<f64>> = (0..n)
-            .map(|i| {
-                (0..n)
-                    .map(|j| {
-                        interstage(
-                            &ix,
-                            ix.stage(plan.stages[i].stage),
-                            ix.stage(plan.stages[j].stage),
-                        )
-                        .as_secs_f64()
-                    })
-                    .collect()
-            })
-            .collect();
+        let between = interstages(&ix, &plan);
         let round = (0..n)
             .map(|i| plan.stages[i].min_green + Duration::from_secs_f64(between[i][(i + 1) % n]))
             .fold(Duration::ZERO, |a, b| a + b);
@@ -286,6 +273,19 @@ impl Adaptive {
             free: Instant::ZERO,
         })
     }
+}
+
+/// The interstage time from each stage of `plan` to each other, s.
+fn interstages(ix: &crate::model::Intersection, plan: &TimingPlan) -> Vec<Vec<f64>> {
+    let stage = |i: usize| ix.stage(plan.stages[i].stage);
+    let n = plan.stages.len();
+    (0..n)
+        .map(|i| {
+            (0..n)
+                .map(|j| interstage(ix, stage(i), stage(j)).as_secs_f64())
+                .collect()
+        })
+        .collect()
 }
 
 /// By channel: true for `site`'s advance count loops (for the performance measures; no decision
@@ -458,12 +458,7 @@ impl Adaptive {
         }
         // Nobody else waiting: rest in green, unless a bus is due on red.
         let Some(next) = next else {
-            let rest = self.predict(k, self.params.horizon_s, &queues, &inflow, None);
-            if let Some(early) = self.bus_first(now, (k, running), seq, (&queues, &inflow), rest) {
-                return Some(self.bring_forward(now, k, early, (&queues, &inflow)));
-            }
-            self.commit(now, k, self.params.horizon_s, (&queues, &inflow));
-            return Some(running);
+            return Some(self.rest_or_bus(now, (k, running), seq, (&queues, &inflow)));
         };
         if green >= bounds.max_green {
             self.commit(now, k, 0.0, (&queues, &inflow));
@@ -476,17 +471,7 @@ impl Adaptive {
             .as_secs_f64()
             .min(self.params.max_extension_s)
             .min(cycle_room.max(0.0));
-        // Every extension up to the room left (delay against extension can fall, rise and fall
-        // again as a platoon comes into reach).
-        let mut best = (f64::INFINITY, 0.0);
-        let mut hold = 0.0;
-        while hold <= room + 1e-9 {
-            let delay = self.predict(k, hold, &queues, &inflow, None);
-            if delay < best.0 - 1e-6 {
-                best = (delay, hold);
-            }
-            hold += self.params.step_s;
-        }
+        let best = self.best_extension(k, room, (&queues, &inflow));
         let hold = best.1;
         // A bus due soon on red: its stage brought forward, where that saves people's delay.
         if let Some(early) = self.bus_first(now, (k, running), seq, (&queues, &inflow), best.0) {
@@ -508,6 +493,27 @@ impl Adaptive {
         self.ending = (stage != running).then_some(Termination::GapOut);
         Some(stage)
     }
+    /// Of every extension of plan position `k`'s green up to `room` s (delay against extension
+    /// can fall, rise and fall again as a platoon comes into reach): the least predicted delay,
+    /// and the extension that gives it (0: end now).
+    fn best_extension(
+        &self,
+        k: usize,
+        room: f64,
+        (queues, inflow): (&[f64], &predict::Inflow<'_>),
+    ) -> (f64, f64) {
+        let mut best = (f64::INFINITY, 0.0);
+        let mut hold = 0.0;
+        while hold <= room + 1e-9 {
+            let delay = self.predict(k, hold, queues, inflow, None);
+            if delay < best.0 - 1e-6 {
+                best = (delay, hold);
+            }
+            hold += self.params.step_s;
+        }
+        best
+    }
+
     /// The plan position running at `now`, its green so far and the stage standing for it;
     /// else what to request (between stages, or to start). Tracks the cycle's start.
     fn position(

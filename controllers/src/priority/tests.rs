@@ -137,12 +137,12 @@ fn rig(text: &str) -> Rig {
     }
 }
 
-#[test]
-fn a_green_the_controller_ends_is_held_for_a_bus_until_it_checks_out() {
+/// The controller runs 2+6 and wants 4+8 from 20 s; at 15 s a bus from the east is due in
+/// 12 s.
+fn bus_due_on_green() -> (Rig, impl Fn(f64) -> Option<StageIndex> + Copy) {
     let mut r = rig(NEMA_4LEG);
     let (main, side) = main_and_side(&r.ix);
-    // The controller runs 2+6 and wants 4+8 from 20 s.
-    let ctl = |t: f64| Some(if t < 20.0 { main } else { side });
+    let ctl = move |t: f64| Some(if t < 20.0 { main } else { side });
     run(
         &mut r.seq,
         &mut r.pr,
@@ -153,6 +153,24 @@ fn a_green_the_controller_ends_is_held_for_a_bus_until_it_checks_out() {
     );
     r.pr.request(secs(15.0), &r.seq, bus(Approach::EB, 12.0))
         .unwrap();
+    (r, ctl)
+}
+
+/// The controller runs 4+8 from 0 s to 60 s, then 2+6; at 8 s a bus from the east is due in
+/// 20 s.
+fn bus_due_on_red() -> (Rig, impl Fn(f64) -> Option<StageIndex> + Copy) {
+    let mut r = rig(NEMA_4LEG);
+    let (main, side) = main_and_side(&r.ix);
+    let ctl = move |t: f64| Some(if t < 60.0 { side } else { main });
+    run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 8.0), ctl, no_inputs);
+    r.pr.request(secs(8.0), &r.seq, bus(Approach::EB, 20.0))
+        .unwrap();
+    (r, ctl)
+}
+
+#[test]
+fn a_green_the_controller_ends_is_held_for_a_bus_until_it_checks_out() {
+    let (mut r, ctl) = bus_due_on_green();
     let events = run(
         &mut r.seq,
         &mut r.pr,
@@ -225,14 +243,8 @@ fn a_hold_ends_after_the_longest_extension_whatever_the_bus_does() {
 
 #[test]
 fn a_bus_due_soon_on_red_brings_its_green_forward_without_cutting_a_minimum_green() {
-    let mut r = rig(NEMA_4LEG);
-    let (main, side) = main_and_side(&r.ix);
-    // The controller runs 4+8 from 0 s to 60 s.
-    let ctl = |t: f64| Some(if t < 60.0 { side } else { main });
-    run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 8.0), ctl, no_inputs);
+    let (mut r, ctl) = bus_due_on_red();
     let side_green = r.seq.go_start(r.ix.group_by_id("4").unwrap());
-    r.pr.request(secs(8.0), &r.seq, bus(Approach::EB, 20.0))
-        .unwrap();
     let events = run(
         &mut r.seq,
         &mut r.pr,
@@ -454,19 +466,7 @@ fn a_cycle_keeping_controller_gets_no_early_green_only_extensions() {
 #[test]
 fn no_priority_where_it_would_keep_a_group_past_the_wait_bound() {
     // Extension: the green the controller ends is not held.
-    let mut r = rig(NEMA_4LEG);
-    let (main, side) = main_and_side(&r.ix);
-    let ctl = |t: f64| Some(if t < 20.0 { main } else { side });
-    run(
-        &mut r.seq,
-        &mut r.pr,
-        &mut r.il,
-        (0.0, 15.0),
-        ctl,
-        no_inputs,
-    );
-    r.pr.request(secs(15.0), &r.seq, bus(Approach::EB, 12.0))
-        .unwrap();
+    let (mut r, ctl) = bus_due_on_green();
     let full = Gate {
         fits: false,
         ..FREE
@@ -486,11 +486,7 @@ fn no_priority_where_it_would_keep_a_group_past_the_wait_bound() {
     );
 
     // Early green: the bus's stage is not brought forward.
-    let mut r = rig(NEMA_4LEG);
-    let ctl = |t: f64| Some(if t < 60.0 { side } else { main });
-    run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 8.0), ctl, no_inputs);
-    r.pr.request(secs(8.0), &r.seq, bus(Approach::EB, 20.0))
-        .unwrap();
+    let (mut r, ctl) = bus_due_on_red();
     let events = run_gated(
         &mut r.seq,
         &mut r.pr,
@@ -508,19 +504,7 @@ fn no_priority_where_it_would_keep_a_group_past_the_wait_bound() {
 
 #[test]
 fn a_stage_asked_for_on_the_wait_bound_ends_a_hold_at_once() {
-    let mut r = rig(NEMA_4LEG);
-    let (main, side) = main_and_side(&r.ix);
-    let ctl = |t: f64| Some(if t < 20.0 { main } else { side });
-    run(
-        &mut r.seq,
-        &mut r.pr,
-        &mut r.il,
-        (0.0, 15.0),
-        ctl,
-        no_inputs,
-    );
-    r.pr.request(secs(15.0), &r.seq, bus(Approach::EB, 12.0))
-        .unwrap();
+    let (mut r, ctl) = bus_due_on_green();
     // Held for the bus from 20 s ...
     run(
         &mut r.seq,
@@ -581,12 +565,7 @@ fn a_controller_that_brings_buses_forward_itself_gets_extensions_only() {
         ..FREE
     };
     // A bus due soon on red: no early green from priority.
-    let mut r = rig(NEMA_4LEG);
-    let (main, side) = main_and_side(&r.ix);
-    let ctl = |t: f64| Some(if t < 60.0 { side } else { main });
-    run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 8.0), ctl, no_inputs);
-    r.pr.request(secs(8.0), &r.seq, bus(Approach::EB, 20.0))
-        .unwrap();
+    let (mut r, ctl) = bus_due_on_red();
     let events = run_gated(
         &mut r.seq,
         &mut r.pr,
@@ -598,18 +577,7 @@ fn a_controller_that_brings_buses_forward_itself_gets_extensions_only() {
     assert!(!events.iter().any(|(_, e)| granted(e)), "{events:?}");
     assert!(green_at(&r.ix, &r.seq, "4"));
     // A bus due on green: its green is still held.
-    let mut r = rig(NEMA_4LEG);
-    let ctl = |t: f64| Some(if t < 20.0 { main } else { side });
-    run(
-        &mut r.seq,
-        &mut r.pr,
-        &mut r.il,
-        (0.0, 15.0),
-        ctl,
-        no_inputs,
-    );
-    r.pr.request(secs(15.0), &r.seq, bus(Approach::EB, 12.0))
-        .unwrap();
+    let (mut r, ctl) = bus_due_on_green();
     let events = run_gated(
         &mut r.seq,
         &mut r.pr,

@@ -69,4 +69,21 @@ impl Adaptive {
         self.bus_brought = true;
         self.rings.go(&self.plan, early)
     }
+
+    /// With nobody else waiting: the green at plan position `k` (stage `running`) rests,
+    /// unless a bus due on red is worth bringing its stage forward.
+    pub(super) fn rest_or_bus(
+        &mut self,
+        now: Instant,
+        (k, running): (usize, StageIndex),
+        seq: &Sequencer,
+        on: (&[f64], &Inflow<'_>),
+    ) -> StageIndex {
+        let rest = self.predict(k, self.params.horizon_s, on.0, on.1, None);
+        if let Some(early) = self.bus_first(now, (k, running), seq, on, rest) {
+            return self.bring_forward(now, k, early, on);
+        }
+        self.commit(now, k, self.params.horizon_s, on);
+        running
+    }
 }
