@@ -523,8 +523,14 @@ impl Adaptive {
     ) -> Result<(usize, Duration, StageIndex), Option<StageIndex>> {
         let (k, green, running) = match seq.phase() {
             Phase::Transition { to, .. } => return Err(Some(to)),
-            Phase::Clearing { .. } => return Err(None),
-            Phase::AllRed { .. } => return Err(Some(self.plan.stages[0].stage)),
+            Phase::Clearing { .. } | Phase::AllRed { .. } => {
+                // No stage runs: nothing asked for before stands.
+                self.bound_forced = false;
+                self.bus_brought = false;
+                self.walks_by = None;
+                let all_red = matches!(seq.phase(), Phase::AllRed { .. });
+                return Err(all_red.then(|| self.plan.stages[0].stage));
+            }
             Phase::Dwell { stage, since } => match self.rings.position(&self.plan, stage, since) {
                 Some((k, began)) => (k, now - began, stage),
                 None => return Err(Some(self.plan.stages[0].stage)),

@@ -213,7 +213,7 @@ impl Adaptive {
     }
 
     /// From the end of the green at plan position `k`: how long until group `g`'s green can
-    /// start, serving on the way (each for its least green) the stages whose groups waited
+    /// start, serving on the way (each for its minimum green) the stages whose groups waited
     /// long and `via`, and the first stage to go to.
     fn path(
         &self,
