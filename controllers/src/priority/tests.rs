@@ -24,6 +24,8 @@ struct Gate {
     fits: bool,
     /// It brings buses' stages forward itself.
     forward: bool,
+    /// The stage it asks for is a bus's brought forward.
+    brought: bool,
 }
 
 /// A controller with no wait bound.
@@ -31,6 +33,7 @@ const FREE: Gate = Gate {
     bound: false,
     fits: true,
     forward: false,
+    brought: false,
 };
 
 impl Controller for Gate {
@@ -58,7 +61,7 @@ impl Controller for Gate {
         self.forward
     }
     fn bringing_bus_forward(&self) -> bool {
-        false
+        self.brought
     }
 }
 
@@ -587,5 +590,26 @@ fn a_controller_that_brings_buses_forward_itself_gets_extensions_only() {
         no_inputs,
     );
     assert!(events.iter().any(|(_, e)| granted(e)), "{events:?}");
+    assert!(green_at(&r.ix, &r.seq, "2"));
+    // Its own early green for the bus is logged as one (113), once.
+    let (mut r, _) = bus_due_on_red();
+    let main = main_and_side(&r.ix).0;
+    let brought = Gate {
+        brought: true,
+        ..forward
+    };
+    let events = run_gated(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (8.1, 30.0),
+        (|_: f64| Some(main), &brought),
+        no_inputs,
+    );
+    let early = events
+        .iter()
+        .filter(|(_, e)| matches!(e, PriorityEvent::EarlyGreen { .. }))
+        .count();
+    assert_eq!(early, 1, "{events:?}");
     assert!(green_at(&r.ix, &r.seq, "2"));
 }
