@@ -6,7 +6,9 @@
 //! served. Recall modes place calls without detection; a detector that has failed places a
 //! constant call. The rings run as in a dual-ring controller (`rings`): a stage whose groups are
 //! not all called gives way to one that starts the next stage's called groups early, and a group
-//! that gaps out hands its ring on while the other ring's group is still extended.
+//! that gaps out hands its ring on while the other ring's group is still extended. A walk
+//! recycled while its stage runs (a push while the green shows) must end, clearance included, by
+//! the stage's max-out once a conflicting group calls.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -78,6 +80,9 @@ pub struct Actuated {
     conflict_since: Option<Instant>,
     /// Why the stage being left ends.
     ending: Option<Termination>,
+    /// The running stage's max-out while a conflicting group calls: a walk recycled in the
+    /// stage must be over by then.
+    walks_by: Option<Instant>,
     /// Dual-ring stand-ins for plan stages.
     rings: Rings,
 }
@@ -155,6 +160,7 @@ impl Actuated {
             last_counts: Vec::new(),
             conflict_since: None,
             ending: None,
+            walks_by: None,
             rings: Rings::default(),
             plan,
         })
@@ -252,6 +258,7 @@ impl Controller for Actuated {
 
     fn decide(&mut self, now: Instant, inputs: &Inputs<'_>, seq: &Sequencer) -> Option<StageIndex> {
         self.observe(now, inputs, seq);
+        self.walks_by = None;
         match seq.phase() {
             Phase::Transition { to, .. } => Some(to),
             Phase::Clearing { .. } => None,
@@ -276,6 +283,7 @@ impl Controller for Actuated {
                 }
                 let conflict_since = *self.conflict_since.get_or_insert(now);
                 let bounds = &self.plan.stages[k];
+                self.walks_by = Some(conflict_since + bounds.max_green);
                 let green = now - began;
                 let gap = groups
                     .iter()
@@ -320,6 +328,10 @@ impl Controller for Actuated {
 
     fn termination(&self) -> Option<Termination> {
         self.ending
+    }
+
+    fn walks_by(&self) -> Option<Instant> {
+        self.walks_by
     }
 }
 

@@ -18,6 +18,11 @@
 //! - **Permissive periods**: after the yield point a stage is started only if its minimum green
 //!   still fits before its force-off; once no stage fits, the coordinated stage returns to green
 //!   early (early return to green) and holds to its next yield point.
+//! - **Pedestrians within the split**: a walk recycled while its stage runs (a push while the
+//!   green shows) must end, clearance included, by the stage's force-off; in the coordinated
+//!   stage by the yield point, or past it by the last point a stage still to serve could start.
+//!   A walk that ran past the yield would push the other stages out of their permissive periods,
+//!   cycle after cycle, while the coordinated crossing kept recycling.
 //!
 //! Calls and extensions are read as actuated control reads them ([`Actuated`]): advance loops
 //! extend, any loop or push button of a group calls it, and a failed detector calls constantly.
@@ -75,10 +80,19 @@ pub struct Coordinated {
     ends: Vec<Duration>,
     /// By coordination order: whether it has been served in this cycle (once a cycle each).
     served: Vec<bool>,
+    /// By coordination order: whether it was called and waiting when the coordinated stage
+    /// reached its yield point in this cycle; served even where its minimum green no longer
+    /// fits its window (a priority hold or a pedestrian clearance ran past the yield).
+    due: Vec<bool>,
+    /// Whether the coordinated stage has reached its yield point in this cycle.
+    yielded: bool,
     /// The cycle position at the last decision, to tell when a cycle begins.
     last_pos: Option<Duration>,
     /// Why the green being left ends.
     ending: Option<Termination>,
+    /// A walk recycled in the running stage must be over by then: its yield point or
+    /// force-off.
+    walks_by: Option<Instant>,
 }
 
 impl Coordinated {
@@ -145,8 +159,11 @@ impl Coordinated {
             shift,
             ends,
             served: vec![false; n],
+            due: vec![false; n],
+            yielded: false,
             last_pos: None,
             ending: None,
+            walks_by: None,
         })
     }
 
@@ -173,19 +190,46 @@ impl Coordinated {
 
     /// The first stage after coordination order `i`, not yet served this cycle, with a call and
     /// whose minimum green still fits before its force-off, if the interstage to it starts at
-    /// `pos`.
+    /// `pos`, or that was due at the yield point.
     fn next_fitting(&self, i: usize, pos: Duration) -> Option<usize> {
         let plan = self.plan();
         (i + 1..self.order.len()).find(|&j| {
-            // The plan's interstages run between neighbours; a skip takes the longest on the way.
-            let between = (i..j)
-                .map(|x| plan.interstages[self.order[x]])
-                .max()
-                .unwrap_or(Duration::ZERO);
             !self.served[j]
                 && self.calls.called(self.groups(j))
-                && pos + between + plan.stages[self.order[j]].min_green <= self.ends[j]
+                && (self.due[j]
+                    || pos + self.between(i, j) + plan.stages[self.order[j]].min_green
+                        <= self.ends[j])
         })
+    }
+
+    /// The longest interstage on the way from coordination order `i` to `j` (the plan's
+    /// interstages run between neighbours; a skip takes the longest on the way).
+    fn between(&self, i: usize, j: usize) -> Duration {
+        let plan = self.plan();
+        (i..j)
+            .map(|x| plan.interstages[self.order[x]])
+            .max()
+            .unwrap_or(Duration::ZERO)
+    }
+
+    /// How long a walk recycled in the coordinated stage at cycle position `pos` may run: to
+    /// the yield point; past it, to the last point a stage not yet served could still start
+    /// within its split; past that, to the next yield point.
+    fn coordinated_walks_for(&self, pos: Duration) -> Duration {
+        if pos < self.ends[0] {
+            return self.ends[0] - pos;
+        }
+        let plan = self.plan();
+        let last_start = (1..self.order.len())
+            .filter(|&j| !self.served[j])
+            .map(|j| self.ends[j] - self.between(0, j) - plan.stages[self.order[j]].min_green)
+            .max()
+            .unwrap_or(Duration::ZERO);
+        if last_start > pos {
+            last_start - pos
+        } else {
+            plan.cycle - pos + self.ends[0]
+        }
     }
 
     /// The force-off of coordination order `i` whose green began at cycle position `began`.
@@ -251,9 +295,12 @@ impl Controller for Coordinated {
         // A new cycle: every stage may be served once again.
         if self.last_pos.is_some_and(|last| pos < last) {
             self.served.iter_mut().for_each(|s| *s = false);
+            self.due.iter_mut().for_each(|d| *d = false);
+            self.yielded = false;
         }
         self.last_pos = Some(pos);
         let coordinated = self.stage(0);
+        self.walks_by = None;
         let (stage, since) = match seq.phase() {
             Phase::Transition { to, .. } => return Some(to),
             Phase::Clearing { .. } => return None,
@@ -264,12 +311,23 @@ impl Controller for Coordinated {
             // A stage outside the plan (after a plan change): back to coordination.
             return Some(coordinated);
         };
-        self.served[i] = true;
+        // Served in this cycle if its green began in it: a green running on from the cycle
+        // before leaves the stage its turn in this one.
+        if now - since <= pos {
+            self.served[i] = true;
+        }
         let next = |this: &Self, fallback: StageIndex| {
             this.next_fitting(i, pos)
                 .map_or(fallback, |j| this.stage(j))
         };
         if i == 0 {
+            self.walks_by = Some(now + self.coordinated_walks_for(pos));
+            if pos >= self.ends[0] && !self.yielded {
+                self.yielded = true;
+                for j in 1..self.order.len() {
+                    self.due[j] = !self.served[j] && self.calls.called(self.groups(j));
+                }
+            }
             // Hold to the yield point; past it, serve the first called stage that still fits,
             // else rest in green.
             let to = if pos < self.ends[0] {
@@ -282,15 +340,18 @@ impl Controller for Coordinated {
         }
         self.ending = None;
         let green = now - since;
-        if green < self.plan().stages[self.order[i]].min_green {
-            return Some(stage);
-        }
         // Where in the cycle this green began (it may have begun in the cycle before).
         let cycle = self.plan().cycle.total_millis().max(1);
         let began = Duration::from_millis(
             (pos.total_millis() + cycle - green.total_millis() % cycle) % cycle,
         );
-        let forced = began >= self.ends[i] || began + green >= self.force_off_at(i, began);
+        let force_off = self.force_off_at(i, began);
+        // Pedestrian service within the split: a recycled walk ends by the force-off.
+        self.walks_by = Some(now + (force_off - (began + green)));
+        if green < self.plan().stages[self.order[i]].min_green {
+            return Some(stage);
+        }
+        let forced = began >= self.ends[i] || began + green >= force_off;
         if forced || self.calls.gapped_out(self.order[i], self.groups(i), now) {
             self.ending = Some(if forced {
                 Termination::ForceOff
@@ -308,6 +369,10 @@ impl Controller for Coordinated {
 
     fn termination(&self) -> Option<Termination> {
         self.ending
+    }
+
+    fn walks_by(&self) -> Option<Instant> {
+        self.walks_by
     }
 }
 

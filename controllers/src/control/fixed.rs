@@ -5,6 +5,8 @@
 //! stage is green for its `green`, then the interstage to the next. At any moment the controller
 //! asks for the stage the timeline says is green, or the one being changed to. After a start-up
 //! or a late minimum green the sequencer lags the timeline and catches up at the next change.
+//! A walk recycled within a green (a push while it shows) must end, clearance included, by the
+//! green's end in the plan, so a push never stretches the cycle.
 //!
 //! A plan taking over from one with another offset ([`FixedTime::moving_from`]) reaches its
 //! offset smoothly: the timeline slides from the old offset to the new one (the shorter way
@@ -26,6 +28,8 @@ pub struct FixedTime {
     /// An offset still being reached: the signed shift (ms) left at the start, and the start
     /// (set by the first decision).
     moving: Option<(i64, Option<Instant>)>,
+    /// The end of the green of the stage asked for: a walk recycled in it must be over by then.
+    walks_by: Option<Instant>,
 }
 
 /// Cycles over which a new offset is reached.
@@ -49,6 +53,7 @@ impl FixedTime {
             plan,
             green_ends,
             moving: None,
+            walks_by: None,
         }
     }
 
@@ -120,7 +125,16 @@ impl Controller for FixedTime {
 
     fn decide(&mut self, now: Instant, _: &Inputs<'_>, _: &Sequencer) -> Option<StageIndex> {
         self.start_moving(now);
-        let k = self.stage_at(self.in_cycle(now));
+        let pos = self.in_cycle(now);
+        let k = self.stage_at(pos);
+        // A recycled walk keeps to the plan: it ends, clearance included, with its green.
+        let end = self.green_ends[k];
+        let left = if end >= pos {
+            end - pos
+        } else {
+            self.plan.cycle - pos + end
+        };
+        self.walks_by = Some(now + left);
         Some(self.plan.stages[k].stage)
     }
 
@@ -137,6 +151,10 @@ impl Controller for FixedTime {
             .find(|&&end| end > pos)
             .map_or(self.plan.cycle - pos + self.green_ends[0], |&end| end - pos);
         Some(now + next)
+    }
+
+    fn walks_by(&self) -> Option<Instant> {
+        self.walks_by
     }
 }
 
@@ -191,6 +209,35 @@ mod tests {
             Some(secs(110.0)),
             "A's green ends 30 s after 80 s"
         );
+    }
+
+    #[test]
+    fn a_push_while_the_green_shows_never_stretches_it_past_the_plan() {
+        use crate::control::rig::{Rig, peds_plan, peds_site, pushes};
+        let site = peds_site();
+        let plan = peds_plan(&site);
+        let cycle = plan.cycle.as_secs_f64();
+        let mut rig = Rig::new(site.clone(), FixedTime::new(plan));
+        // P2 walks beside 2+6 (green 52 s): pushed every 4 s, its walk could be recycled over
+        // and over.
+        let p2 = pushes(&site, "P2", 4.0);
+        rig.run(cycle, &p2);
+        let seen = rig.greens(6.0 * cycle, &p2);
+        let main: Vec<(f64, f64)> = seen
+            .iter()
+            .filter(|(s, ..)| s == "2+6")
+            .map(|&(_, from, to)| (from, to))
+            .collect();
+        assert!(main.len() >= 5, "{seen:?}");
+        for &(from, to) in &main[..main.len() - 1] {
+            assert!(
+                (to - from - 52.0).abs() <= 0.2,
+                "2+6 ran {from}..{to}: {seen:?}"
+            );
+        }
+        for pair in main.windows(2) {
+            assert!((pair[1].0 - pair[0].0 - cycle).abs() <= 0.2, "{seen:?}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! A test rig for controllers: the isolated NEMA intersection of `config/`, a sequencer, the
-//! interlock checking every state, the estimator, and loops driven by the test at 10 Hz.
+//! A test rig for controllers: the isolated NEMA intersection of `config/` (or another site), a
+//! sequencer, the interlock checking every state, the estimator, and loops and push buttons
+//! driven by the test at 10 Hz, as the simulator runs them.
 //!
 //! Loop channels: eb lane l stop bar 2l, advance 2l + 1 (eb 0..5, wb 6..11, nb 12..15,
 //! sb 16..19).
@@ -81,7 +82,7 @@ impl<C: Controller> Rig<C> {
             interlock: Interlock::new(ix, SafeState::AllRed, Instant::ZERO),
             estimator: Estimator::new(site.clone(), EstimatorParams::default(), Instant::ZERO),
             ctl,
-            samples: vec![DetectorSample::default(); 20],
+            samples: vec![DetectorSample::default(); site.channels().max(20)],
             neighbours: Neighbours::default(),
             site,
             now: Instant::ZERO,
@@ -94,6 +95,11 @@ impl<C: Controller> Rig<C> {
         while self.now < end {
             self.now += Duration::from_millis(100);
             drive(self.now.as_secs_f64(), &mut self.samples);
+            crate::site::press_buttons(
+                &self.site.pedestrian_buttons(),
+                &self.samples,
+                &mut self.seq,
+            );
             self.estimator
                 .update(self.now, &self.samples, self.seq.state());
             let inputs = Inputs {
@@ -102,7 +108,9 @@ impl<C: Controller> Rig<C> {
                 estimate: self.estimator.estimate(),
                 neighbours: &self.neighbours,
             };
-            if let Some(s) = self.ctl.decide(self.now, &inputs, &self.seq) {
+            let decided = self.ctl.decide(self.now, &inputs, &self.seq);
+            self.seq.end_walks_by(self.ctl.walks_by());
+            if let Some(s) = decided {
                 self.seq.request(s).unwrap();
             }
             let state = self.seq.poll(self.now).clone();
@@ -127,6 +135,33 @@ impl<C: Controller> Rig<C> {
         None
     }
 
+    /// Runs for `secs`, returning each stage's green: the stage, when it began and when it
+    /// ended (s).
+    pub fn greens(
+        &mut self,
+        secs: f64,
+        mut drive: impl FnMut(f64, &mut [DetectorSample]),
+    ) -> Vec<(String, f64, f64)> {
+        let mut out: Vec<(String, f64, f64)> = Vec::new();
+        let mut running = false;
+        let end = self.now.as_secs_f64() + secs;
+        while self.now.as_secs_f64() < end {
+            self.run(0.1, &mut drive);
+            let now = self.now.as_secs_f64();
+            match self.stage() {
+                Some(stage) if running && out.last().is_some_and(|(last, ..)| *last == stage) => {
+                    out.last_mut().unwrap().2 = now;
+                }
+                Some(stage) => {
+                    out.push((stage, now, now));
+                    running = true;
+                }
+                None => running = false,
+            }
+        }
+        out
+    }
+
     /// The stage running (all its groups green), if any.
     pub fn stage(&self) -> Option<String> {
         match self.seq.phase() {
@@ -134,6 +169,32 @@ impl<C: Controller> Rig<C> {
             _ => None,
         }
     }
+}
+
+/// J1 of `arterial-4-peds`: the NEMA intersection with a walk beside each through phase (P2,
+/// P4, P6, P8) and a push button for each, on channels 20 to 23.
+pub(crate) fn peds_site() -> Arc<Site> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/corridors/arterial-4-peds.toml");
+    let corridor = load::corridor(&path).unwrap();
+    Arc::new(Site::new(&corridor, corridor.node_by_id("J1").unwrap()).unwrap())
+}
+
+/// The Webster plan of [`peds_site`] (cycle 120 s; 2+6, 3+7, 4+8, 1+5).
+pub(crate) fn peds_plan(site: &Site) -> TimingPlan {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/plans/arterial-peds-webster/J1.toml");
+    load::plan_for(&path, &site.intersection).unwrap()
+}
+
+/// The push button of walk `id` at [`peds_site`], pressed every `every` seconds.
+pub(crate) fn pushes(site: &Site, id: &str, every: f64) -> impl Fn(f64, &mut [DetectorSample]) {
+    let (_, channel) = site
+        .pedestrian_buttons()
+        .into_iter()
+        .find(|&(g, _)| site.intersection.group(g).id == id)
+        .expect("the walk has a button");
+    move |t, s| pulse(t, every, &mut s[usize::from(channel)])
 }
 
 /// A vehicle crossing a loop every `every` seconds.

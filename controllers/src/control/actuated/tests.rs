@@ -115,3 +115,33 @@ fn passage_times_out_of_range_are_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_walk_recycled_in_a_green_ends_by_its_max_out() {
+    use crate::control::rig::{peds_plan, peds_site, pushes};
+    let site = peds_site();
+    let mut rig = Rig::new(
+        site.clone(),
+        Actuated::new(&site, peds_plan(&site), &ActuatedParams::default()).unwrap(),
+    );
+    // Every loop busy: every stage called and extended to its maximum green; P2, the walk
+    // beside 2+6 (maximum green 52 s), pushed every 4 s.
+    let p2 = pushes(&site, "P2", 4.0);
+    let drive = |t: f64, s: &mut [crate::detector::DetectorSample]| {
+        for d in &mut s[..20] {
+            pulse(t, 1.0, d);
+        }
+        p2(t, s);
+    };
+    rig.run(60.0, drive);
+    let seen = rig.greens(600.0, drive);
+    let main: Vec<f64> = seen
+        .iter()
+        .filter(|(s, ..)| s == "2+6")
+        .map(|&(_, from, to)| to - from)
+        .collect();
+    assert!(main.len() >= 3, "{seen:?}");
+    for green in main {
+        assert!(green <= 52.0 + 0.2, "2+6 ran {green} s: {seen:?}");
+    }
+}

@@ -59,26 +59,9 @@ fn starts(
 fn greens(
     rig: &mut Rig<Coordinated>,
     secs: f64,
-    mut drive: impl FnMut(f64, &mut [DetectorSample]),
+    drive: impl FnMut(f64, &mut [DetectorSample]),
 ) -> Vec<(String, f64, f64)> {
-    let mut out: Vec<(String, f64, f64)> = Vec::new();
-    let mut running = false;
-    let end = rig.now.as_secs_f64() + secs;
-    while rig.now.as_secs_f64() < end {
-        rig.run(0.1, &mut drive);
-        let now = rig.now.as_secs_f64();
-        match rig.stage() {
-            Some(stage) if running && out.last().is_some_and(|(last, ..)| *last == stage) => {
-                out.last_mut().unwrap().2 = now;
-            }
-            Some(stage) => {
-                out.push((stage, now, now));
-                running = true;
-            }
-            None => running = false,
-        }
-    }
-    out
+    rig.greens(secs, drive)
 }
 
 /// Where `t` lies in the plan's cycle.
@@ -304,4 +287,55 @@ fn coordinated_phases_the_intersection_or_plan_lacks_are_refused() {
     );
     // 4 and 8 together are a stage: coordinated on the side street, if asked.
     assert!(Coordinated::new(&site, plan, &params(&["4", "8"])).is_ok());
+}
+
+/// Side-street vehicles every 2 s (nb and sb loops, channels 12 to 19) and a push on the walk
+/// beside the arterial (P2) every 4 s.
+fn side_street_and_p2(site: &Site) -> impl Fn(f64, &mut [DetectorSample]) {
+    let p2 = crate::control::rig::pushes(site, "P2", 4.0);
+    move |t, s| {
+        for d in &mut s[12..20] {
+            pulse(t, 2.0, d);
+        }
+        p2(t, s);
+    }
+}
+
+#[test]
+fn walks_recycled_in_the_coordinated_green_end_by_the_yield_point_and_every_cycle_serves_the_side_street()
+ {
+    let site = crate::control::rig::peds_site();
+    let plan = crate::control::rig::peds_plan(&site);
+    let cycle = plan.cycle.as_secs_f64();
+    let ctl = Coordinated::new(&site, plan, &CoordinatedParams::default()).unwrap();
+    let mut rig = Rig::new(site.clone(), ctl);
+    let drive = side_street_and_p2(&site);
+    rig.run(cycle, &drive);
+    let cycles = 8;
+    let seen = rig.greens(cycles as f64 * cycle, &drive);
+    let side: Vec<f64> = seen
+        .iter()
+        .filter(|(s, ..)| s == "4+8")
+        .map(|&(_, from, _)| from)
+        .collect();
+    assert!(
+        side.len() >= cycles - 1,
+        "4+8 served {} times in {cycles} cycles: {seen:?}",
+        side.len()
+    );
+    for pair in side.windows(2) {
+        assert!(
+            pair[1] - pair[0] <= cycle + 0.5,
+            "4+8 skipped a cycle: {seen:?}"
+        );
+    }
+    // The coordinated green, walks and all, yields at the same point of every cycle.
+    let yields: Vec<f64> = seen
+        .iter()
+        .filter(|(s, ..)| s == "2+6")
+        .map(|&(_, _, to)| to)
+        .collect();
+    for pair in yields[..yields.len() - 1].windows(2) {
+        assert!((pair[1] - pair[0] - cycle).abs() <= 0.2, "{seen:?}");
+    }
 }
