@@ -77,7 +77,10 @@ pub struct Actuated {
     calls: Vec<bool>,
     last_actuation: Vec<Instant>,
     last_counts: Vec<Option<u16>>,
-    conflict_since: Option<Instant>,
+    /// The first conflicting call in the running green: when that green began (`None`: handed
+    /// on by the dual ring to the next stage, whose green keeps timing from the same call), and
+    /// the call.
+    conflict_since: Option<(Option<Instant>, Instant)>,
     /// Why the stage being left ends.
     ending: Option<Termination>,
     /// The running stage's max-out while a conflicting group calls: a walk recycled in the
@@ -281,7 +284,19 @@ impl Controller for Actuated {
                     self.ending = None;
                     return Some(stage); // rest in green
                 }
-                let conflict_since = *self.conflict_since.get_or_insert(now);
+                // The max-out runs from the first conflicting call in this green; it does not
+                // start again while something else (a transit priority hold) keeps the green
+                // past the controller's decision to end it.
+                let conflict_since = match self.conflict_since {
+                    Some((green, at)) if green.is_none_or(|g| g == began) => {
+                        self.conflict_since = Some((Some(began), at));
+                        at
+                    }
+                    _ => {
+                        self.conflict_since = Some((Some(began), now));
+                        now
+                    }
+                };
                 let bounds = &self.plan.stages[k];
                 self.walks_by = Some(conflict_since + bounds.max_green);
                 let green = now - began;
@@ -295,7 +310,6 @@ impl Controller for Actuated {
                     && gap >= self.passage;
                 let maxed_out = now - conflict_since >= bounds.max_green;
                 if gapped_out || maxed_out {
-                    self.conflict_since = None;
                     // A max-out is a max-out even if the traffic also stopped at that moment.
                     self.ending = Some(if maxed_out {
                         Termination::MaxOut
@@ -317,6 +331,9 @@ impl Controller for Actuated {
                     self.rings
                         .hand_on(ix, &self.plan, (stage, k, began), &extended, &called);
                 self.ending = (next != stage).then_some(Termination::GapOut);
+                if next != stage {
+                    self.conflict_since = Some((None, conflict_since));
+                }
                 Some(next)
             }
         }

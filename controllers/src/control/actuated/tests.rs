@@ -1,6 +1,6 @@
 use super::*;
 use crate::control::rig::{Rig, plan, pulse, site};
-use crate::detector::FaultCode;
+use crate::detector::{DetectorSample, FaultCode};
 
 fn rig(params: ActuatedParams) -> Rig<Actuated> {
     let site = site();
@@ -127,7 +127,7 @@ fn a_walk_recycled_in_a_green_ends_by_its_max_out() {
     // Every loop busy: every stage called and extended to its maximum green; P2, the walk
     // beside 2+6 (maximum green 52 s), pushed every 4 s.
     let p2 = pushes(&site, "P2", 4.0);
-    let drive = |t: f64, s: &mut [crate::detector::DetectorSample]| {
+    let drive = |t: f64, s: &mut [DetectorSample]| {
         for d in &mut s[..20] {
             pulse(t, 1.0, d);
         }
@@ -144,4 +144,45 @@ fn a_walk_recycled_in_a_green_ends_by_its_max_out() {
     for green in main {
         assert!(green <= 52.0 + 0.2, "2+6 ran {green} s: {seen:?}");
     }
+}
+
+#[test]
+fn a_green_held_past_its_max_out_ends_as_soon_as_the_hold_does() {
+    let mut rig = rig(ActuatedParams::default());
+    rig.run(30.0, |t, s| pulse(t, 1.0, &mut s[3]));
+    assert_eq!(rig.stage().as_deref(), Some("2+6"));
+    let main = rig.seq.current_stage().unwrap();
+    let drive = |t: f64, s: &mut [DetectorSample]| {
+        pulse(t, 1.0, &mut s[3]);
+        s[15].presence = true;
+    };
+    // Something else holds 2+6 (a bus's green extension) for 60 s from the side street's call,
+    // past the 40 s maximum: the controller's decisions are taken but not followed.
+    let estimate = crate::estimate::Estimate::default();
+    let mut asked_to_leave = 0;
+    for _ in 0..600 {
+        rig.now += Duration::from_millis(100);
+        drive(rig.now.as_secs_f64(), &mut rig.samples);
+        let inputs = Inputs {
+            buses: &[],
+            detectors: &rig.samples,
+            estimate: &estimate,
+            neighbours: &rig.neighbours,
+        };
+        if rig.ctl.decide(rig.now, &inputs, &rig.seq) != Some(main) {
+            asked_to_leave += 1;
+        }
+        rig.seq.poll(rig.now);
+    }
+    // From the max-out on it kept asking to leave: 20 s of decisions at 10 Hz.
+    assert!(
+        asked_to_leave >= 195,
+        "asked to leave {asked_to_leave} times"
+    );
+    // Let go, it ends the green at once rather than timing a new maximum.
+    let ended = rig
+        .run_until(30.0, drive, |r| r.stage().as_deref() != Some("2+6"))
+        .expect("the green ends");
+    assert!(ended <= 0.5, "2+6 ended {ended:.1} s after the hold");
+    assert_eq!(rig.ctl.termination(), Some(Termination::MaxOut));
 }
