@@ -44,6 +44,7 @@ impl Estimator {
                 })
                 .collect();
             self.health_changed = false;
+            self.detectors_stale = true;
         }
     }
 

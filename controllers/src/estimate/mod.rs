@@ -173,6 +173,12 @@ pub struct Estimator {
     params: EstimatorParams,
     channels: Vec<Option<Channel>>,
     lanes: Vec<Lane>,
+    /// By approach: where its lanes end in `lanes` (they are kept approach by approach).
+    lanes_end: Vec<usize>,
+    /// By approach and turn: the lanes of the movement, if the approach has it.
+    movement_lanes: Vec<PerTurn<Option<f64>>>,
+    /// By lane: its share of each of its approach's movements under the turning ratios.
+    shares: Vec<PerTurn<f64>>,
     last_tick: Option<Instant>,
     /// Configured turning ratios by approach, the starting point of their estimate.
     turning_prior: Vec<PerTurn<f64>>,
@@ -190,6 +196,9 @@ pub struct Estimator {
     fallbacks: Vec<Fallback>,
     /// A fault or a lane's history changed since the fallbacks were worked out.
     health_changed: bool,
+    /// The detectors' health in the estimate is to be written again (their faults or
+    /// fallbacks changed).
+    detectors_stale: bool,
     /// When the counts were last checked for freezing.
     frozen_checked: Instant,
     estimate: Estimate,
@@ -281,7 +290,18 @@ impl Estimator {
             })
             .collect();
         let channels_len = channels.len();
+        let lanes_end = (0..site.approaches.len())
+            .map(|a| lanes.iter().take_while(|l: &&Lane| l.approach <= a).count())
+            .collect();
+        let movement_lanes = site
+            .approaches
+            .iter()
+            .map(|a| Turn::VEHICLE.map(|t| a.movement(t).map(|m| m.lanes.len().max(1) as f64)))
+            .collect();
         let mut e = Estimator {
+            lanes_end,
+            movement_lanes,
+            shares: Vec::new(),
             downstream: vec![None; out_links.len()],
             out_links,
             onto,
@@ -297,6 +317,7 @@ impl Estimator {
                 .collect(),
             fallbacks: vec![Fallback::None; channels_len],
             health_changed: true,
+            detectors_stale: true,
             frozen_checked: now,
             turning: turning_prior.clone(),
             turning_stale: true,
@@ -350,18 +371,15 @@ impl Estimator {
             .zip(&self.estimate.approaches)
             .enumerate()
             .map(|(i, (approach, est))| {
-                let weighted = Turn::VEHICLE
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(t, &turn)| {
-                        let lanes = approach.movement(turn)?.lanes.len().max(1) as f64;
+                let weighted = (0..VEHICLE_TURNS)
+                    .filter_map(|t| {
+                        let lanes = self.movement_lanes[i][t]?;
                         Some(est.turning[t] * est.movement_queue_veh[t] / lanes)
                     })
                     .sum();
-                let usual: f64 = self
-                    .lanes
+                let first = if i == 0 { 0 } else { self.lanes_end[i - 1] };
+                let usual: f64 = self.lanes[first..self.lanes_end[i]]
                     .iter()
-                    .filter(|l| l.approach == i)
                     .map(|l| l.history_veh_s)
                     .sum();
                 let report = LinkReport {
@@ -582,14 +600,17 @@ impl Estimator {
                 })
                 .collect();
         }
-        self.estimate.detectors.clear();
-        for (ch, c) in self.channels.iter().enumerate() {
-            if let Some(c) = c {
-                self.estimate.detectors.push(DetectorHealth {
-                    channel: ch as u8,
-                    fault: c.fault,
-                    fallback: self.fallback(ch),
-                });
+        if self.detectors_stale {
+            self.detectors_stale = false;
+            self.estimate.detectors.clear();
+            for (ch, c) in self.channels.iter().enumerate() {
+                if let Some(c) = c {
+                    self.estimate.detectors.push(DetectorHealth {
+                        channel: ch as u8,
+                        fault: c.fault,
+                        fallback: self.fallback(ch),
+                    });
+                }
             }
         }
         for a in &mut self.estimate.approaches {
@@ -638,36 +659,53 @@ impl Estimator {
         // each movement's share of the lane flows and queues.
         if self.turning_stale {
             self.estimate_turning();
+            self.shares = self.lane_shares();
         }
         let mut lane_index = 0;
         for (i, a) in self.estimate.approaches.iter_mut().enumerate() {
-            let r = self.turning[i];
-            a.turning = r;
+            a.turning = self.turning[i];
             let first = lane_index;
-            let count = a.lanes.len();
-            lane_index += count;
-            let turns = |l: usize| self.lanes[first + l].turns;
-            let lanes_of: PerTurn<f64> =
-                std::array::from_fn(|t| (0..count).filter(|&l| turns(l)[t]).count().max(1) as f64);
-            for (l, est) in a.lanes.iter().enumerate() {
+            lane_index += a.lanes.len();
+            for (est, share) in a.lanes.iter().zip(&self.shares[first..]) {
+                for t in 0..VEHICLE_TURNS {
+                    a.movement_arrival_veh_h[t] += est.arrival_veh_h * share[t];
+                    a.movement_queue_veh[t] += est.queue_veh * share[t];
+                }
+            }
+        }
+    }
+
+    /// Each lane's share of its approach's movements, by [`Turn::index`]: the turning ratios
+    /// spread over the lanes that allow each turn (evenly over its turns where the ratios
+    /// give the lane nothing).
+    fn lane_shares(&self) -> Vec<PerTurn<f64>> {
+        let mut shares = Vec::with_capacity(self.lanes.len());
+        let mut first = 0;
+        for (i, &end) in self.lanes_end.iter().enumerate() {
+            let r = self.turning[i];
+            let turns = |l: usize| self.lanes[l].turns;
+            let lanes_of: PerTurn<f64> = std::array::from_fn(|t| {
+                (first..end).filter(|&l| turns(l)[t]).count().max(1) as f64
+            });
+            for l in first..end {
                 let allowed = turns(l);
                 let weights: PerTurn<f64> =
                     std::array::from_fn(|t| if allowed[t] { r[t] / lanes_of[t] } else { 0.0 });
                 let total: f64 = weights.iter().sum();
                 let n = allowed.iter().filter(|&&x| x).count().max(1) as f64;
-                for t in 0..VEHICLE_TURNS {
-                    let share = if total > 0.0 {
+                shares.push(std::array::from_fn(|t| {
+                    if total > 0.0 {
                         weights[t] / total
                     } else if allowed[t] {
                         1.0 / n
                     } else {
                         0.0
-                    };
-                    a.movement_arrival_veh_h[t] += est.arrival_veh_h * share;
-                    a.movement_queue_veh[t] += est.queue_veh * share;
-                }
+                    }
+                }));
             }
+            first = end;
         }
+        shares
     }
 }
 
