@@ -667,9 +667,9 @@ impl Estimator {
             let first = lane_index;
             lane_index += a.lanes.len();
             for (est, share) in a.lanes.iter().zip(&self.shares[first..]) {
-                for t in 0..VEHICLE_TURNS {
-                    a.movement_arrival_veh_h[t] += est.arrival_veh_h * share[t];
-                    a.movement_queue_veh[t] += est.queue_veh * share[t];
+                for (t, &part) in share.iter().enumerate() {
+                    a.movement_arrival_veh_h[t] += est.arrival_veh_h * part;
+                    a.movement_queue_veh[t] += est.queue_veh * part;
                 }
             }
         }
