@@ -290,17 +290,11 @@ impl Estimator {
             })
             .collect();
         let channels_len = channels.len();
-        let lanes_end = (0..site.approaches.len())
-            .map(|a| lanes.iter().take_while(|l: &&Lane| l.approach <= a).count())
-            .collect();
-        let movement_lanes = site
-            .approaches
-            .iter()
-            .map(|a| Turn::VEHICLE.map(|t| a.movement(t).map(|m| m.lanes.len().max(1) as f64)))
-            .collect();
         let mut e = Estimator {
-            lanes_end,
-            movement_lanes,
+            lanes_end: (0..site.approaches.len())
+                .map(|a| lanes.iter().take_while(|l| l.approach <= a).count())
+                .collect(),
+            movement_lanes: movement_lanes(&site),
             shares: Vec::new(),
             downstream: vec![None; out_links.len()],
             out_links,
@@ -707,6 +701,14 @@ impl Estimator {
         }
         shares
     }
+}
+
+/// By approach and turn: the lanes of the movement, if the approach has it.
+fn movement_lanes(site: &Site) -> Vec<PerTurn<Option<f64>>> {
+    site.approaches
+        .iter()
+        .map(|a| Turn::VEHICLE.map(|t| a.movement(t).map(|m| m.lanes.len().max(1) as f64)))
+        .collect()
 }
 
 /// Since when a condition has held, given whether it holds `now` and since when it held before:
