@@ -407,6 +407,7 @@ impl Estimator {
         }
         self.refresh_fallbacks();
         let p = self.params;
+        let blocked_after = Duration::from_secs_f64(p.blocked_after_s);
         for i in 0..self.lanes.len() {
             let LaneInputs {
                 arrived: measured,
@@ -415,7 +416,7 @@ impl Estimator {
                 stop_bar_free,
                 stop_bar_held,
                 advance_free,
-            } = self.lane_inputs(i, now);
+            } = self.lane_inputs(i, now, blocked_after);
             // An advance loop lost to a fault: its recent flow stands in, and the flow filter
             // and its history stay as they were until the loop is back.
             let lost = |ch: Option<usize>| {
@@ -514,10 +515,10 @@ impl Estimator {
         self.publish();
     }
 
-    /// What lane `i`'s loops say this tick, through the fallback chain.
-    fn lane_inputs(&self, i: usize, now: Instant) -> LaneInputs {
+    /// What lane `i`'s loops say this tick, through the fallback chain (a loop occupied for
+    /// `blocked_after` holds the lane back).
+    fn lane_inputs(&self, i: usize, now: Instant, blocked_after: Duration) -> LaneInputs {
         let lane = &self.lanes[i];
-        let blocked_after = Duration::from_secs_f64(self.params.blocked_after_s);
         let read = |channel: Option<usize>| -> Option<&Channel> {
             let ch = channel?;
             match self.fallback(ch) {

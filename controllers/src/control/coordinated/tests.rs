@@ -302,7 +302,7 @@ fn side_street_and_p2(site: &Site) -> impl Fn(f64, &mut [DetectorSample]) {
 }
 
 #[test]
-fn walks_recycled_in_the_coordinated_green_end_by_the_yield_point_and_every_cycle_serves_the_side_street()
+fn with_the_coordinated_walk_pushed_all_the_time_it_yields_on_time_and_serves_the_side_street_every_cycle()
  {
     let site = crate::control::rig::peds_site();
     let plan = crate::control::rig::peds_plan(&site);
