@@ -108,6 +108,15 @@ impl FixedTime {
         Duration::from_millis(pos as u64)
     }
 
+    /// From cycle position `pos` to position `end`: later in this cycle, else in the next.
+    fn until(&self, pos: Duration, end: Duration) -> Duration {
+        if end > pos {
+            end - pos
+        } else {
+            self.plan.cycle - pos + end
+        }
+    }
+
     /// The plan stage whose green (or the change towards it) covers `pos`.
     fn stage_at(&self, pos: Duration) -> usize {
         // Within stage k's green, or in the interstage before it; after the last, the first.
@@ -128,13 +137,7 @@ impl Controller for FixedTime {
         let pos = self.in_cycle(now);
         let k = self.stage_at(pos);
         // A recycled walk keeps to the plan: it ends, clearance included, with its green.
-        let end = self.green_ends[k];
-        let left = if end >= pos {
-            end - pos
-        } else {
-            self.plan.cycle - pos + end
-        };
-        self.walks_by = Some(now + left);
+        self.walks_by = Some(now + self.until(pos, self.green_ends[k]));
         Some(self.plan.stages[k].stage)
     }
 
@@ -149,7 +152,7 @@ impl Controller for FixedTime {
             .green_ends
             .iter()
             .find(|&&end| end > pos)
-            .map_or(self.plan.cycle - pos + self.green_ends[0], |&end| end - pos);
+            .map_or(self.until(pos, self.green_ends[0]), |&end| end - pos);
         Some(now + next)
     }
 

@@ -72,6 +72,8 @@ pub(crate) struct Rig<C: Controller> {
     pub samples: Vec<DetectorSample>,
     pub neighbours: Neighbours,
     pub now: Instant,
+    /// The site's push buttons: group and channel.
+    buttons: Vec<(crate::model::GroupIndex, u8)>,
 }
 
 impl<C: Controller> Rig<C> {
@@ -84,6 +86,7 @@ impl<C: Controller> Rig<C> {
             ctl,
             samples: vec![DetectorSample::default(); site.channels().max(20)],
             neighbours: Neighbours::default(),
+            buttons: site.pedestrian_buttons(),
             site,
             now: Instant::ZERO,
         }
@@ -95,11 +98,7 @@ impl<C: Controller> Rig<C> {
         while self.now < end {
             self.now += Duration::from_millis(100);
             drive(self.now.as_secs_f64(), &mut self.samples);
-            crate::site::press_buttons(
-                &self.site.pedestrian_buttons(),
-                &self.samples,
-                &mut self.seq,
-            );
+            crate::site::press_buttons(&self.buttons, &self.samples, &mut self.seq);
             self.estimator
                 .update(self.now, &self.samples, self.seq.state());
             let inputs = Inputs {
