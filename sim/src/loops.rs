@@ -34,18 +34,29 @@ pub(crate) struct Loop {
     pub seen_on_time_s: f64,
 }
 
+/// What a loop saw in one step.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Passage {
+    /// Vehicles whose front crossed its upstream edge.
+    pub count: u32,
+    /// Seconds it was covered.
+    pub on_time_s: f32,
+    /// Whether a vehicle covers it at the end of the step.
+    pub presence: bool,
+}
+
 impl Loop {
-    /// Updates count, on-time and presence from the lane's vehicles after a step of `dt`
-    /// (`vehicles` front first, with `x_prev` the position before the step).
-    pub(crate) fn observe(&mut self, vehicles: &[Vehicle], dt: f32) {
+    /// What the loop sees of the lane's vehicles in a step of `dt` (`vehicles` front first,
+    /// with `x_prev` the position before the step).
+    pub(crate) fn observe(&self, vehicles: &[Vehicle], dt: f32) -> Passage {
+        let mut seen = Passage::default();
         let mut occupied = 0.0f32;
-        let mut presence = false;
         for veh in vehicles {
             if veh.x < self.start && veh.x_prev < self.start {
                 break; // this one and every one behind have not reached the loop
             }
             if veh.x_prev < self.start && veh.x >= self.start {
-                self.count += 1;
+                seen.count += 1;
             }
             // The vehicle covers the loop while its front is in (start, end + length).
             let (lo, hi) = (self.start, self.end + veh.len);
@@ -58,10 +69,17 @@ impl Loop {
                 if b > a { dt * (b - a) / moved } else { 0.0 }
             };
             occupied += inside;
-            presence |= veh.x > lo && veh.x < hi;
+            seen.presence |= veh.x > lo && veh.x < hi;
         }
-        self.on_time_s += f64::from(occupied.min(dt));
-        self.presence = presence;
+        seen.on_time_s = occupied.min(dt);
+        seen
+    }
+
+    /// Adds what the loop saw in a step to its count, on-time and presence.
+    pub(crate) fn record(&mut self, seen: Passage) {
+        self.count += seen.count;
+        self.on_time_s += f64::from(seen.on_time_s);
+        self.presence = seen.presence;
     }
 
     /// The card's registers at time `t`, after a step of `dt`, with any fault active then

@@ -1,4 +1,5 @@
-//! A run is the same for a seed whatever the number of threads stepping its intersections: a
+//! A run is the same for a seed whatever the number of threads stepping its intersections and
+//! moving its lanes (one thread moves them one by one, in lane order): a
 //! generated grid under the adaptive controller (the one that talks most with its neighbours)
 //! and under max pressure, on one thread and on several, compared bit for bit.
 

@@ -123,6 +123,9 @@ impl Simulation {
         let link_index = links.iter().map(|l| l.id.clone()).zip(0..).collect();
         let approach_count = approaches.len();
         let junction_count = junctions.len();
+        let threads = super::threads::Threads::new(options.threads, junction_count);
+        let lane_groups = (threads.count() > 1 && bus_dispatch.is_empty())
+            .then(|| super::lane_groups::LaneGroups::new(&links, junction_count));
         Ok(Simulation {
             scenario_name: scenario.name.clone(),
             controller,
@@ -146,8 +149,9 @@ impl Simulation {
                 scenario.vehicles.speed_factor_sd,
             ),
             lanes: vec![Vec::new(); lane_info.len()],
-            entry_space: vec![f32::INFINITY; lane_info.len()],
-            entry_speed: vec![f32::INFINITY; lane_info.len()],
+            tails: super::tails::Tails::new(lane_info.len()),
+            outcomes: vec![Default::default(); lane_info.len()],
+            seen: Vec::new(),
             oncoming_eta: vec![f32::INFINITY; link_count],
             links,
             lane_info,
@@ -180,7 +184,8 @@ impl Simulation {
             hard_stops: 0,
             red_crossings: 0,
             recording,
-            threads: super::threads::Threads::new(options.threads, junction_count),
+            threads,
+            lane_groups,
             changed: vec![false; junction_count],
             reports: Vec::new(),
             report_of: Vec::new(),

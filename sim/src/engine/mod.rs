@@ -12,11 +12,13 @@ mod cabinets;
 mod crossing;
 mod emergency;
 mod lane_change;
+mod lane_groups;
 mod movement;
 mod neighbours;
 mod record;
 mod results;
 mod route;
+mod tails;
 mod threads;
 
 pub use build::RunOptions;
@@ -44,7 +46,7 @@ use crate::vehicle::{
 };
 use bus::{BusLink, BusRun, BusSignal};
 use crossing::Crossing;
-use movement::{LaneContext, Leaving, crossing_allowed, hand_over, move_lane};
+use movement::{LaneContext, LaneOutcome, Leaving, Road, crossing_allowed, step_lane};
 
 /// Vehicles waiting to enter at one entry link.
 struct Source {
@@ -70,8 +72,12 @@ pub struct Simulation {
     links: Vec<SimLink>,
     lane_info: Vec<LaneInfo>,
     lanes: Vec<Vec<Vehicle>>,
-    entry_space: Vec<f32>,
-    entry_speed: Vec<f32>,
+    /// Per lane, its last vehicle, as the lanes move.
+    tails: tails::Tails,
+    /// Per lane, what happened in it in the step.
+    outcomes: Vec<LaneOutcome>,
+    /// What the loops saw in the step.
+    seen: Vec<(u32, crate::loops::Passage)>,
     oncoming_eta: Vec<f32>,
     junctions: Vec<Junction>,
     neighbours: Neighbours,
@@ -130,6 +136,9 @@ pub struct Simulation {
     report_of: Vec<(usize, usize)>,
     /// The threads the junctions are stepped on.
     threads: threads::Threads,
+    /// The lanes by the junction they end at, to move them on those threads (none on one
+    /// thread, or with bus routes).
+    lane_groups: Option<lane_groups::LaneGroups>,
     /// Whether each junction's signals changed in this step.
     changed: Vec<bool>,
 }
@@ -280,69 +289,9 @@ impl Simulation {
         self.spawn(t);
         self.insert(t);
 
-        for (lane, vehicles) in self.lanes.iter().enumerate() {
-            let tail = vehicles.last();
-            self.entry_space[lane] = tail.map_or(f32::INFINITY, |v| v.x - v.len);
-            self.entry_speed[lane] = tail.map_or(f32::INFINITY, |v| v.v);
-        }
-        movement::oncoming_etas(
-            &self.lanes,
-            &self.lane_info,
-            &self.links,
-            &mut self.oncoming_eta,
-        );
+        self.step_lanes(t, t_end);
         let interval = (t / self.interval_s) as usize;
-        let mut ctx = LaneContext {
-            driver: &self.driver,
-            bus_driver: &self.bus_driver,
-            buses: &mut self.buses,
-            bus_links: &self.bus_links,
-            bus_out: &mut self.bus_out,
-            links: &self.links,
-            lane_info: &self.lane_info,
-            shown: &self.shown,
-            go_since: &self.go_since,
-            entry_space: &mut self.entry_space,
-            entry_speed: &mut self.entry_speed,
-            oncoming_eta: &self.oncoming_eta,
-            dt,
-            t: t as f32,
-            t_end: t_end as f32,
-        };
-        let queue = &mut self.queues;
-        queue.fill(0);
-        for (lane, vehicles) in self.lanes.iter_mut().enumerate() {
-            if vehicles.is_empty() {
-                // Nobody over its loops (the last vehicle may have left in the step before).
-                for &l in &self.lane_loops[lane] {
-                    self.loops[l as usize].presence = false;
-                }
-                continue;
-            }
-            self.vehicle_updates += vehicles.len() as u64;
-            let out = move_lane(&mut ctx, lane, vehicles);
-            self.hard_stops += u64::from(out.hard_stops);
-            for &l in &self.lane_loops[lane] {
-                self.loops[l as usize].observe(vehicles, dt);
-            }
-            let approach = self.approach_of_link[self.lane_info[lane].link as usize];
-            if approach != NONE {
-                queue[approach as usize] += out.halted;
-                self.approaches[approach as usize].stops += u64::from(out.new_stops);
-            }
-            if out.crossed > 0 {
-                hand_over(&mut ctx, lane, vehicles, out.crossed, &mut self.leaving);
-            }
-        }
-        for (a, &q) in self.queues.iter().enumerate() {
-            let log = &mut self.approaches[a];
-            log.queue_sum += u64::from(q);
-            log.queue_max = log.queue_max.max(q);
-            let iv = interval_log(log, interval);
-            iv.queue_sum += u64::from(q);
-            iv.queue_max = iv.queue_max.max(q);
-            iv.steps += 1;
-        }
+        self.book_lanes(interval);
         self.settle_leaving(t_end, interval);
         self.bus_signals(t_end);
         self.apply_transfers();
@@ -365,6 +314,90 @@ impl Simulation {
         }
         self.steps += 1;
         self.now = t0 + self.step;
+    }
+
+    /// One step of every lane (see [`movement::step_lane`]): `outcomes` says what happened in
+    /// each, `leaving` gets the vehicles that left them, `seen` what their loops saw.
+    fn step_lanes(&mut self, t: f64, t_end: f64) {
+        self.tails.reset(&self.lanes);
+        movement::oncoming_etas(
+            &self.lanes,
+            &self.lane_info,
+            &self.links,
+            &mut self.oncoming_eta,
+        );
+        let road = Road {
+            driver: &self.driver,
+            bus_driver: &self.bus_driver,
+            bus_links: &self.bus_links,
+            links: &self.links,
+            lane_info: &self.lane_info,
+            shown: &self.shown,
+            go_since: &self.go_since,
+            tails: &self.tails,
+            oncoming_eta: &self.oncoming_eta,
+            dt: self.dt,
+            t: t as f32,
+            t_end: t_end as f32,
+        };
+        let detectors = (self.lane_loops.as_slice(), self.loops.as_slice());
+        let found = (&mut self.leaving, &mut self.seen);
+        if let Some(groups) = &mut self.lane_groups {
+            let lanes = &mut self.lanes;
+            groups.step_lanes(
+                &self.threads,
+                road,
+                lanes,
+                detectors,
+                &mut self.outcomes,
+                found,
+            );
+            return;
+        }
+        let mut ctx = LaneContext {
+            road,
+            buses: &mut self.buses,
+            bus_out: &mut self.bus_out,
+        };
+        for (lane, vehicles) in self.lanes.iter_mut().enumerate() {
+            let loops = (detectors.0[lane].as_slice(), detectors.1);
+            self.outcomes[lane] = step_lane(&mut ctx, lane, vehicles, loops, found.1, found.0);
+        }
+    }
+
+    /// Books what happened in each lane in the step (loops, queues, stops) in the approaches'
+    /// logs of `interval`.
+    fn book_lanes(&mut self, interval: usize) {
+        for (l, seen) in self.seen.drain(..) {
+            self.loops[l as usize].record(seen);
+        }
+        let queue = &mut self.queues;
+        queue.fill(0);
+        for (lane, out) in self.outcomes.iter().enumerate() {
+            if out.vehicles == 0 {
+                // Nobody over its loops (the last vehicle may have left in the step before).
+                for &l in &self.lane_loops[lane] {
+                    self.loops[l as usize].presence = false;
+                }
+                continue;
+            }
+            self.vehicle_updates += u64::from(out.vehicles);
+            self.hard_stops += u64::from(out.hard_stops);
+            let approach = self.approach_of_link[self.lane_info[lane].link as usize];
+            if approach != NONE {
+                queue[approach as usize] += out.halted;
+                self.approaches[approach as usize].stops += u64::from(out.new_stops);
+            }
+        }
+        for (a, &q) in self.queues.iter().enumerate() {
+            let log = &mut self.approaches[a];
+            log.queue_sum += u64::from(q);
+            log.queue_max = log.queue_max.max(q);
+            let iv = interval_log(log, interval);
+            iv.queue_sum += u64::from(q);
+            iv.queue_max = iv.queue_max.max(q);
+            iv.steps += 1;
+        }
     }
 
     /// Runs to the end, calling `progress` with the fraction done now and then.

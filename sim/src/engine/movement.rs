@@ -11,12 +11,14 @@
 use greenwave_controllers::model::{Aspect, SignalState};
 
 use crate::driver::{Driver, ballistic, fuel_ml};
+use crate::loops::{Loop, Passage};
 use crate::net::{JUNCTION_PATH_M, LaneInfo, NO_GROUP, NONE, SimLink, turns_left};
 use crate::vehicle::{
     COMMITTED, GAP_TAKEN, HALTED, HALTING_SPEED, MOVING_AGAIN, NO_BUS, Vehicle, WRONG_LANE,
 };
 
 use super::bus::{self, BusLink, BusRun, BusSignal};
+use super::tails::Tails;
 
 /// Critical gap for a permissive left turn across oncoming traffic (HCM 2016, exhibit 20-11:
 /// 4.1 s for a passenger car across one lane; a little more here for two).
@@ -30,27 +32,22 @@ const STOP_LINE_HORIZON_M: f32 = 40.0;
 /// last such moment on is the delay of the junction ahead (`StopLineCrossing::junction_delay_s`).
 const FREE_SHARE: f32 = 0.95;
 
-/// What the step loop needs besides the lane itself.
-pub(crate) struct LaneContext<'a> {
+/// What every lane reads in a step, the same for all.
+#[derive(Clone, Copy)]
+pub(crate) struct Road<'a> {
     pub driver: &'a Driver,
     /// The driver model of buses.
     pub bus_driver: &'a Driver,
-    /// The buses on their trips.
-    pub buses: &'a mut [BusRun],
     /// What each link holds for buses.
     pub bus_links: &'a [BusLink],
-    /// What buses tell the junctions this step.
-    pub bus_out: &'a mut Vec<BusSignal>,
     pub links: &'a [SimLink],
     pub lane_info: &'a [LaneInfo],
     /// Signal heads of each junction.
     pub shown: &'a [SignalState],
     /// When each group of each junction started showing go, s.
     pub go_since: &'a [Vec<f32>],
-    /// Per lane, where the rear of its last vehicle is (free room from the lane's start).
-    pub entry_space: &'a mut [f32],
-    /// Per lane, the speed of its last vehicle.
-    pub entry_speed: &'a mut [f32],
+    /// Per lane, its last vehicle: updated as vehicles are handed over into it.
+    pub tails: &'a Tails,
     /// Per link, seconds until its nearest vehicle going straight or right reaches the stop
     /// line (infinite when none), for permissive left turns.
     pub oncoming_eta: &'a [f32],
@@ -58,6 +55,15 @@ pub(crate) struct LaneContext<'a> {
     /// The time at the start and at the end of this step, s.
     pub t: f32,
     pub t_end: f32,
+}
+
+/// What the step loop needs besides the lane itself.
+pub(crate) struct LaneContext<'a> {
+    pub road: Road<'a>,
+    /// The buses on their trips.
+    pub buses: &'a mut [BusRun],
+    /// What buses tell the junctions this step.
+    pub bus_out: &'a mut Vec<BusSignal>,
 }
 
 /// A vehicle leaving its lane this step.
@@ -74,10 +80,21 @@ pub(crate) enum Leaving {
     Exit { from: u32, vehicle: Vehicle },
 }
 
+impl Leaving {
+    /// The link it leaves.
+    pub(crate) fn from(&self) -> u32 {
+        match self {
+            Leaving::Onto { from, .. } | Leaving::Exit { from, .. } => *from,
+        }
+    }
+}
+
 /// Per-lane outputs of a step.
-#[derive(Default)]
+#[derive(Clone, Copy, Default)]
 pub(crate) struct LaneOutcome {
-    /// Vehicles past the stop line: a prefix of the lane, to hand over.
+    /// Vehicles in the lane as the step began (none: nothing else happened).
+    pub vehicles: u32,
+    /// Vehicles past the stop line: a prefix of the lane, handed over.
     pub crossed: usize,
     pub halted: u32,
     pub new_stops: u32,
@@ -107,19 +124,19 @@ const JAMMED: f32 = 1.0;
 /// one with the most room; failing that, any lane with room. A lane has room when its last
 /// vehicle leaves `need` metres behind it or is still moving. `None` when no lane has room.
 pub(crate) fn choose_lane(
-    ctx: &LaneContext<'_>,
+    road: &Road<'_>,
     next_link: u32,
     next_turn: u8,
     need: f32,
 ) -> Option<u32> {
-    let link = &ctx.links[next_link as usize];
+    let link = &road.links[next_link as usize];
     let mut best: Option<(u32, f32, bool)> = None;
     for lane in link.lanes() {
-        let room = ctx.entry_space[lane];
-        if room < need && ctx.entry_speed[lane] < JAMMED {
+        let room = road.tails.room(lane);
+        if room < need && road.tails.speed(lane) < JAMMED {
             continue;
         }
-        let fits = ctx.lane_info[lane].allows_turn(next_turn);
+        let fits = road.lane_info[lane].allows_turn(next_turn);
         let better = match best {
             None => true,
             Some((_, r, f)) => (fits && !f) || (fits == f && room > r),
@@ -132,26 +149,25 @@ pub(crate) fn choose_lane(
 }
 
 /// Moves every vehicle of `lane` (front first) by one step. Those past the stop line stay in
-/// the lane (for the loops to see) until [`hand_over`].
-pub(crate) fn move_lane(
-    ctx: &mut LaneContext<'_>,
-    lane: usize,
-    vehicles: &mut [Vehicle],
-) -> LaneOutcome {
-    let dt = ctx.dt;
-    let (lane_info, links) = (ctx.lane_info, ctx.links);
+/// the lane (for the loops to see) until [`hand_over`] removes them.
+fn move_lane(ctx: &mut LaneContext<'_>, lane: usize, vehicles: &mut [Vehicle]) -> LaneOutcome {
+    let dt = ctx.road.dt;
+    let (lane_info, links) = (ctx.road.lane_info, ctx.road.links);
     let info = &lane_info[lane];
     let link = &links[info.link as usize];
     let stop_line = link.length;
-    let mut out = LaneOutcome::default();
+    let mut out = LaneOutcome {
+        vehicles: vehicles.len() as u32,
+        ..LaneOutcome::default()
+    };
     // The leader's state before this step: (rear position, speed).
     let mut leader: Option<(f32, f32)> = None;
 
     for veh in vehicles.iter_mut() {
         let d = if veh.bus == NO_BUS {
-            ctx.driver
+            ctx.road.driver
         } else {
-            ctx.bus_driver
+            ctx.road.bus_driver
         };
         let (x, v) = (veh.x, veh.v);
         let mut acc = match leader {
@@ -163,13 +179,13 @@ pub(crate) fn move_lane(
         let mut must_stop = false;
         if !link.is_exit() && to_line >= 0.0 && to_line < STOP_LINE_HORIZON_M + v * v / (2.0 * d.b)
         {
-            let aspect = aspect_for(info, link, ctx.shown, veh.turn);
+            let aspect = aspect_for(info, link, ctx.road.shown, veh.turn);
             let go = veh.flags & WRONG_LANE == 0
                 && match aspect {
                     // A driver standing at the line reacts to the green after a moment.
                     Aspect::Green | Aspect::FlashingGreen if v < HALTING_SPEED => {
                         let group = info.group[usize::from(veh.turn)];
-                        ctx.t - ctx.go_since[link.junction as usize][usize::from(group)]
+                        ctx.road.t - ctx.road.go_since[link.junction as usize][usize::from(group)]
                             >= d.reaction
                     }
                     Aspect::Green | Aspect::FlashingGreen => true,
@@ -191,7 +207,8 @@ pub(crate) fn move_lane(
                     && veh.flags & GAP_TAKEN == 0
                     && to_line < YIELD_DECISION_M
                     && {
-                        let gap_ok = ctx.oncoming_eta[info.yield_to as usize] >= CRITICAL_GAP_S;
+                        let gap_ok =
+                            ctx.road.oncoming_eta[info.yield_to as usize] >= CRITICAL_GAP_S;
                         if gap_ok || v * v > 2.0 * d.b_amber * to_line {
                             veh.flags |= GAP_TAKEN;
                         }
@@ -199,13 +216,14 @@ pub(crate) fn move_lane(
                     });
             if go {
                 let next = link.next[usize::from(veh.turn)];
-                match choose_lane(ctx, next, veh.next_turn, veh.len + d.s0) {
+                match choose_lane(&ctx.road, next, veh.next_turn, veh.len + d.s0) {
                     Some(t) if leader.is_none() => {
                         // Follow the tail of the lane it is heading for, across the junction.
                         let t = t as usize;
-                        let gap =
-                            to_line + JUNCTION_PATH_M[usize::from(veh.turn)] + ctx.entry_space[t];
-                        acc = acc.min(d.accel(v, veh.v0, gap, v - ctx.entry_speed[t]));
+                        let gap = to_line
+                            + JUNCTION_PATH_M[usize::from(veh.turn)]
+                            + ctx.road.tails.room(t);
+                        acc = acc.min(d.accel(v, veh.v0, gap, v - ctx.road.tails.speed(t)));
                     }
                     Some(_) => {}
                     None => must_stop = true,
@@ -240,13 +258,38 @@ pub(crate) fn move_lane(
         if veh.bus != NO_BUS {
             bus_signals(ctx, veh, info.link, stop_line);
         }
-        book_halt(veh, ctx.t_end, dt, &mut out);
+        book_halt(veh, ctx.road.t_end, dt, &mut out);
         leader = Some((x - veh.len, v));
 
         if nx >= stop_line {
             out.crossed += 1;
         }
     }
+    out
+}
+
+/// The lane's loops, and every loop of the network (read only while the lanes move).
+pub(crate) type LaneLoops<'a> = (&'a [u32], &'a [Loop]);
+
+/// One lane's step: its vehicles move, its loops see them pass (`seen`, by loop), and those
+/// past the stop line leave the lane for `leaving`.
+pub(crate) fn step_lane(
+    ctx: &mut LaneContext<'_>,
+    lane: usize,
+    vehicles: &mut Vec<Vehicle>,
+    (lane_loops, loops): LaneLoops<'_>,
+    seen: &mut Vec<(u32, Passage)>,
+    leaving: &mut Vec<Leaving>,
+) -> LaneOutcome {
+    if vehicles.is_empty() {
+        return LaneOutcome::default();
+    }
+    let out = move_lane(ctx, lane, vehicles);
+    for &l in lane_loops {
+        seen.push((l, loops[l as usize].observe(vehicles, ctx.road.dt)));
+    }
+    hand_over(&ctx.road, lane, &vehicles[..out.crossed], leaving);
+    vehicles.drain(..out.crossed);
     out
 }
 
@@ -272,9 +315,14 @@ fn book_halt(veh: &mut Vehicle, t_end: f32, dt: f32, out: &mut LaneOutcome) {
 fn bus_stop_accel(ctx: &mut LaneContext<'_>, veh: &Vehicle, link: u32, d: &Driver) -> f32 {
     let run = &mut ctx.buses[usize::from(veh.bus)];
     let (v, v0) = (veh.v, veh.v0);
-    let cap = bus::at_stops(run, link, (veh.x, v), (ctx.t, ctx.dt), d.s0 + 2.0, |gap| {
-        d.accel(v, v0, gap, v)
-    });
+    let cap = bus::at_stops(
+        run,
+        link,
+        (veh.x, v),
+        (ctx.road.t, ctx.road.dt),
+        d.s0 + 2.0,
+        |gap| d.accel(v, v0, gap, v),
+    );
     cap.max(-d.b_max)
 }
 
@@ -282,23 +330,27 @@ fn bus_stop_accel(ctx: &mut LaneContext<'_>, veh: &Vehicle, link: u32, d: &Drive
 fn bus_signals(ctx: &mut LaneContext<'_>, veh: &Vehicle, link: u32, stop_line: f32) {
     let run = &mut ctx.buses[usize::from(veh.bus)];
     let eta = (stop_line - veh.x).max(0.0) / veh.v0.max(1.0);
-    let meets = &ctx.bus_links[link as usize];
+    let meets = &ctx.road.bus_links[link as usize];
     let span = (veh.x_prev, veh.x, stop_line);
-    bus::signals(run, veh.bus, link, meets, span, eta, ctx.t, ctx.bus_out);
+    bus::signals(
+        run,
+        veh.bus,
+        link,
+        meets,
+        span,
+        eta,
+        ctx.road.t,
+        ctx.bus_out,
+    );
 }
 
-/// Removes the first `crossed` vehicles of the lane (those past the stop line) into `leaving`.
-pub(crate) fn hand_over(
-    ctx: &mut LaneContext<'_>,
-    lane: usize,
-    vehicles: &mut Vec<Vehicle>,
-    crossed: usize,
-    leaving: &mut Vec<Leaving>,
-) {
-    let info = &ctx.lane_info[lane];
-    let link = &ctx.links[info.link as usize];
+/// Hands the `crossed` vehicles of `lane` (those past its stop line, a prefix of the lane; the
+/// caller removes them) over to `leaving`, and into the tails of the lanes they enter.
+fn hand_over(road: &Road<'_>, lane: usize, crossed: &[Vehicle], leaving: &mut Vec<Leaving>) {
+    let info = &road.lane_info[lane];
+    let link = &road.links[info.link as usize];
     let stop_line = link.length;
-    for veh in vehicles.drain(..crossed) {
+    for &veh in crossed {
         if link.is_exit() {
             leaving.push(Leaving::Exit {
                 from: info.link,
@@ -306,35 +358,34 @@ pub(crate) fn hand_over(
             });
             continue;
         }
-        let aspect = aspect_for(info, link, ctx.shown, veh.turn);
+        let aspect = aspect_for(info, link, road.shown, veh.turn);
         let next = link.next[usize::from(veh.turn)];
-        let lane_to = choose_lane(ctx, next, veh.next_turn, 0.0)
-            .unwrap_or(ctx.links[next as usize].first_lane);
+        let lane_to = choose_lane(road, next, veh.next_turn, 0.0)
+            .unwrap_or(road.links[next as usize].first_lane);
         let shift = stop_line + JUNCTION_PATH_M[usize::from(veh.turn)];
         let mut moved = veh;
         moved.x -= shift;
         moved.x_prev -= shift;
         // Two vehicles merging into one lane in the same step: the later one falls in behind.
-        let tail_rear = ctx.entry_space[lane_to as usize];
+        let tail_rear = road.tails.room(lane_to as usize);
         if moved.x > tail_rear - MERGE_GAP_M {
             moved.x = tail_rear - MERGE_GAP_M;
             moved.x_prev = moved.x_prev.min(moved.x);
-            moved.v = moved.v.min(ctx.entry_speed[lane_to as usize]);
+            moved.v = moved.v.min(road.tails.speed(lane_to as usize));
         }
         // Never faster than it can still stop behind that lane's last vehicle at full braking
         // (it may have followed another lane's tail across the junction).
         let gap = tail_rear - moved.x;
         if gap.is_finite() {
-            let lead_v = ctx.entry_speed[lane_to as usize];
-            let d = ctx.driver;
+            let lead_v = road.tails.speed(lane_to as usize);
+            let d = road.driver;
             moved.v = moved
                 .v
                 .min(lead_v + (2.0 * d.b_max * (gap - 0.1).max(0.0)).sqrt());
         }
         let rear = moved.x - moved.len;
-        if rear < ctx.entry_space[lane_to as usize] {
-            ctx.entry_space[lane_to as usize] = rear;
-            ctx.entry_speed[lane_to as usize] = moved.v;
+        if rear < road.tails.room(lane_to as usize) {
+            road.tails.set(lane_to as usize, rear, moved.v);
         }
         leaving.push(Leaving::Onto {
             from: info.link,

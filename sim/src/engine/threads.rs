@@ -1,9 +1,11 @@
-//! Stepping the intersections on several threads. Each junction's tick (estimator,
-//! controller, sequencer, interlock) reads only its own state and what the neighbours said at
-//! the start of the step, and writes only its own state, so the junctions of one step can run
-//! in any order, on any number of threads, with the same result: a run is bit-identical for a
-//! seed whatever the thread count. Everything that mixes junctions (handing their signals to
-//! the lanes, gathering what they tell their neighbours) stays on one thread, in order.
+//! Stepping the intersections, and moving the lanes, on several threads. Each junction's tick
+//! (estimator, controller, sequencer, interlock) reads only its own state and what the
+//! neighbours said at the start of the step, and writes only its own state, so the junctions of
+//! one step can run in any order, on any number of threads, with the same result; the lanes
+//! move in groups that share nothing (`lane_groups`). A run is bit-identical for a seed
+//! whatever the thread count. Everything that mixes junctions or lanes (handing their signals
+//! to the lanes, gathering what they tell their neighbours, vehicles entering their next lane)
+//! stays on one thread, in order.
 //!
 //! Idle workers are left to rayon's own spinning and sleeping: keeping them spinning between
 //! steps helped a little on an idle machine and halved the speed on a busy one.
@@ -58,6 +60,14 @@ impl Threads {
         match &self.pool {
             Some(pool) => pool.install(op),
             None => op(),
+        }
+    }
+
+    /// `op` on every item, each on one thread, at least `chunk` of them to a piece of work.
+    pub fn each<T: Send>(&self, items: &mut [T], chunk: usize, op: impl Fn(&mut T) + Sync + Send) {
+        match &self.pool {
+            Some(pool) => pool.install(|| items.par_iter_mut().with_min_len(chunk).for_each(op)),
+            None => items.iter_mut().for_each(op),
         }
     }
 

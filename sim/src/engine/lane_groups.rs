@@ -1,0 +1,128 @@
+//! Moving the lanes of a step on several threads, with the result of moving them one by one.
+//!
+//! Besides its own lane, a lane's vehicles read and write only the tails of the lanes beyond
+//! the junction the lane ends at (where they are heading: `movement::choose_lane` and
+//! `movement::hand_over`), and no lane ending elsewhere touches those. So the lanes are grouped
+//! by the junction they end at (an exit link's lanes on their own); a group moves its lanes in
+//! lane order, the groups run on any threads in any order, and the vehicles leaving their lanes
+//! are put back in lane order. A step is then bit for bit the step that moves every lane in turn
+//! on one thread. Buses tell junctions and stops along their route what they do as they move,
+//! across groups, so a network with bus routes moves its lanes on one thread.
+
+use super::movement::{LaneContext, LaneOutcome, Leaving, Road, step_lane};
+use super::threads::Threads;
+use crate::loops::{Loop, Passage};
+use crate::net::SimLink;
+use crate::vehicle::Vehicle;
+
+/// Groups per piece of work handed to a thread (a junction's lanes move in a few microseconds).
+const CHUNK: usize = 8;
+
+/// The lanes of a network, grouped by the junction they end at.
+pub(crate) struct LaneGroups {
+    groups: Vec<Group>,
+}
+
+/// The lanes ending at one junction, with their vehicles while they move.
+struct Group {
+    slots: Vec<Slot>,
+    /// The vehicles that left the group's lanes in this step, in lane order.
+    leaving: Vec<Leaving>,
+    /// What the lanes' loops saw in this step.
+    seen: Vec<(u32, Passage)>,
+}
+
+struct Slot {
+    lane: u32,
+    vehicles: Vec<Vehicle>,
+    out: LaneOutcome,
+}
+
+impl LaneGroups {
+    /// Groups the lanes of `links`, whose downstream junctions number fewer than `junctions`.
+    pub fn new(links: &[SimLink], junctions: usize) -> Self {
+        let mut ending_at: Vec<Vec<u32>> = vec![Vec::new(); junctions];
+        let mut exits = Vec::new();
+        for link in links {
+            let lanes = link.lanes().map(|lane| lane as u32);
+            if link.is_exit() {
+                exits.push(lanes.collect());
+            } else {
+                ending_at[link.junction as usize].extend(lanes);
+            }
+        }
+        // Lanes are numbered in link order, so each group's lanes are in ascending order.
+        let groups = ending_at
+            .into_iter()
+            .chain(exits)
+            .filter(|lanes| !lanes.is_empty())
+            .map(|lanes| Group {
+                slots: lanes
+                    .into_iter()
+                    .map(|lane| Slot {
+                        lane,
+                        vehicles: Vec::new(),
+                        out: LaneOutcome::default(),
+                    })
+                    .collect(),
+                leaving: Vec::new(),
+                seen: Vec::new(),
+            })
+            .collect();
+        LaneGroups { groups }
+    }
+
+    /// One step of every lane (see [`step_lane`]) on `threads`: `outcomes[lane]` says what
+    /// happened in each lane, `leaving` and `seen` (empty before) get what left the lanes in
+    /// lane order and what the loops saw.
+    pub fn step_lanes(
+        &mut self,
+        threads: &Threads,
+        road: Road<'_>,
+        lanes: &mut [Vec<Vehicle>],
+        (lane_loops, loops): (&[Vec<u32>], &[Loop]),
+        outcomes: &mut [LaneOutcome],
+        (leaving, seen): (&mut Vec<Leaving>, &mut Vec<(u32, Passage)>),
+    ) {
+        debug_assert!(leaving.is_empty() && seen.is_empty());
+        for slot in self.groups.iter_mut().flat_map(|g| &mut g.slots) {
+            std::mem::swap(&mut slot.vehicles, &mut lanes[slot.lane as usize]);
+        }
+        threads.each(&mut self.groups, CHUNK, |group| {
+            group.step_lanes(road, (lane_loops, loops));
+        });
+        for group in &mut self.groups {
+            for slot in &mut group.slots {
+                std::mem::swap(&mut slot.vehicles, &mut lanes[slot.lane as usize]);
+                outcomes[slot.lane as usize] = slot.out;
+            }
+            leaving.append(&mut group.leaving);
+            seen.append(&mut group.seen);
+        }
+        // A link's lanes are all in one group, and links are numbered in lane order: a stable
+        // sort by link restores the order of the lanes.
+        leaving.sort_by_key(Leaving::from);
+    }
+}
+
+impl Group {
+    fn step_lanes(&mut self, road: Road<'_>, (lane_loops, loops): (&[Vec<u32>], &[Loop])) {
+        let mut no_signals = Vec::new();
+        let mut ctx = LaneContext {
+            road,
+            buses: &mut [],
+            bus_out: &mut no_signals,
+        };
+        for slot in &mut self.slots {
+            let lane = slot.lane as usize;
+            slot.out = step_lane(
+                &mut ctx,
+                lane,
+                &mut slot.vehicles,
+                (&lane_loops[lane], loops),
+                &mut self.seen,
+                &mut self.leaving,
+            );
+        }
+    }
+}
