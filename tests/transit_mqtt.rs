@@ -1,14 +1,15 @@
 //! Requests over MQTT that move the signals: a bus's priority request from AVL and an
 //! emergency vehicle's preemption call from dispatch, taken by a daemon driving a virtual
-//! cabinet through the embedded broker; bad requests refused with the reason on `events`; the
-//! cabinet's conflict monitor never trips.
+//! cabinet through the embedded broker, under actuated control (priority by rule) and under
+//! adaptive control (a bus weighed by its load); bad requests refused with the reason on
+//! `events`; the cabinet's conflict monitor never trips.
 #![cfg(feature = "sim")]
 
 mod support;
 
 use rumqttc::MqttOptions;
 
-use greenwave::daemon::spat::Spat;
+use greenwave::daemon::spat::{MovementState, Spat};
 use greenwave::daemon::telemetry::Telemetry;
 use greenwave::mqtt::broker;
 use greenwave::mqtt::payload::EventMsg;
@@ -28,6 +29,23 @@ fn has(seen: &support::Messages, kind: &str, text: &str) -> bool {
     events(seen)
         .iter()
         .any(|e| e.kind == kind && e.message.contains(text))
+}
+
+/// The groups of the latest SPaT: (id, aspect).
+fn latest_spat(seen: &support::Messages) -> Vec<MovementState> {
+    support::on_topic(seen, "greenwave/v1/J1/spat")
+        .iter()
+        .rev()
+        .find_map(|p| serde_json::from_slice::<Spat>(p).ok())
+        .map(|s| s.groups)
+        .unwrap_or_default()
+}
+
+/// Whether the latest SPaT shows group `id` green.
+fn green(seen: &support::Messages, id: &str) -> bool {
+    latest_spat(seen)
+        .iter()
+        .any(|g| g.group == id && g.aspect == "green")
 }
 
 fn now_ts() -> String {
@@ -152,6 +170,88 @@ async fn priority_and_preemption_requests_over_mqtt_move_the_signals_safely() {
             .any(|t| {
                 t.priority.check_ins >= 1 && t.priority.preemptions >= 1 && t.priority.refused >= 1
             })
+    })
+    .await;
+    stop.send_replace(true);
+    daemon.await.expect("joins").expect("runs");
+    let outcome = cabinets.finish().expect("finishes");
+    assert!(
+        outcome.interlock_trips.is_empty(),
+        "{:?}",
+        outcome.interlock_trips
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_adaptive_control_a_full_late_bus_requested_over_mqtt_has_its_green_brought_forward()
+{
+    let broker = broker::start().expect("broker starts");
+    let options = MqttOptions::new("watcher", broker.ip().to_string(), broker.port());
+    let seen = support::subscribe(options, "greenwave/v1/#").await.1;
+    let cabinets = arterial_cabinets(SPEED, 3600.0).await;
+    let url = format!("mqtt://{broker}");
+    let config = paced_j1_with(
+        cabinets.sites[0].address,
+        SPEED,
+        Some(&url),
+        &[("GREENWAVE__CONTROLLER__KIND", "adaptive")],
+    );
+    let (stop, _view, daemon) = support::daemon_on_broker(config).await;
+
+    // A northbound bus (phase 4, in 4+8) asks while the arterial's 2+6 runs, which the
+    // controller would otherwise hold for the arterial's traffic. With 80 people on board, 2
+    // minutes late and due in 8 s, the bus's stage is brought forward; a bus asks each cycle
+    // until one is.
+    let priority = "greenwave/v1/J1/priority/request";
+    let request = |bus: usize, action: &str, extra: &str| {
+        format!(
+            r#"{{"site":"J1","ts":"{}","vehicle":"bus {bus}","approach":"nb","route":"12","action":"{action}"{extra}}}"#,
+            now_ts()
+        )
+        .into_bytes()
+    };
+    let early = |seen: &support::Messages| has(seen, "priority", "early green for a bus from nb");
+    let mut buses = 0;
+    for bus in 1..=5 {
+        eventually("2+6 runs", || green(&seen, "2") && !green(&seen, "4")).await;
+        let full = r#","eta_s":8,"lateness_s":120,"occupancy":80"#;
+        support::mqtt_publish(
+            broker,
+            &format!("avl-{bus}"),
+            priority,
+            request(bus, "request", full),
+        )
+        .await;
+        buses += 1;
+        let checked_in = format!("bus {bus} checked in from nb");
+        eventually("the bus checks in", || has(&seen, "priority", &checked_in)).await;
+        eventually("the bus's green comes", || green(&seen, "4")).await;
+        support::mqtt_publish(
+            broker,
+            &format!("avl-{bus}-out"),
+            priority,
+            request(bus, "cancel", ""),
+        )
+        .await;
+        let checked_out = format!("bus {bus} checked out from nb");
+        eventually("the bus checks out", || {
+            has(&seen, "priority", &checked_out)
+        })
+        .await;
+        if early(&seen) {
+            break;
+        }
+    }
+    assert!(buses > 0);
+    assert!(
+        early(&seen),
+        "none of {buses} full, late buses had its green brought forward"
+    );
+    eventually("telemetry counts the early green", || {
+        support::on_topic(&seen, "greenwave/v1/J1/telemetry")
+            .iter()
+            .filter_map(|p| serde_json::from_slice::<Telemetry>(p).ok())
+            .any(|t| t.priority.check_ins >= 1 && t.priority.early_greens >= 1)
     })
     .await;
     stop.send_replace(true);
