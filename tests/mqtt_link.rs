@@ -360,14 +360,7 @@ async fn plans_and_modes(broker: std::net::SocketAddr) {
         status(&seen, "J1").is_some_and(|s| s.online && s.plan_id.as_deref() == Some("now"))
     })
     .await;
-    stop.send_replace(true);
-    daemon.await.expect("joins").expect("runs");
-    let outcome = cabinets.finish().expect("finishes");
-    assert!(
-        outcome.interlock_trips.is_empty(),
-        "{:?}",
-        outcome.interlock_trips
-    );
+    support::stop_safely(stop, daemon, cabinets).await;
 }
 
 /// Publishes `payload` retained, as client `id`, however large, and waits for the broker's

@@ -18,6 +18,39 @@ use support::{arterial_cabinets, eventually, paced_j1_with};
 
 const SPEED: f64 = 10.0;
 
+/// J1's daemon on the embedded broker, driving the arterial's virtual cabinets, and a client
+/// that keeps everything the site publishes.
+struct Site {
+    broker: std::net::SocketAddr,
+    seen: support::Messages,
+    cabinets: greenwave::cabinet::VirtualCabinets,
+    stop: tokio::sync::watch::Sender<bool>,
+    daemon: tokio::task::JoinHandle<anyhow::Result<greenwave::daemon::run::RunReport>>,
+}
+
+/// J1 under the controller `kind`.
+async fn j1_under(kind: &str) -> Site {
+    let broker = broker::start().expect("broker starts");
+    let options = MqttOptions::new("watcher", broker.ip().to_string(), broker.port());
+    let seen = support::subscribe(options, "greenwave/v1/#").await.1;
+    let cabinets = arterial_cabinets(SPEED, 3600.0).await;
+    let url = format!("mqtt://{broker}");
+    let config = paced_j1_with(
+        cabinets.sites[0].address,
+        SPEED,
+        Some(&url),
+        &[("GREENWAVE__CONTROLLER__KIND", kind)],
+    );
+    let (stop, _view, daemon) = support::daemon_on_broker(config).await;
+    Site {
+        broker,
+        seen,
+        cabinets,
+        stop,
+        daemon,
+    }
+}
+
 fn events(seen: &support::Messages) -> Vec<EventMsg> {
     support::on_topic(seen, "greenwave/v1/J1/events")
         .iter()
@@ -54,20 +87,10 @@ fn now_ts() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn priority_and_preemption_requests_over_mqtt_move_the_signals_safely() {
-    let broker = broker::start().expect("broker starts");
-    let options = MqttOptions::new("watcher", broker.ip().to_string(), broker.port());
-    let seen = support::subscribe(options, "greenwave/v1/#").await.1;
-    let cabinets = arterial_cabinets(SPEED, 1800.0).await;
-    let url = format!("mqtt://{broker}");
     // Actuated control: its transit priority brings a bus's green forward by rule (the adaptive
     // controller weighs a bus against the cars itself, `control/adaptive/bus_first.rs`).
-    let config = paced_j1_with(
-        cabinets.sites[0].address,
-        SPEED,
-        Some(&url),
-        &[("GREENWAVE__CONTROLLER__KIND", "actuated")],
-    );
-    let (stop, _view, daemon) = support::daemon_on_broker(config).await;
+    let j1 = j1_under("actuated").await;
+    let (broker, seen) = (j1.broker, j1.seen.clone());
 
     let priority = "greenwave/v1/J1/priority/request";
     let bus = |site: &str, approach: &str, extra: &str| {
@@ -172,31 +195,14 @@ async fn priority_and_preemption_requests_over_mqtt_move_the_signals_safely() {
             })
     })
     .await;
-    stop.send_replace(true);
-    daemon.await.expect("joins").expect("runs");
-    let outcome = cabinets.finish().expect("finishes");
-    assert!(
-        outcome.interlock_trips.is_empty(),
-        "{:?}",
-        outcome.interlock_trips
-    );
+    support::stop_safely(j1.stop, j1.daemon, j1.cabinets).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_adaptive_control_a_full_late_bus_requested_over_mqtt_has_its_green_brought_forward()
 {
-    let broker = broker::start().expect("broker starts");
-    let options = MqttOptions::new("watcher", broker.ip().to_string(), broker.port());
-    let seen = support::subscribe(options, "greenwave/v1/#").await.1;
-    let cabinets = arterial_cabinets(SPEED, 3600.0).await;
-    let url = format!("mqtt://{broker}");
-    let config = paced_j1_with(
-        cabinets.sites[0].address,
-        SPEED,
-        Some(&url),
-        &[("GREENWAVE__CONTROLLER__KIND", "adaptive")],
-    );
-    let (stop, _view, daemon) = support::daemon_on_broker(config).await;
+    let j1 = j1_under("adaptive").await;
+    let (broker, seen) = (j1.broker, j1.seen.clone());
 
     // A northbound bus (phase 4, in 4+8) asks while the arterial's 2+6 runs, which the
     // controller would otherwise hold for the arterial's traffic. With 80 people on board, 2
@@ -254,12 +260,5 @@ async fn under_adaptive_control_a_full_late_bus_requested_over_mqtt_has_its_gree
             .any(|t| t.priority.check_ins >= 1 && t.priority.early_greens >= 1)
     })
     .await;
-    stop.send_replace(true);
-    daemon.await.expect("joins").expect("runs");
-    let outcome = cabinets.finish().expect("finishes");
-    assert!(
-        outcome.interlock_trips.is_empty(),
-        "{:?}",
-        outcome.interlock_trips
-    );
+    support::stop_safely(j1.stop, j1.daemon, j1.cabinets).await;
 }

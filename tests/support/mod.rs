@@ -270,6 +270,23 @@ pub async fn daemon_on_broker(
     (stop, view, daemon)
 }
 
+/// Stops the daemon (`stop`, then its task), ends the virtual `cabinets` and checks that
+/// their conflict monitors never tripped.
+pub async fn stop_safely(
+    stop: tokio::sync::watch::Sender<bool>,
+    daemon: JoinHandle<anyhow::Result<greenwave::daemon::run::RunReport>>,
+    cabinets: greenwave::cabinet::VirtualCabinets,
+) {
+    stop.send_replace(true);
+    daemon.await.expect("joins").expect("runs");
+    let outcome = cabinets.finish().expect("finishes");
+    assert!(
+        outcome.interlock_trips.is_empty(),
+        "{:?}",
+        outcome.interlock_trips
+    );
+}
+
 /// The arterial with pedestrian phases (scenario, corridor, intersection, J1..J4's plans)
 /// copied into `dir` with pedestrian recall on, so walks come every cycle without a push
 /// button; returns `dir`. Inside: `scenarios/arterial-peak-peds.toml`,

@@ -15,6 +15,7 @@ use greenwave_controllers::model::{PerTurn, SignalState, Turn};
 use greenwave_controllers::site::Site;
 use greenwave_controllers::{Duration, Instant};
 
+use super::lane_groups::LaneGroups;
 use super::{Crossing, Simulation, Source};
 use crate::arrivals::Arrivals;
 use crate::driver::Driver;
@@ -64,6 +65,14 @@ pub(crate) fn speed_factor(rng: &mut Pcg64Mcg, mean: f64, sd: f64) -> f32 {
     normal.sample(rng).clamp(mean - 2.0 * sd, mean + 2.0 * sd) as f32
 }
 
+/// What each junction shows as the run starts, and since when each group shows go.
+fn shown_at_start(junctions: &[Junction]) -> (Vec<SignalState>, Vec<Vec<f32>>) {
+    junctions
+        .iter()
+        .map(|j| (j.shown.clone(), j.go_since.clone()))
+        .unzip()
+}
+
 impl Simulation {
     /// Sets up a run of `scenario`.
     pub fn new(scenario: &Scenario, options: &RunOptions) -> Result<Simulation, ControllerError> {
@@ -107,14 +116,7 @@ impl Simulation {
         let bus_links = super::bus::bus_links(scenario, &junction_of);
         let bus_routes_from = scenario.od.len() as u32;
 
-        let go_since = junctions
-            .iter()
-            .map(|j: &Junction| j.go_since.clone())
-            .collect();
-        let shown = junctions
-            .iter()
-            .map(|j: &Junction| j.shown.clone())
-            .collect::<Vec<SignalState>>();
+        let (shown, go_since) = shown_at_start(&junctions);
         let duration = options.duration.unwrap_or(scenario.duration);
         let recording = options
             .record
@@ -124,8 +126,7 @@ impl Simulation {
         let approach_count = approaches.len();
         let junction_count = junctions.len();
         let threads = super::threads::Threads::new(options.threads, junction_count);
-        let lane_groups = (threads.count() > 1 && bus_dispatch.is_empty())
-            .then(|| super::lane_groups::LaneGroups::new(&links, junction_count));
+        let lane_groups = LaneGroups::on(&threads, &links, junction_count, bus_dispatch.is_empty());
         Ok(Simulation {
             scenario_name: scenario.name.clone(),
             controller,

@@ -39,8 +39,19 @@ struct Slot {
 }
 
 impl LaneGroups {
+    /// The groups for a run on `threads`, when it has more than one and the network no bus
+    /// routes (`without_buses`); none otherwise.
+    pub fn on(
+        threads: &Threads,
+        links: &[SimLink],
+        junctions: usize,
+        without_buses: bool,
+    ) -> Option<Self> {
+        (threads.count() > 1 && without_buses).then(|| Self::new(links, junctions))
+    }
+
     /// Groups the lanes of `links`, whose downstream junctions number fewer than `junctions`.
-    pub fn new(links: &[SimLink], junctions: usize) -> Self {
+    fn new(links: &[SimLink], junctions: usize) -> Self {
         let mut ending_at: Vec<Vec<u32>> = vec![Vec::new(); junctions];
         let mut exits = Vec::new();
         for link in links {
