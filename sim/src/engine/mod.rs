@@ -340,17 +340,18 @@ impl Simulation {
             t: t as f32,
             t_end: t_end as f32,
         };
-        let detectors = (self.lane_loops.as_slice(), self.loops.as_slice());
-        let found = (&mut self.leaving, &mut self.seen);
+        let (lane_loops, loops) = (self.lane_loops.as_slice(), self.loops.as_slice());
+        let (leaving, seen) = (&mut self.leaving, &mut self.seen);
         if let Some(groups) = &mut self.lane_groups {
             let lanes = &mut self.lanes;
+            let outcomes = &mut self.outcomes;
             groups.step_lanes(
                 &self.threads,
                 road,
                 lanes,
-                detectors,
-                &mut self.outcomes,
-                found,
+                (lane_loops, loops),
+                outcomes,
+                (leaving, seen),
             );
             return;
         }
@@ -360,8 +361,8 @@ impl Simulation {
             bus_out: &mut self.bus_out,
         };
         for (lane, vehicles) in self.lanes.iter_mut().enumerate() {
-            let loops = (detectors.0[lane].as_slice(), detectors.1);
-            self.outcomes[lane] = step_lane(&mut ctx, lane, vehicles, loops, found.1, found.0);
+            let detectors = (lane_loops[lane].as_slice(), loops);
+            self.outcomes[lane] = step_lane(&mut ctx, lane, vehicles, detectors, seen, leaving);
         }
     }
 

@@ -149,7 +149,7 @@ pub(crate) fn choose_lane(
 }
 
 /// Moves every vehicle of `lane` (front first) by one step. Those past the stop line stay in
-/// the lane (for the loops to see) until [`hand_over`] removes them.
+/// the lane (for the loops to see) until [`step_lane`] removes them.
 fn move_lane(ctx: &mut LaneContext<'_>, lane: usize, vehicles: &mut [Vehicle]) -> LaneOutcome {
     let dt = ctx.road.dt;
     let (lane_info, links) = (ctx.road.lane_info, ctx.road.links);
