@@ -155,6 +155,9 @@ pub struct Adaptive {
     bound_forced: bool,
     /// When the running green must end for the wait bound, for the walks it may recycle.
     walks_by: Option<Instant>,
+    /// When the wait bound would first end the running green, as counted at the last decision:
+    /// a deadline of that decision (`cadence`).
+    bound_due: Option<Instant>,
     /// Whether the stage asked for is a bus's brought forward (`bus_first`).
     bus_brought: bool,
     /// The earliest the running green may end (its minimum greens and walks).
@@ -269,6 +272,7 @@ impl Adaptive {
             buses: Vec::new(),
             bound_forced: false,
             walks_by: None,
+            bound_due: None,
             bus_brought: false,
             free: Instant::ZERO,
         })
@@ -324,8 +328,9 @@ impl Controller for Adaptive {
         self.buses.clear();
         self.buses.extend_from_slice(inputs.buses);
         self.held_s = 0.0;
+        self.bound_due = None;
         let decision = self.decide_anew(now, inputs, seq);
-        let due = cadence::deadline(now, self.held_s);
+        let due = cadence::deadline(now, self.held_s, self.bound_due);
         self.cadence
             .took(due, inputs.detectors, seq.phase(), decision);
         decision
@@ -365,8 +370,8 @@ impl Controller for Adaptive {
         sequencer: &Sequencer,
         stage: StageIndex,
         until: Instant,
-    ) -> bool {
-        self.detour_fits(now, sequencer, stage, until)
+    ) -> Option<bool> {
+        Some(self.detour_fits(now, sequencer, stage, until))
     }
 }
 
@@ -396,7 +401,7 @@ impl Adaptive {
         self.ending = None;
         self.bound_forced = false;
         self.bus_brought = false;
-        self.walks_by = self.leave_by(k, now, true, None).map(|(by, _)| by);
+        self.note_bounds(k, now);
         self.free = seq.earliest_stage_end().unwrap_or(now);
         let cycle_room = self.cycle_room((k, running), now, green);
         let bounds = self.plan.stages[k];

@@ -137,14 +137,15 @@ pub trait Controller: Send {
 
     /// Whether transit priority may keep `stage` green until `until`, bringing it forward when
     /// it is not running, and still let every group waiting outside it have its green within
-    /// the controller's wait bound; `true` for a controller without a wait bound.
+    /// the controller's wait bound; `None` for a controller without a wait bound of its own
+    /// (priority then applies `[priority] max_wait_s`).
     fn priority_fits(
         &self,
         _now: Instant,
         _sequencer: &Sequencer,
         _stage: StageIndex,
         _until: Instant,
-    ) -> bool {
-        true
+    ) -> Option<bool> {
+        None
     }
 }

@@ -27,6 +27,10 @@ pub struct PriorityRules {
     pub bus_occupancy: u16,
     /// The longest recovery after a priority.
     pub recovery_max: Duration,
+    /// Under a controller without a wait bound of its own nor a plan cycle, no priority is granted or kept
+    /// that would keep a waiting group (a vehicle on its loop at red, a pedestrian call) from
+    /// its green longer than this.
+    pub max_wait: Duration,
 }
 
 impl Default for PriorityRules {
@@ -39,6 +43,7 @@ impl Default for PriorityRules {
             min_occupancy: None,
             bus_occupancy: 40,
             recovery_max: Duration::from_secs(120),
+            max_wait: Duration::from_secs(120),
         }
     }
 }
@@ -99,6 +104,7 @@ pub(crate) fn rules(spec: &PrioritySpec, out: &mut Collector) -> PriorityRules {
         600.0,
         d.recovery_max,
     );
+    let max_wait = secs(out, "max_wait_s", spec.max_wait_s, 30.0, 600.0, d.max_wait);
     let mut people = |field: &str, v: Option<f64>| {
         v.filter(|&n| {
             let ok = n.is_finite() && (0.0..=300.0).contains(&n);
@@ -126,5 +132,6 @@ pub(crate) fn rules(spec: &PrioritySpec, out: &mut Collector) -> PriorityRules {
         min_occupancy,
         bus_occupancy,
         recovery_max,
+        max_wait,
     }
 }

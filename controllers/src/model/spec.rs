@@ -115,6 +115,12 @@ pub struct PrioritySpec {
     /// or this long at most (default 120 s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_max_s: Option<f64>,
+    /// Under a controller without a wait bound of its own nor a plan cycle (actuated
+    /// control), no priority is granted or kept that would keep a group waiting outside the bus's stage
+    /// (a vehicle on its loop at red, a pedestrian call) from its green longer than this
+    /// (default 120 s, as the adaptive controller's wait bound).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_wait_s: Option<f64>,
 }
 
 impl PrioritySpec {

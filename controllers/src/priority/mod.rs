@@ -16,6 +16,11 @@
 //! plan's clock never gives back (on the arterial peak with a bus every 3 minutes each way, the
 //! cut stages lost up to 16 % of car delay to it; extension alone costs 2 to 3 %).
 //!
+//! The wait bound comes first: a priority is granted, and a hold kept, only where every group
+//! waiting would still have its green within the controller's wait bound, or, under an
+//! actuated controller (no bound of its own, no cycle to bring its stages round), within
+//! `[priority] max_wait_s` (`waits`).
+//!
 //! Recovery: after a priority, no other is granted until every vehicle group that was waiting
 //! (red with a detector occupied) and every pedestrian group with a call when it began has had
 //! a green, or `recovery_max_s` has passed,
@@ -27,6 +32,7 @@
 
 #[cfg(test)]
 mod tests;
+mod waits;
 
 use std::collections::BTreeMap;
 
@@ -149,6 +155,8 @@ pub struct Prioritiser {
     serve: BTreeMap<Approach, Serve>,
     /// The vehicle loop channels of each group, to see who waits.
     group_loops: Vec<Vec<u8>>,
+    /// Who waits since when, for a controller without a wait bound of its own.
+    waits: waits::Waits,
     calls: Vec<Call>,
     recovery: Option<Recovery>,
     /// The stage change held back for a bus, asked for again when the hold ends.
@@ -223,6 +231,7 @@ impl Prioritiser {
             inputs,
             serve,
             group_loops,
+            waits: waits::Waits::default(),
             calls: Vec::new(),
             recovery: None,
             deferred: None,
@@ -422,6 +431,8 @@ impl Prioritiser {
         controller: &dyn Controller,
     ) -> Option<StageIndex> {
         self.read_inputs(now, samples);
+        self.waits
+            .observe(now, sequencer, samples, &self.group_loops);
         while let Some(i) = self.calls.iter().position(|c| now >= c.expires) {
             self.check_out(i);
         }
@@ -472,7 +483,7 @@ impl Prioritiser {
             let until =
                 (self.calls[k].due.max(now) + BUS_PASSAGE).min(held_since + rules.max_extension);
             let running = sequencer.current_stage().unwrap_or(next);
-            if !controller.priority_fits(now, sequencer, running, until) {
+            if !self.fits(now, sequencer, (running, until), controller) {
                 self.calls[k].hold_spent = true;
                 self.deferred = None;
                 return Some(next);
@@ -514,7 +525,7 @@ impl Prioritiser {
                 return decided;
             }
             let until = self.calls[k].due.max(now) + BUS_PASSAGE;
-            if !controller.priority_fits(now, sequencer, serve.stage, until) {
+            if !self.fits(now, sequencer, (serve.stage, until), controller) {
                 return decided;
             }
             self.calls[k].early = true;
@@ -526,6 +537,25 @@ impl Prioritiser {
             Some(s) if has_bus(s) => Some(s),
             _ => Some(serve.stage),
         }
+    }
+
+    /// Whether a priority may keep `stage` green until `until` (bringing it forward when it
+    /// is not running): as the controller's wait bound allows, or for a controller without
+    /// one, as `[priority] max_wait_s` allows (`waits`); always under one that keeps the
+    /// plan's cycle, whose clock brings every stage round (a hold shortens the stages after it).
+    fn fits(
+        &self,
+        now: Instant,
+        sequencer: &Sequencer,
+        (stage, until): (StageIndex, Instant),
+        controller: &dyn Controller,
+    ) -> bool {
+        controller
+            .priority_fits(now, sequencer, stage, until)
+            .unwrap_or_else(|| {
+                let bound = sequencer.intersection().priority().max_wait;
+                self.keeps_cycle || self.waits.fit(now, sequencer, (stage, until), bound)
+            })
     }
 
     /// The recovery owed when a priority for `group` begins at `now`: a new green for every

@@ -20,8 +20,8 @@ fn run(
 struct Gate {
     /// It asks for its stage on the wait bound.
     bound: bool,
-    /// A priority detour fits within the wait bound.
-    fits: bool,
+    /// A priority detour fits within the wait bound (`None`: the controller has none).
+    fits: Option<bool>,
     /// It brings buses' stages forward itself.
     forward: bool,
     /// The stage it asks for is a bus's brought forward.
@@ -31,7 +31,7 @@ struct Gate {
 /// A controller with no wait bound.
 const FREE: Gate = Gate {
     bound: false,
-    fits: true,
+    fits: None,
     forward: false,
     brought: false,
 };
@@ -54,7 +54,7 @@ impl Controller for Gate {
     fn on_wait_bound(&self) -> bool {
         self.bound
     }
-    fn priority_fits(&self, _: Instant, _: &Sequencer, _: StageIndex, _: Instant) -> bool {
+    fn priority_fits(&self, _: Instant, _: &Sequencer, _: StageIndex, _: Instant) -> Option<bool> {
         self.fits
     }
     fn brings_buses_forward(&self) -> bool {
@@ -471,7 +471,7 @@ fn no_priority_where_it_would_keep_a_group_past_the_wait_bound() {
     // Extension: the green the controller ends is not held.
     let (mut r, ctl) = bus_due_on_green();
     let full = Gate {
-        fits: false,
+        fits: Some(false),
         ..FREE
     };
     let events = run_gated(
@@ -503,6 +503,41 @@ fn no_priority_where_it_would_keep_a_group_past_the_wait_bound() {
         green_at(&r.ix, &r.seq, "4"),
         "the side street keeps its green"
     );
+}
+
+/// Under a controller without a wait bound of its own, `[priority] max_wait_s` holds: the
+/// side street runs from 0 s, the arterial's left turn (group 1) has a vehicle on its loop
+/// from 0 s, and a bus from the east due in 20 s asks at 8 s for 2+6.
+fn early_green_with_a_left_turn_waiting(max_wait_s: f64) -> Vec<(f64, PriorityEvent)> {
+    let mut r = rig(&format!(
+        "{NEMA_4LEG}\n[priority]\nmax_wait_s = {max_wait_s:.1}\n"
+    ));
+    let left = r.ix.group_by_id("1").unwrap();
+    let mut loops = vec![Vec::new(); r.ix.groups().len()];
+    loops[left.get()] = vec![0];
+    r.pr = Prioritiser::with_inputs(&r.ix, Vec::new(), loops);
+    let (main, side) = main_and_side(&r.ix);
+    let ctl = move |t: f64| Some(if t < 60.0 { side } else { main });
+    let queued = |t: f64| {
+        let mut s = no_inputs(t);
+        s[0].presence = true;
+        s
+    };
+    run(&mut r.seq, &mut r.pr, &mut r.il, (0.0, 8.0), ctl, queued);
+    r.pr.request(secs(8.0), &r.seq, bus(Approach::EB, 20.0))
+        .unwrap();
+    run(&mut r.seq, &mut r.pr, &mut r.il, (8.1, 30.0), ctl, queued)
+}
+
+#[test]
+fn without_a_wait_bound_of_its_own_no_early_green_past_a_group_waiting_long() {
+    // The left turn would start its green after 2+6 ends (the bus due at 28 s, 3 s to pass)
+    // and the intergreen (6 s): 37 s after it began to wait.
+    let events = early_green_with_a_left_turn_waiting(40.0);
+    assert!(events.iter().any(|(_, e)| granted(e)), "{events:?}");
+    // Within 30 s it could not: the bus waits its turn.
+    let events = early_green_with_a_left_turn_waiting(30.0);
+    assert!(!events.iter().any(|(_, e)| granted(e)), "{events:?}");
 }
 
 #[test]

@@ -703,16 +703,26 @@ fn priority_fits_only_where_every_waiting_group_keeps_its_wait_bound() {
     );
     let to_side = interstage(&ix, ix.stage(main), ix.stage(side)).as_secs_f64();
     let after = |s: f64| now + Duration::from_secs_f64(s);
-    // Northbound (4) has waited 100 s: 2+6 may be held while 4 still starts within 120 s.
+    // Northbound (4) has waited 100 s: 2+6 may be held while 4 still starts within 120 s
+    // (aimed at half a second early, for the ticks between decisions).
     ctl.waiting_since[ix.group_by_id("4").unwrap().get()] = Some(now - Duration::from_secs(100));
-    let room = 120.0 - 100.0 - to_side;
-    assert!(ctl.priority_fits(now, &seq, main, after(room - 0.5)));
-    assert!(!ctl.priority_fits(now, &seq, main, after(room + 0.5)));
+    let room = 119.5 - 100.0 - to_side;
+    assert_eq!(
+        ctl.priority_fits(now, &seq, main, after(room - 0.5)),
+        Some(true)
+    );
+    assert_eq!(
+        ctl.priority_fits(now, &seq, main, after(room + 0.5)),
+        Some(false)
+    );
     // A detour to the side street's own stage serves it.
-    assert!(ctl.priority_fits(now, &seq, side, after(room + 30.0)));
+    assert_eq!(
+        ctl.priority_fits(now, &seq, side, after(room + 30.0)),
+        Some(true)
+    );
     // Nobody waiting: any hold fits.
     ctl.waiting_since[ix.group_by_id("4").unwrap().get()] = None;
-    assert!(ctl.priority_fits(now, &seq, main, after(100.0)));
+    assert_eq!(ctl.priority_fits(now, &seq, main, after(100.0)), Some(true));
 }
 
 #[test]
@@ -739,6 +749,24 @@ fn a_gap_out_goes_past_a_stage_that_would_keep_the_longest_waiter_past_the_bound
         ctl.over_wait_bound(1, (now, now), false).is_none(),
         "not yet at the bound itself"
     );
+}
+
+#[test]
+fn the_bound_that_comes_first_ends_the_green_not_only_the_longest_waiters() {
+    // From 2+6 (position 1) the order serves 3+7, whose left turn (3) has waited 100 s, for
+    // its minimum green, then 4+8, whose northbound (4) has waited 95 s: 4's bound comes first.
+    let (mut ctl, _, now) = running("2+6");
+    let ix = ctl.site.intersection.clone();
+    let since = |s: u64| Some(now - Duration::from_secs(s));
+    ctl.waiting_since[ix.group_by_id("3").unwrap().get()] = since(100);
+    ctl.waiting_since[ix.group_by_id("4").unwrap().get()] = since(95);
+    let between = |a: usize, b: usize| Duration::from_secs_f64(ctl.between[a][b]);
+    let bound = Duration::from_secs_f64(119.5);
+    let for_3 = now - Duration::from_secs(100) + bound - between(1, 2);
+    let for_4 = now - Duration::from_secs(95) + bound
+        - (between(1, 2) + ctl.plan.stages[2].min_green + between(2, 3));
+    assert!(for_4 < for_3);
+    assert_eq!(ctl.leave_by(1, now, false, None), Some((for_4, 2)));
 }
 
 #[test]

@@ -16,6 +16,12 @@ use crate::time::{Duration, Instant};
 /// The longest a queue left behind by a green is taken to have waited already, s.
 const AGE_CAP_S: f64 = 60.0;
 
+/// How much sooner than the wait bound the controller acts on it: a push is seen at the tick
+/// after it, and the decision to end a green for the bound is taken at the first tick at or
+/// after its deadline (a tenth of a second each at a cabinet's 10 Hz), so the bound's instant
+/// is aimed at this much early to hold it.
+const BOUND_SLACK: Duration = Duration::from_millis(500);
+
 impl Adaptive {
     /// Each flow's queue as estimated; a movement whose only lanes hold a standing vehicle the
     /// counts missed has that vehicle queued.
@@ -141,8 +147,10 @@ impl Adaptive {
         queued
     }
 
-    /// Once the group waiting longest will have waited the wait bound by the time the first
-    /// stage after plan position `k` that serves it can start: the first stage on the way to
+    /// Once a waiting group will have waited the wait bound by the time the first stage after
+    /// plan position `k` that serves it can start (the group whose bound comes first, not only
+    /// the one waiting longest: a group waiting almost as long behind it in the plan's order
+    /// must not pass its bound while the stages on the way run): the first stage on the way to
     /// it, in the plan's order, that serves it or a group that has itself waited long
     /// (`long_wait_s`; skipping such a stage would leave that group a whole cycle more, and
     /// bring the order back round to the skipped stage on the wait bound of its own). The time
@@ -158,6 +166,14 @@ impl Adaptive {
     ) -> Option<StageIndex> {
         let (leave_by, target) = self.leave_by(k, now, real_only, None)?;
         (free.max(now) >= leave_by).then_some(self.plan.stages[target].stage)
+    }
+
+    /// Notes when the green at plan position `k` must end for the wait bound: for the walks it
+    /// may recycle (waits from when the groups began to wait), and as a deadline of this
+    /// decision (counting the set-back for a queue left, the sooner of the two).
+    pub(super) fn note_bounds(&mut self, k: usize, now: Instant) {
+        self.walks_by = self.leave_by(k, now, true, None).map(|(by, _)| by);
+        self.bound_due = self.leave_by(k, now, false, None).map(|(by, _)| by);
     }
 
     /// The stage to go to from plan position `k` in place of `next` (the next with demand, and
@@ -180,8 +196,8 @@ impl Adaptive {
         }
     }
 
-    /// The latest instant the green at plan position `k` may end and still let the group
-    /// waiting longest have its green within the wait bound, and the plan position to go to
+    /// The latest instant the green at plan position `k` may end and still let every waiting
+    /// group have its green within the wait bound, and the plan position to go to
     /// then (see [`Adaptive::over_wait_bound`]); `via`, a position to be served on the way
     /// whatever its groups waited. `None` when no group waits.
     pub(super) fn leave_by(
@@ -192,13 +208,19 @@ impl Adaptive {
         via: Option<usize>,
     ) -> Option<(Instant, usize)> {
         let ix = &self.site.intersection;
-        let bound = Duration::from_secs_f64(self.params.max_wait_s);
-        let (first, g) = ix
-            .group_indices()
-            .filter_map(|g| self.since(g, real_only).map(|t| (t, g)))
-            .min()?;
-        let (path, to) = self.path(k, g, (now, real_only), via)?;
-        Some((first + bound - path, to))
+        let bound = self.bound();
+        ix.group_indices()
+            .filter_map(|g| {
+                let since = self.since(g, real_only)?;
+                let (path, to) = self.path(k, g, (now, real_only), via)?;
+                Some((since + bound - path, to))
+            })
+            .min_by_key(|&(by, _)| by)
+    }
+
+    /// The wait bound as the controller aims at it ([`BOUND_SLACK`] early).
+    fn bound(&self) -> Duration {
+        Duration::from_secs_f64(self.params.max_wait_s) - BOUND_SLACK
     }
 
     /// When group `g` began to wait, if it waits; with `real_only`, without the set-back for a
@@ -285,7 +307,7 @@ impl Adaptive {
         until: Instant,
     ) -> bool {
         let ix = &self.site.intersection;
-        let bound = Duration::from_secs_f64(self.params.max_wait_s);
+        let bound = self.bound();
         let position = self.plan.stages.iter().position(|s| s.stage == stage);
         let min_green = position.map_or(Duration::ZERO, |p| self.least_green(p));
         let ends = match seq.current_stage() {
