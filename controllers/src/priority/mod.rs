@@ -431,8 +431,10 @@ impl Prioritiser {
         controller: &dyn Controller,
     ) -> Option<StageIndex> {
         self.read_inputs(now, samples);
-        self.waits
-            .observe(now, sequencer, samples, &self.group_loops);
+        if !self.keeps_cycle {
+            self.waits
+                .observe(now, sequencer, samples, &self.group_loops);
+        }
         while let Some(i) = self.calls.iter().position(|c| now >= c.expires) {
             self.check_out(i);
         }

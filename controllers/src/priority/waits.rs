@@ -41,15 +41,20 @@ impl Waits {
                 *since = None;
                 continue;
             }
-            let occupied = group_loops.get(g.get()).is_some_and(|chs| {
-                chs.iter().any(|&ch| {
-                    samples
-                        .get(usize::from(ch))
-                        .is_some_and(|s| s.presence && s.fault == FaultCode::Ok)
+            if since.is_some() {
+                continue;
+            }
+            let occupied = || {
+                group_loops.get(g.get()).is_some_and(|chs| {
+                    chs.iter().any(|&ch| {
+                        samples
+                            .get(usize::from(ch))
+                            .is_some_and(|s| s.presence && s.fault == FaultCode::Ok)
+                    })
                 })
-            });
-            if occupied || calls.contains(g) {
-                since.get_or_insert(now);
+            };
+            if calls.contains(g) || occupied() {
+                *since = Some(now);
             }
         }
     }
