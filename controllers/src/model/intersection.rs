@@ -783,6 +783,37 @@ mod tests {
     }
 
     #[test]
+    fn priority_rules_out_of_range_are_refused_by_field() {
+        use crate::model::spec::PrioritySpec;
+        let mut s = spec(EU_TWO_STAGE);
+        s.priority.max_wait_s = Some(10.0);
+        s.priority.max_extension_s = Some(90.0);
+        s.priority.bus_occupancy = Some(-3.0);
+        let err = Intersection::from_spec(&s).unwrap_err();
+        let fields: Vec<&str> = err.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "priority.max_extension_s",
+                "priority.max_wait_s",
+                "priority.bus_occupancy"
+            ],
+            "{err}"
+        );
+        assert!(err.mentions("10 s is out of range"), "{err}");
+        assert!(
+            err.mentions("-3 people is out of range (0 to 300)"),
+            "{err}"
+        );
+        s.priority = PrioritySpec {
+            max_wait_s: Some(90.0),
+            ..PrioritySpec::default()
+        };
+        let ix = Intersection::from_spec(&s).unwrap();
+        assert_eq!(ix.priority().max_wait, Duration::from_secs(90));
+    }
+
+    #[test]
     fn a_group_in_no_stage_is_refused() {
         let mut s = spec(EU_TWO_STAGE);
         s.stages[1].groups.retain(|g| g != "P4");
