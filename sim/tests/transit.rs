@@ -1,6 +1,7 @@
 //! Buses on the arterial peak: they run their timetable, dwell at their stops, ask for priority
 //! by AVL request and by check-in loops, and get through faster with priority than without,
-//! safely; a bad bus route is refused by name.
+//! safely, without keeping a pedestrian long past the wait bound; a bad bus route is refused
+//! by name.
 
 mod common;
 
@@ -99,4 +100,21 @@ fn a_bus_route_that_does_not_fit_the_corridor_is_refused_by_name() {
         checked += 1;
     }
     assert_eq!(checked, 5);
+}
+
+#[test]
+fn under_actuated_control_a_bus_does_not_keep_a_pedestrian_waiting_long_past_the_bound() {
+    // Seed 6: at J3 a bus's early green once jumped the stage a push had waited 103 s for,
+    // and that pedestrian waited 185 s (119 s at the longest without priority). Priority is
+    // now held to `[priority] max_wait_s` (120 s) where the controller keeps no bound of its
+    // own.
+    let on = summary("actuated", 6, false);
+    let off = summary("actuated", 6, true);
+    assert!(on.tsp_early + on.tsp_extended > 0, "priority ran");
+    assert!(
+        on.ped_max_wait_s <= off.ped_max_wait_s + 10.0,
+        "longest pedestrian wait {:.1} s with priority against {:.1} s without",
+        on.ped_max_wait_s,
+        off.ped_max_wait_s
+    );
 }
