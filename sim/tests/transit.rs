@@ -118,3 +118,19 @@ fn under_actuated_control_a_bus_does_not_keep_a_pedestrian_waiting_long_past_the
         off.ped_max_wait_s
     );
 }
+
+#[test]
+fn under_adaptive_control_a_walk_pushed_as_a_bus_stage_comes_keeps_the_wait_bound() {
+    // Seed 10: at J1 a push for the 2+6 walk came during the change to 2+6 (brought forward
+    // for a bus); the walk joined as the green came and held it 20 s, and the pedestrian
+    // waiting for 4+8 since 693 s waited 120.9 s. Such a walk now joins only if it ends within
+    // the wait bound (120 s) of the groups waiting.
+    let s = summary("adaptive", 10, false);
+    assert!(s.tsp_check_ins > 0, "buses asked");
+    assert!(s.pedestrians > 0);
+    assert!(
+        s.ped_max_wait_s <= 120.0,
+        "longest pedestrian wait {:.1} s",
+        s.ped_max_wait_s
+    );
+}

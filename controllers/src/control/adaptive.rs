@@ -527,7 +527,18 @@ impl Adaptive {
         seq: &Sequencer,
     ) -> Result<(usize, Duration, StageIndex), Option<StageIndex>> {
         let (k, green, running) = match seq.phase() {
-            Phase::Transition { to, .. } => return Err(Some(to)),
+            Phase::Transition { to, .. } => {
+                // Asked for again as it comes: a walk called meanwhile joins only if it ends
+                // within the wait bound of the groups waiting for the stages after it.
+                self.walks_by = self
+                    .plan
+                    .stages
+                    .iter()
+                    .position(|s| s.stage == to)
+                    .and_then(|k| self.leave_by(k, now, true, None))
+                    .map(|(by, _)| by);
+                return Err(Some(to));
+            }
             Phase::Clearing { .. } | Phase::AllRed { .. } => {
                 // No stage runs: nothing asked for before stands.
                 self.bound_forced = false;

@@ -124,7 +124,8 @@ impl Sequencer {
 
     /// A walk recycled in the running stage (a call while its stage runs) must have its
     /// clearance over by `by`, when the controller must leave the stage (its wait bound);
-    /// `None`: whenever it comes. Walks that enter with a stage are not affected.
+    /// `None`: whenever it comes. Walks that enter with a stage are not affected, except those
+    /// called while it was being entered and joining as it is asked for again.
     pub fn end_walks_by(&mut self, by: Option<Instant>) {
         self.walks_by = by;
     }
@@ -350,7 +351,16 @@ impl Sequencer {
             _ => None,
         };
         let going = self.going();
-        let target = self.joining(to);
+        let mut target = self.joining(to);
+        if from == Some(to) {
+            // The stage being entered, asked for again as its green came (a controller keeps
+            // asking for it during the change): a walk called since the change began joins as
+            // a recycled walk would, only if it is over by the time the stage must end.
+            target = target
+                .iter()
+                .filter(|&g| going.contains(g) || self.walk_over_by(g, now))
+                .fold(GroupSet::EMPTY, GroupSet::with);
+        }
         // Walks this transition ends run their clearance in it, not on their own timers.
         let leaving = going.minus(target);
         self.ped_changes.retain(|c| !leaving.contains(c.group));

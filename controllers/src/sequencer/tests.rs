@@ -285,3 +285,53 @@ fn a_walk_is_recycled_only_if_it_is_over_before_the_stage_must_end() {
     let p2_trace = trace(&mut seq, &ix, "P2", start + 40.1, start + 60.0);
     assert_eq!(p2_trace.first(), Some(&(start + 40.1, Green)));
 }
+
+/// From 4+8 to 2+6, asking for 2+6 at every tick as controllers do, with a push of P2's button
+/// once the change has begun and the walk deadline `by`: when P2 first walks.
+fn walk_called_during_the_change(by: Option<Duration>) -> Option<f64> {
+    let ix = intersection(NEMA_PEDS);
+    let p2 = ix.group_by_id("P2").unwrap();
+    let mut seq = Sequencer::new(ix.clone(), secs(0.0));
+    seq.request(stage(&ix, "4+8")).unwrap();
+    let mut t = 0.0;
+    while !matches!(seq.phase(), Phase::Dwell { .. }) {
+        seq.poll(secs(t));
+        t += 0.1;
+    }
+    let main = stage(&ix, "2+6");
+    seq.request(main).unwrap();
+    let mut walked = None;
+    let mut pushed = false;
+    for _ in 0..600 {
+        let now = secs(t);
+        seq.end_walks_by(by.map(|d| now + d));
+        seq.request(main).unwrap();
+        if !pushed && matches!(seq.phase(), Phase::Transition { .. }) {
+            seq.call_pedestrian(p2);
+            pushed = true;
+        }
+        if seq.poll(now).get(p2) == Green && walked.is_none() {
+            walked = Some(t);
+        }
+        t += 0.1;
+    }
+    assert!(pushed, "the change to 2+6 began");
+    walked
+}
+
+#[test]
+fn a_walk_called_while_its_stage_is_entered_joins_only_if_it_ends_in_time() {
+    let ix = intersection(NEMA_PEDS);
+    let p2 = ix.group_by_id("P2").unwrap();
+    let walk = ix.group(p2).min_green + ix.group(p2).pedestrian.unwrap().clearance;
+    // With no deadline, or one the walk keeps, it comes with the green.
+    let free = walk_called_during_the_change(None).expect("walks");
+    let kept = walk_called_during_the_change(Some(walk + Duration::from_secs(1)));
+    assert_eq!(kept, Some(free));
+    // With the stage to end before the walk could be over, the call waits (it would be
+    // recycled once a deadline allows it).
+    assert_eq!(
+        walk_called_during_the_change(Some(walk - Duration::from_secs(1))),
+        None
+    );
+}
