@@ -220,6 +220,8 @@ impl Junction {
                 } else {
                     let decided = self.controller.decide(now, &inputs, &self.sequencer);
                     self.sequencer.end_walks_by(self.controller.walks_by());
+                    self.sequencer
+                        .end_entering_walks_by(self.controller.entering_walks_by());
                     if self.priority_on {
                         self.prioritiser.adjust(
                             now,

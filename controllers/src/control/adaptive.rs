@@ -155,6 +155,9 @@ pub struct Adaptive {
     bound_forced: bool,
     /// When the running green must end for the wait bound, for the walks it may recycle.
     walks_by: Option<Instant>,
+    /// While a change to a stage runs, the latest a walk called during it may end (the
+    /// stage's wait bound), else `None`.
+    entering_walks_by: Option<Instant>,
     /// When the wait bound would first end the running green, as counted at the last decision:
     /// a deadline of that decision (`cadence`).
     bound_due: Option<Instant>,
@@ -272,6 +275,7 @@ impl Adaptive {
             buses: Vec::new(),
             bound_forced: false,
             walks_by: None,
+            entering_walks_by: None,
             bound_due: None,
             bus_brought: false,
             free: Instant::ZERO,
@@ -354,6 +358,10 @@ impl Controller for Adaptive {
 
     fn walks_by(&self) -> Option<Instant> {
         self.walks_by
+    }
+
+    fn entering_walks_by(&self) -> Option<Instant> {
+        self.entering_walks_by
     }
 
     fn brings_buses_forward(&self) -> bool {
@@ -526,17 +534,20 @@ impl Adaptive {
         now: Instant,
         seq: &Sequencer,
     ) -> Result<(usize, Duration, StageIndex), Option<StageIndex>> {
+        self.entering_walks_by = None;
         let (k, green, running) = match seq.phase() {
             Phase::Transition { to, .. } => {
-                // Asked for again as it comes: a walk called meanwhile joins only if it ends
-                // within the wait bound of the groups waiting for the stages after it.
-                self.walks_by = self
+                // A walk called meanwhile joins the stage's green (asked for again as it comes,
+                // or recycled in it) only if it ends within the wait bound of the groups
+                // waiting for the stages after it.
+                self.entering_walks_by = self
                     .plan
                     .stages
                     .iter()
                     .position(|s| s.stage == to)
                     .and_then(|k| self.leave_by(k, now, true, None))
                     .map(|(by, _)| by);
+                self.walks_by = self.entering_walks_by;
                 return Err(Some(to));
             }
             Phase::Clearing { .. } | Phase::AllRed { .. } => {

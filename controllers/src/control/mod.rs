@@ -135,6 +135,13 @@ pub trait Controller: Send {
         None
     }
 
+    /// While a change to a stage runs: the latest instant that stage may end for the wait
+    /// bound, so that a walk called during the change joins its green only if it is over by
+    /// then ([`Sequencer::end_entering_walks_by`]); `None`: it joins.
+    fn entering_walks_by(&self) -> Option<Instant> {
+        None
+    }
+
     /// Whether transit priority may keep `stage` green until `until`, bringing it forward when
     /// it is not running, and still let every group waiting outside it have its green within
     /// the controller's wait bound; `None` for a controller without a wait bound of its own

@@ -109,6 +109,7 @@ impl<C: Controller> Rig<C> {
             };
             let decided = self.ctl.decide(self.now, &inputs, &self.seq);
             self.seq.end_walks_by(self.ctl.walks_by());
+            self.seq.end_entering_walks_by(self.ctl.entering_walks_by());
             if let Some(s) = decided {
                 self.seq.request(s).unwrap();
             }

@@ -99,6 +99,8 @@ pub struct Sequencer {
     red_since: Vec<Instant>,
     /// A walk recycled in the running stage must have its clearance over by then.
     walks_by: Option<Instant>,
+    /// A walk called while its stage is being entered must have its clearance over by then.
+    entering_walks_by: Option<Instant>,
 }
 
 impl Sequencer {
@@ -118,16 +120,23 @@ impl Sequencer {
             ped_calls: GroupSet::EMPTY,
             red_since: vec![now; n],
             walks_by: None,
+            entering_walks_by: None,
             intersection,
         }
     }
 
     /// A walk recycled in the running stage (a call while its stage runs) must have its
     /// clearance over by `by`, when the controller must leave the stage (its wait bound);
-    /// `None`: whenever it comes. Walks that enter with a stage are not affected, except those
-    /// called while it was being entered and joining as it is asked for again.
+    /// `None`: whenever it comes. Walks that enter with a stage are not affected.
     pub fn end_walks_by(&mut self, by: Option<Instant>) {
         self.walks_by = by;
+    }
+
+    /// A walk called while a stage is being entered, joining its green as the stage is asked
+    /// for again, must have its clearance over by `by` (the controller's wait bound); `None`:
+    /// it joins.
+    pub fn end_entering_walks_by(&mut self, by: Option<Instant>) {
+        self.entering_walks_by = by;
     }
 
     /// A sequencer taking over at `now` from whatever showed `shown` (the cabinet's own
@@ -354,11 +363,11 @@ impl Sequencer {
         let mut target = self.joining(to);
         if from == Some(to) {
             // The stage being entered, asked for again as its green came (a controller keeps
-            // asking for it during the change): a walk called since the change began joins as
-            // a recycled walk would, only if it is over by the time the stage must end.
+            // asking for it during the change): a walk called since the change began joins
+            // only if it is over by the time the controller must end the stage.
             target = target
                 .iter()
-                .filter(|&g| going.contains(g) || self.walk_over_by(g, now))
+                .filter(|&g| going.contains(g) || self.walk_over_by(g, now, self.entering_walks_by))
                 .fold(GroupSet::EMPTY, GroupSet::with);
         }
         // Walks this transition ends run their clearance in it, not on their own timers.

@@ -172,18 +172,18 @@ impl Sequencer {
                         at = at.max(self.go_end[c.get()] + ig);
                     }
                 }
-                self.walk_over_by(g, at.max(now)).then_some((g, at))
+                self.walk_over_by(g, at.max(now), self.walks_by)
+                    .then_some((g, at))
             })
             .min_by_key(|&(_, at)| at)
     }
 
-    /// Whether group `g`'s walk and clearance, starting at `at`, are over by the time the
-    /// stage must end ([`Sequencer::end_walks_by`]).
-    pub(super) fn walk_over_by(&self, g: GroupIndex, at: Instant) -> bool {
+    /// Whether group `g`'s walk and clearance, starting at `at`, are over by `by` (none: they
+    /// always are).
+    pub(super) fn walk_over_by(&self, g: GroupIndex, at: Instant, by: Option<Instant>) -> bool {
         let group = self.intersection.group(g);
         let clearance = group.pedestrian.map_or(Duration::ZERO, |p| p.clearance);
-        self.walks_by
-            .is_none_or(|by| at + group.min_green + clearance <= by)
+        by.is_none_or(|by| at + group.min_green + clearance <= by)
     }
 
     /// Starts a recycled walk if one is due at `now`; true when it did.

@@ -304,7 +304,9 @@ fn walk_called_during_the_change(by: Option<Duration>) -> Option<f64> {
     let mut pushed = false;
     for _ in 0..600 {
         let now = secs(t);
+        // As a controller with a wait bound says it, for the stage being entered too.
         seq.end_walks_by(by.map(|d| now + d));
+        seq.end_entering_walks_by(by.map(|d| now + d));
         seq.request(main).unwrap();
         if !pushed && matches!(seq.phase(), Phase::Transition { .. }) {
             seq.call_pedestrian(p2);

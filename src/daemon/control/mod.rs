@@ -553,6 +553,8 @@ impl ControlLoop {
         if !to_flash && !preempting {
             let decided = self.controller.decide(now, &inputs, &self.sequencer);
             self.sequencer.end_walks_by(self.controller.walks_by());
+            self.sequencer
+                .end_entering_walks_by(self.controller.entering_walks_by());
             self.prioritiser
                 .set_keeps_cycle(keeps_the_plan_cycle(self.controller.name()));
             let decided = self.prioritiser.adjust(
