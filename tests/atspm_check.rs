@@ -195,7 +195,7 @@ fn simulate(dir: &Path, scenario: &Scenario) -> (Vec<detectors::DetectorRow>, Tr
 
     let mut aog = Arrivals::new();
     let outcome = sim.outcome(0.0);
-    for c in &outcome.crossings {
+    for c in outcome.crossings.iter() {
         let site = sites.iter().find(|s| s.id == c.intersection).unwrap();
         let approach = site
             .approaches

@@ -372,7 +372,7 @@ fn network_plans_coordinate_every_street_of_a_grid_and_run() {
 fn a_network_too_large_for_the_memory_is_refused_before_it_starts() {
     let dir = fresh_dir("too-large");
     let d = dir.to_str().unwrap();
-    // 900 intersections need about 359 MB; with 100 MB nothing is written.
+    // 900 intersections need about 197 MB; with 100 MB nothing is written.
     let args = [
         "generate", "grid", "--rows", "30", "--cols", "30", "--out", d,
     ];
@@ -380,7 +380,7 @@ fn a_network_too_large_for_the_memory_is_refused_before_it_starts() {
     assert_eq!(out.status.code(), Some(2));
     let err = common::stderr(&out);
     assert!(
-        err.contains("900 intersections under fixed need about 359 MB") && err.contains("100 MB"),
+        err.contains("900 intersections under fixed need about 197 MB") && err.contains("100 MB"),
         "{err}"
     );
     assert!(!dir.exists());
@@ -396,7 +396,7 @@ fn a_network_too_large_for_the_memory_is_refused_before_it_starts() {
     ];
     let out = common::greenwave_in_memory(10, &run);
     assert_eq!(out.status.code(), Some(2));
-    assert!(common::stderr(&out).contains("4 intersections under adaptive need about 16 MB"));
+    assert!(common::stderr(&out).contains("4 intersections under adaptive need about 14 MB"));
 }
 
 /// The table and `od.csv` give travel times by origin and destination: the boundary a vehicle

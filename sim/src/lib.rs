@@ -23,7 +23,7 @@ mod vehicle;
 
 pub use engine::{
     IntervalRow, Outcome, Path, PathSignal, Recording, Route, RunOptions, Simulation,
-    StopLineCrossing, TrajectoryPoint, route,
+    StopLineCrossing, StopLineCrossings, TrajectoryPoint, route,
 };
 pub use metrics::{ApproachSummary, CrossingSummary, DelayStats, MovementSummary, Summary};
 pub use scenario::Scenario;

@@ -19,7 +19,7 @@ pub(crate) struct ApproachLog {
     pub link: String,
     /// Per vehicle that crossed the stop line: (turn, delay on the approach, wait, time, delay
     /// since it last ran at its desired speed on the approach).
-    pub crossings: Vec<(u8, f32, f32, f32, f32)>,
+    pub crossings: Vec<crate::engine::stop_lines::Logged>,
     /// Stops made on the approach.
     pub stops: u64,
     /// Sum over steps of halted vehicles, and the step count, for the mean queue.

@@ -18,13 +18,15 @@ mod neighbours;
 mod record;
 mod results;
 mod route;
+pub(crate) mod stop_lines;
 mod tails;
 mod threads;
 
 pub use build::RunOptions;
 pub use record::{Path, PathSignal, Recording, TrajectoryPoint};
-pub use results::{IntervalRow, Outcome, StopLineCrossing};
+pub use results::{IntervalRow, Outcome};
 pub use route::{Route, route};
+pub use stop_lines::{StopLineCrossing, StopLineCrossings};
 
 use rand_pcg::Pcg64Mcg;
 use std::collections::VecDeque;

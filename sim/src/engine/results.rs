@@ -4,9 +4,9 @@ use super::Simulation;
 use crate::driver::CO2_G_PER_ML;
 use crate::metrics::{CrossingSummary, DelayStats, Summary, sum};
 use crate::vehicle::VehicleRecord;
-use greenwave_controllers::model::Turn;
 
 use super::record::Recording;
+use super::stop_lines::StopLineCrossings;
 
 /// One aggregation interval of one approach.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -29,29 +29,6 @@ pub struct IntervalRow {
     pub mean_delay_s: f64,
 }
 
-/// One vehicle crossing a stop line.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct StopLineCrossing {
-    /// The intersection.
-    pub intersection: String,
-    /// The approach.
-    pub direction: String,
-    /// `left`, `through` or `right`.
-    pub turn: &'static str,
-    /// When, s.
-    pub t_s: f64,
-    /// Its delay on the approach, s.
-    pub delay_s: f64,
-    /// Its wait from its first halt on the approach, s.
-    pub wait_s: f64,
-    /// Its delay since it last ran at its desired speed on the approach (at least 95 % of it):
-    /// the delay of this junction's queue and signal, without the time lost on the approach
-    /// before it ran freely (accelerating away from the junction upstream, say), s. Its
-    /// undelayed arrival at the stop line, `t_s - junction_delay_s`, is the arrival that
-    /// arrivals on green count.
-    pub junction_delay_s: f64,
-}
-
 /// Everything a run produced.
 #[derive(Clone, Debug)]
 pub struct Outcome {
@@ -62,7 +39,7 @@ pub struct Outcome {
     /// The per-approach interval log.
     pub intervals: Vec<IntervalRow>,
     /// Every stop-line crossing, approach by approach, in time order.
-    pub crossings: Vec<StopLineCrossing>,
+    pub crossings: StopLineCrossings,
     /// Trajectories and signal changes, when recorded.
     pub recording: Option<Recording>,
     /// Descriptions of interlock trips (empty in a correct run).
@@ -409,27 +386,17 @@ impl Simulation {
             .collect()
     }
 
-    /// Every vehicle that crossed a stop line, with its delay and wait.
-    fn stop_line_crossings(&self) -> Vec<StopLineCrossing> {
-        self.approaches
-            .iter()
-            .flat_map(|a| {
-                a.crossings
-                    .iter()
-                    .map(
-                        move |&(turn, delay, wait, t, since_free)| StopLineCrossing {
-                            intersection: a.site.clone(),
-                            direction: a.direction.clone(),
-                            turn: Turn::VEHICLE
-                                .get(usize::from(turn))
-                                .map_or("through", |t| t.key()),
-                            t_s: f64::from(t),
-                            delay_s: f64::from(delay),
-                            wait_s: f64::from(wait),
-                            junction_delay_s: f64::from(since_free),
-                        },
-                    )
-            })
-            .collect()
+    /// Every vehicle that crossed a stop line, with its delay and wait, taken from the
+    /// approaches' logs.
+    fn stop_line_crossings(&mut self) -> StopLineCrossings {
+        StopLineCrossings::new(
+            self.approaches
+                .iter_mut()
+                .map(|a| {
+                    let crossings = std::mem::take(&mut a.crossings);
+                    (a.site.clone(), a.direction.clone(), crossings)
+                })
+                .collect(),
+        )
     }
 }
