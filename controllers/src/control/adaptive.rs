@@ -539,12 +539,15 @@ impl Adaptive {
             Phase::Transition { to, .. } => {
                 // A walk called meanwhile joins the stage's green (asked for again as it comes,
                 // or recycled in it) only if it ends within the wait bound of the groups
-                // waiting for the stages after it.
+                // waiting for the stages after it (worked out only while one is called).
+                let groups = self.site.intersection.stage(to).groups;
+                let called = seq.pedestrian_calls().iter().any(|g| groups.contains(g));
                 self.entering_walks_by = self
                     .plan
                     .stages
                     .iter()
                     .position(|s| s.stage == to)
+                    .filter(|_| called)
                     .and_then(|k| self.leave_by(k, now, true, None))
                     .map(|(by, _)| by);
                 self.walks_by = self.entering_walks_by;

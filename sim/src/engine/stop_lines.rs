@@ -1,13 +1,13 @@
 //! The stop-line crossings of a run: every vehicle that crossed a stop line, with its delay
 //! and wait. The run logs them per approach in a compact form (a 20x20 grid's hour holds about
-//! 400 000 of them); they are kept so and spelled out one by one only when read, so a run
+//! 490 000 of them); they are kept so and spelled out one by one only when read, so a run
 //! whose caller does not read them does not pay for them.
+
+use greenwave_controllers::model::Turn;
 
 /// A crossing as an approach logs it: (turn index, delay on the approach, wait, time, delay
 /// since it last ran at its desired speed).
 pub(crate) type Logged = (u8, f32, f32, f32, f32);
-
-use greenwave_controllers::model::Turn;
 
 /// One vehicle crossing a stop line.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
