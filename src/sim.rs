@@ -168,6 +168,7 @@ pub fn run(args: &SimArgs) -> Result<ExitCode> {
                 interval_s: None,
                 threads: args.threads.map(usize::from),
                 no_priority: args.no_priority,
+                estimate_always: false,
             };
             let logs = match (&args.event_log, i) {
                 (Some(dir), 0) => Some(run_dir(dir, &controllers, name, summaries.len())),

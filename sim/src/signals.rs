@@ -36,8 +36,10 @@ pub(crate) struct Junction {
     pub cabinet: Option<Cabinet>,
     /// Latest detector sample per cabinet channel.
     pub samples: Vec<DetectorSample>,
-    /// The demand estimator fed by this junction's loops.
+    /// The demand estimator fed by this junction's loops, and whether it runs (not in a
+    /// network where no controller reads an estimate, unless asked for).
     pub estimator: Estimator,
+    estimating: bool,
     /// Its controller's outflow forecast, dispersed onto the next stop lines.
     pub forecast: Forecast,
     /// Its estimator's report on each approach link, as of its last tick.
@@ -95,6 +97,7 @@ impl Junction {
             priority: PriorityLog::default(),
             reported: Vec::new(),
             estimator: Estimator::new(site, EstimatorParams::default(), Instant::ZERO),
+            estimating: true,
             forecast: Forecast::default(),
             reports: Vec::new(),
             downstream: Vec::new(),
@@ -160,8 +163,22 @@ impl Junction {
         }
     }
 
-    /// Keeps its estimator's reports on its approach links.
+    /// Whether its controller reads the demand estimate.
+    pub(crate) fn reads_estimate(&self) -> bool {
+        self.controller.reads_estimate()
+    }
+
+    /// Runs its estimator at every tick, or not at all.
+    pub(crate) fn set_estimating(&mut self, on: bool) {
+        self.estimating = on;
+    }
+
+    /// Keeps its estimator's reports on its approach links (none while it does not run).
     pub(crate) fn refresh_reports(&mut self) {
+        if !self.estimating {
+            self.reports.clear();
+            return;
+        }
         self.reports.clear();
         self.reports
             .extend(self.estimator.link_reports().map(|(_, r)| r));
@@ -176,13 +193,15 @@ impl Junction {
         neighbours: &Neighbours,
         reports: &[LinkReport],
     ) -> bool {
-        let rates = self
-            .downstream
-            .iter()
-            .map(|slot| slot.map(|i| reports[i].arrival_veh_h / 3600.0));
-        self.estimator.observe_downstream_rates(rates);
+        if self.estimating {
+            let rates = self
+                .downstream
+                .iter()
+                .map(|slot| slot.map(|i| reports[i].arrival_veh_h / 3600.0));
+            self.estimator.observe_downstream_rates(rates);
+            self.estimator.update(now, &self.samples, &self.shown);
+        }
         self.reported.clear();
-        self.estimator.update(now, &self.samples, &self.shown);
         let drive = match &mut self.cabinet {
             None => Drive::Local,
             Some(cabinet) => cabinet.drive(

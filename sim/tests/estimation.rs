@@ -22,7 +22,11 @@ struct Errors {
 /// true number of halted vehicles, and over every 5 minutes its mean estimated arrival flow
 /// with the vehicles that actually arrived.
 fn measure(scenario: &greenwave_sim::Scenario) -> Errors {
-    let mut sim = Simulation::new(scenario, &RunOptions::default()).unwrap();
+    let options = RunOptions {
+        estimate_always: true,
+        ..RunOptions::default()
+    };
+    let mut sim = Simulation::new(scenario, &options).unwrap();
     let sites: Vec<String> = scenario
         .corridor
         .intersections()
@@ -135,7 +139,11 @@ fn with_two_failed_loops_the_fallbacks_keep_the_estimates_close() {
     );
 
     // Both faults are found and covered by the neighbouring lane.
-    let mut sim = Simulation::new(&scenario, &RunOptions::default()).unwrap();
+    let options = RunOptions {
+        estimate_always: true,
+        ..RunOptions::default()
+    };
+    let mut sim = Simulation::new(&scenario, &options).unwrap();
     while sim.now().as_secs_f64() < 1800.0 {
         sim.step();
     }
@@ -180,7 +188,11 @@ fn turning_ratios_follow_the_lanes_from_the_configured_start() {
         .into_iter()
         .find(|s| s.name == "arterial-peak")
         .unwrap();
-    let mut sim = Simulation::new(&scenario, &RunOptions::default()).unwrap();
+    let options = RunOptions {
+        estimate_always: true,
+        ..RunOptions::default()
+    };
+    let mut sim = Simulation::new(&scenario, &options).unwrap();
     let sites = ["J1", "J2", "J3", "J4"];
     for site in sites {
         let links: Vec<String> = sim

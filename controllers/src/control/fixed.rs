@@ -132,6 +132,10 @@ impl Controller for FixedTime {
         "fixed"
     }
 
+    fn reads_estimate(&self) -> bool {
+        false
+    }
+
     fn decide(&mut self, now: Instant, _: &Inputs<'_>, _: &Sequencer) -> Option<StageIndex> {
         self.start_moving(now);
         let pos = self.in_cycle(now);

@@ -100,6 +100,13 @@ pub trait Controller: Send {
     /// The next instant at which it wants a tick even if nothing else changes.
     fn poll_at(&self, now: Instant) -> Option<Instant>;
 
+    /// Whether `decide` reads the demand estimate or the neighbours' reports
+    /// ([`Inputs::estimate`], [`Inputs::neighbours`]): a simulation of a network where no
+    /// controller does runs no estimators.
+    fn reads_estimate(&self) -> bool {
+        true
+    }
+
     /// Its forecast of departures onto each outgoing link, if it makes one.
     fn outflow(&self) -> Option<&Outflow> {
         None

@@ -47,6 +47,10 @@ pub struct RunOptions {
     /// Threads stepping the intersections (default: one per core, or `RAYON_NUM_THREADS`);
     /// the results are the same whatever the number.
     pub threads: Option<usize>,
+    /// Run every intersection's demand estimator, to watch it ([`Simulation::estimate`]),
+    /// even where no controller reads it (fixed time; by default a network where no
+    /// controller reads an estimate runs none).
+    pub estimate_always: bool,
 }
 
 /// An independent random stream for purpose `stream` of run `seed`.
@@ -85,8 +89,11 @@ impl Simulation {
 
         // Junctions, in corridor order.
         let (junction_nodes, mut junctions) = junctions(scenario, &controller)?;
+        let estimating = options.estimate_always || junctions.iter().any(Junction::reads_estimate);
         for j in &mut junctions {
             j.set_priority(!options.no_priority);
+            j.set_estimating(estimating);
+            j.refresh_reports();
         }
         let junction_of = |node| {
             junction_nodes
@@ -153,6 +160,10 @@ impl Simulation {
             tails: super::tails::Tails::new(lane_info.len()),
             outcomes: vec![Default::default(); lane_info.len()],
             seen: Vec::new(),
+            touched: Vec::new(),
+            faulted: (0..loops.len() as u32)
+                .filter(|&l| !loops[l as usize].faults.is_empty())
+                .collect(),
             oncoming_eta: vec![f32::INFINITY; link_count],
             links,
             lane_info,

@@ -78,8 +78,13 @@ pub struct Simulation {
     tails: tails::Tails,
     /// Per lane, what happened in it in the step.
     outcomes: Vec<LaneOutcome>,
-    /// What the loops saw in the step.
+    /// What the loops saw in the step (only loops that saw something or stopped seeing it).
     seen: Vec<(u32, crate::loops::Passage)>,
+    /// Loops whose card may report something new after the step: those that saw something
+    /// or stopped seeing it, without faults (the others' cards report what they did).
+    touched: Vec<u32>,
+    /// Loops with injected faults, in loop order: their cards are read at every step.
+    faulted: Vec<u32>,
     oncoming_eta: Vec<f32>,
     junctions: Vec<Junction>,
     neighbours: Neighbours,
@@ -198,7 +203,8 @@ impl Simulation {
             .and_then(|j| j.termination())
     }
 
-    /// The estimator's view of an intersection.
+    /// The estimator's view of an intersection (as it started, in a network where no
+    /// controller reads an estimate, unless [`RunOptions::estimate_always`]).
     pub fn estimate(&self, site: &str) -> Option<&Estimate> {
         self.junctions
             .iter()
@@ -371,8 +377,13 @@ impl Simulation {
     /// Books what happened in each lane in the step (loops, queues, stops) in the approaches'
     /// logs of `interval`.
     fn book_lanes(&mut self, interval: usize) {
+        self.touched.clear();
         for (l, seen) in self.seen.drain(..) {
-            self.loops[l as usize].record(seen);
+            let it = &mut self.loops[l as usize];
+            it.record(seen);
+            if it.faults.is_empty() {
+                self.touched.push(l);
+            }
         }
         let queue = &mut self.queues;
         queue.fill(0);
@@ -380,7 +391,13 @@ impl Simulation {
             if out.vehicles == 0 {
                 // Nobody over its loops (the last vehicle may have left in the step before).
                 for &l in &self.lane_loops[lane] {
-                    self.loops[l as usize].presence = false;
+                    let it = &mut self.loops[l as usize];
+                    if it.presence {
+                        it.presence = false;
+                        if it.faults.is_empty() {
+                            self.touched.push(l);
+                        }
+                    }
                 }
                 continue;
             }
@@ -734,10 +751,15 @@ impl Simulation {
         }
     }
 
+    /// Reads the loops' cards after a step into their junctions' samples: a card without
+    /// faults whose loop saw nothing and was not covered reports what it did after the step
+    /// before, so only the touched and faulted ones are read (the faulted in loop order, for
+    /// the random stream of erratic faults).
     fn sample_detectors(&mut self, t_end: f64, dt: f64) {
-        for l in &mut self.loops {
-            let sample = l.sample(t_end, dt, &mut self.fault_rng);
-            self.junctions[l.junction as usize].samples[usize::from(l.channel)] = sample;
+        for &l in self.touched.iter().chain(&self.faulted) {
+            let it = &mut self.loops[l as usize];
+            let sample = it.sample(t_end, dt, &mut self.fault_rng);
+            self.junctions[it.junction as usize].samples[usize::from(it.channel)] = sample;
         }
     }
 

@@ -286,7 +286,12 @@ pub(crate) fn step_lane(
     }
     let out = move_lane(ctx, lane, vehicles);
     for &l in lane_loops {
-        seen.push((l, loops[l as usize].observe(vehicles, ctx.road.dt)));
+        let it = &loops[l as usize];
+        let passage = it.observe(vehicles, ctx.road.dt);
+        // A loop that saw nothing, uncovered before and after, has nothing to book.
+        if passage.count > 0 || passage.on_time_s > 0.0 || passage.presence || it.presence {
+            seen.push((l, passage));
+        }
     }
     hand_over(&ctx.road, lane, &vehicles[..out.crossed], leaving);
     vehicles.drain(..out.crossed);
