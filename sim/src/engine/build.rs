@@ -158,7 +158,8 @@ impl Simulation {
             ),
             lanes: vec![Vec::new(); lane_info.len()],
             tails: super::tails::Tails::new(lane_info.len()),
-            outcomes: vec![Default::default(); lane_info.len()],
+            wrong_lane: vec![false; lane_info.len()],
+            booking: Default::default(),
             seen: Vec::new(),
             touched: Vec::new(),
             faulted: (0..loops.len() as u32)

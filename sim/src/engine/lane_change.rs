@@ -6,15 +6,16 @@ use crate::driver::Driver;
 use crate::net::{LaneInfo, SimLink};
 use crate::vehicle::{HALTING_SPEED, Vehicle, WRONG_LANE};
 
-/// Moves the vehicles that need it, at most one lane each per step.
+/// Moves the vehicles that need it, at most one lane each per step. `wrong_lane[lane]` is
+/// false only where no vehicle of the lane is in the wrong lane, and stays so.
 pub(crate) fn change_lanes(
-    lanes: &mut [Vec<Vehicle>],
+    (lanes, wrong_lane): (&mut [Vec<Vehicle>], &mut [bool]),
     info: &[LaneInfo],
     links: &[SimLink],
     d: &Driver,
 ) {
     for lane in 0..lanes.len() {
-        if !lanes[lane].iter().any(|v| v.flags & WRONG_LANE != 0) {
+        if !wrong_lane[lane] || !lanes[lane].iter().any(|v| v.flags & WRONG_LANE != 0) {
             continue;
         }
         let link = &links[info[lane].link as usize];
@@ -44,11 +45,14 @@ pub(crate) fn change_lanes(
                 let mut moved = lanes[lane].remove(i);
                 if info[next].allows_turn(moved.turn) {
                     moved.flags &= !WRONG_LANE;
+                } else {
+                    wrong_lane[next] = true;
                 }
                 let at = lanes[next].partition_point(|o| o.x > moved.x);
                 lanes[next].insert(at, moved);
             } else if i == 0 && swaps_at_the_line(lanes, info, (lane, next)) {
                 swap_fronts(lanes, info, (lane, next));
+                wrong_lane[next] = true;
                 i += 1;
             } else {
                 i += 1;

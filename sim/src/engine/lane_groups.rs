@@ -9,7 +9,8 @@
 //! on one thread. Buses tell junctions and stops along their route what they do as they move,
 //! across groups, so a network with bus routes moves its lanes on one thread.
 
-use super::movement::{LaneContext, LaneOutcome, Leaving, Road, step_lane};
+use super::booking::Booking;
+use super::movement::{LaneContext, LaneOutcome, Leaving, Road, approach_of, step_lane};
 use super::threads::Threads;
 use crate::loops::{Loop, Passage};
 use crate::net::SimLink;
@@ -30,6 +31,8 @@ struct Group {
     leaving: Vec<Leaving>,
     /// What the lanes' loops saw in this step.
     seen: Vec<(u32, Passage)>,
+    /// What the lanes' steps add to the logs.
+    booking: Booking,
 }
 
 struct Slot {
@@ -78,21 +81,23 @@ impl LaneGroups {
                     .collect(),
                 leaving: Vec::new(),
                 seen: Vec::new(),
+                booking: Booking::default(),
             })
             .collect();
         LaneGroups { groups }
     }
 
-    /// One step of every lane (see [`step_lane`]) on `threads`: `outcomes[lane]` says what
-    /// happened in each lane, `leaving` and `seen` (empty before) get what left the lanes in
-    /// lane order and what the loops saw.
+    /// One step of every lane (see [`step_lane`]) on `threads`: `wrong_lane[lane]` says
+    /// whether a vehicle is left in a lane that does not allow its turn, `leaving` and `seen`
+    /// (empty before) get what left the lanes in lane order and what the loops saw, and
+    /// [`LaneGroups::bookings`] what the lanes add to the logs.
     pub fn step_lanes(
         &mut self,
         threads: &Threads,
         road: Road<'_>,
         lanes: &mut [Vec<Vehicle>],
         (lane_loops, loops): (&[Vec<u32>], &[Loop]),
-        outcomes: &mut [LaneOutcome],
+        wrong_lane: &mut [bool],
         (leaving, seen): (&mut Vec<Leaving>, &mut Vec<(u32, Passage)>),
     ) {
         debug_assert!(leaving.is_empty() && seen.is_empty());
@@ -105,7 +110,7 @@ impl LaneGroups {
         for group in &mut self.groups {
             for slot in &mut group.slots {
                 std::mem::swap(&mut slot.vehicles, &mut lanes[slot.lane as usize]);
-                outcomes[slot.lane as usize] = slot.out;
+                wrong_lane[slot.lane as usize] = slot.out.wrong_lane;
             }
             leaving.append(&mut group.leaving);
             seen.append(&mut group.seen);
@@ -113,6 +118,11 @@ impl LaneGroups {
         // A link's lanes are all in one group, and links are numbered in lane order: a stable
         // sort by link restores the order of the lanes.
         leaving.sort_by_key(Leaving::from);
+    }
+
+    /// What the lanes of each group added to the logs in the last step.
+    pub fn bookings(&self) -> impl Iterator<Item = &Booking> {
+        self.groups.iter().map(|g| &g.booking)
     }
 }
 
@@ -124,6 +134,7 @@ impl Group {
             buses: &mut [],
             bus_out: &mut no_signals,
         };
+        self.booking.clear();
         for slot in &mut self.slots {
             let lane = slot.lane as usize;
             slot.out = step_lane(
@@ -134,6 +145,7 @@ impl Group {
                 &mut self.seen,
                 &mut self.leaving,
             );
+            self.booking.add(approach_of(&ctx.road, lane), &slot.out);
         }
     }
 }

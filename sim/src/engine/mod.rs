@@ -6,6 +6,7 @@
 //! junction); vehicles change to a lane for their turn; loops report what a cabinet would.
 //! The same scenario, seed and controller give bit-identical results.
 
+mod booking;
 mod build;
 mod bus;
 mod cabinets;
@@ -48,7 +49,7 @@ use crate::vehicle::{
 };
 use bus::{BusLink, BusRun, BusSignal};
 use crossing::Crossing;
-use movement::{LaneContext, LaneOutcome, Leaving, Road, crossing_allowed, step_lane};
+use movement::{LaneContext, Leaving, Road, crossing_allowed, step_lane};
 
 /// Vehicles waiting to enter at one entry link.
 struct Source {
@@ -76,8 +77,10 @@ pub struct Simulation {
     lanes: Vec<Vec<Vehicle>>,
     /// Per lane, its last vehicle, as the lanes move.
     tails: tails::Tails,
-    /// Per lane, what happened in it in the step.
-    outcomes: Vec<LaneOutcome>,
+    /// Per lane, whether it may hold a vehicle in a lane that does not allow its turn.
+    wrong_lane: Vec<bool>,
+    /// What the lanes add to the logs in a step, when they move on one thread.
+    booking: booking::Booking,
     /// What the loops saw in the step (only loops that saw something or stopped seeing it).
     seen: Vec<(u32, crate::loops::Passage)>,
     /// Loops whose card may report something new after the step: those that saw something
@@ -303,7 +306,12 @@ impl Simulation {
         self.settle_leaving(t_end, interval);
         self.bus_signals(t_end);
         self.apply_transfers();
-        lane_change::change_lanes(&mut self.lanes, &self.lane_info, &self.links, &self.driver);
+        lane_change::change_lanes(
+            (&mut self.lanes, &mut self.wrong_lane),
+            &self.lane_info,
+            &self.links,
+            &self.driver,
+        );
         if !self.buses.is_empty() {
             let d = self.driver;
             bus::bays(
@@ -344,6 +352,7 @@ impl Simulation {
             go_since: &self.go_since,
             tails: &self.tails,
             oncoming_eta: &self.oncoming_eta,
+            approach_of_link: &self.approach_of_link,
             dt: self.dt,
             t: t as f32,
             t_end: t_end as f32,
@@ -352,13 +361,12 @@ impl Simulation {
         let (leaving, seen) = (&mut self.leaving, &mut self.seen);
         if let Some(groups) = &mut self.lane_groups {
             let lanes = &mut self.lanes;
-            let outcomes = &mut self.outcomes;
             groups.step_lanes(
                 &self.threads,
                 road,
                 lanes,
                 (lane_loops, loops),
-                outcomes,
+                &mut self.wrong_lane,
                 (leaving, seen),
             );
             return;
@@ -368,9 +376,13 @@ impl Simulation {
             buses: &mut self.buses,
             bus_out: &mut self.bus_out,
         };
+        self.booking.clear();
         for (lane, vehicles) in self.lanes.iter_mut().enumerate() {
             let detectors = (lane_loops[lane].as_slice(), loops);
-            self.outcomes[lane] = step_lane(&mut ctx, lane, vehicles, detectors, seen, leaving);
+            let out = step_lane(&mut ctx, lane, vehicles, detectors, seen, leaving);
+            self.booking
+                .add(movement::approach_of(&ctx.road, lane), &out);
+            self.wrong_lane[lane] = out.wrong_lane;
         }
     }
 
@@ -385,29 +397,18 @@ impl Simulation {
                 self.touched.push(l);
             }
         }
-        let queue = &mut self.queues;
-        queue.fill(0);
-        for (lane, out) in self.outcomes.iter().enumerate() {
-            if out.vehicles == 0 {
-                // Nobody over its loops (the last vehicle may have left in the step before).
-                for &l in &self.lane_loops[lane] {
-                    let it = &mut self.loops[l as usize];
-                    if it.presence {
-                        it.presence = false;
-                        if it.faults.is_empty() {
-                            self.touched.push(l);
-                        }
-                    }
-                }
-                continue;
+        self.queues.fill(0);
+        let mut book = |b: &booking::Booking| {
+            self.vehicle_updates += b.updates;
+            self.hard_stops += b.hard_stops;
+            for &(a, halted, stops) in &b.approaches {
+                self.queues[a as usize] += halted;
+                self.approaches[a as usize].stops += u64::from(stops);
             }
-            self.vehicle_updates += u64::from(out.vehicles);
-            self.hard_stops += u64::from(out.hard_stops);
-            let approach = self.approach_of_link[self.lane_info[lane].link as usize];
-            if approach != NONE {
-                queue[approach as usize] += out.halted;
-                self.approaches[approach as usize].stops += u64::from(out.new_stops);
-            }
+        };
+        match &self.lane_groups {
+            Some(groups) => groups.bookings().for_each(book),
+            None => book(&self.booking),
         }
         for (a, &q) in self.queues.iter().enumerate() {
             let log = &mut self.approaches[a];
@@ -747,6 +748,7 @@ impl Simulation {
             while at > 0 && vehicles[at - 1].x < veh.x {
                 at -= 1;
             }
+            self.wrong_lane[lane as usize] |= veh.flags & WRONG_LANE != 0;
             vehicles.insert(at, veh);
         }
     }

@@ -51,6 +51,8 @@ pub(crate) struct Road<'a> {
     /// Per link, seconds until its nearest vehicle going straight or right reaches the stop
     /// line (infinite when none), for permissive left turns.
     pub oncoming_eta: &'a [f32],
+    /// Per link, its approach log (`NONE`: none).
+    pub approach_of_link: &'a [u32],
     pub dt: f32,
     /// The time at the start and at the end of this step, s.
     pub t: f32,
@@ -99,6 +101,8 @@ pub(crate) struct LaneOutcome {
     pub halted: u32,
     pub new_stops: u32,
     pub hard_stops: u32,
+    /// Whether a vehicle left in the lane is in a lane that does not allow its turn.
+    pub wrong_lane: bool,
 }
 
 /// The aspect governing `turn` from this lane.
@@ -282,9 +286,15 @@ pub(crate) fn step_lane(
     leaving: &mut Vec<Leaving>,
 ) -> LaneOutcome {
     if vehicles.is_empty() {
+        // Nobody over its loops (the last vehicle may have left in the step before).
+        for &l in lane_loops {
+            if loops[l as usize].presence {
+                seen.push((l, Passage::default()));
+            }
+        }
         return LaneOutcome::default();
     }
-    let out = move_lane(ctx, lane, vehicles);
+    let mut out = move_lane(ctx, lane, vehicles);
     for &l in lane_loops {
         let it = &loops[l as usize];
         let passage = it.observe(vehicles, ctx.road.dt);
@@ -295,7 +305,13 @@ pub(crate) fn step_lane(
     }
     hand_over(&ctx.road, lane, &vehicles[..out.crossed], leaving);
     vehicles.drain(..out.crossed);
+    out.wrong_lane = vehicles.iter().any(|v| v.flags & WRONG_LANE != 0);
     out
+}
+
+/// The approach log of `lane`'s link (`NONE`: none).
+pub(crate) fn approach_of(road: &Road<'_>, lane: usize) -> u32 {
+    road.approach_of_link[road.lane_info[lane].link as usize]
 }
 
 /// Counts `veh`, just moved, as halted (and a new stop) or moving again.
