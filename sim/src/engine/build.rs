@@ -60,6 +60,13 @@ pub(crate) fn stream(seed: u64, stream: u64) -> Pcg64Mcg {
     Pcg64Mcg::seed_from_u64(mixed)
 }
 
+/// The loops with injected faults, in loop order.
+fn faulted(loops: &[Loop]) -> Vec<u32> {
+    (0..loops.len() as u32)
+        .filter(|&l| !loops[l as usize].faults.is_empty())
+        .collect()
+}
+
 /// A desired-speed factor: normal, cut at two standard deviations.
 pub(crate) fn speed_factor(rng: &mut Pcg64Mcg, mean: f64, sd: f64) -> f32 {
     if sd <= 0.0 {
@@ -88,13 +95,7 @@ impl Simulation {
             .unwrap_or_else(|| scenario.controller.clone());
 
         // Junctions, in corridor order.
-        let (junction_nodes, mut junctions) = junctions(scenario, &controller)?;
-        let estimating = options.estimate_always || junctions.iter().any(Junction::reads_estimate);
-        for j in &mut junctions {
-            j.set_priority(!options.no_priority);
-            j.set_estimating(estimating);
-            j.refresh_reports();
-        }
+        let (junction_nodes, junctions) = junctions(scenario, &controller, options)?;
         let junction_of = |node| {
             junction_nodes
                 .iter()
@@ -162,9 +163,7 @@ impl Simulation {
             booking: Default::default(),
             seen: Vec::new(),
             touched: Vec::new(),
-            faulted: (0..loops.len() as u32)
-                .filter(|&l| !loops[l as usize].faults.is_empty())
-                .collect(),
+            faulted: faulted(&loops),
             oncoming_eta: vec![f32::INFINITY; link_count],
             links,
             lane_info,
@@ -255,6 +254,7 @@ fn buses(
 fn junctions(
     scenario: &Scenario,
     controller: &str,
+    options: &RunOptions,
 ) -> Result<(Vec<NodeIndex>, Vec<Junction>), ControllerError> {
     let corridor = &scenario.corridor;
     let g = corridor.graph();
@@ -277,6 +277,13 @@ fn junctions(
         }
         junction_nodes.push(node);
         junctions.push(junction);
+    }
+    // Estimators run where a controller reads them (any, in a network of neighbours).
+    let estimating = options.estimate_always || junctions.iter().any(Junction::reads_estimate);
+    for j in &mut junctions {
+        j.set_priority(!options.no_priority);
+        j.set_estimating(estimating);
+        j.refresh_reports();
     }
     Ok((junction_nodes, junctions))
 }
