@@ -53,6 +53,13 @@ impl Forecast {
         }
     }
 
+    /// What the forecast from `now` on depends on: its source and its age (equal stamps,
+    /// equal forecasts).
+    pub fn stamp(&self, now: Instant) -> Option<(Instant, Instant, usize)> {
+        let (from, made) = self.source?;
+        Some((from, made, self.age(now)?))
+    }
+
     /// Whole seconds since the forecast's first bin at `now`, if there is one.
     pub fn age(&self, now: Instant) -> Option<usize> {
         let (from, _) = self.source?;

@@ -201,6 +201,7 @@ impl Simulation {
             changed: vec![false; junction_count],
             reports: Vec::new(),
             report_of: Vec::new(),
+            forecast_copied: vec![None; junction_count],
         })
     }
 }

@@ -144,6 +144,9 @@ pub struct Simulation {
     /// comes from (`neighbours`).
     reports: Vec<greenwave_controllers::estimate::LinkReport>,
     report_of: Vec<(usize, usize)>,
+    /// Per junction, the stamp of its forecast as last copied into `neighbours`
+    /// ([`crate::forecast::Forecast::stamp`]).
+    forecast_copied: Vec<Option<(Instant, Instant, usize)>>,
     /// The threads the junctions are stepped on.
     threads: threads::Threads,
     /// The lanes by the junction they end at, to move them on those threads (none on one

@@ -28,24 +28,35 @@ impl Simulation {
             *r = *flat;
         }
         // Every forecast link updated in place (a link has one upstream junction, so it is in one
-        // forecast at most); when the set of links changed, filled anew.
+        // forecast at most); when the set of links changed, filled anew. A forecast whose
+        // stamp is the one last copied is there already (its links too: the map holds the
+        // links of the step before).
         let arrivals = &mut self.neighbours.arrivals;
         let mut updated = 0;
         let mut complete = true;
-        for (l, from_now) in forecasts_from_now(&self.junctions, now) {
-            match arrivals.get_mut(self.links[l].id.as_str()) {
-                Some(a) => {
-                    a.clear();
-                    a.extend_from_slice(from_now);
-                    updated += 1;
+        for (j, junction) in self.junctions.iter().enumerate() {
+            let stamp = junction.forecast.stamp(now);
+            let copied = std::mem::replace(&mut self.forecast_copied[j], stamp);
+            if stamp.is_some() && stamp == copied {
+                updated += junction.forecast.dispersed.len();
+                continue;
+            }
+            for (l, from_now) in forecast_from_now(junction, now) {
+                match arrivals.get_mut(self.links[l].id.as_str()) {
+                    Some(a) => {
+                        a.clear();
+                        a.extend_from_slice(from_now);
+                        updated += 1;
+                    }
+                    None => complete = false,
                 }
-                None => complete = false,
             }
         }
         if complete && updated == arrivals.len() {
             return;
         }
-        *arrivals = forecasts_from_now(&self.junctions, now)
+        *arrivals = (self.junctions.iter())
+            .flat_map(|j| forecast_from_now(j, now))
             .map(|(l, from_now)| (self.links[l].id.clone(), from_now.to_vec()))
             .collect();
     }
@@ -80,16 +91,15 @@ impl Simulation {
     }
 }
 
-/// Each junction's dispersed forecast from `now` on, by link index, in junction order.
-fn forecasts_from_now(
-    junctions: &[Junction],
-    now: Instant,
-) -> impl Iterator<Item = (usize, &[f64])> + '_ {
-    junctions.iter().flat_map(move |j| {
-        let age = j.forecast.age(now);
-        j.forecast.dispersed.iter().filter_map(move |(l, d)| {
+/// A junction's dispersed forecast from `now` on, by link index.
+fn forecast_from_now(junction: &Junction, now: Instant) -> impl Iterator<Item = (usize, &[f64])> {
+    let age = junction.forecast.age(now);
+    junction
+        .forecast
+        .dispersed
+        .iter()
+        .filter_map(move |(l, d)| {
             let age = age?;
             Some((*l, &d[age.min(d.len())..]))
         })
-    })
 }
