@@ -171,17 +171,16 @@ impl Junction {
     /// Runs its estimator at every tick, or not at all.
     pub(crate) fn set_estimating(&mut self, on: bool) {
         self.estimating = on;
+        self.refresh_reports();
     }
 
     /// Keeps its estimator's reports on its approach links (none while it does not run).
     pub(crate) fn refresh_reports(&mut self) {
-        if !self.estimating {
-            self.reports.clear();
-            return;
-        }
         self.reports.clear();
-        self.reports
-            .extend(self.estimator.link_reports().map(|(_, r)| r));
+        if self.estimating {
+            self.reports
+                .extend(self.estimator.link_reports().map(|(_, r)| r));
+        }
     }
 
     /// Runs one control tick at `now` with what the neighbours report (`reports`: every link

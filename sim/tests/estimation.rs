@@ -279,3 +279,28 @@ fn turning_ratios_follow_the_lanes_from_the_configured_start() {
         "right ratio MAE {mae:.3}, true 0.10, started at 0.333"
     );
 }
+
+#[test]
+fn estimators_run_where_a_controller_reads_them_or_when_asked() {
+    let scenario = config_scenarios()
+        .into_iter()
+        .find(|s| s.name == "arterial-peak")
+        .unwrap();
+    // J2's counted arrivals after ten minutes of the peak.
+    let counted = |controller: &str, estimate_always: bool| {
+        let options = RunOptions {
+            controller: Some(controller.to_owned()),
+            duration: Some(greenwave_controllers::Duration::from_secs(600)),
+            estimate_always,
+            ..RunOptions::default()
+        };
+        let mut sim = Simulation::new(&scenario, &options).unwrap();
+        sim.run(|_| {});
+        let est = sim.estimate("J2").unwrap();
+        est.approaches.iter().map(|a| a.arrival_veh_h).sum::<f64>()
+    };
+    // Fixed time reads no estimate: its estimators do not run unless asked for.
+    assert_eq!(counted("fixed", false), 0.0);
+    assert!(counted("fixed", true) > 500.0);
+    assert!(counted("actuated", false) > 500.0);
+}

@@ -284,7 +284,6 @@ fn junctions(
     for j in &mut junctions {
         j.set_priority(!options.no_priority);
         j.set_estimating(estimating);
-        j.refresh_reports();
     }
     Ok((junction_nodes, junctions))
 }
