@@ -101,6 +101,8 @@ pub struct Adaptive {
     plan: TimingPlan,
     params: AdaptiveParams,
     flows: Vec<Flow>,
+    /// By plan position: which flows its stage serves.
+    stage_flows: Vec<Vec<bool>>,
     /// Movements that share lanes, discharging together.
     pools: Vec<pools::Pool>,
     /// Interstage time from each plan stage to each other stage, s.
@@ -224,6 +226,14 @@ impl Adaptive {
         for (f, p) in flows.iter_mut().zip(pool_of) {
             f.pool = p;
         }
+        let stage_flows = plan
+            .stages
+            .iter()
+            .map(|s| {
+                let groups = ix.stage(s.stage).groups;
+                flows.iter().map(|f| groups.contains(f.group)).collect()
+            })
+            .collect();
         let n = plan.stages.len();
         let between = interstages(&ix, &plan);
         let round = (0..n)
@@ -268,6 +278,7 @@ impl Adaptive {
             flow_waits: vec![None; flows.len()],
             ending: None,
             flows,
+            stage_flows,
             saturation,
             found_long: false,
             cadence: cadence::Cadence::ignoring(unwatched),
@@ -506,27 +517,6 @@ impl Adaptive {
         self.ending = (stage != running).then_some(Termination::GapOut);
         Some(stage)
     }
-    /// Of every extension of plan position `k`'s green up to `room` s (delay against extension
-    /// can fall, rise and fall again as a platoon comes into reach): the least predicted delay,
-    /// and the extension that gives it (0: end now).
-    fn best_extension(
-        &self,
-        k: usize,
-        room: f64,
-        (queues, inflow): (&[f64], &predict::Inflow<'_>),
-    ) -> (f64, f64) {
-        let mut best = (f64::INFINITY, 0.0);
-        let mut hold = 0.0;
-        while hold <= room + 1e-9 {
-            let delay = self.predict(k, hold, queues, inflow, None);
-            if delay < best.0 - 1e-6 {
-                best = (delay, hold);
-            }
-            hold += self.params.step_s;
-        }
-        best
-    }
-
     /// The plan position running at `now`, its green so far and the stage standing for it;
     /// else what to request (between stages, or to start). Tracks the cycle's start.
     fn position(

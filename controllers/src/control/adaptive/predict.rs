@@ -4,7 +4,6 @@
 
 use std::cell::Cell;
 
-use super::equity::Clocks;
 use super::{Adaptive, BIN_S};
 use crate::control::Inputs;
 use crate::model::priority::CAR_OCCUPANCY;
@@ -59,116 +58,203 @@ impl Adaptive {
     pub(super) fn predict_order(
         &self,
         k: usize,
-        (hold, mut then): (f64, Option<usize>),
+        (hold, then): (f64, Option<usize>),
         queues: &[f64],
         inflow: &Inflow<'_>,
         mut record: Option<&mut Vec<Vec<f64>>>,
     ) -> f64 {
-        let ix = &self.site.intersection;
-        let n = self.plan.stages.len();
-        let lost = self.params.startup_lost_s;
-        let (horizon, bins) = (inflow.horizon, inflow.bins);
-        let mut q = queues.to_vec();
-        let mut demand = vec![0.0; self.pools.len()];
-        let mut delay = 0.0;
-        let mut clocks = Clocks::new(self);
         if let Some(d) = record.as_deref_mut() {
-            *d = vec![vec![0.0; horizon]; self.flows.len()];
+            *d = vec![vec![0.0; inflow.horizon]; self.flows.len()];
         }
-        // The stage being served (or being changed to), when its green starts and when it ends.
-        let mut at = k;
-        let mut green_from = f64::NEG_INFINITY;
-        let mut end_by = hold;
-        // Which flows the stage at `at` serves.
-        let in_stage = |at: usize| {
-            let groups = ix.stage(self.plan.stages[at].stage).groups;
-            self.flows.iter().map(move |f| groups.contains(f.group))
-        };
-        let mut served: Vec<bool> = in_stage(at).collect();
-        // Buses still to go through, each counting its car-loads of people.
-        let mut bus_waiting: u32 = (1u32 << self.buses.len().min(31)) - 1;
-        for b in 0..bins {
-            let now = b as f64 * BIN_S;
-            if now >= end_by {
-                // The stage ends: on to the next stage with demand, after the interstage.
-                let waiting = |p: usize| {
-                    in_stage(p)
-                        .enumerate()
-                        .any(|(i, s)| s && (q[i] >= 0.5 || inflow.soon(i, b) >= 0.5))
-                };
-                let next = then.take().unwrap_or_else(|| {
-                    (1..=n)
-                        .map(|d| (at + d) % n)
-                        .find(|&p| p != at && waiting(p))
-                        .unwrap_or((at + 1) % n)
-                });
-                green_from = now + self.between[at][next];
-                at = next;
-                end_by = green_from + self.plan.stages[at].max_green.as_secs_f64();
-                served.clear();
-                served.extend(in_stage(at));
-            }
-            let flowing = now >= green_from + lost || green_from == f64::NEG_INFINITY;
-            let serving = now >= green_from;
-            let open = serving && flowing;
-            let mut left_in_stage = 0.0;
-            // What each pool's green movements could send, against what its lanes can.
-            demand.iter_mut().for_each(|d| *d = 0.0);
-            if open {
-                for (i, f) in self.flows.iter().enumerate() {
-                    if served[i] {
-                        demand[f.pool] += q[i] + inflow.bin(i, b);
-                    }
-                }
-            }
-            for (i, f) in self.flows.iter().enumerate() {
-                let inflow = inflow.bin(i, b);
-                let green = open && served[i];
-                let out = if green {
-                    let room = self.pools[f.pool].capacity * BIN_S;
-                    let d = demand[f.pool];
-                    (q[i] + inflow) * if d > room { room / d } else { 1.0 }
-                } else {
-                    0.0
-                };
-                q[i] += inflow - out;
-                if let Some(d) = record.as_deref_mut() {
-                    d[i][2 * b] = out / 2.0;
-                    if let Some(x) = d[i].get_mut(2 * b + 1) {
-                        *x = out / 2.0;
-                    }
-                }
-                delay += q[i] * BIN_S * clocks.weight(i, now, green, q[i]);
-                if served[i] {
-                    left_in_stage += q[i];
-                }
-            }
-            let stage_groups = ix.stage(self.plan.stages[at].stage).groups;
-            for (j, bus) in self.buses.iter().enumerate().take(31) {
-                if bus_waiting & (1 << j) == 0 || now + BIN_S <= bus.eta_s {
-                    continue;
-                }
-                if open && stage_groups.contains(bus.group) {
-                    bus_waiting &= !(1 << j);
-                } else {
-                    let waited = (now + BIN_S - bus.eta_s).min(BIN_S);
-                    delay += waited * bus.people / CAR_OCCUPANCY;
-                }
-            }
-            // A later stage ends once its queues are gone (and its minimum green is done).
-            let min_end = green_from + self.plan.stages[at].min_green.as_secs_f64();
-            if green_from > f64::NEG_INFINITY
-                && serving
-                && left_in_stage < 0.5
-                && now + BIN_S >= min_end
-            {
-                end_by = end_by.min(now + BIN_S);
-            }
+        let mut run = Run::new(self, k, queues, then);
+        run.end_by = hold;
+        for b in 0..inflow.bins {
+            run.bin(self, inflow, b, record.as_deref_mut());
         }
         // No penalty for what is still queued at the end: over a horizon of a cycle or so every
         // stage has had its turn, and a penalty there makes the controller cut stages short to
         // chase queues it cannot clear anyway.
-        delay
+        run.delay
+    }
+
+    /// Of every extension of plan position `k`'s green up to `room` s, in steps of `step_s`
+    /// (delay against extension can fall, rise and fall again as a platoon comes into reach):
+    /// the least predicted delay, and the extension that gives it (0: end now); the first of
+    /// equals.
+    ///
+    /// The same as predicting each extension in turn, with less work: every extension runs the
+    /// same schedule until it ends the green, so one run holds the green throughout and each
+    /// extension goes on from a copy of it at its end; and a run stops once its delay so far is
+    /// more than the least found (delay only grows).
+    pub(super) fn best_extension(
+        &self,
+        k: usize,
+        room: f64,
+        (queues, inflow): (&[f64], &Inflow<'_>),
+    ) -> (f64, f64) {
+        let mut best = (f64::INFINITY, 0.0);
+        let mut held = Run::new(self, k, queues, None);
+        let mut b = 0;
+        let mut hold = 0.0;
+        while hold <= room + 1e-9 {
+            while b < inflow.bins && (b as f64 * BIN_S) < hold {
+                held.bin(self, inflow, b, None);
+                b += 1;
+            }
+            if held.delay > best.0 {
+                break;
+            }
+            let mut run = held.clone();
+            run.end_by = hold;
+            for b in b..inflow.bins {
+                run.bin(self, inflow, b, None);
+                if run.delay > best.0 {
+                    break;
+                }
+            }
+            if run.delay < best.0 - 1e-6 {
+                best = (run.delay, hold);
+            }
+            hold += self.params.step_s;
+        }
+        best
+    }
+}
+
+/// One schedule's prediction under way: the queues and the stage being served, bin by bin.
+#[derive(Clone, Debug)]
+struct Run {
+    q: Vec<f64>,
+    /// What each flow's delay counts for (`equity`): its group's weight for the wait so far
+    /// until it is served, then 1 (a clock started within the horizon counts from its start,
+    /// not on into the future).
+    weight: Vec<f64>,
+    /// What each lane pool's green movements could send in the bin.
+    demand: Vec<f64>,
+    delay: f64,
+    /// The stage being served (or being changed to), when its green starts and when it ends.
+    at: usize,
+    green_from: f64,
+    end_by: f64,
+    /// The stage after the one at `at`, where not the plan's next with demand.
+    then: Option<usize>,
+    /// Buses still to go through, each counting its car-loads of people.
+    bus_waiting: u32,
+}
+
+impl Run {
+    /// A run from plan position `k` with `queues`, its green held until `end_by` is set.
+    fn new(a: &Adaptive, k: usize, queues: &[f64], then: Option<usize>) -> Run {
+        Run {
+            q: queues.to_vec(),
+            weight: a.flow_waits.iter().map(|w| a.wait_weight(*w)).collect(),
+            demand: vec![0.0; a.pools.len()],
+            delay: 0.0,
+            at: k,
+            green_from: f64::NEG_INFINITY,
+            end_by: f64::INFINITY,
+            then,
+            bus_waiting: (1u32 << a.buses.len().min(31)) - 1,
+        }
+    }
+
+    /// Runs bin `b`, its departures into `record` where given.
+    fn bin(
+        &mut self,
+        a: &Adaptive,
+        inflow: &Inflow<'_>,
+        b: usize,
+        mut record: Option<&mut Vec<Vec<f64>>>,
+    ) {
+        let n = a.plan.stages.len();
+        let now = b as f64 * BIN_S;
+        if now >= self.end_by {
+            // The stage ends: on to the next stage with demand, after the interstage.
+            let (q, at) = (&self.q, self.at);
+            let waiting = |p: usize| {
+                a.stage_flows[p]
+                    .iter()
+                    .enumerate()
+                    .any(|(i, &s)| s && (q[i] >= 0.5 || inflow.soon(i, b) >= 0.5))
+            };
+            let next = self.then.take().unwrap_or_else(|| {
+                (1..=n)
+                    .map(|d| (at + d) % n)
+                    .find(|&p| p != at && waiting(p))
+                    .unwrap_or((at + 1) % n)
+            });
+            self.green_from = now + a.between[at][next];
+            self.at = next;
+            self.end_by = self.green_from + a.plan.stages[next].max_green.as_secs_f64();
+        }
+        let served = &a.stage_flows[self.at];
+        let flowing = now >= self.green_from + a.params.startup_lost_s
+            || self.green_from == f64::NEG_INFINITY;
+        let serving = now >= self.green_from;
+        let open = serving && flowing;
+        let mut left_in_stage = 0.0;
+        // What each pool's green movements could send, against what its lanes can.
+        self.demand.iter_mut().for_each(|d| *d = 0.0);
+        if open {
+            for (i, f) in a.flows.iter().enumerate() {
+                if served[i] {
+                    self.demand[f.pool] += self.q[i] + inflow.bin(i, b);
+                }
+            }
+        }
+        for (i, f) in a.flows.iter().enumerate() {
+            let inflow = inflow.bin(i, b);
+            let green = open && served[i];
+            let q = &mut self.q[i];
+            let out = if green {
+                let room = a.pools[f.pool].capacity * BIN_S;
+                let d = self.demand[f.pool];
+                (*q + inflow) * if d > room { room / d } else { 1.0 }
+            } else {
+                0.0
+            };
+            *q += inflow - out;
+            if let Some(d) = record.as_deref_mut() {
+                d[i][2 * b] = out / 2.0;
+                if let Some(x) = d[i].get_mut(2 * b + 1) {
+                    *x = out / 2.0;
+                }
+            }
+            if green {
+                self.weight[i] = 1.0;
+            }
+            self.delay += *q * BIN_S * self.weight[i];
+            if served[i] {
+                left_in_stage += *q;
+            }
+        }
+        if !a.buses.is_empty() {
+            let stage_groups = a
+                .site
+                .intersection
+                .stage(a.plan.stages[self.at].stage)
+                .groups;
+            for (j, bus) in a.buses.iter().enumerate().take(31) {
+                if self.bus_waiting & (1 << j) == 0 || now + BIN_S <= bus.eta_s {
+                    continue;
+                }
+                if open && stage_groups.contains(bus.group) {
+                    self.bus_waiting &= !(1 << j);
+                } else {
+                    let waited = (now + BIN_S - bus.eta_s).min(BIN_S);
+                    self.delay += waited * bus.people / CAR_OCCUPANCY;
+                }
+            }
+        }
+        // A later stage ends once its queues are gone (and its minimum green is done).
+        let min_end = self.green_from + a.plan.stages[self.at].min_green.as_secs_f64();
+        if self.green_from > f64::NEG_INFINITY
+            && serving
+            && left_in_stage < 0.5
+            && now + BIN_S >= min_end
+        {
+            self.end_by = self.end_by.min(now + BIN_S);
+        }
     }
 }
 

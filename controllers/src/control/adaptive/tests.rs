@@ -3,6 +3,7 @@ use crate::control::rig::{Rig, plan, plan_with, pulse, site};
 use crate::detector::{DetectorSample, FaultCode};
 use crate::model::Turn;
 
+mod extension;
 mod queue_management;
 
 fn rig(params: AdaptiveParams) -> Rig<Adaptive> {
