@@ -137,6 +137,10 @@ pub struct Adaptive {
     waited: Vec<f64>,
     /// Departures already sent, for the outflow's recent past.
     history: DepartureHistory,
+    /// The forecast before the last, its series to be reused.
+    spare_forecast: Option<BTreeMap<String, Vec<f64>>>,
+    /// The departures of the schedule decided, reused from decision to decision.
+    departures: Vec<Vec<f64>>,
     /// Which groups' queues outlast their greens.
     saturation: saturation::Saturation,
     /// Whether the running green found a group that had waited long.
@@ -275,6 +279,8 @@ impl Adaptive {
             serve: None,
             waited: vec![0.0; ix.groups().len()],
             history: DepartureHistory::default(),
+            spare_forecast: None,
+            departures: Vec::new(),
             flow_waits: vec![None; flows.len()],
             ending: None,
             flows,
@@ -571,22 +577,30 @@ impl Adaptive {
     fn commit(&mut self, now: Instant, k: usize, hold: f64, on: (&[f64], &predict::Inflow<'_>)) {
         let (queues, inflow) = on;
         self.held_s = hold;
-        let mut departures = Vec::new();
+        let mut departures = std::mem::take(&mut self.departures);
         self.predict(k, hold, queues, inflow, Some(&mut departures));
         self.publish(now, &departures);
+        self.departures = departures;
     }
 
     fn publish(&mut self, now: Instant, departures: &[Vec<f64>]) {
-        let mut by_link: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        // The departures onto each link, in the series of the forecast before (the links
+        // are the flows', the same at every decision).
+        let mut by_link = self.spare_forecast.take().unwrap_or_default();
+        by_link.values_mut().for_each(Vec::clear);
         for (f, d) in self.flows.iter().zip(departures) {
-            let out = by_link
-                .entry(f.onto.clone())
-                .or_insert_with(|| vec![0.0; d.len()]);
+            let out = match by_link.get_mut(&f.onto) {
+                Some(out) => out,
+                None => by_link.entry(f.onto.clone()).or_default(),
+            };
+            if out.is_empty() {
+                out.resize(d.len(), 0.0);
+            }
             for (o, x) in out.iter_mut().zip(d) {
                 *o += x;
             }
         }
-        self.outflow = self.history.publish(now, by_link);
+        self.spare_forecast = self.history.publish_into(now, by_link, &mut self.outflow);
     }
 }
 

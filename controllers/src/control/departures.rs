@@ -51,11 +51,25 @@ impl DepartureHistory {
 
     /// Takes the forecast made at `now` (departures per one-second bin from `now`, by link) and
     /// returns the outflow to publish: the recent past, then the forecast.
+    #[cfg(test)]
     pub(super) fn publish(
         &mut self,
         now: Instant,
         forecast: BTreeMap<String, Vec<f64>>,
     ) -> Outflow {
+        let mut out = Outflow::default();
+        self.publish_into(now, forecast, &mut out);
+        out
+    }
+
+    /// As `publish`, into `out` (its series reused where their links stay); returns the
+    /// forecast before this one, whose series may be reused for the next.
+    pub(super) fn publish_into(
+        &mut self,
+        now: Instant,
+        forecast: BTreeMap<String, Vec<f64>>,
+        out: &mut Outflow,
+    ) -> Option<BTreeMap<String, Vec<f64>>> {
         let second = Duration::from_secs(1);
         // A clock that leapt (or a first forecast after a long pause): no past worth keeping,
         // and no catching up second by second.
@@ -106,29 +120,32 @@ impl DepartureHistory {
         for counts in self.counted.values_mut() {
             counts.retain(|(t, _)| *t >= anchor);
         }
-        let mut by_link: BTreeMap<String, Vec<f64>> = self
-            .past
-            .iter()
-            .map(|(link, past)| (link.clone(), past.iter().copied().collect()))
-            .collect();
-        for (link, bins) in &forecast {
-            let series = by_link
-                .entry(link.clone())
-                .or_insert_with(|| vec![0.0; self.len]);
-            series.extend_from_slice(bins);
+        // Every link with a past or a forecast: its past (zeros for a link new to the
+        // forecast), then its forecast, then zeros to the horizon (a link with a past but no
+        // forecast now: nothing more is sent onto it).
+        let by_link = &mut out.by_link;
+        by_link.retain(|link, _| self.past.contains_key(link) || forecast.contains_key(link));
+        for link in self.past.keys().chain(forecast.keys()) {
+            if !by_link.contains_key(link) {
+                by_link.insert(link.clone(), Vec::new());
+            }
         }
-        // A link with a past but no forecast now: nothing more is sent onto it.
         let horizon = forecast.values().map(Vec::len).max().unwrap_or(0);
-        for series in by_link.values_mut() {
+        for (link, series) in by_link.iter_mut() {
+            series.clear();
+            match self.past.get(link) {
+                Some(past) => series.extend(past.iter().copied()),
+                None => series.resize(self.len, 0.0),
+            }
+            if let Some(bins) = forecast.get(link) {
+                series.extend_from_slice(bins);
+            }
             series.resize(self.len + horizon, 0.0);
         }
-        self.last = Some((now, forecast));
-        Outflow {
-            // Before the clock has run `len` seconds there is no such past: bin 0 is the start.
-            from: now - Duration::from_secs(self.len as u64),
-            made: now,
-            by_link,
-        }
+        // Before the clock has run `len` seconds there is no such past: bin 0 is the start.
+        out.from = now - Duration::from_secs(self.len as u64);
+        out.made = now;
+        self.last.replace((now, forecast)).map(|(_, last)| last)
     }
 }
 

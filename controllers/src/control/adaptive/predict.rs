@@ -64,7 +64,11 @@ impl Adaptive {
         mut record: Option<&mut Vec<Vec<f64>>>,
     ) -> f64 {
         if let Some(d) = record.as_deref_mut() {
-            *d = vec![vec![0.0; inflow.horizon]; self.flows.len()];
+            d.resize_with(self.flows.len(), Vec::new);
+            for flow in d.iter_mut() {
+                flow.clear();
+                flow.resize(inflow.horizon, 0.0);
+            }
         }
         let mut run = Run::new(self, k, queues, then);
         run.end_by = hold;
