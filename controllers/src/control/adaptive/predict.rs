@@ -206,10 +206,12 @@ impl Run {
                 }
             }
         }
-        for (i, f) in a.flows.iter().enumerate() {
+        // In locals, so that the sums stay in registers (the same sums, in the same order).
+        let mut delay = self.delay;
+        let flows = a.flows.iter().zip(served).zip(&mut self.q).zip(&mut self.weight);
+        for (i, (((f, &served), q), weight)) in flows.enumerate() {
             let inflow = inflow.bin(i, b);
-            let green = open && served[i];
-            let q = &mut self.q[i];
+            let green = open && served;
             let out = if green {
                 let room = a.pools[f.pool].capacity * BIN_S;
                 let d = self.demand[f.pool];
@@ -225,13 +227,14 @@ impl Run {
                 }
             }
             if green {
-                self.weight[i] = 1.0;
+                *weight = 1.0;
             }
-            self.delay += *q * BIN_S * self.weight[i];
-            if served[i] {
+            delay += *q * BIN_S * *weight;
+            if served {
                 left_in_stage += *q;
             }
         }
+        self.delay = delay;
         if !a.buses.is_empty() {
             let stage_groups = a
                 .site
