@@ -11,10 +11,13 @@ use crate::model::priority::CAR_OCCUPANCY;
 impl Adaptive {
     /// Arrival rate of each flow over the horizon, veh/s per second.
     pub(super) fn arrivals(&self, inputs: &Inputs<'_>, horizon: usize) -> Vec<Vec<f64>> {
+        // Each approach's forecast from upstream, looked up once for its movements.
+        let profiles: Vec<Option<&Vec<f64>>> = (self.site.approaches.iter())
+            .map(|a| inputs.neighbours.arrivals.get(&a.link))
+            .collect();
         self.flows
             .iter()
             .map(|f| {
-                let approach = &self.site.approaches[f.approach];
                 let est = inputs.estimate.approaches.get(f.approach);
                 let local = est.map_or(0.0, |e| e.movement_arrival_veh_h[f.turn] / 3600.0);
                 // This movement's share of the approach: from the flows, or (with next to no flow
@@ -26,10 +29,14 @@ impl Adaptive {
                         e.turning[f.turn]
                     }
                 });
-                match inputs.neighbours.arrivals.get(&approach.link) {
-                    Some(profile) => (0..horizon)
-                        .map(|t| profile.get(t).map_or(local, |a| a * share))
-                        .collect(),
+                match profiles[f.approach] {
+                    // The forecast while it lasts, then the local estimate.
+                    Some(profile) => {
+                        let mut rate = Vec::with_capacity(horizon);
+                        rate.extend(profile.iter().take(horizon).map(|a| a * share));
+                        rate.resize(horizon, local);
+                        rate
+                    }
                     None => vec![local; horizon],
                 }
             })
@@ -208,7 +215,12 @@ impl Run {
         }
         // In locals, so that the sums stay in registers (the same sums, in the same order).
         let mut delay = self.delay;
-        let flows = a.flows.iter().zip(served).zip(&mut self.q).zip(&mut self.weight);
+        let flows = a
+            .flows
+            .iter()
+            .zip(served)
+            .zip(&mut self.q)
+            .zip(&mut self.weight);
         for (i, (((f, &served), q), weight)) in flows.enumerate() {
             let inflow = inflow.bin(i, b);
             let green = open && served;
