@@ -105,6 +105,7 @@ impl Adaptive {
     ) -> (f64, f64) {
         let mut best = (f64::INFINITY, 0.0);
         let mut held = Run::new(self, k, queues, None);
+        let mut run = held.clone();
         let mut b = 0;
         let mut hold = 0.0;
         while hold <= room + 1e-9 {
@@ -115,7 +116,7 @@ impl Adaptive {
             if held.delay > best.0 {
                 break;
             }
-            let mut run = held.clone();
+            run.copy(&held);
             run.end_by = hold;
             for b in b..inflow.bins {
                 run.bin(self, inflow, b, None);
@@ -167,6 +168,31 @@ impl Run {
             then,
             bus_waiting: (1u32 << a.buses.len().min(31)) - 1,
         }
+    }
+
+    /// Becomes a copy of `other`, in its own buffers (every field named, so that none is
+    /// forgotten).
+    fn copy(&mut self, other: &Run) {
+        let Run {
+            q,
+            weight,
+            demand,
+            delay,
+            at,
+            green_from,
+            end_by,
+            then,
+            bus_waiting,
+        } = other;
+        self.q.clone_from(q);
+        self.weight.clone_from(weight);
+        self.demand.clone_from(demand);
+        self.delay = *delay;
+        self.at = *at;
+        self.green_from = *green_from;
+        self.end_by = *end_by;
+        self.then = *then;
+        self.bus_waiting = *bus_waiting;
     }
 
     /// Runs bin `b`, its departures into `record` where given.
