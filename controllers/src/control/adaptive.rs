@@ -230,14 +230,7 @@ impl Adaptive {
         for (f, p) in flows.iter_mut().zip(pool_of) {
             f.pool = p;
         }
-        let stage_flows = plan
-            .stages
-            .iter()
-            .map(|s| {
-                let groups = ix.stage(s.stage).groups;
-                flows.iter().map(|f| groups.contains(f.group)).collect()
-            })
-            .collect();
+        let stage_flows = stage_flows(&ix, &plan, &flows);
         let n = plan.stages.len();
         let between = interstages(&ix, &plan);
         let round = (0..n)
@@ -298,6 +291,21 @@ impl Adaptive {
             free: Instant::ZERO,
         })
     }
+}
+
+/// By plan position: which of `flows` its stage serves.
+fn stage_flows(
+    ix: &crate::model::Intersection,
+    plan: &TimingPlan,
+    flows: &[Flow],
+) -> Vec<Vec<bool>> {
+    plan.stages
+        .iter()
+        .map(|s| {
+            let groups = ix.stage(s.stage).groups;
+            flows.iter().map(|f| groups.contains(f.group)).collect()
+        })
+        .collect()
 }
 
 /// The interstage time from each stage of `plan` to each other, s.
