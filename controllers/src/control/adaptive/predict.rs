@@ -96,7 +96,8 @@ impl Adaptive {
     /// The same as predicting each extension in turn, with less work: every extension runs the
     /// same schedule until it ends the green, so one run holds the green throughout and each
     /// extension goes on from a copy of it at its end; and a run stops once its delay so far is
-    /// more than the least found (delay only grows).
+    /// more than the least found (delay only grows, but for rounding far below the 1e-6 by
+    /// which an extension must be better to be taken).
     pub(super) fn best_extension(
         &self,
         k: usize,
