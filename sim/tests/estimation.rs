@@ -9,7 +9,7 @@ use greenwave_controllers::model::Turn;
 use greenwave_controllers::site::Site;
 use greenwave_sim::{RunOptions, Simulation};
 
-use common::config_scenarios;
+use common::config_scenario;
 
 struct Errors {
     flow_mae_veh_h: f64,
@@ -95,10 +95,7 @@ fn measure(scenario: &greenwave_sim::Scenario) -> Errors {
 
 #[test]
 fn estimates_follow_the_ground_truth_on_the_arterial_peak() {
-    let scenario = config_scenarios()
-        .into_iter()
-        .find(|s| s.name == "arterial-peak")
-        .unwrap();
+    let scenario = config_scenario("arterial-peak");
     let e = measure(&scenario);
     println!(
         "flow MAE {:.0} veh/h (mean flow {:.0} veh/h), queue MAE {:.2} veh (mean queue {:.2} veh)",
@@ -118,10 +115,7 @@ fn estimates_follow_the_ground_truth_on_the_arterial_peak() {
 
 #[test]
 fn with_two_failed_loops_the_fallbacks_keep_the_estimates_close() {
-    let scenario = config_scenarios()
-        .into_iter()
-        .find(|s| s.name == "arterial-peak-failed-detectors")
-        .unwrap();
+    let scenario = config_scenario("arterial-peak-failed-detectors");
     let e = measure(&scenario);
     println!(
         "failed loops: flow MAE {:.0} veh/h (mean flow {:.0} veh/h), queue MAE {:.2} veh (mean queue {:.2} veh)",
@@ -184,10 +178,7 @@ fn with_two_failed_loops_the_fallbacks_keep_the_estimates_close() {
 fn turning_ratios_follow_the_lanes_from_the_configured_start() {
     // The arterial approaches have an exclusive left lane, so the left ratio is observed. Start
     // every estimate from an even split, far from the true 12 % left.
-    let scenario = config_scenarios()
-        .into_iter()
-        .find(|s| s.name == "arterial-peak")
-        .unwrap();
+    let scenario = config_scenario("arterial-peak");
     let options = RunOptions {
         estimate_always: true,
         ..RunOptions::default()
@@ -282,10 +273,7 @@ fn turning_ratios_follow_the_lanes_from_the_configured_start() {
 
 #[test]
 fn estimators_run_where_a_controller_reads_them_or_when_asked() {
-    let scenario = config_scenarios()
-        .into_iter()
-        .find(|s| s.name == "arterial-peak")
-        .unwrap();
+    let scenario = config_scenario("arterial-peak");
     // J2's counted arrivals after ten minutes of the peak.
     let counted = |controller: &str, estimate_always: bool| {
         let options = RunOptions {

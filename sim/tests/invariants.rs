@@ -8,7 +8,7 @@ use greenwave_controllers::detector::FaultCode;
 use greenwave_sim::scenario::{FaultKind, FaultSpec, ScenarioSpec};
 use greenwave_sim::{RunOptions, Scenario, Simulation, Summary};
 
-use common::{config_scenarios, crossing, run};
+use common::{config_scenario, config_scenarios, crossing, run};
 
 /// Steps a scenario to its end, checking after every step that no two vehicles overlap and
 /// that every inserted vehicle has arrived or is still in the network.
@@ -70,10 +70,7 @@ fn every_config_scenario_is_safe_and_conserves_vehicles() {
 
 #[test]
 fn the_same_seed_gives_identical_results_and_another_seed_does_not() {
-    let scenario = config_scenarios()
-        .into_iter()
-        .find(|s| s.name == "arterial-peak")
-        .expect("arterial-peak");
+    let scenario = config_scenario("arterial-peak");
     let options = |seed| RunOptions {
         seed: Some(seed),
         duration: Some(Duration::from_secs(1200)),
@@ -230,10 +227,7 @@ fn loops_count_what_crosses_them_and_report_injected_faults() {
 
 #[test]
 fn pedestrians_wait_for_their_walk_signal_at_most_a_cycle() {
-    let scenario = config_scenarios()
-        .into_iter()
-        .find(|s| s.name == "eu-crossing-peds")
-        .expect("eu-crossing-peds");
+    let scenario = config_scenario("eu-crossing-peds");
     let s = run(&scenario, &RunOptions::default()).summary;
     // About 390 pedestrians an hour press the buttons; the plan's cycle is 70 s and each
     // crossing walks for about 30 s of it, so a random arrival waits (70 - 30)^2 / 140 = 11 s
@@ -338,10 +332,7 @@ fn every_controller_runs_every_config_scenario_safely() {
 
 #[test]
 fn adaptive_keeps_pedestrians_within_its_wait_bound() {
-    let scenario = config_scenarios()
-        .into_iter()
-        .find(|s| s.name == "eu-crossing-peds")
-        .expect("eu-crossing-peds");
+    let scenario = config_scenario("eu-crossing-peds");
     let options = RunOptions {
         controller: Some("adaptive".into()),
         ..RunOptions::default()

@@ -5,13 +5,10 @@ mod common;
 
 use greenwave_sim::{RunOptions, Summary};
 
-use common::{config_scenarios, run};
+use common::{config_scenario, run};
 
 fn summary(name: &str) -> Summary {
-    let scenario = config_scenarios()
-        .into_iter()
-        .find(|s| s.name == name)
-        .unwrap_or_else(|| panic!("config/scenarios/{name}.toml"));
+    let scenario = config_scenario(name);
     run(&scenario, &RunOptions::default()).summary
 }
 
@@ -68,10 +65,7 @@ fn emergency_vehicles_preempt_every_intersection_they_approach() {
 /// Seeds 4 and 5 once left pedestrians 168 and 201 s under coordinated control.
 #[test]
 fn under_the_plans_every_walk_comes_within_a_cycle() {
-    let scenario = config_scenarios()
-        .into_iter()
-        .find(|s| s.name == "arterial-peak-peds")
-        .expect("arterial-peak-peds");
+    let scenario = config_scenario("arterial-peak-peds");
     let mut runs = 0;
     for controller in ["fixed", "coordinated"] {
         for seed in [4, 5] {

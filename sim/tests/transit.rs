@@ -8,13 +8,10 @@ mod common;
 use greenwave_controllers::Duration;
 use greenwave_sim::{RunOptions, Scenario, Summary};
 
-use common::{config_scenarios, run};
+use common::{config_scenario, run};
 
 fn transit() -> Scenario {
-    config_scenarios()
-        .into_iter()
-        .find(|s| s.name == "arterial-peak-transit")
-        .expect("config/scenarios/arterial-peak-transit.toml")
+    config_scenario("arterial-peak-transit")
 }
 
 fn summary(controller: &str, seed: u64, no_priority: bool) -> Summary {

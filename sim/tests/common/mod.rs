@@ -38,6 +38,16 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Outcome {
     sim.outcome(0.0)
 }
 
+/// The shipped scenario `config/scenarios/{name}.toml`.
+pub fn config_scenario(name: &str) -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../config/scenarios")
+        .join(format!("{name}.toml"));
+    let scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(scenario.name, name, "the name in {}", path.display());
+    scenario
+}
+
 /// Every scenario file in `config/scenarios/`.
 pub fn config_scenarios() -> Vec<Scenario> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/scenarios");
