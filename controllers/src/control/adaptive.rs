@@ -4,7 +4,8 @@
 //! more seconds, then run the following stages of the plan's order (skipping those without
 //! demand), each until its queues clear (within its green bounds). Movements that share lanes
 //! discharge together at those lanes' saturation flow (`pools`). Arrivals come from the upstream
-//! neighbours' outflow forecasts where they are fresh, else from the local estimate. It keeps
+//! neighbours' outflow forecasts where they are fresh, else from the local estimate, late by
+//! part of the time from the advance loops to the stop line (`unseen`). It keeps
 //! the schedule with the least predicted delay, so it extends the current stage only while that
 //! pays; while it holds, a group whose queue is gone hands its ring on (`rings`). It stays
 //! within the plan's minimum and maximum greens and its maximum cycle, lets no group with a
@@ -63,6 +64,10 @@ pub struct AdaptiveParams {
     /// How much more a second of delay counts for a group that has waited the wait bound: it
     /// counts `1 + wait_weight × (wait / max_wait_s)²` times (`equity`); 0 is plain delay.
     pub wait_weight: f64,
+    /// Arrivals from the local estimate (vehicles the advance loops have not seen yet) start
+    /// this share of the travel time from the advance loop to the stop line late, 0 to 1
+    /// (`unseen`).
+    pub unseen_share: f64,
 }
 
 impl Default for AdaptiveParams {
@@ -76,6 +81,7 @@ impl Default for AdaptiveParams {
             long_wait_s: 60.0,
             served_share: 0.5,
             wait_weight: 12.0,
+            unseen_share: 0.5,
         }
     }
 }
@@ -92,6 +98,8 @@ struct Flow {
     /// The pool of movements it shares its lanes with (`pools`).
     pool: usize,
     onto: String,
+    /// How late its local arrivals start, s (`unseen`).
+    unseen_s: f64,
 }
 
 /// The adaptive controller of one site.
@@ -196,6 +204,12 @@ impl Adaptive {
                 params.wait_weight
             ));
         }
+        if !(0.0..=1.0).contains(&params.unseen_share) {
+            return Err(format!(
+                "unseen share {} is out of range (0 to 1)",
+                params.unseen_share
+            ));
+        }
         if !(0.0..=1.0).contains(&params.served_share) {
             return Err(format!(
                 "served share {} is out of range (0 to 1)",
@@ -215,6 +229,7 @@ impl Adaptive {
                     group,
                     pool: 0,
                     onto: m.onto.clone(),
+                    unseen_s: unseen::loop_to_line_s(approach) * params.unseen_share,
                 });
             }
         }
@@ -627,4 +642,5 @@ mod queue_management;
 mod saturation;
 #[cfg(test)]
 mod tests;
+mod unseen;
 mod waits;

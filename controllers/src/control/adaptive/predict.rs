@@ -1,5 +1,5 @@
 //! The adaptive controller's prediction: arrivals of each flow over the horizon (the upstream
-//! neighbours' forecasts, else the local estimate), and the delay a candidate schedule gives
+//! neighbours' forecasts, else the local estimate, late by the time from the loops: `unseen`), and the delay a candidate schedule gives
 //! them in a queue model that discharges each flow at its saturation flow while it has green.
 
 use std::cell::Cell;
@@ -37,7 +37,12 @@ impl Adaptive {
                         rate.resize(horizon, local);
                         rate
                     }
-                    None => vec![local; horizon],
+                    // A rate with no timing: vehicles the loops have not seen yet (`unseen`).
+                    None => {
+                        let mut rate = vec![local; horizon];
+                        super::unseen::start_late(&mut rate, f.unseen_s);
+                        rate
+                    }
                 }
             })
             .collect()

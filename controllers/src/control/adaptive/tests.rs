@@ -5,6 +5,7 @@ use crate::model::Turn;
 
 mod extension;
 mod queue_management;
+mod unseen;
 
 fn rig(params: AdaptiveParams) -> Rig<Adaptive> {
     let site = site();
