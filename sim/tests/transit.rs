@@ -131,3 +131,26 @@ fn under_adaptive_control_a_walk_pushed_as_a_bus_stage_comes_keeps_the_wait_boun
         s.ped_max_wait_s
     );
 }
+
+#[test]
+fn under_adaptive_control_a_stand_in_ending_and_a_stage_on_the_way_keep_the_wait_bound() {
+    // Seed 7: at J4 a bus's stage was chosen while the stand-in 4+7 still ran out a walk's
+    // clearance; the controller lost the plan position 4+7 stood for, asked for the plan's
+    // first stage at every tick without weighing anything, and a push for the 4+8 walk waited
+    // 127.0 s. Seed 1: at J1 the wait bound planned the way to a 4+8 walk without 3+7, whose
+    // groups came to have waited long only later; 3+7 was then served on the way and the walk
+    // waited 121.7 s. The way is now planned with the waits as they will be when the green
+    // must end.
+    let mut checked = 0;
+    for seed in [7, 1] {
+        let s = summary("adaptive", seed, false);
+        assert!(s.pedestrians > 100, "{} pedestrians", s.pedestrians);
+        assert!(
+            s.ped_max_wait_s <= 120.0,
+            "seed {seed}: longest pedestrian wait {:.1} s",
+            s.ped_max_wait_s
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 2);
+}

@@ -19,28 +19,36 @@ pub(super) struct StandIn {
     began: Option<Instant>,
 }
 
-/// The stand-in in force, if any.
+/// The stand-in in force, if any, and the one before it: a stand-in keeps running after the
+/// stage to follow it is chosen, until its groups' minimum greens and walks let it end, and the
+/// controller must still know which plan position it serves meanwhile.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(super) struct Rings {
     stand_in: Option<StandIn>,
+    before: Option<StandIn>,
 }
 
 impl Rings {
-    /// The plan position `stage` (green since `since`) runs for, and when that position's
-    /// green began.
+    /// The plan position `stage`, running since `since`, runs for, and when that position's
+    /// green began. A stand-in replaced before is forgotten once another stage runs.
     pub(super) fn position(
-        &self,
+        &mut self,
         plan: &TimingPlan,
         stage: StageIndex,
         since: Instant,
     ) -> Option<(usize, Instant)> {
+        if self.before.is_some_and(|b| b.stage != stage) {
+            self.before = None;
+        }
         plan.stages
             .iter()
             .position(|s| s.stage == stage)
             .map(|p| (p, since))
             .or_else(|| {
-                self.stand_in
-                    .filter(|s| s.stage == stage)
+                [self.stand_in, self.before]
+                    .into_iter()
+                    .flatten()
+                    .find(|s| s.stage == stage)
                     .map(|s| (s.position, s.began.unwrap_or(since)))
             })
     }
@@ -62,12 +70,21 @@ impl Rings {
 
     /// Moves on to `stage` at plan position `p` (from [`Rings::choose`]).
     pub(super) fn go(&mut self, plan: &TimingPlan, (stage, p): (StageIndex, usize)) -> StageIndex {
-        self.stand_in = (stage != plan.stages[p].stage).then_some(StandIn {
+        let stand_in = (stage != plan.stages[p].stage).then_some(StandIn {
             stage,
             position: p,
             began: None,
         });
+        self.replace(stand_in);
         stage
+    }
+
+    /// `stand_in` in force from now on; the one it replaces is kept while it may still run.
+    fn replace(&mut self, stand_in: Option<StandIn>) {
+        if stand_in != self.stand_in {
+            self.before = self.stand_in.or(self.before);
+            self.stand_in = stand_in;
+        }
     }
 
     /// While `running` serves plan position `p` (whose green began at `began`): the stage to
@@ -84,11 +101,11 @@ impl Rings {
     ) -> StageIndex {
         let stage = fit(ix, plan, p, ix.stage(running).groups, keep, demanded);
         if stage != running {
-            self.stand_in = Some(StandIn {
+            self.replace(Some(StandIn {
                 stage,
                 position: p,
                 began: Some(began),
-            });
+            }));
         }
         stage
     }
@@ -158,6 +175,28 @@ mod tests {
         // With every group of 1+5 called, 1+5 runs.
         let all = |_: GroupIndex| true;
         assert_eq!(Rings::choose(ix, &plan, 0, &all), (stage("1+5"), 0));
+    }
+
+    #[test]
+    fn a_stand_in_still_ending_keeps_its_plan_position_once_the_next_stage_is_chosen() {
+        let site = site();
+        let ix = &site.intersection;
+        let plan = plan(&site);
+        let stage = |id: &str| ix.stage_by_id(id).unwrap();
+        let mut rings = Rings::default();
+        // 2+5 stands in for position 0 (1+5), then 2+6 (position 1) is chosen to follow it
+        // while 2+5 still runs (a walk's clearance, a minimum green holding it).
+        rings.go(&plan, (stage("2+5"), 0));
+        let t = Instant::from_millis(30_000);
+        rings.go(&plan, (stage("2+6"), 1));
+        assert_eq!(rings.position(&plan, stage("2+5"), t), Some((0, t)));
+        // Asked again, or asked for another stand-in instead, while 2+5 still runs.
+        rings.go(&plan, (stage("2+6"), 1));
+        rings.go(&plan, (stage("1+6"), 1));
+        assert_eq!(rings.position(&plan, stage("2+5"), t), Some((0, t)));
+        // Once the next stage runs, 2+5 is forgotten.
+        assert_eq!(rings.position(&plan, stage("1+6"), t), Some((1, t)));
+        assert_eq!(rings.position(&plan, stage("2+5"), t), None);
     }
 
     #[test]

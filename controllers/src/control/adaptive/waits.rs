@@ -251,15 +251,21 @@ impl Adaptive {
             |p: usize, g: GroupIndex| ix.stage(self.plan.stages[p].stage).groups.contains(g);
         let p = (1..=n).map(|d| (k + d) % n).find(|&p| serves(p, g))?;
         let long = Duration::from_secs_f64(self.params.long_wait_s);
+        let between = |a: usize, b: usize| Duration::from_secs_f64(self.between[a][b]);
+        // Judged when the green would end at the latest for `g` (its stage straight after):
+        // a group that has not waited long now may have by then, and its stage is then served
+        // on the way, later than `g`'s bound allowed for, were it judged now.
+        let at = self
+            .since(g, real_only)
+            .map_or(now, |t| (t + bound - between(k, p)).max(now));
         // A group has waited long, or so long that it would pass the bound before the order
         // came round to it again, were every stage to run only its minimum green.
         let waited_long = |q: usize| {
             ix.stage(self.plan.stages[q].stage).groups.iter().any(|h| {
                 self.since(h, real_only)
-                    .is_some_and(|t| now - t >= long || now - t + self.round >= bound)
+                    .is_some_and(|t| at - t >= long || at - t + self.round >= bound)
             })
         };
-        let between = |a: usize, b: usize| Duration::from_secs_f64(self.between[a][b]);
         let mut path = Duration::ZERO;
         let (mut from, mut on_the_way) = (k, None);
         for q in (1..n).map(|d| (k + d) % n).take_while(|&q| q != p) {
