@@ -86,6 +86,45 @@ impl Default for AdaptiveParams {
     }
 }
 
+impl AdaptiveParams {
+    /// An error naming the first setting out of its range.
+    fn check(&self) -> Result<(), String> {
+        let (lo, hi) = MAX_WAIT_RANGE_S;
+        if !(self.max_wait_s.is_finite() && (lo..=hi).contains(&self.max_wait_s)) {
+            return Err(format!(
+                "maximum wait {} s is out of range ({lo} to {hi} s)",
+                self.max_wait_s
+            ));
+        }
+        if !(self.long_wait_s.is_finite() && self.long_wait_s >= 0.0) {
+            return Err(format!(
+                "long wait {} s is out of range (0 s or more)",
+                self.long_wait_s
+            ));
+        }
+        let (lo, hi) = equity::WAIT_WEIGHT_RANGE;
+        if !(lo..=hi).contains(&self.wait_weight) {
+            return Err(format!(
+                "wait weight {} is out of range ({lo} to {hi})",
+                self.wait_weight
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.unseen_share) {
+            return Err(format!(
+                "unseen share {} is out of range (0 to 1)",
+                self.unseen_share
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.served_share) {
+            return Err(format!(
+                "served share {} is out of range (0 to 1)",
+                self.served_share
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Allowed range of the wait bound, s.
 pub const MAX_WAIT_RANGE_S: (f64, f64) = (30.0, 600.0);
 
@@ -184,38 +223,7 @@ pub struct Adaptive {
 impl Adaptive {
     /// The controller for `site`, within the stage order and green bounds of `plan`.
     pub fn new(site: Arc<Site>, plan: TimingPlan, params: AdaptiveParams) -> Result<Self, String> {
-        let (lo, hi) = MAX_WAIT_RANGE_S;
-        if !(params.max_wait_s.is_finite() && (lo..=hi).contains(&params.max_wait_s)) {
-            return Err(format!(
-                "maximum wait {} s is out of range ({lo} to {hi} s)",
-                params.max_wait_s
-            ));
-        }
-        if !(params.long_wait_s.is_finite() && params.long_wait_s >= 0.0) {
-            return Err(format!(
-                "long wait {} s is out of range (0 s or more)",
-                params.long_wait_s
-            ));
-        }
-        let (lo, hi) = equity::WAIT_WEIGHT_RANGE;
-        if !(lo..=hi).contains(&params.wait_weight) {
-            return Err(format!(
-                "wait weight {} is out of range ({lo} to {hi})",
-                params.wait_weight
-            ));
-        }
-        if !(0.0..=1.0).contains(&params.unseen_share) {
-            return Err(format!(
-                "unseen share {} is out of range (0 to 1)",
-                params.unseen_share
-            ));
-        }
-        if !(0.0..=1.0).contains(&params.served_share) {
-            return Err(format!(
-                "served share {} is out of range (0 to 1)",
-                params.served_share
-            ));
-        }
+        params.check()?;
         let ix = site.intersection.clone();
         let mut flows = Vec::new();
         for (a, approach) in site.approaches.iter().enumerate() {
