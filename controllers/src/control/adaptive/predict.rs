@@ -1,6 +1,7 @@
 //! The adaptive controller's prediction: arrivals of each flow over the horizon (the upstream
-//! neighbours' forecasts, else the local estimate, late by the time from the loops: `unseen`), and the delay a candidate schedule gives
-//! them in a queue model that discharges each flow at its saturation flow while it has green.
+//! neighbours' forecasts, else the local estimate, late by part of the time from the advance
+//! loops: `unseen`), and the delay a candidate schedule gives them in a queue model that
+//! discharges each flow at its saturation flow while it has green.
 
 use std::cell::Cell;
 
