@@ -108,6 +108,13 @@ impl Interlock {
         if self.latched.is_some() {
             return Check::Latched;
         }
+        if *proposed == self.output && now >= self.last_check {
+            // Shown on unchanged: it passed when it was first shown, and every rule judges
+            // either the state itself (conflicts, form) or a change of aspect (transitions,
+            // transitional aspects, minimum greens, intergreens), of which there is none.
+            self.last_check = now;
+            return Check::Passed;
+        }
         match self.judge(now, proposed) {
             Ok(()) => {
                 self.commit(now, proposed);

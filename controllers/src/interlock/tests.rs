@@ -45,6 +45,34 @@ fn a_correct_sequencer_never_trips_it() {
     }
 }
 
+/// `check` passes a state shown on unchanged without judging it again; the full judgement
+/// agrees at every moment of a sequencer's run, in every region's intersection, whatever the
+/// state shown.
+#[test]
+fn a_state_shown_on_unchanged_passes_the_full_judgement_too() {
+    let mut judged = 0;
+    for spec in [POST_SOVIET, EU_TWO_STAGE, NEMA_PEDS] {
+        let ix = intersection(spec);
+        let mut seq = Sequencer::new(ix.clone(), secs(0.0));
+        let mut il = Interlock::new(ix.clone(), SafeState::AllRed, secs(0.0));
+        let stages = ix.stages().len() as u32;
+        let mut now = secs(0.0);
+        for i in 0..1_500u32 {
+            seq.request(crate::model::StageIndex((i / 5 % stages) as u8))
+                .unwrap();
+            now += crate::time::Duration::from_millis(300);
+            let proposed = seq.poll(now).clone();
+            assert_eq!(il.check(now, &proposed), Check::Passed, "at {now}");
+            for later in [0, 100, 5_000] {
+                let at = now + crate::time::Duration::from_millis(later);
+                assert_eq!(il.judge(at, il.output()), Ok(()), "{proposed} at {at}");
+                judged += 1;
+            }
+        }
+    }
+    assert_eq!(judged, 3 * 1_500 * 3);
+}
+
 #[test]
 fn conflicting_greens_latch_the_safe_state_until_reset() {
     let (ix, mut il) = running_stage_a();

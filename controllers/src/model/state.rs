@@ -7,9 +7,23 @@ use super::aspect::Aspect;
 use super::group::GroupIndex;
 
 /// One aspect per signal group, indexed by [`GroupIndex`].
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(PartialEq, Eq, Hash, Debug)]
 pub struct SignalState {
     aspects: Vec<Aspect>,
+}
+
+/// Written out so that `clone_from` reuses the aspects' buffer: the interlock and the
+/// simulator copy a state at every tick, and a derived `clone_from` allocates each time.
+impl Clone for SignalState {
+    fn clone(&self) -> Self {
+        SignalState {
+            aspects: self.aspects.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.aspects.clone_from(&source.aspects);
+    }
 }
 
 impl SignalState {

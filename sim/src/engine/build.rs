@@ -134,7 +134,12 @@ impl Simulation {
         let approach_count = approaches.len();
         let junction_count = junctions.len();
         let threads = super::threads::Threads::new(options.threads, junction_count);
-        let lane_groups = LaneGroups::on(&threads, &links, junction_count, bus_dispatch.is_empty());
+        let lane_groups = LaneGroups::on(
+            &threads,
+            (&links, &lane_info),
+            junction_count,
+            bus_dispatch.is_empty(),
+        );
         Ok(Simulation {
             scenario_name: scenario.name.clone(),
             controller,
@@ -164,7 +169,7 @@ impl Simulation {
             seen: Vec::new(),
             touched: Vec::new(),
             faulted: faulted(&loops),
-            oncoming_eta: vec![f32::INFINITY; link_count],
+            oncoming: super::oncoming::Oncoming::new(link_count),
             links,
             lane_info,
             junctions,

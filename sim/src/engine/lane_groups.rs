@@ -2,7 +2,9 @@
 //!
 //! Besides its own lane, a lane's vehicles read and write only the tails of the lanes beyond
 //! the junction the lane ends at (where they are heading: `movement::choose_lane` and
-//! `movement::hand_over`), and no lane ending elsewhere touches those. So the lanes are grouped
+//! `movement::hand_over`), and read only how soon the oncoming vehicles of that junction
+//! arrive (`oncoming`, which a group works out for its own lanes as it begins); no lane ending
+//! elsewhere touches those. So the lanes are grouped
 //! by the junction they end at (an exit link's lanes on their own); a group moves its lanes in
 //! lane order, the groups run on any threads in any order, and the vehicles leaving their lanes
 //! are put back in lane order. A step is then bit for bit the step that moves every lane in turn
@@ -13,7 +15,7 @@ use super::booking::Booking;
 use super::movement::{LaneContext, LaneOutcome, Leaving, Road, approach_of, step_lane};
 use super::threads::Threads;
 use crate::loops::{Loop, Passage};
-use crate::net::SimLink;
+use crate::net::{LaneInfo, NONE, SimLink};
 use crate::vehicle::Vehicle;
 
 /// Groups per piece of work handed to a thread (a junction's lanes move in a few microseconds).
@@ -42,15 +44,20 @@ struct Slot {
 }
 
 impl LaneGroups {
-    /// The groups for a run on `threads`, when it has more than one and the network no bus
-    /// routes (`without_buses`); none otherwise.
+    /// The groups for a run on `threads`, when it has more than one, the network no bus
+    /// routes (`without_buses`) and every permissive left turn yields to an approach of its
+    /// own junction; none otherwise.
     pub fn on(
         threads: &Threads,
-        links: &[SimLink],
+        (links, lane_info): (&[SimLink], &[LaneInfo]),
         junctions: usize,
         without_buses: bool,
     ) -> Option<Self> {
-        (threads.count() > 1 && without_buses).then(|| Self::new(links, junctions))
+        let yields_within = lane_info.iter().all(|info| {
+            info.yield_to == NONE
+                || links[info.yield_to as usize].junction == links[info.link as usize].junction
+        });
+        (threads.count() > 1 && without_buses && yields_within).then(|| Self::new(links, junctions))
     }
 
     /// Groups the lanes of `links`, whose downstream junctions number fewer than `junctions`.
@@ -135,6 +142,11 @@ impl Group {
             bus_out: &mut no_signals,
         };
         self.booking.clear();
+        let lanes = self
+            .slots
+            .iter()
+            .map(|s| (s.lane as usize, s.vehicles.as_slice()));
+        road.oncoming.find(lanes, road.lane_info, road.links);
         for slot in &mut self.slots {
             let lane = slot.lane as usize;
             slot.out = step_lane(

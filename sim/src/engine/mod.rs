@@ -16,6 +16,7 @@ mod lane_change;
 mod lane_groups;
 mod movement;
 mod neighbours;
+mod oncoming;
 mod record;
 mod results;
 mod route;
@@ -88,7 +89,7 @@ pub struct Simulation {
     touched: Vec<u32>,
     /// Loops with injected faults, in loop order: their cards are read at every step.
     faulted: Vec<u32>,
-    oncoming_eta: Vec<f32>,
+    oncoming: oncoming::Oncoming,
     junctions: Vec<Junction>,
     neighbours: Neighbours,
     link_index: std::collections::BTreeMap<String, usize>,
@@ -339,12 +340,11 @@ impl Simulation {
     /// each, `leaving` gets the vehicles that left them, `seen` what their loops saw.
     fn step_lanes(&mut self, t: f64, t_end: f64) {
         self.tails.reset(&self.lanes);
-        movement::oncoming_etas(
-            &self.lanes,
-            &self.lane_info,
-            &self.links,
-            &mut self.oncoming_eta,
-        );
+        if self.lane_groups.is_none() {
+            // (Grouped lanes work out their own as they begin.)
+            let lanes = self.lanes.iter().map(Vec::as_slice).enumerate();
+            self.oncoming.find(lanes, &self.lane_info, &self.links);
+        }
         let road = Road {
             driver: &self.driver,
             bus_driver: &self.bus_driver,
@@ -354,7 +354,7 @@ impl Simulation {
             shown: &self.shown,
             go_since: &self.go_since,
             tails: &self.tails,
-            oncoming_eta: &self.oncoming_eta,
+            oncoming: &self.oncoming,
             approach_of_link: &self.approach_of_link,
             dt: self.dt,
             t: t as f32,

@@ -18,6 +18,7 @@ use crate::vehicle::{
 };
 
 use super::bus::{self, BusLink, BusRun, BusSignal};
+use super::oncoming::Oncoming;
 use super::tails::Tails;
 
 /// Critical gap for a permissive left turn across oncoming traffic (HCM 2016, exhibit 20-11:
@@ -49,8 +50,8 @@ pub(crate) struct Road<'a> {
     /// Per lane, its last vehicle: updated as vehicles are handed over into it.
     pub tails: &'a Tails,
     /// Per link, seconds until its nearest vehicle going straight or right reaches the stop
-    /// line (infinite when none), for permissive left turns.
-    pub oncoming_eta: &'a [f32],
+    /// line, for permissive left turns.
+    pub oncoming: &'a Oncoming,
     /// Per link, its approach log (`NONE`: none).
     pub approach_of_link: &'a [u32],
     pub dt: f32,
@@ -212,7 +213,7 @@ fn move_lane(ctx: &mut LaneContext<'_>, lane: usize, vehicles: &mut [Vehicle]) -
                     && to_line < YIELD_DECISION_M
                     && {
                         let gap_ok =
-                            ctx.road.oncoming_eta[info.yield_to as usize] >= CRITICAL_GAP_S;
+                            ctx.road.oncoming.eta(info.yield_to as usize) >= CRITICAL_GAP_S;
                         if gap_ok || v * v > 2.0 * d.b_amber * to_line {
                             veh.flags |= GAP_TAKEN;
                         }
@@ -414,28 +415,6 @@ fn hand_over(road: &Road<'_>, lane: usize, crossed: &[Vehicle], leaving: &mut Ve
             vehicle: moved,
             aspect,
         });
-    }
-}
-
-/// Seconds until the nearest vehicle of each link that is going straight or right reaches the
-/// stop line; `f32::INFINITY` where none is on its way.
-pub(crate) fn oncoming_etas(
-    lanes: &[Vec<Vehicle>],
-    info: &[LaneInfo],
-    links: &[SimLink],
-    out: &mut [f32],
-) {
-    out.fill(f32::INFINITY);
-    for (lane, vehicles) in lanes.iter().enumerate() {
-        let link = info[lane].link as usize;
-        let stop_line = links[link].length;
-        if let Some(v) = vehicles
-            .iter()
-            .find(|v| v.x < stop_line && !turns_left(v.turn))
-        {
-            let eta = (stop_line - v.x) / v.v.max(0.5);
-            out[link] = out[link].min(eta);
-        }
     }
 }
 
