@@ -38,7 +38,6 @@ pub(crate) struct IntervalLog {
     pub arrivals: u32,
     pub queue_sum: u64,
     pub queue_max: u32,
-    pub steps: u32,
     pub delay_sum: f64,
 }
 

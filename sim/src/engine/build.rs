@@ -195,6 +195,8 @@ impl Simulation {
             approaches,
             interval_s: options.interval_s.unwrap_or(60.0),
             queues: vec![0; approach_count],
+            queued: Vec::new(),
+            interval_steps: Vec::new(),
             records: Vec::new(),
             vehicle_updates: 0,
             inserted: 0,

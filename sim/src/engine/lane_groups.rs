@@ -149,13 +149,13 @@ impl Group {
         road.oncoming.find(lanes, road.lane_info, road.links);
         for slot in &mut self.slots {
             let lane = slot.lane as usize;
-            slot.out = step_lane(
+            step_lane(
                 &mut ctx,
                 lane,
                 &mut slot.vehicles,
                 (&lane_loops[lane], loops),
-                &mut self.seen,
-                &mut self.leaving,
+                (&mut self.seen, &mut self.leaving),
+                &mut slot.out,
             );
             self.booking.add(approach_of(&ctx.road, lane), &slot.out);
         }

@@ -111,6 +111,10 @@ pub struct Simulation {
     interval_s: f64,
     /// Halted vehicles on each approach after the last step.
     queues: Vec<u32>,
+    /// The approaches with halted vehicles after the last step.
+    queued: Vec<u32>,
+    /// Steps simulated in each interval.
+    interval_steps: Vec<u32>,
     records: Vec<VehicleRecord>,
     vehicle_updates: u64,
     inserted: u64,
@@ -380,9 +384,17 @@ impl Simulation {
             bus_out: &mut self.bus_out,
         };
         self.booking.clear();
+        let mut out = movement::LaneOutcome::default();
         for (lane, vehicles) in self.lanes.iter_mut().enumerate() {
             let detectors = (lane_loops[lane].as_slice(), loops);
-            let out = step_lane(&mut ctx, lane, vehicles, detectors, seen, leaving);
+            step_lane(
+                &mut ctx,
+                lane,
+                vehicles,
+                detectors,
+                (seen, leaving),
+                &mut out,
+            );
             self.booking
                 .add(movement::approach_of(&ctx.road, lane), &out);
             self.wrong_lane[lane] = out.wrong_lane;
@@ -400,11 +412,18 @@ impl Simulation {
                 self.touched.push(l);
             }
         }
-        self.queues.fill(0);
+        // Only the approaches with a queue in the step before, or in this one, change.
+        for &a in &self.queued {
+            self.queues[a as usize] = 0;
+        }
+        self.queued.clear();
         let mut book = |b: &booking::Booking| {
             self.vehicle_updates += b.updates;
             self.hard_stops += b.hard_stops;
             for &(a, halted, stops) in &b.approaches {
+                if halted > 0 && self.queues[a as usize] == 0 {
+                    self.queued.push(a);
+                }
                 self.queues[a as usize] += halted;
                 self.approaches[a as usize].stops += u64::from(stops);
             }
@@ -413,14 +432,21 @@ impl Simulation {
             Some(groups) => groups.bookings().for_each(book),
             None => book(&self.booking),
         }
-        for (a, &q) in self.queues.iter().enumerate() {
-            let log = &mut self.approaches[a];
+        if self.interval_steps.len() <= interval {
+            self.interval_steps.resize(interval + 1, 0);
+            for log in &mut self.approaches {
+                interval_log(log, interval);
+            }
+        }
+        self.interval_steps[interval] += 1;
+        for &a in &self.queued {
+            let q = self.queues[a as usize];
+            let log = &mut self.approaches[a as usize];
             log.queue_sum += u64::from(q);
             log.queue_max = log.queue_max.max(q);
             let iv = interval_log(log, interval);
             iv.queue_sum += u64::from(q);
             iv.queue_max = iv.queue_max.max(q);
-            iv.steps += 1;
         }
     }
 

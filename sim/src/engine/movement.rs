@@ -153,15 +153,21 @@ pub(crate) fn choose_lane(
     best.map(|(lane, _, _)| lane)
 }
 
-/// Moves every vehicle of `lane` (front first) by one step. Those past the stop line stay in
-/// the lane (for the loops to see) until [`step_lane`] removes them.
-fn move_lane(ctx: &mut LaneContext<'_>, lane: usize, vehicles: &mut [Vehicle]) -> LaneOutcome {
+/// Moves every vehicle of `lane` (front first) by one step, saying what happened in `out`.
+/// Those past the stop line stay in the lane (for the loops to see) until [`step_lane`]
+/// removes them.
+fn move_lane(
+    ctx: &mut LaneContext<'_>,
+    lane: usize,
+    vehicles: &mut [Vehicle],
+    out: &mut LaneOutcome,
+) {
     let dt = ctx.road.dt;
     let (lane_info, links) = (ctx.road.lane_info, ctx.road.links);
     let info = &lane_info[lane];
     let link = &links[info.link as usize];
     let stop_line = link.length;
-    let mut out = LaneOutcome {
+    *out = LaneOutcome {
         vehicles: vehicles.len() as u32,
         ..LaneOutcome::default()
     };
@@ -263,29 +269,30 @@ fn move_lane(ctx: &mut LaneContext<'_>, lane: usize, vehicles: &mut [Vehicle]) -
         if veh.bus != NO_BUS {
             bus_signals(ctx, veh, info.link, stop_line);
         }
-        book_halt(veh, ctx.road.t_end, dt, &mut out);
+        book_halt(veh, ctx.road.t_end, dt, out);
         leader = Some((x - veh.len, v));
 
         if nx >= stop_line {
             out.crossed += 1;
         }
     }
-    out
 }
 
 /// The lane's loops, and every loop of the network (read only while the lanes move).
 pub(crate) type LaneLoops<'a> = (&'a [u32], &'a [Loop]);
 
-/// One lane's step: its vehicles move, its loops see them pass (`seen`, by loop), and those
-/// past the stop line leave the lane for `leaving`.
+/// One lane's step: its vehicles move, its loops see them pass (`seen`, by loop), those past
+/// the stop line leave the lane for `leaving`, and `out` says what happened. (`out` is written
+/// in place, field by field: a whole outcome returned and copied lane by lane read back fields
+/// the callee had just stored one by one, which the processor cannot forward, at every lane.)
 pub(crate) fn step_lane(
     ctx: &mut LaneContext<'_>,
     lane: usize,
     vehicles: &mut Vec<Vehicle>,
     (lane_loops, loops): LaneLoops<'_>,
-    seen: &mut Vec<(u32, Passage)>,
-    leaving: &mut Vec<Leaving>,
-) -> LaneOutcome {
+    (seen, leaving): (&mut Vec<(u32, Passage)>, &mut Vec<Leaving>),
+    out: &mut LaneOutcome,
+) {
     if vehicles.is_empty() {
         // Nobody over its loops (the last vehicle may have left in the step before).
         for &l in lane_loops {
@@ -293,9 +300,10 @@ pub(crate) fn step_lane(
                 seen.push((l, Passage::default()));
             }
         }
-        return LaneOutcome::default();
+        *out = LaneOutcome::default();
+        return;
     }
-    let mut out = move_lane(ctx, lane, vehicles);
+    move_lane(ctx, lane, vehicles, out);
     for &l in lane_loops {
         let it = &loops[l as usize];
         let passage = it.observe(vehicles, ctx.road.dt);
@@ -307,7 +315,6 @@ pub(crate) fn step_lane(
     hand_over(&ctx.road, lane, &vehicles[..out.crossed], leaving);
     vehicles.drain(..out.crossed);
     out.wrong_lane = vehicles.iter().any(|v| v.flags & WRONG_LANE != 0);
-    out
 }
 
 /// The approach log of `lane`'s link (`NONE`: none).

@@ -362,6 +362,7 @@ impl Simulation {
 
     /// The per-approach log, interval by interval.
     fn interval_rows(&self) -> Vec<IntervalRow> {
+        let steps = &self.interval_steps;
         self.approaches
             .iter()
             .flat_map(|a| {
@@ -374,7 +375,7 @@ impl Simulation {
                         from_s: i as f64 * self.interval_s,
                         arrivals: iv.arrivals,
                         departures: iv.departures,
-                        mean_queue_veh: iv.queue_sum as f64 / f64::from(iv.steps.max(1)),
+                        mean_queue_veh: iv.queue_sum as f64 / f64::from(steps[i].max(1)),
                         max_queue_veh: iv.queue_max,
                         mean_delay_s: if iv.departures > 0 {
                             iv.delay_sum / f64::from(iv.departures)
