@@ -13,7 +13,7 @@ pub(crate) struct Booking {
     /// Vehicles that stopped harder than they could.
     pub hard_stops: u64,
     /// Per approach: (approach log, halted vehicles, new stops); one entry per run of lanes of
-    /// the same approach.
+    /// the same approach with something to add.
     pub approaches: Vec<(u32, u32, u32)>,
 }
 
@@ -32,7 +32,8 @@ impl Booking {
         }
         self.updates += u64::from(out.vehicles);
         self.hard_stops += u64::from(out.hard_stops);
-        if approach == NONE {
+        // An approach's lane with nobody halted and no new stop adds nothing to its log.
+        if approach == NONE || (out.halted == 0 && out.new_stops == 0) {
             return;
         }
         match self.approaches.last_mut() {
@@ -60,14 +61,15 @@ mod tests {
     }
 
     #[test]
-    fn lanes_of_one_approach_are_summed_and_empty_lanes_skipped() {
+    fn lanes_of_one_approach_are_summed_and_lanes_adding_nothing_skipped() {
         let mut b = Booking::default();
         b.add(3, &out(4, 2, 1));
         b.add(3, &out(5, 3, 0));
         b.add(3, &out(0, 0, 0));
         b.add(NONE, &out(2, 0, 0));
+        b.add(5, &out(3, 0, 0));
         b.add(7, &out(1, 1, 1));
-        assert_eq!(b.updates, 12);
+        assert_eq!(b.updates, 15);
         assert_eq!(b.approaches, vec![(3, 5, 1), (7, 1, 1)]);
         b.clear();
         assert_eq!((b.updates, b.approaches.len()), (0, 0));
