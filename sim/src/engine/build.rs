@@ -167,7 +167,6 @@ impl Simulation {
             wrong_lane: vec![false; lane_info.len()],
             booking: Default::default(),
             seen: Vec::new(),
-            touched: Vec::new(),
             faulted: faulted(&loops),
             oncoming: super::oncoming::Oncoming::new(link_count),
             links,

@@ -84,9 +84,6 @@ pub struct Simulation {
     booking: booking::Booking,
     /// What the loops saw in the step (only loops that saw something or stopped seeing it).
     seen: Vec<(u32, crate::loops::Passage)>,
-    /// Loops whose card may report something new after the step: those that saw something
-    /// or stopped seeing it, without faults (the others' cards report what they did).
-    touched: Vec<u32>,
     /// Loops with injected faults, in loop order: their cards are read at every step.
     faulted: Vec<u32>,
     oncoming: oncoming::Oncoming,
@@ -310,7 +307,7 @@ impl Simulation {
 
         self.step_lanes(t, t_end);
         let interval = (t / self.interval_s) as usize;
-        self.book_lanes(interval);
+        self.book_lanes((t_end, f64::from(dt)), interval);
         self.settle_leaving(t_end, interval);
         self.bus_signals(t_end);
         self.apply_transfers();
@@ -330,7 +327,7 @@ impl Simulation {
                 |lane, veh| bus::room_to_merge(lane, veh, &d),
             );
         }
-        self.sample_detectors(t_end, f64::from(dt));
+        self.sample_faulted(t_end, f64::from(dt));
         if let Some(rec) = &mut self.recording
             && rec.due(self.steps)
         {
@@ -401,15 +398,19 @@ impl Simulation {
         }
     }
 
-    /// Books what happened in each lane in the step (loops, queues, stops) in the approaches'
-    /// logs of `interval`.
-    fn book_lanes(&mut self, interval: usize) {
-        self.touched.clear();
+    /// Books what happened in each lane in the step ending at `t_end` (loops, queues, stops)
+    /// in the approaches' logs of `interval`. A loop without faults that saw something or
+    /// stopped seeing it has its card read into its junction's samples at once; one that saw
+    /// nothing and was not covered reports what it did after the step before (the faulted
+    /// are read in [`Simulation::sample_faulted`]).
+    fn book_lanes(&mut self, (t_end, dt): (f64, f64), interval: usize) {
         for (l, seen) in self.seen.drain(..) {
             let it = &mut self.loops[l as usize];
             it.record(seen);
             if it.faults.is_empty() {
-                self.touched.push(l);
+                // (A card without faults draws nothing from the faults' random stream.)
+                let sample = it.sample(t_end, dt, &mut self.fault_rng);
+                self.junctions[it.junction as usize].samples[usize::from(it.channel)] = sample;
             }
         }
         // Only the approaches with a queue in the step before, or in this one, change.
@@ -782,12 +783,10 @@ impl Simulation {
         }
     }
 
-    /// Reads the loops' cards after a step into their junctions' samples: a card without
-    /// faults whose loop saw nothing and was not covered reports what it did after the step
-    /// before, so only the touched and faulted ones are read (the faulted in loop order, for
-    /// the random stream of erratic faults).
-    fn sample_detectors(&mut self, t_end: f64, dt: f64) {
-        for &l in self.touched.iter().chain(&self.faulted) {
+    /// Reads the cards of the loops with injected faults after a step into their junctions'
+    /// samples, in loop order (for the random stream of erratic faults).
+    fn sample_faulted(&mut self, t_end: f64, dt: f64) {
+        for &l in &self.faulted {
             let it = &mut self.loops[l as usize];
             let sample = it.sample(t_end, dt, &mut self.fault_rng);
             self.junctions[it.junction as usize].samples[usize::from(it.channel)] = sample;
