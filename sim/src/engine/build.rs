@@ -134,12 +134,7 @@ impl Simulation {
         let approach_count = approaches.len();
         let junction_count = junctions.len();
         let threads = super::threads::Threads::new(options.threads, junction_count);
-        let lane_groups = LaneGroups::on(
-            &threads,
-            (&links, &lane_info),
-            junction_count,
-            bus_dispatch.is_empty(),
-        );
+        let lane_groups = LaneGroups::on(&threads, (&links, &lane_info), bus_dispatch.is_empty());
         Ok(Simulation {
             scenario_name: scenario.name.clone(),
             controller,

@@ -50,18 +50,23 @@ impl LaneGroups {
     pub fn on(
         threads: &Threads,
         (links, lane_info): (&[SimLink], &[LaneInfo]),
-        junctions: usize,
         without_buses: bool,
     ) -> Option<Self> {
         let yields_within = lane_info.iter().all(|info| {
             info.yield_to == NONE
                 || links[info.yield_to as usize].junction == links[info.link as usize].junction
         });
-        (threads.count() > 1 && without_buses && yields_within).then(|| Self::new(links, junctions))
+        (threads.count() > 1 && without_buses && yields_within).then(|| Self::new(links))
     }
 
-    /// Groups the lanes of `links`, whose downstream junctions number fewer than `junctions`.
-    fn new(links: &[SimLink], junctions: usize) -> Self {
+    /// Groups the lanes of `links`.
+    fn new(links: &[SimLink]) -> Self {
+        let junctions = links
+            .iter()
+            .filter(|link| !link.is_exit())
+            .map(|link| link.junction as usize + 1)
+            .max()
+            .unwrap_or(0);
         let mut ending_at: Vec<Vec<u32>> = vec![Vec::new(); junctions];
         let mut exits = Vec::new();
         for link in links {

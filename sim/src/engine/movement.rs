@@ -153,7 +153,8 @@ pub(crate) fn choose_lane(
     best.map(|(lane, _, _)| lane)
 }
 
-/// Moves every vehicle of `lane` (front first) by one step, saying what happened in `out`.
+/// Moves every vehicle of `lane` (front first) by one step, adding what happened to `out`
+/// (which starts the step with the lane's vehicles counted and nothing else).
 /// Those past the stop line stay in the lane (for the loops to see) until [`step_lane`]
 /// removes them.
 fn move_lane(
@@ -167,10 +168,6 @@ fn move_lane(
     let info = &lane_info[lane];
     let link = &links[info.link as usize];
     let stop_line = link.length;
-    *out = LaneOutcome {
-        vehicles: vehicles.len() as u32,
-        ..LaneOutcome::default()
-    };
     // The leader's state before this step: (rear position, speed).
     let mut leader: Option<(f32, f32)> = None;
 
@@ -303,6 +300,10 @@ pub(crate) fn step_lane(
         *out = LaneOutcome::default();
         return;
     }
+    *out = LaneOutcome {
+        vehicles: vehicles.len() as u32,
+        ..LaneOutcome::default()
+    };
     move_lane(ctx, lane, vehicles, out);
     for &l in lane_loops {
         let it = &loops[l as usize];
