@@ -34,6 +34,14 @@ pub(crate) struct Loop {
     pub seen_on_time_s: f64,
 }
 
+/// Every vehicle loop of a network, the loops on each lane (by number) and those with
+/// injected faults (in loop order).
+pub(crate) struct LoopTable {
+    pub loops: Vec<Loop>,
+    pub lane_loops: Vec<Vec<u32>>,
+    pub faulted: Vec<u32>,
+}
+
 /// What a loop saw in one step.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Passage {
@@ -86,23 +94,18 @@ impl Loop {
     /// applied: a stuck loop reports presence and growing on-time but no counts, a dead one
     /// nothing, an erratic one spurious counts and flickering presence.
     pub(crate) fn sample(&mut self, t: f64, dt: f64, rng: &mut Pcg64Mcg) -> DetectorSample {
-        let counted = self.count.wrapping_sub(self.seen_count);
-        let occupied = self.on_time_s - self.seen_on_time_s;
-        self.seen_count = self.count;
-        self.seen_on_time_s = self.on_time_s;
         let active = self.faults.iter().find(|f| t >= f.from_s && t < f.to_s);
-        let (presence, fault) = match active.map(|f| (f.kind, f.reported)) {
-            None => {
-                self.reported_count = self.reported_count.wrapping_add(counted);
-                self.reported_on_time_s += occupied;
-                (self.presence, None)
-            }
-            Some((FaultKind::StuckOn, reported)) => {
+        let Some((kind, reported)) = active.map(|f| (f.kind, f.reported)) else {
+            return self.sample_sound();
+        };
+        let (counted, occupied) = self.take_new();
+        let (presence, fault) = match (kind, reported) {
+            (FaultKind::StuckOn, reported) => {
                 self.reported_on_time_s += dt;
                 (true, reported.then_some(FaultCode::MaxPresence))
             }
-            Some((FaultKind::Dead, reported)) => (false, reported.then_some(FaultCode::OpenLoop)),
-            Some((FaultKind::Erratic, reported)) => {
+            (FaultKind::Dead, reported) => (false, reported.then_some(FaultCode::OpenLoop)),
+            (FaultKind::Erratic, reported) => {
                 let spurious = if rng.random::<f64>() < 0.3 {
                     rng.random_range(1..=3)
                 } else {
@@ -116,11 +119,33 @@ impl Loop {
                 )
             }
         };
+        self.card(presence, fault.unwrap_or(FaultCode::Ok))
+    }
+
+    /// The card's registers when no fault is active: what the loop saw, as it saw it (no
+    /// random draw).
+    pub(crate) fn sample_sound(&mut self) -> DetectorSample {
+        let (counted, occupied) = self.take_new();
+        self.reported_count = self.reported_count.wrapping_add(counted);
+        self.reported_on_time_s += occupied;
+        self.card(self.presence, FaultCode::Ok)
+    }
+
+    /// The count and on-time seen since the last sample, now taken.
+    fn take_new(&mut self) -> (u32, f64) {
+        let counted = self.count.wrapping_sub(self.seen_count);
+        let occupied = self.on_time_s - self.seen_on_time_s;
+        self.seen_count = self.count;
+        self.seen_on_time_s = self.on_time_s;
+        (counted, occupied)
+    }
+
+    fn card(&self, presence: bool, fault: FaultCode) -> DetectorSample {
         DetectorSample {
             count: self.reported_count as u16,
             on_time_cs: ((self.reported_on_time_s * 100.0) as u64 % 65_536) as u16,
             presence,
-            fault: fault.unwrap_or(FaultCode::Ok),
+            fault,
         }
     }
 }

@@ -19,7 +19,7 @@ use super::lane_groups::LaneGroups;
 use super::{Crossing, Simulation, Source};
 use crate::arrivals::Arrivals;
 use crate::driver::Driver;
-use crate::loops::Loop;
+use crate::loops::{Loop, LoopTable};
 use crate::metrics::ApproachLog;
 use crate::net::{self, NONE, SimLink};
 use crate::scenario::Scenario;
@@ -104,7 +104,7 @@ impl Simulation {
         };
         let (links, lane_info) = net::build(corridor, &scenario.turning, junction_of);
 
-        let (loops, lane_loops) = loops(scenario, &links, lane_info.len(), &junction_of);
+        let mut table = loops(scenario, &links, lane_info.len(), &junction_of);
 
         let (approach_of_link, approaches) =
             approach_logs(scenario, &links, &junctions, &junction_of);
@@ -114,11 +114,7 @@ impl Simulation {
 
         let crossings = crossings(scenario, seed, &junctions, &junction_of);
         let preempt_inputs = super::emergency::inputs(scenario, &junction_of);
-        let emergency: Vec<(u32, f64)> = scenario
-            .emergency
-            .iter()
-            .map(|&(link, at)| (link.index() as u32, at))
-            .collect();
+        let emergency = emergency_entries(scenario);
         entry_sources(&emergency, &mut sources, seed);
         let (bus_dispatch, routes) = buses(scenario, seed, &mut sources, routes);
         let bus_links = super::bus::bus_links(scenario, &junction_of);
@@ -129,12 +125,12 @@ impl Simulation {
         let recording = options
             .record
             .then(|| Recording::new(corridor, &links, scenario.step, &options.routes));
-        let link_count = links.len();
         let link_index = links.iter().map(|l| l.id.clone()).zip(0..).collect();
         let approach_count = approaches.len();
         let junction_count = junctions.len();
         let threads = super::threads::Threads::new(options.threads, junction_count);
-        let lane_groups = LaneGroups::on(&threads, (&links, &lane_info), bus_dispatch.is_empty());
+        let net = (links.as_slice(), lane_info.as_slice());
+        let lane_groups = LaneGroups::on(&threads, net, bus_dispatch.is_empty(), &mut table);
         Ok(Simulation {
             scenario_name: scenario.name.clone(),
             controller,
@@ -162,8 +158,9 @@ impl Simulation {
             wrong_lane: vec![false; lane_info.len()],
             booking: Default::default(),
             seen: Vec::new(),
-            faulted: faulted(&loops),
-            oncoming: super::oncoming::Oncoming::new(link_count),
+            card_reads: Vec::new(),
+            faulted: table.faulted,
+            oncoming: super::oncoming::Oncoming::new(links.len()),
             links,
             lane_info,
             junctions,
@@ -171,8 +168,8 @@ impl Simulation {
             link_index,
             shown,
             go_since,
-            loops,
-            lane_loops,
+            loops: table.loops,
+            lane_loops: table.lane_loops,
             sources,
             crossings,
             preempt_inputs,
@@ -289,13 +286,22 @@ fn junctions(
     Ok((junction_nodes, junctions))
 }
 
-/// The vehicle loops, and the loops on each of the `lanes` lanes.
+/// The emergency vehicles of `scenario`: (entry link, when).
+fn emergency_entries(scenario: &Scenario) -> Vec<(u32, f64)> {
+    scenario
+        .emergency
+        .iter()
+        .map(|&(link, at)| (link.index() as u32, at))
+        .collect()
+}
+
+/// The vehicle loops, the loops on each of the `lanes` lanes, and those with injected faults.
 fn loops(
     scenario: &Scenario,
     links: &[SimLink],
     lanes: usize,
     junction_of: &dyn Fn(NodeIndex) -> Option<u32>,
-) -> (Vec<Loop>, Vec<Vec<u32>>) {
+) -> LoopTable {
     let g = scenario.corridor.graph();
     let mut loops = Vec::new();
     let mut lane_loops = vec![Vec::new(); lanes];
@@ -332,7 +338,12 @@ fn loops(
             });
         }
     }
-    (loops, lane_loops)
+    let faulted = faulted(&loops);
+    LoopTable {
+        loops,
+        lane_loops,
+        faulted,
+    }
 }
 
 /// A source for every entry's demand and every origin-destination pair (at the route's entry),

@@ -14,7 +14,9 @@
 use super::booking::Booking;
 use super::movement::{LaneContext, LaneOutcome, Leaving, Road, approach_of, step_lane};
 use super::threads::Threads;
-use crate::loops::{Loop, Passage};
+use greenwave_controllers::detector::DetectorSample;
+
+use crate::loops::{Loop, LoopTable, Passage};
 use crate::net::{LaneInfo, NONE, SimLink};
 use crate::vehicle::Vehicle;
 
@@ -29,6 +31,13 @@ pub(crate) struct LaneGroups {
 /// The lanes ending at one junction, with their vehicles while they move.
 struct Group {
     slots: Vec<Slot>,
+    /// The number of its lanes' first loop, and how many they have: one run of the loop
+    /// table (see [`LaneGroups::arrange_loops`]).
+    loop_base: u32,
+    loop_count: u32,
+    /// The cards of its loops without faults that saw something or stopped seeing it, read
+    /// in this step: (junction, channel, what it reports).
+    card_reads: Vec<(u32, u8, DetectorSample)>,
     /// The vehicles that left the group's lanes in this step, in lane order.
     leaving: Vec<Leaving>,
     /// What the lanes' loops saw in this step.
@@ -46,17 +55,23 @@ struct Slot {
 impl LaneGroups {
     /// The groups for a run on `threads`, when it has more than one, the network no bus
     /// routes (`without_buses`) and every permissive left turn yields to an approach of its
-    /// own junction; none otherwise.
+    /// own junction; none otherwise. The loop table (the loops, each lane's loops and the
+    /// faulted ones) is arranged for them (see [`LaneGroups::arrange_loops`]).
     pub fn on(
         threads: &Threads,
         (links, lane_info): (&[SimLink], &[LaneInfo]),
         without_buses: bool,
+        table: &mut LoopTable,
     ) -> Option<Self> {
         let yields_within = lane_info.iter().all(|info| {
             info.yield_to == NONE
                 || links[info.yield_to as usize].junction == links[info.link as usize].junction
         });
-        (threads.count() > 1 && without_buses && yields_within).then(|| Self::new(links))
+        if !(threads.count() > 1 && without_buses && yields_within) {
+            return None;
+        }
+        let mut groups = Self::new(links);
+        groups.arrange_loops(table).then_some(groups)
     }
 
     /// Groups the lanes of `links`.
@@ -83,6 +98,9 @@ impl LaneGroups {
             .chain(exits)
             .filter(|lanes| !lanes.is_empty())
             .map(|lanes| Group {
+                loop_base: 0,
+                loop_count: 0,
+                card_reads: Vec::new(),
                 slots: lanes
                     .into_iter()
                     .map(|lane| Slot {
@@ -99,6 +117,55 @@ impl LaneGroups {
         LaneGroups { groups }
     }
 
+    /// Renumbers the loops so that the loops of each group's lanes make one run of the table,
+    /// in group and lane order, and each lane's loops and the faulted ones (whose order is
+    /// kept) with them. False, and nothing changed, where the lanes' loops are not every loop
+    /// once.
+    fn arrange_loops(&mut self, table: &mut LoopTable) -> bool {
+        let LoopTable {
+            loops,
+            lane_loops,
+            faulted,
+        } = table;
+        let order: Vec<u32> = self
+            .groups
+            .iter()
+            .flat_map(|g| &g.slots)
+            .flat_map(|slot| lane_loops[slot.lane as usize].iter().copied())
+            .collect();
+        let mut new_of_old = vec![u32::MAX; loops.len()];
+        for (new, &old) in order.iter().enumerate() {
+            match new_of_old.get_mut(old as usize) {
+                Some(n) if *n == u32::MAX => *n = new as u32,
+                _ => return false,
+            }
+        }
+        if order.len() != loops.len() {
+            return false;
+        }
+        let mut base = 0;
+        for group in &mut self.groups {
+            group.loop_base = base;
+            group.loop_count = group
+                .slots
+                .iter()
+                .map(|slot| lane_loops[slot.lane as usize].len() as u32)
+                .sum();
+            base += group.loop_count;
+        }
+        let mut numbered: Vec<(u32, Loop)> = loops
+            .drain(..)
+            .enumerate()
+            .map(|(old, it)| (new_of_old[old], it))
+            .collect();
+        numbered.sort_by_key(|&(new, _)| new);
+        loops.extend(numbered.into_iter().map(|(_, it)| it));
+        for l in lane_loops.iter_mut().flatten().chain(faulted.iter_mut()) {
+            *l = new_of_old[*l as usize];
+        }
+        true
+    }
+
     /// One step of every lane (see [`step_lane`]) on `threads`: `wrong_lane[lane]` says
     /// whether a vehicle is left in a lane that does not allow its turn, `leaving` and `seen`
     /// (empty before) get what left the lanes in lane order and what the loops saw, and
@@ -108,15 +175,23 @@ impl LaneGroups {
         threads: &Threads,
         road: Road<'_>,
         lanes: &mut [Vec<Vehicle>],
-        (lane_loops, loops): (&[Vec<u32>], &[Loop]),
+        (lane_loops, loops): (&[Vec<u32>], &mut [Loop]),
         wrong_lane: &mut [bool],
-        (leaving, seen): (&mut Vec<Leaving>, &mut Vec<(u32, Passage)>),
+        (leaving, card_reads): (&mut Vec<Leaving>, &mut Vec<(u32, u8, DetectorSample)>),
     ) {
-        debug_assert!(leaving.is_empty() && seen.is_empty());
+        debug_assert!(leaving.is_empty() && card_reads.is_empty());
         for slot in self.groups.iter_mut().flat_map(|g| &mut g.slots) {
             std::mem::swap(&mut slot.vehicles, &mut lanes[slot.lane as usize]);
         }
-        threads.each(&mut self.groups, CHUNK, |group| {
+        // Each group with its run of the loop table.
+        let mut rest = loops;
+        let mut work = Vec::with_capacity(self.groups.len());
+        for group in &mut self.groups {
+            let (mine, after) = std::mem::take(&mut rest).split_at_mut(group.loop_count as usize);
+            rest = after;
+            work.push((group, mine));
+        }
+        threads.each(&mut work, CHUNK, |(group, loops)| {
             group.step_lanes(road, (lane_loops, loops));
         });
         for group in &mut self.groups {
@@ -125,7 +200,7 @@ impl LaneGroups {
                 wrong_lane[slot.lane as usize] = slot.out.wrong_lane;
             }
             leaving.append(&mut group.leaving);
-            seen.append(&mut group.seen);
+            card_reads.append(&mut group.card_reads);
         }
         // A link's lanes are all in one group, and links are numbered in lane order: a stable
         // sort by link restores the order of the lanes.
@@ -139,7 +214,9 @@ impl LaneGroups {
 }
 
 impl Group {
-    fn step_lanes(&mut self, road: Road<'_>, (lane_loops, loops): (&[Vec<u32>], &[Loop])) {
+    /// Moves the group's lanes, then books what their loops saw (`loops`: the group's run
+    /// of the loop table) and reads the cards of those without faults.
+    fn step_lanes(&mut self, road: Road<'_>, (lane_loops, loops): (&[Vec<u32>], &mut [Loop])) {
         let mut no_signals = Vec::new();
         let mut ctx = LaneContext {
             road,
@@ -158,11 +235,20 @@ impl Group {
                 &mut ctx,
                 lane,
                 &mut slot.vehicles,
-                (&lane_loops[lane], loops),
+                (&lane_loops[lane], loops, self.loop_base),
                 (&mut self.seen, &mut self.leaving),
                 &mut slot.out,
             );
             self.booking.add(approach_of(&ctx.road, lane), &slot.out);
+        }
+        for (l, passage) in self.seen.drain(..) {
+            let it = &mut loops[(l - self.loop_base) as usize];
+            it.record(passage);
+            // (The faulted are read after the step, in loop order, for their random stream.)
+            if it.faults.is_empty() {
+                let card = it.sample_sound();
+                self.card_reads.push((it.junction, it.channel, card));
+            }
         }
     }
 }

@@ -84,6 +84,8 @@ pub struct Simulation {
     booking: booking::Booking,
     /// What the loops saw in the step (only loops that saw something or stopped seeing it).
     seen: Vec<(u32, crate::loops::Passage)>,
+    /// Cards read where the lanes moved in groups: (junction, channel, what it reports).
+    card_reads: Vec<(u32, u8, DetectorSample)>,
     /// Loops with injected faults, in loop order: their cards are read at every step.
     faulted: Vec<u32>,
     oncoming: oncoming::Oncoming,
@@ -361,7 +363,7 @@ impl Simulation {
             t: t as f32,
             t_end: t_end as f32,
         };
-        let (lane_loops, loops) = (self.lane_loops.as_slice(), self.loops.as_slice());
+        let lane_loops = self.lane_loops.as_slice();
         let (leaving, seen) = (&mut self.leaving, &mut self.seen);
         if let Some(groups) = &mut self.lane_groups {
             let lanes = &mut self.lanes;
@@ -369,12 +371,13 @@ impl Simulation {
                 &self.threads,
                 road,
                 lanes,
-                (lane_loops, loops),
+                (lane_loops, &mut self.loops),
                 &mut self.wrong_lane,
-                (leaving, seen),
+                (leaving, &mut self.card_reads),
             );
             return;
         }
+        let loops = self.loops.as_slice();
         let mut ctx = LaneContext {
             road,
             buses: &mut self.buses,
@@ -383,7 +386,7 @@ impl Simulation {
         self.booking.clear();
         let mut out = movement::LaneOutcome::default();
         for (lane, vehicles) in self.lanes.iter_mut().enumerate() {
-            let detectors = (lane_loops[lane].as_slice(), loops);
+            let detectors = (lane_loops[lane].as_slice(), loops, 0);
             step_lane(
                 &mut ctx,
                 lane,
@@ -404,6 +407,10 @@ impl Simulation {
     /// nothing and was not covered reports what it did after the step before (the faulted
     /// are read in [`Simulation::sample_faulted`]).
     fn book_lanes(&mut self, (t_end, dt): (f64, f64), interval: usize) {
+        // (Lanes moved in groups booked their loops and read their cards on their threads.)
+        for (j, channel, sample) in self.card_reads.drain(..) {
+            self.junctions[j as usize].samples[usize::from(channel)] = sample;
+        }
         for (l, seen) in self.seen.drain(..) {
             let it = &mut self.loops[l as usize];
             it.record(seen);

@@ -275,8 +275,9 @@ fn move_lane(
     }
 }
 
-/// The lane's loops, and every loop of the network (read only while the lanes move).
-pub(crate) type LaneLoops<'a> = (&'a [u32], &'a [Loop]);
+/// The lane's loops (by number), and a run of the loop table that holds them, with the
+/// number of its first loop (read only while the lanes move).
+pub(crate) type LaneLoops<'a> = (&'a [u32], &'a [Loop], u32);
 
 /// One lane's step: its vehicles move, its loops see them pass (`seen`, by loop), those past
 /// the stop line leave the lane for `leaving`, and `out` says what happened. (`out` is written
@@ -286,14 +287,14 @@ pub(crate) fn step_lane(
     ctx: &mut LaneContext<'_>,
     lane: usize,
     vehicles: &mut Vec<Vehicle>,
-    (lane_loops, loops): LaneLoops<'_>,
+    (lane_loops, loops, base): LaneLoops<'_>,
     (seen, leaving): (&mut Vec<(u32, Passage)>, &mut Vec<Leaving>),
     out: &mut LaneOutcome,
 ) {
     if vehicles.is_empty() {
         // Nobody over its loops (the last vehicle may have left in the step before).
         for &l in lane_loops {
-            if loops[l as usize].presence {
+            if loops[(l - base) as usize].presence {
                 seen.push((l, Passage::default()));
             }
         }
@@ -306,7 +307,7 @@ pub(crate) fn step_lane(
     };
     move_lane(ctx, lane, vehicles, out);
     for &l in lane_loops {
-        let it = &loops[l as usize];
+        let it = &loops[(l - base) as usize];
         let passage = it.observe(vehicles, ctx.road.dt);
         // A loop that saw nothing, uncovered before and after, has nothing to book.
         if passage.count > 0 || passage.on_time_s > 0.0 || passage.presence || it.presence {
