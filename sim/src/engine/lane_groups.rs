@@ -8,8 +8,10 @@
 //! by the junction they end at (an exit link's lanes on their own); a group moves its lanes in
 //! lane order, the groups run on any threads in any order, and the vehicles leaving their lanes
 //! are put back in lane order. A step is then bit for bit the step that moves every lane in turn
-//! on one thread. Buses tell junctions and stops along their route what they do as they move,
-//! across groups, so a network with bus routes moves its lanes on one thread.
+//! on one thread. A group also books what its lanes' loops saw, in its own run of the loop
+//! table, and reads their cards (those with faults are read after the step, in loop order, for
+//! their random stream). Buses tell junctions and stops along their route what they do as they
+//! move, across groups, so a network with bus routes moves its lanes on one thread.
 
 use super::booking::Booking;
 use super::movement::{LaneContext, LaneOutcome, Leaving, Road, approach_of, step_lane};
@@ -167,9 +169,11 @@ impl LaneGroups {
     }
 
     /// One step of every lane (see [`step_lane`]) on `threads`: `wrong_lane[lane]` says
-    /// whether a vehicle is left in a lane that does not allow its turn, `leaving` and `seen`
-    /// (empty before) get what left the lanes in lane order and what the loops saw, and
-    /// [`LaneGroups::bookings`] what the lanes add to the logs.
+    /// whether a vehicle is left in a lane that does not allow its turn, `leaving` and
+    /// `card_reads` (empty before) get what left the lanes in lane order and the cards read of
+    /// the loops without faults that saw something (the loops' counts booked on the threads,
+    /// each group in its run of `loops`), and [`LaneGroups::bookings`] what the lanes add to
+    /// the logs.
     pub fn step_lanes(
         &mut self,
         threads: &Threads,
