@@ -28,9 +28,11 @@ const CHUNK: usize = 8;
 /// The lanes of a network, grouped by the junction they end at.
 pub(crate) struct LaneGroups {
     groups: Vec<Group>,
+    /// By lane: where it is in the groups' lanes taken in turn.
+    position: Vec<u32>,
 }
 
-/// The lanes ending at one junction, with their vehicles while they move.
+/// The lanes ending at one junction.
 struct Group {
     slots: Vec<Slot>,
     /// The number of its lanes' first loop, and how many they have: one run of the loop
@@ -50,9 +52,12 @@ struct Group {
 
 struct Slot {
     lane: u32,
-    vehicles: Vec<Vehicle>,
     out: LaneOutcome,
 }
+
+/// A lane's vehicles and whether one is left in a lane that does not allow its turn, as a
+/// group moves them.
+type LaneRefs<'a> = Option<(&'a mut Vec<Vehicle>, &'a mut bool)>;
 
 impl LaneGroups {
     /// The groups for a run on `threads`, when it has more than one, the network no bus
@@ -95,7 +100,7 @@ impl LaneGroups {
             }
         }
         // Lanes are numbered in link order, so each group's lanes are in ascending order.
-        let groups = ending_at
+        let groups: Vec<Group> = ending_at
             .into_iter()
             .chain(exits)
             .filter(|lanes| !lanes.is_empty())
@@ -107,7 +112,6 @@ impl LaneGroups {
                     .into_iter()
                     .map(|lane| Slot {
                         lane,
-                        vehicles: Vec::new(),
                         out: LaneOutcome::default(),
                     })
                     .collect(),
@@ -116,7 +120,12 @@ impl LaneGroups {
                 booking: Booking::default(),
             })
             .collect();
-        LaneGroups { groups }
+        let lanes = links.iter().map(|link| link.lanes().end).max().unwrap_or(0);
+        let mut position = vec![u32::MAX; lanes];
+        for (at, slot) in groups.iter().flat_map(|g| &g.slots).enumerate() {
+            position[slot.lane as usize] = at as u32;
+        }
+        LaneGroups { groups, position }
     }
 
     /// Renumbers the loops so that the loops of each group's lanes make one run of the table,
@@ -184,25 +193,31 @@ impl LaneGroups {
         (leaving, card_reads): (&mut Vec<Leaving>, &mut Vec<(u32, u8, DetectorSample)>),
     ) {
         debug_assert!(leaving.is_empty() && card_reads.is_empty());
-        for slot in self.groups.iter_mut().flat_map(|g| &mut g.slots) {
-            std::mem::swap(&mut slot.vehicles, &mut lanes[slot.lane as usize]);
+        // Each lane in its group's place, so that each group holds its lanes alone (and the
+        // threads write the lanes in place, none copied to a group and back).
+        let mut placed: Vec<LaneRefs<'_>> = Vec::new();
+        placed.resize_with(self.position.len(), || None);
+        for ((lane, vehicles), wrong) in lanes.iter_mut().enumerate().zip(wrong_lane) {
+            if let Some(&at) = self.position.get(lane) {
+                placed[at as usize] = Some((vehicles, wrong));
+            }
         }
-        // Each group with its run of the loop table.
-        let mut rest = loops;
+        debug_assert!(placed.iter().all(Option::is_some), "a lane in no group");
+        // Each group with its lanes and its run of the loop table.
+        let (mut rest, mut rest_loops) = (placed.as_mut_slice(), loops);
         let mut work = Vec::with_capacity(self.groups.len());
         for group in &mut self.groups {
-            let (mine, after) = std::mem::take(&mut rest).split_at_mut(group.loop_count as usize);
+            let (lanes, after) = std::mem::take(&mut rest).split_at_mut(group.slots.len());
             rest = after;
-            work.push((group, mine));
+            let count = group.loop_count as usize;
+            let (loops, after) = std::mem::take(&mut rest_loops).split_at_mut(count);
+            rest_loops = after;
+            work.push((group, lanes, loops));
         }
-        threads.each(&mut work, CHUNK, |(group, loops)| {
-            group.step_lanes(road, (lane_loops, loops));
+        threads.each(&mut work, CHUNK, |(group, lanes, loops)| {
+            group.step_lanes(road, lanes, (lane_loops, loops));
         });
         for group in &mut self.groups {
-            for slot in &mut group.slots {
-                std::mem::swap(&mut slot.vehicles, &mut lanes[slot.lane as usize]);
-                wrong_lane[slot.lane as usize] = slot.out.wrong_lane;
-            }
             leaving.append(&mut group.leaving);
             card_reads.append(&mut group.card_reads);
         }
@@ -218,9 +233,15 @@ impl LaneGroups {
 }
 
 impl Group {
-    /// Moves the group's lanes, then books what their loops saw (`loops`: the group's run
-    /// of the loop table) and reads the cards of those without faults.
-    fn step_lanes(&mut self, road: Road<'_>, (lane_loops, loops): (&[Vec<u32>], &mut [Loop])) {
+    /// Moves the group's lanes (`lanes`: their vehicles, in the order of its slots), then books
+    /// what their loops saw (`loops`: the group's run of the loop table) and reads the cards
+    /// of those without faults.
+    fn step_lanes(
+        &mut self,
+        road: Road<'_>,
+        lanes: &mut [LaneRefs<'_>],
+        (lane_loops, loops): (&[Vec<u32>], &mut [Loop]),
+    ) {
         let mut no_signals = Vec::new();
         let mut ctx = LaneContext {
             road,
@@ -228,21 +249,23 @@ impl Group {
             bus_out: &mut no_signals,
         };
         self.booking.clear();
-        let lanes = self
-            .slots
-            .iter()
-            .map(|s| (s.lane as usize, s.vehicles.as_slice()));
-        road.oncoming.find(lanes, road.lane_info, road.links);
-        for slot in &mut self.slots {
+        let vehicles = (self.slots.iter().zip(lanes.iter()))
+            .filter_map(|(s, l)| Some((s.lane as usize, l.as_ref()?.0.as_slice())));
+        road.oncoming.find(vehicles, road.lane_info, road.links);
+        for (slot, refs) in self.slots.iter_mut().zip(lanes.iter_mut()) {
+            let Some((vehicles, wrong_lane)) = refs else {
+                continue;
+            };
             let lane = slot.lane as usize;
             step_lane(
                 &mut ctx,
                 lane,
-                &mut slot.vehicles,
+                vehicles,
                 (&lane_loops[lane], loops, self.loop_base),
                 (&mut self.seen, &mut self.leaving),
                 &mut slot.out,
             );
+            **wrong_lane = slot.out.wrong_lane;
             self.booking.add(approach_of(&ctx.road, lane), &slot.out);
         }
         for (l, passage) in self.seen.drain(..) {
