@@ -607,9 +607,15 @@ impl Adaptive {
     /// inflow)`, and publishes its departures as the outflow forecast.
     fn commit(&mut self, now: Instant, k: usize, hold: f64, on: (&[f64], &predict::Inflow<'_>)) {
         let (queues, inflow) = on;
-        self.held_s = hold;
         let mut departures = std::mem::take(&mut self.departures);
         self.predict(k, hold, queues, inflow, Some(&mut departures));
+        self.commit_predicted(now, hold, departures);
+    }
+
+    /// Publishes `departures`, predicted for the schedule that holds the running green for
+    /// `hold` s more.
+    fn commit_predicted(&mut self, now: Instant, hold: f64, departures: Vec<Vec<f64>>) {
+        self.held_s = hold;
         self.publish(now, &departures);
         self.departures = departures;
     }

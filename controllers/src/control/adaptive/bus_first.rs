@@ -79,11 +79,15 @@ impl Adaptive {
         seq: &Sequencer,
         on: (&[f64], &Inflow<'_>),
     ) -> StageIndex {
-        let rest = self.predict(k, self.params.horizon_s, on.0, on.1, None);
+        // The resting schedule's departures, published unless a bus's stage comes first.
+        let hold = self.params.horizon_s;
+        let mut departures = std::mem::take(&mut self.departures);
+        let rest = self.predict(k, hold, on.0, on.1, Some(&mut departures));
         if let Some(early) = self.bus_first(now, (k, running), seq, on, rest) {
+            self.departures = departures;
             return self.bring_forward(now, k, early, on);
         }
-        self.commit(now, k, self.params.horizon_s, on);
+        self.commit_predicted(now, hold, departures);
         running
     }
 }

@@ -77,11 +77,7 @@ impl Adaptive {
         mut record: Option<&mut Vec<Vec<f64>>>,
     ) -> f64 {
         if let Some(d) = record.as_deref_mut() {
-            d.resize_with(self.flows.len(), Vec::new);
-            for flow in d.iter_mut() {
-                flow.clear();
-                flow.resize(inflow.horizon, 0.0);
-            }
+            fit(d, self.flows.len(), inflow.horizon);
         }
         let mut run = Run::new(self, k, queues, then);
         run.end_by = hold;
@@ -137,6 +133,18 @@ impl Adaptive {
             hold += self.params.step_s;
         }
         best
+    }
+}
+
+/// Makes `record` hold `flows` series of `horizon` seconds. A run writes every second of them
+/// but those after its last whole bin, which stay 0 from when they were made.
+fn fit(record: &mut Vec<Vec<f64>>, flows: usize, horizon: usize) {
+    record.resize_with(flows, Vec::new);
+    for flow in record.iter_mut() {
+        if flow.len() != horizon {
+            flow.clear();
+            flow.resize(horizon, 0.0);
+        }
     }
 }
 
