@@ -81,8 +81,9 @@ impl Adaptive {
         }
         let mut run = Run::new(self, k, queues, then);
         run.end_by = hold;
-        for b in 0..inflow.bins {
-            run.bin(self, inflow, b, record.as_deref_mut());
+        match record {
+            Some(d) => (0..inflow.bins).for_each(|b| run.bin(self, inflow, b, d)),
+            None => (0..inflow.bins).for_each(|b| run.bin(self, inflow, b, &mut ())),
         }
         // No penalty for what is still queued at the end: over a horizon of a cycle or so every
         // stage has had its turn, and a penalty there makes the controller cut stages short to
@@ -113,7 +114,7 @@ impl Adaptive {
         let mut hold = 0.0;
         while hold <= room + 1e-9 {
             while b < inflow.bins && (b as f64 * BIN_S) < hold {
-                held.bin(self, inflow, b, None);
+                held.bin(self, inflow, b, &mut ());
                 b += 1;
             }
             if held.delay > best.0 {
@@ -122,7 +123,7 @@ impl Adaptive {
             run.copy(&held);
             run.end_by = hold;
             for b in b..inflow.bins {
-                run.bin(self, inflow, b, None);
+                run.bin(self, inflow, b, &mut ());
                 if run.delay > best.0 {
                     break;
                 }
@@ -210,14 +211,8 @@ impl Run {
         self.bus_waiting = *bus_waiting;
     }
 
-    /// Runs bin `b`, its departures into `record` where given.
-    fn bin(
-        &mut self,
-        a: &Adaptive,
-        inflow: &Inflow<'_>,
-        b: usize,
-        mut record: Option<&mut Vec<Vec<f64>>>,
-    ) {
+    /// Runs bin `b`, its departures into `record`.
+    fn bin(&mut self, a: &Adaptive, inflow: &Inflow<'_>, b: usize, record: &mut impl Record) {
         let n = a.plan.stages.len();
         let now = b as f64 * BIN_S;
         if now >= self.end_by {
@@ -247,10 +242,13 @@ impl Run {
         let mut left_in_stage = 0.0;
         // What each pool's green movements could send, against what its lanes can.
         self.demand.iter_mut().for_each(|d| *d = 0.0);
+        let arriving = inflow.column(b);
         if open {
-            for (i, f) in a.flows.iter().enumerate() {
-                if served[i] {
-                    self.demand[f.pool] += self.q[i] + inflow.bin(i, b);
+            for (((f, &served), q), arriving) in
+                a.flows.iter().zip(served).zip(&self.q).zip(arriving)
+            {
+                if served {
+                    self.demand[f.pool] += q + arriving;
                 }
             }
         }
@@ -261,9 +259,9 @@ impl Run {
             .iter()
             .zip(served)
             .zip(&mut self.q)
-            .zip(&mut self.weight);
-        for (i, (((f, &served), q), weight)) in flows.enumerate() {
-            let inflow = inflow.bin(i, b);
+            .zip(&mut self.weight)
+            .zip(arriving);
+        for (i, ((((f, &served), q), weight), &inflow)) in flows.enumerate() {
             let green = open && served;
             let out = if green {
                 let room = a.pools[f.pool].capacity * BIN_S;
@@ -273,12 +271,7 @@ impl Run {
                 0.0
             };
             *q += inflow - out;
-            if let Some(d) = record.as_deref_mut() {
-                d[i][2 * b] = out / 2.0;
-                if let Some(x) = d[i].get_mut(2 * b + 1) {
-                    *x = out / 2.0;
-                }
-            }
+            record.put(i, b, out);
             if green {
                 *weight = 1.0;
             }
@@ -318,6 +311,27 @@ impl Run {
     }
 }
 
+/// Where a run puts its departures: nowhere (`()`: the run is only compared), or each flow's
+/// series per second (a bin's departures half in each of its seconds). Each run is compiled
+/// for one of them, with no test of which in its inner loop.
+trait Record {
+    fn put(&mut self, flow: usize, bin: usize, out: f64);
+}
+
+impl Record for () {
+    fn put(&mut self, _: usize, _: usize, _: f64) {}
+}
+
+impl Record for Vec<Vec<f64>> {
+    fn put(&mut self, flow: usize, bin: usize, out: f64) {
+        let series = &mut self[flow];
+        series[2 * bin] = out / 2.0;
+        if let Some(x) = series.get_mut(2 * bin + 1) {
+            *x = out / 2.0;
+        }
+    }
+}
+
 /// The arrivals of one decision as the prediction reads them, worked out once for all the
 /// schedules the decision compares.
 pub(super) struct Inflow<'a> {
@@ -325,8 +339,9 @@ pub(super) struct Inflow<'a> {
     rate: &'a [Vec<f64>],
     horizon: usize,
     bins: usize,
-    /// Arrivals of each flow in each bin of the prediction, flow by flow.
+    /// Arrivals of each flow in each bin of the prediction, bin by bin.
     per_bin: Vec<f64>,
+    flows: usize,
     /// Arrivals of each flow within 30 s of the start of each bin, worked out when first
     /// asked (NaN until then).
     soon: Vec<Cell<f64>>,
@@ -336,24 +351,27 @@ impl<'a> Inflow<'a> {
     /// The arrivals `rate` (per flow, per one-second bin) over `horizon` seconds.
     pub fn new(rate: &'a [Vec<f64>], horizon: usize) -> Self {
         let bins = horizon / BIN_S as usize;
-        let per_bin = rate
-            .iter()
-            .flat_map(|a| {
-                (0..bins).map(move |b| a[2 * b] + a.get(2 * b + 1).copied().unwrap_or(0.0))
-            })
-            .collect();
+        let flows = rate.len();
+        let mut per_bin = Vec::with_capacity(bins * flows);
+        for b in 0..bins {
+            per_bin.extend(
+                rate.iter()
+                    .map(|a| a[2 * b] + a.get(2 * b + 1).copied().unwrap_or(0.0)),
+            );
+        }
         Inflow {
             rate,
             horizon,
             bins,
             per_bin,
+            flows,
             soon: vec![Cell::new(f64::NAN); rate.len() * bins],
         }
     }
 
-    /// Arrivals of flow `i` in bin `b`.
-    fn bin(&self, i: usize, b: usize) -> f64 {
-        self.per_bin[i * self.bins + b]
+    /// Arrivals of every flow in bin `b`.
+    fn column(&self, b: usize) -> &[f64] {
+        &self.per_bin[b * self.flows..(b + 1) * self.flows]
     }
 
     /// Arrivals of flow `i` within 30 s of the start of bin `b`.
