@@ -1,5 +1,6 @@
 //! The best extension found by sharing one held run and stopping runs that cannot win is the
-//! one predicting every extension in turn would find, to the bit.
+//! one predicting every extension in turn would find, to the bit; and the run that records its
+//! departures predicts it to the bit too, at no more than its lanes' saturation flow.
 
 use super::super::predict::Inflow;
 use super::super::*;
@@ -83,6 +84,17 @@ fn the_best_extension_is_the_one_every_extension_in_turn_would_find() {
             (expected.0.to_bits(), expected.1.to_bits()),
             "case {case}: found {found:?}, in turn {expected:?}"
         );
+        // The run that records its departures (for the forecast published) predicts the same
+        // delay as the runs that only compare, and no flow departs faster than its lanes'
+        // saturation flow in any second.
+        let mut departures = Vec::new();
+        let recorded = ctl.predict(k, found.1, &queues, &inflow, Some(&mut departures));
+        assert_eq!(recorded.to_bits(), expected.0.to_bits(), "case {case}");
+        for (f, series) in ctl.flows.iter().zip(&departures) {
+            let capacity = ctl.pools[f.pool].capacity;
+            let fastest = series.iter().copied().fold(0.0, f64::max);
+            assert!(fastest <= capacity + 1e-9, "case {case}: {fastest} veh/s");
+        }
         checked += 1;
         not_ending_now += usize::from(found.1 > 0.0);
     }
