@@ -341,7 +341,6 @@ pub(super) struct Inflow<'a> {
     bins: usize,
     /// Arrivals of each flow in each bin of the prediction, bin by bin.
     per_bin: Vec<f64>,
-    flows: usize,
     /// Arrivals of each flow within 30 s of the start of each bin, worked out when first
     /// asked (NaN until then).
     soon: Vec<Cell<f64>>,
@@ -351,8 +350,7 @@ impl<'a> Inflow<'a> {
     /// The arrivals `rate` (per flow, per one-second bin) over `horizon` seconds.
     pub fn new(rate: &'a [Vec<f64>], horizon: usize) -> Self {
         let bins = horizon / BIN_S as usize;
-        let flows = rate.len();
-        let mut per_bin = Vec::with_capacity(bins * flows);
+        let mut per_bin = Vec::with_capacity(bins * rate.len());
         for b in 0..bins {
             per_bin.extend(
                 rate.iter()
@@ -364,14 +362,14 @@ impl<'a> Inflow<'a> {
             horizon,
             bins,
             per_bin,
-            flows,
             soon: vec![Cell::new(f64::NAN); rate.len() * bins],
         }
     }
 
     /// Arrivals of every flow in bin `b`.
     fn column(&self, b: usize) -> &[f64] {
-        &self.per_bin[b * self.flows..(b + 1) * self.flows]
+        let flows = self.rate.len();
+        &self.per_bin[b * flows..(b + 1) * flows]
     }
 
     /// Arrivals of flow `i` within 30 s of the start of bin `b`.
