@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use std::time::Instant as WallClock;
 
 use greenwave_controllers::Duration;
+
+use crate::check::Kind;
 use greenwave_sim::scenario::MAX_DURATION_S;
 use greenwave_sim::{ControllerError, Outcome, Route, RunOptions, Scenario, Simulation, Summary};
 
@@ -33,12 +35,19 @@ fn study(args: &SimArgs) -> Result<Study, ExitCode> {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
-            if crate::check::is_cabinet_config(&args.scenario) {
-                eprintln!(
+            match crate::check::Kind::of_file(&args.scenario) {
+                Some(Kind::Cabinet) => eprintln!(
                     "hint: this is a cabinet daemon's configuration, not a scenario: run it with \
                      `greenwave run --config {}`",
                     args.scenario.display()
-                );
+                ),
+                Some(kind) if kind != Kind::Scenario => eprintln!(
+                    "hint: this is {}, not a scenario; `greenwave sim` takes a scenario (a \
+                     corridor, its demand and a controller), such as \
+                     config/scenarios/arterial-peak.toml",
+                    kind.name()
+                ),
+                _ => {}
             }
             return Err(ExitCode::from(2));
         }

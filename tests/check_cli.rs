@@ -175,3 +175,29 @@ fn the_wiring_table_says_who_flashes_each_modules_lamps() {
     // m3 and m4 carry no lamps: nothing to flash.
     assert_eq!(stdout.matches("flash  ").count(), 2, "{stdout}");
 }
+
+#[test]
+fn a_wrong_environment_override_is_named_by_its_variable() {
+    for (var, value, said) in [
+        (
+            "GREENWAVE__CABINET__UNIT_ID",
+            "300",
+            "cabinet.unit_id: 300 is out of range",
+        ),
+        ("GREENWAVE__CONTROL__TICKHZ", "20", "unknown field `tickhz`"),
+        ("GREENWAVE__SITEID", "J9", "unknown field `siteid`"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_greenwave"))
+            .args(["check", "config/cabinets/J1.toml"])
+            .env(var, value)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("greenwave runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(2), "{var}: {stdout}");
+        assert!(
+            stdout.contains(said) && stdout.contains(&format!("(set by {var})")),
+            "{var}: {stdout}"
+        );
+    }
+}

@@ -146,6 +146,39 @@ fn several_seeds_and_a_comparison() {
         text.contains("mean delay (s)") && text.contains("p95 delay / longest wait"),
         "{text}"
     );
+    // No buses, pedestrians or emergency vehicles here: their figures are dashes, not zeros.
+    let row = |text: &str, label: &str| -> Vec<String> {
+        let line = text.lines().find(|l| l.starts_with(label)).expect(label);
+        line[label.len()..]
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    };
+    for label in ["bus on time (%)", "ped mean wait (s)", "EV mean delay (s)"] {
+        assert_eq!(row(&text, label), ["-", "-"], "{label}: {text}");
+    }
+    assert!(
+        row(&text, "mean delay (s)")
+            .iter()
+            .all(|x| x.parse::<f64>().is_ok())
+    );
+    // With buses they are figures.
+    let table = greenwave(&[
+        "sim",
+        "config/scenarios/arterial-peak-transit.toml",
+        "--duration",
+        "900",
+        "--compare",
+        "fixed,fixed",
+    ]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    for label in ["bus on time (%)", "bus mean delay (s)", "ped mean wait (s)"] {
+        let cells = row(&text, label);
+        assert!(
+            cells.len() == 2 && cells.iter().all(|x| x.parse::<f64>().is_ok()),
+            "{label}: {text}"
+        );
+    }
 }
 
 #[test]
@@ -201,6 +234,27 @@ fn a_broken_scenario_or_an_unknown_controller_exits_2_with_the_reason() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown controller `psychic`"));
+    // Another kind of model file: said what it is, and what `sim` takes.
+    for (file, kind) in [
+        (
+            "config/corridors/arterial-4.toml",
+            "this is a corridor, not a scenario",
+        ),
+        (
+            "config/plans/arterial-webster/J1.toml",
+            "this is a timing plan",
+        ),
+        (
+            "config/intersections/nema-4leg.toml",
+            "this is an intersection",
+        ),
+        ("config/cabinets/J1.toml", "greenwave run --config"),
+    ] {
+        let out = greenwave(&["sim", file]);
+        assert_eq!(out.status.code(), Some(2), "{file}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(kind), "{file}: {err}");
+    }
 }
 
 #[test]

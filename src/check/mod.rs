@@ -109,26 +109,73 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// Whether `path` reads as a cabinet daemon's configuration.
-#[cfg(feature = "sim")]
-pub fn is_cabinet_config(path: &Path) -> bool {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|text| text.parse::<toml::Table>().ok())
-        .is_some_and(|t| is_cabinet_table(&t))
-}
-
 /// A cabinet daemon's configuration has `site` and `cabinet` at the top.
 fn is_cabinet_table(table: &toml::Table) -> bool {
     table.contains_key("site") && table.contains_key("cabinet")
+}
+
+/// The kinds of file `check` knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Cabinet,
+    Profile,
+    Scenario,
+    Corridor,
+    Schedule,
+    Plan,
+    Intersection,
+}
+
+impl Kind {
+    /// The kind of the file whose top-level table is `table`, told from its keys.
+    pub fn of(table: &toml::Table) -> Option<Kind> {
+        let has = |key: &str| table.contains_key(key);
+        Some(if is_cabinet_table(table) {
+            Kind::Cabinet
+        } else if has("outputs") || has("inputs") || has("watchdog") {
+            Kind::Profile
+        } else if has("demand") || has("controller") || has("duration_s") || has("seed") {
+            Kind::Scenario
+        } else if has("nodes") || has("links") {
+            Kind::Corridor
+        } else if has("schedule_id") {
+            Kind::Schedule
+        } else if has("plan_id") {
+            Kind::Plan
+        } else if has("region") || has("groups") || has("nema") {
+            Kind::Intersection
+        } else {
+            return None;
+        })
+    }
+
+    /// The kind of the file at `path`, if it reads as one.
+    #[cfg(feature = "sim")]
+    pub fn of_file(path: &Path) -> Option<Kind> {
+        let text = std::fs::read_to_string(path).ok()?;
+        Kind::of(&text.parse::<toml::Table>().ok()?)
+    }
+
+    /// What a reader calls it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Cabinet => "a cabinet daemon's configuration",
+            Kind::Profile => "a device profile",
+            Kind::Scenario => "a scenario",
+            Kind::Corridor => "a corridor",
+            Kind::Schedule => "a plan schedule",
+            Kind::Plan => "a timing plan",
+            Kind::Intersection => "an intersection",
+        }
+    }
 }
 
 /// Checks one file; `intergreens` lists the intergreens its junctions' geometry asks for.
 fn check_file(path: &Path, intergreens: bool) -> Verdict {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
     let table: toml::Table = load::parse_toml(path, &text).map_err(|e| strip_path(&e, path))?;
-    let has = |key: &str| table.contains_key(key);
-    if is_cabinet_table(&table) {
+    let kind = Kind::of(&table);
+    if kind == Some(Kind::Cabinet) {
         // As `greenwave run` would load it: with the environment's GREENWAVE__ overrides.
         let config = DaemonConfig::load(path).map_err(|e| e.message)?;
         let mut summary = format!(
@@ -151,7 +198,7 @@ fn check_file(path: &Path, intergreens: bool) -> Verdict {
             summary.push_str(&format!("\n      warning: {warning}"));
         }
         Ok(summary)
-    } else if has("outputs") || has("inputs") || has("watchdog") {
+    } else if kind == Some(Kind::Profile) {
         let profile = greenwave::fieldio::coils::profile::Profile::load(path)?;
         let (mut outputs, mut inputs) = (0, 0);
         for t in profile.terminals.values() {
@@ -171,11 +218,11 @@ fn check_file(path: &Path, intergreens: bool) -> Verdict {
                 "no watchdog"
             }
         ))
-    } else if has("demand") || has("controller") || has("duration_s") || has("seed") {
+    } else if kind == Some(Kind::Scenario) {
         check_scenario(path, intergreens)
-    } else if has("nodes") || has("links") {
+    } else if kind == Some(Kind::Corridor) {
         check_corridor(path, intergreens)
-    } else if has("schedule_id") {
+    } else if kind == Some(Kind::Schedule) {
         // As `greenwave plan publish` would send it: every plan file read and checked.
         let set = crate::ops::plan_set("", path).map_err(|e| format!("{e:#}"))?;
         let spec = set.schedule.ok_or("not a schedule")?;
@@ -195,7 +242,7 @@ fn check_file(path: &Path, intergreens: bool) -> Verdict {
             },
             plans.join(", ")
         ))
-    } else if has("plan_id") {
+    } else if kind == Some(Kind::Plan) {
         match load::plan(path).map_err(|e| strip_path(&e, path))? {
             LoadedPlan::Checked { plan, intersection } => Ok(format!(
                 "timing plan `{}` v{}: cycle {}, {}, checked against {}",
@@ -217,7 +264,7 @@ fn check_file(path: &Path, intergreens: bool) -> Verdict {
                 spec.plan_id, spec.version
             )),
         }
-    } else if has("region") || has("groups") || has("nema") {
+    } else if kind == Some(Kind::Intersection) {
         let ix = load::intersection(path).map_err(|e| strip_path(&e, path))?;
         Ok(format!(
             "intersection{}: {}, {}, region {}{}",

@@ -121,6 +121,22 @@ pub fn write_summary(out: &mut impl Write, s: &Summary) -> io::Result<()> {
 /// A figure of the comparison: its label, how to read it, and its decimals.
 type Row = (&'static str, fn(&Summary) -> f64, usize);
 
+/// Whether a figure means anything for a run: pedestrian, emergency and bus figures only where
+/// the scenario has them (a bus on-time share of 0 with no buses would read as all late).
+fn applies(label: &str, s: &Summary) -> bool {
+    if label.starts_with("ped") || label.contains("peds caught") {
+        s.pedestrians > 0
+    } else if label.starts_with("EV") || label == "preempt calls" {
+        s.ev_vehicles > 0 || s.preempt_calls > 0
+    } else if label.starts_with("call to green") {
+        s.preempt_calls > 0
+    } else if label.starts_with("bus") {
+        s.buses > 0
+    } else {
+        true
+    }
+}
+
 /// Several controllers on the same scenario and seeds.
 pub fn write_comparison(out: &mut impl Write, runs: &[Summary]) -> io::Result<()> {
     let first = &runs[0];
@@ -167,7 +183,11 @@ pub fn write_comparison(out: &mut impl Write, runs: &[Summary]) -> io::Result<()
     for (name, value, decimals) in rows {
         write!(out, "{name:<22}")?;
         for r in runs {
-            write!(out, " {:>13.*}", decimals, value(r))?;
+            if applies(name, r) {
+                write!(out, " {:>13.*}", decimals, value(r))?;
+            } else {
+                write!(out, " {:>13}", "-")?;
+            }
         }
         writeln!(out)?;
     }

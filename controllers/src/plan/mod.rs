@@ -81,7 +81,8 @@ fn fields(spec: &PlanSpec, out: &mut Collector) {
             ),
         );
     }
-    if !(spec.cycle_s.is_finite() && spec.cycle_s > 0.0 && spec.cycle_s <= MAX_CYCLE_S) {
+    let cycle_ok = spec.cycle_s.is_finite() && spec.cycle_s > 0.0 && spec.cycle_s <= MAX_CYCLE_S;
+    if !cycle_ok {
         out.push(
             "cycle_s",
             format!(
@@ -90,7 +91,11 @@ fn fields(spec: &PlanSpec, out: &mut Collector) {
             ),
         );
     }
-    if !(spec.offset_s.is_finite() && spec.offset_s >= 0.0 && spec.offset_s < spec.cycle_s) {
+    // Measured against the cycle only where the cycle itself is valid (else said once, above).
+    let offset_ok = spec.offset_s.is_finite()
+        && spec.offset_s >= 0.0
+        && (!cycle_ok || spec.offset_s < spec.cycle_s);
+    if !offset_ok {
         out.push(
             "offset_s",
             format!(
@@ -100,7 +105,7 @@ fn fields(spec: &PlanSpec, out: &mut Collector) {
         );
     }
     if let Some(max) = spec.max_cycle_s
-        && !(max.is_finite() && max >= spec.cycle_s && max <= MAX_CYCLE_S)
+        && !(max.is_finite() && (!cycle_ok || max >= spec.cycle_s) && max <= MAX_CYCLE_S)
     {
         out.push(
             "max_cycle_s",

@@ -78,6 +78,37 @@ fn every_problem_is_reported_at_once() {
 }
 
 #[test]
+fn a_broken_cycle_is_said_once_not_again_through_the_offset() {
+    let ix = intersection(EU_TWO_STAGE);
+    for (cycle, offset, fields) in [
+        ("-90.0", "0.0", vec!["cycle_s"]),
+        ("-90.0", "-5.0", vec!["cycle_s", "offset_s"]),
+        ("90.0", "95.0", vec!["offset_s"]),
+    ] {
+        let spec = plan_spec(&format!(
+            r#"
+            plan_id = "p"
+            version = 1
+            cycle_s = {cycle}
+            offset_s = {offset}
+            max_cycle_s = 120.0
+            [[stages]]
+            stage = "A"
+            green_s = 30.0
+            "#
+        ));
+        let err = TimingPlan::from_spec(&spec, &ix).unwrap_err();
+        let got: Vec<&str> = err.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            got[..fields.len()],
+            fields[..],
+            "cycle {cycle}, offset {offset}: {err:?}"
+        );
+        assert!(!got.contains(&"max_cycle_s"), "{err:?}");
+    }
+}
+
+#[test]
 fn a_stage_twice_in_the_order_is_refused() {
     let ix = intersection(EU_TWO_STAGE);
     let spec = plan_spec(

@@ -136,7 +136,12 @@ impl DaemonConfig {
         let blame = |message: String| {
             let message = plain_enum_error(message);
             match overrides.iter().find(|(key, _)| {
-                message.starts_with(&format!("{key}:"))
+                // A key the daemon does not know: serde names the field and its section.
+                let (section, field) = key.rsplit_once('.').unwrap_or(("", key));
+                let unknown = message.contains(&format!("unknown field `{field}`"))
+                    && (section.is_empty() || message.contains(&format!("key `{section}`")));
+                unknown
+                    || message.starts_with(&format!("{key}:"))
                     || message.starts_with(&format!("{key}["))
                     || message.contains(&format!("key `{key}`"))
             }) {
