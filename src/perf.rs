@@ -35,8 +35,12 @@ pub fn report(args: &ReportArgs) -> Result<ExitCode> {
     };
     tell(&after, before.as_deref(), &refused);
     let usable = |set: &[SiteMeasures]| set.iter().any(|s| s.events > 0);
-    if !usable(&after) || before.as_deref().is_some_and(|b| !usable(b)) {
+    if !usable(&after) {
         eprintln!("error: nothing usable is left in the logs");
+        return Ok(ExitCode::from(2));
+    }
+    if before.as_deref().is_some_and(|b| !usable(b)) {
+        eprintln!("error: nothing usable is left in the --before logs (the others are usable)");
         return Ok(ExitCode::from(2));
     }
     let name = corridor.name().unwrap_or(corridor.id()).to_owned();

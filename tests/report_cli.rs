@@ -123,6 +123,25 @@ fn bad_lines_are_skipped_and_named_and_the_rest_is_reported() {
     assert!(!out_dir.join("J3.html").exists(), "no log, no page");
 }
 
+/// `greenwave report` on `logs` for the arterial into `dir/report`, which must exit 2 and
+/// write nothing: its standard error.
+fn refused_report(dir: &std::path::Path, logs: &[&str]) -> String {
+    let out_dir = dir.join("report");
+    let mut args = vec!["report"];
+    args.extend_from_slice(logs);
+    args.extend([
+        "--corridor",
+        "config/corridors/arterial-4.toml",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let out = greenwave(&args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!out_dir.exists(), "nothing written: {err}");
+    err
+}
+
 #[test]
 fn nothing_usable_is_exit_code_2_with_the_reasons() {
     let dir = fresh_dir("report-nothing-usable");
@@ -130,17 +149,10 @@ fn nothing_usable_is_exit_code_2_with_the_reasons() {
     std::fs::write(&garbage, "not,a log\n2026-06-02 16:00:00.0,999,1\n").unwrap();
     let stranger = dir.join("K9.csv");
     std::fs::write(&stranger, "2026-06-02 16:00:00.0,1,1\n").unwrap();
-    let out = greenwave(&[
-        "report",
-        garbage.to_str().unwrap(),
-        stranger.to_str().unwrap(),
-        "--corridor",
-        "config/corridors/arterial-4.toml",
-        "--out",
-        dir.join("report").to_str().unwrap(),
-    ]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = refused_report(
+        &dir,
+        &[garbage.to_str().unwrap(), stranger.to_str().unwrap()],
+    );
     assert!(
         err.contains("K9.csv: its name names no intersection"),
         "{err}"
@@ -154,6 +166,27 @@ fn nothing_usable_is_exit_code_2_with_the_reasons() {
         "{err}"
     );
     assert!(err.contains("nothing usable is left"), "{err}");
+    assert!(!dir.join("report").exists());
+
+    // A file that is not there (an unexpanded glob) is said missing, not misnamed; and a
+    // usable set whose --before set is missing says which set is empty.
+    let good = dir.join("J2.csv");
+    std::fs::write(
+        &good,
+        "2026-06-02 16:00:06.0,1,2\n2026-06-02 16:00:30.0,8,2\n2026-06-02 16:00:34.0,10,2\n",
+    )
+    .unwrap();
+    let glob = dir.join("nologs").join("*.csv");
+    let err = refused_report(
+        &dir,
+        &[good.to_str().unwrap(), "--before", glob.to_str().unwrap()],
+    );
+    assert!(err.contains("*.csv: No such file"), "{err}");
+    assert!(!err.contains("names no intersection"), "{err}");
+    assert!(
+        err.contains("nothing usable is left in the --before logs"),
+        "{err}"
+    );
     assert!(!dir.join("report").exists());
 }
 

@@ -31,6 +31,18 @@ pub fn read_logs(paths: &[PathBuf], sites: &[Site]) -> (BTreeMap<String, SiteLog
     let mut paths = paths.to_vec();
     paths.sort();
     for path in &paths {
+        // A missing file is said as such, whatever its name (an unexpanded glob, a typo).
+        match std::fs::metadata(path) {
+            Err(e) => {
+                refused.push(format!("{}: {e}", path.display()));
+                continue;
+            }
+            Ok(m) if !m.is_file() => {
+                refused.push(format!("{}: not a file", path.display()));
+                continue;
+            }
+            Ok(_) => {}
+        }
         let Some(site) = site_of(path, sites) else {
             refused.push(format!(
                 "{}: its name names no intersection of the corridor (expected SITE.csv or SITE-...)",
