@@ -8,13 +8,12 @@ use std::process::ExitCode;
 use std::time::Instant as WallClock;
 
 use greenwave_controllers::Duration;
-
-use crate::check::Kind;
 use greenwave_sim::scenario::MAX_DURATION_S;
 use greenwave_sim::{ControllerError, Outcome, Route, RunOptions, Scenario, Simulation, Summary};
 
 use greenwave::eventlog::{self, LocalTime, sim::SimLogs};
 
+use crate::check::Kind;
 use crate::cli::{Format, SimArgs};
 use crate::report;
 
@@ -35,7 +34,7 @@ fn study(args: &SimArgs) -> Result<Study, ExitCode> {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
-            match crate::check::Kind::of_file(&args.scenario) {
+            match Kind::of_file(&args.scenario) {
                 Some(Kind::Cabinet) => eprintln!(
                     "hint: this is a cabinet daemon's configuration, not a scenario: run it with \
                      `greenwave run --config {}`",

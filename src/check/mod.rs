@@ -174,76 +174,76 @@ impl Kind {
 fn check_file(path: &Path, intergreens: bool) -> Verdict {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
     let table: toml::Table = load::parse_toml(path, &text).map_err(|e| strip_path(&e, path))?;
-    let kind = Kind::of(&table);
-    if kind == Some(Kind::Cabinet) {
-        // As `greenwave run` would load it: with the environment's GREENWAVE__ overrides.
-        let config = DaemonConfig::load(path).map_err(|e| e.message)?;
-        let mut summary = format!(
-            "cabinet config `{}`: controller {}, plan `{}`, cabinet {}, {} channels, {} groups",
-            config.site.id,
-            config.controller,
-            config.plan.plan_id,
-            match &config.coils {
-                Some(c) => format!("of {} I/O modules", c.modules.len()),
-                None => config.link.target.to_string(),
-            },
-            config.site.channels(),
-            config.site.intersection.groups().len()
-        );
-        if let Some(coils) = &config.coils {
-            summary.push_str(&coils.table(&config.site));
-        }
-        // Valid, but worth an engineer's attention: said under the verdict.
-        for warning in &config.warnings {
-            summary.push_str(&format!("\n      warning: {warning}"));
-        }
-        Ok(summary)
-    } else if kind == Some(Kind::Profile) {
-        let profile = greenwave::fieldio::coils::profile::Profile::load(path)?;
-        let (mut outputs, mut inputs) = (0, 0);
-        for t in profile.terminals.values() {
-            match t {
-                greenwave::fieldio::coils::profile::Terminal::Output(_) => outputs += 1,
-                greenwave::fieldio::coils::profile::Terminal::Input(..) => inputs += 1,
+    match Kind::of(&table) {
+        Some(Kind::Cabinet) => {
+            // As `greenwave run` would load it: with the environment's GREENWAVE__ overrides.
+            let config = DaemonConfig::load(path).map_err(|e| e.message)?;
+            let mut summary = format!(
+                "cabinet config `{}`: controller {}, plan `{}`, cabinet {}, {} channels, {} groups",
+                config.site.id,
+                config.controller,
+                config.plan.plan_id,
+                match &config.coils {
+                    Some(c) => format!("of {} I/O modules", c.modules.len()),
+                    None => config.link.target.to_string(),
+                },
+                config.site.channels(),
+                config.site.intersection.groups().len()
+            );
+            if let Some(coils) = &config.coils {
+                summary.push_str(&coils.table(&config.site));
             }
-        }
-        Ok(format!(
-            "device profile \"{}\": {}, {}, {}",
-            profile.name,
-            count(outputs, "output"),
-            count(inputs, "input"),
-            if profile.watchdog.is_some() {
-                "watchdog"
-            } else {
-                "no watchdog"
+            // Valid, but worth an engineer's attention: said under the verdict.
+            for warning in &config.warnings {
+                summary.push_str(&format!("\n      warning: {warning}"));
             }
-        ))
-    } else if kind == Some(Kind::Scenario) {
-        check_scenario(path, intergreens)
-    } else if kind == Some(Kind::Corridor) {
-        check_corridor(path, intergreens)
-    } else if kind == Some(Kind::Schedule) {
-        // As `greenwave plan publish` would send it: every plan file read and checked.
-        let set = crate::ops::plan_set("", path).map_err(|e| format!("{e:#}"))?;
-        let spec = set.schedule.ok_or("not a schedule")?;
-        schedule_times(&spec)?;
-        let plans: Vec<String> = spec
-            .entries
-            .iter()
-            .map(|e| format!("{} `{}`", e.from, e.plan.plan_id))
-            .collect();
-        Ok(format!(
-            "schedule `{}` v{}: {} ({}); plans checked against the intersection when a daemon takes it",
-            spec.schedule_id,
-            spec.version,
-            match spec.entries.len() {
-                1 => "1 entry".to_owned(),
-                n => format!("{n} entries"),
-            },
-            plans.join(", ")
-        ))
-    } else if kind == Some(Kind::Plan) {
-        match load::plan(path).map_err(|e| strip_path(&e, path))? {
+            Ok(summary)
+        }
+        Some(Kind::Profile) => {
+            let profile = greenwave::fieldio::coils::profile::Profile::load(path)?;
+            let (mut outputs, mut inputs) = (0, 0);
+            for t in profile.terminals.values() {
+                match t {
+                    greenwave::fieldio::coils::profile::Terminal::Output(_) => outputs += 1,
+                    greenwave::fieldio::coils::profile::Terminal::Input(..) => inputs += 1,
+                }
+            }
+            Ok(format!(
+                "device profile \"{}\": {}, {}, {}",
+                profile.name,
+                count(outputs, "output"),
+                count(inputs, "input"),
+                if profile.watchdog.is_some() {
+                    "watchdog"
+                } else {
+                    "no watchdog"
+                }
+            ))
+        }
+        Some(Kind::Scenario) => check_scenario(path, intergreens),
+        Some(Kind::Corridor) => check_corridor(path, intergreens),
+        Some(Kind::Schedule) => {
+            // As `greenwave plan publish` would send it: every plan file read and checked.
+            let set = crate::ops::plan_set("", path).map_err(|e| format!("{e:#}"))?;
+            let spec = set.schedule.ok_or("not a schedule")?;
+            schedule_times(&spec)?;
+            let plans: Vec<String> = spec
+                .entries
+                .iter()
+                .map(|e| format!("{} `{}`", e.from, e.plan.plan_id))
+                .collect();
+            Ok(format!(
+                "schedule `{}` v{}: {} ({}); plans checked against the intersection when a daemon takes it",
+                spec.schedule_id,
+                spec.version,
+                match spec.entries.len() {
+                    1 => "1 entry".to_owned(),
+                    n => format!("{n} entries"),
+                },
+                plans.join(", ")
+            ))
+        }
+        Some(Kind::Plan) => match load::plan(path).map_err(|e| strip_path(&e, path))? {
             LoadedPlan::Checked { plan, intersection } => Ok(format!(
                 "timing plan `{}` v{}: cycle {}, {}, checked against {}",
                 plan.plan_id,
@@ -263,29 +263,29 @@ fn check_file(path: &Path, intergreens: bool) -> Verdict {
                 "timing plan `{}` v{}: fields valid; not checked against an intersection (no `intersection` field)",
                 spec.plan_id, spec.version
             )),
+        },
+        Some(Kind::Intersection) => {
+            let ix = load::intersection(path).map_err(|e| strip_path(&e, path))?;
+            Ok(format!(
+                "intersection{}: {}, {}, region {}{}",
+                ix.name().map(|n| format!(" \"{n}\"")).unwrap_or_default(),
+                count(ix.groups().len(), "signal group"),
+                count(ix.stages().len(), "stage"),
+                ix.region(),
+                if ix.derives_intergreens() {
+                    "; intergreens from the geometry of each corridor node it stands at"
+                } else {
+                    ""
+                }
+            ))
         }
-    } else if kind == Some(Kind::Intersection) {
-        let ix = load::intersection(path).map_err(|e| strip_path(&e, path))?;
-        Ok(format!(
-            "intersection{}: {}, {}, region {}{}",
-            ix.name().map(|n| format!(" \"{n}\"")).unwrap_or_default(),
-            count(ix.groups().len(), "signal group"),
-            count(ix.stages().len(), "stage"),
-            ix.region(),
-            if ix.derives_intergreens() {
-                "; intergreens from the geometry of each corridor node it stands at"
-            } else {
-                ""
-            }
-        ))
-    } else {
-        Err(
+        None => Err(
             "cannot tell what kind of file this is: expected an intersection (`region`), \
              a corridor (`nodes`, `links`), a timing plan (`plan_id`), a schedule \
              (`schedule_id`), a scenario (`corridor`, `demand`, `controller`), a cabinet \
              config (`site`, `cabinet`) or a device profile (`outputs`, `inputs`, `watchdog`)"
                 .into(),
-        )
+        ),
     }
 }
 

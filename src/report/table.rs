@@ -118,23 +118,34 @@ pub fn write_summary(out: &mut impl Write, s: &Summary) -> io::Result<()> {
     Ok(())
 }
 
-/// A figure of the comparison: its label, how to read it, and its decimals.
-type Row = (&'static str, fn(&Summary) -> f64, usize);
+/// A figure of the comparison: its label, how to read it, its decimals, and whether it means
+/// anything for a run (else `-`: a bus on-time share of 0 where there are no buses would read
+/// as all late).
+type Row = (
+    &'static str,
+    fn(&Summary) -> f64,
+    usize,
+    fn(&Summary) -> bool,
+);
 
-/// Whether a figure means anything for a run: pedestrian, emergency and bus figures only where
-/// the scenario has them (a bus on-time share of 0 with no buses would read as all late).
-fn applies(label: &str, s: &Summary) -> bool {
-    if label.starts_with("ped") || label.contains("peds caught") {
-        s.pedestrians > 0
-    } else if label.starts_with("EV") || label == "preempt calls" {
-        s.ev_vehicles > 0 || s.preempt_calls > 0
-    } else if label.starts_with("call to green") {
-        s.preempt_calls > 0
-    } else if label.starts_with("bus") {
-        s.buses > 0
-    } else {
-        true
-    }
+fn always(_: &Summary) -> bool {
+    true
+}
+
+fn with_peds(s: &Summary) -> bool {
+    s.pedestrians > 0
+}
+
+fn with_evs(s: &Summary) -> bool {
+    s.ev_vehicles > 0 || s.preempt_calls > 0
+}
+
+fn with_calls(s: &Summary) -> bool {
+    s.preempt_calls > 0
+}
+
+fn with_buses(s: &Summary) -> bool {
+    s.buses > 0
 }
 
 /// Several controllers on the same scenario and seeds.
@@ -155,35 +166,46 @@ pub fn write_comparison(out: &mut impl Write, runs: &[Summary]) -> io::Result<()
     }
     writeln!(out)?;
     let rows: [Row; 20] = [
-        ("mean delay (s)", |s| s.mean_delay_s, 1),
-        ("p95 delay (s)", |s| s.p95_delay_s, 1),
-        ("longest wait (s)", |s| s.max_wait_s, 1),
-        ("stops per vehicle", |s| s.mean_stops, 2),
-        ("throughput (veh/h)", |s| s.throughput_veh_h, 0),
-        ("unserved (veh)", |s| s.vehicles_unserved as f64, 0),
-        ("CO2 (kg)", |s| s.co2_kg, 1),
-        ("ped mean wait (s)", |s| s.ped_mean_wait_s, 1),
-        ("ped p95 wait (s)", |s| s.ped_p95_wait_s, 1),
-        ("ped longest wait (s)", |s| s.ped_max_wait_s, 1),
-        ("interlock trips", |s| s.interlock_trips as f64, 0),
-        ("red crossings", |s| s.red_crossings as f64, 0),
-        ("peds caught", |s| s.peds_caught as f64, 0),
-        ("slow peds caught", |s| s.slow_peds_caught as f64, 0),
-        ("EV mean delay (s)", |s| s.ev_mean_delay_s, 1),
-        ("bus mean delay (s)", |s| s.bus_mean_delay_s, 1),
-        ("bus on time (%)", |s| 100.0 * s.bus_on_time_share, 0),
-        ("person delay (s)", |s| s.person_mean_delay_s, 1),
-        ("preempt calls", |s| s.preempt_calls as f64, 0),
+        ("mean delay (s)", |s| s.mean_delay_s, 1, always),
+        ("p95 delay (s)", |s| s.p95_delay_s, 1, always),
+        ("longest wait (s)", |s| s.max_wait_s, 1, always),
+        ("stops per vehicle", |s| s.mean_stops, 2, always),
+        ("throughput (veh/h)", |s| s.throughput_veh_h, 0, always),
+        ("unserved (veh)", |s| s.vehicles_unserved as f64, 0, always),
+        ("CO2 (kg)", |s| s.co2_kg, 1, always),
+        ("ped mean wait (s)", |s| s.ped_mean_wait_s, 1, with_peds),
+        ("ped p95 wait (s)", |s| s.ped_p95_wait_s, 1, with_peds),
+        ("ped longest wait (s)", |s| s.ped_max_wait_s, 1, with_peds),
+        ("interlock trips", |s| s.interlock_trips as f64, 0, always),
+        ("red crossings", |s| s.red_crossings as f64, 0, always),
+        ("peds caught", |s| s.peds_caught as f64, 0, with_peds),
+        (
+            "slow peds caught",
+            |s| s.slow_peds_caught as f64,
+            0,
+            with_peds,
+        ),
+        ("EV mean delay (s)", |s| s.ev_mean_delay_s, 1, with_evs),
+        ("bus mean delay (s)", |s| s.bus_mean_delay_s, 1, with_buses),
+        (
+            "bus on time (%)",
+            |s| 100.0 * s.bus_on_time_share,
+            0,
+            with_buses,
+        ),
+        ("person delay (s)", |s| s.person_mean_delay_s, 1, always),
+        ("preempt calls", |s| s.preempt_calls as f64, 0, with_evs),
         (
             "call to green max (s)",
             |s| s.preempt_call_to_green_max_s,
             1,
+            with_calls,
         ),
     ];
-    for (name, value, decimals) in rows {
+    for (name, value, decimals, applies) in rows {
         write!(out, "{name:<22}")?;
         for r in runs {
-            if applies(name, r) {
+            if applies(r) {
                 write!(out, " {:>13.*}", decimals, value(r))?;
             } else {
                 write!(out, " {:>13}", "-")?;
