@@ -176,7 +176,7 @@ impl Preemptor {
         if let Some(approach) = next
             && let Some(stage) = rules.dwell(approach)
         {
-            sequencer.preempt(now, stage, rules.min_green);
+            sequencer.preempt(now, stage);
             self.running = Some(Running {
                 approach,
                 since: now,
@@ -299,6 +299,67 @@ mod tests {
         assert!(!pre.active());
     }
 
+    /// On `text` (the peds intersection, its preemption rules as given): a walk across the
+    /// arterial (P4) starts, and an eastbound emergency vehicle calls 1 s into it. Returns how
+    /// long the walk showed, how long its flashing don't walk, and the call to green.
+    fn call_in_a_walk(text: &str) -> (f64, f64, f64) {
+        let ix = intersection(text);
+        let mut seq = Sequencer::new(ix.clone(), secs(0.0));
+        let mut il = Interlock::new(ix.clone(), SafeState::AllRed, secs(0.0));
+        let mut pre = Preemptor::with_inputs(vec![(Approach::EB, 0)]);
+        let p4 = ix.group_by_id("P4").unwrap();
+        seq.request(ix.stage_by_id("4+8").unwrap()).unwrap();
+        seq.call_pedestrian(p4);
+        let (mut walk, mut clearance) = ((None, None), (None, None));
+        let mut served = None;
+        let mut t = 0.0;
+        while t < 120.0 && served.is_none() {
+            let call_from = walk.0.map(|w: f64| w + 1.0);
+            let events = run(&mut seq, &mut pre, &mut il, t, t, |t| {
+                call_from.is_some_and(|c| t >= c)
+            });
+            let shown = aspect(&ix, seq.state(), "P4");
+            match shown {
+                Aspect::Green if walk.0.is_none() => walk.0 = Some(t),
+                Aspect::FlashingDontWalk if clearance.0.is_none() => {
+                    (walk.1, clearance.0) = (Some(t), Some(t));
+                }
+                Aspect::Red if clearance.0.is_some() && clearance.1.is_none() => {
+                    clearance.1 = Some(t);
+                }
+                _ => {}
+            }
+            served = served.or(events.iter().find_map(|e| match e {
+                PreemptEvent::Served { after, .. } => Some(after.as_secs_f64()),
+                _ => None,
+            }));
+            t += 0.1;
+        }
+        let span = |(from, to): (Option<f64>, Option<f64>)| to.unwrap() - from.unwrap();
+        (span(walk), span(clearance), served.unwrap())
+    }
+
+    #[test]
+    fn a_walk_is_cut_as_far_as_the_rules_allow_and_its_clearance_is_served_in_full() {
+        // 21 m at 1.07 m/s: the flashing don't walk is never cut.
+        let clearance = 21.0 / 1.07;
+        // The shipped rules omit the rest of the walk (`min_walk_s = 0`).
+        let (walk, fdw, omitted) = call_in_a_walk(NEMA_PEDS);
+        assert!((1.0..1.25).contains(&walk), "walk {walk:.1} s");
+        assert!(fdw >= clearance - 0.1, "clearance {fdw:.1} s");
+        // Without `min_walk_s` a walk is cut as a green is (`min_green_s = 4`).
+        let text = NEMA_PEDS.replace("min_walk_s = 0.0\n", "");
+        assert_ne!(text, NEMA_PEDS);
+        let (walk, fdw, kept) = call_in_a_walk(&text);
+        assert!((4.0..4.25).contains(&walk), "walk {walk:.1} s");
+        assert!(fdw >= clearance - 0.1, "clearance {fdw:.1} s");
+        // The call reaches green the 3 s of walk sooner.
+        assert!(
+            (kept - omitted - 3.0).abs() < 0.25,
+            "{kept:.1} against {omitted:.1} s"
+        );
+    }
+
     #[test]
     fn a_stuck_call_is_dropped_with_a_fault_and_ignored_until_it_clears() {
         let ix = intersection(NEMA_4LEG);
@@ -367,6 +428,20 @@ mod tests {
             .to_string();
         assert!(
             err.contains("preemption.dwell.eb") && err.contains("9+9"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_walk_cut_out_of_range_is_refused_by_name() {
+        let text = format!("{NEMA_4LEG}\n[preemption]\nmin_walk_s = -1.0\n");
+        let parsed: crate::model::IntersectionSpec =
+            crate::load::parse_toml(std::path::Path::new("x.toml"), &text).unwrap();
+        let err = crate::model::Intersection::from_spec(&parsed)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("preemption.min_walk_s") && err.contains("-1"),
             "{err}"
         );
     }

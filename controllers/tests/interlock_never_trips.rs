@@ -42,8 +42,7 @@ fn drive(ix: &Arc<Intersection>, start_ms: u64, steps: &[Step]) -> Result<u64, S
             seq.call_pedestrian(GroupIndex((s / 7 % ix.groups().len()) as u8));
             // Now and then an emergency vehicle preempts for some stage.
             if s % 9 == 4 {
-                let least_green = ix.preemption().min_green;
-                seq.preempt(now, StageIndex((s / 9 % stages) as u8), least_green);
+                seq.preempt(now, StageIndex((s / 9 % stages) as u8));
             }
         }
         let waited = now + Duration::from_millis(step.wait_ms);

@@ -233,7 +233,7 @@ impl Interlock {
             {
                 let green = now - go_since;
                 // A preemption may cut a green (a walk too) as far as the intersection allows.
-                let required = ix.preemption().least_green(group.min_green);
+                let required = ix.preemption().least_green(group);
                 if green < required {
                     return Err(ViolationKind::MinGreenCut {
                         group: self.name(g),

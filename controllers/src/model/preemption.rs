@@ -1,5 +1,5 @@
 //! Emergency preemption rules of an intersection (NTCIP 1202 preempt, MUTCD 4D.27): the dwell
-//! stage for each approach, whether minimum greens may be cut, when a call counts as stuck, and
+//! stage for each approach, whether minimum greens and walks may be cut, when a call counts as stuck, and
 //! which approach wins when two call.
 
 use std::collections::BTreeMap;
@@ -16,6 +16,8 @@ use super::spec::PreemptionSpec;
 pub struct PreemptionRules {
     /// How short a preemption may cut a vehicle green, when it may cut minimum greens.
     pub min_green: Option<Duration>,
+    /// How short a preemption may cut a walk, when not as short as a vehicle green.
+    pub min_walk: Option<Duration>,
     /// How short a preemption may make a pedestrian clearance, when it may.
     pub ped_clearance_min: Option<Duration>,
     /// A call longer than this is stuck.
@@ -27,10 +29,14 @@ pub struct PreemptionRules {
 }
 
 impl PreemptionRules {
-    /// The least green a vehicle group of `min_green` may show: its minimum green, or less
-    /// where a preemption may cut it.
-    pub fn least_green(&self, min_green: Duration) -> Duration {
-        self.min_green.map_or(min_green, |cut| cut.min(min_green))
+    /// The least green (a walk, for a pedestrian group) `group` may show: its minimum green,
+    /// or less where a preemption may cut it.
+    pub fn least_green(&self, group: &SignalGroup) -> Duration {
+        let cut = match group.pedestrian {
+            Some(_) => self.min_walk.or(self.min_green),
+            None => self.min_green,
+        };
+        cut.map_or(group.min_green, |cut| cut.min(group.min_green))
     }
 
     /// The dwell stage for a vehicle from `approach`.
@@ -131,12 +137,17 @@ pub(crate) fn rules(
         out.seconds("preemption.min_green_s", s, 0.0, 60.0)
             .map(Duration::from_secs_f64)
     });
+    let min_walk = spec.min_walk_s.and_then(|s| {
+        out.seconds("preemption.min_walk_s", s, 0.0, 60.0)
+            .map(Duration::from_secs_f64)
+    });
     let ped_clearance_min = spec.ped_clearance_min_s.and_then(|s| {
         out.seconds("preemption.ped_clearance_min_s", s, 1.0, 60.0)
             .map(Duration::from_secs_f64)
     });
     PreemptionRules {
         min_green,
+        min_walk,
         ped_clearance_min,
         max_call,
         dwell,

@@ -139,6 +139,12 @@ pub struct PreemptionSpec {
     /// greens are kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_green_s: Option<f64>,
+    /// A preemption may end a walk once it has lasted this long, 0 omitting it (NTCIP 1202's
+    /// preempt minimum walk; MUTCD 4D.27 allows a walk shortened or omitted on preemption: the
+    /// flashing don't walk that follows still clears whoever stepped off). Default: as
+    /// `min_green_s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_walk_s: Option<f64>,
     /// A preemption may shorten a pedestrian clearance (flashing don't walk) to this, and the
     /// pedestrian intergreens by as much (MUTCD 4D.27 allows a shortened pedestrian change
     /// interval on preemption). Default: never shortened.

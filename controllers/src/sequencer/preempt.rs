@@ -1,9 +1,9 @@
 //! Emergency preemption in the sequencer (NTCIP 1202 preempt; MUTCD 4D.27).
 //!
 //! On a call the sequencer leaves whatever it is doing for the preemption's dwell stage at once:
-//! every group that conflicts with it ends its green (after its minimum green, or the shorter
-//! green the intersection lets a preemption cut it to) through its full amber, red clearance or pedestrian
-//! clearance, never cut short; a change already under way runs on; groups of the dwell stage that
+//! every group that conflicts with it ends its green or walk (after its minimum green, or the
+//! shorter green or walk the intersection lets a preemption cut it to) through its full amber,
+//! red clearance or pedestrian clearance (shortened only as far as the intersection allows); a change already under way runs on; groups of the dwell stage that
 //! are green stay green; the others join as soon as their intergreens allow. The plan is a
 //! transition to the dwell stage like any other, so the interlock judges it the same way.
 
@@ -26,7 +26,6 @@ pub fn preempt_plan(
     last_go_end: &[Instant],
     red_since: &[Instant],
     target: GroupSet,
-    least_green: Option<Duration>,
 ) -> TransitionPlan {
     let rules = intersection.preemption();
     // By how much each pedestrian clearance was shortened, and its intergreens with it.
@@ -59,8 +58,7 @@ pub fn preempt_plan(
                 joining.push(g);
             }
             let since = go_start[g.get()].unwrap_or(t0);
-            let min_green = least_green.map_or(group.min_green, |cut| cut.min(group.min_green));
-            let start = (since + min_green).max(t0);
+            let start = (since + rules.least_green(group)).max(t0);
             go_end[g.get()] = start + sequence.go_after_green();
             // A pedestrian clearance as short as the preemption may make it.
             let clearance = group.pedestrian.map(|p| rules.ped_clearance(p.clearance));
@@ -217,9 +215,8 @@ fn keep(scheduled: &[Change], g: GroupIndex, until: Aspect, changes: &mut Vec<Ch
 impl Sequencer {
     /// Preempts for `stage` at `now`: see the module docs. A request waiting is dropped; the
     /// sequencer then dwells in `stage` until asked for another.
-    /// `least_green`, when given, is how short a vehicle green may be cut (never below its
-    /// minimum green otherwise).
-    pub fn preempt(&mut self, now: Instant, stage: StageIndex, least_green: Option<Duration>) {
+    /// A green or walk is cut only as far as the intersection's preemption rules allow.
+    pub fn preempt(&mut self, now: Instant, stage: StageIndex) {
         if let Phase::Dwell { stage: running, .. } = self.phase
             && running == stage
         {
@@ -239,7 +236,6 @@ impl Sequencer {
             &self.go_end,
             &self.red_since,
             target,
-            least_green,
         );
         // Pedestrian timers of walks the dwell stage keeps go on; the rest is in the plan (or
         // dropped: a recycled walk about to start).
