@@ -12,7 +12,7 @@ use rumqttc::MqttOptions;
 use greenwave::daemon::spat::{MovementState, Spat};
 use greenwave::daemon::telemetry::Telemetry;
 use greenwave::mqtt::broker;
-use greenwave::mqtt::payload::EventMsg;
+use greenwave::mqtt::payload::{EventKind, EventMsg};
 
 use support::{arterial_cabinets, eventually, paced_j1_with};
 
@@ -58,7 +58,7 @@ fn events(seen: &support::Messages) -> Vec<EventMsg> {
         .collect()
 }
 
-fn has(seen: &support::Messages, kind: &str, text: &str) -> bool {
+fn has(seen: &support::Messages, kind: EventKind, text: &str) -> bool {
     events(seen)
         .iter()
         .any(|e| e.kind == kind && e.message.contains(text))
@@ -108,12 +108,12 @@ async fn priority_and_preemption_requests_over_mqtt_move_the_signals_safely() {
     )
     .await;
     eventually("the bus checks in", || {
-        has(&seen, "priority", "bus 7 checked in from eb")
+        has(&seen, EventKind::Priority, "bus 7 checked in from eb")
     })
     .await;
     eventually("its green is held or brought forward", || {
-        has(&seen, "priority", "early green for a bus from eb")
-            || has(&seen, "priority", "green held for a bus from eb")
+        has(&seen, EventKind::Priority, "early green for a bus from eb")
+            || has(&seen, EventKind::Priority, "green held for a bus from eb")
     })
     .await;
     let cancel = format!(
@@ -122,7 +122,7 @@ async fn priority_and_preemption_requests_over_mqtt_move_the_signals_safely() {
     );
     support::mqtt_publish(broker, "avl-2", priority, cancel.into_bytes()).await;
     eventually("the bus checks out", || {
-        has(&seen, "priority", "bus 7 checked out from eb")
+        has(&seen, EventKind::Priority, "bus 7 checked out from eb")
     })
     .await;
 
@@ -144,7 +144,7 @@ async fn priority_and_preemption_requests_over_mqtt_move_the_signals_safely() {
     for (k, (payload, reason)) in bad.into_iter().enumerate() {
         support::mqtt_publish(broker, &format!("avl-bad-{k}"), priority, payload).await;
         eventually(&format!("refused: {reason}"), || {
-            has(&seen, "priority", reason)
+            has(&seen, EventKind::Priority, reason)
         })
         .await;
         refused += 1;
@@ -164,13 +164,13 @@ async fn priority_and_preemption_requests_over_mqtt_move_the_signals_safely() {
     eventually("the call takes the signals", || {
         has(
             &seen,
-            "preemption",
+            EventKind::Preemption,
             "preemption for an emergency vehicle from nb",
         )
     })
     .await;
     eventually("nb green after the call", || {
-        has(&seen, "preemption", "preemption: nb green")
+        has(&seen, EventKind::Preemption, "preemption: nb green")
     })
     .await;
     eventually("SPaT says a preemption holds the signals", || {
@@ -182,7 +182,7 @@ async fn priority_and_preemption_requests_over_mqtt_move_the_signals_safely() {
     .await;
     support::mqtt_publish(broker, "dispatch-2", preempt, call("cancel")).await;
     eventually("the call ends", || {
-        has(&seen, "preemption", "preemption from nb ended")
+        has(&seen, EventKind::Preemption, "preemption from nb ended")
     })
     .await;
 
@@ -216,7 +216,8 @@ async fn under_adaptive_control_a_full_late_bus_requested_over_mqtt_has_its_gree
         )
         .into_bytes()
     };
-    let early = |seen: &support::Messages| has(seen, "priority", "early green for a bus from nb");
+    let early =
+        |seen: &support::Messages| has(seen, EventKind::Priority, "early green for a bus from nb");
     let mut buses = 0;
     for bus in 1..=5 {
         eventually("2+6 runs", || green(&seen, "2") && !green(&seen, "4")).await;
@@ -230,7 +231,10 @@ async fn under_adaptive_control_a_full_late_bus_requested_over_mqtt_has_its_gree
         .await;
         buses += 1;
         let checked_in = format!("bus {bus} checked in from nb");
-        eventually("the bus checks in", || has(&seen, "priority", &checked_in)).await;
+        eventually("the bus checks in", || {
+            has(&seen, EventKind::Priority, &checked_in)
+        })
+        .await;
         eventually("the bus's green comes", || green(&seen, "4")).await;
         support::mqtt_publish(
             broker,
@@ -241,7 +245,7 @@ async fn under_adaptive_control_a_full_late_bus_requested_over_mqtt_has_its_gree
         .await;
         let checked_out = format!("bus {bus} checked out from nb");
         eventually("the bus checks out", || {
-            has(&seen, "priority", &checked_out)
+            has(&seen, EventKind::Priority, &checked_out)
         })
         .await;
         if early(&seen) {

@@ -19,7 +19,7 @@ use super::control::{ControlLoop, Mode};
 use super::neighbours::NeighbourForecasts;
 use crate::mqtt::link::{self, Incoming, MqttHandle, MqttSettings, Outgoing};
 use crate::mqtt::payload::{
-    self, EventMsg, ModeSet, OperatorMode, OutflowMsg, PlanAck, PlanResult, PreemptMsg,
+    self, EventKind, EventMsg, ModeSet, OperatorMode, OutflowMsg, PlanAck, PlanResult, PreemptMsg,
     PriorityMsg, Status,
 };
 use greenwave_controllers::plan::{PlanSpec, TimingPlan};
@@ -224,11 +224,11 @@ impl Uplink {
     }
 
     /// Publishes an event.
-    pub fn event(&self, kind: &str, message: &str) {
+    pub fn event(&self, kind: EventKind, message: &str) {
         let event = EventMsg {
             site: self.site.id.clone(),
             ts: payload::now_ts(),
-            kind: kind.to_owned(),
+            kind,
             message: message.to_owned(),
         };
         self.handle.publish_important(Outgoing {
@@ -271,7 +271,7 @@ impl Uplink {
             }
             "mode/set" if from == self.site.id && message.retain => {
                 self.reject_event(
-                    "mode",
+                    EventKind::Mode,
                     "a retained mode/set was ignored: orders are not taken from the broker's memory",
                 );
                 None
@@ -279,9 +279,9 @@ impl Uplink {
             "mode/set" if from == self.site.id => self.take_mode(&message.payload, book),
             "priority/request" | "preempt/request" if from == self.site.id => {
                 let event = if kind == "priority/request" {
-                    "priority"
+                    EventKind::Priority
                 } else {
-                    "preemption"
+                    EventKind::Preemption
                 };
                 match self.check_request(kind, message.retain, &message.payload) {
                     Ok(order) => Some(order),
@@ -332,17 +332,20 @@ impl Uplink {
                     Err(e) => {
                         let why =
                             format!("mode/set rejected: it could not be kept in state_dir: {e}");
-                        self.reject_event("mode", &why);
+                        self.reject_event(EventKind::Mode, &why);
                         return None;
                     }
                 }
                 let what = format!("central operations set mode {:?}", set.mode);
                 tracing::info!(site = %self.site.id, "{what}");
-                self.event("mode", &what);
+                self.event(EventKind::Mode, &what);
                 Some(Order::Mode(set.mode))
             }
             Err(why) => {
-                self.reject_event("mode", &format!("mode/set rejected: {}", escape(&why)));
+                self.reject_event(
+                    EventKind::Mode,
+                    &format!("mode/set rejected: {}", escape(&why)),
+                );
                 None
             }
         }
@@ -408,7 +411,7 @@ impl Uplink {
                     let what =
                         format!("outflow from {from} clamped: {}", escape(&notes.join("; ")));
                     tracing::warn!(site = %self.site.id, "{what}");
-                    self.event("neighbour", &what);
+                    self.event(EventKind::Neighbour, &what);
                 }
                 self.forecasts.accept(outflow, now)
             }
@@ -466,7 +469,7 @@ impl Uplink {
                 self.ack(&id, version, PlanResult::Accepted, None);
                 let what = format!("{} v{version} accepted", escape(&id));
                 tracing::info!(site = %self.site.id, "{what}");
-                self.event("plan", &what);
+                self.event(EventKind::Plan, &what);
                 Some(match taken {
                     Taken::Plan(plan, spec) => Order::Plan(Box::new(plan), Box::new(spec)),
                     Taken::Schedule(schedule) => Order::Schedule(Box::new(schedule)),
@@ -484,7 +487,10 @@ impl Uplink {
                 } else {
                     format!("{} v{}", escape(&r.plan_id), r.version)
                 };
-                self.reject_event("plan", &format!("{what} rejected: {}", escape(&r.reason)));
+                self.reject_event(
+                    EventKind::Plan,
+                    &format!("{what} rejected: {}", escape(&r.reason)),
+                );
                 None
             }
         }
@@ -501,16 +507,16 @@ impl Uplink {
                 e.signer,
                 e.hash
             );
-            self.event("audit", &what);
+            self.event(EventKind::Audit, &what);
         }
     }
 
     /// Reports a request refused by the control loop on `events`, as a rejection.
-    pub fn reject(&mut self, kind: &str, message: &str) {
+    pub fn reject(&mut self, kind: EventKind, message: &str) {
         self.reject_event(kind, message);
     }
 
-    fn reject_event(&mut self, kind: &str, message: &str) {
+    fn reject_event(&mut self, kind: EventKind, message: &str) {
         self.rejected += 1;
         tracing::warn!(site = %self.site.id, "{message}");
         self.event(kind, message);
@@ -545,7 +551,7 @@ impl Uplink {
             );
             self.reported_incoming_drops = dropped;
             tracing::warn!(site = %self.site.id, "{what}");
-            self.event("fault", &what);
+            self.event(EventKind::Fault, &what);
         }
         let (neighbours, notes) = self.forecasts.update(now, SystemTime::now());
         for note in &notes {
@@ -553,7 +559,7 @@ impl Uplink {
             let event = EventMsg {
                 site: self.site.id.clone(),
                 ts: payload::now_ts(),
-                kind: "neighbour".into(),
+                kind: EventKind::Neighbour,
                 message: note.clone(),
             };
             self.handle.publish_important(Outgoing {

@@ -66,6 +66,46 @@ pub struct Status {
     pub since: String,
 }
 
+/// What an `events` message is about: the `kind` values of the contract
+/// (`docs/mqtt/events.schema.json`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A fault raised (the safe state latched, a dropped message, a broken audit trail).
+    Fault,
+    /// A detector channel judged faulty.
+    Detector,
+    /// The control loop changed mode, or a mode order was taken or refused.
+    Mode,
+    /// A plan or schedule activated, or refused.
+    Plan,
+    /// The interlock tripped.
+    Interlock,
+    /// A neighbour's forecasts went silent or came back.
+    Neighbour,
+    /// An order entered in the audit trail.
+    Audit,
+    /// An emergency preemption call taken, served, ended, stuck or refused.
+    Preemption,
+    /// A transit priority check-in, early green, extension or refusal.
+    Priority,
+}
+
+impl EventKind {
+    /// Every kind.
+    pub const ALL: [EventKind; 9] = [
+        EventKind::Fault,
+        EventKind::Detector,
+        EventKind::Mode,
+        EventKind::Plan,
+        EventKind::Interlock,
+        EventKind::Neighbour,
+        EventKind::Audit,
+        EventKind::Preemption,
+        EventKind::Priority,
+    ];
+}
+
 /// `events`: something happened.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EventMsg {
@@ -73,8 +113,8 @@ pub struct EventMsg {
     pub site: String,
     /// When.
     pub ts: String,
-    /// `fault`, `detector`, `mode`, `plan`, `interlock`, `neighbour` or `preemption`.
-    pub kind: String,
+    /// What about.
+    pub kind: EventKind,
     /// What, in words.
     pub message: String,
 }
@@ -389,6 +429,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("invalid type"), "{err}");
+    }
+
+    #[test]
+    fn the_event_kinds_are_the_documented_ones() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/mqtt/events.schema.json");
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("reads")).expect("JSON");
+        let documented = schema["properties"]["kind"]["enum"].clone();
+        let ours = serde_json::to_value(EventKind::ALL).expect("serialises");
+        assert_eq!(ours, documented);
     }
 
     #[test]

@@ -98,8 +98,8 @@ impl Mode {
 /// Something worth a log line (and an `events` message).
 #[derive(Clone, PartialEq, Debug)]
 pub enum Event {
-    /// The loop changed mode.
-    Mode(Mode),
+    /// The loop changed mode, and why.
+    Mode(Mode, String),
     /// The safe state was latched, and why.
     Fault(String),
     /// A detector channel's reading was judged faulty, and why (raised once per fault).
@@ -435,9 +435,16 @@ impl ControlLoop {
     /// meanwhile; taking over again starts from red. Returns the control request.
     fn hand_over(&mut self, reading: &Reading) -> u16 {
         if self.mode == Mode::Driving {
-            self.set_mode(Mode::Following {
-                handing_back: false,
-            });
+            let why = match self.operator {
+                OperatorMode::Flash => "central operations ordered flash",
+                _ => "central operations ordered local control: the cabinet's own plan runs",
+            };
+            self.set_mode(
+                Mode::Following {
+                    handing_back: false,
+                },
+                why,
+            );
         }
         self.clearing_for_flash = false;
         self.echo_shown();
@@ -456,7 +463,7 @@ impl ControlLoop {
         let cabinet_local = reading.local() || reading.flashing() || reading.conflict();
         if handing_back {
             if cabinet_local {
-                self.follow_cabinet();
+                self.follow_cabinet("the cabinet is back on its own plan: asking for control");
                 return Err(request::EXTERNAL);
             }
             // Echo what is shown, so nothing changes until the cabinet has let go.
@@ -470,7 +477,11 @@ impl ControlLoop {
         }
         if !all_red(&self.shown) {
             // Still showing an earlier controller's state: hand back, then take over.
-            self.set_mode(Mode::Following { handing_back: true });
+            self.set_mode(
+                Mode::Following { handing_back: true },
+                "the cabinet shows another controller's signals: handing them back to take \
+                 over from red",
+            );
             self.echo_shown();
             return Err(request::LOCAL);
         }
@@ -480,7 +491,10 @@ impl ControlLoop {
         self.sequencer = Sequencer::new(self.site.intersection.clone(), now);
         self.interlock = Interlock::new(self.site.intersection.clone(), SafeState::AllRed, now);
         self.mismatch_since = None;
-        self.set_mode(Mode::Driving);
+        self.set_mode(
+            Mode::Driving,
+            "the cabinet let go at all red: driving from red",
+        );
         Ok(())
     }
 
@@ -495,17 +509,26 @@ impl ControlLoop {
     ) -> Result<(), u16> {
         let cabinet_local = reading.local() || reading.flashing() || reading.conflict();
         if cabinet_local {
-            if reading.conflict() {
+            let why = if reading.conflict() {
                 self.events.push(Event::Fault(
                     "the cabinet's conflict monitor tripped".into(),
                 ));
-            }
-            self.follow_cabinet();
+                "the cabinet's conflict monitor tripped: the cabinet flashes"
+            } else if reading.flashing() {
+                "the cabinet went to flash on its own"
+            } else {
+                "the cabinet took back control: its own plan runs"
+            };
+            self.follow_cabinet(why);
             return Err(request::EXTERNAL);
         }
         if resumed && self.shown != self.command {
             // The cabinet kept external control but missed changes: take over anew.
-            self.set_mode(Mode::Following { handing_back: true });
+            self.set_mode(
+                Mode::Following { handing_back: true },
+                "the link came back with the cabinet showing other signals than commanded: \
+                 taking over anew from red",
+            );
             self.echo_shown();
             return Err(request::LOCAL);
         }
@@ -604,23 +627,30 @@ impl ControlLoop {
             return (request::FLASH_NOW, &self.command);
         }
         self.clearing_for_flash = false;
-        self.set_mode(Mode::Following {
-            handing_back: false,
-        });
+        self.set_mode(
+            Mode::Following {
+                handing_back: false,
+            },
+            "cleared to red for the flash ordered: the cabinet flashes",
+        );
         (request::FLASH, &self.command)
     }
 
-    fn set_mode(&mut self, mode: Mode) {
+    /// Changes to `mode`, saying `why` on the events.
+    fn set_mode(&mut self, mode: Mode, why: &str) {
         if self.mode != mode {
             self.mode = mode;
-            self.events.push(Event::Mode(mode));
+            self.events.push(Event::Mode(mode, why.to_owned()));
         }
     }
 
-    fn follow_cabinet(&mut self) {
-        self.set_mode(Mode::Following {
-            handing_back: false,
-        });
+    fn follow_cabinet(&mut self, why: &str) {
+        self.set_mode(
+            Mode::Following {
+                handing_back: false,
+            },
+            why,
+        );
         self.command_all_red();
     }
 
@@ -634,8 +664,9 @@ impl ControlLoop {
     }
 
     fn latch(&mut self, why: String) {
+        let said = format!("{why}: flashing until restart");
         self.events.push(Event::Fault(why));
-        self.set_mode(Mode::Safe);
+        self.set_mode(Mode::Safe, &said);
     }
 
     /// The cabinet's own state: size, heartbeat, shown aspects.

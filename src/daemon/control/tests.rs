@@ -9,7 +9,7 @@ use greenwave_controllers::{Duration, Instant};
 use greenwave_sim::cabinet::{CabinetCommand, ControlRequest};
 use greenwave_sim::{RunOptions, Scenario, Simulation};
 
-use super::{ControlLoop, LoopSettings, Mode};
+use super::{ControlLoop, Event, LoopSettings, Mode};
 use crate::daemon::config::DaemonConfig;
 use crate::fieldio::poller::request;
 use crate::fieldio::reading::{RawDetector, Reading};
@@ -144,6 +144,17 @@ impl Bench {
     }
 }
 
+/// The reasons given for the loop's changes of mode since the last call, in order.
+fn mode_changes(control: &mut ControlLoop) -> Vec<(Mode, String)> {
+    control
+        .drain_events()
+        .filter_map(|e| match e {
+            Event::Mode(m, why) => Some((m, why)),
+            _ => None,
+        })
+        .collect()
+}
+
 fn all(state: &SignalState, aspect: Aspect) -> bool {
     state.aspects().iter().all(|&a| a == aspect)
 }
@@ -171,9 +182,21 @@ fn an_ordered_flash_clears_to_red_first_and_is_left_through_red() {
     let mut bench = Bench::new();
     bench.run_until("driving", 120, |b| b.control.mode() == Mode::Driving);
     bench.run_until("a green", 60, Bench::shows_green);
+    let taken = mode_changes(&mut bench.control);
+    assert!(
+        taken
+            .last()
+            .is_some_and(|(m, why)| *m == Mode::Driving && why.contains("at all red")),
+        "{taken:?}"
+    );
     bench.control.set_operator_mode(OperatorMode::Flash);
     let ordered = bench.seen.len();
     bench.run_until("flashing", 120, Bench::flashing);
+    let flashed = mode_changes(&mut bench.control);
+    assert!(
+        matches!(&flashed[..], [(Mode::Following { .. }, why)] if why.contains("flash ordered")),
+        "{flashed:?}"
+    );
     let seen = &bench.seen[ordered..];
     let onset = seen
         .iter()
@@ -239,9 +262,15 @@ fn a_latched_fault_asks_for_flash_at_once() {
     let mut bench = Bench::new();
     bench.run_until("driving", 120, |b| b.control.mode() == Mode::Driving);
     bench.run_until("a green", 60, Bench::shows_green);
+    mode_changes(&mut bench.control);
     bench.control.fault("a test fault".into());
     bench.step();
     assert_eq!(bench.control.mode(), Mode::Safe);
+    let latched = mode_changes(&mut bench.control);
+    assert!(
+        matches!(&latched[..], [(Mode::Safe, why)] if why.starts_with("a test fault")),
+        "{latched:?}"
+    );
     assert_eq!(bench.request, request::FLASH_NOW);
     bench.step();
     assert!(bench.flashing(), "flashing one step later");

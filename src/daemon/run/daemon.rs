@@ -35,6 +35,7 @@ use crate::fieldio::link::Link;
 use crate::fieldio::poller::{self, Command, Field, FieldStats, PollerIo, PollerSettings};
 use crate::fieldio::reading::Reading;
 use crate::mqtt::link::Incoming;
+use crate::mqtt::payload::EventKind;
 use crate::mqtt::payload::{OperatorMode, PlanResult};
 
 /// One site's daemon: its control loop, its orders, its links.
@@ -137,7 +138,7 @@ impl Daemon {
             let what = format!("the audit trail's chain is broken (tampered with?): {broken}");
             tracing::error!(site = %site.id, "{what}");
             if let Some(up) = &uplink {
-                up.event("fault", &what);
+                up.event(EventKind::Fault, &what);
             }
         }
         let mut daemon = Daemon {
@@ -374,7 +375,7 @@ impl Daemon {
         };
         match &self.schedule {
             Some(s) => up.event(
-                "plan",
+                EventKind::Plan,
                 &format!(
                     "plan {} v{} active (schedule {} v{})",
                     plan.plan_id, plan.version, s.spec.schedule_id, s.spec.version
@@ -383,7 +384,7 @@ impl Daemon {
             None => {
                 up.ack(&plan.plan_id, plan.version, PlanResult::Active, None);
                 let what = format!("plan {} v{} active", plan.plan_id, plan.version);
-                up.event("plan", &what);
+                up.event(EventKind::Plan, &what);
             }
         }
         up.set_plan(&plan);
@@ -582,8 +583,8 @@ fn log_events(
             tracing::warn!(error = %e, "event log write failed");
         }
         match &event {
-            Event::Mode(m) => {
-                tracing::info!(site, mode = ?m, "mode");
+            Event::Mode(m, why) => {
+                tracing::info!(site, mode = m.name(), "{why}");
                 mode = Some(*m);
             }
             Event::Fault(why) => {
@@ -611,14 +612,16 @@ fn log_events(
         }
         if let Some(uplink) = uplink.as_deref() {
             let (kind, message) = match &event {
-                Event::Mode(m) => ("mode", format!("{m:?}")),
-                Event::Fault(why) if why.starts_with("interlock") => ("interlock", why.clone()),
-                Event::Fault(why) => ("fault", why.clone()),
-                Event::Detector { channel, why } => {
-                    ("detector", format!("channel {channel}: {why}"))
+                Event::Mode(m, why) => (EventKind::Mode, format!("{}: {why}", m.name())),
+                Event::Fault(why) if why.starts_with("interlock") => {
+                    (EventKind::Interlock, why.clone())
                 }
-                Event::Preemption(e) => ("preemption", preemption_text(e)),
-                Event::Priority(e) => ("priority", priority_text(e)),
+                Event::Fault(why) => (EventKind::Fault, why.clone()),
+                Event::Detector { channel, why } => {
+                    (EventKind::Detector, format!("channel {channel}: {why}"))
+                }
+                Event::Preemption(e) => (EventKind::Preemption, preemption_text(e)),
+                Event::Priority(e) => (EventKind::Priority, priority_text(e)),
             };
             uplink.event(kind, &message);
         }

@@ -16,7 +16,7 @@ use crate::daemon::orders::OrderBook;
 use crate::daemon::plan_gate::{PlanGate, Taken};
 use crate::daemon::uplink::{Order, escape};
 use crate::mqtt::link::Incoming;
-use crate::mqtt::payload::{OperatorMode, PlanResult, PriorityMsg, RequestAction};
+use crate::mqtt::payload::{EventKind, OperatorMode, PlanResult, PriorityMsg, RequestAction};
 use greenwave_controllers::priority::PriorityRequest;
 
 impl Daemon {
@@ -66,7 +66,10 @@ impl Daemon {
                 if let Err(why) = self.control.remote_preemption(m.approach, on)
                     && let Some(up) = &mut self.uplink
                 {
-                    up.reject("preemption", &format!("preempt/request refused: {why}"));
+                    up.reject(
+                        EventKind::Preemption,
+                        &format!("preempt/request refused: {why}"),
+                    );
                 }
             }
             Order::Mode(mode) => {
@@ -122,7 +125,7 @@ impl Daemon {
                 "priority/request from {} refused: {why}",
                 escape(&m.vehicle)
             );
-            up.reject("priority", &why);
+            up.reject(EventKind::Priority, &why);
         }
     }
 
