@@ -51,6 +51,22 @@ impl Driver {
         })
     }
 
+    /// How long this driver takes to cover `dist` metres on a free road from speed `v` towards
+    /// its desired `v0` (IDM's free-road acceleration, stepped by half seconds), s.
+    pub(crate) fn free_time(&self, v: f32, v0: f32, dist: f32) -> f32 {
+        const STEP: f32 = 0.5;
+        let (mut v, mut left, mut t) = (v.max(0.0), dist, 0.0);
+        while left > 0.0 && t < 3600.0 {
+            let next = (v + self.accel(v, v0, f32::INFINITY, 0.0) * STEP).max(0.0);
+            let moved = 0.5 * (v + next) * STEP;
+            if moved >= left {
+                return t + STEP * left / moved;
+            }
+            (v, left, t) = (next, left - moved, t + STEP);
+        }
+        t
+    }
+
     /// IDM acceleration behind a leader `gap` metres ahead (bumper to bumper) that is `dv`
     /// slower. `gap = f32::INFINITY` is a free road.
     #[inline]
@@ -126,6 +142,22 @@ mod tests {
         let d = driver();
         assert!(d.accel(13.9, 13.9, 60.0, 13.9) < -d.b * 0.5);
         assert_eq!(d.accel(13.9, 13.9, 0.5, 13.9), -d.b_max);
+    }
+
+    #[test]
+    fn free_travel_from_standstill_takes_longer_than_at_speed_by_the_start() {
+        let bus = Driver::bus(&VehicleSpec::default());
+        // At its desired speed: the distance at that speed.
+        let cruising = bus.free_time(13.9, 13.9, 377.0);
+        assert!((cruising - 377.0 / 13.9).abs() < 0.05, "{cruising}");
+        // From standstill at 1 m/s^2 (easing off as it nears 13.9 m/s): at least v0 / 2a, the
+        // start of a uniform acceleration, longer.
+        let started = bus.free_time(0.0, 13.9, 377.0);
+        assert!(
+            (cruising + 6.95..cruising + 20.0).contains(&started),
+            "{started} against {cruising}"
+        );
+        assert_eq!(bus.free_time(5.0, 13.9, 0.0), 0.0);
     }
 
     #[test]

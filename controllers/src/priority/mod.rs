@@ -481,6 +481,13 @@ impl Prioritiser {
             if self.calls[k].hold_spent {
                 return Some(next);
             }
+            // A new hold only for a bus that can be through within it: one due later (still at
+            // a stop, or far off) would find the green gone after all, with the hold spent.
+            if self.calls[k].held_since.is_none()
+                && self.calls[k].due + BUS_PASSAGE > now + rules.max_extension
+            {
+                return decided;
+            }
             let held_since = self.calls[k].held_since.unwrap_or(now);
             let until =
                 (self.calls[k].due.max(now) + BUS_PASSAGE).min(held_since + rules.max_extension);

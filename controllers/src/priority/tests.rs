@@ -206,6 +206,43 @@ fn a_green_the_controller_ends_is_held_for_a_bus_until_it_checks_out() {
 }
 
 #[test]
+fn no_green_is_held_for_a_bus_that_could_not_be_through_within_the_longest_extension() {
+    let mut r = rig(NEMA_4LEG);
+    let (main, side) = main_and_side(&r.ix);
+    let ctl = |t: f64| Some(if t < 20.0 { main } else { side });
+    run(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (0.0, 15.0),
+        ctl,
+        no_inputs,
+    );
+    // Due at 55 s (dwelling at a stop, say): a hold from 20 s would be spent by 32 s.
+    r.pr.request(secs(15.0), &r.seq, bus(Approach::WB, 40.0))
+        .unwrap();
+    let events = run(
+        &mut r.seq,
+        &mut r.pr,
+        &mut r.il,
+        (15.1, 20.5),
+        ctl,
+        no_inputs,
+    );
+    assert_eq!(
+        r.seq.state().get(r.ix.group_by_id("6").unwrap()),
+        Aspect::Amber,
+        "the green ends when the controller asks"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|(_, e)| matches!(e, PriorityEvent::ExtendGreen { .. })),
+        "{events:?}"
+    );
+}
+
+#[test]
 fn a_hold_ends_after_the_longest_extension_whatever_the_bus_does() {
     let mut r = rig(NEMA_4LEG);
     let (main, side) = main_and_side(&r.ix);
@@ -218,9 +255,9 @@ fn a_hold_ends_after_the_longest_extension_whatever_the_bus_does() {
         ctl,
         no_inputs,
     );
-    r.pr.request(secs(15.0), &r.seq, bus(Approach::WB, 200.0))
+    r.pr.request(secs(15.0), &r.seq, bus(Approach::WB, 10.0))
         .unwrap();
-    // Due far off: no early action, but the green it is on is held, 12 s at most.
+    // Due at 25 s but never there: the green it is on is held from 20 s, 12 s at most.
     run(
         &mut r.seq,
         &mut r.pr,

@@ -235,6 +235,37 @@ pub(crate) fn at_stops(
     stop_accel(to_stop.max(0.1))
 }
 
+/// When the agency's AVL system expects a bus at `x` with speed `v` (desired `v0`) on `link` at
+/// the stop line `line`, from `t`, s: on a free road from its speed, each stop still before the
+/// line costing its braking, its dwell (what is left of it, at the stop) and the start from
+/// standstill after it.
+pub(crate) fn eta_to_line(
+    run: &BusRun,
+    d: &Driver,
+    link: u32,
+    (x, v, v0): (f32, f32, f32),
+    line: f32,
+    t: f32,
+) -> f32 {
+    let (mut eta, mut from, mut speed) = (0.0, x, v);
+    let ahead = run.stops.iter().enumerate().skip(run.next_stop);
+    for (i, stop) in ahead.filter(|(_, s)| s.link == link && s.at_m < line) {
+        let dwell = if i == run.next_stop && run.dwell_until.is_finite() {
+            (run.dwell_until - t).max(0.0)
+        } else {
+            stop.dwell_s
+        };
+        if stop.at_m > from {
+            // Braking to a stop from its desired speed takes v0 / 2b longer than covering the
+            // braking distance at that speed.
+            eta += d.free_time(speed, v0, stop.at_m - from) + v0 / (2.0 * d.b);
+        }
+        eta += dwell;
+        (from, speed) = (from.max(stop.at_m), 0.0);
+    }
+    eta + d.free_time(speed, v0, (line - from).max(0.0))
+}
+
 /// Moves every bus that has just stopped into its bay (out of `lanes`, into `parked` with its
 /// lane), and merges back those whose dwell is over at `t` where their lane has a safe gap.
 /// Parked buses lose time like halted vehicles; the dwell itself is booked apart.
@@ -274,6 +305,8 @@ pub(crate) fn bays(
         }
         run.dwell_until = f32::NAN;
         run.next_stop += 1;
+        // Back in the lane: the AVL system tells the junction ahead at once.
+        run.asked = None;
         let at = vehicles.partition_point(|o| o.x > veh.x);
         vehicles.insert(at, *veh);
         false
@@ -303,7 +336,7 @@ pub(crate) fn signals(
     link: u32,
     meets: &BusLink,
     (x_prev, x, line): (f32, f32, f32),
-    eta: f32,
+    eta: impl Fn(&BusRun) -> f32,
     t: f32,
     out: &mut Vec<BusSignal>,
 ) {
@@ -332,22 +365,7 @@ pub(crate) fn signals(
             };
             if due {
                 run.asked = Some((link, t));
-                // What is left of a stop's dwell before the line counts too.
-                let dwell: f32 = run
-                    .stops
-                    .iter()
-                    .enumerate()
-                    .skip(run.next_stop)
-                    .filter(|(_, s)| s.link == link)
-                    .map(|(i, s)| {
-                        if i == run.next_stop && run.dwell_until.is_finite() {
-                            (run.dwell_until - t).max(0.0)
-                        } else {
-                            s.dwell_s
-                        }
-                    })
-                    .sum();
-                let eta_s = f64::from(eta + dwell);
+                let eta_s = f64::from(eta(run));
                 out.push(BusSignal::Request {
                     junction,
                     approach,
@@ -357,5 +375,61 @@ pub(crate) fn signals(
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::VehicleSpec;
+
+    /// A bus on link 0 with a stop at 23 m, `dwell_s` long.
+    fn run_with_stop(dwell_s: f32) -> BusRun {
+        BusRun {
+            route: 0,
+            name: "12 #1".into(),
+            trip: 0,
+            occupancy: 40.0,
+            priority: BusPriority::Avl,
+            dispatched_s: 0.0,
+            links: vec![0],
+            line_due_s: vec![60.0],
+            stops: vec![Stop {
+                link: 0,
+                at_m: 23.0,
+                dwell_s,
+                due_s: 10.0,
+            }],
+            next_stop: 0,
+            dwell_until: f32::NAN,
+            parking: false,
+            dwelt_s: 0.0,
+            lateness_s: Vec::new(),
+            asked: None,
+        }
+    }
+
+    #[test]
+    fn the_avl_eta_counts_a_stop_before_the_line_its_dwell_and_the_start_after_it() {
+        let d = Driver::bus(&VehicleSpec::default());
+        let mut run = run_with_stop(20.0);
+        let at_speed = (0.0, 13.9, 13.9);
+        let direct = d.free_time(13.9, 13.9, 400.0);
+        // Before the stop: the whole dwell, braking and the start from standstill.
+        let before = eta_to_line(&run, &d, 0, at_speed, 400.0, 0.0);
+        let start = d.free_time(0.0, 13.9, 377.0) - d.free_time(13.9, 13.9, 377.0);
+        let expected = direct + 13.9 / (2.0 * d.b) + 20.0 + start;
+        assert!((before - expected).abs() < 0.1, "{before} against {expected}");
+        // Dwelling, 15 s of it left: that, and the start.
+        run.dwell_until = 15.0;
+        let dwelling = eta_to_line(&run, &d, 0, (23.0, 0.0, 13.9), 400.0, 0.0);
+        let expected = 15.0 + d.free_time(0.0, 13.9, 377.0);
+        assert!((dwelling - expected).abs() < 1e-3, "{dwelling} against {expected}");
+        // Past it (served): the road to the line only; on another link the stop does not count.
+        run.next_stop = 1;
+        let past = eta_to_line(&run, &d, 0, (100.0, 13.9, 13.9), 400.0, 0.0);
+        assert!((past - 300.0 / 13.9).abs() < 0.05, "{past}");
+        let elsewhere = eta_to_line(&run_with_stop(20.0), &d, 1, at_speed, 400.0, 0.0);
+        assert!((elsewhere - direct).abs() < 1e-3, "{elsewhere}");
     }
 }

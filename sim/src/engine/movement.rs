@@ -264,7 +264,7 @@ fn move_lane(
         veh.x = nx;
         veh.v = nv;
         if veh.bus != NO_BUS {
-            bus_signals(ctx, veh, info.link, stop_line);
+            bus_signals(ctx, veh, info.link, stop_line, d);
         }
         book_halt(veh, ctx.road.t_end, dt, out);
         leader = Some((x - veh.len, v));
@@ -358,9 +358,16 @@ fn bus_stop_accel(ctx: &mut LaneContext<'_>, veh: &Vehicle, link: u32, d: &Drive
 }
 
 /// What a bus that has just moved tells the junction of `link` (see [`bus::signals`]).
-fn bus_signals(ctx: &mut LaneContext<'_>, veh: &Vehicle, link: u32, stop_line: f32) {
+fn bus_signals(
+    ctx: &mut LaneContext<'_>,
+    veh: &Vehicle,
+    link: u32,
+    stop_line: f32,
+    driver: &Driver,
+) {
+    let t = ctx.road.t;
     let run = &mut ctx.buses[usize::from(veh.bus)];
-    let eta = (stop_line - veh.x).max(0.0) / veh.v0.max(1.0);
+    let eta = |run: &BusRun| bus::eta_to_line(run, driver, link, (veh.x, veh.v, veh.v0), stop_line, t);
     let meets = &ctx.road.bus_links[link as usize];
     let span = (veh.x_prev, veh.x, stop_line);
     bus::signals(
