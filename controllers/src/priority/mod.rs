@@ -481,9 +481,14 @@ impl Prioritiser {
             if self.calls[k].hold_spent {
                 return Some(next);
             }
-            // A new hold only for a bus that can be through within it: one due later (still at
-            // a stop, or far off) would find the green gone after all, with the hold spent.
-            if self.calls[k].held_since.is_none()
+            // Where the bus's stage can come back early, a new hold only for a bus that can be
+            // through within it: one due later (still at a stop, or far off) would find the
+            // green gone after all, its priority spent and the early green it could have had
+            // held back by the recovery. Under a kept cycle (fixed time, coordination) no early
+            // green comes and a bus that misses the green waits the cycle: the hold is tried
+            // in case it comes sooner.
+            if !self.keeps_cycle
+                && self.calls[k].held_since.is_none()
                 && self.calls[k].due + BUS_PASSAGE > now + rules.max_extension
             {
                 return decided;

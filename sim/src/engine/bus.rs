@@ -419,12 +419,18 @@ mod tests {
         let before = eta_to_line(&run, &d, 0, at_speed, 400.0, 0.0);
         let start = d.free_time(0.0, 13.9, 377.0) - d.free_time(13.9, 13.9, 377.0);
         let expected = direct + 13.9 / (2.0 * d.b) + 20.0 + start;
-        assert!((before - expected).abs() < 0.1, "{before} against {expected}");
+        assert!(
+            (before - expected).abs() < 0.1,
+            "{before} against {expected}"
+        );
         // Dwelling, 15 s of it left: that, and the start.
         run.dwell_until = 15.0;
         let dwelling = eta_to_line(&run, &d, 0, (23.0, 0.0, 13.9), 400.0, 0.0);
         let expected = 15.0 + d.free_time(0.0, 13.9, 377.0);
-        assert!((dwelling - expected).abs() < 1e-3, "{dwelling} against {expected}");
+        assert!(
+            (dwelling - expected).abs() < 1e-3,
+            "{dwelling} against {expected}"
+        );
         // Past it (served): the road to the line only; on another link the stop does not count.
         run.next_stop = 1;
         let past = eta_to_line(&run, &d, 0, (100.0, 13.9, 13.9), 400.0, 0.0);

@@ -367,7 +367,8 @@ fn bus_signals(
 ) {
     let t = ctx.road.t;
     let run = &mut ctx.buses[usize::from(veh.bus)];
-    let eta = |run: &BusRun| bus::eta_to_line(run, driver, link, (veh.x, veh.v, veh.v0), stop_line, t);
+    let eta =
+        |run: &BusRun| bus::eta_to_line(run, driver, link, (veh.x, veh.v, veh.v0), stop_line, t);
     let meets = &ctx.road.bus_links[link as usize];
     let span = (veh.x_prev, veh.x, stop_line);
     bus::signals(
