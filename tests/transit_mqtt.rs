@@ -165,7 +165,7 @@ async fn priority_and_preemption_requests_over_mqtt_move_the_signals_safely() {
         has(
             &seen,
             EventKind::Preemption,
-            "preemption for an emergency vehicle from nb",
+            "preemption for an emergency vehicle from nb: stage 4+7",
         )
     })
     .await;

@@ -12,7 +12,7 @@ use tokio::time::Instant as TokioInstant;
 use crate::untrusted::escape;
 use greenwave_controllers::Instant;
 use greenwave_controllers::control::Neighbours;
-use greenwave_controllers::model::{Aspect, SignalState};
+use greenwave_controllers::model::{Aspect, Intersection, SignalState};
 use greenwave_controllers::plan::PlanSpec;
 use greenwave_controllers::preempt::PreemptEvent;
 use greenwave_controllers::priority::PriorityEvent;
@@ -570,6 +570,7 @@ fn log_events(
 ) {
     let mut faults = Vec::new();
     let mut mode = None;
+    let ix = control.sequencer().intersection().clone();
     for event in control.drain_events() {
         let coded = match &event {
             Event::Preemption(e) => crate::eventlog::priority::preemption(e),
@@ -600,7 +601,7 @@ fn log_events(
                 tracing::warn!(site, channel, "detector: {why}")
             }
             Event::Preemption(e) => {
-                let text = preemption_text(e);
+                let text = preemption_text(e, &ix);
                 if matches!(e, PreemptEvent::Stuck { .. }) {
                     tracing::error!(site, "{text}");
                     faults.push(text);
@@ -620,7 +621,7 @@ fn log_events(
                 Event::Detector { channel, why } => {
                     (EventKind::Detector, format!("channel {channel}: {why}"))
                 }
-                Event::Preemption(e) => (EventKind::Preemption, preemption_text(e)),
+                Event::Preemption(e) => (EventKind::Preemption, preemption_text(e, &ix)),
                 Event::Priority(e) => (EventKind::Priority, priority_text(e)),
             };
             uplink.event(kind, &message);
@@ -653,13 +654,11 @@ fn priority_text(event: &PriorityEvent) -> String {
 }
 
 /// A preemption event as a log line and an `events` message.
-fn preemption_text(event: &PreemptEvent) -> String {
+fn preemption_text(event: &PreemptEvent, ix: &Intersection) -> String {
     match event {
         PreemptEvent::Began { approach, stage } => {
-            format!(
-                "preemption for an emergency vehicle from {approach}: stage #{}",
-                stage.0
-            )
+            let id = ix.stages().get(stage.get()).map_or("?", |s| s.id.as_str());
+            format!("preemption for an emergency vehicle from {approach}: stage {id}")
         }
         PreemptEvent::Served { approach, after } => format!(
             "preemption: {approach} green {:.1} s after the call",
