@@ -194,6 +194,10 @@ pub struct Adaptive {
     found_long: bool,
     /// How long each flow's group has waited at this decision, if it is waiting (`equity`).
     flow_waits: Vec<Option<f64>>,
+    /// The shortest green of each plan position at this decision, s: its minimum green, or the
+    /// walks called in it and the clearances they hold it for (`waits`), as the prediction
+    /// must run its later stages.
+    least_greens: Vec<f64>,
     /// Why the green being left ends: the wait bound forces it off, the maximum green maxes it
     /// out, the prediction gaps it out (its queue served).
     ending: Option<Termination>,
@@ -255,6 +259,9 @@ impl Adaptive {
         }
         let stage_flows = stage_flows(&ix, &plan, &flows);
         let n = plan.stages.len();
+        let least_greens = (plan.stages.iter())
+            .map(|s| s.min_green.as_secs_f64())
+            .collect();
         let between = interstages(&ix, &plan);
         let round = (0..n)
             .map(|i| plan.stages[i].min_green + Duration::from_secs_f64(between[i][(i + 1) % n]))
@@ -298,6 +305,7 @@ impl Adaptive {
             spare_forecast: None,
             departures: Vec::new(),
             flow_waits: vec![None; flows.len()],
+            least_greens,
             ending: None,
             flows,
             stage_flows,
@@ -448,6 +456,7 @@ impl Adaptive {
         let queued = self.observe(now, inputs, seq, &queues, &arrivals);
         let inflow = predict::Inflow::new(&arrivals, horizon);
         self.read_flow_waits(now);
+        self.read_least_greens();
         let n = self.plan.stages.len();
         let (k, green, running) = match self.position(now, seq) {
             Ok(at) => at,

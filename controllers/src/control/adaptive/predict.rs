@@ -299,8 +299,9 @@ impl Run {
                 }
             }
         }
-        // A later stage ends once its queues are gone (and its minimum green is done).
-        let min_end = self.green_from + a.plan.stages[self.at].min_green.as_secs_f64();
+        // A later stage ends once its queues are gone (and its minimum green is done: with a
+        // walk called in it, the walk and the clearance it holds the green for).
+        let min_end = self.green_from + a.least_greens[self.at];
         if self.green_from > f64::NEG_INFINITY
             && serving
             && left_in_stage < 0.5

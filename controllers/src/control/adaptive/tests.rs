@@ -808,3 +808,56 @@ fn a_full_bus_due_soon_has_its_stage_brought_forward_where_that_pays_and_the_bou
     ctl.buses[0].eta_s = 60.0;
     assert_eq!(bus_first(&ctl), None);
 }
+
+/// J1 of the arterial with pedestrian phases (a walk across the arterial beside 4 and 8: 7 s
+/// and 21 m at 1.07 m/s), under the four-stage test plan.
+fn peds_site() -> Arc<Site> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../config/corridors/arterial-4-peds.toml");
+    let corridor = crate::load::corridor(&path).unwrap();
+    Arc::new(Site::new(&corridor, corridor.node_by_id("J1").unwrap()).unwrap())
+}
+
+/// When the main street (2+6, plan position 1, a queue of ten) first departs again in the
+/// prediction that ends its green now, with one vehicle waiting for 4+8, s.
+fn main_street_back(walk_called: bool) -> f64 {
+    let site = peds_site();
+    let plan = plan(&site);
+    let mut ctl = Adaptive::new(site.clone(), plan, AdaptiveParams::default()).unwrap();
+    let ix = site.intersection.clone();
+    let (main, side) = (ix.group_by_id("2").unwrap(), ix.group_by_id("4").unwrap());
+    ctl.ped_called[ix.group_by_id("P4").unwrap().get()] = walk_called;
+    ctl.read_least_greens();
+    let horizon = 120;
+    let arrivals = vec![vec![0.0; horizon]; ctl.flows.len()];
+    let queues: Vec<f64> = (ctl.flows.iter())
+        .map(|f| match f.group {
+            g if g == main => 10.0,
+            g if g == side => 1.0,
+            _ => 0.0,
+        })
+        .collect();
+    let inflow = super::predict::Inflow::new(&arrivals, horizon);
+    let mut departures = Vec::new();
+    ctl.predict(1, 0.0, &queues, &inflow, Some(&mut departures));
+    let main_flows: Vec<usize> = (0..ctl.flows.len())
+        .filter(|&i| ctl.flows[i].group == main)
+        .collect();
+    (2..horizon)
+        .find(|&s| main_flows.iter().any(|&i| departures[i][s] > 1e-9))
+        .map_or(f64::INFINITY, |s| s as f64)
+}
+
+#[test]
+fn a_later_stage_with_a_walk_called_runs_the_walk_and_its_clearance_in_the_prediction() {
+    // Without a walk 4+8 may end after its minimum green once its vehicle has left; with one
+    // it runs the 7 s walk and the 19.6 s of flashing don't walk it holds the green for.
+    let without = main_street_back(false);
+    let with = main_street_back(true);
+    let clearance = 21.0 / 1.07;
+    assert!(without.is_finite() && with.is_finite(), "{without} {with}");
+    assert!(
+        with - without >= clearance,
+        "main street back at {with} s with the walk, {without} s without"
+    );
+}

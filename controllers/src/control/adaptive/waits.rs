@@ -279,6 +279,14 @@ impl Adaptive {
         Some((path, on_the_way.unwrap_or(p)))
     }
 
+    /// Sets the shortest green of every plan position for this decision's prediction.
+    pub(super) fn read_least_greens(&mut self) {
+        let mut greens = std::mem::take(&mut self.least_greens);
+        greens.clear();
+        greens.extend((0..self.plan.stages.len()).map(|p| self.least_green(p).as_secs_f64()));
+        self.least_greens = greens;
+    }
+
     /// The shortest green plan position `p` can have: its minimum green, or the walks it
     /// owes a pedestrian call and the clearances they hold its vehicle green for.
     fn least_green(&self, p: usize) -> Duration {
