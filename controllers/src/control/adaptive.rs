@@ -456,7 +456,6 @@ impl Adaptive {
         let queued = self.observe(now, inputs, seq, &queues, &arrivals);
         let inflow = predict::Inflow::new(&arrivals, horizon);
         self.read_flow_waits(now);
-        self.read_least_greens();
         let n = self.plan.stages.len();
         let (k, green, running) = match self.position(now, seq) {
             Ok(at) => at,

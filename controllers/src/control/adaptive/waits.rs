@@ -86,6 +86,8 @@ impl Adaptive {
         for (ch, s) in inputs.detectors.iter().enumerate() {
             self.last_counts[ch] = Some(s.count);
         }
+        // The shortest greens those calls make, for the prediction.
+        self.read_least_greens();
 
         // Groups waiting with a queue or a pedestrian call, and for how long.
         let vehicles = group_queues(&self.flows, queues, ix.groups().len());
