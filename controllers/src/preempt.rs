@@ -418,14 +418,19 @@ mod tests {
         assert!(!pre.active());
     }
 
-    #[test]
-    fn an_unknown_dwell_stage_is_refused_by_name() {
-        let text = format!("{NEMA_4LEG}\n[preemption]\ndwell = {{ eb = \"9+9\" }}\n");
+    /// The error NEMA_4LEG with `preemption` as its `[preemption]` section gives.
+    fn refusal(preemption: &str) -> String {
+        let text = format!("{NEMA_4LEG}\n[preemption]\n{preemption}\n");
         let parsed: crate::model::IntersectionSpec =
             crate::load::parse_toml(std::path::Path::new("x.toml"), &text).unwrap();
-        let err = crate::model::Intersection::from_spec(&parsed)
+        crate::model::Intersection::from_spec(&parsed)
             .unwrap_err()
-            .to_string();
+            .to_string()
+    }
+
+    #[test]
+    fn an_unknown_dwell_stage_is_refused_by_name() {
+        let err = refusal("dwell = { eb = \"9+9\" }");
         assert!(
             err.contains("preemption.dwell.eb") && err.contains("9+9"),
             "{err}"
@@ -434,12 +439,7 @@ mod tests {
 
     #[test]
     fn a_walk_cut_out_of_range_is_refused_by_name() {
-        let text = format!("{NEMA_4LEG}\n[preemption]\nmin_walk_s = -1.0\n");
-        let parsed: crate::model::IntersectionSpec =
-            crate::load::parse_toml(std::path::Path::new("x.toml"), &text).unwrap();
-        let err = crate::model::Intersection::from_spec(&parsed)
-            .unwrap_err()
-            .to_string();
+        let err = refusal("min_walk_s = -1.0");
         assert!(
             err.contains("preemption.min_walk_s") && err.contains("-1"),
             "{err}"

@@ -140,10 +140,14 @@ fn rig(text: &str) -> Rig {
     }
 }
 
-/// The controller runs 2+6 and wants 4+8 from 20 s; at 15 s a bus from the east is due in
-/// 12 s.
-fn bus_due_on_green() -> (Rig, impl Fn(f64) -> Option<StageIndex> + Copy) {
+/// The controller runs 2+6 and wants 4+8 from 20 s, the cycle kept or not; run to 15 s, when
+/// a bus from `approach` is due in `eta` s.
+fn bus_due_before_the_side_street(
+    keeps_cycle: bool,
+    (approach, eta): (Approach, f64),
+) -> (Rig, impl Fn(f64) -> Option<StageIndex> + Copy) {
     let mut r = rig(NEMA_4LEG);
+    r.pr.set_keeps_cycle(keeps_cycle);
     let (main, side) = main_and_side(&r.ix);
     let ctl = move |t: f64| Some(if t < 20.0 { main } else { side });
     run(
@@ -154,9 +158,15 @@ fn bus_due_on_green() -> (Rig, impl Fn(f64) -> Option<StageIndex> + Copy) {
         ctl,
         no_inputs,
     );
-    r.pr.request(secs(15.0), &r.seq, bus(Approach::EB, 12.0))
+    r.pr.request(secs(15.0), &r.seq, bus(approach, eta))
         .unwrap();
     (r, ctl)
+}
+
+/// The controller runs 2+6 and wants 4+8 from 20 s; at 15 s a bus from the east is due in
+/// 12 s.
+fn bus_due_on_green() -> (Rig, impl Fn(f64) -> Option<StageIndex> + Copy) {
+    bus_due_before_the_side_street(false, (Approach::EB, 12.0))
 }
 
 /// The controller runs 4+8 from 0 s to 60 s, then 2+6; at 8 s a bus from the east is due in
@@ -208,20 +218,7 @@ fn a_green_the_controller_ends_is_held_for_a_bus_until_it_checks_out() {
 /// Whether the green of 6 is held at 20.5 s for a bus due at 55 s (the controller asks for
 /// 4+8 from 20 s), with the cycle kept or not.
 fn held_for_a_late_bus(keeps_cycle: bool) -> (bool, bool) {
-    let mut r = rig(NEMA_4LEG);
-    r.pr.set_keeps_cycle(keeps_cycle);
-    let (main, side) = main_and_side(&r.ix);
-    let ctl = |t: f64| Some(if t < 20.0 { main } else { side });
-    run(
-        &mut r.seq,
-        &mut r.pr,
-        &mut r.il,
-        (0.0, 15.0),
-        ctl,
-        no_inputs,
-    );
-    r.pr.request(secs(15.0), &r.seq, bus(Approach::WB, 40.0))
-        .unwrap();
+    let (mut r, ctl) = bus_due_before_the_side_street(keeps_cycle, (Approach::WB, 40.0));
     let events = run(
         &mut r.seq,
         &mut r.pr,
@@ -247,19 +244,7 @@ fn a_hold_a_bus_cannot_reach_is_tried_only_under_a_kept_cycle() {
 
 #[test]
 fn a_hold_ends_after_the_longest_extension_whatever_the_bus_does() {
-    let mut r = rig(NEMA_4LEG);
-    let (main, side) = main_and_side(&r.ix);
-    let ctl = |t: f64| Some(if t < 20.0 { main } else { side });
-    run(
-        &mut r.seq,
-        &mut r.pr,
-        &mut r.il,
-        (0.0, 15.0),
-        ctl,
-        no_inputs,
-    );
-    r.pr.request(secs(15.0), &r.seq, bus(Approach::WB, 10.0))
-        .unwrap();
+    let (mut r, ctl) = bus_due_before_the_side_street(false, (Approach::WB, 10.0));
     // Due at 25 s but never there: the green it is on is held from 20 s, 12 s at most.
     run(
         &mut r.seq,

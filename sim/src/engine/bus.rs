@@ -383,40 +383,34 @@ mod tests {
     use super::*;
     use crate::scenario::VehicleSpec;
 
-    /// A bus on link 0 with a stop at 23 m, `dwell_s` long.
-    fn run_with_stop(dwell_s: f32) -> BusRun {
-        BusRun {
-            route: 0,
-            name: "12 #1".into(),
-            trip: 0,
-            occupancy: 40.0,
-            priority: BusPriority::Avl,
-            dispatched_s: 0.0,
-            links: vec![0],
-            line_due_s: vec![60.0],
-            stops: vec![Stop {
-                link: 0,
-                at_m: 23.0,
-                dwell_s,
-                due_s: 10.0,
-            }],
-            next_stop: 0,
-            dwell_until: f32::NAN,
-            parking: false,
-            dwelt_s: 0.0,
-            lateness_s: Vec::new(),
-            asked: None,
-        }
+    /// The first eastbound bus of `arterial-peak-transit` (its first stop, far side on J1->J2,
+    /// `dwell_s` long), as dispatched.
+    fn first_bus(dwell_s: f32) -> BusRun {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../config/scenarios/arterial-peak-transit.toml");
+        let scenario = Scenario::load(&path).unwrap();
+        let mut run = run_of(
+            &scenario,
+            0,
+            0,
+            0.0,
+            0.0,
+            &mut super::super::build::stream(1, 0),
+        );
+        run.stops[0].dwell_s = dwell_s;
+        run
     }
 
     #[test]
     fn the_avl_eta_counts_a_stop_before_the_line_its_dwell_and_the_start_after_it() {
         let d = Driver::bus(&VehicleSpec::default());
-        let mut run = run_with_stop(20.0);
+        let mut run = first_bus(20.0);
+        let (link, at) = (run.stops[0].link, run.stops[0].at_m);
+        let line = at + 377.0;
         let at_speed = (0.0, 13.9, 13.9);
-        let direct = d.free_time(13.9, 13.9, 400.0);
+        let direct = d.free_time(13.9, 13.9, line);
         // Before the stop: the whole dwell, braking and the start from standstill.
-        let before = eta_to_line(&run, &d, 0, at_speed, 400.0, 0.0);
+        let before = eta_to_line(&run, &d, link, at_speed, line, 0.0);
         let start = d.free_time(0.0, 13.9, 377.0) - d.free_time(13.9, 13.9, 377.0);
         let expected = direct + 13.9 / (2.0 * d.b) + 20.0 + start;
         assert!(
@@ -425,7 +419,7 @@ mod tests {
         );
         // Dwelling, 15 s of it left: that, and the start.
         run.dwell_until = 15.0;
-        let dwelling = eta_to_line(&run, &d, 0, (23.0, 0.0, 13.9), 400.0, 0.0);
+        let dwelling = eta_to_line(&run, &d, link, (at, 0.0, 13.9), line, 0.0);
         let expected = 15.0 + d.free_time(0.0, 13.9, 377.0);
         assert!(
             (dwelling - expected).abs() < 1e-3,
@@ -433,9 +427,9 @@ mod tests {
         );
         // Past it (served): the road to the line only; on another link the stop does not count.
         run.next_stop = 1;
-        let past = eta_to_line(&run, &d, 0, (100.0, 13.9, 13.9), 400.0, 0.0);
+        let past = eta_to_line(&run, &d, link, (at + 77.0, 13.9, 13.9), line, 0.0);
         assert!((past - 300.0 / 13.9).abs() < 0.05, "{past}");
-        let elsewhere = eta_to_line(&run_with_stop(20.0), &d, 1, at_speed, 400.0, 0.0);
+        let elsewhere = eta_to_line(&first_bus(20.0), &d, link + 1, at_speed, line, 0.0);
         assert!((elsewhere - direct).abs() < 1e-3, "{elsewhere}");
     }
 }
